@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internal interface between the generic source code (source.c) and each backend. */
+#ifndef NFM_LIB_SOURCE_H
+#define NFM_LIB_SOURCE_H
+
+#include <nfm/nfm.h>
+#include <sys/types.h>
+
+/*
+ * A guest-physical range and where its bytes live in the backend ("backing" offset: a host virtual
+ * address in the QEMU process, a file offset in a dump, an offset into an mmap).
+ */
+struct nfm_source_range {
+	uint64_t start, size;
+	uint64_t backing;
+};
+
+/* One piece of a batched read, in backing offsets. */
+struct nfm_backing_iov {
+	uint64_t off;
+	void *buf;
+	size_t len;
+};
+
+/* The "QEMU" note a QEMU ELF dump carries per CPU: the registers discovery can fall back on. */
+struct nfm_cpu_state {
+	uint64_t cr0, cr3, cr4, rip, rsp, gs_base, kernel_gs_base;
+	uint64_t idt_base;
+};
+
+struct nfm_source_ops {
+	const char *kind;
+	/* Read len bytes at backing offset off. Required unless src->map is set. 0 or -EIO. */
+	int (*read_backing)(struct nfm_source *src, uint64_t off, void *buf, size_t len);
+	/* Optional: many reads in one call (process_vm_readv). 0, or -EIO if any piece failed. */
+	int (*read_backing_vec)(struct nfm_source *src, const struct nfm_backing_iov *iov, size_t n);
+	/* Optional: the VMCOREINFO text a dump carries in a note. Caller frees *ret. */
+	int (*vmcoreinfo)(struct nfm_source *src, char **ret, size_t *len);
+	/* Optional: CPU registers a dump carries (QEMU ELF note). -ENOENT past the last CPU. */
+	int (*cpu_state)(struct nfm_source *src, unsigned int cpu, struct nfm_cpu_state *ret);
+	/* Optional: which pages of [start, start+size) (backing offsets, page aligned) are backed by
+	 * resident memory; bit i of *bitmap = page i. Lets discovery skip never-touched RAM. */
+	int (*resident)(struct nfm_source *src, uint64_t off, uint64_t npages, uint8_t *bitmap);
+	void (*destroy)(struct nfm_source *src);
+};
+
+struct nfm_source {
+	const struct nfm_source_ops *ops;
+	struct nfm_source_range *ranges;	/* sorted by start, non-overlapping */
+	size_t nr_ranges;
+	struct nfm_phys_range *public_ranges;	/* same, as the public type */
+	const uint8_t *map;	/* when set, backing offset N is map[N] (mmapped file or buffer) */
+	uint64_t map_size;
+	bool live;
+	int pid;
+	char *vm_name;
+	char *desc;
+	void *priv;		/* backend state */
+};
+
+/* Helpers for backends. */
+int nfm_source_init(struct nfm_source *src, const struct nfm_source_ops *ops,
+		    const struct nfm_source_range *ranges, size_t n, const char *desc);
+/* Find the range holding pa, or NULL. */
+const struct nfm_source_range *nfm_source_find_range(const struct nfm_source *src, uint64_t pa);
+
+/* Batched physical reads: the generic layer splits at range boundaries and batches when it can. */
+struct nfm_phys_iov {
+	uint64_t pa;
+	void *buf;
+	size_t len;
+	int err;	/* out: 0, -EFAULT or -EIO per piece */
+};
+int nfm_source_read_phys_vec(struct nfm_source *src, struct nfm_phys_iov *iov, size_t n);
+
+/* Backends' constructors (each in its own file). */
+int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *log,
+			 struct nfm_source **ret);
+int nfm_source_open_dump(const char *path, const struct nfm_log *log, struct nfm_source **ret);
+
+/* Optional extras, -EOPNOTSUPP when the backend lacks them. */
+int nfm_source_vmcoreinfo(struct nfm_source *src, char **ret, size_t *len);
+int nfm_source_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_cpu_state *ret);
+int nfm_source_resident(struct nfm_source *src, uint64_t pa, uint64_t npages, uint8_t *bitmap);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kallsyms decoded from guest memory: the compressed symbol tables the kernel keeps for
+ * /proc/kallsyms (layout by scripts/kallsyms.c), read through a callback so that this code knows
+ * nothing of address translation.
+ */
+#ifndef NFM_LIB_SYM_KALLSYMS_H
+#define NFM_LIB_SYM_KALLSYMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Read len bytes of kernel virtual memory at va into buf: 0 or -errno. */
+typedef int (*nfm_read_kva_fn)(void *ud, uint64_t va, void *buf, size_t len);
+
+/* Kernel virtual addresses of the tables (from VMCOREINFO SYMBOL(kallsyms_*) on 6.0+); 0 = absent. */
+struct nfm_kallsyms_tables {
+	uint64_t names, num_syms, token_table, token_index, markers;
+	uint64_t offsets, relative_base, addresses;
+};
+
+enum nfm_kallsyms_encoding {
+	NFM_KALLSYMS_ABSOLUTE,		/* kallsyms_addresses[] of unsigned long (gone in 6.11) */
+	NFM_KALLSYMS_BASE_RELATIVE,	/* relative_base + (u32)offset */
+	NFM_KALLSYMS_ABSOLUTE_PERCPU,	/* offset >= 0: absolute; < 0: relative_base - 1 - offset */
+	NFM_KALLSYMS_PLACE_RELATIVE,	/* &offsets[i] + (s32)offsets[i] (7.0) */
+};
+
+struct nfm_kallsyms;
+
+/* Hard bounds against a hostile guest. */
+#define NFM_KALLSYMS_MAX_SYMS (4u << 20)
+#define NFM_KALLSYMS_MAX_NAMES_BYTES (64u << 20)
+
+/*
+ * Read and decode the tables. The address encoding is chosen as the one under which the symbol
+ * "_stext" resolves to stext (pass 0 to skip that check and take the first plausible one).
+ * Returns 0, -EBADMSG for tables that do not decode, -ENOENT when _stext matches no encoding,
+ * -EFAULT/-EIO from read. Caller frees with nfm_kallsyms_free().
+ */
+int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
+		      uint64_t stext, struct nfm_kallsyms **ret);
+
+/* Parse a System.map (text "addr type name" lines); addresses are shifted by kaslr_offset. */
+int nfm_kallsyms_load_system_map(const char *path, uint64_t kaslr_offset, struct nfm_kallsyms **ret);
+
+void nfm_kallsyms_free(struct nfm_kallsyms *ks);
+
+size_t nfm_kallsyms_count(const struct nfm_kallsyms *ks);
+enum nfm_kallsyms_encoding nfm_kallsyms_encoding(const struct nfm_kallsyms *ks);
+
+/* Address of the first symbol named name: 0 or -ENOENT. */
+int nfm_kallsyms_lookup(const struct nfm_kallsyms *ks, const char *name, uint64_t *addr);
+
+/*
+ * The symbol containing addr (greatest start <= addr, the way /proc/kallsyms-based lookup does):
+ * name and type owned by ks; *offset = addr - start. -ENOENT below the first symbol.
+ */
+int nfm_kallsyms_symbolize(const struct nfm_kallsyms *ks, uint64_t addr, const char **name,
+			   char *type, uint64_t *start, uint64_t *offset);
+
+/* The i-th symbol in table order (as /proc/kallsyms lists them): 0 or -ENOENT past the end. */
+int nfm_kallsyms_get(const struct nfm_kallsyms *ks, size_t i, const char **name, char *type,
+		     uint64_t *addr);
+
+#endif
