@@ -52,5 +52,6 @@ NFM_EXPORT const char *nfm_version(void);
 #endif
 
 #include <nfm/source.h>
+#include <nfm/context.h>
 
 #endif

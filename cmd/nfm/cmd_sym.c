@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* nfm sym: NAME -> address and type; ADDRESS -> symbol+offset. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int parse_address(const char *s, uint64_t *ret)
+{
+	char *end;
+
+	if (strncmp(s, "0x", 2) && strncmp(s, "0X", 2))
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, &end, 16);
+	return errno || *end ? -EINVAL : 0;
+}
+
+int cmd_sym(struct cli *cli, int argc, char **argv)
+{
+	struct json_object *arr = NULL;
+	int i, failed = 0;
+
+	if (argc < 2)
+		return cli_fail("usage: nfm sym [-j] NAME|0xADDRESS...");
+	if (cli_attach(cli))
+		return 1;
+	if (cli->json)
+		arr = json_object_new_array();
+	for (i = 1; i < argc; i++) {
+		struct json_object *o = NULL;
+		const char *name;
+		uint64_t addr, off;
+		char type = '?', hex[32];
+
+		if (parse_address(argv[i], &addr) == 0) {
+			if (nfm_sym_symbolize(cli->ctx, addr, &name, &type, &off) < 0) {
+				failed = cli_fail("no symbol at %s", argv[i]);
+				continue;
+			}
+			if (!arr) {
+				printf("%016" PRIx64 " %c %s+0x%" PRIx64 "\n", addr, type, cli_esc(name), off);
+				continue;
+			}
+			o = json_object_new_object();
+			json_object_object_add(o, "name", json_object_new_string(name));
+			json_object_object_add(o, "offset", json_object_new_int64((int64_t)off));
+		} else {
+			if (nfm_sym_lookup(cli->ctx, argv[i], &addr, &type) < 0) {
+				failed = cli_fail("no symbol named %s", cli_esc(argv[i]));
+				continue;
+			}
+			if (!arr) {
+				/* The /proc/kallsyms line. */
+				printf("%016" PRIx64 " %c %s\n", addr, type, argv[i]);
+				continue;
+			}
+			o = json_object_new_object();
+			json_object_object_add(o, "name", json_object_new_string(argv[i]));
+		}
+		snprintf(hex, sizeof(hex), "0x%016" PRIx64, addr);
+		json_object_object_add(o, "address", json_object_new_string(hex));
+		json_object_object_add(o, "type", json_object_new_string_len(&type, 1));
+		json_object_array_add(arr, o);
+	}
+	if (arr && cli_print_json(arr))
+		return 1;
+	return failed;
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* nfm: one binary, one file per subcommand (the git/bpftool pattern). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct command commands[] = {
+	{ "info", cmd_info, "[-j]", "what attach found: kernel, KASLR, paging, CPUs, memory, uptime" },
+	{ "list", cmd_list, "[-j]", "every QEMU VM on this host" },
+	{ "sym", cmd_sym, "[-j] NAME|ADDRESS...", "kernel symbol lookup, both ways" },
+};
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: nfm [--vm SPEC] [-j] [--system-map FILE] [--btf FILE] [-v] COMMAND [ARGS]\n\n"
+		   "Near Field Monitoring: a Linux guest's state read from outside, out of its memory.\n"
+		   "SPEC: a QEMU pid, a VM name, libvirt:NAME, qmp:SOCKET, or a memory dump file.\n\n"
+		   "Commands:\n");
+	for (i = 0; i < NR_COMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nSee nfm(1) for details.\n");
+}
+
+static void log_to_cli(void *userdata, enum nfm_log_level level, const char *msg)
+{
+	struct cli *cli = userdata;
+
+	if (level == NFM_LOG_ERR)
+		snprintf(cli->last_error, sizeof(cli->last_error), "%s", msg);
+	else
+		fprintf(stderr, "nfm: %s\n", cli_esc(msg));
+}
+
+/* Take the global options out of argv, wherever they stand; returns the new argc. */
+static int global_options(struct cli *cli, int argc, char **argv)
+{
+	int i, out = 0;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+
+		if (!strcmp(a, "--vm"))
+			dst = &cli->vm;
+		else if (!strcmp(a, "--system-map"))
+			dst = &cli->system_map;
+		else if (!strcmp(a, "--btf"))
+			dst = &cli->btf;
+		if (dst) {
+			if (i + 1 >= argc) {
+				cli_fail("%s needs a value", a);
+				exit(2);
+			}
+			*dst = argv[++i];
+			continue;
+		}
+		if (!strncmp(a, "--vm=", 5)) {
+			cli->vm = a + 5;
+			continue;
+		}
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			cli->json = true;
+			continue;
+		}
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			cli->verbose++;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	size_t i;
+	int ret;
+
+	cli.log = (struct nfm_log){ .fn = log_to_cli, .userdata = &cli, .max_level = NFM_LOG_ERR };
+	argc = global_options(&cli, argc - 1, argv + 1);
+	argv++;
+	if (cli.verbose)
+		cli.log.max_level = cli.verbose > 1 ? NFM_LOG_DEBUG : NFM_LOG_INFO;
+	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help") ||
+	    !strcmp(argv[0], "-h")) {
+		usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? 2 : 0;
+	}
+	if (!strcmp(argv[0], "--version")) {
+		printf("nfm %s\n", nfm_version());
+		return 0;
+	}
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(argv[0], commands[i].name))
+			break;
+	if (i == NR_COMMANDS)
+		return cli_fail("unknown command '%s' (see nfm --help)", cli_esc(argv[0])) + 1;
+	ret = commands[i].run(&cli, argc, argv);
+	cli_detach(&cli);
+	/* A failed write to stdout (a full disk, a closed pipe) is an error too. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "nfm: write error: %s\n", strerror(errno));
+		return 1;
+	}
+	return ret;
+}
+
+const struct command *cli_command(const char *name);
+const struct command *cli_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}

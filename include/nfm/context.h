@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A context is nfm attached to one guest kernel: symbols, types and page tables found in guest
+ * memory. One context per guest; a context is not shared between threads.
+ */
+#ifndef NFM_CONTEXT_H
+#define NFM_CONTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nfm_ctx;
+struct nfm_log;
+struct nfm_source;
+
+/* Optional overrides for kernels built without the options discovery relies on. */
+struct nfm_attach_opts {
+	const char *system_map;	/* System.map path: symbols instead of kallsyms */
+	const char *btf_path;	/* raw BTF file (as /sys/kernel/btf/vmlinux) instead of guest BTF */
+};
+
+/*
+ * Attach to the Linux kernel in src's memory: find VMCOREINFO, KASLR offset, page tables,
+ * kallsyms and BTF. src must outlive the context. opts and log may be NULL.
+ * Returns 0, -ENOENT ("no Linux kernel found in guest memory"), -EBADMSG, -EIO; the reason is
+ * logged at NFM_LOG_ERR. The caller owns *ret (nfm_ctx_free()).
+ */
+NFM_EXPORT int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
+			   const struct nfm_log *log, struct nfm_ctx **ret);
+NFM_EXPORT void nfm_ctx_free(struct nfm_ctx *ctx);
+
+/* The source this context reads. */
+NFM_EXPORT struct nfm_source *nfm_ctx_source(struct nfm_ctx *ctx);
+
+/*
+ * Start a new crawl of a live guest: drop cached translations and values so that what follows
+ * reads the guest as it is now. Cheap; a no-op for dumps.
+ */
+NFM_EXPORT void nfm_ctx_refresh(struct nfm_ctx *ctx);
+
+/* What attach found, and how. Strings are NUL-terminated and sanitized of nothing: raw guest bytes. */
+struct nfm_kernel_info {
+	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
+	char banner[512];		/* linux_banner, without the trailing newline */
+	int paging_levels;		/* 4 or 5 */
+	uint64_t kaslr_offset;		/* virtual shift of the kernel image */
+	int64_t phys_base;		/* physical shift of the kernel image */
+	uint64_t page_offset;		/* direct-map base */
+	uint64_t kernel_pgd;		/* physical address of the kernel's top-level page table */
+	uint64_t vmcoreinfo_pa;		/* where VMCOREINFO was found (0: a dump's note) */
+	unsigned int nr_cpus_online, nr_cpus_possible;
+	uint64_t mem_total;		/* MemTotal of /proc/meminfo, bytes */
+	uint64_t ram_size;		/* guest RAM the source holds, bytes */
+	uint64_t nr_symbols;
+	uint64_t nr_btf_types;
+	char vmcoreinfo_how[64];	/* "scan of guest RAM", "ELF note", ... */
+	char symbols_how[64];		/* "kallsyms (base-relative)", "System.map" */
+	char btf_how[64];		/* "guest memory (__start_BTF)", "file" */
+	double attach_ms;		/* wall time nfm_ctx_new took */
+};
+
+/* Fill *ret. 0, or -errno when a value could not be read. */
+NFM_EXPORT int nfm_ctx_kernel_info(struct nfm_ctx *ctx, struct nfm_kernel_info *ret);
+
+/* Time since boot as /proc/uptime reports it (CLOCK_BOOTTIME), in nanoseconds. */
+NFM_EXPORT int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret);
+
+/* A kernel symbol by name: address and /proc/kallsyms type letter (type may be NULL). */
+NFM_EXPORT int nfm_sym_lookup(struct nfm_ctx *ctx, const char *name, uint64_t *addr, char *type);
+
+/*
+ * The symbol containing addr: its name (owned by ctx, valid until nfm_ctx_free), type letter,
+ * and addr's offset into it. -ENOENT when addr is below every symbol.
+ */
+NFM_EXPORT int nfm_sym_symbolize(struct nfm_ctx *ctx, uint64_t addr, const char **name,
+				 char *type, uint64_t *offset);
+
+/* Read kernel virtual memory. 0, -EFAULT, -EIO. */
+NFM_EXPORT int nfm_read_kernel(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

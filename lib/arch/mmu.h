@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * x86-64 address translation over a memory source: 4- and 5-level page tables, 2 MiB and 1 GiB
+ * pages, the kernel's linear mappings (direct map, kernel image) as fast paths, and a small
+ * translation cache that one call to nfm_mmu_flush() invalidates (once per crawl of a live guest).
+ */
+#ifndef NFM_LIB_ARCH_MMU_H
+#define NFM_LIB_ARCH_MMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nfm_source;
+
+/* Where the kernel image is mapped before KASLR's virtual shift (__START_KERNEL_map). */
+#define NFM_X86_START_KERNEL_MAP 0xffffffff80000000ull
+/* The module area ends the kernel image mapping's 1 GiB window. */
+#define NFM_X86_KIMAGE_END 0xffffffffc0000000ull
+
+/* Why the last translation failed, for error messages. */
+struct nfm_fault {
+	uint64_t va;		/* virtual address being translated */
+	uint64_t entry;		/* the last page-table entry read (not present / bad) */
+	int level;		/* 5..1 = PGD(L5)..PTE where it stopped, 0 = physical read */
+	bool swapped;		/* a non-present PTE that holds a swap entry */
+};
+
+#define NFM_TLB_BITS 12
+
+struct nfm_tlb_entry {
+	uint64_t root;
+	uint64_t vpage;		/* va >> 12 */
+	uint64_t ppage;		/* pa >> 12 of the 4 KiB page that holds va */
+	uint64_t gen;
+};
+
+struct nfm_mmu {
+	struct nfm_source *src;
+	int levels;		/* 4 or 5 */
+	uint64_t kernel_root;	/* physical address of the kernel's top-level table */
+	int64_t phys_base;	/* kernel image: pa = va - START_KERNEL_MAP + phys_base */
+	bool have_kimage;	/* phys_base is known */
+	uint64_t page_offset;	/* direct-map base, 0 until known */
+	uint64_t gen;
+	struct nfm_fault fault;
+	uint64_t walks, hits;	/* statistics */
+	struct nfm_tlb_entry tlb[1u << NFM_TLB_BITS];
+};
+
+/* Start translating over src. The caller owns mmu (it is large: allocate it). */
+void nfm_mmu_init(struct nfm_mmu *mmu, struct nfm_source *src, int levels, uint64_t kernel_root);
+
+/* Forget cached translations (a live guest moved on). */
+void nfm_mmu_flush(struct nfm_mmu *mmu);
+
+/*
+ * Translate va through the page tables rooted at physical address root (no fast paths).
+ * Returns 0 and *pa, or -EFAULT (details in mmu->fault), -EIO on a failed table read.
+ */
+int nfm_mmu_walk(struct nfm_mmu *mmu, uint64_t root, uint64_t va, uint64_t *pa);
+
+/* Translate a kernel virtual address: linear fast paths, then the kernel page tables. */
+int nfm_mmu_kva_to_pa(struct nfm_mmu *mmu, uint64_t va, uint64_t *pa);
+
+/* Read kernel virtual memory, page by page where it is not linear. 0, -EFAULT, -EIO. */
+int nfm_mmu_read_kva(struct nfm_mmu *mmu, uint64_t va, void *buf, size_t len);
+
+/*
+ * Read a process's virtual memory through its page tables (root: physical address of its PGD).
+ * 0, -EFAULT (not mapped or not resident; mmu->fault.swapped says whether it was swapped out).
+ */
+int nfm_mmu_read_uva(struct nfm_mmu *mmu, uint64_t root, uint64_t va, void *buf, size_t len);
+
+/* Is va canonical for this paging mode, and in the kernel half? */
+bool nfm_mmu_is_kernel_va(const struct nfm_mmu *mmu, uint64_t va);
+
+#endif

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/context.h"
+#include "source/source.h"
+
+#include "kernel/kernel.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
+		const struct nfm_log *log, struct nfm_ctx **ret)
+{
+	double t0 = now_ms();
+	struct nfm_ctx *ctx;
+	int err;
+
+	if (!src || !ret)
+		return -EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	if (log)
+		ctx->log = *log;
+	ctx->src = src;
+	ctx->mmu = malloc(sizeof(*ctx->mmu));
+	if (!ctx->mmu) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = nfm_discover_kernel(ctx);
+	if (err < 0)
+		goto fail;
+	err = nfm_discover_symbols(ctx, opts ? opts->system_map : NULL);
+	if (err < 0)
+		goto fail;
+	err = nfm_discover_btf(ctx, opts ? opts->btf_path : NULL);
+	if (err < 0)
+		goto fail;
+	ctx->attach_ms = now_ms() - t0;
+	*ret = ctx;
+	return 0;
+fail:
+	nfm_ctx_free(ctx);
+	return err;
+}
+
+void nfm_ctx_free(struct nfm_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	nfm_kernel_free(ctx->kernel);
+	nfm_btf_free(ctx->btf);
+	nfm_kallsyms_free(ctx->ks);
+	nfm_vmcoreinfo_free(ctx->vmci);
+	free(ctx->mmu);
+	free(ctx);
+}
+
+struct nfm_source *nfm_ctx_source(struct nfm_ctx *ctx)
+{
+	return ctx->src;
+}
+
+void nfm_ctx_refresh(struct nfm_ctx *ctx)
+{
+	if (nfm_source_is_live(ctx->src))
+		nfm_mmu_flush(ctx->mmu);
+}
+
+int nfm_read_kernel(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len)
+{
+	return nfm_kread(ctx, va, buf, len);
+}
+
+int nfm_kread_u64(struct nfm_ctx *ctx, uint64_t va, uint64_t *ret)
+{
+	return nfm_kread(ctx, va, ret, sizeof(*ret));
+}
+
+int nfm_kread_u32(struct nfm_ctx *ctx, uint64_t va, uint32_t *ret)
+{
+	return nfm_kread(ctx, va, ret, sizeof(*ret));
+}
+
+int nfm_kread_str(struct nfm_ctx *ctx, uint64_t va, char *buf, size_t size)
+{
+	size_t done = 0;
+
+	if (!size)
+		return -EINVAL;
+	/* Read up to page ends so a string at the end of a mapping does not fault needlessly. */
+	while (done < size - 1) {
+		size_t chunk = 4096 - ((va + done) & 4095);
+		char *nul;
+		int ret;
+
+		if (chunk > size - 1 - done)
+			chunk = size - 1 - done;
+		ret = nfm_kread(ctx, va + done, buf + done, chunk);
+		if (ret < 0) {
+			buf[done] = 0;
+			return done ? 0 : ret;
+		}
+		nul = memchr(buf + done, 0, chunk);
+		if (nul)
+			return 0;
+		done += chunk;
+	}
+	buf[size - 1] = 0;
+	return 0;
+}
+
+int nfm_ksym(struct nfm_ctx *ctx, const char *name, uint64_t *addr)
+{
+	int ret = nfm_kallsyms_lookup(ctx->ks, name, addr);
+
+	if (ret < 0)
+		nfm_dbg(&ctx->log, "kernel symbol %s not found", name);
+	return ret;
+}
+
+int nfm_sym_lookup(struct nfm_ctx *ctx, const char *name, uint64_t *addr, char *type)
+{
+	uint64_t a;
+	size_t i, n;
+	int ret = nfm_kallsyms_lookup(ctx->ks, name, &a);
+
+	if (ret < 0)
+		return ret;
+	if (type) {
+		/* The type letter lives in the table entry; find the entry with this address. */
+		*type = '?';
+		n = nfm_kallsyms_count(ctx->ks);
+		for (i = 0; i < n; i++) {
+			const char *nm;
+			char ty;
+			uint64_t ad;
+
+			if (nfm_kallsyms_get(ctx->ks, i, &nm, &ty, &ad) == 0 && ad == a &&
+			    !strcmp(nm, name)) {
+				*type = ty;
+				break;
+			}
+		}
+	}
+	*addr = a;
+	return 0;
+}
+
+int nfm_sym_symbolize(struct nfm_ctx *ctx, uint64_t addr, const char **name, char *type,
+		      uint64_t *offset)
+{
+	uint64_t start;
+
+	return nfm_kallsyms_symbolize(ctx->ks, addr, name, type, &start, offset);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The attached context, shared by the walkers in lib/linux and the API in lib/core. */
+#ifndef NFM_LIB_CORE_CONTEXT_H
+#define NFM_LIB_CORE_CONTEXT_H
+
+#include <nfm/nfm.h>
+
+#include "arch/mmu.h"
+#include "btf/btf.h"
+#include "sym/kallsyms.h"
+#include "sym/vmcoreinfo.h"
+#include "util/log.h"
+
+struct nfm_ctx {
+	struct nfm_log log;
+	struct nfm_source *src;
+	struct nfm_vmcoreinfo *vmci;
+	struct nfm_mmu *mmu;
+	struct nfm_kallsyms *ks;
+	struct nfm_btf *btf;
+	uint64_t kaslr_offset;
+	uint64_t vmcoreinfo_pa;
+	char vmcoreinfo_how[64], symbols_how[64], btf_how[64];
+	double attach_ms;
+	struct nfm_kernel *kernel;	/* walkers' resolved offsets and caches (lib/kernel) */
+};
+
+/* Discovery steps (discover.c): VMCOREINFO and page tables; kallsyms; BTF. */
+int nfm_discover_kernel(struct nfm_ctx *ctx);
+int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map);
+int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path);
+
+/* Read helpers over kernel virtual memory. */
+static inline int nfm_kread(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len)
+{
+	return nfm_mmu_read_kva(ctx->mmu, va, buf, len);
+}
+
+int nfm_kread_u64(struct nfm_ctx *ctx, uint64_t va, uint64_t *ret);
+int nfm_kread_u32(struct nfm_ctx *ctx, uint64_t va, uint32_t *ret);
+/* Read a NUL-terminated string of at most size-1 bytes; always terminates buf. */
+int nfm_kread_str(struct nfm_ctx *ctx, uint64_t va, char *buf, size_t size);
+
+/* A symbol that must exist: logs which one is missing. */
+int nfm_ksym(struct nfm_ctx *ctx, const char *name, uint64_t *addr);
+
+#endif

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Finding the kernel in guest memory with no outside help: VMCOREINFO (built by every distro
+ * kernel at boot), which gives the page-table root, KASLR and phys_base, and the kallsyms tables;
+ * then kallsyms and the kernel's own BTF.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/context.h"
+#include "source/source.h"
+
+#define PAGE_SIZE 4096u
+/* Page starts probed per batched read. */
+#define SCAN_BATCH 512u
+/* Bytes probed at each page start: enough for the ELF note header and the key. */
+#define PROBE_BYTES 32u
+
+/*
+ * Does this VMCOREINFO describe the kernel in this memory? Build the translation it implies and
+ * read init_uts_ns back through it: the release there must be the OSRELEASE it claims. Stale
+ * copies (left by an earlier kernel over kexec) fail here.
+ */
+static int validate(struct nfm_ctx *ctx, struct nfm_vmcoreinfo *vi, struct nfm_mmu *mmu)
+{
+	const char *release = nfm_vmcoreinfo_get(vi, "OSRELEASE");
+	uint64_t pgd_va, uts, lin_pa, walk_pa;
+	int64_t phys_base = 0, l5 = 0;
+	char buf[512];
+	size_t rlen, off;
+
+	if (!release || !*release || (rlen = strlen(release)) > 64)
+		return -EBADMSG;
+	if (nfm_vmcoreinfo_symbol(vi, "swapper_pg_dir", &pgd_va) < 0 &&
+	    nfm_vmcoreinfo_symbol(vi, "init_top_pgt", &pgd_va) < 0)
+		return -EBADMSG;
+	if (nfm_vmcoreinfo_symbol(vi, "init_uts_ns", &uts) < 0)
+		return -EBADMSG;
+	nfm_vmcoreinfo_number(vi, "phys_base", &phys_base);
+	nfm_vmcoreinfo_number(vi, "pgtable_l5_enabled", &l5);
+	if (pgd_va < NFM_X86_START_KERNEL_MAP || pgd_va >= NFM_X86_KIMAGE_END ||
+	    uts < NFM_X86_START_KERNEL_MAP || uts >= NFM_X86_KIMAGE_END)
+		return -EBADMSG;
+
+	nfm_mmu_init(mmu, ctx->src, l5 == 1 ? 5 : 4,
+		     pgd_va - NFM_X86_START_KERNEL_MAP + (uint64_t)phys_base);
+	mmu->phys_base = phys_base;
+	mmu->have_kimage = true;
+
+	if (nfm_mmu_read_kva(mmu, uts, buf, sizeof(buf)) < 0)
+		return -EBADMSG;
+	/* new_utsname is six 65-byte fields; it starts uts_namespace (after a kref before 5.11). */
+	for (off = 0; off <= 64; off += 4) {
+		if (!memcmp(buf + off, "Linux\0", 6) && !memcmp(buf + off + 130, release, rlen) &&
+		    buf[off + 130 + rlen] == 0)
+			break;
+	}
+	if (off > 64)
+		return -EBADMSG;
+	/* The page tables must agree with the linear kernel-image mapping. */
+	lin_pa = uts - NFM_X86_START_KERNEL_MAP + (uint64_t)phys_base;
+	if (nfm_mmu_walk(mmu, mmu->kernel_root, uts, &walk_pa) < 0 || walk_pa != lin_pa)
+		return -EBADMSG;
+	return 0;
+}
+
+/* Parse and validate a candidate page; on success it becomes the context's VMCOREINFO. */
+static int try_candidate(struct nfm_ctx *ctx, const char *text, size_t len, uint64_t pa)
+{
+	struct nfm_vmcoreinfo *vi;
+	int ret;
+
+	if (nfm_vmcoreinfo_parse(text, len, &vi) < 0)
+		return -EBADMSG;
+	ret = validate(ctx, vi, ctx->mmu);
+	if (ret < 0) {
+		nfm_dbg(&ctx->log, "VMCOREINFO candidate at %#llx does not match this memory",
+			(unsigned long long)pa);
+		nfm_vmcoreinfo_free(vi);
+		return ret;
+	}
+	ctx->vmci = vi;
+	ctx->vmcoreinfo_pa = pa;
+	return 0;
+}
+
+static int try_page(struct nfm_ctx *ctx, uint64_t pa)
+{
+	static_assert(NFM_VMCOREINFO_MAX <= PAGE_SIZE, "VMCOREINFO fits one page");
+	uint8_t *page = malloc(PAGE_SIZE);
+	size_t off, len;
+	int ret = -EBADMSG;
+
+	if (!page)
+		return -ENOMEM;
+	if (nfm_source_read_phys(ctx->src, pa, page, PAGE_SIZE) == 0 &&
+	    nfm_vmcoreinfo_match(page, PAGE_SIZE, &off, &len) == 0)
+		ret = try_candidate(ctx, (const char *)page + off, len, pa);
+	free(page);
+	return ret;
+}
+
+/*
+ * Probe the start of every guest page, lowest first: the kernel allocates its VMCOREINFO pages
+ * early in boot, which puts them low (seen at 17-20 MiB), so the scan usually stops after a few
+ * thousand probes, whatever the guest's size. Pages the host never touched are skipped.
+ */
+static int scan_ram(struct nfm_ctx *ctx)
+{
+	const struct nfm_phys_range *ranges;
+	struct nfm_phys_iov *iov;
+	uint8_t (*probe)[PROBE_BYTES];
+	uint8_t resident[SCAN_BATCH / 8];
+	int nr = nfm_source_ranges(ctx->src, &ranges), r, ret = -ENOENT;
+
+	iov = calloc(SCAN_BATCH, sizeof(*iov));
+	probe = calloc(SCAN_BATCH, PROBE_BYTES);
+	if (!iov || !probe) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (r = 0; r < nr; r++) {
+		uint64_t start = (ranges[r].start + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+		uint64_t end = ranges[r].start + ranges[r].size, pa;
+
+		for (pa = start; pa + PAGE_SIZE <= end; pa += (uint64_t)SCAN_BATCH * PAGE_SIZE) {
+			uint64_t npages = (end - pa) / PAGE_SIZE;
+			size_t i, n = 0;
+			bool have_bitmap;
+
+			if (npages > SCAN_BATCH)
+				npages = SCAN_BATCH;
+			have_bitmap = nfm_source_resident(ctx->src, pa, npages, resident) == 0;
+			for (i = 0; i < npages; i++) {
+				if (have_bitmap && !(resident[i / 8] & (1u << (i % 8))))
+					continue;
+				iov[n] = (struct nfm_phys_iov){ .pa = pa + i * PAGE_SIZE,
+								.buf = probe[n],
+								.len = PROBE_BYTES };
+				n++;
+			}
+			if (!n)
+				continue;
+			nfm_source_read_phys_vec(ctx->src, iov, n);
+			for (i = 0; i < n; i++) {
+				size_t off, len;
+
+				if (iov[i].err ||
+				    nfm_vmcoreinfo_match(probe[i], PROBE_BYTES, &off, &len) < 0)
+					continue;
+				if (try_page(ctx, iov[i].pa) == 0) {
+					ret = 0;
+					goto out;
+				}
+			}
+		}
+	}
+out:
+	free(iov);
+	free(probe);
+	return ret;
+}
+
+int nfm_discover_kernel(struct nfm_ctx *ctx)
+{
+	char *note = NULL;
+	size_t len = 0;
+	int ret;
+
+	/* A dump may carry VMCOREINFO in a note (QEMU with -device vmcoreinfo, kdump). */
+	if (nfm_source_vmcoreinfo(ctx->src, &note, &len) == 0) {
+		ret = try_candidate(ctx, note, len, 0);
+		free(note);
+		if (ret == 0) {
+			snprintf(ctx->vmcoreinfo_how, sizeof(ctx->vmcoreinfo_how), "dump note");
+			goto found;
+		}
+	}
+	ret = scan_ram(ctx);
+	if (ret < 0) {
+		if (ret == -ENOENT)
+			nfm_err(&ctx->log, "no Linux kernel found in guest memory (no valid VMCOREINFO)");
+		else
+			nfm_err(&ctx->log, "reading guest memory failed: %s", strerror(-ret));
+		return ret;
+	}
+	snprintf(ctx->vmcoreinfo_how, sizeof(ctx->vmcoreinfo_how), "scan of guest RAM at %#llx",
+		 (unsigned long long)ctx->vmcoreinfo_pa);
+found:
+	nfm_vmcoreinfo_kerneloffset(ctx->vmci, &ctx->kaslr_offset);
+	return 0;
+}
+
+static int read_kva_cb(void *ud, uint64_t va, void *buf, size_t len)
+{
+	return nfm_mmu_read_kva(ud, va, buf, len);
+}
+
+static const char *encoding_name(enum nfm_kallsyms_encoding e)
+{
+	switch (e) {
+	case NFM_KALLSYMS_ABSOLUTE: return "absolute";
+	case NFM_KALLSYMS_BASE_RELATIVE: return "base-relative";
+	case NFM_KALLSYMS_ABSOLUTE_PERCPU: return "absolute-percpu";
+	case NFM_KALLSYMS_PLACE_RELATIVE: return "place-relative";
+	}
+	return "?";
+}
+
+int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map)
+{
+	struct nfm_kallsyms_tables t = { 0 };
+	uint64_t stext = 0, pob;
+	int ret;
+
+	if (system_map) {
+		ret = nfm_kallsyms_load_system_map(system_map, ctx->kaslr_offset, &ctx->ks);
+		if (ret < 0) {
+			nfm_err(&ctx->log, "%s: cannot read System.map: %s", system_map, strerror(-ret));
+			return ret;
+		}
+		snprintf(ctx->symbols_how, sizeof(ctx->symbols_how), "System.map");
+	} else {
+		struct {
+			const char *name;
+			uint64_t *dst;
+		} *p, syms[] = {
+			{ "kallsyms_names", &t.names },
+			{ "kallsyms_num_syms", &t.num_syms },
+			{ "kallsyms_token_table", &t.token_table },
+			{ "kallsyms_token_index", &t.token_index },
+			{ "kallsyms_markers", &t.markers },
+			{ "kallsyms_offsets", &t.offsets },
+			{ "kallsyms_relative_base", &t.relative_base },
+			{ "kallsyms_addresses", &t.addresses },
+			{ NULL, NULL },
+		};
+
+		for (p = syms; p->name; p++)
+			nfm_vmcoreinfo_symbol(ctx->vmci, p->name, p->dst);
+		nfm_vmcoreinfo_symbol(ctx->vmci, "_stext", &stext);
+		if (!t.names || !t.num_syms || !t.token_table || !t.token_index) {
+			nfm_err(&ctx->log, "this kernel's VMCOREINFO does not locate kallsyms "
+				"(Linux < 6.0?); give --system-map");
+			return -ENOENT;
+		}
+		ret = nfm_kallsyms_load(read_kva_cb, ctx->mmu, &t, stext, &ctx->ks);
+		if (ret < 0) {
+			nfm_err(&ctx->log, "cannot decode the guest's kallsyms: %s", strerror(-ret));
+			return ret;
+		}
+		snprintf(ctx->symbols_how, sizeof(ctx->symbols_how), "kallsyms in guest memory (%s)",
+			 encoding_name(nfm_kallsyms_encoding(ctx->ks)));
+	}
+	/* The direct map's base is randomized (RANDOMIZE_MEMORY); the kernel keeps it here. */
+	if (nfm_kallsyms_lookup(ctx->ks, "page_offset_base", &pob) == 0 &&
+	    nfm_kread_u64(ctx, pob, &ctx->mmu->page_offset) == 0 &&
+	    nfm_mmu_is_kernel_va(ctx->mmu, ctx->mmu->page_offset))
+		return 0;
+	ctx->mmu->page_offset = ctx->mmu->levels == 5 ? 0xff11000000000000ull : 0xffff888000000000ull;
+	return 0;
+}
+
+int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path)
+{
+	uint64_t start, stop;
+	void *blob;
+	int ret;
+
+	if (btf_path) {
+		ret = nfm_btf_new_file(btf_path, &ctx->btf);
+		if (ret < 0) {
+			nfm_err(&ctx->log, "%s: cannot read BTF: %s", btf_path, strerror(-ret));
+			return ret;
+		}
+		snprintf(ctx->btf_how, sizeof(ctx->btf_how), "file");
+		return 0;
+	}
+	if (nfm_kallsyms_lookup(ctx->ks, "__start_BTF", &start) < 0 ||
+	    nfm_kallsyms_lookup(ctx->ks, "__stop_BTF", &stop) < 0) {
+		nfm_err(&ctx->log, "this kernel has no BTF (CONFIG_DEBUG_INFO_BTF); give --btf");
+		return -ENOENT;
+	}
+	if (stop <= start || stop - start > NFM_BTF_MAX_BYTES) {
+		nfm_err(&ctx->log, "the guest's BTF bounds are implausible");
+		return -EBADMSG;
+	}
+	blob = malloc(stop - start);
+	if (!blob)
+		return -ENOMEM;
+	ret = nfm_kread(ctx, start, blob, stop - start);
+	if (ret == 0)
+		ret = nfm_btf_new(blob, stop - start, &ctx->btf);
+	free(blob);
+	if (ret < 0) {
+		nfm_err(&ctx->log, "cannot read the guest's BTF: %s", strerror(-ret));
+		return ret;
+	}
+	snprintf(ctx->btf_how, sizeof(ctx->btf_how), "guest memory (__start_BTF)");
+	return 0;
+}
