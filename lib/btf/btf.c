@@ -211,3 +211,14 @@ int nfm_btf_enum_value(const struct nfm_btf *b, const char *name, int64_t *ret)
 	}
 	return -ENOENT;
 }
+
+int nfm_btf_wrap(struct btf *btf, struct nfm_btf **ret)
+{
+	struct nfm_btf *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	b->btf = btf;
+	*ret = b;
+	return 0;
+}

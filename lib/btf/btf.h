@@ -32,6 +32,8 @@ struct nfm_btf {
 int nfm_btf_new(const void *data, size_t size, struct nfm_btf **ret);
 /* Parse a BTF file (vmlinux BTF as in /sys/kernel/btf/vmlinux). */
 int nfm_btf_new_file(const char *path, struct nfm_btf **ret);
+/* Take ownership of a libbpf BTF object (tests build synthetic types with btf__add_struct()). */
+int nfm_btf_wrap(struct btf *btf, struct nfm_btf **ret);
 void nfm_btf_free(struct nfm_btf *b);
 
 /* Number of types. */

@@ -164,3 +164,29 @@ int nfm_sym_symbolize(struct nfm_ctx *ctx, uint64_t addr, const char **name, cha
 
 	return nfm_kallsyms_symbolize(ctx->ks, addr, name, type, &start, offset);
 }
+
+int nfm_ctx_new_parts(struct nfm_source *src, int levels, uint64_t kernel_root, int64_t phys_base,
+		      uint64_t page_offset, struct nfm_kallsyms *ks, struct nfm_btf *btf,
+		      const struct nfm_log *log, struct nfm_ctx **ret)
+{
+	struct nfm_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->mmu = malloc(sizeof(*ctx->mmu));
+	if (!ctx->mmu) {
+		free(ctx);
+		return -ENOMEM;
+	}
+	if (log)
+		ctx->log = *log;
+	ctx->src = src;
+	nfm_mmu_init(ctx->mmu, src, levels, kernel_root);
+	ctx->mmu->phys_base = phys_base;
+	ctx->mmu->have_kimage = true;
+	ctx->mmu->page_offset = page_offset;
+	ctx->ks = ks;
+	ctx->btf = btf;
+	*ret = ctx;
+	return 0;
+}

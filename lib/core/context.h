@@ -30,6 +30,14 @@ int nfm_discover_kernel(struct nfm_ctx *ctx);
 int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map);
 int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path);
 
+/*
+ * For unit tests and fuzzing: a context from parts, skipping discovery. Takes ownership of ks and
+ * btf (either may be NULL); src must outlive the context.
+ */
+int nfm_ctx_new_parts(struct nfm_source *src, int levels, uint64_t kernel_root, int64_t phys_base,
+		      uint64_t page_offset, struct nfm_kallsyms *ks, struct nfm_btf *btf,
+		      const struct nfm_log *log, struct nfm_ctx **ret);
+
 /* Read helpers over kernel virtual memory. */
 static inline int nfm_kread(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len)
 {

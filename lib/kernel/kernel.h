@@ -1,8 +1,60 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared by the kernel walkers (one file per area: task.c, mm.c, files.c, net*.c, ...): a per-context
+ * slot for each area's resolved offsets and caches, and table-driven BTF offset resolution.
+ *
+ * Pattern for a walker: a struct of int32_t offsets, a static table of nfm_field_spec naming each
+ * (type, member path), resolved once per attach into the area's slot on first use:
+ *
+ *	struct task_off { int32_t tasks, pid, comm; };
+ *	static const struct nfm_field_spec task_specs[] = {
+ *		NFM_FIELD(struct task_off, tasks, "task_struct", "tasks", 0),
+ *		NFM_FIELD(struct task_off, state, "task_struct", "__state", NFM_FIELD_OPTIONAL),
+ *	};
+ *	off = nfm_kernel_slot(ctx, NFM_SLOT_TASK); if NULL: allocate, nfm_resolve_fields(), store.
+ */
 #ifndef NFM_LIB_KERNEL_KERNEL_H
 #define NFM_LIB_KERNEL_KERNEL_H
 
-struct nfm_kernel;
-void nfm_kernel_free(struct nfm_kernel *l);
+#include <stddef.h>
+#include <stdint.h>
+
+struct nfm_ctx;
+
+enum nfm_kernel_slot {
+	NFM_SLOT_TASK, NFM_SLOT_MM, NFM_SLOT_FILES, NFM_SLOT_PATH, NFM_SLOT_MODULES,
+	NFM_SLOT_NET, NFM_SLOT_SOCK, NFM_SLOT_LOG, NFM_SLOT_MOUNT, NFM_SLOT_SYS, NFM_SLOT_CPU,
+	NFM_SLOT_SHELL, NFM_SLOT_SPARE1, NFM_SLOT_SPARE2,
+	NFM_SLOT_MAX
+};
+
+struct nfm_kernel {
+	void *slot[NFM_SLOT_MAX];
+	void (*slot_free[NFM_SLOT_MAX])(void *);
+};
+
+/* The area's slot (NULL until set). */
+void *nfm_kernel_slot(struct nfm_ctx *ctx, enum nfm_kernel_slot s);
+/* Set the area's slot; free_fn (may be NULL: plain free()) runs at nfm_ctx_free. 0 or -ENOMEM. */
+int nfm_kernel_set_slot(struct nfm_ctx *ctx, enum nfm_kernel_slot s, void *p, void (*free_fn)(void *));
+void nfm_kernel_free(struct nfm_kernel *k);
+
+#define NFM_FIELD_OPTIONAL 1u	/* missing member: offset -1, not an error */
+#define NFM_FIELD_SIZE 2u	/* resolve sizeof(type) instead of a member (path ignored) */
+
+struct nfm_field_spec {
+	const char *type;	/* struct/union/typedef name */
+	const char *path;	/* member path, dots for nesting: "se.sum_exec_runtime" */
+	size_t out;		/* offsetof the int32_t in the caller's offsets struct */
+	unsigned int flags;
+};
+
+#define NFM_FIELD(st, member, type, path, flags) { type, path, offsetof(st, member), flags }
+
+/*
+ * Resolve every spec into the int32_t at (char *)out + spec.out (-1 for a missing optional one).
+ * Returns 0, or -ENOENT naming the first missing required member through the context's log.
+ */
+int nfm_resolve_fields(struct nfm_ctx *ctx, const struct nfm_field_spec *specs, size_t n, void *out);
 
 #endif
