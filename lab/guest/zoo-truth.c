@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Truth server: on "TRUTH <id>\n" from the host, write the guest's own view of itself, framed by
+ * NFM-TRUTH-BEGIN/END lines, one record per line with every free-form byte string hex-encoded.
+ * The format is documented in lab/TRUTH-FORMAT.md; keep the two in step.
+ */
+#define _GNU_SOURCE
+#include "zoo.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FILE (32u << 20)
+
+static struct buf tmp; /* scratch for file contents */
+
+static void rec_file(struct buf *o, const char *path)
+{
+	int err = read_file(path, &tmp, MAX_FILE);
+	if (err) {
+		buf_printf(o, "ferr ");
+		buf_hex(o, path, strlen(path));
+		buf_printf(o, " %d\n", -err);
+		return;
+	}
+	buf_printf(o, "file ");
+	buf_hex(o, path, strlen(path));
+	buf_put(o, " ", 1);
+	buf_hex(o, tmp.p, tmp.len);
+	buf_put(o, "\n", 1);
+}
+
+static void rec_clock(struct buf *o, const char *which)
+{
+	struct timespec ts;
+	read_file("/proc/uptime", &tmp, 4096);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	buf_printf(o, "clock %s ", which);
+	buf_hex(o, tmp.p, tmp.len);
+	buf_printf(o, " %lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
+
+static int is_num(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* "<kind> <pid>[ <tid>] <name> <hex>" or, when the read fails, "perr <pid> <tid|-> <name> <errno>". */
+static void rec_pfile(struct buf *o, const char *kind, const char *pid, const char *tid,
+		      const char *name)
+{
+	char path[600];
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%s/task/%s/%s", pid, tid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/%s/%s", pid, name);
+	int err = read_file(path, &tmp, MAX_FILE);
+	if (err) {
+		buf_printf(o, "perr %s %s %s %d\n", pid, tid ? tid : "-", name, -err);
+		return;
+	}
+	buf_printf(o, "%s %s ", kind, pid);
+	if (tid)
+		buf_printf(o, "%s ", tid);
+	buf_printf(o, "%s ", name);
+	buf_hex(o, tmp.p, tmp.len);
+	buf_put(o, "\n", 1);
+}
+
+static void rec_fds(struct buf *o, const char *pid)
+{
+	char path[600], link[4096];
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!is_num(e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, e->d_name);
+		ssize_t n = readlink(path, link, sizeof(link));
+		if (n < 0)
+			continue; /* closed meanwhile */
+		buf_printf(o, "fd %s %s ", pid, e->d_name);
+		buf_hex(o, link, n);
+		buf_put(o, "\n", 1);
+		snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, e->d_name);
+		if (read_file(path, &tmp, 1 << 20) == 0) {
+			buf_printf(o, "fdinfo %s %s ", pid, e->d_name);
+			buf_hex(o, tmp.p, tmp.len);
+			buf_put(o, "\n", 1);
+		}
+	}
+	closedir(d);
+}
+
+static void rec_process(struct buf *o, const char *pid)
+{
+	static const char *files[] = { "stat", "status", "comm", "cmdline", "environ",
+				       "maps", "statm", "io" };
+	char path[600];
+
+	buf_printf(o, "proc %s\n", pid);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		rec_pfile(o, "pfile", pid, NULL, files[i]);
+	rec_fds(o, pid);
+	snprintf(path, sizeof(path), "/proc/%s/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!is_num(e->d_name))
+			continue;
+		buf_printf(o, "task %s %s\n", pid, e->d_name);
+		rec_pfile(o, "tfile", pid, e->d_name, "stat");
+		rec_pfile(o, "tfile", pid, e->d_name, "comm");
+		rec_pfile(o, "tfile", pid, e->d_name, "status");
+	}
+	closedir(d);
+}
+
+static void rec_processes(struct buf *o)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (is_num(e->d_name))
+			rec_process(o, e->d_name);
+	closedir(d);
+}
+
+/* Runs a busybox applet, records its stdout (and exit status). */
+static void rec_cmd(struct buf *o, char *const argv[], const char *label)
+{
+	int p[2];
+	if (pipe(p))
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execv("/bin/busybox", argv);
+		_exit(127);
+	}
+	close(p[1]);
+	tmp.len = 0;
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(p[0], chunk, sizeof(chunk))) > 0)
+		buf_put(&tmp, chunk, n);
+	close(p[0]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	buf_printf(o, "cmd ");
+	buf_hex(o, label, strlen(label));
+	buf_put(o, " ", 1);
+	buf_hex(o, tmp.p, tmp.len);
+	buf_printf(o, " %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* /dev/kmsg records: "prio,seq,usec,flags[,...];text\n" then " KEY=VALUE\n" dictionary lines. */
+static void rec_kmsg(struct buf *o)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char r[8192 + 1];
+	for (;;) {
+		ssize_t n = read(fd, r, sizeof(r) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue; /* overwritten while reading: skip to the next one */
+		if (n <= 0)
+			break;
+		r[n] = 0;
+		char *semi = memchr(r, ';', n);
+		if (!semi)
+			continue;
+		unsigned prio = 0;
+		unsigned long long seq = 0, usec = 0;
+		if (sscanf(r, "%u,%llu,%llu", &prio, &seq, &usec) != 3)
+			continue;
+		char *text = semi + 1, *nl = memchr(text, '\n', r + n - text);
+		size_t tlen = nl ? (size_t)(nl - text) : (size_t)(r + n - text);
+		char *dict = nl ? nl + 1 : r + n;
+		buf_printf(o, "kmsg %llu %llu %u ", seq, usec, prio);
+		buf_hex(o, text, tlen);
+		buf_put(o, " ", 1);
+		buf_hex(o, dict, r + n - dict);
+		buf_put(o, "\n", 1);
+	}
+	close(fd);
+}
+
+/* Named core-kernel symbols plus every 500th line: enough to check a kallsyms decoder. */
+static void rec_kallsyms(struct buf *o)
+{
+	static const char *want[] = { "init_task", "init_uts_ns", "swapper_pg_dir", "_stext",
+				      "_text", "linux_banner", "jiffies", "init_net",
+				      "modules", "prb" };
+	if (read_file("/proc/kallsyms", &tmp, 256u << 20))
+		return;
+	char *p = tmp.p, *end = tmp.p + tmp.len;
+	unsigned long line = 0;
+	struct buf out = { 0 };
+	for (; p < end; line++) {
+		char *nl = memchr(p, '\n', end - p);
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		int hit = line % 500 == 0;
+		/* "<addr> <type> <name>[\t[module]]": core symbols only (no tab). */
+		char *sp = memchr(p, ' ', len);
+		char *name = sp ? memchr(sp + 1, ' ', len - (sp + 1 - p)) : NULL;
+		if (!hit && name && !memchr(p, '\t', len)) {
+			name++;
+			size_t nlen = len - (name - p);
+			for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+				if (strlen(want[i]) == nlen && !memcmp(want[i], name, nlen))
+					hit = 1;
+		}
+		if (hit) {
+			buf_printf(&out, "ksym %lu ", line);
+			buf_hex(&out, p, len);
+			buf_put(&out, "\n", 1);
+		}
+		p += len + 1;
+	}
+	buf_printf(o, "ksymcount %lu\n", line);
+	buf_put(o, out.p, out.len);
+	free(out.p);
+}
+
+static void rec_uname(struct buf *o)
+{
+	struct utsname u;
+	uname(&u);
+	const char *k[] = { "sysname", "nodename", "release", "version", "machine", "domainname" };
+	const char *v[] = { u.sysname, u.nodename, u.release, u.version, u.machine, u.domainname };
+	for (int i = 0; i < 6; i++) {
+		buf_printf(o, "uname %s ", k[i]);
+		buf_hex(o, v[i], strlen(v[i]));
+		buf_put(o, "\n", 1);
+	}
+}
+
+static void snapshot(struct buf *o, const char *id)
+{
+	static const char *sys_files[] = {
+		"/proc/modules", "/proc/mounts", "/proc/meminfo", "/proc/loadavg", "/proc/uptime",
+		"/proc/stat", "/proc/version", "/proc/cpuinfo", "/proc/cmdline", "/proc/iomem",
+		"/proc/filesystems", "/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
+		"/proc/net/udp6", "/proc/net/unix", "/proc/net/route", "/proc/net/ipv6_route",
+		"/proc/net/arp", "/proc/net/dev", "/proc/net/if_inet6", "/proc/sys/kernel/osrelease",
+		"/proc/sys/kernel/version", "/proc/sys/kernel/hostname", "/proc/sys/kernel/pid_max",
+		"/proc/sys/kernel/kptr_restrict", "/sys/kernel/vmcoreinfo", "/etc/nfm-lab.txt",
+	};
+	static char *cmds[][5] = {
+		{ "busybox", "ip", "addr", NULL }, { "busybox", "ip", "route", NULL },
+		{ "busybox", "ip", "-6", "route", NULL }, { "busybox", "ip", "neigh", NULL },
+	};
+	static const char *labels[] = { "ip addr", "ip route", "ip -6 route", "ip neigh" };
+
+	o->len = 0;
+	buf_printf(o, "NFM-TRUTH-BEGIN %s 1\n", id);
+	size_t first = o->len;
+	rec_clock(o, "start");
+	rec_processes(o);
+	for (size_t i = 0; i < sizeof(sys_files) / sizeof(sys_files[0]); i++)
+		rec_file(o, sys_files[i]);
+	rec_uname(o);
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		rec_cmd(o, cmds[i], labels[i]);
+	rec_kmsg(o);
+	rec_kallsyms(o);
+	if (read_file(ZOO_MANIFEST, &tmp, MAX_FILE) == 0)
+		buf_put(o, tmp.p, tmp.len); /* already in record format */
+	rec_clock(o, "end");
+	unsigned long lines = 0;
+	for (size_t i = first; i < o->len; i++)
+		lines += o->p[i] == '\n';
+	buf_printf(o, "NFM-TRUTH-END %s %lu\n", id, lines);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, 100);
+				continue;
+			}
+			return -errno;
+		}
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+int truth_server(const char *dev)
+{
+	int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		die(dev);
+	struct termios t;
+	if (tcgetattr(fd, &t) == 0) { /* a serial port fallback: raw bytes, no echo */
+		cfmakeraw(&t);
+		cfsetspeed(&t, B115200);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	prctl(PR_SET_NAME, "zoo-truthsrv", 0, 0, 0);
+	struct buf out = { 0 };
+	char line[256];
+	size_t ll = 0;
+	for (;;) {
+		char c;
+		ssize_t n = read(fd, &c, 1);
+		if (n <= 0) {
+			/* virtio ports return 0 while no host is connected */
+			usleep(50000);
+			continue;
+		}
+		if (c != '\n') {
+			if (ll < sizeof(line) - 1)
+				line[ll++] = c;
+			continue;
+		}
+		line[ll] = 0;
+		ll = 0;
+		if (strlen(line) && line[strlen(line) - 1] == '\r')
+			line[strlen(line) - 1] = 0;
+		if (!strncmp(line, "TRUTH ", 6)) {
+			snapshot(&out, line + 6);
+			write_all(fd, out.p, out.len);
+		} else if (!strcmp(line, "PING")) {
+			write_all(fd, "PONG\n", 5);
+		}
+	}
+}

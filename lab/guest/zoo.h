@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared helpers of the in-guest lab program (zoo roles + truth server). */
+#ifndef NFM_LAB_ZOO_H
+#define NFM_LAB_ZOO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define ZOO_RUN_DIR "/run/zoo"
+#define ZOO_MANIFEST "/run/zoo-manifest"
+
+/* Growing byte buffer; the truth snapshot is built in memory, then written at once. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+void buf_put(struct buf *b, const void *data, size_t n);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Lowercase hex of data, or "-" for empty data (keeps fields space-separated). */
+void buf_hex(struct buf *b, const void *data, size_t n);
+/* Reads a whole file (proc files report size 0, so read until EOF). Returns 0 or -errno. */
+int read_file(const char *path, struct buf *out, size_t max);
+void die(const char *what) __attribute__((noreturn));
+
+int truth_server(const char *dev);
+
+#endif
