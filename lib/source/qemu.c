@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The live QEMU backend. Guest-physical ranges map to host-virtual addresses in the QEMU process,
+ * found through QMP (`info mtree -f` + `gpa2hva`) when a socket is known, else through the RAM
+ * mapping in /proc/PID/maps plus the machine's low/high split around the PCI hole. Reads go
+ * through pread(/proc/PID/mem) or batched process_vm_readv; RAM in a shared file or memfd is
+ * mmapped read-only instead, so a read is a memcpy. Nothing is ever opened for writing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "source/qemu.h"
+#include "source/qemu_cmdline.h"
+#include "source/qmp.h"
+#include "util/log.h"
+
+#define PAGE 4096ULL
+#define FOUR_GIB (4ULL << 30)
+#define MAX_MAPS 65536
+#define MAX_CMDLINE (1u << 20)
+
+struct qemu_priv {
+	int pid;
+	int mem_fd;
+	int pagemap_fd;		/* opened on first use */
+	bool no_vec;		/* process_vm_readv is not allowed here */
+	void *map_base;		/* shared RAM, mmapped read-only */
+	size_t map_len;
+};
+
+int nfm_read_file(const char *path, size_t max, char **ret, size_t *len)
+{
+	size_t n = 0, cap = 4096;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *tmp;
+
+			if (cap >= max) {
+				break;
+			}
+			cap *= 2;
+			tmp = realloc(buf, cap + 1);
+			if (!tmp) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = tmp;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			int err = -errno;
+
+			if (err == -EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return err;
+		}
+		if (!r)
+			break;
+		n += r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*ret = buf;
+	*len = n;
+	return 0;
+}
+
+int nfm_qemu_parse_maps(const char *text, struct nfm_qemu_map **ret)
+{
+	struct nfm_qemu_map *m = NULL, *tmp;
+	size_t n = 0, cap = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		char line[1024];
+		unsigned long long s, e, off;
+		char perms[8];
+		int pos = 0;
+
+		if (ll >= sizeof(line))
+			ll = sizeof(line) - 1;
+		memcpy(line, p, ll);
+		line[ll] = '\0';
+		p = eol ? eol + 1 : p + ll;
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s%n", &s, &e, perms, &off, &pos) < 4 ||
+		    e <= s)
+			continue;
+		if (n == cap) {
+			if (cap >= MAX_MAPS)
+				break;
+			cap = cap ? cap * 2 : 256;
+			tmp = realloc(m, cap * sizeof(*m));
+			if (!tmp) {
+				free(m);
+				return -ENOMEM;
+			}
+			m = tmp;
+		}
+		memset(&m[n], 0, sizeof(m[n]));
+		m[n].start = s;
+		m[n].end = e;
+		m[n].offset = off;
+		snprintf(m[n].perms, sizeof(m[n].perms), "%s", perms);
+		if (pos > 0) {
+			const char *path = line + pos;
+
+			while (*path == ' ')
+				path++;
+			snprintf(m[n].path, sizeof(m[n].path), "%s", path);
+		}
+		n++;
+	}
+	*ret = m;
+	return (int)n;
+}
+
+/* Does the mapping belong to the RAM backend we expect? */
+static bool map_matches_backend(const struct nfm_qemu_map *m, const struct nfm_qemu_memdev *md)
+{
+	size_t l;
+
+	if (!md || !strcmp(md->type, "memory-backend-ram"))
+		return !m->path[0] || !strncmp(m->path, "[anon", 5);
+	if (!strcmp(md->type, "memory-backend-memfd"))
+		return !strncmp(m->path, "/memfd:", 7);
+	if (!strcmp(md->type, "memory-backend-file") && md->mem_path[0]) {
+		l = strlen(md->mem_path);
+		/* mem-path is the file, or a directory QEMU made an (unlinked) file in. */
+		return !strncmp(m->path, md->mem_path, l) &&
+		       (m->path[l] == '\0' || m->path[l] == '/' || !strcmp(m->path + l, " (deleted)"));
+	}
+	return true;
+}
+
+int nfm_qemu_find_ram_map(const struct nfm_qemu_map *maps, size_t n, uint64_t ram_size,
+			  const struct nfm_qemu_memdev *md, size_t *idx)
+{
+	size_t i, found = SIZE_MAX, count = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct nfm_qemu_map *m = &maps[i];
+
+		/* Guest RAM is rw; TCG's code buffer beside it is rwx. */
+		if (m->end - m->start != ram_size || strncmp(m->perms, "rw-", 3) ||
+		    !map_matches_backend(m, md))
+			continue;
+		if (found == SIZE_MAX)
+			found = i;
+		count++;
+	}
+	if (found == SIZE_MAX)
+		return -ENOENT;
+	*idx = found;
+	return (int)count;
+}
+
+/* The backend object of the machine's RAM, when the command line names one. */
+static const struct nfm_qemu_memdev *ram_memdev(const struct nfm_qemu_cmdline *cl)
+{
+	size_t i;
+
+	for (i = 0; i < cl->nr_memdevs; i++)
+		if (cl->ram_backend[0] && !strcmp(cl->memdevs[i].id, cl->ram_backend))
+			return &cl->memdevs[i];
+	/* -numa node,memdev=ID without memory-backend=: a single backend of the RAM size. */
+	for (i = 0; i < cl->nr_memdevs; i++)
+		if (cl->memdevs[i].size == cl->ram_size)
+			return &cl->memdevs[i];
+	return NULL;
+}
+
+static int qemu_read(struct nfm_source *src, uint64_t off, void *buf, size_t len)
+{
+	struct qemu_priv *p = src->priv;
+	uint8_t *b = buf;
+
+	while (len) {
+		ssize_t n = pread(p->mem_fd, b, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		b += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int qemu_read_vec(struct nfm_source *src, const struct nfm_backing_iov *iov, size_t n)
+{
+	struct qemu_priv *p = src->priv;
+	struct iovec local[IOV_MAX], remote[IOV_MAX];
+	size_t i = 0;
+	int err = 0;
+
+	while (i < n) {
+		size_t k = 0, want = 0, j;
+		ssize_t got;
+
+		if (p->no_vec)
+			break;
+		for (; i + k < n && k < IOV_MAX; k++) {
+			local[k].iov_base = iov[i + k].buf;
+			local[k].iov_len = iov[i + k].len;
+			remote[k].iov_base = (void *)(uintptr_t)iov[i + k].off;
+			remote[k].iov_len = iov[i + k].len;
+			want += iov[i + k].len;
+		}
+		got = process_vm_readv(p->pid, local, k, remote, k, 0);
+		if (got < 0 && (errno == EPERM || errno == ENOSYS))
+			p->no_vec = true;
+		if (got != (ssize_t)want) {
+			/* A partial read: redo this batch piece by piece through /proc/PID/mem. */
+			for (j = 0; j < k; j++)
+				if (qemu_read(src, iov[i + j].off, iov[i + j].buf, iov[i + j].len))
+					err = -EIO;
+		}
+		i += k;
+	}
+	for (; i < n; i++)
+		if (qemu_read(src, iov[i].off, iov[i].buf, iov[i].len))
+			err = -EIO;
+	return err;
+}
+
+static int qemu_resident(struct nfm_source *src, uint64_t off, uint64_t npages, uint8_t *bitmap)
+{
+	struct qemu_priv *p = src->priv;
+	uint64_t entries[512], i = 0;
+	char path[64];
+
+	if (src->map) {
+		unsigned char vec[4096];
+
+		while (i < npages) {
+			uint64_t k = npages - i < sizeof(vec) ? npages - i : sizeof(vec), j;
+
+			if (mincore((void *)(src->map + off + i * PAGE), k * PAGE, vec) < 0)
+				return -EIO;
+			for (j = 0; j < k; j++)
+				if (vec[j] & 1)
+					bitmap[(i + j) / 8] |= 1u << ((i + j) & 7);
+			i += k;
+		}
+		return 0;
+	}
+	if (p->pagemap_fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", p->pid);
+		p->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->pagemap_fd < 0)
+			return -EOPNOTSUPP;
+	}
+	while (i < npages) {
+		uint64_t k = npages - i < 512 ? npages - i : 512, j;
+		ssize_t n = pread(p->pagemap_fd, entries, k * 8, (off_t)((off / PAGE + i) * 8));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || n % 8)
+			return -EIO;
+		k = n / 8;
+		for (j = 0; j < k; j++)
+			/* bit 63: present in RAM, bit 62: swapped out; either way it has data. */
+			if (entries[j] & (3ULL << 62))
+				bitmap[(i + j) / 8] |= 1u << ((i + j) & 7);
+		i += k;
+	}
+	return 0;
+}
+
+static void qemu_destroy(struct nfm_source *src)
+{
+	struct qemu_priv *p = src->priv;
+
+	if (!p)
+		return;
+	if (p->mem_fd >= 0)
+		close(p->mem_fd);
+	if (p->pagemap_fd >= 0)
+		close(p->pagemap_fd);
+	if (p->map_base)
+		munmap(p->map_base, p->map_len);
+	free(p);
+	src->priv = NULL;
+}
+
+static const struct nfm_source_ops qemu_ops = {
+	.kind = "qemu",
+	.read_backing = qemu_read,
+	.read_backing_vec = qemu_read_vec,
+	.resident = qemu_resident,
+	.destroy = qemu_destroy,
+};
+
+/* Guest-physical ranges → host-virtual addresses through QMP. Returns the count or -errno. */
+static int ranges_from_qmp(const char *path, const struct nfm_qemu_cmdline *cl,
+			   const struct nfm_log *log, struct nfm_source_range **ret)
+{
+	const char *names[NFM_QEMU_MAX_MEMDEVS + 3];
+	struct nfm_qmp_ram *ram = NULL;
+	struct nfm_source_range *r = NULL;
+	char *text = NULL, cmd[64];
+	size_t nn = 0, i;
+	int fd, n, err;
+
+	fd = nfm_qmp_connect(path);
+	if (fd < 0) {
+		nfm_dbg(log, "QMP %s: cannot connect: %s", path, strerror(-fd));
+		return fd;
+	}
+	err = nfm_qmp_hmp(fd, "info mtree -f", &text);
+	if (err) {
+		nfm_dbg(log, "QMP %s: info mtree -f failed: %s", path, strerror(-err));
+		goto out;
+	}
+	names[nn++] = "pc.ram";
+	if (cl->ram_backend[0])
+		names[nn++] = cl->ram_backend;
+	for (i = 0; i < cl->nr_memdevs; i++)
+		names[nn++] = cl->memdevs[i].id;
+	names[nn] = NULL;
+	n = nfm_qmp_parse_mtree(text, names, &ram);
+	if (n < 0) {
+		err = n;
+		nfm_dbg(log, "QMP %s: no RAM in info mtree -f", path);
+		goto out;
+	}
+	r = calloc(n, sizeof(*r));
+	if (!r) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		uint64_t hva;
+
+		free(text);
+		text = NULL;
+		snprintf(cmd, sizeof(cmd), "gpa2hva 0x%llx", (unsigned long long)ram[i].start);
+		err = nfm_qmp_hmp(fd, cmd, &text);
+		if (!err)
+			err = nfm_qmp_parse_gpa2hva(text, &hva);
+		if (err) {
+			nfm_dbg(log, "QMP %s: %s failed", path, cmd);
+			goto out;
+		}
+		r[i].start = ram[i].start;
+		r[i].size = ram[i].size;
+		r[i].backing = hva;
+	}
+	*ret = r;
+	r = NULL;
+	err = n;
+out:
+	free(r);
+	free(ram);
+	free(text);
+	close(fd);
+	return err;
+}
+
+/* Map shared RAM read-only when every range lies in one shared file mapping. */
+static void try_mmap_shared(struct nfm_source *src, struct qemu_priv *p,
+			    const struct nfm_qemu_map *maps, size_t nmaps,
+			    struct nfm_source_range *r, size_t nr, const struct nfm_log *log)
+{
+	const struct nfm_qemu_map *m = NULL;
+	char path[128];
+	size_t i;
+	void *base;
+	int fd;
+
+	for (i = 0; i < nmaps; i++)
+		if (r[0].backing >= maps[i].start && r[0].backing < maps[i].end)
+			m = &maps[i];
+	if (!m || m->perms[3] != 's' || !m->path[0] || m->path[0] == '[')
+		return;
+	for (i = 0; i < nr; i++)
+		if (r[i].backing < m->start || r[i].backing + r[i].size > m->end)
+			return;
+	/* map_files reaches memfds and unlinked files too; it is opened read-only. */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", p->pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		nfm_dbg(log, "%s: %s; reading through /proc/%d/mem", path, strerror(errno), p->pid);
+		return;
+	}
+	base = mmap(NULL, m->end - m->start, PROT_READ, MAP_SHARED, fd, (off_t)m->offset);
+	close(fd);
+	if (base == MAP_FAILED) {
+		nfm_dbg(log, "mmap of %s: %s; reading through /proc/%d/mem", m->path,
+			strerror(errno), p->pid);
+		return;
+	}
+	p->map_base = base;
+	p->map_len = m->end - m->start;
+	for (i = 0; i < nr; i++)
+		r[i].backing -= m->start;
+	src->map = base;
+	src->map_size = p->map_len;
+	nfm_dbg(log, "guest RAM is shared (%s): mapped read-only", m->path);
+}
+
+int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *log,
+			 struct nfm_source **ret)
+{
+	struct nfm_qemu_cmdline *cl = NULL;
+	struct nfm_qemu_map *maps = NULL;
+	struct nfm_source_range *r = NULL;
+	struct nfm_source *src = NULL;
+	struct qemu_priv *p = NULL;
+	char path[64], exe[PATH_MAX], *text = NULL, *desc = NULL;
+	size_t len, nr = 0, idx;
+	struct stat st;
+	ssize_t el;
+	int nmaps = 0, err;
+
+	if (pid <= 0 || !ret)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (stat(path, &st) < 0) {
+		nfm_err(log, "no process %d", pid);
+		return -ENOENT;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	el = readlink(path, exe, sizeof(exe) - 1);
+	if (el < 0 && (errno == EACCES || errno == EPERM)) {
+		nfm_err(log, "no permission to read QEMU pid %d (run as root)", pid);
+		return -EACCES;
+	}
+	exe[el > 0 ? el : 0] = '\0';
+	cl = calloc(1, sizeof(*cl));
+	if (!cl)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	err = nfm_read_file(path, MAX_CMDLINE, &text, &len);
+	if (err || !len) {
+		nfm_err(log, err ? "no process %d" : "pid %d is not a QEMU process", pid);
+		err = -ENOENT;
+		goto out;
+	}
+	if (!nfm_qemu_is_qemu_path(exe) && !nfm_qemu_is_qemu_path(text)) {
+		nfm_err(log, "pid %d is not a QEMU process", pid);
+		err = -ENOENT;
+		goto out;
+	}
+	err = nfm_qemu_cmdline_parse_buf(text, len, cl);
+	free(text);
+	text = NULL;
+	if (err) {
+		nfm_err(log, "QEMU pid %d: cannot understand its -m option", pid);
+		goto out;
+	}
+	p = calloc(1, sizeof(*p));
+	src = calloc(1, sizeof(*src));
+	if (!p || !src) {
+		err = -ENOMEM;
+		goto out;
+	}
+	p->pid = pid;
+	p->mem_fd = -1;
+	p->pagemap_fd = -1;
+	src->priv = p;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	p->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (p->mem_fd < 0) {
+		err = -errno;
+		if (err == -EACCES || err == -EPERM)
+			nfm_err(log, "no permission to read QEMU pid %d (run as root)", pid);
+		else
+			nfm_err(log, "QEMU pid %d: cannot open its memory: %s", pid, strerror(-err));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	err = nfm_read_file(path, 64u << 20, &text, &len);
+	if (err) {
+		nfm_err(log, "QEMU pid %d: cannot read its memory map: %s", pid, strerror(-err));
+		goto out;
+	}
+	nmaps = nfm_qemu_parse_maps(text, &maps);
+	if (nmaps < 0) {
+		err = nmaps;
+		goto out;
+	}
+
+	if (!qmp_path && cl->qmp[0])
+		qmp_path = cl->qmp;
+	if (qmp_path) {
+		int n = ranges_from_qmp(qmp_path, cl, log, &r);
+
+		if (n > 0)
+			nr = n;
+	}
+	if (!nr) {
+		uint64_t below, above;
+		const struct nfm_qemu_map *m;
+		int count;
+
+		err = nfm_qemu_ram_split(cl, &below, &above);
+		if (err) {
+			nfm_err(log, "QEMU pid %d: machine type %s has an unknown memory layout (give a QMP socket with qmp:PATH)",
+				pid, cl->machine_type);
+			goto out;
+		}
+		count = nfm_qemu_find_ram_map(maps, nmaps, cl->ram_size, ram_memdev(cl), &idx);
+		if (count < 0) {
+			nfm_err(log, "QEMU pid %d: cannot find its %llu MiB of guest RAM in /proc/%d/maps",
+				pid, (unsigned long long)(cl->ram_size >> 20), pid);
+			err = -ENOENT;
+			goto out;
+		}
+		if (count > 1)
+			nfm_dbg(log, "QEMU pid %d: %d mappings of the RAM size; using the first", pid,
+				count);
+		m = &maps[idx];
+		r = calloc(2, sizeof(*r));
+		if (!r) {
+			err = -ENOMEM;
+			goto out;
+		}
+		r[0].start = 0;
+		r[0].size = below;
+		r[0].backing = m->start;
+		nr = 1;
+		if (above) {
+			r[1].start = FOUR_GIB;
+			r[1].size = above;
+			r[1].backing = m->start + below;
+			nr = 2;
+		}
+	}
+	try_mmap_shared(src, p, maps, nmaps, r, nr, log);
+
+	src->live = true;
+	src->pid = pid;
+	if (cl->name[0] && !(src->vm_name = strdup(cl->name))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (cl->name[0])
+		err = asprintf(&desc, "qemu pid %d (%s)", pid, cl->name);
+	else
+		err = asprintf(&desc, "qemu pid %d", pid);
+	if (err < 0) {
+		err = -ENOMEM;
+		desc = NULL;
+		goto out;
+	}
+	err = nfm_source_init(src, &qemu_ops, r, nr, desc);
+	if (err) {
+		nfm_err(log, "QEMU pid %d: inconsistent guest memory layout", pid);
+		goto out;
+	}
+	*ret = src;
+	src = NULL;
+out:
+	if (src) {
+		qemu_destroy(src);
+		free(src->vm_name);
+		free(src);
+	}
+	free(desc);
+	free(r);
+	free(maps);
+	free(text);
+	free(cl);
+	return err;
+}

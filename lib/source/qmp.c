@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* A minimal, bounded QMP client and parsers for the HMP answers nfm uses. See qmp.h. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "source/qmp.h"
+
+#define QMP_TIMEOUT_MS 2000
+#define QMP_MAX_REPLY (16u << 20)
+#define MTREE_MAX_RANGES 4096
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int send_all(int fd, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len) {
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Read QMP lines until one holding "return" or "error" (events and the greeting are skipped when
+ * want_return is set). *line is the reply line, NUL-terminated; caller frees.
+ */
+static int read_reply(int fd, bool want_return, char **line)
+{
+	int64_t deadline = now_ms() + QMP_TIMEOUT_MS;
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		char *nl;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left;
+		ssize_t n;
+
+		while ((nl = memchr(buf, '\n', len))) {
+			size_t l = nl - buf;
+
+			*nl = '\0';
+			if (!want_return || strstr(buf, "\"return\"") || strstr(buf, "\"error\"")) {
+				char *out = strdup(buf);
+
+				free(buf);
+				if (!out)
+					return -ENOMEM;
+				*line = out;
+				return 0;
+			}
+			memmove(buf, nl + 1, len - l - 1);
+			len -= l + 1;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			free(buf);
+			return -ETIMEDOUT;
+		}
+		n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n ? -errno : -ETIMEDOUT;
+		}
+		if (len + 4096 > cap) {
+			char *tmp;
+
+			if (cap >= QMP_MAX_REPLY) {
+				free(buf);
+				return -E2BIG;
+			}
+			tmp = realloc(buf, cap * 2);
+			if (!tmp) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = tmp;
+			cap *= 2;
+		}
+		n = recv(fd, buf + len, cap - len - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n ? -errno : -ECONNRESET;
+		}
+		len += n;
+	}
+}
+
+int nfm_qmp_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *line = NULL;
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	/* The greeting: {"QMP": {...}} */
+	err = read_reply(fd, false, &line);
+	if (err)
+		goto fail;
+	if (!strstr(line, "\"QMP\"")) {
+		err = -EPROTO;
+		goto fail;
+	}
+	free(line);
+	line = NULL;
+	err = send_all(fd, "{\"execute\":\"qmp_capabilities\"}\n");
+	if (err)
+		goto fail;
+	err = read_reply(fd, true, &line);
+	if (err)
+		goto fail;
+	if (!strstr(line, "\"return\"")) {
+		err = -EPROTO;
+		goto fail;
+	}
+	free(line);
+	return fd;
+fail:
+	free(line);
+	close(fd);
+	return err;
+}
+
+/* Decode the JSON string starting at s (just after the opening quote). */
+static char *json_unescape(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	char *out = malloc(n + 1);
+
+	if (!out)
+		return NULL;
+	while (*s && *s != '"') {
+		if (*s != '\\') {
+			out[o++] = *s++;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 'n': out[o++] = '\n'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'u': {
+			unsigned int c = 0;
+			int i;
+
+			for (i = 1; i <= 4 && s[i]; i++) {
+				char h = s[i];
+
+				c = c * 16 + (h >= '0' && h <= '9' ? h - '0' :
+					      (h | 0x20) >= 'a' && (h | 0x20) <= 'f' ?
+					      (h | 0x20) - 'a' + 10 : 0);
+			}
+			s += i - 1;
+			out[o++] = c < 0x80 ? (char)c : '?';
+			break;
+		}
+		case '\0':
+			out[o] = '\0';
+			return out;
+		default: out[o++] = *s; break;
+		}
+		s++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int nfm_qmp_hmp(int fd, const char *cmd, char **out)
+{
+	char req[512], *line = NULL, *p, *text;
+	int err;
+
+	if (snprintf(req, sizeof(req),
+		     "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"%s\"}}\n",
+		     cmd) >= (int)sizeof(req))
+		return -EINVAL;
+	err = send_all(fd, req);
+	if (err)
+		return err;
+	err = read_reply(fd, true, &line);
+	if (err)
+		return err;
+	p = strstr(line, "\"return\"");
+	if (!p || !(p = strchr(p + 8, '"'))) {
+		free(line);
+		return -EPROTO;
+	}
+	text = json_unescape(p + 1);
+	free(line);
+	if (!text)
+		return -ENOMEM;
+	*out = text;
+	return 0;
+}
+
+static bool name_wanted(const char *name, const char *const *names)
+{
+	for (; names && *names; names++)
+		if (!strcmp(name, *names))
+			return true;
+	return false;
+}
+
+int nfm_qmp_parse_mtree(const char *text, const char *const *names, struct nfm_qmp_ram **ret)
+{
+	struct nfm_qmp_ram *all;
+	size_t n = 0, i, out = 0;
+	const char *p = text;
+	int view = -1, system_view = -1;
+	bool any_wanted = false;
+	char best[64] = "";
+
+	all = calloc(MTREE_MAX_RANGES, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		char line[512];
+		unsigned long long s, e, off = 0;
+		char type[32], name[64];
+		const char *at;
+
+		if (ll >= sizeof(line))
+			ll = sizeof(line) - 1;
+		memcpy(line, p, ll);
+		line[ll] = '\0';
+		p = eol ? eol + 1 : p + ll;
+		if (!strncmp(line, "FlatView #", 10)) {
+			view++;
+			continue;
+		}
+		/* The flat view of the system address space: 'AS "memory", root: system'. */
+		if (strstr(line, " AS \"memory\"") && system_view < 0) {
+			system_view = view;
+			continue;
+		}
+		if (view < 0 || view != system_view)
+			continue;
+		if (sscanf(line, " %llx-%llx (prio %*d, %31[^)]): %63s", &s, &e, type, name) != 4)
+			continue;
+		if (strcmp(type, "ram") || e < s || n == MTREE_MAX_RANGES)
+			continue;
+		at = strstr(line, " @");
+		if (at && sscanf(at, " @%llx", &off) != 1)
+			off = 0;
+		all[n].start = s;
+		all[n].size = e - s + 1;
+		all[n].offset = off;
+		snprintf(all[n].name, sizeof(all[n].name), "%s", name);
+		if (name_wanted(name, names))
+			any_wanted = true;
+		n++;
+	}
+	if (system_view < 0) {
+		free(all);
+		return -EBADMSG;
+	}
+	if (!any_wanted) {
+		/* Guest RAM is the block with the most bytes mapped (vram is 16 MiB). */
+		uint64_t best_sum = 0;
+
+		for (i = 0; i < n; i++) {
+			uint64_t sum = 0;
+			size_t j;
+
+			for (j = 0; j < n; j++)
+				if (!strcmp(all[i].name, all[j].name))
+					sum += all[j].size;
+			if (sum > best_sum) {
+				best_sum = sum;
+				snprintf(best, sizeof(best), "%s", all[i].name);
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (any_wanted ? name_wanted(all[i].name, names) : !strcmp(all[i].name, best))
+			all[out++] = all[i];
+	}
+	if (!out) {
+		free(all);
+		return -ENOENT;
+	}
+	*ret = all;
+	return (int)out;
+}
+
+int nfm_qmp_parse_gpa2hva(const char *text, uint64_t *hva)
+{
+	const char *p = strstr(text, " is 0x");
+	unsigned long long v;
+
+	if (!strstr(text, "Host virtual address") || !p || sscanf(p, " is 0x%llx", &v) != 1)
+		return -EBADMSG;
+	*hva = v;
+	return 0;
+}
