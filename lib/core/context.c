@@ -20,7 +20,7 @@ static double now_ms(void)
 int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
 		const struct nfm_log *log, struct nfm_ctx **ret)
 {
-	double t0 = now_ms();
+	double t0 = now_ms(), t1, t2;
 	struct nfm_ctx *ctx;
 	int err;
 
@@ -40,13 +40,17 @@ int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
 	err = nfm_discover_kernel(ctx);
 	if (err < 0)
 		goto fail;
+	t1 = now_ms();
 	err = nfm_discover_symbols(ctx, opts ? opts->system_map : NULL);
 	if (err < 0)
 		goto fail;
+	t2 = now_ms();
 	err = nfm_discover_btf(ctx, opts ? opts->btf_path : NULL);
 	if (err < 0)
 		goto fail;
 	ctx->attach_ms = now_ms() - t0;
+	nfm_dbg(&ctx->log, "attach: VMCOREINFO and page tables %.2f ms, symbols %.2f ms, BTF %.2f ms",
+		t1 - t0, t2 - t1, now_ms() - t2);
 	*ret = ctx;
 	return 0;
 fail:
