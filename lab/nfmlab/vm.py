@@ -1,0 +1,257 @@
+"""Lab VM lifecycle: start (boot + first truth), truth, dump, stop, list.
+
+Each VM owns RUN/<name>/: qemu.pid, qmp.sock, console.log, truth.sock (virtio port nfm.truth),
+truth-serial.sock (ttyS1 fallback), info (key=value lines, as printed by start), truth-N.txt.
+"""
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+
+from . import LabError, accel, channel, initramfs, kernels, paths
+from .qmp import QMP
+
+READY = re.compile(rb"NFM-LAB-READY channel=(\w+) dev=(\S+) release=(\S+)")
+FAILED = (b"Kernel panic", b"---[ end Kernel panic")
+
+
+def _mem_bytes(mem):
+    m = re.fullmatch(r"(\d+)([KMGT]?)", mem.upper())
+    if not m:
+        raise LabError("bad --mem %r (use e.g. 512M or 4G)" % mem)
+    return int(m.group(1)) << {"": 20, "K": 10, "M": 20, "G": 30, "T": 40}[m.group(2)]
+
+
+def _check_name(name):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,40}", name):
+        raise LabError("bad VM name %r (letters, digits, . _ -; at most 41)" % name)
+
+
+def read_info(name):
+    """Returns the info dict saved by start, or None when RUN/name/info is missing."""
+    try:
+        with open(os.path.join(paths.run_dir(name), "info")) as f:
+            return dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+    except OSError:
+        return None
+
+
+def _pid_of(name):
+    """PID of the VM's QEMU if it is alive and really is that VM, else None."""
+    try:
+        with open(os.path.join(paths.run_dir(name), "qemu.pid")) as f:
+            pid = int(f.read().strip())
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return pid if b"-name" in argv and argv[argv.index(b"-name") + 1] == name.encode() else None
+
+
+def _qemu_argv(name, kernel, initrd, o, accel_name, run):
+    mem = _mem_bytes(o.mem)
+    machine = o.machine
+    argv = ["qemu-system-x86_64", "-name", name, "-accel", accel_name,
+            "-cpu", "max,la57=%s" % o.la57, "-smp", str(o.cpus), "-m", "%dM" % (mem >> 20)]
+    if o.shm == "on":
+        argv += ["-object", "memory-backend-file,id=ram,mem-path=%s,size=%dM,share=on"
+                 % (paths.shm_path(name), mem >> 20)]
+        machine += ",memory-backend=ram"
+    marker = secrets.token_hex(8)
+    argv += ["-machine", machine, "-kernel", kernel.vmlinuz, "-initrd", initrd,
+             "-append", "console=ttyS0 panic=-1 nfm.procs=%d nfm.marker=%s nfm.name=%s"
+             % (o.procs, marker, name),
+             "-nodefaults", "-display", "none", "-no-reboot",
+             "-chardev", "file,id=con,path=%s/console.log" % run, "-serial", "chardev:con",
+             "-chardev", "socket,id=truth1,path=%s/truth-serial.sock,server=on,wait=off" % run,
+             "-serial", "chardev:truth1",
+             "-device", "virtio-serial-pci,id=vser",
+             "-chardev", "socket,id=truth,path=%s/truth.sock,server=on,wait=off" % run,
+             "-device", "virtserialport,bus=vser.0,chardev=truth,name=nfm.truth",
+             "-pidfile", "%s/qemu.pid" % run, "-daemonize"]
+    if o.qmp == "on":
+        argv += ["-qmp", "unix:%s/qmp.sock,server=on,wait=off" % run]
+    return argv, marker
+
+
+def _boot_timeout(o, accel_name):
+    gib = _mem_bytes(o.mem) / (1 << 30)
+    return 30 + 10 * gib if accel_name == "kvm" else 90 + 20 * gib
+
+
+def _wait_ready(name, run, timeout):
+    """Waits for the READY line; returns its match or raises LabError naming the console log."""
+    console = os.path.join(run, "console.log")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(console, "rb") as f:
+                log = f.read()
+        except OSError:
+            log = b""
+        m = READY.search(log)
+        if m:
+            return m
+        if any(s in log for s in FAILED):
+            raise LabError("VM %s panicked while booting; see %s" % (name, console))
+        if _pid_of(name) is None:
+            raise LabError("VM %s: QEMU exited while booting; see %s" % (name, console))
+        time.sleep(0.1)
+    raise LabError("VM %s not ready after %ds; see %s" % (name, timeout, console))
+
+
+def _boot(name, kernel, initrd, o, accel_name):
+    run = paths.run_dir(name)
+    shutil.rmtree(run, ignore_errors=True)
+    os.makedirs(run)
+    argv, marker = _qemu_argv(name, kernel, initrd, o, accel_name, run)
+    with open(os.path.join(run, "qemu.cmdline"), "w") as f:
+        f.write("\0".join(argv))
+    t0 = time.monotonic()
+    r = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        raise LabError("QEMU failed to start: %s" % " ".join(r.stderr.split())[:300])
+    m = _wait_ready(name, run, _boot_timeout(o, accel_name))
+    return time.monotonic() - t0, m, marker
+
+
+def start(o):
+    """Boots a VM from argparse-style options `o` (kernel, name, mem, cpus, procs, qmp, shm,
+    machine, la57, accel); returns the info dict (also saved as RUN/name/info)."""
+    kernel = kernels.fetch(o.kernel)
+    name = o.name or "nfm-" + o.kernel
+    _check_name(name)
+    if _pid_of(name):
+        raise LabError("VM %s is already running (nfm-lab stop %s)" % (name, name))
+    initrd = initramfs.build(kernel)
+    acc = accel.choose(o.accel, kernel.vmlinuz)
+    try:
+        secs, m, marker = _boot(name, kernel, initrd, o, acc)
+    except LabError:
+        if acc != "kvm" or o.accel == "kvm":
+            _kill(name)
+            raise
+        _kill(name)
+        accel.record(False)  # KVM failed for real: never try it again here
+        acc = "tcg"
+        secs, m, marker = _boot(name, kernel, initrd, o, acc)
+    run = paths.run_dir(name)
+    info = {"name": name, "pid": str(_pid_of(name)),
+            "qmp": os.path.join(run, "qmp.sock") if o.qmp == "on" else "",
+            "console": os.path.join(run, "console.log"), "truth": "",
+            "kernel": m.group(3).decode(), "accel": acc, "boot_seconds": "%.2f" % secs,
+            "kernel_name": o.kernel, "package": kernel.package, "run": run,
+            "channel": m.group(1).decode(), "marker": marker, "mem": o.mem,
+            "shm": paths.shm_path(name) if o.shm == "on" else "", "machine": o.machine,
+            "la57": o.la57}
+    _save_info(info)
+    t0 = time.monotonic()
+    info["truth"] = truth(name)
+    info["truth_seconds"] = "%.2f" % (time.monotonic() - t0)
+    _save_info(info)
+    return info
+
+
+def _save_info(info):
+    path = os.path.join(info["run"], "info")
+    with open(path + ".tmp", "w") as f:
+        f.writelines("%s=%s\n" % kv for kv in info.items())
+    os.rename(path + ".tmp", path)
+
+
+def _require(name):
+    info = read_info(name)
+    if info is None or _pid_of(name) is None:
+        raise LabError("no running lab VM named %s" % name)
+    return info
+
+
+def truth_bytes(name):
+    """Asks the running guest for a fresh snapshot; returns its bytes."""
+    info = _require(name)
+    run = info["run"]
+    sock = "truth.sock" if info["channel"] == "virtio" else "truth-serial.sock"
+    req = "%s-%d-%s" % (name, int(time.time()), secrets.token_hex(4))
+    return channel.request(os.path.join(run, sock), os.path.join(run, "truth.lock"), req)
+
+
+def truth(name, out=None):
+    """Saves a fresh snapshot to `out` (default RUN/name/truth-N.txt); returns the path."""
+    data = truth_bytes(name)
+    if out is None:
+        run = paths.run_dir(name)
+        n = 0
+        while os.path.exists(os.path.join(run, "truth-%d.txt" % n)):
+            n += 1
+        out = os.path.join(run, "truth-%d.txt" % n)
+    return channel.save(data, out)
+
+
+def dump(name, out):
+    """truth snapshot -> QMP stop -> dump-guest-memory (ELF, no paging) -> cont.
+    Returns (dump path, truth path); the truth is saved as OUT.truth."""
+    info = _require(name)
+    if not info.get("qmp"):
+        raise LabError("VM %s was started with --qmp off; dump needs QMP" % name)
+    out = os.path.abspath(out)
+    data = truth_bytes(name)
+    with QMP(info["qmp"], timeout=600) as q:
+        q.cmd("stop")
+        try:
+            q.cmd("dump-guest-memory", paging=False, protocol="file:" + out, format="elf")
+        finally:
+            q.cmd("cont")
+    tpath = channel.save(data, out + ".truth")
+    return out, tpath
+
+
+def _kill(name):
+    pid = _pid_of(name)
+    if pid:
+        try:
+            with QMP(os.path.join(paths.run_dir(name), "qmp.sock"), timeout=5) as q:
+                q.cmd("quit")
+        except Exception:
+            pass
+        for _ in range(50):
+            if _pid_of(name) is None:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
+
+
+def stop(name):
+    """Stops VM `name` and removes RUN/name and its /dev/shm RAM file. Returns True if it ran."""
+    _check_name(name)
+    existed = os.path.isdir(paths.run_dir(name)) or _pid_of(name) is not None
+    _kill(name)
+    shutil.rmtree(paths.run_dir(name), ignore_errors=True)
+    try:
+        os.unlink(paths.shm_path(name))
+    except OSError:
+        pass
+    return existed
+
+
+def names():
+    """Names of the VMs with a runtime dir (running or not)."""
+    try:
+        return sorted(d for d in os.listdir(paths.run_root())
+                      if os.path.isdir(paths.run_dir(d)))
+    except OSError:
+        return []
+
+
+def list_vms():
+    """Returns [info dict + "alive"] for every VM with a runtime dir."""
+    res = []
+    for n in names():
+        info = read_info(n) or {"name": n}
+        info["alive"] = "yes" if _pid_of(n) else "no"
+        res.append(info)
+    return res
