@@ -34,15 +34,28 @@ struct nfm_kallsyms;
 #define NFM_KALLSYMS_MAX_NAMES_BYTES (64u << 20)
 
 /*
- * Read and decode the tables. The address encoding is chosen as the one under which the symbol
- * "_stext" resolves to stext (pass 0 to skip that check and take the first plausible one).
- * Returns 0, -EBADMSG for tables that do not decode, -ENOENT when _stext matches no encoding,
- * -EFAULT/-EIO from read. Caller frees with nfm_kallsyms_free().
+ * Read and decode the tables. names, num_syms, token_table, token_index and offsets or addresses
+ * are required (else -EINVAL); relative_base is needed for the base-relative and absolute-percpu
+ * encodings; markers is optional and, when given, checked against the names table (and used to
+ * read it in one go). The address encoding is chosen as the one under which a symbol named
+ * "_stext" resolves to stext (pass 0 to skip that check and take the first plausible one:
+ * addresses -> absolute; offsets with relative_base -> absolute-percpu if any offset is
+ * negative, else base-relative; offsets alone -> place-relative). Name lengths are read as the
+ * 6.1+ one-or-two-byte form first and as the older one-byte form if that fails.
+ * Returns 0, -EBADMSG for tables that do not decode (including tables that run into unmapped
+ * memory after they started), -ENOENT when _stext is absent or matches no encoding, -EFAULT/-EIO
+ * from read for tables that cannot be read at all, -ENOMEM. Caller frees with nfm_kallsyms_free().
  */
 int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
 		      uint64_t stext, struct nfm_kallsyms **ret);
 
-/* Parse a System.map (text "addr type name" lines); addresses are shifted by kaslr_offset. */
+/*
+ * Parse a System.map (text "addr type name" lines, as nm writes them; lines up to 4096 bytes,
+ * names up to 1024). Kernel-half addresses (bit 63 set) of non-absolute symbols are shifted by
+ * kaslr_offset; absolute ('A') symbols and zero-based per-CPU offsets are not. The encoding
+ * reported is NFM_KALLSYMS_ABSOLUTE. Returns 0, -errno from fopen, -EBADMSG for a malformed or
+ * empty file, -EIO, -ENOMEM.
+ */
 int nfm_kallsyms_load_system_map(const char *path, uint64_t kaslr_offset, struct nfm_kallsyms **ret);
 
 void nfm_kallsyms_free(struct nfm_kallsyms *ks);
@@ -50,17 +63,21 @@ void nfm_kallsyms_free(struct nfm_kallsyms *ks);
 size_t nfm_kallsyms_count(const struct nfm_kallsyms *ks);
 enum nfm_kallsyms_encoding nfm_kallsyms_encoding(const struct nfm_kallsyms *ks);
 
-/* Address of the first symbol named name: 0 or -ENOENT. */
+/* Address of the first symbol (in table order) named name: 0 or -ENOENT. O(1). */
 int nfm_kallsyms_lookup(const struct nfm_kallsyms *ks, const char *name, uint64_t *addr);
 
 /*
  * The symbol containing addr (greatest start <= addr, the way /proc/kallsyms-based lookup does):
- * name and type owned by ks; *offset = addr - start. -ENOENT below the first symbol.
+ * name and type owned by ks; *offset = addr - start. Of several symbols at that start, the first
+ * in table order. Any out-parameter may be NULL. -ENOENT below the first symbol. O(log n).
  */
 int nfm_kallsyms_symbolize(const struct nfm_kallsyms *ks, uint64_t addr, const char **name,
 			   char *type, uint64_t *start, uint64_t *offset);
 
-/* The i-th symbol in table order (as /proc/kallsyms lists them): 0 or -ENOENT past the end. */
+/*
+ * The i-th symbol in table order (as /proc/kallsyms lists them): 0 or -ENOENT past the end.
+ * Out-parameters may be NULL; name is owned by ks.
+ */
 int nfm_kallsyms_get(const struct nfm_kallsyms *ks, size_t i, const char **name, char *type,
 		     uint64_t *addr);
 

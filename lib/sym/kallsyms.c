@@ -1,0 +1,848 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * kallsyms decoded from guest memory.
+ *
+ * Format (scripts/kallsyms.c write_src(), read back by kernel/kallsyms.c):
+ *  - kallsyms_num_syms: unsigned int (".long").
+ *  - kallsyms_names: per symbol a length in tokens, then that many token codes (bytes). Since
+ *    73bbb94466fd ("kallsyms: support "big" kernel symbols", 6.1) the length is ULEB128 of at most
+ *    two bytes: b0 with 0x80 set means len = (b0 & 0x7f) | (b1 << 7). Before, one plain byte.
+ *  - kallsyms_markers: unsigned int, the names offset of every 256th symbol.
+ *  - kallsyms_token_table: 256 NUL-terminated strings; kallsyms_token_index: 256 u16 offsets into
+ *    it. A name is the concatenation of its tokens; the first decoded character is the type.
+ *  - Addresses, one of:
+ *      kallsyms_addresses[]: unsigned long (!CONFIG_KALLSYMS_BASE_RELATIVE; gone in 6.11);
+ *      kallsyms_offsets[] (int) + kallsyms_relative_base (unsigned long):
+ *        base + (u32)off, or with CONFIG_KALLSYMS_ABSOLUTE_PERCPU (x86-64 SMP until 6.15)
+ *        off >= 0 ? off : base - 1 - off;
+ *      kallsyms_offsets[] alone, place-relative: &offsets[i] + off (a081b5789255, 7.0).
+ * The order of the tables in .rodata changed (404bad70fcf7, 6.4) but every table's address comes
+ * from VMCOREINFO, so it does not matter here.
+ *
+ * All of it is guest data: every length is checked against what was read, and the tables are
+ * fetched with a few large reads.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sym/kallsyms.h"
+
+/* The kernel's KSYM_NAME_LEN is 512 since 6.1 (128 before); twice that is surely not a kernel. */
+#define KS_NAME_MAX 1024
+/* Bound of the decoded string arena (names plus type and NUL), against token blow-up. */
+#define KS_ARENA_MAX (256u << 20)
+#define KS_PAGE 4096u
+#define KS_NAMES_CHUNK (1u << 20)
+/* How many symbols named _stext are remembered to pick the encoding. */
+#define KS_STEXT_MAX 8
+
+struct nfm_kallsyms {
+	size_t count;
+	enum nfm_kallsyms_encoding enc;
+	/* Symbol i: type at arena[name_off[i] - 1], NUL-terminated name at arena + name_off[i]. */
+	char *arena;
+	size_t arena_len, arena_cap;
+	uint32_t *name_off;
+	uint64_t *addrs;
+	size_t cap;		/* capacity of name_off and addrs */
+	uint32_t *by_addr;	/* table indices sorted by address; NULL if table order is sorted */
+	uint32_t *hashes;	/* per symbol */
+	uint32_t *slots;	/* open addressing, index + 1, 0 = empty */
+	size_t nslots;
+};
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* Read [va, va + len) in pieces of at most step bytes aligned to step; stop at the first failure. */
+static size_t read_pieces(nfm_read_kva_fn read, void *ud, uint64_t va, uint8_t *buf, size_t len,
+			  size_t step, int *err)
+{
+	size_t got = 0;
+	int r;
+
+	while (got < len) {
+		size_t n = step - (size_t)((va + got) & (step - 1));
+
+		if (n > len - got)
+			n = len - got;
+		r = read(ud, va + got, buf + got, n);
+		if (r) {
+			*err = r > 0 ? -EIO : r;
+			break;
+		}
+		got += n;
+	}
+	return got;
+}
+
+/*
+ * Read up to len bytes at va. Tries one read; if that fails, goes page by page, then through the
+ * failing page in smaller pieces, so that a table near the end of what is readable still is.
+ * Returns the number of bytes read (a prefix of the range) and stores the error that stopped it
+ * in *err (0 if none). -EIO (the source itself failing) stops at once.
+ */
+static size_t read_best(nfm_read_kva_fn read, void *ud, uint64_t va, uint8_t *buf, size_t len,
+			int *err)
+{
+	static const size_t steps[] = { KS_PAGE, 64, 1 };
+	size_t got = 0, i;
+	int r;
+
+	*err = 0;
+	if (len > UINT64_MAX - va)
+		len = (size_t)(UINT64_MAX - va);
+	if (!len)
+		return 0;
+	r = read(ud, va, buf, len);
+	if (!r)
+		return len;
+	*err = r > 0 ? -EIO : r;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]) && *err != -EIO; i++) {
+		size_t lim = len - got;
+
+		/* After the first level, only the piece that failed is retried finer. */
+		if (i && lim > steps[i - 1])
+			lim = steps[i - 1];
+		*err = 0;
+		got += read_pieces(read, ud, va + got, buf + got, lim, steps[i], err);
+		if (!*err)
+			break;
+	}
+	return got;
+}
+
+/* An exact read: 0, or the read error (-EFAULT when it claimed success on nothing). */
+static int read_exact(nfm_read_kva_fn read, void *ud, uint64_t va, void *buf, size_t len)
+{
+	int r;
+
+	if (len > UINT64_MAX - va)
+		return -EFAULT;
+	r = read(ud, va, buf, len);
+	return r > 0 ? -EIO : r;
+}
+
+/* kallsyms_names as read so far: grows on demand, kept across decode attempts. */
+struct names_buf {
+	nfm_read_kva_fn read;
+	void *ud;
+	uint64_t va;
+	uint8_t *data;
+	size_t len;		/* bytes read */
+	size_t hint;		/* first read size */
+	int err;		/* what stopped reading, sticky */
+};
+
+/*
+ * Make names bytes [0, need) available. A table that runs into unmapped memory after it started
+ * fine is inconsistent (-EBADMSG); a failing source (-EIO) or an unreadable start is reported as is.
+ */
+static int names_ensure(struct names_buf *nb, size_t need)
+{
+	size_t want, got;
+	uint8_t *p;
+	int err;
+
+	if (need <= nb->len)
+		return 0;
+	if (need > NFM_KALLSYMS_MAX_NAMES_BYTES)
+		return -EBADMSG;
+	if (nb->err)
+		goto fail;
+	want = nb->len ? nb->len * 2 : nb->hint;
+	if (want < need)
+		want = need;
+	if (want < KS_NAMES_CHUNK)
+		want = KS_NAMES_CHUNK;
+	if (want > NFM_KALLSYMS_MAX_NAMES_BYTES)
+		want = NFM_KALLSYMS_MAX_NAMES_BYTES;
+	p = realloc(nb->data, want);
+	if (!p)
+		return -ENOMEM;
+	nb->data = p;
+	got = read_best(nb->read, nb->ud, nb->va + nb->len, nb->data + nb->len, want - nb->len, &err);
+	nb->len += got;
+	if (err)
+		nb->err = err;
+	if (need <= nb->len)
+		return 0;
+	if (!nb->err)
+		nb->err = -EFAULT;
+fail:
+	if (nb->err == -EFAULT && nb->len)
+		return -EBADMSG;
+	return nb->err;
+}
+
+struct tokens {
+	const char *str[256];
+	uint16_t len[256];
+};
+
+static void ks_reset(struct nfm_kallsyms *ks)
+{
+	ks->count = 0;
+	ks->arena_len = 0;
+}
+
+static int arena_reserve(struct nfm_kallsyms *ks, size_t extra)
+{
+	size_t cap;
+	char *p;
+
+	if (ks->arena_len + extra <= ks->arena_cap)
+		return 0;
+	if (ks->arena_len + extra > KS_ARENA_MAX)
+		return -EBADMSG;
+	cap = ks->arena_cap ? ks->arena_cap * 2 : 1u << 20;
+	while (cap < ks->arena_len + extra)
+		cap *= 2;
+	if (cap > KS_ARENA_MAX)
+		cap = KS_ARENA_MAX;
+	p = realloc(ks->arena, cap);
+	if (!p)
+		return -ENOMEM;
+	ks->arena = p;
+	ks->arena_cap = cap;
+	return 0;
+}
+
+static int syms_reserve(struct nfm_kallsyms *ks, size_t n)
+{
+	uint32_t *no;
+	uint64_t *ad;
+
+	if (n <= ks->cap)
+		return 0;
+	if (n > NFM_KALLSYMS_MAX_SYMS)
+		return -EBADMSG;
+	no = realloc(ks->name_off, n * sizeof(*no));
+	if (!no)
+		return -ENOMEM;
+	ks->name_off = no;
+	ad = realloc(ks->addrs, n * sizeof(*ad));
+	if (!ad)
+		return -ENOMEM;
+	ks->addrs = ad;
+	ks->cap = n;
+	return 0;
+}
+
+/*
+ * Decode num names into ks (types and names; addresses later). Collects the indices of symbols
+ * named _stext. When markers is non-NULL, every 256th symbol must start where it says.
+ */
+static int decode_names(struct nfm_kallsyms *ks, struct names_buf *nb, const struct tokens *tok,
+			uint32_t num, const uint8_t *markers, bool long_lens, uint32_t *stext_idx,
+			size_t *nstext)
+{
+	size_t pos = 0;
+	uint32_t i;
+	int r;
+
+	ks_reset(ks);
+	*nstext = 0;
+	for (i = 0; i < num; i++) {
+		size_t len, hdr = 1, k, out = 0;
+		const uint8_t *d;
+		char *dst;
+
+		if (markers && !(i & 0xff) && le32(markers + 4 * (i >> 8)) != pos)
+			return -EBADMSG;
+		/* Every entry has a length and at least one token: two bytes. */
+		r = names_ensure(nb, pos + 2);
+		if (r < 0)
+			return r;
+		len = nb->data[pos];
+		if (long_lens && (len & 0x80)) {
+			if (pos + 1 >= nb->len || (nb->data[pos + 1] & 0x80))
+				return -EBADMSG;
+			len = (len & 0x7f) | (size_t)nb->data[pos + 1] << 7;
+			hdr = 2;
+		}
+		/*
+		 * A name has fewer tokens than KSYM_NAME_LEN characters. This also catches most
+		 * misreadings of an old one-byte length >= 128 as a two-byte one (6.0 had
+		 * KSYM_NAME_LEN 128, so only a 127-character name without any compression could
+		 * be ambiguous).
+		 */
+		if (!len || len > KS_NAME_MAX)
+			return -EBADMSG;
+		r = names_ensure(nb, pos + hdr + len);
+		if (r < 0)
+			return r;
+		r = arena_reserve(ks, KS_NAME_MAX + 1);
+		if (r < 0)
+			return r;
+		d = nb->data + pos + hdr;
+		dst = ks->arena + ks->arena_len;
+		for (k = 0; k < len; k++) {
+			unsigned int t = d[k];
+
+			if (out + tok->len[t] > KS_NAME_MAX)
+				return -EBADMSG;
+			memcpy(dst + out, tok->str[t], tok->len[t]);
+			out += tok->len[t];
+		}
+		/* The type character plus at least one name character. */
+		if (out < 2 || memchr(dst, '\0', out))
+			return -EBADMSG;
+		dst[out] = '\0';
+		ks->name_off[i] = (uint32_t)(ks->arena_len + 1);
+		ks->arena_len += out + 1;
+		if (out == 7 && !memcmp(dst + 1, "_stext", 6) && *nstext < KS_STEXT_MAX)
+			stext_idx[(*nstext)++] = i;
+		pos += hdr + len;
+	}
+	ks->count = num;
+	return 0;
+}
+
+static uint64_t sym_address(enum nfm_kallsyms_encoding enc, const uint8_t *tab, uint64_t tab_va,
+			    uint64_t base, uint32_t i)
+{
+	int32_t off;
+
+	switch (enc) {
+	case NFM_KALLSYMS_ABSOLUTE:
+		return le64(tab + 8 * (size_t)i);
+	case NFM_KALLSYMS_BASE_RELATIVE:
+		return base + le32(tab + 4 * (size_t)i);
+	case NFM_KALLSYMS_ABSOLUTE_PERCPU:
+		off = (int32_t)le32(tab + 4 * (size_t)i);
+		return off >= 0 ? (uint64_t)off : base - 1 - (uint64_t)(int64_t)off;
+	case NFM_KALLSYMS_PLACE_RELATIVE:
+		off = (int32_t)le32(tab + 4 * (size_t)i);
+		return tab_va + 4 * (uint64_t)i + (uint64_t)(int64_t)off;
+	}
+	return 0;
+}
+
+/*
+ * scripts/kallsyms.c sorts the table by address (compare_symbols()), under every encoding, so
+ * an encoding that does not give non-decreasing addresses is the wrong one, or the table (or
+ * num_syms) is corrupt.
+ */
+static bool addresses_sorted(enum nfm_kallsyms_encoding enc, const uint8_t *tab, uint64_t tab_va,
+			     uint64_t base, uint32_t num)
+{
+	uint64_t prev = 0, a;
+	uint32_t i;
+
+	for (i = 0; i < num; i++, prev = a) {
+		a = sym_address(enc, tab, tab_va, base, i);
+		if (a < prev)
+			return false;
+	}
+	return true;
+}
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+static const char *sym_name(const struct nfm_kallsyms *ks, size_t i)
+{
+	return ks->arena + ks->name_off[i];
+}
+
+static int cmp_addr_idx(const void *a, const void *b, void *arg)
+{
+	const uint64_t *addrs = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (addrs[x] != addrs[y])
+		return addrs[x] < addrs[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Build the address index and the name hash once the symbols are in. */
+static int ks_finish(struct nfm_kallsyms *ks)
+{
+	size_t i, n = ks->count, mask;
+	bool sorted = true;
+
+	for (i = 1; i < n; i++)
+		if (ks->addrs[i - 1] > ks->addrs[i]) {
+			sorted = false;
+			break;
+		}
+	if (!sorted) {
+		ks->by_addr = malloc(n * sizeof(*ks->by_addr));
+		if (!ks->by_addr)
+			return -ENOMEM;
+		for (i = 0; i < n; i++)
+			ks->by_addr[i] = (uint32_t)i;
+		qsort_r(ks->by_addr, n, sizeof(*ks->by_addr), cmp_addr_idx, ks->addrs);
+	}
+
+	ks->nslots = 16;
+	while (ks->nslots < n * 2)
+		ks->nslots *= 2;
+	mask = ks->nslots - 1;
+	ks->slots = calloc(ks->nslots, sizeof(*ks->slots));
+	ks->hashes = malloc((n ? n : 1) * sizeof(*ks->hashes));
+	if (!ks->slots || !ks->hashes)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const char *name = sym_name(ks, i);
+		uint32_t h = name_hash(name);
+		size_t s = h & mask;
+
+		ks->hashes[i] = h;
+		/* Keep the first symbol of a name, as kallsyms_lookup_name() finds it. */
+		while (ks->slots[s]) {
+			uint32_t j = ks->slots[s] - 1;
+
+			if (ks->hashes[j] == h && !strcmp(sym_name(ks, j), name))
+				break;
+			s = (s + 1) & mask;
+		}
+		if (!ks->slots[s])
+			ks->slots[s] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static struct nfm_kallsyms *ks_new(void)
+{
+	return calloc(1, sizeof(struct nfm_kallsyms));
+}
+
+void nfm_kallsyms_free(struct nfm_kallsyms *ks)
+{
+	if (!ks)
+		return;
+	free(ks->arena);
+	free(ks->name_off);
+	free(ks->addrs);
+	free(ks->by_addr);
+	free(ks->hashes);
+	free(ks->slots);
+	free(ks);
+}
+
+static int read_tokens(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
+		       uint8_t **table_ret, struct tokens *tok)
+{
+	uint8_t idx[512], *table;
+	size_t max = 0, want, got, i;
+	int r, err;
+
+	r = read_exact(read, ud, t->token_index, idx, sizeof(idx));
+	if (r < 0)
+		return r;
+	for (i = 0; i < 256; i++)
+		if (le16(idx + 2 * i) > max)
+			max = le16(idx + 2 * i);
+	/* A token expands to less than KSYM_NAME_LEN characters. */
+	want = max + KS_NAME_MAX + 1;
+	table = malloc(want);
+	if (!table)
+		return -ENOMEM;
+	got = read_best(read, ud, t->token_table, table, want, &err);
+	if (!got) {
+		free(table);
+		return err ? err : -EFAULT;
+	}
+	if (err == -EIO) {
+		free(table);
+		return err;
+	}
+	for (i = 0; i < 256; i++) {
+		size_t o = le16(idx + 2 * i);
+		const uint8_t *end;
+
+		if (o >= got || !(end = memchr(table + o, '\0', got - o)) ||
+		    (size_t)(end - (table + o)) > KS_NAME_MAX) {
+			free(table);
+			return -EBADMSG;
+		}
+		tok->str[i] = (const char *)table + o;
+		tok->len[i] = (uint16_t)(end - (table + o));
+		/* write_src() lays the tokens end to end, in code order, from offset 0. */
+		if (o != (i ? le16(idx + 2 * (i - 1)) + tok->len[i - 1] + 1u : 0u)) {
+			free(table);
+			return -EBADMSG;
+		}
+	}
+	*table_ret = table;
+	return 0;
+}
+
+int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
+		      uint64_t stext, struct nfm_kallsyms **ret)
+{
+	static const enum nfm_kallsyms_encoding order[] = {
+		NFM_KALLSYMS_BASE_RELATIVE, NFM_KALLSYMS_ABSOLUTE_PERCPU,
+		NFM_KALLSYMS_PLACE_RELATIVE, NFM_KALLSYMS_ABSOLUTE,
+	};
+	struct names_buf nb = { .read = read, .ud = ud, .hint = KS_NAMES_CHUNK };
+	struct tokens tok;
+	struct nfm_kallsyms *ks = NULL;
+	uint8_t raw[4], *token_table = NULL, *tab = NULL, *markers = NULL;
+	uint64_t base = 0, tab_va;
+	uint32_t num, stext_idx[KS_STEXT_MAX];
+	size_t nstext = 0, nmarkers, i, k;
+	bool found = false;
+	int r;
+
+	if (!read || !t || !ret || !t->names || !t->num_syms || !t->token_table ||
+	    !t->token_index || (!t->offsets && !t->addresses))
+		return -EINVAL;
+	nb.va = t->names;
+
+	r = read_exact(read, ud, t->num_syms, raw, sizeof(raw));
+	if (r < 0)
+		return r;
+	num = le32(raw);
+	if (!num || num > NFM_KALLSYMS_MAX_SYMS)
+		return -EBADMSG;
+
+	r = read_tokens(read, ud, t, &token_table, &tok);
+	if (r < 0)
+		return r;
+
+	if (t->markers) {
+		nmarkers = (num + 255) / 256;
+		markers = malloc(nmarkers * 4);
+		if (!markers) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = read_exact(read, ud, t->markers, markers, nmarkers * 4);
+		if (r < 0)
+			goto out;
+		/* The last block starts where its marker says: read that much at once. */
+		nb.hint = (size_t)le32(markers + 4 * (nmarkers - 1)) + 256 * 8;
+	}
+
+	tab_va = t->offsets ? t->offsets : t->addresses;
+	tab = malloc((size_t)num * (t->offsets ? 4 : 8));
+	if (!tab) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = read_exact(read, ud, tab_va, tab, (size_t)num * (t->offsets ? 4 : 8));
+	if (r < 0)
+		goto out;
+	if (t->offsets && t->relative_base) {
+		uint8_t b[8];
+
+		r = read_exact(read, ud, t->relative_base, b, sizeof(b));
+		if (r < 0)
+			goto out;
+		base = le64(b);
+	}
+
+	ks = ks_new();
+	if (!ks) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = syms_reserve(ks, num);
+	if (r < 0)
+		goto out;
+	/*
+	 * Two-byte lengths since 6.1; older kernels used one byte, which only differs when a name
+	 * has 128 or more tokens. Nothing in memory says which, so try the new form first and fall
+	 * back when it does not decode or does not place _stext.
+	 */
+	for (int attempt = 0; attempt < 2 && !found; attempt++) {
+		int rr = decode_names(ks, &nb, &tok, num, markers, attempt == 0, stext_idx, &nstext);
+
+		if (!rr && stext && !nstext)
+			rr = -ENOENT;
+		for (k = 0; !rr && k < sizeof(order) / sizeof(order[0]); k++) {
+			enum nfm_kallsyms_encoding enc = order[k];
+
+			if ((enc == NFM_KALLSYMS_ABSOLUTE) != !t->offsets)
+				continue;
+			if ((enc == NFM_KALLSYMS_BASE_RELATIVE || enc == NFM_KALLSYMS_ABSOLUTE_PERCPU) &&
+			    !t->relative_base)
+				continue;
+			if (!stext) {
+				/*
+				 * No reference: absolute-percpu tables hold negative offsets (every
+				 * relocatable symbol), base-relative ones none.
+				 */
+				if (enc == NFM_KALLSYMS_BASE_RELATIVE) {
+					bool neg = false;
+
+					for (i = 0; i < num && !neg; i++)
+						neg = (int32_t)le32(tab + 4 * i) < 0;
+					if (neg)
+						continue;
+				}
+				if (!addresses_sorted(enc, tab, tab_va, base, num))
+					continue;
+				ks->enc = enc;
+				found = true;
+				break;
+			}
+			for (i = 0; i < nstext && !found; i++)
+				found = sym_address(enc, tab, tab_va, base, stext_idx[i]) == stext;
+			if (found && !addresses_sorted(enc, tab, tab_va, base, num))
+				found = false;
+			if (found) {
+				ks->enc = enc;
+				break;
+			}
+		}
+		if (!rr && !found)
+			rr = -ENOENT;
+		if (rr == -ENOMEM || rr == -EIO) {
+			r = rr;
+			goto out;
+		}
+		/* Report the first form's error, unless only the old form decoded at all. */
+		if (!attempt || (r == -EBADMSG && rr == -ENOENT))
+			r = rr;
+	}
+	if (!found)
+		goto out;
+
+	for (i = 0; i < num; i++)
+		ks->addrs[i] = sym_address(ks->enc, tab, tab_va, base, (uint32_t)i);
+	r = ks_finish(ks);
+	if (r < 0)
+		goto out;
+	*ret = ks;
+	ks = NULL;
+	r = 0;
+out:
+	nfm_kallsyms_free(ks);
+	free(nb.data);
+	free(token_table);
+	free(markers);
+	free(tab);
+	return r;
+}
+
+size_t nfm_kallsyms_count(const struct nfm_kallsyms *ks)
+{
+	return ks ? ks->count : 0;
+}
+
+enum nfm_kallsyms_encoding nfm_kallsyms_encoding(const struct nfm_kallsyms *ks)
+{
+	return ks ? ks->enc : NFM_KALLSYMS_ABSOLUTE;
+}
+
+int nfm_kallsyms_lookup(const struct nfm_kallsyms *ks, const char *name, uint64_t *addr)
+{
+	uint32_t h;
+	size_t s, mask;
+
+	if (!ks || !name || !addr)
+		return -EINVAL;
+	if (!ks->nslots)
+		return -ENOENT;
+	h = name_hash(name);
+	mask = ks->nslots - 1;
+	for (s = h & mask; ks->slots[s]; s = (s + 1) & mask) {
+		uint32_t j = ks->slots[s] - 1;
+
+		if (ks->hashes[j] == h && !strcmp(sym_name(ks, j), name)) {
+			*addr = ks->addrs[j];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static uint32_t by_addr(const struct nfm_kallsyms *ks, size_t k)
+{
+	return ks->by_addr ? ks->by_addr[k] : (uint32_t)k;
+}
+
+int nfm_kallsyms_symbolize(const struct nfm_kallsyms *ks, uint64_t addr, const char **name,
+			   char *type, uint64_t *start, uint64_t *offset)
+{
+	size_t lo = 0, hi, mid;
+	uint32_t i;
+
+	if (!ks)
+		return -EINVAL;
+	if (!ks->count || ks->addrs[by_addr(ks, 0)] > addr)
+		return -ENOENT;
+	/* The last position whose address is <= addr... */
+	hi = ks->count;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (ks->addrs[by_addr(ks, mid)] <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* ...then the first of its aliases, like the kernel's get_symbol_pos(). */
+	{
+		uint64_t a = ks->addrs[by_addr(ks, lo)];
+
+		hi = lo;
+		lo = 0;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (ks->addrs[by_addr(ks, mid)] < a)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	i = by_addr(ks, lo);
+	if (name)
+		*name = sym_name(ks, i);
+	if (type)
+		*type = ks->arena[ks->name_off[i] - 1];
+	if (start)
+		*start = ks->addrs[i];
+	if (offset)
+		*offset = addr - ks->addrs[i];
+	return 0;
+}
+
+int nfm_kallsyms_get(const struct nfm_kallsyms *ks, size_t i, const char **name, char *type,
+		     uint64_t *addr)
+{
+	if (!ks)
+		return -EINVAL;
+	if (i >= ks->count)
+		return -ENOENT;
+	if (name)
+		*name = sym_name(ks, i);
+	if (type)
+		*type = ks->arena[ks->name_off[i] - 1];
+	if (addr)
+		*addr = ks->addrs[i];
+	return 0;
+}
+
+/* System.map */
+
+#define SM_LINE_MAX 4096
+
+static int sm_append(struct nfm_kallsyms *ks, const char *name, size_t nlen, char type,
+		     uint64_t addr)
+{
+	int r;
+
+	if (ks->count == ks->cap) {
+		r = syms_reserve(ks, ks->cap ? ks->cap * 2 : 4096);
+		if (r < 0)
+			return r;
+	}
+	r = arena_reserve(ks, nlen + 2);
+	if (r < 0)
+		return r;
+	ks->arena[ks->arena_len] = type;
+	memcpy(ks->arena + ks->arena_len + 1, name, nlen);
+	ks->arena[ks->arena_len + 1 + nlen] = '\0';
+	ks->name_off[ks->count] = (uint32_t)(ks->arena_len + 1);
+	ks->addrs[ks->count] = addr;
+	ks->arena_len += nlen + 2;
+	ks->count++;
+	return 0;
+}
+
+/* "<hex address> <type> <name>", the output of nm. */
+static int sm_parse_line(struct nfm_kallsyms *ks, char *line, size_t len, uint64_t kaslr_offset)
+{
+	uint64_t addr = 0;
+	size_t i = 0, digits = 0, nstart;
+	char type;
+
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (!len)
+		return 0;
+	for (; i < len && line[i] != ' '; i++) {
+		char c = line[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (d < 0 || ++digits > 16)
+			return -EBADMSG;
+		addr = addr << 4 | (uint64_t)d;
+	}
+	if (!digits || i + 3 > len || line[i] != ' ' || line[i + 1] <= ' ' || line[i + 2] != ' ')
+		return -EBADMSG;
+	type = line[i + 1];
+	nstart = i + 3;
+	if (nstart >= len || len - nstart > KS_NAME_MAX)
+		return -EBADMSG;
+	for (i = nstart; i < len; i++)
+		if ((unsigned char)line[i] <= ' ')
+			return -EBADMSG;
+	/*
+	 * KASLR moves the kernel image, not absolute symbols nor the zero-based per-CPU offsets
+	 * (x86-64): only kernel-half addresses are shifted.
+	 */
+	if (type != 'A' && type != 'a' && (addr >> 63))
+		addr += kaslr_offset;
+	return sm_append(ks, line + nstart, len - nstart, type, addr);
+}
+
+int nfm_kallsyms_load_system_map(const char *path, uint64_t kaslr_offset, struct nfm_kallsyms **ret)
+{
+	struct nfm_kallsyms *ks;
+	char line[SM_LINE_MAX + 2];
+	FILE *f;
+	int r = 0;
+
+	if (!path || !ret)
+		return -EINVAL;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	ks = ks_new();
+	if (!ks) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	ks->enc = NFM_KALLSYMS_ABSOLUTE;
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			r = -EBADMSG;
+			break;
+		}
+		r = sm_parse_line(ks, line, len, kaslr_offset);
+		if (r < 0)
+			break;
+	}
+	if (!r && ferror(f))
+		r = -EIO;
+	fclose(f);
+	if (!r && !ks->count)
+		r = -EBADMSG;
+	if (!r)
+		r = ks_finish(ks);
+	if (r < 0) {
+		nfm_kallsyms_free(ks);
+		return r;
+	}
+	*ret = ks;
+	return 0;
+}
