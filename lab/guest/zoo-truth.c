@@ -213,7 +213,8 @@ static void rec_kmsg(struct buf *o)
 /* Named core-kernel symbols plus every 500th line: enough to check a kallsyms decoder. */
 static void rec_kallsyms(struct buf *o)
 {
-	static const char *want[] = { "init_task", "init_uts_ns", "swapper_pg_dir", "_stext",
+	static const char *want[] = { "init_task", "init_uts_ns", "swapper_pg_dir", "init_top_pgt",
+				      "_stext",
 				      "_text", "linux_banner", "jiffies", "init_net",
 				      "modules", "prb" };
 	if (read_file("/proc/kallsyms", &tmp, 256u << 20))

@@ -52,6 +52,7 @@ struct role {
 static struct buf manifest; /* this process's manifest lines */
 static int g_argc;
 static char **g_argv;
+static char *g_arg_end; /* end of the argv area as exec left it (the kernel's mm->arg_end) */
 
 /* ---- manifest -------------------------------------------------------------------------- */
 
@@ -75,8 +76,7 @@ static void manifest_self(const char *role, const char *comm)
 	buf_printf(&manifest, " %d ", getpid());
 	buf_hex(&manifest, c, strlen(c));
 	buf_put(&manifest, " ", 1);
-	span(g_argv[0], g_argv[g_argc - 1], &p, &n);
-	buf_hex(&manifest, p, n);
+	buf_hex(&manifest, g_argv[0], g_arg_end - g_argv[0]);
 	buf_put(&manifest, " ", 1);
 	int ne = 0;
 	while (environ[ne])
@@ -139,8 +139,7 @@ static void run_plain(const struct role *r)
 static void run_proctitle(const struct role *r)
 {
 	(void)r;
-	char *start = g_argv[0];
-	char *end = g_argv[g_argc - 1] + strlen(g_argv[g_argc - 1]);
+	char *start = g_argv[0], *end = g_arg_end - 1;
 	memset(start, 0, end - start);
 	snprintf(start, end - start, "zoo: rewritten title (idle)");
 }
@@ -154,7 +153,8 @@ struct thr {
 static void *thread_main(void *arg)
 {
 	struct thr *t = arg;
-	pthread_setname_np(pthread_self(), t->name);
+	/* prctl truncates to 15 bytes; pthread_setname_np would refuse longer names. */
+	prctl(PR_SET_NAME, t->name, 0, 0, 0);
 	t->tid = gettid();
 	pthread_barrier_wait(t->bar);
 	idle();
@@ -595,6 +595,7 @@ int main(int argc, char **argv)
 {
 	g_argc = argc;
 	g_argv = argv;
+	g_arg_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
 	memset(long_arg, 'a', sizeof(long_arg) - 1);
 	memcpy(long_env, "ZOO_ENV_LONG=", 13);
 	memset(long_env + 13, 'e', sizeof(long_env) - 14);

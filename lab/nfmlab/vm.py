@@ -132,9 +132,9 @@ def start(o):
         secs, m, marker = _boot(name, kernel, initrd, o, acc)
     except LabError:
         if acc != "kvm" or o.accel == "kvm":
-            _kill(name)
+            kill(name)
             raise
-        _kill(name)
+        kill(name)
         accel.record(False)  # KVM failed for real: never try it again here
         acc = "tcg"
         secs, m, marker = _boot(name, kernel, initrd, o, acc)
@@ -208,7 +208,8 @@ def dump(name, out):
     return out, tpath
 
 
-def _kill(name):
+def kill(name):
+    """Stops the QEMU of VM `name` if running; keeps RUN/name (console log) for inspection."""
     pid = _pid_of(name)
     if pid:
         try:
@@ -229,7 +230,7 @@ def stop(name):
     """Stops VM `name` and removes RUN/name and its /dev/shm RAM file. Returns True if it ran."""
     _check_name(name)
     existed = os.path.isdir(paths.run_dir(name)) or _pid_of(name) is not None
-    _kill(name)
+    kill(name)
     shutil.rmtree(paths.run_dir(name), ignore_errors=True)
     try:
         os.unlink(paths.shm_path(name))

@@ -1,0 +1,74 @@
+"""Lab fixtures: real Debian kernels booted under QEMU with the zoo workload.
+
+Kernels: env NFM_LAB_KERNELS (default "6.1-cloud 6.12-generic"); NFM_LAB_FULL=1 for all six.
+Guest RAM: env NFM_LAB_MEM (default 512M).
+
+    def test_x(lab_vm):             # runs once per kernel; one VM per kernel for the session
+        lab_vm.name, lab_vm.pid     # QEMU -name and process id (attach nfm to either)
+        lab_vm.qmp                  # QMP unix socket path
+        lab_vm.truth                # parsed first snapshot (nfmlab.truth.Truth)
+        lab_vm.truth_path           # its file
+        lab_vm.kernel               # release string, e.g. "6.1.0-56-cloud-amd64"
+        lab_vm.kernel_name          # lab name, e.g. "6.1-cloud"
+        lab_vm.info                 # every key=value that `nfm-lab start` printed
+        lab_vm.fresh_truth()        # -> (Truth, path): a new snapshot now
+        lab_vm.dump(path)           # -> (elf path, Truth of the snapshot taken just before)
+"""
+import argparse
+import os
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB = os.path.join(REPO, "lab")
+sys.path.insert(0, LAB)
+
+from nfmlab import LabError, kernels, truth, vm  # noqa: E402
+
+NFM_LAB = os.path.join(LAB, "nfm-lab")
+
+
+def lab_kernels():
+    if os.environ.get("NFM_LAB_FULL") == "1":
+        return list(kernels.KERNELS)
+    return os.environ.get("NFM_LAB_KERNELS", "6.1-cloud 6.12-generic").split()
+
+
+class LabVM:
+    def __init__(self, info):
+        self.info = info
+        self.name = info["name"]
+        self.pid = int(info["pid"])
+        self.qmp = info["qmp"]
+        self.kernel = info["kernel"]
+        self.kernel_name = info["kernel_name"]
+        self.truth_path = info["truth"]
+        self.truth = truth.load(self.truth_path)
+
+    def fresh_truth(self):
+        path = vm.truth(self.name)
+        return truth.load(path), path
+
+    def dump(self, path):
+        elf, tpath = vm.dump(self.name, str(path))
+        return elf, truth.load(tpath)
+
+
+@pytest.fixture(scope="session", params=lab_kernels())
+def lab_vm(request):
+    """One running lab VM per kernel, stopped at the end of the session (or when pytest moves
+    on to the next kernel)."""
+    k = request.param
+    opts = argparse.Namespace(kernel=k, name="pytest-%s-%d" % (k, os.getpid()),
+                              mem=os.environ.get("NFM_LAB_MEM", "512M"), cpus=2, procs=40,
+                              qmp="on", shm="off", machine="pc", la57="off", accel="auto")
+    try:
+        info = vm.start(opts)
+    except LabError as e:
+        vm.kill(opts.name)  # keeps the console log named in the message
+        pytest.fail("lab VM %s did not start: %s" % (k, e), pytrace=False)
+    try:
+        yield LabVM(info)
+    finally:
+        vm.stop(opts.name)
