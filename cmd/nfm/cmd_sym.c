@@ -18,13 +18,47 @@ static int parse_address(const char *s, uint64_t *ret)
 	return errno || *end ? -EINVAL : 0;
 }
 
+/*
+ * Every symbol, as /proc/kallsyms lists them, or (--no-kaslr) as a System.map of the same kernel
+ * with the KASLR shift taken out: what --system-map wants for a guest that lost its VMCOREINFO.
+ */
+static int list_all(struct cli *cli, bool no_kaslr)
+{
+	struct nfm_kernel_info ki;
+	size_t i, n;
+
+	if (cli_attach(cli))
+		return 1;
+	if (nfm_ctx_kernel_info(cli->ctx, &ki) < 0)
+		return cli_fail("cannot read the kernel's identity");
+	n = nfm_sym_count(cli->ctx);
+	for (i = 0; i < n; i++) {
+		const char *name;
+		uint64_t addr;
+		char type;
+
+		if (nfm_sym_get(cli->ctx, i, &name, &type, &addr) < 0)
+			continue;
+		/* Absolute symbols (per-CPU offsets on x86-64) do not move with KASLR. */
+		if (no_kaslr && type != 'A' && type != 'a')
+			addr -= ki.kaslr_offset;
+		if (printf("%016" PRIx64 " %c %s\n", addr, type, cli_esc(name)) < 0)
+			return 1;
+	}
+	return 0;
+}
+
 int cmd_sym(struct cli *cli, int argc, char **argv)
 {
 	struct json_object *arr = NULL;
 	int i, failed = 0;
 
+	if (argc == 2 && !strcmp(argv[1], "--all"))
+		return list_all(cli, false);
+	if (argc == 3 && !strcmp(argv[1], "--all") && !strcmp(argv[2], "--no-kaslr"))
+		return list_all(cli, true);
 	if (argc < 2)
-		return cli_fail("usage: nfm sym [-j] NAME|0xADDRESS...");
+		return cli_fail("usage: nfm sym [-j] NAME|0xADDRESS... | nfm sym --all [--no-kaslr]");
 	if (cli_attach(cli))
 		return 1;
 	if (cli->json)

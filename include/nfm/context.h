@@ -79,6 +79,11 @@ NFM_EXPORT int nfm_sym_lookup(struct nfm_ctx *ctx, const char *name, uint64_t *a
 NFM_EXPORT int nfm_sym_symbolize(struct nfm_ctx *ctx, uint64_t addr, const char **name,
 				 char *type, uint64_t *offset);
 
+/* Number of kernel symbols, and the i-th in /proc/kallsyms order (name owned by ctx). */
+NFM_EXPORT size_t nfm_sym_count(struct nfm_ctx *ctx);
+NFM_EXPORT int nfm_sym_get(struct nfm_ctx *ctx, size_t i, const char **name, char *type,
+			   uint64_t *addr);
+
 /* Read kernel virtual memory. 0, -EFAULT, -EIO. */
 NFM_EXPORT int nfm_read_kernel(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len);
 

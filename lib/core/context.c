@@ -37,7 +37,7 @@ int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = nfm_discover_kernel(ctx);
+	err = nfm_discover_kernel(ctx, opts ? opts->system_map : NULL);
 	if (err < 0)
 		goto fail;
 	t1 = now_ms();
@@ -193,4 +193,14 @@ int nfm_ctx_new_parts(struct nfm_source *src, int levels, uint64_t kernel_root, 
 	ctx->btf = btf;
 	*ret = ctx;
 	return 0;
+}
+
+size_t nfm_sym_count(struct nfm_ctx *ctx)
+{
+	return nfm_kallsyms_count(ctx->ks);
+}
+
+int nfm_sym_get(struct nfm_ctx *ctx, size_t i, const char **name, char *type, uint64_t *addr)
+{
+	return nfm_kallsyms_get(ctx->ks, i, name, type, addr);
 }

@@ -26,7 +26,9 @@ struct nfm_ctx {
 };
 
 /* Discovery steps (discover.c): VMCOREINFO and page tables; kallsyms; BTF. */
-int nfm_discover_kernel(struct nfm_ctx *ctx);
+int nfm_discover_kernel(struct nfm_ctx *ctx, const char *system_map);
+/* No VMCOREINFO: page tables from CPU notes or a RAM scan, symbols from System.map. */
+int nfm_discover_fallback(struct nfm_ctx *ctx, const char *system_map);
 int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map);
 int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path);
 

@@ -164,7 +164,7 @@ out:
 	return ret;
 }
 
-int nfm_discover_kernel(struct nfm_ctx *ctx)
+int nfm_discover_kernel(struct nfm_ctx *ctx, const char *system_map)
 {
 	char *note = NULL;
 	size_t len = 0;
@@ -180,9 +180,18 @@ int nfm_discover_kernel(struct nfm_ctx *ctx)
 		}
 	}
 	ret = scan_ram(ctx);
+	if (ret == -ENOENT && system_map) {
+		ret = nfm_discover_fallback(ctx, system_map);
+		if (ret == 0)
+			return 0;
+		nfm_err(&ctx->log, "no Linux kernel found in guest memory (no valid VMCOREINFO, and "
+			"no kernel page tables matching %s)", system_map);
+		return ret;
+	}
 	if (ret < 0) {
 		if (ret == -ENOENT)
-			nfm_err(&ctx->log, "no Linux kernel found in guest memory (no valid VMCOREINFO)");
+			nfm_err(&ctx->log, "no Linux kernel found in guest memory (no valid VMCOREINFO; "
+				"for a kernel built without it, give --system-map)");
 		else
 			nfm_err(&ctx->log, "reading guest memory failed: %s", strerror(-ret));
 		return ret;
@@ -216,7 +225,9 @@ int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map)
 	uint64_t stext = 0, pob;
 	int ret;
 
-	if (system_map) {
+	if (ctx->ks) {
+		/* The fallback discovery loaded System.map already. */
+	} else if (system_map) {
 		ret = nfm_kallsyms_load_system_map(system_map, ctx->kaslr_offset, &ctx->ks);
 		if (ret < 0) {
 			nfm_err(&ctx->log, "%s: cannot read System.map: %s", system_map, strerror(-ret));
