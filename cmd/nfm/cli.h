@@ -57,5 +57,6 @@ int cli_usage(const struct command *cmd);
 DECLARE_CMD(info);
 DECLARE_CMD(list);
 DECLARE_CMD(sym);
+DECLARE_CMD(lsmod);
 
 #endif

@@ -10,6 +10,7 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "[-j]", "what attach found: kernel, KASLR, paging, CPUs, memory, uptime" },
 	{ "list", cmd_list, "[-j]", "every QEMU VM on this host" },
 	{ "sym", cmd_sym, "[-j] NAME|ADDRESS...", "kernel symbol lookup, both ways" },
+	{ "lsmod", cmd_lsmod, "[-j] [-p]", "loaded kernel modules (-p: the lines of /proc/modules)" },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -53,5 +53,6 @@ NFM_EXPORT const char *nfm_version(void);
 
 #include <nfm/source.h>
 #include <nfm/context.h>
+#include <nfm/system.h>
 
 #endif

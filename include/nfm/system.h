@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The system view: what /proc/modules, /proc/mounts, /dev/kmsg, /proc/meminfo, /proc/loadavg,
+ * /proc/cpuinfo and the /proc/net files say inside the guest, read from its memory.
+ *
+ * Every list function returns an array it allocates in one block (records and the strings they
+ * point to): the caller frees it with a single free(). They return the number of records, or
+ * -errno (see nfm.h). A walk that stops early on hostile or changing data returns what it has and
+ * sets *truncated when that out-parameter is given.
+ */
+#ifndef NFM_SYSTEM_H
+#define NFM_SYSTEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nfm/nfm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nfm_ctx;
+
+/* ---- modules: the lines of /proc/modules ---- */
+
+struct nfm_module {
+	char name[56];		/* MODULE_NAME_LEN */
+	uint64_t size;		/* bytes of every memory area, as /proc/modules */
+	int refcount;		/* module_refcount(); -1 when the kernel cannot unload modules */
+	const char *users;	/* "a,b," / "[permanent]," / "-", as /proc/modules prints them */
+	const char *state;	/* "Live", "Loading", "Unloading" */
+	uint64_t address;	/* base of the text (core) area */
+	char taints[16];	/* "(OE)", "" without taint bits; "+"/"-" inside while loading/unloading */
+	uint64_t module;	/* address of the struct module */
+};
+
+NFM_EXPORT int nfm_module_list(struct nfm_ctx *ctx, struct nfm_module **ret, bool *truncated);
+
+/* ---- mounts: the lines of /proc/mounts as PID 1 reads it ---- */
+
+struct nfm_mount {
+	const char *device;	/* as /proc/mounts: octal escapes for space, tab, newline, backslash */
+	const char *path;	/* mount point, relative to PID 1's root, escaped the same way */
+	const char *fstype;	/* "tmpfs", "fuse.sshfs" */
+	const char *options;	/* "rw,relatime,size=65536k" */
+	bool options_complete;	/* false: the filesystem's own options could not be rendered */
+	int mnt_id;
+	uint64_t mount;		/* address of the struct mount */
+};
+
+NFM_EXPORT int nfm_mount_list(struct nfm_ctx *ctx, struct nfm_mount **ret, bool *truncated);
+
+/* ---- kernel log: the printk ring buffer ---- */
+
+struct nfm_log_record {
+	uint64_t seq;
+	uint64_t ts_nsec;	/* local_clock() at printk time */
+	int level;		/* 0..7 */
+	int facility;		/* 0 kernel, 1 user (/dev/kmsg writers) ... */
+	uint32_t caller_id;	/* 0x80000000|cpu or a task id */
+	const char *text;	/* raw bytes, NUL-terminated (may hold newlines and control bytes) */
+	size_t text_len;
+};
+
+NFM_EXPORT int nfm_log_records(struct nfm_ctx *ctx, struct nfm_log_record **ret, bool *truncated);
+
+/* ---- memory: /proc/meminfo, in kB ---- */
+
+struct nfm_meminfo {
+	uint64_t mem_total, mem_free, mem_available, buffers, cached, swap_cached;
+	uint64_t swap_total, swap_free, shmem, slab_reclaimable, slab_unreclaimable;
+};
+
+NFM_EXPORT int nfm_meminfo(struct nfm_ctx *ctx, struct nfm_meminfo *ret);
+
+/* ---- load: /proc/loadavg ---- */
+
+struct nfm_loadavg {
+	uint64_t avenrun[3];	/* fixed point, FSHIFT 11 */
+	double load[3];		/* as /proc/loadavg rounds them */
+	unsigned int running;	/* runnable tasks over online CPUs */
+	unsigned int threads;	/* nr_threads */
+	int last_pid;		/* last PID allocated in the initial namespace */
+	char text[64];		/* the /proc/loadavg line, without the newline */
+};
+
+NFM_EXPORT int nfm_loadavg(struct nfm_ctx *ctx, struct nfm_loadavg *ret);
+
+/* ---- CPUs: /proc/cpuinfo ---- */
+
+struct nfm_cpuinfo {
+	unsigned int cpu;
+	char vendor_id[16];
+	unsigned int family, model, stepping;
+	char model_name[64];
+	unsigned int cache_size_kb;
+	double mhz;		/* 0 when unknown */
+	int physical_id, core_id, siblings, cores;
+	const char *flags;	/* space-separated, as /proc/cpuinfo */
+};
+
+NFM_EXPORT int nfm_cpuinfo_list(struct nfm_ctx *ctx, struct nfm_cpuinfo **ret);
+
+/* ---- network interfaces: ip addr, /proc/net/dev ---- */
+
+#define NFM_NETDEV_MAX_ADDRS 32
+
+struct nfm_ifaddr {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t broadcast[4];	/* IPv4 only */
+	int prefixlen;
+	int scope;		/* RT_SCOPE_* */
+	uint32_t flags;		/* IFA_F_* */
+	char label[16];		/* IPv4 only */
+};
+
+struct nfm_netdev_stats {
+	uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped, rx_fifo, rx_frame, rx_compressed,
+		multicast;
+	uint64_t tx_bytes, tx_packets, tx_errors, tx_dropped, tx_fifo, collisions, tx_carrier,
+		tx_compressed;
+};
+
+struct nfm_netdev {
+	uint32_t netns;		/* the namespace's inode number (as /proc/PID/ns/net) */
+	int ifindex;
+	char name[16];
+	unsigned int flags;	/* dev_get_flags(): IFF_* */
+	unsigned int mtu;
+	unsigned int type;	/* ARPHRD_* */
+	uint8_t addr[32];	/* hardware address */
+	int addr_len;
+	uint8_t broadcast[32];
+	char qdisc[16];
+	unsigned int txqlen;
+	int operstate;		/* IF_OPER_* */
+	struct nfm_netdev_stats stats;
+	int nr_addrs;
+	struct nfm_ifaddr addrs[NFM_NETDEV_MAX_ADDRS];
+	uint64_t dev;		/* address of the struct net_device */
+};
+
+NFM_EXPORT int nfm_netdev_list(struct nfm_ctx *ctx, struct nfm_netdev **ret, bool *truncated);
+
+/* ---- sockets: /proc/net/{tcp,tcp6,udp,udp6,unix} ---- */
+
+#define NFM_SOCK_MAX_OWNERS 4
+
+struct nfm_socket {
+	int family;		/* AF_INET, AF_INET6, AF_UNIX */
+	int protocol;		/* IPPROTO_TCP, IPPROTO_UDP, 0 for AF_UNIX */
+	int type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	int state;		/* TCP_* (the kernel's sk_state); SS_* of the socket for AF_UNIX */
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport;	/* host order */
+	uint32_t tx_queue, rx_queue;
+	uint32_t uid;
+	uint64_t inode;
+	uint32_t netns;
+	unsigned int unix_flags;	/* __SO_ACCEPTCON (1 << 16) for listeners, as /proc/net/unix */
+	int path_len;		/* AF_UNIX: bytes of the address after sun_family (0: unnamed) */
+	char path[109];		/* AF_UNIX: sun_path; abstract names start with '@' */
+	int nr_owners;		/* processes holding an fd on it (at most NFM_SOCK_MAX_OWNERS kept) */
+	int owner_pid[NFM_SOCK_MAX_OWNERS];
+	char owner_comm[NFM_SOCK_MAX_OWNERS][16];
+	uint64_t sk;		/* address of the struct sock */
+};
+
+NFM_EXPORT int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, bool *truncated);
+
+/* ---- routes and neighbours ---- */
+
+struct nfm_route {
+	char ifname[16];
+	uint32_t dst, gateway, mask;	/* network byte order, as /proc/net/route prints them */
+	unsigned int flags;		/* RTF_* */
+	int metric;
+	unsigned int mtu, window, irtt;
+	int scope, type, protocol;
+};
+
+NFM_EXPORT int nfm_route_list(struct nfm_ctx *ctx, struct nfm_route **ret, bool *truncated);
+
+struct nfm_neigh {
+	int family;
+	uint8_t addr[16];
+	uint8_t lladdr[32];
+	int lladdr_len;
+	char ifname[16];
+	unsigned int state;	/* NUD_* */
+	unsigned int flags;	/* NTF_* */
+	unsigned int type;	/* ARPHRD_* of the device */
+};
+
+NFM_EXPORT int nfm_neigh_list(struct nfm_ctx *ctx, struct nfm_neigh **ret, bool *truncated);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
