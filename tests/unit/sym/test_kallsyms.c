@@ -304,6 +304,7 @@ static void test_corrupt_token_index(void **state)
 	ti[2 * 'a' + 1] = 0xff;
 	assert_int_equal(load(&img, f.stext), -EBADMSG);
 	ksgen_free(&img);
+	free_syms(&f);
 
 	/* A token table with no NUL at all after an offset (end of the image). */
 	corrupt_setup(&f, &img, KSGEN_LAYOUT_6_1);
@@ -337,6 +338,7 @@ static void test_corrupt_names_overrun(void **state)
 	}
 	assert_int_equal(load(&img, f.stext), -EBADMSG);
 	ksgen_free(&img);
+	free_syms(&f);
 
 	/* num_syms one larger: the walk runs off the end of the table. */
 	corrupt_setup(&f, &img, KSGEN_LAYOUT_NAMES_LAST);
@@ -347,6 +349,7 @@ static void test_corrupt_names_overrun(void **state)
 	img.t.markers = 0;
 	assert_int_equal(load(&img, f.stext), -EBADMSG);
 	ksgen_free(&img);
+	free_syms(&f);
 
 	/* A zero length is never written by the kernel. */
 	corrupt_setup(&f, &img, KSGEN_LAYOUT_6_1);
