@@ -58,5 +58,6 @@ DECLARE_CMD(info);
 DECLARE_CMD(list);
 DECLARE_CMD(sym);
 DECLARE_CMD(lsmod);
+DECLARE_CMD(dmesg);
 
 #endif

@@ -11,6 +11,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "[-j]", "every QEMU VM on this host" },
 	{ "sym", cmd_sym, "[-j] NAME|ADDRESS...", "kernel symbol lookup, both ways" },
 	{ "lsmod", cmd_lsmod, "[-j] [-p]", "loaded kernel modules (-p: the lines of /proc/modules)" },
+	{ "dmesg", cmd_dmesg, "[-j] [-r]", "the kernel log (printk ring buffer)" },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

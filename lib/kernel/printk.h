@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The lockless printk ring buffer (kernel/printk/printk_ringbuffer.c, 5.10+), decoded from copies
+ * of its three arrays. The decoder is a pure function of those bytes so that unit tests and the
+ * fuzz target can feed it anything.
+ */
+#ifndef NFM_LIB_KERNEL_PRINTK_H
+#define NFM_LIB_KERNEL_PRINTK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nfm_pack;
+
+/* Bounds against a hostile guest: 2^22 descriptors, 2^28 bytes of text (the kernel's max is 2^25). */
+#define NFM_PRB_MAX_COUNT_BITS 22
+#define NFM_PRB_MAX_SIZE_BITS 28
+
+struct nfm_prb_layout {
+	int32_t desc_size, sv, begin, next;			/* prb_desc, text_blk_lpos.begin/next */
+	int32_t info_size, seq, ts_nsec, text_len, facility, caller_id;	/* printk_info */
+	int32_t level_byte, level_shift;			/* printk_info.level:3 */
+};
+
+struct nfm_prb_snapshot {
+	unsigned int count_bits, size_bits;
+	const uint8_t *descs;	/* (1 << count_bits) * desc_size bytes */
+	const uint8_t *infos;	/* (1 << count_bits) * info_size bytes */
+	const uint8_t *data;	/* 1 << size_bits bytes */
+	uint64_t head_id, tail_id;
+};
+
+/*
+ * Append a struct nfm_log_record for every finalized record from tail to head to out (texts are
+ * packed strings). Returns the number added, -EINVAL for a layout or snapshot out of bounds,
+ * -ENOMEM.
+ */
+int nfm_prb_decode(const struct nfm_prb_layout *l, const struct nfm_prb_snapshot *s,
+		   struct nfm_pack *out);
+
+#endif
