@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libFuzzer target: the kallsyms decoder. Input = a 40-byte header, then a fake kernel memory
+ * image mapped at FUZZ_VA. Header (little endian): eight u32 offsets into the image of names,
+ * num_syms, token_table, token_index, markers, offsets, relative_base, addresses (0xffffffff =
+ * absent), then the u64 _stext to match (0 = take the first plausible encoding).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sym/kallsyms.h"
+
+#define FUZZ_VA 0xffffffff82000000ull
+#define HDR 40
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct image {
+	const uint8_t *mem;
+	size_t size;
+};
+
+static int fuzz_read(void *ud, uint64_t va, void *buf, size_t len)
+{
+	const struct image *img = ud;
+
+	if (va < FUZZ_VA || va - FUZZ_VA > img->size || len > img->size - (va - FUZZ_VA))
+		return -EFAULT;
+	memcpy(buf, img->mem + (va - FUZZ_VA), len);
+	return 0;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nfm_kallsyms_tables t;
+	struct nfm_kallsyms *ks;
+	struct image img;
+	uint64_t v[8], stext, addr, start, off;
+	const char *name;
+	char type;
+	size_t i, n;
+
+	if (size < HDR)
+		return 0;
+	for (i = 0; i < 8; i++) {
+		uint32_t o = get32(data + 4 * i);
+
+		v[i] = o == 0xffffffffu ? 0 : FUZZ_VA + o;
+	}
+	stext = (uint64_t)get32(data + 32) | (uint64_t)get32(data + 36) << 32;
+	t = (struct nfm_kallsyms_tables){ .names = v[0], .num_syms = v[1], .token_table = v[2],
+					  .token_index = v[3], .markers = v[4], .offsets = v[5],
+					  .relative_base = v[6], .addresses = v[7] };
+	img.mem = data + HDR;
+	img.size = size - HDR;
+	if (nfm_kallsyms_load(fuzz_read, &img, &t, stext, &ks))
+		return 0;
+	n = nfm_kallsyms_count(ks);
+	for (i = 0; i < n && i < 4096; i++) {
+		if (nfm_kallsyms_get(ks, i, &name, &type, &addr))
+			__builtin_trap();
+		if (nfm_kallsyms_lookup(ks, name, &start))
+			__builtin_trap();
+		if (nfm_kallsyms_symbolize(ks, addr, &name, &type, &start, &off) || off)
+			__builtin_trap();
+	}
+	(void)nfm_kallsyms_symbolize(ks, 0, &name, &type, &start, &off);
+	(void)nfm_kallsyms_symbolize(ks, ~0ull, &name, &type, &start, &off);
+	nfm_kallsyms_free(ks);
+	return 0;
+}
