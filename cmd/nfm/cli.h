@@ -57,7 +57,11 @@ int cli_usage(const struct command *cmd);
 DECLARE_CMD(info);
 DECLARE_CMD(list);
 DECLARE_CMD(sym);
+DECLARE_CMD(ps); DECLARE_CMD(pstree); DECLARE_CMD(maps); DECLARE_CMD(lsof); DECLARE_CMD(env);
 DECLARE_CMD(lsmod);
 DECLARE_CMD(dmesg);
+DECLARE_CMD(uname);
+DECLARE_CMD(uptime);
+DECLARE_CMD(free);
 
 #endif

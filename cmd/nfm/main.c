@@ -10,8 +10,16 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "[-j]", "what attach found: kernel, KASLR, paging, CPUs, memory, uptime" },
 	{ "list", cmd_list, "[-j]", "every QEMU VM on this host" },
 	{ "sym", cmd_sym, "[-j] NAME|ADDRESS...", "kernel symbol lookup, both ways" },
+	{ "ps", cmd_ps, "[-j] [-L] [--sort [-]KEY] [-p PID[,PID]]", "processes (-L: threads), as ps aux" },
+	{ "pstree", cmd_pstree, "[-j] [-p] [PID]", "the process tree" },
+	{ "maps", cmd_maps, "[-j] PID", "a process's memory mappings (/proc/PID/maps)" },
+	{ "lsof", cmd_lsof, "[-j] [-p PID]", "open files of every process (/proc/PID/fd)" },
+	{ "env", cmd_env, "[-j] PID", "a process's environment, from its own memory" },
 	{ "lsmod", cmd_lsmod, "[-j] [-p]", "loaded kernel modules (-p: the lines of /proc/modules)" },
 	{ "dmesg", cmd_dmesg, "[-j] [-r]", "the kernel log (printk ring buffer)" },
+	{ "uname", cmd_uname, "[-j] [-asnrvm]", "the guest's kernel name, release, version, machine" },
+	{ "uptime", cmd_uptime, "[-j]", "time since boot, load averages, tasks (/proc/loadavg)" },
+	{ "free", cmd_free, "[-j]", "the guest's memory (/proc/meminfo)" },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
