@@ -63,5 +63,6 @@ DECLARE_CMD(dmesg);
 DECLARE_CMD(uname);
 DECLARE_CMD(uptime);
 DECLARE_CMD(free);
+DECLARE_CMD(mount);
 
 #endif

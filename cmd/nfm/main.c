@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "uname", cmd_uname, "[-j] [-asnrvm]", "the guest's kernel name, release, version, machine" },
 	{ "uptime", cmd_uptime, "[-j]", "time since boot, load averages, tasks (/proc/loadavg)" },
 	{ "free", cmd_free, "[-j]", "the guest's memory (/proc/meminfo)" },
+	{ "mount", cmd_mount, "[-j] [-p]", "mounted filesystems (-p: the lines of /proc/mounts)" },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
