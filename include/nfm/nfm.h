@@ -53,6 +53,7 @@ NFM_EXPORT const char *nfm_version(void);
 
 #include <nfm/source.h>
 #include <nfm/context.h>
+#include <nfm/task.h>
 #include <nfm/system.h>
 
 #endif

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Processes and threads of the guest, as its /proc shows them: the values of /proc/PID/stat,
+ * status, cmdline, environ, maps and fd, read from kernel memory (and, for cmdline and environ,
+ * from the process's own memory through its page tables).
+ *
+ * Every value that /proc prints is computed the way the kernel computes it (fs/proc/array.c,
+ * fs/proc/base.c, fs/proc/task_mmu.c, fs/d_path.c), so that it can be compared byte for byte.
+ * PIDs are global (the initial PID namespace). Strings are raw guest bytes: escape them before
+ * they reach a terminal.
+ *
+ * A live guest changes while it is read: an entry that reads inconsistently (a task freed under
+ * us, a torn read) is skipped and counted, and the walk goes on; every walk is bounded.
+ */
+#ifndef NFM_TASK_H
+#define NFM_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nfm/nfm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nfm_ctx;
+
+#define NFM_TASK_COMM_LEN 16
+
+/* One process (a thread-group leader, with process-wide values) or one thread. */
+struct nfm_task {
+	uint64_t addr;			/* struct task_struct, guest kernel address */
+	uint64_t mm;			/* struct mm_struct, 0 for kernel threads and zombies */
+	int32_t pid, tgid, ppid;	/* ppid: real_parent's tgid, 0 for pid 1 and kthreadd */
+	uint32_t uid, euid, suid, fsuid;	/* real_cred, as /proc/PID/status Uid: */
+	uint32_t gid, egid, sgid, fsgid;
+	char state;			/* /proc/PID/stat state: R S D T t X Z P I */
+	char comm[NFM_TASK_COMM_LEN];	/* task->comm: exact bytes, NUL-terminated */
+	/* What /proc/PID/comm and stat show: comm, a kernel thread's full name, or a workqueue
+	 * worker's comm plus "+desc"/"-desc" (up to 63 bytes). */
+	char name[64];
+	uint32_t flags;			/* PF_* */
+	bool kthread;			/* PF_KTHREAD */
+	int32_t nice;			/* static_prio - 120 */
+	int32_t priority;		/* prio - 100, as /proc/PID/stat field 18 */
+	uint32_t policy, rt_priority;
+	int32_t nr_threads;		/* signal->nr_threads */
+	uint64_t start_ns;		/* start_boottime: ns after boot */
+	uint64_t start_ticks;		/* /proc/PID/stat field 22 (USER_HZ = 100) */
+	/* CPU time after cputime_adjust(): the whole group for a process, the thread for a thread. */
+	uint64_t utime_ns, stime_ns;
+	uint64_t utime_ticks, stime_ticks;	/* /proc/PID/stat fields 14 and 15 */
+	uint64_t vsize;			/* bytes: total_vm * PAGE_SIZE (stat field 23) */
+	uint64_t rss_pages;		/* stat field 24 and statm: get_mm_rss(), per-CPU parts not added */
+	uint64_t rss_exact_pages;	/* the per-CPU parts added (6.2+ percpu_counter; = rss_pages before) */
+	uint64_t rss_anon, rss_file, rss_shmem;	/* exact, pages */
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t start_brk, brk, start_stack;
+};
+
+/* Iterator flags. */
+#define NFM_TASK_THREADS 1u	/* one entry per thread, with per-thread values (/proc/PID/task/TID) */
+
+struct nfm_task_iter;
+
+/*
+ * Walk every process (every thread with NFM_TASK_THREADS) of the guest, in the kernel's task list
+ * order (init_task.tasks, then signal->thread_head). 0, -ENOENT (types or init_task missing),
+ * -ENOMEM. The caller owns *ret (nfm_task_iter_free()).
+ */
+NFM_EXPORT int nfm_task_iter_new(struct nfm_ctx *ctx, unsigned int flags,
+				      struct nfm_task_iter **ret);
+/*
+ * The next task: 1 with *ret filled, 0 at the end, or -errno when the walk itself broke
+ * (-ELOOP: a cycle or more than NFM_TASK_MAX tasks; -EBADMSG: a bad pointer in the ring;
+ * -EFAULT/-EIO). Tasks that read inconsistently are skipped (see nfm_task_iter_skipped()).
+ */
+NFM_EXPORT int nfm_task_iter_next(struct nfm_task_iter *it, struct nfm_task *ret);
+/* How many tasks were skipped because they did not read consistently. */
+NFM_EXPORT unsigned int nfm_task_iter_skipped(const struct nfm_task_iter *it);
+NFM_EXPORT void nfm_task_iter_free(struct nfm_task_iter *it);
+
+#define NFM_TASK_MAX (1u << 22)		/* the kernel's PID_MAX_LIMIT */
+#define NFM_THREAD_MAX (1u << 22)
+
+/*
+ * The process with this pid (process-wide values), or with flags NFM_TASK_THREADS the thread
+ * with this tid. 0, -ENOENT (no such task), or the walk's errors.
+ */
+NFM_EXPORT int nfm_task_get(struct nfm_ctx *ctx, int32_t pid, unsigned int flags,
+				 struct nfm_task *ret);
+
+/*
+ * The thread ids of t's thread group (signal->thread_head order) into tids[0..max). Returns the
+ * number of threads (which may exceed max), or -ELOOP/-EBADMSG/-EFAULT for a broken ring.
+ */
+NFM_EXPORT int nfm_task_tids(struct nfm_ctx *ctx, const struct nfm_task *t, int32_t *tids,
+			     size_t max);
+
+/* How a read of a process's own memory went. */
+struct nfm_umem_stat {
+	size_t want;			/* bytes the kernel would show */
+	unsigned int pages_missing;	/* pages not resident in guest RAM: the bytes stop there */
+	unsigned int pages_swapped;	/* of those, pages that are swapped out */
+};
+
+/*
+ * /proc/PID/cmdline: the bytes of [arg_start, arg_end) read through the process's page tables,
+ * with the kernel's setproctitle() rule (a non-NUL last byte: up to the first NUL in the first
+ * page, the environment area included). Copies at most size bytes into buf (no NUL added).
+ * Returns the number of bytes copied (0 for kernel threads), or -EFAULT/-EIO/-EBADMSG.
+ * When a page is not resident the bytes stop before it and st (may be NULL) says so.
+ */
+NFM_EXPORT int nfm_task_cmdline(struct nfm_ctx *ctx, const struct nfm_task *t, void *buf,
+				     size_t size, struct nfm_umem_stat *st);
+/* /proc/PID/environ: the bytes of [env_start, env_end), as nfm_task_cmdline(). */
+NFM_EXPORT int nfm_task_environ(struct nfm_ctx *ctx, const struct nfm_task *t, void *buf,
+				     size_t size, struct nfm_umem_stat *st);
+
+/* Wall-clock time of boot in ns since the epoch (/proc/stat btime, in ns). */
+NFM_EXPORT int nfm_task_boot_time(struct nfm_ctx *ctx, int64_t *ret);
+
+/* ---- memory maps: /proc/PID/maps ---- */
+
+struct nfm_vma {
+	uint64_t start, end;
+	uint64_t flags;			/* VM_* */
+	char perms[5];			/* "r-xp" */
+	uint64_t offset;		/* bytes: vm_pgoff << PAGE_SHIFT for file mappings, else 0 */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	uint64_t file;			/* struct file, 0 for anonymous mappings */
+	/* The name column: a path (newlines as \012, as seq_file_path() does), "[heap]",
+	 * "[stack]", "[vdso]", "[vvar]", "[vsyscall]", "[anon:NAME]", or "". */
+	char name[4096 + 32];
+	size_t name_len;
+};
+
+struct nfm_vma_iter;
+
+#define NFM_VMA_MAX (1u << 20)	/* well above the default vm.max_map_count (65530) */
+
+/*
+ * Walk a process's mappings in address order (the mm's maple tree, then the vsyscall page as
+ * /proc shows it). t must have mm != 0 (else -ENOENT). The caller owns *ret.
+ */
+NFM_EXPORT int nfm_vma_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t,
+				     struct nfm_vma_iter **ret);
+/* 1 with *ret, 0 at the end, -errno (-EBADMSG: a malformed tree; -ELOOP: too many entries). */
+NFM_EXPORT int nfm_vma_iter_next(struct nfm_vma_iter *it, struct nfm_vma *ret);
+NFM_EXPORT void nfm_vma_iter_free(struct nfm_vma_iter *it);
+/* The /proc/PID/maps line for v (no newline) into buf; returns its length. */
+NFM_EXPORT size_t nfm_vma_format(const struct nfm_vma *v, char *buf, size_t size);
+
+/* ---- open files: /proc/PID/fd ---- */
+
+struct nfm_fd {
+	int fd;
+	uint64_t file;			/* struct file */
+	uint32_t f_flags;		/* O_* as /proc/PID/fdinfo flags */
+	uint64_t pos;
+	uint32_t mode;			/* inode i_mode (S_IFMT bits give the type) */
+	uint64_t ino;
+	uint32_t dev_major, dev_minor;
+	char type[8];			/* lsof-style: REG DIR CHR BLK FIFO SOCK LNK a_inode unknown */
+	char path[4096];		/* readlink(/proc/PID/fd/N): raw bytes, NUL-terminated */
+	size_t path_len;
+	/* Sockets: family (AF_*), type (SOCK_*), protocol number and the sk_prot name ("TCP",
+	 * "UDP", "UNIX", "NETLINK", ...); -1 and "" for other files. */
+	int sock_family, sock_type, sock_protocol;
+	char proto[32];
+};
+
+struct nfm_fd_iter;
+
+#define NFM_FD_MAX (1u << 20)	/* the kernel's default fs.nr_open */
+
+/* Walk a process's open file descriptors in fd order. -ENOENT when t has no files. */
+NFM_EXPORT int nfm_fd_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t,
+				    struct nfm_fd_iter **ret);
+/* 1 with *ret, 0 at the end, -errno. An fd whose file does not read is skipped and counted. */
+NFM_EXPORT int nfm_fd_iter_next(struct nfm_fd_iter *it, struct nfm_fd *ret);
+NFM_EXPORT unsigned int nfm_fd_iter_skipped(const struct nfm_fd_iter *it);
+NFM_EXPORT void nfm_fd_iter_free(struct nfm_fd_iter *it);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internal helpers shared by the process-view walkers (task*.c, mm*.c, files*.c). */
+#ifndef NFM_LIB_KERNEL_TASK_H
+#define NFM_LIB_KERNEL_TASK_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <nfm/task.h>
+
+struct nfm_ctx;
+
+/* Fields of a struct already read into a buffer; off comes from BTF and was range-checked. */
+static inline uint64_t nfm_get_u64(const void *buf, int32_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
+
+static inline uint32_t nfm_get_u32(const void *buf, int32_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
+
+/* Physical address of the user page tables of an mm (mm->pgd translated). */
+int nfm_mm_pgd_pa(struct nfm_ctx *ctx, uint64_t mm, uint64_t *ret);
+
+/*
+ * Read [va, va + len) of a process's memory page by page into buf, stopping at the first page
+ * that is not resident (counted in st). Returns the number of bytes read.
+ */
+size_t nfm_read_user(struct nfm_ctx *ctx, uint64_t root, uint64_t va, void *buf, size_t len,
+		     struct nfm_umem_stat *st);
+
+/* The /proc/PID/stat state letter from __state and exit_state (include/linux/sched.h). */
+char nfm_task_state_letter(uint32_t state, uint32_t exit_state);
+
+/* cputime_adjust() of kernel/sched/cputime.c, without writing prev back. */
+void nfm_cputime_adjust(uint64_t rtime, uint64_t utime, uint64_t stime, uint64_t prev_utime,
+			uint64_t prev_stime, uint64_t *ut, uint64_t *st);
+
+/* The name /proc/PID/comm shows (see task_name.c) into out[64]. */
+void nfm_task_proc_name(struct nfm_ctx *ctx, const void *tbuf, uint32_t flags, const char *comm,
+			char *out);
+
+/* sizeof(struct task_struct) of this kernel (0 if unknown). */
+int32_t nfm_task_struct_size(struct nfm_ctx *ctx);
+
+#endif

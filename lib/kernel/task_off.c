@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The task walker's BTF offsets and per-attach constants, resolved once per attach. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/context.h"
+#include "kernel/kernel.h"
+#include "kernel/task_off.h"
+
+#define S struct nfm_task_state
+static const struct nfm_field_spec task_specs[] = {
+	NFM_FIELD(S, t.size, "task_struct", NULL, NFM_FIELD_SIZE),
+	NFM_FIELD(S, t.tasks, "task_struct", "tasks", 0),
+	NFM_FIELD(S, t.pid, "task_struct", "pid", 0),
+	NFM_FIELD(S, t.tgid, "task_struct", "tgid", 0),
+	/* __state since 5.14 (2f064a59a11f "sched: Change task_struct::state"); state before. */
+	NFM_FIELD(S, t.state, "task_struct", "__state", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(S, t.exit_state, "task_struct", "exit_state", 0),
+	NFM_FIELD(S, t.flags, "task_struct", "flags", 0),
+	NFM_FIELD(S, t.comm, "task_struct", "comm", 0),
+	NFM_FIELD(S, t.real_parent, "task_struct", "real_parent", 0),
+	NFM_FIELD(S, t.real_cred, "task_struct", "real_cred", 0),
+	NFM_FIELD(S, t.signal, "task_struct", "signal", 0),
+	NFM_FIELD(S, t.mm, "task_struct", "mm", 0),
+	NFM_FIELD(S, t.static_prio, "task_struct", "static_prio", 0),
+	NFM_FIELD(S, t.prio, "task_struct", "prio", 0),
+	NFM_FIELD(S, t.policy, "task_struct", "policy", 0),
+	NFM_FIELD(S, t.rt_priority, "task_struct", "rt_priority", 0),
+	NFM_FIELD(S, t.utime, "task_struct", "utime", 0),
+	NFM_FIELD(S, t.stime, "task_struct", "stime", 0),
+	NFM_FIELD(S, t.sum_exec_runtime, "task_struct", "se.sum_exec_runtime", 0),
+	/* start_boottime since 5.5 (real_start_time before). */
+	NFM_FIELD(S, t.start_boottime, "task_struct", "start_boottime", 0),
+	NFM_FIELD(S, t.prev_utime, "task_struct", "prev_cputime.utime", 0),
+	NFM_FIELD(S, t.prev_stime, "task_struct", "prev_cputime.stime", 0),
+	NFM_FIELD(S, t.thread_node, "task_struct", "thread_node", 0),
+	NFM_FIELD(S, t.files, "task_struct", "files", 0),
+	NFM_FIELD(S, s.size, "signal_struct", NULL, NFM_FIELD_SIZE),
+	NFM_FIELD(S, s.nr_threads, "signal_struct", "nr_threads", 0),
+	NFM_FIELD(S, s.thread_head, "signal_struct", "thread_head", 0),
+	NFM_FIELD(S, s.utime, "signal_struct", "utime", 0),
+	NFM_FIELD(S, s.stime, "signal_struct", "stime", 0),
+	NFM_FIELD(S, s.sum_sched_runtime, "signal_struct", "sum_sched_runtime", 0),
+	NFM_FIELD(S, s.prev_utime, "signal_struct", "prev_cputime.utime", 0),
+	NFM_FIELD(S, s.prev_stime, "signal_struct", "prev_cputime.stime", 0),
+	NFM_FIELD(S, c.uid, "cred", "uid", 0),
+	NFM_FIELD(S, c.fsgid, "cred", "fsgid", 0),
+	NFM_FIELD(S, m.size, "mm_struct", NULL, NFM_FIELD_SIZE),
+	NFM_FIELD(S, m.pgd, "mm_struct", "pgd", 0),
+	NFM_FIELD(S, m.total_vm, "mm_struct", "total_vm", 0),
+	NFM_FIELD(S, m.rss_stat, "mm_struct", "rss_stat", 0),
+	NFM_FIELD(S, m.arg_start, "mm_struct", "arg_start", 0),
+	NFM_FIELD(S, m.arg_end, "mm_struct", "arg_end", 0),
+	NFM_FIELD(S, m.env_start, "mm_struct", "env_start", 0),
+	NFM_FIELD(S, m.env_end, "mm_struct", "env_end", 0),
+	NFM_FIELD(S, m.start_brk, "mm_struct", "start_brk", 0),
+	NFM_FIELD(S, m.brk, "mm_struct", "brk", 0),
+	NFM_FIELD(S, m.start_stack, "mm_struct", "start_stack", 0),
+	NFM_FIELD(S, m.mm_mt, "mm_struct", "mm_mt", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(S, m.context_flags, "mm_struct", "context.flags", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(S, m.map_count, "mm_struct", "map_count", 0),
+	NFM_FIELD(S, pcc_size, "percpu_counter", NULL, NFM_FIELD_SIZE | NFM_FIELD_OPTIONAL),
+	NFM_FIELD(S, pcc_count, "percpu_counter", "count", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(S, pcc_counters, "percpu_counter", "counters", NFM_FIELD_OPTIONAL),
+};
+#undef S
+
+#define NR_CPUS_MAX 8192u
+#define STRUCT_MAX (64u << 10)
+
+static void state_free(void *p)
+{
+	struct nfm_task_state *ts = p;
+
+	if (ts)
+		free(ts->cpu_off);
+	free(ts);
+}
+
+static int enum_val(struct nfm_ctx *ctx, const char *name)
+{
+	int64_t v;
+
+	if (nfm_btf_enum_value(ctx->btf, name, &v) < 0 || v < 0 || v > 16)
+		return -1;
+	return (int)v;
+}
+
+static int check_sizes(const struct nfm_task_state *ts)
+{
+	const struct nfm_task_off *t = &ts->t;
+	const struct nfm_mm_off *m = &ts->m;
+
+	/* Every member read from a struct buffer must lie inside it. */
+	if (t->size <= 0 || (uint32_t)t->size > STRUCT_MAX || ts->s.size <= 0 ||
+	    (uint32_t)ts->s.size > STRUCT_MAX || m->size <= 0 || (uint32_t)m->size > STRUCT_MAX)
+		return -EBADMSG;
+	if (t->tasks + 16 > t->size || t->comm + 16 > t->size || t->files + 8 > t->size ||
+	    t->start_boottime + 8 > t->size || t->prev_stime + 8 > t->size ||
+	    t->thread_node + 16 > t->size || t->sum_exec_runtime + 8 > t->size ||
+	    t->real_cred + 8 > t->size || t->signal + 8 > t->size || t->mm + 8 > t->size)
+		return -EBADMSG;
+	if (ts->s.prev_stime + 8 > ts->s.size || ts->s.sum_sched_runtime + 8 > ts->s.size ||
+	    ts->s.thread_head + 16 > ts->s.size)
+		return -EBADMSG;
+	if (m->rss_stat + m->rss_stat_size > m->size || m->env_end + 8 > m->size ||
+	    m->start_stack + 8 > m->size || m->brk + 8 > m->size)
+		return -EBADMSG;
+	if (ts->c.fsgid - ts->c.uid != 28)	/* eight consecutive 32-bit ids */
+		return -EBADMSG;
+	return 0;
+}
+
+static int build(struct nfm_ctx *ctx, struct nfm_task_state *ts)
+{
+	struct nfm_field rss;
+	uint64_t pco;
+	uint32_t n;
+	int err;
+
+	err = nfm_resolve_fields(ctx, task_specs, sizeof(task_specs) / sizeof(task_specs[0]), ts);
+	if (err < 0)
+		return err;
+	if (ts->t.state < 0) {
+		struct nfm_field f;
+
+		if (nfm_btf_field(ctx->btf, "task_struct", "state", &f) < 0)
+			return -ENOENT;
+		ts->t.state = (int32_t)f.offset;
+	}
+	ts->mm_filepages = enum_val(ctx, "MM_FILEPAGES");
+	ts->mm_anonpages = enum_val(ctx, "MM_ANONPAGES");
+	ts->mm_shmempages = enum_val(ctx, "MM_SHMEMPAGES");
+	ts->nr_mm_counters = enum_val(ctx, "NR_MM_COUNTERS");
+	if (ts->mm_filepages < 0 || ts->mm_anonpages < 0 || ts->nr_mm_counters <= 0)
+		return -ENOENT;
+	if (nfm_btf_field(ctx->btf, "mm_struct", "rss_stat", &rss) < 0)
+		return -ENOENT;
+	ts->m.rss_stat_size = (int32_t)rss.size;
+	/*
+	 * 6.2 (f1a7941243c1 "mm: convert mm's rss stats into percpu_counter") made rss_stat an array
+	 * of percpu_counter; before it was struct mm_rss_stat { atomic_long_t count[]; }.
+	 */
+	if (rss.size == (uint32_t)ts->nr_mm_counters * 8) {
+		ts->rss_percpu = 0;
+	} else if (ts->pcc_size > 0 && ts->pcc_count >= 0 && ts->pcc_counters >= 0 &&
+		   rss.size == (uint32_t)(ts->nr_mm_counters * ts->pcc_size)) {
+		ts->rss_percpu = 1;
+	} else {
+		return -EBADMSG;
+	}
+	err = check_sizes(ts);
+	if (err < 0)
+		return err;
+	err = nfm_ksym(ctx, "init_task", &ts->init_task);
+	if (err < 0)
+		return err;
+	if (!ts->rss_percpu)
+		return 0;
+	/* Per-CPU areas: __per_cpu_offset[nr_cpu_ids], fixed after boot. */
+	if (nfm_ksym(ctx, "nr_cpu_ids", &pco) < 0 || nfm_kread_u32(ctx, pco, &n) < 0 ||
+	    n == 0 || n > NR_CPUS_MAX)
+		return -EBADMSG;
+	ts->cpu_off = calloc(n, sizeof(*ts->cpu_off));
+	if (!ts->cpu_off)
+		return -ENOMEM;
+	err = nfm_ksym(ctx, "__per_cpu_offset", &pco);
+	if (err == 0)
+		err = nfm_kread(ctx, pco, ts->cpu_off, n * sizeof(*ts->cpu_off));
+	if (err < 0)
+		return err;
+	ts->nr_cpus = n;
+	return 0;
+}
+
+int nfm_task_state_get(struct nfm_ctx *ctx, const struct nfm_task_state **ret)
+{
+	struct nfm_task_state *ts = nfm_kernel_slot(ctx, NFM_SLOT_TASK);
+	int err;
+
+	if (!ts) {
+		ts = calloc(1, sizeof(*ts));
+		if (!ts)
+			return -ENOMEM;
+		err = build(ctx, ts);
+		if (err == 0)
+			err = nfm_kernel_set_slot(ctx, NFM_SLOT_TASK, ts, state_free);
+		if (err < 0) {
+			state_free(ts);
+			return err;
+		}
+	}
+	*ret = ts;
+	return 0;
+}
+
+int32_t nfm_task_struct_size(struct nfm_ctx *ctx)
+{
+	const struct nfm_task_state *ts;
+
+	return nfm_task_state_get(ctx, &ts) < 0 ? 0 : ts->t.size;
+}

@@ -1,0 +1,217 @@
+"""The process view (nfm ps / ps -L / maps / lsof / env / pstree) against the guest's own /proc.
+
+Every process and thread that lived through the comparison is checked field by field. Values
+that legitimately move while a live guest runs are bracketed by two truth snapshots taken before
+and after nfm read the guest: a value that did not change between them must be equal; one that
+changed must lie between them (CPU times, which only grow) or equal one of them.
+"""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from nfmcli import NFM, run, run_json
+
+STAT_EXACT = ("ppid", "priority", "nice", "num_threads", "starttime", "vsize")
+PF_WQ_WORKER = 0x20
+UID_KEYS = ("uid", "euid", "suid", "fsuid")
+GID_KEYS = ("gid", "egid", "sgid", "fsgid")
+
+
+def lived_through(t1, t2):
+    """pids present in both snapshots with the same start time (no pid reuse in between)."""
+    out = []
+    for pid, p1 in t1.processes.items():
+        p2 = t2.processes.get(pid)
+        if p1.stat and p2 and p2.stat and p1.stat["starttime"] == p2.stat["starttime"]:
+            out.append(pid)
+    return sorted(out)
+
+
+def ran_between(s1, s2):
+    return (s1["utime"], s1["stime"]) != (s2["utime"], s2["stime"])
+
+
+def check_num(diffs, who, key, got, v1, v2, monotonic=False):
+    if v1 == v2:
+        if got != v1:
+            diffs.append(f"{who} {key}: nfm {got!r} /proc {v1!r}")
+    elif monotonic:
+        if not (min(v1, v2) <= got <= max(v1, v2)):
+            diffs.append(f"{who} {key}: nfm {got!r} outside /proc {v1!r}..{v2!r}")
+    elif got not in (v1, v2):
+        diffs.append(f"{who} {key}: nfm {got!r} /proc {v1!r} then {v2!r}")
+
+
+def check_state(diffs, who, got, s1, s2):
+    allowed = {s1["state"], s2["state"]}
+    if ran_between(s1, s2) or "R" in allowed:
+        # R is an instant's state (the truth reader itself wakes kernel threads such as
+        # rcu_preempt): a task that was runnable then may be asleep when nfm looks.
+        allowed |= {"R", "S", "D", "I"}
+    if got not in allowed:
+        diffs.append(f"{who} state: nfm {got!r} /proc {s1['state']!r} then {s2['state']!r}")
+
+
+def ids(status, key):
+    return [int(x) for x in status[key].split()]
+
+
+def compare_task(diffs, who, e, f1, f2, stat1, stat2, status1, status2, whole):
+    """e: nfm's JSON entry; f1/f2: the two truths' files of this task."""
+    c1, c2 = f1["comm"][:-1], f2["comm"][:-1]  # /proc/PID/comm ends with a newline
+    got = bytes.fromhex(e["comm_hex"])
+    if stat1["flags"] & PF_WQ_WORKER and stat2["flags"] & PF_WQ_WORKER:
+        # A workqueue worker's name ends in "+desc"/"-desc", the last work item it ran: that
+        # changes whenever it runs (the truth reader's own activity queues work), so only the
+        # worker's own name must match.
+        got, c1, c2, s1, s2 = (re.sub(rb"[-+][^-+]*$", b"", x) for x in
+                               (got, c1, c2, stat1["comm"], stat2["comm"]))
+    else:
+        s1, s2 = stat1["comm"], stat2["comm"]
+    if got not in (c1, c2):
+        diffs.append(f"{who} comm: nfm {got!r} /proc {c1!r}")
+    if got not in (s1, s2):
+        diffs.append(f"{who} stat comm: nfm {got!r} /proc {s1!r}")
+    check_state(diffs, who, e["state"], stat1, stat2)
+    for k in STAT_EXACT:
+        check_num(diffs, who, k, e[k], stat1[k], stat2[k])
+    for k in ("utime", "stime"):
+        check_num(diffs, who, k, e[k], stat1[k], stat2[k], monotonic=True)
+    check_num(diffs, who, "rss", e["rss"], stat1["rss"], stat2["rss"])
+    if "VmRSS" in status1 and whole:
+        kb1 = int(status1["VmRSS"].split()[0])
+        kb2 = int(status2["VmRSS"].split()[0])
+        # /proc/PID/status adds the per-CPU parts where the kernel has get_mm_counter_sum().
+        if e["rss_exact"] * 4 not in (kb1, kb2) and e["rss"] * 4 not in (kb1, kb2):
+            diffs.append(f"{who} VmRSS: nfm {e['rss_exact'] * 4} kB /proc {kb1} kB")
+    for keys, field in ((UID_KEYS, "Uid"), (GID_KEYS, "Gid")):
+        want = ids(status1, field)
+        got = [e[k] for k in keys]
+        if got != want and got != ids(status2, field):
+            diffs.append(f"{who} {field}: nfm {got} /proc {want}")
+
+
+def compare_ps(t1, t2, entries):
+    """Compare `nfm -j ps` entries with the two snapshots; returns (diffs, checked pids)."""
+    diffs, by_pid = [], {e["pid"]: e for e in entries}
+    checked = []
+    for pid in lived_through(t1, t2):
+        p1, p2 = t1.processes[pid], t2.processes[pid]
+        e = by_pid.get(pid)
+        if e is None:
+            diffs.append(f"pid {pid} ({p1.comm!r}) missing from nfm ps")
+            continue
+        who = f"pid {pid} ({p1.comm!r})"
+        compare_task(diffs, who, e, p1.files, p2.files, p1.stat, p2.stat, p1.status, p2.status,
+                     True)
+        if e.get("cmdline_hex", "") != p1.cmdline.hex() and e.get("cmdline_hex", "") != p2.cmdline.hex():
+            got = bytes.fromhex(e.get("cmdline_hex", ""))
+            if not e.get("cmdline_pages_missing"):
+                diffs.append(f"{who} cmdline: nfm {got[:80]!r} /proc {p1.cmdline[:80]!r}")
+        tids1, tids2 = sorted(p1.threads), sorted(p2.threads)
+        if sorted(e["tids"]) not in (tids1, tids2):
+            diffs.append(f"{who} threads: nfm {sorted(e['tids'])} /proc {tids1}")
+        checked.append(pid)
+    return diffs, checked
+
+
+def compare_threads(t1, t2, entries):
+    diffs, by_tid = [], {(e["pid"], e["tid"]): e for e in entries}
+    checked = 0
+    for pid in lived_through(t1, t2):
+        p1, p2 = t1.processes[pid], t2.processes[pid]
+        for tid, th1 in p1.threads.items():
+            th2 = p2.threads.get(tid)
+            if not th2 or not th1.stat or not th2.stat:
+                continue
+            e = by_tid.get((pid, tid))
+            who = f"tid {pid}/{tid} ({th1.comm!r})"
+            if e is None:
+                diffs.append(f"{who} missing from nfm ps -L")
+                continue
+            compare_task(diffs, who, e, th1.files, th2.files, th1.stat, th2.stat, th1.status,
+                         th2.status, False)
+            checked += 1
+    return diffs, checked
+
+
+def report(diffs):
+    return "\n".join(diffs[:60]) + (f"\n... {len(diffs) - 60} more" if len(diffs) > 60 else "")
+
+
+def bracketed(lab_vm, *args):
+    t1, _ = lab_vm.fresh_truth()
+    out = run_json("--vm", lab_vm.pid, *args)
+    t2, _ = lab_vm.fresh_truth()
+    return t1, out, t2
+
+
+def test_ps_matches_proc(lab_vm):
+    t1, out, t2 = bracketed(lab_vm, "ps")
+    diffs, checked = compare_ps(t1, t2, out)
+    assert not diffs, report(diffs)
+    roles = {r.pid for r in t1.roles.values() if r.pid}
+    assert roles <= set(checked), f"roles not compared: {roles - set(checked)}"
+    assert any(e["kthread"] for e in out) and len(checked) > 60
+
+
+def test_ps_threads_match_proc(lab_vm):
+    t1, out, t2 = bracketed(lab_vm, "ps", "-L")
+    diffs, checked = compare_threads(t1, t2, out)
+    assert not diffs, report(diffs)
+    assert checked > 60
+
+
+def test_ps_on_dump_matches_proc(lab_vm, tmp_path):
+    elf, t1 = lab_vm.dump(tmp_path / "guest.elf")
+    out = run_json("--vm", elf, "ps")
+    t2, _ = lab_vm.fresh_truth()
+    diffs, checked = compare_ps(t1, t2, out)
+    assert not diffs, report(diffs)
+    assert len(checked) > 60
+    out = run_json("--vm", elf, "ps", "-L")
+    diffs, checked = compare_threads(t1, t2, out)
+    assert not diffs, report(diffs)
+    os.unlink(elf)
+
+
+def test_ps_table_is_terminal_safe(lab_vm):
+    p = run("--vm", lab_vm.pid, "ps")
+    assert p.returncode == 0, p.stderr
+    assert "\x1b" not in p.stdout and "\x07" not in p.stdout
+    lines = p.stdout.splitlines()
+    assert lines[0].split()[:3] == ["UID", "PID", "PPID"]
+    assert any("[kthreadd]" in l for l in lines)
+    assert any("\\x1b[31mred\\x1b[0m" in l for l in lines)
+
+
+def test_ps_sort_and_select(lab_vm):
+    out = run_json("--vm", lab_vm.pid, "ps", "--sort", "-rss")
+    rss = [e["rss_exact"] for e in out]
+    assert rss == sorted(rss, reverse=True)
+    one = run_json("--vm", lab_vm.pid, "ps", "-p", "1")
+    assert [e["pid"] for e in one] == [1]
+    p = run("--vm", lab_vm.pid, "ps", "--sort", "bogus")
+    assert p.returncode != 0 and p.stderr.startswith("nfm: ")
+
+
+def test_ps_churn(lab_vm):
+    """nfm ps in a loop while the guest runs (the lab has no fork-churn role yet: the truth
+    server's own children and the burn roles are what moves): no crash, no hang, well-formed
+    output, long-lived processes always present."""
+    t = lab_vm.truth
+    long_lived = {r.pid for r in t.roles.values() if r.pid} | {1, 2}
+    deadline = time.time() + float(os.environ.get("NFM_CHURN_SECONDS", "20"))
+    rounds = 0
+    while time.time() < deadline:
+        p = subprocess.run([NFM, "--vm", str(lab_vm.pid), "-j", "ps"], capture_output=True,
+                           timeout=30)
+        assert p.returncode == 0, p.stderr
+        import json
+        out = json.loads(p.stdout)
+        assert long_lived <= {e["pid"] for e in out}
+        rounds += 1
+    assert rounds >= 5
