@@ -64,5 +64,6 @@ DECLARE_CMD(uname);
 DECLARE_CMD(uptime);
 DECLARE_CMD(free);
 DECLARE_CMD(mount);
+DECLARE_CMD(ip);
 
 #endif

@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{ "uptime", cmd_uptime, "[-j]", "time since boot, load averages, tasks (/proc/loadavg)" },
 	{ "free", cmd_free, "[-j]", "the guest's memory (/proc/meminfo)" },
 	{ "mount", cmd_mount, "[-j] [-p]", "mounted filesystems (-p: the lines of /proc/mounts)" },
+	{ "ip", cmd_ip, "[-j] [-s] addr|link [show] [dev NAME]", "network interfaces of every namespace" },
+	{ "ifconfig", cmd_ip, "[-j] [NAME]", "alias of ip -s addr" },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -137,7 +137,8 @@ struct nfm_netdev {
 	char qdisc[16];
 	unsigned int txqlen;
 	int operstate;		/* IF_OPER_* */
-	struct nfm_netdev_stats stats;
+	struct nfm_netdev_stats stats;	/* /proc/net/dev's columns (rx_dropped includes missed) */
+	bool stats_exact;	/* false: the driver's own ndo_get_stats64 could not be replayed */
 	int nr_addrs;
 	struct nfm_ifaddr addrs[NFM_NETDEV_MAX_ADDRS];
 	uint64_t dev;		/* address of the struct net_device */

@@ -11,6 +11,7 @@
 #include "core/context.h"
 #include "kernel/kernel.h"
 #include "kernel/list.h"
+#include "kernel/modules.h"
 #include "kernel/pack.h"
 
 #define MAX_MODULES 4096
@@ -226,4 +227,22 @@ int nfm_module_list(struct nfm_ctx *ctx, struct nfm_module **ret, bool *truncate
 	if (truncated)
 		*truncated = r < 0;
 	return nfm_pack_finish(&pk, fields, 2, (void **)ret);
+}
+
+int nfm_module_containing(struct nfm_ctx *ctx, uint64_t addr, char *name, size_t size)
+{
+	struct nfm_module *mods;
+	int n, i, ret = -ENOENT;
+
+	n = nfm_module_list(ctx, &mods, NULL);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (addr >= mods[i].address && addr - mods[i].address < mods[i].size) {
+			snprintf(name, size, "%s", mods[i].name);
+			ret = 0;
+			break;
+		}
+	free(mods);
+	return ret;
 }

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+
+#include "core/context.h"
+#include "kernel/percpu.h"
+
+int nfm_percpu_offsets(struct nfm_ctx *ctx, int online, uint64_t *offs, int max)
+{
+	uint64_t mask, pco, a, word = 0;
+	uint32_t nr = 0;
+	int err, n = 0;
+	unsigned int cpu;
+
+	if ((err = nfm_ksym(ctx, online ? "__cpu_online_mask" : "__cpu_possible_mask", &mask)) < 0 ||
+	    (err = nfm_ksym(ctx, "__per_cpu_offset", &pco)) < 0 ||
+	    (err = nfm_ksym(ctx, "nr_cpu_ids", &a)) < 0 || (err = nfm_kread_u32(ctx, a, &nr)) < 0)
+		return err;
+	if (nr > NFM_MAX_CPUS)
+		nr = NFM_MAX_CPUS;
+	for (cpu = 0; cpu < nr && n < max; cpu++) {
+		if (cpu % 64 == 0 && (err = nfm_kread_u64(ctx, mask + cpu / 8, &word)) < 0)
+			return err;
+		if (!(word >> (cpu % 64) & 1))
+			continue;
+		if ((err = nfm_kread_u64(ctx, pco + cpu * 8ull, &offs[n])) < 0)
+			return err;
+		n++;
+	}
+	return n;
+}

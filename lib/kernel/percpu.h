@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Per-CPU data: the possible CPUs and their __per_cpu_offset[] (per_cpu_ptr()). */
+#ifndef NFM_LIB_KERNEL_PERCPU_H
+#define NFM_LIB_KERNEL_PERCPU_H
+
+#include <stdint.h>
+
+struct nfm_ctx;
+
+#define NFM_MAX_CPUS 8192
+
+/*
+ * Offsets of the possible CPUs (or the online ones) into offs (up to max). Returns the count or
+ * -errno. per_cpu_ptr(p, cpu) is p + offs[i].
+ */
+int nfm_percpu_offsets(struct nfm_ctx *ctx, int online, uint64_t *offs, int max);
+
+#endif
