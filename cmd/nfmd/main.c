@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nfmd: the nfm daemon. Finds every QEMU VM on the host, attaches to each guest kernel with no
+ * configuration, crawls it on a schedule and serves Prometheus metrics and a JSON API.
+ * One event loop: epoll over a timerfd (the crawl schedule), a signalfd, the workers' eventfd
+ * and libmicrohttpd's epoll fd.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nfmd.h"
+
+struct config cfg = {
+	.listen = "127.0.0.1:9464",
+	.interval = { [F_BASE] = 1, [F_PS] = 5, [F_NET] = 5, [F_SYS] = 30 },
+	.rescan = 2,
+	.crawl_timeout = 2,
+	.attach_backoff_max = 60,
+	.workers = 2,
+	.attach_workers = 1,
+	.max_vms = 128,
+	.lim = { .top = 10, .max_json_tasks = 2000, .max_items = 512 },
+};
+int log_level = NFM_LOG_INFO;
+double start_real;
+static bool journal;	/* stderr goes to the journal: prefix lines with <N> */
+
+void logmsg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	if (journal)
+		fprintf(stderr, "<%d>", level);
+	else
+		fputs("nfmd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nfmd [OPTIONS]\n\n"
+		"Serve every QEMU VM's guest kernel state as Prometheus metrics and JSON.\n\n"
+		"  --listen ADDR:PORT     HTTP address (default 127.0.0.1:9464)\n"
+		"  --token-file FILE      require 'Authorization: Bearer <contents of FILE>'\n"
+		"  --interval DUR         base crawl: uptime, CPUs, memory (default 1s)\n"
+		"  --ps-interval DUR      processes (default 5s; 0 disables)\n"
+		"  --net-interval DUR     interfaces and sockets (default 5s; 0 disables)\n"
+		"  --sys-interval DUR     modules, mounts, meminfo, loadavg (default 30s; 0 disables)\n"
+		"  --rescan DUR           look for new and gone VMs (default 2s)\n"
+		"  --crawl-timeout DUR    time budget of one crawl of one VM (default 2s)\n"
+		"  --top N                processes with per-process metrics (default 10)\n"
+		"  --workers N            crawl threads (default 2)\n"
+		"  --attach-workers N     threads looking for guest kernels (default 1)\n"
+		"  --max-vms N            VMs watched at most (default 128)\n"
+		"  --vm PATTERN           only VMs whose name matches PATTERN (shell glob)\n"
+		"  -v, --verbose          more log (twice: library debug)\n"
+		"  -q, --quiet            errors only\n"
+		"  --version, -h/--help\n\n"
+		"DUR: 500ms, 1s, 2m, or seconds. See nfmd(8).\n");
+}
+
+static double duration_arg(const char *opt, const char *s, double min)
+{
+	double d = parse_duration(s);
+
+	if (d < 0 || (d > 0 && d < min) || d > 86400) {
+		logmsg(NFM_LOG_ERR, "%s %s: expected a duration like 500ms, 1s or 2m (at least %gs)",
+		       opt, s, min);
+		exit(2);
+	}
+	return d;
+}
+
+static int int_arg(const char *opt, const char *s, int min, int max)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < min || v > max) {
+		logmsg(NFM_LOG_ERR, "%s %s: expected a number from %d to %d", opt, s, min, max);
+		exit(2);
+	}
+	return (int)v;
+}
+
+static int read_token(const char *path)
+{
+	char buf[4096];
+	struct stat st;
+	size_t n;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		logmsg(NFM_LOG_ERR, "--token-file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077))
+		logmsg(NFM_LOG_WARN, "--token-file %s is readable by other users", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	if (!n || strpbrk(buf, "\r\n")) {
+		logmsg(NFM_LOG_ERR, "--token-file %s: expected one line holding the token", path);
+		return -1;
+	}
+	cfg.token = strdup(buf);
+	return cfg.token ? 0 : -1;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	enum { O_LISTEN = 256, O_TOKEN, O_INTERVAL, O_PS, O_NET, O_SYS, O_RESCAN, O_TIMEOUT, O_TOP,
+	       O_WORKERS, O_AWORKERS, O_MAXVMS, O_VM, O_VERSION };
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "token-file", required_argument, NULL, O_TOKEN },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "ps-interval", required_argument, NULL, O_PS },
+		{ "net-interval", required_argument, NULL, O_NET },
+		{ "sys-interval", required_argument, NULL, O_SYS },
+		{ "rescan", required_argument, NULL, O_RESCAN },
+		{ "crawl-timeout", required_argument, NULL, O_TIMEOUT },
+		{ "top", required_argument, NULL, O_TOP },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "attach-workers", required_argument, NULL, O_AWORKERS },
+		{ "max-vms", required_argument, NULL, O_MAXVMS },
+		{ "vm", required_argument, NULL, O_VM },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c, verbose = 0;
+
+	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case O_LISTEN: cfg.listen = optarg; break;
+		case O_TOKEN: cfg.token_file = optarg; break;
+		case O_INTERVAL: cfg.interval[F_BASE] = duration_arg("--interval", optarg, 0.01); break;
+		case O_PS: cfg.interval[F_PS] = duration_arg("--ps-interval", optarg, 0.01); break;
+		case O_NET: cfg.interval[F_NET] = duration_arg("--net-interval", optarg, 0.01); break;
+		case O_SYS: cfg.interval[F_SYS] = duration_arg("--sys-interval", optarg, 0.01); break;
+		case O_RESCAN: cfg.rescan = duration_arg("--rescan", optarg, 0.1); break;
+		case O_TIMEOUT: cfg.crawl_timeout = duration_arg("--crawl-timeout", optarg, 0.01); break;
+		case O_TOP: cfg.lim.top = int_arg("--top", optarg, 0, 1000); break;
+		case O_WORKERS: cfg.workers = int_arg("--workers", optarg, 1, 64); break;
+		case O_AWORKERS: cfg.attach_workers = int_arg("--attach-workers", optarg, 1, 64); break;
+		case O_MAXVMS: cfg.max_vms = int_arg("--max-vms", optarg, 1, 4096); break;
+		case O_VM: cfg.only = optarg; break;
+		case 'v': verbose++; break;
+		case 'q': log_level = NFM_LOG_ERR; break;
+		case O_VERSION: printf("nfmd %s\n", nfm_version()); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		logmsg(NFM_LOG_ERR, "unexpected argument '%s' (see nfmd --help)", argv[optind]);
+		exit(2);
+	}
+	if (cfg.interval[F_BASE] <= 0) {
+		logmsg(NFM_LOG_ERR, "--interval must be more than 0");
+		exit(2);
+	}
+	if (verbose)
+		log_level = NFM_LOG_DEBUG + (verbose > 1);
+	if (cfg.token_file && read_token(cfg.token_file) < 0)
+		exit(1);
+}
+
+/* systemd Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void sd_notify_ready(void)
+{
+	const char *p = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char msg[] = "READY=1";
+	size_t len;
+	int fd;
+
+	if (!p || (p[0] != '/' && p[0] != '@') || strlen(p) >= sizeof(sa.sun_path))
+		return;
+	len = strlen(p);
+	memcpy(sa.sun_path, p, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		logmsg(NFM_LOG_WARN, "cannot notify systemd: %s", strerror(errno));
+	close(fd);
+}
+
+static void arm(int tfd, double at)
+{
+	struct itimerspec its = { 0 };
+	double s = floor(at);
+
+	if (at <= 0)
+		at = s = 1e-9;
+	its.it_value.tv_sec = (time_t)s;
+	its.it_value.tv_nsec = (long)((at - s) * 1e9);
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, evs[8];
+	int epfd, tfd, sfd, wfd = -1, ret;
+	sigset_t mask;
+	bool running = true;
+
+	journal = getenv("JOURNAL_STREAM") != NULL;
+	parse_args(argc, argv);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	start_real = now_real();
+	srand((unsigned int)getpid());
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (epfd < 0 || tfd < 0 || sfd < 0) {
+		logmsg(NFM_LOG_ERR, "cannot set up the event loop: %s", strerror(errno));
+		return 1;
+	}
+	ret = workers_start(cfg.workers, cfg.attach_workers, &wfd);
+	if (ret < 0) {
+		logmsg(NFM_LOG_ERR, "cannot start the crawl workers: %s", strerror(-ret));
+		return 1;
+	}
+	ev.data.fd = tfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = wfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, wfd, &ev);
+	if (http_start(cfg.listen, epfd) < 0)
+		return 1;
+	logmsg(NFM_LOG_INFO, "nfmd %s: crawling every %gs (ps %gs, net %gs, sys %gs), %d workers%s",
+	       nfm_version(), cfg.interval[F_BASE], cfg.interval[F_PS], cfg.interval[F_NET],
+	       cfg.interval[F_SYS], cfg.workers, cfg.token ? ", bearer token required" : "");
+	sd_notify_ready();
+
+	arm(tfd, now_mono());
+	while (running) {
+		int n = epoll_wait(epfd, evs, 8, http_timeout_ms());
+
+		if (n < 0 && errno != EINTR) {
+			logmsg(NFM_LOG_ERR, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == tfd) {
+				uint64_t exp;
+
+				if (read(tfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+					logmsg(NFM_LOG_WARN, "timerfd: %s", strerror(errno));
+			} else if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						logmsg(NFM_LOG_INFO, "SIGHUP: rescanning VMs");
+						vm_rescan();
+					} else {
+						logmsg(NFM_LOG_INFO, "signal %d: exiting", (int)si.ssi_signo);
+						running = false;
+					}
+				}
+			} else if (fd == wfd) {
+				struct job *j = workers_take_done(), *next;
+
+				for (; j; j = next) {
+					next = j->next;
+					vm_crawl_done(j);
+				}
+			}
+		}
+		/* libmicrohttpd: its epoll fd, and its connection timeouts. */
+		http_run();
+		arm(tfd, vm_schedule(now_mono()));
+		workers_tick(now_mono());
+	}
+	http_stop();
+	if (!workers_stop())
+		return 0;	/* a crawl still runs: exit without freeing what it uses */
+	for (struct job *j = workers_take_done(), *next; j; j = next) {
+		next = j->next;
+		vm_crawl_done(j);
+	}
+	vm_free_all();
+	free(cfg.token);
+	return 0;
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * /metrics: the Prometheus text format (version 0.0.4). Every family is written once, with its
+ * HELP and TYPE, and all its samples together, which the format requires: the per-VM guest
+ * samples are merged from each VM's latest sections (sorted by family) with one cursor each.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "nfmd.h"
+
+static void header(struct sbuf *b, const char *name, const char *help, const char *type)
+{
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{vm="..",pid=".."[,extra]} value */
+static void vm_sample(struct sbuf *b, const char *name, const struct vm *vm, const char *extra,
+		      double v)
+{
+	sb_printf(b, "%s{vm=\"%s\",pid=\"%s\"%s%s} ", name, vm->label_vm, vm->label_pid,
+		  extra ? "," : "", extra ? extra : "");
+	sb_value(b, v);
+	sb_putn(b, "\n", 1);
+}
+
+static bool listed(const struct vm *vm)
+{
+	return !vm->gone;
+}
+
+enum vm_counter { C_CRAWLS, C_ERRORS, C_TIMEOUTS, C_ATTACHES, C_ATTACH_FAIL, C_REBOOTS };
+
+static uint64_t counter(const struct vm *vm, enum vm_counter c)
+{
+	switch (c) {
+	case C_CRAWLS: return vm->crawls;
+	case C_ERRORS: return vm->crawl_errors;
+	case C_TIMEOUTS: return vm->timeouts;
+	case C_ATTACHES: return vm->attaches;
+	case C_ATTACH_FAIL: return vm->attach_failures;
+	case C_REBOOTS: return vm->reboots;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name, *help;
+	enum vm_counter c;
+} counters[] = {
+	{ "nfm_crawls_total", "Crawls of this VM (attach attempts included)", C_CRAWLS },
+	{ "nfm_crawl_errors_total", "Crawls that failed or collected only part of what was due", C_ERRORS },
+	{ "nfm_crawl_timeouts_total", "Crawls that ran past --crawl-timeout", C_TIMEOUTS },
+	{ "nfm_vm_attaches_total", "Successful attaches to the guest kernel", C_ATTACHES },
+	{ "nfm_vm_attach_failures_total", "Failed attempts to find and attach to the guest kernel", C_ATTACH_FAIL },
+	{ "nfm_vm_reboots_total", "Times the guest kernel changed under nfmd (reboot, new KASLR) and it re-attached", C_REBOOTS },
+};
+
+static void vm_families(struct sbuf *b)
+{
+	struct vm *vm;
+	char extra[64];
+
+	header(b, "nfm_vm_up", "1 when nfmd reads the guest's Linux kernel, 0 otherwise", "gauge");
+	for (vm = vms; vm; vm = vm->next)
+		if (listed(vm))
+			vm_sample(b, "nfm_vm_up", vm, NULL,
+				  vm->status == VS_UP || vm->status == VS_PAUSED);
+	header(b, "nfm_vm_status", "The VM's state as nfmd sees it (1 for the current state)", "gauge");
+	for (vm = vms; vm; vm = vm->next) {
+		if (!listed(vm))
+			continue;
+		for (int s = 0; s <= VS_GONE; s++) {
+			snprintf(extra, sizeof(extra), "status=\"%s\"", vm_status_names[s]);
+			vm_sample(b, "nfm_vm_status", vm, extra, vm->status == (enum vm_status)s);
+		}
+	}
+	header(b, "nfm_vm_libvirt", "1 when the VM is a libvirt domain", "gauge");
+	for (vm = vms; vm; vm = vm->next)
+		if (listed(vm))
+			vm_sample(b, "nfm_vm_libvirt", vm, NULL, vm->libvirt);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		header(b, counters[i].name, counters[i].help, "counter");
+		for (vm = vms; vm; vm = vm->next)
+			if (listed(vm))
+				vm_sample(b, counters[i].name, vm, NULL, (double)counter(vm, counters[i].c));
+	}
+	header(b, "nfm_crawl_duration_seconds", "Time a crawl of this VM took", "histogram");
+	for (vm = vms; vm; vm = vm->next) {
+		if (!listed(vm))
+			continue;
+		for (int i = 0; i < NR_BUCKETS; i++) {
+			snprintf(extra, sizeof(extra), "le=\"%g\"", crawl_buckets[i]);
+			vm_sample(b, "nfm_crawl_duration_seconds_bucket", vm, extra, (double)vm->buckets[i]);
+		}
+		vm_sample(b, "nfm_crawl_duration_seconds_bucket", vm, "le=\"+Inf\"", (double)vm->crawls);
+		vm_sample(b, "nfm_crawl_duration_seconds_sum", vm, NULL, vm->duration_sum);
+		vm_sample(b, "nfm_crawl_duration_seconds_count", vm, NULL, (double)vm->crawls);
+	}
+	header(b, "nfm_last_crawl_timestamp_seconds", "When the last crawl of this VM ended, Unix seconds", "gauge");
+	for (vm = vms; vm; vm = vm->next)
+		if (listed(vm) && vm->last_crawl_at)
+			vm_sample(b, "nfm_last_crawl_timestamp_seconds", vm, NULL, vm->last_crawl_at);
+}
+
+/* The guest families, merged from every VM's sections. */
+static void guest_families(struct sbuf *b)
+{
+	size_t nsec = nr_vms * F_NR, k;
+	size_t *cur = calloc(nsec ? nsec : 1, sizeof(*cur));
+	struct vm *vm;
+
+	if (!cur) {
+		b->oom = true;
+		return;
+	}
+	for (unsigned int fam = 0; fam < nr_families; fam++) {
+		const struct family *fd = &families[fam];
+		bool said = false;
+
+		for (vm = vms, k = 0; vm && k < nsec; vm = vm->next, k += F_NR) {
+			if (!listed(vm))
+				continue;
+			for (int f = 0; f < F_NR; f++) {
+				struct section *s = vm->sec[f];
+				size_t *c = &cur[k + (size_t)f];
+
+				if (!s)
+					continue;
+				while (*c < s->n && s->samples[*c].family < fam)
+					(*c)++;
+				for (; *c < s->n && s->samples[*c].family == fam; (*c)++) {
+					const struct sample *smp = &s->samples[*c];
+
+					if (!said) {
+						header(b, fd->name, fd->help,
+						       fd->type == M_COUNTER ? "counter" : "gauge");
+						said = true;
+					}
+					vm_sample(b, fd->name, vm, smp->labels, smp->value);
+				}
+			}
+		}
+	}
+	free(cur);
+}
+
+static void self_families(struct sbuf *b)
+{
+	char buf[1024], *p;
+	unsigned long long ut = 0, st = 0, start = 0, vsize = 0;
+	long rss = 0, threads = 0;
+	double btime = 0, tck = (double)sysconf(_SC_CLK_TCK);
+	struct rlimit rl;
+	struct dirent *de;
+	int fds = 0;
+	size_t n;
+	FILE *f;
+	DIR *d;
+
+	f = fopen("/proc/self/stat", "re");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = 0;
+		fclose(f);
+		p = strrchr(buf, ')');
+		if (p)
+			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %ld %*d %llu %llu %ld",
+			       &ut, &st, &threads, &start, &vsize, &rss);
+	}
+	f = fopen("/proc/stat", "re");
+	if (f) {
+		while (fgets(buf, sizeof(buf), f))
+			if (sscanf(buf, "btime %lf", &btime) == 1)
+				break;
+		fclose(f);
+	}
+	d = opendir("/proc/self/fd");
+	if (d) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				fds++;
+		closedir(d);
+		fds--;	/* the directory itself */
+	}
+	header(b, "process_cpu_seconds_total", "nfmd's user and system CPU time", "counter");
+	sb_printf(b, "process_cpu_seconds_total ");
+	sb_value(b, (double)(ut + st) / tck);
+	sb_puts(b, "\n");
+	header(b, "process_resident_memory_bytes", "nfmd's resident memory", "gauge");
+	sb_printf(b, "process_resident_memory_bytes %lld\n", (long long)rss * sysconf(_SC_PAGESIZE));
+	header(b, "process_virtual_memory_bytes", "nfmd's virtual memory", "gauge");
+	sb_printf(b, "process_virtual_memory_bytes %llu\n", vsize);
+	header(b, "process_start_time_seconds", "When nfmd started, Unix seconds", "gauge");
+	sb_printf(b, "process_start_time_seconds ");
+	sb_value(b, btime + (double)start / tck);
+	sb_puts(b, "\n");
+	header(b, "process_open_fds", "nfmd's open file descriptors", "gauge");
+	sb_printf(b, "process_open_fds %d\n", fds);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		header(b, "process_max_fds", "nfmd's file descriptor limit", "gauge");
+		sb_printf(b, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+	}
+	header(b, "nfmd_threads", "nfmd's threads (the loop and the crawl workers)", "gauge");
+	sb_printf(b, "nfmd_threads %ld\n", threads);
+	header(b, "nfmd_build_info", "nfmd and libnfm version, value 1", "gauge");
+	sb_printf(b, "nfmd_build_info{version=\"%s\"} 1\n", nfm_version());
+	header(b, "nfmd_vms", "QEMU VMs nfmd watches", "gauge");
+	sb_printf(b, "nfmd_vms %zu\n", nr_vms);
+	header(b, "nfmd_http_requests_total", "HTTP requests served", "counter");
+	sb_printf(b, "nfmd_http_requests_total %llu\n", (unsigned long long)http_requests);
+	header(b, "nfmd_http_errors_total", "HTTP requests answered with a 4xx or 5xx status", "counter");
+	sb_printf(b, "nfmd_http_errors_total %llu\n", (unsigned long long)http_errors);
+}
+
+void metrics_render(struct sbuf *b)
+{
+	vm_families(b);
+	guest_families(b);
+	self_families(b);
+}
