@@ -114,7 +114,7 @@ class Truth:
     bytes), file_errors (path -> errno), commands (label -> output bytes), command_status,
     uname (field -> bytes), kmsg (list of KmsgRecord), kallsyms (name -> Symbol, core symbols),
     kallsyms_lines (line number -> Symbol), kallsyms_count, roles (role name -> Role),
-    clock_start / clock_end ((uptime bytes, boottime ns)), records (line count)."""
+    clock_start / clock_end ((uptime bytes, boottime ns)), phases, records (line count)."""
 
     def __init__(self):
         self.id = self.version = None
@@ -125,6 +125,12 @@ class Truth:
         self.roles = {}
         self.clock_start = self.clock_end = None
         self.records = 0
+        self.phases = []  # [(section name, boottime ns when it began)]
+
+    def phase_seconds(self):
+        """{section: seconds spent}, from the phase records and the end clock."""
+        marks = self.phases + [("end", self.clock_end[1])] if self.clock_end else self.phases
+        return {a[0]: (b[1] - a[1]) / 1e9 for a, b in zip(marks, marks[1:])}
 
     def role_process(self, name):
         """The Process of zoo role `name` (KeyError if the role or its pid is missing)."""
@@ -216,6 +222,8 @@ def parse(data):
                     t.clock_start = v
                 else:
                     t.clock_end = v
+            elif k == "phase":
+                t.phases.append((f[1], int(f[2])))
             # Unknown kinds are skipped: newer guests may add records.
         except (IndexError, ValueError, KeyError) as e:
             if isinstance(e, TruthError):

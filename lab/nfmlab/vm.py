@@ -62,8 +62,9 @@ def _qemu_argv(name, kernel, initrd, o, accel_name, run):
         machine += ",memory-backend=ram"
     marker = secrets.token_hex(8)
     argv += ["-machine", machine, "-kernel", kernel.vmlinuz, "-initrd", initrd,
-             "-append", "console=ttyS0 panic=-1 nfm.procs=%d nfm.marker=%s nfm.name=%s"
-             % (o.procs, marker, name),
+             # NFM_LAB_CHANNEL=serial forces the ttyS1 fallback (to test it).
+             "-append", "console=ttyS0 panic=-1 nfm.procs=%d nfm.marker=%s nfm.name=%s "
+             "nfm.channel=%s" % (o.procs, marker, name, os.environ.get("NFM_LAB_CHANNEL", "auto")),
              "-nodefaults", "-display", "none", "-no-reboot",
              "-chardev", "file,id=con,path=%s/console.log" % run, "-serial", "chardev:con",
              "-chardev", "socket,id=truth1,path=%s/truth-serial.sock,server=on,wait=off" % run,
@@ -79,7 +80,7 @@ def _qemu_argv(name, kernel, initrd, o, accel_name, run):
 
 def _boot_timeout(o, accel_name):
     gib = _mem_bytes(o.mem) / (1 << 30)
-    return 30 + 10 * gib if accel_name == "kvm" else 90 + 20 * gib
+    return 60 + 10 * gib if accel_name == "kvm" else 150 + 30 * gib
 
 
 def _wait_ready(name, run, timeout):
