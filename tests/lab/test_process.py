@@ -215,3 +215,36 @@ def test_ps_churn(lab_vm):
         assert long_lived <= {e["pid"] for e in out}
         rounds += 1
     assert rounds >= 5
+
+
+def maps_lines(entries):
+    """/proc/PID/maps lines rebuilt from `nfm -j maps` (seq_pad to column 73)."""
+    out = []
+    for v in entries:
+        line = ("%s-%s %s %08x %s %d " % (v["start"], v["end"], v["perms"], v["offset"], v["dev"],
+                                          v["inode"])).encode()
+        name = bytes.fromhex(v["name_hex"])
+        out.append(line.ljust(72) + b" " + name if name else line)
+    return out
+
+
+def test_maps_match_proc(lab_vm):
+    t1, _ = lab_vm.fresh_truth()
+    diffs, checked = [], 0
+    for pid, p in sorted(t1.processes.items()):
+        if "maps" not in p.files or p.state == "Z":
+            continue
+        r = run("-j", "--vm", lab_vm.pid, "maps", pid)
+        if r.returncode != 0:
+            diffs.append(f"pid {pid}: {r.stderr.strip()}")
+            continue
+        import json
+        got = maps_lines(json.loads(r.stdout))
+        if got != p.maps:
+            diffs.append(f"pid {pid} ({p.comm!r}): nfm {len(got)} lines, /proc {len(p.maps)}: "
+                         + next((f"{a!r} != {b!r}" for a, b in zip(got, p.maps) if a != b), ""))
+        checked += 1
+    assert not diffs, report(diffs)
+    assert checked > 20
+    heap = [l for l in t1.processes[1].maps if l.endswith(b"[stack]")]
+    assert heap
