@@ -114,7 +114,8 @@ def _boot(name, kernel, initrd, o, accel_name):
     t0 = time.monotonic()
     r = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if r.returncode != 0:
-        raise LabError("QEMU failed to start: %s" % " ".join(r.stderr.split())[:300])
+        raise LabError("QEMU failed to start (console log %s/console.log): %s"
+                       % (run, " ".join(r.stderr.split())[:300]))
     m = _wait_ready(name, run, _boot_timeout(o, accel_name))
     return time.monotonic() - t0, m, marker
 
@@ -254,6 +255,9 @@ def list_vms():
     res = []
     for n in names():
         info = read_info(n) or {"name": n}
-        info["alive"] = "yes" if _pid_of(n) else "no"
+        pid = _pid_of(n)
+        info["alive"] = "yes" if pid else "no"
+        if pid:
+            info["pid"] = str(pid)
         res.append(info)
     return res
