@@ -248,3 +248,67 @@ def test_maps_match_proc(lab_vm):
     assert checked > 20
     heap = [l for l in t1.processes[1].maps if l.endswith(b"[stack]")]
     assert heap
+
+
+def test_lsof_matches_proc(lab_vm):
+    t1, out, t2 = bracketed(lab_vm, "lsof")
+    got = {}
+    for e in out:
+        got.setdefault(e["pid"], {})[e["fd"]] = e
+    diffs, checked = [], 0
+    for pid in lived_through(t1, t2):
+        p1, p2 = t1.processes[pid], t2.processes[pid]
+        if p1.fds != p2.fds:
+            continue  # the truth server's own descriptors move while it reads
+        mine = {fd: bytes.fromhex(e["path_hex"]) for fd, e in got.get(pid, {}).items()}
+        want = p1.fds
+        if p1.comm == b"zoo-truthsrv":
+            # Its /proc directory descriptors exist only while it is answering a request.
+            want = {fd: v for fd, v in want.items() if not v.startswith(b"/proc")}
+        if mine != want:
+            diffs.append(f"pid {pid} ({p1.comm!r}): nfm {sorted(mine.items())[:8]} "
+                         f"/proc {sorted(p1.fds.items())[:8]}")
+        for fd, e in got.get(pid, {}).items():
+            info = p1.fdinfo.get(fd, b"")
+            fields = dict(l.split(b":\t", 1) for l in info.splitlines() if b":\t" in l)
+            if fields and int(fields[b"flags"], 8) != e["flags"]:
+                diffs.append(f"pid {pid} fd {fd} flags: nfm {e['flags']:o} /proc {fields[b'flags']!r}")
+            if fields and int(fields[b"ino"]) != e["inode"]:
+                diffs.append(f"pid {pid} fd {fd} ino: nfm {e['inode']} /proc {fields[b'ino']!r}")
+            if fields and p1.fdinfo.get(fd) == p2.fdinfo.get(fd) and int(fields[b"pos"]) != e["pos"]:
+                diffs.append(f"pid {pid} fd {fd} pos: nfm {e['pos']} /proc {fields[b'pos']!r}")
+        checked += 1
+    assert not diffs, report(diffs)
+    assert checked > 20
+    files = got[t1.roles["files"].pid]
+    assert any(e["path_hex"].endswith(b" (deleted)".hex()) for e in files.values())
+    net = got[t1.roles["net"].pid]
+    assert {"TCP", "UDP"} <= {e.get("proto") for e in net.values()}
+
+
+def test_env_matches_proc(lab_vm):
+    t = lab_vm.truth
+    checked = 0
+    for name, r in t.roles.items():
+        if not r.pid or t.processes[r.pid].state == "Z":
+            continue
+        out = run_json("--vm", lab_vm.pid, "env", r.pid)
+        assert out["pages_missing"] == 0, name
+        assert bytes.fromhex(out["environ_hex"]) == t.processes[r.pid].environ, name
+        checked += 1
+    assert checked > 20
+
+
+def test_pstree(lab_vm):
+    out = run_json("--vm", lab_vm.pid, "pstree")
+    roots = {n["pid"] for n in out}
+    assert {1, 2} <= roots
+
+    def walk(n, parent):
+        assert n["ppid"] == parent or parent == 0
+        for c in n["children"]:
+            walk(c, n["pid"])
+    for n in out:
+        walk(n, 0)
+    p = run("--vm", lab_vm.pid, "pstree", "-p")
+    assert p.returncode == 0 and "\x1b" not in p.stdout and "(1)" in p.stdout
