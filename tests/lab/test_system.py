@@ -137,3 +137,18 @@ def test_bad_input(lab_vm):
     assert "nosuchif0" in line and "not found" in line
     one_error_line(run("--vm", lab_vm.name, "lsmod", "--bogus"))
     one_error_line(run("--vm", lab_vm.name, "nosuchcommand"))
+
+
+def test_dump_modules_mounts_dmesg(lab_vm, tmp_path):
+    """The same views from a dump-guest-memory ELF, against the truth taken just before it."""
+    elf, t = lab_vm.dump(tmp_path / "guest.elf")
+    assert [m["line"] for m in run_json("--vm", elf, "lsmod")] == \
+        t.files["/proc/modules"].decode().splitlines()
+    assert [m["line"].rsplit(" ", 2)[0] for m in run_json("--vm", elf, "mount")] == \
+        [l.rsplit(" ", 2)[0] for l in t.files["/proc/mounts"].decode().splitlines()]
+    recs = {r["seq"]: r for r in run_json("--vm", elf, "dmesg")}
+    for k in t.kmsg:
+        r = recs[k.seq]
+        assert (r["ts_nsec"] // 1000, kmsg_escape(r["text"].encode())) == (k.ts_usec, k.text.decode())
+    up = run_json("--vm", elf, "uptime")
+    assert up["uptime_ns"] > 0
