@@ -1,0 +1,170 @@
+"""Zero-config attach against real guests (issue 3): nfm info and nfm sym equal what the guest
+says of itself, live and on a dump of the same guest, and the fallbacks without VMCOREINFO."""
+import mmap
+import re
+import shutil
+import struct
+import time
+
+import pytest
+
+from nfmcli import one_error_line, run, run_json
+
+
+def cpus_online(t):
+    return len(re.findall(rb"^processor\s*:", t.files["/proc/cpuinfo"], re.M))
+
+
+def mem_total_kb(t):
+    return int(re.search(rb"^MemTotal:\s+(\d+) kB", t.files["/proc/meminfo"], re.M).group(1))
+
+
+def check_identity(info, t):
+    assert info["sysname"] == "Linux"
+    assert info["release"].encode() == t.uname["release"]
+    assert info["version"].encode() == t.uname["version"]
+    assert info["machine"].encode() == t.uname["machine"]
+    assert info["nodename"].encode() == t.uname["nodename"]
+    assert info["banner"].encode() == t.files["/proc/version"].rstrip(b"\n")
+    assert info["cpus_online"] == cpus_online(t)
+    assert info["mem_total_kb"] == mem_total_kb(t)
+
+
+def test_info_live(lab_vm):
+    t, _ = lab_vm.fresh_truth()
+    t0 = time.monotonic()
+    info = run_json("--vm", lab_vm.pid, "info")
+    elapsed = time.monotonic() - t0
+    check_identity(info, t)
+    assert info["paging_levels"] == 4
+    # /proc/kallsyms lists the core kernel's symbols first, then the modules' (lines from 0).
+    core = [n for n, s in t.kallsyms_lines.items() if s.module is None]
+    mods = [n for n, s in t.kallsyms_lines.items() if s.module is not None]
+    assert max(core) < info["symbols"] <= min(mods, default=t.kallsyms_count)
+    assert info["btf_types"] > 10000
+    # Uptime as /proc/uptime would say now, within 2 s.
+    guest_now = t.clock_end[1] / 1e9
+    assert guest_now - 2 <= info["uptime_s"] <= guest_now + elapsed + 2
+
+
+def test_info_by_name(lab_vm):
+    info = run_json("--vm", lab_vm.name, "info")
+    assert info["release"] == lab_vm.kernel
+
+
+# Symbols the truth always samples (unique names, so "the first of that name" is unambiguous).
+NAMED = ["init_task", "init_uts_ns", "init_top_pgt", "_stext", "_text", "linux_banner",
+         "jiffies", "init_net", "modules", "prb"]
+
+
+def test_sym_equals_kallsyms(lab_vm):
+    syms = lab_vm.truth.kallsyms
+    assert set(NAMED) <= syms.keys()
+    names = NAMED
+    got = run_json("--vm", lab_vm.pid, "sym", *names)
+    assert len(got) == len(names)
+    for name, g in zip(names, got):
+        s = syms[name]
+        assert g["name"] == name
+        assert int(g["address"], 16) == s.addr, name
+        assert g["type"] == s.type, name
+
+
+def test_sym_address_to_name(lab_vm):
+    s = lab_vm.truth.kallsyms["init_task"]
+    got = run_json("--vm", lab_vm.pid, "sym", hex(s.addr + 8))
+    assert got[0]["name"] == "init_task" and got[0]["offset"] == 8
+
+
+def test_sym_all_is_proc_kallsyms(lab_vm):
+    """Every sampled /proc/kallsyms line (core kernel) is the same line of `nfm sym --all`."""
+    p = run("--vm", lab_vm.pid, "sym", "--all")
+    assert p.returncode == 0
+    lines = p.stdout.splitlines()
+    for lineno, s in lab_vm.truth.kallsyms_lines.items():
+        if s.module is None:
+            assert lines[lineno] == "%016x %s %s" % (s.addr, s.type, s.name.decode())
+
+
+@pytest.fixture(scope="module")
+def dump(lab_vm, tmp_path_factory):
+    d = tmp_path_factory.mktemp("dump")
+    elf, t = lab_vm.dump(d / "guest.elf")
+    live = run_json("--vm", lab_vm.pid, "info")
+    return d, elf, t, live
+
+
+def test_info_dump(dump):
+    d, elf, t, live = dump
+    info = run_json("--vm", elf, "info")
+    check_identity(info, t)
+    for k in ("kaslr_offset", "phys_base", "page_offset", "kernel_pgd", "symbols", "btf_types"):
+        assert info[k] == live[k], k
+    assert t.clock_start[1] / 1e9 - 2 <= info["uptime_s"] <= t.clock_end[1] / 1e9 + 10
+
+
+def elf_to_raw(elf, raw):
+    """A raw physical image of the RAM below the PCI hole (as pmemsave of it gives)."""
+    with open(elf, "rb") as src, open(raw, "wb") as out:
+        head = src.read(64)
+        phoff, = struct.unpack_from("<Q", head, 32)
+        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        src.seek(phoff)
+        phdrs = src.read(phentsize * phnum)
+        for i in range(phnum):
+            p_type, _, off, _, paddr, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", phdrs, i * phentsize)
+            if p_type != 1 or paddr >= 0xc0000000:  # RAM below the PCI hole, not VGA or ROM
+                continue
+            src.seek(off)
+            out.seek(paddr)
+            left = filesz
+            while left:
+                chunk = src.read(min(left, 16 << 20))
+                out.write(chunk)
+                left -= len(chunk)
+
+
+def scrub_vmcoreinfo(src, dst):
+    """A copy of a dump with every VMCOREINFO copy wiped, as a guest that lost it would be."""
+    shutil.copyfile(src, dst)
+    with open(dst, "r+b") as f, mmap.mmap(f.fileno(), 0) as m:
+        hits = [h.start() for h in re.finditer(rb"VMCOREINFO\0\0OSRELEASE=|OSRELEASE=\d", m)]
+        assert hits
+        for o in hits:
+            m[o:o + 3000] = bytes(3000)
+
+
+@pytest.fixture(scope="module")
+def system_map(lab_vm, dump):
+    d = dump[0]
+    p = run("--vm", lab_vm.pid, "sym", "--all", "--no-kaslr")
+    assert p.returncode == 0
+    path = d / "System.map"
+    path.write_text(p.stdout)
+    assert "ffffffff81000000 T _text" in p.stdout
+    return path
+
+
+def test_fallback_cpu_notes(dump, system_map):
+    d, elf, t, live = dump
+    scrub_vmcoreinfo(elf, d / "novmci.elf")
+    line = one_error_line(run("--vm", d / "novmci.elf", "info"))
+    assert "no Linux kernel found in guest memory" in line and "--system-map" in line
+    info = run_json("--vm", d / "novmci.elf", "--system-map", system_map, "info")
+    check_identity(info, t)
+    assert info["vmcoreinfo_from"] == "none; CR3 from the dump's CPU notes"
+    assert info["kaslr_offset"] == live["kaslr_offset"]
+    assert info["phys_base"] == live["phys_base"]
+
+
+def test_fallback_page_table_scan(dump, system_map):
+    d, elf, t, live = dump
+    elf_to_raw(elf, d / "guest.raw")
+    info = run_json("--vm", d / "guest.raw", "info")
+    assert info["kaslr_offset"] == live["kaslr_offset"]
+    scrub_vmcoreinfo(d / "guest.raw", d / "novmci.raw")
+    info = run_json("--vm", d / "novmci.raw", "--system-map", system_map, "info")
+    check_identity(info, t)
+    assert info["vmcoreinfo_from"] == "none; page-table scan found the kernel PGD"
+    assert info["kaslr_offset"] == live["kaslr_offset"]
+    assert info["phys_base"] == live["phys_base"]

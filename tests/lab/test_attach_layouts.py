@@ -1,0 +1,44 @@
+"""Attach across guest memory layouts (issue 3): RAM above the PCI hole (a 4 GiB guest on the pc
+machine, and q35), and RAM shared as a file that nfm maps read-only."""
+import argparse
+import os
+
+import pytest
+
+from conftest import truth, vm
+from nfmcli import run_json
+from test_attach import check_identity
+
+LAYOUTS = {
+    "pc-4G": dict(mem="4G", machine="pc", shm="off"),
+    "q35-3G": dict(mem="3G", machine="q35", shm="off"),
+    "shm-512M": dict(mem="512M", machine="pc", shm="on"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(LAYOUTS))
+def layout_vm(request):
+    k = os.environ.get("NFM_LAB_LAYOUT_KERNEL", "6.1-cloud")
+    name = "pytest-%s-%d" % (request.param, os.getpid())
+    opts = argparse.Namespace(kernel=k, name=name, cpus=2, procs=10, qmp="on", la57="off",
+                              accel="auto", **LAYOUTS[request.param])
+    try:
+        info = vm.start(opts)
+    except Exception as e:  # noqa: BLE001 - any lab failure fails the test with its reason
+        vm.kill(name)
+        pytest.fail("lab VM %s did not start: %s" % (request.param, e), pytrace=False)
+    try:
+        yield request.param, info, truth.load(info["truth"])
+    finally:
+        vm.stop(name)
+
+
+def test_attach_layout(layout_vm):
+    layout, info, t = layout_vm
+    got = run_json("--vm", info["pid"], "info")
+    check_identity(got, t)
+    size = {"4G": 4 << 30, "3G": 3 << 30, "512M": 512 << 20}[LAYOUTS[layout]["mem"]]
+    # The source sees all of the guest's RAM (less the legacy VGA/BIOS hole below 1 MiB).
+    assert size - (1 << 20) <= got["ram_bytes"] <= size
+    if LAYOUTS[layout]["shm"] == "on":
+        assert "shared" in got["source"] or "mmap" in got["source"]
