@@ -7,6 +7,10 @@
  * point to): the caller frees it with a single free(). They return the number of records, or
  * -errno (see nfm.h). A walk that stops early on hostile or changing data returns what it has and
  * sets *truncated when that out-parameter is given.
+ *
+ * Not implemented yet (declared for the shape of the API; libnfm exports no symbol for them, so
+ * callers reference them weakly): nfm_cpuinfo_list, nfm_socket_list, nfm_route_list,
+ * nfm_neigh_list.
  */
 #ifndef NFM_SYSTEM_H
 #define NFM_SYSTEM_H
