@@ -223,7 +223,8 @@ struct job {
 	uint64_t prio;			/* in the attach queue: lower goes first */
 	/* results */
 	int attach;			/* 0 none, 1 attached now, -errno attach failed */
-	bool reattached;		/* the guest rebooted (or changed) under a context */
+	bool reattached;		/* the context no longer matched the guest: attached again */
+	bool rebooted;			/* ... and found a different kernel (a reboot) */
 	bool timed_out;
 	bool paused;			/* the guest clock stands still and QEMU is idle */
 	int err;			/* 0 or -errno of the base crawl */

@@ -44,8 +44,8 @@ const double crawl_buckets[NR_BUCKETS] = {
 /* A guest that was up this recently is retried quickly: it is probably rebooting. */
 #define RECENT_UP_SECONDS 120.0
 
-/* /proc/PID/stat: utime+stime (ticks) and starttime; 0 on failure. */
-static int proc_stat(int pid, unsigned long long *cpu, unsigned long long *start)
+/* /proc/PID/stat: utime+stime (ticks), starttime and state; 0 or -errno. */
+static int proc_stat3(int pid, unsigned long long *cpu, unsigned long long *start, char *state)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long ut, st, stt;
@@ -69,11 +69,28 @@ static int proc_stat(int pid, unsigned long long *cpu, unsigned long long *start
 	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu",
 		   &ut, &st, &stt) != 3)
 		return -EBADMSG;
+	if (state)
+		*state = p[2];
 	if (cpu)
 		*cpu = ut + st;
 	if (start)
 		*start = stt;
 	return 0;
+}
+
+static int proc_stat(int pid, unsigned long long *cpu, unsigned long long *start)
+{
+	return proc_stat3(pid, cpu, start, NULL);
+}
+
+/* The QEMU process we found is still there (not exited, not a zombie, pid not reused). */
+static bool qemu_alive(const struct vm *vm)
+{
+	unsigned long long st;
+	char state;
+
+	return proc_stat3(vm->pid, NULL, &st, &state) == 0 && st == vm->starttime &&
+	       state != 'Z' && state != 'X';
 }
 
 static void guest_log(void *userdata, enum nfm_log_level level, const char *msg)
@@ -430,6 +447,8 @@ static bool vmcoreinfo_same(struct guest *g)
 	return strstr(page, want) != NULL || !strstr(page, "KERNELOFFSET=");
 }
 
+#define WHY_BACKWARDS "guest clock went backwards"
+
 /* Why the context no longer describes the guest's kernel, or NULL if it still does. */
 static const char *changed(struct vm *vm, struct crawl_base *b, double now)
 {
@@ -449,7 +468,7 @@ static const char *changed(struct vm *vm, struct crawl_base *b, double now)
 		return NULL;
 	/* Allow a little jitter: the value is as of the guest's last tick. */
 	if (g->last_uptime_ns && b->uptime_ns + 1000000000ull < g->last_uptime_ns)
-		return "guest clock went backwards";
+		return WHY_BACKWARDS;
 	if (b->uptime_ns != g->stall_uptime_ns || !g->stall_since) {
 		g->stall_uptime_ns = b->uptime_ns;
 		g->stall_since = now;
@@ -484,12 +503,23 @@ void vm_crawl(struct job *j)
 		nfm_ctx_refresh(g->ctx);
 	}
 	why = changed(vm, &b, now_mono());
+	if (why && !qemu_alive(vm)) {
+		j->attach = -ESRCH;
+		snprintf(j->msg, sizeof(j->msg), "QEMU process exited");
+		guest_detach(g);
+		goto out;
+	}
 	if (why && !fresh) {
+		uint64_t old_kaslr = g->kaslr_offset, old_pa = g->vmcoreinfo_pa;
+		bool backwards = !strcmp(why, WHY_BACKWARDS);
+
 		logmsg(NFM_LOG_INFO, "vm %s (pid %d): %s: re-attaching", vm->label_vm, vm->pid, why);
 		j->reattached = true;
 		guest_detach(g);
 		if (attach(vm, j) < 0)
 			goto out;
+		/* A reboot is a different kernel; finding the same stale image again is not. */
+		j->rebooted = backwards || g->kaslr_offset != old_kaslr || g->vmcoreinfo_pa != old_pa;
 		why = changed(vm, &b, now_mono());
 	}
 	if (why) {
@@ -544,10 +574,10 @@ void vm_crawl_done(struct job *j)
 		return;
 	}
 	observe(vm, j->ended - j->started);
-	if (j->reattached) {
-		vm->reboots++;
+	if (j->reattached)
 		drop_sections(vm);
-	}
+	if (j->rebooted)
+		vm->reboots++;
 	if (j->attach < 0) {
 		/* A guest up a moment ago is rebooting, and a VM seen a moment ago may be booting:
 		 * look again soon. */
