@@ -26,6 +26,9 @@ struct nfm_task_iter {
 	int in_threads;			/* walking the threads of leader */
 	uint8_t *tbuf, *sbuf, *mbuf;
 	unsigned int skipped, yielded;
+	/* Per-walk caches (one crawl): many tasks share a cred (init_cred) and a parent. */
+	struct { uint64_t addr; uint32_t ids[8]; } cred[64];
+	struct { uint64_t addr; uint32_t tgid; } parent[64];
 };
 
 char nfm_task_state_letter(uint32_t state, uint32_t exit_state)
@@ -155,9 +158,20 @@ static int group_cputime(struct nfm_task_iter *it, uint64_t leader, uint64_t sig
 	uint64_t u = nfm_get_u64(it->sbuf, s->utime), sy = nfm_get_u64(it->sbuf, s->stime);
 	uint64_t r = nfm_get_u64(it->sbuf, s->sum_sched_runtime);
 	struct nfm_list_iter li;
-	uint64_t node;
+	uint64_t node, self = leader + (uint64_t)o->thread_node;
 	int ret;
 
+	/* The common single-threaded group: the ring is just the leader, no reads needed. */
+	if (nfm_get_u64(it->sbuf, s->thread_head) == self &&
+	    nfm_get_u64(it->sbuf, s->thread_head + 8) == self &&
+	    nfm_get_u64(it->tbuf, o->thread_node) == signal + (uint64_t)s->thread_head) {
+		u += nfm_get_u64(it->tbuf, o->utime);
+		sy += nfm_get_u64(it->tbuf, o->stime);
+		r += nfm_get_u64(it->tbuf, o->sum_exec_runtime);
+		nfm_cputime_adjust(r, u, sy, nfm_get_u64(it->sbuf, s->prev_utime),
+				   nfm_get_u64(it->sbuf, s->prev_stime), ut, st);
+		return 0;
+	}
 	nfm_list_iter_init(&li, it->ctx, signal + (uint64_t)s->thread_head, NFM_THREAD_MAX);
 	while ((ret = nfm_list_iter_next(&li, &node)) > 0) {
 		uint64_t th = nfm_container_of(node, o->thread_node), v[2], rt;
@@ -191,6 +205,8 @@ static int fill_task(struct nfm_task_iter *it, uint64_t addr, int whole, struct 
 	const uint8_t *b = it->tbuf;
 	uint64_t parent, cred, signal, mm, ut, st;
 	uint32_t cr[8];
+	typeof(&it->cred[0]) cc;
+	typeof(&it->parent[0]) pc;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -219,13 +235,27 @@ static int fill_task(struct nfm_task_iter *it, uint64_t addr, int whole, struct 
 	if (!nfm_kptr_ok(it->ctx, parent) || !nfm_kptr_ok(it->ctx, cred) ||
 	    !nfm_kptr_ok(it->ctx, signal) || (mm && !nfm_kptr_ok(it->ctx, mm)))
 		return -EBADMSG;
-	err = nfm_kread_u32(it->ctx, parent + (uint64_t)o->tgid, (uint32_t *)&t->ppid);
-	if (err < 0)
-		return err;
+	pc = &it->parent[(parent >> 6) & 63];
+	if (pc->addr != parent) {
+		err = nfm_kread_u32(it->ctx, parent + (uint64_t)o->tgid, &pc->tgid);
+		if (err < 0) {
+			pc->addr = 0;
+			return err;
+		}
+		pc->addr = parent;
+	}
+	t->ppid = (int32_t)pc->tgid;
 	/* cred: uid gid suid sgid euid egid fsuid fsgid, consecutive kuid_t/kgid_t. */
-	err = nfm_kread(it->ctx, cred + (uint64_t)ts->c.uid, cr, sizeof(cr));
-	if (err < 0)
-		return err;
+	cc = &it->cred[(cred >> 6) & 63];
+	if (cc->addr != cred) {
+		err = nfm_kread(it->ctx, cred + (uint64_t)ts->c.uid, cc->ids, sizeof(cc->ids));
+		if (err < 0) {
+			cc->addr = 0;
+			return err;
+		}
+		cc->addr = cred;
+	}
+	memcpy(cr, cc->ids, sizeof(cr));
 	t->uid = cr[0], t->gid = cr[1], t->suid = cr[2], t->sgid = cr[3];
 	t->euid = cr[4], t->egid = cr[5], t->fsuid = cr[6], t->fsgid = cr[7];
 

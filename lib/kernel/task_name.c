@@ -91,6 +91,9 @@ void nfm_task_proc_name(struct nfm_ctx *ctx, const void *tbuf, uint32_t flags, c
 	snprintf(out, 64, "%s", comm);
 	if (!(flags & (PF_KTHREAD | PF_WQ_WORKER)))
 		return;
+	/* kthread->full_name is only set when the name did not fit in comm (kthread_create()). */
+	if (!(flags & PF_WQ_WORKER) && strlen(comm) < NFM_TASK_COMM_LEN - 1)
+		return;
 	o = name_off(ctx);
 	if (!o || o->full_name < 0 || o->worker_private + 8 > nfm_task_struct_size(ctx))
 		return;

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Warm ps crawl benchmark: attach once, then crawl the task list N times (nfm_ctx_refresh() and
+ * a full nfm_task_iter walk, as `nfm ps` does), and print the time per crawl, crawls per second
+ * and processes per crawl; with --cmdline each crawl also reads every cmdline from user memory.
+ *   ps_bench [--vm SPEC] [-n N] [--cmdline] [--threads]
+ */
+#include <nfm/nfm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void log_err(void *ud, enum nfm_log_level level, const char *msg)
+{
+	(void)ud;
+	(void)level;
+	fprintf(stderr, "ps_bench: %s\n", msg);
+}
+
+int main(int argc, char **argv)
+{
+	struct nfm_log log = { .fn = log_err, .max_level = NFM_LOG_ERR };
+	const char *vm = NULL;
+	int n = 200, i, cmdline = 0, nprocs = 0;
+	unsigned int flags = 0;
+	struct nfm_source *src;
+	struct nfm_ctx *ctx;
+	static char buf[128 << 10];
+	double *t, total = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--vm") && i + 1 < argc)
+			vm = argv[++i];
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			n = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--cmdline"))
+			cmdline = 1;
+		else if (!strcmp(argv[i], "--threads"))
+			flags |= NFM_TASK_THREADS;
+		else {
+			fprintf(stderr, "usage: ps_bench [--vm SPEC] [-n N] [--cmdline] [--threads]\n");
+			return 2;
+		}
+	}
+	if (n < 1)
+		n = 1;
+	if (nfm_source_open(vm, &log, &src) < 0 || nfm_ctx_new(src, NULL, &log, &ctx) < 0)
+		return 1;
+	t = calloc((size_t)n, sizeof(*t));
+	for (i = 0; i < n; i++) {
+		struct nfm_task_iter *it;
+		struct nfm_task task;
+		double t0 = now_us();
+		int r, count = 0;
+
+		nfm_ctx_refresh(ctx);
+		if (nfm_task_iter_new(ctx, flags, &it) < 0)
+			return 1;
+		while ((r = nfm_task_iter_next(it, &task)) > 0) {
+			count++;
+			if (cmdline && task.mm)
+				nfm_task_cmdline(ctx, &task, buf, sizeof(buf), NULL);
+		}
+		nfm_task_iter_free(it);
+		if (r < 0) {
+			fprintf(stderr, "ps_bench: crawl %d failed: %d\n", i, r);
+			return 1;
+		}
+		t[i] = now_us() - t0;
+		total += t[i];
+		nprocs = count;
+	}
+	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	printf("source: %s\n", nfm_source_describe(src));
+	printf("%s per crawl: %d, cmdline: %s, crawls: %d\n",
+	       flags ? "threads" : "processes", nprocs, cmdline ? "yes" : "no", n);
+	printf("us/crawl: min %.1f median %.1f max %.1f; crawls/s %.0f; us/process %.2f\n", t[0],
+	       t[n / 2], t[n - 1], 1e6 * n / total, t[n / 2] / (nprocs ? nprocs : 1));
+	free(t);
+	nfm_ctx_free(ctx);
+	nfm_source_free(src);
+	return 0;
+}
