@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""nfmd cost: CPU (% of one core) and RSS of nfmd watching the VMs of this host, per crawl rate.
+
+    bench/nfmd_bench.py [--nfmd BIN] [--vm PATTERN] [--hz 1 10] [--warmup 15] [--window 30]
+
+For each rate, starts nfmd with every feature at that rate (--interval = --ps-interval =
+--net-interval = 1/hz, --sys-interval 10x that), waits --warmup seconds (attach, first scans of VMs
+without Linux), then measures nfmd's CPU time and RSS over --window seconds while scraping /metrics
+once a second. Prints one line per rate.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--nfmd", default=os.path.join(ROOT, "build", "cmd", "nfmd", "nfmd"))
+    p.add_argument("--vm", help="only VMs matching this pattern")
+    p.add_argument("--hz", type=float, nargs="+", default=[1, 10])
+    p.add_argument("--warmup", type=float, default=15)
+    p.add_argument("--window", type=float, default=30)
+    a = p.parse_args()
+    for hz in a.hz:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        iv = "%gms" % (1000 / hz)
+        argv = [a.nfmd, "--listen", "127.0.0.1:%d" % port, "--interval", iv, "--ps-interval", iv,
+                "--net-interval", iv, "--sys-interval", "%gms" % (10000 / hz), "-q"]
+        if a.vm:
+            argv += ["--vm", a.vm]
+        proc = subprocess.Popen(argv)
+        base = "http://127.0.0.1:%d" % port
+        try:
+            time.sleep(a.warmup)
+            c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+            rss_max = 0
+            scrape_bytes = 0
+            while time.monotonic() - t0 < a.window:
+                with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+                    scrape_bytes = len(r.read())
+                rss_max = max(rss_max, rss_kb(proc.pid))
+                time.sleep(1)
+            c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+            with urllib.request.urlopen(base + "/api/v1/vms", timeout=10) as r:
+                vms = json.load(r)["vms"]
+            up = [v for v in vms if v["up"]]
+            crawl_ms = sorted(v.get("last_crawl_ms", 0) for v in up)
+            print(json.dumps({
+                "hz": hz, "vms": len(vms), "vms_up": len(up),
+                "cpu_percent": round(100 * (c1 - c0) / (t1 - t0), 2),
+                "rss_mib": round(rss_max / 1024, 1),
+                "metrics_bytes": scrape_bytes,
+                "median_last_crawl_ms": crawl_ms[len(crawl_ms) // 2] if crawl_ms else None,
+            }), flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
