@@ -12,7 +12,7 @@
 
 #include "source/qmp.h"
 
-#define QMP_TIMEOUT_MS 2000
+#define QMP_TIMEOUT_MS 1000
 #define QMP_MAX_REPLY (16u << 20)
 #define MTREE_MAX_RANGES 4096
 
@@ -32,9 +32,13 @@ static int send_all(int fd, const char *s)
 		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
 
 		if (n < 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			if (errno != EAGAIN || poll(&pfd, 1, QMP_TIMEOUT_MS) <= 0)
+				return errno == EAGAIN ? -ETIMEDOUT : -errno;
+			continue;
 		}
 		s += n;
 		len -= n;
@@ -104,7 +108,7 @@ static int read_reply(int fd, bool want_return, char **line)
 			cap *= 2;
 		}
 		n = recv(fd, buf + len, cap - len - 1, 0);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
 			free(buf);
@@ -123,11 +127,15 @@ int nfm_qmp_connect(const char *path)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/*
+	 * Non-blocking: QEMU serves one QMP client at a time and listens with a backlog of 1, so a
+	 * blocking connect() to a monitor someone else holds can wait forever.
+	 */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
+		err = errno == EAGAIN ? -EBUSY : -errno;
 		goto fail;
 	}
 	/* The greeting: {"QMP": {...}} */
