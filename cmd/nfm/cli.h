@@ -65,5 +65,6 @@ DECLARE_CMD(uptime);
 DECLARE_CMD(free);
 DECLARE_CMD(mount);
 DECLARE_CMD(ip);
+DECLARE_CMD(top);
 
 #endif

@@ -55,5 +55,6 @@ NFM_EXPORT const char *nfm_version(void);
 #include <nfm/context.h>
 #include <nfm/task.h>
 #include <nfm/system.h>
+#include <nfm/cpu.h>
 
 #endif

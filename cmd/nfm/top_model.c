@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "top_model.h"
+
+#define MAX_VMS 256
+#define MAX_CMDLINE 4096
+
+static void vm_log(void *ud, enum nfm_log_level level, const char *msg)
+{
+	struct top_vm *vm = ud;
+
+	if (level == NFM_LOG_ERR)
+		snprintf(vm->error, sizeof(vm->error), "%s", msg);
+}
+
+int top_vm_attach(struct top_vm *vm, bool quiet)
+{
+	struct nfm_log log = { .fn = vm_log, .userdata = vm, .max_level = NFM_LOG_ERR };
+	int err;
+
+	(void)quiet;
+	vm->error[0] = 0;
+	err = nfm_source_open(vm->spec, &log, &vm->src);
+	if (err == 0)
+		err = nfm_ctx_new(vm->src, NULL, &log, &vm->ctx);
+	if (err < 0) {
+		if (!vm->error[0])
+			snprintf(vm->error, sizeof(vm->error), "%s", strerror(-err));
+		nfm_source_free(vm->src);
+		vm->src = NULL;
+		return err;
+	}
+	vm->have_ki = nfm_ctx_kernel_info(vm->ctx, &vm->ki) == 0;
+	if (!vm->name[0] && nfm_source_vm_name(vm->src))
+		snprintf(vm->name, sizeof(vm->name), "%s", nfm_source_vm_name(vm->src));
+	if (!vm->name[0])
+		snprintf(vm->name, sizeof(vm->name), "%s", nfm_source_describe(vm->src));
+	return 0;
+}
+
+static void free_procs(struct top_proc *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(p[i].cmdline);
+	free(p);
+}
+
+void top_vm_free(struct top_vm *vm)
+{
+	free_procs(vm->procs, vm->nprocs);
+	free_procs(vm->prev, vm->nprev);
+	nfm_ctx_free(vm->ctx);
+	nfm_source_free(vm->src);
+	memset(vm, 0, sizeof(*vm));
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct top_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static const struct top_proc *find_prev(const struct top_vm *vm, const struct top_proc *p)
+{
+	const struct top_proc *q = bsearch(p, vm->prev, vm->nprev, sizeof(*p), cmp_pid);
+
+	/* A reused pid is another process: it must have the same start time. */
+	return q && q->start_ns == p->start_ns ? q : NULL;
+}
+
+static char *read_cmdline(struct nfm_ctx *ctx, const struct nfm_task *t)
+{
+	char buf[MAX_CMDLINE];
+	int n, i;
+
+	if (t->kthread || !t->mm)
+		return NULL;
+	n = nfm_task_cmdline(ctx, t, buf, sizeof(buf) - 1, NULL);
+	if (n <= 0)
+		return NULL;
+	/* ps/top join argv with spaces. */
+	while (n > 0 && buf[n - 1] == 0)
+		n--;
+	for (i = 0; i < n; i++)
+		if (buf[i] == 0)
+			buf[i] = ' ';
+	buf[n] = 0;
+	return strdup(buf);
+}
+
+static int read_procs(struct top_vm *vm, bool want_cmdline)
+{
+	struct nfm_task_iter *it;
+	struct nfm_task t;
+	size_t cap = 256, n = 0;
+	struct top_proc *procs = malloc(cap * sizeof(*procs));
+	int ret;
+
+	if (!procs)
+		return -ENOMEM;
+	ret = nfm_task_iter_new(vm->ctx, 0, &it);
+	if (ret < 0) {
+		free(procs);
+		return ret;
+	}
+	vm->tasks = vm->running = vm->sleeping = vm->stopped = vm->zombie = vm->idle = 0;
+	while ((ret = nfm_task_iter_next(it, &t)) > 0) {
+		struct top_proc *p;
+
+		if (n == cap) {
+			struct top_proc *np = realloc(procs, cap * 2 * sizeof(*procs));
+
+			if (!np) {
+				ret = -ENOMEM;
+				break;
+			}
+			procs = np;
+			cap *= 2;
+		}
+		p = &procs[n++];
+		memset(p, 0, sizeof(*p));
+		p->pid = t.pid;
+		p->ppid = t.ppid;
+		p->uid = t.euid;
+		p->state = t.state;
+		p->priority = t.priority;
+		p->nice = t.nice;
+		p->vsize = t.vsize;
+		p->rss_kb = t.rss_pages * 4;
+		p->cpu_ns = t.utime_ns + t.stime_ns;
+		p->start_ns = t.start_ns;
+		memcpy(p->name, t.name, sizeof(p->name));
+		p->name[sizeof(p->name) - 1] = 0;
+		p->vm = vm->name;
+		if (want_cmdline)
+			p->cmdline = read_cmdline(vm->ctx, &t);
+		/* top's task summary: R, S+D+I... as top counts them. */
+		vm->tasks++;
+		switch (t.state) {
+		case 'R': vm->running++; break;
+		case 'T': case 't': vm->stopped++; break;
+		case 'Z': vm->zombie++; break;
+		case 'I': vm->idle++; vm->sleeping++; break;
+		default: vm->sleeping++; break;
+		}
+	}
+	nfm_task_iter_free(it);
+	if (ret < 0) {
+		free_procs(procs, n);
+		return ret;
+	}
+	vm->procs = procs;
+	vm->nprocs = n;
+	return 0;
+}
+
+static double pct(uint64_t part, uint64_t prev_part, uint64_t total)
+{
+	return total && part >= prev_part ? 100.0 * (double)(part - prev_part) / (double)total : 0;
+}
+
+static void compute_split(struct top_vm *vm)
+{
+	const struct nfm_cpu_times *c = &vm->cpu, *p = &vm->prev_cpu;
+	uint64_t now = nfm_cpu_times_sum(c), before = nfm_cpu_times_sum(p);
+	uint64_t total = now > before ? now - before : 0;
+
+	vm->split = (struct top_cpu_split){
+		.us = pct(c->user, p->user, total), .ni = pct(c->nice, p->nice, total),
+		.sy = pct(c->system, p->system, total), .id = pct(c->idle, p->idle, total),
+		.wa = pct(c->iowait, p->iowait, total), .hi = pct(c->irq, p->irq, total),
+		.si = pct(c->softirq, p->softirq, total), .st = pct(c->steal, p->steal, total),
+	};
+}
+
+void top_vm_rotate(struct top_vm *vm)
+{
+	/* Keep this frame as the previous one. */
+	free_procs(vm->prev, vm->nprev);
+	vm->prev = vm->procs;
+	vm->nprev = vm->nprocs;
+	vm->procs = NULL;
+	vm->nprocs = 0;
+	vm->prev_uptime_ns = vm->uptime_ns;
+	vm->prev_cpu = vm->cpu;
+	vm->have_prev = vm->prev != NULL;
+}
+
+void top_vm_compute(struct top_vm *vm)
+{
+	uint64_t elapsed;
+	size_t i;
+
+	qsort(vm->procs, vm->nprocs, sizeof(*vm->procs), cmp_pid);
+	if (vm->have_prev)
+		compute_split(vm);
+	elapsed = vm->have_prev && vm->uptime_ns > vm->prev_uptime_ns ?
+			  vm->uptime_ns - vm->prev_uptime_ns : 0;
+	for (i = 0; i < vm->nprocs; i++) {
+		struct top_proc *p = &vm->procs[i];
+		const struct top_proc *q = vm->have_prev ? find_prev(vm, p) : NULL;
+
+		p->vm = vm->name;
+		if (q && elapsed && p->cpu_ns >= q->cpu_ns)
+			p->cpu_pct = 100.0 * (double)(p->cpu_ns - q->cpu_ns) / (double)elapsed;
+		if (vm->mem.mem_total)
+			p->mem_pct = 100.0 * (double)p->rss_kb / (double)vm->mem.mem_total;
+	}
+}
+
+int top_vm_sample(struct top_vm *vm, bool want_cmdline)
+{
+	int err;
+
+	if (!vm->ctx)
+		return -ENOENT;
+	top_vm_rotate(vm);
+	nfm_ctx_refresh(vm->ctx);
+	err = nfm_ctx_uptime_ns(vm->ctx, &vm->uptime_ns);
+	if (err == 0)
+		err = read_procs(vm, want_cmdline);
+	if (err < 0) {
+		snprintf(vm->error, sizeof(vm->error), "cannot read the guest: %s", strerror(-err));
+		return err;
+	}
+	vm->error[0] = 0;
+	nfm_loadavg(vm->ctx, &vm->load);
+	nfm_meminfo(vm->ctx, &vm->mem);
+	nfm_cpu_times(vm->ctx, &vm->cpu, NULL, 0);
+	top_vm_compute(vm);
+	return 0;
+}
+
+int top_vms_discover(const char *spec, struct top_vm **ret)
+{
+	static struct nfm_vm_info infos[MAX_VMS];
+	struct top_vm *vms;
+	int n, i;
+
+	if (spec) {
+		vms = calloc(1, sizeof(*vms));
+		if (!vms)
+			return -ENOMEM;
+		snprintf(vms->spec, sizeof(vms->spec), "%s", spec);
+		*ret = vms;
+		return 1;
+	}
+	n = nfm_vm_list(infos, MAX_VMS);
+	if (n < 0)
+		return n;
+	if (n > MAX_VMS)
+		n = MAX_VMS;
+	vms = calloc(n ? (size_t)n : 1, sizeof(*vms));
+	if (!vms)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		vms[i].pid = infos[i].pid;
+		snprintf(vms[i].name, sizeof(vms[i].name), "%s", infos[i].name);
+		snprintf(vms[i].spec, sizeof(vms[i].spec), "pid:%d", infos[i].pid);
+	}
+	*ret = vms;
+	return n;
+}

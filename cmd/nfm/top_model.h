@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What `nfm top` shows, independent of how: one frame per VM per refresh, %CPU computed from the
+ * difference between two frames of the same VM the way top does (Δ(utime+stime) over the guest's
+ * elapsed time), the CPU split from Δ of the /proc/stat counters.
+ */
+#ifndef NFM_CMD_TOP_MODEL_H
+#define NFM_CMD_TOP_MODEL_H
+
+#include <nfm/nfm.h>
+#include <stdbool.h>
+
+struct top_proc {
+	int32_t pid, ppid;
+	uint32_t uid;
+	char state;
+	int32_t priority, nice;
+	uint64_t vsize, rss_kb;
+	uint64_t cpu_ns;		/* utime + stime, cputime-adjusted, whole thread group */
+	uint64_t start_ns;
+	double cpu_pct;			/* over the last interval; 0 on the first frame */
+	double mem_pct;
+	char name[64];			/* comm (exact bytes) */
+	char *cmdline;			/* argv joined by spaces, or NULL */
+	const char *vm;			/* the VM's name (owned by the VM) */
+};
+
+struct top_cpu_split {
+	double us, sy, ni, id, wa, hi, si, st;	/* percent of the interval */
+};
+
+struct top_vm {
+	char name[128];
+	int pid;
+	char spec[160];
+	struct nfm_source *src;
+	struct nfm_ctx *ctx;
+	char error[256];		/* why this VM shows no data, or "" */
+	struct nfm_kernel_info ki;
+	bool have_ki;
+	/* The current frame. */
+	uint64_t uptime_ns;
+	struct nfm_loadavg load;
+	struct nfm_meminfo mem;
+	struct nfm_cpu_times cpu;
+	struct top_cpu_split split;
+	unsigned int tasks, running, sleeping, stopped, zombie, idle;
+	struct top_proc *procs;
+	size_t nprocs;
+	/* The previous frame, for deltas. */
+	uint64_t prev_uptime_ns;
+	struct nfm_cpu_times prev_cpu;
+	struct top_proc *prev;
+	size_t nprev;
+	bool have_prev;
+};
+
+/* Open and attach (errors go into vm->error, not to the terminal). */
+int top_vm_attach(struct top_vm *vm, bool quiet);
+/* Read a new frame: refresh, read everything, compute deltas against the previous frame. */
+int top_vm_sample(struct top_vm *vm, bool want_cmdline);
+void top_vm_free(struct top_vm *vm);
+/* For frames read elsewhere (nfmd): make the current frame the previous one; then, once procs,
+ * uptime_ns, cpu and mem are filled, compute the percentages. */
+void top_vm_rotate(struct top_vm *vm);
+void top_vm_compute(struct top_vm *vm);
+
+/* Every QEMU VM on the host, or the one spec; returns the count (*ret owned by the caller). */
+int top_vms_discover(const char *spec, struct top_vm **ret);
+
+#endif
