@@ -565,10 +565,9 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 		err = -ENOMEM;
 		goto out;
 	}
-	if (cl->name[0])
-		err = asprintf(&desc, "qemu pid %d (%s)", pid, cl->name);
-	else
-		err = asprintf(&desc, "qemu pid %d", pid);
+	/* Say when RAM is read through a read-only mapping of the shared RAM file. */
+	err = asprintf(&desc, "qemu pid %d%s%s%s%s", pid, cl->name[0] ? " (" : "", cl->name,
+		       cl->name[0] ? ")" : "", src->map ? ", shared RAM mapped read-only" : "");
 	if (err < 0) {
 		err = -ENOMEM;
 		desc = NULL;
