@@ -66,5 +66,6 @@ DECLARE_CMD(free);
 DECLARE_CMD(mount);
 DECLARE_CMD(ip);
 DECLARE_CMD(top);
+DECLARE_CMD(ss);
 
 #endif

@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	{ "mount", cmd_mount, "[-j] [-p]", "mounted filesystems (-p: the lines of /proc/mounts)" },
 	{ "ip", cmd_ip, "[-j] [-s] addr|link [show] [dev NAME]", "network interfaces of every namespace" },
 	{ "ifconfig", cmd_ip, "[-j] [NAME]", "alias of ip -s addr" },
+	{ "ss", cmd_ss, "[-j] [-tuxl46]", "TCP, UDP and UNIX sockets with their processes" },
+	{ "netstat", cmd_ss, "[-j] [-tuxl46]", "alias of ss" },
 	{ "top", cmd_top, "[-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-j] [--remote HOST:PORT,...]",
 	  "processes of every VM on the host (or --vm one), live, as top" },
 };

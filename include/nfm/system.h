@@ -9,8 +9,7 @@
  * sets *truncated when that out-parameter is given.
  *
  * Not implemented yet (declared for the shape of the API; libnfm exports no symbol for them, so
- * callers reference them weakly): nfm_cpuinfo_list, nfm_socket_list, nfm_route_list,
- * nfm_neigh_list.
+ * callers reference them weakly): nfm_cpuinfo_list, nfm_route_list, nfm_neigh_list.
  */
 #ifndef NFM_SYSTEM_H
 #define NFM_SYSTEM_H

@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Sockets as /proc/net/{tcp,tcp6,udp,udp6,unix} show them, for every network namespace.
+ *
+ * TCP (net/ipv4/tcp_ipv4.c tcp_seq_*, get_tcp4_sock): the listeners of inet_hashinfo.lhash2, then
+ * the established hash (ehash) with its timewait (struct inet_timewait_sock: a sock_common and
+ * little more) and request socks (TCP_NEW_SYN_RECV, shown as SYN_RECV). Chains are hlist_nulls:
+ * a chain ends at an odd "nulls" value, not at NULL. The hashinfo is &tcp_hashinfo, or a
+ * namespace's own one through net->ipv4.tcp_death_row.hashinfo (per-netns ehash, 6.1+).
+ * UDP (net/ipv4/udp.c udp4_format_sock): udp_table.hash[0..mask] slots, plain hlists; the table
+ * is the global udp_table or net->ipv4.udp_table (per-netns tables, 6.2+).
+ * The owner processes come from the fd tables: the fds whose inode is the socket's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <nfm/system.h>
+#include <nfm/task.h>
+
+#include "core/context.h"
+#include "kernel/kernel.h"
+#include "kernel/list.h"
+#include "kernel/net_sock.h"
+#include "kernel/pack.h"
+
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_RECV 3
+#define TCP_TIME_WAIT 6
+#define TCP_LISTEN 10
+#define TCP_NEW_SYN_RECV 12
+
+#define F(m, t, p, f) NFM_FIELD(struct nfm_sock_off, m, t, p, f)
+#define OPT NFM_FIELD_OPTIONAL
+static const struct nfm_field_spec sock_specs[] = {
+	F(net_list, "net", "list", 0),
+	F(net_inum, "net", "ns.inum", 0),
+	F(net_death_row, "net", "ipv4.tcp_death_row", OPT),
+	F(dr_hashinfo, "inet_timewait_death_row", "hashinfo", OPT),
+	F(net_udp_table, "net", "ipv4.udp_table", OPT),
+	F(net_unx_buckets, "net", "unx.table.buckets", OPT),
+	F(hi_ehash, "inet_hashinfo", "ehash", 0),
+	F(hi_ehash_mask, "inet_hashinfo", "ehash_mask", 0),
+	F(hi_lhash2, "inet_hashinfo", "lhash2", 0),
+	F(hi_lhash2_mask, "inet_hashinfo", "lhash2_mask", 0),
+	F(ilb_size, "inet_listen_hashbucket", "", NFM_FIELD_SIZE),
+	F(ilb_nulls, "inet_listen_hashbucket", "nulls_head", OPT),
+	F(ilb_head, "inet_listen_hashbucket", "head", OPT),
+	F(icsk_portaddr, "inet_connection_sock", "icsk_listen_portaddr_node", OPT),
+	F(skc_daddr, "sock", "__sk_common.skc_daddr", 0),
+	F(skc_rcv_saddr, "sock", "__sk_common.skc_rcv_saddr", 0),
+	F(skc_dport, "sock", "__sk_common.skc_dport", 0),
+	F(skc_num, "sock", "__sk_common.skc_num", 0),
+	F(skc_family, "sock", "__sk_common.skc_family", 0),
+	F(skc_state, "sock", "__sk_common.skc_state", 0),
+	F(skc_net, "sock", "__sk_common.skc_net", 0),
+	F(skc_node, "sock", "__sk_common.skc_node", 0),
+	F(skc_nulls_node, "sock", "__sk_common.skc_nulls_node", 0),
+	F(skc_v6_daddr, "sock", "__sk_common.skc_v6_daddr", OPT),
+	F(skc_v6_rcv_saddr, "sock", "__sk_common.skc_v6_rcv_saddr", OPT),
+	F(sk_socket, "sock", "sk_socket", 0),
+	F(sk_uid, "sock", "sk_uid", 0),
+	F(sk_ack_backlog, "sock", "sk_ack_backlog", 0),
+	F(sk_type, "sock", "sk_type", 0),
+	F(sk_rmem_alloc, "sock", "sk_backlog.rmem_alloc", 0),
+	F(sk_wmem_alloc, "sock", "sk_wmem_alloc", 0),
+	F(sk_ino, "sock", "sk_ino", OPT),
+	F(tp_rcv_nxt, "tcp_sock", "rcv_nxt", 0),
+	F(tp_copied_seq, "tcp_sock", "copied_seq", 0),
+	F(tp_write_seq, "tcp_sock", "write_seq", 0),
+	F(tp_snd_una, "tcp_sock", "snd_una", 0),
+	F(tw_substate, "inet_timewait_sock", "tw_substate", 0),
+	F(rsk_listener, "request_sock", "rsk_listener", OPT),
+	F(udp_hash, "udp_table", "hash", 0),
+	F(udp_mask, "udp_table", "mask", 0),
+	F(hslot_size, "udp_hslot", "", NFM_FIELD_SIZE),
+	F(hslot_head, "udp_hslot", "head", 0),
+	F(udp_forward_deficit, "udp_sock", "forward_deficit", OPT),
+	F(sa_socket, "socket_alloc", "socket", 0),
+	F(sa_inode, "socket_alloc", "vfs_inode", 0),
+	F(i_ino, "inode", "i_ino", 0),
+	F(unix_addr, "unix_sock", "addr", 0),
+	F(ua_len, "unix_address", "len", 0),
+	F(ua_name, "unix_address", "name", 0),
+	F(common_size, "sock_common", "", NFM_FIELD_SIZE),
+};
+#undef F
+#undef OPT
+
+const struct nfm_sock_off *nfm_sock_offsets(struct nfm_ctx *ctx, int *err)
+{
+	struct nfm_sock_off *o = nfm_kernel_slot(ctx, NFM_SLOT_SOCK);
+	struct nfm_field f;
+	const int32_t *from, *to;
+
+	if (o)
+		return o;
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = nfm_resolve_fields(ctx, sock_specs, sizeof(sock_specs) / sizeof(sock_specs[0]), o);
+	if (*err == 0) {
+		/* tcp_death_row: a pointer in 5.x-6.0, embedded again since 6.1 (its size tells). */
+		o->death_row_size = o->net_death_row >= 0 &&
+			nfm_btf_field(ctx->btf, "net", "ipv4.tcp_death_row", &f) == 0 ? (int32_t)f.size : 0;
+		/* Everything from skc_daddr to the unix_sock fields lives in one struct sock read. */
+		o->sock_read = o->common_size;
+		for (from = &o->skc_daddr, to = &o->tw_substate; from <= to; from++)
+			if (*from + 16 > o->sock_read)
+				o->sock_read = *from + 16;
+		if (o->unix_addr + 16 > o->sock_read)
+			o->sock_read = o->unix_addr + 16;
+		if (o->udp_forward_deficit + 16 > o->sock_read)
+			o->sock_read = o->udp_forward_deficit + 16;
+		if (o->ilb_nulls < 0 && (o->ilb_head < 0 || o->icsk_portaddr < 0)) {
+			nfm_err(&ctx->log, "this kernel's listening hash has an unknown layout");
+			*err = -ENOENT;
+		}
+	}
+	if (*err == 0)
+		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_SOCK, o, NULL);
+	if (*err < 0) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+int nfm_netns_list(struct nfm_ctx *ctx, struct nfm_netns **ret, bool *truncated)
+{
+	const struct nfm_sock_off *o;
+	struct nfm_list_iter it;
+	struct nfm_netns *ns = NULL, *t;
+	uint64_t head, node;
+	int err, n = 0, cap = 0, r;
+
+	o = nfm_sock_offsets(ctx, &err);
+	if (!o)
+		return err;
+	if ((err = nfm_ksym(ctx, "net_namespace_list", &head)) < 0)
+		return err;
+	nfm_list_iter_init(&it, ctx, head, NFM_NET_MAX_NETNS);
+	while ((r = nfm_list_iter_next(&it, &node)) > 0) {
+		uint64_t net = nfm_container_of(node, o->net_list);
+		uint32_t inum = 0;
+
+		if (nfm_kread_u32(ctx, net + (uint64_t)o->net_inum, &inum) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			t = realloc(ns, (size_t)cap * sizeof(*ns));
+			if (!t) {
+				free(ns);
+				return -ENOMEM;
+			}
+			ns = t;
+		}
+		ns[n++] = (struct nfm_netns){ net, inum };
+	}
+	if (truncated && r < 0)
+		*truncated = true;
+	if (n == 0) {
+		free(ns);
+		return r < 0 ? r : -ENOENT;
+	}
+	*ret = ns;
+	return n;
+}
+
+uint32_t nfm_netns_inum(const struct nfm_netns *ns, int n, uint64_t net)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ns[i].net == net)
+			return ns[i].inum;
+	return 0;
+}
+
+static uint64_t get64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+static uint32_t get32(const uint8_t *b, int32_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, b + off, 4);
+	return v;
+}
+
+static uint16_t get16(const uint8_t *b, int32_t off)
+{
+	uint16_t v;
+
+	memcpy(&v, b + off, 2);
+	return v;
+}
+
+int nfm_sock_inode(struct nfm_ctx *ctx, uint64_t sk, uint64_t *ino)
+{
+	const struct nfm_sock_off *o;
+	uint64_t sock;
+	int err;
+
+	o = nfm_sock_offsets(ctx, &err);
+	if (!o)
+		return err;
+	*ino = 0;
+	if (o->sk_ino >= 0)
+		return nfm_kread_u64(ctx, sk + (uint64_t)o->sk_ino, ino);
+	if ((err = nfm_kread_u64(ctx, sk + (uint64_t)o->sk_socket, &sock)) < 0)
+		return err;
+	if (!sock)
+		return 0;
+	if (!nfm_kptr_ok(ctx, sock))
+		return -EBADMSG;
+	/* SOCK_INODE(): the inode beside the socket in struct socket_alloc */
+	return nfm_kread_u64(ctx, sock - (uint64_t)o->sa_socket + (uint64_t)o->sa_inode +
+			     (uint64_t)o->i_ino, ino);
+}
+
+/* The sock_common part every kind of sock has: addresses, ports, family, netns. */
+static int common(struct nfm_ctx *ctx, const struct nfm_sock_off *o, const uint8_t *b,
+		  const struct nfm_netns *ns, int nns, struct nfm_socket *s)
+{
+	s->family = get16(b, o->skc_family);
+	if (s->family == AF_INET) {
+		memcpy(s->laddr, b + o->skc_rcv_saddr, 4);
+		memcpy(s->raddr, b + o->skc_daddr, 4);
+	} else if (s->family == AF_INET6 && o->skc_v6_daddr >= 0) {
+		memcpy(s->laddr, b + o->skc_v6_rcv_saddr, 16);
+		memcpy(s->raddr, b + o->skc_v6_daddr, 16);
+	} else {
+		return -EBADMSG;	/* torn or not an inet socket */
+	}
+	s->lport = get16(b, o->skc_num);
+	s->rport = ntohs(get16(b, o->skc_dport));
+	s->state = b[o->skc_state];
+	s->netns = nfm_netns_inum(ns, nns, get64(b, o->skc_net));
+	return 0;
+}
+
+static void tcp_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t sk, uint8_t *b,
+		    const struct nfm_netns *ns, int nns, struct nfm_pack *pk)
+{
+	struct nfm_socket *s;
+	uint64_t lsk;
+	int state;
+
+	if (nfm_kread(ctx, sk, b, (size_t)o->common_size) < 0)
+		return;
+	state = b[o->skc_state];
+	if (state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV &&
+	    nfm_kread(ctx, sk, b, (size_t)o->sock_read) < 0)
+		return;
+	s = nfm_pack_add(pk);
+	if (!s)
+		return;
+	if (common(ctx, o, b, ns, nns, s) < 0) {
+		nfm_pack_drop(pk);
+		return;
+	}
+	s->protocol = IPPROTO_TCP;
+	s->type = SOCK_STREAM;
+	s->sk = sk;
+	if (state == TCP_TIME_WAIT) {
+		/* get_timewait4_sock(): the substate, no inode, no owner */
+		uint8_t sub = 0;
+
+		nfm_kread(ctx, sk + (uint64_t)o->tw_substate, &sub, 1);
+		s->state = sub;
+		return;
+	}
+	if (state == TCP_NEW_SYN_RECV) {
+		/* get_openreq4(): SYN_RECV, the listener's uid */
+		s->state = TCP_SYN_RECV;
+		if (o->rsk_listener >= 0 &&
+		    nfm_kread_u64(ctx, sk + (uint64_t)o->rsk_listener, &lsk) == 0 &&
+		    nfm_kptr_ok(ctx, lsk))
+			nfm_kread_u32(ctx, lsk + (uint64_t)o->sk_uid, &s->uid);
+		return;
+	}
+	s->uid = get32(b, o->sk_uid);
+	if (state == TCP_LISTEN) {
+		s->rx_queue = get32(b, o->sk_ack_backlog);
+	} else {
+		int32_t rx = (int32_t)(get32(b, o->tp_rcv_nxt) - get32(b, o->tp_copied_seq));
+
+		s->rx_queue = rx > 0 ? (uint32_t)rx : 0;
+	}
+	s->tx_queue = get32(b, o->tp_write_seq) - get32(b, o->tp_snd_una);
+	nfm_sock_inode(ctx, sk, &s->inode);
+}
+
+/* Walk an hlist_nulls chain starting at first; each node is a sock at node - node_off. */
+static int nulls_chain(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t first,
+		       int32_t node_off, uint8_t *b, const struct nfm_netns *ns, int nns,
+		       struct nfm_pack *pk)
+{
+	uint64_t p = first;
+	size_t steps = 0;
+
+	/* 0 ends the plain hlist of older listening hashes (and stops a corrupt chain) */
+	while (p && !(p & 1)) {
+		if (!nfm_kptr_ok(ctx, p))
+			return -EBADMSG;
+		if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS)
+			return -ELOOP;
+		tcp_one(ctx, o, p - (uint64_t)node_off, b, ns, nns, pk);
+		if (nfm_kread_u64(ctx, p, &p) < 0)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Read n 8-byte-strided words (head pointers of buckets of stride bytes) in chunks. */
+#define CHUNK 512
+
+static int tcp_hashinfo(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t hi,
+			const struct nfm_netns *ns, int nns, uint8_t *b, struct nfm_pack *pk)
+{
+	uint64_t ehash, lhash2, heads[CHUNK];
+	uint32_t emask, lmask, i, j, n;
+	int32_t stride = o->ilb_size, head_off = o->ilb_nulls >= 0 ? o->ilb_nulls : o->ilb_head;
+	uint8_t *lb;
+	int err = 0, e;
+
+	if (nfm_kread_u64(ctx, hi + (uint64_t)o->hi_ehash, &ehash) < 0 ||
+	    nfm_kread_u32(ctx, hi + (uint64_t)o->hi_ehash_mask, &emask) < 0 ||
+	    nfm_kread_u64(ctx, hi + (uint64_t)o->hi_lhash2, &lhash2) < 0 ||
+	    nfm_kread_u32(ctx, hi + (uint64_t)o->hi_lhash2_mask, &lmask) < 0)
+		return -EFAULT;
+	if (!nfm_kptr_ok(ctx, ehash) || emask >= NFM_NET_MAX_BUCKETS || lmask >= NFM_NET_MAX_BUCKETS ||
+	    stride <= 0 || stride > 4096)
+		return -EBADMSG;
+	/* Listeners first, as /proc/net/tcp prints them (listening_get_first). */
+	if (lhash2 && nfm_kptr_ok(ctx, lhash2)) {
+		lb = malloc((size_t)stride * CHUNK);
+		if (!lb)
+			return -ENOMEM;
+		for (i = 0; i <= lmask; i += n) {
+			n = lmask + 1 - i < CHUNK ? lmask + 1 - i : CHUNK;
+			if (nfm_kread(ctx, lhash2 + (uint64_t)i * (uint64_t)stride, lb,
+				      (size_t)n * (size_t)stride) < 0) {
+				err = -EFAULT;
+				continue;
+			}
+			for (j = 0; j < n; j++) {
+				uint64_t first = get64(lb, (int32_t)j * stride + head_off);
+
+				if (o->ilb_nulls >= 0)
+					e = nulls_chain(ctx, o, first, o->skc_nulls_node, b, ns, nns, pk);
+				else	/* hlist_head, listeners linked by icsk_listen_portaddr_node */
+					e = nulls_chain(ctx, o, first, o->icsk_portaddr, b, ns, nns, pk);
+				if (e < 0)
+					err = e;
+			}
+		}
+		free(lb);
+	}
+	/* The established hash: one hlist_nulls_head (8 bytes) per bucket. */
+	for (i = 0; i <= emask; i += n) {
+		n = emask + 1 - i < CHUNK ? emask + 1 - i : CHUNK;
+		if (nfm_kread(ctx, ehash + (uint64_t)i * 8, heads, (size_t)n * 8) < 0) {
+			err = -EFAULT;
+			continue;
+		}
+		for (j = 0; j < n; j++)
+			if (!(heads[j] & 1) && (e = nulls_chain(ctx, o, heads[j], o->skc_nulls_node, b,
+								 ns, nns, pk)) < 0)
+				err = e;
+	}
+	return err;
+}
+
+static void udp_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t sk, uint8_t *b,
+		    const struct nfm_netns *ns, int nns, struct nfm_pack *pk)
+{
+	struct nfm_socket *s;
+	int32_t rmem;
+
+	if (nfm_kread(ctx, sk, b, (size_t)o->sock_read) < 0)
+		return;
+	s = nfm_pack_add(pk);
+	if (!s)
+		return;
+	if (common(ctx, o, b, ns, nns, s) < 0) {
+		nfm_pack_drop(pk);
+		return;
+	}
+	s->protocol = IPPROTO_UDP;
+	s->type = get16(b, o->sk_type);
+	s->sk = sk;
+	s->uid = get32(b, o->sk_uid);
+	/* sk_wmem_alloc_get() (the refcount starts at 1), udp_rqueue_get() */
+	s->tx_queue = get32(b, o->sk_wmem_alloc) - 1;
+	rmem = (int32_t)get32(b, o->sk_rmem_alloc);
+	if (o->udp_forward_deficit >= 0)
+		rmem -= (int32_t)get32(b, o->udp_forward_deficit);
+	s->rx_queue = (uint32_t)rmem;
+	nfm_sock_inode(ctx, sk, &s->inode);
+}
+
+static int udp_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t tbl,
+		     const struct nfm_netns *ns, int nns, uint8_t *b, struct nfm_pack *pk)
+{
+	uint64_t hash;
+	uint32_t mask, i, j, n;
+	int32_t stride = o->hslot_size;
+	uint8_t *hb;
+	int err = 0;
+
+	if (nfm_kread_u64(ctx, tbl + (uint64_t)o->udp_hash, &hash) < 0 ||
+	    nfm_kread_u32(ctx, tbl + (uint64_t)o->udp_mask, &mask) < 0)
+		return -EFAULT;
+	if (!nfm_kptr_ok(ctx, hash) || mask >= NFM_NET_MAX_BUCKETS || stride <= 0 || stride > 4096)
+		return -EBADMSG;
+	hb = malloc((size_t)stride * CHUNK);
+	if (!hb)
+		return -ENOMEM;
+	for (i = 0; i <= mask; i += n) {
+		n = mask + 1 - i < CHUNK ? mask + 1 - i : CHUNK;
+		if (nfm_kread(ctx, hash + (uint64_t)i * (uint64_t)stride, hb,
+			      (size_t)n * (size_t)stride) < 0) {
+			err = -EFAULT;
+			continue;
+		}
+		for (j = 0; j < n; j++) {
+			uint64_t p = get64(hb, (int32_t)j * stride + o->hslot_head);
+			size_t steps = 0;
+
+			/* sk_for_each: a NULL-terminated hlist through skc_node */
+			while (p) {
+				if (!nfm_kptr_ok(ctx, p)) {
+					err = -EBADMSG;
+					break;
+				}
+				if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS) {
+					err = -ELOOP;
+					break;
+				}
+				udp_one(ctx, o, p - (uint64_t)o->skc_node, b, ns, nns, pk);
+				if (nfm_kread_u64(ctx, p, &p) < 0) {
+					err = -EFAULT;
+					break;
+				}
+			}
+		}
+	}
+	free(hb);
+	return err;
+}
+
+/* Add a to the set (at most max); false if it was there. */
+static bool add_unique(uint64_t *set, int *n, int max, uint64_t a)
+{
+	int i;
+
+	if (!a)
+		return false;
+	for (i = 0; i < *n; i++)
+		if (set[i] == a)
+			return false;
+	if (*n >= max)
+		return false;
+	set[(*n)++] = a;
+	return true;
+}
+
+struct owner_key {
+	uint64_t inode;
+	int idx;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct owner_key *x = a, *y = b;
+
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+/* Owners: every process's fds whose inode is a socket's (the kernel's socket:[INODE] links). */
+static void owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
+{
+	struct nfm_task_iter *ti;
+	struct nfm_fd_iter *fi;
+	struct owner_key *keys;
+	struct nfm_task t;
+	struct nfm_fd *f;
+	int i, nk = 0, *last;
+
+	keys = malloc((size_t)n * sizeof(*keys) + 1);
+	last = calloc((size_t)n + 1, sizeof(*last));
+	f = malloc(sizeof(*f));
+	if (!keys || !last || !f || nfm_task_iter_new(ctx, 0, &ti) < 0) {
+		free(keys);
+		free(last);
+		free(f);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (s[i].inode)
+			keys[nk++] = (struct owner_key){ s[i].inode, i };
+	qsort(keys, (size_t)nk, sizeof(*keys), key_cmp);
+	while (nfm_task_iter_next(ti, &t) > 0) {
+		if (nfm_fd_iter_new(ctx, &t, &fi) < 0)
+			continue;
+		while (nfm_fd_iter_next(fi, f) > 0) {
+			struct owner_key k = { f->ino, 0 }, *hit;
+
+			if ((f->mode & 0170000) != 0140000)
+				continue;
+			hit = bsearch(&k, keys, (size_t)nk, sizeof(*keys), key_cmp);
+			/* inode numbers are unique within sockfs: the first match is the one */
+			while (hit && hit > keys && hit[-1].inode == k.inode)
+				hit--;
+			for (; hit && hit < keys + nk && hit->inode == k.inode; hit++) {
+				struct nfm_socket *x = &s[hit->idx];
+
+				/* one process with several fds on it counts once */
+				if (x->nr_owners && last[hit->idx] == t.pid)
+					continue;
+				last[hit->idx] = t.pid;
+				if (x->nr_owners < NFM_SOCK_MAX_OWNERS) {
+					x->owner_pid[x->nr_owners] = t.pid;
+					memcpy(x->owner_comm[x->nr_owners], t.comm, 16);
+					x->owner_comm[x->nr_owners][15] = 0;
+				}
+				x->nr_owners++;
+			}
+		}
+		nfm_fd_iter_free(fi);
+	}
+	nfm_task_iter_free(ti);
+	free(keys);
+	free(last);
+	free(f);
+}
+
+int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, bool *truncated)
+{
+	const struct nfm_sock_off *o;
+	struct nfm_netns *ns = NULL;
+	struct nfm_pack pk;
+	uint64_t tables[64], g;
+	int nt = 0, nns, i, err;
+	bool trunc = false;
+	uint8_t *b;
+
+	o = nfm_sock_offsets(ctx, &err);
+	if (!o)
+		return err;
+	nns = nfm_netns_list(ctx, &ns, &trunc);
+	if (nns < 0)
+		return nns;
+	b = malloc((size_t)o->sock_read);
+	if (!b) {
+		free(ns);
+		return -ENOMEM;
+	}
+	nfm_pack_init(&pk, sizeof(struct nfm_socket));
+
+	/* TCP: tcp_hashinfo, and the namespaces' own hashinfo where they have one. */
+	if (nfm_sym_lookup(ctx, "tcp_hashinfo", &g, NULL) == 0)
+		add_unique(tables, &nt, 64, g);
+	for (i = 0; i < nns && o->net_death_row >= 0 && o->dr_hashinfo >= 0; i++) {
+		uint64_t dr = ns[i].net + (uint64_t)o->net_death_row, hi;
+
+		if (o->death_row_size == 8 && (nfm_kread_u64(ctx, dr, &dr) < 0 || !nfm_kptr_ok(ctx, dr)))
+			continue;
+		if (nfm_kread_u64(ctx, dr + (uint64_t)o->dr_hashinfo, &hi) == 0 && nfm_kptr_ok(ctx, hi))
+			add_unique(tables, &nt, 64, hi);
+	}
+	if (nt == 0) {
+		nfm_err(&ctx->log, "no TCP hash table found (tcp_hashinfo)");
+		err = -ENOENT;
+		goto out;
+	}
+	for (i = 0; i < nt; i++)
+		if (tcp_hashinfo(ctx, o, tables[i], ns, nns, b, &pk) < 0)
+			trunc = true;
+
+	/* UDP: udp_table, and per-namespace tables (6.2+). */
+	nt = 0;
+	if (nfm_sym_lookup(ctx, "udp_table", &g, NULL) == 0)
+		add_unique(tables, &nt, 64, g);
+	for (i = 0; i < nns && o->net_udp_table >= 0; i++) {
+		uint64_t t;
+
+		if (nfm_kread_u64(ctx, ns[i].net + (uint64_t)o->net_udp_table, &t) == 0 &&
+		    nfm_kptr_ok(ctx, t))
+			add_unique(tables, &nt, 64, t);
+	}
+	for (i = 0; i < nt; i++)
+		if (udp_table(ctx, o, tables[i], ns, nns, b, &pk) < 0)
+			trunc = true;
+
+	if (nfm_unix_collect(ctx, ns, nns, &pk, &trunc) < 0)
+		trunc = true;
+	err = 0;
+out:
+	free(b);
+	free(ns);
+	if (err < 0) {
+		nfm_pack_free(&pk);
+		return err;
+	}
+	if (pk.n >= NFM_NET_MAX_SOCKETS)
+		trunc = true;
+	err = nfm_pack_finish(&pk, NULL, 0, (void **)ret);
+	if (err > 0)
+		owners(ctx, *ret, err);
+	if (truncated)
+		*truncated = trunc;
+	return err;
+}

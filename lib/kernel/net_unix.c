@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * AF_UNIX sockets as /proc/net/unix shows them (net/unix/af_unix.c unix_seq_show): the hash
+ * table of each namespace (net->unx.table.buckets, 5.19+) or the global unix_socket_table before,
+ * UNIX_HASH_SIZE (512) hlists through sk_node either way; bound sockets in the first half,
+ * unbound ones in the second.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <nfm/system.h>
+
+#include "core/context.h"
+#include "kernel/kernel.h"
+#include "kernel/list.h"
+#include "kernel/net_sock.h"
+#include "kernel/pack.h"
+
+#define UNIX_HASH_SIZE 512
+#define TCP_ESTABLISHED 1
+#define TCP_LISTEN 10
+#define SO_ACCEPTCON_ (1u << 16)
+#define SS_UNCONNECTED 1
+#define SS_CONNECTING 2
+#define SS_CONNECTED 3
+#define SS_DISCONNECTING 4
+
+/* The path column: sun_path bytes, '@' for an abstract name's leading NUL and for any NUL. */
+static void unix_path(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t addr,
+		      struct nfm_socket *s)
+{
+	char sun[110];
+	int32_t len = 0;
+	int i = 0, n = 0;
+
+	if (!nfm_kptr_ok(ctx, addr) || nfm_kread(ctx, addr + (uint64_t)o->ua_len, &len, 4) < 0)
+		return;
+	len -= 2;	/* sizeof(short): sun_family */
+	if (len <= 0 || len > 108 ||
+	    nfm_kread(ctx, addr + (uint64_t)o->ua_name + 2, sun, (size_t)len) < 0)
+		return;
+	if (sun[0]) {
+		len--;	/* the terminating NUL bind() counted */
+	} else {
+		s->path[n++] = '@';
+		i++;
+	}
+	for (; i < len; i++)
+		s->path[n++] = sun[i] ? sun[i] : '@';
+	s->path[n] = 0;
+	s->path_len = n;
+}
+
+static void unix_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t sk, uint8_t *b,
+		     const struct nfm_netns *ns, int nns, uint64_t only_net, struct nfm_pack *pk)
+{
+	struct nfm_socket *s;
+	uint64_t net, sock, addr;
+	uint16_t type;
+	int state;
+
+	if (nfm_kread(ctx, sk, b, (size_t)o->sock_read) < 0)
+		return;
+	memcpy(&net, b + o->skc_net, 8);
+	if (only_net && net != only_net)
+		return;
+	memcpy(&type, b + o->sk_type, 2);
+	s = nfm_pack_add(pk);
+	if (!s)
+		return;
+	s->family = AF_UNIX;
+	s->type = type;
+	s->sk = sk;
+	s->netns = nfm_netns_inum(ns, nns, net);
+	state = b[o->skc_state];
+	memcpy(&sock, b + o->sk_socket, 8);
+	memcpy(&s->uid, b + o->sk_uid, 4);
+	s->unix_flags = state == TCP_LISTEN ? SO_ACCEPTCON_ : 0;
+	/* the St column is derived from sk_state, not read from the socket */
+	s->state = sock ? (state == TCP_ESTABLISHED ? SS_CONNECTED : SS_UNCONNECTED) :
+			  (state == TCP_ESTABLISHED ? SS_CONNECTING : SS_DISCONNECTING);
+	nfm_sock_inode(ctx, sk, &s->inode);
+	memcpy(&addr, b + o->unix_addr, 8);
+	if (addr)
+		unix_path(ctx, o, addr, s);
+}
+
+static int unix_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t buckets,
+		      const struct nfm_netns *ns, int nns, uint64_t only_net, uint8_t *b,
+		      struct nfm_pack *pk)
+{
+	uint64_t heads[UNIX_HASH_SIZE];
+	int i, err = 0;
+
+	if (!nfm_kptr_ok(ctx, buckets))
+		return -EBADMSG;
+	if (nfm_kread(ctx, buckets, heads, sizeof(heads)) < 0)
+		return -EFAULT;
+	for (i = 0; i < UNIX_HASH_SIZE; i++) {
+		uint64_t p = heads[i];
+		size_t steps = 0;
+
+		while (p) {
+			if (!nfm_kptr_ok(ctx, p)) {
+				err = -EBADMSG;
+				break;
+			}
+			if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS) {
+				err = -ELOOP;
+				break;
+			}
+			unix_one(ctx, o, p - (uint64_t)o->skc_node, b, ns, nns, only_net, pk);
+			if (nfm_kread_u64(ctx, p, &p) < 0) {
+				err = -EFAULT;
+				break;
+			}
+		}
+	}
+	return err;
+}
+
+int nfm_unix_collect(struct nfm_ctx *ctx, const struct nfm_netns *ns, int nns, struct nfm_pack *pk,
+		     bool *truncated)
+{
+	const struct nfm_sock_off *o;
+	uint64_t buckets;
+	uint8_t *b;
+	int err, i;
+
+	o = nfm_sock_offsets(ctx, &err);
+	if (!o)
+		return err;
+	b = malloc((size_t)o->sock_read);
+	if (!b)
+		return -ENOMEM;
+	if (o->net_unx_buckets >= 0) {
+		for (i = 0; i < nns; i++)
+			if (nfm_kread_u64(ctx, ns[i].net + (uint64_t)o->net_unx_buckets, &buckets) < 0 ||
+			    unix_table(ctx, o, buckets, ns, nns, ns[i].net, b, pk) < 0)
+				*truncated = true;
+	} else if (nfm_sym_lookup(ctx, "unix_socket_table", &buckets, NULL) == 0) {
+		if (unix_table(ctx, o, buckets, ns, nns, 0, b, pk) < 0)
+			*truncated = true;
+	} else {
+		*truncated = true;
+	}
+	free(b);
+	return 0;
+}

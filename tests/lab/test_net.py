@@ -1,0 +1,100 @@
+"""Sockets, routes and neighbours (nfm ss/netstat, route, arp) against the guest's /proc/net.
+
+The lab guest runs everything in its initial network namespace; the zoo's `net` role holds TCP
+listeners and connections over IPv4 and IPv6, bound and connected UDP sockets, and UNIX stream,
+datagram, abstract and seqpacket sockets. Every row of /proc/net/{tcp,tcp6,udp,udp6,unix} must be
+in nfm's list with the same address, port, state, queues, uid and inode (unix: flags, type,
+state, inode and path), and the owner PIDs must be the processes whose fd table holds
+socket:[inode].
+"""
+import re
+
+from nfmcli import run, run_json, one_error_line
+
+NETIDS = {"/proc/net/tcp": "tcp", "/proc/net/tcp6": "tcp6", "/proc/net/udp": "udp",
+          "/proc/net/udp6": "udp6"}
+
+
+def proc_inet(t, path):
+    """(local, remote, state, tx, rx, uid, inode) of every row of /proc/net/{tcp,udp}[6]."""
+    out = set()
+    for line in t.files[path].decode().splitlines()[1:]:
+        f = line.split()
+        tx, rx = (int(x, 16) for x in f[4].split(":"))
+        out.add((f[1], f[2], int(f[3], 16), tx, rx, int(f[7]), int(f[9])))
+    return out
+
+
+def proc_unix(t):
+    """(flags, type, st, inode, path) of every row of /proc/net/unix."""
+    out = set()
+    for line in t.files["/proc/net/unix"].decode("utf-8", "surrogateescape").splitlines()[1:]:
+        f = line.split(None, 7)
+        out.add((int(f[3], 16), int(f[4], 16), int(f[5], 16), int(f[6]), f[7] if len(f) > 7 else ""))
+    return out
+
+
+def nfm_inet(socks, netid):
+    return {(s["proc_local"], s["proc_remote"], s["state_raw"], s["tx_queue"], s["rx_queue"],
+             s["uid"], s["inode"]) for s in socks if s["netid"] == netid}
+
+
+def nfm_unix(socks):
+    return {(s["flags"], s["type"], s["state_raw"], s["inode"], s["path"])
+            for s in socks if s["family"] == 1}
+
+
+def fd_owners(t):
+    """inode -> set of pids whose fd table holds socket:[inode]."""
+    own = {}
+    for p in t.processes.values():
+        for link in p.fds.values():
+            m = re.fullmatch(rb"socket:\[(\d+)\]", link)
+            if m:
+                own.setdefault(int(m.group(1)), set()).add(p.pid)
+    return own
+
+
+def check_sockets(t, socks):
+    assert len({s["netns"] for s in socks}) == 1, "the lab guest has one network namespace"
+    for path, netid in NETIDS.items():
+        want, got = proc_inet(t, path), nfm_inet(socks, netid)
+        assert want == got, (path, sorted(want - got), sorted(got - want))
+    want, got = proc_unix(t), nfm_unix(socks)
+    assert want == got, (sorted(want - got), sorted(got - want))
+    own = fd_owners(t)
+    for s in socks:
+        if s["inode"] == 0 or s["nr_owners"] > 4:
+            continue
+        assert {o["pid"] for o in s["owners"]} == own.get(s["inode"], set()), s
+        for o in s["owners"]:
+            assert o["comm"].encode() == t.processes[o["pid"]].comm, o
+
+
+def test_ss_equals_proc_net(lab_vm):
+    t, _ = lab_vm.fresh_truth()
+    socks = run_json("--vm", lab_vm.name, "ss")
+    check_sockets(t, socks)
+    net = t.role_process("net").pid
+    mine = [s for s in socks if any(o["pid"] == net for o in s["owners"])]
+    # what the zoo set up: 4 listeners, 2 connections each way, 3 UDP, 7 UNIX
+    assert {(s["netid"], s["state"]) for s in mine} >= {
+        ("tcp", "LISTEN"), ("tcp6", "LISTEN"), ("tcp", "ESTAB"), ("tcp6", "ESTAB"),
+        ("udp", "UNCONN"), ("udp", "ESTAB"), ("udp6", "UNCONN"), ("u_str", "LISTEN"),
+        ("u_dgr", "UNCONN"), ("u_seq", "ESTAB")}
+    paths = {s.get("path") for s in mine}
+    assert {"/run/zoo-stream.sock", "/run/zoo-dgram.sock", "@nfm-zoo-abstract"} <= paths
+
+
+def test_netstat_alias_and_filters(lab_vm):
+    socks = run_json("--vm", lab_vm.name, "netstat", "-tl")
+    assert socks and all(s["netid"] in ("tcp", "tcp6") and s["state"] == "LISTEN" for s in socks)
+    p = run("--vm", lab_vm.name, "ss", "-x")
+    assert p.returncode == 0, p.stderr
+    assert "@nfm-zoo-abstract" in p.stdout and "zoo-net" in p.stdout
+    one_error_line(run("--vm", lab_vm.name, "ss", "--bogus"))
+
+
+def test_ss_dump(lab_vm, tmp_path):
+    elf, t = lab_vm.dump(tmp_path / "guest.elf")
+    check_sockets(t, run_json("--vm", elf, "ss"))
