@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Live-QEMU helpers on captured text: info mtree -f, gpa2hva, /proc/PID/maps; spec errors. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "source/qemu.h"
+#include "source/qmp.h"
+
+/* Captured from QEMU 7.2, `-m 8G` on the pc machine (trimmed). */
+static const char mtree[] =
+	"FlatView #0\n"
+	" AS \"memory\", root: system\n"
+	" AS \"cpu-memory-0\", root: system\n"
+	" Root memory region: system\n"
+	"  0000000000000000-000000000009ffff (prio 0, ram): pc.ram\n"
+	"  00000000000a0000-00000000000bffff (prio 1, i/o): vga-lowmem\n"
+	"  00000000000c0000-00000000000cafff (prio 0, rom): pc.ram @00000000000c0000\n"
+	"  00000000000cb000-00000000000cdfff (prio 0, ram): pc.ram @00000000000cb000\n"
+	"  00000000000e0000-00000000000fffff (prio 1, rom): isa-bios\n"
+	"  0000000000100000-00000000bfffffff (prio 0, ram): pc.ram @0000000000100000\n"
+	"  00000000fd000000-00000000fdffffff (prio 1, ram): vga.vram\n"
+	"  0000000100000000-000000023fffffff (prio 0, ram): pc.ram @00000000c0000000\n"
+	"\n"
+	"FlatView #1\n"
+	" AS \"I/O\", root: io\n"
+	" Root memory region: io\n"
+	"  0000000000000000-0000000000000007 (prio 0, i/o): dma-chan\n";
+
+static void test_mtree(void **state)
+{
+	static const char *const names[] = { "pc.ram", NULL };
+	struct nfm_qmp_ram *r;
+
+	assert_int_equal(nfm_qmp_parse_mtree(mtree, names, &r), 4);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].size, 0xa0000);
+	assert_int_equal(r[1].start, 0xcb000);
+	assert_int_equal(r[1].offset, 0xcb000);
+	assert_int_equal(r[2].start, 0x100000);
+	assert_int_equal(r[2].size, 0xbff00000);
+	assert_int_equal(r[3].start, 0x100000000ULL);
+	assert_int_equal(r[3].size, 0x140000000ULL);
+	assert_int_equal(r[3].offset, 0xc0000000);
+	free(r);
+	/* Unknown names: the block with the most bytes wins over vga.vram. */
+	assert_int_equal(nfm_qmp_parse_mtree(mtree, NULL, &r), 4);
+	assert_string_equal(r[0].name, "pc.ram");
+	free(r);
+	assert_int_equal(nfm_qmp_parse_mtree("garbage\n", NULL, &r), -EBADMSG);
+}
+
+static void test_gpa2hva(void **state)
+{
+	uint64_t hva;
+
+	assert_int_equal(nfm_qmp_parse_gpa2hva("Host virtual address for 0x100000000 (pc.ram) is 0x7f8723e00000\r\n", &hva), 0);
+	assert_int_equal(hva, 0x7f8723e00000ULL);
+	assert_int_equal(nfm_qmp_parse_gpa2hva("Error: No memory is mapped at address 0xc0000000\r\n", &hva), -EBADMSG);
+}
+
+static const char maps[] =
+	"55d0c2a00000-55d0c2e3e000 r--p 00000000 08:01 1311 /usr/bin/qemu-system-x86_64\n"
+	"7f3e83e00000-7f3ec3e00000 rwxp 00000000 00:00 0 \n"
+	"7f3ec3dff000-7f3ec3e00000 ---p 00000000 00:00 0 \n"
+	"7f3ec3e00000-7f3fc3e00000 rw-p 00000000 00:00 0 \n"
+	"7f4000000000-7f4040000000 rw-s 00000000 00:01 2048 /memfd:memory-backend-memfd (deleted)\n"
+	"7f5000000000-7f5040000000 rw-s 00000000 00:1a 77 /dev/shm/vm.ram\n"
+	"7ffd1c000000-7ffd1c021000 rw-p 00000000 00:00 0 [stack]\n";
+
+static void test_maps(void **state)
+{
+	struct nfm_qemu_memdev memfd = { .type = "memory-backend-memfd" };
+	struct nfm_qemu_memdev file = { .type = "memory-backend-file", .mem_path = "/dev/shm/vm.ram" };
+	struct nfm_qemu_memdev dir = { .type = "memory-backend-file", .mem_path = "/dev/shm" };
+	struct nfm_qemu_map *m;
+	size_t idx;
+	int n;
+
+	n = nfm_qemu_parse_maps(maps, &m);
+	assert_int_equal(n, 7);
+	assert_int_equal(m[3].start, 0x7f3ec3e00000ULL);
+	assert_string_equal(m[3].perms, "rw-p");
+	assert_string_equal(m[3].path, "");
+	assert_string_equal(m[4].path, "/memfd:memory-backend-memfd (deleted)");
+	/* 4 GiB anonymous: not the 1 GiB rwx TCG buffer. */
+	assert_int_equal(nfm_qemu_find_ram_map(m, n, 4ULL << 30, NULL, &idx), 1);
+	assert_int_equal(idx, 3);
+	/* 1 GiB anonymous: the rwx buffer does not count. */
+	assert_int_equal(nfm_qemu_find_ram_map(m, n, 1ULL << 30, NULL, &idx), -ENOENT);
+	assert_int_equal(nfm_qemu_find_ram_map(m, n, 1ULL << 30, &memfd, &idx), 1);
+	assert_int_equal(idx, 4);
+	assert_int_equal(nfm_qemu_find_ram_map(m, n, 1ULL << 30, &file, &idx), 1);
+	assert_int_equal(idx, 5);
+	assert_int_equal(nfm_qemu_find_ram_map(m, n, 1ULL << 30, &dir, &idx), 1);
+	assert_int_equal(idx, 5);
+	free(m);
+}
+
+static char last_err[512];
+
+static void logfn(void *u, enum nfm_log_level l, const char *msg)
+{
+	if (l == NFM_LOG_ERR)
+		snprintf(last_err, sizeof(last_err), "%s", msg);
+}
+
+static void test_spec_errors(void **state)
+{
+	struct nfm_log log = { logfn, NULL, NFM_LOG_ERR };
+	struct nfm_source *src;
+	char want[64];
+
+	assert_int_equal(nfm_source_open("pid:999999999", &log, &src), -ENOENT);
+	assert_string_equal(last_err, "no process 999999999");
+	assert_int_equal(nfm_source_open("pid:abc", &log, &src), -EINVAL);
+	/* Our own process is not QEMU. */
+	snprintf(want, sizeof(want), "%d", getpid());
+	assert_int_equal(nfm_source_open(want, &log, &src), -ENOENT);
+	snprintf(want, sizeof(want), "pid %d is not a QEMU process", getpid());
+	assert_string_equal(last_err, want);
+	assert_int_equal(nfm_source_open("name:no-such-vm-xyz", &log, &src), -ENOENT);
+	assert_string_equal(last_err, "no VM named no-such-vm-xyz (see nfm list)");
+	assert_int_equal(nfm_source_open("no-such-vm-xyz", &log, &src), -ENOENT);
+	assert_string_equal(last_err, "no VM named no-such-vm-xyz (see nfm list)");
+	assert_int_equal(nfm_source_open("libvirt:no-such-vm-xyz", &log, &src), -ENOENT);
+	assert_int_equal(nfm_source_open("qmp:/nonexistent.sock", &log, &src), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mtree),
+		cmocka_unit_test(test_gpa2hva),
+		cmocka_unit_test(test_maps),
+		cmocka_unit_test(test_spec_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
