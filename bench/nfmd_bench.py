@@ -55,6 +55,8 @@ def main():
         base = "http://127.0.0.1:%d" % port
         try:
             time.sleep(a.warmup)
+            with urllib.request.urlopen(base + "/api/v1/vms", timeout=10) as r:
+                crawls0 = sum(v["crawls"] for v in json.load(r)["vms"] if v["up"])
             c0, t0 = cpu_seconds(proc.pid), time.monotonic()
             rss_max = 0
             scrape_bytes = 0
@@ -71,6 +73,8 @@ def main():
             print(json.dumps({
                 "hz": hz, "vms": len(vms), "vms_up": len(up),
                 "cpu_percent": round(100 * (c1 - c0) / (t1 - t0), 2),
+                "crawls_per_s_per_vm_up": round((sum(v["crawls"] for v in up) - crawls0) /
+                                                (t1 - t0) / max(len(up), 1), 2),
                 "rss_mib": round(rss_max / 1024, 1),
                 "metrics_bytes": scrape_bytes,
                 "median_last_crawl_ms": crawl_ms[len(crawl_ms) // 2] if crawl_ms else None,

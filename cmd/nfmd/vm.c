@@ -613,9 +613,12 @@ void vm_crawl_done(struct job *j)
 		vm->backoff = 0;
 		logmsg(NFM_LOG_INFO, "vm %s (pid %d): attached to Linux %s in %.0f ms", vm->label_vm,
 		       vm->pid, vm->g.release, vm->g.attach_ms);
-		/* Spread the VMs' crawls over the interval instead of crawling all at once. */
+		/* Spread the VMs' crawls over the interval instead of crawling all at once; one
+		 * phase per VM, so that features with the same interval fall in the same crawl. */
+		double phase = (double)(rand() % 1000) / 1000.0;
+
 		for (int f = 0; f < F_NR; f++)
-			vm->next_due[f] = now + cfg.interval[f] * ((double)(rand() % 1000) / 1000.0);
+			vm->next_due[f] = now + cfg.interval[F_BASE] * phase;
 	}
 	if (j->err) {
 		vm->crawl_errors++;
