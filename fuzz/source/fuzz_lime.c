@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Fuzz the LiME parser directly. */
+#include <stdint.h>
+#include <string.h>
+
+#include "source/dump.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nfm_dump_info info;
+
+	memset(&info, 0, sizeof(info));
+	if (!nfm_dump_parse_lime(data, size, "fuzz", NULL, &info))
+		nfm_dump_info_release(&info);
+	return 0;
+}
