@@ -67,5 +67,7 @@ DECLARE_CMD(mount);
 DECLARE_CMD(ip);
 DECLARE_CMD(top);
 DECLARE_CMD(ss);
+DECLARE_CMD(route);
+DECLARE_CMD(arp);
 
 #endif

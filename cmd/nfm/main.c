@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{ "ifconfig", cmd_ip, "[-j] [NAME]", "alias of ip -s addr" },
 	{ "ss", cmd_ss, "[-j] [-tuxl46]", "TCP, UDP and UNIX sockets with their processes" },
 	{ "netstat", cmd_ss, "[-j] [-tuxl46]", "alias of ss" },
+	{ "route", cmd_route, "[-j] [-n] [-p]", "IPv4 main routing table (-p: the lines of /proc/net/route)" },
+	{ "arp", cmd_arp, "[-j] [-6]", "neighbour table, as /proc/net/arp (-6: IPv6 too)" },
 	{ "top", cmd_top, "[-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-j] [--remote HOST:PORT,...]",
 	  "processes of every VM on the host (or --vm one), live, as top" },
 };

@@ -9,7 +9,7 @@
  * sets *truncated when that out-parameter is given.
  *
  * Not implemented yet (declared for the shape of the API; libnfm exports no symbol for them, so
- * callers reference them weakly): nfm_cpuinfo_list, nfm_route_list, nfm_neigh_list.
+ * callers reference them weakly): nfm_cpuinfo_list.
  */
 #ifndef NFM_SYSTEM_H
 #define NFM_SYSTEM_H
@@ -177,18 +177,25 @@ NFM_EXPORT int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, boo
 
 /* ---- routes and neighbours ---- */
 
+/* One line of /proc/net/route: the main table (RT_TABLE_MAIN) of a namespace, in trie order. */
 struct nfm_route {
-	char ifname[16];
+	uint32_t netns;
+	char ifname[16];		/* "*" without a device */
 	uint32_t dst, gateway, mask;	/* network byte order, as /proc/net/route prints them */
-	unsigned int flags;		/* RTF_* */
-	int metric;
-	unsigned int mtu, window, irtt;
-	int scope, type, protocol;
+	int prefixlen;
+	unsigned int flags;		/* RTF_*, as fib_flag_trans() */
+	int metric;			/* fib_priority */
+	unsigned int mtu, window, irtt;	/* advmss + 40, window, rtt >> 3 (as /proc/net/route) */
+	int scope, type, protocol;	/* RT_SCOPE_*, RTN_*, RTPROT_* */
+	uint32_t table;
+	bool exact;			/* false: a nexthop group, device and gateway not shown */
 };
 
 NFM_EXPORT int nfm_route_list(struct nfm_ctx *ctx, struct nfm_route **ret, bool *truncated);
 
+/* One neighbour (ARP for AF_INET, NDP for AF_INET6) of any namespace, in hash-bucket order. */
 struct nfm_neigh {
+	uint32_t netns;
 	int family;
 	uint8_t addr[16];
 	uint8_t lladdr[32];
@@ -197,6 +204,7 @@ struct nfm_neigh {
 	unsigned int state;	/* NUD_* */
 	unsigned int flags;	/* NTF_* */
 	unsigned int type;	/* ARPHRD_* of the device */
+	int dev_addr_len;	/* the device's hardware address length (what /proc/net/arp prints) */
 };
 
 NFM_EXPORT int nfm_neigh_list(struct nfm_ctx *ctx, struct nfm_neigh **ret, bool *truncated);

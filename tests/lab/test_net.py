@@ -98,3 +98,46 @@ def test_netstat_alias_and_filters(lab_vm):
 def test_ss_dump(lab_vm, tmp_path):
     elf, t = lab_vm.dump(tmp_path / "guest.elf")
     check_sockets(t, run_json("--vm", elf, "ss"))
+
+
+def _lines(t, path):
+    return [l.rstrip() for l in t.files[path].decode().splitlines()[1:]]
+
+
+def check_route_arp(t, routes, neighs):
+    assert [r["line"] for r in routes] == _lines(t, "/proc/net/route")
+    assert [n["line"] for n in neighs if "line" in n] == _lines(t, "/proc/net/arp")
+
+
+def test_route_equals_proc_net_route(lab_vm):
+    t = lab_vm.truth
+    routes = run_json("--vm", lab_vm.name, "route")
+    neighs = run_json("--vm", lab_vm.name, "arp")
+    check_route_arp(t, routes, neighs)
+    gw = [r for r in routes if r["dst"] == "10.78.0.0"]
+    assert gw and gw[0]["gateway"] == "10.77.0.1" and gw[0]["prefixlen"] == 16 and gw[0]["dev"] == "dummy0"
+    # busybox `ip route` lists the same prefixes
+    want = {l.split()[0] for l in t.commands["ip route"].decode().splitlines() if l.strip()}
+    assert want == {"%s/%d" % (r["dst"], r["prefixlen"]) if r["prefixlen"] < 32 else r["dst"]
+                    for r in routes}
+    p = run("--vm", lab_vm.name, "route", "-p")
+    assert p.returncode == 0, p.stderr
+    assert [l.rstrip() for l in p.stdout.splitlines()[1:]] == _lines(t, "/proc/net/route")
+
+
+def test_arp_equals_proc_net_arp(lab_vm):
+    t = lab_vm.truth
+    neighs = run_json("--vm", lab_vm.name, "arp", "-6")
+    static = [n for n in neighs if n["dst"] == "10.77.0.1"]
+    assert static and static[0]["lladdr"] == "52:54:00:77:00:01" and "PERMANENT" in static[0]["state"]
+    m = re.search(r"^10\.77\.0\.1 dev (\S+) lladdr (\S+)", t.commands["ip neigh"].decode(), re.M)
+    assert m and (static[0]["dev"], static[0]["lladdr"]) == (m.group(1), m.group(2))
+    p = run("--vm", lab_vm.name, "arp")
+    assert p.returncode == 0, p.stderr
+    assert [l.rstrip() for l in p.stdout.splitlines()[1:]] == _lines(t, "/proc/net/arp")
+    one_error_line(run("--vm", lab_vm.name, "arp", "--bogus"))
+
+
+def test_route_arp_dump(lab_vm, tmp_path):
+    elf, t = lab_vm.dump(tmp_path / "guest.elf")
+    check_route_arp(t, run_json("--vm", elf, "route"), run_json("--vm", elf, "arp"))

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* nfm arp: the neighbour tables (the lines of /proc/net/arp; -6 adds IPv6 neighbours). */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <nfm/system.h>
+
+#include "cli.h"
+
+#define NUD_NOARP 0x40
+#define NUD_PERMANENT 0x80
+#define NUD_VALID 0xde
+
+static const struct { unsigned int bit; const char *name; } nud[] = {
+	{ 0x01, "INCOMPLETE" }, { 0x02, "REACHABLE" }, { 0x04, "STALE" }, { 0x08, "DELAY" },
+	{ 0x10, "PROBE" }, { 0x20, "FAILED" }, { 0x40, "NOARP" }, { 0x80, "PERMANENT" },
+};
+
+static void hw(const struct nfm_neigh *e, int max, char *buf)
+{
+	int i, k = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < e->lladdr_len && i < max; i++)
+		k += sprintf(buf + k, "%s%02x", i ? ":" : "", e->lladdr[i]);
+}
+
+/* arp_format_neigh_entry(): at most 9 address bytes fit its 30-byte buffer. */
+static void proc_line(const struct nfm_neigh *e, char *buf, size_t size)
+{
+	char ip[INET_ADDRSTRLEN], h[32];
+	unsigned int flags = e->state & NUD_PERMANENT ? 0x6 : e->state & NUD_VALID ? 0x2 : 0;
+
+	inet_ntop(AF_INET, e->addr, ip, sizeof(ip));
+	hw(e, 9, h);
+	snprintf(buf, size, "%-16s 0x%-10x0x%-10x%-17s     *        %s", ip, e->type, flags, h,
+		 e->ifname);
+}
+
+static void state_str(unsigned int st, char *buf)
+{
+	size_t i;
+	int n = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < sizeof(nud) / sizeof(nud[0]); i++)
+		if (st & nud[i].bit)
+			n += sprintf(buf + n, "%s%s", n ? "," : "", nud[i].name);
+	if (!n)
+		strcpy(buf, "NONE");
+}
+
+static struct json_object *neigh_json(const struct nfm_neigh *e)
+{
+	struct json_object *o = json_object_new_object();
+	char b[160];
+
+	json_object_object_add(o, "netns", json_object_new_int64(e->netns));
+	json_object_object_add(o, "family", json_object_new_string(e->family == AF_INET ? "inet" : "inet6"));
+	inet_ntop(e->family, e->addr, b, sizeof(b));
+	json_object_object_add(o, "dst", json_object_new_string(b));
+	json_object_object_add(o, "dev", cli_json_bytes(e->ifname, strlen(e->ifname)));
+	hw(e, 32, b);
+	json_object_object_add(o, "lladdr", json_object_new_string(b));
+	state_str(e->state, b);
+	json_object_object_add(o, "state", json_object_new_string(b));
+	json_object_object_add(o, "state_raw", json_object_new_int64(e->state));
+	json_object_object_add(o, "flags", json_object_new_int64(e->flags));
+	json_object_object_add(o, "hwtype", json_object_new_int64(e->type));
+	if (e->family == AF_INET && (e->state & ~NUD_NOARP)) {
+		proc_line(e, b, sizeof(b));
+		json_object_object_add(o, "line", cli_json_bytes(b, strlen(b)));
+	}
+	return o;
+}
+
+int cmd_arp(struct cli *cli, int argc, char **argv)
+{
+	struct nfm_neigh *ns;
+	bool v6 = false, trunc = false;
+	char b[256], ip[INET6_ADDRSTRLEN], h[100], st[100];
+	int n, i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-6") || !strcmp(argv[i], "-a"))
+			v6 = true;
+		else if (strcmp(argv[i], "-n"))
+			return cli_fail("usage: nfm arp [-j] [-6]");
+	}
+	if (cli_attach(cli))
+		return 1;
+	n = nfm_neigh_list(cli->ctx, &ns, &trunc);
+	if (n < 0)
+		return cli_fail("cannot read the guest's neighbour tables: %s",
+				cli->last_error[0] ? cli->last_error : strerror(-n));
+	if (cli->json) {
+		struct json_object *a = json_object_new_array();
+
+		for (i = 0; i < n; i++)
+			if (ns[i].family == AF_INET || v6)
+				json_object_array_add(a, neigh_json(&ns[i]));
+		free(ns);
+		return cli_print_json(a) || trunc;
+	}
+	printf("IP address       HW type     Flags       HW address            Mask     Device\n");
+	for (i = 0; i < n; i++) {
+		const struct nfm_neigh *e = &ns[i];
+
+		/* neigh_seq with NEIGH_SEQ_SKIP_NOARP: entries that are nothing but NOARP are hidden */
+		if (e->family != AF_INET || !(e->state & ~NUD_NOARP))
+			continue;
+		proc_line(e, b, sizeof(b));
+		printf("%s\n", cli_esc(b));
+	}
+	for (i = 0; v6 && i < n; i++) {
+		const struct nfm_neigh *e = &ns[i];
+
+		if (e->family != AF_INET6)
+			continue;
+		inet_ntop(AF_INET6, e->addr, ip, sizeof(ip));
+		hw(e, 32, h);
+		state_str(e->state, st);
+		printf("%s dev %s lladdr %s %s\n", ip, cli_esc(e->ifname), h[0] ? h : "-", st);
+	}
+	free(ns);
+	if (trunc)
+		return cli_fail("the neighbour tables were cut short (guest data changed or inconsistent)");
+	return 0;
+}
