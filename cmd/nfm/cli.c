@@ -34,6 +34,8 @@ int cli_attach(struct cli *cli)
 	struct nfm_attach_opts opts = { .system_map = cli->system_map, .btf_path = cli->btf };
 	int ret;
 
+	if (cli->ctx)
+		return 0;	/* attached already (nfm shell runs many commands on one attach) */
 	if (!cli->src && cli_open(cli))
 		return 1;
 	cli->last_error[0] = 0;

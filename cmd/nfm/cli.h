@@ -69,5 +69,11 @@ DECLARE_CMD(top);
 DECLARE_CMD(ss);
 DECLARE_CMD(route);
 DECLARE_CMD(arp);
+DECLARE_CMD(cpuinfo);
+DECLARE_CMD(shell);
+
+/* The command table (main.c), for nfm shell: by name, or the i-th (NULL past the end). */
+const struct command *cli_command(const char *name);
+const struct command *cli_command_at(size_t i);
 
 #endif

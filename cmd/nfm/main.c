@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{ "netstat", cmd_ss, "[-j] [-tuxl46]", "alias of ss" },
 	{ "route", cmd_route, "[-j] [-n] [-p]", "IPv4 main routing table (-p: the lines of /proc/net/route)" },
 	{ "arp", cmd_arp, "[-j] [-6]", "neighbour table, as /proc/net/arp (-6: IPv6 too)" },
+	{ "cpuinfo", cmd_cpuinfo, "[-j]", "the guest's CPUs, as /proc/cpuinfo" },
+	{ "shell", cmd_shell, "[-c 'CMD; CMD']", "read-only console: every command, ls and cat from the caches" },
 	{ "top", cmd_top, "[-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-j] [--remote HOST:PORT,...]",
 	  "processes of every VM on the host (or --vm one), live, as top" },
 };
@@ -136,7 +138,11 @@ int main(int argc, char **argv)
 	return ret;
 }
 
-const struct command *cli_command(const char *name);
+const struct command *cli_command_at(size_t i)
+{
+	return i < NR_COMMANDS ? &commands[i] : NULL;
+}
+
 const struct command *cli_command(const char *name)
 {
 	size_t i;

@@ -7,9 +7,6 @@
  * point to): the caller frees it with a single free(). They return the number of records, or
  * -errno (see nfm.h). A walk that stops early on hostile or changing data returns what it has and
  * sets *truncated when that out-parameter is given.
- *
- * Not implemented yet (declared for the shape of the API; libnfm exports no symbol for them, so
- * callers reference them weakly): nfm_cpuinfo_list.
  */
 #ifndef NFM_SYSTEM_H
 #define NFM_SYSTEM_H
@@ -93,17 +90,24 @@ NFM_EXPORT int nfm_loadavg(struct nfm_ctx *ctx, struct nfm_loadavg *ret);
 
 /* ---- CPUs: /proc/cpuinfo ---- */
 
+/* One online CPU (x86-64: per-CPU cpu_info, arch/x86/kernel/cpu/proc.c show_cpuinfo). */
 struct nfm_cpuinfo {
 	unsigned int cpu;
 	char vendor_id[16];
 	unsigned int family, model, stepping;
 	char model_name[64];
-	unsigned int cache_size_kb;
-	double mhz;		/* 0 when unknown */
+	unsigned int microcode;
+	unsigned int cache_size_kb;	/* 0: no "cache size" line */
+	double mhz;		/* cpu_khz / 1000 (what /proc shows without APERF/MPERF or cpufreq) */
 	int physical_id, core_id, siblings, cores;
-	const char *flags;	/* space-separated, as /proc/cpuinfo */
+	unsigned int apicid, initial_apicid;
+	int cpuid_level;
+	unsigned int phys_bits, virt_bits;
+	const char *flags;	/* space-separated, as /proc/cpuinfo: x86_cap_flags of the set bits */
+	const char *bugs;	/* the same from x86_bug_flags */
 };
 
+/* The online CPUs, in one block (caller frees). Count or -errno (-ENOENT: not x86-64 data). */
 NFM_EXPORT int nfm_cpuinfo_list(struct nfm_ctx *ctx, struct nfm_cpuinfo **ret);
 
 /* ---- network interfaces: ip addr, /proc/net/dev ---- */
@@ -208,6 +212,52 @@ struct nfm_neigh {
 };
 
 NFM_EXPORT int nfm_neigh_list(struct nfm_ctx *ctx, struct nfm_neigh **ret, bool *truncated);
+
+/* ---- files from the dentry and page caches (nfm shell ls/cat) ---- */
+
+/*
+ * Paths are absolute, resolved from PID 1's root through the guest's dentry cache (a name the
+ * kernel has not cached cannot be found: -ENOENT) and across its mounts (PID 1's namespace).
+ * "." and ".." work; symbolic links are not followed.
+ */
+struct nfm_fs_entry {
+	char name[256];		/* raw guest bytes (the last component; "/" for the root) */
+	uint32_t mode;		/* i_mode: S_IFMT type and permission bits */
+	uint64_t ino;
+	uint64_t size;		/* i_size */
+	uint64_t nrpages;	/* pages in the page cache (address_space.nrpages) */
+	bool mountpoint;	/* a mount's root, reached by crossing a mount */
+	uint64_t dentry, inode;	/* addresses of the struct dentry and struct inode */
+};
+
+/* The entry at path. 0, -ENOENT (not cached), -ENOTDIR, -EFAULT/-EBADMSG (unreadable). */
+NFM_EXPORT int nfm_fs_stat(struct nfm_ctx *ctx, const char *path, struct nfm_fs_entry *ret);
+
+/*
+ * The cached children of the directory at path (positive dentries only, in the dentry cache's
+ * order), in one block the caller frees. Count or -errno (-ENOTDIR for a non-directory).
+ */
+NFM_EXPORT int nfm_fs_list(struct nfm_ctx *ctx, const char *path, struct nfm_fs_entry **ret,
+			   bool *truncated);
+
+#define NFM_FS_READ_MAX (256u << 20)	/* the largest file nfm_fs_read() returns */
+
+struct nfm_fs_read_stat {
+	uint64_t size;			/* i_size: bytes returned */
+	uint64_t pages;			/* pages the file spans */
+	uint64_t pages_missing;		/* not in the page cache (their bytes are zeros) */
+	uint64_t pages_swapped;		/* of those, shmem/tmpfs pages swapped out */
+	uint64_t first_missing;		/* page index of the first missing page */
+};
+
+/*
+ * The contents of the regular file at path from the page cache (inode->i_mapping->i_pages,
+ * bounded by i_size) into a malloc'd buffer *buf of st->size bytes (the caller frees it). Pages
+ * the cache does not hold read as zeros and are counted in st. 0, -ENOENT, -EISDIR, -EFBIG
+ * (larger than NFM_FS_READ_MAX), -EFAULT/-EBADMSG.
+ */
+NFM_EXPORT int nfm_fs_read(struct nfm_ctx *ctx, const char *path, void **buf,
+			   struct nfm_fs_read_stat *st);
 
 #ifdef __cplusplus
 }
