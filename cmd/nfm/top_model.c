@@ -35,6 +35,7 @@ int top_vm_attach(struct top_vm *vm, bool quiet)
 		return err;
 	}
 	vm->have_ki = nfm_ctx_kernel_info(vm->ctx, &vm->ki) == 0;
+	vm->pid = nfm_source_pid(vm->src);
 	if (!vm->name[0] && nfm_source_vm_name(vm->src))
 		snprintf(vm->name, sizeof(vm->name), "%s", nfm_source_vm_name(vm->src));
 	if (!vm->name[0])

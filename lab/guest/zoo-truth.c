@@ -125,9 +125,18 @@ static void rec_process(struct buf *o, const char *pid)
 				       "maps", "statm", "io" };
 	char path[600];
 
+	struct timespec ts;
+
 	buf_printf(o, "proc %s\n", pid);
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		rec_pfile(o, "pfile", pid, NULL, files[i]);
+		if (i == 0) {
+			/* When stat was read: rates (top's %CPU) need the exact instant. */
+			clock_gettime(CLOCK_BOOTTIME, &ts);
+			buf_printf(o, "pclock %s %lld\n", pid,
+				   (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+		}
+	}
 	rec_fds(o, pid);
 	snprintf(path, sizeof(path), "/proc/%s/task", pid);
 	DIR *d = opendir(path);

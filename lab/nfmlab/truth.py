@@ -73,6 +73,7 @@ class Process:
     def __init__(self, pid):
         self.pid = pid
         self.files, self.errors, self.fds, self.fdinfo, self.threads = {}, {}, {}, {}, {}
+        self.stat_read_ns = None  # guest CLOCK_BOOTTIME right after stat was read
 
     stat = property(lambda self: parse_stat(self.files["stat"]) if "stat" in self.files else None,
                     doc="Parsed /proc/PID/stat (dict) or None.")
@@ -182,6 +183,8 @@ def parse(data):
                 p = t.processes.setdefault(int(f[1]), Process(int(f[1])))
                 if f[2] == "-":
                     p.errors[f[3]] = int(f[4])
+            elif k == "pclock":
+                t.processes[int(f[1])].stat_read_ns = int(f[2])
             elif k == "fd":
                 t.processes[int(f[1])].fds[int(f[2])] = _hex(f[3])
             elif k == "fdinfo":
