@@ -66,6 +66,7 @@ DECLARE_CMD(free);
 DECLARE_CMD(mount);
 DECLARE_CMD(ip);
 DECLARE_CMD(top);
+DECLARE_CMD(crawl);
 DECLARE_CMD(ss);
 DECLARE_CMD(route);
 DECLARE_CMD(arp);

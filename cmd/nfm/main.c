@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	{ "shell", cmd_shell, "[-c 'CMD; CMD']", "read-only console: every command, ls and cat from the caches" },
 	{ "top", cmd_top, "[-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-j] [--remote HOST:PORT,...]",
 	  "processes of every VM on the host (or --vm one), live, as top" },
+	{ "crawl", cmd_crawl, "[--features LIST] [--interval SECS [-n N]]",
+	  "everything about the guest as one JSON document per crawl (doc/crawl.md)" },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
