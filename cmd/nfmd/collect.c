@@ -179,6 +179,7 @@ static int cmp_sample(const void *a, const void *b)
 	return strcmp(x->labels ? x->labels : "", y->labels ? y->labels : "");
 }
 
+__attribute__((format(printf, 3, 4)))
 static void seterr(struct section *s, int err, const char *fmt, ...)
 {
 	va_list ap;

@@ -83,7 +83,7 @@ struct nfm_loadavg {
 	unsigned int running;	/* runnable tasks over online CPUs */
 	unsigned int threads;	/* nr_threads */
 	int last_pid;		/* last PID allocated in the initial namespace */
-	char text[64];		/* the /proc/loadavg line, without the newline */
+	char text[128];		/* the /proc/loadavg line, without the newline */
 };
 
 NFM_EXPORT int nfm_loadavg(struct nfm_ctx *ctx, struct nfm_loadavg *ret);

@@ -213,7 +213,8 @@ static void test_bounds(void **state)
 	nfm_vmcoreinfo_free(vi);
 
 	/* An overlong line is skipped, the next one is still read. */
-	pos = (size_t)sprintf(buf, "OSRELEASE=6.1.0\nSYMBOL(long)=");
+	strcpy(buf, "OSRELEASE=6.1.0\nSYMBOL(long)=");
+	pos = strlen(buf);
 	memset(buf + pos, 'f', 1000);
 	pos += 1000;
 	pos += (size_t)sprintf(buf + pos, "\nPAGESIZE=4096\n");
