@@ -87,7 +87,9 @@ def test_uptime(lab_vm):
     t2, _ = lab_vm.fresh_truth()
     u1 = float(t1.files["/proc/uptime"].split()[0])
     u2 = float(t2.files["/proc/uptime"].split()[0])
-    assert u1 - 0.05 <= got["uptime_ns"] / 1e9 <= u2 + 0.05
+    # nfm reads CLOCK_BOOTTIME as of the guest's last timekeeping update (tk_core: a tick ago on
+    # a running guest, longer when an overloaded host has not run the guest's vCPUs for a while).
+    assert u1 - 0.5 <= got["uptime_ns"] / 1e9 <= u2 + 0.05
     la1 = t1.files["/proc/loadavg"].split()
     assert int(got["threads"]) > 0 and got["last_pid"] > 0
     assert len(got["loadavg"].split()) == len(la1)
