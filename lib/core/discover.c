@@ -16,8 +16,8 @@
 #define PAGE_SIZE 4096u
 /* Page starts probed per batched read. */
 #define SCAN_BATCH 512u
-/* Bytes probed at each page start: enough for the ELF note header and the key. */
-#define PROBE_BYTES 32u
+/* Bytes probed at each page start: the ELF note header (24) and the first key (10) fit. */
+#define PROBE_BYTES 64u
 
 /*
  * Does this VMCOREINFO describe the kernel in this memory? Build the translation it implies and
