@@ -47,7 +47,9 @@ def check_num(diffs, who, key, got, v1, v2, monotonic=False):
 
 def check_state(diffs, who, got, s1, s2):
     allowed = {s1["state"], s2["state"]}
-    if ran_between(s1, s2) or "R" in allowed:
+    # A kernel thread's state is an instant's: workers wake for any event, the dump's own
+    # stop/dump among them (PF_KTHREAD in stat's flags).
+    if ran_between(s1, s2) or "R" in allowed or s1["flags"] & 0x00200000:
         # R is an instant's state (the truth reader itself wakes kernel threads such as
         # rcu_preempt): a task that was runnable then may be asleep when nfm looks.
         allowed |= {"R", "S", "D", "I"}

@@ -10,7 +10,7 @@ import time
 import nfmcli
 from nfmcli import run
 
-INTERVAL = 40  # seconds: long enough that the ends (read between two frames) barely matter
+INTERVAL = 60  # seconds: long enough that the ends (read between two frames) barely matter
 
 
 def stat_ticks(t, pid):
