@@ -438,13 +438,15 @@ static bool vmcoreinfo_same(struct guest *g)
 	if (nfm_source_read_phys(g->src, pa, page, sizeof(page) - 1) < 0 &&
 	    nfm_source_read_phys(g->src, pa, page, 4096 - (pa & 4095)) < 0)
 		return false;
-	page[sizeof(page) - 1] = 0;
-	page[4096 - (pa & 4095)] = 0;
+	/* memmem, not strstr: the ELF-note form starts with a binary header holding NULs. */
+	size_t len = 4096 - (pa & 4095);
+
 	snprintf(want, sizeof(want), "OSRELEASE=%s\n", g->release);
-	if (!strstr(page, want))
+	if (!memmem(page, len, want, strlen(want)))
 		return false;
 	snprintf(want, sizeof(want), "KERNELOFFSET=%" PRIx64 "\n", g->kaslr_offset);
-	return strstr(page, want) != NULL || !strstr(page, "KERNELOFFSET=");
+	return memmem(page, len, want, strlen(want)) != NULL ||
+	       !memmem(page, len, "KERNELOFFSET=", 13);
 }
 
 #define WHY_BACKWARDS "guest clock went backwards"
