@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/mmu.h"
@@ -13,16 +14,59 @@
 
 void nfm_mmu_init(struct nfm_mmu *mmu, struct nfm_source *src, int levels, uint64_t kernel_root)
 {
+	uint8_t *keep = mmu->pcache_mem;
+
+	/* Re-initialising (discovery tries candidates) keeps the cache's memory, not its data. */
 	memset(mmu, 0, sizeof(*mmu));
 	mmu->src = src;
 	mmu->levels = levels == 5 ? 5 : 4;
 	mmu->kernel_root = kernel_root;
 	mmu->gen = 1;
+	mmu->pcache_mem = keep;
+	mmu->pcache_on = src && !src->map;
 }
 
 void nfm_mmu_flush(struct nfm_mmu *mmu)
 {
 	mmu->gen++;
+}
+
+void nfm_mmu_release(struct nfm_mmu *mmu)
+{
+	free(mmu->pcache_mem);
+	mmu->pcache_mem = NULL;
+}
+
+int nfm_mmu_read_phys(struct nfm_mmu *mmu, uint64_t pa, void *buf, size_t len)
+{
+	uint64_t base = pa & ~(uint64_t)(NFM_PCACHE_CHUNK - 1);
+	struct nfm_pcache_entry *e;
+
+	/* Large reads and reads across a chunk boundary go straight to the source. */
+	if (!mmu->pcache_on || len > NFM_PCACHE_CHUNK / 4 || pa + len > base + NFM_PCACHE_CHUNK)
+		return nfm_source_read_phys(mmu->src, pa, buf, len);
+	if (!mmu->pcache_mem) {
+		mmu->pcache_mem = malloc((size_t)NFM_PCACHE_CHUNK << NFM_PCACHE_BITS);
+		if (!mmu->pcache_mem) {
+			mmu->pcache_on = false;
+			return nfm_source_read_phys(mmu->src, pa, buf, len);
+		}
+	}
+	e = &mmu->pcache[(base / NFM_PCACHE_CHUNK) & ((1u << NFM_PCACHE_BITS) - 1)];
+	if (e->gen != mmu->gen || e->base != base) {
+		uint8_t *data = mmu->pcache_mem + (size_t)(e - mmu->pcache) * NFM_PCACHE_CHUNK;
+
+		/* A chunk that is not all RAM (a range edge): read just what was asked. */
+		if (nfm_source_read_phys(mmu->src, base, data, NFM_PCACHE_CHUNK) < 0) {
+			e->gen = 0;
+			return nfm_source_read_phys(mmu->src, pa, buf, len);
+		}
+		e->base = base;
+		e->gen = mmu->gen;
+		e->data = data;
+	}
+	memcpy(buf, e->data + (pa - base), len);
+	return 0;
 }
 
 bool nfm_mmu_is_kernel_va(const struct nfm_mmu *mmu, uint64_t va)
@@ -69,7 +113,7 @@ int nfm_mmu_walk(struct nfm_mmu *mmu, uint64_t root, uint64_t va, uint64_t *pa)
 		unsigned int shift = 12 + 9 * (level - 1);
 		uint64_t idx = (va >> shift) & 0x1ff;
 
-		ret = nfm_source_read_phys(mmu->src, table + idx * 8, &entry, sizeof(entry));
+		ret = nfm_mmu_read_phys(mmu, table + idx * 8, &entry, sizeof(entry));
 		if (ret < 0) {
 			mmu->fault = (struct nfm_fault){ .va = va, .entry = entry, .level = level };
 			return ret;
@@ -145,7 +189,7 @@ static int read_virt(struct nfm_mmu *mmu, uint64_t root, bool kernel, uint64_t v
 			       next_pa == pa + chunk)
 				chunk = len - chunk > PAGE_SIZE ? chunk + PAGE_SIZE : len;
 		}
-		ret = nfm_source_read_phys(mmu->src, pa, out, chunk);
+		ret = nfm_mmu_read_phys(mmu, pa, out, chunk);
 		if (ret < 0) {
 			mmu->fault = (struct nfm_fault){ .va = va, .level = 0 };
 			return ret;

@@ -32,7 +32,7 @@ int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
 	if (log)
 		ctx->log = *log;
 	ctx->src = src;
-	ctx->mmu = malloc(sizeof(*ctx->mmu));
+	ctx->mmu = calloc(1, sizeof(*ctx->mmu));
 	if (!ctx->mmu) {
 		err = -ENOMEM;
 		goto fail;
@@ -66,6 +66,8 @@ void nfm_ctx_free(struct nfm_ctx *ctx)
 	nfm_btf_free(ctx->btf);
 	nfm_kallsyms_free(ctx->ks);
 	nfm_vmcoreinfo_free(ctx->vmci);
+	if (ctx->mmu)
+		nfm_mmu_release(ctx->mmu);
 	free(ctx->mmu);
 	free(ctx);
 }
@@ -177,7 +179,7 @@ int nfm_ctx_new_parts(struct nfm_source *src, int levels, uint64_t kernel_root, 
 
 	if (!ctx)
 		return -ENOMEM;
-	ctx->mmu = malloc(sizeof(*ctx->mmu));
+	ctx->mmu = calloc(1, sizeof(*ctx->mmu));
 	if (!ctx->mmu) {
 		free(ctx);
 		return -ENOMEM;

@@ -88,8 +88,8 @@ def test_uptime(lab_vm):
     u1 = float(t1.files["/proc/uptime"].split()[0])
     u2 = float(t2.files["/proc/uptime"].split()[0])
     # nfm reads CLOCK_BOOTTIME as of the guest's last timekeeping update (tk_core: a tick ago on
-    # a running guest, longer when an overloaded host has not run the guest's vCPUs for a while).
-    assert u1 - 0.5 <= got["uptime_ns"] / 1e9 <= u2 + 0.05
+    # a running guest; up to 0.6 s seen on an idle-ish tickless 6.12 guest).
+    assert u1 - 2 <= got["uptime_ns"] / 1e9 <= u2 + 0.05  # issue 3: within 2 s
     la1 = t1.files["/proc/loadavg"].split()
     assert int(got["threads"]) > 0 and got["last_pid"] > 0
     assert len(got["loadavg"].split()) == len(la1)

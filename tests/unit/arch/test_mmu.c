@@ -42,7 +42,7 @@ static int setup(void **state)
 	mem = calloc(1, MEM_SIZE);
 	assert_non_null(mem);
 	assert_int_equal(nfm_source_new_buf(mem, MEM_SIZE, 0, &src), 0);
-	mmu = malloc(sizeof(*mmu));
+	mmu = calloc(1, sizeof(*mmu));
 	nfm_mmu_init(mmu, src, 4, 0x1000);
 	set_entry(0x5000, idx(VA4K, 5), 0x1000 | P);
 	set_entry(0x1000, idx(VA4K, 4), 0x2000 | P | NX);
@@ -80,7 +80,7 @@ static void test_4k_2m_1g(void **state)
 
 static void test_five_level(void **state)
 {
-	struct nfm_mmu *m5 = malloc(sizeof(*m5));
+	struct nfm_mmu *m5 = calloc(1, sizeof(*m5));
 	uint64_t pa;
 
 	(void)state;
