@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest_text.h"
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *p, size_t avail)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+	if (n > avail)
+		return 0;
+	cp = p[0] & (0x3f >> (n - 1));
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* No overlong forms, surrogates, C1 controls or values past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+		return 0;
+	return n;
+}
+
+char *guest_escape(const void *bytes, size_t len, char *out, size_t outsize)
+{
+	const unsigned char *p = bytes;
+	size_t o = 0, i = 0;
+
+	if (!outsize)
+		return out;
+	/* Each step writes only if its whole form and the final NUL fit: output is never cut
+	 * inside an escape, and len * 4 + 1 bytes always hold everything. */
+	while (i < len) {
+		size_t u;
+
+		if (p[i] == '\\') {
+			if (o + 2 >= outsize)
+				break;
+			out[o++] = '\\';
+			out[o++] = '\\';
+			i++;
+		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
+			if (o + 1 >= outsize)
+				break;
+			out[o++] = (char)p[i++];
+		} else if ((u = utf8_len(p + i, len - i))) {
+			if (o + u >= outsize)
+				break;
+			memcpy(out + o, p + i, u);
+			o += u;
+			i += u;
+		} else {
+			if (o + 4 >= outsize)
+				break;
+			o += (size_t)snprintf(out + o, outsize - o, "\\x%02x", p[i++]);
+		}
+	}
+	out[o] = 0;
+	return out;
+}
+
+struct json_object *guest_json_bytes(const void *bytes, size_t len)
+{
+	const unsigned char *p = bytes;
+	struct json_object *o;
+	size_t i, u;
+	char *tmp;
+
+	for (i = 0; i < len; i += u) {
+		u = p[i] < 0x80 ? 1 : utf8_len(p + i, len - i);
+		if (!u)
+			break;
+	}
+	if (i >= len)
+		return json_object_new_string_len((const char *)p, (int)len);
+	tmp = malloc(len * 4 + 1);
+	if (!tmp)
+		return NULL;
+	guest_escape(p, len, tmp, len * 4 + 1);
+	o = json_object_new_string(tmp);
+	free(tmp);
+	return o;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Guest bytes on their way to a person or a program (shared by nfm and nfmd): escaped for a
+ * terminal, or made a JSON string. Guest strings are attacker-controlled.
+ */
+#ifndef NFM_CMD_GUEST_TEXT_H
+#define NFM_CMD_GUEST_TEXT_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+/*
+ * Printable ASCII and valid UTF-8 as they are; anything else (control bytes, ESC, invalid UTF-8,
+ * C1 controls) as \xNN, and a backslash as \\. Always NUL-terminates out; returns out.
+ */
+char *guest_escape(const void *bytes, size_t len, char *out, size_t outsize);
+
+/* A JSON string: exact when the bytes are valid UTF-8 (JSON escapes control characters),
+ * otherwise the guest_escape() form. NULL on allocation failure. */
+struct json_object *guest_json_bytes(const void *bytes, size_t len);
+
+#endif
