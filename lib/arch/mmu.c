@@ -42,9 +42,17 @@ int nfm_mmu_read_phys(struct nfm_mmu *mmu, uint64_t pa, void *buf, size_t len)
 	uint64_t base = pa & ~(uint64_t)(NFM_PCACHE_CHUNK - 1);
 	struct nfm_pcache_entry *e;
 
-	/* Large reads and reads across a chunk boundary go straight to the source. */
-	if (!mmu->pcache_on || len > NFM_PCACHE_CHUNK / 4 || pa + len > base + NFM_PCACHE_CHUNK)
+	/* Large reads go straight to the source; one that crosses a chunk boundary is split (a
+	 * task_struct spans two chunks, and its slab neighbours come with them). */
+	if (!mmu->pcache_on || len > NFM_PCACHE_CHUNK)
 		return nfm_source_read_phys(mmu->src, pa, buf, len);
+	if (pa + len > base + NFM_PCACHE_CHUNK) {
+		size_t first = (size_t)(base + NFM_PCACHE_CHUNK - pa);
+		int ret = nfm_mmu_read_phys(mmu, pa, buf, first);
+
+		return ret < 0 ? ret : nfm_mmu_read_phys(mmu, pa + first, (uint8_t *)buf + first,
+							 len - first);
+	}
 	if (!mmu->pcache_mem) {
 		mmu->pcache_mem = malloc((size_t)NFM_PCACHE_CHUNK << NFM_PCACHE_BITS);
 		if (!mmu->pcache_mem) {
