@@ -89,3 +89,22 @@ struct json_object *guest_json_bytes(const void *bytes, size_t len)
 	free(tmp);
 	return o;
 }
+
+struct json_object *guest_json_hex(const void *bytes, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = bytes;
+	char *h = malloc(len * 2 + 1);
+	struct json_object *o;
+	size_t i;
+
+	if (!h)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		h[2 * i] = digits[p[i] >> 4];
+		h[2 * i + 1] = digits[p[i] & 15];
+	}
+	o = json_object_new_string_len(h, (int)(2 * len));
+	free(h);
+	return o;
+}

@@ -19,4 +19,7 @@ char *guest_escape(const void *bytes, size_t len, char *out, size_t outsize);
  * otherwise the guest_escape() form. NULL on allocation failure. */
 struct json_object *guest_json_bytes(const void *bytes, size_t len);
 
+/* Exact guest bytes, unambiguous in JSON: a lowercase hex string. NULL on allocation failure. */
+struct json_object *guest_json_hex(const void *bytes, size_t len);
+
 #endif

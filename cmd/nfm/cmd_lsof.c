@@ -6,24 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "guest_text.h"
 #include <nfm/task.h>
-
-static struct json_object *hex_json(const void *bytes, size_t len)
-{
-	const unsigned char *p = bytes;
-	char *h = malloc(len * 2 + 1);
-	struct json_object *o;
-	size_t i;
-
-	if (!h)
-		return NULL;
-	for (i = 0; i < len; i++)
-		snprintf(h + 2 * i, 3, "%02x", p[i]);
-	h[2 * len] = 0;
-	o = json_object_new_string(h);
-	free(h);
-	return o;
-}
 
 static struct json_object *fd_json(const struct nfm_task *t, const struct nfm_fd *f)
 {
@@ -36,7 +20,7 @@ static struct json_object *fd_json(const struct nfm_task *t, const struct nfm_fd
 	ADD("fd", json_object_new_int(f->fd));
 	ADD("type", json_object_new_string(f->type));
 	ADD("path", cli_json_bytes(f->path, f->path_len));
-	ADD("path_hex", hex_json(f->path, f->path_len));
+	ADD("path_hex", guest_json_hex(f->path, f->path_len));
 	ADD("inode", json_object_new_int64((int64_t)f->ino));
 	snprintf(s, sizeof(s), "%u,%u", f->dev_major, f->dev_minor);
 	ADD("device", json_object_new_string(s));

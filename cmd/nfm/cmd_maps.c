@@ -6,24 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "guest_text.h"
 #include <nfm/task.h>
-
-static struct json_object *hex_json(const void *bytes, size_t len)
-{
-	const unsigned char *p = bytes;
-	char *h = malloc(len * 2 + 1);
-	struct json_object *o;
-	size_t i;
-
-	if (!h)
-		return NULL;
-	for (i = 0; i < len; i++)
-		snprintf(h + 2 * i, 3, "%02x", p[i]);
-	h[2 * len] = 0;
-	o = json_object_new_string(h);
-	free(h);
-	return o;
-}
 
 static struct json_object *vma_json(const struct nfm_vma *v)
 {
@@ -42,7 +26,7 @@ static struct json_object *vma_json(const struct nfm_vma *v)
 	ADD("inode", json_object_new_int64((int64_t)v->ino));
 	ADD("flags", json_object_new_int64((int64_t)v->flags));
 	ADD("name", cli_json_bytes(v->name, v->name_len));
-	ADD("name_hex", hex_json(v->name, v->name_len));
+	ADD("name_hex", guest_json_hex(v->name, v->name_len));
 #undef ADD
 	return o;
 }

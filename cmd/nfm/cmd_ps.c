@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "guest_text.h"
 #include <nfm/task.h>
 
 #define CMDLINE_MAX (128u << 10)
@@ -165,24 +166,6 @@ static void fmt_start(int64_t boot_ns, int have_boot, uint64_t start_ns, char *b
 	strftime(buf, size, now - st < 24 * 3600 ? "%H:%M" : "%b%d", &tm);
 }
 
-/* Exact guest bytes, unambiguous in JSON: lowercase hex. */
-static struct json_object *hex_bytes(const void *bytes, size_t len)
-{
-	const unsigned char *p = bytes;
-	char *h = malloc(len * 2 + 1);
-	struct json_object *o;
-	size_t i;
-
-	if (!h)
-		return NULL;
-	for (i = 0; i < len; i++)
-		snprintf(h + 2 * i, 3, "%02x", p[i]);
-	h[2 * len] = 0;
-	o = json_object_new_string(h);
-	free(h);
-	return o;
-}
-
 static struct json_object *row_json(const struct row *r, bool threads)
 {
 	const struct nfm_task *t = &r->t;
@@ -207,8 +190,8 @@ static struct json_object *row_json(const struct row *r, bool threads)
 	I64("fsgid", t->fsgid);
 	ADD("state", json_object_new_string_len(&t->state, 1));
 	ADD("comm", cli_json_bytes(t->name, strlen(t->name)));
-	ADD("comm_hex", hex_bytes(t->name, strlen(t->name)));
-	ADD("task_comm_hex", hex_bytes(t->comm, strlen(t->comm)));
+	ADD("comm_hex", guest_json_hex(t->name, strlen(t->name)));
+	ADD("task_comm_hex", guest_json_hex(t->comm, strlen(t->comm)));
 	ADD("kthread", json_object_new_boolean(t->kthread));
 	I64("flags", t->flags);
 	I64("nice", t->nice);
@@ -232,7 +215,7 @@ static struct json_object *row_json(const struct row *r, bool threads)
 	ADD("task", json_object_new_string(hex));
 	if (r->cmd) {
 		ADD("cmdline", cli_json_bytes(r->cmd, r->cmd_len));
-		ADD("cmdline_hex", hex_bytes(r->cmd, r->cmd_len));
+		ADD("cmdline_hex", guest_json_hex(r->cmd, r->cmd_len));
 		a = json_object_new_array();
 		for (i = 0, s = 0; i <= r->cmd_len; i++) {
 			if (i == r->cmd_len && s == i)

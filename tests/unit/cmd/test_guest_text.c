@@ -55,6 +55,9 @@ static void test_json(void **state)
 	o = guest_json_bytes("\xff" "x", 2);
 	assert_string_equal(json_object_get_string(o), "\\xffx");
 	json_object_put(o);
+	o = guest_json_hex("\x00\xff\x1b" "A", 4);
+	assert_string_equal(json_object_get_string(o), "00ff1b41");
+	json_object_put(o);
 }
 
 int main(void)
