@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct nfm_ctx;
 
@@ -57,5 +58,30 @@ struct nfm_field_spec {
  * Returns 0, or -ENOENT naming the first missing required member through the context's log.
  */
 int nfm_resolve_fields(struct nfm_ctx *ctx, const struct nfm_field_spec *specs, size_t n, void *out);
+
+/* Fields of a struct already read into a buffer; off comes from BTF and was range-checked. */
+static inline uint64_t nfm_get_u64(const void *buf, int32_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
+
+static inline uint32_t nfm_get_u32(const void *buf, int32_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
+
+static inline uint16_t nfm_get_u16(const void *buf, int32_t off)
+{
+	uint16_t v;
+
+	memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
 
 #endif

@@ -181,30 +181,6 @@ uint32_t nfm_netns_inum(const struct nfm_netns *ns, int n, uint64_t net)
 	return 0;
 }
 
-static uint64_t get64(const uint8_t *b, int32_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, b + off, 8);
-	return v;
-}
-
-static uint32_t get32(const uint8_t *b, int32_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, b + off, 4);
-	return v;
-}
-
-static uint16_t get16(const uint8_t *b, int32_t off)
-{
-	uint16_t v;
-
-	memcpy(&v, b + off, 2);
-	return v;
-}
-
 int nfm_sock_inode(struct nfm_ctx *ctx, uint64_t sk, uint64_t *ino)
 {
 	const struct nfm_sock_off *o;
@@ -232,7 +208,7 @@ int nfm_sock_inode(struct nfm_ctx *ctx, uint64_t sk, uint64_t *ino)
 static int common(struct nfm_ctx *ctx, const struct nfm_sock_off *o, const uint8_t *b,
 		  const struct nfm_netns *ns, int nns, struct nfm_socket *s)
 {
-	s->family = get16(b, o->skc_family);
+	s->family = nfm_get_u16(b, o->skc_family);
 	if (s->family == AF_INET) {
 		memcpy(s->laddr, b + o->skc_rcv_saddr, 4);
 		memcpy(s->raddr, b + o->skc_daddr, 4);
@@ -242,10 +218,10 @@ static int common(struct nfm_ctx *ctx, const struct nfm_sock_off *o, const uint8
 	} else {
 		return -EBADMSG;	/* torn or not an inet socket */
 	}
-	s->lport = get16(b, o->skc_num);
-	s->rport = ntohs(get16(b, o->skc_dport));
+	s->lport = nfm_get_u16(b, o->skc_num);
+	s->rport = ntohs(nfm_get_u16(b, o->skc_dport));
 	s->state = b[o->skc_state];
-	s->netns = nfm_netns_inum(ns, nns, get64(b, o->skc_net));
+	s->netns = nfm_netns_inum(ns, nns, nfm_get_u64(b, o->skc_net));
 	return 0;
 }
 
@@ -289,15 +265,15 @@ static void tcp_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t 
 			nfm_kread_u32(ctx, lsk + (uint64_t)o->sk_uid, &s->uid);
 		return;
 	}
-	s->uid = get32(b, o->sk_uid);
+	s->uid = nfm_get_u32(b, o->sk_uid);
 	if (state == TCP_LISTEN) {
-		s->rx_queue = get32(b, o->sk_ack_backlog);
+		s->rx_queue = nfm_get_u32(b, o->sk_ack_backlog);
 	} else {
-		int32_t rx = (int32_t)(get32(b, o->tp_rcv_nxt) - get32(b, o->tp_copied_seq));
+		int32_t rx = (int32_t)(nfm_get_u32(b, o->tp_rcv_nxt) - nfm_get_u32(b, o->tp_copied_seq));
 
 		s->rx_queue = rx > 0 ? (uint32_t)rx : 0;
 	}
-	s->tx_queue = get32(b, o->tp_write_seq) - get32(b, o->tp_snd_una);
+	s->tx_queue = nfm_get_u32(b, o->tp_write_seq) - nfm_get_u32(b, o->tp_snd_una);
 	nfm_sock_inode(ctx, sk, &s->inode);
 }
 
@@ -355,7 +331,7 @@ static int tcp_hashinfo(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint6
 				continue;
 			}
 			for (j = 0; j < n; j++) {
-				uint64_t first = get64(lb, (int32_t)j * stride + head_off);
+				uint64_t first = nfm_get_u64(lb, (int32_t)j * stride + head_off);
 
 				if (o->ilb_nulls >= 0)
 					e = nulls_chain(ctx, o, first, o->skc_nulls_node, b, ns, nns, pk);
@@ -398,14 +374,14 @@ static void udp_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t 
 		return;
 	}
 	s->protocol = IPPROTO_UDP;
-	s->type = get16(b, o->sk_type);
+	s->type = nfm_get_u16(b, o->sk_type);
 	s->sk = sk;
-	s->uid = get32(b, o->sk_uid);
+	s->uid = nfm_get_u32(b, o->sk_uid);
 	/* sk_wmem_alloc_get() (the refcount starts at 1), udp_rqueue_get() */
-	s->tx_queue = get32(b, o->sk_wmem_alloc) - 1;
-	rmem = (int32_t)get32(b, o->sk_rmem_alloc);
+	s->tx_queue = nfm_get_u32(b, o->sk_wmem_alloc) - 1;
+	rmem = (int32_t)nfm_get_u32(b, o->sk_rmem_alloc);
 	if (o->udp_forward_deficit >= 0)
-		rmem -= (int32_t)get32(b, o->udp_forward_deficit);
+		rmem -= (int32_t)nfm_get_u32(b, o->udp_forward_deficit);
 	s->rx_queue = (uint32_t)rmem;
 	nfm_sock_inode(ctx, sk, &s->inode);
 }
@@ -435,7 +411,7 @@ static int udp_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t
 			continue;
 		}
 		for (j = 0; j < n; j++) {
-			uint64_t p = get64(hb, (int32_t)j * stride + o->hslot_head);
+			uint64_t p = nfm_get_u64(hb, (int32_t)j * stride + o->hslot_head);
 			size_t steps = 0;
 
 			/* sk_for_each: a NULL-terminated hlist through skc_node */

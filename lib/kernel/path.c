@@ -96,22 +96,6 @@ static struct path_state *path_state(struct nfm_ctx *ctx, int *err)
 	return ps;
 }
 
-static uint64_t get64(const uint8_t *b, int32_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, b + off, 8);
-	return v;
-}
-
-static uint32_t get32(const uint8_t *b, int32_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, b + off, 4);
-	return v;
-}
-
 static int read_ptr(struct nfm_ctx *ctx, uint64_t va, uint64_t *ret)
 {
 	int err = nfm_kread_u64(ctx, va, ret);
@@ -204,8 +188,8 @@ static int read_dentry(struct nfm_ctx *ctx, const struct path_off *o, uint64_t d
 static int dentry_name(struct nfm_ctx *ctx, const struct path_off *o, const uint8_t *db,
 		       char *name, size_t *len)
 {
-	uint32_t n = get32(db, o->d_name_len);
-	uint64_t p = get64(db, o->d_name_name);
+	uint32_t n = nfm_get_u32(db, o->d_name_len);
+	uint64_t p = nfm_get_u64(db, o->d_name_name);
 	int err;
 
 	if (n > NAME_MAX_BYTES || !p || (p >> 63) == 0)
@@ -242,7 +226,7 @@ static int d_dname(struct nfm_ctx *ctx, struct path_state *ps, const uint8_t *db
 	if (err < 0)
 		return err;
 	if (k == DN_PIPE || k == DN_SOCK || k == DN_NS) {
-		uint64_t inode = get64(db, o->d_inode);
+		uint64_t inode = nfm_get_u64(db, o->d_inode);
 
 		err = inode_ino(ctx, o, inode, &ino);
 		if (err < 0)
@@ -312,10 +296,10 @@ int nfm_path_d_path(struct nfm_ctx *ctx, uint64_t dentry, uint64_t vfsmount, cha
 	if (err < 0)
 		return err;
 
-	dop = get64(db, o->d_op);
+	dop = nfm_get_u64(db, o->d_op);
 	if (dop && nfm_kptr_ok(ctx, dop) &&
 	    nfm_kread_u64(ctx, dop + (uint64_t)o->d_dname, &fn) == 0 && fn &&
-	    (get64(db, o->d_parent) != dentry || dentry != mnt_root)) {
+	    (nfm_get_u64(db, o->d_parent) != dentry || dentry != mnt_root)) {
 		err = d_dname(ctx, ps, db, fn, &p);
 		goto out;
 	}
@@ -324,14 +308,14 @@ int nfm_path_d_path(struct nfm_ctx *ctx, uint64_t dentry, uint64_t vfsmount, cha
 	if (err < 0)
 		return err;
 	/* d_unlinked(): unhashed (d_hash.pprev == NULL) and not a root. */
-	if (get64(db, o->d_hash_pprev) == 0 && get64(db, o->d_parent) != dentry)
+	if (nfm_get_u64(db, o->d_hash_pprev) == 0 && nfm_get_u64(db, o->d_parent) != dentry)
 		prepend(&p, " (deleted)", 11);
 	else
 		prepend(&p, "", 1);
 	suffix_len = sizeof(tmp) - p.len;
 
 	for (depth = 0; dentry != ps->root_dentry || vfsmount != ps->root_mnt; depth++) {
-		uint64_t parent = get64(db, o->d_parent);
+		uint64_t parent = nfm_get_u64(db, o->d_parent);
 
 		if (depth >= NFM_PATH_MAX_DEPTH)
 			return -ELOOP;

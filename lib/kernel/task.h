@@ -8,24 +8,9 @@
 
 #include <nfm/task.h>
 
+#include "kernel/kernel.h"
+
 struct nfm_ctx;
-
-/* Fields of a struct already read into a buffer; off comes from BTF and was range-checked. */
-static inline uint64_t nfm_get_u64(const void *buf, int32_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, (const char *)buf + off, sizeof(v));
-	return v;
-}
-
-static inline uint32_t nfm_get_u32(const void *buf, int32_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, (const char *)buf + off, sizeof(v));
-	return v;
-}
 
 /* Physical address of the user page tables of an mm (mm->pgd translated). */
 int nfm_mm_pgd_pa(struct nfm_ctx *ctx, uint64_t mm, uint64_t *ret);
