@@ -20,6 +20,31 @@
 #define PROBE_BYTES 64u
 
 /*
+ * When the source knows CPU 0's CR3 (a dump's CPU notes, a live QEMU's QMP socket), the kernel
+ * half of the page tables the CPU runs on must be this candidate's: after a reset the previous
+ * kernel's VMCOREINFO and page tables are still in RAM and validate on their own. The kernel
+ * mapping is the top-level entry 511 (the same in every process's PGD; with page-table isolation
+ * CR3 may point at the user copy, the odd page of the pair).
+ */
+static bool running_kernel(struct nfm_ctx *ctx, struct nfm_mmu *mmu)
+{
+	const uint64_t mask = 0x000ffffffffff000ull;
+	uint64_t mine, theirs, cr3;
+	struct nfm_cpu_state cpu;
+
+	if (nfm_source_cpu_state(ctx->src, 0, &cpu) < 0)
+		return true;	/* nothing to compare with */
+	cr3 = cpu.cr3 & mask;
+	if (nfm_source_read_phys(ctx->src, mmu->kernel_root + 511 * 8, &mine, 8) < 0)
+		return false;
+	if (nfm_source_read_phys(ctx->src, (cr3 & ~0x1fffull) + 511 * 8, &theirs, 8) == 0 &&
+	    (theirs & mask) == (mine & mask))
+		return true;
+	return nfm_source_read_phys(ctx->src, cr3 + 511 * 8, &theirs, 8) == 0 &&
+	       (theirs & mask) == (mine & mask);
+}
+
+/*
  * Does this VMCOREINFO describe the kernel in this memory? Build the translation it implies and
  * read init_uts_ns back through it: the release there must be the OSRELEASE it claims. Stale
  * copies (left by an earlier kernel over kexec) fail here.
@@ -64,7 +89,7 @@ static int validate(struct nfm_ctx *ctx, struct nfm_vmcoreinfo *vi, struct nfm_m
 	lin_pa = uts - NFM_X86_START_KERNEL_MAP + (uint64_t)phys_base;
 	if (nfm_mmu_walk(mmu, mmu->kernel_root, uts, &walk_pa) < 0 || walk_pa != lin_pa)
 		return -EBADMSG;
-	return 0;
+	return running_kernel(ctx, mmu) ? 0 : -EBADMSG;
 }
 
 /* Parse and validate a candidate page; on success it becomes the context's VMCOREINFO. */

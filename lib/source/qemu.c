@@ -34,6 +34,7 @@ struct qemu_priv {
 	bool no_vec;		/* process_vm_readv is not allowed here */
 	void *map_base;		/* shared RAM, mmapped read-only */
 	size_t map_len;
+	char qmp[256];		/* QMP socket, "" when none is known */
 };
 
 int nfm_read_file(const char *path, size_t max, char **ret, size_t *len)
@@ -312,10 +313,43 @@ static void qemu_destroy(struct nfm_source *src)
 	src->priv = NULL;
 }
 
+/*
+ * CPU registers through QMP (HMP "info registers -a" is not needed: CPU 0 is enough for the
+ * page-table root). -EOPNOTSUPP without a QMP socket; -ENOENT past CPU 0.
+ */
+static int qemu_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_cpu_state *ret)
+{
+	struct qemu_priv *p = src->priv;
+	char *out = NULL, *cr3;
+	int fd, err;
+
+	if (!p->qmp[0])
+		return -EOPNOTSUPP;
+	if (cpu > 0)
+		return -ENOENT;
+	fd = nfm_qmp_connect(p->qmp);
+	if (fd < 0)
+		return fd;
+	err = nfm_qmp_hmp(fd, "info registers", &out);
+	close(fd);
+	if (err < 0)
+		return err;
+	cr3 = out ? strstr(out, "CR3=") : NULL;
+	if (!cr3) {
+		free(out);
+		return -EBADMSG;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->cr3 = strtoull(cr3 + 4, NULL, 16);
+	free(out);
+	return 0;
+}
+
 static const struct nfm_source_ops qemu_ops = {
 	.kind = "qemu",
 	.read_backing = qemu_read,
 	.read_backing_vec = qemu_read_vec,
+	.cpu_state = qemu_cpu_state,
 	.resident = qemu_resident,
 	.destroy = qemu_destroy,
 };
@@ -513,6 +547,8 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 
 	if (!qmp_path && cl->qmp[0])
 		qmp_path = cl->qmp;
+	if (qmp_path)
+		snprintf(p->qmp, sizeof(p->qmp), "%s", qmp_path);
 	if (qmp_path) {
 		int n = ranges_from_qmp(qmp_path, cl, log, &r);
 
