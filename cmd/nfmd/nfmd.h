@@ -166,7 +166,9 @@ struct guest {
 	struct nfm_ctx *ctx;
 	char release[65];
 	double attach_ms;
-	uint64_t kaslr_offset, vmcoreinfo_pa;
+	uint64_t kaslr_offset, vmcoreinfo_pa;	/* of the last kernel attached; kept over detach */
+	bool known;			/* a kernel was attached before: the fields above are its */
+	bool clock_went_back;		/* the last kernel's clock went backwards: a reboot */
 	uint64_t last_uptime_ns;
 	/* a guest clock that stops: paused (QEMU idle) or rebooted under us (QEMU busy) */
 	uint64_t stall_uptime_ns;

@@ -413,6 +413,13 @@ static int attach(struct vm *vm, struct job *j)
 	}
 	memcpy(g->release, ki.release, sizeof(g->release));
 	g->attach_ms = ki.attach_ms;
+	/* A reboot is a different kernel than the last one attached, found by this crawl or by a
+	 * later one (the new kernel may still be booting when the old one is noticed gone);
+	 * finding the same stale image again is not. */
+	j->rebooted = g->known && (g->clock_went_back || ki.kaslr_offset != g->kaslr_offset ||
+				   ki.vmcoreinfo_pa != g->vmcoreinfo_pa);
+	g->known = true;
+	g->clock_went_back = false;
 	g->kaslr_offset = ki.kaslr_offset;
 	g->vmcoreinfo_pa = ki.vmcoreinfo_pa;
 	g->last_uptime_ns = 0;
@@ -512,16 +519,13 @@ void vm_crawl(struct job *j)
 		goto out;
 	}
 	if (why && !fresh) {
-		uint64_t old_kaslr = g->kaslr_offset, old_pa = g->vmcoreinfo_pa;
-		bool backwards = !strcmp(why, WHY_BACKWARDS);
-
 		logmsg(NFM_LOG_INFO, "vm %s (pid %d): %s: re-attaching", vm->label_vm, vm->pid, why);
 		j->reattached = true;
+		if (!strcmp(why, WHY_BACKWARDS))
+			g->clock_went_back = true;
 		guest_detach(g);
 		if (attach(vm, j) < 0)
 			goto out;
-		/* A reboot is a different kernel; finding the same stale image again is not. */
-		j->rebooted = backwards || g->kaslr_offset != old_kaslr || g->vmcoreinfo_pa != old_pa;
 		why = changed(vm, &b, now_mono());
 	}
 	if (why) {

@@ -42,8 +42,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(what, fn, timeout, interval=0.5):
-    """Calls fn until it returns something true; returns that, or fails naming `what`."""
+def wait_for(what, fn, timeout, interval=0.5, seen=None):
+    """Calls fn until it returns something true; returns that, or fails naming `what` (and what
+    fn noted in the dict `seen`)."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -54,7 +55,8 @@ def wait_for(what, fn, timeout, interval=0.5):
         except (OSError, ValueError, KeyError, IndexError) as e:
             last = e
         time.sleep(interval)
-    pytest.fail("timed out after %ss waiting for %s (last: %r)" % (timeout, what, last))
+    pytest.fail("timed out after %ss waiting for %s (last: %r%s)" %
+                (timeout, what, last, ", seen: %r" % seen if seen else ""))
 
 
 class LabVM:
@@ -297,13 +299,17 @@ def test_guest_reset_is_reattached(vms, nfmd, prom):
     t0 = time.monotonic()
     other_crawls = nfmd.vm(a.name)["crawls"]
 
+    seen = {}
+
     def back():
         assert nfmd.vm(a.name)["status"] == "up", "the other VM stopped being served"
         f = nfmd.vm(b.name)
+        if f:
+            seen.update({k: f.get(k) for k in ("status", "error", "reboots", "uptime_s")})
         return f if f and f["status"] == "up" and f["reboots"] > before["reboots"] and \
             f.get("uptime_s", 1e9) < time.monotonic() - t0 + 5 else None
 
-    f = wait_for("%s back up after the reset" % b.name, back, 180)
+    f = wait_for("%s back up after the reset" % b.name, back, 180, seen=seen)
     assert nfmd.vm(a.name)["crawls"] > other_crawls
     # The kernel really is a new one (KASLR on: a new offset, almost surely).
     if f["info"]["kaslr_offset"] == old_kaslr:
