@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arch/mmu.h"
+#include "arch/pcache.h"
 #include "source/source.h"
 
 #define PTE_PRESENT 0x1ull
@@ -14,7 +15,7 @@
 
 void nfm_mmu_init(struct nfm_mmu *mmu, struct nfm_source *src, int levels, uint64_t kernel_root)
 {
-	uint8_t *keep = mmu->pcache_mem;
+	struct nfm_pcache *keep = mmu->pcache;
 
 	/* Re-initialising (discovery tries candidates) keeps the cache's memory, not its data. */
 	memset(mmu, 0, sizeof(*mmu));
@@ -22,59 +23,38 @@ void nfm_mmu_init(struct nfm_mmu *mmu, struct nfm_source *src, int levels, uint6
 	mmu->levels = levels == 5 ? 5 : 4;
 	mmu->kernel_root = kernel_root;
 	mmu->gen = 1;
-	mmu->pcache_mem = keep;
+	mmu->pcache = keep;
+	if (keep)
+		nfm_pcache_reset(keep);
 	mmu->pcache_on = src && !src->map;
 }
 
 void nfm_mmu_flush(struct nfm_mmu *mmu)
 {
 	mmu->gen++;
+	if (mmu->pcache)
+		nfm_pcache_flush(mmu->pcache);
 }
 
 void nfm_mmu_release(struct nfm_mmu *mmu)
 {
-	free(mmu->pcache_mem);
-	mmu->pcache_mem = NULL;
+	nfm_pcache_free(mmu->pcache);
+	mmu->pcache = NULL;
 }
 
 int nfm_mmu_read_phys(struct nfm_mmu *mmu, uint64_t pa, void *buf, size_t len)
 {
-	uint64_t base = pa & ~(uint64_t)(NFM_PCACHE_CHUNK - 1);
-	struct nfm_pcache_entry *e;
-
-	/* Large reads go straight to the source; one that crosses a chunk boundary is split (a
-	 * task_struct spans two chunks, and its slab neighbours come with them). */
+	/* Large reads (symbol tables, BTF) go straight to the source. */
 	if (!mmu->pcache_on || len > NFM_PCACHE_CHUNK)
 		return nfm_source_read_phys(mmu->src, pa, buf, len);
-	if (pa + len > base + NFM_PCACHE_CHUNK) {
-		size_t first = (size_t)(base + NFM_PCACHE_CHUNK - pa);
-		int ret = nfm_mmu_read_phys(mmu, pa, buf, first);
-
-		return ret < 0 ? ret : nfm_mmu_read_phys(mmu, pa + first, (uint8_t *)buf + first,
-							 len - first);
-	}
-	if (!mmu->pcache_mem) {
-		mmu->pcache_mem = malloc((size_t)NFM_PCACHE_CHUNK << NFM_PCACHE_BITS);
-		if (!mmu->pcache_mem) {
+	if (!mmu->pcache) {
+		mmu->pcache = nfm_pcache_new(mmu->src);
+		if (!mmu->pcache) {
 			mmu->pcache_on = false;
 			return nfm_source_read_phys(mmu->src, pa, buf, len);
 		}
 	}
-	e = &mmu->pcache[(base / NFM_PCACHE_CHUNK) & ((1u << NFM_PCACHE_BITS) - 1)];
-	if (e->gen != mmu->gen || e->base != base) {
-		uint8_t *data = mmu->pcache_mem + (size_t)(e - mmu->pcache) * NFM_PCACHE_CHUNK;
-
-		/* A chunk that is not all RAM (a range edge): read just what was asked. */
-		if (nfm_source_read_phys(mmu->src, base, data, NFM_PCACHE_CHUNK) < 0) {
-			e->gen = 0;
-			return nfm_source_read_phys(mmu->src, pa, buf, len);
-		}
-		e->base = base;
-		e->gen = mmu->gen;
-		e->data = data;
-	}
-	memcpy(buf, e->data + (pa - base), len);
-	return 0;
+	return nfm_pcache_read(mmu->pcache, pa, buf, len);
 }
 
 bool nfm_mmu_is_kernel_va(const struct nfm_mmu *mmu, uint64_t va)

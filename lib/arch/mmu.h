@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct nfm_source;
+struct nfm_pcache;
 
 /* Where the kernel image is mapped before KASLR's virtual shift (__START_KERNEL_map). */
 #define NFM_X86_START_KERNEL_MAP 0xffffffff80000000ull
@@ -27,20 +28,6 @@ struct nfm_fault {
 };
 
 #define NFM_TLB_BITS 12
-
-/*
- * Read-ahead cache of guest-physical memory for sources read by system call (/proc/PID/mem): a
- * miss reads the whole aligned chunk, so the neighbours in a slab page (creds, signal structs,
- * page-table entries, the rest of a task_struct) come with one read. Valid for one crawl.
- */
-#define NFM_PCACHE_CHUNK 16384u
-#define NFM_PCACHE_BITS 8
-
-struct nfm_pcache_entry {
-	uint64_t base;		/* chunk-aligned physical address */
-	uint64_t gen;		/* 0: empty */
-	uint8_t *data;
-};
 
 struct nfm_tlb_entry {
 	uint64_t root;
@@ -61,8 +48,7 @@ struct nfm_mmu {
 	uint64_t walks, hits;	/* statistics */
 	struct nfm_tlb_entry tlb[1u << NFM_TLB_BITS];
 	bool pcache_on;		/* the source is read by system call (no direct mapping) */
-	uint8_t *pcache_mem;	/* (1 << NFM_PCACHE_BITS) chunks, allocated on first use */
-	struct nfm_pcache_entry pcache[1u << NFM_PCACHE_BITS];
+	struct nfm_pcache *pcache;	/* the crawl cache (pcache.h), made on first use */
 };
 
 /* Start translating over src. The caller owns mmu (it is large: allocate it). */
@@ -74,7 +60,7 @@ void nfm_mmu_flush(struct nfm_mmu *mmu);
 /* Free what the mmu allocated (the read-ahead cache); the struct itself stays the caller's. */
 void nfm_mmu_release(struct nfm_mmu *mmu);
 
-/* Read guest-physical memory through the read-ahead cache. 0, -EFAULT, -EIO. */
+/* Read guest-physical memory through the crawl cache. 0, -EFAULT, -EIO. */
 int nfm_mmu_read_phys(struct nfm_mmu *mmu, uint64_t pa, void *buf, size_t len);
 
 /*

@@ -137,7 +137,8 @@ int nfm_source_read_phys(struct nfm_source *src, uint64_t pa, void *buf, size_t 
 	return 0;
 }
 
-#define VEC_BATCH 64
+/* IOV_MAX: one process_vm_readv per batch. */
+#define VEC_BATCH 1024
 
 struct vec_batch {
 	struct nfm_backing_iov iov[VEC_BATCH];

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The crawl cache: read-ahead, replay of the last crawl's pages, one copy per crawl, edges, cap. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arch/pcache.h"
+#include "source/source.h"
+
+/* RAM: [0, BIG) at backing 0 and [0x8000000000, +0x3000) at backing BIG (ends mid-chunk). */
+#define BIG ((NFM_PCACHE_MAX_PAGES + 64ull) * 4096)
+#define EDGE 0x8000000000ull
+static uint8_t *backing;
+static int nr_read, nr_vec, nr_vec_pieces;
+static uint64_t poison = UINT64_MAX;
+
+static int fake_read(struct nfm_source *src, uint64_t off, void *buf, size_t len)
+{
+	(void)src;
+	nr_read++;
+	if (off + len > BIG + 0x3000 || (poison >= off && poison < off + len))
+		return -EIO;
+	memcpy(buf, backing + off, len);
+	return 0;
+}
+
+static int fake_read_vec(struct nfm_source *src, const struct nfm_backing_iov *iov, size_t n)
+{
+	int err = 0;
+
+	(void)src;
+	nr_vec++;
+	nr_vec_pieces += (int)n;
+	for (size_t i = 0; i < n; i++) {
+		if (poison >= iov[i].off && poison < iov[i].off + iov[i].len) {
+			err = -EIO;
+			continue;
+		}
+		memcpy(iov[i].buf, backing + iov[i].off, iov[i].len);
+	}
+	return err;
+}
+
+static const struct nfm_source_ops fake_ops = {
+	.kind = "fake",
+	.read_backing = fake_read,
+	.read_backing_vec = fake_read_vec,
+};
+
+static uint8_t pattern(uint64_t off, int round)
+{
+	return (uint8_t)(off * 7 + (off >> 12) + (uint64_t)round * 13);
+}
+
+static void fill(int round)
+{
+	for (uint64_t i = 0; i < BIG + 0x3000; i++)
+		backing[i] = pattern(i, round);
+}
+
+static int setup(void **state)
+{
+	static const struct nfm_source_range r[] = {
+		{ 0, BIG, 0 },
+		{ EDGE, 0x3000, BIG },
+	};
+	struct nfm_source *src = calloc(1, sizeof(*src));
+	struct nfm_pcache *pc;
+
+	backing = malloc(BIG + 0x3000);
+	assert_non_null(backing);
+	fill(0);
+	nr_read = nr_vec = nr_vec_pieces = 0;
+	poison = UINT64_MAX;
+	assert_int_equal(nfm_source_init(src, &fake_ops, r, 2, "fake"), 0);
+	pc = nfm_pcache_new(src);
+	assert_non_null(pc);
+	*state = pc;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct nfm_pcache *pc = *state;
+	struct nfm_source *src = pc->src;
+
+	nfm_pcache_free(pc);
+	nfm_source_free(src);
+	free(backing);
+	return 0;
+}
+
+/* Read len bytes at pa and check them against the pattern of round. */
+static void check(struct nfm_pcache *pc, uint64_t pa, size_t len, int round)
+{
+	uint8_t buf[NFM_PCACHE_CHUNK];
+	uint64_t off = pa >= EDGE ? pa - EDGE + BIG : pa;
+
+	assert_int_equal(nfm_pcache_read(pc, pa, buf, len), 0);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(buf[i], pattern(off + i, round));
+}
+
+static void test_read_ahead(void **state)
+{
+	struct nfm_pcache *pc = *state;
+
+	check(pc, 0x1008, 8, 0);
+	assert_int_equal(nr_read, 1);		/* the whole chunk [0, 0x4000) */
+	check(pc, 0x3ff0, 16, 0);
+	check(pc, 0x0, 4096, 0);
+	assert_int_equal(nr_read, 1);
+	check(pc, 0x3ff8, 16, 0);		/* crosses into the next chunk */
+	assert_int_equal(nr_read, 2);
+	assert_int_equal(nr_vec, 0);
+}
+
+static void test_replay_fetches_used_pages_in_one_batch(void **state)
+{
+	struct nfm_pcache *pc = *state;
+
+	check(pc, 0x1000, 64, 0);
+	check(pc, 0x5ff8, 16, 0);		/* pages 5 and 6: one run */
+	check(pc, 0x9000, 8, 0);
+	nfm_pcache_flush(pc);
+	fill(1);				/* the guest moved on */
+	nr_read = 0;
+	check(pc, 0x5000, 8, 1);
+	assert_int_equal(nr_vec, 1);
+	assert_int_equal(nr_vec_pieces, 3);	/* page 1, pages 5-6, page 9 */
+	check(pc, 0x1000, 4096, 1);
+	check(pc, 0x9000, 4096, 1);
+	assert_int_equal(nr_read, 0);
+	/* Page 2 came by read-ahead but nobody read it: not replayed. */
+	check(pc, 0x2000, 8, 1);
+	assert_int_equal(nr_read, 1);
+}
+
+static void test_one_copy_per_crawl(void **state)
+{
+	struct nfm_pcache *pc = *state;
+
+	check(pc, 0x1000, 8, 0);
+	nfm_pcache_flush(pc);
+	check(pc, 0x1000, 8, 0);		/* replayed */
+	fill(1);
+	check(pc, 0x2000, 8, 1);		/* a miss in the same chunk reads it again ... */
+	check(pc, 0x1000, 8, 0);		/* ... but keeps the copy this crawl already saw */
+	nfm_pcache_flush(pc);
+	check(pc, 0x1000, 8, 1);
+}
+
+static void test_failed_replay_reads_on_demand(void **state)
+{
+	struct nfm_pcache *pc = *state;
+
+	check(pc, 0x7000, 8, 0);
+	check(pc, 0xa000, 8, 0);
+	nfm_pcache_flush(pc);
+	fill(1);
+	poison = 0x7010;
+	check(pc, 0xa000, 8, 1);		/* replay: page 7 fails, page 10 arrives */
+	poison = UINT64_MAX;
+	nr_read = 0;
+	check(pc, 0x7000, 4096, 1);		/* not the failed copy: read again */
+	assert_int_equal(nr_read, 1);
+}
+
+static void test_range_edge_and_outside(void **state)
+{
+	struct nfm_pcache *pc = *state;
+	uint8_t buf[16];
+
+	/* The chunk [EDGE+0x0, EDGE+0x4000) is not all RAM: read exactly what was asked. */
+	check(pc, EDGE + 0x2ff0, 16, 0);
+	check(pc, EDGE + 0x10, 16, 0);
+	assert_int_equal(nfm_pcache_read(pc, EDGE + 0x2ff8, buf, 16), -EFAULT);
+	assert_int_equal(nfm_pcache_read(pc, BIG + 0x100000, buf, 8), -EFAULT);
+}
+
+static void test_reset_forgets_replay(void **state)
+{
+	struct nfm_pcache *pc = *state;
+
+	check(pc, 0x1000, 8, 0);
+	nfm_pcache_reset(pc);
+	check(pc, 0x5000, 8, 0);
+	assert_int_equal(nr_vec, 0);
+}
+
+static void test_cap(void **state)
+{
+	struct nfm_pcache *pc = *state;
+
+	/* More pages than the cap, in two crawls: every byte right, memory bounded. */
+	for (int round = 0; round < 2; round++) {
+		for (uint64_t p = 0; p < BIG / 4096; p++)
+			check(pc, p * 4096 + (p % 4000), 8, round);
+		assert_true(pc->nr <= NFM_PCACHE_MAX_PAGES);
+		assert_true(pc->cap <= NFM_PCACHE_MAX_PAGES);
+		nfm_pcache_flush(pc);
+		assert_true(pc->nr_replay <= NFM_PCACHE_MAX_PAGES);
+		fill(round + 1);
+	}
+	check(pc, 0x1000, 8, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_read_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_fetches_used_pages_in_one_batch, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_one_copy_per_crawl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_replay_reads_on_demand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_range_edge_and_outside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_forgets_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
