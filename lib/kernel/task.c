@@ -197,6 +197,21 @@ static int group_cputime(struct nfm_task_iter *it, uint64_t leader, uint64_t sig
 	return 0;
 }
 
+/* Read the windows of the task_struct at addr into it->tbuf (the rest of it stays zero). */
+static int read_task(struct nfm_task_iter *it, uint64_t addr)
+{
+	const struct nfm_task_state *ts = it->ts;
+
+	for (int i = 0; i < ts->nr_win; i++) {
+		int err = nfm_kread(it->ctx, addr + (uint64_t)ts->win[i].off, it->tbuf + ts->win[i].off,
+				    (size_t)ts->win[i].len);
+
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 /* Fill t from the task_struct at addr (already read into it->tbuf). */
 static int fill_task(struct nfm_task_iter *it, uint64_t addr, int whole, struct nfm_task *t)
 {
@@ -219,7 +234,7 @@ static int fill_task(struct nfm_task_iter *it, uint64_t addr, int whole, struct 
 	t->state = nfm_task_state_letter(nfm_get_u32(b, o->state), nfm_get_u32(b, o->exit_state));
 	memcpy(t->comm, b + o->comm, NFM_TASK_COMM_LEN - 1);
 	t->flags = nfm_get_u32(b, o->flags);
-	nfm_task_proc_name(it->ctx, b, t->flags, t->comm, t->name);
+	nfm_task_proc_name(it->ctx, addr, t->flags, t->comm, t->name);
 	t->kthread = (t->flags & PF_KTHREAD) != 0;
 	t->nice = (int32_t)nfm_get_u32(b, o->static_prio) - 120;
 	t->priority = (int32_t)nfm_get_u32(b, o->prio) - 100;
@@ -301,7 +316,7 @@ int nfm_task_iter_new(struct nfm_ctx *ctx, unsigned int flags, struct nfm_task_i
 	it->ctx = ctx;
 	it->ts = ts;
 	it->flags = flags;
-	it->tbuf = malloc((size_t)ts->t.size);
+	it->tbuf = calloc(1, (size_t)ts->t.size);
 	it->sbuf = malloc((size_t)ts->s.size);
 	it->mbuf = malloc((size_t)ts->m.size);
 	if (!it->tbuf || !it->sbuf || !it->mbuf) {
@@ -323,8 +338,7 @@ static int next_thread(struct nfm_task_iter *it, struct nfm_task *ret)
 	while ((r = nfm_list_iter_next(&it->threads, &node)) > 0) {
 		uint64_t th = nfm_container_of(node, o->thread_node);
 
-		if (nfm_kread(it->ctx, th, it->tbuf, (size_t)o->size) < 0 ||
-		    fill_task(it, th, 0, ret) < 0) {
+		if (read_task(it, th) < 0 || fill_task(it, th, 0, ret) < 0) {
 			it->skipped++;
 			continue;
 		}
@@ -351,7 +365,7 @@ int nfm_task_iter_next(struct nfm_task_iter *it, struct nfm_task *ret)
 		if (r <= 0)
 			return r;
 		task = nfm_container_of(node, o->tasks);
-		if (nfm_kread(it->ctx, task, it->tbuf, (size_t)o->size) < 0) {
+		if (read_task(it, task) < 0) {
 			it->skipped++;
 			continue;
 		}

@@ -30,7 +30,7 @@ void nfm_cputime_adjust(uint64_t rtime, uint64_t utime, uint64_t stime, uint64_t
 			uint64_t prev_stime, uint64_t *ut, uint64_t *st);
 
 /* The name /proc/PID/comm shows (see task_name.c) into out[64]. */
-void nfm_task_proc_name(struct nfm_ctx *ctx, const void *tbuf, uint32_t flags, const char *comm,
+void nfm_task_proc_name(struct nfm_ctx *ctx, uint64_t task, uint32_t flags, const char *comm,
 			char *out);
 
 /* sizeof(struct task_struct) of this kernel (0 if unknown). */

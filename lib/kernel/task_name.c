@@ -79,7 +79,7 @@ fail:
 }
 
 /* out: 64 bytes, as the kernel's tcomm[64]. */
-void nfm_task_proc_name(struct nfm_ctx *ctx, const void *tbuf, uint32_t flags, const char *comm,
+void nfm_task_proc_name(struct nfm_ctx *ctx, uint64_t task, uint32_t flags, const char *comm,
 			char *out)
 {
 	const struct name_off *o;
@@ -97,8 +97,8 @@ void nfm_task_proc_name(struct nfm_ctx *ctx, const void *tbuf, uint32_t flags, c
 	o = name_off(ctx);
 	if (!o || o->full_name < 0 || o->worker_private + 8 > nfm_task_struct_size(ctx))
 		return;
-	kthread = nfm_get_u64(tbuf, o->worker_private);
-	if (!nfm_kptr_ok(ctx, kthread) || nfm_kread(ctx, kthread, kt, (size_t)o->kthread_size) < 0)
+	if (nfm_kread_u64(ctx, task + (uint64_t)o->worker_private, &kthread) < 0 ||
+	    !nfm_kptr_ok(ctx, kthread) || nfm_kread(ctx, kthread, kt, (size_t)o->kthread_size) < 0)
 		return;
 	if (!(flags & PF_WQ_WORKER)) {
 		p = nfm_get_u64(kt, o->full_name);

@@ -111,6 +111,49 @@ static int check_sizes(const struct nfm_task_state *ts)
 	return 0;
 }
 
+/*
+ * A task_struct is ~10 KiB of which the walker needs ~200 bytes: read only the windows around the
+ * members in nfm_task_off (each with its size), merged when less than a cache line apart. Bytes
+ * outside the windows stay zero in the walker's buffer.
+ */
+static int build_windows(struct nfm_task_state *ts)
+{
+	const struct nfm_task_off *t = &ts->t;
+	struct nfm_task_window m[] = {
+		{ t->tasks, 16 }, { t->pid, 4 }, { t->tgid, 4 }, { t->state, 4 },
+		{ t->exit_state, 4 }, { t->flags, 4 }, { t->comm, 16 }, { t->real_parent, 8 },
+		{ t->real_cred, 8 }, { t->signal, 8 }, { t->mm, 8 }, { t->static_prio, 4 },
+		{ t->prio, 4 }, { t->policy, 4 }, { t->rt_priority, 4 }, { t->utime, 8 },
+		{ t->stime, 8 }, { t->sum_exec_runtime, 8 }, { t->start_boottime, 8 },
+		{ t->prev_utime, 8 }, { t->prev_stime, 8 }, { t->thread_node, 16 }, { t->files, 8 },
+	};
+	int n = (int)(sizeof(m) / sizeof(m[0])), i, j;
+
+	/* Every member read from the walker's buffer must lie inside it (the BTF is the guest's). */
+	for (i = 0; i < n; i++)
+		if (m[i].off < 0 || m[i].off + m[i].len > t->size)
+			return -EBADMSG;
+	for (i = 1; i < n; i++)	/* insertion sort by offset */
+		for (j = i; j > 0 && m[j - 1].off > m[j].off; j--) {
+			struct nfm_task_window x = m[j];
+
+			m[j] = m[j - 1];
+			m[j - 1] = x;
+		}
+	ts->nr_win = 0;
+	for (i = 0; i < n; i++) {
+		struct nfm_task_window *w = &ts->win[ts->nr_win - 1];
+
+		if (ts->nr_win && m[i].off <= w->off + w->len + 64) {
+			if (m[i].off + m[i].len > w->off + w->len)
+				w->len = m[i].off + m[i].len - w->off;
+			continue;
+		}
+		ts->win[ts->nr_win++] = m[i];
+	}
+	return 0;
+}
+
 static int build(struct nfm_ctx *ctx, struct nfm_task_state *ts)
 {
 	struct nfm_field rss;
@@ -150,6 +193,9 @@ static int build(struct nfm_ctx *ctx, struct nfm_task_state *ts)
 		return -EBADMSG;
 	}
 	err = check_sizes(ts);
+	if (err < 0)
+		return err;
+	err = build_windows(ts);
 	if (err < 0)
 		return err;
 	err = nfm_ksym(ctx, "init_task", &ts->init_task);

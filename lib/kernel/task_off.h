@@ -28,8 +28,16 @@ struct nfm_mm_off {
 	int32_t start_brk, brk, start_stack, mm_mt, context_flags, map_count;
 };
 
+/* The parts of a task_struct the walker reads: its members, merged where close together. */
+#define NFM_TASK_WINDOWS 24
+struct nfm_task_window {
+	int32_t off, len;
+};
+
 struct nfm_task_state {
 	struct nfm_task_off t;
+	struct nfm_task_window win[NFM_TASK_WINDOWS];
+	int nr_win;
 	struct nfm_sig_off s;
 	struct nfm_cred_off c;
 	struct nfm_mm_off m;
