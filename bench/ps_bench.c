@@ -2,8 +2,9 @@
 /*
  * Warm ps crawl benchmark: attach once, then crawl the task list N times (nfm_ctx_refresh() and
  * a full nfm_task_iter walk, as `nfm ps` does), and print the time per crawl, crawls per second
- * and processes per crawl; with --cmdline each crawl also reads every cmdline from user memory.
- *   ps_bench [--vm SPEC] [-n N] [--cmdline] [--threads]
+ * and processes per crawl; with --cmdline each crawl also reads every cmdline from user memory;
+ * --full is ps + maps + lsof: every cmdline, every VMA and every open file of every process.
+ *   ps_bench [--vm SPEC] [-n N] [--cmdline] [--threads] [--full]
  */
 #include <nfm/nfm.h>
 #include <stdio.h>
@@ -26,6 +27,34 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static long count_vmas(struct nfm_ctx *ctx, const struct nfm_task *t)
+{
+	struct nfm_vma_iter *it;
+	struct nfm_vma v;
+	long k = 0;
+
+	if (nfm_vma_iter_new(ctx, t, &it) < 0)
+		return 0;
+	while (nfm_vma_iter_next(it, &v) > 0)
+		k++;
+	nfm_vma_iter_free(it);
+	return k;
+}
+
+static long count_fds(struct nfm_ctx *ctx, const struct nfm_task *t)
+{
+	struct nfm_fd_iter *it;
+	struct nfm_fd f;
+	long k = 0;
+
+	if (nfm_fd_iter_new(ctx, t, &it) < 0)
+		return 0;
+	while (nfm_fd_iter_next(it, &f) > 0)
+		k++;
+	nfm_fd_iter_free(it);
+	return k;
+}
+
 static void log_err(void *ud, enum nfm_log_level level, const char *msg)
 {
 	(void)ud;
@@ -37,7 +66,8 @@ int main(int argc, char **argv)
 {
 	struct nfm_log log = { .fn = log_err, .max_level = NFM_LOG_ERR };
 	const char *vm = NULL;
-	int n = 200, i, cmdline = 0, nprocs = 0;
+	int n = 200, i, cmdline = 0, full = 0, nprocs = 0;
+	long vmas = 0, fds = 0;
 	unsigned int flags = 0;
 	struct nfm_source *src;
 	struct nfm_ctx *ctx;
@@ -51,10 +81,12 @@ int main(int argc, char **argv)
 			n = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--cmdline"))
 			cmdline = 1;
+		else if (!strcmp(argv[i], "--full"))
+			full = cmdline = 1;
 		else if (!strcmp(argv[i], "--threads"))
 			flags |= NFM_TASK_THREADS;
 		else {
-			fprintf(stderr, "usage: ps_bench [--vm SPEC] [-n N] [--cmdline] [--threads]\n");
+			fprintf(stderr, "usage: ps_bench [--vm SPEC] [-n N] [--cmdline] [--threads] [--full]\n");
 			return 2;
 		}
 	}
@@ -76,6 +108,10 @@ int main(int argc, char **argv)
 			count++;
 			if (cmdline && task.mm)
 				nfm_task_cmdline(ctx, &task, buf, sizeof(buf), NULL);
+			if (full) {
+				vmas += count_vmas(ctx, &task);
+				fds += count_fds(ctx, &task);
+			}
 		}
 		nfm_task_iter_free(it);
 		if (r < 0) {
@@ -88,8 +124,10 @@ int main(int argc, char **argv)
 	}
 	qsort(t, (size_t)n, sizeof(*t), cmp_double);
 	printf("source: %s\n", nfm_source_describe(src));
-	printf("%s per crawl: %d, cmdline: %s, crawls: %d\n",
-	       flags ? "threads" : "processes", nprocs, cmdline ? "yes" : "no", n);
+	printf("%s per crawl: %d, cmdline: %s, maps+lsof: %s, crawls: %d\n",
+	       flags ? "threads" : "processes", nprocs, cmdline ? "yes" : "no", full ? "yes" : "no", n);
+	if (full)
+		printf("per crawl: %ld VMAs, %ld open files\n", vmas / n, fds / n);
 	printf("us/crawl: min %.1f median %.1f max %.1f; crawls/s %.0f; us/process %.2f\n", t[0],
 	       t[n / 2], t[n - 1], 1e6 * n / total, t[n / 2] / (nprocs ? nprocs : 1));
 	free(t);

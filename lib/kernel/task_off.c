@@ -142,9 +142,9 @@ static int build_windows(struct nfm_task_state *ts)
 		}
 	ts->nr_win = 0;
 	for (i = 0; i < n; i++) {
-		struct nfm_task_window *w = &ts->win[ts->nr_win - 1];
+		struct nfm_task_window *w = ts->nr_win ? &ts->win[ts->nr_win - 1] : NULL;
 
-		if (ts->nr_win && m[i].off <= w->off + w->len + 64) {
+		if (w && m[i].off <= w->off + w->len + 64) {
 			if (m[i].off + m[i].len > w->off + w->len)
 				w->len = m[i].off + m[i].len - w->off;
 			continue;
