@@ -539,9 +539,12 @@ static int count_manifests(const pid_t *pids, int n)
 	return done;
 }
 
+/* Enough for the 2,000-process benchmark guest, with room for the roles. */
+#define MAX_SPAWN 4096
+
 static int spawn_main(int nprocs)
 {
-	pid_t pids[1024];
+	static pid_t pids[MAX_SPAWN];
 	int n = 0;
 
 	set_comm("zoo-spawner");
@@ -552,7 +555,7 @@ static int spawn_main(int nprocs)
 			continue; /* burners last: they slow everything else under TCG */
 		pids[n++] = spawn(roles[i].name, (char *const *)roles[i].argv);
 	}
-	for (int i = 0; i < nprocs && n < 1000; i++) {
+	for (int i = 0; i < nprocs && n < MAX_SPAWN - 2; i++) {
 		char role[16], num[8];
 		snprintf(role, sizeof(role), "sleep-%02d", i);
 		snprintf(num, sizeof(num), "%02d", i);
