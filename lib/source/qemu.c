@@ -32,6 +32,7 @@ struct qemu_priv {
 	int mem_fd;
 	int pagemap_fd;		/* opened on first use */
 	bool no_vec;		/* process_vm_readv is not allowed here */
+	uint64_t cr3_at_open;	/* CPU 0's CR3 as QMP told at open, for the first attach; 0: ask */
 	void *map_base;		/* shared RAM, mmapped read-only */
 	size_t map_len;
 	char qmp[256];		/* QMP socket, "" when none is known */
@@ -196,11 +197,24 @@ static const struct nfm_qemu_memdev *ram_memdev(const struct nfm_qemu_cmdline *c
 	return NULL;
 }
 
+/* Reads this large go through process_vm_readv: no bounce page per 4 KiB as with /proc/PID/mem. */
+#define BIG_READ (64u << 10)
+
 static int qemu_read(struct nfm_source *src, uint64_t off, void *buf, size_t len)
 {
 	struct qemu_priv *p = src->priv;
 	uint8_t *b = buf;
 
+	if (len >= BIG_READ && !p->no_vec) {
+		struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)off, len };
+		ssize_t got = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
+
+		if (got == (ssize_t)len)
+			return 0;
+		if (got < 0 && (errno == EPERM || errno == ENOSYS))
+			p->no_vec = true;
+		/* Short or failed: /proc/PID/mem below says which part fails. */
+	}
 	while (len) {
 		ssize_t n = pread(p->mem_fd, b, len, (off_t)off);
 
@@ -313,6 +327,14 @@ static void qemu_destroy(struct nfm_source *src)
 	src->priv = NULL;
 }
 
+/* CPU 0's CR3 from "info registers" text; 0 when absent. */
+static uint64_t parse_cr3(const char *text)
+{
+	const char *cr3 = text ? strstr(text, "CR3=") : NULL;
+
+	return cr3 ? strtoull(cr3 + 4, NULL, 16) : 0;
+}
+
 /*
  * CPU registers through QMP (HMP "info registers -a" is not needed: CPU 0 is enough for the
  * page-table root). -EOPNOTSUPP without a QMP socket; -ENOENT past CPU 0.
@@ -320,13 +342,20 @@ static void qemu_destroy(struct nfm_source *src)
 static int qemu_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_cpu_state *ret)
 {
 	struct qemu_priv *p = src->priv;
-	char *out = NULL, *cr3;
+	char *out = NULL;
 	int fd, err;
 
 	if (!p->qmp[0])
 		return -EOPNOTSUPP;
 	if (cpu > 0)
 		return -ENOENT;
+	memset(ret, 0, sizeof(*ret));
+	/* Open asked already, in the same QMP session: good for the attach that follows, once. */
+	if (p->cr3_at_open) {
+		ret->cr3 = p->cr3_at_open;
+		p->cr3_at_open = 0;
+		return 0;
+	}
 	fd = nfm_qmp_connect(p->qmp);
 	if (fd < 0)
 		return fd;
@@ -334,15 +363,9 @@ static int qemu_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_c
 	close(fd);
 	if (err < 0)
 		return err;
-	cr3 = out ? strstr(out, "CR3=") : NULL;
-	if (!cr3) {
-		free(out);
-		return -EBADMSG;
-	}
-	memset(ret, 0, sizeof(*ret));
-	ret->cr3 = strtoull(cr3 + 4, NULL, 16);
+	ret->cr3 = parse_cr3(out);
 	free(out);
-	return 0;
+	return ret->cr3 ? 0 : -EBADMSG;
 }
 
 static const struct nfm_source_ops qemu_ops = {
@@ -354,68 +377,82 @@ static const struct nfm_source_ops qemu_ops = {
 	.destroy = qemu_destroy,
 };
 
-/* Guest-physical ranges → host-virtual addresses through QMP. Returns the count or -errno. */
+/*
+ * Guest-physical ranges → host-virtual addresses through QMP, in two round trips: the memory
+ * tree (and CPU 0's CR3, which discovery asks for next: *cr3, 0 if unknown), then every range's
+ * gpa2hva. Returns the count or -errno.
+ */
 static int ranges_from_qmp(const char *path, const struct nfm_qemu_cmdline *cl,
-			   const struct nfm_log *log, struct nfm_source_range **ret)
+			   const struct nfm_log *log, struct nfm_source_range **ret, uint64_t *cr3)
 {
-	const char *names[NFM_QEMU_MAX_MEMDEVS + 3];
+	const char *names[NFM_QEMU_MAX_MEMDEVS + 3], *first[] = { "info mtree -f", "info registers" };
 	struct nfm_qmp_ram *ram = NULL;
 	struct nfm_source_range *r = NULL;
-	char *text = NULL, cmd[64];
+	char *out[2] = { NULL, NULL }, **texts = NULL, (*cmd)[64] = NULL;
+	const char **cmds = NULL;
 	size_t nn = 0, i;
-	int fd, n, err;
+	int fd, n = 0, err;
 
+	*cr3 = 0;
 	fd = nfm_qmp_connect(path);
 	if (fd < 0) {
 		nfm_dbg(log, "QMP %s: cannot connect: %s", path, strerror(-fd));
 		return fd;
 	}
-	err = nfm_qmp_hmp(fd, "info mtree -f", &text);
+	err = nfm_qmp_hmp_many(fd, first, 2, out);
 	if (err) {
 		nfm_dbg(log, "QMP %s: info mtree -f failed: %s", path, strerror(-err));
 		goto out;
 	}
+	*cr3 = parse_cr3(out[1]);
 	names[nn++] = "pc.ram";
 	if (cl->ram_backend[0])
 		names[nn++] = cl->ram_backend;
 	for (i = 0; i < cl->nr_memdevs; i++)
 		names[nn++] = cl->memdevs[i].id;
 	names[nn] = NULL;
-	n = nfm_qmp_parse_mtree(text, names, &ram);
+	n = nfm_qmp_parse_mtree(out[0], names, &ram);
 	if (n < 0) {
 		err = n;
+		n = 0;
 		nfm_dbg(log, "QMP %s: no RAM in info mtree -f", path);
 		goto out;
 	}
 	r = calloc(n, sizeof(*r));
-	if (!r) {
+	texts = calloc(n, sizeof(*texts));
+	cmds = calloc(n, sizeof(*cmds));
+	cmd = calloc(n, sizeof(*cmd));
+	if (!r || !texts || !cmds || !cmd) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < (size_t)n; i++) {
-		uint64_t hva;
-
-		free(text);
-		text = NULL;
-		snprintf(cmd, sizeof(cmd), "gpa2hva 0x%llx", (unsigned long long)ram[i].start);
-		err = nfm_qmp_hmp(fd, cmd, &text);
-		if (!err)
-			err = nfm_qmp_parse_gpa2hva(text, &hva);
-		if (err) {
-			nfm_dbg(log, "QMP %s: %s failed", path, cmd);
-			goto out;
-		}
+		snprintf(cmd[i], sizeof(cmd[i]), "gpa2hva 0x%llx", (unsigned long long)ram[i].start);
+		cmds[i] = cmd[i];
+	}
+	err = nfm_qmp_hmp_many(fd, cmds, (size_t)n, texts);
+	for (i = 0; !err && i < (size_t)n; i++) {
+		err = nfm_qmp_parse_gpa2hva(texts[i], &r[i].backing);
 		r[i].start = ram[i].start;
 		r[i].size = ram[i].size;
-		r[i].backing = hva;
+	}
+	if (err) {
+		nfm_dbg(log, "QMP %s: gpa2hva failed: %s", path, strerror(-err));
+		goto out;
 	}
 	*ret = r;
 	r = NULL;
 	err = n;
 out:
+	for (i = 0; texts && i < (size_t)n; i++)
+		free(texts[i]);
+	free(texts);
+	free(cmds);
+	free(cmd);
 	free(r);
 	free(ram);
-	free(text);
+	free(out[0]);
+	free(out[1]);
 	close(fd);
 	return err;
 }
@@ -550,7 +587,7 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 	if (qmp_path)
 		snprintf(p->qmp, sizeof(p->qmp), "%s", qmp_path);
 	if (qmp_path) {
-		int n = ranges_from_qmp(qmp_path, cl, log, &r);
+		int n = ranges_from_qmp(qmp_path, cl, log, &r, &p->cr3_at_open);
 
 		if (n > 0)
 			nr = n;

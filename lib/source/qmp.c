@@ -46,81 +46,79 @@ static int send_all(int fd, const char *s)
 	return 0;
 }
 
+/* Bytes received and not consumed yet: replies to pipelined commands can share one recv(). */
+struct rbuf {
+	char *buf;
+	size_t len, cap;
+};
+
 /*
  * Read QMP lines until one holding "return" or "error" (events and the greeting are skipped when
- * want_return is set). *line is the reply line, NUL-terminated; caller frees.
+ * want_return is set). *line is the reply line, NUL-terminated; caller frees. What follows it
+ * stays in rb for the next call; the caller frees rb->buf.
  */
-static int read_reply(int fd, bool want_return, char **line)
+static int read_reply(int fd, struct rbuf *rb, bool want_return, char **line)
 {
 	int64_t deadline = now_ms() + QMP_TIMEOUT_MS;
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
 
-	if (!buf)
-		return -ENOMEM;
+	if (!rb->buf) {
+		rb->cap = 4096;
+		rb->len = 0;
+		rb->buf = malloc(rb->cap);
+		if (!rb->buf)
+			return -ENOMEM;
+	}
 	for (;;) {
 		char *nl;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t left;
 		ssize_t n;
 
-		while ((nl = memchr(buf, '\n', len))) {
-			size_t l = nl - buf;
+		while ((nl = memchr(rb->buf, '\n', rb->len))) {
+			size_t l = (size_t)(nl - rb->buf);
+			bool take;
 
 			*nl = '\0';
-			if (!want_return || strstr(buf, "\"return\"") || strstr(buf, "\"error\"")) {
-				char *out = strdup(buf);
-
-				free(buf);
-				if (!out)
-					return -ENOMEM;
-				*line = out;
+			take = !want_return || strstr(rb->buf, "\"return\"") || strstr(rb->buf, "\"error\"");
+			if (take && !(*line = strdup(rb->buf)))
+				return -ENOMEM;
+			memmove(rb->buf, nl + 1, rb->len - l - 1);
+			rb->len -= l + 1;
+			if (take)
 				return 0;
-			}
-			memmove(buf, nl + 1, len - l - 1);
-			len -= l + 1;
 		}
 		left = deadline - now_ms();
-		if (left <= 0) {
-			free(buf);
+		if (left <= 0)
 			return -ETIMEDOUT;
-		}
 		n = poll(&pfd, 1, (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			free(buf);
+		if (n <= 0)
 			return n ? -errno : -ETIMEDOUT;
-		}
-		if (len + 4096 > cap) {
+		if (rb->len + 4096 > rb->cap) {
 			char *tmp;
 
-			if (cap >= QMP_MAX_REPLY) {
-				free(buf);
+			if (rb->cap >= QMP_MAX_REPLY)
 				return -E2BIG;
-			}
-			tmp = realloc(buf, cap * 2);
-			if (!tmp) {
-				free(buf);
+			tmp = realloc(rb->buf, rb->cap * 2);
+			if (!tmp)
 				return -ENOMEM;
-			}
-			buf = tmp;
-			cap *= 2;
+			rb->buf = tmp;
+			rb->cap *= 2;
 		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
+		n = recv(fd, rb->buf + rb->len, rb->cap - rb->len - 1, 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n <= 0) {
-			free(buf);
+		if (n <= 0)
 			return n ? -errno : -ECONNRESET;
-		}
-		len += n;
+		rb->len += (size_t)n;
 	}
 }
 
 int nfm_qmp_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct rbuf rb = { 0 };
 	char *line = NULL;
 	int fd, err;
 
@@ -138,8 +136,11 @@ int nfm_qmp_connect(const char *path)
 		err = errno == EAGAIN ? -EBUSY : -errno;
 		goto fail;
 	}
-	/* The greeting: {"QMP": {...}} */
-	err = read_reply(fd, false, &line);
+	/* Negotiate without waiting for the greeting ({"QMP": {...}}): one round trip less. */
+	err = send_all(fd, "{\"execute\":\"qmp_capabilities\"}\n");
+	if (err)
+		goto fail;
+	err = read_reply(fd, &rb, false, &line);
 	if (err)
 		goto fail;
 	if (!strstr(line, "\"QMP\"")) {
@@ -148,10 +149,7 @@ int nfm_qmp_connect(const char *path)
 	}
 	free(line);
 	line = NULL;
-	err = send_all(fd, "{\"execute\":\"qmp_capabilities\"}\n");
-	if (err)
-		goto fail;
-	err = read_reply(fd, true, &line);
+	err = read_reply(fd, &rb, true, &line);
 	if (err)
 		goto fail;
 	if (!strstr(line, "\"return\"")) {
@@ -159,9 +157,11 @@ int nfm_qmp_connect(const char *path)
 		goto fail;
 	}
 	free(line);
+	free(rb.buf);
 	return fd;
 fail:
 	free(line);
+	free(rb.buf);
 	close(fd);
 	return err;
 }
@@ -212,32 +212,67 @@ static char *json_unescape(const char *s)
 	return out;
 }
 
+/* The text of one human-monitor-command reply line; *out NULL with -EPROTO on an error reply. */
+static int hmp_text(const char *line, char **out)
+{
+	const char *p = strstr(line, "\"return\"");
+
+	*out = NULL;
+	if (!p || !(p = strchr(p + 8, '"')))
+		return -EPROTO;
+	*out = json_unescape(p + 1);
+	return *out ? 0 : -ENOMEM;
+}
+
+int nfm_qmp_hmp_many(int fd, const char *const *cmds, size_t n, char **outs)
+{
+	size_t cap = 512 * n + 1, len = 0, i;
+	struct rbuf rb = { 0 };
+	char *req, *line = NULL;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	req = malloc(cap);
+	if (!req)
+		return -ENOMEM;
+	req[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int k = snprintf(req + len, cap - len,
+				 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"%s\"}}\n",
+				 cmds[i]);
+
+		outs[i] = NULL;
+		if (k < 0 || (size_t)k >= 512 || strpbrk(cmds[i], "\"\\\n")) {
+			free(req);
+			return -EINVAL;
+		}
+		len += (size_t)k;
+	}
+	/* One write, then the replies in order: one round trip for all (QMP answers in order). */
+	err = send_all(fd, req);
+	free(req);
+	for (i = 0; i < n && !err; i++) {
+		err = read_reply(fd, &rb, true, &line);
+		if (!err) {
+			err = hmp_text(line, &outs[i]);
+			free(line);
+			line = NULL;
+		}
+	}
+	free(rb.buf);
+	if (err) {
+		for (i = 0; i < n; i++) {
+			free(outs[i]);
+			outs[i] = NULL;
+		}
+	}
+	return err;
+}
+
 int nfm_qmp_hmp(int fd, const char *cmd, char **out)
 {
-	char req[512], *line = NULL, *p, *text;
-	int err;
-
-	if (snprintf(req, sizeof(req),
-		     "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"%s\"}}\n",
-		     cmd) >= (int)sizeof(req))
-		return -EINVAL;
-	err = send_all(fd, req);
-	if (err)
-		return err;
-	err = read_reply(fd, true, &line);
-	if (err)
-		return err;
-	p = strstr(line, "\"return\"");
-	if (!p || !(p = strchr(p + 8, '"'))) {
-		free(line);
-		return -EPROTO;
-	}
-	text = json_unescape(p + 1);
-	free(line);
-	if (!text)
-		return -ENOMEM;
-	*out = text;
-	return 0;
+	return nfm_qmp_hmp_many(fd, &cmd, 1, out);
 }
 
 static bool name_wanted(const char *name, const char *const *names)

@@ -25,6 +25,13 @@ int nfm_qmp_connect(const char *path);
 int nfm_qmp_hmp(int fd, const char *cmd, char **out);
 
 /*
+ * Run n HMP commands in one round trip (sent together, answered in order): outs[i] is each
+ * one's text (caller frees). 0, or -errno of the first failure with every outs[i] NULL.
+ * Commands may not hold quotes, backslashes or newlines (-EINVAL).
+ */
+int nfm_qmp_hmp_many(int fd, const char *const *cmds, size_t n, char **outs);
+
+/*
  * Parse `info mtree -f` text: the RAM ranges of the system address space's flat view whose
  * region name is one of names (NULL-terminated; NULL or no match: the name holding the most
  * bytes). Returns the count, or -EBADMSG / -ENOENT / -ENOMEM. Caller frees *ret.

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -134,6 +137,98 @@ static void test_spec_errors(void **state)
 	assert_int_equal(nfm_source_open("qmp:/nonexistent.sock", &log, &src), -ENOENT);
 }
 
+/*
+ * A fake QMP server in a child process: accepts one client, greets it once it has asked for
+ * capabilities, reads until it has seen `lines` more request lines, then answers with `reply` in
+ * a single write (several replies in one recv(), an event among them), as QEMU may when commands
+ * are pipelined.
+ */
+static pid_t fake_qmp(const char *path, int lines, const char *reply)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid_t pid;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static const char hello[] = "{\"QMP\": {\"version\": {}}}\r\n{\"return\": {}}\r\n";
+		char buf[4096];
+		int c = accept(ls, NULL, NULL), seen = 0;
+		ssize_t n;
+
+		while (seen < 1 && (n = read(c, buf, sizeof(buf))) > 0)
+			for (ssize_t i = 0; i < n; i++)
+				seen += buf[i] == '\n';
+		if (write(c, hello, strlen(hello)) < 0)
+			_exit(1);
+		while (seen < 1 + lines && (n = read(c, buf, sizeof(buf))) > 0)
+			for (ssize_t i = 0; i < n; i++)
+				seen += buf[i] == '\n';
+		if (write(c, reply, strlen(reply)) < 0)
+			_exit(1);
+		sleep(1);
+		_exit(0);
+	}
+	close(ls);
+	return pid;
+}
+
+static void test_qmp_pipelined_replies(void **state)
+{
+	static const char reply[] =
+		"{\"return\": \"one\\r\\n\"}\r\n"
+		"{\"event\": \"RESUME\", \"data\": {}}\r\n"
+		"{\"return\": \"two \\\"quoted\\\"\"}\r\n"
+		"{\"return\": \"three\"}\r\n";
+	const char *cmds[] = { "info a", "info b", "info c" };
+	char path[64], *out[3];
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/nfm-test-qmp-%d.sock", getpid());
+	pid = fake_qmp(path, 3, reply);
+	fd = nfm_qmp_connect(path);
+	assert_true(fd >= 0);
+	assert_int_equal(nfm_qmp_hmp_many(fd, cmds, 3, out), 0);
+	assert_string_equal(out[0], "one\r\n");
+	assert_string_equal(out[1], "two \"quoted\"");
+	assert_string_equal(out[2], "three");
+	for (int i = 0; i < 3; i++)
+		free(out[i]);
+	close(fd);
+	waitpid(pid, &status, 0);
+	unlink(path);
+}
+
+static void test_qmp_error_reply(void **state)
+{
+	static const char reply[] =
+		"{\"return\": \"fine\"}\r\n"
+		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}}\r\n";
+	const char *cmds[] = { "info a", "info b" };
+	char path[64], *out[2];
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/nfm-test-qmp-%d.sock", getpid());
+	pid = fake_qmp(path, 2, reply);
+	fd = nfm_qmp_connect(path);
+	assert_true(fd >= 0);
+	assert_int_equal(nfm_qmp_hmp_many(fd, cmds, 2, out), -EPROTO);
+	assert_null(out[0]);
+	assert_null(out[1]);
+	close(fd);
+	waitpid(pid, &status, 0);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +236,8 @@ int main(void)
 		cmocka_unit_test(test_gpa2hva),
 		cmocka_unit_test(test_maps),
 		cmocka_unit_test(test_spec_errors),
+		cmocka_unit_test(test_qmp_pipelined_replies),
+		cmocka_unit_test(test_qmp_error_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
