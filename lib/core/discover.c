@@ -133,12 +133,18 @@ struct batch {
 	uint64_t pa, npages;
 };
 
-/* Probe one batch; 1 when a valid VMCOREINFO was taken, 0 when none, -errno. */
+/*
+ * Probe one batch; 1 when a valid VMCOREINFO was taken, 0 when none, -errno. From a live QEMU,
+ * runs of resident pages are read whole, one piece per run: a 4 KiB copy costs less than a page
+ * pin per 64-byte probe, so a batch takes about half the time of one probe per page.
+ */
 static int scan_batch(struct nfm_ctx *ctx, const struct batch *b, struct nfm_phys_iov *iov,
-		      uint8_t (*probe)[PROBE_BYTES])
+		      uint8_t *pages)
 {
 	uint8_t resident[SCAN_BATCH / 8];
 	bool have_bitmap = nfm_source_resident(ctx->src, b->pa, b->npages, resident) == 0;
+	/* A mapped source (a dump, shared RAM) costs nothing per piece: copy just the probes. */
+	bool mapped = ctx->src->map != NULL;
 	size_t i, n = 0;
 
 	for (i = 0; i < b->npages; i++) {
@@ -146,20 +152,29 @@ static int scan_batch(struct nfm_ctx *ctx, const struct batch *b, struct nfm_phy
 		 * would make the host allocate it). */
 		if (have_bitmap && !(resident[i / 8] & (1u << (i % 8))))
 			continue;
-		iov[n] = (struct nfm_phys_iov){ .pa = b->pa + i * PAGE_SIZE, .buf = probe[n],
-						.len = PROBE_BYTES };
-		n++;
+		if (!mapped && n && iov[n - 1].pa + iov[n - 1].len == b->pa + i * PAGE_SIZE) {
+			iov[n - 1].len += PAGE_SIZE;
+			continue;
+		}
+		iov[n++] = (struct nfm_phys_iov){ .pa = b->pa + i * PAGE_SIZE,
+						  .buf = pages + i * PAGE_SIZE,
+						  .len = mapped ? PROBE_BYTES : PAGE_SIZE };
 	}
 	if (!n)
 		return 0;
 	nfm_source_read_phys_vec(ctx->src, iov, n);
-	for (i = 0; i < n; i++) {
-		size_t off, len;
-
-		if (iov[i].err || nfm_vmcoreinfo_match(probe[i], PROBE_BYTES, &off, &len) < 0)
+	for (size_t r = 0; r < n; r++) {
+		if (iov[r].err)
 			continue;
-		if (try_page(ctx, iov[i].pa) == 0)
-			return 1;
+		for (uint64_t off = 0; off < iov[r].len; off += mapped ? iov[r].len : PAGE_SIZE) {
+			size_t mo, ml;
+
+			if (nfm_vmcoreinfo_match((uint8_t *)iov[r].buf + off, PROBE_BYTES, &mo,
+						 &ml) < 0)
+				continue;
+			if (try_page(ctx, iov[r].pa + off) == 0)
+				return 1;
+		}
 	}
 	return 0;
 }
@@ -175,14 +190,14 @@ static int scan_ram(struct nfm_ctx *ctx)
 {
 	const struct nfm_phys_range *ranges;
 	struct nfm_phys_iov *iov;
-	uint8_t (*probe)[PROBE_BYTES];
+	uint8_t *pages;
 	struct batch *batches = NULL;
 	size_t nb = 0, cap = 0, lo, hi, k;
 	int nr = nfm_source_ranges(ctx->src, &ranges), r, ret = -ENOENT;
 
 	iov = calloc(SCAN_BATCH, sizeof(*iov));
-	probe = calloc(SCAN_BATCH, PROBE_BYTES);
-	if (!iov || !probe) {
+	pages = malloc((size_t)SCAN_BATCH * PAGE_SIZE);
+	if (!iov || !pages) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -211,7 +226,7 @@ static int scan_ram(struct nfm_ctx *ctx)
 	/* lowest, highest, second lowest, second highest, ... */
 	for (k = 0, lo = 0, hi = nb; lo < hi; k++) {
 		const struct batch *b = k % 2 ? &batches[--hi] : &batches[lo++];
-		int found = scan_batch(ctx, b, iov, probe);
+		int found = scan_batch(ctx, b, iov, pages);
 
 		if (found < 0) {
 			ret = found;
@@ -225,7 +240,7 @@ static int scan_ram(struct nfm_ctx *ctx)
 out:
 	free(batches);
 	free(iov);
-	free(probe);
+	free(pages);
 	return ret;
 }
 
