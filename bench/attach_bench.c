@@ -47,6 +47,8 @@ int main(int argc, char **argv)
 			vm = argv[++i];
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			n = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-v"))	/* each attach's phases (the library's debug log) */
+			log.max_level = NFM_LOG_DEBUG;
 	}
 	if (n < 1)
 		n = 1;
