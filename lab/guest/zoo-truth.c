@@ -3,6 +3,10 @@
  * Truth server: on "TRUTH <id>\n" from the host, write the guest's own view of itself, framed by
  * NFM-TRUTH-BEGIN/END lines, one record per line with every free-form byte string hex-encoded.
  * The format is documented in lab/TRUTH-FORMAT.md; keep the two in step.
+ *
+ * "CHURN <seconds>\n" starts a process that forks and reaps short-lived children for that long
+ * (answer "CHURN-STARTED <pid>"); "CHURN-COUNT\n" answers "CHURN-COUNT <children>", or -1 while
+ * it still runs.
  */
 #define _GNU_SOURCE
 #include "zoo.h"
@@ -347,6 +351,76 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+#define CHURN_COUNT_FILE ZOO_RUN_DIR "/churn.count"
+#define CHURN_ALIVE 8
+
+/* Fork and reap children that live 0-3 ms, CHURN_ALIVE at a time, for `seconds`. */
+static void churn(int seconds)
+{
+	struct timespec now, end;
+	unsigned long forks = 0;
+	int alive = 0;
+	char num[32];
+
+	prctl(PR_SET_NAME, "zoo-churner", 0, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += seconds;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			break;
+		if (alive == CHURN_ALIVE && wait(NULL) > 0)
+			alive--;
+		pid_t pid = fork();
+		if (pid == 0) {
+			prctl(PR_SET_NAME, "zoo-churnkid", 0, 0, 0);
+			usleep((useconds_t)(rand() % 3000));
+			_exit(0);
+		}
+		if (pid > 0) {
+			alive++;
+			forks++;
+		}
+	}
+	while (wait(NULL) > 0)
+		;
+	int fd = open(CHURN_COUNT_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int n = snprintf(num, sizeof(num), "%lu\n", forks);
+	if (fd >= 0 && write(fd, num, (size_t)n) == n)
+		rename(CHURN_COUNT_FILE ".tmp", CHURN_COUNT_FILE);
+	_exit(0);
+}
+
+static void churn_command(int fd, const char *arg)
+{
+	char reply[64];
+	int seconds = atoi(arg);
+
+	unlink(CHURN_COUNT_FILE);
+	pid_t pid = seconds > 0 && seconds <= 3600 ? fork() : -1;
+	if (pid == 0)
+		churn(seconds);
+	int n = snprintf(reply, sizeof(reply), "CHURN-STARTED %d\n", (int)pid);
+	write_all(fd, reply, (size_t)n);
+}
+
+static void churn_count_command(int fd)
+{
+	struct buf b = { 0 };
+	char reply[64];
+	long count = -1;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* the churner, once it is done */
+		;
+	if (read_file(CHURN_COUNT_FILE, &b, 64) == 0 && b.len) {
+		buf_put(&b, "", 1);
+		count = atol(b.p);
+	}
+	free(b.p);
+	int n = snprintf(reply, sizeof(reply), "CHURN-COUNT %ld\n", count);
+	write_all(fd, reply, (size_t)n);
+}
+
 int truth_server(const char *dev)
 {
 	int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -384,6 +458,10 @@ int truth_server(const char *dev)
 			write_all(fd, out.p, out.len);
 		} else if (!strcmp(line, "PING")) {
 			write_all(fd, "PONG\n", 5);
+		} else if (!strncmp(line, "CHURN ", 6)) {
+			churn_command(fd, line + 6);
+		} else if (!strcmp(line, "CHURN-COUNT")) {
+			churn_count_command(fd);
 		}
 	}
 }

@@ -50,6 +50,32 @@ def request(sock_path, lock_path, req_id, timeout=120):
     return data[start:data.index(b"\n", stop) + 1]
 
 
+def command(sock_path, lock_path, line, prefix, timeout=30):
+    """Sends one command line; returns the reply line that starts with `prefix` (no newline)."""
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(sock_path)
+            time.sleep(0.05)  # as in request(): let the guest notice the host first
+            s.sendall(line.encode() + b"\n")
+            buf, deadline = b"", time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                d = s.recv(4096)
+                if not d:
+                    break
+                buf += d
+                for l in buf.split(b"\n")[:-1]:
+                    if l.startswith(prefix.encode()):
+                        return l.decode().strip()
+        except OSError as e:
+            raise LabError("truth channel %s: %s" % (sock_path, e))
+        finally:
+            s.close()
+    raise LabError("no %s reply to %r" % (prefix, line))
+
+
 def save(data, path):
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:

@@ -180,6 +180,26 @@ def truth_bytes(name):
     return channel.request(os.path.join(run, sock), os.path.join(run, "truth.lock"), req)
 
 
+def _command(name, line, prefix):
+    info = _require(name)
+    sock = "truth.sock" if info["channel"] == "virtio" else "truth-serial.sock"
+    return channel.command(os.path.join(info["run"], sock),
+                           os.path.join(info["run"], "truth.lock"), line, prefix)
+
+
+def churn_start(name, seconds):
+    """Makes the guest fork and reap short-lived processes for `seconds`."""
+    reply = _command(name, "CHURN %d" % seconds, "CHURN-STARTED")
+    if int(reply.split()[1]) <= 0:
+        raise LabError("the guest could not start churning: %s" % reply)
+
+
+def churn_count(name):
+    """Children the last churn forked, or None while it still runs."""
+    n = int(_command(name, "CHURN-COUNT", "CHURN-COUNT").split()[1])
+    return None if n < 0 else n
+
+
 def truth(name, out=None):
     """Saves a fresh snapshot to `out` (default RUN/name/truth-N.txt); returns the path."""
     data = truth_bytes(name)

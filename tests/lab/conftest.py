@@ -46,6 +46,12 @@ class LabVM:
         self.truth_path = info["truth"]
         self.truth = truth.load(self.truth_path)
 
+    def churn_start(self, seconds):
+        vm.churn_start(self.name, seconds)
+
+    def churn_count(self):
+        return vm.churn_count(self.name)
+
     def fresh_truth(self):
         path = vm.truth(self.name)
         return truth.load(path), path

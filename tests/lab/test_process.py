@@ -207,23 +207,38 @@ def test_ps_sort_and_select(lab_vm):
 
 
 def test_ps_churn(lab_vm):
-    """nfm ps in a loop while the guest runs (the lab has no fork-churn role yet: the truth
-    server's own children and the burn roles are what moves): no crash, no hang, well-formed
-    output, long-lived processes always present."""
+    """nfm ps (processes, then threads) in a loop for a minute while the guest forks and reaps
+    thousands of short-lived processes: no crash, no hang, every output well-formed JSON, the
+    long-lived processes always present, churned processes seen now and then."""
+    import json
     t = lab_vm.truth
     long_lived = {r.pid for r in t.roles.values() if r.pid} | {1, 2}
-    deadline = time.time() + float(os.environ.get("NFM_CHURN_SECONDS", "20"))
-    rounds = 0
+    seconds = int(os.environ.get("NFM_CHURN_SECONDS", "60"))
+    lab_vm.churn_start(seconds)
+    deadline = time.time() + seconds
+    rounds, kids_seen = 0, 0
     while time.time() < deadline:
-        p = subprocess.run([NFM, "--vm", str(lab_vm.pid), "-j", "ps"], capture_output=True,
+        args = ["ps", "-L"] if rounds % 2 else ["ps"]
+        p = subprocess.run([NFM, "--vm", str(lab_vm.pid), "-j"] + args, capture_output=True,
                            timeout=30)
         assert p.returncode == 0, p.stderr
-        import json
         out = json.loads(p.stdout)
-        assert long_lived <= {e["pid"] for e in out}
+        pids = {e["pid"] for e in out}
+        assert long_lived <= pids, "missing: %s" % sorted(long_lived - pids)
+        assert all(e["pid"] > 0 and e["ppid"] >= 0 and e["state"] in "RSDTtZXI" for e in out)
+        kids_seen += sum(1 for e in out if bytes.fromhex(e["comm_hex"]) == b"zoo-churnkid")
         rounds += 1
+    count = None
+    for _ in range(60):
+        count = lab_vm.churn_count()
+        if count is not None:
+            break
+        time.sleep(0.5)
+    print("churn: %s children in %d s, %d ps rounds, %d churned processes seen"
+          % (count, seconds, rounds, kids_seen))
+    assert count is not None and count >= 1000, "the guest forked only %s children" % count
     assert rounds >= 5
-
+    assert kids_seen > 0
 
 def maps_lines(entries):
     """/proc/PID/maps lines rebuilt from `nfm -j maps` (seq_pad to column 73)."""
