@@ -26,6 +26,10 @@ struct nfm_task_iter {
 	int in_threads;			/* walking the threads of leader */
 	uint8_t *tbuf, *sbuf, *mbuf;
 	unsigned int skipped, yielded;
+	int restarts;
+	/* Tasks yielded so far (address and pid): a restarted walk does not yield them again. */
+	struct seen { uint64_t addr; int32_t pid; } *seen;
+	size_t nseen, seen_cap;		/* seen_cap: a power of two, at most half full */
 	/* Per-walk caches (one crawl): many tasks share a cred (init_cred) and a parent. */
 	struct { uint64_t addr; uint32_t ids[8]; } cred[64];
 	struct { uint64_t addr; uint32_t tgid; } parent[64];
@@ -350,6 +354,68 @@ static int next_thread(struct nfm_task_iter *it, struct nfm_task *ret)
 	return 0;
 }
 
+/* Restarts of a live guest's walk that ran into a loop or a bad pointer. */
+#define MAX_RESTARTS 3
+
+/*
+ * A walk of a live guest reads each page when it first needs it, so it can follow a pointer
+ * into a task_struct freed and reused since (fork/exit churn) and see a loop or a bad pointer
+ * the kernel never had. Such a walk starts again from init_task with fresh memory, skipping
+ * what it already yielded; a dump's list is what it is, and its errors stand.
+ */
+static bool restart(struct nfm_task_iter *it)
+{
+	if (!nfm_source_is_live(it->ctx->src) || it->restarts >= MAX_RESTARTS)
+		return false;
+	it->restarts++;
+	nfm_ctx_refresh(it->ctx);
+	memset(it->cred, 0, sizeof(it->cred));
+	memset(it->parent, 0, sizeof(it->parent));
+	it->in_threads = 0;
+	nfm_list_iter_init(&it->procs, it->ctx, it->ts->init_task + (uint64_t)it->ts->t.tasks,
+			   NFM_TASK_MAX);
+	return true;
+}
+
+static size_t seen_slot(const struct nfm_task_iter *it, uint64_t addr, int32_t pid)
+{
+	size_t mask = it->seen_cap - 1;
+	size_t i = (size_t)(((addr ^ (uint64_t)pid) * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+
+	while (it->seen[i].addr && (it->seen[i].addr != addr || it->seen[i].pid != pid))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Remember a yielded task: 1 if new, 0 if yielded before, -ENOMEM. */
+static int seen_add(struct nfm_task_iter *it, uint64_t addr, int32_t pid)
+{
+	size_t i;
+
+	if ((it->nseen + 1) * 2 > it->seen_cap) {
+		struct seen *old = it->seen;
+		size_t old_cap = it->seen_cap, cap = old_cap ? old_cap * 2 : 1024;
+
+		it->seen = calloc(cap, sizeof(*it->seen));
+		if (!it->seen) {
+			it->seen = old;
+			return -ENOMEM;
+		}
+		it->seen_cap = cap;
+		for (i = 0; i < old_cap; i++)
+			if (old[i].addr)
+				it->seen[seen_slot(it, old[i].addr, old[i].pid)] = old[i];
+		free(old);
+	}
+	i = seen_slot(it, addr, pid);
+	if (it->seen[i].addr)
+		return 0;
+	it->seen[i].addr = addr;
+	it->seen[i].pid = pid;
+	it->nseen++;
+	return 1;
+}
+
 int nfm_task_iter_next(struct nfm_task_iter *it, struct nfm_task *ret)
 {
 	const struct nfm_task_off *o = &it->ts->t;
@@ -362,6 +428,8 @@ int nfm_task_iter_next(struct nfm_task_iter *it, struct nfm_task *ret)
 		if (it->in_threads && next_thread(it, ret) > 0)
 			goto yield;
 		r = nfm_list_iter_next(&it->procs, &node);
+		if (r < 0 && restart(it))
+			continue;
 		if (r <= 0)
 			return r;
 		task = nfm_container_of(node, o->tasks);
@@ -384,9 +452,14 @@ int nfm_task_iter_next(struct nfm_task_iter *it, struct nfm_task *ret)
 			it->skipped++;
 			continue;
 		}
-		goto yield;
-	}
 yield:
+		/* Once each, even around a loop (before it is detected) or after a restart. */
+		r = seen_add(it, ret->addr, ret->pid);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			break;
+	}
 	if (++it->yielded > NFM_TASK_MAX)
 		return -ELOOP;
 	return 1;
@@ -404,6 +477,7 @@ void nfm_task_iter_free(struct nfm_task_iter *it)
 	free(it->tbuf);
 	free(it->sbuf);
 	free(it->mbuf);
+	free(it->seen);
 	free(it);
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/context.h"
 #include "kernel/mm_maple.h"
+#include "source/source.h"
 #include <nfm/task.h>
 
 #define MEM_SIZE (1u << 20)
@@ -289,6 +290,35 @@ static void test_cycle_is_bounded(void **state)
 	put64(TASK(0) + T_THREAD, KV(SIGNAL(0) + S_HEAD));
 }
 
+static void test_live_walk_restarts_and_yields_each_task_once(void **state)
+{
+	struct nfm_task t[16];
+	unsigned int sk;
+	int err, n, i, j;
+
+	(void)state;
+	/*
+	 * Live, a loop may be a race with fork/exit: the walk starts over (a bounded number of
+	 * times) and never yields a task twice, not even the ones it went round the loop on.
+	 */
+	src->live = true;
+	put64(TASK(2) + T_TASKS, KV(TASK(1) + T_TASKS));
+	n = collect(0, t, 16, &err, &sk);
+	assert_int_equal(err, -ELOOP);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			assert_int_not_equal(t[i].pid, t[j].pid);
+	n = collect(NFM_TASK_THREADS, t, 16, &err, &sk);
+	assert_int_equal(err, -ELOOP);
+	assert_int_equal(n, 3);
+	link_ring(3);
+	n = collect(0, t, 16, &err, &sk);
+	assert_int_equal(err, 0);
+	assert_int_equal(n, 3);
+	src->live = false;
+}
+
 static void test_pointer_into_nowhere(void **state)
 {
 	struct nfm_task t[8];
@@ -408,6 +438,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cycle_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_walk_restarts_and_yields_each_task_once,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pointer_into_nowhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maple, setup, teardown),
