@@ -251,10 +251,6 @@ static int syms_reserve(struct nfm_kallsyms *ks, size_t n)
 	return 0;
 }
 
-/*
- * Decode num names into ks (types and names; addresses later). Collects the indices of symbols
- * named _stext. When markers is non-NULL, every 256th symbol must start where it says.
- */
 /* Eight bytes per step (FNV-1a per byte was a fifth of the symbol load). */
 static uint32_t name_hash_n(const char *s, size_t n)
 {
@@ -280,17 +276,74 @@ static uint32_t name_hash(const char *s)
 
 #define TOKEN_PAD 16
 
-static int decode_names(struct nfm_kallsyms *ks, struct names_buf *nb, const struct tokens *tok,
-			uint32_t num, const uint8_t *markers, bool long_lens, uint32_t *stext_idx,
-			size_t *nstext)
+/* Names pass 1 looks for: every "_stext" (up to KS_STEXT_MAX), and the first of each early name. */
+struct wanted {
+	uint32_t stext_idx[KS_STEXT_MAX];
+	size_t nstext;
+	const char *const *early;	/* NULL-terminated, or NULL */
+	uint32_t early_idx[NFM_KALLSYMS_EARLY_MAX];	/* UINT32_MAX: not found */
+};
+
+/* Expand one entry's tokens (type character first) into buf; its length. */
+static size_t expand(const struct tokens *tok, const uint8_t *d, size_t len, char *buf)
 {
+	size_t out = 0;
+
+	for (size_t k = 0; k < len; k++) {
+		memcpy(buf + out, tok->str[d[k]], tok->len[d[k]]);
+		out += tok->len[d[k]];
+	}
+	buf[out] = '\0';
+	return out;
+}
+
+/* Is entry d (out characters expanded) one pass 1 looks for? Only names of a wanted length are
+ * expanded, so this costs nearly nothing. */
+static void check_wanted(const struct tokens *tok, const uint8_t *d, size_t len, size_t out,
+			 uint32_t i, struct wanted *w)
+{
+	char buf[KS_NAME_MAX + 1];
+	bool expanded = false;
+
+	if (out == 7 && w->nstext < KS_STEXT_MAX) {
+		expand(tok, d, len, buf);
+		expanded = true;
+		if (!strcmp(buf + 1, "_stext"))
+			w->stext_idx[w->nstext++] = i;
+	}
+	for (size_t e = 0; w->early && w->early[e]; e++) {
+		if (w->early_idx[e] != UINT32_MAX || strlen(w->early[e]) + 1 != out)
+			continue;
+		if (!expanded)
+			expand(tok, d, len, buf);
+		expanded = true;
+		if (!strcmp(buf + 1, w->early[e]))
+			w->early_idx[e] = i;
+	}
+}
+
+/*
+ * Pass 1: walk and check num entries, size the arena exactly (*total), note where each entry
+ * starts (name_off, for pass 2) and find the wanted names. When markers is non-NULL, every 256th
+ * symbol must start where it says.
+ */
+static int names_pass1(struct nfm_kallsyms *ks, struct names_buf *nb, const struct tokens *tok,
+		       uint32_t num, const uint8_t *markers, bool long_lens, struct wanted *w,
+		       size_t *total_out)
+{
+	bool lens[KS_NAME_MAX + 1] = { false };
 	size_t pos = 0, total = 0;
 	uint32_t i;
 	int r;
 
 	ks_reset(ks);
-	*nstext = 0;
-	/* Pass 1: walk and check the entries, size the arena exactly; name_off holds positions. */
+	w->nstext = 0;
+	for (size_t e = 0; e < NFM_KALLSYMS_EARLY_MAX; e++)
+		w->early_idx[e] = UINT32_MAX;
+	lens[7] = true;
+	for (size_t e = 0; w->early && w->early[e]; e++)
+		if (strlen(w->early[e]) < KS_NAME_MAX)
+			lens[strlen(w->early[e]) + 1] = true;
 	for (i = 0; i < num; i++) {
 		size_t len, hdr = 1, k, out = 0;
 		const uint8_t *d;
@@ -325,23 +378,34 @@ static int decode_names(struct nfm_kallsyms *ks, struct names_buf *nb, const str
 		/* The type character plus at least one name character (tokens hold no NUL). */
 		if (out < 2 || out > KS_NAME_MAX)
 			return -EBADMSG;
+		if (lens[out])
+			check_wanted(tok, d, len, out, i, w);
 		total += out + 1;
 		if (total > KS_ARENA_MAX)
 			return -EBADMSG;
 		ks->name_off[i] = (uint32_t)pos;
 		pos += hdr + len;
 	}
-	/* 16 bytes of slack: pass 2 copies short tokens 16 bytes at a time. */
-	r = arena_reserve(ks, total + TOKEN_PAD);
+	*total_out = total;
+	return 0;
+}
+
+/*
+ * Pass 2: expand every name into the arena and hash it. A name is ~13 tokens; a library memcpy
+ * call per token was most of the decode time, so tokens up to 16 bytes are copied as one
+ * fixed-size (inlined) move from a padded copy of the token table, and the cursor advances by
+ * the real length.
+ */
+static int names_pass2(struct nfm_kallsyms *ks, const struct names_buf *nb,
+		       const struct tokens *tok, uint32_t num, bool long_lens, size_t total)
+{
+	char pad[256][TOKEN_PAD];
+	uint32_t i;
+	/* 16 bytes of slack for the last fixed-size move. */
+	int r = arena_reserve(ks, total + TOKEN_PAD);
+
 	if (r < 0)
 		return r;
-	/*
-	 * Pass 2: expand. A name is ~13 tokens; a library memcpy call per token was most of the
-	 * decode time, so tokens up to 16 bytes are copied as one fixed-size (inlined) move from a
-	 * padded copy of the token table, and the cursor advances by the real length.
-	 */
-	char pad[256][TOKEN_PAD];
-
 	for (int t = 0; t < 256; t++) {
 		memset(pad[t], 0, TOKEN_PAD);
 		if (tok->len[t] <= TOKEN_PAD)
@@ -371,8 +435,6 @@ static int decode_names(struct nfm_kallsyms *ks, struct names_buf *nb, const str
 		ks->hashes[i] = name_hash_n(dst + 1, out - 1);
 		ks->name_off[i] = (uint32_t)(ks->arena_len + 1);
 		ks->arena_len += out + 1;
-		if (out == 7 && !memcmp(dst + 1, "_stext", 6) && *nstext < KS_STEXT_MAX)
-			stext_idx[(*nstext)++] = i;
 	}
 	ks->count = num;
 	return 0;
@@ -555,6 +617,13 @@ static int read_tokens(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms
 int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
 		      uint64_t stext, struct nfm_kallsyms **ret)
 {
+	return nfm_kallsyms_load_early(read, ud, t, stext, NULL, ret);
+}
+
+int nfm_kallsyms_load_early(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
+			    uint64_t stext, const struct nfm_kallsyms_early *early,
+			    struct nfm_kallsyms **ret)
+{
 	static const enum nfm_kallsyms_encoding order[] = {
 		NFM_KALLSYMS_BASE_RELATIVE, NFM_KALLSYMS_ABSOLUTE_PERCPU,
 		NFM_KALLSYMS_PLACE_RELATIVE, NFM_KALLSYMS_ABSOLUTE,
@@ -564,9 +633,10 @@ int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_
 	struct nfm_kallsyms *ks = NULL;
 	uint8_t raw[4], *token_table = NULL, *tab = NULL, *markers = NULL;
 	uint64_t base = 0, tab_va;
-	uint32_t num, stext_idx[KS_STEXT_MAX];
-	size_t nstext = 0, nmarkers, i, k;
-	bool found = false;
+	uint32_t num;
+	struct wanted w = { .early = early ? early->names : NULL };
+	size_t nmarkers, i, k, total = 0;
+	bool found = false, long_lens = true;
 	int r;
 
 	if (!read || !t || !ret || !t->names || !t->num_syms || !t->token_table ||
@@ -630,10 +700,19 @@ int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_
 	 * has 128 or more tokens. Nothing in memory says which, so try the new form first and fall
 	 * back when it does not decode or does not place _stext.
 	 */
+	if (w.early) {
+		for (k = 0; w.early[k]; k++)
+			if (k == NFM_KALLSYMS_EARLY_MAX - 1) {
+				r = -EINVAL;
+				goto out;
+			}
+	}
 	for (int attempt = 0; attempt < 2 && !found; attempt++) {
-		int rr = decode_names(ks, &nb, &tok, num, markers, attempt == 0, stext_idx, &nstext);
+		int rr;
 
-		if (!rr && stext && !nstext)
+		long_lens = attempt == 0;
+		rr = names_pass1(ks, &nb, &tok, num, markers, long_lens, &w, &total);
+		if (!rr && stext && !w.nstext)
 			rr = -ENOENT;
 		for (k = 0; !rr && k < sizeof(order) / sizeof(order[0]); k++) {
 			enum nfm_kallsyms_encoding enc = order[k];
@@ -662,8 +741,8 @@ int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_
 				found = true;
 				break;
 			}
-			for (i = 0; i < nstext && !found; i++)
-				found = sym_address(enc, tab, tab_va, base, stext_idx[i]) == stext;
+			for (i = 0; i < w.nstext && !found; i++)
+				found = sym_address(enc, tab, tab_va, base, w.stext_idx[i]) == stext;
 			if (found && !addresses_sorted(enc, tab, tab_va, base, num))
 				found = false;
 			if (found) {
@@ -683,7 +762,17 @@ int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_
 	}
 	if (!found)
 		goto out;
+	if (early && early->found) {
+		uint64_t addrs[NFM_KALLSYMS_EARLY_MAX];
 
+		for (k = 0; w.early[k]; k++)
+			addrs[k] = w.early_idx[k] == UINT32_MAX ? 0 :
+				   sym_address(ks->enc, tab, tab_va, base, w.early_idx[k]);
+		early->found(early->ud, addrs);
+	}
+	r = names_pass2(ks, &nb, &tok, num, long_lens, total);
+	if (r < 0)
+		goto out;
 	for (i = 0; i < num; i++)
 		ks->addrs[i] = sym_address(ks->enc, tab, tab_va, base, (uint32_t)i);
 	r = ks_finish(ks);

@@ -50,6 +50,23 @@ int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_
 		      uint64_t stext, struct nfm_kallsyms **ret);
 
 /*
+ * nfm_kallsyms_load() that also finds a few names in its first pass over the table, before it
+ * expands and indexes every name (the longer part), and calls found(ud, addrs) with their
+ * addresses (0: absent; a name's first symbol in table order) as soon as the encoding is known,
+ * so that the caller can start work that needs them. names: NULL-terminated, fewer than
+ * NFM_KALLSYMS_EARLY_MAX. found runs at most once, on the caller's thread.
+ */
+#define NFM_KALLSYMS_EARLY_MAX 8
+struct nfm_kallsyms_early {
+	const char *const *names;
+	void (*found)(void *ud, const uint64_t *addrs);
+	void *ud;
+};
+int nfm_kallsyms_load_early(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
+			    uint64_t stext, const struct nfm_kallsyms_early *early,
+			    struct nfm_kallsyms **ret);
+
+/*
  * Parse a System.map (text "addr type name" lines, as nm writes them; lines up to 4096 bytes,
  * names up to 1024). Kernel-half addresses (bit 63 set) of non-absolute symbols are shifted by
  * kaslr_offset; absolute ('A') symbols and zero-based per-CPU offsets are not. The encoding

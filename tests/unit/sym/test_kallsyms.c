@@ -150,6 +150,42 @@ static void check_everything(struct nfm_kallsyms *ks, struct fixture *f, const s
 	}
 }
 
+struct early_seen {
+	int calls;
+	uint64_t addrs[4];
+};
+
+static void early_found(void *ud, const uint64_t *addrs)
+{
+	struct early_seen *e = ud;
+
+	e->calls++;
+	memcpy(e->addrs, addrs, sizeof(e->addrs));
+}
+
+/* The early names come with the addresses lookup gives (the first of a name), before pass 2. */
+static void check_early(struct ksgen_image *img, uint64_t stext, struct fixture *f,
+			const size_t *order, enum nfm_kallsyms_encoding enc)
+{
+	static const char *const names[] = { "init_once", "no_such_symbol", "_text", "_end", NULL };
+	struct early_seen seen = { 0 };
+	const struct nfm_kallsyms_early early = { .names = names, .found = early_found,
+						  .ud = &seen };
+	struct nfm_kallsyms *ks = NULL;
+	uint64_t want;
+
+	assert_int_equal(nfm_kallsyms_load_early(ksgen_read, img, &img->t, stext, &early, &ks), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(nfm_kallsyms_lookup(ks, "init_once", &want), 0);
+	assert_int_equal(seen.addrs[0], want);
+	assert_int_equal(seen.addrs[1], 0);
+	assert_int_equal(seen.addrs[2], TEXT);
+	assert_int_equal(nfm_kallsyms_lookup(ks, "_end", &want), 0);
+	assert_int_equal(seen.addrs[3], want);
+	check_everything(ks, f, order, enc);
+	nfm_kallsyms_free(ks);
+}
+
 static void run_case(enum nfm_kallsyms_encoding enc, enum ksgen_layout layout, bool short_lens)
 {
 	struct fixture f;
@@ -166,6 +202,7 @@ static void run_case(enum nfm_kallsyms_encoding enc, enum ksgen_layout layout, b
 	/* A few large reads, not one per symbol. */
 	assert_true(img.reads < 16);
 	nfm_kallsyms_free(ks);
+	check_early(&img, f.stext, &f, order, enc);
 
 	/* Without markers, and without the _stext check. */
 	img.t.markers = 0;
