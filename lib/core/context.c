@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/btf_early.h"
 #include "core/context.h"
 #include "source/source.h"
 
@@ -41,7 +42,7 @@ int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
 	if (err < 0)
 		goto fail;
 	t1 = now_ms();
-	err = nfm_discover_symbols(ctx, opts ? opts->system_map : NULL);
+	err = nfm_discover_symbols(ctx, opts ? opts->system_map : NULL, opts ? opts->btf_path : NULL);
 	if (err < 0)
 		goto fail;
 	t2 = now_ms();
@@ -62,6 +63,7 @@ void nfm_ctx_free(struct nfm_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	nfm_btf_early_join(ctx, NULL);
 	nfm_kernel_free(ctx->kernel);
 	nfm_btf_free(ctx->btf);
 	nfm_kallsyms_free(ctx->ks);

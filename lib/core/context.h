@@ -23,13 +23,16 @@ struct nfm_ctx {
 	char vmcoreinfo_how[64], symbols_how[64], btf_how[64];
 	double attach_ms;
 	struct nfm_kernel *kernel;	/* walkers' resolved offsets and caches (lib/kernel) */
+	struct nfm_btf_early *btf_early;	/* BTF being loaded on a second thread (btf_early.c) */
 };
 
 /* Discovery steps (discover.c): VMCOREINFO and page tables; kallsyms; BTF. */
 int nfm_discover_kernel(struct nfm_ctx *ctx, const char *system_map);
 /* No VMCOREINFO: page tables from CPU notes or a RAM scan, symbols from System.map. */
 int nfm_discover_fallback(struct nfm_ctx *ctx, const char *system_map);
-int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map);
+/* btf_path NULL: the BTF is read from guest memory, on a second thread as soon as kallsyms
+ * knows where it is (nfm_discover_btf collects it). */
+int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map, const char *btf_path);
 int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path);
 
 /*

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/btf_early.h"
 #include "core/context.h"
 #include "source/source.h"
 
@@ -299,8 +300,16 @@ static const char *encoding_name(enum nfm_kallsyms_encoding e)
 	return "?";
 }
 
-int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map)
+static void btf_bounds_found(void *ud, const uint64_t *addrs)
 {
+	nfm_btf_early_start(ud, addrs[0], addrs[1]);
+}
+
+int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map, const char *btf_path)
+{
+	static const char *const btf_names[] = { "__start_BTF", "__stop_BTF", NULL };
+	const struct nfm_kallsyms_early early = { .names = btf_names, .found = btf_bounds_found,
+						  .ud = ctx };
 	struct nfm_kallsyms_tables t = { 0 };
 	uint64_t stext = 0, pob;
 	int ret;
@@ -338,7 +347,8 @@ int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map)
 				"(Linux < 6.0?); give --system-map");
 			return -ENOENT;
 		}
-		ret = nfm_kallsyms_load(read_kva_cb, ctx->mmu, &t, stext, &ctx->ks);
+		ret = nfm_kallsyms_load_early(read_kva_cb, ctx->mmu, &t, stext,
+					      btf_path ? NULL : &early, &ctx->ks);
 		if (ret < 0) {
 			nfm_err(&ctx->log, "cannot decode the guest's kallsyms: %s", strerror(-ret));
 			return ret;
@@ -368,6 +378,12 @@ int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path)
 			return ret;
 		}
 		snprintf(ctx->btf_how, sizeof(ctx->btf_how), "file");
+		return 0;
+	}
+	/* Loaded on a second thread during the kallsyms decode, if that could start it. */
+	ret = nfm_btf_early_join(ctx, &ctx->btf);
+	if (ret == 0) {
+		snprintf(ctx->btf_how, sizeof(ctx->btf_how), "guest memory (__start_BTF)");
 		return 0;
 	}
 	if (nfm_kallsyms_lookup(ctx->ks, "__start_BTF", &start) < 0 ||
