@@ -4,6 +4,7 @@
  * NFM-TRUTH-BEGIN/END lines, one record per line with every free-form byte string hex-encoded.
  * The format is documented in lab/TRUTH-FORMAT.md; keep the two in step.
  *
+ * "FILE <path>\n" answers "NFM-FILE <length>\n" and the file's bytes, or "NFM-FILE -<errno>\n".
  * "CHURN <seconds>\n" starts a process that forks and reaps short-lived children for that long
  * (answer "CHURN-STARTED <pid>"); "CHURN-COUNT\n" answers "CHURN-COUNT <children>", or -1 while
  * it still runs.
@@ -421,6 +422,17 @@ static void churn_count_command(int fd)
 	write_all(fd, reply, (size_t)n);
 }
 
+static void file_command(int fd, const char *path)
+{
+	char head[64];
+	int err = read_file(path, &tmp, MAX_FILE);
+	int n = snprintf(head, sizeof(head), "NFM-FILE %ld\n", err ? (long)err : (long)tmp.len);
+
+	write_all(fd, head, (size_t)n);
+	if (!err)
+		write_all(fd, tmp.p, tmp.len);
+}
+
 int truth_server(const char *dev)
 {
 	int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -458,6 +470,8 @@ int truth_server(const char *dev)
 			write_all(fd, out.p, out.len);
 		} else if (!strcmp(line, "PING")) {
 			write_all(fd, "PONG\n", 5);
+		} else if (!strncmp(line, "FILE ", 5)) {
+			file_command(fd, line + 5);
 		} else if (!strncmp(line, "CHURN ", 6)) {
 			churn_command(fd, line + 6);
 		} else if (!strcmp(line, "CHURN-COUNT")) {

@@ -187,6 +187,14 @@ def _command(name, line, prefix):
                            os.path.join(info["run"], "truth.lock"), line, prefix)
 
 
+def guest_file(name, path):
+    """The bytes of a file in the running guest (its own read, e.g. /sys/kernel/btf/vmlinux)."""
+    info = _require(name)
+    sock = "truth.sock" if info["channel"] == "virtio" else "truth-serial.sock"
+    return channel.fetch_file(os.path.join(info["run"], sock),
+                              os.path.join(info["run"], "truth.lock"), path)
+
+
 def churn_start(name, seconds):
     """Makes the guest fork and reap short-lived processes for `seconds`."""
     reply = _command(name, "CHURN %d" % seconds, "CHURN-STARTED")
