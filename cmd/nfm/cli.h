@@ -61,6 +61,7 @@ DECLARE_CMD(ps); DECLARE_CMD(pstree); DECLARE_CMD(maps); DECLARE_CMD(lsof); DECL
 DECLARE_CMD(lsmod);
 DECLARE_CMD(dmesg);
 DECLARE_CMD(uname);
+DECLARE_CMD(btf);
 DECLARE_CMD(uptime);
 DECLARE_CMD(free);
 DECLARE_CMD(mount);

@@ -10,6 +10,7 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "[-j]", "what attach found: kernel, KASLR, paging, CPUs, memory, uptime" },
 	{ "list", cmd_list, "[-j]", "every QEMU VM on this host" },
 	{ "sym", cmd_sym, "[-j] NAME|ADDRESS...", "kernel symbol lookup, both ways" },
+	{ "btf", cmd_btf, "[-j] [-o FILE]", "the kernel's BTF from guest memory (-o: save it, for --btf)" },
 	{ "ps", cmd_ps, "[-j] [-L] [--sort [-]KEY] [-p PID[,PID]]", "processes (-L: threads), as ps aux" },
 	{ "pstree", cmd_pstree, "[-j] [-p] [PID]", "the process tree" },
 	{ "maps", cmd_maps, "[-j] PID", "a process's memory mappings (/proc/PID/maps)" },

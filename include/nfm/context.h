@@ -84,6 +84,12 @@ NFM_EXPORT size_t nfm_sym_count(struct nfm_ctx *ctx);
 NFM_EXPORT int nfm_sym_get(struct nfm_ctx *ctx, size_t i, const char **name, char *type,
 			   uint64_t *addr);
 
+/*
+ * The kernel's BTF as raw bytes (what /sys/kernel/btf/vmlinux holds), owned by ctx: for saving it
+ * next to a dump, for --btf, for other BTF tools. 0, or -ENOMEM.
+ */
+NFM_EXPORT int nfm_btf_raw(struct nfm_ctx *ctx, const void **data, size_t *size);
+
 /* Read kernel virtual memory. 0, -EFAULT, -EIO. */
 NFM_EXPORT int nfm_read_kernel(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len);
 

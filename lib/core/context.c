@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/btf.h>
+
 #include "core/btf_early.h"
 #include "core/context.h"
 #include "source/source.h"
@@ -196,6 +198,18 @@ int nfm_ctx_new_parts(struct nfm_source *src, int levels, uint64_t kernel_root, 
 	ctx->ks = ks;
 	ctx->btf = btf;
 	*ret = ctx;
+	return 0;
+}
+
+int nfm_btf_raw(struct nfm_ctx *ctx, const void **data, size_t *size)
+{
+	__u32 n = 0;
+	const void *p = btf__raw_data(ctx->btf->btf, &n);
+
+	if (!p)
+		return -ENOMEM;
+	*data = p;
+	*size = n;
 	return 0;
 }
 

@@ -46,6 +46,10 @@ class LabVM:
         self.truth_path = info["truth"]
         self.truth = truth.load(self.truth_path)
 
+    def guest_file(self, path):
+        """The bytes of a file as the guest itself reads it."""
+        return vm.guest_file(self.name, path)
+
     def churn_start(self, seconds):
         vm.churn_start(self.name, seconds)
 

@@ -47,6 +47,31 @@ def test_info_live(lab_vm):
     assert guest_now - 2 <= info["uptime_s"] <= guest_now + elapsed + 2
 
 
+def test_btf_saved_and_given_back(lab_vm, tmp_path):
+    """nfm btf -o writes exactly the bytes the guest serves as /sys/kernel/btf/vmlinux, and
+    --btf FILE attaches with it: same types, same processes."""
+    guest = lab_vm.guest_file("/sys/kernel/btf/vmlinux")
+    out = tmp_path / "vmlinux.btf"
+    got = run_json("--vm", lab_vm.pid, "btf", "-o", out)
+    assert got["from"] == "guest memory (__start_BTF)"
+    assert got["bytes"] == len(guest)
+    assert out.read_bytes() == guest
+    live = run_json("--vm", lab_vm.pid, "info")
+    info = run_json("--vm", lab_vm.pid, "--btf", out, "info")
+    assert info["btf_from"] == "file"
+    assert info["btf_types"] == live["btf_types"] == got["types"]
+    pids = {e["pid"] for e in run_json("--vm", lab_vm.pid, "ps")}
+    pids_file = {e["pid"] for e in run_json("--vm", lab_vm.pid, "--btf", out, "ps")}
+    assert len(pids ^ pids_file) <= 2  # a process may come or go between the two reads
+    # Bad files: one line, non-zero.
+    line = one_error_line(run("--vm", lab_vm.pid, "--btf", tmp_path / "missing.btf", "info"))
+    assert "missing.btf" in line
+    junk = tmp_path / "junk.btf"
+    junk.write_bytes(b"\x9f\xeb\x01\x00" + bytes(100))
+    line = one_error_line(run("--vm", lab_vm.pid, "--btf", junk, "info"))
+    assert "junk.btf" in line
+
+
 def test_info_by_name(lab_vm):
     info = run_json("--vm", lab_vm.name, "info")
     assert info["release"] == lab_vm.kernel
