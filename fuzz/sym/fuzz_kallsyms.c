@@ -37,8 +37,22 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* The early names must come back with what lookup says of them once loading is done. */
+static const char *const early_names[] = { "__start_BTF", "__stop_BTF", "a", "init_task", NULL };
+static uint64_t early_addrs[4];
+static int early_calls;
+
+static void early_found(void *ud, const uint64_t *addrs)
+{
+	(void)ud;
+	early_calls++;
+	for (int i = 0; i < 4; i++)
+		early_addrs[i] = addrs[i];
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const struct nfm_kallsyms_early early = { .names = early_names, .found = early_found };
 	struct nfm_kallsyms_tables t;
 	struct nfm_kallsyms *ks;
 	struct image img;
@@ -60,8 +74,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					  .relative_base = v[6], .addresses = v[7] };
 	img.mem = data + HDR;
 	img.size = size - HDR;
-	if (nfm_kallsyms_load(fuzz_read, &img, &t, stext, &ks))
+	early_calls = 0;
+	if (nfm_kallsyms_load_early(fuzz_read, &img, &t, stext, &early, &ks))
 		return 0;
+	if (early_calls != 1)
+		__builtin_trap();
+	for (i = 0; i < 4; i++) {
+		uint64_t want = 0;
+
+		(void)nfm_kallsyms_lookup(ks, early_names[i], &want);
+		if (want != early_addrs[i])
+			__builtin_trap();
+	}
 	n = nfm_kallsyms_count(ks);
 	for (i = 0; i < n && i < 4096; i++) {
 		if (nfm_kallsyms_get(ks, i, &name, &type, &addr))
