@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "btf/btf.h"
+#include "btf/btf_index.h"
 
 int nfm_btf_new(const void *data, size_t size, struct nfm_btf **ret)
 {
@@ -50,6 +51,7 @@ void nfm_btf_free(struct nfm_btf *b)
 	if (!b)
 		return;
 	btf__free(b->btf);
+	nfm_btf_index_free(b->index);
 	free(b);
 }
 
@@ -58,15 +60,30 @@ unsigned int nfm_btf_type_count(const struct nfm_btf *b)
 	return btf__type_cnt(b->btf) - 1;
 }
 
+/*
+ * The name index, built on first use. Lookups are const to callers; the index is a cache (a
+ * context, and so its BTF, is used by one thread at a time).
+ */
+static const struct nfm_btf_index *index_of(const struct nfm_btf *b)
+{
+	struct nfm_btf *m = (struct nfm_btf *)b;
+
+	if (!m->index && !m->index_err)
+		m->index_err = nfm_btf_index_build(m->btf, &m->index);
+	return m->index;
+}
+
 /* A struct/union/typedef/int by name, typedefs and qualifiers resolved. */
 static int find_type(const struct nfm_btf *b, const char *name, const struct btf_type **t)
 {
 	static const int kinds[] = { BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF,
 				     BTF_KIND_INT };
+	const struct nfm_btf_index *ix = index_of(b);
 	size_t i;
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		int id = btf__find_by_name_kind(b->btf, name, kinds[i]);
+		int id = ix ? nfm_btf_index_type(ix, b->btf, name, (int)i) :
+			      btf__find_by_name_kind(b->btf, name, kinds[i]);
 
 		if (id > 0) {
 			id = btf__resolve_type(b->btf, id);
@@ -191,8 +208,11 @@ int nfm_btf_has_field(const struct nfm_btf *b, const char *type_name, const char
 
 int nfm_btf_enum_value(const struct nfm_btf *b, const char *name, int64_t *ret)
 {
+	const struct nfm_btf_index *ix = index_of(b);
 	unsigned int id, n = btf__type_cnt(b->btf);
 
+	if (ix)
+		return nfm_btf_index_enum(ix, b->btf, name, ret);
 	for (id = 1; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(b->btf, id);
 		int i, vlen;

@@ -23,9 +23,13 @@ struct nfm_field {
 	uint8_t bit_size;	/* bitfields: width in bits, 0 for ordinary members */
 };
 
+struct nfm_btf_index;
+
 struct nfm_btf {
 	struct btf *btf;
 	size_t size;		/* bytes of the raw blob */
+	struct nfm_btf_index *index;	/* names -> ids, built on the first lookup (btf_index.c) */
+	int index_err;			/* building it failed: scan as libbpf does */
 };
 
 /* Parse a BTF blob (copied). 0, -EBADMSG for a blob libbpf rejects. */

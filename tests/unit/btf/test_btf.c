@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* BTF lookups through the name index give what libbpf's scans give: the first of a name, a
+ * struct before a typedef of the same name, the first enumerator, members of anonymous parts. */
+#include <bpf/btf.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "btf/btf.h"
+
+static struct nfm_btf *make(void)
+{
+	struct btf *btf = btf__new_empty();
+	struct nfm_btf *b;
+	int u32, s1, s2, anon, e;
+
+	assert_non_null(btf);
+	u32 = btf__add_int(btf, "u32", 4, 0);			/* 1 */
+	s1 = btf__add_struct(btf, "dup", 8);			/* 2: the first "dup" struct */
+	btf__add_field(btf, "a", u32, 0, 0);
+	btf__add_field(btf, "b", u32, 32, 0);
+	s2 = btf__add_struct(btf, "dup", 16);			/* 3: a second one, later */
+	btf__add_field(btf, "z", u32, 96, 0);
+	btf__add_typedef(btf, "dup_t", s2);			/* 4 */
+	btf__add_typedef(btf, "both", u32);			/* 5: typedef named like ... */
+	anon = btf__add_struct(btf, NULL, 8);			/* 6: anonymous */
+	btf__add_field(btf, "inner", u32, 32, 0);
+	btf__add_struct(btf, "both", 16);			/* 7: ... a later struct */
+	btf__add_field(btf, "x", u32, 0, 0);
+	btf__add_field(btf, NULL, anon, 64, 0);			/* anonymous member at byte 8 */
+	e = btf__add_enum(btf, "e1", 4);
+	btf__add_enum_value(btf, "ONE", 1);
+	btf__add_enum_value(btf, "TWO", 2);
+	btf__add_enum(btf, "e2", 4);
+	btf__add_enum_value(btf, "TWO", 22);			/* a later enumerator of the name */
+	btf__add_enum_value(btf, "NEG", -5);
+	assert_true(u32 > 0 && s1 > 0 && e > 0);
+	assert_int_equal(nfm_btf_wrap(btf, &b), 0);
+	return b;
+}
+
+static void test_lookups(void **state)
+{
+	struct nfm_btf *b = make();
+	struct nfm_field f;
+	uint32_t size;
+	int64_t v;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		/* First libbpf's scans (as if the index could not be built), then the index. */
+		b->index_err = round == 0 ? -ENOMEM : 0;
+		assert_int_equal(nfm_btf_type_size(b, "dup", &size), 0);
+		assert_int_equal(size, 8);		/* the first struct of the name */
+		assert_int_equal(nfm_btf_field(b, "dup", "b", &f), 0);
+		assert_int_equal(f.offset, 4);
+		assert_int_equal(nfm_btf_field(b, "dup_t", "z", &f), 0);
+		assert_int_equal(f.offset, 12);		/* the typedef resolves to the second */
+		assert_int_equal(nfm_btf_type_size(b, "both", &size), 0);
+		assert_int_equal(size, 16);		/* a struct before a typedef */
+		assert_int_equal(nfm_btf_field(b, "both", "inner", &f), 0);
+		assert_int_equal(f.offset, 12);		/* through the anonymous member */
+		assert_int_equal(nfm_btf_type_size(b, "u32", &size), 0);
+		assert_int_equal(size, 4);
+		assert_int_equal(nfm_btf_type_size(b, "nothing", &size), -ENOENT);
+		assert_int_equal(nfm_btf_field(b, "dup", "nothing", &f), -ENOENT);
+		assert_int_equal(nfm_btf_enum_value(b, "TWO", &v), 0);
+		assert_int_equal(v, 2);			/* the first enumerator of the name */
+		assert_int_equal(nfm_btf_enum_value(b, "NEG", &v), 0);
+		assert_int_equal(v, -5);
+		assert_int_equal(nfm_btf_enum_value(b, "THREE", &v), -ENOENT);
+		assert_true(round == 0 ? b->index == NULL : b->index != NULL);
+	}
+	nfm_btf_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lookups),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
