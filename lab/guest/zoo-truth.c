@@ -7,7 +7,7 @@
  * "FILE <path>\n" answers "NFM-FILE <length>\n" and the file's bytes, or "NFM-FILE -<errno>\n".
  * "CHURN <seconds>\n" starts a process that forks and reaps short-lived children for that long
  * (answer "CHURN-STARTED <pid>"); "CHURN-COUNT\n" answers "CHURN-COUNT <children>", or -1 while
- * it still runs.
+ * it still runs. "BENCH <seconds>\n" / "BENCH-COUNT\n" the same for a CPU benchmark (rounds).
  */
 #define _GNU_SOURCE
 #include "zoo.h"
@@ -17,6 +17,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -352,24 +355,28 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-#define CHURN_COUNT_FILE ZOO_RUN_DIR "/churn.count"
+/*
+ * Background jobs the host starts and asks about: CHURN forks and reaps short-lived children,
+ * BENCH is a CPU benchmark (for the monitoring-overhead bench). Each runs for the seconds asked,
+ * then writes its count to ZOO_RUN_DIR/<name>.count.
+ */
 #define CHURN_ALIVE 8
 
-/* Fork and reap children that live 0-3 ms, CHURN_ALIVE at a time, for `seconds`. */
-static void churn(int seconds)
+static bool before(const struct timespec *end)
 {
-	struct timespec now, end;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec < end->tv_sec || (now.tv_sec == end->tv_sec && now.tv_nsec < end->tv_nsec);
+}
+
+/* Fork and reap children that live 0-3 ms, CHURN_ALIVE at a time; the count is the forks. */
+static unsigned long churn(const struct timespec *end)
+{
 	unsigned long forks = 0;
 	int alive = 0;
-	char num[32];
 
-	prctl(PR_SET_NAME, "zoo-churner", 0, 0, 0);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += seconds;
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-			break;
+	while (before(end)) {
 		if (alive == CHURN_ALIVE && wait(NULL) > 0)
 			alive--;
 		pid_t pid = fork();
@@ -385,41 +392,108 @@ static void churn(int seconds)
 	}
 	while (wait(NULL) > 0)
 		;
-	int fd = open(CHURN_COUNT_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int n = snprintf(num, sizeof(num), "%lu\n", forks);
-	if (fd >= 0 && write(fd, num, (size_t)n) == n)
-		rename(CHURN_COUNT_FILE ".tmp", CHURN_COUNT_FILE);
-	_exit(0);
+	return forks;
 }
 
-static void churn_command(int fd, const char *arg)
+/*
+ * Integer work in rounds of 65536 steps; the count is the rounds done. SCHED_FIFO, so that the
+ * zoo's CPU burners do not share the vCPU with it (RT throttling still leaves them 5 %).
+ */
+static unsigned long bench(const struct timespec *end)
 {
-	char reply[64];
+	struct sched_param sp = { .sched_priority = 50 };
+	unsigned long rounds = 0;
+	uint64_t x = 88172645463325252ull;
+
+	sched_setscheduler(0, SCHED_FIFO, &sp);
+	while (before(end)) {
+		for (int i = 0; i < 65536; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+		}
+		rounds++;
+	}
+	return rounds + (x == 42); /* keep x alive */
+}
+
+struct job {
+	const char *name, *comm;
+	unsigned long (*run)(const struct timespec *end);
+};
+
+static const struct job jobs[] = {
+	{ "CHURN", "zoo-churner", churn },
+	{ "BENCH", "zoo-bench", bench },
+};
+
+static void count_path(const struct job *j, char *path, size_t size)
+{
+	snprintf(path, size, ZOO_RUN_DIR "/%s.count", j->name);
+}
+
+static void job_start(int fd, const struct job *j, const char *arg)
+{
+	char reply[64], path[128], tmpp[140], num[32];
 	int seconds = atoi(arg);
 
-	unlink(CHURN_COUNT_FILE);
+	count_path(j, path, sizeof(path));
+	unlink(path);
 	pid_t pid = seconds > 0 && seconds <= 3600 ? fork() : -1;
-	if (pid == 0)
-		churn(seconds);
-	int n = snprintf(reply, sizeof(reply), "CHURN-STARTED %d\n", (int)pid);
+	if (pid == 0) {
+		struct timespec end;
+
+		prctl(PR_SET_NAME, j->comm, 0, 0, 0);
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		end.tv_sec += seconds;
+		unsigned long count = j->run(&end);
+		snprintf(tmpp, sizeof(tmpp), "%s.tmp", path);
+		int cfd = open(tmpp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int n = snprintf(num, sizeof(num), "%lu\n", count);
+		if (cfd >= 0 && write(cfd, num, (size_t)n) == n)
+			rename(tmpp, path);
+		_exit(0);
+	}
+	int n = snprintf(reply, sizeof(reply), "%s-STARTED %d\n", j->name, (int)pid);
 	write_all(fd, reply, (size_t)n);
 }
 
-static void churn_count_command(int fd)
+static void job_count(int fd, const struct job *j)
 {
 	struct buf b = { 0 };
-	char reply[64];
+	char reply[64], path[128];
 	long count = -1;
 
-	while (waitpid(-1, NULL, WNOHANG) > 0) /* the churner, once it is done */
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* jobs that are done */
 		;
-	if (read_file(CHURN_COUNT_FILE, &b, 64) == 0 && b.len) {
+	count_path(j, path, sizeof(path));
+	if (read_file(path, &b, 64) == 0 && b.len) {
 		buf_put(&b, "", 1);
 		count = atol(b.p);
 	}
 	free(b.p);
-	int n = snprintf(reply, sizeof(reply), "CHURN-COUNT %ld\n", count);
+	int n = snprintf(reply, sizeof(reply), "%s-COUNT %ld\n", j->name, count);
 	write_all(fd, reply, (size_t)n);
+}
+
+/* "NAME <seconds>" starts a job, "NAME-COUNT" asks for its count; false if line is neither. */
+static bool job_command(int fd, const char *line)
+{
+	for (size_t i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		size_t l = strlen(jobs[i].name);
+
+		if (strncmp(line, jobs[i].name, l))
+			continue;
+		if (line[l] == ' ') {
+			job_start(fd, &jobs[i], line + l + 1);
+			return true;
+		}
+		if (!strcmp(line + l, "-COUNT")) {
+			job_count(fd, &jobs[i]);
+			return true;
+		}
+	}
+	return false;
 }
 
 static void file_command(int fd, const char *path)
@@ -472,10 +546,8 @@ int truth_server(const char *dev)
 			write_all(fd, "PONG\n", 5);
 		} else if (!strncmp(line, "FILE ", 5)) {
 			file_command(fd, line + 5);
-		} else if (!strncmp(line, "CHURN ", 6)) {
-			churn_command(fd, line + 6);
-		} else if (!strcmp(line, "CHURN-COUNT")) {
-			churn_count_command(fd);
+		} else {
+			job_command(fd, line);
 		}
 	}
 }

@@ -195,17 +195,28 @@ def guest_file(name, path):
                               os.path.join(info["run"], "truth.lock"), path)
 
 
+def job_start(name, job, seconds):
+    """Starts a guest job for `seconds`: "CHURN" forks and reaps short-lived processes, "BENCH"
+    runs a CPU benchmark (SCHED_FIFO)."""
+    reply = _command(name, "%s %d" % (job, seconds), job + "-STARTED")
+    if int(reply.split()[1]) <= 0:
+        raise LabError("the guest could not start %s: %s" % (job, reply))
+
+
+def job_count(name, job):
+    """What the last run of a job counted (children forked, benchmark rounds), None while it runs."""
+    n = int(_command(name, job + "-COUNT", job + "-COUNT").split()[1])
+    return None if n < 0 else n
+
+
 def churn_start(name, seconds):
     """Makes the guest fork and reap short-lived processes for `seconds`."""
-    reply = _command(name, "CHURN %d" % seconds, "CHURN-STARTED")
-    if int(reply.split()[1]) <= 0:
-        raise LabError("the guest could not start churning: %s" % reply)
+    job_start(name, "CHURN", seconds)
 
 
 def churn_count(name):
     """Children the last churn forked, or None while it still runs."""
-    n = int(_command(name, "CHURN-COUNT", "CHURN-COUNT").split()[1])
-    return None if n < 0 else n
+    return job_count(name, "CHURN")
 
 
 def truth(name, out=None):

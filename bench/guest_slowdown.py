@@ -1,0 +1,92 @@
+#!/usr/bin/python3
+"""How much monitoring slows the guest: a CPU benchmark inside a lab guest (the zoo's BENCH job,
+SCHED_FIFO integer work for --seconds), run alternately alone and while `nfm top -b` crawls the
+guest at --hz on the host; prints rounds per run, the slowdown, and nfm's own CPU use.
+
+    bench/guest_slowdown.py [--nfm BIN] [--kernel 6.1-cloud] [--cpus 1] [--hz 100]
+                            [--seconds 10] [--runs 3]
+
+Needs root (the lab, and nfm reads QEMU memory). The guest gets one vCPU by default, so that a
+host with two cores has one for the vCPU and one for nfm, as a monitoring host would.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "lab"))
+from nfmlab import vm  # noqa: E402
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_run(name, seconds):
+    vm.job_start(name, "BENCH", seconds)
+    time.sleep(seconds)
+    for _ in range(100):
+        n = vm.job_count(name, "BENCH")
+        if n is not None:
+            return n
+        time.sleep(0.2)
+    raise SystemExit("the guest benchmark did not finish")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--nfm", default=str(ROOT / "build" / "cmd" / "nfm" / "nfm"))
+    ap.add_argument("--kernel", default="6.1-cloud")
+    ap.add_argument("--cpus", type=int, default=1)
+    ap.add_argument("--hz", type=float, default=100)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=3)
+    a = ap.parse_args()
+    name = "slowdown-%d" % os.getpid()
+    opts = argparse.Namespace(kernel=a.kernel, name=name, mem="512M", cpus=a.cpus, procs=40,
+                              qmp="on", shm="off", machine="pc", la57="off", accel="auto")
+    info = vm.start(opts)
+    try:
+        time.sleep(3)
+        alone, watched, nfm_cpu = [], [], []
+        def monitored():
+            top = subprocess.Popen([a.nfm, "--vm", info["pid"], "top", "-b", "-d",
+                                    "%g" % (1 / a.hz), "-n", "100000000"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)  # attached and crawling before the benchmark starts
+            c0, t0 = cpu_seconds(top.pid), time.monotonic()
+            watched.append(bench_run(name, a.seconds))
+            nfm_cpu.append(100 * (cpu_seconds(top.pid) - c0) / (time.monotonic() - t0))
+            top.terminate()
+            top.wait(timeout=10)
+
+        for r in range(a.runs):
+            # Alternate which goes first, so that an order effect cancels out.
+            if r % 2:
+                monitored()
+                alone.append(bench_run(name, a.seconds))
+            else:
+                alone.append(bench_run(name, a.seconds))
+                monitored()
+            print("run %d: alone %d rounds, with nfm top at %g Hz %d rounds (%+.2f %%), nfm %.1f %% "
+                  "of a core" % (r + 1, alone[-1], a.hz, watched[-1],
+                                 100 * (watched[-1] / alone[-1] - 1), nfm_cpu[-1]), flush=True)
+        ratios = sorted(w / x for w, x in zip(watched, alone))
+        spread = sorted(abs(alone[i + 1] / alone[i] - 1) for i in range(len(alone) - 1))
+        print("guest CPU benchmark slowdown while monitored at %g Hz: %.2f %% overall, median of "
+              "pairs %.2f %% (%d pairs of %d s, %d vCPU); run-to-run noise of the unmonitored "
+              "runs: median %.1f %%; nfm top used %.1f %% of a host core" %
+              (a.hz, 100 * (1 - sum(watched) / sum(alone)), 100 * (1 - ratios[len(ratios) // 2]),
+               a.runs, a.seconds, a.cpus, 100 * spread[len(spread) // 2] if spread else 0,
+               sum(nfm_cpu) / len(nfm_cpu)))
+    finally:
+        vm.stop(name)
+
+
+if __name__ == "__main__":
+    main()
