@@ -2,6 +2,7 @@
 what top in the guest computes from /proc/PID/stat over the same stretch of time, and the VM's
 CPU split within 2 points of the guest's /proc/stat deltas."""
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -24,6 +25,21 @@ def proc_stat_cpu(t):
     return [int(x) for x in line.split()]
 
 
+def last_uptime_ns(out):
+    """The guest uptime of the last complete frame written to the file out (0 if none). pread:
+    nfm shares the file offset, so seeking here would move where it writes."""
+    fd = out.fileno()
+    size = os.fstat(fd).st_size
+    tail = os.pread(fd, min(size, 1 << 20), max(0, size - (1 << 20)))
+    lines = tail.decode(errors="replace").splitlines()
+    for l in reversed(lines[:-1]):
+        try:
+            return json.loads(l)["vms"][0]["uptime_s"] * 1e9
+        except (ValueError, KeyError, IndexError):
+            continue
+    return 0
+
+
 def frames_around_truths(lab_vm):
     """nfm top -j at 10 Hz from before a first truth snapshot until after a second one."""
     cmd = [nfmcli.NFM, "--vm", str(lab_vm.pid), "-j", "top", "-b", "-d", "0.1"]
@@ -33,7 +49,14 @@ def frames_around_truths(lab_vm):
         t1, _ = lab_vm.fresh_truth()
         time.sleep(INTERVAL)
         t2, _ = lab_vm.fresh_truth()
-        time.sleep(1)
+        # Frames carry the guest clock as of its last timekeeping update, which lags behind on a
+        # starved TCG guest: keep going until a frame is past the guest's last read.
+        last_read = max(pr.stat_read_ns for pr in t2.processes.values() if pr.stat_read_ns)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.5)
+            if last_uptime_ns(out) > last_read + 0.5e9:
+                break
         p.terminate()
         _, err = p.communicate(timeout=60)
         out.seek(0)
@@ -57,7 +80,11 @@ def at(frames, ns, value):
             assert ub - ua < 1.5e9, "no nfm frame within 1.5 s of the guest's read"
             va, vb = value(a), value(b)
             return va + (vb - va) * (ns - ua) / (ub - ua)
-    raise AssertionError("guest read outside nfm's frames")
+    ups = [f.get("uptime_s") for f in frames]
+    raise AssertionError("guest read at %.3f s outside nfm's frames (%d frames, uptime %s .. %s; "
+                         "last ten %s; errors %s)" %
+                         (ns / 1e9, len(frames), ups[0], ups[-1], ups[-10:],
+                          sorted({f["error"] for f in frames if f.get("error")})))
 
 
 def proc_cpu(pid):
