@@ -44,7 +44,6 @@ struct nfm_pcache {
 	uint64_t *replay;		/* pages the last crawl used, sorted */
 	uint32_t nr_replay;
 	bool replay_pending;		/* fetch the replay set at the next read */
-	uint64_t replayed, hits, misses;	/* statistics */
 };
 
 /* A cache over src (which must be read by system call); NULL when out of memory. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The task walker's BTF offsets and per-attach constants, resolved once per attach. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "core/context.h"
@@ -34,7 +35,6 @@ static const struct nfm_field_spec task_specs[] = {
 	NFM_FIELD(S, t.prev_utime, "task_struct", "prev_cputime.utime", 0),
 	NFM_FIELD(S, t.prev_stime, "task_struct", "prev_cputime.stime", 0),
 	NFM_FIELD(S, t.thread_node, "task_struct", "thread_node", 0),
-	NFM_FIELD(S, t.files, "task_struct", "files", 0),
 	NFM_FIELD(S, s.size, "signal_struct", NULL, NFM_FIELD_SIZE),
 	NFM_FIELD(S, s.nr_threads, "signal_struct", "nr_threads", 0),
 	NFM_FIELD(S, s.thread_head, "signal_struct", "thread_head", 0),
@@ -86,25 +86,36 @@ static int enum_val(struct nfm_ctx *ctx, const char *name)
 	return (int)v;
 }
 
+/* Do members {offset, length} all lie inside a buffer of size bytes? (The BTF is the guest's.) */
+static bool inside(const struct nfm_task_window *m, size_t n, int32_t size)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].off < 0 || m[i].len > size || m[i].off > size - m[i].len)
+			return false;
+	return true;
+}
+
+/* Every member the walker reads from its signal_struct and mm_struct buffers lies inside them. */
 static int check_sizes(const struct nfm_task_state *ts)
 {
-	const struct nfm_task_off *t = &ts->t;
+	const struct nfm_sig_off *s = &ts->s;
 	const struct nfm_mm_off *m = &ts->m;
+	const struct nfm_task_window sig[] = {
+		{ s->nr_threads, 4 }, { s->thread_head, 16 }, { s->utime, 8 }, { s->stime, 8 },
+		{ s->sum_sched_runtime, 8 }, { s->prev_utime, 8 }, { s->prev_stime, 8 },
+	};
+	const struct nfm_task_window mm[] = {
+		{ m->total_vm, 8 }, { m->rss_stat, m->rss_stat_size }, { m->arg_start, 8 },
+		{ m->arg_end, 8 }, { m->env_start, 8 }, { m->env_end, 8 }, { m->start_brk, 8 },
+		{ m->brk, 8 }, { m->start_stack, 8 },
+	};
 
-	/* Every member read from a struct buffer must lie inside it. */
-	if (t->size <= 0 || (uint32_t)t->size > STRUCT_MAX || ts->s.size <= 0 ||
-	    (uint32_t)ts->s.size > STRUCT_MAX || m->size <= 0 || (uint32_t)m->size > STRUCT_MAX)
+	if (ts->t.size <= 0 || (uint32_t)ts->t.size > STRUCT_MAX || s->size <= 0 ||
+	    (uint32_t)s->size > STRUCT_MAX || m->size <= 0 || (uint32_t)m->size > STRUCT_MAX)
 		return -EBADMSG;
-	if (t->tasks + 16 > t->size || t->comm + 16 > t->size || t->files + 8 > t->size ||
-	    t->start_boottime + 8 > t->size || t->prev_stime + 8 > t->size ||
-	    t->thread_node + 16 > t->size || t->sum_exec_runtime + 8 > t->size ||
-	    t->real_cred + 8 > t->size || t->signal + 8 > t->size || t->mm + 8 > t->size)
-		return -EBADMSG;
-	if (ts->s.prev_stime + 8 > ts->s.size || ts->s.sum_sched_runtime + 8 > ts->s.size ||
-	    ts->s.thread_head + 16 > ts->s.size)
-		return -EBADMSG;
-	if (m->rss_stat + m->rss_stat_size > m->size || m->env_end + 8 > m->size ||
-	    m->start_stack + 8 > m->size || m->brk + 8 > m->size)
+	/* task_struct members: build_windows() checks them. */
+	if (!inside(sig, sizeof(sig) / sizeof(sig[0]), s->size) ||
+	    !inside(mm, sizeof(mm) / sizeof(mm[0]), m->size))
 		return -EBADMSG;
 	if (ts->c.fsgid - ts->c.uid != 28)	/* eight consecutive 32-bit ids */
 		return -EBADMSG;
@@ -125,14 +136,12 @@ static int build_windows(struct nfm_task_state *ts)
 		{ t->real_cred, 8 }, { t->signal, 8 }, { t->mm, 8 }, { t->static_prio, 4 },
 		{ t->prio, 4 }, { t->policy, 4 }, { t->rt_priority, 4 }, { t->utime, 8 },
 		{ t->stime, 8 }, { t->sum_exec_runtime, 8 }, { t->start_boottime, 8 },
-		{ t->prev_utime, 8 }, { t->prev_stime, 8 }, { t->thread_node, 16 }, { t->files, 8 },
+		{ t->prev_utime, 8 }, { t->prev_stime, 8 }, { t->thread_node, 16 },
 	};
 	int n = (int)(sizeof(m) / sizeof(m[0])), i, j;
 
-	/* Every member read from the walker's buffer must lie inside it (the BTF is the guest's). */
-	for (i = 0; i < n; i++)
-		if (m[i].off < 0 || m[i].off + m[i].len > t->size)
-			return -EBADMSG;
+	if (!inside(m, (size_t)n, t->size))
+		return -EBADMSG;
 	for (i = 1; i < n; i++)	/* insertion sort by offset */
 		for (j = i; j > 0 && m[j - 1].off > m[j].off; j--) {
 			struct nfm_task_window x = m[j];
@@ -177,6 +186,10 @@ static int build(struct nfm_ctx *ctx, struct nfm_task_state *ts)
 	ts->nr_mm_counters = enum_val(ctx, "NR_MM_COUNTERS");
 	if (ts->mm_filepages < 0 || ts->mm_anonpages < 0 || ts->nr_mm_counters <= 0)
 		return -ENOENT;
+	/* Counter indexes pick a slot of rss_stat[NR_MM_COUNTERS]: they must be below it. */
+	if (ts->mm_filepages >= ts->nr_mm_counters || ts->mm_anonpages >= ts->nr_mm_counters ||
+	    ts->mm_shmempages >= ts->nr_mm_counters)
+		return -EBADMSG;
 	if (nfm_btf_field(ctx->btf, "mm_struct", "rss_stat", &rss) < 0)
 		return -ENOENT;
 	ts->m.rss_stat_size = (int32_t)rss.size;
@@ -187,6 +200,7 @@ static int build(struct nfm_ctx *ctx, struct nfm_task_state *ts)
 	if (rss.size == (uint32_t)ts->nr_mm_counters * 8) {
 		ts->rss_percpu = 0;
 	} else if (ts->pcc_size > 0 && ts->pcc_count >= 0 && ts->pcc_counters >= 0 &&
+		   ts->pcc_count <= ts->pcc_size - 8 && ts->pcc_counters <= ts->pcc_size - 8 &&
 		   rss.size == (uint32_t)(ts->nr_mm_counters * ts->pcc_size)) {
 		ts->rss_percpu = 1;
 	} else {

@@ -11,7 +11,7 @@ struct nfm_task_off {
 	int32_t size, tasks, pid, tgid, state, exit_state, flags, comm;
 	int32_t real_parent, real_cred, signal, mm, static_prio, prio, policy, rt_priority;
 	int32_t utime, stime, sum_exec_runtime, start_boottime, prev_utime, prev_stime;
-	int32_t thread_node, files;
+	int32_t thread_node;
 };
 
 struct nfm_sig_off {
