@@ -1,20 +1,52 @@
 """Running the nfm binary from tests: NFM_BIN or build/cmd/nfm/nfm."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 NFM = os.environ.get("NFM_BIN", str(ROOT / "build" / "cmd" / "nfm" / "nfm"))
 
 
+_foreign_nfm = None
+
+
+def nfm_for_other_users():
+    """nfm and libnfm copied into a directory anyone can enter: the checkout may sit in a 0700
+    directory (mktemp -d), where another user could not even load the binary. Made once."""
+    global _foreign_nfm
+    if _foreign_nfm is None:
+        d = Path(tempfile.mkdtemp(prefix="nfm-bin-"))
+        d.chmod(0o755)
+        (d / "lib").mkdir(mode=0o755)
+        (d / "bin").mkdir(mode=0o755)
+        shutil.copy2(NFM, d / "bin" / "nfm")
+        # The build's RUNPATH is $ORIGIN/../..; LD_LIBRARY_PATH points at the copies instead.
+        for lib in (Path(NFM).resolve().parents[2]).glob("libnfm.so*"):
+            if lib.is_file():
+                shutil.copy2(lib, d / "lib" / lib.name)
+        for f in (d / "bin" / "nfm", *(d / "lib").iterdir()):
+            f.chmod(0o755)
+        atexit.register(shutil.rmtree, d, True)
+        _foreign_nfm = d
+    return _foreign_nfm
+
+
 def run(*args, user=None, timeout=120):
-    """Run nfm with args; returns CompletedProcess (stdout/stderr as text)."""
+    """Run nfm with args; returns CompletedProcess (stdout/stderr as text). With user, as that
+    uid/gid (setpriv), from a copy of nfm that user can load."""
     cmd = [NFM, *map(str, args)]
+    env = None
     if user:
-        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *cmd]
+        d = nfm_for_other_users()
+        env = dict(os.environ, LD_LIBRARY_PATH=str(d / "lib"))
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
+               str(d / "bin" / "nfm"), *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          errors="surrogateescape")
+                          errors="surrogateescape", env=env)
 
 
 def run_json(*args, timeout=120):
