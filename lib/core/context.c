@@ -141,30 +141,7 @@ int nfm_ksym(struct nfm_ctx *ctx, const char *name, uint64_t *addr)
 
 int nfm_sym_lookup(struct nfm_ctx *ctx, const char *name, uint64_t *addr, char *type)
 {
-	uint64_t a;
-	size_t i, n;
-	int ret = nfm_kallsyms_lookup(ctx->ks, name, &a);
-
-	if (ret < 0)
-		return ret;
-	if (type) {
-		/* The type letter lives in the table entry; find the entry with this address. */
-		*type = '?';
-		n = nfm_kallsyms_count(ctx->ks);
-		for (i = 0; i < n; i++) {
-			const char *nm;
-			char ty;
-			uint64_t ad;
-
-			if (nfm_kallsyms_get(ctx->ks, i, &nm, &ty, &ad) == 0 && ad == a &&
-			    !strcmp(nm, name)) {
-				*type = ty;
-				break;
-			}
-		}
-	}
-	*addr = a;
-	return 0;
+	return nfm_kallsyms_find(ctx->ks, name, addr, type);
 }
 
 int nfm_sym_symbolize(struct nfm_ctx *ctx, uint64_t addr, const char **name, char *type,

@@ -353,8 +353,9 @@ int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map, const char
 			nfm_err(&ctx->log, "cannot decode the guest's kallsyms: %s", strerror(-ret));
 			return ret;
 		}
-		snprintf(ctx->symbols_how, sizeof(ctx->symbols_how), "kallsyms in guest memory (%s)",
-			 encoding_name(nfm_kallsyms_encoding(ctx->ks)));
+		snprintf(ctx->symbols_how, sizeof(ctx->symbols_how), "kallsyms in guest memory (%s%s)",
+			 encoding_name(nfm_kallsyms_encoding(ctx->ks)),
+			 nfm_kallsyms_lazy(ctx->ks) ? ", name index" : "");
 	}
 	/* The direct map's base is randomized (RANDOMIZE_MEMORY); the kernel keeps it here. */
 	if (nfm_kallsyms_lookup(ctx->ks, "page_offset_base", &pob) == 0 &&

@@ -21,41 +21,24 @@
  *
  * All of it is guest data: every length is checked against what was read, and the tables are
  * fetched with a few large reads.
+ *
+ * Loading reads the tables and checks every entry's length against the markers (located
+ * before the token table when VMCOREINFO does not give them); with the kernel's name-ordered
+ * index (kallsyms_lazy.c) that is all, otherwise, or when a caller needs every name, pass 1
+ * (sizes, wanted names) and pass 2 (expand and hash) decode the whole table.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sym/kallsyms.h"
-
-/* The kernel's KSYM_NAME_LEN is 512 since 6.1 (128 before); twice that is surely not a kernel. */
-#define KS_NAME_MAX 1024
+#include "sym/kallsyms_int.h"
 /* Bound of the decoded string arena (names plus type and NUL), against token blow-up. */
 #define KS_ARENA_MAX (256u << 20)
 #define KS_PAGE 4096u
 #define KS_NAMES_CHUNK (1u << 20)
 /* How many symbols named _stext are remembered to pick the encoding. */
 #define KS_STEXT_MAX 8
-
-struct nfm_kallsyms {
-	size_t count;
-	enum nfm_kallsyms_encoding enc;
-	/* Symbol i: type at arena[name_off[i] - 1], NUL-terminated name at arena + name_off[i]. */
-	char *arena;
-	size_t arena_len, arena_cap;
-	uint32_t *name_off;
-	uint64_t *addrs;
-	size_t cap;		/* capacity of name_off and addrs */
-	uint32_t *by_addr;	/* table indices sorted by address; NULL if table order is sorted */
-	/*
-	 * Name hash, open addressing: hash << 32 | (index + 1), 0 = empty. The hash in the slot
-	 * spares a cache miss per probe.
-	 */
-	uint64_t *slots;
-	size_t nslots;
-	uint32_t *hashes;	/* while loading: each name's hash, taken as it is expanded */
-};
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -64,7 +47,7 @@ static uint16_t le16(const uint8_t *p)
 
 static uint32_t le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return ks_le32(p);
 }
 
 static uint64_t le64(const uint8_t *p)
@@ -193,10 +176,6 @@ fail:
 	return nb->err;
 }
 
-struct tokens {
-	const char *str[256];
-	uint16_t len[256];
-};
 
 static void ks_reset(struct nfm_kallsyms *ks)
 {
@@ -204,7 +183,7 @@ static void ks_reset(struct nfm_kallsyms *ks)
 	ks->arena_len = 0;
 }
 
-static int arena_reserve(struct nfm_kallsyms *ks, size_t extra)
+int ks_arena_reserve(struct nfm_kallsyms *ks, size_t extra)
 {
 	size_t cap;
 	char *p;
@@ -226,7 +205,7 @@ static int arena_reserve(struct nfm_kallsyms *ks, size_t extra)
 	return 0;
 }
 
-static int syms_reserve(struct nfm_kallsyms *ks, size_t n)
+int ks_syms_reserve(struct nfm_kallsyms *ks, size_t n)
 {
 	uint32_t *no;
 	uint64_t *ad;
@@ -252,7 +231,7 @@ static int syms_reserve(struct nfm_kallsyms *ks, size_t n)
 }
 
 /* Eight bytes per step (FNV-1a per byte was a fifth of the symbol load). */
-static uint32_t name_hash_n(const char *s, size_t n)
+uint32_t ks_name_hash_n(const char *s, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
 
@@ -271,7 +250,7 @@ static uint32_t name_hash_n(const char *s, size_t n)
 
 static uint32_t name_hash(const char *s)
 {
-	return name_hash_n(s, strlen(s));
+	return ks_name_hash_n(s, strlen(s));
 }
 
 #define TOKEN_PAD 16
@@ -285,7 +264,7 @@ struct wanted {
 };
 
 /* Expand one entry's tokens (type character first) into buf; its length. */
-static size_t expand(const struct tokens *tok, const uint8_t *d, size_t len, char *buf)
+static size_t expand(const struct ks_tokens *tok, const uint8_t *d, size_t len, char *buf)
 {
 	size_t out = 0;
 
@@ -299,7 +278,7 @@ static size_t expand(const struct tokens *tok, const uint8_t *d, size_t len, cha
 
 /* Is entry d (out characters expanded) one pass 1 looks for? Only names of a wanted length are
  * expanded, so this costs nearly nothing. */
-static void check_wanted(const struct tokens *tok, const uint8_t *d, size_t len, size_t out,
+static void check_wanted(const struct ks_tokens *tok, const uint8_t *d, size_t len, size_t out,
 			 uint32_t i, struct wanted *w)
 {
 	char buf[KS_NAME_MAX + 1];
@@ -323,11 +302,37 @@ static void check_wanted(const struct tokens *tok, const uint8_t *d, size_t len,
 }
 
 /*
+ * The length (in tokens) of the entry at pos, and of its header (1 or 2 bytes): 0 or -errno.
+ * Every entry has a length and at least one token: two bytes.
+ */
+static int entry_len(struct names_buf *nb, size_t pos, bool long_lens, size_t *len, size_t *hdr)
+{
+	int r = pos + 2 > nb->len ? names_ensure(nb, pos + 2) : 0;
+
+	if (r < 0)
+		return r;
+	*len = nb->data[pos];
+	*hdr = 1;
+	if (long_lens && (*len & 0x80)) {
+		if (nb->data[pos + 1] & 0x80)
+			return -EBADMSG;
+		*len = (*len & 0x7f) | (size_t)nb->data[pos + 1] << 7;
+		*hdr = 2;
+	}
+	/*
+	 * A name has fewer tokens than KSYM_NAME_LEN characters. This also catches most
+	 * misreadings of an old one-byte length >= 128 as a two-byte one (6.0 had KSYM_NAME_LEN
+	 * 128, so only a 127-character name without any compression could be ambiguous).
+	 */
+	return *len && *len <= KS_NAME_MAX ? 0 : -EBADMSG;
+}
+
+/*
  * Pass 1: walk and check num entries, size the arena exactly (*total), note where each entry
  * starts (name_off, for pass 2) and find the wanted names. When markers is non-NULL, every 256th
  * symbol must start where it says.
  */
-static int names_pass1(struct nfm_kallsyms *ks, struct names_buf *nb, const struct tokens *tok,
+static int names_pass1(struct nfm_kallsyms *ks, struct names_buf *nb, const struct ks_tokens *tok,
 		       uint32_t num, const uint8_t *markers, bool long_lens, struct wanted *w,
 		       size_t *total_out)
 {
@@ -350,25 +355,9 @@ static int names_pass1(struct nfm_kallsyms *ks, struct names_buf *nb, const stru
 
 		if (markers && !(i & 0xff) && le32(markers + 4 * (i >> 8)) != pos)
 			return -EBADMSG;
-		/* Every entry has a length and at least one token: two bytes. */
-		r = names_ensure(nb, pos + 2);
+		r = entry_len(nb, pos, long_lens, &len, &hdr);
 		if (r < 0)
 			return r;
-		len = nb->data[pos];
-		if (long_lens && (len & 0x80)) {
-			if (nb->data[pos + 1] & 0x80)
-				return -EBADMSG;
-			len = (len & 0x7f) | (size_t)nb->data[pos + 1] << 7;
-			hdr = 2;
-		}
-		/*
-		 * A name has fewer tokens than KSYM_NAME_LEN characters. This also catches most
-		 * misreadings of an old one-byte length >= 128 as a two-byte one (6.0 had
-		 * KSYM_NAME_LEN 128, so only a 127-character name without any compression could
-		 * be ambiguous).
-		 */
-		if (!len || len > KS_NAME_MAX)
-			return -EBADMSG;
 		r = names_ensure(nb, pos + hdr + len);
 		if (r < 0)
 			return r;
@@ -397,12 +386,12 @@ static int names_pass1(struct nfm_kallsyms *ks, struct names_buf *nb, const stru
  * the real length.
  */
 static int names_pass2(struct nfm_kallsyms *ks, const struct names_buf *nb,
-		       const struct tokens *tok, uint32_t num, bool long_lens, size_t total)
+		       const struct ks_tokens *tok, uint32_t num, bool long_lens, size_t total)
 {
 	char pad[256][TOKEN_PAD];
 	uint32_t i;
 	/* 16 bytes of slack for the last fixed-size move. */
-	int r = arena_reserve(ks, total + TOKEN_PAD);
+	int r = ks_arena_reserve(ks, total + TOKEN_PAD);
 
 	if (r < 0)
 		return r;
@@ -432,7 +421,7 @@ static int names_pass2(struct nfm_kallsyms *ks, const struct names_buf *nb,
 		}
 		dst[out] = '\0';
 		/* Hash now, while the name is in cache (the type character is not part of it). */
-		ks->hashes[i] = name_hash_n(dst + 1, out - 1);
+		ks->hashes[i] = ks_name_hash_n(dst + 1, out - 1);
 		ks->name_off[i] = (uint32_t)(ks->arena_len + 1);
 		ks->arena_len += out + 1;
 	}
@@ -479,6 +468,11 @@ static bool addresses_sorted(enum nfm_kallsyms_encoding enc, const uint8_t *tab,
 	return true;
 }
 
+uint64_t ks_sym_address(const struct nfm_kallsyms *ks, uint32_t i)
+{
+	return sym_address(ks->enc, ks->tab, ks->tab_va, ks->base, i);
+}
+
 static const char *sym_name(const struct nfm_kallsyms *ks, size_t i)
 {
 	return ks->arena + ks->name_off[i];
@@ -495,7 +489,7 @@ static int cmp_addr_idx(const void *a, const void *b, void *arg)
 }
 
 /* Build the address index and the name hash once the symbols are in. */
-static int ks_finish(struct nfm_kallsyms *ks)
+int ks_finish(struct nfm_kallsyms *ks)
 {
 	size_t i, n = ks->count, mask;
 	uint32_t *hashes;
@@ -545,12 +539,31 @@ static int ks_finish(struct nfm_kallsyms *ks)
 	}
 	free(ks->hashes);	/* lookups hash the name asked for */
 	ks->hashes = NULL;
+	ks->num = n;
+	__atomic_store_n(&ks->full, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
-static struct nfm_kallsyms *ks_new(void)
+struct nfm_kallsyms *ks_new(void)
 {
-	return calloc(1, sizeof(struct nfm_kallsyms));
+	struct nfm_kallsyms *ks = calloc(1, sizeof(*ks));
+
+	if (ks)
+		pthread_mutex_init(&ks->lock, NULL);
+	return ks;
+}
+
+/* The guest's tables are not needed once every name is decoded. */
+static void drop_tables(struct nfm_kallsyms *ks)
+{
+	free(ks->names);
+	free(ks->token_table);
+	free(ks->markers);
+	free(ks->tab);
+	free(ks->seqs);
+	free(ks->entry_pos);
+	ks->names = ks->token_table = ks->markers = ks->tab = ks->seqs = NULL;
+	ks->entry_pos = NULL;
 }
 
 void nfm_kallsyms_free(struct nfm_kallsyms *ks)
@@ -563,11 +576,17 @@ void nfm_kallsyms_free(struct nfm_kallsyms *ks)
 	free(ks->by_addr);
 	free(ks->slots);
 	free(ks->hashes);
+	drop_tables(ks);
+	if (ks->lazy_names)
+		for (size_t i = 0; i < ks->num; i++)
+			free(ks->lazy_names[i]);
+	free(ks->lazy_names);
+	pthread_mutex_destroy(&ks->lock);
 	free(ks);
 }
 
 static int read_tokens(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
-		       uint8_t **table_ret, struct tokens *tok)
+		       uint8_t **table_ret, struct ks_tokens *tok)
 {
 	uint8_t idx[512], *table;
 	size_t max = 0, want, got, i;
@@ -614,6 +633,225 @@ static int read_tokens(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms
 	return 0;
 }
 
+/*
+ * Pick the address encoding: the one under which a symbol named _stext (table indices
+ * stext_idx) is at stext; without stext, the first plausible one. Its addresses must also be
+ * non-decreasing. 0 (ks->enc set) or -ENOENT.
+ */
+static int choose_encoding(struct nfm_kallsyms *ks, const struct nfm_kallsyms_tables *t,
+			   uint64_t stext, const uint32_t *stext_idx, size_t nstext)
+{
+	static const enum nfm_kallsyms_encoding order[] = {
+		NFM_KALLSYMS_BASE_RELATIVE, NFM_KALLSYMS_ABSOLUTE_PERCPU,
+		NFM_KALLSYMS_PLACE_RELATIVE, NFM_KALLSYMS_ABSOLUTE,
+	};
+	uint32_t num = (uint32_t)ks->num;
+
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		enum nfm_kallsyms_encoding enc = order[k];
+		bool found = false;
+
+		if ((enc == NFM_KALLSYMS_ABSOLUTE) != !t->offsets)
+			continue;
+		if ((enc == NFM_KALLSYMS_BASE_RELATIVE || enc == NFM_KALLSYMS_ABSOLUTE_PERCPU) &&
+		    !t->relative_base)
+			continue;
+		if (!stext) {
+			/*
+			 * No reference: absolute-percpu tables hold negative offsets (every
+			 * relocatable symbol), base-relative ones none.
+			 */
+			if (enc == NFM_KALLSYMS_BASE_RELATIVE)
+				for (uint32_t i = 0; i < num && !found; i++)
+					found = (int32_t)le32(ks->tab + 4 * (size_t)i) < 0;
+			if (found)
+				continue;
+		} else {
+			for (size_t i = 0; i < nstext && !found; i++)
+				found = sym_address(enc, ks->tab, ks->tab_va, ks->base, stext_idx[i]) ==
+					stext;
+			if (!found)
+				continue;
+		}
+		if (addresses_sorted(enc, ks->tab, ks->tab_va, ks->base, num)) {
+			ks->enc = enc;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void call_early(struct nfm_kallsyms *ks, const struct nfm_kallsyms_early *early,
+		       const uint32_t *idx)
+{
+	uint64_t addrs[NFM_KALLSYMS_EARLY_MAX];
+
+	if (!early || !early->found)
+		return;
+	for (size_t k = 0; early->names[k]; k++)
+		addrs[k] = idx[k] == UINT32_MAX ? 0 : ks_sym_address(ks, idx[k]);
+	early->found(early->ud, addrs);
+}
+
+/*
+ * Decode every name now (tables without a usable name index). Two-byte lengths since 6.1;
+ * older kernels used one byte, which only differs when a name has 128 or more tokens. Nothing
+ * in memory says which, so try the new form first and fall back when it does not decode or
+ * does not place _stext.
+ */
+static int load_full(struct nfm_kallsyms *ks, struct names_buf *nb,
+		     const struct nfm_kallsyms_tables *t, uint64_t stext,
+		     const struct nfm_kallsyms_early *early)
+{
+	struct wanted w = { .early = early ? early->names : NULL };
+	uint32_t num = (uint32_t)ks->num;
+	bool long_lens = true;
+	size_t total = 0;
+	int r = 0;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int rr;
+
+		long_lens = attempt == 0;
+		rr = names_pass1(ks, nb, &ks->tok, num, ks->markers, long_lens, &w, &total);
+		if (!rr && stext && !w.nstext)
+			rr = -ENOENT;
+		if (!rr)
+			rr = choose_encoding(ks, t, stext, w.stext_idx, w.nstext);
+		if (!rr) {
+			r = 0;
+			break;
+		}
+		if (rr == -ENOMEM || rr == -EIO)
+			return rr;
+		/* Report the first form's error, unless only the old form decoded at all. */
+		if (!attempt || (r == -EBADMSG && rr == -ENOENT))
+			r = rr;
+	}
+	if (r < 0)
+		return r;
+	call_early(ks, early, w.early_idx);
+	r = names_pass2(ks, nb, &ks->tok, num, long_lens, total);
+	if (r < 0)
+		return r;
+	for (uint32_t i = 0; i < num; i++)
+		ks->addrs[i] = ks_sym_address(ks, i);
+	return ks_finish(ks);
+}
+
+/*
+ * Check every entry's (two-byte form) length against the markers and note where it starts
+ * (pos); *end: the table's size.
+ */
+static int names_walk(struct names_buf *nb, const uint8_t *markers, uint32_t num, uint32_t *epos,
+		      size_t *end)
+{
+	size_t pos = 0;
+	int r;
+
+	for (uint32_t i = 0; i < num; i++) {
+		size_t len, hdr = 1;
+
+		if (!(i & 0xff) && le32(markers + 4 * (size_t)(i >> 8)) != pos)
+			return -EBADMSG;
+		r = entry_len(nb, pos, true, &len, &hdr);
+		if (r < 0)
+			return r;
+		epos[i] = (uint32_t)pos;
+		pos += hdr + len;
+	}
+	r = names_ensure(nb, pos);
+	*end = pos;
+	return r;
+}
+
+/*
+ * Use the table without decoding it (kallsyms_lazy.c): needs the markers and the kernel's
+ * name-ordered index. -ENOENT and -EBADMSG: decode everything instead.
+ */
+static int load_lazy(struct nfm_kallsyms *ks, struct names_buf *nb,
+		     const struct nfm_kallsyms_tables *t, nfm_read_kva_fn read, void *ud,
+		     uint64_t stext, const struct nfm_kallsyms_early *early)
+{
+	uint32_t stext_idx[KS_STEXT_MAX], early_idx[NFM_KALLSYMS_EARLY_MAX];
+	size_t nstext = 0, end;
+	int r;
+
+	if (!ks->markers)
+		return -ENOENT;
+	ks->entry_pos = malloc(ks->num * sizeof(*ks->entry_pos));
+	if (!ks->entry_pos)
+		return -ENOMEM;
+	r = names_walk(nb, ks->markers, (uint32_t)ks->num, ks->entry_pos, &end);
+	if (r < 0)
+		return r;
+	ks->names = nb->data;
+	ks->names_len = end;
+	r = ks_lazy_open(ks, read, ud, t);
+	if (!r && stext) {
+		nstext = ks_lazy_find(ks, "_stext", stext_idx, KS_STEXT_MAX);
+		if (!nstext)
+			r = -ENOENT;
+	}
+	if (!r)
+		r = choose_encoding(ks, t, stext, stext_idx, nstext);
+	if (r < 0) {
+		free(ks->seqs);
+		ks->seqs = NULL;
+		ks->names = NULL;	/* still nb's */
+		return r;
+	}
+	nb->data = NULL;
+	if (early) {
+		for (size_t k = 0; early->names[k]; k++)
+			if (!ks_lazy_find(ks, early->names[k], &early_idx[k], 1))
+				early_idx[k] = UINT32_MAX;
+		call_early(ks, early, early_idx);
+	}
+	return 0;
+}
+
+/*
+ * VMCOREINFO has no kallsyms_markers, but write_src() puts it 8-byte aligned right before
+ * kallsyms_token_table (6.0, 6.1, 6.4+), or before kallsyms_seqs_of_names which is right before
+ * it (later 6.1 stable, 6.2, 6.3). A candidate must look like markers (the first 0, blocks of
+ * 256 entries of 2 to 2 + KS_NAME_MAX bytes each, inside the names before it); the names walk
+ * then checks every one.
+ */
+static int locate_markers(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
+			  uint32_t num, uint8_t **out, uint64_t *va)
+{
+	size_t nm = (num + 255) / 256, bytes = 4 * nm;
+	uint64_t cand[2], tt = t->token_table;
+	uint8_t *m = malloc(bytes);
+
+	if (!m)
+		return -ENOMEM;
+	if (tt < bytes + 3 * (uint64_t)num + 16) {
+		free(m);
+		return -ENOENT;
+	}
+	cand[0] = (tt - bytes) & ~7ull;
+	cand[1] = (((tt - 3 * (uint64_t)num) & ~7ull) - bytes) & ~7ull;
+	for (size_t c = 0; c < 2; c++) {
+		bool ok = cand[c] > t->names && !read_exact(read, ud, cand[c], m, bytes) && !le32(m);
+
+		for (size_t k = 1; ok && k < nm; k++) {
+			uint32_t d = le32(m + 4 * k) - le32(m + 4 * (k - 1));
+
+			ok = le32(m + 4 * k) > le32(m + 4 * (k - 1)) && d >= 2 * 256 &&
+			     d <= 256 * (2 + KS_NAME_MAX);
+		}
+		if (ok && le32(m + 4 * (nm - 1)) < cand[c] - t->names) {
+			*out = m;
+			*va = cand[c];
+			return 0;
+		}
+	}
+	free(m);
+	return -ENOENT;
+}
+
 int nfm_kallsyms_load(nfm_read_kva_fn read, void *ud, const struct nfm_kallsyms_tables *t,
 		      uint64_t stext, struct nfm_kallsyms **ret)
 {
@@ -624,24 +862,22 @@ int nfm_kallsyms_load_early(nfm_read_kva_fn read, void *ud, const struct nfm_kal
 			    uint64_t stext, const struct nfm_kallsyms_early *early,
 			    struct nfm_kallsyms **ret)
 {
-	static const enum nfm_kallsyms_encoding order[] = {
-		NFM_KALLSYMS_BASE_RELATIVE, NFM_KALLSYMS_ABSOLUTE_PERCPU,
-		NFM_KALLSYMS_PLACE_RELATIVE, NFM_KALLSYMS_ABSOLUTE,
-	};
 	struct names_buf nb = { .read = read, .ud = ud, .hint = KS_NAMES_CHUNK };
-	struct tokens tok;
+	struct nfm_kallsyms_tables tl;	/* t, with the markers located if it has none */
 	struct nfm_kallsyms *ks = NULL;
-	uint8_t raw[4], *token_table = NULL, *tab = NULL, *markers = NULL;
-	uint64_t base = 0, tab_va;
+	uint8_t raw[4];
 	uint32_t num;
-	struct wanted w = { .early = early ? early->names : NULL };
-	size_t nmarkers, i, k, total = 0;
-	bool found = false, long_lens = true;
+	size_t nmarkers, k, tab_bytes;
 	int r;
 
 	if (!read || !t || !ret || !t->names || !t->num_syms || !t->token_table ||
 	    !t->token_index || (!t->offsets && !t->addresses))
 		return -EINVAL;
+	if (early) {
+		for (k = 0; early->names[k]; k++)
+			if (k == NFM_KALLSYMS_EARLY_MAX - 1)
+				return -EINVAL;
+	}
 	nb.va = t->names;
 
 	r = read_exact(read, ud, t->num_syms, raw, sizeof(raw));
@@ -650,32 +886,42 @@ int nfm_kallsyms_load_early(nfm_read_kva_fn read, void *ud, const struct nfm_kal
 	num = le32(raw);
 	if (!num || num > NFM_KALLSYMS_MAX_SYMS)
 		return -EBADMSG;
+	ks = ks_new();
+	if (!ks)
+		return -ENOMEM;
+	ks->num = num;
 
-	r = read_tokens(read, ud, t, &token_table, &tok);
+	r = read_tokens(read, ud, t, &ks->token_table, &ks->tok);
 	if (r < 0)
-		return r;
+		goto out;
 
+	nmarkers = (num + 255) / 256;
+	tl = *t;
 	if (t->markers) {
-		nmarkers = (num + 255) / 256;
-		markers = malloc(nmarkers * 4);
-		if (!markers) {
+		ks->markers = malloc(nmarkers * 4);
+		if (!ks->markers) {
 			r = -ENOMEM;
 			goto out;
 		}
-		r = read_exact(read, ud, t->markers, markers, nmarkers * 4);
+		r = read_exact(read, ud, t->markers, ks->markers, nmarkers * 4);
 		if (r < 0)
 			goto out;
-		/* The last block starts where its marker says: read that much at once. */
-		nb.hint = (size_t)le32(markers + 4 * (nmarkers - 1)) + 256 * 8;
+	} else {
+		r = locate_markers(read, ud, t, num, &ks->markers, &tl.markers);
+		if (r == -ENOMEM)
+			goto out;
 	}
+	if (ks->markers)	/* the last block starts where its marker says: read that much at once */
+		nb.hint = (size_t)le32(ks->markers + 4 * (nmarkers - 1)) + 256 * 8;
 
-	tab_va = t->offsets ? t->offsets : t->addresses;
-	tab = malloc((size_t)num * (t->offsets ? 4 : 8));
-	if (!tab) {
+	ks->tab_va = t->offsets ? t->offsets : t->addresses;
+	tab_bytes = (size_t)num * (t->offsets ? 4 : 8);
+	ks->tab = malloc(tab_bytes);
+	if (!ks->tab) {
 		r = -ENOMEM;
 		goto out;
 	}
-	r = read_exact(read, ud, tab_va, tab, (size_t)num * (t->offsets ? 4 : 8));
+	r = read_exact(read, ud, ks->tab_va, ks->tab, tab_bytes);
 	if (r < 0)
 		goto out;
 	if (t->offsets && t->relative_base) {
@@ -684,115 +930,69 @@ int nfm_kallsyms_load_early(nfm_read_kva_fn read, void *ud, const struct nfm_kal
 		r = read_exact(read, ud, t->relative_base, b, sizeof(b));
 		if (r < 0)
 			goto out;
-		base = le64(b);
+		ks->base = le64(b);
 	}
 
-	ks = ks_new();
-	if (!ks) {
-		r = -ENOMEM;
+	r = load_lazy(ks, &nb, &tl, read, ud, stext, early);
+	if (r == -ENOMEM || r == -EIO)
 		goto out;
-	}
-	r = syms_reserve(ks, num);
-	if (r < 0)
-		goto out;
-	/*
-	 * Two-byte lengths since 6.1; older kernels used one byte, which only differs when a name
-	 * has 128 or more tokens. Nothing in memory says which, so try the new form first and fall
-	 * back when it does not decode or does not place _stext.
-	 */
-	if (w.early) {
-		for (k = 0; w.early[k]; k++)
-			if (k == NFM_KALLSYMS_EARLY_MAX - 1) {
-				r = -EINVAL;
-				goto out;
-			}
-	}
-	for (int attempt = 0; attempt < 2 && !found; attempt++) {
-		int rr;
-
-		long_lens = attempt == 0;
-		rr = names_pass1(ks, &nb, &tok, num, markers, long_lens, &w, &total);
-		if (!rr && stext && !w.nstext)
-			rr = -ENOENT;
-		for (k = 0; !rr && k < sizeof(order) / sizeof(order[0]); k++) {
-			enum nfm_kallsyms_encoding enc = order[k];
-
-			if ((enc == NFM_KALLSYMS_ABSOLUTE) != !t->offsets)
-				continue;
-			if ((enc == NFM_KALLSYMS_BASE_RELATIVE || enc == NFM_KALLSYMS_ABSOLUTE_PERCPU) &&
-			    !t->relative_base)
-				continue;
-			if (!stext) {
-				/*
-				 * No reference: absolute-percpu tables hold negative offsets (every
-				 * relocatable symbol), base-relative ones none.
-				 */
-				if (enc == NFM_KALLSYMS_BASE_RELATIVE) {
-					bool neg = false;
-
-					for (i = 0; i < num && !neg; i++)
-						neg = (int32_t)le32(tab + 4 * i) < 0;
-					if (neg)
-						continue;
-				}
-				if (!addresses_sorted(enc, tab, tab_va, base, num))
-					continue;
-				ks->enc = enc;
-				found = true;
-				break;
-			}
-			for (i = 0; i < w.nstext && !found; i++)
-				found = sym_address(enc, tab, tab_va, base, w.stext_idx[i]) == stext;
-			if (found && !addresses_sorted(enc, tab, tab_va, base, num))
-				found = false;
-			if (found) {
-				ks->enc = enc;
-				break;
-			}
+	if (r < 0) {
+		if (!t->markers) {	/* the located ones: only trusted once walked */
+			free(ks->markers);
+			ks->markers = NULL;
 		}
-		if (!rr && !found)
-			rr = -ENOENT;
-		if (rr == -ENOMEM || rr == -EIO) {
-			r = rr;
+		r = ks_syms_reserve(ks, num);
+		if (!r)
+			r = load_full(ks, &nb, t, stext, early);
+		if (r < 0)
 			goto out;
-		}
-		/* Report the first form's error, unless only the old form decoded at all. */
-		if (!attempt || (r == -EBADMSG && rr == -ENOENT))
-			r = rr;
+		drop_tables(ks);
 	}
-	if (!found)
-		goto out;
-	if (early && early->found) {
-		uint64_t addrs[NFM_KALLSYMS_EARLY_MAX];
-
-		for (k = 0; w.early[k]; k++)
-			addrs[k] = w.early_idx[k] == UINT32_MAX ? 0 :
-				   sym_address(ks->enc, tab, tab_va, base, w.early_idx[k]);
-		early->found(early->ud, addrs);
-	}
-	r = names_pass2(ks, &nb, &tok, num, long_lens, total);
-	if (r < 0)
-		goto out;
-	for (i = 0; i < num; i++)
-		ks->addrs[i] = sym_address(ks->enc, tab, tab_va, base, (uint32_t)i);
-	r = ks_finish(ks);
-	if (r < 0)
-		goto out;
 	*ret = ks;
 	ks = NULL;
 	r = 0;
 out:
 	nfm_kallsyms_free(ks);
 	free(nb.data);
-	free(token_table);
-	free(markers);
-	free(tab);
+	return r;
+}
+
+int ks_materialize(struct nfm_kallsyms *ks)
+{
+	struct names_buf nb = { .data = ks->names, .len = ks->names_len, .err = -EBADMSG };
+	struct wanted w = { .early = NULL };
+	size_t total = 0;
+	int r = 0;
+
+	if (ks_full(ks))
+		return 0;
+	pthread_mutex_lock(&ks->lock);
+	if (!ks->full) {
+		r = ks_syms_reserve(ks, ks->num);
+		if (!r)
+			r = names_pass1(ks, &nb, &ks->tok, (uint32_t)ks->num, ks->markers, true, &w,
+					&total);
+		if (!r)
+			r = names_pass2(ks, &nb, &ks->tok, (uint32_t)ks->num, true, total);
+		for (uint32_t i = 0; !r && i < ks->num; i++)
+			ks->addrs[i] = ks_sym_address(ks, i);
+		if (!r)
+			r = ks_finish(ks);
+		if (r < 0) {
+			free(ks->slots);
+			free(ks->by_addr);
+			ks->slots = NULL;
+			ks->by_addr = NULL;
+			ks->nslots = 0;
+		}
+	}
+	pthread_mutex_unlock(&ks->lock);
 	return r;
 }
 
 size_t nfm_kallsyms_count(const struct nfm_kallsyms *ks)
 {
-	return ks ? ks->count : 0;
+	return ks ? ks->num : 0;
 }
 
 enum nfm_kallsyms_encoding nfm_kallsyms_encoding(const struct nfm_kallsyms *ks)
@@ -800,26 +1000,78 @@ enum nfm_kallsyms_encoding nfm_kallsyms_encoding(const struct nfm_kallsyms *ks)
 	return ks ? ks->enc : NFM_KALLSYMS_ABSOLUTE;
 }
 
-int nfm_kallsyms_lookup(const struct nfm_kallsyms *ks, const char *name, uint64_t *addr)
+bool nfm_kallsyms_lazy(const struct nfm_kallsyms *ks)
+{
+	return ks && !ks_full(ks);
+}
+
+/* The full decode, built now if lookups so far were lazy. */
+static int need_full(const struct nfm_kallsyms *ks)
+{
+	return ks_full(ks) ? 0 : ks_materialize((struct nfm_kallsyms *)ks);
+}
+
+int nfm_kallsyms_find(const struct nfm_kallsyms *ks, const char *name, uint64_t *addr, char *type)
 {
 	uint32_t h;
 	size_t s, mask;
+	int r;
 
-	if (!ks || !name || !addr)
+	if (!ks || !name)
 		return -EINVAL;
+	if (!ks_full(ks) && ks->seqs) {
+		char buf[KS_NAME_MAX + 1];
+		uint32_t i;
+
+		if (!ks_lazy_find(ks, name, &i, 1))
+			return -ENOENT;
+		if (addr)
+			*addr = ks_sym_address(ks, i);
+		if (type)
+			*type = ks_lazy_expand(ks, i, buf) ? buf[0] : '?';
+		return 0;
+	}
+	r = need_full(ks);
+	if (r < 0)
+		return r;
 	if (!ks->nslots)
 		return -ENOENT;
 	h = name_hash(name);
 	mask = ks->nslots - 1;
 	for (s = h & mask; ks->slots[s]; s = (s + 1) & mask) {
 		uint64_t v = ks->slots[s];
+		uint32_t i = (uint32_t)v - 1;
 
-		if ((uint32_t)(v >> 32) == h && !strcmp(sym_name(ks, (uint32_t)v - 1), name)) {
-			*addr = ks->addrs[(uint32_t)v - 1];
+		if ((uint32_t)(v >> 32) == h && !strcmp(sym_name(ks, i), name)) {
+			if (addr)
+				*addr = ks->addrs[i];
+			if (type)
+				*type = ks->arena[ks->name_off[i] - 1];
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+int nfm_kallsyms_lookup(const struct nfm_kallsyms *ks, const char *name, uint64_t *addr)
+{
+	if (!addr)
+		return -EINVAL;
+	return nfm_kallsyms_find(ks, name, addr, NULL);
+}
+
+/* Fill the out-parameters from an entry (type character, then name) at start. */
+static void put_sym(const char *entry, uint64_t start, uint64_t addr, const char **name, char *type,
+		    uint64_t *startp, uint64_t *offset)
+{
+	if (name)
+		*name = entry + 1;
+	if (type)
+		*type = entry[0];
+	if (startp)
+		*startp = start;
+	if (offset)
+		*offset = addr - start;
 }
 
 static uint32_t by_addr(const struct nfm_kallsyms *ks, size_t k)
@@ -832,9 +1084,25 @@ int nfm_kallsyms_symbolize(const struct nfm_kallsyms *ks, uint64_t addr, const c
 {
 	size_t lo = 0, hi, mid;
 	uint32_t i;
+	int r;
 
 	if (!ks)
 		return -EINVAL;
+	if (!ks_full(ks) && ks->seqs) {
+		const char *e;
+
+		r = ks_lazy_symbolize(ks, addr, &i);
+		if (r < 0)
+			return r;
+		e = ks_lazy_entry((struct nfm_kallsyms *)ks, i);
+		if (!e)
+			return -EBADMSG;
+		put_sym(e, ks_sym_address(ks, i), addr, name, type, start, offset);
+		return 0;
+	}
+	r = need_full(ks);
+	if (r < 0)
+		return r;
 	if (!ks->count || ks->addrs[by_addr(ks, 0)] > addr)
 		return -ENOENT;
 	/* The last position whose address is <= addr... */
@@ -861,140 +1129,22 @@ int nfm_kallsyms_symbolize(const struct nfm_kallsyms *ks, uint64_t addr, const c
 		}
 	}
 	i = by_addr(ks, lo);
-	if (name)
-		*name = sym_name(ks, i);
-	if (type)
-		*type = ks->arena[ks->name_off[i] - 1];
-	if (start)
-		*start = ks->addrs[i];
-	if (offset)
-		*offset = addr - ks->addrs[i];
+	put_sym(sym_name(ks, i) - 1, ks->addrs[i], addr, name, type, start, offset);
 	return 0;
 }
 
 int nfm_kallsyms_get(const struct nfm_kallsyms *ks, size_t i, const char **name, char *type,
 		     uint64_t *addr)
 {
-	if (!ks)
-		return -EINVAL;
-	if (i >= ks->count)
-		return -ENOENT;
-	if (name)
-		*name = sym_name(ks, i);
-	if (type)
-		*type = ks->arena[ks->name_off[i] - 1];
-	if (addr)
-		*addr = ks->addrs[i];
-	return 0;
-}
-
-/* System.map */
-
-#define SM_LINE_MAX 4096
-
-static int sm_append(struct nfm_kallsyms *ks, const char *name, size_t nlen, char type,
-		     uint64_t addr)
-{
 	int r;
 
-	if (ks->count == ks->cap) {
-		r = syms_reserve(ks, ks->cap ? ks->cap * 2 : 4096);
-		if (r < 0)
-			return r;
-	}
-	r = arena_reserve(ks, nlen + 2);
+	if (!ks)
+		return -EINVAL;
+	if (i >= ks->num)
+		return -ENOENT;
+	r = need_full(ks);
 	if (r < 0)
 		return r;
-	ks->arena[ks->arena_len] = type;
-	memcpy(ks->arena + ks->arena_len + 1, name, nlen);
-	ks->arena[ks->arena_len + 1 + nlen] = '\0';
-	ks->name_off[ks->count] = (uint32_t)(ks->arena_len + 1);
-	ks->hashes[ks->count] = name_hash_n(name, nlen);
-	ks->addrs[ks->count] = addr;
-	ks->arena_len += nlen + 2;
-	ks->count++;
-	return 0;
-}
-
-/* "<hex address> <type> <name>", the output of nm. */
-static int sm_parse_line(struct nfm_kallsyms *ks, char *line, size_t len, uint64_t kaslr_offset)
-{
-	uint64_t addr = 0;
-	size_t i = 0, digits = 0, nstart;
-	char type;
-
-	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-		len--;
-	if (!len)
-		return 0;
-	for (; i < len && line[i] != ' '; i++) {
-		char c = line[i];
-		int d = c >= '0' && c <= '9' ? c - '0' :
-			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-
-		if (d < 0 || ++digits > 16)
-			return -EBADMSG;
-		addr = addr << 4 | (uint64_t)d;
-	}
-	if (!digits || i + 3 > len || line[i] != ' ' || line[i + 1] <= ' ' || line[i + 2] != ' ')
-		return -EBADMSG;
-	type = line[i + 1];
-	nstart = i + 3;
-	if (nstart >= len || len - nstart > KS_NAME_MAX)
-		return -EBADMSG;
-	for (i = nstart; i < len; i++)
-		if ((unsigned char)line[i] <= ' ')
-			return -EBADMSG;
-	/*
-	 * KASLR moves the kernel image, not absolute symbols nor the zero-based per-CPU offsets
-	 * (x86-64): only kernel-half addresses are shifted.
-	 */
-	if (type != 'A' && type != 'a' && (addr >> 63))
-		addr += kaslr_offset;
-	return sm_append(ks, line + nstart, len - nstart, type, addr);
-}
-
-int nfm_kallsyms_load_system_map(const char *path, uint64_t kaslr_offset, struct nfm_kallsyms **ret)
-{
-	struct nfm_kallsyms *ks;
-	char line[SM_LINE_MAX + 2];
-	FILE *f;
-	int r = 0;
-
-	if (!path || !ret)
-		return -EINVAL;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	ks = ks_new();
-	if (!ks) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	ks->enc = NFM_KALLSYMS_ABSOLUTE;
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strlen(line);
-
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			r = -EBADMSG;
-			break;
-		}
-		r = sm_parse_line(ks, line, len, kaslr_offset);
-		if (r < 0)
-			break;
-	}
-	if (!r && ferror(f))
-		r = -EIO;
-	fclose(f);
-	if (!r && !ks->count)
-		r = -EBADMSG;
-	if (!r)
-		r = ks_finish(ks);
-	if (r < 0) {
-		nfm_kallsyms_free(ks);
-		return r;
-	}
-	*ret = ks;
+	put_sym(sym_name(ks, i) - 1, ks->addrs[i], 0, name, type, addr, NULL);
 	return 0;
 }

@@ -14,10 +14,15 @@
 /* Read len bytes of kernel virtual memory at va into buf: 0 or -errno. */
 typedef int (*nfm_read_kva_fn)(void *ud, uint64_t va, void *buf, size_t len);
 
-/* Kernel virtual addresses of the tables (from VMCOREINFO SYMBOL(kallsyms_*) on 6.0+); 0 = absent. */
+/*
+ * Kernel virtual addresses of the tables (from VMCOREINFO SYMBOL(kallsyms_*) on 6.0+); 0 = absent.
+ * seqs_of_names (the name-ordered index, 6.2+ and late 6.1) is not in VMCOREINFO: 0 means
+ * "where the layout puts it".
+ */
 struct nfm_kallsyms_tables {
 	uint64_t names, num_syms, token_table, token_index, markers;
 	uint64_t offsets, relative_base, addresses;
+	uint64_t seqs_of_names;
 };
 
 enum nfm_kallsyms_encoding {
@@ -37,7 +42,10 @@ struct nfm_kallsyms;
  * Read and decode the tables. names, num_syms, token_table, token_index and offsets or addresses
  * are required (else -EINVAL); relative_base is needed for the base-relative and absolute-percpu
  * encodings; markers is optional and, when given, checked against the names table (and used to
- * read it in one go). The address encoding is chosen as the one under which a symbol named
+ * read it in one go). With the markers and the kernel's name-ordered index
+ * (kallsyms_seqs_of_names), names are not decoded at load: lookups binary-search the index and
+ * expand ~17 names each, symbolization expands one, and the first call that needs every name
+ * (nfm_kallsyms_get(), or a table without that index) decodes them all, once. The address encoding is chosen as the one under which a symbol named
  * "_stext" resolves to stext (pass 0 to skip that check and take the first plausible one:
  * addresses -> absolute; offsets with relative_base -> absolute-percpu if any offset is
  * negative, else base-relative; offsets alone -> place-relative). Name lengths are read as the
@@ -79,9 +87,13 @@ void nfm_kallsyms_free(struct nfm_kallsyms *ks);
 
 size_t nfm_kallsyms_count(const struct nfm_kallsyms *ks);
 enum nfm_kallsyms_encoding nfm_kallsyms_encoding(const struct nfm_kallsyms *ks);
+/* True while lookups go through the kernel's name index and the names are not all decoded. */
+bool nfm_kallsyms_lazy(const struct nfm_kallsyms *ks);
 
-/* Address of the first symbol (in table order) named name: 0 or -ENOENT. O(1). */
+/* Address of the first symbol (in table order) named name: 0 or -ENOENT. O(1) or O(log n). */
 int nfm_kallsyms_lookup(const struct nfm_kallsyms *ks, const char *name, uint64_t *addr);
+/* The same, with its type letter; addr and type may be NULL. */
+int nfm_kallsyms_find(const struct nfm_kallsyms *ks, const char *name, uint64_t *addr, char *type);
 
 /*
  * The symbol containing addr (greatest start <= addr, the way /proc/kallsyms-based lookup does):
@@ -93,7 +105,8 @@ int nfm_kallsyms_symbolize(const struct nfm_kallsyms *ks, uint64_t addr, const c
 
 /*
  * The i-th symbol in table order (as /proc/kallsyms lists them): 0 or -ENOENT past the end.
- * Out-parameters may be NULL; name is owned by ks.
+ * Out-parameters may be NULL; name is owned by ks. The first call decodes every name, and a
+ * lazily loaded table that only then proves corrupt gives -EBADMSG (or -ENOMEM).
  */
 int nfm_kallsyms_get(const struct nfm_kallsyms *ks, size_t i, const char **name, char *type,
 		     uint64_t *addr);

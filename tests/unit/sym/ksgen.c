@@ -25,6 +25,21 @@ static int cmp_gsym(const void *a, const void *b)
 	return x->orig < y->orig ? -1 : x->orig > y->orig;
 }
 
+/* kallsyms_seqs_of_names order: name (without type), then address, then table index. */
+static const struct gsym *sort_base;
+
+static int cmp_seq(const void *a, const void *b)
+{
+	const struct gsym *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
+	int c = strcmp(x->s->name, y->s->name);
+
+	if (c)
+		return c;
+	if (x->s->addr != y->s->addr)
+		return x->s->addr < y->s->addr ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
@@ -49,8 +64,8 @@ int ksgen_build(const struct ksgen_sym *syms, size_t n, const struct ksgen_opts 
 		struct ksgen_image *img, size_t **order_ret)
 {
 	static const int layouts[][B_COUNT] = {
-		[KSGEN_LAYOUT_6_1] = { B_OFFS, B_RELBASE, B_NUM, B_NAMES, B_MARKERS, B_TOKTAB,
-				       B_TOKIDX, B_SEQS },
+		[KSGEN_LAYOUT_6_1] = { B_OFFS, B_RELBASE, B_NUM, B_NAMES, B_MARKERS, B_SEQS,
+				       B_TOKTAB, B_TOKIDX },
 		[KSGEN_LAYOUT_6_4] = { B_NUM, B_NAMES, B_MARKERS, B_TOKTAB, B_TOKIDX, B_OFFS,
 				       B_RELBASE, B_SEQS },
 		[KSGEN_LAYOUT_NAMES_LAST] = { B_NUM, B_MARKERS, B_TOKTAB, B_TOKIDX, B_OFFS,
@@ -166,7 +181,7 @@ int ksgen_build(const struct ksgen_sym *syms, size_t n, const struct ksgen_opts 
 	size[B_TOKIDX] = 512;
 	size[B_OFFS] = n * (o->enc == NFM_KALLSYMS_ABSOLUTE ? 8 : 4);
 	size[B_RELBASE] = rel ? 8 : 0;
-	size[B_SEQS] = 3 * n;
+	size[B_SEQS] = o->no_seqs ? 0 : 3 * n;
 	for (i = 0; i < B_COUNT; i++) {
 		int b = layouts[o->layout][i];
 
@@ -223,12 +238,22 @@ int ksgen_build(const struct ksgen_sym *syms, size_t n, const struct ksgen_opts 
 		}
 		put32(p + 4 * i, (uint32_t)(int32_t)v);
 	}
-	for (i = 0; i < n; i++) {
-		uint8_t *p = img->mem + off[B_SEQS] + 3 * i;
+	if (!o->no_seqs) {
+		size_t *seq = malloc((n ? n : 1) * sizeof(*seq));
 
-		p[0] = (uint8_t)(i >> 16);
-		p[1] = (uint8_t)(i >> 8);
-		p[2] = (uint8_t)i;
+		for (i = 0; i < n; i++)
+			seq[i] = i;
+		sort_base = g;
+		qsort(seq, n, sizeof(*seq), cmp_seq);
+		for (i = 0; i < n; i++) {
+			uint8_t *p = img->mem + off[B_SEQS] + 3 * i;
+
+			p[0] = (uint8_t)(seq[i] >> 16);
+			p[1] = (uint8_t)(seq[i] >> 8);
+			p[2] = (uint8_t)seq[i];
+		}
+		free(seq);
+		img->seqs = o->base_va + off[B_SEQS];
 	}
 
 	img->t.names = o->base_va + off[B_NAMES];

@@ -20,8 +20,10 @@ struct ksgen_sym {
 };
 
 enum ksgen_layout {
-	KSGEN_LAYOUT_6_1,	/* offsets, relative_base, num_syms, names, markers, token_table, token_index */
-	KSGEN_LAYOUT_6_4,	/* num_syms, names, markers, token_table, token_index, offsets, relative_base, seqs */
+	/* offsets, relative_base, num_syms, names, markers, seqs, token_table, token_index */
+	KSGEN_LAYOUT_6_1,
+	/* num_syms, names, markers, token_table, token_index, offsets, relative_base, seqs */
+	KSGEN_LAYOUT_6_4,
 	KSGEN_LAYOUT_NAMES_LAST,	/* everything else first, then names: for overrun tests */
 };
 
@@ -29,6 +31,7 @@ struct ksgen_opts {
 	enum nfm_kallsyms_encoding enc;
 	enum ksgen_layout layout;
 	bool short_lens;	/* pre-6.1 one-byte lengths */
+	bool no_seqs;		/* no kallsyms_seqs_of_names (before 6.2 and early 6.1 stable) */
 	uint64_t base_va;	/* where the image starts */
 };
 
@@ -38,6 +41,7 @@ struct ksgen_image {
 	uint64_t base_va;
 	struct nfm_kallsyms_tables t;
 	size_t names_len;
+	uint64_t seqs;		/* kallsyms_seqs_of_names, 0 if none */
 	/* Fault injection: reads touching [fail_lo, fail_hi) return fail_err. */
 	uint64_t fail_lo, fail_hi;
 	int fail_err;

@@ -91,8 +91,9 @@ static char expected_type(const struct ksgen_sym *s, enum nfm_kallsyms_encoding 
 	return enc == NFM_KALLSYMS_ABSOLUTE_PERCPU && s->percpu ? 'A' : s->type;
 }
 
-static void check_everything(struct nfm_kallsyms *ks, struct fixture *f, const size_t *order,
-			     enum nfm_kallsyms_encoding enc)
+/* Lookups and symbolization: what works without decoding every name. */
+static void check_lookups(struct nfm_kallsyms *ks, struct fixture *f, const size_t *order,
+			  enum nfm_kallsyms_encoding enc)
 {
 	const char *name;
 	char type;
@@ -101,31 +102,31 @@ static void check_everything(struct nfm_kallsyms *ks, struct fixture *f, const s
 
 	assert_int_equal(nfm_kallsyms_count(ks), f->n);
 	assert_int_equal(nfm_kallsyms_encoding(ks), enc);
-	for (i = 0; i < f->n; i++) {
-		const struct ksgen_sym *s = &f->syms[order[i]];
-
-		assert_int_equal(nfm_kallsyms_get(ks, i, &name, &type, &addr), 0);
-		assert_string_equal(name, s->name);
-		assert_int_equal(type, expected_type(s, enc));
-		assert_int_equal(addr, s->addr);
-	}
-	assert_int_equal(nfm_kallsyms_get(ks, f->n, &name, &type, &addr), -ENOENT);
-
 	assert_int_equal(nfm_kallsyms_lookup(ks, "_stext", &addr), 0);
 	assert_int_equal(addr, f->stext);
+	assert_int_equal(nfm_kallsyms_find(ks, "init_task", &addr, &type), 0);
+	assert_int_equal(type, 'D');
 	assert_int_equal(nfm_kallsyms_lookup(ks, long_name, &addr), 0);
 	assert_int_equal(nfm_kallsyms_lookup(ks, "no_such_symbol", &addr), -ENOENT);
+	assert_int_equal(nfm_kallsyms_lookup(ks, "", &addr), -ENOENT);
+	assert_int_equal(nfm_kallsyms_lookup(ks, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+					     "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+					     "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+					     "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+					     &addr), -ENOENT);
 	/* Duplicate names: the first in table order. */
 	assert_int_equal(nfm_kallsyms_lookup(ks, "init_once", &addr), 0);
 	for (i = 0; i < f->n; i++)
 		if (!strcmp(f->syms[order[i]].name, "init_once"))
 			break;
 	assert_int_equal(addr, f->syms[order[i]].addr);
-	/* Every name looks up to itself or an earlier symbol of that name. */
+	/* Every name looks up to itself or an earlier symbol of that name, with its type. */
 	for (i = 0; i < f->n; i++) {
-		assert_int_equal(nfm_kallsyms_lookup(ks, f->syms[i].name, &addr), 0);
-		if (strcmp(f->syms[i].name, "init_once"))
+		assert_int_equal(nfm_kallsyms_find(ks, f->syms[i].name, &addr, &type), 0);
+		if (strcmp(f->syms[i].name, "init_once")) {
 			assert_int_equal(addr, f->syms[i].addr);
+			assert_int_equal(type, expected_type(&f->syms[i], enc));
+		}
 	}
 
 	/* Aliases: the first at the address; inside: the greatest start below. */
@@ -139,6 +140,18 @@ static void check_everything(struct nfm_kallsyms *ks, struct fixture *f, const s
 	assert_int_equal(off, 0);
 	assert_int_equal(nfm_kallsyms_symbolize(ks, ~0ull, &name, NULL, NULL, NULL), 0);
 	assert_string_equal(name, "_end");
+	/* Every symbol's own address gives it or the first symbol at that address. */
+	for (i = 0; i < f->n; i++) {
+		const struct ksgen_sym *s = &f->syms[order[i]];
+		size_t first = i;
+
+		while (first > 0 && f->syms[order[first - 1]].addr == s->addr)
+			first--;
+		assert_int_equal(nfm_kallsyms_symbolize(ks, s->addr, &name, &type, &start, &off), 0);
+		assert_string_equal(name, f->syms[order[first]].name);
+		assert_int_equal(start, s->addr);
+		assert_int_equal(off, 0);
+	}
 	if (enc != NFM_KALLSYMS_ABSOLUTE_PERCPU) {
 		assert_int_equal(nfm_kallsyms_symbolize(ks, TEXT - 1, &name, NULL, NULL, NULL),
 				 -ENOENT);
@@ -148,6 +161,32 @@ static void check_everything(struct nfm_kallsyms *ks, struct fixture *f, const s
 		assert_int_equal(type, 'A');
 		assert_int_equal(off, 4);
 	}
+}
+
+/*
+ * Lookups (lazily when the table allows), then every symbol in table order (which decodes
+ * them all), then lookups again on the full decode: both must agree.
+ */
+static void check_everything(struct nfm_kallsyms *ks, struct fixture *f, const size_t *order,
+			     enum nfm_kallsyms_encoding enc)
+{
+	const char *name;
+	char type;
+	uint64_t addr;
+	size_t i;
+
+	check_lookups(ks, f, order, enc);
+	for (i = 0; i < f->n; i++) {
+		const struct ksgen_sym *s = &f->syms[order[i]];
+
+		assert_int_equal(nfm_kallsyms_get(ks, i, &name, &type, &addr), 0);
+		assert_string_equal(name, s->name);
+		assert_int_equal(type, expected_type(s, enc));
+		assert_int_equal(addr, s->addr);
+	}
+	assert_false(nfm_kallsyms_lazy(ks));
+	assert_int_equal(nfm_kallsyms_get(ks, f->n, &name, &type, &addr), -ENOENT);
+	check_lookups(ks, f, order, enc);
 }
 
 struct early_seen {
@@ -186,28 +225,49 @@ static void check_early(struct ksgen_image *img, uint64_t stext, struct fixture 
 	nfm_kallsyms_free(ks);
 }
 
-static void run_case(enum nfm_kallsyms_encoding enc, enum ksgen_layout layout, bool short_lens)
+static void run_case(enum nfm_kallsyms_encoding enc, enum ksgen_layout layout, bool short_lens,
+		     bool seqs)
 {
 	struct fixture f;
 	struct ksgen_opts o = { .enc = enc, .layout = layout, .short_lens = short_lens,
-				.base_va = IMG_VA };
+				.no_seqs = !seqs, .base_va = IMG_VA };
 	struct ksgen_image img;
 	struct nfm_kallsyms *ks = NULL;
 	size_t *order;
+	uint64_t markers;
 
 	make_syms(&f, enc == NFM_KALLSYMS_ABSOLUTE_PERCPU);
 	assert_int_equal(ksgen_build(f.syms, f.n, &o, &img, &order), 0);
 	assert_int_equal(nfm_kallsyms_load(ksgen_read, &img, &img.t, f.stext, &ks), 0);
+	/* The name index is found where the layout puts it and used. */
+	assert_int_equal(nfm_kallsyms_lazy(ks), seqs && !short_lens);
 	check_everything(ks, &f, order, enc);
 	/* A few large reads, not one per symbol. */
 	assert_true(img.reads < 16);
 	nfm_kallsyms_free(ks);
 	check_early(&img, f.stext, &f, order, enc);
 
-	/* Without markers, and without the _stext check. */
-	img.t.markers = 0;
+	/* Without the _stext check. */
 	ks = NULL;
 	assert_int_equal(nfm_kallsyms_load(ksgen_read, &img, &img.t, 0, &ks), 0);
+	assert_int_equal(nfm_kallsyms_lazy(ks), seqs && !short_lens);
+	check_everything(ks, &f, order, enc);
+	nfm_kallsyms_free(ks);
+
+	/* Without the markers' address, as VMCOREINFO gives the tables: found before the tokens. */
+	markers = img.t.markers;
+	img.t.markers = 0;
+	ks = NULL;
+	assert_int_equal(nfm_kallsyms_load(ksgen_read, &img, &img.t, f.stext, &ks), 0);
+	assert_int_equal(nfm_kallsyms_lazy(ks), seqs && !short_lens);
+	check_everything(ks, &f, order, enc);
+	nfm_kallsyms_free(ks);
+
+	/* ...and when they cannot be found (or do not hold up), everything is decoded. */
+	memset(ksgen_at(&img, markers), 0xff, 4 * ((f.n + 255) / 256));
+	ks = NULL;
+	assert_int_equal(nfm_kallsyms_load(ksgen_read, &img, &img.t, f.stext, &ks), 0);
+	assert_false(nfm_kallsyms_lazy(ks));
 	check_everything(ks, &f, order, enc);
 	nfm_kallsyms_free(ks);
 
@@ -218,44 +278,51 @@ static void run_case(enum nfm_kallsyms_encoding enc, enum ksgen_layout layout, b
 
 static void test_base_relative_6_1(void **state)
 {
-	run_case(NFM_KALLSYMS_BASE_RELATIVE, KSGEN_LAYOUT_6_1, false);
+	run_case(NFM_KALLSYMS_BASE_RELATIVE, KSGEN_LAYOUT_6_1, false, true);
 }
 
 static void test_base_relative_6_4(void **state)
 {
-	run_case(NFM_KALLSYMS_BASE_RELATIVE, KSGEN_LAYOUT_6_4, false);
+	run_case(NFM_KALLSYMS_BASE_RELATIVE, KSGEN_LAYOUT_6_4, false, true);
 }
 
 static void test_absolute_percpu_6_1(void **state)
 {
-	run_case(NFM_KALLSYMS_ABSOLUTE_PERCPU, KSGEN_LAYOUT_6_1, false);
+	run_case(NFM_KALLSYMS_ABSOLUTE_PERCPU, KSGEN_LAYOUT_6_1, false, true);
 }
 
 static void test_absolute_percpu_6_4(void **state)
 {
-	run_case(NFM_KALLSYMS_ABSOLUTE_PERCPU, KSGEN_LAYOUT_6_4, false);
+	run_case(NFM_KALLSYMS_ABSOLUTE_PERCPU, KSGEN_LAYOUT_6_4, false, true);
 }
 
 static void test_absolute_6_1(void **state)
 {
-	run_case(NFM_KALLSYMS_ABSOLUTE, KSGEN_LAYOUT_6_1, false);
+	run_case(NFM_KALLSYMS_ABSOLUTE, KSGEN_LAYOUT_6_1, false, true);
 }
 
 static void test_absolute_6_4(void **state)
 {
-	run_case(NFM_KALLSYMS_ABSOLUTE, KSGEN_LAYOUT_6_4, false);
+	run_case(NFM_KALLSYMS_ABSOLUTE, KSGEN_LAYOUT_6_4, false, true);
 }
 
 static void test_place_relative_7_0(void **state)
 {
-	run_case(NFM_KALLSYMS_PLACE_RELATIVE, KSGEN_LAYOUT_6_4, false);
+	run_case(NFM_KALLSYMS_PLACE_RELATIVE, KSGEN_LAYOUT_6_4, false, true);
 }
 
 /* Before 6.1 a length of 128..255 was one plain byte: decoded through the fallback. */
 static void test_short_lengths_pre_6_1(void **state)
 {
-	run_case(NFM_KALLSYMS_ABSOLUTE_PERCPU, KSGEN_LAYOUT_6_1, true);
-	run_case(NFM_KALLSYMS_BASE_RELATIVE, KSGEN_LAYOUT_6_1, true);
+	run_case(NFM_KALLSYMS_ABSOLUTE_PERCPU, KSGEN_LAYOUT_6_1, true, false);
+	run_case(NFM_KALLSYMS_BASE_RELATIVE, KSGEN_LAYOUT_6_1, true, false);
+}
+
+/* 6.1 before its stable releases gained kallsyms_seqs_of_names: every name decoded at load. */
+static void test_no_name_index_6_1(void **state)
+{
+	run_case(NFM_KALLSYMS_ABSOLUTE_PERCPU, KSGEN_LAYOUT_6_1, false, false);
+	run_case(NFM_KALLSYMS_BASE_RELATIVE, KSGEN_LAYOUT_6_1, false, false);
 }
 
 static void test_two_byte_length_encoding(void **state)
@@ -436,6 +503,86 @@ static void test_corrupt_markers(void **state)
 	free_syms(&f);
 }
 
+/* Load the image, then: lazy or not as expected, and every name that looks up gives its symbol. */
+static void check_seqs_case(struct ksgen_image *img, struct fixture *f, const size_t *order,
+			    bool lazy, bool all_found)
+{
+	struct nfm_kallsyms *ks = NULL;
+	uint64_t addr;
+
+	assert_int_equal(nfm_kallsyms_load(ksgen_read, img, &img->t, f->stext, &ks), 0);
+	assert_int_equal(nfm_kallsyms_lazy(ks), lazy);
+	for (size_t i = 0; i < f->n; i++) {
+		int r = nfm_kallsyms_lookup(ks, f->syms[i].name, &addr);
+
+		if (all_found)
+			assert_int_equal(r, 0);
+		else
+			assert_true(r == 0 || r == -ENOENT);
+		if (r == 0 && strcmp(f->syms[i].name, "init_once"))
+			assert_int_equal(addr, f->syms[i].addr);
+	}
+	if (all_found)
+		check_everything(ks, f, order, NFM_KALLSYMS_BASE_RELATIVE);
+	nfm_kallsyms_free(ks);
+}
+
+/*
+ * The name index is guest data too: one that is not a permutation, or whose sampled
+ * neighbours are out of order, is not used (everything is decoded instead); one out of order
+ * where no sample looks can make lookups miss, never return another symbol.
+ */
+static void test_corrupt_name_index(void **state)
+{
+	struct fixture f;
+	struct ksgen_opts o = { .enc = NFM_KALLSYMS_BASE_RELATIVE, .layout = KSGEN_LAYOUT_6_4,
+				.base_va = IMG_VA };
+	struct ksgen_image img;
+	size_t *order, n3;
+	uint8_t *seqs, *saved, tmp[3];
+
+	make_syms(&f, false);
+	assert_int_equal(ksgen_build(f.syms, f.n, &o, &img, &order), 0);
+	seqs = ksgen_at(&img, img.seqs);
+	n3 = 3 * f.n;
+	saved = malloc(n3);
+	memcpy(saved, seqs, n3);
+	check_seqs_case(&img, &f, order, true, true);
+
+	/* Given explicitly (but wrong): the layout's place is still tried. */
+	img.t.seqs_of_names = img.t.names;
+	check_seqs_case(&img, &f, order, true, true);
+	img.t.seqs_of_names = 0;
+
+	/* A duplicate index: not a permutation. */
+	for (int b = 0; b < 3; b++)
+		seqs[3 + b] = seqs[b];
+	check_seqs_case(&img, &f, order, false, true);
+	memcpy(seqs, saved, n3);
+
+	/* An index past the table. */
+	seqs[0] = 0xff;
+	check_seqs_case(&img, &f, order, false, true);
+	memcpy(seqs, saved, n3);
+
+	/* Reversed: a permutation, but the samples are out of order. */
+	for (size_t k = 0; k < f.n; k++)
+		memcpy(seqs + 3 * k, saved + 3 * (f.n - 1 - k), 3);
+	check_seqs_case(&img, &f, order, false, true);
+	memcpy(seqs, saved, n3);
+
+	/* Two neighbours swapped where no sample looks (samples start at k * (n - 1) / 64). */
+	memcpy(tmp, seqs + 3 * 5, 3);
+	memcpy(seqs + 3 * 5, seqs + 3 * 6, 3);
+	memcpy(seqs + 3 * 6, tmp, 3);
+	check_seqs_case(&img, &f, order, true, false);
+
+	free(saved);
+	ksgen_free(&img);
+	free(order);
+	free_syms(&f);
+}
+
 static void test_unsorted_offsets(void **state)
 {
 	struct fixture f;
@@ -573,22 +720,32 @@ static void test_speed_200k(void **state)
 			nfm_kallsyms_free(ks);
 	}
 	assert_int_equal(nfm_kallsyms_count(ks), n);
-	t0 = now();
-	for (i = 0; i < n; i++) {
-		assert_int_equal(nfm_kallsyms_lookup(ks, syms[order[i]].name, &addr), 0);
-		assert_int_equal(addr, syms[order[i]].addr);
+	assert_true(nfm_kallsyms_lazy(ks));
+	print_message("kallsyms: %zu symbols (%zu bytes of names) loaded in %.1f ms\n", n,
+		      img.names_len, best * 1e3);
+	/* Through the kernel's name index, then again once every name is decoded. */
+	for (int full = 0; full < 2; full++) {
+		if (full) {
+			t0 = now();
+			assert_int_equal(nfm_kallsyms_get(ks, 0, &name, NULL, NULL), 0);
+			print_message("kallsyms: full decode %.1f ms\n", (now() - t0) * 1e3);
+		}
+		t0 = now();
+		for (i = 0; i < n; i++) {
+			assert_int_equal(nfm_kallsyms_lookup(ks, syms[order[i]].name, &addr), 0);
+			assert_int_equal(addr, syms[order[i]].addr);
+		}
+		t1 = now();
+		print_message("kallsyms (%s): %zu lookups in %.1f ms\n", full ? "decoded" : "lazy",
+			      n, (t1 - t0) * 1e3);
+		t0 = now();
+		for (i = 0; i < n; i++)
+			assert_int_equal(nfm_kallsyms_symbolize(ks, syms[order[i]].addr + 3, &name,
+								NULL, NULL, NULL), 0);
+		t1 = now();
+		print_message("kallsyms (%s): %zu symbolizations in %.1f ms\n",
+			      full ? "decoded" : "lazy", n, (t1 - t0) * 1e3);
 	}
-	t1 = now();
-	print_message("kallsyms: decoded %zu symbols (%zu bytes of names) in %.1f ms; "
-		      "%zu lookups in %.1f ms\n", n, img.names_len, best * 1e3, n,
-		      (t1 - t0) * 1e3);
-	t0 = now();
-	for (i = 0; i < n; i++) {
-		assert_int_equal(nfm_kallsyms_symbolize(ks, syms[order[i]].addr + 3, &name, NULL,
-							NULL, NULL), 0);
-	}
-	t1 = now();
-	print_message("kallsyms: %zu symbolizations in %.1f ms\n", n, (t1 - t0) * 1e3);
 	nfm_kallsyms_free(ks);
 	ksgen_free(&img);
 	free(order);
@@ -680,12 +837,14 @@ int main(void)
 		cmocka_unit_test(test_absolute_6_4),
 		cmocka_unit_test(test_place_relative_7_0),
 		cmocka_unit_test(test_short_lengths_pre_6_1),
+		cmocka_unit_test(test_no_name_index_6_1),
 		cmocka_unit_test(test_two_byte_length_encoding),
 		cmocka_unit_test(test_stext_mismatch),
 		cmocka_unit_test(test_corrupt_token_index),
 		cmocka_unit_test(test_corrupt_names_overrun),
 		cmocka_unit_test(test_corrupt_num_syms),
 		cmocka_unit_test(test_corrupt_markers),
+		cmocka_unit_test(test_corrupt_name_index),
 		cmocka_unit_test(test_unsorted_offsets),
 		cmocka_unit_test(test_read_failures),
 		cmocka_unit_test(test_tables_at_end_of_mapping),
