@@ -20,10 +20,48 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* One discovery pass: VMCOREINFO and page tables, symbols, BTF. */
+static int attach_pass(struct nfm_ctx *ctx, const struct nfm_attach_opts *opts)
+{
+	const char *system_map = opts ? opts->system_map : NULL;
+	const char *btf_path = opts ? opts->btf_path : NULL;
+	double t0 = now_ms(), t1, t2;
+	int err;
+
+	err = nfm_discover_kernel(ctx, system_map);
+	if (err < 0)
+		return err;
+	t1 = now_ms();
+	err = nfm_discover_symbols(ctx, system_map, btf_path);
+	if (err < 0)
+		return err;
+	t2 = now_ms();
+	err = nfm_discover_btf(ctx, btf_path);
+	if (err < 0)
+		return err;
+	nfm_dbg(&ctx->log, "attach: VMCOREINFO and page tables %.2f ms, symbols %.2f ms, BTF %.2f ms",
+		t1 - t0, t2 - t1, now_ms() - t2);
+	return 0;
+}
+
+/* Forget what a pass found. */
+static void ctx_clear(struct nfm_ctx *ctx)
+{
+	nfm_btf_early_join(ctx, NULL);
+	nfm_kernel_free(ctx->kernel);
+	nfm_btf_free(ctx->btf);
+	nfm_kallsyms_free(ctx->ks);
+	nfm_vmcoreinfo_free(ctx->vmci);
+	ctx->kernel = NULL;
+	ctx->btf = NULL;
+	ctx->ks = NULL;
+	ctx->vmci = NULL;
+}
+
 int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
 		const struct nfm_log *log, struct nfm_ctx **ret)
 {
-	double t0 = now_ms(), t1, t2;
+	double t0 = now_ms();
 	struct nfm_ctx *ctx;
 	int err;
 
@@ -40,20 +78,22 @@ int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = nfm_discover_kernel(ctx, opts ? opts->system_map : NULL);
-	if (err < 0)
-		goto fail;
-	t1 = now_ms();
-	err = nfm_discover_symbols(ctx, opts ? opts->system_map : NULL, opts ? opts->btf_path : NULL);
-	if (err < 0)
-		goto fail;
-	t2 = now_ms();
-	err = nfm_discover_btf(ctx, opts ? opts->btf_path : NULL);
+	/*
+	 * The first pass does not wait for CPU 0's registers (from QMP, still answering while the
+	 * scan runs); they are compared at the end, and in the rare case they disagree (a guest
+	 * reset left the old kernel's VMCOREINFO behind) a second pass checks every candidate.
+	 */
+	ctx->cpu_check_deferred = true;
+	err = attach_pass(ctx, opts);
+	if (!nfm_discover_confirm(ctx)) {
+		ctx_clear(ctx);
+		ctx->cpu_check_deferred = false;
+		err = attach_pass(ctx, opts);
+	}
+	ctx->cpu_check_deferred = false;
 	if (err < 0)
 		goto fail;
 	ctx->attach_ms = now_ms() - t0;
-	nfm_dbg(&ctx->log, "attach: VMCOREINFO and page tables %.2f ms, symbols %.2f ms, BTF %.2f ms",
-		t1 - t0, t2 - t1, now_ms() - t2);
 	*ret = ctx;
 	return 0;
 fail:

@@ -24,6 +24,9 @@ struct nfm_ctx {
 	double attach_ms;
 	struct nfm_kernel *kernel;	/* walkers' resolved offsets and caches (lib/kernel) */
 	struct nfm_btf_early *btf_early;	/* BTF being loaded on a second thread (btf_early.c) */
+	/* VMCOREINFO candidates are taken without comparing CPU 0's page tables (the QMP session
+	 * that tells them may still be running); nfm_discover_confirm() compares at the end. */
+	bool cpu_check_deferred;
 };
 
 /* Discovery steps (discover.c): VMCOREINFO and page tables; kallsyms; BTF. */
@@ -34,6 +37,12 @@ int nfm_discover_fallback(struct nfm_ctx *ctx, const char *system_map);
  * knows where it is (nfm_discover_btf collects it). */
 int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map, const char *btf_path);
 int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path);
+/*
+ * After a pass with the CPU check deferred: does what it found stand? false when the source's
+ * settled layout differs from the one scanned, or CPU 0 runs on other page tables (a stale
+ * VMCOREINFO left by an earlier kernel): the caller discovers again, strictly.
+ */
+bool nfm_discover_confirm(struct nfm_ctx *ctx);
 
 /*
  * For unit tests and fuzzing: a context from parts, skipping discovery. Takes ownership of ks and

@@ -33,8 +33,11 @@ struct qemu_priv {
 	int pagemap_fd;		/* opened on first use */
 	bool no_vec;		/* process_vm_readv is not allowed here */
 	uint64_t cr3_at_open;	/* CPU 0's CR3 as QMP told at open, for the first attach; 0: ask */
+	struct nfm_qmp_layout_job *job;	/* QMP's layout, still coming (see qemu_settle) */
+	bool layout_changed;	/* QMP's layout was not the one guessed from the maps */
 	void *map_base;		/* shared RAM, mmapped read-only */
 	size_t map_len;
+	uint64_t map_start;	/* its host address in QEMU */
 	char qmp[256];		/* QMP socket, "" when none is known */
 };
 
@@ -317,6 +320,13 @@ static void qemu_destroy(struct nfm_source *src)
 
 	if (!p)
 		return;
+	if (p->job) {
+		struct nfm_source_range *r = NULL;
+		uint64_t cr3;
+
+		nfm_qmp_layout_join(p->job, &r, &cr3);
+		free(r);
+	}
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
 	if (p->pagemap_fd >= 0)
@@ -327,12 +337,62 @@ static void qemu_destroy(struct nfm_source *src)
 	src->priv = NULL;
 }
 
-/* CPU 0's CR3 from "info registers" text; 0 when absent. */
-static uint64_t parse_cr3(const char *text)
+bool nfm_qemu_layout_refines(const struct nfm_source_range *guess, size_t ng, uint64_t base,
+			     const struct nfm_source_range *q, size_t nq)
 {
-	const char *cr3 = text ? strstr(text, "CR3=") : NULL;
+	for (size_t i = 0; i < nq; i++) {
+		const struct nfm_source_range *g = NULL;
 
-	return cr3 ? strtoull(cr3 + 4, NULL, 16) : 0;
+		for (size_t k = 0; k < ng && !g; k++)
+			if (q[i].start >= guess[k].start && q[i].start - guess[k].start < guess[k].size)
+				g = &guess[k];
+		if (!g || q[i].size > g->size - (q[i].start - g->start) ||
+		    g->backing + base + (q[i].start - g->start) != q[i].backing)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Take QMP's layout once its session (started at open) is done. It usually only refines the
+ * guess from /proc/PID/maps (the legacy holes below 1 MiB taken out); when it places RAM
+ * elsewhere, layout_changed tells discovery to read again.
+ */
+static int qemu_settle(struct nfm_source *src)
+{
+	struct qemu_priv *p = src->priv;
+	struct nfm_source_range *q = NULL;
+	uint64_t cr3 = 0;
+	int n;
+
+	if (!p || !p->job)
+		return p && p->layout_changed;
+	n = nfm_qmp_layout_join(p->job, &q, &cr3);
+	p->job = NULL;
+	p->cr3_at_open = cr3;
+	if (n <= 0)
+		return 0;	/* keep the maps' layout, as when QMP fails at open */
+	p->layout_changed = !nfm_qemu_layout_refines(src->ranges, src->nr_ranges,
+						      p->map_base ? p->map_start : 0, q, (size_t)n);
+	if (p->map_base) {
+		bool inside = true;
+
+		for (int i = 0; i < n; i++)
+			inside = inside && q[i].backing >= p->map_start &&
+				 q[i].backing + q[i].size <= p->map_start + p->map_len;
+		for (int i = 0; inside && i < n; i++)
+			q[i].backing -= p->map_start;
+		if (!inside) {	/* RAM outside the shared file: read through /proc/PID/mem */
+			munmap(p->map_base, p->map_len);
+			p->map_base = NULL;
+			src->map = NULL;
+			src->map_size = 0;
+		}
+	}
+	if (nfm_source_set_ranges(src, q, (size_t)n) < 0)
+		p->layout_changed = true;	/* cannot happen with QMP's ranges; read again anyway */
+	free(q);
+	return p->layout_changed;
 }
 
 /*
@@ -349,6 +409,7 @@ static int qemu_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_c
 		return -EOPNOTSUPP;
 	if (cpu > 0)
 		return -ENOENT;
+	qemu_settle(src);
 	memset(ret, 0, sizeof(*ret));
 	/* Open asked already, in the same QMP session: good for the attach that follows, once. */
 	if (p->cr3_at_open) {
@@ -363,7 +424,7 @@ static int qemu_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_c
 	close(fd);
 	if (err < 0)
 		return err;
-	ret->cr3 = parse_cr3(out);
+	ret->cr3 = nfm_qmp_parse_cr3(out);
 	free(out);
 	return ret->cr3 ? 0 : -EBADMSG;
 }
@@ -374,88 +435,9 @@ static const struct nfm_source_ops qemu_ops = {
 	.read_backing_vec = qemu_read_vec,
 	.cpu_state = qemu_cpu_state,
 	.resident = qemu_resident,
+	.settle = qemu_settle,
 	.destroy = qemu_destroy,
 };
-
-/*
- * Guest-physical ranges → host-virtual addresses through QMP, in two round trips: the memory
- * tree (and CPU 0's CR3, which discovery asks for next: *cr3, 0 if unknown), then every range's
- * gpa2hva. Returns the count or -errno.
- */
-static int ranges_from_qmp(const char *path, const struct nfm_qemu_cmdline *cl,
-			   const struct nfm_log *log, struct nfm_source_range **ret, uint64_t *cr3)
-{
-	const char *names[NFM_QEMU_MAX_MEMDEVS + 3], *first[] = { "info mtree -f", "info registers" };
-	struct nfm_qmp_ram *ram = NULL;
-	struct nfm_source_range *r = NULL;
-	char *out[2] = { NULL, NULL }, **texts = NULL, (*cmd)[64] = NULL;
-	const char **cmds = NULL;
-	size_t nn = 0, i;
-	int fd, n = 0, err;
-
-	*cr3 = 0;
-	fd = nfm_qmp_connect(path);
-	if (fd < 0) {
-		nfm_dbg(log, "QMP %s: cannot connect: %s", path, strerror(-fd));
-		return fd;
-	}
-	err = nfm_qmp_hmp_many(fd, first, 2, out);
-	if (err) {
-		nfm_dbg(log, "QMP %s: info mtree -f failed: %s", path, strerror(-err));
-		goto out;
-	}
-	*cr3 = parse_cr3(out[1]);
-	names[nn++] = "pc.ram";
-	if (cl->ram_backend[0])
-		names[nn++] = cl->ram_backend;
-	for (i = 0; i < cl->nr_memdevs; i++)
-		names[nn++] = cl->memdevs[i].id;
-	names[nn] = NULL;
-	n = nfm_qmp_parse_mtree(out[0], names, &ram);
-	if (n < 0) {
-		err = n;
-		n = 0;
-		nfm_dbg(log, "QMP %s: no RAM in info mtree -f", path);
-		goto out;
-	}
-	r = calloc(n, sizeof(*r));
-	texts = calloc(n, sizeof(*texts));
-	cmds = calloc(n, sizeof(*cmds));
-	cmd = calloc(n, sizeof(*cmd));
-	if (!r || !texts || !cmds || !cmd) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < (size_t)n; i++) {
-		snprintf(cmd[i], sizeof(cmd[i]), "gpa2hva 0x%llx", (unsigned long long)ram[i].start);
-		cmds[i] = cmd[i];
-	}
-	err = nfm_qmp_hmp_many(fd, cmds, (size_t)n, texts);
-	for (i = 0; !err && i < (size_t)n; i++) {
-		err = nfm_qmp_parse_gpa2hva(texts[i], &r[i].backing);
-		r[i].start = ram[i].start;
-		r[i].size = ram[i].size;
-	}
-	if (err) {
-		nfm_dbg(log, "QMP %s: gpa2hva failed: %s", path, strerror(-err));
-		goto out;
-	}
-	*ret = r;
-	r = NULL;
-	err = n;
-out:
-	for (i = 0; texts && i < (size_t)n; i++)
-		free(texts[i]);
-	free(texts);
-	free(cmds);
-	free(cmd);
-	free(r);
-	free(ram);
-	free(out[0]);
-	free(out[1]);
-	close(fd);
-	return err;
-}
 
 /* Map shared RAM read-only when every range lies in one shared file mapping. */
 static void try_mmap_shared(struct nfm_source *src, struct qemu_priv *p,
@@ -493,11 +475,55 @@ static void try_mmap_shared(struct nfm_source *src, struct qemu_priv *p,
 	}
 	p->map_base = base;
 	p->map_len = m->end - m->start;
+	p->map_start = m->start;
 	for (i = 0; i < nr; i++)
 		r[i].backing -= m->start;
 	src->map = base;
 	src->map_size = p->map_len;
 	nfm_dbg(log, "guest RAM is shared (%s): mapped read-only", m->path);
+}
+
+/*
+ * Guest RAM from the QEMU command line and /proc/PID/maps: the one mapping of the RAM's size,
+ * split around the PCI hole as the machine type does. The count, or -errno (said through log;
+ * with log NULL, also -EEXIST when several mappings could be the RAM).
+ */
+static int ranges_from_maps(int pid, const struct nfm_qemu_cmdline *cl,
+			    const struct nfm_qemu_map *maps, size_t nmaps, const struct nfm_log *log,
+			    struct nfm_source_range **ret)
+{
+	struct nfm_source_range *r;
+	uint64_t below, above;
+	const struct nfm_qemu_map *m;
+	size_t idx;
+	int count;
+
+	*ret = NULL;
+	if (nfm_qemu_ram_split(cl, &below, &above)) {
+		nfm_err(log, "QEMU pid %d: machine type %s has an unknown memory layout (give a QMP socket with qmp:PATH)",
+			pid, cl->machine_type);
+		return -EINVAL;
+	}
+	count = nfm_qemu_find_ram_map(maps, nmaps, cl->ram_size, ram_memdev(cl), &idx);
+	if (count < 0) {
+		nfm_err(log, "QEMU pid %d: cannot find its %llu MiB of guest RAM in /proc/%d/maps",
+			pid, (unsigned long long)(cl->ram_size >> 20), pid);
+		return -ENOENT;
+	}
+	if (count > 1 && !log)
+		return -EEXIST;
+	if (count > 1)
+		nfm_dbg(log, "QEMU pid %d: %d mappings of the RAM size; using the first", pid, count);
+	m = &maps[idx];
+	r = calloc(2, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r[0] = (struct nfm_source_range){ .start = 0, .size = below, .backing = m->start };
+	if (above)
+		r[1] = (struct nfm_source_range){ .start = FOUR_GIB, .size = above,
+						  .backing = m->start + below };
+	*ret = r;
+	return above ? 2 : 1;
 }
 
 int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *log,
@@ -509,7 +535,7 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 	struct nfm_source *src = NULL;
 	struct qemu_priv *p = NULL;
 	char path[64], exe[PATH_MAX], *text = NULL, *desc = NULL;
-	size_t len, nr = 0, idx;
+	size_t len, nr = 0;
 	struct stat st;
 	ssize_t el;
 	int nmaps = 0, err;
@@ -587,48 +613,30 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 	if (qmp_path)
 		snprintf(p->qmp, sizeof(p->qmp), "%s", qmp_path);
 	if (qmp_path) {
-		int n = ranges_from_qmp(qmp_path, cl, log, &r, &p->cr3_at_open);
+		/*
+		 * When the maps pin the layout down, discovery starts on it while the QMP session
+		 * (some milliseconds of QEMU's main loop) runs on a second thread; else QMP first.
+		 */
+		int n = ranges_from_maps(pid, cl, maps, (size_t)nmaps, NULL, &r);
 
-		if (n > 0)
-			nr = n;
+		if (n > 0 && (p->job = nfm_qmp_layout_start(qmp_path, cl)) != NULL) {
+			nr = (size_t)n;
+		} else {
+			free(r);
+			r = NULL;
+			n = nfm_qmp_layout(qmp_path, cl, log, &r, &p->cr3_at_open);
+			if (n > 0)
+				nr = (size_t)n;
+		}
 	}
 	if (!nr) {
-		uint64_t below, above;
-		const struct nfm_qemu_map *m;
-		int count;
+		int n = ranges_from_maps(pid, cl, maps, (size_t)nmaps, log, &r);
 
-		err = nfm_qemu_ram_split(cl, &below, &above);
-		if (err) {
-			nfm_err(log, "QEMU pid %d: machine type %s has an unknown memory layout (give a QMP socket with qmp:PATH)",
-				pid, cl->machine_type);
+		if (n < 0) {
+			err = n;
 			goto out;
 		}
-		count = nfm_qemu_find_ram_map(maps, nmaps, cl->ram_size, ram_memdev(cl), &idx);
-		if (count < 0) {
-			nfm_err(log, "QEMU pid %d: cannot find its %llu MiB of guest RAM in /proc/%d/maps",
-				pid, (unsigned long long)(cl->ram_size >> 20), pid);
-			err = -ENOENT;
-			goto out;
-		}
-		if (count > 1)
-			nfm_dbg(log, "QEMU pid %d: %d mappings of the RAM size; using the first", pid,
-				count);
-		m = &maps[idx];
-		r = calloc(2, sizeof(*r));
-		if (!r) {
-			err = -ENOMEM;
-			goto out;
-		}
-		r[0].start = 0;
-		r[0].size = below;
-		r[0].backing = m->start;
-		nr = 1;
-		if (above) {
-			r[1].start = FOUR_GIB;
-			r[1].size = above;
-			r[1].backing = m->start + below;
-			nr = 2;
-		}
+		nr = (size_t)n;
 	}
 	try_mmap_shared(src, p, maps, nmaps, r, nr, log);
 

@@ -14,53 +14,71 @@ static int range_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+int nfm_source_set_ranges(struct nfm_source *src, const struct nfm_source_range *ranges, size_t n)
+{
+	struct nfm_source_range *r;
+	struct nfm_phys_range *pub;
+	size_t i;
+
+	if (!src || (n && !ranges) || n > INT_MAX)
+		return -EINVAL;
+	r = calloc(n ? n : 1, sizeof(*r));
+	pub = calloc(n ? n : 1, sizeof(*pub));
+	if (!r || !pub) {
+		free(r);
+		free(pub);
+		return -ENOMEM;
+	}
+	if (n)
+		memcpy(r, ranges, n * sizeof(*ranges));
+	qsort(r, n, sizeof(*r), range_cmp);
+	for (i = 0; i < n; i++) {
+		/* Empty, wrapping or overlapping ranges would break the binary search. */
+		if (!r[i].size || r[i].start + r[i].size < r[i].start ||
+		    (i && r[i].start < r[i - 1].start + r[i - 1].size) ||
+		    (src->map && (r[i].backing > src->map_size ||
+				  r[i].size > src->map_size - r[i].backing))) {
+			free(r);
+			free(pub);
+			return -EINVAL;
+		}
+		pub[i].start = r[i].start;
+		pub[i].size = r[i].size;
+	}
+	free(src->ranges);
+	free(src->public_ranges);
+	src->ranges = r;
+	src->public_ranges = pub;
+	src->nr_ranges = n;
+	return 0;
+}
+
 int nfm_source_init(struct nfm_source *src, const struct nfm_source_ops *ops,
 		    const struct nfm_source_range *ranges, size_t n, const char *desc)
 {
-	size_t i;
+	int err;
 
-	if (!src || !ops || (n && !ranges) || n > INT_MAX)
+	if (!src || !ops)
 		return -EINVAL;
 	src->ops = ops;
-	src->ranges = calloc(n ? n : 1, sizeof(*src->ranges));
-	src->public_ranges = calloc(n ? n : 1, sizeof(*src->public_ranges));
+	err = nfm_source_set_ranges(src, ranges, n);
+	if (err)
+		return err;
 	src->desc = strdup(desc ? desc : ops->kind);
-	if (!src->ranges || !src->public_ranges || !src->desc)
-		goto nomem;
-	if (n)
-		memcpy(src->ranges, ranges, n * sizeof(*ranges));
-	qsort(src->ranges, n, sizeof(*src->ranges), range_cmp);
-	for (i = 0; i < n; i++) {
-		const struct nfm_source_range *r = &src->ranges[i];
-
-		/* Empty, wrapping or overlapping ranges would break the binary search. */
-		if (!r->size || r->start + r->size < r->start ||
-		    (i && r->start < src->ranges[i - 1].start + src->ranges[i - 1].size))
-			goto inval;
-		if (src->map && (r->backing > src->map_size ||
-				 r->size > src->map_size - r->backing))
-			goto inval;
-		src->public_ranges[i].start = r->start;
-		src->public_ranges[i].size = r->size;
+	if (!src->desc) {
+		free(src->ranges);
+		free(src->public_ranges);
+		src->ranges = NULL;
+		src->public_ranges = NULL;
+		src->nr_ranges = 0;
+		return -ENOMEM;
 	}
-	src->nr_ranges = n;
 	return 0;
-inval:
-	free(src->ranges);
-	free(src->public_ranges);
-	free(src->desc);
-	src->ranges = NULL;
-	src->public_ranges = NULL;
-	src->desc = NULL;
-	return -EINVAL;
-nomem:
-	free(src->ranges);
-	free(src->public_ranges);
-	free(src->desc);
-	src->ranges = NULL;
-	src->public_ranges = NULL;
-	src->desc = NULL;
-	return -ENOMEM;
+}
+
+int nfm_source_settle(struct nfm_source *src)
+{
+	return src && src->ops && src->ops->settle ? src->ops->settle(src) : 0;
 }
 
 const struct nfm_source_range *nfm_source_find_range(const struct nfm_source *src, uint64_t pa)
@@ -305,6 +323,7 @@ int nfm_source_ranges(struct nfm_source *src, const struct nfm_phys_range **rang
 {
 	if (!src || !ranges)
 		return -EINVAL;
+	nfm_source_settle(src);
 	*ranges = src->public_ranges;
 	return (int)src->nr_ranges;
 }

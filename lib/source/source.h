@@ -41,6 +41,9 @@ struct nfm_source_ops {
 	/* Optional: which pages of [start, start+size) (backing offsets, page aligned) are backed by
 	 * resident memory; bit i of *bitmap = page i. Lets discovery skip never-touched RAM. */
 	int (*resident)(struct nfm_source *src, uint64_t off, uint64_t npages, uint8_t *bitmap);
+	/* Optional: finish learning the layout (a QMP session still running since open); 1 when
+	 * the ranges changed in a way that makes earlier reads suspect, else 0. */
+	int (*settle)(struct nfm_source *src);
 	void (*destroy)(struct nfm_source *src);
 };
 
@@ -61,6 +64,14 @@ struct nfm_source {
 /* Helpers for backends. */
 int nfm_source_init(struct nfm_source *src, const struct nfm_source_ops *ops,
 		    const struct nfm_source_range *ranges, size_t n, const char *desc);
+/* Replace the ranges (sorted here; empty, wrapping or overlapping ones: -EINVAL). */
+int nfm_source_set_ranges(struct nfm_source *src, const struct nfm_source_range *ranges, size_t n);
+/*
+ * Wait for a layout the backend is still learning and take it: 1 when the ranges changed so
+ * that reads made before may have gone to the wrong place (discovery redoes them), else 0.
+ * nfm_source_ranges() settles first; discovery scans the provisional layout meanwhile.
+ */
+int nfm_source_settle(struct nfm_source *src);
 /* Find the range holding pa, or NULL. */
 const struct nfm_source_range *nfm_source_find_range(const struct nfm_source *src, uint64_t pa);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * VMCOREINFO discovery over synthetic guest memory: a kernel image mapped by real page tables, a
- * valid VMCOREINFO, and stale or broken copies placed lower in RAM (found first by the scan).
+ * valid VMCOREINFO, and stale or broken copies placed where the scan probes first (it starts
+ * below the top 1/64 of RAM and goes down, in 2 MiB batches).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,12 +113,27 @@ static void test_stale_copies_skipped(void **state)
 	uint64_t pa = 0, root = 0;
 
 	(void)state;
-	/* Lower in RAM, so probed first: an older kernel's copy (another release), one whose
+	/* In the batch probed first (6-8 MiB): an older kernel's copy (another release), one whose
 	 * phys_base puts the page tables elsewhere, and a bare OSRELEASE page that is garbage. */
-	put_vmcoreinfo(0x300000, "5.10.0-old", PGD_VA, PHYS_BASE);
-	put_vmcoreinfo(0x301000, "6.1.0-test", PGD_VA, PHYS_BASE + 0x200000);
-	memcpy(mem + 0x302000, "OSRELEASE=\xff\xfe\n\x01", 15);
+	put_vmcoreinfo(0x600000, "5.10.0-old", PGD_VA, PHYS_BASE);
+	put_vmcoreinfo(0x601000, "6.1.0-test", PGD_VA, PHYS_BASE + 0x200000);
+	memcpy(mem + 0x602000, "OSRELEASE=\xff\xfe\n\x01", 15);
 	put_vmcoreinfo(0x400000, "6.1.0-test", PGD_VA, PHYS_BASE);
+	assert_int_equal(discover(&pa, &root), 0);
+	assert_int_equal(pa, 0x400000);
+}
+
+/* Two good copies: the one in the batch below the top 1/64 of RAM is probed first. */
+static void test_scan_order(void **state)
+{
+	uint64_t pa = 0, root = 0;
+
+	(void)state;
+	put_vmcoreinfo(0x400000, "6.1.0-test", PGD_VA, PHYS_BASE);
+	put_vmcoreinfo(0x610000, "6.1.0-test", PGD_VA, PHYS_BASE);
+	assert_int_equal(discover(&pa, &root), 0);
+	assert_int_equal(pa, 0x610000);
+	memset(mem + 0x610000, 0, 4096);
 	assert_int_equal(discover(&pa, &root), 0);
 	assert_int_equal(pa, 0x400000);
 }
@@ -153,6 +169,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_copy_found),
 		cmocka_unit_test(test_stale_copies_skipped),
+		cmocka_unit_test(test_scan_order),
 		cmocka_unit_test(test_only_stale_copies),
 		cmocka_unit_test(test_page_tables_disagree),
 	};

@@ -115,6 +115,43 @@ static void logfn(void *u, enum nfm_log_level l, const char *msg)
 		snprintf(last_err, sizeof(last_err), "%s", msg);
 }
 
+/* QMP's layout against the guess from the maps (settle keeps the scan's reads when it refines). */
+static void test_layout_refines(void **state)
+{
+	const uint64_t hva = 0x7f0000000000ull;
+	const struct nfm_source_range guess[] = {
+		{ 0, 3ull << 30, hva },
+		{ 4ull << 30, 1ull << 30, hva + (3ull << 30) },
+	};
+	struct nfm_source_range q[] = {
+		{ 0, 0xa0000, hva },
+		{ 0xc0000, (3ull << 30) - 0xc0000, hva + 0xc0000 },
+		{ 4ull << 30, 1ull << 30, hva + (3ull << 30) },
+	};
+
+	(void)state;
+	assert_true(nfm_qemu_layout_refines(guess, 2, 0, guess, 2));
+	assert_true(nfm_qemu_layout_refines(guess, 2, 0, q, 3));
+	/* Relative to a mapping of the RAM at hva (shared RAM mmapped). */
+	{
+		struct nfm_source_range rel[2] = { guess[0], guess[1] };
+
+		rel[0].backing -= hva;
+		rel[1].backing -= hva;
+		assert_true(nfm_qemu_layout_refines(rel, 2, hva, q, 3));
+		assert_false(nfm_qemu_layout_refines(rel, 2, 0, q, 3));
+	}
+	/* The low RAM ends elsewhere (another split): the high part's bytes differ. */
+	q[2].backing = hva + (2ull << 30);
+	assert_false(nfm_qemu_layout_refines(guess, 2, 0, q, 3));
+	q[2].backing = hva + (3ull << 30);
+	/* RAM the guess does not have, or running past its range. */
+	q[2].size = 2ull << 30;
+	assert_false(nfm_qemu_layout_refines(guess, 2, 0, q, 3));
+	q[2] = (struct nfm_source_range){ 8ull << 30, 4096, hva };
+	assert_false(nfm_qemu_layout_refines(guess, 2, 0, q, 3));
+}
+
 static void test_spec_errors(void **state)
 {
 	struct nfm_log log = { logfn, NULL, NFM_LOG_ERR };
@@ -235,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_mtree),
 		cmocka_unit_test(test_gpa2hva),
 		cmocka_unit_test(test_maps),
+		cmocka_unit_test(test_layout_refines),
 		cmocka_unit_test(test_spec_errors),
 		cmocka_unit_test(test_qmp_pipelined_replies),
 		cmocka_unit_test(test_qmp_error_reply),
