@@ -12,20 +12,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 static void log_err(void *ud, enum nfm_log_level level, const char *msg)
 {
@@ -56,19 +43,19 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct nfm_source *src;
 		struct nfm_ctx *ctx;
-		double t0 = now_ms(), t1;
+		double t0 = bench_now_ms(), t1;
 
 		if (nfm_source_open(vm, &log, &src) < 0)
 			return 1;
-		t1 = now_ms();
+		t1 = bench_now_ms();
 		if (nfm_ctx_new(src, NULL, &log, &ctx) < 0)
 			return 1;
-		t[i] = now_ms() - t0;
+		t[i] = bench_now_ms() - t0;
 		open_ms += t1 - t0;
 		nfm_ctx_free(ctx);
 		nfm_source_free(src);
 	}
-	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	qsort(t, (size_t)n, sizeof(*t), bench_cmp_double);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("attach (open + discover + kallsyms + BTF), %d runs: min %.2f ms, median %.2f ms, "
 	       "max %.2f ms; source open alone %.2f ms mean; peak RSS %ld kB\n",

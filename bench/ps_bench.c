@@ -12,20 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 static long count_vmas(struct nfm_ctx *ctx, const struct nfm_task *t)
 {
@@ -98,7 +85,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct nfm_task_iter *it;
 		struct nfm_task task;
-		double t0 = now_us();
+		double t0 = (bench_now_ms() * 1e3);
 		int r, count = 0;
 
 		nfm_ctx_refresh(ctx);
@@ -118,11 +105,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ps_bench: crawl %d failed: %d\n", i, r);
 			return 1;
 		}
-		t[i] = now_us() - t0;
+		t[i] = (bench_now_ms() * 1e3) - t0;
 		total += t[i];
 		nprocs = count;
 	}
-	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	qsort(t, (size_t)n, sizeof(*t), bench_cmp_double);
 	printf("source: %s\n", nfm_source_describe(src));
 	printf("%s per crawl: %d, cmdline: %s, maps+lsof: %s, crawls: %d\n",
 	       flags ? "threads" : "processes", nprocs, cmdline ? "yes" : "no", full ? "yes" : "no", n);

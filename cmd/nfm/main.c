@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nfm: one binary, one file per subcommand (the git/bpftool pattern). */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,14 @@ int main(int argc, char **argv)
 	struct cli cli = { 0 };
 	size_t i;
 	int ret;
+
+	/*
+	 * Attach allocates and frees megabytes (the RAM scan's buffer, symbol tables, the BTF
+	 * blob); from the heap, kept for reuse, they are not faulted in afresh each time: a cold
+	 * `nfm info` is ~3 ms faster. A short-lived command can afford the retained memory.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 
 	cli.log = (struct nfm_log){ .fn = log_to_cli, .userdata = &cli, .max_level = NFM_LOG_ERR };
 	argc = global_options(&cli, argc - 1, argv + 1);

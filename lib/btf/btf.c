@@ -51,7 +51,8 @@ void nfm_btf_free(struct nfm_btf *b)
 	if (!b)
 		return;
 	btf__free(b->btf);
-	nfm_btf_index_free(b->index);
+	nfm_btf_index_free(b->index[0]);
+	nfm_btf_index_free(b->index[1]);
 	free(b);
 }
 
@@ -64,13 +65,14 @@ unsigned int nfm_btf_type_count(const struct nfm_btf *b)
  * The name index, built on first use. Lookups are const to callers; the index is a cache (a
  * context, and so its BTF, is used by one thread at a time).
  */
-static const struct nfm_btf_index *index_of(const struct nfm_btf *b)
+static const struct nfm_btf_index *index_of(const struct nfm_btf *b,
+					    enum nfm_btf_index_part part)
 {
 	struct nfm_btf *m = (struct nfm_btf *)b;
 
-	if (!m->index && !m->index_err)
-		m->index_err = nfm_btf_index_build(m->btf, &m->index);
-	return m->index;
+	if (!m->index[part] && !m->index_err[part])
+		m->index_err[part] = nfm_btf_index_build(m->btf, part, &m->index[part]);
+	return m->index[part];
 }
 
 /* A struct/union/typedef/int by name, typedefs and qualifiers resolved. */
@@ -78,7 +80,7 @@ static int find_type(const struct nfm_btf *b, const char *name, const struct btf
 {
 	static const int kinds[] = { BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF,
 				     BTF_KIND_INT };
-	const struct nfm_btf_index *ix = index_of(b);
+	const struct nfm_btf_index *ix = index_of(b, NFM_BTF_INDEX_TYPES);
 	size_t i;
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -208,7 +210,7 @@ int nfm_btf_has_field(const struct nfm_btf *b, const char *type_name, const char
 
 int nfm_btf_enum_value(const struct nfm_btf *b, const char *name, int64_t *ret)
 {
-	const struct nfm_btf_index *ix = index_of(b);
+	const struct nfm_btf_index *ix = index_of(b, NFM_BTF_INDEX_ENUMS);
 	unsigned int id, n = btf__type_cnt(b->btf);
 
 	if (ix)

@@ -28,8 +28,9 @@ struct nfm_btf_index;
 struct nfm_btf {
 	struct btf *btf;
 	size_t size;		/* bytes of the raw blob */
-	struct nfm_btf_index *index;	/* names -> ids, built on the first lookup (btf_index.c) */
-	int index_err;			/* building it failed: scan as libbpf does */
+	/* names -> ids, types and enumerators, each built on its first lookup (btf_index.c) */
+	struct nfm_btf_index *index[2];
+	int index_err[2];		/* building it failed: scan as libbpf does */
 };
 
 /* Parse a BTF blob (copied). 0, -EBADMSG for a blob libbpf rejects. */

@@ -43,6 +43,8 @@ static int rank_of(const struct btf_type *t)
 	}
 }
 
+#define PREFETCH 8
+
 /* A power of two at least twice n (load factor at most one half). */
 static uint32_t table_size(uint32_t n)
 {
@@ -60,64 +62,86 @@ static uint32_t table_size(uint32_t n)
 	      strcmp(btf__name_by_offset(btf, (table)[i].name_off), name));                  \
 	     i = (i + 1) & (mask))
 
-int nfm_btf_index_build(const struct btf *btf, struct nfm_btf_index **ret)
+/* Named types of an indexed kind (part TYPES), or enumerators (part ENUMS), of type t. */
+static uint32_t count_part(const struct btf_type *t, enum nfm_btf_index_part part)
 {
-	uint32_t n = btf__type_cnt(btf), ntypes = 0, nenums = 0, id, i;
+	if (part == NFM_BTF_INDEX_TYPES)
+		return rank_of(t) >= 0 && t->name_off;
+	return btf_is_enum(t) ? btf_vlen(t) : 0;
+}
+
+static void insert_type(struct nfm_btf_index *ix, const struct btf *btf, const char *name,
+			uint32_t name_off, int rank, uint32_t id)
+{
+	uint32_t h = hash_str(name), i;
+
+	FIND_SLOT(ix->types, ix->types_mask, btf, name, h, i);
+	if (!ix->types[i].name_off) {
+		ix->types[i].hash = h;
+		ix->types[i].name_off = name_off;
+	}
+	if (!ix->types[i].ids[rank])	/* the first of a kind, as libbpf finds it */
+		ix->types[i].ids[rank] = (int32_t)id;
+}
+
+static void insert_enum(struct nfm_btf_index *ix, const struct btf *btf, const char *name,
+			uint32_t name_off, int32_t val)
+{
+	uint32_t h = hash_str(name), i;
+
+	FIND_SLOT(ix->enums, ix->enums_mask, btf, name, h, i);
+	if (ix->enums[i].name_off)
+		return;		/* the first enumerator of a name wins */
+	ix->enums[i].hash = h;
+	ix->enums[i].name_off = name_off;
+	ix->enums[i].val = val;
+}
+
+int nfm_btf_index_build(const struct btf *btf, enum nfm_btf_index_part part,
+			struct nfm_btf_index **ret)
+{
+	uint32_t n = btf__type_cnt(btf), count = 0, id;
 	struct nfm_btf_index *ix = calloc(1, sizeof(*ix));
+	const char *strs = btf__str_by_offset(btf, 0);
 
 	if (!ix)
 		return -ENOMEM;
-	for (id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-
-		if (rank_of(t) >= 0 && t->name_off)
-			ntypes++;
-		else if (btf_is_enum(t))
-			nenums += btf_vlen(t);
+	for (id = 1; id < n; id++)
+		count += count_part(btf__type_by_id(btf, id), part);
+	if (part == NFM_BTF_INDEX_TYPES) {
+		ix->types_mask = table_size(count) - 1;
+		ix->types = calloc(ix->types_mask + 1, sizeof(*ix->types));
+	} else {
+		ix->enums_mask = table_size(count) - 1;
+		ix->enums = calloc(ix->enums_mask + 1, sizeof(*ix->enums));
 	}
-	ix->types_mask = table_size(ntypes) - 1;
-	ix->enums_mask = table_size(nenums) - 1;
-	ix->types = calloc(ix->types_mask + 1, sizeof(*ix->types));
-	ix->enums = calloc(ix->enums_mask + 1, sizeof(*ix->enums));
-	if (!ix->types || !ix->enums) {
+	if (!ix->types && !ix->enums) {
 		nfm_btf_index_free(ix);
 		return -ENOMEM;
 	}
 	for (id = 1; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(btf, id);
-		int rank = rank_of(t);
 
-		if (rank >= 0 && t->name_off) {
+		/* The names are scattered over megabytes of strings: fetch them ahead. */
+		if (part == NFM_BTF_INDEX_TYPES && id + PREFETCH < n)
+			__builtin_prefetch(strs + btf__type_by_id(btf, id + PREFETCH)->name_off);
+		if (!count_part(t, part))
+			continue;
+		if (part == NFM_BTF_INDEX_TYPES) {
 			const char *name = btf__name_by_offset(btf, t->name_off);
-			uint32_t h;
 
-			if (!name || !*name)
-				continue;
-			h = hash_str(name);
-			FIND_SLOT(ix->types, ix->types_mask, btf, name, h, i);
-			if (!ix->types[i].name_off) {
-				ix->types[i].hash = h;
-				ix->types[i].name_off = t->name_off;
-			}
-			if (!ix->types[i].ids[rank])	/* the first of a kind, as libbpf finds it */
-				ix->types[i].ids[rank] = (int32_t)id;
-		} else if (btf_is_enum(t)) {
-			const struct btf_enum *e = btf_enum(t);
+			if (name && *name)
+				insert_type(ix, btf, name, t->name_off, rank_of(t), id);
+			continue;
+		}
+		for (int k = 0; k < btf_vlen(t); k++) {
+			const struct btf_enum *e = btf_enum(t) + k;
+			const char *name = btf__name_by_offset(btf, e->name_off);
 
-			for (int k = 0; k < btf_vlen(t); k++, e++) {
-				const char *name = btf__name_by_offset(btf, e->name_off);
-				uint32_t h;
-
-				if (!name || !*name)
-					continue;
-				h = hash_str(name);
-				FIND_SLOT(ix->enums, ix->enums_mask, btf, name, h, i);
-				if (ix->enums[i].name_off)
-					continue;	/* the first enumerator of a name wins */
-				ix->enums[i].hash = h;
-				ix->enums[i].name_off = e->name_off;
-				ix->enums[i].val = e->val;
-			}
+			if (k + PREFETCH < btf_vlen(t))
+				__builtin_prefetch(strs + e[PREFETCH].name_off);
+			if (name && *name)
+				insert_enum(ix, btf, name, e->name_off, e->val);
 		}
 	}
 	*ret = ix;
@@ -140,6 +164,8 @@ int nfm_btf_index_type(const struct nfm_btf_index *ix, const struct btf *btf, co
 
 	if (rank < 0 || rank >= NFM_BTF_NR_RANKS)
 		return -ENOENT;
+	if (!ix->types)
+		return -ENOENT;
 	FIND_SLOT(ix->types, ix->types_mask, btf, name, h, i);
 	return ix->types[i].name_off && ix->types[i].ids[rank] ? ix->types[i].ids[rank] : -ENOENT;
 }
@@ -149,6 +175,8 @@ int nfm_btf_index_enum(const struct nfm_btf_index *ix, const struct btf *btf, co
 {
 	uint32_t h = hash_str(name), i;
 
+	if (!ix->enums)
+		return -ENOENT;
 	FIND_SLOT(ix->enums, ix->enums_mask, btf, name, h, i);
 	if (!ix->enums[i].name_off)
 		return -ENOENT;

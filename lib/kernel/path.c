@@ -392,7 +392,7 @@ int nfm_path_dentry_name(struct nfm_ctx *ctx, uint64_t dentry, char *buf, size_t
 	struct path_state *ps;
 	uint8_t db[DENTRY_BUF];
 	char name[NAME_MAX_BYTES + 1];
-	size_t n;
+	size_t n = 0;
 	int err;
 
 	ps = path_state(ctx, &err);

@@ -53,7 +53,7 @@ static void test_lookups(void **state)
 	(void)state;
 	for (int round = 0; round < 2; round++) {
 		/* First libbpf's scans (as if the index could not be built), then the index. */
-		b->index_err = round == 0 ? -ENOMEM : 0;
+		b->index_err[0] = b->index_err[1] = round == 0 ? -ENOMEM : 0;
 		assert_int_equal(nfm_btf_type_size(b, "dup", &size), 0);
 		assert_int_equal(size, 8);		/* the first struct of the name */
 		assert_int_equal(nfm_btf_field(b, "dup", "b", &f), 0);
@@ -73,7 +73,8 @@ static void test_lookups(void **state)
 		assert_int_equal(nfm_btf_enum_value(b, "NEG", &v), 0);
 		assert_int_equal(v, -5);
 		assert_int_equal(nfm_btf_enum_value(b, "THREE", &v), -ENOENT);
-		assert_true(round == 0 ? b->index == NULL : b->index != NULL);
+		assert_true(round == 0 ? b->index[0] == NULL : b->index[0] != NULL);
+		assert_true(round == 0 ? b->index[1] == NULL : b->index[1] != NULL);
 	}
 	nfm_btf_free(b);
 }
