@@ -459,6 +459,8 @@ int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path)
 		snprintf(ctx->btf_how, sizeof(ctx->btf_how), "guest memory (__start_BTF)");
 		return 0;
 	}
+	if (ret != -ENOENT)
+		nfm_dbg(&ctx->log, "BTF read early failed (%s): reading it again", strerror(-ret));
 	if (nfm_kallsyms_lookup(ctx->ks, "__start_BTF", &start) < 0 ||
 	    nfm_kallsyms_lookup(ctx->ks, "__stop_BTF", &stop) < 0) {
 		nfm_err(&ctx->log, "this kernel has no BTF (CONFIG_DEBUG_INFO_BTF); give --btf");
