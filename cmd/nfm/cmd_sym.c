@@ -45,6 +45,19 @@ static int list_all(struct cli *cli, bool no_kaslr)
 		if (printf("%016" PRIx64 " %c %s\n", addr, type, cli_esc(name)) < 0)
 			return 1;
 	}
+	/* Then the modules' symbols, as /proc/kallsyms does (a System.map has none). */
+	n = no_kaslr ? 0 : nfm_modsym_count(cli->ctx);
+	for (i = 0; i < n; i++) {
+		const char *name, *mod;
+		uint64_t addr;
+		char type;
+
+		if (nfm_modsym_get(cli->ctx, i, &name, &type, &addr, &mod) < 0)
+			continue;
+		if (printf("%016" PRIx64 " %c %s\t[%s]\n", addr, type, cli_esc(name),
+			   cli_esc(mod)) < 0)
+			return 1;
+	}
 	return 0;
 }
 
@@ -65,35 +78,40 @@ int cmd_sym(struct cli *cli, int argc, char **argv)
 		arr = json_object_new_array();
 	for (i = 1; i < argc; i++) {
 		struct json_object *o = NULL;
-		const char *name;
+		const char *name, *mod;
 		uint64_t addr, off;
 		char type = '?', hex[32];
 
 		if (parse_address(argv[i], &addr) == 0) {
-			if (nfm_sym_symbolize(cli->ctx, addr, &name, &type, &off) < 0) {
+			if (nfm_sym_symbolize_module(cli->ctx, addr, &name, &type, &off, &mod) < 0) {
 				failed = cli_fail("no symbol at %s", argv[i]);
 				continue;
 			}
 			if (!arr) {
-				printf("%016" PRIx64 " %c %s+0x%" PRIx64 "\n", addr, type, cli_esc(name), off);
+				printf("%016" PRIx64 " %c %s+0x%" PRIx64 "%s%s%s\n", addr, type,
+				       cli_esc(name), off, mod ? "\t[" : "", mod ? cli_esc(mod) : "",
+				       mod ? "]" : "");
 				continue;
 			}
 			o = json_object_new_object();
 			json_object_object_add(o, "name", json_object_new_string(name));
 			json_object_object_add(o, "offset", json_object_new_int64((int64_t)off));
 		} else {
-			if (nfm_sym_lookup(cli->ctx, argv[i], &addr, &type) < 0) {
+			if (nfm_sym_lookup_module(cli->ctx, argv[i], &addr, &type, &mod) < 0) {
 				failed = cli_fail("no symbol named %s", cli_esc(argv[i]));
 				continue;
 			}
+			name = strchr(argv[i], ':') && mod ? strchr(argv[i], ':') + 1 : argv[i];
 			if (!arr) {
 				/* The /proc/kallsyms line. */
-				printf("%016" PRIx64 " %c %s\n", addr, type, argv[i]);
+				printf("%016" PRIx64 " %c %s%s%s%s\n", addr, type, cli_esc(name),
+				       mod ? "\t[" : "", mod ? cli_esc(mod) : "", mod ? "]" : "");
 				continue;
 			}
 			o = json_object_new_object();
-			json_object_object_add(o, "name", json_object_new_string(argv[i]));
+			json_object_object_add(o, "name", json_object_new_string(name));
 		}
+		json_object_object_add(o, "module", mod ? json_object_new_string(mod) : NULL);
 		snprintf(hex, sizeof(hex), "0x%016" PRIx64, addr);
 		json_object_object_add(o, "address", json_object_new_string(hex));
 		json_object_object_add(o, "type", json_object_new_string_len(&type, 1));

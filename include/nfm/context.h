@@ -69,15 +69,35 @@ NFM_EXPORT int nfm_ctx_kernel_info(struct nfm_ctx *ctx, struct nfm_kernel_info *
 /* Time since boot as /proc/uptime reports it (CLOCK_BOOTTIME), in nanoseconds. */
 NFM_EXPORT int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret);
 
-/* A kernel symbol by name: address and /proc/kallsyms type letter (type may be NULL). */
+/*
+ * A kernel symbol by name, as kallsyms_lookup_name(): the core kernel's first, else the first
+ * defined one of a loaded module ("module:name" for that module's): address and /proc/kallsyms
+ * type letter (type may be NULL).
+ */
 NFM_EXPORT int nfm_sym_lookup(struct nfm_ctx *ctx, const char *name, uint64_t *addr, char *type);
 
 /*
  * The symbol containing addr: its name (owned by ctx, valid until nfm_ctx_free), type letter,
- * and addr's offset into it. -ENOENT when addr is below every symbol.
+ * and addr's offset into it; in a loaded module's memory, that module's symbol. -ENOENT when
+ * addr is below every symbol.
  */
 NFM_EXPORT int nfm_sym_symbolize(struct nfm_ctx *ctx, uint64_t addr, const char **name,
 				 char *type, uint64_t *offset);
+
+/* The same two, saying which module (*module owned by ctx; NULL: the core kernel). */
+NFM_EXPORT int nfm_sym_lookup_module(struct nfm_ctx *ctx, const char *name, uint64_t *addr,
+				     char *type, const char **module);
+NFM_EXPORT int nfm_sym_symbolize_module(struct nfm_ctx *ctx, uint64_t addr, const char **name,
+					char *type, uint64_t *offset, const char **module);
+
+/*
+ * Loaded modules' symbols, as /proc/kallsyms lists them after the core kernel's ("addr t name
+ * [module]"; the letter upper case when the module exports the symbol). Read once per attach:
+ * the count (0 when they cannot be read) and the i-th; strings owned by ctx.
+ */
+NFM_EXPORT size_t nfm_modsym_count(struct nfm_ctx *ctx);
+NFM_EXPORT int nfm_modsym_get(struct nfm_ctx *ctx, size_t i, const char **name, char *type,
+			      uint64_t *addr, const char **module);
 
 /* Number of kernel symbols, and the i-th in /proc/kallsyms order (name owned by ctx). */
 NFM_EXPORT size_t nfm_sym_count(struct nfm_ctx *ctx);

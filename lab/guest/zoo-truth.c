@@ -235,7 +235,8 @@ static void rec_kmsg(struct buf *o)
 	close(fd);
 }
 
-/* Named core-kernel symbols plus every 500th line: enough to check a kallsyms decoder.
+/* Named core-kernel symbols, every 500th line and every module's line (a few hundred at most):
+ * enough to check a kallsyms decoder and the modules' symbol tables.
  * Reading /proc/kallsyms takes seconds under TCG and the modules are loaded before the server
  * starts, so the sample is computed once and reused. */
 static void rec_kallsyms(struct buf *o)
@@ -257,7 +258,7 @@ static void rec_kallsyms(struct buf *o)
 	for (; p < end; line++) {
 		char *nl = memchr(p, '\n', end - p);
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		int hit = line % 500 == 0;
+		int hit = line % 500 == 0 || memchr(p, '\t', len) != NULL;
 		/* "<addr> <type> <name>[\t[module]]": core symbols only (no tab). */
 		char *sp = memchr(p, ' ', len);
 		char *name = sp ? memchr(sp + 1, ' ', len - (sp + 1 - p)) : NULL;

@@ -9,8 +9,10 @@ import subprocess
 from . import LabError, cpio, modules, paths
 
 BUSYBOX = "/bin/busybox"
-# dummy gives dummy0; virtio_pci + virtio_console give the truth port where they are modules.
-WANTED_MODULES = ["dummy", "virtio_pci", "virtio_console"]
+# dummy gives dummy0; virtio_pci + virtio_console give the truth port where they are modules;
+# libcrc32c (after the crc32c it uses) exports a symbol with EXPORT_SYMBOL, which /proc/kallsyms
+# prints in upper case.
+WANTED_MODULES = ["dummy", "virtio_pci", "virtio_console", "crc32c_generic", "libcrc32c"]
 
 
 def _sources():

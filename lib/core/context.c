@@ -11,6 +11,7 @@
 #include "source/source.h"
 
 #include "kernel/kernel.h"
+#include "kernel/modules.h"
 
 static double now_ms(void)
 {
@@ -179,17 +180,41 @@ int nfm_ksym(struct nfm_ctx *ctx, const char *name, uint64_t *addr)
 	return ret;
 }
 
+int nfm_sym_lookup_module(struct nfm_ctx *ctx, const char *name, uint64_t *addr, char *type,
+			  const char **module)
+{
+	int ret = nfm_kallsyms_find(ctx->ks, name, addr, type);
+
+	if (module)
+		*module = NULL;
+	if (ret == -ENOENT && ctx->btf)
+		ret = nfm_modsym_lookup(ctx, name, addr, type, module) == 0 ? 0 : -ENOENT;
+	return ret;
+}
+
 int nfm_sym_lookup(struct nfm_ctx *ctx, const char *name, uint64_t *addr, char *type)
 {
-	return nfm_kallsyms_find(ctx->ks, name, addr, type);
+	return nfm_sym_lookup_module(ctx, name, addr, type, NULL);
+}
+
+int nfm_sym_symbolize_module(struct nfm_ctx *ctx, uint64_t addr, const char **name, char *type,
+			     uint64_t *offset, const char **module)
+{
+	uint64_t start;
+
+	if (module)
+		*module = NULL;
+	/* Modules live above the kernel image's 1 GiB: there only a module's symbol will do. */
+	if (addr >= NFM_X86_KIMAGE_END)
+		return ctx->btf ? nfm_modsym_symbolize(ctx, addr, name, type, offset, module) :
+				  -ENOENT;
+	return nfm_kallsyms_symbolize(ctx->ks, addr, name, type, &start, offset);
 }
 
 int nfm_sym_symbolize(struct nfm_ctx *ctx, uint64_t addr, const char **name, char *type,
 		      uint64_t *offset)
 {
-	uint64_t start;
-
-	return nfm_kallsyms_symbolize(ctx->ks, addr, name, type, &start, offset);
+	return nfm_sym_symbolize_module(ctx, addr, name, type, offset, NULL);
 }
 
 int nfm_ctx_new_parts(struct nfm_source *src, int levels, uint64_t kernel_root, int64_t phys_base,

@@ -17,14 +17,6 @@
 #define MAX_MODULES 4096
 #define MAX_USERS 256
 
-struct mod_off {
-	int32_t state, list, name, init, exit, taints, refcnt, source_list;
-	int32_t mem, mem_size, mm_base, mm_size;		/* 6.4+: mod->mem[] */
-	int32_t core_layout, init_layout, ly_base, ly_size;	/* before 6.4 */
-	int32_t use_source_list, use_source;
-	int32_t nr_mem;
-};
-
 static const struct nfm_field_spec mod_specs[] = {
 	NFM_FIELD(struct mod_off, state, "module", "state", 0),
 	NFM_FIELD(struct mod_off, list, "module", "list", 0),
@@ -47,7 +39,7 @@ static const struct nfm_field_spec mod_specs[] = {
 	NFM_FIELD(struct mod_off, use_source, "module_use", "source", NFM_FIELD_OPTIONAL),
 };
 
-static int mod_offsets(struct nfm_ctx *ctx, const struct mod_off **ret)
+int nfm_module_offsets(struct nfm_ctx *ctx, const struct mod_off **ret)
 {
 	struct mod_off *o = nfm_kernel_slot(ctx, NFM_SLOT_MODULES);
 	int64_t v;
@@ -154,7 +146,7 @@ int nfm_module_list(struct nfm_ctx *ctx, struct nfm_module **ret, bool *truncate
 	uint8_t *m;
 	int err, r;
 
-	err = mod_offsets(ctx, &o);
+	err = nfm_module_offsets(ctx, &o);
 	if (err < 0)
 		return err;
 	err = nfm_ksym(ctx, "modules", &head);

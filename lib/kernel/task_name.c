@@ -44,7 +44,7 @@ static const struct nfm_field_spec name_specs[] = {
 
 static const struct name_off *name_off(struct nfm_ctx *ctx)
 {
-	struct name_off *o = nfm_kernel_slot(ctx, NFM_SLOT_SPARE1);
+	struct name_off *o = nfm_kernel_slot(ctx, NFM_SLOT_TASK_NAME);
 	struct nfm_field f;
 
 	if (o)
@@ -70,7 +70,7 @@ static const struct name_off *name_off(struct nfm_ctx *ctx)
 	    o->pool + 8 > o->worker_size || o->current_work + 8 > o->worker_size ||
 	    o->rescue_wq + 8 > o->worker_size || o->desc_size <= 0 || o->desc_size > 64)
 		o->desc = -1;
-	if (nfm_kernel_set_slot(ctx, NFM_SLOT_SPARE1, o, NULL) < 0)
+	if (nfm_kernel_set_slot(ctx, NFM_SLOT_TASK_NAME, o, NULL) < 0)
 		goto fail;
 	return o;
 fail:

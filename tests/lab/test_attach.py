@@ -102,13 +102,42 @@ def test_sym_address_to_name(lab_vm):
 
 
 def test_sym_all_is_proc_kallsyms(lab_vm):
-    """Every sampled /proc/kallsyms line (core kernel) is the same line of `nfm sym --all`."""
+    """Every sampled /proc/kallsyms line is the same line of `nfm sym --all`: the core kernel's,
+    then the loaded modules' ("addr t name\t[module]", upper case when exported)."""
     p = run("--vm", lab_vm.pid, "sym", "--all")
     assert p.returncode == 0
     lines = p.stdout.splitlines()
+    mods = {m["name"] for m in run_json("--vm", lab_vm.pid, "lsmod")}
+    checked = 0
     for lineno, s in lab_vm.truth.kallsyms_lines.items():
         if s.module is None:
             assert lines[lineno] == "%016x %s %s" % (s.addr, s.type, s.name.decode())
+        elif s.module.decode() in mods:  # not [bpf], [__builtin__ftrace]: not modules
+            want = "%016x %s %s\t[%s]" % (s.addr, s.type, s.name.decode(), s.module.decode())
+            assert lines[lineno] == want
+            checked += 1
+    # The truth has every module line: nfm lists as many (the lab guest loads dummy at least).
+    nmod = sum(1 for s in lab_vm.truth.kallsyms_lines.values()
+               if s.module is not None and s.module.decode() in mods)
+    assert checked == nmod >= 10
+    assert sum(1 for ln in lines if "\t[" in ln) == nmod
+
+
+def test_sym_module_symbols(lab_vm):
+    """A module's symbols by name and by address, as the guest's /proc/kallsyms has them."""
+    samples = [s for s in lab_vm.truth.kallsyms_lines.values() if s.module is not None]
+    assert samples
+    exported = [s for s in samples if s.type.isupper()]
+    assert exported, "libcrc32c's crc32c is exported: upper case"
+    for s in samples[:5] + exported[:2]:
+        mod, name = s.module.decode(), s.name.decode()
+        got = run_json("--vm", lab_vm.pid, "sym", "%s:%s" % (mod, name))[0]
+        assert (got["name"], got["module"], int(got["address"], 16)) == (name, mod, s.addr)
+        assert got["type"] == s.type
+        if name.startswith((".L", "L0", "$")):
+            continue  # mapping symbols name no address (is_mapping_symbol())
+        at = run_json("--vm", lab_vm.pid, "sym", hex(s.addr))[0]
+        assert at["module"] == mod and at["offset"] == 0
 
 
 @pytest.fixture(scope="module")
