@@ -92,8 +92,9 @@ NFM_EXPORT int nfm_sym_symbolize_module(struct nfm_ctx *ctx, uint64_t addr, cons
 
 /*
  * Loaded modules' symbols, as /proc/kallsyms lists them after the core kernel's ("addr t name
- * [module]"; the letter upper case when the module exports the symbol). Read once per attach:
- * the count (0 when they cannot be read) and the i-th; strings owned by ctx.
+ * [module]"; the letter upper case when the module exports the symbol): the count (0 when they
+ * cannot be read) and the i-th. Read on first use and again when a module was loaded since;
+ * module strings (here and from the _module calls above) stay valid until then.
  */
 NFM_EXPORT size_t nfm_modsym_count(struct nfm_ctx *ctx);
 NFM_EXPORT int nfm_modsym_get(struct nfm_ctx *ctx, size_t i, const char **name, char *type,

@@ -8,7 +8,8 @@
  * Lookups follow module_kallsyms_lookup_name() (the first defined symbol of the name, modules
  * in list order; "module:name" too) and symbolization find_kallsyms_symbol() (in the module
  * whose memory holds the address, the closest defined, named symbol at or below it).
- * Read once per attach; every count and length is bounded.
+ * Read on first use and again when the modules list's head has changed (a module loaded or the
+ * newest one unloaded); every count and length is bounded.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -67,6 +68,7 @@ struct mmod {
 };
 
 struct modsyms {
+	uint64_t head[2];	/* the modules list head as read: a module loaded since changes it */
 	struct msym *syms;
 	size_t n, cap;
 	struct mmod *mods;
@@ -157,7 +159,9 @@ static size_t read_exports(struct nfm_ctx *ctx, const struct msym_off *o, uint64
 	bool prel = o->ks_value_off >= 0 && o->ks_name_off >= 0;
 
 	*vals = *names = NULL;
-	if (!num || num > MAX_KSYMTAB || !nfm_kptr_ok(ctx, syms) || o->ks_size <= 0 ||
+	/* Entries of three s32 are only 4-byte aligned. */
+	if (!num || num > MAX_KSYMTAB || (syms & 3) || !nfm_kptr_ok(ctx, syms & ~7ull) ||
+	    o->ks_size <= 0 ||
 	    (!prel && (o->ks_value < 0 || o->ks_name < 0)))
 		return 0;
 	tab = malloc(num * es);
@@ -323,7 +327,13 @@ static int load(struct nfm_ctx *ctx, struct modsyms **ret)
 	uint64_t head, node;
 	int err;
 
-	if (ms) {
+	uint64_t now[2] = { 0, 0 };
+
+	err = nfm_ksym(ctx, "modules", &head);
+	if (err < 0)
+		return err;
+	nfm_kread(ctx, head, now, sizeof(now));
+	if (ms && !memcmp(ms->head, now, sizeof(now))) {
 		*ret = ms;
 		return 0;
 	}
@@ -333,12 +343,10 @@ static int load(struct nfm_ctx *ctx, struct modsyms **ret)
 	err = nfm_resolve_fields(ctx, msym_specs, sizeof(msym_specs) / sizeof(msym_specs[0]), &o);
 	if (err < 0)
 		return err;
-	err = nfm_ksym(ctx, "modules", &head);
-	if (err < 0)
-		return err;
 	ms = calloc(1, sizeof(*ms));
 	if (!ms)
 		return -ENOMEM;
+	memcpy(ms->head, now, sizeof(now));
 	nfm_list_iter_init(&it, ctx, head, MAX_MODULES);
 	while (nfm_list_iter_next(&it, &node) > 0 && !ms->err) {
 		uint64_t mod = nfm_container_of(node, mo->list);

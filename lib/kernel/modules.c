@@ -220,21 +220,3 @@ int nfm_module_list(struct nfm_ctx *ctx, struct nfm_module **ret, bool *truncate
 		*truncated = r < 0;
 	return nfm_pack_finish(&pk, fields, 2, (void **)ret);
 }
-
-int nfm_module_containing(struct nfm_ctx *ctx, uint64_t addr, char *name, size_t size)
-{
-	struct nfm_module *mods;
-	int n, i, ret = -ENOENT;
-
-	n = nfm_module_list(ctx, &mods, NULL);
-	if (n < 0)
-		return n;
-	for (i = 0; i < n; i++)
-		if (addr >= mods[i].address && addr - mods[i].address < mods[i].size) {
-			snprintf(name, size, "%s", mods[i].name);
-			ret = 0;
-			break;
-		}
-	free(mods);
-	return ret;
-}

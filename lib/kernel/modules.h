@@ -19,9 +19,6 @@ struct mod_off {
 /* Resolved once per attach: 0 and *ret, or -errno (said through the log). */
 int nfm_module_offsets(struct nfm_ctx *ctx, const struct mod_off **ret);
 
-/* The name of the module whose memory holds addr (text first): 0, -ENOENT, -errno. */
-int nfm_module_containing(struct nfm_ctx *ctx, uint64_t addr, char *name, size_t size);
-
 /*
  * Loaded modules' symbols (modsyms.c; nfm_modsym_count/get are public): the first defined one
  * of that name ("module:name": in that module), and the one holding addr in the module whose

@@ -136,7 +136,7 @@ static bool dev_stats(struct nfm_ctx *ctx, const struct net_off *o, const uint8_
 {
 	uint64_t s[NR_STATS] = { 0 }, ops, g64 = 0, g = 0, pcpu, core, sum[8] = { 0 };
 	const char *fn = NULL;
-	char mod[56];
+	uint64_t fn_off = 0;
 	bool exact = true;
 	int type = 0;
 
@@ -148,10 +148,8 @@ static bool dev_stats(struct nfm_ctx *ctx, const struct net_off *o, const uint8_
 	}
 	if (o->pcpu_stat_type >= 0)
 		type = d[o->pcpu_stat_type];
-	/* A driver built as a module has its function outside vmlinux's kallsyms: name it by module. */
-	if (g64 && nfm_module_containing(ctx, g64, mod, sizeof(mod)) == 0)
-		fn = !strcmp(mod, "dummy") ? "dummy_get_stats64" : NULL;
-	else if (g64 && nfm_sym_symbolize(ctx, g64, &fn, NULL, NULL) < 0)
+	/* The driver's ndo_get_stats64, by name (a module's too): only the start of one counts. */
+	if (g64 && (nfm_sym_symbolize(ctx, g64, &fn, NULL, &fn_off) < 0 || fn_off))
 		fn = NULL;
 	if (g64 && fn && (!strcmp(fn, "loopback_get_stats64") || !strcmp(fn, "dummy_get_stats64"))) {
 		/* dev_lstats_read(): packets, bytes; loopback counts them both ways, dummy as sent */
