@@ -38,6 +38,33 @@ struct nfm_module {
 
 NFM_EXPORT int nfm_module_list(struct nfm_ctx *ctx, struct nfm_module **ret, bool *truncated);
 
+/* ---- cross-view checks: one kernel structure against another (what a rootkit leaves) ---- */
+
+/* A system call table entry: it should be the start of a function of the core kernel. */
+struct nfm_syscall_entry {
+	unsigned int nr;
+	bool ia32;		/* ia32_sys_call_table (32-bit compat), else sys_call_table */
+	bool ok;		/* the start of a core-kernel text symbol */
+	uint64_t handler;
+	const char *symbol;	/* NULL when nothing names the address */
+	const char *module;	/* the module whose memory holds it; NULL: none */
+	uint64_t offset;	/* into symbol */
+};
+
+/* Every entry of sys_call_table and (when the kernel has one) ia32_sys_call_table. */
+NFM_EXPORT int nfm_syscall_table(struct nfm_ctx *ctx, struct nfm_syscall_entry **ret);
+
+/* A loaded module as the modules list (lsmod) and module_kset (/sys/module) see it. */
+struct nfm_module_view {
+	char name[56];
+	uint64_t module;	/* struct module address */
+	bool in_list;		/* on the modules list: /proc/modules, lsmod */
+	bool in_sysfs;		/* in module_kset: /sys/module/NAME */
+};
+
+/* Every module either view has; one hidden from one view is what list_del() rootkits leave. */
+NFM_EXPORT int nfm_module_views(struct nfm_ctx *ctx, struct nfm_module_view **ret);
+
 /* ---- mounts: the lines of /proc/mounts as PID 1 reads it ---- */
 
 struct nfm_mount {

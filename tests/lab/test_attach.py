@@ -3,11 +3,11 @@ says of itself, live and on a dump of the same guest, and the fallbacks without 
 import mmap
 import re
 import shutil
-import struct
 import time
 
 import pytest
 
+from elfdump import load_segments
 from nfmcli import one_error_line, run, run_json
 
 
@@ -160,14 +160,8 @@ def test_info_dump(dump):
 def elf_to_raw(elf, raw):
     """A raw physical image of the RAM below the PCI hole (as pmemsave of it gives)."""
     with open(elf, "rb") as src, open(raw, "wb") as out:
-        head = src.read(64)
-        phoff, = struct.unpack_from("<Q", head, 32)
-        phentsize, phnum = struct.unpack_from("<HH", head, 54)
-        src.seek(phoff)
-        phdrs = src.read(phentsize * phnum)
-        for i in range(phnum):
-            p_type, _, off, _, paddr, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", phdrs, i * phentsize)
-            if p_type != 1 or paddr >= 0xc0000000:  # RAM below the PCI hole, not VGA or ROM
+        for paddr, off, filesz in load_segments(elf):
+            if paddr >= 0xc0000000:  # RAM below the PCI hole, not VGA or ROM
                 continue
             src.seek(off)
             out.seek(paddr)

@@ -1,0 +1,99 @@
+"""nfm check, the cross-view checks: a clean guest has no findings; a dump of it with one
+system call table entry pointed into a module, or one module unlinked from the modules list
+(what a rootkit does in memory), has exactly that finding."""
+import json
+import shutil
+import struct
+
+import pytest
+
+from elfdump import load_segments
+from nfmcli import run, run_json
+
+
+def file_offset(elf, pa):
+    """Offset in an ELF dump (QEMU dump-guest-memory) of guest-physical address pa."""
+    for paddr, off, size in load_segments(elf):
+        if paddr <= pa < paddr + size:
+            return off + pa - paddr
+    raise AssertionError("pa %#x not in the dump" % pa)
+
+
+def kimage_pa(info, va):
+    """The kernel image is mapped linearly: pa = va - __START_KERNEL_map + phys_base."""
+    return va - 0xffffffff80000000 + info["phys_base"]
+
+
+def patch(path, off, value):
+    with open(path, "r+b") as f:
+        f.seek(off)
+        old, = struct.unpack("<Q", f.read(8))
+        f.seek(off)
+        f.write(struct.pack("<Q", value))
+    return old
+
+
+def check(*args):
+    p = run(*args, "check", "-j")
+    assert p.returncode in (0, 3), p.stderr
+    return p.returncode, json.loads(p.stdout)
+
+
+@pytest.fixture(scope="module")
+def dumped(lab_vm, tmp_path_factory):
+    d = tmp_path_factory.mktemp("check")
+    elf, _ = lab_vm.dump(d / "guest.elf")
+    return d, elf, run_json("--vm", elf, "info")
+
+
+def test_clean_guest(lab_vm):
+    rc, got = check("--vm", lab_vm.pid)
+    assert rc == 0 and got["findings"] == 0 and not got["hooked_syscalls"]
+    assert 300 <= got["syscalls"] <= 1024
+    want = {line.split()[0] for line in
+            lab_vm.truth.files["/proc/modules"].decode().splitlines()}
+    assert {m["name"] for m in got["modules"]} == want
+    assert all(m["in_list"] and m["in_sysfs"] for m in got["modules"])
+
+
+def test_hooked_syscall_in_dump(lab_vm, dumped):
+    d, elf, info = dumped
+    table, target = run_json("--vm", elf, "sym", "sys_call_table", "dummy:dummy_dev_init")
+    assert target["module"] == "dummy"
+    bad = d / "hooked.elf"
+    shutil.copyfile(elf, bad)
+    # read(2) now "handled" by a function of the dummy module.
+    off = file_offset(bad, kimage_pa(info, int(table["address"], 16)))
+    old = patch(bad, off, int(target["address"], 16))
+    rc, got = check("--vm", bad)
+    assert rc == 3 and got["findings"] == 1
+    (h,) = got["hooked_syscalls"]
+    assert (h["nr"], h["table"], h["module"], h["symbol"], h["offset"]) == \
+        (0, "sys_call_table", "dummy", "dummy_dev_init", 0)
+    # The untouched dump: clean, and entry 0 was the core kernel's read.
+    rc, clean = check("--vm", elf)
+    assert rc == 0 and clean["findings"] == 0
+    assert run_json("--vm", elf, "sym", hex(old))[0]["name"] == "__x64_sys_read"
+
+
+def test_hidden_module_in_dump(lab_vm, dumped):
+    d, elf, info = dumped
+    _, clean = check("--vm", elf)
+    mods = clean["modules"]
+    assert len(mods) >= 2
+    head = int(run_json("--vm", elf, "sym", "modules")[0]["address"], 16)
+    bad = d / "hidden.elf"
+    shutil.copyfile(elf, bad)
+    # list_del() of the first module, as far as the walk from the head goes: head.next skips it.
+    off = file_offset(bad, kimage_pa(info, head))
+    with open(bad, "rb") as f:
+        f.seek(off)
+        first_node, = struct.unpack("<Q", f.read(8))
+    list_off = first_node - int(mods[0]["module"], 16)
+    assert 0 < list_off < 4096
+    patch(bad, off, int(mods[1]["module"], 16) + list_off)
+    rc, got = check("--vm", bad)
+    assert rc == 3 and got["findings"] == 1
+    hidden = [m for m in got["modules"] if not m["in_list"]]
+    assert [(m["name"], m["in_sysfs"]) for m in hidden] == [(mods[0]["name"], True)]
+    assert mods[0]["name"] not in {m["name"] for m in run_json("--vm", bad, "lsmod")}
