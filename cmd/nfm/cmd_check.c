@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * nfm check: cross-view checks (lib/kernel/xview.c). One line per finding, then a summary per
+ * nfm check: cross-view checks (lib/kernel/xview.c): system call tables, modules, processes.
+ * One line per finding, then a summary per
  * check; exit status 0 when nothing is suspicious, 3 when something is, 1 on errors.
  */
 #include <inttypes.h>
@@ -12,6 +13,14 @@
 #include "cli.h"
 
 #define EXIT_FINDINGS 3
+
+/* A view that cannot be read: one error line; -1. */
+static int unreadable(struct cli *cli, const char *what, int err, struct json_object *arr)
+{
+	json_object_put(arr);
+	cli_fail("cannot read %s: %s", what, cli->last_error[0] ? cli->last_error : strerror(-err));
+	return -1;
+}
 
 static struct json_object *syscall_json(const struct nfm_syscall_entry *e)
 {
@@ -38,12 +47,8 @@ static int check_syscalls(struct cli *cli, struct json_object *out)
 	struct json_object *arr = json_object_new_array();
 	int n = nfm_syscall_table(cli->ctx, &t), bad = 0, native = 0;
 
-	if (n < 0) {
-		json_object_put(arr);
-		cli_fail("cannot read the system call table: %s",
-			 cli->last_error[0] ? cli->last_error : strerror(-n));
-		return -1;
-	}
+	if (n < 0)
+		return unreadable(cli, "the system call table", n, arr);
 	for (int i = 0; i < n; i++) {
 		const struct nfm_syscall_entry *e = &t[i];
 
@@ -82,12 +87,8 @@ static int check_modules(struct cli *cli, struct json_object *out)
 	struct json_object *arr = json_object_new_array();
 	int n = nfm_module_views(cli->ctx, &v), bad = 0, listed = 0, sysfs = 0;
 
-	if (n < 0) {
-		json_object_put(arr);
-		cli_fail("cannot read the guest's modules: %s",
-			 cli->last_error[0] ? cli->last_error : strerror(-n));
-		return -1;
-	}
+	if (n < 0)
+		return unreadable(cli, "the guest's modules", n, arr);
 	for (int i = 0; i < n; i++) {
 		char hex[32];
 		struct json_object *o;
@@ -121,10 +122,56 @@ static int check_modules(struct cli *cli, struct json_object *out)
 	return bad;
 }
 
+static int check_processes(struct cli *cli, struct json_object *out)
+{
+	struct nfm_task_view *v;
+	struct json_object *arr = json_object_new_array();
+	int n = nfm_task_views(cli->ctx, &v), bad = 0, listed = 0, table = 0;
+
+	if (n < 0)
+		return unreadable(cli, "the guest's processes", n, arr);
+	for (int i = 0; i < n; i++) {
+		char hex[32];
+		struct json_object *o;
+
+		listed += v[i].in_list;
+		table += v[i].in_pid_table;
+		if (v[i].in_list && v[i].in_pid_table)
+			continue;
+		bad++;
+		if (!out) {
+			printf("HIDDEN  process %d %s (task 0x%016" PRIx64 "): %s\n", v[i].pid,
+			       cli_esc(v[i].comm), v[i].task, v[i].in_list ?
+			       "on the task list, not in the PID table" :
+			       "in the PID table, not on the task list (ps, /proc)");
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "pid", json_object_new_int(v[i].pid));
+		json_object_object_add(o, "comm", cli_json_bytes(v[i].comm, strlen(v[i].comm)));
+		snprintf(hex, sizeof(hex), "0x%016" PRIx64, v[i].task);
+		json_object_object_add(o, "task", json_object_new_string(hex));
+		json_object_object_add(o, "in_list", json_object_new_boolean(v[i].in_list));
+		json_object_object_add(o, "in_pid_table", json_object_new_boolean(v[i].in_pid_table));
+		json_object_array_add(arr, o);
+	}
+	if (out) {
+		json_object_object_add(out, "processes", json_object_new_int(listed));
+		json_object_object_add(out, "processes_in_pid_table", json_object_new_int(table));
+		json_object_object_add(out, "hidden_processes", arr);
+	} else {
+		json_object_put(arr);
+		printf("processes: %d on the task list, %d in the PID table: %s\n", listed, table,
+		       bad ? "some in one only (above)" : "none hidden");
+	}
+	free(v);
+	return bad;
+}
+
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	struct json_object *out = NULL;
-	int s, m;
+	int s, m, p;
 
 	(void)argv;
 	if (argc != 1)
@@ -135,14 +182,15 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		out = json_object_new_object();
 	s = check_syscalls(cli, out);
 	m = check_modules(cli, out);
-	if (s < 0 || m < 0) {
+	p = check_processes(cli, out);
+	if (s < 0 || m < 0 || p < 0) {
 		json_object_put(out);
 		return 1;
 	}
 	if (out) {
-		json_object_object_add(out, "findings", json_object_new_int(s + m));
+		json_object_object_add(out, "findings", json_object_new_int(s + m + p));
 		if (cli_print_json(out))
 			return 1;
 	}
-	return s + m ? EXIT_FINDINGS : 0;
+	return s + m + p ? EXIT_FINDINGS : 0;
 }

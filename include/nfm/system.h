@@ -65,6 +65,23 @@ struct nfm_module_view {
 /* Every module either view has; one hidden from one view is what list_del() rootkits leave. */
 NFM_EXPORT int nfm_module_views(struct nfm_ctx *ctx, struct nfm_module_view **ret);
 
+/* A process as the task list (ps, /proc) and the PID table (init_pid_ns's IDR) see it. */
+struct nfm_task_view {
+	int32_t pid;
+	char comm[16];
+	uint64_t task;		/* struct task_struct of the thread-group leader */
+	bool in_list;		/* on init_task.tasks: what ps and /proc walk, what list_del() hides */
+	bool in_pid_table;	/* a thread of it has its PID in init_pid_ns */
+};
+
+/*
+ * Every process either view has. The task list is walked before and after the PID table (a
+ * process starting or ending meanwhile is not odd), and on a live guest a process in one view
+ * only must stay so over a few looks 20 ms apart (a vCPU stopped between the kernel's two
+ * updates shows one for that long).
+ */
+NFM_EXPORT int nfm_task_views(struct nfm_ctx *ctx, struct nfm_task_view **ret);
+
 /* ---- mounts: the lines of /proc/mounts as PID 1 reads it ---- */
 
 struct nfm_mount {

@@ -1,9 +1,10 @@
 """nfm check, the cross-view checks: a clean guest has no findings; a dump of it with one
-system call table entry pointed into a module, or one module unlinked from the modules list
-(what a rootkit does in memory), has exactly that finding."""
+system call table entry pointed into a module, one module unlinked from the modules list, or
+one process unlinked from the task list (what rootkits do in memory), has exactly that finding."""
 import json
 import shutil
 import struct
+import time
 
 import pytest
 
@@ -54,6 +55,8 @@ def test_clean_guest(lab_vm):
             lab_vm.truth.files["/proc/modules"].decode().splitlines()}
     assert {m["name"] for m in got["modules"]} == want
     assert all(m["in_list"] and m["in_sysfs"] for m in got["modules"])
+    assert not got["hidden_processes"]
+    assert got["processes"] == got["processes_in_pid_table"] >= 40
 
 
 def test_hooked_syscall_in_dump(lab_vm, dumped):
@@ -97,3 +100,71 @@ def test_hidden_module_in_dump(lab_vm, dumped):
     hidden = [m for m in got["modules"] if not m["in_list"]]
     assert [(m["name"], m["in_sysfs"]) for m in hidden] == [(mods[0]["name"], True)]
     assert mods[0]["name"] not in {m["name"] for m in run_json("--vm", bad, "lsmod")}
+
+
+def dm_pa(info, va):
+    """Slab objects (task_struct) live in the direct map: pa = va - page_offset."""
+    return va - int(info["page_offset"], 16)
+
+
+def read_u64(path, off):
+    with open(path, "rb") as f:
+        f.seek(off)
+        return struct.unpack("<Q", f.read(8))[0]
+
+
+def test_hidden_process_in_dump(lab_vm, dumped):
+    d, elf, info = dumped
+    procs = run_json("--vm", elf, "ps")
+    task = {p["pid"]: int(p["task"], 16) for p in procs}
+    init_task = int(run_json("--vm", elf, "sym", "init_task")[0]["address"], 16)
+    # task_struct.tasks: init_task.tasks.next is pid 1's task plus that offset.
+    init_off = file_offset(elf, kimage_pa(info, init_task))
+    with open(elf, "rb") as f:
+        f.seek(init_off)
+        image = f.read(8192)
+    tasks = next(x for x in range(0, 8192, 8)
+                 if struct.unpack_from("<Q", image, x)[0] == task[1] + x)
+    # A user process in the middle of the list, and the one before it.
+    victim = next(p for p in procs[len(procs) // 2:] if not p["kthread"] and p["pid"] > 1)
+    t = task[victim["pid"]] + tasks
+    prev = init_task + tasks
+    for _ in range(len(procs) + 1):
+        nxt = read_u64(elf, file_offset(elf, kimage_pa(info, prev) if prev == init_task + tasks
+                                        else dm_pa(info, prev)))
+        if nxt == t:
+            break
+        prev = nxt
+    assert nxt == t
+    bad = d / "hidden-task.elf"
+    shutil.copyfile(elf, bad)
+    after = read_u64(bad, file_offset(bad, dm_pa(info, t)))
+    prev_off = file_offset(bad, kimage_pa(info, prev) if prev == init_task + tasks
+                           else dm_pa(info, prev))
+    patch(bad, prev_off, after)  # list_del(&victim->tasks), as seen going forward
+    assert victim["pid"] not in {p["pid"] for p in run_json("--vm", bad, "ps")}
+    rc, got = check("--vm", bad)
+    assert rc == 3 and got["findings"] == 1
+    (h,) = got["hidden_processes"]
+    assert (h["pid"], h["in_list"], h["in_pid_table"]) == (victim["pid"], False, True)
+    assert int(h["task"], 16) == task[victim["pid"]]
+    rc, clean = check("--vm", elf)
+    assert rc == 0 and clean["processes"] == len(procs) == clean["processes_in_pid_table"]
+
+
+def test_no_false_findings_under_churn(lab_vm):
+    """While the guest forks and reaps processes, a process starting or ending between the
+    views is not reported: nfm check stays clean."""
+    seconds = 8
+    lab_vm.churn_start(seconds)
+    deadline = time.time() + seconds
+    rounds = 0
+    while time.time() < deadline:
+        rc, got = check("--vm", lab_vm.pid)
+        assert rc == 0 and got["findings"] == 0, got
+        rounds += 1
+    for _ in range(60):  # let the churn job end before the next test
+        if lab_vm.churn_count() is not None:
+            break
+        time.sleep(0.5)
+    assert rounds >= 2

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The page-cache xarray lookup on synthetic nodes: good trees, multi-index entries, corruption. */
+/*
+ * The xarray lookup (page cache) and walk (PID table) on synthetic nodes: good trees,
+ * multi-index entries, corruption.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +13,7 @@
 #include <cmocka.h>
 
 #include "kernel/fs_cache.h"
+#include "kernel/xarray.h"
 
 #define BASE 0xffff888000100000ull
 #define NODE_SIZE 576	/* shift byte at 0, 64 slots from 64 */
@@ -129,12 +133,89 @@ static void test_corrupt(void **state)
 	assert_int_equal(nfm_xa_load(rd, NULL, &L, NODE_ENTRY(BASE), 0, &e), -EBADMSG);
 }
 
+/* What the walk saw. */
+struct seen {
+	uint64_t idx[16], e[16];
+	int n, stop_at;
+};
+
+static int collect(void *arg, uint64_t index, uint64_t entry)
+{
+	struct seen *s = arg;
+
+	if (s->n < 16) {
+		s->idx[s->n] = index;
+		s->e[s->n] = entry;
+	}
+	s->n++;
+	return s->stop_at && s->n == s->stop_at;
+}
+
+static void test_for_each(void **state)
+{
+	struct seen s = { 0 };
+	uint64_t top, leaf, leaf2;
+
+	(void)state;
+	setup();
+	/* empty, and a lone entry in the head (index 0) */
+	assert_int_equal(nfm_xa_for_each(rd, NULL, &L, 0, 100, collect, &s), 0);
+	assert_int_equal(nfm_xa_for_each(rd, NULL, &L, PAGE(7), 100, collect, &s), 1);
+	assert_true(s.n == 1 && s.idx[0] == 0 && s.e[0] == PAGE(7));
+	/* two levels, in index order; retry and sibling entries skipped, value entries given */
+	top = node(0, 6);
+	leaf = node(1, 0);
+	leaf2 = node(2, 0);
+	slot(top, 0, NODE_ENTRY(leaf));
+	slot(top, 3, NODE_ENTRY(leaf2));
+	slot(leaf, 1, PAGE(1));
+	slot(leaf, 2, 8 << 2 | 2);	/* sibling */
+	slot(leaf, 5, 0x402);		/* retry */
+	slot(leaf, 63, 0x1235);		/* value */
+	slot(leaf2, 0, PAGE(192));
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(nfm_xa_for_each(rd, NULL, &L, NODE_ENTRY(top), 100, collect, &s), 3);
+	assert_int_equal(s.n, 3);
+	assert_true(s.idx[0] == 1 && s.e[0] == PAGE(1));
+	assert_true(s.idx[1] == 63 && s.e[1] == 0x1235);
+	assert_true(s.idx[2] == 3 * 64 && s.e[2] == PAGE(192));
+	/* the callback stops it; max bounds it */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 1;
+	nfm_xa_for_each(rd, NULL, &L, NODE_ENTRY(top), 100, collect, &s);
+	assert_int_equal(s.n, 1);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(nfm_xa_for_each(rd, NULL, &L, NODE_ENTRY(top), 2, collect, &s), 2);
+	assert_true(s.n <= 3);
+	/* a child whose shift does not step down, a node pointing at itself, a node out of memory */
+	setup();
+	top = node(0, 12);
+	slot(top, 0, NODE_ENTRY(node(1, 0)));
+	assert_int_equal(nfm_xa_for_each(rd, NULL, &L, NODE_ENTRY(top), 100, collect, &s),
+			 -EBADMSG);
+	setup();
+	top = node(0, 6);
+	slot(top, 0, NODE_ENTRY(top));
+	assert_int_equal(nfm_xa_for_each(rd, NULL, &L, NODE_ENTRY(top), 100, collect, &s),
+			 -EBADMSG);
+	assert_int_equal(nfm_xa_for_each(rd, NULL, &L, NODE_ENTRY(BASE + sizeof(mem) + 4096), 100,
+					 collect, &s), -EFAULT);
+	/* more nodes than max entries allowed: bounded, not a hang */
+	setup();
+	top = node(0, 6);
+	for (int i = 0; i < 64; i++)
+		slot(top, (unsigned int)i, NODE_ENTRY(node(1, 0)));
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(nfm_xa_for_each(rd, NULL, &L, NODE_ENTRY(top), 4, collect, &s), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_and_flat),
 		cmocka_unit_test(test_two_levels_and_siblings),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_for_each),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
