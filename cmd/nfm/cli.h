@@ -60,6 +60,7 @@ DECLARE_CMD(sym);
 DECLARE_CMD(ps); DECLARE_CMD(pstree); DECLARE_CMD(maps); DECLARE_CMD(lsof); DECLARE_CMD(env);
 DECLARE_CMD(lsmod);
 DECLARE_CMD(check);
+DECLARE_CMD(yara);
 DECLARE_CMD(dmesg);
 DECLARE_CMD(uname);
 DECLARE_CMD(btf);

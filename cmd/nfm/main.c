@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "lsof", cmd_lsof, "[-j] [-p PID]", "open files of every process (/proc/PID/fd)" },
 	{ "env", cmd_env, "[-j] PID", "a process's environment, from its own memory" },
 	{ "lsmod", cmd_lsmod, "[-j] [-p]", "loaded kernel modules (-p: the lines of /proc/modules)" },
+	{ "yara", cmd_yara, "[-j] [-p PID[,PID]] RULES", "PaVScan: YARA rules over every process's memory" },
 	{ "check", cmd_check, "[-j]", "cross-view checks: hooked syscalls, hidden modules and processes (exit 3: found)" },
 	{ "dmesg", cmd_dmesg, "[-j] [-r]", "the kernel log (printk ring buffer)" },
 	{ "uname", cmd_uname, "[-j] [-asnrvm]", "the guest's kernel name, release, version, machine" },

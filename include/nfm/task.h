@@ -119,6 +119,15 @@ NFM_EXPORT int nfm_task_cmdline(struct nfm_ctx *ctx, const struct nfm_task *t, v
 NFM_EXPORT int nfm_task_environ(struct nfm_ctx *ctx, const struct nfm_task *t, void *buf,
 				     size_t size, struct nfm_umem_stat *st);
 
+/*
+ * Any bytes of a process's memory, through its page tables: up to len bytes at user address
+ * va into buf, stopping at the first page that is not resident (not faulted in, swapped out,
+ * not mapped). Returns the bytes read (0: the page at va is not there), or -EBADMSG for a
+ * process without memory (a kernel thread, a zombie) or a kernel address, or the read error.
+ */
+NFM_EXPORT int nfm_task_read(struct nfm_ctx *ctx, const struct nfm_task *t, uint64_t va,
+			     void *buf, size_t len);
+
 /* Wall-clock time of boot in ns since the epoch (/proc/stat btime, in ns). */
 NFM_EXPORT int nfm_task_boot_time(struct nfm_ctx *ctx, int64_t *ret);
 

@@ -5,6 +5,7 @@
  * resident are not guessed: the bytes stop there and the caller is told how many were missing.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,20 @@ static int umem_read(struct nfm_ctx *ctx, const struct nfm_task *t, uint64_t sta
 	if (want > size)
 		want = size;
 	return (int)nfm_read_user(ctx, root, start, buf, want, st);
+}
+
+int nfm_task_read(struct nfm_ctx *ctx, const struct nfm_task *t, uint64_t va, void *buf,
+		  size_t len)
+{
+	uint64_t root;
+	int err;
+
+	if (!t->mm || (va >> 47) || len > INT32_MAX || len > (1ull << 47) - va)
+		return -EBADMSG;
+	err = nfm_mm_pgd_pa(ctx, t->mm, &root);
+	if (err < 0)
+		return err;
+	return (int)nfm_read_user(ctx, root, va, buf, len, NULL);
 }
 
 int nfm_task_cmdline(struct nfm_ctx *ctx, const struct nfm_task *t, void *buf, size_t size,

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nfm yara (PaVScan): YARA rules over every process's memory, read through each process's own
+ * page tables, as `yara RULES PID` scans a local process: the memory of one process is one
+ * scan, its resident runs of pages the blocks (a page that is not in guest RAM, swapped out or
+ * never touched, splits blocks and is not scanned). One line per string match:
+ *   PID COMM RULE STRING 0xADDRESS
+ * Exit status 0 whether or not anything matched; 1 on errors (rules that do not compile say
+ * where).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yara.h>
+
+#include <nfm/task.h>
+
+#include "cli.h"
+
+#define BLOCK_MAX (1u << 20)	/* bytes per scanned block */
+#define MAX_VMAS 65536
+
+struct scan {
+	struct cli *cli;
+	const struct nfm_task *task;
+	uint64_t (*vmas)[2];	/* [start, end) */
+	size_t nvmas, vi;
+	uint64_t va;		/* next address to look at in vmas[vi] */
+	uint8_t *buf;
+	YR_MEMORY_BLOCK block;
+	struct json_object *arr;
+	long matches;
+	int compile_errors;
+};
+
+static const uint8_t *fetch(YR_MEMORY_BLOCK *b)
+{
+	return ((struct scan *)b->context)->buf;
+}
+
+/* The next run of resident pages (at most BLOCK_MAX bytes), or NULL at the end. */
+static YR_MEMORY_BLOCK *next_block(YR_MEMORY_BLOCK_ITERATOR *it)
+{
+	struct scan *s = it->context;
+
+	while (s->vi < s->nvmas) {
+		uint64_t end = s->vmas[s->vi][1];
+
+		if (s->va < s->vmas[s->vi][0])
+			s->va = s->vmas[s->vi][0];
+		while (s->va < end) {
+			size_t want = end - s->va > BLOCK_MAX ? BLOCK_MAX : (size_t)(end - s->va);
+			int got = nfm_task_read(s->cli->ctx, s->task, s->va, s->buf, want);
+
+			if (got <= 0) {
+				s->va = (s->va | 4095) + 1;	/* not resident: skip the page */
+				continue;
+			}
+			s->block = (YR_MEMORY_BLOCK){ .size = (size_t)got, .base = s->va,
+						      .context = s, .fetch_data = fetch };
+			s->va += (uint64_t)got;
+			return &s->block;
+		}
+		s->vi++;
+	}
+	return NULL;
+}
+
+static YR_MEMORY_BLOCK *first_block(YR_MEMORY_BLOCK_ITERATOR *it)
+{
+	struct scan *s = it->context;
+
+	s->vi = 0;
+	s->va = 0;
+	return next_block(it);
+}
+
+static int on_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
+{
+	struct scan *s = user;
+	YR_RULE *rule = data;
+	YR_STRING *str;
+
+	if (message != CALLBACK_MSG_RULE_MATCHING)
+		return CALLBACK_CONTINUE;
+	yr_rule_strings_foreach(rule, str) {
+		YR_MATCH *m;
+
+		yr_string_matches_foreach(ctx, str, m) {
+			uint64_t addr = (uint64_t)(m->base + m->offset);
+			char hex[32];
+
+			s->matches++;
+			if (!s->arr) {
+				printf("%d %s %s %s 0x%016" PRIx64 "\n", s->task->pid,
+				       cli_esc(s->task->name), rule->identifier, str->identifier, addr);
+				continue;
+			}
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "pid", json_object_new_int(s->task->pid));
+			json_object_object_add(o, "comm", cli_json_bytes(s->task->name,
+									 strlen(s->task->name)));
+			json_object_object_add(o, "rule", json_object_new_string(rule->identifier));
+			json_object_object_add(o, "string", json_object_new_string(str->identifier));
+			snprintf(hex, sizeof(hex), "0x%016" PRIx64, addr);
+			json_object_object_add(o, "address", json_object_new_string(hex));
+			json_object_object_add(o, "length", json_object_new_int(m->match_length));
+			json_object_array_add(s->arr, o);
+		}
+	}
+	return CALLBACK_CONTINUE;
+}
+
+/* The process's mappings, collected first so that the iterator can restart. */
+static int collect_vmas(struct scan *s)
+{
+	struct nfm_vma_iter *it;
+	struct nfm_vma *v = malloc(sizeof(*v));
+	size_t cap = 0;
+	int r;
+
+	s->nvmas = 0;
+	if (!v)
+		return -1;
+	r = nfm_vma_iter_new(s->cli->ctx, s->task, &it);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	while (s->nvmas < MAX_VMAS && (r = nfm_vma_iter_next(it, v)) > 0) {
+		if (s->nvmas == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			void *p = realloc(s->vmas, nc * sizeof(*s->vmas));
+
+			if (!p)
+				break;
+			s->vmas = p;
+			cap = nc;
+		}
+		if (v->start >= 1ull << 47)
+			continue;	/* [vsyscall]: not the process's memory */
+		s->vmas[s->nvmas][0] = v->start;
+		s->vmas[s->nvmas][1] = v->end;
+		s->nvmas++;
+	}
+	nfm_vma_iter_free(it);
+	free(v);
+	return r < 0 ? r : 0;
+}
+
+static void on_compile_error(int level, const char *file, int line, const YR_RULE *rule,
+			     const char *msg, void *user)
+{
+	struct scan *s = user;
+
+	(void)rule;
+	if (level == YARA_ERROR_LEVEL_ERROR && !s->compile_errors++)
+		cli_fail("%s:%d: %s", file ? file : "rules", line, msg);
+}
+
+static bool wanted(const int32_t *pids, size_t n, int32_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return !n;
+}
+
+int cmd_yara(struct cli *cli, int argc, char **argv)
+{
+	struct scan s = { .cli = cli };
+	YR_COMPILER *comp = NULL;
+	YR_RULES *rules = NULL;
+	YR_MEMORY_BLOCK_ITERATOR it = { .context = &s, .first = first_block, .next = next_block };
+	struct nfm_task_iter *ti = NULL;
+	struct nfm_task task;
+	int32_t pids[256];
+	size_t npids = 0;
+	const char *path = NULL;
+	FILE *f = NULL;
+	int ret = 1, r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-p") && i + 1 < argc) {
+			for (char *p = argv[++i], *e; *p && npids < 256; p = *e ? e + 1 : e) {
+				pids[npids++] = (int32_t)strtol(p, &e, 10);
+				if (e == p || (*e && *e != ','))
+					return cli_fail("usage: nfm yara [-j] [-p PID[,PID...]] RULES");
+			}
+		} else if (!path && argv[i][0] != '-') {
+			path = argv[i];
+		} else {
+			return cli_fail("usage: nfm yara [-j] [-p PID[,PID...]] RULES");
+		}
+	}
+	if (!path)
+		return cli_fail("usage: nfm yara [-j] [-p PID[,PID...]] RULES");
+	f = fopen(path, "re");
+	if (!f)
+		return cli_fail("%s: %s", path, strerror(errno));
+	if (yr_initialize() != ERROR_SUCCESS) {
+		fclose(f);
+		return cli_fail("cannot initialise libyara");
+	}
+	if (yr_compiler_create(&comp) != ERROR_SUCCESS)
+		goto out;
+	yr_compiler_set_callback(comp, on_compile_error, &s);
+	if (yr_compiler_add_file(comp, f, NULL, path) || s.compile_errors ||
+	    yr_compiler_get_rules(comp, &rules) != ERROR_SUCCESS) {
+		if (!s.compile_errors)
+			cli_fail("%s: the rules do not compile", path);
+		goto out;
+	}
+	if (cli_attach(cli))
+		goto out;
+	s.buf = malloc(BLOCK_MAX);
+	if (!s.buf || nfm_task_iter_new(cli->ctx, 0, &ti) < 0) {
+		cli_fail("cannot walk the guest's processes");
+		goto out;
+	}
+	if (cli->json)
+		s.arr = json_object_new_array();
+	while ((r = nfm_task_iter_next(ti, &task)) > 0) {
+		if (task.kthread || !task.mm || !wanted(pids, npids, task.pid))
+			continue;
+		s.task = &task;
+		if (collect_vmas(&s) < 0)
+			continue;	/* its memory map does not read: nothing to scan */
+		r = yr_rules_scan_mem_blocks(rules, &it, SCAN_FLAGS_PROCESS_MEMORY, on_match, &s, 0);
+		if (r != ERROR_SUCCESS) {
+			cli_fail("scanning pid %d failed (libyara error %d)", task.pid, r);
+			goto out;
+		}
+	}
+	if (r < 0) {
+		cli_fail("the guest's task list broke: %s", strerror(-r));
+		goto out;
+	}
+	ret = s.arr ? cli_print_json(s.arr) : 0;
+	s.arr = NULL;
+out:
+	if (s.arr)
+		json_object_put(s.arr);
+	nfm_task_iter_free(ti);
+	free(s.buf);
+	free(s.vmas);
+	if (rules)
+		yr_rules_destroy(rules);
+	if (comp)
+		yr_compiler_destroy(comp);
+	yr_finalize();
+	fclose(f);
+	return ret;
+}
