@@ -5,6 +5,8 @@
  * scan, its resident runs of pages the blocks (a page that is not in guest RAM, swapped out or
  * never touched, splits blocks and is not scanned). One line per string match:
  *   PID COMM RULE STRING 0xADDRESS
+ * With --kernel, the kernel instead: the core image [_text, _end) as one scan, each loaded
+ * module's memory as one scan each ("kernel [NAME] RULE STRING 0xADDRESS").
  * Exit status 0 whether or not anything matched; 1 on errors (rules that do not compile say
  * where).
  */
@@ -20,11 +22,13 @@
 #include "cli.h"
 
 #define BLOCK_MAX (1u << 20)	/* bytes per scanned block */
+#define USAGE "usage: nfm yara [-j] [-p PID[,PID...] | --kernel] RULES"
 #define MAX_VMAS 65536
 
 struct scan {
 	struct cli *cli;
-	const struct nfm_task *task;
+	const struct nfm_task *task;	/* NULL: kernel memory */
+	const char *label;		/* the kernel part scanned: "vmlinux" or a module's name */
 	uint64_t (*vmas)[2];	/* [start, end) */
 	size_t nvmas, vi;
 	uint64_t va;		/* next address to look at in vmas[vi] */
@@ -40,6 +44,25 @@ static const uint8_t *fetch(YR_MEMORY_BLOCK *b)
 	return ((struct scan *)b->context)->buf;
 }
 
+/* Kernel memory from va up to the first page that does not read (freed init code...). */
+static int kernel_run(struct nfm_ctx *ctx, uint64_t va, uint8_t *buf, size_t want)
+{
+	size_t got = 0;
+
+	if (nfm_read_kernel(ctx, va, buf, want) == 0)
+		return (int)want;
+	while (got < want) {
+		size_t n = 4096 - ((va + got) & 4095);
+
+		if (n > want - got)
+			n = want - got;
+		if (nfm_read_kernel(ctx, va + got, buf + got, n) < 0)
+			break;
+		got += n;
+	}
+	return (int)got;
+}
+
 /* The next run of resident pages (at most BLOCK_MAX bytes), or NULL at the end. */
 static YR_MEMORY_BLOCK *next_block(YR_MEMORY_BLOCK_ITERATOR *it)
 {
@@ -52,7 +75,8 @@ static YR_MEMORY_BLOCK *next_block(YR_MEMORY_BLOCK_ITERATOR *it)
 			s->va = s->vmas[s->vi][0];
 		while (s->va < end) {
 			size_t want = end - s->va > BLOCK_MAX ? BLOCK_MAX : (size_t)(end - s->va);
-			int got = nfm_task_read(s->cli->ctx, s->task, s->va, s->buf, want);
+			int got = s->task ? nfm_task_read(s->cli->ctx, s->task, s->va, s->buf, want) :
+					    kernel_run(s->cli->ctx, s->va, s->buf, want);
 
 			if (got <= 0) {
 				s->va = (s->va | 4095) + 1;	/* not resident: skip the page */
@@ -93,16 +117,26 @@ static int on_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 			char hex[32];
 
 			s->matches++;
-			if (!s->arr) {
+			if (!s->arr && s->task) {
 				printf("%d %s %s %s 0x%016" PRIx64 "\n", s->task->pid,
 				       cli_esc(s->task->name), rule->identifier, str->identifier, addr);
 				continue;
 			}
+			if (!s->arr) {
+				printf("kernel [%s] %s %s 0x%016" PRIx64 "\n", cli_esc(s->label),
+				       rule->identifier, str->identifier, addr);
+				continue;
+			}
 			struct json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "pid", json_object_new_int(s->task->pid));
-			json_object_object_add(o, "comm", cli_json_bytes(s->task->name,
-									 strlen(s->task->name)));
+			if (s->task) {
+				json_object_object_add(o, "pid", json_object_new_int(s->task->pid));
+				json_object_object_add(o, "comm", cli_json_bytes(s->task->name,
+										 strlen(s->task->name)));
+			} else {
+				json_object_object_add(o, "kernel", cli_json_bytes(s->label,
+										   strlen(s->label)));
+			}
 			json_object_object_add(o, "rule", json_object_new_string(rule->identifier));
 			json_object_object_add(o, "string", json_object_new_string(str->identifier));
 			snprintf(hex, sizeof(hex), "0x%016" PRIx64, addr);
@@ -161,6 +195,56 @@ static void on_compile_error(int level, const char *file, int line, const YR_RUL
 		cli_fail("%s:%d: %s", file ? file : "rules", line, msg);
 }
 
+/* One scan of [start, end) ranges of kernel memory. */
+static int scan_kernel_part(struct scan *s, YR_RULES *rules, YR_MEMORY_BLOCK_ITERATOR *it,
+			    const char *label, uint64_t (*ranges)[2], size_t n)
+{
+	int r;
+
+	s->task = NULL;
+	s->label = label;
+	s->vmas = ranges;
+	s->nvmas = n;
+	r = yr_rules_scan_mem_blocks(rules, it, SCAN_FLAGS_PROCESS_MEMORY, on_match, s, 0);
+	s->vmas = NULL;
+	if (r != ERROR_SUCCESS)
+		cli_fail("scanning the kernel (%s) failed (libyara error %d)", label, r);
+	return r == ERROR_SUCCESS ? 0 : -1;
+}
+
+/* The core kernel image, then every loaded module. */
+static int scan_kernel(struct scan *s, YR_RULES *rules, YR_MEMORY_BLOCK_ITERATOR *it)
+{
+	uint64_t image[1][2], ranges[16][2];
+	struct nfm_module *mods;
+	char type;
+	int n;
+
+	if (nfm_sym_lookup(s->cli->ctx, "_text", &image[0][0], &type) < 0 ||
+	    nfm_sym_lookup(s->cli->ctx, "_end", &image[0][1], &type) < 0 ||
+	    image[0][1] <= image[0][0] || image[0][1] - image[0][0] > (1ull << 30)) {
+		cli_fail("the kernel image's bounds (_text, _end) are not known");
+		return -1;
+	}
+	if (scan_kernel_part(s, rules, it, "vmlinux", image, 1) < 0)
+		return -1;
+	n = nfm_module_list(s->cli->ctx, &mods, NULL);
+	if (n < 0) {
+		cli_fail("cannot list the guest's modules: %s", strerror(-n));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		int nr = nfm_module_memory(s->cli->ctx, mods[i].module, ranges, 16);
+
+		if (nr > 0 && scan_kernel_part(s, rules, it, mods[i].name, ranges, (size_t)nr) < 0) {
+			free(mods);
+			return -1;
+		}
+	}
+	free(mods);
+	return 0;
+}
+
 static bool wanted(const int32_t *pids, size_t n, int32_t pid)
 {
 	for (size_t i = 0; i < n; i++)
@@ -180,6 +264,7 @@ int cmd_yara(struct cli *cli, int argc, char **argv)
 	int32_t pids[256];
 	size_t npids = 0;
 	const char *path = NULL;
+	bool kernel = false;
 	FILE *f = NULL;
 	int ret = 1, r;
 
@@ -188,16 +273,18 @@ int cmd_yara(struct cli *cli, int argc, char **argv)
 			for (char *p = argv[++i], *e; *p && npids < 256; p = *e ? e + 1 : e) {
 				pids[npids++] = (int32_t)strtol(p, &e, 10);
 				if (e == p || (*e && *e != ','))
-					return cli_fail("usage: nfm yara [-j] [-p PID[,PID...]] RULES");
+					return cli_fail(USAGE);
 			}
+		} else if (!strcmp(argv[i], "--kernel")) {
+			kernel = true;
 		} else if (!path && argv[i][0] != '-') {
 			path = argv[i];
 		} else {
-			return cli_fail("usage: nfm yara [-j] [-p PID[,PID...]] RULES");
+			return cli_fail(USAGE);
 		}
 	}
-	if (!path)
-		return cli_fail("usage: nfm yara [-j] [-p PID[,PID...]] RULES");
+	if (!path || (kernel && npids))
+		return cli_fail(USAGE);
 	f = fopen(path, "re");
 	if (!f)
 		return cli_fail("%s: %s", path, strerror(errno));
@@ -223,7 +310,12 @@ int cmd_yara(struct cli *cli, int argc, char **argv)
 	}
 	if (cli->json)
 		s.arr = json_object_new_array();
-	while ((r = nfm_task_iter_next(ti, &task)) > 0) {
+	if (kernel) {
+		if (scan_kernel(&s, rules, &it) < 0)
+			goto out;
+		r = 0;
+	}
+	while (!kernel && (r = nfm_task_iter_next(ti, &task)) > 0) {
 		if (task.kthread || !task.mm || !wanted(pids, npids, task.pid))
 			continue;
 		s.task = &task;

@@ -38,6 +38,13 @@ struct nfm_module {
 
 NFM_EXPORT int nfm_module_list(struct nfm_ctx *ctx, struct nfm_module **ret, bool *truncated);
 
+/*
+ * A loaded module's memory regions ([start, end) kernel addresses: text, data, rodata, init...
+ * as mem[] since 6.4, the core and init layouts before): how many were stored (at most max).
+ */
+NFM_EXPORT int nfm_module_memory(struct nfm_ctx *ctx, uint64_t module, uint64_t (*ranges)[2],
+				 int max);
+
 /* ---- cross-view checks: one kernel structure against another (what a rootkit leaves) ---- */
 
 /* A system call table entry: it should be the start of a function of the core kernel. */

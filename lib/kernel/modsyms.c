@@ -318,6 +318,24 @@ static void module_ranges(struct nfm_ctx *ctx, const struct mod_off *o, uint64_t
 	}
 }
 
+int nfm_module_memory(struct nfm_ctx *ctx, uint64_t module, uint64_t (*ranges)[2], int max)
+{
+	const struct mod_off *mo;
+	struct mmod m;
+	int err = nfm_module_offsets(ctx, &mo), n = 0;
+
+	if (err < 0)
+		return err;
+	if (!nfm_kptr_ok(ctx, module))
+		return -EINVAL;
+	module_ranges(ctx, mo, module, &m);
+	for (int i = 0; i < m.nr && n < max; i++, n++) {
+		ranges[n][0] = m.lo[i];
+		ranges[n][1] = m.hi[i];
+	}
+	return n;
+}
+
 static int load(struct nfm_ctx *ctx, struct modsyms **ret)
 {
 	struct modsyms *ms = nfm_kernel_slot(ctx, NFM_SLOT_MODSYMS);

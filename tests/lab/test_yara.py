@@ -55,3 +55,23 @@ def test_bad_rules(lab_vm, tmp_path):
     assert "bad.yar:" in line and 'undefined string "$nope"' in line
     line = one_error_line(run("--vm", lab_vm.pid, "yara", tmp_path / "missing.yar"))
     assert "missing.yar" in line
+
+
+def test_kernel_memory(lab_vm, tmp_path):
+    """--kernel scans the core image and every module's memory: the banner is found at
+    linux_banner, and the libcrc32c module's name in its own memory."""
+    rules = tmp_path / "kernel.yar"
+    rules.write_text('rule banner { strings: $a = "Linux version " condition: $a }\n'
+                     'rule crcmod { strings: $a = "libcrc32c" condition: $a }\n')
+    got = run_json("--vm", lab_vm.pid, "yara", "--kernel", rules)
+    banner = int(run_json("--vm", lab_vm.pid, "sym", "linux_banner")[0]["address"], 16)
+    assert any(m["rule"] == "banner" and m["kernel"] == "vmlinux" and
+               int(m["address"], 16) == banner for m in got)
+    mod = [m for m in got if m["rule"] == "crcmod" and m["kernel"] == "libcrc32c"]
+    assert mod
+    owners = {s.get("module") for s in run_json("--vm", lab_vm.pid, "sym",
+                                                *[m["address"] for m in mod])}
+    assert owners == {"libcrc32c"}
+    assert all("pid" not in m for m in got)
+    line = one_error_line(run("--vm", lab_vm.pid, "yara", "--kernel", "-p", "1", rules))
+    assert "usage" in line
