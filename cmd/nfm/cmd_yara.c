@@ -44,25 +44,6 @@ static const uint8_t *fetch(YR_MEMORY_BLOCK *b)
 	return ((struct scan *)b->context)->buf;
 }
 
-/* Kernel memory from va up to the first page that does not read (freed init code...). */
-static int kernel_run(struct nfm_ctx *ctx, uint64_t va, uint8_t *buf, size_t want)
-{
-	size_t got = 0;
-
-	if (nfm_read_kernel(ctx, va, buf, want) == 0)
-		return (int)want;
-	while (got < want) {
-		size_t n = 4096 - ((va + got) & 4095);
-
-		if (n > want - got)
-			n = want - got;
-		if (nfm_read_kernel(ctx, va + got, buf + got, n) < 0)
-			break;
-		got += n;
-	}
-	return (int)got;
-}
-
 /* The next run of resident pages (at most BLOCK_MAX bytes), or NULL at the end. */
 static YR_MEMORY_BLOCK *next_block(YR_MEMORY_BLOCK_ITERATOR *it)
 {
@@ -76,7 +57,7 @@ static YR_MEMORY_BLOCK *next_block(YR_MEMORY_BLOCK_ITERATOR *it)
 		while (s->va < end) {
 			size_t want = end - s->va > BLOCK_MAX ? BLOCK_MAX : (size_t)(end - s->va);
 			int got = s->task ? nfm_task_read(s->cli->ctx, s->task, s->va, s->buf, want) :
-					    kernel_run(s->cli->ctx, s->va, s->buf, want);
+					    (int)nfm_read_kernel_some(s->cli->ctx, s->va, s->buf, want);
 
 			if (got <= 0) {
 				s->va = (s->va | 4095) + 1;	/* not resident: skip the page */

@@ -113,6 +113,8 @@ NFM_EXPORT int nfm_btf_raw(struct nfm_ctx *ctx, const void **data, size_t *size)
 
 /* Read kernel virtual memory. 0, -EFAULT, -EIO. */
 NFM_EXPORT int nfm_read_kernel(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len);
+/* As much of it as reads, up to the first page that does not: the bytes read. */
+NFM_EXPORT size_t nfm_read_kernel_some(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -133,6 +133,24 @@ int nfm_read_kernel(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len)
 	return nfm_kread(ctx, va, buf, len);
 }
 
+size_t nfm_read_kernel_some(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	if (len && nfm_kread(ctx, va, buf, len) == 0)
+		return len;
+	while (got < len) {
+		size_t n = 4096 - ((va + got) & 4095);
+
+		if (n > len - got)
+			n = len - got;
+		if (nfm_kread(ctx, va + got, (char *)buf + got, n) < 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
 int nfm_kread_u64(struct nfm_ctx *ctx, uint64_t va, uint64_t *ret)
 {
 	return nfm_kread(ctx, va, ret, sizeof(*ret));

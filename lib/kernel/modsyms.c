@@ -130,26 +130,6 @@ static struct msym *add_sym(struct modsyms *ms)
 	return &ms->syms[ms->n++];
 }
 
-/*
- * Read up to len bytes at va, page by page, stopping at the first page that cannot be read:
- * the bytes read (a string table's end is not known, only where its last name starts).
- */
-static size_t read_some(struct nfm_ctx *ctx, uint64_t va, uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		size_t n = 4096 - ((va + got) & 4095);
-
-		if (n > len - got)
-			n = len - got;
-		if (nfm_kread(ctx, va + got, buf + got, n) < 0)
-			break;
-		got += n;
-	}
-	return got;
-}
-
 /* The module's exports as (value, name address) pairs: count, or 0 when there are none. */
 static size_t read_exports(struct nfm_ctx *ctx, const struct msym_off *o, uint64_t syms,
 			   uint32_t num, uint64_t **vals, uint64_t **names)
@@ -247,7 +227,7 @@ static void load_module(struct nfm_ctx *ctx, const struct msym_off *o, struct mo
 	str = malloc((size_t)maxname + NAME_MAX_LEN);
 	if (!str)
 		goto out;
-	slen = read_some(ctx, strtab, str, (size_t)maxname + NAME_MAX_LEN);
+	slen = nfm_read_kernel_some(ctx, strtab, str, (size_t)maxname + NAME_MAX_LEN);
 	if (o->syms >= 0 && o->num_syms >= 0 &&
 	    nfm_kread_u64(ctx, mod + (uint64_t)o->syms, &syms) == 0 &&
 	    nfm_kread_u32(ctx, mod + (uint64_t)o->num_syms, &num_syms) == 0)
