@@ -42,6 +42,8 @@ def test_info_live(lab_vm):
     mods = [n for n, s in t.kallsyms_lines.items() if s.module is not None]
     assert max(core) < info["symbols"] <= min(mods, default=t.kallsyms_count)
     assert info["btf_types"] > 10000
+    # Every lab kernel has kallsyms_seqs_of_names: lookups go through it (the fast attach).
+    assert info["symbols_from"].endswith(", name index)"), info["symbols_from"]
     # Uptime as /proc/uptime would say now, within 2 s.
     guest_now = t.clock_end[1] / 1e9
     assert guest_now - 2 <= info["uptime_s"] <= guest_now + elapsed + 2
