@@ -21,7 +21,8 @@
 #include "kernel/list.h"
 #include "kernel/modules.h"
 
-#define MAX_MODULES 4096
+#include <nfm/system.h>
+
 #define MAX_SYMTAB (1u << 20)		/* symbols of one module */
 #define MAX_KSYMTAB (1u << 16)		/* exports of one module */
 #define MAX_STRTAB (16u << 20)
@@ -72,7 +73,7 @@ struct modsyms {
 	struct msym *syms;
 	size_t n, cap;
 	struct mmod *mods;
-	size_t nmods, mcap;
+	size_t nmods;
 	char *strs;
 	size_t slen, scap;
 	int err;		/* sticky -ENOMEM */
@@ -130,28 +131,37 @@ static struct msym *add_sym(struct modsyms *ms)
 	return &ms->syms[ms->n++];
 }
 
-/* The module's exports as (value, name address) pairs: count, or 0 when there are none. */
-static size_t read_exports(struct nfm_ctx *ctx, const struct msym_off *o, uint64_t syms,
-			   uint32_t num, uint64_t **vals, uint64_t **names)
+/* An export: the symbol's value and the address of its name. */
+struct export {
+	uint64_t value, name;
+};
+
+static int cmp_export(const void *a, const void *b)
 {
-	size_t es = (size_t)o->ks_size, n = 0;
+	const struct export *x = a, *y = b;
+
+	return (x->value > y->value) - (x->value < y->value);
+}
+
+/* The module's exports, sorted by value: how many (0 when there are none or they do not read). */
+static size_t read_exports(struct nfm_ctx *ctx, const struct msym_off *o, uint64_t syms,
+			   uint32_t num, struct export **ret)
+{
+	size_t es = (size_t)o->ks_size;
 	uint8_t *tab;
+	struct export *ex;
 	bool prel = o->ks_value_off >= 0 && o->ks_name_off >= 0;
 
-	*vals = *names = NULL;
+	*ret = NULL;
 	/* Entries of three s32 are only 4-byte aligned. */
 	if (!num || num > MAX_KSYMTAB || (syms & 3) || !nfm_kptr_ok(ctx, syms & ~7ull) ||
-	    o->ks_size <= 0 ||
-	    (!prel && (o->ks_value < 0 || o->ks_name < 0)))
+	    o->ks_size <= 0 || (!prel && (o->ks_value < 0 || o->ks_name < 0)))
 		return 0;
 	tab = malloc(num * es);
-	*vals = malloc(num * sizeof(**vals));
-	*names = malloc(num * sizeof(**names));
-	if (!tab || !*vals || !*names || nfm_kread(ctx, syms, tab, num * es) < 0) {
+	ex = malloc(num * sizeof(*ex));
+	if (!tab || !ex || nfm_kread(ctx, syms, tab, num * es) < 0) {
 		free(tab);
-		free(*vals);
-		free(*names);
-		*vals = *names = NULL;
+		free(ex);
 		return 0;
 	}
 	for (size_t i = 0; i < num; i++) {
@@ -163,27 +173,37 @@ static size_t read_exports(struct nfm_ctx *ctx, const struct msym_off *o, uint64
 
 			memcpy(&v, e + o->ks_value_off, 4);
 			memcpy(&nm, e + o->ks_name_off, 4);
-			(*vals)[n] = entry + (uint64_t)o->ks_value_off + (uint64_t)(int64_t)v;
-			(*names)[n] = entry + (uint64_t)o->ks_name_off + (uint64_t)(int64_t)nm;
+			ex[i].value = entry + (uint64_t)o->ks_value_off + (uint64_t)(int64_t)v;
+			ex[i].name = entry + (uint64_t)o->ks_name_off + (uint64_t)(int64_t)nm;
 		} else {
-			memcpy(&(*vals)[n], e + o->ks_value, 8);
-			memcpy(&(*names)[n], e + o->ks_name, 8);
+			memcpy(&ex[i].value, e + o->ks_value, 8);
+			memcpy(&ex[i].name, e + o->ks_name, 8);
 		}
-		n++;
 	}
 	free(tab);
-	return n;
+	/* Looked up once per symbol of the module: by value, not by a scan of every export. */
+	qsort(ex, num, sizeof(*ex), cmp_export);
+	*ret = ex;
+	return num;
 }
 
 /* is_exported(): an export of this name at this value. */
-static bool exported(struct nfm_ctx *ctx, const char *name, uint64_t value, const uint64_t *vals,
-		     const uint64_t *names, size_t n)
+static bool exported(struct nfm_ctx *ctx, const char *name, uint64_t value,
+		     const struct export *ex, size_t n)
 {
 	char buf[NAME_MAX_LEN];
+	size_t lo = 0, hi = n;
 
-	for (size_t i = 0; i < n; i++)
-		if (vals[i] == value && nfm_kread_str(ctx, names[i], buf, sizeof(buf)) == 0 &&
-		    !strcmp(buf, name))
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ex[mid].value < value)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && ex[lo].value == value; lo++)
+		if (nfm_kread_str(ctx, ex[lo].name, buf, sizeof(buf)) == 0 && !strcmp(buf, name))
 			return true;
 	return false;
 }
@@ -192,7 +212,8 @@ static bool exported(struct nfm_ctx *ctx, const char *name, uint64_t value, cons
 static void load_module(struct nfm_ctx *ctx, const struct msym_off *o, struct modsyms *ms,
 			uint64_t mod, uint32_t mod_idx)
 {
-	uint64_t kallsyms = 0, symtab, strtab, typetab, syms = 0, *vals = NULL, *names = NULL;
+	uint64_t kallsyms = 0, symtab, strtab, typetab, syms = 0;
+	struct export *ex = NULL;
 	uint32_t num = 0, num_syms = 0, maxname = 0;
 	uint8_t mk[64], *tab = NULL, *types = NULL, *str = NULL;
 	size_t slen, nexp = 0, i, need;
@@ -231,7 +252,7 @@ static void load_module(struct nfm_ctx *ctx, const struct msym_off *o, struct mo
 	if (o->syms >= 0 && o->num_syms >= 0 &&
 	    nfm_kread_u64(ctx, mod + (uint64_t)o->syms, &syms) == 0 &&
 	    nfm_kread_u32(ctx, mod + (uint64_t)o->num_syms, &num_syms) == 0)
-		nexp = read_exports(ctx, o, syms, num_syms, &vals, &names);
+		nexp = read_exports(ctx, o, syms, num_syms, &ex);
 	ms->mods[mod_idx].first = ms->n;
 	for (i = 0; i < num; i++) {
 		const uint8_t *e = tab + i * ELF_SYM_SIZE;
@@ -255,7 +276,7 @@ static void load_module(struct nfm_ctx *ctx, const struct msym_off *o, struct mo
 		s->name = add_str(ms, name, (size_t)(nul - name));
 		s->mod = mod_idx;
 		s->undef = shndx == SHN_UNDEF;
-		s->type = exported(ctx, name, s->addr, vals, names, nexp) ?
+		s->type = exported(ctx, name, s->addr, ex, nexp) ?
 			  (char)toupper((unsigned char)types[i]) : (char)tolower((unsigned char)types[i]);
 	}
 	ms->mods[mod_idx].count = ms->n - ms->mods[mod_idx].first;
@@ -263,8 +284,7 @@ out:
 	free(tab);
 	free(types);
 	free(str);
-	free(vals);
-	free(names);
+	free(ex);
 }
 
 /* The module's memory regions (mem[] since 6.4, else the core and init layouts). */
@@ -320,12 +340,10 @@ static int load(struct nfm_ctx *ctx, struct modsyms **ret)
 {
 	struct modsyms *ms = nfm_kernel_slot(ctx, NFM_SLOT_MODSYMS);
 	const struct mod_off *mo;
+	struct nfm_module *mods;
 	struct msym_off o;
-	struct nfm_list_iter it;
-	uint64_t head, node;
-	int err;
-
-	uint64_t now[2] = { 0, 0 };
+	uint64_t head, now[2] = { 0, 0 };
+	int err, n;
 
 	err = nfm_ksym(ctx, "modules", &head);
 	if (err < 0)
@@ -341,37 +359,25 @@ static int load(struct nfm_ctx *ctx, struct modsyms **ret)
 	err = nfm_resolve_fields(ctx, msym_specs, sizeof(msym_specs) / sizeof(msym_specs[0]), &o);
 	if (err < 0)
 		return err;
+	/* The modules as lsmod lists them (bounded walk, unformed ones skipped). */
+	n = nfm_module_list(ctx, &mods, NULL);
+	if (n < 0)
+		return n;
 	ms = calloc(1, sizeof(*ms));
-	if (!ms)
+	if (!ms || (n && !(ms->mods = calloc((size_t)n, sizeof(*ms->mods))))) {
+		free(ms);
+		free(mods);
 		return -ENOMEM;
+	}
 	memcpy(ms->head, now, sizeof(now));
-	nfm_list_iter_init(&it, ctx, head, MAX_MODULES);
-	while (nfm_list_iter_next(&it, &node) > 0 && !ms->err) {
-		uint64_t mod = nfm_container_of(node, mo->list);
-		char name[56];
-		uint32_t state;
-
-		/* MODULE_STATE_UNFORMED (3): not listed by the kernel either. */
-		if (nfm_kread_u32(ctx, mod + (uint64_t)mo->state, &state) < 0 || state == 3 ||
-		    nfm_kread_str(ctx, mod + (uint64_t)mo->name, name, sizeof(name)) < 0)
-			continue;
-		if (ms->nmods == ms->mcap) {
-			size_t cap = ms->mcap ? ms->mcap * 2 : 64;
-			struct mmod *p = realloc(ms->mods, cap * sizeof(*p));
-
-			if (!p) {
-				ms->err = -ENOMEM;
-				break;
-			}
-			ms->mods = p;
-			ms->mcap = cap;
-		}
-		memset(&ms->mods[ms->nmods], 0, sizeof(ms->mods[0]));
-		ms->mods[ms->nmods].name = add_str(ms, name, strlen(name));
-		module_ranges(ctx, mo, mod, &ms->mods[ms->nmods]);
-		load_module(ctx, &o, ms, mod, (uint32_t)ms->nmods);
+	for (int i = 0; i < n && !ms->err; i++) {
+		ms->mods[i].name = add_str(ms, mods[i].name, strnlen(mods[i].name,
+								     sizeof(mods[i].name)));
+		module_ranges(ctx, mo, mods[i].module, &ms->mods[i]);
+		load_module(ctx, &o, ms, mods[i].module, (uint32_t)i);
 		ms->nmods++;
 	}
+	free(mods);
 	err = ms->err ? ms->err : nfm_kernel_set_slot(ctx, NFM_SLOT_MODSYMS, ms, modsyms_free);
 	if (err < 0) {
 		modsyms_free(ms);

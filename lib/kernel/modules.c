@@ -177,13 +177,15 @@ int nfm_module_list(struct nfm_ctx *ctx, struct nfm_module **ret, bool *truncate
 
 		if (nfm_kread(ctx, mod, m, msize) < 0)
 			continue;
+		memcpy(&st, m + o->state, 4);
+		if (st == 3)
+			continue;	/* MODULE_STATE_UNFORMED: m_show() skips it */
 		e = nfm_pack_add(&pk);
 		if (!e)
 			break;
 		e->module = mod;
 		memcpy(e->name, m + o->name, sizeof(e->name));
 		e->name[sizeof(e->name) - 1] = 0;
-		memcpy(&st, m + o->state, 4);
 		e->state = nfm_pack_str(&pk, st == 2 ? "Unloading" : st == 1 ? "Loading" : "Live",
 					st == 2 ? 9 : st == 1 ? 7 : 4);
 		if (o->mem >= 0) {
