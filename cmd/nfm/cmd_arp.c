@@ -103,7 +103,7 @@ int cmd_arp(struct cli *cli, int argc, char **argv)
 			if (ns[i].family == AF_INET || v6)
 				json_object_array_add(a, neigh_json(&ns[i]));
 		free(ns);
-		return cli_print_json(a) || trunc;
+		return cli_print_json(cli, a) || trunc;
 	}
 	printf("IP address       HW type     Flags       HW address            Mask     Device\n");
 	for (i = 0; i < n; i++) {
@@ -130,3 +130,10 @@ int cmd_arp(struct cli *cli, int argc, char **argv)
 		return cli_fail("the neighbour tables were cut short (guest data changed or inconsistent)");
 	return 0;
 }
+
+const struct command command_arp = {
+	.name = "arp",
+	.summary = "neighbour table, as /proc/net/arp (-6: IPv6 too)",
+	.usage = "[-j] [-6]",
+	.run = cmd_arp,
+};

@@ -69,9 +69,16 @@ int cmd_btf(struct cli *cli, int argc, char **argv)
 		json_object_object_add(o, "from", json_object_new_string(ki.btf_how));
 		if (out)
 			json_object_object_add(o, "saved_to", json_object_new_string(out));
-		return cli_print_json(o);
+		return cli_print_json(cli, o);
 	}
 	printf("BTF: %" PRIu64 " types, %zu bytes, from %s%s%s\n", ki.nr_btf_types, size,
 	       ki.btf_how, out ? "; saved to " : "", out ? cli_esc(out) : "");
 	return 0;
 }
+
+const struct command command_btf = {
+	.name = "btf",
+	.summary = "the kernel's BTF from guest memory (-o: save it, for --btf)",
+	.usage = "[-j] [-o FILE]",
+	.run = cmd_btf,
+};

@@ -189,8 +189,15 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	}
 	if (out) {
 		json_object_object_add(out, "findings", json_object_new_int(s + m + p));
-		if (cli_print_json(out))
+		if (cli_print_json(cli, out))
 			return 1;
 	}
 	return s + m + p ? EXIT_FINDINGS : 0;
 }
+
+const struct command command_check = {
+	.name = "check",
+	.summary = "cross-view checks: hooked syscalls, hidden modules and processes (exit 3: found)",
+	.usage = "[-j]",
+	.run = cmd_check,
+};

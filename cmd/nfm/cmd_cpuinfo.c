@@ -54,7 +54,7 @@ int cmd_cpuinfo(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < n; i++)
 			json_object_array_add(a, cpu_json(&cs[i]));
 		free(cs);
-		return cli_print_json(a);
+		return cli_print_json(cli, a);
 	}
 	for (i = 0; i < n; i++) {
 		const struct nfm_cpuinfo *c = &cs[i];
@@ -78,3 +78,10 @@ int cmd_cpuinfo(struct cli *cli, int argc, char **argv)
 	free(cs);
 	return 0;
 }
+
+const struct command command_cpuinfo = {
+	.name = "cpuinfo",
+	.summary = "the guest's CPUs, as /proc/cpuinfo",
+	.usage = "[-j]",
+	.run = cmd_cpuinfo,
+};

@@ -443,3 +443,10 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 	}
 	return 0;
 }
+
+const struct command command_crawl = {
+	.name = "crawl",
+	.summary = "everything about the guest as one JSON document per crawl (doc/crawl.md)",
+	.usage = "[--features LIST] [--interval SECS [-n N]]",
+	.run = cmd_crawl,
+};

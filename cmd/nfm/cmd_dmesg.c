@@ -64,7 +64,7 @@ int cmd_dmesg(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < n; i++)
 			json_object_array_add(a, rec_json(&recs[i]));
 		free(recs);
-		return cli_print_json(a);
+		return cli_print_json(cli, a);
 	}
 	buf = malloc(65536 * 4 + 1);
 	if (!buf) {
@@ -92,3 +92,10 @@ int cmd_dmesg(struct cli *cli, int argc, char **argv)
 	free(recs);
 	return 0;
 }
+
+const struct command command_dmesg = {
+	.name = "dmesg",
+	.summary = "the kernel log (printk ring buffer)",
+	.usage = "[-j] [-r]",
+	.run = cmd_dmesg,
+};

@@ -60,7 +60,7 @@ int cmd_env(struct cli *cli, int argc, char **argv)
 		json_object_object_add(o, "bytes_expected", json_object_new_int64((int64_t)st.want));
 		json_object_object_add(o, "pages_missing", json_object_new_int((int)st.pages_missing));
 		json_object_object_add(o, "pages_swapped", json_object_new_int((int)st.pages_swapped));
-		ret = cli_print_json(o);
+		ret = cli_print_json(cli, o);
 	} else {
 		esc = malloc(ENV_MAX * 4 + 1);
 		for (i = 0, s = 0; esc && i <= (size_t)r; i++) {
@@ -81,3 +81,10 @@ int cmd_env(struct cli *cli, int argc, char **argv)
 	}
 	return ret;
 }
+
+const struct command command_env = {
+	.name = "env",
+	.summary = "a process's environment, from its own memory",
+	.usage = "[-j] PID",
+	.run = cmd_env,
+};

@@ -37,7 +37,7 @@ int cmd_free(struct cli *cli, int argc, char **argv)
 		ADD("SReclaimable", mi.slab_reclaimable);
 		ADD("SUnreclaim", mi.slab_unreclaimable);
 #undef ADD
-		return cli_print_json(o);
+		return cli_print_json(cli, o);
 	}
 	/* procps-ng: buff/cache = Buffers + Cached + SReclaimable; used = total - free - buff/cache */
 	bc = mi.buffers + mi.cached + mi.slab_reclaimable;
@@ -50,3 +50,10 @@ int cmd_free(struct cli *cli, int argc, char **argv)
 	       mi.swap_total - mi.swap_free, mi.swap_free);
 	return 0;
 }
+
+const struct command command_free = {
+	.name = "free",
+	.summary = "the guest's memory (/proc/meminfo)",
+	.usage = "[-j]",
+	.run = cmd_free,
+};

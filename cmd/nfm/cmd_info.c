@@ -59,7 +59,7 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 		return cli_fail("cannot read the kernel's identity: %s", strerror(-ret));
 	have_up = nfm_ctx_uptime_ns(cli->ctx, &up) == 0;
 	if (cli->json)
-		return cli_print_json(info_json(cli, &ki, have_up, up));
+		return cli_print_json(cli, info_json(cli, &ki, have_up, up));
 
 	printf("Kernel:        %s %s %s\n", cli_esc(ki.sysname), cli_esc(ki.release), cli_esc(ki.version));
 	printf("Banner:        %s\n", cli_esc(ki.banner));
@@ -82,3 +82,10 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 	printf("Attach time:   %.1f ms\n", ki.attach_ms);
 	return 0;
 }
+
+const struct command command_info = {
+	.name = "info",
+	.summary = "what attach found: kernel, KASLR, paging, CPUs, memory, uptime",
+	.usage = "[-j]",
+	.run = cmd_info,
+};

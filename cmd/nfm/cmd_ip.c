@@ -194,7 +194,7 @@ int cmd_ip(struct cli *cli, int argc, char **argv)
 			json_object_put(arr);
 			return cli_fail("interface '%s' not found in the guest", cli_esc(only));
 		}
-		return cli_print_json(arr) || trunc;
+		return cli_print_json(cli, arr) || trunc;
 	}
 	for (i = 0; i < n; i++) {
 		if (only && strcmp(only, devs[i].name))
@@ -213,3 +213,16 @@ int cmd_ip(struct cli *cli, int argc, char **argv)
 		return cli_fail("the interface list was cut short (guest data changed or inconsistent)");
 	return 0;
 }
+
+const struct command command_ip = {
+	.name = "ip",
+	.summary = "network interfaces of every namespace",
+	.usage = "[-j] [-s] addr|link [show] [dev NAME]",
+	.run = cmd_ip,
+};
+const struct command command_ifconfig = {
+	.name = "ifconfig",
+	.summary = "alias of ip -s addr",
+	.usage = "[-j] [NAME]",
+	.run = cmd_ip,
+};

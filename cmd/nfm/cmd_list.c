@@ -69,5 +69,12 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		nfm_ctx_free(ctx);
 		nfm_source_free(src);
 	}
-	return arr ? cli_print_json(arr) : 0;
+	return arr ? cli_print_json(cli, arr) : 0;
 }
+
+const struct command command_list = {
+	.name = "list",
+	.summary = "every QEMU VM on this host",
+	.usage = "[-j]",
+	.run = cmd_list,
+};

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nfm lsmod: the guest's loaded modules (lsmod table; -p the lines of /proc/modules). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,9 @@
 #include <nfm/system.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
+#include "table.h"
 
 /* The /proc/modules line (kernel/module/procfs.c m_show), without the newline. */
 static void proc_line(const struct nfm_module *m, char *buf, size_t size)
@@ -15,76 +19,89 @@ static void proc_line(const struct nfm_module *m, char *buf, size_t size)
 		 m->refcount, m->users, m->state, m->address, m->taints[0] ? " " : "", m->taints);
 }
 
-static struct json_object *mod_json(const struct nfm_module *m)
+static int cmd_lsmod(struct cli *cli, int argc, char **argv)
 {
-	struct json_object *o = json_object_new_object(), *u = json_object_new_array();
-	char buf[1200];
-	const char *p = m->users, *c;
-
-	json_object_object_add(o, "name", cli_json_bytes(m->name, strlen(m->name)));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)m->size));
-	json_object_object_add(o, "refcount", json_object_new_int(m->refcount));
-	/* "a,b," -> ["a", "b"]; "-" -> [] */
-	while (strcmp(p, "-") && (c = strchr(p, ','))) {
-		json_object_array_add(u, cli_json_bytes(p, (size_t)(c - p)));
-		p = c + 1;
-	}
-	json_object_object_add(o, "users", u);
-	json_object_object_add(o, "state", json_object_new_string(m->state));
-	snprintf(buf, sizeof(buf), "0x%016" PRIx64, m->address);
-	json_object_object_add(o, "address", json_object_new_string(buf));
-	json_object_object_add(o, "taints", json_object_new_string(m->taints));
-	proc_line(m, buf, sizeof(buf));
-	json_object_object_add(o, "line", cli_json_bytes(buf, strlen(buf)));
-	return o;
-}
-
-int cmd_lsmod(struct cli *cli, int argc, char **argv)
-{
+	static const struct option longopts[] = {
+		{ "proc", no_argument, NULL, 'p' },
+		{ 0 }
+	};
 	struct nfm_module *mods;
 	bool proc = false, trunc = false;
 	char line[1200];
-	int n, i;
+	struct table *t;
+	int n, i, c;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--proc"))
+	while ((c = cli_getopt(cli, argc, argv, "p", longopts)) != -1) {
+		switch (c) {
+		case 'p':
 			proc = true;
-		else
-			return cli_fail("usage: nfm lsmod [-j] [-p]");
+			break;
+		default:
+			return cli_opt_status(cli);
+		}
 	}
+	if (optind < argc)
+		return cli_usage_error(cli, "no arguments expected");
 	if (cli_attach(cli))
 		return 1;
 	n = nfm_module_list(cli->ctx, &mods, &trunc);
 	if (n < 0)
 		return cli_fail("cannot list the guest's modules: %s",
 				cli->last_error[0] ? cli->last_error : strerror(-n));
+	if (trunc)
+		cli_warn("the module list was cut short (guest data changed or inconsistent)");
 	if (cli->json) {
-		struct json_object *a = json_object_new_array();
+		struct json_object *doc = jdoc_new("lsmod"), *a = json_object_new_array();
 
 		for (i = 0; i < n; i++)
-			json_object_array_add(a, mod_json(&mods[i]));
+			json_object_array_add(a, obj_module(&mods[i]));
+		j_add(doc, "modules", a);
+		if (trunc)
+			jdoc_error(doc, "modules", -EBADMSG, "the module list was cut short");
 		free(mods);
-		return cli_print_json(a) || trunc;
+		return cli_print_json(cli, doc) ?: trunc ? EXIT_PARTIAL : 0;
 	}
-	if (!proc)
-		printf("%-19s %8s  %s\n", "Module", "Size", "Used by");
+	if (proc) {
+		for (i = 0; i < n; i++) {
+			proc_line(&mods[i], line, sizeof(line));
+			printf("%s\n", cli_esc(line));
+		}
+		free(mods);
+		return trunc ? EXIT_PARTIAL : 0;
+	}
+	t = table_new(cli);
+	if (!t) {
+		free(mods);
+		return cli_fail("out of memory");
+	}
+	table_column(t, "Module", 0);
+	table_column(t, "Size", TBL_RIGHT);
+	table_column(t, "Used by", TBL_TRUNC);
 	for (i = 0; i < n; i++) {
 		const struct nfm_module *m = &mods[i];
 
-		if (proc) {
-			proc_line(m, line, sizeof(line));
-			printf("%s\n", cli_esc(line));
-			continue;
-		}
 		/* lsmod (kmod): users without the trailing comma, "-" as nothing. */
 		snprintf(line, sizeof(line), "%s", strcmp(m->users, "-") ? m->users : "");
 		if (line[0] && line[strlen(line) - 1] == ',')
 			line[strlen(line) - 1] = 0;
-		printf("%-19s %8" PRIu64 "  %d%s%s\n", cli_esc(m->name), m->size, m->refcount,
-		       line[0] ? " " : "", cli_esc(line));
+		table_row(t);
+		table_cell_gstr(t, m->name);
+		table_cell(t, "%" PRIu64, m->size);
+		{
+			char used[1300];
+
+			snprintf(used, sizeof(used), "%d%s%s", m->refcount, line[0] ? " " : "", line);
+			table_cell_gstr(t, used);
+		}
 	}
 	free(mods);
-	if (trunc)
-		return cli_fail("the module list was cut short (guest data changed or inconsistent)");
-	return 0;
+	return table_print(t) ?: trunc ? EXIT_PARTIAL : 0;
 }
+
+const struct command command_lsmod = {
+	.name = "lsmod",
+	.summary = "loaded kernel modules, as lsmod (-p: the lines of /proc/modules)",
+	.usage = "[-j] [-p]",
+	.help = "  -p, --proc          the lines of /proc/modules instead of the lsmod table\n",
+	.run = cmd_lsmod,
+};

@@ -109,9 +109,16 @@ int cmd_lsof(struct cli *cli, int argc, char **argv)
 		return cli_fail("pid %ld: no such process", want);
 	}
 	if (cli->json)
-		ret = cli_print_json(arr);
+		ret = cli_print_json(cli, arr);
 	if (skipped || broken)
 		fprintf(stderr, "nfm: %u entr%s skipped (changed while being read or unreadable)\n",
 			skipped + broken, skipped + broken == 1 ? "y" : "ies");
 	return ret;
 }
+
+const struct command command_lsof = {
+	.name = "lsof",
+	.summary = "open files of every process (/proc/PID/fd)",
+	.usage = "[-j] [-p PID]",
+	.run = cmd_lsof,
+};

@@ -55,7 +55,7 @@ int cmd_maps(struct cli *cli, int argc, char **argv)
 		return cli_fail("pid %ld: %s", pid, r == -ENOENT ? "no such process" : strerror(-r));
 	if (!t.mm) {
 		if (cli->json)
-			return cli_print_json(json_object_new_array());
+			return cli_print_json(cli, json_object_new_array());
 		return 0;	/* kernel threads and zombies: /proc/PID/maps is empty */
 	}
 	r = nfm_vma_iter_new(cli->ctx, &t, &it);
@@ -85,6 +85,13 @@ int cmd_maps(struct cli *cli, int argc, char **argv)
 		return cli_fail("pid %ld: the memory map is damaged: %s", pid, strerror(-r));
 	}
 	if (cli->json)
-		ret = cli_print_json(arr);
+		ret = cli_print_json(cli, arr);
 	return ret;
 }
+
+const struct command command_maps = {
+	.name = "maps",
+	.summary = "a process's memory mappings (/proc/PID/maps)",
+	.usage = "[-j] PID",
+	.run = cmd_maps,
+};

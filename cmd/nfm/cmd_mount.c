@@ -50,7 +50,7 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 			json_object_array_add(a, o);
 		}
 		free(m);
-		return cli_print_json(a) || trunc;
+		return cli_print_json(cli, a) || trunc;
 	}
 	for (i = 0; i < n; i++) {
 		if (proc)
@@ -66,3 +66,10 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 		return cli_fail("the mount list was cut short (guest data changed or inconsistent)");
 	return 0;
 }
+
+const struct command command_mount = {
+	.name = "mount",
+	.summary = "mounted filesystems (-p: the lines of /proc/mounts)",
+	.usage = "[-j] [-p]",
+	.run = cmd_mount,
+};

@@ -427,7 +427,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 
 		for (i = 0; i < n; i++)
 			json_object_array_add(a, row_json(&rows[i], o.threads));
-		ret = cli_print_json(a);
+		ret = cli_print_json(cli, a);
 	} else {
 		print_table(cli, rows, n, o.threads);
 	}
@@ -440,3 +440,10 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	free(o.pids);
 	return ret;
 }
+
+const struct command command_ps = {
+	.name = "ps",
+	.summary = "processes (-L: threads), as ps aux",
+	.usage = "[-j] [-L] [--sort [-]KEY] [-p PID[,PID]]",
+	.run = cmd_ps,
+};

@@ -131,7 +131,7 @@ int cmd_pstree(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < cnt; i++)
 			if (root ? n[i].pid == root : (!n[i].ppid || find(n, cnt, n[i].ppid) < 0))
 				json_object_array_add(a, tree_json(n, (int)i, 0));
-		ret = cli_print_json(a);
+		ret = cli_print_json(cli, a);
 	} else {
 		for (i = 0; i < cnt; i++)
 			if (root ? n[i].pid == root : (!n[i].ppid || find(n, cnt, n[i].ppid) < 0))
@@ -142,3 +142,10 @@ int cmd_pstree(struct cli *cli, int argc, char **argv)
 	free(n);
 	return ret;
 }
+
+const struct command command_pstree = {
+	.name = "pstree",
+	.summary = "the process tree",
+	.usage = "[-j] [-p] [PID]",
+	.run = cmd_pstree,
+};

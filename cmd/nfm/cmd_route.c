@@ -71,7 +71,7 @@ int cmd_route(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < n; i++)
 			json_object_array_add(a, route_json(&rs[i]));
 		free(rs);
-		return cli_print_json(a) || trunc;
+		return cli_print_json(cli, a) || trunc;
 	}
 	if (proc)
 		printf("%-127s\n", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU"
@@ -100,3 +100,10 @@ int cmd_route(struct cli *cli, int argc, char **argv)
 		return cli_fail("the routing table was cut short (guest data changed or inconsistent)");
 	return 0;
 }
+
+const struct command command_route = {
+	.name = "route",
+	.summary = "IPv4 main routing table (-p: the lines of /proc/net/route)",
+	.usage = "[-j] [-n] [-p]",
+	.run = cmd_route,
+};

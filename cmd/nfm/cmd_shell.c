@@ -118,7 +118,7 @@ static int sh_ls(struct cli *cli, int argc, char **argv)
 			json_object_array_add(a, o);
 		}
 		free(es);
-		return cli_print_json(a) || trunc;
+		return cli_print_json(cli, a) || trunc;
 	}
 	for (i = 0; i < n; i++) {
 		if (lng) {
@@ -256,7 +256,7 @@ static int run_one(struct cli *cli, char *line)
 		ret = cli_fail("unknown command '%s' (try help)", cli_esc(args[0]));
 	} else {
 		cli->last_error[0] = 0;
-		ret = c->run(cli, n, args);
+		ret = cli_run(cli, c, n, args);
 	}
 	cli->json = json;
 	fflush(stdout);
@@ -437,3 +437,10 @@ int cmd_shell(struct cli *cli, int argc, char **argv)
 		putchar('\n');
 	return 0;
 }
+
+const struct command command_shell = {
+	.name = "shell",
+	.summary = "read-only console: every command, ls and cat from the caches",
+	.usage = "[-c 'CMD; CMD']",
+	.run = cmd_shell,
+};

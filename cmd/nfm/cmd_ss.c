@@ -199,8 +199,21 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 	}
 	free(socks);
 	if (arr)
-		return cli_print_json(arr) || trunc;
+		return cli_print_json(cli, arr) || trunc;
 	if (trunc)
 		return cli_fail("the socket list was cut short (guest data changed or inconsistent)");
 	return 0;
 }
+
+const struct command command_ss = {
+	.name = "ss",
+	.summary = "TCP, UDP and UNIX sockets with their processes",
+	.usage = "[-j] [-tuxl46]",
+	.run = cmd_ss,
+};
+const struct command command_netstat = {
+	.name = "netstat",
+	.summary = "alias of ss",
+	.usage = "[-j] [-tuxl46]",
+	.run = cmd_ss,
+};

@@ -117,7 +117,14 @@ int cmd_sym(struct cli *cli, int argc, char **argv)
 		json_object_object_add(o, "type", json_object_new_string_len(&type, 1));
 		json_object_array_add(arr, o);
 	}
-	if (arr && cli_print_json(arr))
+	if (arr && cli_print_json(cli, arr))
 		return 1;
 	return failed;
 }
+
+const struct command command_sym = {
+	.name = "sym",
+	.summary = "kernel symbol lookup, both ways",
+	.usage = "[-j] NAME|ADDRESS...",
+	.run = cmd_sym,
+};

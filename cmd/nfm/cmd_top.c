@@ -314,3 +314,10 @@ out:
 	top_remote_free(&st);
 	return ret;
 }
+
+const struct command command_top = {
+	.name = "top",
+	.summary = "processes of every VM on the host (or --vm one), live, as top",
+	.usage = "[-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-j] [--remote HOST:PORT,...]",
+	.run = cmd_top,
+};

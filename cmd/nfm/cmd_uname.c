@@ -48,7 +48,7 @@ int cmd_uname(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < 5; i++)
 			json_object_object_add(o, keys[i], cli_json_bytes(f[i], strlen(f[i])));
 		json_object_object_add(o, "domainname", cli_json_bytes(ki.domainname, strlen(ki.domainname)));
-		return cli_print_json(o);
+		return cli_print_json(cli, o);
 	}
 	for (i = 0, j = 0; i < 5; i++)
 		if (want[i])
@@ -59,3 +59,10 @@ int cmd_uname(struct cli *cli, int argc, char **argv)
 	printf("\n");
 	return 0;
 }
+
+const struct command command_uname = {
+	.name = "uname",
+	.summary = "the guest's kernel name, release, version, machine",
+	.usage = "[-j] [-asnrvm]",
+	.run = cmd_uname,
+};

@@ -39,7 +39,7 @@ int cmd_uptime(struct cli *cli, int argc, char **argv)
 		json_object_object_add(o, "threads", json_object_new_int((int)la.threads));
 		json_object_object_add(o, "last_pid", json_object_new_int(la.last_pid));
 		json_object_object_add(o, "loadavg", json_object_new_string(la.text));
-		return cli_print_json(o);
+		return cli_print_json(cli, o);
 	}
 	s = up / 1000000000;
 	printf(" up ");
@@ -54,3 +54,10 @@ int cmd_uptime(struct cli *cli, int argc, char **argv)
 	       la.text);
 	return 0;
 }
+
+const struct command command_uptime = {
+	.name = "uptime",
+	.summary = "time since boot, load averages, tasks (/proc/loadavg)",
+	.usage = "[-j]",
+	.run = cmd_uptime,
+};

@@ -312,7 +312,7 @@ int cmd_yara(struct cli *cli, int argc, char **argv)
 		cli_fail("the guest's task list broke: %s", strerror(-r));
 		goto out;
 	}
-	ret = s.arr ? cli_print_json(s.arr) : 0;
+	ret = s.arr ? cli_print_json(cli, s.arr) : 0;
 	s.arr = NULL;
 out:
 	if (s.arr)
@@ -328,3 +328,10 @@ out:
 	fclose(f);
 	return ret;
 }
+
+const struct command command_yara = {
+	.name = "yara",
+	.summary = "PaVScan: YARA rules over every process's memory, or the kernel's",
+	.usage = "[-j] [-p PID[,PID] | --kernel] RULES",
+	.run = cmd_yara,
+};

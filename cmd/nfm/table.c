@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <libsmartcols.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "table.h"
+
+struct table {
+	struct libscols_table *tb;
+	struct libscols_line *ln;
+	size_t ncols, next;
+	bool failed;
+};
+
+struct table *table_new(struct cli *cli)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->tb = scols_new_table();
+	if (!t->tb) {
+		free(t);
+		return NULL;
+	}
+	scols_table_enable_noheadings(t->tb, cli->noheadings);
+	scols_table_enable_raw(t->tb, cli->raw);
+	/* Pipes and files get whole lines, as procps does; only a terminal truncates. */
+	scols_table_set_termforce(t->tb, SCOLS_TERMFORCE_AUTO);
+	return t;
+}
+
+int table_column(struct table *t, const char *name, unsigned int flags)
+{
+	int fl = 0;
+
+	if (flags & TBL_RIGHT)
+		fl |= SCOLS_FL_RIGHT;
+	if (flags & TBL_TRUNC)
+		fl |= SCOLS_FL_TRUNC;
+	if (flags & TBL_WRAP)
+		fl |= SCOLS_FL_WRAP;
+	if (flags & TBL_NOEXTREMES)
+		fl |= SCOLS_FL_NOEXTREMES;
+	if (!scols_table_new_column(t->tb, name, 0, fl)) {
+		t->failed = true;
+		return -1;
+	}
+	return (int)t->ncols++;
+}
+
+int table_row(struct table *t)
+{
+	t->ln = scols_table_new_line(t->tb, NULL);
+	t->next = 0;
+	if (!t->ln) {
+		t->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int put(struct table *t, const char *s)
+{
+	if (!t->ln || t->next >= t->ncols || scols_line_set_data(t->ln, t->next, s)) {
+		t->failed = true;
+		return -1;
+	}
+	t->next++;
+	return 0;
+}
+
+int table_cell(struct table *t, const char *fmt, ...)
+{
+	char buf[512], *big = NULL;
+	va_list ap;
+	int n, ret;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return put(t, "");
+	if ((size_t)n >= sizeof(buf)) {
+		va_start(ap, fmt);
+		n = vasprintf(&big, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->failed = true;
+			return -1;
+		}
+	}
+	ret = put(t, big ? big : buf);
+	free(big);
+	return ret;
+}
+
+int table_cell_guest(struct table *t, const void *bytes, size_t len)
+{
+	/* Escaping quadruples a byte at most (\xNN). */
+	size_t size = len * 4 + 1;
+	char stack[1024], *out = size <= sizeof(stack) ? stack : malloc(size);
+	int ret;
+
+	if (!out) {
+		t->failed = true;
+		return -1;
+	}
+	ret = put(t, cli_escape(bytes, len, out, size));
+	if (out != stack)
+		free(out);
+	return ret;
+}
+
+int table_cell_gstr(struct table *t, const char *s)
+{
+	return table_cell_guest(t, s, strlen(s));
+}
+
+void table_free(struct table *t)
+{
+	if (!t)
+		return;
+	scols_unref_table(t->tb);
+	free(t);
+}
+
+int table_print(struct table *t)
+{
+	int ret = 1;
+
+	if (!t)
+		return 1;
+	if (!t->failed)
+		ret = scols_print_table(t->tb) != 0;
+	else
+		cli_fail("out of memory while building a table");
+	table_free(t);
+	return ret;
+}
