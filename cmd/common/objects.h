@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nfm/nfm.h>	/* first: context.h and source.h use NFM_EXPORT without it */
 #include <nfm/context.h>
 #include <nfm/cpu.h>
 #include <nfm/source.h>

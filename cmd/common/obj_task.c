@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Processes, mappings and open files as JSON (doc/schema/process.json, vma.json, fd.json). */
+#include <string.h>
+
+#include "objects.h"
+
+#define A(k, v) j_add(o, k, v)
+
+static const char *policy_name(uint32_t p)
+{
+	static const char *const names[] = { "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",
+		"SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE", "SCHED_EXT" };
+
+	return p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
+}
+
+/* Matches doc/schema/process.json. */
+struct json_object *obj_process(const struct nfm_task *t, uint64_t page_size)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!page_size)
+		page_size = 4096;
+	A("task", j_addr(t->addr));
+	A("mm", j_addr(t->mm));
+	A("pid", j_int(t->pid));
+	A("tgid", j_int(t->tgid));
+	A("ppid", j_int(t->ppid));
+	A("uid", j_int(t->uid));
+	A("euid", j_int(t->euid));
+	A("suid", j_int(t->suid));
+	A("fsuid", j_int(t->fsuid));
+	A("gid", j_int(t->gid));
+	A("egid", j_int(t->egid));
+	A("sgid", j_int(t->sgid));
+	A("fsgid", j_int(t->fsgid));
+	A("state", json_object_new_string_len(&t->state, 1));
+	j_add_bytes(o, "comm", t->name, strnlen(t->name, sizeof(t->name)));
+	j_add_bytes(o, "task_comm", t->comm, strnlen(t->comm, sizeof(t->comm)));
+	A("kthread", j_bool(t->kthread));
+	A("flags", j_int(t->flags));
+	A("nice", j_int(t->nice));
+	A("priority", j_int(t->priority));
+	A("policy", json_object_new_string(policy_name(t->policy)));
+	A("policy_code", j_int(t->policy));
+	A("rt_priority", j_int(t->rt_priority));
+	A("num_threads", j_int(t->nr_threads));
+	A("start_time_ns", j_u64(t->start_ns));
+	A("start_time_ticks", j_u64(t->start_ticks));
+	A("utime_ns", j_u64(t->utime_ns));
+	A("stime_ns", j_u64(t->stime_ns));
+	A("utime_ticks", j_u64(t->utime_ticks));
+	A("stime_ticks", j_u64(t->stime_ticks));
+	A("vsize_bytes", j_u64(t->vsize));
+	A("rss_pages", j_u64(t->rss_pages));
+	A("rss_bytes", j_u64(t->rss_pages * page_size));
+	A("rss_exact_bytes", j_u64(t->rss_exact_pages * page_size));
+	A("rss_anon_bytes", j_u64(t->rss_anon * page_size));
+	A("rss_file_bytes", j_u64(t->rss_file * page_size));
+	A("rss_shmem_bytes", j_u64(t->rss_shmem * page_size));
+	return o;
+}
+
+void obj_process_cmdline(struct json_object *o, const void *cmd, size_t len,
+			 const struct nfm_umem_stat *st)
+{
+	const char *c = cmd;
+	struct json_object *argv;
+	size_t i, s;
+
+	if (!len)
+		return;
+	j_add_bytes(o, "cmdline", cmd, len);
+	argv = json_object_new_array();
+	/* NUL-separated words; a trailing NUL ends the last word, it does not start one. */
+	for (i = 0, s = 0; i <= len; i++) {
+		if (i == len && s == len)
+			break;
+		if (i == len || c[i] == 0) {
+			json_object_array_add(argv, j_bytes(c + s, i - s));
+			s = i + 1;
+		}
+	}
+	A("argv", argv);
+	if (st && st->pages_missing) {
+		A("cmdline_pages_missing", j_int(st->pages_missing));
+		A("cmdline_pages_swapped", j_int(st->pages_swapped));
+	}
+}
+
+/* Matches doc/schema/vma.json. */
+struct json_object *obj_vma(const struct nfm_vma *v)
+{
+	struct json_object *o = json_object_new_object();
+
+	A("start", j_addr(v->start));
+	A("end", j_addr(v->end));
+	A("size_bytes", j_u64(v->end - v->start));
+	A("perms", json_object_new_string_len(v->perms, (int)strnlen(v->perms, sizeof(v->perms))));
+	A("flags", j_u64(v->flags));
+	A("offset_bytes", j_u64(v->offset));
+	A("dev_major", j_int(v->dev_major));
+	A("dev_minor", j_int(v->dev_minor));
+	A("inode", j_u64(v->ino));
+	A("file", j_addr(v->file));
+	j_add_bytes(o, "name", v->name, v->name_len < sizeof(v->name) ? v->name_len : sizeof(v->name));
+	return o;
+}
+
+/* Matches doc/schema/fd.json. */
+struct json_object *obj_fd(const struct nfm_fd *f)
+{
+	struct json_object *o = json_object_new_object();
+	char b[16];
+
+	A("fd", j_int(f->fd));
+	A("type", j_strn(f->type, sizeof(f->type)));
+	j_add_bytes(o, "path", f->path, f->path_len < sizeof(f->path) ? f->path_len : sizeof(f->path));
+	A("flags", j_int(f->f_flags));
+	A("pos_bytes", j_u64(f->pos));
+	A("mode", j_int(f->mode));
+	A("inode", j_u64(f->ino));
+	A("dev_major", j_int(f->dev_major));
+	A("dev_minor", j_int(f->dev_minor));
+	A("file", j_addr(f->file));
+	if (f->sock_family >= 0) {
+		A("sock_family", json_object_new_string(obj_family_name(f->sock_family, b)));
+		A("sock_family_code", j_int(f->sock_family));
+		A("sock_type", json_object_new_string(obj_sock_type_name(f->sock_type, b)));
+		A("sock_type_code", j_int(f->sock_type));
+		A("sock_protocol_code", j_int(f->sock_protocol));
+		A("proto", j_strn(f->proto, sizeof(f->proto)));
+	}
+	return o;
+}
