@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The JSON API: GET /api/v1/vms and GET /api/v1/vms/NAME. */
+/* The JSON API's documents: GET /, GET /api/v1/vms, GET /api/v1/vms/NAME and errors. */
 #include <string.h>
 
-#include "nfmd.h"
+#include <jout.h>
+
+#include "api.h"
 
 /* A value of the latest base section's "info" object, or NULL. */
-static struct json_object *info_field(struct vm *vm, const char *key)
+static struct json_object *info_field(const struct vm *vm, const char *key)
 {
 	struct json_object *info, *v;
 
@@ -22,17 +24,17 @@ static void add_copy(struct json_object *o, const char *key, struct json_object 
 		json_object_object_add(o, key, json_object_get(v));
 }
 
-struct json_object *api_vm_summary(struct vm *vm)
+static struct json_object *vm_summary(const struct vm *vm)
 {
 	struct json_object *o = json_object_new_object();
 
 #define ADD(k, v) json_object_object_add(o, k, v)
-	ADD("name", json_str(vm->name));
+	ADD("name", j_str(vm->name));
 	ADD("pid", json_object_new_int(vm->pid));
 	ADD("status", json_object_new_string(vm_status_names[vm->status]));
 	ADD("up", json_object_new_boolean(vm->status == VS_UP || vm->status == VS_PAUSED));
 	if (vm->error[0])
-		ADD("error", json_str(vm->error));
+		ADD("error", j_str(vm->error));
 	ADD("libvirt", json_object_new_boolean(vm->libvirt));
 	ADD("ram_bytes", json_object_new_int64((int64_t)vm->ram_size));
 	add_copy(o, "release", info_field(vm, "release"));
@@ -52,9 +54,9 @@ struct json_object *api_vm_summary(struct vm *vm)
 }
 
 /* The summary, then every key of the latest section of each feature, then when each was read. */
-struct json_object *api_vm_frame(struct vm *vm)
+struct json_object *api_vm(const struct vm *vm)
 {
-	struct json_object *o = api_vm_summary(vm), *col = json_object_new_object();
+	struct json_object *o = vm_summary(vm), *col = json_object_new_object();
 
 	for (int f = 0; f < F_NR; f++) {
 		struct section *s = vm->sec[f];
@@ -70,9 +72,42 @@ struct json_object *api_vm_frame(struct vm *vm)
 		json_object_object_add(c, "at", json_object_new_double(s->collected_at));
 		json_object_object_add(c, "duration_ms", json_object_new_double(s->duration * 1000));
 		if (s->err)
-			json_object_object_add(c, "error", json_str(s->errmsg));
+			json_object_object_add(c, "error", j_str(s->errmsg));
 		json_object_object_add(col, feature_names[f], c);
 	}
 	json_object_object_add(o, "collected", col);
+	return o;
+}
+
+struct json_object *api_vms(const struct vm_table *vms)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	for (const struct vm *vm = vms->head; vm; vm = vm->next)
+		if (!vm->gone)
+			json_object_array_add(a, vm_summary(vm));
+	json_object_object_add(o, "vms", a);
+	return o;
+}
+
+struct json_object *api_index(void)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	json_object_object_add(o, "name", json_object_new_string("nfmd"));
+	json_object_object_add(o, "version", json_object_new_string(nfm_version()));
+	json_object_array_add(a, json_object_new_string("/metrics"));
+	json_object_array_add(a, json_object_new_string("/api/v1/vms"));
+	json_object_array_add(a, json_object_new_string("/api/v1/vms/NAME"));
+	json_object_object_add(o, "endpoints", a);
+	return o;
+}
+
+struct json_object *api_error(unsigned int http_status, const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", j_str(msg));
+	json_object_object_add(o, "status", json_object_new_int((int)http_status));
 	return o;
 }

@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Everything nfmd reads from a guest, and how it becomes metrics and JSON. Adding a metric is
- * local to this file: a families[] entry (name, help, type), a section_add() where the value is
- * read, and a json_object_object_add() with the field name `nfm ... -j` uses.
+ * local to this file: a families[] entry (name, help, type) and a section_add() where the value
+ * is read; the JSON frame gets the value with the field name `nfm ... -j` uses.
  *
  * Runs on worker threads; touches only the context it is given and the section it builds.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nfmd.h"
+#include <jout.h>
 
-const char *const feature_names[F_NR] = { "base", "ps", "net", "sys" };
+#include "collect.h"
+#include "util.h"
 
 enum {
 	FAM_GUEST_INFO,
@@ -98,98 +98,6 @@ const struct family families[] = {
 };
 const size_t nr_families = sizeof(families) / sizeof(families[0]);
 
-struct section *section_new(enum feature f)
-{
-	struct section *s = calloc(1, sizeof(*s));
-
-	if (s) {
-		s->refs = 1;
-		s->feature = f;
-	}
-	return s;
-}
-
-struct section *section_ref(struct section *s)
-{
-	if (s)
-		s->refs++;
-	return s;
-}
-
-void section_unref(struct section *s)
-{
-	size_t i;
-
-	if (!s || --s->refs > 0)
-		return;
-	for (i = 0; i < s->n; i++)
-		free(s->samples[i].labels);
-	free(s->samples);
-	json_object_put(s->json);
-	free(s);
-}
-
-void section_add(struct section *s, unsigned int family, double value, const char *labels, ...)
-{
-	struct sample *smp;
-
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct sample *n = realloc(s->samples, cap * sizeof(*n));
-
-		if (!n)
-			return;
-		s->samples = n;
-		s->cap = cap;
-	}
-	smp = &s->samples[s->n];
-	smp->family = family;
-	smp->value = value;
-	smp->labels = NULL;
-	if (labels) {
-		va_list ap;
-
-		va_start(ap, labels);
-		if (vasprintf(&smp->labels, labels, ap) < 0)
-			smp->labels = NULL;
-		va_end(ap);
-		if (!smp->labels)
-			return;
-	}
-	s->n++;
-}
-
-/* A label value for section_add's format: escaped for Prometheus. Freed by the caller. */
-static char *lv(const char *guest_bytes)
-{
-	struct sbuf b = { 0 };
-
-	sb_label(&b, guest_bytes);
-	if (!b.s)
-		return strdup("");
-	return b.s;
-}
-
-static int cmp_sample(const void *a, const void *b)
-{
-	const struct sample *x = a, *y = b;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	return strcmp(x->labels ? x->labels : "", y->labels ? y->labels : "");
-}
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(struct section *s, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	s->err = err;
-	va_start(ap, fmt);
-	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
-	va_end(ap);
-}
-
 /* ---- F_BASE: what `nfm info -j` shows (same field names) ---- */
 
 static void collect_base(const struct crawl_base *b, struct section *s)
@@ -200,12 +108,12 @@ static void collect_base(const struct crawl_base *b, struct section *s)
 
 #define ADD(k, v) json_object_object_add(o, k, v)
 #define HEX(k, v) (snprintf(hex, sizeof(hex), "0x%" PRIx64, (uint64_t)(v)), ADD(k, json_object_new_string(hex)))
-	ADD("sysname", json_str(ki->sysname));
-	ADD("nodename", json_str(ki->nodename));
-	ADD("release", json_str(ki->release));
-	ADD("version", json_str(ki->version));
-	ADD("machine", json_str(ki->machine));
-	ADD("banner", json_str(ki->banner));
+	ADD("sysname", j_str(ki->sysname));
+	ADD("nodename", j_str(ki->nodename));
+	ADD("release", j_str(ki->release));
+	ADD("version", j_str(ki->version));
+	ADD("machine", j_str(ki->machine));
+	ADD("banner", j_str(ki->banner));
 	ADD("paging_levels", json_object_new_int(ki->paging_levels));
 	HEX("kaslr_offset", ki->kaslr_offset);
 	ADD("phys_base", json_object_new_int64(ki->phys_base));
@@ -224,16 +132,16 @@ static void collect_base(const struct crawl_base *b, struct section *s)
 	ADD("symbols_from", json_object_new_string(ki->symbols_how));
 	ADD("btf_from", json_object_new_string(ki->btf_how));
 	if (b->source)
-		ADD("source", json_str(b->source));
+		ADD("source", j_str(b->source));
 	ADD("attach_ms", json_object_new_double(ki->attach_ms));
 #undef HEX
 #undef ADD
 	json_object_object_add(s->json, "info", o);
 
-	l[0] = lv(ki->release);
-	l[1] = lv(ki->version);
-	l[2] = lv(ki->machine);
-	l[3] = lv(ki->nodename);
+	l[0] = section_label(ki->release);
+	l[1] = section_label(ki->version);
+	l[2] = section_label(ki->machine);
+	l[3] = section_label(ki->nodename);
 	section_add(s, FAM_GUEST_INFO, 1, "release=\"%s\",version=\"%s\",machine=\"%s\",nodename=\"%s\"",
 		    l[0], l[1], l[2], l[3]);
 	for (int i = 0; i < 4; i++)
@@ -277,7 +185,7 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
 		json_object_object_add(o, "running", json_object_new_int((int)la.running));
 		json_object_object_add(o, "threads", json_object_new_int((int)la.threads));
 		json_object_object_add(o, "last_pid", json_object_new_int(la.last_pid));
-		json_object_object_add(o, "loadavg", json_str(la.text));
+		json_object_object_add(o, "loadavg", j_str(la.text));
 		json_object_object_add(s->json, "uptime", o);
 		section_add(s, FAM_LOAD1, la.load[0], NULL);
 		section_add(s, FAM_LOAD5, la.load[1], NULL);
@@ -285,7 +193,7 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
 		section_add(s, FAM_PROCS_RUNNING, la.running, NULL);
 		section_add(s, FAM_THREADS, la.threads, NULL);
 	} else {
-		seterr(s, ret, "loadavg: %s", strerror(-ret));
+		section_seterr(s, ret, "loadavg: %s", strerror(-ret));
 	}
 	ret = nfm_meminfo(ctx, &mi);
 	if (ret == 0) {
@@ -311,7 +219,7 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
 #undef KB
 		json_object_object_add(s->json, "memory", o);
 	} else if (!s->err) {
-		seterr(s, ret, "meminfo: %s", strerror(-ret));
+		section_seterr(s, ret, "meminfo: %s", strerror(-ret));
 	}
 }
 
@@ -343,7 +251,7 @@ static int by_rss(const void *a, const void *b)
 
 static void proc_metrics(struct section *s, const struct proc *p)
 {
-	char *comm = lv(p->comm);
+	char *comm = section_label(p->comm);
 
 	section_add(s, FAM_PROC_CPU, p->utime_ns / 1e9, "guest_pid=\"%d\",comm=\"%s\",mode=\"user\"",
 		    p->pid, comm);
@@ -369,7 +277,7 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 	ret = nfm_task_iter_new(ctx, 0, &it);
 	if (ret < 0) {
 		json_object_put(arr);
-		seterr(s, ret, "task list: %s", strerror(-ret));
+		section_seterr(s, ret, "task list: %s", strerror(-ret));
 		return;
 	}
 	while ((ret = nfm_task_iter_next(it, &t)) > 0) {
@@ -403,7 +311,7 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 			json_object_object_add(o, "ppid", json_object_new_int(t.ppid));
 			json_object_object_add(o, "uid", json_object_new_int64(t.uid));
 			json_object_object_add(o, "state", json_object_new_string_len(&t.state, 1));
-			json_object_object_add(o, "comm", json_str(procs[n].name));
+			json_object_object_add(o, "comm", j_str(procs[n].name));
 			json_object_object_add(o, "kthread", json_object_new_boolean(t.kthread));
 			json_object_object_add(o, "nice", json_object_new_int(t.nice));
 			json_object_object_add(o, "num_threads", json_object_new_int(t.nr_threads));
@@ -425,7 +333,7 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 		}
 	}
 	if (ret < 0)
-		seterr(s, ret, ret == -ETIME ? "task walk stopped at the crawl's time budget after %zu processes"
+		section_seterr(s, ret, ret == -ETIME ? "task walk stopped at the crawl's time budget after %zu processes"
 			       : "task walk stopped after %zu processes: %s", n, strerror(-ret));
 	o = json_object_new_object();
 	json_object_object_add(o, "processes", json_object_new_int64((int64_t)n));
@@ -492,18 +400,18 @@ static void collect_net(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 	n = nfm_netdev_list(ctx, &d, &truncated);
 	if (n < 0) {
 		json_object_put(arr);
-		seterr(s, n, "interfaces: %s", strerror(-n));
+		section_seterr(s, n, "interfaces: %s", strerror(-n));
 	} else {
 		for (i = 0; i < n && i < lim->max_items; i++) {
 			const struct nfm_netdev *x = &d[i];
 			struct json_object *o = json_object_new_object(), *st = json_object_new_object();
-			char *dev = lv(x->name);
+			char *dev = section_label(x->name);
 			char lbl[256];
 
 			/* A subset of `nfm ip -j addr`, same names. */
 			json_object_object_add(o, "netns", json_object_new_int64(x->netns));
 			json_object_object_add(o, "ifindex", json_object_new_int(x->ifindex));
-			json_object_object_add(o, "ifname", json_str(x->name));
+			json_object_object_add(o, "ifname", j_str(x->name));
 			json_object_object_add(o, "flags_raw", json_object_new_int64(x->flags));
 			json_object_object_add(o, "mtu", json_object_new_int64(x->mtu));
 #define S(k) json_object_object_add(st, #k, json_object_new_int64((int64_t)x->stats.k))
@@ -579,20 +487,20 @@ static void collect_sys(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 			char buf[32];
 
 			/* As `nfm lsmod -j` (without users and line). */
-			json_object_object_add(o, "name", json_str(m[i].name));
+			json_object_object_add(o, "name", j_str(m[i].name));
 			json_object_object_add(o, "size", json_object_new_int64((int64_t)m[i].size));
 			json_object_object_add(o, "refcount", json_object_new_int(m[i].refcount));
 			json_object_object_add(o, "state", json_object_new_string(m[i].state));
 			snprintf(buf, sizeof(buf), "0x%" PRIx64, m[i].address);
 			json_object_object_add(o, "address", json_object_new_string(buf));
-			json_object_object_add(o, "taints", json_str(m[i].taints));
+			json_object_object_add(o, "taints", j_str(m[i].taints));
 			json_object_array_add(arr, o);
 		}
 		json_object_object_add(s->json, "modules", arr);
 		section_add(s, FAM_MODULES, n, NULL);
 		free(m);
 	} else {
-		seterr(s, n, "modules: %s", strerror(-n));
+		section_seterr(s, n, "modules: %s", strerror(-n));
 	}
 	if (now_mono() > lim->deadline)
 		return;
@@ -604,10 +512,10 @@ static void collect_sys(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 			struct json_object *o = json_object_new_object();
 
 			/* As `nfm mount -j`. */
-			json_object_object_add(o, "device", json_str(mnt[i].device));
-			json_object_object_add(o, "path", json_str(mnt[i].path));
-			json_object_object_add(o, "fstype", json_str(mnt[i].fstype));
-			json_object_object_add(o, "options", json_str(mnt[i].options));
+			json_object_object_add(o, "device", j_str(mnt[i].device));
+			json_object_object_add(o, "path", j_str(mnt[i].path));
+			json_object_object_add(o, "fstype", j_str(mnt[i].fstype));
+			json_object_object_add(o, "options", j_str(mnt[i].options));
 			json_object_object_add(o, "mnt_id", json_object_new_int(mnt[i].mnt_id));
 			json_object_array_add(arr, o);
 		}
@@ -615,7 +523,7 @@ static void collect_sys(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 		section_add(s, FAM_MOUNTS, n, NULL);
 		free(mnt);
 	} else if (!s->err) {
-		seterr(s, n, "mounts: %s", strerror(-n));
+		section_seterr(s, n, "mounts: %s", strerror(-n));
 	}
 	if (now_mono() > lim->deadline)
 		return;
@@ -631,7 +539,7 @@ static void collect_sys(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 			json_object_object_add(o, "ts_nsec", json_object_new_int64((int64_t)r[i].ts_nsec));
 			json_object_object_add(o, "level", json_object_new_int(r[i].level));
 			json_object_object_add(o, "facility", json_object_new_int(r[i].facility));
-			json_object_object_add(o, "text", json_bytes(r[i].text, r[i].text_len));
+			json_object_object_add(o, "text", j_bytes(r[i].text, r[i].text_len));
 			json_object_array_add(arr, o);
 		}
 		json_object_object_add(s->json, "dmesg", arr);
@@ -639,7 +547,7 @@ static void collect_sys(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 			section_add(s, FAM_KMSG_SEQ, (double)r[n - 1].seq, NULL);
 		free(r);
 	} else if (!s->err) {
-		seterr(s, n, "kernel log: %s", strerror(-n));
+		section_seterr(s, n, "kernel log: %s", strerror(-n));
 	}
 }
 
@@ -658,7 +566,6 @@ void collect(struct nfm_ctx *ctx, enum feature f, const struct crawl_base *base,
 		*ret = NULL;
 		return;
 	}
-	s->json = json_object_new_object();
 	switch (f) {
 	case F_BASE:
 		collect_base(base, s);
@@ -674,12 +581,12 @@ void collect(struct nfm_ctx *ctx, enum feature f, const struct crawl_base *base,
 		collect_sys(ctx, lim, s);
 		break;
 	default:
-		seterr(s, -EOPNOTSUPP, "not available in this build of nfmd");
+		section_seterr(s, -EOPNOTSUPP, "not available in this build of nfmd");
 		break;
 	}
 	s->collected_at = now_real();
 	s->duration = now_mono() - t0;
 	section_add(s, FAM_SECTION_DURATION, s->duration, "feature=\"%s\"", feature_names[f]);
-	qsort(s->samples, s->n, sizeof(*s->samples), cmp_sample);
+	section_sort(s);
 	*ret = s;
 }

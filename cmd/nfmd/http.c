@@ -2,7 +2,7 @@
 /*
  * HTTP: libmicrohttpd in external-epoll mode, driven by the main loop (its epoll fd sits in ours),
  * so requests are answered on the main thread from the published frames with no locking.
- * Every error is a JSON object {"error": "...", "status": N}.
+ * Routing, the bearer token and the connection limits; every error is an api_error() body.
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -16,12 +16,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "nfmd.h"
+#include "guest_text.h"
+#include "api.h"
+#include "http.h"
+#include "metrics.h"
 
-uint64_t http_requests, http_errors;
-static struct MHD_Daemon *daemon_;
-
-static enum MHD_Result send_body(struct MHD_Connection *c, unsigned int status, char *body,
+static enum MHD_Result send_body(struct http_server *h, struct MHD_Connection *c, unsigned int status, char *body,
 				 size_t len, const char *type)
 {
 	struct MHD_Response *r;
@@ -39,13 +39,13 @@ static enum MHD_Result send_body(struct MHD_Connection *c, unsigned int status, 
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, "Allow", "GET, HEAD");
 	if (status >= 400)
-		http_errors++;
+		h->counters.errors++;
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned int status, struct json_object *o)
+static enum MHD_Result send_json(struct http_server *h, struct MHD_Connection *c, unsigned int status, struct json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							  JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -60,44 +60,42 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned int status, 
 	memcpy(body, s, len);
 	body[len++] = '\n';
 	json_object_put(o);
-	ret = send_body(c, status, body, len, "application/json");
+	ret = send_body(h, c, status, body, len, "application/json");
 	return ret;
 }
 
-__attribute__((format(printf, 3, 4)))
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned int status, const char *fmt, ...)
+__attribute__((format(printf, 4, 5)))
+static enum MHD_Result send_error(struct http_server *h, struct MHD_Connection *c, unsigned int status,
+				  const char *fmt, ...)
 {
-	struct json_object *o = json_object_new_object();
 	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_object_object_add(o, "error", json_str(msg));
-	json_object_object_add(o, "status", json_object_new_int((int)status));
-	return send_json(c, status, o);
+	return send_json(h, c, status, api_error(status, msg));
 }
 
 /* Constant-time comparison of the presented token with ours. */
-static bool token_ok(struct MHD_Connection *c)
+static bool token_ok(const struct http_server *h, struct MHD_Connection *c)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	size_t tl, hl, i;
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	size_t tl, al, i;
 	unsigned char diff;
 
-	if (!cfg.token)
+	if (!h->token)
 		return true;
-	if (!h || strncasecmp(h, "Bearer ", 7))
+	if (!a || strncasecmp(a, "Bearer ", 7))
 		return false;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	tl = strlen(cfg.token);
-	hl = strlen(h);
-	diff = tl != hl;
+	a += 7;
+	while (*a == ' ')
+		a++;
+	tl = strlen(h->token);
+	al = strlen(a);
+	diff = tl != al;
 	for (i = 0; i < tl; i++)
-		diff |= (unsigned char)(cfg.token[i] ^ (i < hl ? h[i] : 0));
+		diff |= (unsigned char)(h->token[i] ^ (i < al ? a[i] : 0));
 	return diff == 0;
 }
 
@@ -106,7 +104,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      size_t *upload_data_size, void **con_cls)
 {
 	static const char prefix[] = "/api/v1/vms/";
-	(void)cls;
+	struct http_server *h = cls;
 	(void)version;
 	(void)upload_data;
 
@@ -120,64 +118,48 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return MHD_YES;	/* wait for the body to be consumed */
 	}
-	http_requests++;
+	h->counters.requests++;
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method %s not allowed (use GET)",
+		return send_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method %s not allowed (use GET)",
 				  method);
-	if (!token_ok(c))
-		return send_error(c, MHD_HTTP_UNAUTHORIZED,
+	if (!token_ok(h, c))
+		return send_error(h, c, MHD_HTTP_UNAUTHORIZED,
 				  "missing or wrong bearer token (Authorization: Bearer TOKEN)");
 	if (!strcmp(url, "/metrics")) {
 		struct sbuf b = { 0 };
 
-		metrics_render(&b);
+		metrics_render(&b, h->vms, &h->counters);
 		if (b.oom) {
 			sb_free(&b);
-			return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+			return send_error(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		}
-		return send_body(c, MHD_HTTP_OK, b.s ? b.s : strdup(""), b.len,
+		return send_body(h, c, MHD_HTTP_OK, b.s ? b.s : strdup(""), b.len,
 				 "text/plain; version=0.0.4; charset=utf-8");
 	}
-	if (!strcmp(url, "/api/v1/vms") || !strcmp(url, "/api/v1/vms/")) {
-		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-
-		for (struct vm *vm = vms; vm; vm = vm->next)
-			if (!vm->gone)
-				json_object_array_add(a, api_vm_summary(vm));
-		json_object_object_add(o, "vms", a);
-		return send_json(c, MHD_HTTP_OK, o);
-	}
+	if (!strcmp(url, "/api/v1/vms") || !strcmp(url, "/api/v1/vms/"))
+		return send_json(h, c, MHD_HTTP_OK, api_vms(h->vms));
 	if (!strncmp(url, prefix, sizeof(prefix) - 1)) {
 		const char *name = url + sizeof(prefix) - 1;
-		struct vm *vm = vm_find(name);
+		const struct vm *vm = vm_table_find(h->vms, name);
 		char esc[300];
 
 		if (!vm)
-			return send_error(c, MHD_HTTP_NOT_FOUND, "no VM named %s",
-					  esc_bytes(name, strlen(name), esc, sizeof(esc)));
-		return send_json(c, MHD_HTTP_OK, api_vm_frame(vm));
+			return send_error(h, c, MHD_HTTP_NOT_FOUND, "no VM named %s",
+					  guest_escape(name, strlen(name), esc, sizeof(esc)));
+		return send_json(h, c, MHD_HTTP_OK, api_vm(vm));
 	}
-	if (!strcmp(url, "/")) {
-		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-
-		json_object_object_add(o, "name", json_object_new_string("nfmd"));
-		json_object_object_add(o, "version", json_object_new_string(nfm_version()));
-		json_object_array_add(a, json_object_new_string("/metrics"));
-		json_object_array_add(a, json_object_new_string("/api/v1/vms"));
-		json_object_array_add(a, json_object_new_string("/api/v1/vms/NAME"));
-		json_object_object_add(o, "endpoints", a);
-		return send_json(c, MHD_HTTP_OK, o);
-	}
+	if (!strcmp(url, "/"))
+		return send_json(h, c, MHD_HTTP_OK, api_index());
 	{
 		char esc[300];
 
-		return send_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint: %s",
-				  esc_bytes(url, strlen(url), esc, sizeof(esc)));
+		return send_error(h, c, MHD_HTTP_NOT_FOUND, "no such endpoint: %s",
+				  guest_escape(url, strlen(url), esc, sizeof(esc)));
 	}
 }
 
 /* ADDR:PORT, [V6ADDR]:PORT or HOST:PORT -> a listening socket, or -errno (logged). */
-static int listen_on(const char *spec)
+static int listen_on(const struct nfmd_log *log, const char *spec)
 {
 	char host[256], *port;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res, *ai;
@@ -186,7 +168,7 @@ static int listen_on(const char *spec)
 	snprintf(host, sizeof(host), "%s", spec);
 	port = strrchr(host, ':');
 	if (!port || !port[1]) {
-		logmsg(NFM_LOG_ERR, "--listen %s: expected ADDR:PORT", spec);
+		logmsg(log, NFM_LOG_ERR, "--listen %s: expected ADDR:PORT", spec);
 		return -EINVAL;
 	}
 	*port++ = 0;
@@ -196,7 +178,7 @@ static int listen_on(const char *spec)
 	}
 	err = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
 	if (err) {
-		logmsg(NFM_LOG_ERR, "--listen %s: %s", spec, gai_strerror(err));
+		logmsg(log, NFM_LOG_ERR, "--listen %s: %s", spec, gai_strerror(err));
 		return -EINVAL;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -216,57 +198,60 @@ static int listen_on(const char *spec)
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		logmsg(NFM_LOG_ERR, "cannot listen on %s: %s", spec, strerror(saved));
+		logmsg(log, NFM_LOG_ERR, "cannot listen on %s: %s", spec, strerror(saved));
 		return -saved;
 	}
 	return fd;
 }
 
-int http_start(const char *listen, int epfd)
+int http_start(struct http_server *h, const char *listen, const char *token,
+	       const struct vm_table *vms, const struct nfmd_log *log, int epfd)
 {
 	const union MHD_DaemonInfo *info;
 	struct epoll_event ev = { .events = EPOLLIN };
-	int fd = listen_on(listen);
+	int fd;
 
+	*h = (struct http_server){ .token = token, .vms = vms, .log = log };
+	fd = listen_on(log, listen);
 	if (fd < 0)
 		return fd;
-	daemon_ = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, handle, NULL,
+	h->daemon = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, handle, h,
 				   MHD_OPTION_LISTEN_SOCKET, fd,
 				   MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
 				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 				   MHD_OPTION_END);
-	if (!daemon_) {
+	if (!h->daemon) {
 		close(fd);
-		logmsg(NFM_LOG_ERR, "cannot start the HTTP server on %s", listen);
+		logmsg(log, NFM_LOG_ERR, "cannot start the HTTP server on %s", listen);
 		return -EIO;
 	}
-	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
+	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
 	if (!info || epoll_ctl(epfd, EPOLL_CTL_ADD, info->epoll_fd, &ev) < 0) {
-		logmsg(NFM_LOG_ERR, "cannot poll the HTTP server: %s", strerror(errno));
+		logmsg(log, NFM_LOG_ERR, "cannot poll the HTTP server: %s", strerror(errno));
 		return -EIO;
 	}
-	logmsg(NFM_LOG_INFO, "serving http://%s/metrics and /api/v1/vms", listen);
+	logmsg(log, NFM_LOG_INFO, "serving http://%s/metrics and /api/v1/vms", listen);
 	return 0;
 }
 
-void http_run(void)
+void http_run(struct http_server *h)
 {
-	MHD_run(daemon_);
+	MHD_run(h->daemon);
 }
 
-int http_timeout_ms(void)
+int http_timeout_ms(const struct http_server *h)
 {
 	MHD_UNSIGNED_LONG_LONG t;
 
-	if (!daemon_ || MHD_get_timeout(daemon_, &t) != MHD_YES)
+	if (!h->daemon || MHD_get_timeout(h->daemon, &t) != MHD_YES)
 		return -1;
 	return t > 60000 ? 60000 : (int)t;
 }
 
-void http_stop(void)
+void http_stop(struct http_server *h)
 {
-	if (daemon_)
-		MHD_stop_daemon(daemon_);
-	daemon_ = NULL;
+	if (h->daemon)
+		MHD_stop_daemon(h->daemon);
+	h->daemon = NULL;
 }

@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,7 @@
 
 #include "nfmd.h"
 
-struct config cfg = {
+static const struct nfmd_config default_config = {
 	.listen = "127.0.0.1:9464",
 	.interval = { [F_BASE] = 1, [F_PS] = 5, [F_NET] = 5, [F_SYS] = 30 },
 	.rescan = 2,
@@ -35,25 +34,6 @@ struct config cfg = {
 	.max_vms = 128,
 	.lim = { .top = 10, .max_json_tasks = 2000, .max_items = 512 },
 };
-int log_level = NFM_LOG_INFO;
-double start_real;
-static bool journal;	/* stderr goes to the journal: prefix lines with <N> */
-
-void logmsg(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level > log_level)
-		return;
-	if (journal)
-		fprintf(stderr, "<%d>", level);
-	else
-		fputs("nfmd: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {
@@ -79,31 +59,31 @@ static void usage(FILE *f)
 		"DUR: 500ms, 1s, 2m, or seconds. See nfmd(8).\n");
 }
 
-static double duration_arg(const char *opt, const char *s, double min)
+static double duration_arg(const struct nfmd_log *log, const char *opt, const char *s, double min)
 {
 	double d = parse_duration(s);
 
 	if (d < 0 || (d > 0 && d < min) || d > 86400) {
-		logmsg(NFM_LOG_ERR, "%s %s: expected a duration like 500ms, 1s or 2m (at least %gs)",
+		logmsg(log, NFM_LOG_ERR, "%s %s: expected a duration like 500ms, 1s or 2m (at least %gs)",
 		       opt, s, min);
 		exit(2);
 	}
 	return d;
 }
 
-static int int_arg(const char *opt, const char *s, int min, int max)
+static int int_arg(const struct nfmd_log *log, const char *opt, const char *s, int min, int max)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
 
 	if (end == s || *end || v < min || v > max) {
-		logmsg(NFM_LOG_ERR, "%s %s: expected a number from %d to %d", opt, s, min, max);
+		logmsg(log, NFM_LOG_ERR, "%s %s: expected a number from %d to %d", opt, s, min, max);
 		exit(2);
 	}
 	return (int)v;
 }
 
-static int read_token(const char *path)
+static int read_token(struct nfmd *d, const char *path)
 {
 	char buf[4096];
 	struct stat st;
@@ -111,25 +91,25 @@ static int read_token(const char *path)
 	FILE *f = fopen(path, "re");
 
 	if (!f) {
-		logmsg(NFM_LOG_ERR, "--token-file %s: %s", path, strerror(errno));
+		logmsg(&d->log, NFM_LOG_ERR, "--token-file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077))
-		logmsg(NFM_LOG_WARN, "--token-file %s is readable by other users", path);
+		logmsg(&d->log, NFM_LOG_WARN, "--token-file %s is readable by other users", path);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = 0;
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		buf[--n] = 0;
 	if (!n || strpbrk(buf, "\r\n")) {
-		logmsg(NFM_LOG_ERR, "--token-file %s: expected one line holding the token", path);
+		logmsg(&d->log, NFM_LOG_ERR, "--token-file %s: expected one line holding the token", path);
 		return -1;
 	}
-	cfg.token = strdup(buf);
-	return cfg.token ? 0 : -1;
+	d->cfg.token = strdup(buf);
+	return d->cfg.token ? 0 : -1;
 }
 
-static void parse_args(int argc, char **argv)
+static void parse_args(struct nfmd *d, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_TOKEN, O_INTERVAL, O_PS, O_NET, O_SYS, O_RESCAN, O_TIMEOUT, O_TOP,
 	       O_WORKERS, O_AWORKERS, O_MAXVMS, O_VM, O_VERSION };
@@ -153,46 +133,48 @@ static void parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct nfmd_config *cfg = &d->cfg;
+	const struct nfmd_log *log = &d->log;
 	int c, verbose = 0;
 
 	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
 		switch (c) {
-		case O_LISTEN: cfg.listen = optarg; break;
-		case O_TOKEN: cfg.token_file = optarg; break;
-		case O_INTERVAL: cfg.interval[F_BASE] = duration_arg("--interval", optarg, 0.01); break;
-		case O_PS: cfg.interval[F_PS] = duration_arg("--ps-interval", optarg, 0.01); break;
-		case O_NET: cfg.interval[F_NET] = duration_arg("--net-interval", optarg, 0.01); break;
-		case O_SYS: cfg.interval[F_SYS] = duration_arg("--sys-interval", optarg, 0.01); break;
-		case O_RESCAN: cfg.rescan = duration_arg("--rescan", optarg, 0.1); break;
-		case O_TIMEOUT: cfg.crawl_timeout = duration_arg("--crawl-timeout", optarg, 0.01); break;
-		case O_TOP: cfg.lim.top = int_arg("--top", optarg, 0, 1000); break;
-		case O_WORKERS: cfg.workers = int_arg("--workers", optarg, 1, 64); break;
-		case O_AWORKERS: cfg.attach_workers = int_arg("--attach-workers", optarg, 1, 64); break;
-		case O_MAXVMS: cfg.max_vms = int_arg("--max-vms", optarg, 1, 4096); break;
-		case O_VM: cfg.only = optarg; break;
+		case O_LISTEN: cfg->listen = optarg; break;
+		case O_TOKEN: cfg->token_file = optarg; break;
+		case O_INTERVAL: cfg->interval[F_BASE] = duration_arg(log, "--interval", optarg, 0.01); break;
+		case O_PS: cfg->interval[F_PS] = duration_arg(log, "--ps-interval", optarg, 0.01); break;
+		case O_NET: cfg->interval[F_NET] = duration_arg(log, "--net-interval", optarg, 0.01); break;
+		case O_SYS: cfg->interval[F_SYS] = duration_arg(log, "--sys-interval", optarg, 0.01); break;
+		case O_RESCAN: cfg->rescan = duration_arg(log, "--rescan", optarg, 0.1); break;
+		case O_TIMEOUT: cfg->crawl_timeout = duration_arg(log, "--crawl-timeout", optarg, 0.01); break;
+		case O_TOP: cfg->lim.top = int_arg(log, "--top", optarg, 0, 1000); break;
+		case O_WORKERS: cfg->workers = int_arg(log, "--workers", optarg, 1, 64); break;
+		case O_AWORKERS: cfg->attach_workers = int_arg(log, "--attach-workers", optarg, 1, 64); break;
+		case O_MAXVMS: cfg->max_vms = int_arg(log, "--max-vms", optarg, 1, 4096); break;
+		case O_VM: cfg->only = optarg; break;
 		case 'v': verbose++; break;
-		case 'q': log_level = NFM_LOG_ERR; break;
+		case 'q': d->log.level = NFM_LOG_ERR; break;
 		case O_VERSION: printf("nfmd %s\n", nfm_version()); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
 	}
 	if (optind < argc) {
-		logmsg(NFM_LOG_ERR, "unexpected argument '%s' (see nfmd --help)", argv[optind]);
+		logmsg(log, NFM_LOG_ERR, "unexpected argument '%s' (see nfmd --help)", argv[optind]);
 		exit(2);
 	}
-	if (cfg.interval[F_BASE] <= 0) {
-		logmsg(NFM_LOG_ERR, "--interval must be more than 0");
+	if (cfg->interval[F_BASE] <= 0) {
+		logmsg(log, NFM_LOG_ERR, "--interval must be more than 0");
 		exit(2);
 	}
 	if (verbose)
-		log_level = NFM_LOG_DEBUG + (verbose > 1);
-	if (cfg.token_file && read_token(cfg.token_file) < 0)
+		d->log.level = NFM_LOG_DEBUG + (verbose > 1);
+	if (cfg->token_file && read_token(d, cfg->token_file) < 0)
 		exit(1);
 }
 
 /* systemd Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
-static void sd_notify_ready(void)
+static void sd_notify_ready(const struct nfmd_log *log)
 {
 	const char *p = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -211,7 +193,7 @@ static void sd_notify_ready(void)
 		return;
 	if (sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sa,
 		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-		logmsg(NFM_LOG_WARN, "cannot notify systemd: %s", strerror(errno));
+		logmsg(log, NFM_LOG_WARN, "cannot notify systemd: %s", strerror(errno));
 	close(fd);
 }
 
@@ -229,18 +211,12 @@ static void arm(int tfd, double at)
 	timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-int main(int argc, char **argv)
+/* Set up everything but the HTTP server; 0, or 1 (the exit status) after saying why. */
+static int setup(struct nfmd *d)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, evs[8];
-	int epfd, tfd, sfd, wfd = -1, ret;
+	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
-	bool running = true;
-
-	journal = getenv("JOURNAL_STREAM") != NULL;
-	parse_args(argc, argv);
-	setvbuf(stderr, NULL, _IOLBF, 0);
-	start_real = now_real();
-	srand((unsigned int)getpid());
+	int ret;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -248,81 +224,113 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (epfd < 0 || tfd < 0 || sfd < 0) {
-		logmsg(NFM_LOG_ERR, "cannot set up the event loop: %s", strerror(errno));
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->epfd < 0 || d->tfd < 0 || d->sfd < 0) {
+		logmsg(&d->log, NFM_LOG_ERR, "cannot set up the event loop: %s", strerror(errno));
 		return 1;
 	}
-	ret = workers_start(cfg.workers, cfg.attach_workers, &wfd);
+	ret = vm_table_init(&d->vms, &d->cfg, &d->log);
 	if (ret < 0) {
-		logmsg(NFM_LOG_ERR, "cannot start the crawl workers: %s", strerror(-ret));
+		logmsg(&d->log, NFM_LOG_ERR, "cannot make the VM table: %s", strerror(-ret));
 		return 1;
 	}
-	ev.data.fd = tfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
-	ev.data.fd = sfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = wfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, wfd, &ev);
-	if (http_start(cfg.listen, epfd) < 0)
+	schedule_init(&d->sched, &d->cfg, &d->log, &d->vms, &d->pool);
+	ret = pool_start(&d->pool, d->cfg.workers, d->cfg.attach_workers, schedule_run_job,
+			 &d->sched, &d->log);
+	if (ret < 0) {
+		logmsg(&d->log, NFM_LOG_ERR, "cannot start the crawl workers: %s", strerror(-ret));
 		return 1;
-	logmsg(NFM_LOG_INFO, "nfmd %s: crawling every %gs (ps %gs, net %gs, sys %gs), %d workers%s",
-	       nfm_version(), cfg.interval[F_BASE], cfg.interval[F_PS], cfg.interval[F_NET],
-	       cfg.interval[F_SYS], cfg.workers, cfg.token ? ", bearer token required" : "");
-	sd_notify_ready();
+	}
+	ev.data.fd = d->tfd;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->tfd, &ev);
+	ev.data.fd = d->sfd;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sfd, &ev);
+	ev.data.fd = d->pool.efd;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->pool.efd, &ev);
+	return 0;
+}
 
-	arm(tfd, now_mono());
+/* Read the signals; false when nfmd is to exit. */
+static bool signals(struct nfmd *d)
+{
+	struct signalfd_siginfo si;
+	bool running = true;
+
+	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			logmsg(&d->log, NFM_LOG_INFO, "SIGHUP: rescanning VMs");
+			vm_table_rescan(&d->vms);
+		} else {
+			logmsg(&d->log, NFM_LOG_INFO, "signal %d: exiting", (int)si.ssi_signo);
+			running = false;
+		}
+	}
+	return running;
+}
+
+static void run(struct nfmd *d)
+{
+	struct epoll_event evs[8];
+	bool running = true;
+
+	arm(d->tfd, now_mono());
 	while (running) {
-		int n = epoll_wait(epfd, evs, 8, http_timeout_ms());
+		int n = epoll_wait(d->epfd, evs, 8, http_timeout_ms(&d->http));
 
 		if (n < 0 && errno != EINTR) {
-			logmsg(NFM_LOG_ERR, "epoll_wait: %s", strerror(errno));
+			logmsg(&d->log, NFM_LOG_ERR, "epoll_wait: %s", strerror(errno));
 			break;
 		}
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
-			if (fd == tfd) {
+			if (fd == d->tfd) {
 				uint64_t exp;
 
-				if (read(tfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
-					logmsg(NFM_LOG_WARN, "timerfd: %s", strerror(errno));
-			} else if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGHUP) {
-						logmsg(NFM_LOG_INFO, "SIGHUP: rescanning VMs");
-						vm_rescan();
-					} else {
-						logmsg(NFM_LOG_INFO, "signal %d: exiting", (int)si.ssi_signo);
-						running = false;
-					}
-				}
-			} else if (fd == wfd) {
-				struct job *j = workers_take_done(), *next;
-
-				for (; j; j = next) {
-					next = j->next;
-					vm_crawl_done(j);
-				}
+				if (read(d->tfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+					logmsg(&d->log, NFM_LOG_WARN, "timerfd: %s", strerror(errno));
+			} else if (fd == d->sfd) {
+				running = signals(d);
+			} else if (fd == d->pool.efd) {
+				schedule_done(&d->sched, pool_take_done(&d->pool));
 			}
 		}
 		/* libmicrohttpd: its epoll fd, and its connection timeouts. */
-		http_run();
-		arm(tfd, vm_schedule(now_mono()));
-		workers_tick(now_mono());
+		http_run(&d->http);
+		arm(d->tfd, schedule_due(&d->sched, now_mono()));
+		pool_tick(&d->pool, now_mono());
 	}
-	http_stop();
-	if (!workers_stop())
+}
+
+int main(int argc, char **argv)
+{
+	struct nfmd d = { .cfg = default_config, .log = { .level = NFM_LOG_INFO } };
+	int ret;
+
+	d.log.journal = getenv("JOURNAL_STREAM") != NULL;
+	parse_args(&d, argc, argv);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	srand((unsigned int)getpid());
+	ret = setup(&d);
+	if (ret)
+		return ret;
+	if (http_start(&d.http, d.cfg.listen, d.cfg.token, &d.vms, &d.log, d.epfd) < 0)
+		return 1;
+	logmsg(&d.log, NFM_LOG_INFO, "nfmd %s: crawling every %gs (ps %gs, net %gs, sys %gs), %d workers%s",
+	       nfm_version(), d.cfg.interval[F_BASE], d.cfg.interval[F_PS], d.cfg.interval[F_NET],
+	       d.cfg.interval[F_SYS], d.cfg.workers, d.cfg.token ? ", bearer token required" : "");
+	sd_notify_ready(&d.log);
+	run(&d);
+	http_stop(&d.http);
+	if (!pool_stop(&d.pool))
 		return 0;	/* a crawl still runs: exit without freeing what it uses */
-	for (struct job *j = workers_take_done(), *next; j; j = next) {
-		next = j->next;
-		vm_crawl_done(j);
-	}
-	vm_free_all();
-	free(cfg.token);
+	schedule_done(&d.sched, pool_take_done(&d.pool));
+	vm_table_free(&d.vms);
+	free(d.cfg.token);
+	close(d.tfd);
+	close(d.sfd);
+	close(d.epfd);
 	return 0;
 }

@@ -11,7 +11,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "nfmd.h"
+#include "collect.h"
+#include "metrics.h"
 
 static void header(struct sbuf *b, const char *name, const char *help, const char *type)
 {
@@ -60,18 +61,18 @@ static const struct {
 	{ "nfm_vm_reboots_total", "Times the guest kernel changed under nfmd (reboot, new KASLR) and it re-attached", C_REBOOTS },
 };
 
-static void vm_families(struct sbuf *b)
+static void vm_families(struct sbuf *b, const struct vm_table *vms)
 {
-	struct vm *vm;
+	const struct vm *vm;
 	char extra[64];
 
 	header(b, "nfm_vm_up", "1 when nfmd reads the guest's Linux kernel, 0 otherwise", "gauge");
-	for (vm = vms; vm; vm = vm->next)
+	for (vm = vms->head; vm; vm = vm->next)
 		if (listed(vm))
 			vm_sample(b, "nfm_vm_up", vm, NULL,
 				  vm->status == VS_UP || vm->status == VS_PAUSED);
 	header(b, "nfm_vm_status", "The VM's state as nfmd sees it (1 for the current state)", "gauge");
-	for (vm = vms; vm; vm = vm->next) {
+	for (vm = vms->head; vm; vm = vm->next) {
 		if (!listed(vm))
 			continue;
 		for (int s = 0; s <= VS_GONE; s++) {
@@ -80,17 +81,17 @@ static void vm_families(struct sbuf *b)
 		}
 	}
 	header(b, "nfm_vm_libvirt", "1 when the VM is a libvirt domain", "gauge");
-	for (vm = vms; vm; vm = vm->next)
+	for (vm = vms->head; vm; vm = vm->next)
 		if (listed(vm))
 			vm_sample(b, "nfm_vm_libvirt", vm, NULL, vm->libvirt);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		header(b, counters[i].name, counters[i].help, "counter");
-		for (vm = vms; vm; vm = vm->next)
+		for (vm = vms->head; vm; vm = vm->next)
 			if (listed(vm))
 				vm_sample(b, counters[i].name, vm, NULL, (double)counter(vm, counters[i].c));
 	}
 	header(b, "nfm_crawl_duration_seconds", "Time a crawl of this VM took", "histogram");
-	for (vm = vms; vm; vm = vm->next) {
+	for (vm = vms->head; vm; vm = vm->next) {
 		if (!listed(vm))
 			continue;
 		for (int i = 0; i < NR_BUCKETS; i++) {
@@ -102,17 +103,17 @@ static void vm_families(struct sbuf *b)
 		vm_sample(b, "nfm_crawl_duration_seconds_count", vm, NULL, (double)vm->crawls);
 	}
 	header(b, "nfm_last_crawl_timestamp_seconds", "When the last crawl of this VM ended, Unix seconds", "gauge");
-	for (vm = vms; vm; vm = vm->next)
+	for (vm = vms->head; vm; vm = vm->next)
 		if (listed(vm) && vm->last_crawl_at)
 			vm_sample(b, "nfm_last_crawl_timestamp_seconds", vm, NULL, vm->last_crawl_at);
 }
 
 /* The guest families, merged from every VM's sections. */
-static void guest_families(struct sbuf *b)
+static void guest_families(struct sbuf *b, const struct vm_table *vms)
 {
-	size_t nsec = nr_vms * F_NR, k;
+	size_t nsec = vms->n * F_NR, k;
 	size_t *cur = calloc(nsec ? nsec : 1, sizeof(*cur));
-	struct vm *vm;
+	const struct vm *vm;
 
 	if (!cur) {
 		b->oom = true;
@@ -122,7 +123,7 @@ static void guest_families(struct sbuf *b)
 		const struct family *fd = &families[fam];
 		bool said = false;
 
-		for (vm = vms, k = 0; vm && k < nsec; vm = vm->next, k += F_NR) {
+		for (vm = vms->head, k = 0; vm && k < nsec; vm = vm->next, k += F_NR) {
 			if (!listed(vm))
 				continue;
 			for (int f = 0; f < F_NR; f++) {
@@ -149,7 +150,8 @@ static void guest_families(struct sbuf *b)
 	free(cur);
 }
 
-static void self_families(struct sbuf *b)
+static void self_families(struct sbuf *b, const struct vm_table *vms,
+			  const struct http_counters *hc)
 {
 	char buf[1024], *p;
 	unsigned long long ut = 0, st = 0, start = 0, vsize = 0;
@@ -210,16 +212,16 @@ static void self_families(struct sbuf *b)
 	header(b, "nfmd_build_info", "nfmd and libnfm version, value 1", "gauge");
 	sb_printf(b, "nfmd_build_info{version=\"%s\"} 1\n", nfm_version());
 	header(b, "nfmd_vms", "QEMU VMs nfmd watches", "gauge");
-	sb_printf(b, "nfmd_vms %zu\n", nr_vms);
+	sb_printf(b, "nfmd_vms %zu\n", vms->n);
 	header(b, "nfmd_http_requests_total", "HTTP requests served", "counter");
-	sb_printf(b, "nfmd_http_requests_total %llu\n", (unsigned long long)http_requests);
+	sb_printf(b, "nfmd_http_requests_total %llu\n", (unsigned long long)hc->requests);
 	header(b, "nfmd_http_errors_total", "HTTP requests answered with a 4xx or 5xx status", "counter");
-	sb_printf(b, "nfmd_http_errors_total %llu\n", (unsigned long long)http_errors);
+	sb_printf(b, "nfmd_http_errors_total %llu\n", (unsigned long long)hc->errors);
 }
 
-void metrics_render(struct sbuf *b)
+void metrics_render(struct sbuf *b, const struct vm_table *vms, const struct http_counters *hc)
 {
-	vm_families(b);
-	guest_families(b);
-	self_families(b);
+	vm_families(b, vms);
+	guest_families(b, vms);
+	self_families(b, vms, hc);
 }

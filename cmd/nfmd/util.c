@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Strings, escaping, durations and clocks. */
+/* The growable string, Prometheus values and labels, durations and clocks. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "nfmd.h"
 #include "guest_text.h"
+#include "util.h"
 
 static bool sb_grow(struct sbuf *b, size_t need)
 {
@@ -79,7 +79,7 @@ void sb_label(struct sbuf *b, const char *s)
 	char tmp[1024];
 	const char *p;
 
-	esc_bytes(s, strlen(s), tmp, sizeof(tmp));
+	guest_escape(s, strlen(s), tmp, sizeof(tmp));
 	for (p = tmp; *p; p++) {
 		if (*p == '\\')
 			sb_puts(b, "\\\\");
@@ -96,16 +96,6 @@ void sb_free(struct sbuf *b)
 {
 	free(b->s);
 	*b = (struct sbuf){ 0 };
-}
-
-char *esc_bytes(const void *bytes, size_t len, char *out, size_t outsize)
-{
-	return guest_escape(bytes, len, out, outsize);
-}
-
-struct json_object *json_bytes(const void *bytes, size_t len)
-{
-	return guest_json_bytes(bytes, len);
 }
 
 double parse_duration(const char *s)

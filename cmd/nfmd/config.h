@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* nfmd's configuration: the command line, parsed once in main.c and read-only afterwards. */
+#ifndef NFMD_CONFIG_H
+#define NFMD_CONFIG_H
+
+#include "collect.h"
+
+struct nfmd_config {
+	const char *listen;		/* ADDR:PORT */
+	const char *token_file;
+	char *token;			/* read from token_file, or NULL */
+	double interval[F_NR];		/* seconds; F_BASE is --interval, 0 disables a feature */
+	double rescan;			/* VM discovery period */
+	double crawl_timeout;		/* per-crawl time budget */
+	double attach_backoff_max;
+	int workers;			/* crawl threads */
+	int attach_workers;		/* attach threads */
+	int max_vms;
+	struct collect_limits lim;
+	const char *only;		/* --vm PATTERN: fnmatch on the name, or NULL for all */
+};
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The HTTP server: libmicrohttpd in external-epoll mode, driven by the main loop (its epoll fd
+ * sits in ours), so requests are answered on the main thread from the VM table with no locking.
+ * Routing, the bearer token and connection limits are here; the bodies are metrics.c's and
+ * api.c's.
+ */
+#ifndef NFMD_HTTP_H
+#define NFMD_HTTP_H
+
+#include "log.h"
+#include "metrics.h"
+#include "vms.h"
+
+struct MHD_Daemon;
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const char *token;		/* required bearer token, or NULL */
+	const struct vm_table *vms;
+	const struct nfmd_log *log;
+	struct http_counters counters;
+};
+
+/* Listen on ADDR:PORT and add the server's epoll fd to epfd; 0 or -errno (logged). */
+int http_start(struct http_server *h, const char *listen, const char *token,
+	       const struct vm_table *vms, const struct nfmd_log *log, int epfd);
+/* Serve what is ready (every loop). */
+void http_run(struct http_server *h);
+/* Milliseconds until libmicrohttpd wants http_run for a timeout; -1 for none. */
+int http_timeout_ms(const struct http_server *h);
+void http_stop(struct http_server *h);
+
+#endif

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* A section: the samples and JSON one feature produced in one crawl. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "section.h"
+#include "util.h"
+
+const char *const feature_names[F_NR] = { "base", "ps", "net", "sys" };
+
+struct section *section_new(enum feature f)
+{
+	struct section *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->refs = 1;
+	s->feature = f;
+	s->json = json_object_new_object();
+	return s;
+}
+
+struct section *section_ref(struct section *s)
+{
+	if (s)
+		s->refs++;
+	return s;
+}
+
+void section_unref(struct section *s)
+{
+	size_t i;
+
+	if (!s || --s->refs > 0)
+		return;
+	for (i = 0; i < s->n; i++)
+		free(s->samples[i].labels);
+	free(s->samples);
+	json_object_put(s->json);
+	free(s);
+}
+
+void section_add(struct section *s, unsigned int family, double value, const char *labels, ...)
+{
+	struct sample *smp;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct sample *n = realloc(s->samples, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		s->samples = n;
+		s->cap = cap;
+	}
+	smp = &s->samples[s->n];
+	smp->family = family;
+	smp->value = value;
+	smp->labels = NULL;
+	if (labels) {
+		va_list ap;
+
+		va_start(ap, labels);
+		if (vasprintf(&smp->labels, labels, ap) < 0)
+			smp->labels = NULL;
+		va_end(ap);
+		if (!smp->labels)
+			return;
+	}
+	s->n++;
+}
+
+void section_seterr(struct section *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->err = err;
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+static int cmp_sample(const void *a, const void *b)
+{
+	const struct sample *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return strcmp(x->labels ? x->labels : "", y->labels ? y->labels : "");
+}
+
+void section_sort(struct section *s)
+{
+	qsort(s->samples, s->n, sizeof(*s->samples), cmp_sample);
+}
+
+char *section_label(const char *guest_bytes)
+{
+	struct sbuf b = { 0 };
+
+	sb_label(&b, guest_bytes);
+	if (!b.s)
+		return strdup("");
+	return b.s;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What one feature produced in one crawl of one VM: its metric samples (sorted by family) and its
+ * part of the VM's JSON frame. Built on a worker thread, then published on the main thread, which
+ * owns it from then on (refcounted there only).
+ */
+#ifndef NFMD_SECTION_H
+#define NFMD_SECTION_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+/* What a crawl can collect; each has its own interval. F_BASE runs on every crawl. */
+enum feature {
+	F_BASE,		/* kernel identity, uptime, CPUs, memory total (--interval) */
+	F_PS,		/* processes: counts by state, top N by CPU, RSS (--ps-interval) */
+	F_NET,		/* interfaces and counters, sockets (--net-interval) */
+	F_SYS,		/* modules, mounts, meminfo, loadavg, dmesg (--sys-interval) */
+	F_NR
+};
+extern const char *const feature_names[F_NR];
+
+/* One sample of a guest metric; vm and pid labels are added when rendering. */
+struct sample {
+	unsigned int family;	/* index into families[] (collect.h) */
+	char *labels;		/* extra labels, rendered and escaped: `a="x",b="y"`, or NULL */
+	double value;
+};
+
+struct section {
+	int refs;
+	enum feature feature;
+	struct json_object *json;	/* an object: its keys go into GET /api/v1/vms/NAME */
+	struct sample *samples;		/* sorted by family once complete (section_sort) */
+	size_t n, cap;
+	int err;			/* 0 or -errno of the failed collection */
+	char errmsg[160];
+	double collected_at;		/* CLOCK_REALTIME */
+	double duration;		/* seconds */
+};
+
+/* A new section (refs 1, json an empty object), or NULL when memory ran out. */
+struct section *section_new(enum feature f);
+struct section *section_ref(struct section *s);
+/* Drop a reference; frees on the last. Accepts NULL. */
+void section_unref(struct section *s);
+/* Add a sample; labels is a printf format for the extra labels (NULL: none). */
+__attribute__((format(printf, 4, 5))) void section_add(struct section *s, unsigned int family,
+						    double value, const char *labels, ...);
+/* Record the collection's first failure: err (-errno) and a message. */
+__attribute__((format(printf, 3, 4))) void section_seterr(struct section *s, int err,
+						       const char *fmt, ...);
+/* Sort the samples by family, then labels: what /metrics' merge needs. */
+void section_sort(struct section *s);
+/* A label value for section_add's format: guest bytes escaped for Prometheus. Caller frees. */
+char *section_label(const char *guest_bytes);
+
+#endif
