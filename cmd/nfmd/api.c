@@ -1,113 +1,127 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The JSON API's documents: GET /, GET /api/v1/vms, GET /api/v1/vms/NAME and errors. */
+/*
+ * The JSON API's documents (doc/schema/docs/nfmd.*.json): GET / (nfmd.index), GET /api/v1/vms
+ * (nfmd.vms), GET /api/v1/vms/NAME (nfmd.vm) and every error (nfmd.error). Each is a
+ * cmd/common document (jdoc_new); the guest objects in a frame were built by cmd/common's
+ * builders when they were collected (collect.c), so they equal `nfm -j`'s and `nfm crawl`'s.
+ */
+#include <math.h>
 #include <string.h>
 
 #include <jout.h>
+#include <objects.h>
 
 #include "api.h"
 
-/* A value of the latest base section's "info" object, or NULL. */
-static struct json_object *info_field(const struct vm *vm, const char *key)
+/* A member of the latest base section (path: "kernel", "release"), or NULL. */
+static struct json_object *base_field(const struct vm *vm, const char *obj, const char *key)
 {
-	struct json_object *info, *v;
+	struct json_object *o, *v;
 
 	if (!vm->sec[F_BASE] || !vm->sec[F_BASE]->json ||
-	    !json_object_object_get_ex(vm->sec[F_BASE]->json, "info", &info) ||
-	    !json_object_object_get_ex(info, key, &v))
+	    !json_object_object_get_ex(vm->sec[F_BASE]->json, obj, &o))
 		return NULL;
-	return v;
+	if (!key)
+		return o;
+	return json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
 static void add_copy(struct json_object *o, const char *key, struct json_object *v)
 {
 	if (v)
-		json_object_object_add(o, key, json_object_get(v));
+		j_add(o, key, json_object_get(v));
 }
 
-static struct json_object *vm_summary(const struct vm *vm)
+/* Seconds (a double) as integer nanoseconds. */
+static struct json_object *j_ns(double s)
 {
-	struct json_object *o = json_object_new_object();
+	return j_u64(s > 0 && isfinite(s) ? (uint64_t)llround(s * 1e9) : 0);
+}
 
-#define ADD(k, v) json_object_object_add(o, k, v)
-	ADD("name", j_str(vm->name));
-	ADD("pid", json_object_new_int(vm->pid));
-	ADD("status", json_object_new_string(vm_status_names[vm->status]));
-	ADD("up", json_object_new_boolean(vm->status == VS_UP || vm->status == VS_PAUSED));
+/* vm.json: the QEMU process (obj_vm) and nfmd's view of it. */
+static struct json_object *vm_object(const struct vm *vm)
+{
+	struct json_object *o = obj_vm(&vm->info);
+
+	add_copy(o, "release", base_field(vm, "kernel", "release"));
+	add_copy(o, "uptime_ns", base_field(vm, "uptime_ns", NULL));
+	add_copy(o, "cpus_online", base_field(vm, "kernel", "cpus_online"));
 	if (vm->error[0])
-		ADD("error", j_str(vm->error));
-	ADD("libvirt", json_object_new_boolean(vm->libvirt));
-	ADD("ram_bytes", json_object_new_int64((int64_t)vm->ram_size));
-	add_copy(o, "release", info_field(vm, "release"));
-	add_copy(o, "uptime_s", info_field(vm, "uptime_s"));
-	add_copy(o, "cpus_online", info_field(vm, "cpus_online"));
-	ADD("discovered_at", json_object_new_double(vm->discovered_at));
+		j_add(o, "error", j_str(vm->error));
+	j_add(o, "status", json_object_new_string(vm_status_names[vm->status]));
+	j_add(o, "up", j_bool(vm->status == VS_UP || vm->status == VS_PAUSED));
+	j_add(o, "libvirt", j_bool(vm->libvirt));
+	j_add(o, "discovered_time_ns", j_ns(vm->discovered_at));
 	if (vm->last_crawl_at) {
-		ADD("last_crawl_at", json_object_new_double(vm->last_crawl_at));
-		ADD("last_crawl_ms", json_object_new_double(vm->last_crawl_duration * 1000));
+		j_add(o, "last_crawl_time_ns", j_ns(vm->last_crawl_at));
+		j_add(o, "last_crawl_duration_ns", j_ns(vm->last_crawl_duration));
 	}
-	ADD("crawls", json_object_new_int64((int64_t)vm->crawls));
-	ADD("crawl_errors", json_object_new_int64((int64_t)vm->crawl_errors));
-	ADD("attaches", json_object_new_int64((int64_t)vm->attaches));
-	ADD("reboots", json_object_new_int64((int64_t)vm->reboots));
-#undef ADD
+	j_add(o, "crawls", j_u64(vm->crawls));
+	j_add(o, "crawl_errors", j_u64(vm->crawl_errors));
+	j_add(o, "attaches", j_u64(vm->attaches));
+	j_add(o, "reboots", j_u64(vm->reboots));
 	return o;
 }
 
-/* The summary, then every key of the latest section of each feature, then when each was read. */
+/* The VM, then every member of the latest section of each feature, then when each was read. */
 struct json_object *api_vm(const struct vm *vm)
 {
-	struct json_object *o = vm_summary(vm), *col = json_object_new_object();
+	struct json_object *doc = jdoc_new("nfmd.vm"), *col = json_object_new_object();
 
+	j_add(doc, "vm", vm_object(vm));
 	for (int f = 0; f < F_NR; f++) {
-		struct section *s = vm->sec[f];
+		const struct section *s = vm->sec[f];
 		struct json_object *c;
 
 		if (!s)
 			continue;
 		if (s->json) {
 			json_object_object_foreach(s->json, k, v)
-				json_object_object_add(o, k, json_object_get(v));
+				j_add(doc, k, json_object_get(v));
 		}
 		c = json_object_new_object();
-		json_object_object_add(c, "at", json_object_new_double(s->collected_at));
-		json_object_object_add(c, "duration_ms", json_object_new_double(s->duration * 1000));
-		if (s->err)
-			json_object_object_add(c, "error", j_str(s->errmsg));
-		json_object_object_add(col, feature_names[f], c);
+		j_add(c, "time_ns", j_ns(s->collected_at));
+		j_add(c, "duration_ns", j_ns(s->duration));
+		if (s->err) {
+			j_add(c, "error", j_str(s->errmsg));
+			jdoc_error(doc, feature_names[f], s->err, s->errmsg);
+		}
+		j_add(col, feature_names[f], c);
 	}
-	json_object_object_add(o, "collected", col);
-	return o;
+	j_add(doc, "collected", col);
+	return doc;
 }
 
 struct json_object *api_vms(const struct vm_table *vms)
 {
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	struct json_object *doc = jdoc_new("nfmd.vms"), *a = json_object_new_array();
 
 	for (const struct vm *vm = vms->head; vm; vm = vm->next)
 		if (!vm->gone)
-			json_object_array_add(a, vm_summary(vm));
-	json_object_object_add(o, "vms", a);
-	return o;
+			json_object_array_add(a, vm_object(vm));
+	j_add(doc, "vms", a);
+	return doc;
 }
 
 struct json_object *api_index(void)
 {
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	struct json_object *doc = jdoc_new("nfmd.index"), *a = json_object_new_array();
 
-	json_object_object_add(o, "name", json_object_new_string("nfmd"));
-	json_object_object_add(o, "version", json_object_new_string(nfm_version()));
+	j_add(doc, "name", json_object_new_string("nfmd"));
+	j_add(doc, "version", json_object_new_string(nfm_version()));
 	json_object_array_add(a, json_object_new_string("/metrics"));
 	json_object_array_add(a, json_object_new_string("/api/v1/vms"));
 	json_object_array_add(a, json_object_new_string("/api/v1/vms/NAME"));
-	json_object_object_add(o, "endpoints", a);
-	return o;
+	j_add(doc, "endpoints", a);
+	return doc;
 }
 
 struct json_object *api_error(unsigned int http_status, const char *msg)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *doc = jdoc_new("nfmd.error");
 
-	json_object_object_add(o, "error", j_str(msg));
-	json_object_object_add(o, "status", json_object_new_int((int)http_status));
-	return o;
+	j_add(doc, "complete", j_bool(false));
+	j_add(doc, "error", j_str(msg));
+	j_add(doc, "http_status", j_int(http_status));
+	return doc;
 }

@@ -2,7 +2,8 @@
 /*
  * Everything nfmd reads from a guest, and how it becomes metrics and JSON. Adding a metric is
  * local to this file: a families[] entry (name, help, type) and a section_add() where the value
- * is read; the JSON frame gets the value with the field name `nfm ... -j` uses.
+ * is read. The JSON frame is made of cmd/common's object builders (objects.h), so that a process,
+ * a module, an interface... is the same object here as in `nfm ... -j` and `nfm crawl`.
  *
  * Runs on worker threads; touches only the context it is given and the section it builds.
  */
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jout.h>
+#include <objects.h>
 
 #include "collect.h"
 #include "util.h"
@@ -98,45 +99,22 @@ const struct family families[] = {
 };
 const size_t nr_families = sizeof(families) / sizeof(families[0]);
 
-/* ---- F_BASE: what `nfm info -j` shows (same field names) ---- */
+/* ---- F_BASE: what `nfm info -j` shows (the same kernel object) ---- */
 
 static void collect_base(const struct crawl_base *b, struct section *s)
 {
 	const struct nfm_kernel_info *ki = &b->ki;
-	struct json_object *o = json_object_new_object();
-	char hex[32], *l[4];
+	struct json_object *o = obj_kernel(ki);
+	char *l[4];
 
-#define ADD(k, v) json_object_object_add(o, k, v)
-#define HEX(k, v) (snprintf(hex, sizeof(hex), "0x%" PRIx64, (uint64_t)(v)), ADD(k, json_object_new_string(hex)))
-	ADD("sysname", j_str(ki->sysname));
-	ADD("nodename", j_str(ki->nodename));
-	ADD("release", j_str(ki->release));
-	ADD("version", j_str(ki->version));
-	ADD("machine", j_str(ki->machine));
-	ADD("banner", j_str(ki->banner));
-	ADD("paging_levels", json_object_new_int(ki->paging_levels));
-	HEX("kaslr_offset", ki->kaslr_offset);
-	ADD("phys_base", json_object_new_int64(ki->phys_base));
-	HEX("page_offset", ki->page_offset);
-	HEX("kernel_pgd", ki->kernel_pgd);
-	HEX("vmcoreinfo_pa", ki->vmcoreinfo_pa);
-	ADD("cpus_online", json_object_new_int((int)ki->nr_cpus_online));
-	ADD("cpus_possible", json_object_new_int((int)ki->nr_cpus_possible));
-	ADD("mem_total_kb", json_object_new_int64((int64_t)(ki->mem_total / 1024)));
-	ADD("ram_bytes", json_object_new_int64((int64_t)ki->ram_size));
+	/* kernel.json, as `nfm info -j`, with its optional members. */
 	if (b->have_uptime)
-		ADD("uptime_s", json_object_new_double(b->uptime_ns / 1e9));
-	ADD("symbols", json_object_new_int64((int64_t)ki->nr_symbols));
-	ADD("btf_types", json_object_new_int64((int64_t)ki->nr_btf_types));
-	ADD("vmcoreinfo_from", json_object_new_string(ki->vmcoreinfo_how));
-	ADD("symbols_from", json_object_new_string(ki->symbols_how));
-	ADD("btf_from", json_object_new_string(ki->btf_how));
+		j_add(o, "uptime_ns", j_u64(b->uptime_ns));
 	if (b->source)
-		ADD("source", j_str(b->source));
-	ADD("attach_ms", json_object_new_double(ki->attach_ms));
-#undef HEX
-#undef ADD
-	json_object_object_add(s->json, "info", o);
+		j_add(o, "source", j_str(b->source));
+	j_add(s->json, "kernel", o);
+	if (b->have_uptime)
+		j_add(s->json, "uptime_ns", j_u64(b->uptime_ns));
 
 	l[0] = section_label(ki->release);
 	l[1] = section_label(ki->version);
@@ -169,24 +147,7 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
 
 	ret = nfm_loadavg(ctx, &la);
 	if (ret == 0) {
-		/* As `nfm uptime -j`. */
-		struct json_object *o = json_object_new_object(), *l = json_object_new_array();
-		char buf[32];
-
-		if (b->have_uptime) {
-			snprintf(buf, sizeof(buf), "%" PRIu64 ".%02" PRIu64, b->uptime_ns / 1000000000,
-				 b->uptime_ns % 1000000000 / 10000000);
-			json_object_object_add(o, "uptime_ns", json_object_new_int64((int64_t)b->uptime_ns));
-			json_object_object_add(o, "uptime", json_object_new_string(buf));
-		}
-		for (int i = 0; i < 3; i++)
-			json_object_array_add(l, json_object_new_double(la.load[i]));
-		json_object_object_add(o, "load", l);
-		json_object_object_add(o, "running", json_object_new_int((int)la.running));
-		json_object_object_add(o, "threads", json_object_new_int((int)la.threads));
-		json_object_object_add(o, "last_pid", json_object_new_int(la.last_pid));
-		json_object_object_add(o, "loadavg", j_str(la.text));
-		json_object_object_add(s->json, "uptime", o);
+		j_add(s->json, "loadavg", obj_loadavg(&la));
 		section_add(s, FAM_LOAD1, la.load[0], NULL);
 		section_add(s, FAM_LOAD5, la.load[1], NULL);
 		section_add(s, FAM_LOAD15, la.load[2], NULL);
@@ -197,27 +158,16 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
 	}
 	ret = nfm_meminfo(ctx, &mi);
 	if (ret == 0) {
-		/* As `nfm free -j`: kB, /proc/meminfo's names. */
-		struct json_object *o = json_object_new_object();
-
-#define KB(k, v, fam) do { \
-		json_object_object_add(o, k, json_object_new_int64((int64_t)(v))); \
-		if ((fam) >= 0) \
-			section_add(s, (unsigned int)(fam), (double)(v) * 1024, NULL); \
-	} while (0)
-		KB("MemTotal", mi.mem_total, -1);
-		KB("MemFree", mi.mem_free, FAM_MEM_FREE);
-		KB("MemAvailable", mi.mem_available, FAM_MEM_AVAIL);
-		KB("Buffers", mi.buffers, FAM_MEM_BUFFERS);
-		KB("Cached", mi.cached, FAM_MEM_CACHED);
-		KB("SwapCached", mi.swap_cached, -1);
-		KB("SwapTotal", mi.swap_total, FAM_SWAP_TOTAL);
-		KB("SwapFree", mi.swap_free, FAM_SWAP_FREE);
-		KB("Shmem", mi.shmem, FAM_MEM_SHMEM);
-		KB("SReclaimable", mi.slab_reclaimable, FAM_MEM_SRECL);
-		KB("SUnreclaim", mi.slab_unreclaimable, FAM_MEM_SUNRECL);
-#undef KB
-		json_object_object_add(s->json, "memory", o);
+		j_add(s->json, "memory", obj_memory(&mi));
+		section_add(s, FAM_MEM_FREE, (double)mi.mem_free * 1024, NULL);
+		section_add(s, FAM_MEM_AVAIL, (double)mi.mem_available * 1024, NULL);
+		section_add(s, FAM_MEM_BUFFERS, (double)mi.buffers * 1024, NULL);
+		section_add(s, FAM_MEM_CACHED, (double)mi.cached * 1024, NULL);
+		section_add(s, FAM_SWAP_TOTAL, (double)mi.swap_total * 1024, NULL);
+		section_add(s, FAM_SWAP_FREE, (double)mi.swap_free * 1024, NULL);
+		section_add(s, FAM_MEM_SHMEM, (double)mi.shmem * 1024, NULL);
+		section_add(s, FAM_MEM_SRECL, (double)mi.slab_reclaimable * 1024, NULL);
+		section_add(s, FAM_MEM_SUNRECL, (double)mi.slab_unreclaimable * 1024, NULL);
 	} else if (!s->err) {
 		section_seterr(s, ret, "meminfo: %s", strerror(-ret));
 	}
@@ -228,7 +178,6 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
 struct proc {
 	int32_t pid, ppid, nthreads;
 	char state;
-	char name[64];			/* as /proc shows it (JSON) */
 	char comm[NFM_TASK_COMM_LEN];	/* task->comm: stable, for labels (a kworker's name is not) */
 	bool kthread;
 	uint64_t utime_ns, stime_ns, rss_bytes;
@@ -299,30 +248,12 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 					  .state = t.state, .kthread = t.kthread,
 					  .utime_ns = t.utime_ns, .stime_ns = t.stime_ns,
 					  .rss_bytes = t.rss_pages * 4096 };
-		memcpy(procs[n].name, t.name, sizeof(t.name));
 		memcpy(procs[n].comm, t.comm, sizeof(t.comm));
 		procs[n].comm[sizeof(procs[n].comm) - 1] = 0;
-		procs[n].name[sizeof(procs[n].name) - 1] = 0;
 		procs[n].cpu = (double)(t.utime_ns + t.stime_ns);
 		if ((int)n < lim->max_json_tasks) {
-			/* A subset of `nfm ps -j`, same names. */
-			o = json_object_new_object();
-			json_object_object_add(o, "pid", json_object_new_int(t.tgid));
-			json_object_object_add(o, "ppid", json_object_new_int(t.ppid));
-			json_object_object_add(o, "uid", json_object_new_int64(t.uid));
-			json_object_object_add(o, "state", json_object_new_string_len(&t.state, 1));
-			json_object_object_add(o, "comm", j_str(procs[n].name));
-			json_object_object_add(o, "kthread", json_object_new_boolean(t.kthread));
-			json_object_object_add(o, "nice", json_object_new_int(t.nice));
-			json_object_object_add(o, "num_threads", json_object_new_int(t.nr_threads));
-			json_object_object_add(o, "start_ns", json_object_new_int64((int64_t)t.start_ns));
-			json_object_object_add(o, "utime_ns", json_object_new_int64((int64_t)t.utime_ns));
-			json_object_object_add(o, "stime_ns", json_object_new_int64((int64_t)t.stime_ns));
-			json_object_object_add(o, "utime", json_object_new_int64((int64_t)t.utime_ticks));
-			json_object_object_add(o, "stime", json_object_new_int64((int64_t)t.stime_ticks));
-			json_object_object_add(o, "vsize", json_object_new_int64((int64_t)t.vsize));
-			json_object_object_add(o, "rss", json_object_new_int64((int64_t)t.rss_pages));
-			json_object_array_add(arr, o);
+			/* process.json, as `nfm ps -j`. */
+			json_object_array_add(arr, obj_process(&t, 0));
 		} else {
 			truncated = true;
 		}
@@ -336,24 +267,24 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 		section_seterr(s, ret, ret == -ETIME ? "task walk stopped at the crawl's time budget after %zu processes"
 			       : "task walk stopped after %zu processes: %s", n, strerror(-ret));
 	o = json_object_new_object();
-	json_object_object_add(o, "processes", json_object_new_int64((int64_t)n));
-	json_object_object_add(o, "kernel_threads", json_object_new_int(kthreads));
-	json_object_object_add(o, "skipped", json_object_new_int((int)nfm_task_iter_skipped(it)));
+	j_add(o, "nr_processes", j_u64(n));
+	j_add(o, "nr_kernel_threads", j_u64(kthreads));
+	j_add(o, "nr_skipped", j_u64(nfm_task_iter_skipped(it)));
 	{
 		struct json_object *bs = json_object_new_object();
 		char st[2] = { 0 };
 
 		for (size_t i = 0; i < sizeof(states) - 1; i++) {
 			st[0] = states[i];
-			json_object_object_add(bs, st, json_object_new_int((int)by_state[i]));
+			j_add(bs, st, j_u64(by_state[i]));
 			section_add(s, FAM_PROC_BY_STATE, by_state[i], "state=\"%c\"", states[i]);
 		}
 		json_object_object_add(o, "by_state", bs);
 	}
 	if (truncated)
-		json_object_object_add(o, "ps_truncated", json_object_new_boolean(true));
-	json_object_object_add(s->json, "tasks", o);
-	json_object_object_add(s->json, "ps", arr);
+		j_add(s->json, "processes_truncated", j_bool(true));
+	j_add(s->json, "tasks", o);
+	j_add(s->json, "processes", arr);
 	section_add(s, FAM_PROCESSES, (double)n, NULL);
 	section_add(s, FAM_KTHREADS, kthreads, NULL);
 	section_add(s, FAM_TASKS_SKIPPED, nfm_task_iter_skipped(it), NULL);
@@ -404,23 +335,11 @@ static void collect_net(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 	} else {
 		for (i = 0; i < n && i < lim->max_items; i++) {
 			const struct nfm_netdev *x = &d[i];
-			struct json_object *o = json_object_new_object(), *st = json_object_new_object();
 			char *dev = section_label(x->name);
 			char lbl[256];
 
-			/* A subset of `nfm ip -j addr`, same names. */
-			json_object_object_add(o, "netns", json_object_new_int64(x->netns));
-			json_object_object_add(o, "ifindex", json_object_new_int(x->ifindex));
-			json_object_object_add(o, "ifname", j_str(x->name));
-			json_object_object_add(o, "flags_raw", json_object_new_int64(x->flags));
-			json_object_object_add(o, "mtu", json_object_new_int64(x->mtu));
-#define S(k) json_object_object_add(st, #k, json_object_new_int64((int64_t)x->stats.k))
-			S(rx_bytes); S(rx_packets); S(rx_errors); S(rx_dropped);
-			S(tx_bytes); S(tx_packets); S(tx_errors); S(tx_dropped);
-#undef S
-			json_object_object_add(o, "stats", st);
-			json_object_object_add(o, "stats_exact", json_object_new_boolean(x->stats_exact));
-			json_object_array_add(arr, o);
+			/* interface.json, as `nfm ip -j link` (no addresses). */
+			json_object_array_add(arr, obj_interface(x, false));
 
 			snprintf(lbl, sizeof(lbl), "device=\"%s\",netns=\"%u\"", dev, x->netns);
 			section_add(s, FAM_NET_RX_BYTES, (double)x->stats.rx_bytes, "%s", lbl);
@@ -460,7 +379,7 @@ static void collect_net(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 			for (j = 0; j < nc; j++)
 				section_add(s, FAM_SOCKETS, c[j].n, "family=\"%d\",protocol=\"%d\",state=\"%d\"",
 					    c[j].family, c[j].protocol, c[j].state);
-			json_object_object_add(s->json, "sockets_total", json_object_new_int(ns));
+			j_add(s->json, "nr_sockets", j_int(ns));
 			free(sk);
 		}
 	}
@@ -482,21 +401,10 @@ static void collect_sys(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 	if (n >= 0) {
 		struct json_object *arr = json_object_new_array();
 
-		for (i = 0; i < n && i < lim->max_items; i++) {
-			struct json_object *o = json_object_new_object();
-			char buf[32];
-
-			/* As `nfm lsmod -j` (without users and line). */
-			json_object_object_add(o, "name", j_str(m[i].name));
-			json_object_object_add(o, "size", json_object_new_int64((int64_t)m[i].size));
-			json_object_object_add(o, "refcount", json_object_new_int(m[i].refcount));
-			json_object_object_add(o, "state", json_object_new_string(m[i].state));
-			snprintf(buf, sizeof(buf), "0x%" PRIx64, m[i].address);
-			json_object_object_add(o, "address", json_object_new_string(buf));
-			json_object_object_add(o, "taints", j_str(m[i].taints));
-			json_object_array_add(arr, o);
-		}
-		json_object_object_add(s->json, "modules", arr);
+		/* module.json, as `nfm lsmod -j`. */
+		for (i = 0; i < n && i < lim->max_items; i++)
+			json_object_array_add(arr, obj_module(&m[i]));
+		j_add(s->json, "modules", arr);
 		section_add(s, FAM_MODULES, n, NULL);
 		free(m);
 	} else {
@@ -508,18 +416,10 @@ static void collect_sys(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 	if (n >= 0) {
 		struct json_object *arr = json_object_new_array();
 
-		for (i = 0; i < n && i < lim->max_items; i++) {
-			struct json_object *o = json_object_new_object();
-
-			/* As `nfm mount -j`. */
-			json_object_object_add(o, "device", j_str(mnt[i].device));
-			json_object_object_add(o, "path", j_str(mnt[i].path));
-			json_object_object_add(o, "fstype", j_str(mnt[i].fstype));
-			json_object_object_add(o, "options", j_str(mnt[i].options));
-			json_object_object_add(o, "mnt_id", json_object_new_int(mnt[i].mnt_id));
-			json_object_array_add(arr, o);
-		}
-		json_object_object_add(s->json, "mounts", arr);
+		/* mount.json, as `nfm mount -j`. */
+		for (i = 0; i < n && i < lim->max_items; i++)
+			json_object_array_add(arr, obj_mount(&mnt[i]));
+		j_add(s->json, "mounts", arr);
 		section_add(s, FAM_MOUNTS, n, NULL);
 		free(mnt);
 	} else if (!s->err) {
@@ -531,18 +431,10 @@ static void collect_sys(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 	if (n >= 0) {
 		struct json_object *arr = json_object_new_array();
 
-		/* The newest records, as `nfm dmesg -j`. */
-		for (i = n > DMESG_TAIL ? n - DMESG_TAIL : 0; i < n; i++) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "seq", json_object_new_int64((int64_t)r[i].seq));
-			json_object_object_add(o, "ts_nsec", json_object_new_int64((int64_t)r[i].ts_nsec));
-			json_object_object_add(o, "level", json_object_new_int(r[i].level));
-			json_object_object_add(o, "facility", json_object_new_int(r[i].facility));
-			json_object_object_add(o, "text", j_bytes(r[i].text, r[i].text_len));
-			json_object_array_add(arr, o);
-		}
-		json_object_object_add(s->json, "dmesg", arr);
+		/* The newest records: log_record.json, as `nfm dmesg -j`. */
+		for (i = n > DMESG_TAIL ? n - DMESG_TAIL : 0; i < n; i++)
+			json_object_array_add(arr, obj_log_record(&r[i]));
+		j_add(s->json, "records", arr);
 		if (n)
 			section_add(s, FAM_KMSG_SEQ, (double)r[n - 1].seq, NULL);
 		free(r);

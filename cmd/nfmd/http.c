@@ -2,7 +2,8 @@
 /*
  * HTTP: libmicrohttpd in external-epoll mode, driven by the main loop (its epoll fd sits in ours),
  * so requests are answered on the main thread from the published frames with no locking.
- * Routing, the bearer token and the connection limits; every error is an api_error() body.
+ * Routing, the bearer token and the connection limits; every error is an api_error() document.
+ * JSON bodies are compact unless the query string says pretty=1.
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -16,7 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "guest_text.h"
+#include <guest_text.h>
+#include <jout.h>
+
 #include "api.h"
 #include "http.h"
 #include "metrics.h"
@@ -47,10 +50,11 @@ static enum MHD_Result send_body(struct http_server *h, struct MHD_Connection *c
 
 static enum MHD_Result send_json(struct http_server *h, struct MHD_Connection *c, unsigned int status, struct json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(s);
-	char *body = malloc(len + 2);
+	/* Compact (one line, what a program wants) unless the URL asks for ?pretty=1. */
+	const char *p = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "pretty");
+	const char *s = json_object_to_json_string_ext(o, jdoc_flags(p && !strcmp(p, "1")));
+	size_t len = s ? strlen(s) : 0;
+	char *body = s ? malloc(len + 2) : NULL;
 	enum MHD_Result ret;
 
 	if (!body) {

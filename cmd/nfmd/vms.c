@@ -107,6 +107,7 @@ static struct vm *vm_new(const struct vm_table *t, const struct nfm_vm_info *vi,
 
 	if (!vm)
 		return NULL;
+	vm->info = *vi;
 	vm->pid = vi->pid;
 	vm->starttime = starttime;
 	if (vi->name[0])

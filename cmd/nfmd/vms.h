@@ -51,6 +51,7 @@ struct vm {
 	struct vm *next;
 	int pid;
 	unsigned long long starttime;	/* /proc/PID/stat field 22: tells a reused pid apart */
+	struct nfm_vm_info info;	/* as nfm_vm_list found it (the API's vm object) */
 	char name[128];			/* QEMU -name, or "pid:N" when it has none */
 	char label_vm[512], label_pid[16];	/* rendered label values */
 	bool libvirt;
