@@ -4,6 +4,7 @@ mid-crawl; bad requests get clear JSON errors.
 
 Needs root (nfmd reads QEMU memory), the lab (lab/nfm-lab) and the Debian `prometheus` package.
 Binaries: NFMD_BIN (default build/cmd/nfmd/nfmd), PROMETHEUS_BIN (default prometheus).
+The API's documents are checked against doc/schema with scripts/validate-json.
 """
 import json
 import os
@@ -29,6 +30,7 @@ from nfmlab.qmp import QMP  # noqa: E402
 NFMD = os.environ.get("NFMD_BIN", str(ROOT / "build" / "cmd" / "nfmd" / "nfmd"))
 PROMETHEUS = os.environ.get("PROMETHEUS_BIN", shutil.which("prometheus") or "prometheus")
 NFM_LAB = str(ROOT / "lab" / "nfm-lab")
+VALIDATE = ROOT / "scripts" / "validate-json"
 KERNEL = os.environ.get("NFMD_TEST_KERNEL", "6.1-cloud")
 TAG = "nfmdt%d" % os.getpid()
 TOKEN = "s3cret-%d" % os.getpid()
@@ -117,8 +119,8 @@ class Nfmd:
              "--net-interval", "1s", "--sys-interval", "2s", "--rescan", "1s", "-v"],
             stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
 
-    def get(self, path, token=TOKEN, method="GET"):
-        """(status, parsed JSON or text) of a request."""
+    def get(self, path, token=TOKEN, method="GET", raw=False):
+        """(status, parsed JSON or text) of a request; raw: (status, content type, bytes)."""
         req = urllib.request.Request(self.base + path, method=method,
                                      data=b"x" if method == "POST" else None)
         if token is not None:
@@ -128,6 +130,8 @@ class Nfmd:
                 status, ctype, body = r.status, r.headers.get("Content-Type", ""), r.read()
         except urllib.error.HTTPError as e:
             status, ctype, body = e.code, e.headers.get("Content-Type", ""), e.read()
+        if raw:
+            return status, ctype, body
         if ctype.startswith("application/json"):
             return status, json.loads(body)
         return status, body.decode()
@@ -154,7 +158,7 @@ def nfmd(vms, tmp_path_factory):
     try:
         for v in vms:
             wait_for("nfmd to attach to %s" % v.name,
-                     lambda v=v: (d.vm(v.name) or {}).get("status") == "up", 120)
+                     lambda v=v: (d.vm(v.name) or {}).get("vm", {}).get("status") == "up", 120)
         yield d
         assert d.alive(), "nfmd died; log:\n" + d.log.read_text()[-4000:]
         assert d.stop() == 0, "nfmd did not exit cleanly on SIGTERM"
@@ -252,28 +256,32 @@ def test_prometheus_scrapes_values_matching_the_guests(vms, nfmd, prom):
 
 
 def test_json_frame_matches_the_guest(vms, nfmd):
-    """GET /api/v1/vms lists both with status; GET /api/v1/vms/NAME has `nfm info -j`, `nfm free
-    -j` and `nfm ps -j` field names with the guest's values."""
+    """GET /api/v1/vms lists both with status; GET /api/v1/vms/NAME has the kernel, memory and
+    process objects of `nfm info -j`, `nfm free -j` and `nfm ps -j` with the guest's values."""
     st, body = nfmd.get("/api/v1/vms")
     assert st == 200
     listed = {x["name"]: x for x in body["vms"]}
     for v in vms:
         assert listed[v.name]["status"] == "up" and listed[v.name]["pid"] == v.pid
         f = nfmd.vm(v.name)
-        assert f["info"]["release"] == v.truth.uname["release"].decode()
-        assert f["info"]["cpus_online"] == v.nproc()
-        assert f["memory"]["MemTotal"] * 1024 == v.memtotal_bytes()
-        f = wait_for("ps in the frame", lambda v=v: (lambda x: x if "ps" in x else None)(
-            nfmd.vm(v.name)), 10)
-        init = [p for p in f["ps"] if p["pid"] == 1]
+        assert f["kind"] == "nfmd.vm" and f["vm"]["name"] == v.name
+        assert f["kernel"]["release"] == v.truth.uname["release"].decode()
+        assert f["vm"]["release"] == f["kernel"]["release"]
+        assert f["kernel"]["cpus_online"] == v.nproc()
+        assert f["memory"]["mem_total_bytes"] == v.memtotal_bytes()
+        f = wait_for("processes in the frame", lambda v=v: (
+            lambda x: x if "processes" in x else None)(nfmd.vm(v.name)), 10)
+        init = [p for p in f["processes"] if p["pid"] == 1]
         assert init and init[0]["comm"] == v.truth.processes[1].comm.decode()
+        assert f["tasks"]["nr_processes"] >= len(f["processes"])
         # The same VM by QEMU pid.
-        assert nfmd.vm(str(v.pid))["name"] == v.name
+        assert nfmd.vm(str(v.pid))["vm"]["name"] == v.name
 
 
 def test_bad_requests_get_json_errors(nfmd):
     st, body = nfmd.get("/no/such/path")
-    assert st == 404 and "no such endpoint" in body["error"] and body["status"] == 404
+    assert st == 404 and "no such endpoint" in body["error"] and body["http_status"] == 404
+    assert body["kind"] == "nfmd.error" and body["complete"] is False
     st, body = nfmd.get("/api/v1/vms/no-such-vm")
     assert st == 404 and body["error"] == "no VM named no-such-vm"
     st, body = nfmd.get("/metrics", token="wrong")
@@ -286,33 +294,70 @@ def test_bad_requests_get_json_errors(nfmd):
     assert st == 200 and "# TYPE nfm_vm_up gauge" in text
 
 
+def validate(kind, body):
+    """scripts/validate-json KIND on one response body; fails with its complaints."""
+    p = subprocess.run([sys.executable, str(VALIDATE), kind, "-"], input=body,
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, "%s does not validate:\n%s%s" % (
+        kind, p.stdout.decode(errors="replace")[-3000:], p.stderr.decode(errors="replace")[-1000:])
+
+
+@pytest.mark.skipif(not VALIDATE.exists(), reason="no scripts/validate-json")
+def test_api_documents_validate_against_the_schema(vms, nfmd):
+    """Every API response is a document of its kind (doc/schema/docs/nfmd.*.json): the index, the
+    VM list, each VM's frame (once every feature was collected), and each kind of error; bodies
+    are one compact line unless ?pretty=1."""
+    for v in vms:
+        wait_for("every feature of %s collected" % v.name, lambda v=v: set(
+            (nfmd.vm(v.name) or {}).get("collected", {})) >= {"base", "ps", "net", "sys"}, 30)
+    requests = [("/", "nfmd.index", 200, TOKEN, "GET"),
+                ("/api/v1/vms", "nfmd.vms", 200, TOKEN, "GET")]
+    requests += [("/api/v1/vms/" + urllib.parse.quote(v.name), "nfmd.vm", 200, TOKEN, "GET")
+                 for v in vms]
+    requests += [("/api/v1/vms/%d" % vms[0].pid, "nfmd.vm", 200, TOKEN, "GET"),
+                 ("/no/such/path", "nfmd.error", 404, TOKEN, "GET"),
+                 ("/api/v1/vms/no-such-vm", "nfmd.error", 404, TOKEN, "GET"),
+                 ("/api/v1/vms", "nfmd.error", 401, "wrong", "GET"),
+                 ("/api/v1/vms", "nfmd.error", 405, TOKEN, "POST")]
+    for path, kind, status, token, method in requests:
+        st, ctype, body = nfmd.get(path, token=token, method=method, raw=True)
+        assert (st, ctype) == (status, "application/json"), (path, st, ctype, body[:200])
+        assert body.endswith(b"\n") and body.count(b"\n") == 1, "%s: not compact" % path
+        assert json.loads(body)["kind"] == kind
+        validate(kind, body)
+    st, ctype, body = nfmd.get("/api/v1/vms?pretty=1", raw=True)
+    assert st == 200 and body.count(b"\n") > 3
+    validate("nfmd.vms", body)
+
+
 def test_guest_reset_is_reattached(vms, nfmd, prom):
     """QMP system_reset: the guest reboots into a new KASLR; nfmd notices, re-attaches on its own,
     reports it up with a small uptime, counts the reboot, and never stops serving the other VM."""
     a, b = vms
     before = nfmd.vm(b.name)
-    old_kaslr = before["info"]["kaslr_offset"]
+    old_kaslr = before["kernel"]["kaslr_offset"]
     with QMP(b.qmp) as q:
         # The lab runs QEMU with -no-reboot, which turns a reset into an exit: undo that first.
         q.cmd("set-action", reboot="reset")
         q.cmd("system_reset")
     t0 = time.monotonic()
-    other_crawls = nfmd.vm(a.name)["crawls"]
+    other_crawls = nfmd.vm(a.name)["vm"]["crawls"]
 
     seen = {}
 
     def back():
-        assert nfmd.vm(a.name)["status"] == "up", "the other VM stopped being served"
+        assert nfmd.vm(a.name)["vm"]["status"] == "up", "the other VM stopped being served"
         f = nfmd.vm(b.name)
+        vm = f["vm"] if f else {}
         if f:
-            seen.update({k: f.get(k) for k in ("status", "error", "reboots", "uptime_s")})
-        return f if f and f["status"] == "up" and f["reboots"] > before["reboots"] and \
-            f.get("uptime_s", 1e9) < time.monotonic() - t0 + 5 else None
+            seen.update({k: vm.get(k) for k in ("status", "error", "reboots", "uptime_ns")})
+        return f if f and vm["status"] == "up" and vm["reboots"] > before["vm"]["reboots"] and \
+            vm.get("uptime_ns", 1e18) < (time.monotonic() - t0 + 5) * 1e9 else None
 
     f = wait_for("%s back up after the reset" % b.name, back, 180, seen=seen)
-    assert nfmd.vm(a.name)["crawls"] > other_crawls
+    assert nfmd.vm(a.name)["vm"]["crawls"] > other_crawls
     # The kernel really is a new one (KASLR on: a new offset, almost surely).
-    if f["info"]["kaslr_offset"] == old_kaslr:
+    if f["kernel"]["kaslr_offset"] == old_kaslr:
         print("note: same KASLR offset after reset (%s)" % old_kaslr)
     sel = '{vm="%s"}' % b.name
     wait_for("prometheus sees the reboot",
@@ -327,7 +372,7 @@ def test_qemu_killed_mid_crawl(vms, nfmd):
     a, b = vms
     os.kill(a.pid, signal.SIGKILL)
     t0 = time.monotonic()
-    crawls = nfmd.vm(b.name)["crawls"]
+    crawls = nfmd.vm(b.name)["vm"]["crawls"]
     wait_for("%s to leave /api/v1/vms" % a.name,
              lambda: a.name not in {x["name"] for x in nfmd.get("/api/v1/vms")[1]["vms"]}, 10)
     assert time.monotonic() - t0 < 10
@@ -335,7 +380,7 @@ def test_qemu_killed_mid_crawl(vms, nfmd):
     st, body = nfmd.get("/api/v1/vms/" + a.name)
     assert st == 404
     wait_for("crawls of %s to go on" % b.name,
-             lambda: nfmd.vm(b.name)["crawls"] > crawls + 4 and
-             nfmd.vm(b.name)["status"] == "up", 10)
+             lambda: nfmd.vm(b.name)["vm"]["crawls"] > crawls + 4 and
+             nfmd.vm(b.name)["vm"]["status"] == "up", 10)
     st, text = nfmd.get("/metrics")
     assert st == 200 and 'vm="%s"' % a.name not in text
