@@ -49,10 +49,27 @@ def run(*args, user=None, timeout=120):
                           errors="surrogateescape", env=env)
 
 
-def run_json(*args, timeout=120):
-    """Run nfm -j with args and return the parsed JSON; fails the test on a non-zero exit."""
+VALIDATE = ROOT / "scripts" / "validate-json"
+
+
+def validate(kind, doc, what="document"):
+    """Validate doc (a parsed document, or JSON / JSON Lines text) against
+    doc/schema/docs/<kind>.json with scripts/validate-json ("auto": each document's own kind);
+    fails the test with the validator's complaints."""
+    text = doc if isinstance(doc, str) else json.dumps(doc)
+    p = subprocess.run([str(VALIDATE), kind, "-"], input=text, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, f"{what}: not valid against {kind}:\n{p.stdout}{p.stderr}"
+
+
+def run_json(*args, timeout=120, kind=None, ok=(0,)):
+    """Run nfm -j with args and return the parsed document; fails the test on an exit status
+    not in ok. With kind, the document must validate against doc/schema/docs/<kind>.json
+    (kind="auto": against its own "kind")."""
     p = run("-j", *args, timeout=timeout)
-    assert p.returncode == 0, f"nfm {' '.join(map(str, args))} failed: {p.stderr}"
+    assert p.returncode in ok, f"nfm {' '.join(map(str, args))} failed: {p.stderr}"
+    if kind:
+        validate(kind, p.stdout, f"nfm -j {' '.join(map(str, args))}")
     return json.loads(p.stdout)
 
 
