@@ -324,8 +324,10 @@ int main(int argc, char **argv)
 	sd_notify_ready(&d.log);
 	run(&d);
 	http_stop(&d.http);
+	/* A crawl still runs: exit without freeing what it uses. exit(), not return: the worker
+	 * reads d (the configuration, the log) until the process ends, and d lives in this frame. */
 	if (!pool_stop(&d.pool))
-		return 0;	/* a crawl still runs: exit without freeing what it uses */
+		exit(0);
 	schedule_done(&d.sched, pool_take_done(&d.pool));
 	vm_table_free(&d.vms);
 	free(d.cfg.token);
