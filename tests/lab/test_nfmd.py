@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "lab"))
 from nfmlab import truth as labtruth  # noqa: E402
 from nfmlab.qmp import QMP  # noqa: E402
+from nfmcli import VALIDATE, validate  # noqa: E402
 
 NFMD = os.environ.get("NFMD_BIN", str(ROOT / "build" / "cmd" / "nfmd" / "nfmd"))
 PROMETHEUS = os.environ.get("PROMETHEUS_BIN", shutil.which("prometheus") or "prometheus")
 NFM_LAB = str(ROOT / "lab" / "nfm-lab")
-VALIDATE = ROOT / "scripts" / "validate-json"
 KERNEL = os.environ.get("NFMD_TEST_KERNEL", "6.1-cloud")
 TAG = "nfmdt%d" % os.getpid()
 TOKEN = "s3cret-%d" % os.getpid()
@@ -294,14 +294,6 @@ def test_bad_requests_get_json_errors(nfmd):
     assert st == 200 and "# TYPE nfm_vm_up gauge" in text
 
 
-def validate(kind, body):
-    """scripts/validate-json KIND on one response body; fails with its complaints."""
-    p = subprocess.run([sys.executable, str(VALIDATE), kind, "-"], input=body,
-                       capture_output=True, timeout=60)
-    assert p.returncode == 0, "%s does not validate:\n%s%s" % (
-        kind, p.stdout.decode(errors="replace")[-3000:], p.stderr.decode(errors="replace")[-1000:])
-
-
 @pytest.mark.skipif(not VALIDATE.exists(), reason="no scripts/validate-json")
 def test_api_documents_validate_against_the_schema(vms, nfmd):
     """Every API response is a document of its kind (doc/schema/docs/nfmd.*.json): the index, the
@@ -324,10 +316,10 @@ def test_api_documents_validate_against_the_schema(vms, nfmd):
         assert (st, ctype) == (status, "application/json"), (path, st, ctype, body[:200])
         assert body.endswith(b"\n") and body.count(b"\n") == 1, "%s: not compact" % path
         assert json.loads(body)["kind"] == kind
-        validate(kind, body)
+        validate(kind, body.decode(), "%s %s" % (method, path))
     st, ctype, body = nfmd.get("/api/v1/vms?pretty=1", raw=True)
     assert st == 200 and body.count(b"\n") > 3
-    validate("nfmd.vms", body)
+    validate("nfmd.vms", body.decode(), "GET /api/v1/vms?pretty=1")
 
 
 def test_guest_reset_is_reattached(vms, nfmd, prom):
