@@ -88,33 +88,71 @@ int nfm_ctx_kernel_info(struct nfm_ctx *ctx, struct nfm_kernel_info *ret)
 }
 
 /*
- * CLOCK_BOOTTIME as of the last timekeeping update (at most a tick or an idle period old):
- * tk_core.timekeeper.tkr_mono.base + offs_boot. tk_core is an anonymous struct
- * { seqcount_raw_spinlock_t seq; struct timekeeper timekeeper; } (kernel/time/timekeeping.c).
+ * CLOCK_BOOTTIME with nanosecond resolution, as the guest's timekeeper held it at its last update:
+ * tkr_mono.base + (tkr_mono.xtime_nsec >> tkr_mono.shift) + offs_boot (kernel/time/timekeeping.c:
+ * timekeeping_get_ns() adds the clocksource cycles since cycle_last to xtime_nsec before the shift;
+ * we cannot read the guest's clocksource, so the value lags the guest's own clock by the time since
+ * the last update: at most one tick while the guest's CPUs tick, see doc/ctop.md). base alone moves
+ * in whole updates (HZ steps, or whole seconds of NOHZ idle); xtime_nsec holds the sub-update
+ * nanoseconds, shifted. tk_core is an anonymous struct { seqcount_raw_spinlock_t seq; struct
+ * timekeeper timekeeper; }: the timekeeper is read whole between two reads of the sequence count,
+ * retried while a writer is inside (odd or changed count).
  */
+#define TK_MAX_SIZE 1024
+#define TK_TRIES 4
+
+struct tk_off {
+	struct nfm_field base, xtime_nsec, shift, offs_boot;
+	uint32_t seqsize, size;
+};
+
+static int tk_resolve(struct nfm_ctx *ctx, struct tk_off *o)
+{
+	if (nfm_btf_type_size(ctx->btf, "seqcount_raw_spinlock_t", &o->seqsize) < 0 ||
+	    nfm_btf_type_size(ctx->btf, "timekeeper", &o->size) < 0 ||
+	    nfm_btf_field(ctx->btf, "timekeeper", "tkr_mono.base", &o->base) < 0 ||
+	    nfm_btf_field(ctx->btf, "timekeeper", "tkr_mono.xtime_nsec", &o->xtime_nsec) < 0 ||
+	    nfm_btf_field(ctx->btf, "timekeeper", "tkr_mono.shift", &o->shift) < 0 ||
+	    nfm_btf_field(ctx->btf, "timekeeper", "offs_boot", &o->offs_boot) < 0)
+		return -ENOENT;
+	if (o->size > TK_MAX_SIZE || o->base.offset + 8 > o->size ||
+	    o->xtime_nsec.offset + 8 > o->size || o->shift.offset + 4 > o->size ||
+	    o->offs_boot.offset + 8 > o->size)
+		return -EBADMSG;
+	return 0;
+}
+
 int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret)
 {
-	struct nfm_field base, boot;
-	uint32_t seqsize;
-	uint64_t tk_core, tk;
+	uint8_t buf[TK_MAX_SIZE];
+	uint32_t seq1, seq2, shift;
+	uint64_t tk_core, tk, xnsec;
 	int64_t mono, offs;
-	int err;
+	struct tk_off o;
+	int err, i;
 
 	err = nfm_ksym(ctx, "tk_core", &tk_core);
 	if (err < 0)
 		return err;
-	if (nfm_btf_type_size(ctx->btf, "seqcount_raw_spinlock_t", &seqsize) < 0 ||
-	    nfm_btf_field(ctx->btf, "timekeeper", "tkr_mono.base", &base) < 0 ||
-	    nfm_btf_field(ctx->btf, "timekeeper", "offs_boot", &boot) < 0)
-		return -ENOENT;
-	tk = tk_core + ((seqsize + 7) & ~7u);
-	err = nfm_kread(ctx, tk + base.offset, &mono, sizeof(mono));
-	if (err == 0)
-		err = nfm_kread(ctx, tk + boot.offset, &offs, sizeof(offs));
+	err = tk_resolve(ctx, &o);
 	if (err < 0)
 		return err;
-	if (mono < 0 || offs < 0)
+	tk = tk_core + ((o.seqsize + 7) & ~7u);
+	for (i = 0; i < TK_TRIES; i++) {
+		if ((err = nfm_kread(ctx, tk_core, &seq1, 4)) < 0 ||
+		    (err = nfm_kread(ctx, tk, buf, o.size)) < 0 ||
+		    (err = nfm_kread(ctx, tk_core, &seq2, 4)) < 0)
+			return err;
+		if (seq1 == seq2 && !(seq1 & 1))
+			break;
+	}
+	/* A dump taken inside an update keeps an odd count: use what is there (torn by < 1 tick). */
+	memcpy(&mono, buf + o.base.offset, 8);
+	memcpy(&xnsec, buf + o.xtime_nsec.offset, 8);
+	memcpy(&shift, buf + o.shift.offset, 4);
+	memcpy(&offs, buf + o.offs_boot.offset, 8);
+	if (mono < 0 || offs < 0 || shift >= 64)
 		return -EBADMSG;
-	*ret = (uint64_t)(mono + offs);
+	*ret = (uint64_t)mono + (xnsec >> shift) + (uint64_t)offs;
 	return 0;
 }

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nfm_ctx_uptime_ns() over a synthetic tk_core: the timekeeper's sub-update nanoseconds
+ * (tkr_mono.xtime_nsec >> shift) are part of the guest's clock. The old formula (base + offs_boot)
+ * moved in whole timekeeping updates and made every %CPU divisor wrong; these tests fail with it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <bpf/btf.h>
+
+#include "core/context.h"
+#include "source/source.h"
+
+#define MEM_SIZE (1u << 20)
+#define PO 0xffff888000000000ull
+#define KV(pa) (PO + (uint64_t)(pa))
+#define TK_CORE 0x10000u
+#define TK (TK_CORE + 8)	/* after the 4-byte seqcount, 8-aligned */
+
+/* struct tk_read_base and the members of struct timekeeper that matter, at the 6.1 offsets. */
+enum { R_CLOCK = 0, R_MASK = 8, R_CYCLE_LAST = 16, R_MULT = 24, R_SHIFT = 28, R_XTIME_NSEC = 32,
+       R_BASE = 40, R_BASE_REAL = 48, R_SIZE = 56 };
+enum { K_TKR_MONO = 0, K_TKR_RAW = 56, K_XTIME_SEC = 112, K_OFFS_BOOT = 152, K_SIZE = 288 };
+
+static uint8_t *mem;
+static struct nfm_source *src;
+static struct nfm_ctx *ctx;
+
+static void put64(uint32_t pa, uint64_t v) { memcpy(mem + pa, &v, 8); }
+static void put32(uint32_t pa, uint32_t v) { memcpy(mem + pa, &v, 4); }
+
+static void field(struct btf *b, const char *name, int type, int off)
+{
+	assert_int_equal(btf__add_field(b, name, type, off * 8, 0), 0);
+}
+
+static struct btf *make_btf(void)
+{
+	struct btf *b = btf__new_empty();
+	int u64, s64, u32, seq, rb;
+
+	u64 = btf__add_int(b, "long long unsigned int", 8, 0);
+	s64 = btf__add_int(b, "long long int", 8, BTF_INT_SIGNED);
+	u32 = btf__add_int(b, "unsigned int", 4, 0);
+	seq = btf__add_struct(b, "seqcount_raw_spinlock_t", 4);
+	field(b, "sequence", u32, 0);
+	(void)seq;
+	rb = btf__add_struct(b, "tk_read_base", R_SIZE);
+	field(b, "clock", u64, R_CLOCK);
+	field(b, "mask", u64, R_MASK);
+	field(b, "cycle_last", u64, R_CYCLE_LAST);
+	field(b, "mult", u32, R_MULT);
+	field(b, "shift", u32, R_SHIFT);
+	field(b, "xtime_nsec", u64, R_XTIME_NSEC);
+	field(b, "base", s64, R_BASE);
+	field(b, "base_real", u64, R_BASE_REAL);
+	btf__add_struct(b, "timekeeper", K_SIZE);
+	field(b, "tkr_mono", rb, K_TKR_MONO);
+	field(b, "tkr_raw", rb, K_TKR_RAW);
+	field(b, "xtime_sec", u64, K_XTIME_SEC);
+	field(b, "offs_boot", s64, K_OFFS_BOOT);
+	return b;
+}
+
+static int setup(void **state)
+{
+	char map[] = "/tmp/nfm-test-uptime-XXXXXX";
+	struct nfm_kallsyms *ks;
+	struct nfm_btf *nb;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	mem = calloc(1, MEM_SIZE);
+	assert_non_null(mem);
+	assert_int_equal(nfm_source_new_buf(mem, MEM_SIZE, 0, &src), 0);
+	fd = mkstemp(map);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "%016llx T _stext\n%016llx d tk_core\n", (unsigned long long)KV(0x1000),
+		(unsigned long long)KV(TK_CORE));
+	fclose(f);
+	assert_int_equal(nfm_kallsyms_load_system_map(map, 0, &ks), 0);
+	unlink(map);
+	assert_int_equal(nfm_btf_wrap(make_btf(), &nb), 0);
+	assert_int_equal(nfm_ctx_new_parts(src, 4, 0x1000, 0, PO, ks, nb, NULL, &ctx), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	nfm_ctx_free(ctx);
+	nfm_source_free(src);
+	free(mem);
+	return 0;
+}
+
+/* A timekeeper as a guest leaves it between two updates. */
+static void set_tk(uint32_t seq, int64_t base, uint64_t xtime_nsec, uint32_t shift, int64_t boot)
+{
+	put32(TK_CORE, seq);
+	put32(TK + K_TKR_MONO + R_SHIFT, shift);
+	put32(TK + K_TKR_MONO + R_MULT, 4194304);
+	put64(TK + K_TKR_MONO + R_XTIME_NSEC, xtime_nsec);
+	put64(TK + K_TKR_MONO + R_BASE, (uint64_t)base);
+	put64(TK + K_OFFS_BOOT, (uint64_t)boot);
+	/* tkr_raw's fields must not be taken for tkr_mono's. */
+	put64(TK + K_TKR_RAW + R_XTIME_NSEC, 999ull << 40);
+	put64(TK + K_TKR_RAW + R_BASE, 77);
+}
+
+static void test_sub_update_ns(void **state)
+{
+	uint64_t up;
+
+	(void)state;
+	/* base 12 s, 3.456789 ms since the last second boundary (shifted by 22), 1.5 s suspended. */
+	set_tk(42, 12000000000ll, 3456789ull << 22, 22, 1500000000ll);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &up), 0);
+	assert_int_equal(up, 13503456789ull);
+}
+
+static void test_moves_within_a_second(void **state)
+{
+	uint64_t a, b;
+
+	(void)state;
+	/* Two updates 4 ms apart in the same second: base (ns at the second) does not move. */
+	set_tk(44, 7000000000ll, 100000000ull << 8, 8, 0);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &a), 0);
+	set_tk(46, 7000000000ll, 104000000ull << 8, 8, 0);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &b), 0);
+	assert_int_equal(a, 7100000000ull);
+	assert_int_equal(b - a, 4000000ull);
+}
+
+static void test_odd_sequence_still_reads(void **state)
+{
+	uint64_t up;
+
+	(void)state;
+	/* A dump taken while the writer held the sequence odd: the values there are used. */
+	set_tk(47, 1000000000ll, 5ull << 1, 1, 0);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &up), 0);
+	assert_int_equal(up, 1000000005ull);
+}
+
+static void test_bad_values(void **state)
+{
+	uint64_t up = 123;
+
+	(void)state;
+	set_tk(48, -5, 0, 0, 0);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &up), -EBADMSG);
+	set_tk(48, 5, 0, 64, 0);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &up), -EBADMSG);
+	assert_int_equal(up, 123);	/* out-parameter untouched on failure */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sub_update_ns),
+		cmocka_unit_test(test_moves_within_a_second),
+		cmocka_unit_test(test_odd_sequence_still_reads),
+		cmocka_unit_test(test_bad_values),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
