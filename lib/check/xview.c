@@ -20,11 +20,11 @@
 #include <nfm/system.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/modules.h"
-#include "kernel/pack.h"
-#include "kernel/xarray.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "module/modules.h"
+#include "util/pack.h"
+#include "walk/xarray.h"
 
 #include <nfm/task.h>
 

@@ -8,10 +8,8 @@
 
 #include "core/btf_early.h"
 #include "core/context.h"
+#include "core/slot.h"
 #include "source/source.h"
-
-#include "kernel/kernel.h"
-#include "kernel/modules.h"
 
 static double now_ms(void)
 {
@@ -198,43 +196,6 @@ int nfm_ksym(struct nfm_ctx *ctx, const char *name, uint64_t *addr)
 	return ret;
 }
 
-int nfm_sym_lookup_module(struct nfm_ctx *ctx, const char *name, uint64_t *addr, char *type,
-			  const char **module)
-{
-	int ret = nfm_kallsyms_find(ctx->ks, name, addr, type);
-
-	if (module)
-		*module = NULL;
-	if (ret == -ENOENT && ctx->btf)
-		ret = nfm_modsym_lookup(ctx, name, addr, type, module) == 0 ? 0 : -ENOENT;
-	return ret;
-}
-
-int nfm_sym_lookup(struct nfm_ctx *ctx, const char *name, uint64_t *addr, char *type)
-{
-	return nfm_sym_lookup_module(ctx, name, addr, type, NULL);
-}
-
-int nfm_sym_symbolize_module(struct nfm_ctx *ctx, uint64_t addr, const char **name, char *type,
-			     uint64_t *offset, const char **module)
-{
-	uint64_t start;
-
-	if (module)
-		*module = NULL;
-	/* Modules live above the kernel image's 1 GiB: there only a module's symbol will do. */
-	if (addr >= NFM_X86_KIMAGE_END)
-		return ctx->btf ? nfm_modsym_symbolize(ctx, addr, name, type, offset, module) :
-				  -ENOENT;
-	return nfm_kallsyms_symbolize(ctx->ks, addr, name, type, &start, offset);
-}
-
-int nfm_sym_symbolize(struct nfm_ctx *ctx, uint64_t addr, const char **name, char *type,
-		      uint64_t *offset)
-{
-	return nfm_sym_symbolize_module(ctx, addr, name, type, offset, NULL);
-}
-
 int nfm_ctx_new_parts(struct nfm_source *src, int levels, uint64_t kernel_root, int64_t phys_base,
 		      uint64_t page_offset, struct nfm_kallsyms *ks, struct nfm_btf *btf,
 		      const struct nfm_log *log, struct nfm_ctx **ret)
@@ -271,14 +232,4 @@ int nfm_btf_raw(struct nfm_ctx *ctx, const void **data, size_t *size)
 	*data = p;
 	*size = n;
 	return 0;
-}
-
-size_t nfm_sym_count(struct nfm_ctx *ctx)
-{
-	return nfm_kallsyms_count(ctx->ks);
-}
-
-int nfm_sym_get(struct nfm_ctx *ctx, size_t i, const char **name, char *type, uint64_t *addr)
-{
-	return nfm_kallsyms_get(ctx->ks, i, name, type, addr);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The attached context, shared by the walkers in lib/linux and the API in lib/core. */
+/* The attached context: what attach found, shared by every layer above core (walk, walkers, API). */
 #ifndef NFM_LIB_CORE_CONTEXT_H
 #define NFM_LIB_CORE_CONTEXT_H
 
@@ -22,7 +22,7 @@ struct nfm_ctx {
 	uint64_t vmcoreinfo_pa;
 	char vmcoreinfo_how[64], symbols_how[64], btf_how[64];
 	double attach_ms;
-	struct nfm_kernel *kernel;	/* walkers' resolved offsets and caches (lib/kernel) */
+	struct nfm_kernel *kernel;	/* walkers' resolved offsets and caches (core/slot.h) */
 	struct nfm_btf_early *btf_early;	/* BTF being loaded on a second thread (btf_early.c) */
 	/* VMCOREINFO candidates are taken without comparing CPU 0's page tables (the QMP session
 	 * that tells them may still be running); nfm_discover_confirm() compares at the end. */

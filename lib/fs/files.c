@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/path.h"
-#include "kernel/task.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "fs/path.h"
+#include "task/task.h"
 
 #define O_CLOEXEC_ 02000000u
 

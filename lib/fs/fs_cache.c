@@ -16,11 +16,11 @@
 #include <nfm/task.h>
 
 #include "core/context.h"
-#include "kernel/fs_cache.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/pack.h"
-#include "kernel/path.h"
+#include "walk/xarray.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "util/pack.h"
+#include "fs/path.h"
 
 #define MAX_CHILDREN (1u << 20)
 #define MAX_COMPONENTS 256
@@ -28,68 +28,6 @@
 #define S_IFMT_ 0170000u
 #define S_IFDIR_ 0040000u
 #define S_IFREG_ 0100000u
-
-static inline bool xa_is_internal(uint64_t e) { return (e & 3) == 2; }
-static inline bool xa_is_node(uint64_t e) { return xa_is_internal(e) && e > 4096; }
-/* sibling entries are internal entries below (XA_CHUNK_SIZE - 1) << 2 | 2 */
-static inline bool xa_is_sibling(uint64_t e)
-{
-	return xa_is_internal(e) && e < (((uint64_t)NFM_XA_CHUNK_SIZE - 1) << 2 | 2);
-}
-
-int nfm_xa_load(nfm_xa_read_fn rd, void *arg, const struct nfm_xa_layout *l, uint64_t head,
-		uint64_t index, uint64_t *entry)
-{
-	uint64_t e = head, node;
-	int depth, expect = -1;
-	uint8_t shift;
-
-	for (depth = 0;; depth++) {
-		unsigned int off;
-
-		if (!xa_is_node(e)) {
-			/* a lone entry in xa_head stands for index 0 only */
-			if (depth == 0 && index != 0)
-				return 0;
-			break;
-		}
-		if (depth >= NFM_XA_MAX_DEPTH)
-			return -EBADMSG;
-		node = e - 2;
-		if (rd(arg, node + (uint64_t)l->shift, &shift, 1) < 0)
-			return -EFAULT;
-		if (shift % NFM_XA_CHUNK_SHIFT || shift >= 64 || (expect >= 0 && shift != expect))
-			return -EBADMSG;
-		/* beyond what the top node spans */
-		if (depth == 0 && shift + NFM_XA_CHUNK_SHIFT < 64 &&
-		    (index >> shift) >= NFM_XA_CHUNK_SIZE)
-			return 0;
-		off = (unsigned int)(index >> shift) & (NFM_XA_CHUNK_SIZE - 1);
-		if (rd(arg, node + (uint64_t)l->slots + 8ull * off, &e, 8) < 0)
-			return -EFAULT;
-		if (xa_is_sibling(e)) {
-			unsigned int canon = (unsigned int)(e >> 2);
-
-			/* a sibling names the canonical slot of its multi-index entry, before it */
-			if (canon >= off)
-				return -EBADMSG;
-			if (rd(arg, node + (uint64_t)l->slots + 8ull * canon, &e, 8) < 0)
-				return -EFAULT;
-			if (xa_is_internal(e) && !xa_is_node(e))
-				return 0;
-		}
-		if (shift == 0) {
-			if (xa_is_node(e))
-				return -EBADMSG;
-			break;
-		}
-		expect = shift - NFM_XA_CHUNK_SHIFT;
-	}
-	if (!e || (xa_is_internal(e) && !xa_is_node(e)))
-		return 0;	/* empty, retry or zero entry */
-	*entry = e;
-	return 1;
-}
 
 struct fs_off {
 	int32_t task_fs, fs_root, path_mnt, path_dentry;

@@ -13,10 +13,10 @@
 #include <nfm/system.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/pack.h"
-#include "kernel/path.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "util/pack.h"
+#include "fs/path.h"
 
 #define MAX_MOUNTS 100000
 #define MAX_TASKS 1000000

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/path.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "fs/path.h"
 
 #define NAME_MAX_BYTES 255
 #define DENTRY_BUF 512		/* struct dentry is ~200 bytes; larger BTF sizes are refused */

@@ -17,8 +17,8 @@
  *
  * Used by the process view (maps, lsof) and the system view (mounts).
  */
-#ifndef NFM_LIB_KERNEL_PATH_H
-#define NFM_LIB_KERNEL_PATH_H
+#ifndef NFM_LIB_FS_PATH_H
+#define NFM_LIB_FS_PATH_H
 
 #include <stddef.h>
 #include <stdint.h>

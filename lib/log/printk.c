@@ -7,10 +7,10 @@
 #include <nfm/system.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/pack.h"
-#include "kernel/printk.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "util/pack.h"
+#include "log/printk.h"
 
 /* state_var: the top two bits are the state, the rest the descriptor id. */
 #define DESC_FLAGS_SHIFT 62

@@ -4,8 +4,8 @@
  * of its three arrays. The decoder is a pure function of those bytes so that unit tests and the
  * fuzz target can feed it anything.
  */
-#ifndef NFM_LIB_KERNEL_PRINTK_H
-#define NFM_LIB_KERNEL_PRINTK_H
+#ifndef NFM_LIB_LOG_PRINTK_H
+#define NFM_LIB_LOG_PRINTK_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/mm_maple.h"
-#include "kernel/path.h"
-#include "kernel/task.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "walk/maple.h"
+#include "fs/path.h"
+#include "task/task.h"
 
 #define VMA_BUF 512
 #define VM_READ 0x1ull

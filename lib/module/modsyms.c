@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/modules.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "module/modules.h"
 
 #include <nfm/system.h>
 

@@ -9,10 +9,10 @@
 #include <nfm/system.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/modules.h"
-#include "kernel/pack.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "module/modules.h"
+#include "util/pack.h"
 
 #define MAX_MODULES 4096
 #define MAX_USERS 256

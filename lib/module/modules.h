@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#ifndef NFM_LIB_KERNEL_MODULES_H
-#define NFM_LIB_KERNEL_MODULES_H
+#ifndef NFM_LIB_MODULE_MODULES_H
+#define NFM_LIB_MODULE_MODULES_H
 
 #include <stddef.h>
 #include <stdint.h>

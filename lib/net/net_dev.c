@@ -14,11 +14,11 @@
 #include <nfm/system.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/modules.h"
-#include "kernel/pack.h"
-#include "kernel/percpu.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "module/modules.h"
+#include "util/pack.h"
+#include "walk/percpu.h"
 
 #define MAX_NETNS 4096
 #define MAX_DEVS 65536

@@ -18,10 +18,10 @@
 #include <nfm/system.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/net_sock.h"
-#include "kernel/pack.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "net/net_sock.h"
+#include "util/pack.h"
 
 #define RTN_BROADCAST 3
 #define RTN_MULTICAST 5

@@ -21,10 +21,10 @@
 #include <nfm/task.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/net_sock.h"
-#include "kernel/pack.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "net/net_sock.h"
+#include "util/pack.h"
 
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_RECV 3

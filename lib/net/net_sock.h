@@ -4,8 +4,8 @@
  * net_neigh.c): the network namespaces, hash-chain walking bounds, and the AF_UNIX walk that
  * nfm_socket_list() calls.
  */
-#ifndef NFM_LIB_KERNEL_NET_SOCK_H
-#define NFM_LIB_KERNEL_NET_SOCK_H
+#ifndef NFM_LIB_NET_NET_SOCK_H
+#define NFM_LIB_NET_NET_SOCK_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -16,10 +16,10 @@
 #include <nfm/system.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/pack.h"
-#include "kernel/percpu.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "util/pack.h"
+#include "walk/percpu.h"
 
 #define MAX_CAPWORDS 64
 #define X86_FEATURE_TSC (0 * 32 + 4)

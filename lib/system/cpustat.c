@@ -12,7 +12,7 @@
 #include <nfm/cpu.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
+#include "walk/fields.h"
 
 #define MAX_CPUS 8192
 

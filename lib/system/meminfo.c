@@ -7,8 +7,8 @@
 #include <nfm/system.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
+#include "walk/fields.h"
+#include "walk/list.h"
 
 #define MAX_NODES 1024
 #define MAX_BDEV_INODES 65536

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/task.h"
-#include "kernel/task_off.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "task/task.h"
+#include "task/task_off.h"
 
 #define PF_KTHREAD 0x00200000u
 #define NSEC_PER_TICK 10000000ull	/* USER_HZ = 100: nsec_to_clock_t() */

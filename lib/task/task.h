@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Internal helpers shared by the process-view walkers (task*.c, mm*.c, files*.c). */
-#ifndef NFM_LIB_KERNEL_TASK_H
-#define NFM_LIB_KERNEL_TASK_H
+#ifndef NFM_LIB_TASK_TASK_H
+#define NFM_LIB_TASK_TASK_H
 
 #include <stdint.h>
 #include <string.h>
 
 #include <nfm/task.h>
 
-#include "kernel/kernel.h"
+#include "walk/fields.h"
 
 struct nfm_ctx;
 

@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/list.h"
-#include "kernel/task.h"
-#include "kernel/task_off.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+#include "task/task.h"
+#include "task/task_off.h"
 
 #define PF_WQ_WORKER 0x20u
 #define PF_KTHREAD 0x00200000u

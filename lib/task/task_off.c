@@ -5,8 +5,8 @@
 #include <stdlib.h>
 
 #include "core/context.h"
-#include "kernel/kernel.h"
-#include "kernel/task_off.h"
+#include "walk/fields.h"
+#include "task/task_off.h"
 
 #define S struct nfm_task_state
 static const struct nfm_field_spec task_specs[] = {

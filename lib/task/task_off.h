@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Resolved BTF offsets and per-attach constants for the task walker (task_off.c). */
-#ifndef NFM_LIB_KERNEL_TASK_OFF_H
-#define NFM_LIB_KERNEL_TASK_OFF_H
+#ifndef NFM_LIB_TASK_TASK_OFF_H
+#define NFM_LIB_TASK_TASK_OFF_H
 
 #include <stdint.h>
 

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "core/context.h"
-#include "kernel/list.h"
-#include "kernel/task.h"
-#include "kernel/task_off.h"
+#include "walk/list.h"
+#include "task/task.h"
+#include "task/task_off.h"
 
 #define PAGE 4096u
 #define UMEM_MAX (16u << 20)	/* far above ARG_MAX: a larger range is corruption */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/pack.h"
+#include "util/pack.h"
 
 void nfm_pack_init(struct nfm_pack *p, size_t recsize)
 {

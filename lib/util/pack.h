@@ -4,8 +4,8 @@
  * another; string fields hold offsets until nfm_pack_finish() lays both out in a single allocation
  * and turns the offsets into pointers, so the caller frees everything with one free().
  */
-#ifndef NFM_LIB_KERNEL_PACK_H
-#define NFM_LIB_KERNEL_PACK_H
+#ifndef NFM_LIB_UTIL_PACK_H
+#define NFM_LIB_UTIL_PACK_H
 
 #include <stddef.h>
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Shared by the kernel walkers (one file per area: task.c, mm.c, files.c, net*.c, ...): a per-context
- * slot for each area's resolved offsets and caches, and table-driven BTF offset resolution.
+ * Every walker's common include: table-driven BTF offset resolution and reading fields out of a
+ * struct already read whole. (The per-context slot that keeps an area's resolved offsets is the
+ * context's: core/slot.h, included here because every walker uses the two together.)
  *
  * Pattern for a walker: a struct of int32_t offsets, a static table of nfm_field_spec naming each
  * (type, member path), resolved once per attach into the area's slot on first use:
@@ -13,33 +14,16 @@
  *	};
  *	off = nfm_kernel_slot(ctx, NFM_SLOT_TASK); if NULL: allocate, nfm_resolve_fields(), store.
  */
-#ifndef NFM_LIB_KERNEL_KERNEL_H
-#define NFM_LIB_KERNEL_KERNEL_H
+#ifndef NFM_LIB_WALK_FIELDS_H
+#define NFM_LIB_WALK_FIELDS_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "core/slot.h"
+
 struct nfm_ctx;
-
-enum nfm_kernel_slot {
-	NFM_SLOT_TASK, NFM_SLOT_MM, NFM_SLOT_FILES, NFM_SLOT_PATH, NFM_SLOT_MODULES,
-	NFM_SLOT_NET, NFM_SLOT_SOCK, NFM_SLOT_LOG, NFM_SLOT_MOUNT, NFM_SLOT_SYS, NFM_SLOT_CPU,
-	NFM_SLOT_SHELL, NFM_SLOT_TASK_NAME, NFM_SLOT_MODSYMS,
-	NFM_SLOT_ROUTE, NFM_SLOT_NEIGH, NFM_SLOT_CPUINFO,
-	NFM_SLOT_MAX
-};
-
-struct nfm_kernel {
-	void *slot[NFM_SLOT_MAX];
-	void (*slot_free[NFM_SLOT_MAX])(void *);
-};
-
-/* The area's slot (NULL until set). */
-void *nfm_kernel_slot(struct nfm_ctx *ctx, enum nfm_kernel_slot s);
-/* Set the area's slot; free_fn (may be NULL: plain free()) runs at nfm_ctx_free. 0 or -ENOMEM. */
-int nfm_kernel_set_slot(struct nfm_ctx *ctx, enum nfm_kernel_slot s, void *p, void (*free_fn)(void *));
-void nfm_kernel_free(struct nfm_kernel *k);
 
 #define NFM_FIELD_OPTIONAL 1u	/* missing member: offset -1, not an error */
 #define NFM_FIELD_SIZE 2u	/* resolve sizeof(type) instead of a member (path ignored) */

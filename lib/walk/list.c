@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "core/context.h"
-#include "kernel/list.h"
+#include "walk/list.h"
 
 bool nfm_kptr_ok(struct nfm_ctx *ctx, uint64_t p)
 {

@@ -4,8 +4,8 @@
  * ring that loops without coming back to its head is caught (Brent's cycle detection, O(1)
  * memory), and every pointer is checked before it is followed.
  */
-#ifndef NFM_LIB_KERNEL_LIST_H
-#define NFM_LIB_KERNEL_LIST_H
+#ifndef NFM_LIB_WALK_LIST_H
+#define NFM_LIB_WALK_LIST_H
 
 #include <stdbool.h>
 #include <stddef.h>

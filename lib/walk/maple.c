@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Maple tree walk over guest memory: see mm_maple.h. */
+/* Maple tree walk over guest memory: see maple.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/context.h"
-#include "kernel/list.h"
-#include "kernel/mm_maple.h"
+#include "walk/list.h"
+#include "walk/maple.h"
 
 #define NODE_SIZE 256
 enum { MT_DENSE, MT_LEAF_64, MT_RANGE_64, MT_ARANGE_64 };

@@ -10,8 +10,8 @@
  * Hostile input: at most NFM_MAPLE_MAX_DEPTH levels, max_entries entries and
  * NFM_MAPLE_MAX_NODES nodes; pivots must increase inside their parent's range.
  */
-#ifndef NFM_LIB_KERNEL_MM_MAPLE_H
-#define NFM_LIB_KERNEL_MM_MAPLE_H
+#ifndef NFM_LIB_WALK_MAPLE_H
+#define NFM_LIB_WALK_MAPLE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "core/context.h"
-#include "kernel/percpu.h"
+#include "walk/percpu.h"
 
 int nfm_percpu_offsets(struct nfm_ctx *ctx, int online, uint64_t *offs, int max)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per-CPU data: the possible CPUs and their __per_cpu_offset[] (per_cpu_ptr()). */
-#ifndef NFM_LIB_KERNEL_PERCPU_H
-#define NFM_LIB_KERNEL_PERCPU_H
+#ifndef NFM_LIB_WALK_PERCPU_H
+#define NFM_LIB_WALK_PERCPU_H
 
 #include <stdint.h>
 

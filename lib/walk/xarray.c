@@ -1,17 +1,76 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Every entry of a guest xarray, depth first (include/linux/xarray.h: a node holds 64 slots;
- * an internal entry ending in binary 10 is a node pointer (+2), a sibling, retry or zero
- * entry). Guest data: the depth, the number of nodes and of entries are bounded, and each
+ * A guest xarray: one entry by index (xa_load), or every entry, depth first
+ * (include/linux/xarray.h: a node holds 64 slots; an internal entry ending in binary 10 is a
+ * node pointer (+2), a sibling, retry or zero entry). Guest data: the depth, the number of nodes and of entries are bounded, and each
  * node's shift must be its parent's minus 6.
  */
 #include <errno.h>
 #include <stdbool.h>
 
-#include "kernel/xarray.h"
+#include "walk/xarray.h"
 
-static bool is_internal(uint64_t e) { return (e & 3) == 2; }
-static bool is_node(uint64_t e) { return is_internal(e) && e > 4096; }
+static bool xa_is_internal(uint64_t e) { return (e & 3) == 2; }
+static bool xa_is_node(uint64_t e) { return xa_is_internal(e) && e > 4096; }
+/* sibling entries are internal entries below (XA_CHUNK_SIZE - 1) << 2 | 2 */
+static bool xa_is_sibling(uint64_t e)
+{
+	return xa_is_internal(e) && e < (((uint64_t)NFM_XA_CHUNK_SIZE - 1) << 2 | 2);
+}
+
+int nfm_xa_load(nfm_xa_read_fn rd, void *arg, const struct nfm_xa_layout *l, uint64_t head,
+		uint64_t index, uint64_t *entry)
+{
+	uint64_t e = head, node;
+	int depth, expect = -1;
+	uint8_t shift;
+
+	for (depth = 0;; depth++) {
+		unsigned int off;
+
+		if (!xa_is_node(e)) {
+			/* a lone entry in xa_head stands for index 0 only */
+			if (depth == 0 && index != 0)
+				return 0;
+			break;
+		}
+		if (depth >= NFM_XA_MAX_DEPTH)
+			return -EBADMSG;
+		node = e - 2;
+		if (rd(arg, node + (uint64_t)l->shift, &shift, 1) < 0)
+			return -EFAULT;
+		if (shift % NFM_XA_CHUNK_SHIFT || shift >= 64 || (expect >= 0 && shift != expect))
+			return -EBADMSG;
+		/* beyond what the top node spans */
+		if (depth == 0 && shift + NFM_XA_CHUNK_SHIFT < 64 &&
+		    (index >> shift) >= NFM_XA_CHUNK_SIZE)
+			return 0;
+		off = (unsigned int)(index >> shift) & (NFM_XA_CHUNK_SIZE - 1);
+		if (rd(arg, node + (uint64_t)l->slots + 8ull * off, &e, 8) < 0)
+			return -EFAULT;
+		if (xa_is_sibling(e)) {
+			unsigned int canon = (unsigned int)(e >> 2);
+
+			/* a sibling names the canonical slot of its multi-index entry, before it */
+			if (canon >= off)
+				return -EBADMSG;
+			if (rd(arg, node + (uint64_t)l->slots + 8ull * canon, &e, 8) < 0)
+				return -EFAULT;
+			if (xa_is_internal(e) && !xa_is_node(e))
+				return 0;
+		}
+		if (shift == 0) {
+			if (xa_is_node(e))
+				return -EBADMSG;
+			break;
+		}
+		expect = shift - NFM_XA_CHUNK_SHIFT;
+	}
+	if (!e || (xa_is_internal(e) && !xa_is_node(e)))
+		return 0;	/* empty, retry or zero entry */
+	*entry = e;
+	return 1;
+}
 
 struct walk {
 	nfm_xa_read_fn rd;
@@ -42,7 +101,7 @@ static int visit(struct walk *w, uint64_t e, int depth, int expect, uint64_t bas
 
 		if (!s)
 			continue;
-		if (is_node(s)) {
+		if (xa_is_node(s)) {
 			if (!shift)
 				return -EBADMSG;
 			r = visit(w, s, depth + 1, shift - NFM_XA_CHUNK_SHIFT, index);
@@ -50,7 +109,7 @@ static int visit(struct walk *w, uint64_t e, int depth, int expect, uint64_t bas
 				return r;
 			continue;
 		}
-		if (is_internal(s))
+		if (xa_is_internal(s))
 			continue;	/* sibling, retry or zero entry */
 		/* (above the leaves: a multi-index entry, given at its first index) */
 		if (++w->entries > w->max || w->fn(w->arg, index, s))
@@ -68,9 +127,9 @@ int nfm_xa_for_each(nfm_xa_read_fn rd, void *rd_arg, const struct nfm_xa_layout 
 
 	if (!head)
 		return 0;
-	if (!is_node(head)) {
+	if (!xa_is_node(head)) {
 		/* a lone entry in xa_head stands for index 0 */
-		if (is_internal(head) || !max)
+		if (xa_is_internal(head) || !max)
 			return 0;
 		fn(arg, 0, head);
 		return 1;

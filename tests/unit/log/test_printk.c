@@ -12,8 +12,8 @@
 
 #include <nfm/system.h>
 
-#include "kernel/pack.h"
-#include "kernel/printk.h"
+#include "util/pack.h"
+#include "log/printk.h"
 
 /* 6.1/6.12 x86-64 layout */
 static const struct nfm_prb_layout L = {

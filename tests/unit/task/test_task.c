@@ -17,7 +17,7 @@
 #include <bpf/btf.h>
 
 #include "core/context.h"
-#include "kernel/mm_maple.h"
+#include "walk/maple.h"
 #include "source/source.h"
 #include <nfm/task.h>
 

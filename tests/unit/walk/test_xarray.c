@@ -12,8 +12,7 @@
 
 #include <cmocka.h>
 
-#include "kernel/fs_cache.h"
-#include "kernel/xarray.h"
+#include "walk/xarray.h"
 
 #define BASE 0xffff888000100000ull
 #define NODE_SIZE 576	/* shift byte at 0, 64 slots from 64 */
