@@ -81,3 +81,11 @@ def one_error_line(p):
     assert lines[0].startswith("nfm: ")
     assert "Traceback" not in p.stderr and "Sanitizer" not in p.stderr
     return lines[0]
+
+
+def guest_bytes(obj, key):
+    """The exact bytes of a guest string member (doc/schema/README.md): obj[key + "_hex"] when
+    the text form is not exact, otherwise obj[key] as UTF-8; b"" when absent."""
+    if key + "_hex" in obj:
+        return bytes.fromhex(obj[key + "_hex"])
+    return obj.get(key, "").encode("utf-8", "surrogatepass")
