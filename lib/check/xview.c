@@ -22,7 +22,6 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
-#include "module/modules.h"
 #include "util/pack.h"
 #include "walk/xarray.h"
 

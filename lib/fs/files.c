@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfm/task.h>
+
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
 #include "fs/path.h"
-#include "task/task.h"
 
 #define O_CLOEXEC_ 02000000u
 

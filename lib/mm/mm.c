@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfm/task.h>
+
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
 #include "walk/maple.h"
 #include "fs/path.h"
-#include "task/task.h"
 
 #define VMA_BUF 512
 #define VM_READ 0x1ull

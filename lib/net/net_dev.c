@@ -16,7 +16,6 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
-#include "module/modules.h"
 #include "util/pack.h"
 #include "walk/percpu.h"
 
