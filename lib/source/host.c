@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The host's accounting of a QEMU process: its vCPU threads (QMP `info cpus`, else thread names
+ * "CPU n/TCG" / "CPU n/KVM"), every thread's /proc/PID/task/TID/schedstat, and its CPU cgroup
+ * (/proc/PID/cgroup: v1 cpu,cpuacct files, else v2 cpu.stat/cpu.max). Plain files of the host;
+ * the roots are parameters so that tests run over a fake tree.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nfm/host.h>
+
+#include "source/qemu_cmdline.h"
+#include "source/qmp.h"
+
+struct nfm_host_vm {
+	int pid;
+	char proc[256], cgroot[256];
+	int nr_vcpus;
+	const char *how;
+	struct nfm_host_vcpu vcpu[NFM_HOST_MAX_VCPUS];	/* cpu and tid */
+};
+
+/* Read a small file whole (NUL-terminated); its length or -errno. */
+static int read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return (int)n;
+}
+
+int nfm_host_parse_schedstat(const char *text, uint64_t *run_ns, uint64_t *wait_ns,
+			     uint64_t *slices)
+{
+	unsigned long long a, b, c;
+
+	if (sscanf(text, "%llu %llu %llu", &a, &b, &c) != 3)
+		return -EBADMSG;
+	*run_ns = a;
+	*wait_ns = b;
+	*slices = c;
+	return 0;
+}
+
+static void add_vcpu(struct nfm_host_vm *vm, int cpu, int tid)
+{
+	int i;
+
+	if (cpu < 0 || tid <= 0 || vm->nr_vcpus >= NFM_HOST_MAX_VCPUS)
+		return;
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpu[i].cpu == cpu)
+			return;
+	/* Keep them sorted by CPU number. */
+	for (i = vm->nr_vcpus; i > 0 && vm->vcpu[i - 1].cpu > cpu; i--)
+		vm->vcpu[i] = vm->vcpu[i - 1];
+	vm->vcpu[i] = (struct nfm_host_vcpu){ .cpu = cpu, .tid = tid };
+	vm->nr_vcpus++;
+}
+
+/* HMP `info cpus`: "* CPU #0: thread_id=1234" per vCPU. */
+static int vcpus_from_qmp(struct nfm_host_vm *vm, const char *sock)
+{
+	char *out = NULL, *p;
+	int fd = nfm_qmp_connect(sock), err;
+
+	if (fd < 0)
+		return fd;
+	err = nfm_qmp_hmp(fd, "info cpus", &out);
+	close(fd);
+	if (err < 0)
+		return err;
+	for (p = out; (p = strstr(p, "CPU #")); p++) {
+		int cpu, tid;
+
+		if (sscanf(p, "CPU #%d: thread_id=%d", &cpu, &tid) == 2)
+			add_vcpu(vm, cpu, tid);
+	}
+	free(out);
+	return vm->nr_vcpus ? 0 : -ENOENT;
+}
+
+/* Threads named "CPU n/TCG" or "CPU n/KVM" (QEMU's -name ...,debug-threads=on). */
+static int vcpus_from_names(struct nfm_host_vm *vm)
+{
+	char path[512], comm[64];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/task", vm->proc);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		int cpu, tid = atoi(d->d_name);
+		char kind[8];
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/task/%d/comm", vm->proc, tid);
+		if (read_small(path, comm, sizeof(comm)) <= 0)
+			continue;
+		if (sscanf(comm, "CPU %d/%3[A-Z]", &cpu, kind) == 2 &&
+		    (!strcmp(kind, "TCG") || !strcmp(kind, "KVM") || !strcmp(kind, "HVF")))
+			add_vcpu(vm, cpu, tid);
+	}
+	closedir(dir);
+	return vm->nr_vcpus ? 0 : -ENOENT;
+}
+
+/* The QMP socket on QEMU's command line, or "". */
+static void qmp_of(const struct nfm_host_vm *vm, char *out, size_t size)
+{
+	struct nfm_qemu_cmdline *cl = calloc(1, sizeof(*cl));
+	char path[512], *buf = malloc(65536);
+	int fd, n = -1;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "%s/cmdline", vm->proc);
+	if (cl && buf && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = (int)read(fd, buf, 65536);
+		close(fd);
+	}
+	if (n > 0 && nfm_qemu_cmdline_parse_buf(buf, (size_t)n, cl) == 0)
+		snprintf(out, size, "%s", cl->qmp);
+	free(cl);
+	free(buf);
+}
+
+int nfm_host_vm_new(int pid, const struct nfm_host_opts *opts, struct nfm_host_vm **ret)
+{
+	const char *proc = "/proc", *cg = "/sys/fs/cgroup", *qmp = NULL;
+	struct nfm_host_vm *vm;
+	char sock[256];
+
+	if (pid <= 0 || !ret)
+		return -EINVAL;
+	if (opts && opts->size >= offsetof(struct nfm_host_opts, qmp) + sizeof(opts->qmp)) {
+		proc = opts->proc_root ? opts->proc_root : proc;
+		cg = opts->cgroup_root ? opts->cgroup_root : cg;
+		qmp = opts->qmp;
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->pid = pid;
+	snprintf(vm->proc, sizeof(vm->proc), "%s/%d", proc, pid);
+	snprintf(vm->cgroot, sizeof(vm->cgroot), "%s", cg);
+	if (access(vm->proc, F_OK) < 0) {
+		free(vm);
+		return -ENOENT;
+	}
+	if (qmp)
+		snprintf(sock, sizeof(sock), "%s", qmp);
+	else
+		qmp_of(vm, sock, sizeof(sock));
+	vm->how = "none";
+	if (sock[0] && vcpus_from_qmp(vm, sock) == 0)
+		vm->how = "qmp";
+	else if (vcpus_from_names(vm) == 0)
+		vm->how = "thread names";
+	*ret = vm;
+	return 0;
+}
+
+void nfm_host_vm_free(struct nfm_host_vm *vm)
+{
+	free(vm);
+}
+
+int nfm_host_vm_vcpus(const struct nfm_host_vm *vm)
+{
+	return vm->nr_vcpus;
+}
+
+const char *nfm_host_vm_vcpus_how(const struct nfm_host_vm *vm)
+{
+	return vm->how;
+}
+
+/* "name value" lines: the value of name, or -ENOENT. */
+static int keyed(const char *text, const char *name, uint64_t *ret)
+{
+	size_t l = strlen(name);
+	const char *p;
+
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (!strncmp(p, name, l) && p[l] == ' ') {
+			*ret = strtoull(p + l + 1, NULL, 10);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int read_u64(const char *dir, const char *file, uint64_t *ret)
+{
+	char path[768], buf[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	*ret = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+/* Count the group's tasks, and whether all of them are threads of pid. */
+static void group_tasks(const struct nfm_host_vm *vm, const char *dir, struct nfm_host_cgroup *cg)
+{
+	char path[768], line[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, cg->version == 1 ? "tasks" : "cgroup.threads");
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	cg->only_vm = true;
+	while (fgets(line, sizeof(line), f)) {
+		int tid = atoi(line);
+
+		cg->nr_tasks++;
+		snprintf(path, sizeof(path), "%s/task/%d", vm->proc, tid);
+		if (access(path, F_OK) < 0)
+			cg->only_vm = false;
+	}
+	fclose(f);
+	if (!cg->nr_tasks)
+		cg->only_vm = false;
+}
+
+static void read_v1(const struct nfm_host_vm *vm, const char *cpu_path, const char *acct_path,
+		    struct nfm_host_cgroup *cg)
+{
+	static const char *const cpu_dirs[] = { "cpu,cpuacct", "cpu" };
+	static const char *const acct_dirs[] = { "cpu,cpuacct", "cpuacct" };
+	char dir[600], stat[700];
+	uint64_t v;
+	size_t i;
+
+	cg->version = 1;
+	snprintf(cg->path, sizeof(cg->path), "%s", cpu_path ? cpu_path : acct_path);
+	for (i = 0; i < 2 && acct_path; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s%s", vm->cgroot, acct_dirs[i], acct_path);
+		if (read_u64(dir, "cpuacct.usage", &cg->usage_ns) == 0) {
+			cg->have_usage = true;
+			break;
+		}
+	}
+	for (i = 0; i < 2 && cpu_path; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s%s", vm->cgroot, cpu_dirs[i], cpu_path);
+		snprintf(stat, sizeof(stat), "%s/cpu.stat", dir);
+		if (read_small(stat, stat, sizeof(stat)) <= 0)
+			continue;
+		cg->have_stat = keyed(stat, "nr_periods", &cg->nr_periods) == 0 &&
+				keyed(stat, "nr_throttled", &cg->nr_throttled) == 0 &&
+				keyed(stat, "throttled_time", &cg->throttled_ns) == 0;
+		if (read_u64(dir, "cpu.cfs_period_us", &cg->period_us) == 0 &&
+		    read_u64(dir, "cpu.cfs_quota_us", &v) == 0) {
+			cg->have_quota = true;
+			cg->quota_us = (int64_t)v;	/* "-1" parses to all ones: -1 */
+		}
+		group_tasks(vm, dir, cg);
+		break;
+	}
+}
+
+static void read_v2(const struct nfm_host_vm *vm, const char *path, struct nfm_host_cgroup *cg)
+{
+	static const char *const roots[] = { "", "/unified" };
+	char dir[600], buf[700], *end;
+	uint64_t us;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(dir, sizeof(dir), "%s%s%s/cpu.stat", vm->cgroot, roots[i], path);
+		if (read_small(dir, buf, sizeof(buf)) > 0)
+			break;
+	}
+	if (i == 2)
+		return;
+	cg->version = 2;
+	snprintf(cg->path, sizeof(cg->path), "%s", path);
+	if (keyed(buf, "usage_usec", &us) == 0) {
+		cg->have_usage = true;
+		cg->usage_ns = us * 1000;
+	}
+	cg->have_stat = keyed(buf, "nr_periods", &cg->nr_periods) == 0 &&
+			keyed(buf, "nr_throttled", &cg->nr_throttled) == 0 &&
+			keyed(buf, "throttled_usec", &us) == 0;
+	if (cg->have_stat)
+		cg->throttled_ns = us * 1000;
+	snprintf(dir, sizeof(dir), "%s%s%s", vm->cgroot, roots[i], path);
+	snprintf(buf, sizeof(buf), "%s/cpu.max", dir);
+	if (read_small(buf, buf, sizeof(buf)) > 0) {
+		cg->have_quota = true;
+		cg->quota_us = strncmp(buf, "max", 3) ? strtoll(buf, &end, 10) : -1;
+		cg->period_us = strtoull(strchr(buf, ' ') ? strchr(buf, ' ') + 1 : "0", NULL, 10);
+	}
+	group_tasks(vm, dir, cg);
+}
+
+/* /proc/PID/cgroup: "N:controllers:path"; the v1 cpu and cpuacct lines, else v2's "0::path". */
+static void read_cgroup(const struct nfm_host_vm *vm, struct nfm_host_cgroup *cg)
+{
+	char path[512], line[1024], cpu[256] = "", acct[256] = "", v2[256] = "";
+	bool have_v2 = false, have_cpu = false, have_acct = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup", vm->proc);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':'), *p = c ? strchr(c + 1, ':') : NULL, *tok, *save;
+
+		if (!p)
+			continue;
+		*p++ = 0;
+		p[strcspn(p, "\n")] = 0;
+		if (!strcmp(p, "/"))
+			p = (char *)"";
+		if (!c[1]) {
+			snprintf(v2, sizeof(v2), "%s", p);
+			have_v2 = true;
+			continue;
+		}
+		for (tok = strtok_r(c + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(tok, "cpu")) {
+				snprintf(cpu, sizeof(cpu), "%s", p);
+				have_cpu = true;
+			} else if (!strcmp(tok, "cpuacct")) {
+				snprintf(acct, sizeof(acct), "%s", p);
+				have_acct = true;
+			}
+		}
+	}
+	fclose(f);
+	if (have_cpu || have_acct)
+		read_v1(vm, have_cpu ? cpu : NULL, have_acct ? acct : NULL, cg);
+	if (!cg->version && have_v2)
+		read_v2(vm, v2, cg);
+}
+
+int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret)
+{
+	struct nfm_host_sample *s = ret;
+	char path[512], buf[128];
+	struct timespec ts;
+	struct dirent *d;
+	DIR *dir;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s->mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	snprintf(path, sizeof(path), "%s/task", vm->proc);
+	dir = opendir(path);
+	if (!dir)
+		return -ENOENT;
+	s->nr_vcpus = vm->nr_vcpus;
+	memcpy(s->vcpu, vm->vcpu, sizeof(s->vcpu[0]) * (size_t)vm->nr_vcpus);
+	while ((d = readdir(dir))) {
+		uint64_t run, wait, slices;
+		int tid = atoi(d->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/task/%d/schedstat", vm->proc, tid);
+		if (read_small(path, buf, sizeof(buf)) <= 0 ||
+		    nfm_host_parse_schedstat(buf, &run, &wait, &slices) < 0)
+			continue;
+		s->nr_threads++;
+		s->process_run_ns += run;
+		s->process_wait_ns += wait;
+		for (i = 0; i < s->nr_vcpus; i++) {
+			if (s->vcpu[i].tid == tid) {
+				s->vcpu[i].run_ns = run;
+				s->vcpu[i].wait_ns = wait;
+				s->vcpu[i].slices = slices;
+			}
+		}
+	}
+	closedir(dir);
+	read_cgroup(vm, &s->cg);
+	return 0;
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The host's side of a VM over a fake /proc and /sys/fs/cgroup: vCPU threads by name, schedstat
+ * sums, cgroup v1 (cpu,cpuacct) and v2 figures; and the attribution of host time to processes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include <nfm/host.h>
+
+static char root[] = "/tmp/nfm-test-host-XXXXXX";
+static char proc[300], cg[300];
+
+static void put(const char *rel, const char *text)
+{
+	char path[600], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void thread(int pid, int tid, const char *comm, const char *schedstat)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", pid, tid);
+	put(rel, comm);
+	snprintf(rel, sizeof(rel), "proc/%d/task/%d/schedstat", pid, tid);
+	put(rel, schedstat);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	snprintf(cg, sizeof(cg), "%s/cg", root);
+	/* VM 100: two vCPU threads by name, a main thread and an I/O thread; cgroup v1. */
+	put("proc/100/cmdline", "qemu-system-x86_64\0-name\0vm1,debug-threads=on\0");
+	put("proc/100/cgroup", "12:pids:/\n4:cpu,cpuacct:/nfm/vm1\n1:name=systemd:/x\n0::/x\n");
+	thread(100, 100, "qemu-system-x86\n", "5000 10 3\n");
+	thread(100, 101, "CPU 1/TCG\n", "300000000 2000 40\n");
+	thread(100, 102, "CPU 0/TCG\n", "700000000 1000 50\n");
+	thread(100, 103, "worker\n", "1000 0 1\n");
+	put("cg/cpu,cpuacct/nfm/vm1/cpuacct.usage", "1000006000\n");
+	put("cg/cpu,cpuacct/nfm/vm1/cpu.stat", "nr_periods 120\nnr_throttled 80\n"
+		"throttled_time 9000000000\nnr_bursts 0\nburst_time 0\n");
+	put("cg/cpu,cpuacct/nfm/vm1/cpu.cfs_quota_us", "30000\n");
+	put("cg/cpu,cpuacct/nfm/vm1/cpu.cfs_period_us", "100000\n");
+	put("cg/cpu,cpuacct/nfm/vm1/tasks", "100\n101\n102\n103\n");
+	/* VM 200: no thread names; cgroup v2 under the hybrid "unified" mount, no quota, a task
+	 * that is not the VM's in the group. */
+	put("proc/200/cmdline", "qemu-system-x86_64\0");
+	put("proc/200/cgroup", "0::/machine/vm2\n");
+	thread(200, 200, "qemu-system-x86\n", "100 0 1\n");
+	thread(200, 201, "qemu-system-x86\n", "200 0 1\n");
+	put("cg/unified/machine/vm2/cpu.stat", "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n"
+		"nr_periods 0\nnr_throttled 0\nthrottled_usec 0\n");
+	put("cg/unified/machine/vm2/cpu.max", "max 100000\n");
+	put("cg/unified/machine/vm2/cgroup.threads", "200\n201\n999\n");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[400];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct nfm_host_opts opts(void)
+{
+	return (struct nfm_host_opts){ .size = sizeof(struct nfm_host_opts), .proc_root = proc,
+				       .cgroup_root = cg, .qmp = "" };
+}
+
+static void test_v1_named_vcpus(void **state)
+{
+	struct nfm_host_opts o = opts();
+	struct nfm_host_sample *s = malloc(sizeof(*s));
+	struct nfm_host_vm *vm;
+
+	(void)state;
+	assert_int_equal(nfm_host_vm_new(100, &o, &vm), 0);
+	assert_int_equal(nfm_host_vm_vcpus(vm), 2);
+	assert_string_equal(nfm_host_vm_vcpus_how(vm), "thread names");
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->nr_threads, 4);
+	assert_int_equal(s->process_run_ns, 1000006000ull);
+	assert_int_equal(s->process_wait_ns, 3010);
+	assert_int_equal(s->nr_vcpus, 2);
+	assert_int_equal(s->vcpu[0].cpu, 0);
+	assert_int_equal(s->vcpu[0].tid, 102);
+	assert_int_equal(s->vcpu[0].run_ns, 700000000ull);
+	assert_int_equal(s->vcpu[0].wait_ns, 1000);
+	assert_int_equal(s->vcpu[0].slices, 50);
+	assert_int_equal(s->vcpu[1].cpu, 1);
+	assert_int_equal(s->vcpu[1].run_ns, 300000000ull);
+	assert_int_equal(s->cg.version, 1);
+	assert_string_equal(s->cg.path, "/nfm/vm1");
+	assert_true(s->cg.have_usage && s->cg.have_stat && s->cg.have_quota);
+	assert_int_equal(s->cg.usage_ns, 1000006000ull);
+	assert_int_equal(s->cg.nr_periods, 120);
+	assert_int_equal(s->cg.nr_throttled, 80);
+	assert_int_equal(s->cg.throttled_ns, 9000000000ull);
+	assert_int_equal(s->cg.quota_us, 30000);
+	assert_int_equal(s->cg.period_us, 100000);
+	assert_int_equal(s->cg.nr_tasks, 4);
+	assert_true(s->cg.only_vm);
+	assert_true(s->mono_ns > 0);
+	nfm_host_vm_free(vm);
+	free(s);
+}
+
+static void test_v2_unnamed(void **state)
+{
+	struct nfm_host_opts o = opts();
+	struct nfm_host_sample *s = malloc(sizeof(*s));
+	struct nfm_host_vm *vm;
+
+	(void)state;
+	assert_int_equal(nfm_host_vm_new(200, &o, &vm), 0);
+	assert_int_equal(nfm_host_vm_vcpus(vm), 0);
+	assert_string_equal(nfm_host_vm_vcpus_how(vm), "none");
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->process_run_ns, 300);
+	assert_int_equal(s->cg.version, 2);
+	assert_string_equal(s->cg.path, "/machine/vm2");
+	assert_true(s->cg.have_usage);
+	assert_int_equal(s->cg.usage_ns, 2500000ull);
+	assert_true(s->cg.have_stat);
+	assert_int_equal(s->cg.nr_throttled, 0);
+	assert_true(s->cg.have_quota);
+	assert_int_equal(s->cg.quota_us, -1);
+	assert_int_equal(s->cg.period_us, 100000);
+	assert_int_equal(s->cg.nr_tasks, 3);
+	assert_false(s->cg.only_vm);	/* task 999 is not the VM's */
+	nfm_host_vm_free(vm);
+	free(s);
+}
+
+static void test_missing(void **state)
+{
+	struct nfm_host_opts o = opts();
+	struct nfm_host_vm *vm = NULL;
+
+	(void)state;
+	assert_int_equal(nfm_host_vm_new(300, &o, &vm), -ENOENT);
+	assert_null(vm);
+	assert_int_equal(nfm_host_vm_new(0, &o, &vm), -EINVAL);
+}
+
+static void test_schedstat(void **state)
+{
+	uint64_t r, w, n;
+
+	(void)state;
+	assert_int_equal(nfm_host_parse_schedstat("18446744073709551615 2 3\n", &r, &w, &n), 0);
+	assert_true(r == UINT64_MAX && w == 2 && n == 3);
+	assert_int_equal(nfm_host_parse_schedstat("12 x", &r, &w, &n), -EBADMSG);
+}
+
+static void test_attribute_per_cpu(void **state)
+{
+	/* CPU 0: 600 ms host; p0 ran 300 ms there, p1 100 ms. CPU 1: 200 ms host, p2 50 ms.
+	 * 100 ms of emulator threads shared by guest time 450 ms. */
+	uint64_t vcpu[2] = { 600000000, 200000000 };
+	struct nfm_host_share p[3] = { { 0, 300000000, 0 }, { 0, 100000000, 0 }, { 1, 50000000, 0 } };
+	double left = nfm_host_attribute(vcpu, 2, 100000000, p, 3);
+
+	(void)state;
+	assert_true(left == 0);
+	assert_float_equal(p[0].host_ns, 450e6 + 100e6 * 300 / 450, 1);
+	assert_float_equal(p[1].host_ns, 150e6 + 100e6 * 100 / 450, 1);
+	assert_float_equal(p[2].host_ns, 200e6 + 100e6 * 50 / 450, 1);
+	assert_float_equal(p[0].host_ns + p[1].host_ns + p[2].host_ns, 900e6, 1);
+}
+
+static void test_attribute_fallbacks(void **state)
+{
+	uint64_t vcpu[2] = { 600000000, 200000000 };
+	struct nfm_host_share p[2] = { { -1, 300000000, 0 }, { 1, 100000000, 0 } };
+	struct nfm_host_share idle[1] = { { 0, 0, 0 } };
+
+	(void)state;
+	/* One CPU unknown: everything by the VM-wide share. */
+	assert_true(nfm_host_attribute(vcpu, 2, 0, p, 2) == 0);
+	assert_float_equal(p[0].host_ns, 600e6, 1);
+	assert_float_equal(p[1].host_ns, 200e6, 1);
+	/* CPU 0's time with nobody on CPU 0 goes to everyone (here: p1 only). */
+	p[0] = (struct nfm_host_share){ 1, 0, 0 };
+	assert_true(nfm_host_attribute(vcpu, 2, 0, p, 2) == 0);
+	assert_float_equal(p[1].host_ns, 800e6, 1);
+	/* No guest time at all: nothing attributed, all of it returned. */
+	assert_float_equal(nfm_host_attribute(vcpu, 2, 5, idle, 1), 800000005.0, 1);
+	assert_float_equal(idle[0].host_ns, 0, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_v1_named_vcpus),
+		cmocka_unit_test(test_v2_unnamed),
+		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_schedstat),
+		cmocka_unit_test(test_attribute_per_cpu),
+		cmocka_unit_test(test_attribute_fallbacks),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
