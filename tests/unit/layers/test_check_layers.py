@@ -39,11 +39,29 @@ def run(files):
         return p.returncode, p.stdout
 
 
-def planted(path, text):
-    files = dict(CLEAN)
-    files[path] = files.get(path, '') + text
-    return run(files)
-
+# (what, file to plant into, include lines appended to it, text the report must hold)
+PLANTED = [
+    ('source includes a walker', 'lib/source/x.c', '#include "net/net_sock.h"\n',
+     'lib/source/x.c:4 includes net/net_sock.h (layer source may not include layer net)'),
+    ('core calls up into a module walker', 'lib/core/context.h', '#include "module/modules.h"\n',
+     'lib/core/context.h:2 includes module/modules.h (layer core may not include layer module)'),
+    ('domain includes a domain the matrix does not list', 'lib/net/net_sock.c',
+     '#include "task/task.h"\n', '(layer net may not include layer task)'),
+    ('a walker includes a tool header', 'lib/task/task.h', '#include "../../cmd/common/cli.h"\n',
+     '(layer task may not include layer tool)'),
+    ('a tool includes a lib internal', 'cmd/nfm/main.c', '#include "core/context.h"\n',
+     'cmd/nfm/main.c:4 includes core/context.h (a tool includes only <nfm/...>'),
+    ('a tool includes a lib internal with <>', 'cmd/nfm/main.c', '#include <walk/list.h>\n',
+     'cmd/nfm/main.c:4 includes walk/list.h'),
+    ('a public header includes a lib internal', 'include/nfm/nfm.h',
+     '#include "util/log.h"\n#include "core/context.h"\n',
+     'include/nfm/nfm.h:3 includes core/context.h (layer api may not include layer core)'),
+    ('a folder with no layer', 'lib/newthing/a.c', '', 'lib/newthing has no layer'),
+    ('a header that shadows a system header', 'lib/net/if.h', '',
+     'lib/net/if.h shadows the system header <net/if.h>'),
+    ('a stale include', 'lib/task/task.h', '#include "kernel/kernel.h"\n',
+     'includes kernel/kernel.h (not found'),
+]
 
 failures = 0
 
@@ -59,31 +77,8 @@ def expect(what, got, want_rc, want_text):
 
 
 expect('clean tree', run(CLEAN), 0, '')
-expect('source includes a walker',
-       planted('lib/source/x.c', '#include "net/net_sock.h"\n'), 1,
-       'lib/source/x.c:4 includes net/net_sock.h (layer source may not include layer net)')
-expect('core calls up into a module walker',
-       planted('lib/core/context.h', '#include "module/modules.h"\n'), 1,
-       'lib/core/context.h:2 includes module/modules.h (layer core may not include layer module)')
-expect('domain includes a domain the matrix does not list',
-       planted('lib/net/net_sock.c', '#include "task/task.h"\n'), 1,
-       '(layer net may not include layer task)')
-expect('a walker includes a tool header',
-       planted('lib/task/task.h', '#include "../../cmd/common/cli.h"\n'), 1,
-       '(layer task may not include layer tool)')
-expect('a tool includes a lib internal',
-       planted('cmd/nfm/main.c', '#include "core/context.h"\n'), 1,
-       'cmd/nfm/main.c:4 includes core/context.h (a tool includes only <nfm/...>')
-expect('a tool includes a lib internal with <>',
-       planted('cmd/nfm/main.c', '#include <walk/list.h>\n'), 1,
-       'cmd/nfm/main.c:4 includes walk/list.h')
-expect('a public header includes a lib internal',
-       planted('include/nfm/nfm.h', '#include "util/log.h"\n#include "core/context.h"\n'), 1,
-       'include/nfm/nfm.h:3 includes core/context.h (layer api may not include layer core)')
-expect('a folder with no layer', planted('lib/newthing/a.c', ''), 1,
-       'lib/newthing has no layer')
-expect('a header that shadows a system header', planted('lib/net/if.h', ''), 1,
-       'lib/net/if.h shadows the system header <net/if.h>')
-expect('a stale include', planted('lib/task/task.h', '#include "kernel/kernel.h"\n'), 1,
-       'includes kernel/kernel.h (not found')
+for what, path, text, want in PLANTED:
+    files = dict(CLEAN)
+    files[path] = files.get(path, '') + text
+    expect(what, run(files), 1, want)
 sys.exit(1 if failures else 0)
