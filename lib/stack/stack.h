@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared by lib/stack: orc.c (the ORC tables of the core image and the modules, their entry
+ * layout, lookup by address, symbol lengths) and unwind.c (the unwinder over a task's stack).
+ */
+#ifndef NFM_LIB_STACK_STACK_H
+#define NFM_LIB_STACK_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "btf/btf.h"
+
+struct nfm_ctx;
+
+/* ORC register numbers (arch/x86/include/asm/orc_types.h, the same from 4.14 to 7.0). */
+enum {
+	ORC_REG_UNDEFINED = 0, ORC_REG_PREV_SP = 1, ORC_REG_DX = 2, ORC_REG_DI = 3, ORC_REG_BP = 4,
+	ORC_REG_SP = 5, ORC_REG_R10 = 6, ORC_REG_R13 = 7, ORC_REG_BP_INDIRECT = 8,
+	ORC_REG_SP_INDIRECT = 9,
+};
+
+/* Entry types, normalized to the 6.4+ numbering (before 6.4: CALL 0, REGS 1, REGS_PARTIAL 2 and
+ * a separate `end` bit; 6.4 "x86/unwind/orc: Add ELF section with ORC version identifier" era
+ * added UNDEFINED and END_OF_STACK types). */
+enum { ORC_T_UNDEFINED = 0, ORC_T_END_OF_STACK = 1, ORC_T_CALL = 2, ORC_T_REGS = 3,
+       ORC_T_REGS_PARTIAL = 4 };
+
+struct stk_orc {
+	int16_t sp_offset, bp_offset;
+	uint8_t sp_reg, bp_reg, type;
+	bool signal, has_signal, end;
+};
+
+/* Where struct orc_entry's members are (from BTF; a 6.4+ default without it). */
+struct stk_orc_layout {
+	uint32_t size;				/* 6 */
+	struct nfm_field sp_offset, bp_offset, sp_reg, bp_reg, type, signal, end;
+	bool has_signal, has_end;		/* has_end: the pre-6.4 type numbering */
+};
+
+/* One ORC table: ip[i] is place-relative (the entry's own address + ip[i]). */
+struct stk_table {
+	uint64_t ip_va;
+	int32_t *ip;
+	uint8_t *orc;
+	size_t n;
+};
+
+struct stk_mod {
+	char name[56];
+	uint64_t module;
+	uint64_t ranges[8][2];
+	int nr;
+	struct stk_table t;
+	bool loaded;		/* t read (or found absent) */
+	uint64_t *saddr;	/* its symbols' addresses, sorted */
+	size_t nsaddr;
+};
+
+struct stk_state {
+	/* task_struct and friends (-1: absent) */
+	int32_t t_stack, t_thread_sp, t_on_cpu, t_on_rq, t_cpu, t_state, t_refcount;
+	int32_t f_bp, f_ret, f_size;
+	int32_t m_orc_ip, m_orc, m_num_orcs;
+	uint32_t thread_size;
+	struct stk_orc_layout lay;
+
+	struct stk_table core;
+	uint64_t stext, etext, sinittext, einittext, end;
+	uint64_t sched_lo, sched_hi, lock_lo, lock_hi;
+	uint64_t ret_from_fork[2];
+
+	uint64_t *saddr;	/* the core symbols' addresses, sorted, unique */
+	size_t nsaddr;
+
+	struct stk_mod *mods;
+	size_t nmods;
+	bool mods_read;
+	bool mods_fresh;	/* re-listed during this walk already */
+};
+
+/* The per-context state, built on first use: 0, -ENOENT (not an x86-64 ORC kernel), -ENOMEM. */
+int stk_state_get(struct nfm_ctx *ctx, struct stk_state **ret);
+
+/* Decode the entry at raw (lay->size bytes). */
+void stk_orc_decode(const struct stk_orc_layout *lay, const uint8_t *raw, struct stk_orc *o);
+
+/*
+ * The ORC entry for ip (the kernel's orc_find()): 1 and *o, 0 when no table covers ip.
+ * A module table is read on first use; modules are re-listed once when ip is in none.
+ */
+int stk_orc_find(struct nfm_ctx *ctx, struct stk_state *s, uint64_t ip, struct stk_orc *o);
+
+/* Is ip kernel or module text (the kernel's __kernel_text_address(), as far as it matters)? */
+bool stk_text_address(struct nfm_ctx *ctx, struct stk_state *s, uint64_t ip);
+
+/* The module holding addr (NULL: none). */
+struct stk_mod *stk_module_of(struct nfm_ctx *ctx, struct stk_state *s, uint64_t addr);
+
+/* Length of the symbol starting at start, as kallsyms computes it (next symbol's start - start). */
+uint64_t stk_symbol_size(struct nfm_ctx *ctx, struct stk_state *s, uint64_t start,
+			 const char *module);
+
+/* Binary search of the table: the rightmost entry whose address is <= ip (__orc_find()). */
+long stk_table_search(const struct stk_table *t, uint64_t ip);
+
+#endif
