@@ -230,4 +230,19 @@ const char *obj_socket_state_name(const struct nfm_socket *s);
 /* The Netid column of ss: "tcp", "tcp6", "udp", "udp6", "u_str", "u_dgr", "u_seq". */
 const char *obj_socket_netid(const struct nfm_socket *s);
 
+/* ---- kernel stacks (nfm bt) ---- */
+
+struct nfm_stack_frame;
+
+/*
+ * stack.json: a task's kernel stack from nfm_task_stack(): "frames" (each: ip, symbol (null when
+ * none), offset_bytes, size_bytes, module (null: core kernel), text as /proc/PID/stack prints it
+ * after "[<0>] "), "flags" (names: "TRUNCATED", "ERROR", "RUNNING", "NO_STACK", "GUESSED"),
+ * "flags_code", and "cpu" when cpu >= 0 (a running task's CPU).
+ */
+struct json_object *obj_stack(const struct nfm_stack_frame *frames, int n, unsigned int flags,
+			      int cpu);
+/* Add process.json's optional "wchan" to proc: the name, or null for /proc's "0". */
+void obj_process_wchan(struct json_object *proc, const char *wchan);
+
 #endif

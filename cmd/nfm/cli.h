@@ -110,6 +110,8 @@ extern const struct command command_info, command_list, command_sym, command_btf
 	command_lsmod, command_yara, command_check, command_dmesg, command_uname, command_uptime, command_free, command_mount, command_ip,
 	command_ifconfig, command_ss, command_netstat, command_route, command_arp, command_cpuinfo, command_shell, command_top, command_crawl, command_help;
 
+extern const struct command command_bt;
+
 /* Handlers shared by two commands (aliases). */
 int cmd_ip(struct cli *cli, int argc, char **argv);
 int cmd_ss(struct cli *cli, int argc, char **argv);

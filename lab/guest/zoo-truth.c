@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -158,6 +159,9 @@ static void rec_process(struct buf *o, const char *pid)
 		rec_pfile(o, "tfile", pid, e->d_name, "stat");
 		rec_pfile(o, "tfile", pid, e->d_name, "comm");
 		rec_pfile(o, "tfile", pid, e->d_name, "status");
+		/* Kernel stacks for nfm bt (root only: CAP_SYS_ADMIN). */
+		rec_pfile(o, "tfile", pid, e->d_name, "stack");
+		rec_pfile(o, "tfile", pid, e->d_name, "wchan");
 	}
 	closedir(d);
 }
@@ -358,8 +362,9 @@ static int write_all(int fd, const char *p, size_t n)
 
 /*
  * Background jobs the host starts and asks about: CHURN forks and reaps short-lived children,
- * BENCH is a CPU benchmark (for the monitoring-overhead bench). Each runs for the seconds asked,
- * then writes its count to ZOO_RUN_DIR/<name>.count.
+ * BENCH is a CPU benchmark (for the monitoring-overhead bench), BURN a CPU burner at a duty cycle
+ * ("BURN <seconds> <percent>", for cTop). Each runs for the seconds asked, then writes its count
+ * to ZOO_RUN_DIR/<name>.count.
  */
 #define CHURN_ALIVE 8
 
@@ -372,8 +377,9 @@ static bool before(const struct timespec *end)
 }
 
 /* Fork and reap children that live 0-3 ms, CHURN_ALIVE at a time; the count is the forks. */
-static unsigned long churn(const struct timespec *end)
+static unsigned long churn(const struct timespec *end, int arg)
 {
+	(void)arg;
 	unsigned long forks = 0;
 	int alive = 0;
 
@@ -400,8 +406,9 @@ static unsigned long churn(const struct timespec *end)
  * Integer work in rounds of 65536 steps; the count is the rounds done. SCHED_FIFO, so that the
  * zoo's CPU burners do not share the vCPU with it (RT throttling still leaves them 5 %).
  */
-static unsigned long bench(const struct timespec *end)
+static unsigned long bench(const struct timespec *end, int arg)
 {
+	(void)arg;
 	struct sched_param sp = { .sched_priority = 50 };
 	unsigned long rounds = 0;
 	uint64_t x = 88172645463325252ull;
@@ -418,14 +425,91 @@ static unsigned long bench(const struct timespec *end)
 	return rounds + (x == 42); /* keep x alive */
 }
 
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* SIGSTOP (or SIGCONT) the zoo's own burners, so that a BURN job is the only CPU load. */
+static void zoo_burners(int sig)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	char path[64], comm[32];
+
+	while (dir && (d = readdir(dir))) {
+		int pid = atoi(d->d_name), fd;
+		ssize_t n;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && !strncmp(comm, "zoo-burn", 8) && strncmp(comm, "zoo-burner", 10))
+			kill(pid, sig);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/*
+ * Busy for duty % of each 100 ms window, asleep the rest. The guest's own accounting goes to
+ * ZOO_RUN_DIR/BURN.log: "<CLOCK_BOOTTIME ns> <CLOCK_PROCESS_CPUTIME_ID ns>" at every edge of a
+ * busy stretch and every 5 ms inside one, so that the CPU time at any instant is exact by linear
+ * interpolation (the line is flat while asleep, of slope 1 while busy and not preempted).
+ */
+static unsigned long burn_duty(const struct timespec *end, int duty)
+{
+	FILE *log = fopen(ZOO_RUN_DIR "/BURN.log.tmp", "we");
+	uint64_t start = clock_ns(CLOCK_MONOTONIC), last = 0, now;
+	unsigned long windows = 0;
+
+	if (!log)
+		return 0;
+	zoo_burners(SIGSTOP);
+	duty = duty < 1 ? 1 : duty > 100 ? 100 : duty;
+	while (before(end)) {
+		fprintf(log, "%llu %llu\n", (unsigned long long)clock_ns(CLOCK_BOOTTIME),
+			(unsigned long long)clock_ns(CLOCK_PROCESS_CPUTIME_ID));
+		do {
+			now = clock_ns(CLOCK_MONOTONIC);
+			if (now - last >= 5000000) {
+				fprintf(log, "%llu %llu\n", (unsigned long long)clock_ns(CLOCK_BOOTTIME),
+					(unsigned long long)clock_ns(CLOCK_PROCESS_CPUTIME_ID));
+				last = now;
+			}
+		} while (now - start < (uint64_t)duty * 1000000);
+		fprintf(log, "%llu %llu\n", (unsigned long long)clock_ns(CLOCK_BOOTTIME),
+			(unsigned long long)clock_ns(CLOCK_PROCESS_CPUTIME_ID));
+		start += 100000000;
+		windows++;
+		if (duty < 100) {
+			struct timespec t = { (time_t)(start / 1000000000), (long)(start % 1000000000) };
+
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+		}
+	}
+	zoo_burners(SIGCONT);
+	fclose(log);
+	rename(ZOO_RUN_DIR "/BURN.log.tmp", ZOO_RUN_DIR "/BURN.log");
+	return windows;
+}
+
 struct job {
 	const char *name, *comm;
-	unsigned long (*run)(const struct timespec *end);
+	unsigned long (*run)(const struct timespec *end, int arg);
 };
 
 static const struct job jobs[] = {
 	{ "CHURN", "zoo-churner", churn },
 	{ "BENCH", "zoo-bench", bench },
+	{ "BURN", "zoo-burner", burn_duty },
 };
 
 static void count_path(const struct job *j, char *path, size_t size)
@@ -436,7 +520,9 @@ static void count_path(const struct job *j, char *path, size_t size)
 static void job_start(int fd, const struct job *j, const char *arg)
 {
 	char reply[64], path[128], tmpp[140], num[32];
-	int seconds = atoi(arg);
+	int seconds = 0, param = 0;
+
+	sscanf(arg, "%d %d", &seconds, &param);
 
 	count_path(j, path, sizeof(path));
 	unlink(path);
@@ -447,7 +533,7 @@ static void job_start(int fd, const struct job *j, const char *arg)
 		prctl(PR_SET_NAME, j->comm, 0, 0, 0);
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		end.tv_sec += seconds;
-		unsigned long count = j->run(&end);
+		unsigned long count = j->run(&end, param);
 		snprintf(tmpp, sizeof(tmpp), "%s.tmp", path);
 		int cfd = open(tmpp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		int n = snprintf(num, sizeof(num), "%lu\n", count);

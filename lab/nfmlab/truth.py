@@ -64,6 +64,20 @@ class Thread:
     comm = property(lambda self: self.files.get("comm", b"").rstrip(b"\n"),
                     doc="Thread name without the trailing newline.")
 
+    @property
+    def stack(self):
+        """/proc/PID/task/TID/stack as a list of frames without the "[<0>] " prefix (str), or
+        None when it was not collected (an older guest image, or the read failed)."""
+        raw = self.files.get("stack")
+        if raw is None:
+            return None
+        return [l[6:] if l.startswith("[<0>] ") else l
+                for l in raw.decode("utf-8", "surrogateescape").splitlines()]
+
+    wchan = property(lambda self: (self.files["wchan"].decode("utf-8", "surrogateescape")
+                                   if "wchan" in self.files else None),
+                     doc="/proc/PID/task/TID/wchan (a symbol name or \"0\"), or None.")
+
 
 class Process:
     """One /proc/PID: .files (name -> raw bytes: stat status comm cmdline environ maps statm io),
