@@ -48,13 +48,17 @@ def _pid_of(name):
             argv = f.read().split(b"\0")
     except (OSError, ValueError):
         return None
-    return pid if b"-name" in argv and argv[argv.index(b"-name") + 1] == name.encode() else None
+    # -name NAME or -name NAME,debug-threads=on
+    return pid if b"-name" in argv and argv[argv.index(b"-name") + 1].split(b",")[0] == name.encode() else None
 
 
 def _qemu_argv(name, kernel, initrd, o, accel_name, run):
     mem = _mem_bytes(o.mem)
     machine = o.machine
-    argv = ["qemu-system-x86_64", "-name", name, "-accel", accel_name,
+    # debug-threads=on names the vCPU threads "CPU n/TCG" (as libvirt does): nfm's host view
+    # finds them by name when QMP is busy.
+    qname = name + (",debug-threads=on" if getattr(o, "debug_threads", False) else "")
+    argv = ["qemu-system-x86_64", "-name", qname, "-accel", accel_name,
             "-cpu", "max,la57=%s" % o.la57, "-smp", str(o.cpus), "-m", "%dM" % (mem >> 20)]
     if o.shm == "on":
         argv += ["-object", "memory-backend-file,id=ram,mem-path=%s,size=%dM,share=on"
@@ -201,6 +205,23 @@ def job_start(name, job, seconds):
     reply = _command(name, "%s %d" % (job, seconds), job + "-STARTED")
     if int(reply.split()[1]) <= 0:
         raise LabError("the guest could not start %s: %s" % (job, reply))
+
+
+def burn_start(name, seconds, duty):
+    """Starts a CPU burner in the guest, busy duty % of every 100 ms for `seconds` (the zoo's own
+    burners are stopped meanwhile); returns its guest pid. Its own accounting is the guest file
+    /run/zoo/BURN.log once it ends (burn_log())."""
+    reply = _command(name, "BURN %d %d" % (seconds, duty), "BURN-STARTED")
+    pid = int(reply.split()[1])
+    if pid <= 0:
+        raise LabError("the guest could not start BURN: %s" % reply)
+    return pid
+
+
+def burn_log(name):
+    """The last BURN job's own accounting: [(CLOCK_BOOTTIME ns, its CPU time ns), ...]."""
+    text = guest_file(name, "/run/zoo/BURN.log").decode()
+    return [tuple(int(x) for x in l.split()) for l in text.splitlines() if len(l.split()) == 2]
 
 
 def job_count(name, job):
