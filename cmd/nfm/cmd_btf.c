@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jout.h"
 
 static int save(const char *path, const void *data, size_t size)
 {
@@ -35,20 +36,29 @@ static int save(const char *path, const void *data, size_t size)
 	return close(fd) < 0 ? -errno : 0;
 }
 
-int cmd_btf(struct cli *cli, int argc, char **argv)
+static int cmd_btf(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 }
+	};
 	const char *out = NULL;
 	struct nfm_kernel_info ki;
 	const void *data;
 	size_t size;
-	int ret;
+	int ret, c;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			out = argv[++i];
-		else
-			return cli_fail("usage: nfm btf [-j] [-o FILE]");
+	while ((c = cli_getopt(cli, argc, argv, "o:", longopts)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			return cli_opt_status(cli);
+		}
 	}
+	if (optind < argc)
+		return cli_usage_error(cli, "no arguments expected");
 	if (cli_attach(cli))
 		return 1;
 	ret = nfm_ctx_kernel_info(cli->ctx, &ki);
@@ -59,20 +69,21 @@ int cmd_btf(struct cli *cli, int argc, char **argv)
 	if (out) {
 		ret = save(out, data, size);
 		if (ret < 0)
-			return cli_fail("%s: %s", out, strerror(-ret));
+			return cli_fail("%s: %s", cli_esc(out), strerror(-ret));
 	}
 	if (cli->json) {
-		struct json_object *o = json_object_new_object();
+		struct json_object *doc = jdoc_new("btf");
 
-		json_object_object_add(o, "types", json_object_new_int64((int64_t)ki.nr_btf_types));
-		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)size));
-		json_object_object_add(o, "from", json_object_new_string(ki.btf_how));
+		j_add(doc, "nr_btf_types", j_u64(ki.nr_btf_types));
+		j_add(doc, "size_bytes", j_u64(size));
+		j_add(doc, "from", j_strn(ki.btf_how, sizeof(ki.btf_how)));
 		if (out)
-			json_object_object_add(o, "saved_to", json_object_new_string(out));
-		return cli_print_json(cli, o);
+			j_add(doc, "saved_to", j_str(out));
+		return cli_print_json(cli, doc);
 	}
-	printf("BTF: %" PRIu64 " types, %zu bytes, from %s%s%s\n", ki.nr_btf_types, size,
-	       ki.btf_how, out ? "; saved to " : "", out ? cli_esc(out) : "");
+	if (printf("BTF: %" PRIu64 " types, %zu bytes, from %s%s%s\n", ki.nr_btf_types, size,
+		   ki.btf_how, out ? "; saved to " : "", out ? cli_esc(out) : "") < 0)
+		return 1;
 	return 0;
 }
 
@@ -80,5 +91,6 @@ const struct command command_btf = {
 	.name = "btf",
 	.summary = "the kernel's BTF from guest memory (-o: save it, for --btf)",
 	.usage = "[-j] [-o FILE]",
+	.help = "  -o, --output FILE   save the raw BTF (the bytes of /sys/kernel/btf/vmlinux) to FILE\n",
 	.run = cmd_btf,
 };

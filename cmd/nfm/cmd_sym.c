@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* nfm sym: NAME -> address and type; ADDRESS -> symbol+offset. */
+/* nfm sym: NAME -> address and type; ADDRESS -> symbol+offset; --all: every symbol. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
 
 static int parse_address(const char *s, uint64_t *ret)
 {
@@ -21,9 +23,11 @@ static int parse_address(const char *s, uint64_t *ret)
 /*
  * Every symbol, as /proc/kallsyms lists them, or (--no-kaslr) as a System.map of the same kernel
  * with the KASLR shift taken out: what --system-map wants for a guest that lost its VMCOREINFO.
+ * With -j, the same symbols as one document.
  */
 static int list_all(struct cli *cli, bool no_kaslr)
 {
+	struct json_object *doc = NULL, *arr = NULL;
 	struct nfm_kernel_info ki;
 	size_t i, n;
 
@@ -31,6 +35,11 @@ static int list_all(struct cli *cli, bool no_kaslr)
 		return 1;
 	if (nfm_ctx_kernel_info(cli->ctx, &ki) < 0)
 		return cli_fail("cannot read the kernel's identity");
+	if (cli->json) {
+		doc = jdoc_new("sym");
+		arr = json_object_new_array();
+		j_add(doc, "symbols", arr);
+	}
 	n = nfm_sym_count(cli->ctx);
 	for (i = 0; i < n; i++) {
 		const char *name;
@@ -42,7 +51,9 @@ static int list_all(struct cli *cli, bool no_kaslr)
 		/* Absolute symbols (per-CPU offsets on x86-64) do not move with KASLR. */
 		if (no_kaslr && type != 'A' && type != 'a')
 			addr -= ki.kaslr_offset;
-		if (printf("%016" PRIx64 " %c %s\n", addr, type, cli_esc(name)) < 0)
+		if (arr)
+			json_object_array_add(arr, obj_symbol(name, type, addr, NULL));
+		else if (printf("%016" PRIx64 " %c %s\n", addr, type, cli_esc(name)) < 0)
 			return 1;
 	}
 	/* Then the modules' symbols, as /proc/kallsyms does (a System.map has none). */
@@ -54,37 +65,63 @@ static int list_all(struct cli *cli, bool no_kaslr)
 
 		if (nfm_modsym_get(cli->ctx, i, &name, &type, &addr, &mod) < 0)
 			continue;
-		if (printf("%016" PRIx64 " %c %s\t[%s]\n", addr, type, cli_esc(name),
-			   cli_esc(mod)) < 0)
+		if (arr)
+			json_object_array_add(arr, obj_symbol(name, type, addr, mod));
+		else if (printf("%016" PRIx64 " %c %s\t[%s]\n", addr, type, cli_esc(name),
+				cli_esc(mod)) < 0)
 			return 1;
 	}
-	return 0;
+	return doc ? cli_print_json(cli, doc) : 0;
 }
 
-int cmd_sym(struct cli *cli, int argc, char **argv)
+static int cmd_sym(struct cli *cli, int argc, char **argv)
 {
-	struct json_object *arr = NULL;
-	int i, failed = 0;
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "no-kaslr", no_argument, NULL, 'K' },
+		{ 0 }
+	};
+	struct json_object *doc = NULL, *arr = NULL;
+	bool all = false, no_kaslr = false;
+	int i, c, failed = 0;
 
-	if (argc == 2 && !strcmp(argv[1], "--all"))
-		return list_all(cli, false);
-	if (argc == 3 && !strcmp(argv[1], "--all") && !strcmp(argv[2], "--no-kaslr"))
-		return list_all(cli, true);
-	if (argc < 2)
-		return cli_fail("usage: nfm sym [-j] NAME|0xADDRESS... | nfm sym --all [--no-kaslr]");
+	while ((c = cli_getopt(cli, argc, argv, "a", longopts)) != -1) {
+		switch (c) {
+		case 'a':
+			all = true;
+			break;
+		case 'K':
+			no_kaslr = true;
+			break;
+		default:
+			return cli_opt_status(cli);
+		}
+	}
+	if (all) {
+		if (optind < argc)
+			return cli_usage_error(cli, "--all takes no NAME or ADDRESS");
+		return list_all(cli, no_kaslr);
+	}
+	if (no_kaslr)
+		return cli_usage_error(cli, "--no-kaslr goes with --all");
+	if (optind >= argc)
+		return cli_usage_error(cli, "a symbol NAME or a 0xADDRESS is needed");
 	if (cli_attach(cli))
 		return 1;
-	if (cli->json)
+	if (cli->json) {
+		doc = jdoc_new("sym");
 		arr = json_object_new_array();
-	for (i = 1; i < argc; i++) {
-		struct json_object *o = NULL;
+		j_add(doc, "symbols", arr);
+	}
+	for (i = optind; i < argc; i++) {
+		struct json_object *o;
 		const char *name, *mod;
 		uint64_t addr, off;
-		char type = '?', hex[32];
+		char type = '?';
 
 		if (parse_address(argv[i], &addr) == 0) {
 			if (nfm_sym_symbolize_module(cli->ctx, addr, &name, &type, &off, &mod) < 0) {
-				failed = cli_fail("no symbol at %s", argv[i]);
+				failed = cli_fail("no symbol at %s", cli_esc(argv[i]));
 				continue;
 			}
 			if (!arr) {
@@ -93,9 +130,9 @@ int cmd_sym(struct cli *cli, int argc, char **argv)
 				       mod ? "]" : "");
 				continue;
 			}
-			o = json_object_new_object();
-			json_object_object_add(o, "name", json_object_new_string(name));
-			json_object_object_add(o, "offset", json_object_new_int64((int64_t)off));
+			o = obj_symbol(name, type, addr - off, mod);
+			j_add(o, "query", j_addr(addr));
+			j_add(o, "offset_bytes", j_u64(off));
 		} else {
 			if (nfm_sym_lookup_module(cli->ctx, argv[i], &addr, &type, &mod) < 0) {
 				failed = cli_fail("no symbol named %s", cli_esc(argv[i]));
@@ -108,23 +145,20 @@ int cmd_sym(struct cli *cli, int argc, char **argv)
 				       mod ? "\t[" : "", mod ? cli_esc(mod) : "", mod ? "]" : "");
 				continue;
 			}
-			o = json_object_new_object();
-			json_object_object_add(o, "name", json_object_new_string(name));
+			o = obj_symbol(name, type, addr, mod);
 		}
-		json_object_object_add(o, "module", mod ? json_object_new_string(mod) : NULL);
-		snprintf(hex, sizeof(hex), "0x%016" PRIx64, addr);
-		json_object_object_add(o, "address", json_object_new_string(hex));
-		json_object_object_add(o, "type", json_object_new_string_len(&type, 1));
 		json_object_array_add(arr, o);
 	}
-	if (arr && cli_print_json(cli, arr))
+	if (doc && cli_print_json(cli, doc))
 		return 1;
 	return failed;
 }
 
 const struct command command_sym = {
 	.name = "sym",
-	.summary = "kernel symbol lookup, both ways",
-	.usage = "[-j] NAME|ADDRESS...",
+	.summary = "kernel symbol lookup, both ways (--all: every symbol, as /proc/kallsyms)",
+	.usage = "[-j] NAME|[MODULE:]NAME|0xADDRESS... | --all [--no-kaslr]",
+	.help = "  -a, --all           every symbol, as /proc/kallsyms (modules' symbols last)\n"
+		"      --no-kaslr      with --all: addresses without the KASLR shift, as a System.map\n",
 	.run = cmd_sym,
 };
