@@ -1,6 +1,7 @@
 """nfm check, the cross-view checks: a clean guest has no findings; a dump of it with one
 system call table entry pointed into a module, one module unlinked from the modules list, or
-one process unlinked from the task list (what rootkits do in memory), has exactly that finding."""
+one process unlinked from the task list (what rootkits do in memory), has exactly that finding
+(exit status 4). Every -j document validates against doc/schema."""
 import json
 import shutil
 import struct
@@ -9,7 +10,9 @@ import time
 import pytest
 
 from elfdump import load_segments
-from nfmcli import run, run_json
+from nfmcli import run, run_json, validate
+
+FINDINGS = 4  # nfm check's exit status when it found something (EXIT_FINDINGS)
 
 
 def file_offset(elf, pa):
@@ -36,32 +39,43 @@ def patch(path, off, value):
 
 def check(*args):
     p = run(*args, "check", "-j")
-    assert p.returncode in (0, 3), p.stderr
+    assert p.returncode in (0, FINDINGS), p.stderr
+    validate("check", p.stdout, "nfm check -j")
     return p.returncode, json.loads(p.stdout)
+
+
+def sym(vm, *names):
+    return run_json("--vm", vm, "sym", *names, kind="sym")["symbols"]
 
 
 @pytest.fixture(scope="module")
 def dumped(lab_vm, tmp_path_factory):
     d = tmp_path_factory.mktemp("check")
     elf, _ = lab_vm.dump(d / "guest.elf")
-    return d, elf, run_json("--vm", elf, "info")
+    return d, elf, run_json("--vm", elf, "info", kind="info")["kernel"]
 
 
 def test_clean_guest(lab_vm):
     rc, got = check("--vm", lab_vm.pid)
-    assert rc == 0 and got["findings"] == 0 and not got["hooked_syscalls"]
-    assert 300 <= got["syscalls"] <= 1024
+    assert rc == 0 and got["nr_findings"] == 0 and not got["hooked_syscalls"]
+    assert got["complete"] is True
+    assert 300 <= got["nr_syscalls"] <= 1024
     want = {line.split()[0] for line in
             lab_vm.truth.files["/proc/modules"].decode().splitlines()}
-    assert {m["name"] for m in got["modules"]} == want
-    assert all(m["in_list"] and m["in_sysfs"] for m in got["modules"])
+    assert got["nr_modules"] == got["nr_modules_in_sysfs"] == len(want)
+    assert not got["hidden_modules"]
     assert not got["hidden_processes"]
-    assert got["processes"] == got["processes_in_pid_table"] >= 40
+    assert got["nr_processes"] == got["nr_processes_in_pid_table"] >= 40
+    # The text form: one summary line per check, nothing hidden.
+    p = run("--vm", lab_vm.pid, "check")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert [l.split(":")[0] for l in lines] == ["syscalls", "modules", "processes"], lines
 
 
 def test_hooked_syscall_in_dump(lab_vm, dumped):
     d, elf, info = dumped
-    table, target = run_json("--vm", elf, "sym", "sys_call_table", "dummy:dummy_dev_init")
+    table, target = sym(elf, "sys_call_table", "dummy:dummy_dev_init")
     assert target["module"] == "dummy"
     bad = d / "hooked.elf"
     shutil.copyfile(elf, bad)
@@ -69,22 +83,27 @@ def test_hooked_syscall_in_dump(lab_vm, dumped):
     off = file_offset(bad, kimage_pa(info, int(table["address"], 16)))
     old = patch(bad, off, int(target["address"], 16))
     rc, got = check("--vm", bad)
-    assert rc == 3 and got["findings"] == 1
+    assert rc == FINDINGS and got["nr_findings"] == 1
     (h,) = got["hooked_syscalls"]
-    assert (h["nr"], h["table"], h["module"], h["symbol"], h["offset"]) == \
-        (0, "sys_call_table", "dummy", "dummy_dev_init", 0)
+    assert (h["nr"], h["table"], h["ok"], h["module"], h["symbol"], h["offset_bytes"]) == \
+        (0, "sys_call_table", False, "dummy", "dummy_dev_init", 0)
+    assert h["handler"] == target["address"]
+    p = run("--vm", bad, "check")
+    assert p.returncode == FINDINGS
+    assert p.stdout.startswith("HOOKED  sys_call_table[0] = ")
     # The untouched dump: clean, and entry 0 was the core kernel's read.
     rc, clean = check("--vm", elf)
-    assert rc == 0 and clean["findings"] == 0
-    assert run_json("--vm", elf, "sym", hex(old))[0]["name"] == "__x64_sys_read"
+    assert rc == 0 and clean["nr_findings"] == 0
+    (s,) = sym(elf, hex(old))
+    assert s["name"] == "__x64_sys_read" and s["offset_bytes"] == 0 and s["module"] is None
 
 
 def test_hidden_module_in_dump(lab_vm, dumped):
     d, elf, info = dumped
-    _, clean = check("--vm", elf)
-    mods = clean["modules"]
+    # lsmod lists the modules in list order: mods[0] is the first on the list.
+    mods = run_json("--vm", elf, "lsmod", kind="lsmod")["modules"]
     assert len(mods) >= 2
-    head = int(run_json("--vm", elf, "sym", "modules")[0]["address"], 16)
+    head = int(sym(elf, "modules")[0]["address"], 16)
     bad = d / "hidden.elf"
     shutil.copyfile(elf, bad)
     # list_del() of the first module, as far as the walk from the head goes: head.next skips it.
@@ -96,10 +115,12 @@ def test_hidden_module_in_dump(lab_vm, dumped):
     assert 0 < list_off < 4096
     patch(bad, off, int(mods[1]["module"], 16) + list_off)
     rc, got = check("--vm", bad)
-    assert rc == 3 and got["findings"] == 1
-    hidden = [m for m in got["modules"] if not m["in_list"]]
-    assert [(m["name"], m["in_sysfs"]) for m in hidden] == [(mods[0]["name"], True)]
-    assert mods[0]["name"] not in {m["name"] for m in run_json("--vm", bad, "lsmod")}
+    assert rc == FINDINGS and got["nr_findings"] == 1
+    assert [(m["name"], m["module"], m["in_list"], m["in_sysfs"]) for m in got["hidden_modules"]] \
+        == [(mods[0]["name"], mods[0]["module"], False, True)]
+    assert got["nr_modules"] == len(mods) - 1 and got["nr_modules_in_sysfs"] == len(mods)
+    assert mods[0]["name"] not in {m["name"] for m in
+                                   run_json("--vm", bad, "lsmod", kind="lsmod")["modules"]}
 
 
 def dm_pa(info, va):
@@ -115,9 +136,9 @@ def read_u64(path, off):
 
 def test_hidden_process_in_dump(lab_vm, dumped):
     d, elf, info = dumped
-    procs = run_json("--vm", elf, "ps")
+    procs = run_json("--vm", elf, "ps", kind="ps")["processes"]
     task = {p["pid"]: int(p["task"], 16) for p in procs}
-    init_task = int(run_json("--vm", elf, "sym", "init_task")[0]["address"], 16)
+    init_task = int(sym(elf, "init_task")[0]["address"], 16)
     # task_struct.tasks: init_task.tasks.next is pid 1's task plus that offset.
     init_off = file_offset(elf, kimage_pa(info, init_task))
     with open(elf, "rb") as f:
@@ -142,14 +163,15 @@ def test_hidden_process_in_dump(lab_vm, dumped):
     prev_off = file_offset(bad, kimage_pa(info, prev) if prev == init_task + tasks
                            else dm_pa(info, prev))
     patch(bad, prev_off, after)  # list_del(&victim->tasks), as seen going forward
-    assert victim["pid"] not in {p["pid"] for p in run_json("--vm", bad, "ps")}
+    assert victim["pid"] not in {p["pid"] for p in
+                                 run_json("--vm", bad, "ps", kind="ps")["processes"]}
     rc, got = check("--vm", bad)
-    assert rc == 3 and got["findings"] == 1
+    assert rc == FINDINGS and got["nr_findings"] == 1
     (h,) = got["hidden_processes"]
     assert (h["pid"], h["in_list"], h["in_pid_table"]) == (victim["pid"], False, True)
-    assert int(h["task"], 16) == task[victim["pid"]]
+    assert int(h["task"], 16) == task[victim["pid"]] and h["comm"] == victim["task_comm"]
     rc, clean = check("--vm", elf)
-    assert rc == 0 and clean["processes"] == len(procs) == clean["processes_in_pid_table"]
+    assert rc == 0 and clean["nr_processes"] == len(procs) == clean["nr_processes_in_pid_table"]
 
 
 def test_no_false_findings_under_churn(lab_vm):
@@ -161,7 +183,7 @@ def test_no_false_findings_under_churn(lab_vm):
     rounds = 0
     while time.time() < deadline:
         rc, got = check("--vm", lab_vm.pid)
-        assert rc == 0 and got["findings"] == 0, got
+        assert rc == 0 and got["nr_findings"] == 0, got
         rounds += 1
     for _ in range(60):  # let the churn job end before the next test
         if lab_vm.churn_count() is not None:
