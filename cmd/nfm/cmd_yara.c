@@ -8,7 +8,7 @@
  * With --kernel, the kernel instead: the core image [_text, _end) as one scan, each loaded
  * module's memory as one scan each ("kernel [NAME] RULE STRING 0xADDRESS").
  * Exit status 0 whether or not anything matched; 1 on errors (rules that do not compile say
- * where).
+ * where); 3 when the task or module list broke part way (what was scanned is reported).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,9 +20,10 @@
 #include <nfm/task.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
 
 #define BLOCK_MAX (1u << 20)	/* bytes per scanned block */
-#define USAGE "usage: nfm yara [-j] [-p PID[,PID...] | --kernel] RULES"
 #define MAX_VMAS 65536
 
 struct scan {
@@ -36,6 +37,7 @@ struct scan {
 	YR_MEMORY_BLOCK block;
 	struct json_object *arr;
 	long matches;
+	bool modules_cut;	/* the kernel scan's module list was cut short */
 	int compile_errors;
 };
 
@@ -82,6 +84,44 @@ static YR_MEMORY_BLOCK *first_block(YR_MEMORY_BLOCK_ITERATOR *it)
 	return next_block(it);
 }
 
+/*
+ * libyara allocates its matches unaligned (a notebook of packed records): every member is read
+ * through a copy, never through the YR_MATCH pointer (UBSan: misaligned access), so its
+ * yr_string_matches_foreach(), which reads match->next in place, is not used either.
+ */
+static void match_copy(const YR_MATCH *m, YR_MATCH *out)
+{
+	memcpy(out, (const unsigned char *)(const void *)m, sizeof(*out));
+}
+
+static void report_match(struct scan *s, const YR_RULE *rule, const YR_STRING *str,
+			 const YR_MATCH *m)
+{
+	uint64_t addr = (uint64_t)m->base + (uint64_t)m->offset;
+	struct json_object *o;
+
+	s->matches++;
+	if (!s->arr && s->task) {
+		printf("%d %s %s %s 0x%016" PRIx64 "\n", s->task->pid, cli_esc(s->task->name),
+		       cli_esc(rule->identifier), cli_esc(str->identifier), addr);
+		return;
+	}
+	if (!s->arr) {
+		printf("kernel [%s] %s %s 0x%016" PRIx64 "\n", cli_esc(s->label),
+		       cli_esc(rule->identifier), cli_esc(str->identifier), addr);
+		return;
+	}
+	o = obj_yara_match(rule->identifier, str->identifier, addr,
+			   m->match_length > 0 ? (uint64_t)m->match_length : 0);
+	if (s->task) {
+		j_add(o, "pid", j_int(s->task->pid));
+		j_add_bytes(o, "comm", s->task->name, strnlen(s->task->name, sizeof(s->task->name)));
+	} else {
+		j_add(o, "region", j_str(s->label));
+	}
+	json_object_array_add(s->arr, o);
+}
+
 static int on_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 {
 	struct scan *s = user;
@@ -91,39 +131,13 @@ static int on_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 	if (message != CALLBACK_MSG_RULE_MATCHING)
 		return CALLBACK_CONTINUE;
 	yr_rule_strings_foreach(rule, str) {
-		YR_MATCH *m;
+		const YR_MATCH *p;
+		YR_MATCH m;
 
-		yr_string_matches_foreach(ctx, str, m) {
-			uint64_t addr = (uint64_t)(m->base + m->offset);
-			char hex[32];
-
-			s->matches++;
-			if (!s->arr && s->task) {
-				printf("%d %s %s %s 0x%016" PRIx64 "\n", s->task->pid,
-				       cli_esc(s->task->name), rule->identifier, str->identifier, addr);
-				continue;
-			}
-			if (!s->arr) {
-				printf("kernel [%s] %s %s 0x%016" PRIx64 "\n", cli_esc(s->label),
-				       rule->identifier, str->identifier, addr);
-				continue;
-			}
-			struct json_object *o = json_object_new_object();
-
-			if (s->task) {
-				json_object_object_add(o, "pid", json_object_new_int(s->task->pid));
-				json_object_object_add(o, "comm", cli_json_bytes(s->task->name,
-										 strlen(s->task->name)));
-			} else {
-				json_object_object_add(o, "kernel", cli_json_bytes(s->label,
-										   strlen(s->label)));
-			}
-			json_object_object_add(o, "rule", json_object_new_string(rule->identifier));
-			json_object_object_add(o, "string", json_object_new_string(str->identifier));
-			snprintf(hex, sizeof(hex), "0x%016" PRIx64, addr);
-			json_object_object_add(o, "address", json_object_new_string(hex));
-			json_object_object_add(o, "length", json_object_new_int(m->match_length));
-			json_object_array_add(s->arr, o);
+		for (p = ctx->matches[str->idx].head; p; p = m.next) {
+			match_copy(p, &m);
+			if (!m.is_private)	/* private strings are not reported */
+				report_match(s, rule, str, &m);
 		}
 	}
 	return CALLBACK_CONTINUE;
@@ -209,7 +223,7 @@ static int scan_kernel(struct scan *s, YR_RULES *rules, YR_MEMORY_BLOCK_ITERATOR
 	}
 	if (scan_kernel_part(s, rules, it, "vmlinux", image, 1) < 0)
 		return -1;
-	n = nfm_module_list(s->cli->ctx, &mods, NULL);
+	n = nfm_module_list(s->cli->ctx, &mods, &s->modules_cut);
 	if (n < 0) {
 		cli_fail("cannot list the guest's modules: %s", strerror(-n));
 		return -1;
@@ -234,41 +248,70 @@ static bool wanted(const int32_t *pids, size_t n, int32_t pid)
 	return !n;
 }
 
-int cmd_yara(struct cli *cli, int argc, char **argv)
+/* "PID[,PID...]" appended to pids; -1 when it is not such a list. */
+static int parse_pids(const char *arg, int32_t *pids, size_t max, size_t *n)
 {
+	const char *p = arg;
+	char *e;
+
+	do {
+		long v;
+
+		errno = 0;
+		v = strtol(p, &e, 10);
+		if (e == p || errno || v < 0 || v > INT32_MAX || (*e && *e != ',') || *n >= max)
+			return -1;
+		pids[(*n)++] = (int32_t)v;
+		p = e + 1;
+	} while (*e);
+	return 0;
+}
+
+static int cmd_yara(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "kernel", no_argument, NULL, 'k' },
+		{ 0 }
+	};
 	struct scan s = { .cli = cli };
 	YR_COMPILER *comp = NULL;
 	YR_RULES *rules = NULL;
 	YR_MEMORY_BLOCK_ITERATOR it = { .context = &s, .first = first_block, .next = next_block };
 	struct nfm_task_iter *ti = NULL;
+	struct json_object *doc = NULL;
 	struct nfm_task task;
 	int32_t pids[256];
 	size_t npids = 0;
-	const char *path = NULL;
-	bool kernel = false;
+	const char *path;
+	bool kernel = false, partial = false;
 	FILE *f = NULL;
-	int ret = 1, r;
+	int ret = 1, r = 0, c;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-p") && i + 1 < argc) {
-			for (char *p = argv[++i], *e; *p && npids < 256; p = *e ? e + 1 : e) {
-				pids[npids++] = (int32_t)strtol(p, &e, 10);
-				if (e == p || (*e && *e != ','))
-					return cli_fail(USAGE);
-			}
-		} else if (!strcmp(argv[i], "--kernel")) {
+	while ((c = cli_getopt(cli, argc, argv, "p:k", longopts)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pids(optarg, pids, 256, &npids))
+				return cli_usage_error(cli, "-p takes PID[,PID...] (at most 256): '%s'",
+						       cli_esc(optarg));
+			break;
+		case 'k':
 			kernel = true;
-		} else if (!path && argv[i][0] != '-') {
-			path = argv[i];
-		} else {
-			return cli_fail(USAGE);
+			break;
+		default:
+			return cli_opt_status(cli);
 		}
 	}
-	if (!path || (kernel && npids))
-		return cli_fail(USAGE);
+	if (optind >= argc)
+		return cli_usage_error(cli, "a RULES file is needed");
+	if (optind + 1 < argc)
+		return cli_usage_error(cli, "one RULES file only");
+	if (kernel && npids)
+		return cli_usage_error(cli, "--kernel and -p do not go together");
+	path = argv[optind];
 	f = fopen(path, "re");
 	if (!f)
-		return cli_fail("%s: %s", path, strerror(errno));
+		return cli_fail("%s: %s", cli_esc(path), strerror(errno));
 	if (yr_initialize() != ERROR_SUCCESS) {
 		fclose(f);
 		return cli_fail("cannot initialise libyara");
@@ -279,7 +322,7 @@ int cmd_yara(struct cli *cli, int argc, char **argv)
 	if (yr_compiler_add_file(comp, f, NULL, path) || s.compile_errors ||
 	    yr_compiler_get_rules(comp, &rules) != ERROR_SUCCESS) {
 		if (!s.compile_errors)
-			cli_fail("%s: the rules do not compile", path);
+			cli_fail("%s: the rules do not compile", cli_esc(path));
 		goto out;
 	}
 	if (cli_attach(cli))
@@ -289,13 +332,13 @@ int cmd_yara(struct cli *cli, int argc, char **argv)
 		cli_fail("cannot walk the guest's processes");
 		goto out;
 	}
-	if (cli->json)
+	if (cli->json) {
+		doc = jdoc_new("yara");
 		s.arr = json_object_new_array();
-	if (kernel) {
-		if (scan_kernel(&s, rules, &it) < 0)
-			goto out;
-		r = 0;
+		j_add(doc, "matches", s.arr);
 	}
+	if (kernel && scan_kernel(&s, rules, &it) < 0)
+		goto out;
 	while (!kernel && (r = nfm_task_iter_next(ti, &task)) > 0) {
 		if (task.kthread || !task.mm || !wanted(pids, npids, task.pid))
 			continue;
@@ -309,14 +352,30 @@ int cmd_yara(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (r < 0) {
-		cli_fail("the guest's task list broke: %s", strerror(-r));
-		goto out;
+		/* The processes scanned so far stand: a partial view. */
+		partial = true;
+		cli_warn("the guest's task list broke (%s): processes after it were not scanned",
+			 strerror(-r));
+		if (doc)
+			jdoc_error(doc, "matches", r, "the task list broke: later processes not scanned");
 	}
-	ret = s.arr ? cli_print_json(cli, s.arr) : 0;
-	s.arr = NULL;
+	if (s.modules_cut) {
+		partial = true;
+		cli_warn("the module list was cut short (guest data changed or inconsistent)");
+		if (doc)
+			jdoc_error(doc, "matches", -EBADMSG, "the module list was cut short");
+	}
+	if (doc) {
+		j_add(doc, "nr_matches", j_int(s.matches));
+		ret = cli_print_json(cli, doc);
+		doc = NULL;
+	} else {
+		ret = fflush(stdout) ? 1 : 0;
+	}
+	if (!ret && partial)
+		ret = EXIT_PARTIAL;
 out:
-	if (s.arr)
-		json_object_put(s.arr);
+	json_object_put(doc);
 	nfm_task_iter_free(ti);
 	free(s.buf);
 	free(s.vmas);
@@ -332,6 +391,8 @@ out:
 const struct command command_yara = {
 	.name = "yara",
 	.summary = "PaVScan: YARA rules over every process's memory, or the kernel's",
-	.usage = "[-j] [-p PID[,PID] | --kernel] RULES",
+	.usage = "[-j] [-p PID[,PID...] | --kernel] RULES",
+	.help = "  -p, --pid PID,...   only these processes (the option may repeat)\n"
+		"  -k, --kernel        the kernel instead: its core image and every module's memory\n",
 	.run = cmd_yara,
 };
