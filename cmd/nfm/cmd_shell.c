@@ -19,6 +19,9 @@
 #include <nfm/system.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
+#include "table.h"
 
 #define MAX_ARGS 64
 
@@ -76,21 +79,32 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(((const struct nfm_fs_entry *)a)->name, ((const struct nfm_fs_entry *)b)->name);
 }
 
+/* ls [-l] [-j] [PATH]: a directory's cached entries (or one file's). */
 static int sh_ls(struct cli *cli, int argc, char **argv)
 {
 	struct nfm_fs_entry *es, one;
 	const char *path = "/";
 	char pb[4200], m[12];
-	bool lng = false, trunc = false;
+	bool lng = false, trunc = false, have_path = false;
+	struct table *t;
 	int i, n;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-l"))
-			lng = true;
-		else if (argv[i][0] == '-')
-			return cli_fail("usage: ls [-l] [PATH]");
-		else
+		if (argv[i][0] == '-' && argv[i][1]) {
+			for (const char *o = argv[i] + 1; *o; o++) {
+				if (*o == 'l')
+					lng = true;
+				else if (*o == 'j')
+					cli->json = true;
+				else
+					return cli_fail("usage: ls [-l] [-j] [PATH]");
+			}
+		} else if (!have_path) {
 			path = abs_path(argv[i], pb, sizeof(pb));
+			have_path = true;
+		} else {
+			return cli_fail("usage: ls [-l] [-j] [PATH] (one PATH)");
+		}
 	}
 	n = nfm_fs_list(cli->ctx, path, &es, &trunc);
 	if (n == -ENOTDIR && nfm_fs_stat(cli->ctx, path, &one) == 0) {
@@ -103,38 +117,51 @@ static int sh_ls(struct cli *cli, int argc, char **argv)
 	if (n < 0)
 		return cli_fail("%s: %s", cli_esc(path), fs_error(n));
 	qsort(es, (size_t)n, sizeof(*es), name_cmp);
+	if (trunc)
+		cli_warn("%s: the listing was cut short (guest data changed or inconsistent)",
+			 cli_esc(path));
 	if (cli->json) {
-		struct json_object *a = json_object_new_array();
+		struct json_object *doc = jdoc_new("shell.ls"), *a = json_object_new_array();
 
-		for (i = 0; i < n; i++) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "name", cli_json_bytes(es[i].name, strlen(es[i].name)));
-			json_object_object_add(o, "mode", json_object_new_int64(es[i].mode));
-			json_object_object_add(o, "ino", json_object_new_int64((int64_t)es[i].ino));
-			json_object_object_add(o, "size", json_object_new_int64((int64_t)es[i].size));
-			json_object_object_add(o, "cached_pages", json_object_new_int64((int64_t)es[i].nrpages));
-			json_object_object_add(o, "mountpoint", json_object_new_boolean(es[i].mountpoint));
-			json_object_array_add(a, o);
-		}
+		j_add(doc, "path", j_str(path));
+		for (i = 0; i < n; i++)
+			json_object_array_add(a, obj_fs_entry(&es[i], 0));
+		j_add(doc, "entries", a);
+		if (trunc)
+			jdoc_error(doc, "entries", -EBADMSG, "the listing was cut short");
 		free(es);
-		return cli_print_json(cli, a) || trunc;
+		return cli_print_json(cli, doc) ?: trunc ? EXIT_PARTIAL : 0;
 	}
-	for (i = 0; i < n; i++) {
-		if (lng) {
-			mode_str(es[i].mode, m);
-			printf("%s %8" PRIu64 " %10" PRIu64 " %6" PRIu64 "p %s%s\n", m, es[i].ino,
-			       es[i].size, es[i].nrpages, cli_esc(es[i].name),
+	if (!lng) {
+		for (i = 0; i < n; i++)
+			printf("%s%s\n", cli_esc(es[i].name),
 			       (es[i].mode & 0170000) == 0040000 ? "/" : "");
-		} else {
-			printf("%s%s\n", cli_esc(es[i].name), (es[i].mode & 0170000) == 0040000 ? "/" : "");
-		}
+		free(es);
+		return fflush(stdout) ? 1 : trunc ? EXIT_PARTIAL : 0;
+	}
+	t = table_new(cli);
+	if (!t) {
+		free(es);
+		return cli_fail("out of memory");
+	}
+	table_column(t, "MODE", 0);
+	table_column(t, "INODE", TBL_RIGHT);
+	table_column(t, "SIZE", TBL_RIGHT);
+	table_column(t, "CACHED", TBL_RIGHT);
+	table_column(t, "NAME", TBL_TRUNC);
+	for (i = 0; i < n; i++) {
+		mode_str(es[i].mode, m);
+		table_row(t);
+		table_cell(t, "%s", m);
+		table_cell(t, "%" PRIu64, es[i].ino);
+		table_cell(t, "%" PRIu64, es[i].size);
+		table_cell(t, "%" PRIu64 "p", es[i].nrpages);
+		/* the name escaped first; the "/" of a directory is nfm's */
+		table_cell(t, "%s%s", cli_esc(es[i].name),
+			   (es[i].mode & 0170000) == 0040000 ? "/" : "");
 	}
 	free(es);
-	if (trunc)
-		return cli_fail("%s: the listing was cut short (guest data changed or inconsistent)",
-				cli_esc(path));
-	return 0;
+	return table_print(t) ?: trunc ? EXIT_PARTIAL : 0;
 }
 
 static int sh_cat(struct cli *cli, int argc, char **argv)
@@ -178,7 +205,7 @@ static void sh_help(void)
 	for (i = 0; (c = cli_command_at(i)); i++)
 		if (strcmp(c->name, "shell") && strcmp(c->name, "list"))
 			printf("  %-8s %s\n", c->name, c->summary);
-	printf("  %-8s %s\n  %-8s %s\n  %-8s %s\n  %-8s %s\n", "ls", "[-l] PATH: cached directory entries",
+	printf("  %-8s %s\n  %-8s %s\n  %-8s %s\n  %-8s %s\n", "ls", "[-l] [-j] PATH: cached directory entries",
 	       "cat", "PATH...: file contents from the page cache", "refresh",
 	       "read a live guest afresh", "exit", "leave the shell");
 }
@@ -218,12 +245,19 @@ static int split_words(char *s, char **argv)
 	return argc;
 }
 
+/* The options a command may change for itself (-j, --pretty, --raw...): each command starts
+ * from the shell's own. */
+struct cli_opts {
+	bool json, noheadings, raw;
+	int pretty;
+};
+
 /* Run one command; -1 asks the shell to exit. */
 static int run_one(struct cli *cli, char *line)
 {
 	char *argv[MAX_ARGS], *args[MAX_ARGS];
 	const struct command *c;
-	bool json = cli->json;
+	struct cli_opts saved = { cli->json, cli->noheadings, cli->raw, cli->pretty };
 	int argc, i, n = 0, ret;
 
 	argc = split_words(line, argv);
@@ -231,34 +265,35 @@ static int run_one(struct cli *cli, char *line)
 		return cli_fail("cannot parse that line (unbalanced quote or too many words)");
 	if (argc == 0)
 		return 0;
-	/* -j anywhere, as on the command line */
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
-			cli->json = true;
-		else
-			args[n++] = argv[i];
-	}
-	args[n] = NULL;
-	if (!strcmp(args[0], "exit") || !strcmp(args[0], "quit")) {
+	if (!strcmp(argv[0], "exit") || !strcmp(argv[0], "quit")) {
 		ret = -1;
-	} else if (!strcmp(args[0], "help")) {
+	} else if (!strcmp(argv[0], "help")) {
 		sh_help();
 		ret = 0;
-	} else if (!strcmp(args[0], "refresh")) {
+	} else if (!strcmp(argv[0], "refresh")) {
 		nfm_ctx_refresh(cli->ctx);
 		ret = 0;
-	} else if (!strcmp(args[0], "ls")) {
-		ret = sh_ls(cli, n, args);
-	} else if (!strcmp(args[0], "cat")) {
+	} else if (!strcmp(argv[0], "ls")) {
+		ret = sh_ls(cli, argc, argv);
+	} else if (!strcmp(argv[0], "cat")) {
+		/* -j anywhere, as for every command (cat's output is the file itself) */
+		for (i = 0; i < argc; i++)
+			if (strcmp(argv[i], "-j") && strcmp(argv[i], "--json"))
+				args[n++] = argv[i];
+		args[n] = NULL;
 		ret = sh_cat(cli, n, args);
-	} else if (!strcmp(args[0], "shell") || !strcmp(args[0], "list") ||
-		   !(c = cli_command(args[0]))) {
-		ret = cli_fail("unknown command '%s' (try help)", cli_esc(args[0]));
+	} else if (!strcmp(argv[0], "shell") || !strcmp(argv[0], "list") ||
+		   !(c = cli_command(argv[0]))) {
+		ret = cli_fail("unknown command '%s' (try help)", cli_esc(argv[0]));
 	} else {
+		/* the command parses its own options (-j too) with getopt, reset per run */
 		cli->last_error[0] = 0;
-		ret = cli_run(cli, c, n, args);
+		ret = cli_run(cli, c, argc, argv);
 	}
-	cli->json = json;
+	cli->json = saved.json;
+	cli->noheadings = saved.noheadings;
+	cli->raw = saved.raw;
+	cli->pretty = saved.pretty;
 	fflush(stdout);
 	return ret;
 }
@@ -379,21 +414,37 @@ static char **complete(const char *text, int start, int end)
 	return rl_completion_matches(text, complete_path);
 }
 
-int cmd_shell(struct cli *cli, int argc, char **argv)
+static int cmd_shell(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "command", required_argument, NULL, 'c' },
+		{ 0 }
+	};
 	const char *cmds = NULL, *name;
 	char prompt[96], *line;
-	int i, r, failed = 0;
+	int r, c, failed = 0;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-c") && i + 1 < argc)
-			cmds = argv[++i];
-		else
-			return cli_fail("usage: nfm shell [--vm SPEC] [-c 'COMMAND; COMMAND']");
+	while ((c = cli_getopt(cli, argc, argv, "c:", longopts)) != -1) {
+		switch (c) {
+		case 'c':
+			cmds = optarg;
+			break;
+		default:
+			return cli_opt_status(cli);
+		}
 	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s' (commands go in -c 'CMD; CMD')",
+				       cli_esc(argv[optind]));
 	if (cli_attach(cli))
 		return 1;
 	g_cli = cli;
+	if (cmds || !isatty(STDIN_FILENO)) {
+		/* Not a conversation: with -j, one compact document per command (JSON Lines) even
+		 * on a terminal, unless --pretty was asked for. */
+		if (cli->pretty < 0)
+			cli->pretty = 0;
+	}
 	if (cmds) {
 		char *copy = strdup(cmds);
 
@@ -401,7 +452,7 @@ int cmd_shell(struct cli *cli, int argc, char **argv)
 			return cli_fail("out of memory");
 		r = run_line(cli, copy);
 		free(copy);
-		return r != 0;
+		return r > 0;	/* 1 when a command failed; -1: the list said exit */
 	}
 	name = nfm_source_vm_name(cli->src);
 	snprintf(prompt, sizeof(prompt), "nfm(%s)> ", cli_esc(name ? name : nfm_source_describe(cli->src)));
@@ -441,6 +492,7 @@ int cmd_shell(struct cli *cli, int argc, char **argv)
 const struct command command_shell = {
 	.name = "shell",
 	.summary = "read-only console: every command, ls and cat from the caches",
-	.usage = "[-c 'CMD; CMD']",
+	.usage = "[-j] [-c 'CMD; CMD']",
+	.help = "  -c, --command 'CMD; CMD'  run these commands, then exit (non-zero if one failed)\n",
 	.run = cmd_shell,
 };

@@ -3,7 +3,7 @@ nfm cpuinfo, against the guest's own files and /proc/cpuinfo."""
 import json
 import subprocess
 
-from nfmcli import NFM, run, run_json
+from nfmcli import NFM, run, run_json, validate
 
 
 def shell(vm, cmds, stdin=None):
@@ -29,28 +29,66 @@ def test_shell_cat_tmpfs(lab_vm):
     assert p.stdout == b"P" * (256 << 10)
 
 
-def test_shell_ls(lab_vm):
-    p = shell(lab_vm.name, "ls -j /mnt/tmpfs")
+def ls_json(vm, path):
+    """`ls -j PATH` in the shell: a shell.ls document (doc/schema/docs/shell.ls.json)."""
+    p = shell(vm, "ls -j " + path)
     assert p.returncode == 0, p.stderr
-    names = {e["name"]: e for e in json.loads(p.stdout)}
+    text = p.stdout.decode()
+    validate("shell.ls", text, "ls -j " + path)
+    doc = json.loads(text)
+    assert doc["kind"] == "shell.ls" and doc["path"] == path and doc["complete"] is True
+    return {e["name"]: e for e in doc["entries"]}
+
+
+def test_shell_ls(lab_vm):
+    names = ls_json(lab_vm.name, "/mnt/tmpfs")
     assert {"zoo-append.txt", "zoo-shared.bin", "zoo-private.bin"} <= set(names)
     assert "zoo-deleted.txt" not in names  # unlinked while open: not a directory entry
-    assert names["zoo-shared.bin"]["size"] == 1 << 20
-    etc = {e["name"]: e for e in json.loads(shell(lab_vm.name, "ls -j /etc").stdout)}
-    assert etc["nfm-lab.txt"]["size"] == len(lab_vm.truth.files["/etc/nfm-lab.txt"])
+    shared = names["zoo-shared.bin"]
+    assert shared["size_bytes"] == 1 << 20 and shared["type"] == "reg"
+    assert shared["cached_bytes"] == shared["cached_pages"] * 4096 == 1 << 20
+    etc = ls_json(lab_vm.name, "/etc")
+    assert etc["nfm-lab.txt"]["size_bytes"] == len(lab_vm.truth.files["/etc/nfm-lab.txt"])
     root = shell(lab_vm.name, "ls /; ls /mnt/tmpfs/..").stdout.decode().split()
     assert "etc/" in root and "mnt/" in root and "tmpfs/" in root
+    # ls -l: a table (libsmartcols) with a header, one row per entry, the name last.
+    p = shell(lab_vm.name, "ls -l /mnt/tmpfs")
+    assert p.returncode == 0, p.stderr
+    head, *rows = p.stdout.decode().splitlines()
+    assert head.split() == ["MODE", "INODE", "SIZE", "CACHED", "NAME"]
+    long = {r.split()[-1]: r.split() for r in rows}
+    assert long["zoo-shared.bin"][0].startswith("-") and \
+        long["zoo-shared.bin"][2] == str(1 << 20)
 
 
 def test_shell_dispatches_commands(lab_vm):
-    p = shell(lab_vm.name, "uname -r; lsmod -p -j")
+    p = shell(lab_vm.name, "uname -r; lsmod -p")
     assert p.returncode == 0, p.stderr
     first, rest = p.stdout.split(b"\n", 1)
     assert first == lab_vm.truth.uname["release"]
-    assert [m["line"] for m in json.loads(rest)] == \
+    assert rest.decode().splitlines() == \
         lab_vm.truth.files["/proc/modules"].decode().splitlines()
+    # A command's -j is its own: the next command prints text again.
+    p = shell(lab_vm.name, "lsmod -j; uname -r")
+    assert p.returncode == 0, p.stderr
+    doc, uname = p.stdout.decode().splitlines()
+    validate("lsmod", doc, "lsmod -j in the shell")
+    mods = {l.split()[0] for l in lab_vm.truth.files["/proc/modules"].decode().splitlines()}
+    assert {m["name"] for m in json.loads(doc)["modules"]} == mods
+    assert uname.encode() == lab_vm.truth.uname["release"]
     p = shell(lab_vm.name, None, stdin=b"uname -r\nexit\nuname -s\n")
     assert p.returncode == 0 and p.stdout.strip() == lab_vm.truth.uname["release"]
+
+
+def test_shell_json_lines(lab_vm):
+    """nfm -j shell -c 'A; B': one compact document per command, one per line (JSON Lines),
+    each valid against its kind."""
+    p = subprocess.run([NFM, "--vm", lab_vm.name, "-j", "shell", "-c",
+                        "ps; lsmod; ls /etc; sym linux_banner"], capture_output=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.decode().splitlines()
+    assert [json.loads(l)["kind"] for l in lines] == ["ps", "lsmod", "shell.ls", "sym"]
+    validate("auto", p.stdout.decode(), "nfm -j shell -c")
 
 
 def test_shell_bad_input(lab_vm):
@@ -85,7 +123,7 @@ def _cpuinfo(t):
 
 def test_cpuinfo(lab_vm):
     want = _cpuinfo(lab_vm.truth)
-    got = run_json("--vm", lab_vm.name, "cpuinfo")
+    got = run_json("--vm", lab_vm.name, "cpuinfo", kind="cpuinfo")["cpus"]
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert str(g["processor"]) == w["processor"]
@@ -93,13 +131,13 @@ def test_cpuinfo(lab_vm):
         assert (g["cpu_family"], g["model"], g["stepping"]) == \
             (int(w["cpu family"]), int(w["model"]), int(w["stepping"]))
         assert hex(g["microcode"]) == w["microcode"]
-        assert "%d KB" % g["cache_size_kb"] == w["cache size"]
+        assert "%d KB" % (g["cache_size_bytes"] // 1024) == w["cache size"]
         assert (g["physical_id"], g["siblings"], g["core_id"], g["cpu_cores"]) == \
             (int(w["physical id"]), int(w["siblings"]), int(w["core id"]), int(w["cpu cores"]))
         assert (g["apicid"], g["initial_apicid"], g["cpuid_level"]) == \
             (int(w["apicid"]), int(w["initial apicid"]), int(w["cpuid level"]))
-        assert g["flags"] == w["flags"]
-        assert g["bugs"] == w["bugs"]
+        assert g["flags"] == w["flags"].split()
+        assert g["bugs"] == w["bugs"].split()
         assert abs(g["cpu_mhz"] - float(w["cpu MHz"])) <= 0.01 * float(w["cpu MHz"])
     # every line the text output prints is the guest's own line
     p = run("--vm", lab_vm.name, "cpuinfo")
