@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * nfm crawl: everything nfm knows about a guest as one JSON document per VM per crawl
- * (doc/crawl.md is the schema). --interval SECS repeats, one document per line (JSON Lines);
- * --features os,cpu,memory,processes,files,modules,interfaces,sockets,mounts picks parts.
+ * (doc/schema/docs/crawl.json; doc/crawl.md). --interval SECS repeats, one compact document
+ * per line (JSON Lines); --features os,cpu,memory,processes,files,modules,interfaces,sockets,
+ * mounts picks parts. Every guest object comes from cmd/common's builders (objects.h): a
+ * process here is the same object as in `nfm ps -j` and nfmd's API. A part that cannot be read
+ * is left out and named in "errors" ("complete": false; exit status 3).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -13,9 +15,8 @@
 #include <time.h>
 
 #include "cli.h"
-
-/* Sockets land separately (ss); a libnfm without them still crawls the rest. */
-#pragma weak nfm_socket_list
+#include "jout.h"
+#include "objects.h"
 
 enum { F_OS, F_CPU, F_MEMORY, F_PROCESSES, F_FILES, F_MODULES, F_INTERFACES, F_SOCKETS, F_MOUNTS,
        F_NR };
@@ -23,114 +24,73 @@ static const char *const feature_names[F_NR] = {
 	"os", "cpu", "memory", "processes", "files", "modules", "interfaces", "sockets", "mounts",
 };
 
-#define ADD(o, k, v) json_object_object_add(o, k, v)
-#define I64(v) json_object_new_int64((int64_t)(v))
-#define STR(s) cli_json_bytes(s, strlen(s))
+#define MAX_CPUS 1024
+/* The command line, cut where nfm ps -j cuts it (so that the process objects are the same). */
+#define CMDLINE_MAX (128u << 10)
 
-static struct json_object *hex_str(uint64_t v)
+/* The part named feature could not be read (or only in part): err is a -errno. */
+static void part_error(struct json_object *doc, const char *feature, int err, const char *msg)
 {
-	char b[24];
-
-	snprintf(b, sizeof(b), "0x%" PRIx64, v);
-	return json_object_new_string(b);
+	jdoc_error(doc, feature, err, msg);
 }
 
-static void add_error(struct json_object *errs, const char *feature, int err)
-{
-	ADD(errs, feature, json_object_new_string(strerror(-err)));
-}
-
-static void crawl_os(struct nfm_ctx *ctx, struct json_object *doc, struct json_object *errs)
+static void crawl_os(struct nfm_ctx *ctx, struct json_object *doc)
 {
 	struct nfm_kernel_info ki;
-	struct json_object *o = json_object_new_object();
+	struct json_object *o;
 	uint64_t up;
 	int err = nfm_ctx_kernel_info(ctx, &ki);
 
 	if (err < 0) {
-		add_error(errs, "os", err);
-		json_object_put(o);
+		part_error(doc, "os", err, NULL);
 		return;
 	}
-	ADD(o, "sysname", STR(ki.sysname));
-	ADD(o, "nodename", STR(ki.nodename));
-	ADD(o, "release", STR(ki.release));
-	ADD(o, "version", STR(ki.version));
-	ADD(o, "machine", STR(ki.machine));
-	ADD(o, "kaslr_offset", hex_str(ki.kaslr_offset));
-	ADD(o, "paging_levels", json_object_new_int(ki.paging_levels));
-	ADD(o, "cpus_online", json_object_new_int((int)ki.nr_cpus_online));
+	o = obj_kernel(&ki);
 	if (nfm_ctx_uptime_ns(ctx, &up) == 0)
-		ADD(o, "uptime_ns", I64(up));
-	ADD(doc, "os", o);
+		j_add(o, "uptime_ns", j_u64(up));
+	j_add(doc, "kernel", o);
 }
 
-static void crawl_cpu(struct nfm_ctx *ctx, struct json_object *doc, struct json_object *errs)
+static void crawl_cpu(struct nfm_ctx *ctx, struct json_object *doc)
 {
-	struct nfm_cpu_times total, per[256];
+	struct nfm_cpu_times total, *per = malloc(MAX_CPUS * sizeof(*per));
 	struct nfm_loadavg la;
-	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	int n = nfm_cpu_times(ctx, &total, per, 256), i;
+	struct json_object *o, *arr;
+	int n = per ? nfm_cpu_times(ctx, &total, per, MAX_CPUS) : -ENOMEM, i, err;
 
 	if (n < 0) {
-		add_error(errs, "cpu", n);
-		json_object_put(o);
-		json_object_put(arr);
-		return;
+		part_error(doc, "cpu", n, "CPU times unreadable");
+	} else {
+		o = json_object_new_object();
+		arr = json_object_new_array();
+		j_add(o, "total", obj_cpu_times(&total));
+		for (i = 0; i < n && i < MAX_CPUS; i++)
+			json_object_array_add(arr, obj_cpu_times(&per[i]));
+		j_add(o, "per_cpu", arr);
+		j_add(doc, "cpu", o);
+		if (n > MAX_CPUS)
+			part_error(doc, "cpu", -E2BIG, "more online CPUs than a crawl lists");
 	}
-	for (i = -1; i < n && i < 256; i++) {
-		const struct nfm_cpu_times *t = i < 0 ? &total : &per[i];
-		struct json_object *c = json_object_new_object();
-
-		ADD(c, "cpu", json_object_new_int(t->cpu));
-		ADD(c, "user_ns", I64(t->user));
-		ADD(c, "nice_ns", I64(t->nice));
-		ADD(c, "system_ns", I64(t->system));
-		ADD(c, "idle_ns", I64(t->idle));
-		ADD(c, "iowait_ns", I64(t->iowait));
-		ADD(c, "irq_ns", I64(t->irq));
-		ADD(c, "softirq_ns", I64(t->softirq));
-		ADD(c, "steal_ns", I64(t->steal));
-		if (i < 0)
-			ADD(o, "total", c);
-		else
-			json_object_array_add(arr, c);
-	}
-	ADD(o, "per_cpu", arr);
-	if (nfm_loadavg(ctx, &la) == 0) {
-		struct json_object *l = json_object_new_array();
-
-		for (i = 0; i < 3; i++)
-			json_object_array_add(l, json_object_new_double(la.load[i]));
-		ADD(o, "loadavg", l);
-		ADD(o, "running", json_object_new_int((int)la.running));
-		ADD(o, "threads", json_object_new_int((int)la.threads));
-	}
-	ADD(doc, "cpu", o);
+	free(per);
+	err = nfm_loadavg(ctx, &la);
+	if (err < 0)
+		part_error(doc, "cpu", err, "the load average is unreadable");
+	else
+		j_add(doc, "loadavg", obj_loadavg(&la));
 }
 
-static void crawl_memory(struct nfm_ctx *ctx, struct json_object *doc, struct json_object *errs)
+static void crawl_memory(struct nfm_ctx *ctx, struct json_object *doc)
 {
 	struct nfm_meminfo m;
-	struct json_object *o;
 	int err = nfm_meminfo(ctx, &m);
 
-	if (err < 0) {
-		add_error(errs, "memory", err);
-		return;
-	}
-	o = json_object_new_object();
-	ADD(o, "MemTotal", I64(m.mem_total));
-	ADD(o, "MemFree", I64(m.mem_free));
-	ADD(o, "MemAvailable", I64(m.mem_available));
-	ADD(o, "Buffers", I64(m.buffers));
-	ADD(o, "Cached", I64(m.cached));
-	ADD(o, "SwapTotal", I64(m.swap_total));
-	ADD(o, "SwapFree", I64(m.swap_free));
-	ADD(o, "Shmem", I64(m.shmem));
-	ADD(doc, "memory", o);
+	if (err < 0)
+		part_error(doc, "memory", err, NULL);
+	else
+		j_add(doc, "memory", obj_memory(&m));
 }
 
+/* A process's open files (feature files), as fd.json objects. */
 static struct json_object *files_of(struct nfm_ctx *ctx, const struct nfm_task *t)
 {
 	struct json_object *arr = json_object_new_array();
@@ -141,77 +101,89 @@ static struct json_object *files_of(struct nfm_ctx *ctx, const struct nfm_task *
 		free(fd);
 		return arr;
 	}
-	while (nfm_fd_iter_next(it, fd) > 0) {
-		struct json_object *o = json_object_new_object();
-
-		ADD(o, "fd", json_object_new_int(fd->fd));
-		ADD(o, "type", json_object_new_string(fd->type));
-		ADD(o, "path", cli_json_bytes(fd->path, fd->path_len));
-		ADD(o, "flags", I64(fd->f_flags));
-		ADD(o, "pos", I64(fd->pos));
-		ADD(o, "ino", I64(fd->ino));
-		if (fd->proto[0])
-			ADD(o, "proto", json_object_new_string(fd->proto));
-		json_object_array_add(arr, o);
-	}
+	while (nfm_fd_iter_next(it, fd) > 0)
+		json_object_array_add(arr, obj_fd(fd));
 	nfm_fd_iter_free(it);
 	free(fd);
 	return arr;
 }
 
-static void crawl_processes(struct nfm_ctx *ctx, struct json_object *doc, struct json_object *errs,
-			    bool files)
+/* The thread ids of a process ("tids", as nfm ps -j). */
+static void add_tids(struct nfm_ctx *ctx, const struct nfm_task *t, struct json_object *o)
 {
-	struct json_object *arr = json_object_new_array();
+	int32_t small[64], *tids = small;
+	struct json_object *a;
+	int k = nfm_task_tids(ctx, t, small, 64);
+
+	if (k > 64) {
+		int max = k;
+
+		tids = malloc((size_t)max * sizeof(*tids));
+		k = tids ? nfm_task_tids(ctx, t, tids, (size_t)max) : -ENOMEM;
+		if (k > max)
+			k = max;	/* threads were added meanwhile */
+	}
+	if (k >= 0) {
+		a = json_object_new_array();
+		for (int i = 0; i < k; i++)
+			json_object_array_add(a, j_int(tids[i]));
+		j_add(o, "tids", a);
+	}
+	if (tids != small)
+		free(tids);
+}
+
+/* process.json for one process: what nfm ps -j shows (its command line and thread ids). */
+static struct json_object *process_of(struct nfm_ctx *ctx, const struct nfm_task *t, char *buf,
+				      bool files)
+{
+	struct json_object *o = obj_process(t, 0);
+
+	if (t->mm) {
+		struct nfm_umem_stat st = { 0 };
+		int n = nfm_task_cmdline(ctx, t, buf, CMDLINE_MAX, &st);
+
+		if (n < 0)
+			j_add(o, "cmdline_error", j_str(strerror(-n)));
+		else
+			obj_process_cmdline(o, buf, (size_t)n, &st);
+	}
+	add_tids(ctx, t, o);
+	if (files && !t->kthread)
+		j_add(o, "files", files_of(ctx, t));
+	return o;
+}
+
+static void crawl_processes(struct nfm_ctx *ctx, struct json_object *doc, bool files)
+{
+	struct json_object *arr;
 	struct nfm_task_iter *it;
 	struct nfm_task t;
-	/* A whole argument area: /proc shows it all, however long (bounded by the kernel's ARG_MAX
-	 * limits in practice; a hostile guest gets cut here). */
-	size_t bufsize = 1u << 20;
-	char *buf = malloc(bufsize);
+	char *buf = malloc(CMDLINE_MAX);
 	int err = buf ? nfm_task_iter_new(ctx, 0, &it) : -ENOMEM;
+	char msg[96];
+	size_t n = 0;
 
 	if (err < 0) {
-		add_error(errs, "processes", err);
-		json_object_put(arr);
+		part_error(doc, "processes", err, "the task list is unreadable");
 		free(buf);
 		return;
 	}
+	arr = json_object_new_array();
 	while ((err = nfm_task_iter_next(it, &t)) > 0) {
-		struct json_object *o = json_object_new_object();
-		int n;
-
-		ADD(o, "pid", json_object_new_int(t.pid));
-		ADD(o, "ppid", json_object_new_int(t.ppid));
-		ADD(o, "uid", I64(t.uid));
-		ADD(o, "euid", I64(t.euid));
-		ADD(o, "gid", I64(t.gid));
-		ADD(o, "state", json_object_new_string_len(&t.state, 1));
-		ADD(o, "comm", STR(t.name));
-		ADD(o, "kthread", json_object_new_boolean(t.kthread));
-		ADD(o, "nice", json_object_new_int(t.nice));
-		ADD(o, "priority", json_object_new_int(t.priority));
-		ADD(o, "num_threads", json_object_new_int(t.nr_threads));
-		ADD(o, "start_ns", I64(t.start_ns));
-		ADD(o, "utime_ns", I64(t.utime_ns));
-		ADD(o, "stime_ns", I64(t.stime_ns));
-		ADD(o, "vsize", I64(t.vsize));
-		ADD(o, "rss_pages", I64(t.rss_pages));
-		n = t.kthread ? 0 : nfm_task_cmdline(ctx, &t, buf, bufsize, NULL);
-		if (n > 0)
-			ADD(o, "cmdline", cli_json_bytes(buf, (size_t)n));
-		if (files && !t.kthread)
-			ADD(o, "files", files_of(ctx, &t));
-		json_object_array_add(arr, o);
+		json_object_array_add(arr, process_of(ctx, &t, buf, files));
+		n++;
 	}
-	if (err < 0)
-		add_error(errs, "processes", err);
+	if (err < 0) {
+		snprintf(msg, sizeof(msg), "the task list broke after %zu processes", n);
+		part_error(doc, "processes", err, msg);
+	}
 	nfm_task_iter_free(it);
 	free(buf);
-	ADD(doc, "processes", arr);
+	j_add(doc, "processes", arr);
 }
 
-static void crawl_modules(struct nfm_ctx *ctx, struct json_object *doc, struct json_object *errs)
+static void crawl_modules(struct nfm_ctx *ctx, struct json_object *doc)
 {
 	struct nfm_module *m = NULL;
 	struct json_object *arr;
@@ -219,105 +191,59 @@ static void crawl_modules(struct nfm_ctx *ctx, struct json_object *doc, struct j
 	int n = nfm_module_list(ctx, &m, &trunc), i;
 
 	if (n < 0) {
-		add_error(errs, "modules", n);
+		part_error(doc, "modules", n, "the module list is unreadable");
 		return;
 	}
 	arr = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		ADD(o, "name", STR(m[i].name));
-		ADD(o, "size", I64(m[i].size));
-		ADD(o, "refcount", json_object_new_int(m[i].refcount));
-		ADD(o, "state", json_object_new_string(m[i].state));
-		ADD(o, "address", hex_str(m[i].address));
-		json_object_array_add(arr, o);
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, obj_module(&m[i]));
 	free(m);
-	ADD(doc, "modules", arr);
+	j_add(doc, "modules", arr);
+	if (trunc)
+		part_error(doc, "modules", -EBADMSG, "the module list was cut short");
 }
 
-static void crawl_interfaces(struct nfm_ctx *ctx, struct json_object *doc, struct json_object *errs)
+static void crawl_interfaces(struct nfm_ctx *ctx, struct json_object *doc)
 {
 	struct nfm_netdev *d = NULL;
 	struct json_object *arr;
 	bool trunc = false;
-	int n = nfm_netdev_list(ctx, &d, &trunc), i, j;
+	int n = nfm_netdev_list(ctx, &d, &trunc), i;
 
 	if (n < 0) {
-		add_error(errs, "interfaces", n);
+		part_error(doc, "interfaces", n, "the network devices are unreadable");
 		return;
 	}
 	arr = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object(), *addrs = json_object_new_array();
-		char a[INET6_ADDRSTRLEN + 8];
-
-		ADD(o, "netns", I64(d[i].netns));
-		ADD(o, "ifindex", json_object_new_int(d[i].ifindex));
-		ADD(o, "name", STR(d[i].name));
-		ADD(o, "flags", I64(d[i].flags));
-		ADD(o, "mtu", I64(d[i].mtu));
-		for (j = 0; j < d[i].nr_addrs && j < NFM_NETDEV_MAX_ADDRS; j++) {
-			inet_ntop(d[i].addrs[j].family, d[i].addrs[j].addr, a, sizeof(a));
-			snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%d", d[i].addrs[j].prefixlen);
-			json_object_array_add(addrs, json_object_new_string(a));
-		}
-		ADD(o, "addresses", addrs);
-		ADD(o, "rx_bytes", I64(d[i].stats.rx_bytes));
-		ADD(o, "rx_packets", I64(d[i].stats.rx_packets));
-		ADD(o, "tx_bytes", I64(d[i].stats.tx_bytes));
-		ADD(o, "tx_packets", I64(d[i].stats.tx_packets));
-		json_object_array_add(arr, o);
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, obj_interface(&d[i], true));
 	free(d);
-	ADD(doc, "interfaces", arr);
+	j_add(doc, "interfaces", arr);
+	if (trunc)
+		part_error(doc, "interfaces", -EBADMSG, "the device list was cut short");
 }
 
-static void crawl_sockets(struct nfm_ctx *ctx, struct json_object *doc, struct json_object *errs)
+static void crawl_sockets(struct nfm_ctx *ctx, struct json_object *doc)
 {
 	struct nfm_socket *s = NULL;
 	struct json_object *arr;
 	bool trunc = false;
-	int n, i, j;
+	int n = nfm_socket_list(ctx, &s, &trunc), i;
 
-	if (!nfm_socket_list) {
-		add_error(errs, "sockets", -EOPNOTSUPP);
-		return;
-	}
-	n = nfm_socket_list(ctx, &s, &trunc);
 	if (n < 0) {
-		add_error(errs, "sockets", n);
+		part_error(doc, "sockets", n, "the sockets are unreadable");
 		return;
 	}
 	arr = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object(), *own = json_object_new_array();
-		char a[INET6_ADDRSTRLEN];
-
-		ADD(o, "family", json_object_new_int(s[i].family));
-		ADD(o, "protocol", json_object_new_int(s[i].protocol));
-		ADD(o, "type", json_object_new_int(s[i].type));
-		ADD(o, "state", json_object_new_int(s[i].state));
-		if (s[i].family == AF_INET || s[i].family == AF_INET6) {
-			ADD(o, "local", json_object_new_string(inet_ntop(s[i].family, s[i].laddr, a, sizeof(a))));
-			ADD(o, "local_port", json_object_new_int(s[i].lport));
-			ADD(o, "remote", json_object_new_string(inet_ntop(s[i].family, s[i].raddr, a, sizeof(a))));
-			ADD(o, "remote_port", json_object_new_int(s[i].rport));
-		} else if (s[i].path_len > 0) {
-			ADD(o, "path", cli_json_bytes(s[i].path, strnlen(s[i].path, sizeof(s[i].path))));
-		}
-		ADD(o, "inode", I64(s[i].inode));
-		for (j = 0; j < s[i].nr_owners && j < NFM_SOCK_MAX_OWNERS; j++)
-			json_object_array_add(own, json_object_new_int(s[i].owner_pid[j]));
-		ADD(o, "owners", own);
-		json_object_array_add(arr, o);
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, obj_socket(&s[i]));
 	free(s);
-	ADD(doc, "sockets", arr);
+	j_add(doc, "sockets", arr);
+	if (trunc)
+		part_error(doc, "sockets", -EBADMSG, "the socket tables were cut short");
 }
 
-static void crawl_mounts(struct nfm_ctx *ctx, struct json_object *doc, struct json_object *errs)
+static void crawl_mounts(struct nfm_ctx *ctx, struct json_object *doc)
 {
 	struct nfm_mount *m = NULL;
 	struct json_object *arr;
@@ -325,63 +251,87 @@ static void crawl_mounts(struct nfm_ctx *ctx, struct json_object *doc, struct js
 	int n = nfm_mount_list(ctx, &m, &trunc), i;
 
 	if (n < 0) {
-		add_error(errs, "mounts", n);
+		part_error(doc, "mounts", n, "the mount table is unreadable");
 		return;
 	}
 	arr = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		ADD(o, "device", STR(m[i].device));
-		ADD(o, "path", STR(m[i].path));
-		ADD(o, "fstype", STR(m[i].fstype));
-		ADD(o, "options", STR(m[i].options));
-		json_object_array_add(arr, o);
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, obj_mount(&m[i]));
 	free(m);
-	ADD(doc, "mounts", arr);
+	j_add(doc, "mounts", arr);
+	if (trunc)
+		part_error(doc, "mounts", -EBADMSG, "the mount table was cut short");
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static struct json_object *crawl_one(struct cli *cli, const bool *want)
 {
-	struct json_object *doc = json_object_new_object(), *errs = json_object_new_object();
-	struct timespec ts;
+	struct json_object *doc = jdoc_new("crawl");
 	const char *name = nfm_source_vm_name(cli->src);
-	double t0;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+	j_add(doc, "vm", j_str(name ? name : nfm_source_describe(cli->src)));
+	j_add(doc, "source", j_str(nfm_source_describe(cli->src)));
+	j_add(doc, "time_ns", j_u64(clock_ns(CLOCK_REALTIME)));
 	nfm_ctx_refresh(cli->ctx);
-	ADD(doc, "vm", name ? STR(name) : json_object_new_string(nfm_source_describe(cli->src)));
-	ADD(doc, "source", STR(nfm_source_describe(cli->src)));
-	ADD(doc, "time", json_object_new_double(t0));
 	if (want[F_OS])
-		crawl_os(cli->ctx, doc, errs);
+		crawl_os(cli->ctx, doc);
 	if (want[F_CPU])
-		crawl_cpu(cli->ctx, doc, errs);
+		crawl_cpu(cli->ctx, doc);
 	if (want[F_MEMORY])
-		crawl_memory(cli->ctx, doc, errs);
+		crawl_memory(cli->ctx, doc);
 	if (want[F_PROCESSES] || want[F_FILES])
-		crawl_processes(cli->ctx, doc, errs, want[F_FILES]);
+		crawl_processes(cli->ctx, doc, want[F_FILES]);
 	if (want[F_MODULES])
-		crawl_modules(cli->ctx, doc, errs);
+		crawl_modules(cli->ctx, doc);
 	if (want[F_INTERFACES])
-		crawl_interfaces(cli->ctx, doc, errs);
+		crawl_interfaces(cli->ctx, doc);
 	if (want[F_SOCKETS])
-		crawl_sockets(cli->ctx, doc, errs);
+		crawl_sockets(cli->ctx, doc);
 	if (want[F_MOUNTS])
-		crawl_mounts(cli->ctx, doc, errs);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ADD(doc, "crawl_ms", json_object_new_double((ts.tv_sec + ts.tv_nsec / 1e9 - t0) * 1e3));
-	ADD(doc, "errors", errs);
+		crawl_mounts(cli->ctx, doc);
+	j_add(doc, "duration_ns", j_u64(clock_ns(CLOCK_MONOTONIC) - t0));
 	return doc;
 }
 
-static int parse_features(const char *list, bool *want)
+/* One line on stderr naming what a crawl could not read. */
+static void warn_partial(struct json_object *doc, long frame)
+{
+	struct json_object *errs, *e, *v;
+	char line[512] = "";
+	size_t i, n, len = 0;
+
+	if (!json_object_object_get_ex(doc, "errors", &errs))
+		return;
+	n = json_object_array_length(errs);
+	for (i = 0; i < n && len < sizeof(line) - 1; i++) {
+		e = json_object_array_get_idx(errs, i);
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s (%s)", i ? ", " : "",
+					json_object_object_get_ex(e, "view", &v) ?
+					json_object_get_string(v) : "?",
+					json_object_object_get_ex(e, "error", &v) ?
+					json_object_get_string(v) : "?");
+	}
+	if (frame >= 0)
+		cli_warn("crawl %ld incomplete: %s", frame + 1, line);
+	else
+		cli_warn("the crawl is incomplete: %s", line);
+}
+
+static int parse_features(struct cli *cli, const char *list, bool *want)
 {
 	char buf[256], *save = NULL, *f;
 	int i;
 
+	if (strlen(list) >= sizeof(buf))
+		return cli_usage_error(cli, "--features: list too long");
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (i = 0; i < F_NR; i++)
 		want[i] = false;
@@ -390,48 +340,69 @@ static int parse_features(const char *list, bool *want)
 			if (!strcmp(f, feature_names[i]))
 				break;
 		if (i == F_NR)
-			return cli_fail("unknown feature '%s' (os cpu memory processes files modules "
-					"interfaces sockets mounts)", cli_esc(f));
+			return cli_usage_error(cli, "unknown feature '%s' (os cpu memory processes "
+					       "files modules interfaces sockets mounts)", cli_esc(f));
 		want[i] = true;
 	}
 	return 0;
 }
 
-int cmd_crawl(struct cli *cli, int argc, char **argv)
+static int cmd_crawl(struct cli *cli, int argc, char **argv)
 {
-	bool want[F_NR];
+	static const struct option longopts[] = {
+		{ "features", required_argument, NULL, 'f' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ 0 }
+	};
+	bool want[F_NR], partial = false;
 	double interval = 0;
 	long count = 0;
-	int i;
+	char *end;
+	int i, c, pretty;
 
 	for (i = 0; i < F_NR; i++)
 		want[i] = true;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
-			interval = strtod(argv[++i], NULL);
-			if (interval < 0.01)
-				return cli_fail("the interval must be at least 0.01 s");
-		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			count = strtol(argv[++i], NULL, 10);
-		} else if (!strcmp(argv[i], "--features") && i + 1 < argc) {
-			if (parse_features(argv[++i], want))
-				return 1;
-		} else {
-			return cli_fail("usage: nfm crawl [--features LIST] [--interval SECS [-n N]]");
+	while ((c = cli_getopt(cli, argc, argv, "f:i:n:", longopts)) != -1) {
+		switch (c) {
+		case 'f':
+			if (parse_features(cli, optarg, want))
+				return EXIT_USAGE;
+			break;
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (end == optarg || *end || !(interval >= 0.01) || interval > 1e6)
+				return cli_usage_error(cli, "--interval takes seconds, at least 0.01: '%s'",
+						       cli_esc(optarg));
+			break;
+		case 'n':
+			errno = 0;
+			count = strtol(optarg, &end, 10);
+			if (end == optarg || *end || errno || count < 1)
+				return cli_usage_error(cli, "-n takes a count of crawls (1 or more): '%s'",
+						       cli_esc(optarg));
+			break;
+		default:
+			return cli_opt_status(cli);
 		}
 	}
+	if (optind < argc)
+		return cli_usage_error(cli, "no arguments expected");
+	if (count && !interval)
+		return cli_usage_error(cli, "-n goes with --interval");
 	if (cli_attach(cli))
 		return 1;
+	/* JSON Lines: every frame on one line, unless one document was asked for pretty. */
+	pretty = interval ? cli->pretty == 1 : cli->pretty;
 	for (long it = 0;; it++) {
 		struct json_object *doc = crawl_one(cli, want);
-		int flags = interval ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY;
 
-		if (puts(json_object_to_json_string_ext(doc, flags | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ||
-		    fflush(stdout) != 0) {
-			json_object_put(doc);
-			return 1;
+		if (!jdoc_complete(doc)) {
+			partial = true;
+			warn_partial(doc, interval ? it : -1);
 		}
-		json_object_put(doc);
+		if (jdoc_print(stdout, doc, pretty))
+			return 1;
 		if (!interval || (count && it + 1 >= count))
 			break;
 		{
@@ -441,12 +412,16 @@ int cmd_crawl(struct cli *cli, int argc, char **argv)
 			nanosleep(&ts, NULL);
 		}
 	}
-	return 0;
+	return partial ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_crawl = {
 	.name = "crawl",
 	.summary = "everything about the guest as one JSON document per crawl (doc/crawl.md)",
 	.usage = "[--features LIST] [--interval SECS [-n N]]",
+	.help = "  -f, --features LIST  some of os,cpu,memory,processes,files,modules,interfaces,\n"
+		"                      sockets,mounts (default: all; files: processes' open files)\n"
+		"  -i, --interval SECS  crawl again every SECS seconds, one document per line\n"
+		"  -n, --count N       with --interval: stop after N crawls\n",
 	.run = cmd_crawl,
 };
