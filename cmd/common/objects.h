@@ -245,4 +245,12 @@ struct json_object *obj_stack(const struct nfm_stack_frame *frames, int n, unsig
 /* Add process.json's optional "wchan" to proc: the name, or null for /proc's "0". */
 void obj_process_wchan(struct json_object *proc, const char *wchan);
 
+struct nfm_host_sample;
+/*
+ * host.json: the host's accounting of a VM: cpu_ns and wait_ns (every QEMU thread), nr_threads,
+ * vcpus [{cpu, tid, cpu_ns, wait_ns}], vcpus_how (when given), cgroup {version, path, usage_ns,
+ * nr_periods, nr_throttled, throttled_ns, quota_us, period_us, nr_tasks, only_vm} when found.
+ */
+struct json_object *obj_host(const struct nfm_host_sample *h, const char *vcpus_how);
+
 #endif

@@ -38,6 +38,8 @@ enum {
 	FAM_NET_RX_ERRS, FAM_NET_TX_ERRS, FAM_NET_RX_DROP, FAM_NET_TX_DROP, FAM_NET_UP, FAM_NET_MTU,
 	FAM_SOCKETS,
 	FAM_MODULES, FAM_MOUNTS, FAM_KMSG_SEQ,
+	FAM_HOST_CPU, FAM_HOST_WAIT, FAM_HOST_VCPU, FAM_HOST_VCPU_WAIT, FAM_CG_USAGE, FAM_CG_PERIODS,
+	FAM_CG_THROTTLED, FAM_CG_THROTTLED_TIME, FAM_CG_QUOTA, FAM_STEAL,
 };
 
 const struct family families[] = {
@@ -96,6 +98,27 @@ const struct family families[] = {
 	[FAM_MOUNTS] = { "nfm_guest_mounts", "Guest mounts (/proc/mounts lines of PID 1)", M_GAUGE },
 	[FAM_KMSG_SEQ] = { "nfm_guest_kmsg_last_sequence",
 		"Sequence number of the newest kernel log record (grows with every record)", M_GAUGE },
+	/* The host's side of the VM (nfm/host.h, doc/ctop.md). */
+	[FAM_HOST_CPU] = { "nfm_vm_host_cpu_seconds_total",
+		"Host CPU time of every thread of the QEMU process (schedstat run time)", M_COUNTER },
+	[FAM_HOST_WAIT] = { "nfm_vm_host_wait_seconds_total",
+		"Time the QEMU process's threads were runnable but waited for a host CPU", M_COUNTER },
+	[FAM_HOST_VCPU] = { "nfm_vm_host_vcpu_cpu_seconds_total",
+		"Host CPU time of each vCPU thread", M_COUNTER },
+	[FAM_HOST_VCPU_WAIT] = { "nfm_vm_host_vcpu_wait_seconds_total",
+		"Time each vCPU thread was runnable but waited for a host CPU", M_COUNTER },
+	[FAM_CG_USAGE] = { "nfm_vm_cgroup_cpu_usage_seconds_total",
+		"CPU time of the VM's host cgroup (v1 cpuacct.usage, v2 usage_usec)", M_COUNTER },
+	[FAM_CG_PERIODS] = { "nfm_vm_cgroup_cpu_periods_total",
+		"CFS periods of the VM's host cgroup with runnable tasks (cpu.stat nr_periods)", M_COUNTER },
+	[FAM_CG_THROTTLED] = { "nfm_vm_cgroup_cpu_throttled_periods_total",
+		"Periods the VM's host cgroup was throttled by its CPU quota (nr_throttled)", M_COUNTER },
+	[FAM_CG_THROTTLED_TIME] = { "nfm_vm_cgroup_cpu_throttled_seconds_total",
+		"Time the VM's host cgroup was throttled (throttled_time / throttled_usec)", M_COUNTER },
+	[FAM_CG_QUOTA] = { "nfm_vm_cgroup_cpu_quota_cpus",
+		"The VM's host CPU quota in CPUs (quota / period); absent when unlimited", M_GAUGE },
+	[FAM_STEAL] = { "nfm_guest_cpu_steal_seconds_total",
+		"Steal time each guest CPU accounts (kernel_cpustat CPUTIME_STEAL)", M_COUNTER },
 };
 const size_t nr_families = sizeof(families) / sizeof(families[0]);
 
@@ -171,6 +194,42 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
 	} else if (!s->err) {
 		section_seterr(s, ret, "meminfo: %s", strerror(-ret));
 	}
+}
+
+/*
+ * The host's accounting of the VM (read by the crawl, outside the guest) and the guest's own
+ * steal time per CPU: what the host really gave the VM beside what the guest believes it used.
+ */
+static void collect_host(struct nfm_ctx *ctx, const struct crawl_base *b, struct section *s)
+{
+	const struct nfm_host_sample *h = b->host;
+	struct nfm_cpu_times cpus[64];
+	struct json_object *o;
+	int n, i;
+
+	n = nfm_cpu_times(ctx, NULL, cpus, 64);
+	for (i = 0; i < n && i < 64; i++)
+		section_add(s, FAM_STEAL, cpus[i].steal / 1e9, "cpu=\"%d\"", cpus[i].cpu);
+	if (!h)
+		return;
+	o = obj_host(h, NULL);
+	section_add(s, FAM_HOST_CPU, h->process_run_ns / 1e9, NULL);
+	section_add(s, FAM_HOST_WAIT, h->process_wait_ns / 1e9, NULL);
+	for (i = 0; i < h->nr_vcpus; i++) {
+		section_add(s, FAM_HOST_VCPU, h->vcpu[i].run_ns / 1e9, "cpu=\"%d\"", h->vcpu[i].cpu);
+		section_add(s, FAM_HOST_VCPU_WAIT, h->vcpu[i].wait_ns / 1e9, "cpu=\"%d\"",
+			    h->vcpu[i].cpu);
+	}
+	if (h->cg.have_usage)
+		section_add(s, FAM_CG_USAGE, h->cg.usage_ns / 1e9, NULL);
+	if (h->cg.have_stat) {
+		section_add(s, FAM_CG_PERIODS, (double)h->cg.nr_periods, NULL);
+		section_add(s, FAM_CG_THROTTLED, (double)h->cg.nr_throttled, NULL);
+		section_add(s, FAM_CG_THROTTLED_TIME, h->cg.throttled_ns / 1e9, NULL);
+	}
+	if (h->cg.have_quota && h->cg.quota_us > 0 && h->cg.period_us)
+		section_add(s, FAM_CG_QUOTA, (double)h->cg.quota_us / (double)h->cg.period_us, NULL);
+	j_add(s->json, "host", o);
 }
 
 /* ---- F_PS ---- */
@@ -462,6 +521,7 @@ void collect(struct nfm_ctx *ctx, enum feature f, const struct crawl_base *base,
 	case F_BASE:
 		collect_base(base, s);
 		collect_load_mem(ctx, base, s);
+		collect_host(ctx, base, s);
 		break;
 	case F_PS:
 		collect_ps(ctx, lim, s);

@@ -7,6 +7,7 @@
 #ifndef NFMD_COLLECT_H
 #define NFMD_COLLECT_H
 
+#include <nfm/host.h>
 #include <nfm/nfm.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,7 @@ struct crawl_base {
 	uint64_t uptime_ns;
 	bool have_uptime;
 	const char *source;	/* nfm_source_describe */
+	const struct nfm_host_sample *host;	/* the host's accounting now, or NULL */
 };
 
 /* Whether this build of nfmd can collect f (the library API it needs exists). */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -135,6 +136,7 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 	struct guest *g = &vm->g;
 	struct collect_limits lim = cfg->lim;
 	struct crawl_base b = { 0 };
+	struct nfm_host_sample *host = NULL;
 	const char *why;
 	bool fresh = false;
 
@@ -174,6 +176,11 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 		g->last_uptime_ns = b.uptime_ns;
 	j->paused = b.have_uptime && g->stall_since && now_mono() - g->stall_since >= STALL_SECONDS;
 	b.source = nfm_source_describe(g->src);
+	/* The host's side (vCPU threads, cgroup): found once per attach, read every crawl. */
+	if (!g->host)
+		nfm_host_vm_new(vm->pid, NULL, &g->host);
+	if (g->host && (host = malloc(sizeof(*host))) && nfm_host_vm_sample(g->host, host) == 0)
+		b.host = host;
 	for (int f = 0; f < F_NR; f++) {
 		if (!(j->mask & (1u << f)))
 			continue;
@@ -184,5 +191,6 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 		collect(g->ctx, f, &b, &lim, &j->sec[f]);
 	}
 out:
+	free(host);
 	j->ended = now_mono();
 }

@@ -136,6 +136,8 @@ void guest_detach(struct guest *g)
 	g->ctx = NULL;
 	nfm_source_free(g->src);
 	g->src = NULL;
+	nfm_host_vm_free(g->host);
+	g->host = NULL;
 }
 
 void vm_drop_sections(struct vm *vm)

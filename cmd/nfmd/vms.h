@@ -7,6 +7,7 @@
 #ifndef NFMD_VMS_H
 #define NFMD_VMS_H
 
+#include <nfm/host.h>
 #include <nfm/nfm.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,6 +46,7 @@ struct guest {
 	unsigned long long stall_cpu_ticks;
 	char last_error[256];		/* the library's last error line */
 	struct nfm_log log;
+	struct nfm_host_vm *host;	/* the host's accounting of the VM (nfm/host.h), or NULL */
 };
 
 struct vm {
