@@ -5,47 +5,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "guest_text.h"
 #include <nfm/task.h>
 
-static struct json_object *vma_json(const struct nfm_vma *v)
-{
-	struct json_object *o = json_object_new_object();
-	char s[32];
+#include "cli.h"
+#include "jout.h"
+#include "objects.h"
 
-#define ADD(k, val) json_object_object_add(o, k, val)
-	snprintf(s, sizeof(s), "%08" PRIx64, v->start);
-	ADD("start", json_object_new_string(s));
-	snprintf(s, sizeof(s), "%08" PRIx64, v->end);
-	ADD("end", json_object_new_string(s));
-	ADD("perms", json_object_new_string(v->perms));
-	ADD("offset", json_object_new_int64((int64_t)v->offset));
-	snprintf(s, sizeof(s), "%02x:%02x", v->dev_major, v->dev_minor);
-	ADD("dev", json_object_new_string(s));
-	ADD("inode", json_object_new_int64((int64_t)v->ino));
-	ADD("flags", json_object_new_int64((int64_t)v->flags));
-	ADD("name", cli_json_bytes(v->name, v->name_len));
-	ADD("name_hex", guest_json_hex(v->name, v->name_len));
-#undef ADD
-	return o;
+/* A PID argument (1..4194304), or a usage error. */
+static int parse_pid(struct cli *cli, int argc, char **argv, long *pid)
+{
+	char *end;
+
+	if (optind >= argc)
+		return cli_usage_error(cli, "a PID is needed");
+	if (optind + 1 < argc)
+		return cli_usage_error(cli, "one PID only");
+	*pid = strtol(argv[optind], &end, 10);
+	if (!argv[optind][0] || *end || *pid <= 0 || *pid > 4194304)
+		return cli_usage_error(cli, "not a pid: '%s'", cli_esc(argv[optind]));
+	return 0;
 }
 
-int cmd_maps(struct cli *cli, int argc, char **argv)
+static int cmd_maps(struct cli *cli, int argc, char **argv)
 {
-	struct json_object *arr = NULL;
+	struct json_object *doc = NULL, *arr = NULL;
 	struct nfm_vma_iter *it;
 	struct nfm_task t;
 	struct nfm_vma *v;
-	char *end, line[8192], esc[8192 * 4];
-	long pid;
-	int r, ret = 0;
+	char line[8192], esc[8192 * 4];
+	long pid = 0;
+	int r;
 
-	if (argc != 2)
-		return cli_fail("usage: nfm maps [-j] PID");
-	pid = strtol(argv[1], &end, 10);
-	if (*end || pid <= 0 || pid > 4194304)
-		return cli_fail("not a pid: '%s'", cli_esc(argv[1]));
+	if (cli_getopt(cli, argc, argv, "", NULL) != -1)
+		return cli_opt_status(cli);	/* --help, or an unknown option */
+	if ((r = parse_pid(cli, argc, argv, &pid)))
+		return r;
 	if (cli_attach(cli))
 		return 1;
 	r = nfm_task_get(cli->ctx, (int32_t)pid, 0, &t);
@@ -53,26 +47,31 @@ int cmd_maps(struct cli *cli, int argc, char **argv)
 		r = nfm_task_get(cli->ctx, (int32_t)pid, NFM_TASK_THREADS, &t);
 	if (r < 0)
 		return cli_fail("pid %ld: %s", pid, r == -ENOENT ? "no such process" : strerror(-r));
-	if (!t.mm) {
-		if (cli->json)
-			return cli_print_json(cli, json_object_new_array());
-		return 0;	/* kernel threads and zombies: /proc/PID/maps is empty */
+	if (cli->json) {
+		doc = jdoc_new("maps");
+		arr = json_object_new_array();
+		j_add(doc, "pid", j_int(pid));
+		j_add(doc, "vmas", arr);
 	}
+	if (!t.mm)	/* kernel threads and zombies: /proc/PID/maps is empty */
+		return doc ? cli_print_json(cli, doc) : 0;
 	r = nfm_vma_iter_new(cli->ctx, &t, &it);
-	if (r < 0)
+	if (r < 0) {
+		json_object_put(doc);
 		return cli_fail("pid %ld: cannot read its memory map: %s", pid,
 				cli->last_error[0] ? cli->last_error : strerror(-r));
+	}
 	v = malloc(sizeof(*v));
 	if (!v) {
 		nfm_vma_iter_free(it);
+		json_object_put(doc);
 		return cli_fail("out of memory");
 	}
-	if (cli->json)
-		arr = json_object_new_array();
 	while ((r = nfm_vma_iter_next(it, v)) > 0) {
-		if (cli->json) {
-			json_object_array_add(arr, vma_json(v));
+		if (arr) {
+			json_object_array_add(arr, obj_vma(v));
 		} else {
+			/* The kernel's own line: not a table, one escaped line a mapping. */
 			size_t n = nfm_vma_format(v, line, sizeof(line));
 
 			puts(cli_escape(line, n, esc, sizeof(esc)));
@@ -81,17 +80,21 @@ int cmd_maps(struct cli *cli, int argc, char **argv)
 	nfm_vma_iter_free(it);
 	free(v);
 	if (r < 0) {
-		json_object_put(arr);
-		return cli_fail("pid %ld: the memory map is damaged: %s", pid, strerror(-r));
+		/* What was read is shown; the rest of the tree is missing. */
+		cli_warn("pid %ld: the memory map is damaged (%s): the mappings after this point are "
+			 "missing", pid, strerror(-r));
+		if (doc)
+			jdoc_error(doc, "vmas", r, "the memory map is damaged");
 	}
-	if (cli->json)
-		ret = cli_print_json(cli, arr);
-	return ret;
+	if (doc)
+		return cli_print_json(cli, doc) ?: r < 0 ? EXIT_PARTIAL : 0;
+	return r < 0 ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_maps = {
 	.name = "maps",
 	.summary = "a process's memory mappings (/proc/PID/maps)",
-	.usage = "[-j] PID",
+	.usage = "PID",
+	.help = "  PID                 the process (or thread) whose mappings to show\n",
 	.run = cmd_maps,
 };

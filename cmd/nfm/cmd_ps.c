@@ -6,9 +6,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "guest_text.h"
 #include <nfm/task.h>
+
+#include "cli.h"
+#include "jout.h"
+#include "objects.h"
+#include "table.h"
 
 #define CMDLINE_MAX (128u << 10)
 
@@ -166,81 +169,22 @@ static void fmt_start(int64_t boot_ns, int have_boot, uint64_t start_ns, char *b
 	strftime(buf, size, now - st < 24 * 3600 ? "%H:%M" : "%b%d", &tm);
 }
 
-static struct json_object *row_json(const struct row *r, bool threads)
+/* process.json (obj_process) with the command line, its error and, for processes, the tids. */
+static struct json_object *row_json(const struct row *r)
 {
-	const struct nfm_task *t = &r->t;
-	struct json_object *o = json_object_new_object(), *a;
-	char hex[32];
-	size_t i, s;
+	struct json_object *o = obj_process(&r->t, 0), *a;
 	int k;
 
-#define ADD(k, v) json_object_object_add(o, k, v)
-#define I64(k, v) ADD(k, json_object_new_int64((int64_t)(v)))
-	I64("pid", t->tgid);
-	if (threads)
-		I64("tid", t->pid);
-	I64("ppid", t->ppid);
-	I64("uid", t->uid);
-	I64("euid", t->euid);
-	I64("suid", t->suid);
-	I64("fsuid", t->fsuid);
-	I64("gid", t->gid);
-	I64("egid", t->egid);
-	I64("sgid", t->sgid);
-	I64("fsgid", t->fsgid);
-	ADD("state", json_object_new_string_len(&t->state, 1));
-	ADD("comm", cli_json_bytes(t->name, strlen(t->name)));
-	ADD("comm_hex", guest_json_hex(t->name, strlen(t->name)));
-	ADD("task_comm_hex", guest_json_hex(t->comm, strlen(t->comm)));
-	ADD("kthread", json_object_new_boolean(t->kthread));
-	I64("flags", t->flags);
-	I64("nice", t->nice);
-	I64("priority", t->priority);
-	I64("policy", t->policy);
-	I64("rt_priority", t->rt_priority);
-	I64("num_threads", t->nr_threads);
-	I64("start_ns", t->start_ns);
-	I64("starttime", t->start_ticks);
-	I64("utime_ns", t->utime_ns);
-	I64("stime_ns", t->stime_ns);
-	I64("utime", t->utime_ticks);
-	I64("stime", t->stime_ticks);
-	I64("vsize", t->vsize);
-	I64("rss", t->rss_pages);
-	I64("rss_exact", t->rss_exact_pages);
-	I64("rss_anon", t->rss_anon);
-	I64("rss_file", t->rss_file);
-	I64("rss_shmem", t->rss_shmem);
-	snprintf(hex, sizeof(hex), "0x%" PRIx64, t->addr);
-	ADD("task", json_object_new_string(hex));
-	if (r->cmd) {
-		ADD("cmdline", cli_json_bytes(r->cmd, r->cmd_len));
-		ADD("cmdline_hex", guest_json_hex(r->cmd, r->cmd_len));
-		a = json_object_new_array();
-		for (i = 0, s = 0; i <= r->cmd_len; i++) {
-			if (i == r->cmd_len && s == i)
-				break;
-			if (i == r->cmd_len || r->cmd[i] == 0) {
-				json_object_array_add(a, cli_json_bytes(r->cmd + s, i - s));
-				s = i + 1;
-			}
-		}
-		ADD("argv", a);
-		if (r->um.pages_missing) {
-			I64("cmdline_pages_missing", r->um.pages_missing);
-			I64("cmdline_pages_swapped", r->um.pages_swapped);
-		}
-	} else if (r->cmd_err) {
-		ADD("cmdline_error", json_object_new_string(strerror(-r->cmd_err)));
-	}
+	if (r->cmd)
+		obj_process_cmdline(o, r->cmd, r->cmd_len, &r->um);
+	else if (r->cmd_err)
+		j_add(o, "cmdline_error", j_str(strerror(-r->cmd_err)));
 	if (r->tids) {
 		a = json_object_new_array();
 		for (k = 0; k < r->nr_tids; k++)
-			json_object_array_add(a, json_object_new_int64(r->tids[k]));
-		ADD("tids", a);
+			json_object_array_add(a, j_int(r->tids[k]));
+		j_add(o, "tids", a);
 	}
-#undef I64
-#undef ADD
 	return o;
 }
 
@@ -280,86 +224,130 @@ static void free_rows(struct row *rows, size_t n)
 	free(rows);
 }
 
-static void print_table(struct cli *cli, struct row *rows, size_t n, bool threads)
+static int print_table(struct cli *cli, struct row *rows, size_t n, bool threads)
 {
+	static const char *const cols[] = { "UID", "PID", "TID", "PPID", "STAT", "%CPU", "NI", "PRI",
+		"NLWP", "VSZ", "RSS", "START", "TIME", "COMMAND" };
 	int64_t boot = 0;
 	int have_boot = nfm_task_boot_time(cli->ctx, &boot) == 0;
 	uint64_t up = 0;
 	int have_up = nfm_ctx_uptime_ns(cli->ctx, &up) == 0;
 	char cmd[8192], tm[32], st[32], stat[8];
-	size_t i;
+	struct table *t = table_new(cli);
+	size_t i, c;
 
-	if (threads)
-		printf("%5s %7s %7s %7s %-4s %3s %3s %4s %8s %7s %5s %7s %s\n", "UID", "PID", "TID",
-		       "PPID", "STAT", "NI", "PRI", "NLWP", "VSZ", "RSS", "START", "TIME", "COMMAND");
-	else
-		printf("%5s %7s %7s %-4s %4s %3s %3s %8s %7s %5s %7s %s\n", "UID", "PID", "PPID",
-		       "STAT", "%CPU", "NI", "PRI", "VSZ", "RSS", "START", "TIME", "COMMAND");
+	if (!t)
+		return cli_fail("out of memory");
+	/* ps aux's columns; -L: TID and NLWP instead of %CPU, as ps -eLf. */
+	for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+		const char *name = cols[c];
+
+		if (threads ? !strcmp(name, "%CPU") : !strcmp(name, "TID") || !strcmp(name, "NLWP"))
+			continue;
+		table_column(t, name, !strcmp(name, "COMMAND") ? TBL_TRUNC :
+			     !strcmp(name, "STAT") || !strcmp(name, "START") ? 0 : TBL_RIGHT);
+	}
 	for (i = 0; i < n; i++) {
-		const struct nfm_task *t = &rows[i].t;
-		uint64_t cpu = t->utime_ns + t->stime_ns;
+		const struct nfm_task *k = &rows[i].t;
+		uint64_t cpu = k->utime_ns + k->stime_ns;
 		double pcpu = 0;
-		int k = 0;
+		int s = 0;
 
-		stat[k++] = t->state;
-		if (t->nice < 0)
-			stat[k++] = '<';
-		else if (t->nice > 0)
-			stat[k++] = 'N';
-		if (t->nr_threads > 1)
-			stat[k++] = 'l';
-		stat[k] = 0;
-		if (have_up && up > t->start_ns)
-			pcpu = 100.0 * (double)cpu / (double)(up - t->start_ns);
+		stat[s++] = k->state;
+		if (k->nice < 0)
+			stat[s++] = '<';
+		else if (k->nice > 0)
+			stat[s++] = 'N';
+		if (k->nr_threads > 1)
+			stat[s++] = 'l';
+		stat[s] = 0;
+		if (have_up && up > k->start_ns)
+			pcpu = 100.0 * (double)cpu / (double)(up - k->start_ns);
 		command_text(&rows[i], cmd, sizeof(cmd));
 		fmt_time(cpu, tm, sizeof(tm));
-		fmt_start(boot, have_boot, t->start_ns, st, sizeof(st));
+		fmt_start(boot, have_boot, k->start_ns, st, sizeof(st));
+		table_row(t);
+		table_cell(t, "%u", k->euid);
+		table_cell(t, "%d", k->tgid);
 		if (threads)
-			printf("%5u %7d %7d %7d %-4s %3d %3d %4d %8" PRIu64 " %7" PRIu64 " %5s %7s %s\n",
-			       t->euid, t->tgid, t->pid, t->ppid, stat, t->nice, t->priority, t->nr_threads,
-			       t->vsize >> 10, t->rss_exact_pages * 4, st, tm, cmd);
-		else
-			printf("%5u %7d %7d %-4s %4.1f %3d %3d %8" PRIu64 " %7" PRIu64 " %5s %7s %s\n",
-			       t->euid, t->tgid, t->ppid, stat, pcpu, t->nice, t->priority,
-			       t->vsize >> 10, t->rss_exact_pages * 4, st, tm, cmd);
+			table_cell(t, "%d", k->pid);
+		table_cell(t, "%d", k->ppid);
+		table_cell(t, "%s", stat);
+		if (!threads)
+			table_cell(t, "%.1f", pcpu);
+		table_cell(t, "%d", k->nice);
+		table_cell(t, "%d", k->priority);
+		if (threads)
+			table_cell(t, "%d", k->nr_threads);
+		table_cell(t, "%" PRIu64, k->vsize >> 10);
+		table_cell(t, "%" PRIu64, k->rss_exact_pages * 4);
+		table_cell(t, "%s", st);
+		table_cell(t, "%s", tm);
+		table_cell(t, "%s", cmd);	/* command_text() escaped the guest's bytes */
 	}
+	return table_print(t);
 }
 
-int cmd_ps(struct cli *cli, int argc, char **argv)
+static int cmd_ps(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "threads", no_argument, NULL, 'L' },
+		{ "sort", required_argument, NULL, 'S' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ 0 }
+	};
 	struct ps_opts o = { .sort = "pid" };
 	struct nfm_task_iter *it;
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0, i;
 	unsigned int skipped;
-	int r, ret = 0;
+	int r, c, ret = 0;
 
-	for (i = 1; i < (size_t)argc; i++) {
-		if (!strcmp(argv[i], "-L")) {
+	while ((c = cli_getopt(cli, argc, argv, "LeAfp:", longopts)) != -1) {
+		switch (c) {
+		case 'L':
 			o.threads = true;
-		} else if (!strcmp(argv[i], "--sort") && i + 1 < (size_t)argc) {
-			o.sort = argv[++i];
-		} else if (!strncmp(argv[i], "--sort=", 7)) {
-			o.sort = argv[i] + 7;
-		} else if (!strcmp(argv[i], "-p") && i + 1 < (size_t)argc) {
-			if (parse_pids(argv[++i], &o) < 0)
-				return cli_fail("-p needs PID[,PID...]");
-		} else if (!strcmp(argv[i], "aux") || !strcmp(argv[i], "-e") ||
-			   !strcmp(argv[i], "-ef") || !strcmp(argv[i], "-A")) {
-			/* every process is the default */
-		} else {
-			return cli_fail("usage: nfm ps [-j] [-L] [--sort [-]KEY] [-p PID[,PID...]]");
+			break;
+		case 'S':
+			o.sort = optarg;
+			break;
+		case 'p':
+			if (parse_pids(optarg, &o) < 0) {
+				free(o.pids);
+				return cli_usage_error(cli, "-p needs PID[,PID...], not '%s'", cli_esc(optarg));
+			}
+			break;
+		case 'e':
+		case 'A':
+		case 'f':
+			break;	/* every process is the default (the -f layout is not there yet) */
+		default:
+			free(o.pids);
+			return cli_opt_status(cli);
 		}
 	}
-	if (check_sort(o.sort) < 0)
-		return cli_fail("unknown sort key '%s' (pid tid ppid uid rss vsz time start nice pri "
-				"nlwp comm state)", cli_esc(o.sort));
-	if (cli_attach(cli))
+	for (; optind < argc; optind++) {
+		/* BSD-style "aux": every process, the default. */
+		if (strcmp(argv[optind], "aux") && strcmp(argv[optind], "ax")) {
+			free(o.pids);
+			return cli_usage_error(cli, "unexpected argument '%s'", cli_esc(argv[optind]));
+		}
+	}
+	if (check_sort(o.sort) < 0) {
+		free(o.pids);
+		return cli_usage_error(cli, "unknown sort key '%s' (pid tid ppid uid rss vsz time start "
+				       "nice pri nlwp comm state)", cli_esc(o.sort));
+	}
+	if (cli_attach(cli)) {
+		free(o.pids);
 		return 1;
+	}
 	r = nfm_task_iter_new(cli->ctx, o.threads ? NFM_TASK_THREADS : 0, &it);
-	if (r < 0)
+	if (r < 0) {
+		free(o.pids);
 		return cli_fail("cannot list processes: %s", cli->last_error[0] ? cli->last_error :
 				strerror(-r));
+	}
 	for (;;) {
 		struct nfm_task t;
 		struct row *row;
@@ -384,14 +372,14 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 		if (t.mm) {
 			row->cmd = malloc(CMDLINE_MAX);
 			if (row->cmd) {
-				int c = nfm_task_cmdline(cli->ctx, &t, row->cmd, CMDLINE_MAX, &row->um);
+				int len = nfm_task_cmdline(cli->ctx, &t, row->cmd, CMDLINE_MAX, &row->um);
 
-				if (c < 0) {
-					row->cmd_err = c;
+				if (len < 0) {
+					row->cmd_err = len;
 					free(row->cmd);
 					row->cmd = NULL;
 				} else {
-					row->cmd_len = (size_t)c;
+					row->cmd_len = (size_t)len;
 				}
 			}
 		}
@@ -400,9 +388,13 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 			int k = nfm_task_tids(cli->ctx, &t, tids, 64);
 
 			if (k > 64) {
-				row->tids = malloc((size_t)k * sizeof(*row->tids));
+				int max = k;
+
+				row->tids = malloc((size_t)max * sizeof(*row->tids));
 				if (row->tids)
-					k = nfm_task_tids(cli->ctx, &t, row->tids, (size_t)k);
+					k = nfm_task_tids(cli->ctx, &t, row->tids, (size_t)max);
+				if (k > max)
+					k = max;	/* threads were added meanwhile */
 			} else if (k >= 0) {
 				row->tids = malloc((size_t)(k ? k : 1) * sizeof(*row->tids));
 				if (row->tids)
@@ -422,20 +414,25 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	g_sort_dir = o.sort[0] == '-' ? -1 : 1;
 	if (n)
 		qsort(rows, n, sizeof(*rows), cmp_rows);
+	if (skipped)
+		cli_warn("%u task%s skipped (changed while being read)", skipped,
+			 skipped == 1 ? "" : "s");
 	if (cli->json) {
-		struct json_object *a = json_object_new_array();
+		struct json_object *doc = jdoc_new("ps"), *a = json_object_new_array();
 
 		for (i = 0; i < n; i++)
-			json_object_array_add(a, row_json(&rows[i], o.threads));
-		ret = cli_print_json(cli, a);
+			json_object_array_add(a, row_json(&rows[i]));
+		j_add(doc, "processes", a);
+		if (skipped)
+			jdoc_error(doc, "processes", -EAGAIN, "tasks skipped (changed while being read)");
+		ret = cli_print_json(cli, doc);
 	} else {
-		print_table(cli, rows, n, o.threads);
+		ret = print_table(cli, rows, n, o.threads);
 	}
-	if (skipped)
-		fprintf(stderr, "nfm: %u task%s skipped (changed while being read)\n", skipped,
-			skipped == 1 ? "" : "s");
-	if (o.nr_pids && !n)
-		ret = 1;
+	if (!ret && o.nr_pids && !n)
+		ret = 1;	/* as procps: nothing selected */
+	else if (!ret && skipped)
+		ret = EXIT_PARTIAL;
 	free_rows(rows, n);
 	free(o.pids);
 	return ret;
@@ -444,6 +441,11 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 const struct command command_ps = {
 	.name = "ps",
 	.summary = "processes (-L: threads), as ps aux",
-	.usage = "[-j] [-L] [--sort [-]KEY] [-p PID[,PID]]",
+	.usage = "[-L] [--sort [-]KEY] [-p PID[,PID...]]",
+	.help = "  -L, --threads       one line per thread (TID, NLWP), as ps -eLf\n"
+		"      --sort [-]KEY   sort by pid tid ppid uid rss vsz time start nice pri nlwp comm\n"
+		"                      state (-KEY: descending); default pid\n"
+		"  -p, --pid PID[,PID...]  only these processes (exit 1 when none is found)\n"
+		"  -e, -A, -f, aux     accepted for habit: every process is the default\n",
 	.run = cmd_ps,
 };

@@ -4,15 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include <nfm/task.h>
+
+#include "cli.h"
+#include "jout.h"
+#include "objects.h"
 
 #define MAX_DEPTH 256
 
 struct node {
-	int32_t pid, ppid;
-	char name[64];
-	int nr_threads;
+	struct nfm_task t;
 	int first_child, next_sibling;	/* indices, -1 for none */
 };
 
@@ -20,20 +21,22 @@ static int by_pid(const void *a, const void *b)
 {
 	const struct node *x = a, *y = b;
 
-	return (x->pid > y->pid) - (x->pid < y->pid);
+	return (x->t.tgid > y->t.tgid) - (x->t.tgid < y->t.tgid);
 }
 
+/* Lines of guest text nfm draws itself: the names are escaped, the tree is ASCII. */
 static void print_tree(const struct node *n, int i, bool pids, char *prefix, size_t plen,
 		       int depth)
 {
 	char esc[512];
 	int c;
 
-	printf("%s", cli_escape(n[i].name, strlen(n[i].name), esc, sizeof(esc)));
+	printf("%s", cli_escape(n[i].t.name, strnlen(n[i].t.name, sizeof(n[i].t.name)), esc,
+				sizeof(esc)));
 	if (pids)
-		printf("(%d)", n[i].pid);
-	if (n[i].nr_threads > 1)
-		printf(" {%d threads}", n[i].nr_threads);
+		printf("(%d)", n[i].t.tgid);
+	if (n[i].t.nr_threads > 1)
+		printf(" {%d threads}", n[i].t.nr_threads);
 	putchar('\n');
 	if (depth >= MAX_DEPTH || plen + 5 >= 4096)
 		return;
@@ -47,31 +50,32 @@ static void print_tree(const struct node *n, int i, bool pids, char *prefix, siz
 	}
 }
 
+/* process.json with "children" (process objects, in pid order). */
 static struct json_object *tree_json(const struct node *n, int i, int depth)
 {
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	struct json_object *o = obj_process(&n[i].t, 0), *a = json_object_new_array();
 	int c;
 
-	json_object_object_add(o, "pid", json_object_new_int(n[i].pid));
-	json_object_object_add(o, "ppid", json_object_new_int(n[i].ppid));
-	json_object_object_add(o, "comm", cli_json_bytes(n[i].name, strlen(n[i].name)));
-	json_object_object_add(o, "num_threads", json_object_new_int(n[i].nr_threads));
 	for (c = n[i].first_child; c >= 0 && depth < MAX_DEPTH; c = n[c].next_sibling)
 		json_object_array_add(a, tree_json(n, c, depth + 1));
-	json_object_object_add(o, "children", a);
+	j_add(o, "children", a);
 	return o;
 }
 
 static int find(const struct node *n, size_t cnt, int32_t pid)
 {
-	struct node key = { .pid = pid };
+	struct node key = { .t.tgid = pid };
 	const struct node *p = bsearch(&key, n, cnt, sizeof(*n), by_pid);
 
 	return p ? (int)(p - n) : -1;
 }
 
-int cmd_pstree(struct cli *cli, int argc, char **argv)
+static int cmd_pstree(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "show-pids", no_argument, NULL, 'p' },
+		{ 0 }
+	};
 	struct nfm_task_iter *it;
 	struct nfm_task t;
 	struct node *n = NULL;
@@ -79,22 +83,31 @@ int cmd_pstree(struct cli *cli, int argc, char **argv)
 	bool pids = false;
 	long root = 0;
 	char *end, prefix[4096] = "";
-	int r, ret = 0;
+	unsigned int skipped;
+	int r, c, ret = 0;
 
-	for (i = 1; i < (size_t)argc; i++) {
-		if (!strcmp(argv[i], "-p")) {
+	while ((c = cli_getopt(cli, argc, argv, "p", longopts)) != -1) {
+		switch (c) {
+		case 'p':
 			pids = true;
-			continue;
+			break;
+		default:
+			return cli_opt_status(cli);
 		}
-		root = strtol(argv[i], &end, 10);
-		if (*end || root <= 0 || root > 4194304)
-			return cli_fail("usage: nfm pstree [-j] [-p] [PID]");
+	}
+	if (optind < argc) {
+		root = strtol(argv[optind], &end, 10);
+		if (!argv[optind][0] || *end || root <= 0 || root > 4194304)
+			return cli_usage_error(cli, "not a pid: '%s'", cli_esc(argv[optind]));
+		if (optind + 1 < argc)
+			return cli_usage_error(cli, "one PID at most");
 	}
 	if (cli_attach(cli))
 		return 1;
 	r = nfm_task_iter_new(cli->ctx, 0, &it);
 	if (r < 0)
-		return cli_fail("cannot list processes: %s", strerror(-r));
+		return cli_fail("cannot list processes: %s", cli->last_error[0] ? cli->last_error :
+				strerror(-r));
 	while ((r = nfm_task_iter_next(it, &t)) > 0) {
 		if (cnt == cap) {
 			struct node *p = realloc(n, (cap = cap ? cap * 2 : 256) * sizeof(*p));
@@ -105,47 +118,58 @@ int cmd_pstree(struct cli *cli, int argc, char **argv)
 			}
 			n = p;
 		}
-		n[cnt] = (struct node){ .pid = t.tgid, .ppid = t.ppid, .nr_threads = t.nr_threads,
-					.first_child = -1, .next_sibling = -1 };
-		memcpy(n[cnt].name, t.name, sizeof(n[cnt].name));
-		cnt++;
+		n[cnt++] = (struct node){ .t = t, .first_child = -1, .next_sibling = -1 };
 	}
+	skipped = nfm_task_iter_skipped(it);
 	nfm_task_iter_free(it);
 	if (r < 0) {
 		free(n);
 		return cli_fail("the guest's task list is broken: %s", strerror(-r));
 	}
-	qsort(n, cnt, sizeof(*n), by_pid);
+	if (cnt)
+		qsort(n, cnt, sizeof(*n), by_pid);
 	/* Link children in pid order: walk backwards, pushing onto each parent's list. */
 	for (i = cnt; i-- > 0;) {
-		int p = n[i].ppid ? find(n, cnt, n[i].ppid) : -1;
+		int p = n[i].t.ppid ? find(n, cnt, n[i].t.ppid) : -1;
 
 		if (p >= 0 && p != (int)i) {
 			n[i].next_sibling = n[p].first_child;
 			n[p].first_child = (int)i;
 		}
 	}
+	if (root && find(n, cnt, (int32_t)root) < 0) {
+		free(n);
+		return cli_fail("pid %ld: no such process", root);
+	}
+	if (skipped)
+		cli_warn("%u task%s skipped (changed while being read)", skipped,
+			 skipped == 1 ? "" : "s");
 	if (cli->json) {
-		struct json_object *a = json_object_new_array();
+		struct json_object *doc = jdoc_new("pstree"), *a = json_object_new_array();
 
 		for (i = 0; i < cnt; i++)
-			if (root ? n[i].pid == root : (!n[i].ppid || find(n, cnt, n[i].ppid) < 0))
+			if (root ? n[i].t.tgid == root :
+				   (!n[i].t.ppid || find(n, cnt, n[i].t.ppid) < 0))
 				json_object_array_add(a, tree_json(n, (int)i, 0));
-		ret = cli_print_json(cli, a);
+		j_add(doc, "processes", a);
+		if (skipped)
+			jdoc_error(doc, "processes", -EAGAIN, "tasks skipped (changed while being read)");
+		ret = cli_print_json(cli, doc);
 	} else {
 		for (i = 0; i < cnt; i++)
-			if (root ? n[i].pid == root : (!n[i].ppid || find(n, cnt, n[i].ppid) < 0))
+			if (root ? n[i].t.tgid == root :
+				   (!n[i].t.ppid || find(n, cnt, n[i].t.ppid) < 0))
 				print_tree(n, (int)i, pids, prefix, 0, 0);
 	}
-	if (root && find(n, cnt, (int32_t)root) < 0)
-		ret = cli_fail("pid %ld: no such process", root);
 	free(n);
-	return ret;
+	return ret ?: skipped ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_pstree = {
 	.name = "pstree",
 	.summary = "the process tree",
-	.usage = "[-j] [-p] [PID]",
+	.usage = "[-p] [PID]",
+	.help = "  -p, --show-pids     each process's pid after its name\n"
+		"  PID                 the tree below this process only\n",
 	.run = cmd_pstree,
 };

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from conftest import truth, vm
-from nfmcli import run_json
+from nfmcli import guest_bytes, run_json
 from test_attach import check_identity
 
 LAYOUTS = {
@@ -45,5 +45,5 @@ def test_attach_layout(layout_vm):
         assert got["source"].endswith(", shared RAM mapped read-only")
     assert got["paging_levels"] == (5 if LAYOUTS[layout]["la57"] == "on" else 4)
     # Walks through the page tables work too: pid 1's command line from its own memory.
-    ps = run_json("--vm", info["pid"], "ps", "-p", "1")
-    assert bytes.fromhex(ps[0]["cmdline_hex"]) == t.processes[1].cmdline
+    ps = run_json("--vm", info["pid"], "ps", "-p", "1", kind="ps")["processes"]
+    assert guest_bytes(ps[0], "cmdline") == t.processes[1].cmdline

@@ -12,9 +12,13 @@ import time
 
 import pytest
 
-from nfmcli import NFM, run, run_json
+from nfmcli import NFM, guest_bytes, run, run_json, validate
 
-STAT_EXACT = ("ppid", "priority", "nice", "num_threads", "starttime", "vsize")
+# /proc/PID/stat field -> process.json member (doc/schema/process.json)
+STAT_EXACT = {"ppid": "ppid", "priority": "priority", "nice": "nice",
+              "num_threads": "num_threads", "starttime": "start_time_ticks",
+              "vsize": "vsize_bytes"}
+TICKS = {"utime": "utime_ticks", "stime": "stime_ticks"}
 PF_WQ_WORKER = 0x20
 UID_KEYS = ("uid", "euid", "suid", "fsuid")
 GID_KEYS = ("gid", "egid", "sgid", "fsgid")
@@ -64,7 +68,7 @@ def ids(status, key):
 def compare_task(diffs, who, e, f1, f2, stat1, stat2, status1, status2, whole):
     """e: nfm's JSON entry; f1/f2: the two truths' files of this task."""
     c1, c2 = f1["comm"][:-1], f2["comm"][:-1]  # /proc/PID/comm ends with a newline
-    got = bytes.fromhex(e["comm_hex"])
+    got = guest_bytes(e, "comm")
     if stat1["flags"] & PF_WQ_WORKER and stat2["flags"] & PF_WQ_WORKER:
         # A workqueue worker's name ends in "+desc"/"-desc", the last work item it ran: that
         # changes whenever it runs (the truth reader's own activity queues work), so only the
@@ -78,23 +82,25 @@ def compare_task(diffs, who, e, f1, f2, stat1, stat2, status1, status2, whole):
     if got not in (s1, s2):
         diffs.append(f"{who} stat comm: nfm {got!r} /proc {s1!r}")
     check_state(diffs, who, e["state"], stat1, stat2)
-    for k in STAT_EXACT:
-        check_num(diffs, who, k, e[k], stat1[k], stat2[k])
+    for k, member in STAT_EXACT.items():
+        check_num(diffs, who, k, e[member], stat1[k], stat2[k])
     # cputime_adjust() splits the runtime by the tick-sampled user/system ratio of the moment it
     # runs, so utime alone is not monotonic between two readers; their sum is.
     tot1, tot2 = stat1["utime"] + stat1["stime"], stat2["utime"] + stat2["stime"]
-    check_num(diffs, who, "utime+stime", e["utime"] + e["stime"], tot1, tot2, monotonic=True)
-    for k in ("utime", "stime"):
+    check_num(diffs, who, "utime+stime", e["utime_ticks"] + e["stime_ticks"], tot1, tot2,
+              monotonic=True)
+    for k, member in TICKS.items():
         slack = tot2 - tot1
-        if not (min(stat1[k], stat2[k]) - slack <= e[k] <= max(stat1[k], stat2[k]) + slack):
-            diffs.append(f"{who} {k}: nfm {e[k]} outside /proc {stat1[k]}..{stat2[k]} (±{slack})")
-    check_num(diffs, who, "rss", e["rss"], stat1["rss"], stat2["rss"])
+        if not (min(stat1[k], stat2[k]) - slack <= e[member] <= max(stat1[k], stat2[k]) + slack):
+            diffs.append(f"{who} {k}: nfm {e[member]} outside /proc {stat1[k]}..{stat2[k]} (±{slack})")
+    check_num(diffs, who, "rss", e["rss_pages"], stat1["rss"], stat2["rss"])
     if "VmRSS" in status1 and whole:
         kb1 = int(status1["VmRSS"].split()[0])
         kb2 = int(status2["VmRSS"].split()[0])
         # /proc/PID/status adds the per-CPU parts where the kernel has get_mm_counter_sum().
-        if e["rss_exact"] * 4 not in (kb1, kb2) and e["rss"] * 4 not in (kb1, kb2):
-            diffs.append(f"{who} VmRSS: nfm {e['rss_exact'] * 4} kB /proc {kb1} kB")
+        if e["rss_exact_bytes"] // 1024 not in (kb1, kb2) and \
+                e["rss_bytes"] // 1024 not in (kb1, kb2):
+            diffs.append(f"{who} VmRSS: nfm {e['rss_exact_bytes'] // 1024} kB /proc {kb1} kB")
     for keys, field in ((UID_KEYS, "Uid"), (GID_KEYS, "Gid")):
         want = ids(status1, field)
         got = [e[k] for k in keys]
@@ -103,7 +109,7 @@ def compare_task(diffs, who, e, f1, f2, stat1, stat2, status1, status2, whole):
 
 
 def compare_ps(t1, t2, entries):
-    """Compare `nfm -j ps` entries with the two snapshots; returns (diffs, checked pids)."""
+    """Compare `nfm -j ps` processes with the two snapshots; returns (diffs, checked pids)."""
     diffs, by_pid = [], {e["pid"]: e for e in entries}
     checked = []
     for pid in lived_through(t1, t2):
@@ -115,8 +121,8 @@ def compare_ps(t1, t2, entries):
         who = f"pid {pid} ({p1.comm!r})"
         compare_task(diffs, who, e, p1.files, p2.files, p1.stat, p2.stat, p1.status, p2.status,
                      True)
-        if e.get("cmdline_hex", "") != p1.cmdline.hex() and e.get("cmdline_hex", "") != p2.cmdline.hex():
-            got = bytes.fromhex(e.get("cmdline_hex", ""))
+        got = guest_bytes(e, "cmdline")
+        if got not in (p1.cmdline, p2.cmdline):
             if not e.get("cmdline_pages_missing"):
                 diffs.append(f"{who} cmdline: nfm {got[:80]!r} /proc {p1.cmdline[:80]!r}")
         tids1, tids2 = sorted(p1.threads), sorted(p2.threads)
@@ -127,7 +133,8 @@ def compare_ps(t1, t2, entries):
 
 
 def compare_threads(t1, t2, entries):
-    diffs, by_tid = [], {(e["pid"], e["tid"]): e for e in entries}
+    # -L: "pid" is the thread's id, "tgid" its process's (as /proc/PID/task/TID/status)
+    diffs, by_tid = [], {(e["tgid"], e["pid"]): e for e in entries}
     checked = 0
     for pid in lived_through(t1, t2):
         p1, p2 = t1.processes[pid], t2.processes[pid]
@@ -150,15 +157,16 @@ def report(diffs):
     return "\n".join(diffs[:60]) + (f"\n... {len(diffs) - 60} more" if len(diffs) > 60 else "")
 
 
-def bracketed(lab_vm, *args):
+def bracketed(lab_vm, kind, member, *args):
+    """Truth, nfm -j (its document validated, the member's list returned), truth."""
     t1, _ = lab_vm.fresh_truth()
-    out = run_json("--vm", lab_vm.pid, *args)
+    doc = run_json("--vm", lab_vm.pid, *args, kind=kind)
     t2, _ = lab_vm.fresh_truth()
-    return t1, out, t2
+    return t1, doc[member], t2
 
 
 def test_ps_matches_proc(lab_vm):
-    t1, out, t2 = bracketed(lab_vm, "ps")
+    t1, out, t2 = bracketed(lab_vm, "ps", "processes", "ps")
     diffs, checked = compare_ps(t1, t2, out)
     assert not diffs, report(diffs)
     roles = {r.pid for r in t1.roles.values() if r.pid}
@@ -167,7 +175,7 @@ def test_ps_matches_proc(lab_vm):
 
 
 def test_ps_threads_match_proc(lab_vm):
-    t1, out, t2 = bracketed(lab_vm, "ps", "-L")
+    t1, out, t2 = bracketed(lab_vm, "ps", "processes", "ps", "-L")
     diffs, checked = compare_threads(t1, t2, out)
     assert not diffs, report(diffs)
     assert checked > 60
@@ -175,12 +183,12 @@ def test_ps_threads_match_proc(lab_vm):
 
 def test_ps_on_dump_matches_proc(lab_vm, tmp_path):
     elf, t1 = lab_vm.dump(tmp_path / "guest.elf")
-    out = run_json("--vm", elf, "ps")
+    out = run_json("--vm", elf, "ps", kind="ps")["processes"]
     t2, _ = lab_vm.fresh_truth()
     diffs, checked = compare_ps(t1, t2, out)
     assert not diffs, report(diffs)
     assert len(checked) > 60
-    out = run_json("--vm", elf, "ps", "-L")
+    out = run_json("--vm", elf, "ps", "-L", kind="ps")["processes"]
     diffs, checked = compare_threads(t1, t2, out)
     assert not diffs, report(diffs)
     os.unlink(elf)
@@ -197,13 +205,21 @@ def test_ps_table_is_terminal_safe(lab_vm):
 
 
 def test_ps_sort_and_select(lab_vm):
-    out = run_json("--vm", lab_vm.pid, "ps", "--sort", "-rss")
-    rss = [e["rss_exact"] for e in out]
+    out = run_json("--vm", lab_vm.pid, "ps", "--sort", "-rss", kind="ps")["processes"]
+    rss = [e["rss_exact_bytes"] for e in out]
     assert rss == sorted(rss, reverse=True)
-    one = run_json("--vm", lab_vm.pid, "ps", "-p", "1")
+    one = run_json("--vm", lab_vm.pid, "ps", "-p", "1", kind="ps")["processes"]
     assert [e["pid"] for e in one] == [1]
-    p = run("--vm", lab_vm.pid, "ps", "--sort", "bogus")
-    assert p.returncode != 0 and p.stderr.startswith("nfm: ")
+    # -L and -p bundle as getopt options do; "aux" is accepted for habit
+    both = run_json("--vm", lab_vm.pid, "ps", "-Lp1", kind="ps")["processes"]
+    assert both and {e["tgid"] for e in both} == {1}
+    assert run("--vm", lab_vm.pid, "ps", "aux").returncode == 0
+    # usage errors: exit 2, one line naming the command
+    for bad in (["--sort", "bogus"], ["-p", "x"], ["-Z"], ["nonsense"]):
+        p = run("--vm", lab_vm.pid, "ps", *bad)
+        assert p.returncode == 2 and p.stderr.startswith("nfm ps: "), (bad, p.stderr)
+        assert len(p.stderr.splitlines()) == 1, p.stderr
+    assert run("--vm", lab_vm.pid, "ps", "-p", "4000000").returncode == 1  # none found
 
 
 def test_ps_churn(lab_vm):
@@ -216,17 +232,23 @@ def test_ps_churn(lab_vm):
     seconds = int(os.environ.get("NFM_CHURN_SECONDS", "60"))
     lab_vm.churn_start(seconds)
     deadline = time.time() + seconds
-    rounds, kids_seen = 0, 0
+    rounds, kids_seen, partial = 0, 0, 0
     while time.time() < deadline:
         args = ["ps", "-L"] if rounds % 2 else ["ps"]
         p = subprocess.run([NFM, "--vm", str(lab_vm.pid), "-j"] + args, capture_output=True,
                            timeout=30)
-        assert p.returncode == 0, p.stderr
-        out = json.loads(p.stdout)
-        pids = {e["pid"] for e in out}
+        # 3: a partial view (tasks that changed while read were skipped), said in the document
+        assert p.returncode in (0, 3), p.stderr
+        doc = json.loads(p.stdout)
+        assert doc["kind"] == "ps" and doc["complete"] == (p.returncode == 0), doc.get("errors")
+        if rounds < 2:
+            validate("ps", doc, "nfm -j " + " ".join(args))
+        out = doc["processes"]
+        partial += p.returncode == 3
+        pids = {e["tgid"] for e in out}
         assert long_lived <= pids, "missing: %s" % sorted(long_lived - pids)
         assert all(e["pid"] > 0 and e["ppid"] >= 0 and e["state"] in "RSDTtZXI" for e in out)
-        kids_seen += sum(1 for e in out if bytes.fromhex(e["comm_hex"]) == b"zoo-churnkid")
+        kids_seen += sum(1 for e in out if guest_bytes(e, "comm") == b"zoo-churnkid")
         rounds += 1
     count = None
     for _ in range(60):
@@ -234,26 +256,28 @@ def test_ps_churn(lab_vm):
         if count is not None:
             break
         time.sleep(0.5)
-    print("churn: %s children in %d s, %d ps rounds, %d churned processes seen"
-          % (count, seconds, rounds, kids_seen))
+    print("churn: %s children in %d s, %d ps rounds (%d partial), %d churned processes seen"
+          % (count, seconds, rounds, partial, kids_seen))
     assert count is not None and count >= 1000, "the guest forked only %s children" % count
     assert rounds >= 5
     assert kids_seen > 0
 
 def maps_lines(entries):
-    """/proc/PID/maps lines rebuilt from `nfm -j maps` (seq_pad to column 73)."""
+    """/proc/PID/maps lines rebuilt from `nfm -j maps` vmas (seq_pad to column 73)."""
     out = []
     for v in entries:
-        line = ("%s-%s %s %08x %s %d " % (v["start"], v["end"], v["perms"], v["offset"], v["dev"],
-                                          v["inode"])).encode()
-        name = bytes.fromhex(v["name_hex"])
+        line = ("%08x-%08x %s %08x %02x:%02x %d " % (
+            int(v["start"], 16), int(v["end"], 16), v["perms"], v["offset_bytes"],
+            v["dev_major"], v["dev_minor"], v["inode"])).encode()
+        name = guest_bytes(v, "name")
         out.append(line.ljust(72) + b" " + name if name else line)
     return out
 
 
 def test_maps_match_proc(lab_vm):
     t1, _ = lab_vm.fresh_truth()
-    diffs, checked = [], 0
+    import json
+    diffs, checked, docs = [], 0, []
     for pid, p in sorted(t1.processes.items()):
         if "maps" not in p.files or p.state == "Z":
             continue
@@ -261,20 +285,23 @@ def test_maps_match_proc(lab_vm):
         if r.returncode != 0:
             diffs.append(f"pid {pid}: {r.stderr.strip()}")
             continue
-        import json
-        got = maps_lines(json.loads(r.stdout))
+        docs.append(r.stdout)
+        doc = json.loads(r.stdout)
+        assert doc["pid"] == pid
+        got = maps_lines(doc["vmas"])
         if got != p.maps:
             diffs.append(f"pid {pid} ({p.comm!r}): nfm {len(got)} lines, /proc {len(p.maps)}: "
                          + next((f"{a!r} != {b!r}" for a, b in zip(got, p.maps) if a != b), ""))
         checked += 1
     assert not diffs, report(diffs)
     assert checked > 20
+    validate("maps", "".join(docs), "nfm -j maps PID (every process)")
     heap = [l for l in t1.processes[1].maps if l.endswith(b"[stack]")]
     assert heap
 
 
 def test_lsof_matches_proc(lab_vm):
-    t1, out, t2 = bracketed(lab_vm, "lsof")
+    t1, out, t2 = bracketed(lab_vm, "lsof", "files", "lsof")
     got = {}
     for e in out:
         got.setdefault(e["pid"], {})[e["fd"]] = e
@@ -283,7 +310,7 @@ def test_lsof_matches_proc(lab_vm):
         p1, p2 = t1.processes[pid], t2.processes[pid]
         if p1.fds != p2.fds:
             continue  # the truth server's own descriptors move while it reads
-        mine = {fd: bytes.fromhex(e["path_hex"]) for fd, e in got.get(pid, {}).items()}
+        mine = {fd: guest_bytes(e, "path") for fd, e in got.get(pid, {}).items()}
         want = p1.fds
         if p1.comm == b"zoo-truthsrv":
             # Its /proc directory descriptors exist only while it is answering a request.
@@ -298,13 +325,13 @@ def test_lsof_matches_proc(lab_vm):
                 diffs.append(f"pid {pid} fd {fd} flags: nfm {e['flags']:o} /proc {fields[b'flags']!r}")
             if fields and int(fields[b"ino"]) != e["inode"]:
                 diffs.append(f"pid {pid} fd {fd} ino: nfm {e['inode']} /proc {fields[b'ino']!r}")
-            if fields and p1.fdinfo.get(fd) == p2.fdinfo.get(fd) and int(fields[b"pos"]) != e["pos"]:
-                diffs.append(f"pid {pid} fd {fd} pos: nfm {e['pos']} /proc {fields[b'pos']!r}")
+            if fields and p1.fdinfo.get(fd) == p2.fdinfo.get(fd) and int(fields[b"pos"]) != e["pos_bytes"]:
+                diffs.append(f"pid {pid} fd {fd} pos: nfm {e['pos_bytes']} /proc {fields[b'pos']!r}")
         checked += 1
     assert not diffs, report(diffs)
     assert checked > 20
     files = got[t1.roles["files"].pid]
-    assert any(e["path_hex"].endswith(b" (deleted)".hex()) for e in files.values())
+    assert any(guest_bytes(e, "path").endswith(b" (deleted)") for e in files.values())
     net = got[t1.roles["net"].pid]
     assert {"TCP", "UDP"} <= {e.get("proto") for e in net.values()}
 
@@ -315,15 +342,21 @@ def test_env_matches_proc(lab_vm):
     for name, r in t.roles.items():
         if not r.pid or t.processes[r.pid].state == "Z":
             continue
-        out = run_json("--vm", lab_vm.pid, "env", r.pid)
-        assert out["pages_missing"] == 0, name
-        assert bytes.fromhex(out["environ_hex"]) == t.processes[r.pid].environ, name
+        out = run_json("--vm", lab_vm.pid, "env", r.pid, kind="env")
+        assert out["pid"] == r.pid and out["pages_missing"] == 0, name
+        want = t.processes[r.pid].environ
+        if "environ_hex" in out:
+            got = bytes.fromhex(out["environ_hex"])
+        else:  # the strings are exact: NUL-separated, as the kernel keeps them
+            got = b"\0".join(s.encode() for s in out["environ"])
+            got += b"\0" if want.endswith(b"\0") else b""
+        assert got == want, name
         checked += 1
     assert checked > 20
 
 
 def test_pstree(lab_vm):
-    out = run_json("--vm", lab_vm.pid, "pstree")
+    out = run_json("--vm", lab_vm.pid, "pstree", kind="pstree")["processes"]
     roots = {n["pid"] for n in out}
     assert {1, 2} <= roots
 
