@@ -104,3 +104,89 @@ class BurnLog:
     def pct(self, u0, u1):
         """%CPU over the guest interval [u0, u1] (ns), as the guest's own clocks say."""
         return (self.cpu_at(u1) - self.cpu_at(u0)) / (u1 - u0) * 100
+
+
+def _frames(path):
+    """The complete JSON frames of an `nfm top -b -j` output file (the last may be cut)."""
+    import json
+    with open(path) as f:
+        lines = f.read().splitlines()
+    out = []
+    for l in lines:
+        try:
+            out.append(json.loads(l))
+        except ValueError:
+            pass
+    return out
+
+
+def measure(nfm, vms, seconds, delay, warmup=3.0, workdir="/tmp", only_burner=True):
+    """The scenario's run: in each VM (name, duty) a BURN job at duty %, one `nfm top -b -j -d
+    delay [-p PID]` per VM for `seconds` after `warmup` (every process unless only_burner), and
+    each VM's cgroup usage at both ends.
+    Returns one dict per VM: name, duty, pid (the burner's), frames (top documents), log
+    (BurnLog), cg_ns (cpuacct.usage delta), host_s (host seconds between the cgroup reads),
+    stat0/stat1 (cpu.stat at both ends)."""
+    import subprocess
+    import time
+    runs = []
+    for name, duty in vms:
+        pid = vm.burn_start(name, int(warmup + seconds + 6), duty)
+        runs.append({"name": name, "duty": duty, "pid": pid, "info": vm.read_info(name)})
+    procs = []
+    try:
+        for r in runs:
+            r["out"] = os.path.join(workdir, "ctop-%s-%d.jsonl" % (r["name"], os.getpid()))
+            with open(r["out"], "w") as out:
+                procs.append(subprocess.Popen(
+                    [nfm, "--vm", r["info"]["pid"], "-j", "top", "-b", "-d", str(delay)]
+                    + (["-p", str(r["pid"])] if only_burner else []),
+                    stdout=out, stderr=subprocess.DEVNULL))
+        time.sleep(warmup)
+        for r in runs:
+            r["rt0"], r["t0"] = time.time_ns(), time.monotonic()
+            r["cg0"], r["stat0"] = cgroup_usage_ns(r["name"]), cgroup_stat(r["name"])
+        time.sleep(seconds)
+        for r in runs:
+            r["rt1"], r["t1"] = time.time_ns(), time.monotonic()
+            r["cg1"], r["stat1"] = cgroup_usage_ns(r["name"]), cgroup_stat(r["name"])
+        time.sleep(delay * 2)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+    time.sleep(6)  # the burners end and write their logs
+    for r in runs:
+        r["frames"] = _frames(r["out"])
+        os.unlink(r["out"])
+        r["cg_ns"] = r["cg1"] - r["cg0"]
+        r["host_s"] = r["t1"] - r["t0"]
+        for _ in range(20):
+            try:
+                r["log"] = BurnLog(vm.burn_log(r["name"]))
+                break
+            except (LabError, ValueError):
+                time.sleep(1)
+    return runs
+
+
+def vm_frame(doc):
+    """The VM of a one-VM top document."""
+    return doc["vms"][0]
+
+
+def proc_of(frame, pid):
+    return next((p for p in frame.get("processes", []) if p["pid"] == pid), None)
+
+
+def window(run):
+    """Consecutive frames (a, b) both inside the host window [rt0, rt1] of the cgroup reads (by
+    the documents' time_ns, host CLOCK_REALTIME), both listing the burner."""
+    frames = [d for d in run["frames"] if d.get("vms") and "vm" in vm_frame(d)
+              and run["rt0"] <= d["time_ns"] <= run["rt1"]]
+    pairs = []
+    for a, b in zip(frames, frames[1:]):
+        if proc_of(vm_frame(a), run["pid"]) and proc_of(vm_frame(b), run["pid"]):
+            pairs.append((a, b))
+    return pairs

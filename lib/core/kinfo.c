@@ -93,8 +93,8 @@ int nfm_ctx_kernel_info(struct nfm_ctx *ctx, struct nfm_kernel_info *ret)
  * timekeeping_get_ns() adds the clocksource cycles since cycle_last to xtime_nsec before the shift;
  * we cannot read the guest's clocksource, so the value lags the guest's own clock by the time since
  * the last update: at most one tick while the guest's CPUs tick, see doc/ctop.md). base alone moves
- * in whole updates (HZ steps, or whole seconds of NOHZ idle); xtime_nsec holds the sub-update
- * nanoseconds, shifted. tk_core is an anonymous struct { seqcount_raw_spinlock_t seq; struct
+ * in whole seconds (tk_update_ktime_data() keeps only xtime_sec there); xtime_nsec holds the
+ * nanoseconds since, shifted. tk_core is an anonymous struct { seqcount_raw_spinlock_t seq; struct
  * timekeeper timekeeper; }: the timekeeper is read whole between two reads of the sequence count,
  * retried while a writer is inside (odd or changed count).
  */
