@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * nfm top: a top for every VM on the host (or --vm one), from outside the guests.
- *   nfm top [-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-j] [--remote HOST:PORT,...]
+ *   nfm top [-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-p PID,...] [--remote H:P,...]
  * Without -b (and on a terminal) it is an ncurses TUI (top_tui.c); -b prints top -b style frames,
- * -j one JSON document per frame.
+ * -j one "top" document per frame, one compact line each (JSON Lines, doc/schema/docs/top.json).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
+#include "table.h"
 #include "top.h"
 
 static int cmp_procs(const void *a, const void *b, void *arg)
@@ -34,11 +37,22 @@ static int cmp_procs(const void *a, const void *b, void *arg)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+bool top_pid_wanted(const struct top_state *st, int32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < st->npids; i++)
+		if (st->pids[i] == pid)
+			return true;
+	return !st->npids;
+}
+
 size_t top_rows(struct top_state *st, struct top_proc ***ret)
 {
 	size_t n = 0, i, j;
 	struct top_proc **rows;
 
+	*ret = NULL;
 	for (i = 0; i < st->nvms; i++)
 		if (!st->filter || st->filter == &st->vms[i])
 			n += st->vms[i].nprocs;
@@ -49,7 +63,8 @@ size_t top_rows(struct top_state *st, struct top_proc ***ret)
 	for (i = 0; i < st->nvms; i++)
 		if (!st->filter || st->filter == &st->vms[i])
 			for (j = 0; j < st->vms[i].nprocs; j++)
-				rows[n++] = &st->vms[i].procs[j];
+				if (top_pid_wanted(st, st->vms[i].procs[j].pid))
+					rows[n++] = &st->vms[i].procs[j];
 	qsort_r(rows, n, sizeof(*rows), cmp_procs, &st->sort);
 	*ret = rows;
 	return n;
@@ -88,127 +103,181 @@ void top_format_uptime(uint64_t ns, char *buf, size_t size)
 		snprintf(buf, size, "%" PRIu64 " min", m);
 }
 
-static void print_batch(struct top_state *st)
+/* The summary lines of one VM, as top -b's (not a table: top's own text). */
+static void print_vm_summary(const struct top_vm *vm)
 {
-	struct top_proc **rows;
-	size_t n, i, v;
+	char up[32];
 
-	for (v = 0; v < st->nvms; v++) {
-		struct top_vm *vm = &st->vms[v];
-		char up[32];
-
-		if (vm->error[0] || !vm->ctx) {
-			printf("VM %s: %s\n", cli_esc(vm->name), cli_esc(vm->error[0] ? vm->error : "not attached"));
-			continue;
-		}
-		top_format_uptime(vm->uptime_ns, up, sizeof(up));
-		printf("VM %s (%s) - up %s, load average: %.2f, %.2f, %.2f\n", cli_esc(vm->name),
-		       cli_esc(vm->ki.release), up, vm->load.load[0], vm->load.load[1], vm->load.load[2]);
-		printf("Tasks: %u total, %u running, %u sleeping, %u stopped, %u zombie\n", vm->tasks,
-		       vm->running, vm->sleeping, vm->stopped, vm->zombie);
-		printf("%%Cpu(s): %4.1f us, %4.1f sy, %4.1f ni, %4.1f id, %4.1f wa, %4.1f hi, %4.1f si, "
-		       "%4.1f st\n", vm->split.us, vm->split.sy, vm->split.ni, vm->split.id, vm->split.wa,
-		       vm->split.hi, vm->split.si, vm->split.st);
-		printf("MiB Mem : %8.1f total, %8.1f free, %8.1f used, %8.1f buff/cache\n",
-		       vm->mem.mem_total / 1024.0, vm->mem.mem_free / 1024.0,
-		       (vm->mem.mem_total - vm->mem.mem_free - vm->mem.buffers - vm->mem.cached) / 1024.0,
-		       (vm->mem.buffers + vm->mem.cached) / 1024.0);
-		printf("MiB Swap: %8.1f total, %8.1f free, %8.1f used. %8.1f avail Mem\n",
-		       vm->mem.swap_total / 1024.0, vm->mem.swap_free / 1024.0,
-		       (vm->mem.swap_total - vm->mem.swap_free) / 1024.0, vm->mem.mem_available / 1024.0);
+	if (vm->error[0] || (!vm->ctx && !vm->remote)) {
+		printf("VM %s: %s\n", cli_esc(vm->name), cli_esc(vm->error[0] ? vm->error : "not attached"));
+		return;
 	}
-	printf("\n%-12s %7s %-6s %3s %3s %8s %7s %c %5s %5s %9s %s\n", "VM", "PID", "USER", "PR", "NI",
-	       "VIRT", "RES", 'S', "%CPU", "%MEM", "TIME+", "COMMAND");
+	top_format_uptime(vm->uptime_ns, up, sizeof(up));
+	printf("VM %s (%s) - up %s, load average: %.2f, %.2f, %.2f\n", cli_esc(vm->name),
+	       cli_esc(vm->ki.release), up, vm->load.load[0], vm->load.load[1], vm->load.load[2]);
+	printf("Tasks: %u total, %u running, %u sleeping, %u stopped, %u zombie\n", vm->tasks,
+	       vm->running, vm->sleeping, vm->stopped, vm->zombie);
+	if (vm->have_cpu)
+		printf("%%Cpu(s): %4.1f us, %4.1f sy, %4.1f ni, %4.1f id, %4.1f wa, %4.1f hi, %4.1f si, "
+		       "%4.1f st\n", vm->split.us, vm->split.sy, vm->split.ni, vm->split.id,
+		       vm->split.wa, vm->split.hi, vm->split.si, vm->split.st);
+	else
+		printf("%%Cpu(s): not known (nfmd sends no CPU times)\n");
+	printf("MiB Mem : %8.1f total, %8.1f free, %8.1f used, %8.1f buff/cache\n",
+	       vm->mem.mem_total / 1024.0, vm->mem.mem_free / 1024.0,
+	       (vm->mem.mem_total - vm->mem.mem_free - vm->mem.buffers - vm->mem.cached) / 1024.0,
+	       (vm->mem.buffers + vm->mem.cached) / 1024.0);
+	printf("MiB Swap: %8.1f total, %8.1f free, %8.1f used. %8.1f avail Mem\n",
+	       vm->mem.swap_total / 1024.0, vm->mem.swap_free / 1024.0,
+	       (vm->mem.swap_total - vm->mem.swap_free) / 1024.0, vm->mem.mem_available / 1024.0);
+}
+
+static int print_batch(struct cli *cli, struct top_state *st)
+{
+	static const char *const cols[] = { "VM", "PID", "USER", "PR", "NI", "VIRT", "RES", "S",
+		"%CPU", "%MEM", "TIME+", "COMMAND" };
+	struct top_proc **rows = NULL;
+	struct table *t;
+	size_t n, i;
+	int ret;
+
+	for (i = 0; i < st->nvms; i++)
+		print_vm_summary(&st->vms[i]);
+	printf("\n");
+	t = table_new(cli);
+	if (!t)
+		return cli_fail("out of memory");
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		table_column(t, cols[i], i == 0 || i == 2 || i == 7 ? 0 : i == 11 ? TBL_TRUNC : TBL_RIGHT);
 	n = top_rows(st, &rows);
 	for (i = 0; i < n && (!st->max_rows || i < st->max_rows); i++) {
 		struct top_proc *p = rows[i];
 		char tbuf[32];
 
 		top_format_time(p->cpu_ns, tbuf, sizeof(tbuf));
-		printf("%-12.12s %7d %-6u %3d %3d %8" PRIu64 " %7" PRIu64 " %c %5.1f %5.1f %9s %s\n",
-		       cli_esc(p->vm), p->pid, p->uid, p->priority, p->nice, p->vsize / 1024, p->rss_kb,
-		       p->state, p->cpu_pct, p->mem_pct, tbuf, cli_esc(p->name));
+		table_row(t);
+		table_cell_gstr(t, p->vm);
+		table_cell(t, "%d", p->pid);
+		table_cell(t, "%u", p->uid);
+		table_cell(t, "%d", p->priority);
+		table_cell(t, "%d", p->nice);
+		table_cell(t, "%" PRIu64, p->vsize / 1024);
+		table_cell(t, "%" PRIu64, p->rss_kb);
+		table_cell(t, "%c", p->state);
+		table_cell(t, "%.1f", p->cpu_pct);
+		table_cell(t, "%.1f", p->mem_pct);
+		table_cell(t, "%s", tbuf);
+		table_cell_gstr(t, p->name);
 	}
-	if (n)
-		free(rows);
+	free(rows);
+	ret = table_print(t);
 	printf("\n");
+	return ret;
 }
 
+/* doc/schema/vm.json: the QEMU process, and what attaching found. */
+static struct json_object *vm_json(const struct top_vm *vm)
+{
+	struct nfm_vm_info info = vm->info;
+	struct json_object *o;
+
+	info.pid = vm->pid > 0 ? vm->pid : 0;
+	snprintf(info.name, sizeof(info.name), "%s", vm->name);
+	o = obj_vm(&info);
+	if (vm->error[0]) {
+		j_add(o, "error", j_str(vm->error));
+		return o;
+	}
+	if (vm->ki.release[0])
+		j_add(o, "release", j_strn(vm->ki.release, sizeof(vm->ki.release)));
+	j_add(o, "uptime_ns", j_u64(vm->uptime_ns));
+	if (vm->ki.nr_cpus_online)
+		j_add(o, "cpus_online", j_int(vm->ki.nr_cpus_online));
+	return o;
+}
+
+/* top.json#/$defs/top_vm: one VM's frame, its processes sorted as displayed. */
+static struct json_object *vm_frame_json(struct top_state *st, struct top_vm *vm)
+{
+	struct json_object *o = json_object_new_object(), *a, *x;
+	struct top_vm *filter = st->filter;
+	struct top_proc **rows = NULL;
+	size_t n, i;
+
+	j_add(o, "vm", vm_json(vm));
+	if (vm->error[0] || (!vm->ctx && !vm->remote))
+		return o;
+	j_add(o, "loadavg", obj_loadavg(&vm->load));
+	x = json_object_new_object();
+	j_add(x, "total", j_int(vm->tasks));
+	j_add(x, "running", j_int(vm->running));
+	j_add(x, "sleeping", j_int(vm->sleeping));
+	j_add(x, "stopped", j_int(vm->stopped));
+	j_add(x, "zombie", j_int(vm->zombie));
+	j_add(x, "idle", j_int(vm->idle));
+	j_add(o, "tasks", x);
+	if (vm->have_cpu) {
+		x = json_object_new_object();
+		j_add(x, "user", j_fixed(vm->split.us, 1));
+		j_add(x, "system", j_fixed(vm->split.sy, 1));
+		j_add(x, "nice", j_fixed(vm->split.ni, 1));
+		j_add(x, "idle", j_fixed(vm->split.id, 1));
+		j_add(x, "iowait", j_fixed(vm->split.wa, 1));
+		j_add(x, "irq", j_fixed(vm->split.hi, 1));
+		j_add(x, "softirq", j_fixed(vm->split.si, 1));
+		j_add(x, "steal", j_fixed(vm->split.st, 1));
+		j_add(o, "cpu_pct", x);
+		j_add(o, "cpu_times", obj_cpu_times(&vm->cpu));
+	}
+	j_add(o, "memory", obj_memory(&vm->mem));
+	a = json_object_new_array();
+	st->filter = vm;
+	n = top_rows(st, &rows);
+	st->filter = filter;
+	for (i = 0; i < n && (!st->max_rows || i < st->max_rows); i++) {
+		x = obj_process(&rows[i]->task, 0);
+		j_add(x, "cpu_pct", j_fixed(rows[i]->cpu_pct, 1));
+		j_add(x, "mem_pct", j_fixed(rows[i]->mem_pct, 1));
+		j_add(x, "cpu_time_ns", j_u64(rows[i]->cpu_ns));
+		json_object_array_add(a, x);
+	}
+	free(rows);
+	j_add(o, "processes", a);
+	return o;
+}
+
+/* One "top" document: every VM's frame; a VM that could not be read makes it partial. */
 static struct json_object *frame_json(struct top_state *st)
 {
-	struct json_object *root = json_object_new_object(), *vms = json_object_new_array();
+	struct json_object *doc = jdoc_new("top"), *vms = json_object_new_array();
 	struct timespec now;
-	size_t v, i;
+	char view[160];
+	size_t v;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	json_object_object_add(root, "time", json_object_new_double(now.tv_sec + now.tv_nsec / 1e9));
+	j_add(doc, "time_ns", j_u64((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec));
 	for (v = 0; v < st->nvms; v++) {
 		struct top_vm *vm = &st->vms[v];
-		struct json_object *o = json_object_new_object(), *procs, *cpu, *load, *tasks, *mem;
 
-		json_object_object_add(o, "name", cli_json_bytes(vm->name, strlen(vm->name)));
-		json_object_object_add(o, "pid", json_object_new_int(vm->pid));
-		if (vm->error[0] || !vm->ctx) {
-			json_object_object_add(o, "error", json_object_new_string(vm->error));
-			json_object_array_add(vms, o);
-			continue;
+		json_object_array_add(vms, vm_frame_json(st, vm));
+		if (vm->error[0]) {
+			snprintf(view, sizeof(view), "vm %s", vm->name);
+			jdoc_error(doc, view, 0, vm->error);
 		}
-		json_object_object_add(o, "release", cli_json_bytes(vm->ki.release, strlen(vm->ki.release)));
-		json_object_object_add(o, "uptime_s", json_object_new_double(vm->uptime_ns / 1e9));
-		load = json_object_new_array();
-		for (i = 0; i < 3; i++)
-			json_object_array_add(load, json_object_new_double(vm->load.load[i]));
-		json_object_object_add(o, "loadavg", load);
-		tasks = json_object_new_object();
-		json_object_object_add(tasks, "total", json_object_new_int((int)vm->tasks));
-		json_object_object_add(tasks, "running", json_object_new_int((int)vm->running));
-		json_object_object_add(tasks, "sleeping", json_object_new_int((int)vm->sleeping));
-		json_object_object_add(tasks, "stopped", json_object_new_int((int)vm->stopped));
-		json_object_object_add(tasks, "zombie", json_object_new_int((int)vm->zombie));
-		json_object_object_add(o, "tasks", tasks);
-		cpu = json_object_new_object();
-#define SPLIT(k) json_object_object_add(cpu, #k, json_object_new_double(vm->split.k))
-		SPLIT(us); SPLIT(sy); SPLIT(ni); SPLIT(id); SPLIT(wa); SPLIT(hi); SPLIT(si); SPLIT(st);
-#undef SPLIT
-		json_object_object_add(o, "cpu_pct", cpu);
-		{
-			struct json_object *ct = json_object_new_object();
-#define CT(k) json_object_object_add(ct, #k, json_object_new_int64((int64_t)vm->cpu.k))
-			CT(user); CT(nice); CT(system); CT(idle); CT(iowait); CT(irq); CT(softirq); CT(steal);
-#undef CT
-			json_object_object_add(o, "cpu_ns", ct);
-		}
-		mem = json_object_new_object();
-		json_object_object_add(mem, "total_kb", json_object_new_int64((int64_t)vm->mem.mem_total));
-		json_object_object_add(mem, "free_kb", json_object_new_int64((int64_t)vm->mem.mem_free));
-		json_object_object_add(mem, "available_kb", json_object_new_int64((int64_t)vm->mem.mem_available));
-		json_object_object_add(mem, "swap_total_kb", json_object_new_int64((int64_t)vm->mem.swap_total));
-		json_object_object_add(mem, "swap_free_kb", json_object_new_int64((int64_t)vm->mem.swap_free));
-		json_object_object_add(o, "memory", mem);
-		procs = json_object_new_array();
-		for (i = 0; i < vm->nprocs; i++) {
-			struct top_proc *p = &vm->procs[i];
-			struct json_object *po = json_object_new_object();
-
-			json_object_object_add(po, "pid", json_object_new_int(p->pid));
-			json_object_object_add(po, "ppid", json_object_new_int(p->ppid));
-			json_object_object_add(po, "uid", json_object_new_int64(p->uid));
-			json_object_object_add(po, "state", json_object_new_string_len(&p->state, 1));
-			json_object_object_add(po, "priority", json_object_new_int(p->priority));
-			json_object_object_add(po, "nice", json_object_new_int(p->nice));
-			json_object_object_add(po, "vsize", json_object_new_int64((int64_t)p->vsize));
-			json_object_object_add(po, "rss_kb", json_object_new_int64((int64_t)p->rss_kb));
-			json_object_object_add(po, "cpu_ns", json_object_new_int64((int64_t)p->cpu_ns));
-			json_object_object_add(po, "cpu_pct", json_object_new_double(p->cpu_pct));
-			json_object_object_add(po, "mem_pct", json_object_new_double(p->mem_pct));
-			json_object_object_add(po, "comm", cli_json_bytes(p->name, strlen(p->name)));
-			json_object_array_add(procs, po);
-		}
-		json_object_object_add(o, "processes", procs);
-		json_object_array_add(vms, o);
 	}
-	json_object_object_add(root, "vms", vms);
-	return root;
+	j_add(doc, "vms", vms);
+	return doc;
+}
+
+/* The first VM that shows no data, or NULL. */
+static const struct top_vm *failed_vm(const struct top_state *st)
+{
+	size_t v;
+
+	for (v = 0; v < st->nvms; v++)
+		if (st->vms[v].error[0])
+			return &st->vms[v];
+	return NULL;
 }
 
 static void sleep_s(double s)
@@ -226,8 +295,8 @@ void top_sample_all(struct top_state *st)
 	for (i = 0; i < st->nvms; i++) {
 		struct top_vm *vm = &st->vms[i];
 
-		if (vm->pid < 0)
-			continue;	/* a remote VM: top_remote_sample() reads it */
+		if (vm->remote)
+			continue;	/* top_remote_sample() reads it */
 		if (!vm->ctx && top_vm_attach(vm, true) < 0)
 			continue;
 		top_vm_sample(vm, false);
@@ -235,47 +304,110 @@ void top_sample_all(struct top_state *st)
 	top_remote_sample(st);
 }
 
-int cmd_top(struct cli *cli, int argc, char **argv)
+/* -p PID[,PID...] */
+static int parse_pids(const char *s, struct top_state *st)
 {
-	struct top_state st = { .delay = 1.0, .sort = TOP_SORT_CPU };
-	bool batch = cli->json || !isatty(STDOUT_FILENO);
-	long iterations = 0;
-	int i, n, ret = 0;
+	const char *p = s;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	while (*p) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		int32_t *n;
 
-		if (!strcmp(a, "-b")) {
-			batch = true;
-		} else if (!strcmp(a, "-n") && v) {
-			iterations = strtol(v, NULL, 10);
-			i++;
-		} else if (!strcmp(a, "-d") && v) {
-			st.delay = strtod(v, NULL);
-			i++;
-		} else if (!strcmp(a, "-s") && v) {
-			if (top_parse_sort(v, &st.sort) < 0)
-				return cli_fail("unknown sort key '%s' (cpu, mem, pid, time)", cli_esc(v));
-			i++;
-		} else if (!strcmp(a, "-m") && v) {
-			st.max_rows = (size_t)strtoul(v, NULL, 10);
-			i++;
-		} else if (!strcmp(a, "--remote") && v) {
-			st.remote = v;
-			i++;
-		} else {
-			return cli_fail("usage: nfm top [-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] "
-					"[-m ROWS] [-j] [--remote HOST:PORT,...]");
+		if (end == p || v <= 0 || v > 4194304 || (*end && *end != ','))
+			return -1;
+		n = realloc(st->pids, (st->npids + 1) * sizeof(*n));
+		if (!n)
+			return -1;
+		st->pids = n;
+		st->pids[st->npids++] = (int32_t)v;
+		p = *end ? end + 1 : end;
+	}
+	return st->npids ? 0 : -1;
+}
+
+/* The options into st; -1 to go on, otherwise the exit status (0 after --help). */
+static int parse_opts(struct cli *cli, int argc, char **argv, struct top_state *st,
+		      bool *batch, long *iterations)
+{
+	static const struct option longopts[] = {
+		{ "batch", no_argument, NULL, 'b' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "max-rows", required_argument, NULL, 'm' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "remote", required_argument, NULL, 'R' },
+		{ 0 }
+	};
+	char *end;
+	int c;
+
+	while ((c = cli_getopt(cli, argc, argv, "bn:d:s:m:p:", longopts)) != -1) {
+		switch (c) {
+		case 'b':
+			*batch = true;
+			break;
+		case 'n':
+			*iterations = strtol(optarg, &end, 10);
+			if (!optarg[0] || *end || *iterations <= 0)
+				return cli_usage_error(cli, "-n needs a number of frames, not '%s'",
+						       cli_esc(optarg));
+			break;
+		case 'd':
+			st->delay = strtod(optarg, &end);
+			if (!optarg[0] || *end || !(st->delay >= 0.01) || st->delay > 86400)
+				return cli_usage_error(cli, "the interval must be at least 0.01 s");
+			break;
+		case 's':
+			if (top_parse_sort(optarg, &st->sort) < 0)
+				return cli_usage_error(cli, "unknown sort key '%s' (cpu, mem, pid, time)",
+						       cli_esc(optarg));
+			break;
+		case 'm':
+			st->max_rows = (size_t)strtoul(optarg, &end, 10);
+			if (!optarg[0] || *end || optarg[0] == '-')
+				return cli_usage_error(cli, "-m needs a number of rows, not '%s'",
+						       cli_esc(optarg));
+			break;
+		case 'p':
+			if (parse_pids(optarg, st) < 0)
+				return cli_usage_error(cli, "-p needs PID[,PID...], not '%s'", cli_esc(optarg));
+			break;
+		case 'R':
+			st->remote = optarg;
+			break;
+		default:
+			return cli_opt_status(cli);
 		}
 	}
-	if (st.delay < 0.01)
-		return cli_fail("the interval must be at least 0.01 s");
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", cli_esc(argv[optind]));
+	return -1;
+}
+
+static int cmd_top(struct cli *cli, int argc, char **argv)
+{
+	struct top_state st = { .delay = 1.0, .sort = TOP_SORT_CPU };
+	bool batch = false;
+	long iterations = 0;
+	int n, ret;
+
+	ret = parse_opts(cli, argc, argv, &st, &batch, &iterations);
+	if (ret >= 0)
+		goto out;
+	ret = 0;
+	batch |= cli->json || !isatty(STDOUT_FILENO);
 	n = top_vms_discover(cli->vm, &st.vms);
-	if (n < 0)
-		return cli_fail("cannot list QEMU processes: %s", strerror(-n));
+	if (n < 0) {
+		ret = cli_fail("cannot list QEMU processes: %s", strerror(-n));
+		goto out;
+	}
 	st.nvms = (size_t)n;
-	if (!n && !st.remote)
-		return cli_fail("no QEMU process found on this host");
+	if (!n && !st.remote) {
+		ret = cli_fail("no QEMU process found on this host");
+		goto out;
+	}
 	if (cli->vm) {
 		/* An explicit --vm that does not attach is an error, not an empty screen. */
 		if (top_vm_attach(&st.vms[0], false) < 0) {
@@ -292,25 +424,25 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 	for (long it = 0; !iterations || it < iterations; it++) {
 		sleep_s(st.delay);
 		top_sample_all(&st);
-		if (cli->json) {
-			struct json_object *o = frame_json(&st);
-
-			if (puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
-				ret = 1;
-			json_object_put(o);
-		} else {
-			print_batch(&st);
-		}
-		if (fflush(stdout) != 0) {
+		if (cli->json)	/* JSON Lines: one compact document a frame, unless --pretty */
+			ret = jdoc_print(stdout, frame_json(&st), cli->pretty == 1);
+		else
+			ret = print_batch(cli, &st);
+		if (ret || fflush(stdout) != 0) {
 			ret = 1;
-			break;
+			goto out;
 		}
+	}
+	/* Frames showed each unreadable VM as it was; the exit status says the last one's. */
+	if (failed_vm(&st)) {
+		cli_warn("VM %s: %s", cli_esc(failed_vm(&st)->name), cli_esc(failed_vm(&st)->error));
+		ret = EXIT_PARTIAL;
 	}
 out:
 	for (size_t v = 0; v < st.nvms; v++)
 		top_vm_free(&st.vms[v]);
 	free(st.vms);
+	free(st.pids);
 	top_remote_free(&st);
 	return ret;
 }
@@ -318,6 +450,15 @@ out:
 const struct command command_top = {
 	.name = "top",
 	.summary = "processes of every VM on the host (or --vm one), live, as top",
-	.usage = "[-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-j] [--remote HOST:PORT,...]",
+	.usage = "[-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-p PID[,PID...]] "
+		 "[--remote HOST:PORT,...]",
+	.help = "  -b, --batch         frames as text (top -b), not the full-screen view; -j: JSON Lines\n"
+		"  -n, --iterations N  stop after N frames (default: until interrupted)\n"
+		"  -d, --delay SECS    seconds between frames (at least 0.01; default 1)\n"
+		"  -s, --sort KEY      sort by cpu (default), mem, pid or time\n"
+		"  -m, --max-rows N    at most N processes a frame (JSON: a VM)\n"
+		"  -p, --pid PID[,PID...]  only these processes\n"
+		"      --remote HOST:PORT,...  also the VMs of these nfmd instances (their JSON API;\n"
+		"                      a bearer token from $NFM_REMOTE_TOKEN)\n",
 	.run = cmd_top,
 };

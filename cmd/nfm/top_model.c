@@ -140,6 +140,7 @@ static int read_procs(struct top_vm *vm, bool want_cmdline)
 		memcpy(p->name, t.name, sizeof(p->name));
 		p->name[sizeof(p->name) - 1] = 0;
 		p->vm = vm->name;
+		p->task = t;
 		if (want_cmdline)
 			p->cmdline = read_cmdline(vm->ctx, &t);
 		/* top's task summary: R, S+D+I... as top counts them. */
@@ -200,7 +201,7 @@ void top_vm_compute(struct top_vm *vm)
 	size_t i;
 
 	qsort(vm->procs, vm->nprocs, sizeof(*vm->procs), cmp_pid);
-	if (vm->have_prev)
+	if (vm->have_prev && vm->have_cpu)
 		compute_split(vm);
 	elapsed = vm->have_prev && vm->uptime_ns > vm->prev_uptime_ns ?
 			  vm->uptime_ns - vm->prev_uptime_ns : 0;
@@ -234,7 +235,7 @@ int top_vm_sample(struct top_vm *vm, bool want_cmdline)
 	vm->error[0] = 0;
 	nfm_loadavg(vm->ctx, &vm->load);
 	nfm_meminfo(vm->ctx, &vm->mem);
-	nfm_cpu_times(vm->ctx, &vm->cpu, NULL, 0);
+	vm->have_cpu = nfm_cpu_times(vm->ctx, &vm->cpu, NULL, 0) >= 0;
 	top_vm_compute(vm);
 	return 0;
 }
@@ -263,6 +264,7 @@ int top_vms_discover(const char *spec, struct top_vm **ret)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		vms[i].pid = infos[i].pid;
+		vms[i].info = infos[i];
 		snprintf(vms[i].name, sizeof(vms[i].name), "%s", infos[i].name);
 		snprintf(vms[i].spec, sizeof(vms[i].spec), "pid:%d", infos[i].pid);
 	}

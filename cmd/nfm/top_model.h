@@ -7,7 +7,12 @@
 #ifndef NFM_CMD_TOP_MODEL_H
 #define NFM_CMD_TOP_MODEL_H
 
-#include <nfm/nfm.h>
+#include <nfm/nfm.h>	/* first: the other headers use NFM_EXPORT */
+#include <nfm/context.h>
+#include <nfm/cpu.h>
+#include <nfm/source.h>
+#include <nfm/system.h>
+#include <nfm/task.h>
 #include <stdbool.h>
 
 struct top_proc {
@@ -23,6 +28,7 @@ struct top_proc {
 	char name[64];			/* comm (exact bytes) */
 	char *cmdline;			/* argv joined by spaces, or NULL */
 	const char *vm;			/* the VM's name (owned by the VM) */
+	struct nfm_task task;		/* everything read of it (JSON: obj_process) */
 };
 
 struct top_cpu_split {
@@ -30,8 +36,10 @@ struct top_cpu_split {
 };
 
 struct top_vm {
-	char name[128];
-	int pid;
+	char name[128];			/* shown name; a remote VM's is "HOST:PORT/NAME" */
+	int pid;			/* the QEMU process (on its own host, for a remote VM) */
+	bool remote;			/* read from an nfmd (top_remote.c), never attached here */
+	struct nfm_vm_info info;	/* what the host (or nfmd) says of the QEMU process */
 	char spec[160];
 	struct nfm_source *src;
 	struct nfm_ctx *ctx;
@@ -43,6 +51,7 @@ struct top_vm {
 	struct nfm_loadavg load;
 	struct nfm_meminfo mem;
 	struct nfm_cpu_times cpu;
+	bool have_cpu;			/* cpu is known (nfmd's frames do not carry it) */
 	struct top_cpu_split split;
 	unsigned int tasks, running, sleeping, stopped, zombie, idle;
 	struct top_proc *procs;

@@ -1,83 +1,118 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * nfm top --remote HOST:PORT,...: the VMs of other hosts, read from their nfmd's JSON API
- * (GET /api/v1/vms, then /api/v1/vms/NAME for each), shown beside the local ones. The bearer
- * token, if nfmd wants one, comes from $NFM_REMOTE_TOKEN. %CPU comes from two successive frames
- * exactly as for local VMs.
+ * (GET /api/v1/vms: an nfmd.vms document, then GET /api/v1/vms/NAME: an nfmd.vm document for
+ * each; doc/schema/docs/nfmd.*.json), shown beside the local ones. HTTP through libcurl, with a
+ * connect timeout and an overall timeout per request: a host that does not answer shows as one
+ * entry with an error, never as a hang. The bearer token, if nfmd wants one, comes from
+ * $NFM_REMOTE_TOKEN. %CPU comes from two successive frames exactly as for local VMs (nfmd's frames
+ * carry no /proc/stat CPU times, so a remote VM has no CPU split).
  */
+#include <curl/curl.h>
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "top.h"
 
 #define MAX_BODY (64u << 20)
-#define TIMEOUT_MS 3000
+#define CONNECT_TIMEOUT_MS 2000L
+#define TIMEOUT_MS 5000L
 
-/* A blocking HTTP/1.0 GET with a deadline; returns the body (malloc'd) or NULL. */
-static char *http_get(const char *hostport, const char *path)
+struct remote_state {
+	CURL *curl;			/* one handle: connections to each nfmd are kept alive */
+	struct curl_slist *headers;	/* Authorization: Bearer $NFM_REMOTE_TOKEN */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct body {
+	char *buf;
+	size_t len, cap;
+};
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
 {
-	char host[256], *colon, req[1024], *buf = NULL, *body;
-	const char *token = getenv("NFM_REMOTE_TOKEN");
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	size_t len = 0, cap = 0;
-	int fd = -1, n;
+	struct body *b = ud;
+	size_t n = size * nmemb;
 
-	snprintf(host, sizeof(host), "%s", hostport);
-	colon = strrchr(host, ':');
-	if (!colon)
-		return NULL;
-	*colon = 0;
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-		return NULL;
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
-		goto fail;
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n%s%s%sConnection: close\r\n\r\n",
-		     path, hostport, token ? "Authorization: Bearer " : "", token ? token : "",
-		     token ? "\r\n" : "");
-	if (n <= 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n)
-		goto fail;
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t r;
+	if (n > MAX_BODY - b->len)
+		return 0;	/* too large: curl fails the transfer (CURLE_WRITE_ERROR) */
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *nb;
 
-		if (poll(&p, 1, TIMEOUT_MS) <= 0)
-			goto fail;
-		if (len + 65536 + 1 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 131072;
-			if (cap > MAX_BODY || !(nb = realloc(buf, cap)))
-				goto fail;
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0)
-			goto fail;
-		if (r == 0)
-			break;
-		len += (size_t)r;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		nb = realloc(b->buf, cap);
+		if (!nb)
+			return 0;
+		b->buf = nb;
+		b->cap = cap;
 	}
-	buf[len] = 0;
-	if (strncmp(buf, "HTTP/1.", 7) || strncmp(buf + 9, "200", 3) || !(body = strstr(buf, "\r\n\r\n")))
-		goto fail;
-	memmove(buf, body + 4, len - (size_t)(body + 4 - buf) + 1);
-	close(fd);
-	freeaddrinfo(ai);
-	return buf;
-fail:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(ai);
-	return NULL;
+	memcpy(b->buf + b->len, data, n);
+	b->len += n;
+	b->buf[b->len] = 0;
+	return n;
+}
+
+static struct remote_state *state(struct top_state *st)
+{
+	struct remote_state *rs = st->remote_state;
+	const char *token = getenv("NFM_REMOTE_TOKEN");
+
+	if (rs)
+		return rs->curl ? rs : NULL;
+	rs = st->remote_state = calloc(1, sizeof(*rs));
+	if (!rs || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return NULL;
+	rs->curl = curl_easy_init();
+	if (!rs->curl)
+		return NULL;
+	if (token && *token) {
+		char *h;
+
+		if (asprintf(&h, "Authorization: Bearer %s", token) >= 0) {
+			rs->headers = curl_slist_append(NULL, h);
+			free(h);
+		}
+	}
+	curl_easy_setopt(rs->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(rs->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(rs->curl, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(rs->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(rs->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(rs->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(rs->curl, CURLOPT_HTTPHEADER, rs->headers);
+	curl_easy_setopt(rs->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(rs->curl, CURLOPT_ERRORBUFFER, rs->errbuf);
+	curl_easy_setopt(rs->curl, CURLOPT_USERAGENT, "nfm-top");
+	return rs;
+}
+
+/* Text into a fixed-size field, cut to fit (guest and nfmd strings may be longer). */
+__attribute__((format(printf, 3, 4)))
+static void set(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+}
+
+/* The member's string (NULL when absent or not a string). */
+static const char *get_str(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ?
+		       json_object_get_string(v) : NULL;
 }
 
 static int64_t get_i64(struct json_object *o, const char *k)
@@ -87,82 +122,243 @@ static int64_t get_i64(struct json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
 }
 
-static const char *get_str(struct json_object *o, const char *k)
+static uint64_t get_u64(struct json_object *o, const char *k)
 {
 	struct json_object *v;
 
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_uint64(v) : 0;
 }
 
-/* Fill vm's current frame from an nfmd frame document. */
+/* A "0x..." address member. */
+static uint64_t get_addr(struct json_object *o, const char *k)
+{
+	const char *s = get_str(o, k);
+
+	return s ? strtoull(s, NULL, 16) : 0;
+}
+
+/*
+ * GET base + path and parse the body as a JSON document of the given kind. On failure NULL,
+ * with why in err: curl's words (connection refused, timeout), the HTTP status and nfmd's own
+ * "error" member, or what was wrong with the body.
+ */
+static struct json_object *get_doc(struct remote_state *rs, const char *base, const char *path,
+				   const char *kind, char *err, size_t errsize)
+{
+	struct body b = { 0 };
+	struct json_object *doc = NULL;
+	char url[1200];
+	const char *k;
+	long status = 0;
+	CURLcode rc;
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	rs->errbuf[0] = 0;
+	curl_easy_setopt(rs->curl, CURLOPT_URL, url);
+	curl_easy_setopt(rs->curl, CURLOPT_WRITEDATA, &b);
+	rc = curl_easy_perform(rs->curl);
+	if (rc != CURLE_OK) {
+		snprintf(err, errsize, "%s", rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(rs->curl, CURLINFO_RESPONSE_CODE, &status);
+	doc = b.buf ? json_tokener_parse(b.buf) : NULL;
+	if (status != 200) {
+		const char *why = doc ? get_str(doc, "error") : NULL;
+
+		snprintf(err, errsize, "HTTP %ld%s%s", status, why ? ": " : "", why ? why : "");
+		json_object_put(doc);
+		doc = NULL;
+		goto out;
+	}
+	k = doc ? get_str(doc, "kind") : NULL;
+	if (!k || strcmp(k, kind)) {
+		snprintf(err, errsize, "not an %s document", kind);
+		json_object_put(doc);
+		doc = NULL;
+	}
+out:
+	free(b.buf);
+	return doc;
+}
+
+/* A guest string member's exact bytes into buf (NUL-terminated, cut to fit): KEY_hex when the
+ * text form was not exact, otherwise KEY. */
+static void get_bytes(struct json_object *o, const char *key, char *buf, size_t size)
+{
+	const char *s, *hex;
+	char hkey[64];
+	size_t n = 0;
+
+	snprintf(hkey, sizeof(hkey), "%s_hex", key);
+	hex = get_str(o, hkey);
+	if (!hex) {
+		set(buf, size, "%s", (s = get_str(o, key)) ? s : "");
+		return;
+	}
+	for (; hex[0] && hex[1] && n + 1 < size; hex += 2) {
+		unsigned int b;
+
+		if (sscanf(hex, "%2x", &b) != 1)
+			break;
+		buf[n++] = (char)b;
+	}
+	buf[n] = 0;
+}
+
+/* A process of an nfmd frame (doc/schema/process.json) as the walker's struct. */
+static void task_from_json(struct nfm_task *t, struct json_object *p)
+{
+	const char *s;
+	struct json_object *v;
+
+	memset(t, 0, sizeof(*t));
+	t->addr = get_addr(p, "task");
+	t->mm = get_addr(p, "mm");
+	t->pid = (int32_t)get_i64(p, "pid");
+	t->tgid = json_object_object_get_ex(p, "tgid", &v) ? (int32_t)json_object_get_int64(v) : t->pid;
+	t->ppid = (int32_t)get_i64(p, "ppid");
+	t->uid = (uint32_t)get_i64(p, "uid");
+	t->euid = (uint32_t)get_i64(p, "euid");
+	t->suid = (uint32_t)get_i64(p, "suid");
+	t->fsuid = (uint32_t)get_i64(p, "fsuid");
+	t->gid = (uint32_t)get_i64(p, "gid");
+	t->egid = (uint32_t)get_i64(p, "egid");
+	t->sgid = (uint32_t)get_i64(p, "sgid");
+	t->fsgid = (uint32_t)get_i64(p, "fsgid");
+	s = get_str(p, "state");
+	t->state = s && *s ? *s : '?';
+	get_bytes(p, "comm", t->name, sizeof(t->name));
+	get_bytes(p, "task_comm", t->comm, sizeof(t->comm));
+	t->kthread = json_object_object_get_ex(p, "kthread", &v) && json_object_get_boolean(v);
+	t->flags = (uint32_t)get_i64(p, "flags");
+	t->nice = (int32_t)get_i64(p, "nice");
+	t->priority = (int32_t)get_i64(p, "priority");
+	t->policy = (uint32_t)get_i64(p, "policy_code");
+	t->rt_priority = (uint32_t)get_i64(p, "rt_priority");
+	t->nr_threads = (int32_t)get_i64(p, "num_threads");
+	t->start_ns = get_u64(p, "start_time_ns");
+	t->start_ticks = get_u64(p, "start_time_ticks");
+	t->utime_ns = get_u64(p, "utime_ns");
+	t->stime_ns = get_u64(p, "stime_ns");
+	t->utime_ticks = get_u64(p, "utime_ticks");
+	t->stime_ticks = get_u64(p, "stime_ticks");
+	t->vsize = get_u64(p, "vsize_bytes");
+	t->rss_pages = get_u64(p, "rss_pages");
+	/* obj_process() writes the byte counts with 4 KiB pages. */
+	t->rss_exact_pages = get_u64(p, "rss_exact_bytes") / 4096;
+	t->rss_anon = get_u64(p, "rss_anon_bytes") / 4096;
+	t->rss_file = get_u64(p, "rss_file_bytes") / 4096;
+	t->rss_shmem = get_u64(p, "rss_shmem_bytes") / 4096;
+}
+
+/* Count a state letter as top's Tasks: line does (I is idle and sleeping). */
+static void count_state(struct top_vm *vm, char state, unsigned int n)
+{
+	vm->tasks += n;
+	switch (state) {
+	case 'R': vm->running += n; break;
+	case 'T': case 't': vm->stopped += n; break;
+	case 'Z': vm->zombie += n; break;
+	case 'I': vm->idle += n; vm->sleeping += n; break;
+	default: vm->sleeping += n; break;
+	}
+}
+
+/* Fill vm's current frame from an nfmd.vm document (doc/schema/docs/nfmd.vm.json). */
 static void fill_from_frame(struct top_vm *vm, struct json_object *f)
 {
-	struct json_object *up, *mem, *ps, *load;
+	struct json_object *o, *ps, *by;
+	const char *s;
 	size_t i, n;
 
 	top_vm_rotate(vm);
 	vm->error[0] = 0;
-	snprintf(vm->ki.release, sizeof(vm->ki.release), "%s", get_str(f, "release") ? get_str(f, "release") : "?");
-	if (json_object_object_get_ex(f, "uptime", &up)) {
-		vm->uptime_ns = (uint64_t)get_i64(up, "uptime_ns");
-		if (json_object_object_get_ex(up, "load", &load))
-			for (i = 0; i < 3 && i < json_object_array_length(load); i++)
-				vm->load.load[i] = json_object_get_double(json_object_array_get_idx(load, i));
+	vm->have_cpu = false;
+	memset(&vm->ki, 0, sizeof(vm->ki));
+	memset(&vm->load, 0, sizeof(vm->load));
+	memset(&vm->mem, 0, sizeof(vm->mem));
+	if (json_object_object_get_ex(f, "vm", &o)) {
+		vm->pid = (int)get_i64(o, "pid");
+		vm->info.ram_size = get_u64(o, "ram_bytes");
+		if ((s = get_str(o, "error")))
+			set(vm->error, sizeof(vm->error), "%s", s);
+		if ((s = get_str(o, "release")))
+			set(vm->ki.release, sizeof(vm->ki.release), "%s", s);
+		vm->ki.nr_cpus_online = (unsigned int)get_i64(o, "cpus_online");
 	}
-	if (json_object_object_get_ex(f, "memory", &mem)) {
-		vm->mem.mem_total = (uint64_t)get_i64(mem, "MemTotal");
-		vm->mem.mem_free = (uint64_t)get_i64(mem, "MemFree");
-		vm->mem.mem_available = (uint64_t)get_i64(mem, "MemAvailable");
-		vm->mem.buffers = (uint64_t)get_i64(mem, "Buffers");
-		vm->mem.cached = (uint64_t)get_i64(mem, "Cached");
-		vm->mem.swap_total = (uint64_t)get_i64(mem, "SwapTotal");
-		vm->mem.swap_free = (uint64_t)get_i64(mem, "SwapFree");
+	if (!vm->ki.release[0] && json_object_object_get_ex(f, "kernel", &o) &&
+	    (s = get_str(o, "release")))
+		set(vm->ki.release, sizeof(vm->ki.release), "%s", s);
+	vm->uptime_ns = get_u64(f, "uptime_ns");
+	if (json_object_object_get_ex(f, "loadavg", &o)) {
+		struct json_object *av;
+
+		vm->load.load[0] = json_object_object_get_ex(o, "load1", &av) ? json_object_get_double(av) : 0;
+		vm->load.load[1] = json_object_object_get_ex(o, "load5", &av) ? json_object_get_double(av) : 0;
+		vm->load.load[2] = json_object_object_get_ex(o, "load15", &av) ? json_object_get_double(av) : 0;
+		if (json_object_object_get_ex(o, "avenrun", &av))
+			for (i = 0; i < 3 && i < json_object_array_length(av); i++)
+				vm->load.avenrun[i] = json_object_get_uint64(json_object_array_get_idx(av, i));
+		vm->load.running = (unsigned int)get_i64(o, "running");
+		vm->load.threads = (unsigned int)get_i64(o, "threads");
+		vm->load.last_pid = (int)get_i64(o, "last_pid");
+		set(vm->load.text, sizeof(vm->load.text), "%s", (s = get_str(o, "text")) ? s : "");
 	}
-	vm->tasks = vm->running = vm->sleeping = vm->stopped = vm->zombie = 0;
-	if (json_object_object_get_ex(f, "ps", &ps) && json_object_is_type(ps, json_type_array)) {
+	if (json_object_object_get_ex(f, "memory", &o)) {
+		/* nfm_meminfo is in kB, as /proc/meminfo. */
+		vm->mem.mem_total = get_u64(o, "mem_total_bytes") / 1024;
+		vm->mem.mem_free = get_u64(o, "mem_free_bytes") / 1024;
+		vm->mem.mem_available = get_u64(o, "mem_available_bytes") / 1024;
+		vm->mem.buffers = get_u64(o, "buffers_bytes") / 1024;
+		vm->mem.cached = get_u64(o, "cached_bytes") / 1024;
+		vm->mem.swap_cached = get_u64(o, "swap_cached_bytes") / 1024;
+		vm->mem.swap_total = get_u64(o, "swap_total_bytes") / 1024;
+		vm->mem.swap_free = get_u64(o, "swap_free_bytes") / 1024;
+		vm->mem.shmem = get_u64(o, "shmem_bytes") / 1024;
+		vm->mem.slab_reclaimable = get_u64(o, "slab_reclaimable_bytes") / 1024;
+		vm->mem.slab_unreclaimable = get_u64(o, "slab_unreclaimable_bytes") / 1024;
+	}
+	vm->tasks = vm->running = vm->sleeping = vm->stopped = vm->zombie = vm->idle = 0;
+	/* The counts of every process (nfmd sends only the busiest ones). */
+	if (json_object_object_get_ex(f, "tasks", &o) && json_object_object_get_ex(o, "by_state", &by)) {
+		json_object_object_foreach(by, k, v)
+			count_state(vm, k[0], (unsigned int)json_object_get_int64(v));
+	}
+	if (json_object_object_get_ex(f, "processes", &ps) && json_object_is_type(ps, json_type_array)) {
+		bool counted = vm->tasks != 0;
+
 		n = json_object_array_length(ps);
 		vm->procs = calloc(n ? n : 1, sizeof(*vm->procs));
 		for (i = 0; vm->procs && i < n; i++) {
-			struct json_object *p = json_object_array_get_idx(ps, i);
 			struct top_proc *t = &vm->procs[vm->nprocs++];
-			const char *st = get_str(p, "state"), *comm = get_str(p, "comm");
 
-			t->pid = (int32_t)get_i64(p, "pid");
-			t->ppid = (int32_t)get_i64(p, "ppid");
-			t->uid = (uint32_t)get_i64(p, "uid");
-			t->state = st && *st ? *st : '?';
-			t->nice = (int32_t)get_i64(p, "nice");
-			t->priority = 20 + t->nice;
-			t->vsize = (uint64_t)get_i64(p, "vsize");
-			t->rss_kb = (uint64_t)get_i64(p, "rss") * 4;
-			t->cpu_ns = (uint64_t)(get_i64(p, "utime_ns") + get_i64(p, "stime_ns"));
-			t->start_ns = (uint64_t)get_i64(p, "start_ns");
-			snprintf(t->name, sizeof(t->name), "%s", comm ? comm : "");
-			vm->tasks++;
-			if (t->state == 'R')
-				vm->running++;
-			else if (t->state == 'Z')
-				vm->zombie++;
-			else if (t->state == 'T' || t->state == 't')
-				vm->stopped++;
-			else
-				vm->sleeping++;
+			task_from_json(&t->task, json_object_array_get_idx(ps, i));
+			t->pid = t->task.pid;
+			t->ppid = t->task.ppid;
+			t->uid = t->task.euid;
+			t->state = t->task.state;
+			t->nice = t->task.nice;
+			t->priority = t->task.priority;
+			t->vsize = t->task.vsize;
+			t->rss_kb = t->task.rss_pages * 4;
+			t->cpu_ns = t->task.utime_ns + t->task.stime_ns;
+			t->start_ns = t->task.start_ns;
+			memcpy(t->name, t->task.name, sizeof(t->name));
+			if (!counted)
+				count_state(vm, t->state, 1);
 		}
 	}
 	top_vm_compute(vm);
 }
 
-struct remote_state {
-	size_t first;	/* index in st->vms where remote VMs start */
-};
-
 static struct top_vm *find_or_add(struct top_state *st, const char *name)
 {
-	size_t i;
 	struct top_vm *nv;
+	size_t i, j;
 
 	for (i = 0; i < st->nvms; i++)
-		if (!st->vms[i].ctx && !strcmp(st->vms[i].spec, name))
+		if (st->vms[i].remote && !strcmp(st->vms[i].spec, name))
 			return &st->vms[i];
 	nv = realloc(st->vms, (st->nvms + 1) * sizeof(*nv));
 	if (!nv)
@@ -172,80 +368,146 @@ static struct top_vm *find_or_add(struct top_state *st, const char *name)
 	st->vms = nv;
 	/* Process rows point at their VM's name: re-point after the move. */
 	for (i = 0; i < st->nvms; i++)
-		for (size_t j = 0; j < st->vms[i].nprocs; j++)
+		for (j = 0; j < st->vms[i].nprocs; j++)
 			st->vms[i].procs[j].vm = st->vms[i].name;
-	memset(&st->vms[st->nvms], 0, sizeof(*nv));
-	snprintf(st->vms[st->nvms].spec, sizeof(nv->spec), "%s", name);
-	snprintf(st->vms[st->nvms].name, sizeof(nv->name), "%s", name);
-	st->vms[st->nvms].pid = -1;	/* remote: no local pid, never attached here */
-	return &st->vms[st->nvms++];
+	nv = &st->vms[st->nvms++];
+	memset(nv, 0, sizeof(*nv));
+	set(nv->spec, sizeof(nv->spec), "%s", name);
+	set(nv->name, sizeof(nv->name), "%s", name);
+	nv->remote = true;
+	return nv;
+}
+
+/* Whether vm is one of host's entries: "HOST" (the host's own, when it did not answer) or
+ * "HOST/NAME". */
+static bool of_host(const struct top_vm *vm, const char *host)
+{
+	size_t hl = strlen(host);
+
+	return vm->remote && !strncmp(vm->spec, host, hl) && (!vm->spec[hl] || vm->spec[hl] == '/');
+}
+
+/* Remove st->vms[i] (a remote entry: nothing attached). */
+static void drop_vm(struct top_state *st, size_t i)
+{
+	size_t k, j;
+
+	top_vm_free(&st->vms[i]);
+	if (st->filter == &st->vms[i])
+		st->filter = NULL;
+	else if (st->filter > &st->vms[i])
+		st->filter--;
+	memmove(&st->vms[i], &st->vms[i + 1], (st->nvms - i - 1) * sizeof(st->vms[0]));
+	st->nvms--;
+	for (k = i; k < st->nvms; k++)
+		for (j = 0; j < st->vms[k].nprocs; j++)
+			st->vms[k].procs[j].vm = st->vms[k].name;
+}
+
+/* Read one nfmd: its VM list, then each VM's latest frame. */
+static void sample_host(struct top_state *st, struct remote_state *rs, const char *hp)
+{
+	char base[600], err[CURL_ERROR_SIZE + 64], id[384], path[600];
+	struct json_object *doc, *vms;
+	size_t i, n;
+
+	snprintf(base, sizeof(base), "%s%s", strstr(hp, "://") ? "" : "http://", hp);
+	doc = get_doc(rs, base, "/api/v1/vms", "nfmd.vms", err, sizeof(err));
+	if (!doc || !json_object_object_get_ex(doc, "vms", &vms) ||
+	    !json_object_is_type(vms, json_type_array)) {
+		/* One entry for the host, marked: the frame says it plainly, and goes on. */
+		struct top_vm *vm = find_or_add(st, hp);
+
+		if (vm)
+			set(vm->error, sizeof(vm->error), "nfmd at %s did not answer: %s", hp,
+				 doc ? "no \"vms\" in its answer" : err);
+		for (i = 0; i < st->nvms; i++) {
+			if (of_host(&st->vms[i], hp) && &st->vms[i] != vm) {
+				top_vm_rotate(&st->vms[i]);
+				set(st->vms[i].error, sizeof(st->vms[i].error), "%s",
+					 vm ? vm->error : "nfmd did not answer");
+			}
+		}
+		json_object_put(doc);
+		return;
+	}
+	/* It answers: its "did not answer" entry goes, and VMs it no longer lists go. */
+	for (i = st->nvms; i-- > 0;) {
+		struct top_vm *vm = &st->vms[i];
+		const char *nm = vm->spec + strlen(hp) + 1;
+		bool listed = false;
+
+		if (!of_host(vm, hp))
+			continue;
+		for (n = 0; vm->spec[strlen(hp)] && n < json_object_array_length(vms); n++) {
+			const char *name = get_str(json_object_array_get_idx(vms, n), "name");
+
+			listed |= name && !strcmp(name, nm);
+		}
+		if (!listed)
+			drop_vm(st, i);
+	}
+	n = json_object_array_length(vms);
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(vms, i), *f;
+		const char *name = get_str(v, "name");
+		struct top_vm *vm;
+		char *esc;
+
+		if (!name || !*name)
+			continue;
+		snprintf(id, sizeof(id), "%s/%s", hp, name);
+		vm = find_or_add(st, id);
+		if (!vm)
+			continue;
+		esc = curl_easy_escape(rs->curl, name, 0);
+		snprintf(path, sizeof(path), "/api/v1/vms/%s", esc ? esc : "");
+		curl_free(esc);
+		f = esc ? get_doc(rs, base, path, "nfmd.vm", err, sizeof(err)) : NULL;
+		if (f) {
+			fill_from_frame(vm, f);
+		} else {
+			top_vm_rotate(vm);
+			set(vm->error, sizeof(vm->error), "no frame from nfmd at %s: %s", hp,
+				 esc ? err : "out of memory");
+		}
+		json_object_put(f);
+	}
+	json_object_put(doc);
 }
 
 void top_remote_sample(struct top_state *st)
 {
 	char list[1024], *save = NULL, *hp;
+	struct remote_state *rs;
 
 	if (!st->remote)
 		return;
+	rs = state(st);
 	snprintf(list, sizeof(list), "%s", st->remote);
 	for (hp = strtok_r(list, ",", &save); hp; hp = strtok_r(NULL, ",", &save)) {
-		char *body = http_get(hp, "/api/v1/vms");
-		struct json_object *vms = body ? json_tokener_parse(body) : NULL;
-		size_t i, n;
-
-		free(body);
-		if (!vms || !json_object_is_type(vms, json_type_array)) {
+		if (rs) {
+			sample_host(st, rs, hp);
+		} else {
 			struct top_vm *vm = find_or_add(st, hp);
 
 			if (vm)
-				snprintf(vm->error, sizeof(vm->error), "nfmd at %s did not answer", hp);
-			json_object_put(vms);
-			continue;
+				set(vm->error, sizeof(vm->error), "cannot start the HTTP client");
 		}
-		n = json_object_array_length(vms);
-		for (i = 0; i < n; i++) {
-			const char *name = get_str(json_object_array_get_idx(vms, i), "name");
-			char path[512], id[384];
-			struct top_vm *vm;
-			struct json_object *f;
-			size_t k, o = 0;
-
-			if (!name)
-				continue;
-			/* Percent-encode the name for the URL. */
-			for (k = 0; name[k] && o + 4 < sizeof(path) - 16; k++) {
-				unsigned char c = (unsigned char)name[k];
-
-				if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-				    c == '-' || c == '_' || c == '.')
-					path[o++] = (char)c;
-				else
-					o += (size_t)snprintf(path + o, sizeof(path) - o, "%%%02X", c);
-			}
-			path[o] = 0;
-			snprintf(id, sizeof(id), "%s/%s", hp, name);
-			vm = find_or_add(st, id);
-			if (!vm)
-				continue;
-			{
-				char url[600];
-
-				snprintf(url, sizeof(url), "/api/v1/vms/%s", path);
-				body = http_get(hp, url);
-			}
-			f = body ? json_tokener_parse(body) : NULL;
-			free(body);
-			if (f)
-				fill_from_frame(vm, f);
-			else
-				snprintf(vm->error, sizeof(vm->error), "no frame from nfmd at %s", hp);
-			json_object_put(f);
-		}
-		json_object_put(vms);
 	}
 }
 
 void top_remote_free(struct top_state *st)
 {
-	(void)st;
+	struct remote_state *rs = st->remote_state;
+
+	if (!rs)
+		return;
+	if (rs->curl) {
+		curl_easy_cleanup(rs->curl);
+		curl_global_cleanup();
+	}
+	curl_slist_free_all(rs->headers);
+	free(rs);
+	st->remote_state = NULL;
 }

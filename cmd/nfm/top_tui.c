@@ -37,7 +37,7 @@ static int header(struct top_state *st, int row)
 		attron(A_BOLD);
 		mvprintw(row++, 0, "%-.*s", cols, cli_esc(vm->name));
 		attroff(A_BOLD);
-		if (vm->error[0] || (!vm->ctx && vm->pid >= 0)) {
+		if (vm->error[0] || (!vm->ctx && !vm->remote)) {
 			printw("  %s", cli_esc(vm->error[0] ? vm->error : "attaching..."));
 			continue;
 		}

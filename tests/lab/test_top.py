@@ -4,12 +4,16 @@ CPU split within 2 points of the guest's /proc/stat deltas."""
 import json
 import os
 import re
+import socket
 import subprocess
 import tempfile
 import time
+from pathlib import Path
+
+import pytest
 
 import nfmcli
-from nfmcli import run
+from nfmcli import run, validate
 
 INTERVAL = 60  # seconds: long enough that the ends (read between two frames) barely matter
 
@@ -34,7 +38,7 @@ def last_uptime_ns(out):
     lines = tail.decode(errors="replace").splitlines()
     for l in reversed(lines[:-1]):
         try:
-            return json.loads(l)["vms"][0]["uptime_s"] * 1e9
+            return json.loads(l)["vms"][0]["vm"]["uptime_ns"]
         except (ValueError, KeyError, IndexError):
             continue
     return 0
@@ -61,41 +65,43 @@ def frames_around_truths(lab_vm):
         _, err = p.communicate(timeout=60)
         out.seek(0)
         lines = out.read().splitlines()
-    # Every frame is one JSON line; the last may have been cut by the terminate.
+    # Every frame is one JSON line (a "top" document); the last may have been cut by the
+    # terminate. The first frames validate against doc/schema/docs/top.json.
+    validate("top", "\n".join(lines[:5]), "nfm -j top -b frames")
     frames = [json.loads(l)["vms"][0] for l in lines[:-1]]
     assert len(frames) > INTERVAL, err
     return t1, t2, frames
 
 
-def nearest(frames, ns):
-    return min(frames, key=lambda f: abs(f["uptime_s"] * 1e9 - ns))
+def uptime_ns(frame):
+    return frame["vm"]["uptime_ns"]
 
 
 def at(frames, ns, value):
     """value(frame) at guest time ns, interpolated between the two frames around it (both
     frames and truth timestamps are the guest's CLOCK_BOOTTIME)."""
     for a, b in zip(frames, frames[1:]):
-        ua, ub = a["uptime_s"] * 1e9, b["uptime_s"] * 1e9
+        ua, ub = uptime_ns(a), uptime_ns(b)
         if ua <= ns <= ub and ub > ua:
             assert ub - ua < 1.5e9, "no nfm frame within 1.5 s of the guest's read"
             va, vb = value(a), value(b)
             return va + (vb - va) * (ns - ua) / (ub - ua)
-    ups = [f.get("uptime_s") for f in frames]
+    ups = [f["vm"].get("uptime_ns") for f in frames]
     raise AssertionError("guest read at %.3f s outside nfm's frames (%d frames, uptime %s .. %s; "
                          "last ten %s; errors %s)" %
                          (ns / 1e9, len(frames), ups[0], ups[-1], ups[-10:],
-                          sorted({f["error"] for f in frames if f.get("error")})))
+                          sorted({f["vm"]["error"] for f in frames if f["vm"].get("error")})))
 
 
 def proc_cpu(pid):
-    return lambda f: next(p["cpu_ns"] for p in f["processes"] if p["pid"] == pid)
+    return lambda f: next(p["cpu_time_ns"] for p in f["processes"] if p["pid"] == pid)
 
 
 def test_top_matches_guest(lab_vm):
     """Over the interval between the guest's two reads of the burners' /proc/PID/stat, the %CPU
     top would compute from nfm's values equals the one it computes from the guest's, within 1."""
     t1, t2, frames = frames_around_truths(lab_vm)
-    assert frames[0]["release"] == lab_vm.kernel
+    assert frames[0]["vm"]["release"] == lab_vm.kernel
     for role in ("burn30", "burn70"):
         pid = t1.roles[role].pid
         T1, T2 = t1.processes[pid].stat_read_ns, t2.processes[pid].stat_read_ns
@@ -103,14 +109,15 @@ def test_top_matches_guest(lab_vm):
         got = (at(frames, T2, proc_cpu(pid)) - at(frames, T1, proc_cpu(pid))) / (T2 - T1) * 100
         print(f"{role}: nfm top {got:.2f} %CPU, guest /proc {guest:.2f} %CPU")
         assert abs(got - guest) <= 1.0, role
-    # Each frame's own %CPU is that computation over its interval.
+    # Each frame's own %CPU is that computation over its interval, rounded to 0.1 (as top).
     for prev, cur in zip(frames, frames[1:]):
-        dt = (cur["uptime_s"] - prev["uptime_s"]) * 1e9
+        dt = uptime_ns(cur) - uptime_ns(prev)
         before = {p["pid"]: p for p in prev["processes"]}
         for p in cur["processes"]:
             q = before.get(p["pid"])
-            if q and dt > 0 and p["cpu_ns"] >= q["cpu_ns"]:
-                assert abs(p["cpu_pct"] - (p["cpu_ns"] - q["cpu_ns"]) / dt * 100) < 0.01
+            if q and dt > 0 and p["cpu_time_ns"] >= q["cpu_time_ns"]:
+                want = (p["cpu_time_ns"] - q["cpu_time_ns"]) / dt * 100
+                assert abs(p["cpu_pct"] - want) <= 0.0501, (p["pid"], p["cpu_pct"], want)
     # The CPU split over the same stretch, against the guest's /proc/stat deltas (read in the
     # snapshot's "files" phase, just after the processes).
     a, b = proc_stat_cpu(t1), proc_stat_cpu(t2)
@@ -118,8 +125,8 @@ def test_top_matches_guest(lab_vm):
     keys = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
     guest = dict(zip(keys, (100 * x / sum(d) for x in d)))
     S1, S2 = dict(t1.phases)["files"], dict(t2.phases)["files"]
-    dn = {k: at(frames, S2, lambda f, k=k: f["cpu_ns"][k]) - at(frames, S1, lambda f, k=k: f["cpu_ns"][k])
-          for k in keys}
+    dn = {k: at(frames, S2, lambda f, k=k: f["cpu_times"][k + "_ns"])
+          - at(frames, S1, lambda f, k=k: f["cpu_times"][k + "_ns"]) for k in keys}
     total = sum(dn.values())
     for k, v in guest.items():
         got = 100 * dn[k] / total
@@ -138,7 +145,87 @@ def test_top_batch_text(lab_vm):
     assert frames
 
 
-def test_top_bad_interval(lab_vm):
-    p = run("--vm", lab_vm.pid, "top", "-b", "-d", "0.001")
-    assert p.returncode != 0
-    assert p.stderr.strip() == "nfm: the interval must be at least 0.01 s"
+def test_top_bundled_options(lab_vm):
+    """-bn1 and -d0.2 bundle as procps top's do; -p keeps only the given processes."""
+    p = run("--vm", lab_vm.pid, "-j", "top", "-bn1", "-d0.2", "-p", "1,2", timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len(p.stdout.splitlines()) == 1
+    validate("top", p.stdout, "nfm -j top -bn1 -d0.2 -p 1,2")
+    doc = json.loads(p.stdout)
+    assert doc["kind"] == "top" and doc["complete"] is True
+    assert sorted(x["pid"] for x in doc["vms"][0]["processes"]) == [1, 2]
+
+
+def test_top_bad_options(lab_vm):
+    for args, msg in ((["-b", "-d", "0.001"], "the interval must be at least 0.01 s"),
+                      (["-bn0"], "-n needs a number of frames"),
+                      (["-s", "bogus"], "unknown sort key 'bogus'"),
+                      (["-Z"], "unknown option '-Z'")):
+        p = run("--vm", lab_vm.pid, "top", *args)
+        assert p.returncode == 2, (args, p.stderr)
+        assert p.stderr.startswith("nfm top: " + msg) and len(p.stderr.splitlines()) == 1, p.stderr
+
+
+def test_top_remote_unreachable(lab_vm):
+    """An nfmd that does not answer is one marked entry in every frame, within seconds, and a
+    partial view (exit 3), not a hang."""
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.monotonic()
+    p = run("--vm", lab_vm.pid, "-j", "top", "-b", "-n", "2", "-d", "0.2", "--remote",
+            "127.0.0.1:%d" % port, timeout=60)
+    assert time.monotonic() - t0 < 30
+    assert p.returncode == 3, p.stderr
+    assert "did not answer" in p.stderr and len(p.stderr.splitlines()) == 1, p.stderr
+    validate("top", p.stdout, "nfm -j top --remote (unreachable)")
+    for line in p.stdout.splitlines():
+        doc = json.loads(line)
+        assert doc["complete"] is False
+        bad = [v["vm"] for v in doc["vms"] if v["vm"].get("error")]
+        assert [v["name"] for v in bad] == ["127.0.0.1:%d" % port]
+        assert "did not answer" in bad[0]["error"]
+        assert doc["vms"][0]["processes"], "the local VM is still shown"
+    p = run("--vm", lab_vm.pid, "top", "-b", "-n", "1", "-d", "0.2", "--remote",
+            "127.0.0.1:%d" % port, timeout=60)
+    assert p.returncode == 3 and "VM 127.0.0.1:%d: nfmd at" % port in p.stdout
+
+
+def test_top_remote_reads_nfmd(lab_vm, tmp_path):
+    """nfm top --remote reads a real nfmd's API (nfmd.vms, then nfmd.vm per VM, with the bearer
+    token): the remote VM's processes and release, as the local view shows them."""
+    nfmd = os.environ.get("NFMD_BIN", str(Path(nfmcli.NFM).resolve().parents[1] / "nfmd" / "nfmd"))
+    if not os.path.exists(nfmd):
+        pytest.skip("no nfmd binary beside nfm")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = tmp_path / "token"
+    token.write_text("top-test-token\n")
+    token.chmod(0o600)
+    log = open(tmp_path / "nfmd.log", "w")
+    d = subprocess.Popen([nfmd, "--listen", "127.0.0.1:%d" % port, "--token-file", str(token),
+                          "--vm", lab_vm.name, "--interval", "250ms", "--ps-interval", "500ms"],
+                         stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        env = dict(os.environ, NFM_REMOTE_TOKEN="top-test-token")
+        remote, deadline = None, time.monotonic() + 60
+        while time.monotonic() < deadline and not remote:
+            p = subprocess.run([nfmcli.NFM, "--vm", str(lab_vm.pid), "-j", "top", "-b", "-n", "2",
+                                "-d", "1", "--remote", "127.0.0.1:%d" % port],
+                               capture_output=True, text=True, timeout=60, env=env)
+            assert p.returncode in (0, 3), p.stderr
+            validate("top", p.stdout, "nfm -j top --remote")
+            last = json.loads(p.stdout.splitlines()[-1])
+            remote = next((v for v in last["vms"] if v["vm"]["name"].startswith("127.0.0.1:")
+                           and "error" not in v["vm"] and v.get("processes")), None)
+            time.sleep(1)
+        assert remote, "no remote VM with processes from nfmd: %s" % p.stdout[-2000:]
+        assert remote["vm"]["name"] == "127.0.0.1:%d/%s" % (port, lab_vm.name)
+        assert remote["vm"]["release"] == lab_vm.kernel
+        assert 1 in {x["pid"] for x in remote["processes"]}
+        assert remote["tasks"]["total"] >= len(remote["processes"])
+        assert remote["memory"]["mem_total_bytes"] == last["vms"][0]["memory"]["mem_total_bytes"]
+    finally:
+        d.terminate()
+        d.wait(timeout=30)
