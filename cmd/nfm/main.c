@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nfm: one binary, one file per subcommand (the git/bpftool pattern); the table is commands.c. */
 #include <errno.h>
+#include <locale.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,13 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+
+	/*
+	 * Character classes of UTF-8 whatever the environment says: guest text that is valid
+	 * UTF-8 is shown as it is (everything else was escaped before), and libsmartcols then
+	 * measures its width instead of encoding it. Only LC_CTYPE: numbers keep their C form.
+	 */
+	setlocale(LC_CTYPE, "C.UTF-8");
 
 	cli.log = (struct nfm_log){ .fn = log_to_cli, .userdata = &cli, .max_level = NFM_LOG_ERR };
 	first = global_options(&cli, argc, argv);

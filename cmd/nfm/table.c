@@ -36,6 +36,7 @@ struct table *table_new(struct cli *cli)
 
 int table_column(struct table *t, const char *name, unsigned int flags)
 {
+	struct libscols_column *cl;
 	int fl = 0;
 
 	if (flags & TBL_RIGHT)
@@ -46,10 +47,16 @@ int table_column(struct table *t, const char *name, unsigned int flags)
 		fl |= SCOLS_FL_WRAP;
 	if (flags & TBL_NOEXTREMES)
 		fl |= SCOLS_FL_NOEXTREMES;
-	if (!scols_table_new_column(t->tb, name, 0, fl)) {
+	cl = scols_table_new_column(t->tb, name, 0, fl);
+	if (!cl) {
 		t->failed = true;
 		return -1;
 	}
+	/*
+	 * Cells are escaped already (guest_escape: \\ for a backslash, \xNN for the rest); left
+	 * to itself libsmartcols would encode the backslash of "\x" once more.
+	 */
+	scols_column_set_safechars(cl, "\\");
 	return (int)t->ncols++;
 }
 
