@@ -51,7 +51,7 @@ static void print_help(const struct cli *cli)
 	       "      --system-map F  --btf F: symbols and types from files (kernels without them)\n"
 	       "  -h, --help          this help\n\n"
 	       "Exit status: 0 ok, 1 error, 2 usage error, 3 partial view (said on stderr and in\n"
-	       "JSON as \"complete\": false). See nfm(1).\n");
+	       "JSON as \"complete\": false), 4 findings (check, diagnose). See nfm(1).\n");
 }
 
 /* Build the merged tables once per command run. */
