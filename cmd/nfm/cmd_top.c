@@ -103,6 +103,30 @@ void top_format_uptime(uint64_t ns, char *buf, size_t size)
 		snprintf(buf, size, "%" PRIu64 " min", m);
 }
 
+/*
+ * What the host gave the VM over the interval (doc/ctop.md): the QEMU process's CPU, its vCPU
+ * threads' wait for a host CPU, the cgroup's quota and throttling, and the guest's steal.
+ */
+static void print_host_summary(const struct top_vm *vm)
+{
+	const struct top_host_view *hv = &vm->hv;
+	const struct nfm_host_cgroup *cg = vm->hs ? &vm->hs->cg : NULL;
+	char quota[64] = "no quota";
+
+	if (!hv->ok)
+		return;
+	if (cg && cg->have_quota && cg->quota_us > 0 && cg->period_us)
+		snprintf(quota, sizeof(quota), "quota %.2f CPU", (double)cg->quota_us / (double)cg->period_us);
+	printf("%%Host : %5.1f cpu, %5.1f vcpu, %5.1f wait", hv->cpu_pct, hv->vcpu_pct, hv->wait_pct);
+	if (cg && cg->version)
+		printf(", cgroup %s: %s", cg->path[0] ? cg->path : "/", quota);
+	if (hv->have_throttling)
+		printf(", throttled %.0f%% of periods (%.0f ms)", hv->throttled_pct, hv->throttled_ms);
+	if (vm->have_cpu)
+		printf(", steal %.1f", vm->split.st);
+	printf("\n");
+}
+
 /* The summary lines of one VM, as top -b's (not a table: top's own text). */
 static void print_vm_summary(const struct top_vm *vm)
 {
@@ -123,6 +147,7 @@ static void print_vm_summary(const struct top_vm *vm)
 		       vm->split.wa, vm->split.hi, vm->split.si, vm->split.st);
 	else
 		printf("%%Cpu(s): not known (nfmd sends no CPU times)\n");
+	print_host_summary(vm);
 	printf("MiB Mem : %8.1f total, %8.1f free, %8.1f used, %8.1f buff/cache\n",
 	       vm->mem.mem_total / 1024.0, vm->mem.mem_free / 1024.0,
 	       (vm->mem.mem_total - vm->mem.mem_free - vm->mem.buffers - vm->mem.cached) / 1024.0,
@@ -135,7 +160,7 @@ static void print_vm_summary(const struct top_vm *vm)
 static int print_batch(struct cli *cli, struct top_state *st)
 {
 	static const char *const cols[] = { "VM", "PID", "USER", "PR", "NI", "VIRT", "RES", "S",
-		"%CPU", "%MEM", "TIME+", "COMMAND" };
+		"%CPU", "%HOST", "%MEM", "TIME+", "COMMAND" };
 	struct top_proc **rows = NULL;
 	struct table *t;
 	size_t n, i;
@@ -148,7 +173,7 @@ static int print_batch(struct cli *cli, struct top_state *st)
 	if (!t)
 		return cli_fail("out of memory");
 	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		table_column(t, cols[i], i == 0 || i == 2 || i == 7 ? 0 : i == 11 ? TBL_TRUNC : TBL_RIGHT);
+		table_column(t, cols[i], i == 0 || i == 2 || i == 7 ? 0 : i == 12 ? TBL_TRUNC : TBL_RIGHT);
 	n = top_rows(st, &rows);
 	for (i = 0; i < n && (!st->max_rows || i < st->max_rows); i++) {
 		struct top_proc *p = rows[i];
@@ -165,6 +190,10 @@ static int print_batch(struct cli *cli, struct top_state *st)
 		table_cell(t, "%" PRIu64, p->rss_kb);
 		table_cell(t, "%c", p->state);
 		table_cell(t, "%.1f", p->cpu_pct);
+		if (p->vm_hv && p->vm_hv->ok)
+			table_cell(t, "%.1f", p->host_pct);
+		else
+			table_cell(t, "-");
 		table_cell(t, "%.1f", p->mem_pct);
 		table_cell(t, "%s", tbuf);
 		table_cell_gstr(t, p->name);
@@ -230,6 +259,17 @@ static struct json_object *vm_frame_json(struct top_state *st, struct top_vm *vm
 		j_add(o, "cpu_times", obj_cpu_times(&vm->cpu));
 	}
 	j_add(o, "memory", obj_memory(&vm->mem));
+	if (vm->hs && vm->hv.ok) {
+		x = obj_host(vm->hs, nfm_host_vm_vcpus_how(vm->host));
+		j_add(x, "cpu_pct", j_fixed(vm->hv.cpu_pct, 1));
+		j_add(x, "vcpu_pct", j_fixed(vm->hv.vcpu_pct, 1));
+		j_add(x, "wait_pct", j_fixed(vm->hv.wait_pct, 1));
+		if (vm->hv.have_cgroup_usage)
+			j_add(x, "cgroup_cpu_pct", j_fixed(vm->hv.cgroup_pct, 1));
+		if (vm->hv.have_throttling)
+			j_add(x, "throttled_pct", j_fixed(vm->hv.throttled_pct, 1));
+		j_add(o, "host", x);
+	}
 	a = json_object_new_array();
 	st->filter = vm;
 	n = top_rows(st, &rows);
@@ -237,6 +277,8 @@ static struct json_object *vm_frame_json(struct top_state *st, struct top_vm *vm
 	for (i = 0; i < n && (!st->max_rows || i < st->max_rows); i++) {
 		x = obj_process(&rows[i]->task, 0);
 		j_add(x, "cpu_pct", j_fixed(rows[i]->cpu_pct, 1));
+		if (vm->hv.ok)
+			j_add(x, "host_pct", j_fixed(rows[i]->host_pct, 1));
 		j_add(x, "mem_pct", j_fixed(rows[i]->mem_pct, 1));
 		j_add(x, "cpu_time_ns", j_u64(rows[i]->cpu_ns));
 		json_object_array_add(a, x);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfm/stack.h>
+
 #include "top_model.h"
 
 #define MAX_VMS 256
@@ -56,6 +58,7 @@ void top_vm_free(struct top_vm *vm)
 {
 	free_procs(vm->procs, vm->nprocs);
 	free_procs(vm->prev, vm->nprev);
+	top_host_free(vm);
 	nfm_ctx_free(vm->ctx);
 	nfm_source_free(vm->src);
 	memset(vm, 0, sizeof(*vm));
@@ -136,6 +139,11 @@ static int read_procs(struct top_vm *vm, bool want_cmdline)
 		p->vsize = t.vsize;
 		p->rss_kb = t.rss_pages * 4;
 		p->cpu_ns = t.utime_ns + t.stime_ns;
+		/* Which vCPU's host time it used: only worth a read when there are several. */
+		p->cpu_last = -1;
+		if (vm->host && nfm_host_vm_vcpus(vm->host) > 1 &&
+		    nfm_task_cpu(vm->ctx, &t, &p->cpu_last) < 0)
+			p->cpu_last = -1;
 		p->start_ns = t.start_ns;
 		memcpy(p->name, t.name, sizeof(p->name));
 		p->name[sizeof(p->name) - 1] = 0;
@@ -210,11 +218,13 @@ void top_vm_compute(struct top_vm *vm)
 		const struct top_proc *q = vm->have_prev ? find_prev(vm, p) : NULL;
 
 		p->vm = vm->name;
+		p->vm_hv = &vm->hv;
 		if (q && elapsed && p->cpu_ns >= q->cpu_ns)
 			p->cpu_pct = 100.0 * (double)(p->cpu_ns - q->cpu_ns) / (double)elapsed;
 		if (vm->mem.mem_total)
 			p->mem_pct = 100.0 * (double)p->rss_kb / (double)vm->mem.mem_total;
 	}
+	top_host_compute(vm);
 }
 
 int top_vm_sample(struct top_vm *vm, bool want_cmdline)
@@ -236,6 +246,7 @@ int top_vm_sample(struct top_vm *vm, bool want_cmdline)
 	nfm_loadavg(vm->ctx, &vm->load);
 	nfm_meminfo(vm->ctx, &vm->mem);
 	vm->have_cpu = nfm_cpu_times(vm->ctx, &vm->cpu, NULL, 0) >= 0;
+	top_host_sample(vm);
 	top_vm_compute(vm);
 	return 0;
 }

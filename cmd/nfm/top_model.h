@@ -10,6 +10,7 @@
 #include <nfm/nfm.h>	/* first: the other headers use NFM_EXPORT */
 #include <nfm/context.h>
 #include <nfm/cpu.h>
+#include <nfm/host.h>
 #include <nfm/source.h>
 #include <nfm/system.h>
 #include <nfm/task.h>
@@ -24,15 +25,30 @@ struct top_proc {
 	uint64_t cpu_ns;		/* utime + stime, cputime-adjusted, whole thread group */
 	uint64_t start_ns;
 	double cpu_pct;			/* over the last interval; 0 on the first frame */
+	double host_pct;		/* host CPU it really got (top_host.c); valid with vm->hv.ok */
+	int cpu_last;			/* guest CPU it last ran on, -1 unknown */
 	double mem_pct;
 	char name[64];			/* comm (exact bytes) */
 	char *cmdline;			/* argv joined by spaces, or NULL */
 	const char *vm;			/* the VM's name (owned by the VM) */
+	const struct top_host_view *vm_hv;	/* the VM's host view (owned by the VM) */
 	struct nfm_task task;		/* everything read of it (JSON: obj_process) */
 };
 
 struct top_cpu_split {
 	double us, sy, ni, id, wa, hi, si, st;	/* percent of the interval */
+};
+
+/* The host's side of a VM over the last interval (top_host.c, doc/ctop.md). */
+struct top_host_view {
+	bool ok;			/* two host readings: the percentages below are valid */
+	double cpu_pct;			/* QEMU process (every thread) on the host, % of one CPU */
+	double vcpu_pct;		/* its vCPU threads */
+	double wait_pct;		/* vCPU threads runnable but waiting for a host CPU */
+	double cgroup_pct;		/* the CPU cgroup's usage (when have_cgroup_usage) */
+	double throttled_pct;		/* periods throttled / periods with runnable tasks */
+	double throttled_ms;		/* time throttled in the interval */
+	bool have_cgroup_usage, have_throttling;
 };
 
 struct top_vm {
@@ -62,7 +78,17 @@ struct top_vm {
 	struct top_proc *prev;
 	size_t nprev;
 	bool have_prev;
+	/* The host's side (local VMs only): top_host.c. */
+	struct nfm_host_vm *host;
+	struct nfm_host_sample *hs, *prev_hs;
+	struct top_host_view hv;
 };
+
+/* Read the host's accounting of a local VM now (after the guest's frame was read). */
+void top_host_sample(struct top_vm *vm);
+/* The host view and every process's host_pct over the interval (at the end of top_vm_compute). */
+void top_host_compute(struct top_vm *vm);
+void top_host_free(struct top_vm *vm);
 
 /* Open and attach (errors go into vm->error, not to the terminal). */
 int top_vm_attach(struct top_vm *vm, bool quiet);

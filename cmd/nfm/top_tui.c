@@ -20,7 +20,8 @@ static const char *const help_text[] = {
 	"  h or ?  this help      q  quit",
 	"",
 	"%CPU is (utime+stime) over the interval as top computes it; the header's %Cpu(s) is",
-	"the Δ of the guest's /proc/stat counters. Press any key to go back.",
+	"the Δ of the guest's /proc/stat counters. %HOST is the host CPU the process really got",
+	"(the QEMU process's, split by guest CPU time; doc/ctop.md). Press any key to go back.",
 };
 
 static int header(struct top_state *st, int row)
@@ -49,6 +50,10 @@ static int header(struct top_state *st, int row)
 		mvprintw(row++, 2, "%%Cpu(s): %4.1f us, %4.1f sy, %4.1f ni, %4.1f id, %4.1f wa, %4.1f hi, "
 			 "%4.1f si, %4.1f st", vm->split.us, vm->split.sy, vm->split.ni, vm->split.id,
 			 vm->split.wa, vm->split.hi, vm->split.si, vm->split.st);
+		if (vm->hv.ok)
+			mvprintw(row++, 2, "%%Host: %4.1f cpu, %4.1f vcpu, %4.1f wait, throttled %.0f%% "
+				 "of periods, steal %.1f", vm->hv.cpu_pct, vm->hv.vcpu_pct,
+				 vm->hv.wait_pct, vm->hv.throttled_pct, vm->split.st);
 		mvprintw(row++, 2, "MiB Mem: %.1f total, %.1f free, %.1f avail; Swap: %.1f total, %.1f free",
 			 vm->mem.mem_total / 1024.0, vm->mem.mem_free / 1024.0,
 			 vm->mem.mem_available / 1024.0, vm->mem.swap_total / 1024.0,
@@ -70,19 +75,21 @@ static void draw(struct top_state *st)
 		 st->filter ? ", only " : "", st->filter ? cli_esc(st->filter->name) : "");
 	row = header(st, 1) + 1;
 	attron(A_REVERSE);
-	mvprintw(row++, 0, "%-12s %7s %-6s %3s %3s %8s %7s S %5s %5s %9s %-*s", "VM", "PID", "USER",
-		 "PR", "NI", "VIRT", "RES", "%CPU", "%MEM", "TIME+", COLS > 80 ? COLS - 80 : 0,
-		 "COMMAND");
+	mvprintw(row++, 0, "%-12s %7s %-6s %3s %3s %8s %7s S %5s %5s %5s %9s %-*s", "VM", "PID",
+		 "USER", "PR", "NI", "VIRT", "RES", "%CPU", "%HOST", "%MEM", "TIME+",
+		 COLS > 86 ? COLS - 86 : 0, "COMMAND");
 	attroff(A_REVERSE);
 	n = top_rows(st, &rows);
 	for (i = 0; i < n && row < LINES; i++, row++) {
 		struct top_proc *p = rows[i];
-		char t[32];
+		char t[32], host[16] = "    -";
 
 		top_format_time(p->cpu_ns, t, sizeof(t));
-		mvprintw(row, 0, "%-12.12s %7d %-6u %3d %3d %8" PRIu64 " %7" PRIu64 " %c %5.1f %5.1f %9s %.*s",
+		if (p->vm_hv && p->vm_hv->ok)
+			snprintf(host, sizeof(host), "%5.1f", p->host_pct);
+		mvprintw(row, 0, "%-12.12s %7d %-6u %3d %3d %8" PRIu64 " %7" PRIu64 " %c %5.1f %5s %5.1f %9s %.*s",
 			 cli_esc(p->vm), p->pid, p->uid, p->priority, p->nice, p->vsize / 1024, p->rss_kb,
-			 p->state, p->cpu_pct, p->mem_pct, t, COLS > 80 ? COLS - 80 : 10,
+			 p->state, p->cpu_pct, host, p->mem_pct, t, COLS > 86 ? COLS - 86 : 10,
 			 cli_esc(p->name));
 	}
 	free(rows);
