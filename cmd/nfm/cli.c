@@ -213,7 +213,7 @@ int cli_open(struct cli *cli)
 
 int cli_attach(struct cli *cli)
 {
-	struct nfm_attach_opts opts = { .system_map = cli->system_map, .btf_path = cli->btf };
+	NFM_OPTS(nfm_attach_opts, opts, .system_map = cli->system_map, .btf_path = cli->btf);
 	int ret;
 
 	if (cli->ctx)

@@ -17,8 +17,12 @@ struct nfm_ctx;
 struct nfm_log;
 struct nfm_source;
 
-/* Optional overrides for kernels built without the options discovery relies on. */
+/*
+ * Optional overrides for kernels built without the options discovery relies on. Declare with
+ * NFM_OPTS(nfm_attach_opts, name, ...) (nfm.h): sz is sizeof(struct nfm_attach_opts).
+ */
 struct nfm_attach_opts {
+	size_t sz;
 	const char *system_map;	/* System.map path: symbols instead of kallsyms */
 	const char *btf_path;	/* raw BTF file (as /sys/kernel/btf/vmlinux) instead of guest BTF */
 };
@@ -26,7 +30,8 @@ struct nfm_attach_opts {
 /*
  * Attach to the Linux kernel in src's memory: find VMCOREINFO, KASLR offset, page tables,
  * kallsyms and BTF. src must outlive the context. opts and log may be NULL.
- * Returns 0, -ENOENT ("no Linux kernel found in guest memory"), -EBADMSG, -EIO; the reason is
+ * Returns 0, -ENOENT ("no Linux kernel found in guest memory"), -EBADMSG, -EIO, -EINVAL (also
+ * when opts->sz is too small or opts sets members this library does not know); the reason is
  * logged at NFM_LOG_ERR. The caller owns *ret (nfm_ctx_free()).
  */
 NFM_EXPORT int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,

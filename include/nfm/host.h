@@ -21,9 +21,12 @@ extern "C" {
 
 #define NFM_HOST_MAX_VCPUS 256
 
-/* Where the host's files are (tests point them at a fake tree). Any member may be NULL. */
+/*
+ * Where the host's files are (tests point them at a fake tree). Any member may be NULL. Declare
+ * with NFM_OPTS(nfm_host_opts, name, ...) (nfm.h).
+ */
 struct nfm_host_opts {
-	size_t size;			/* sizeof(struct nfm_host_opts) */
+	size_t sz;			/* sizeof(struct nfm_host_opts) */
 	const char *proc_root;		/* default "/proc" */
 	const char *cgroup_root;	/* default "/sys/fs/cgroup" */
 	const char *qmp;		/* QMP socket for `info cpus`; NULL: the one on QEMU's command

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,24 @@ struct nfm_log {
 	void *userdata;
 	enum nfm_log_level max_level;	/* messages above this level are not formatted at all */
 };
+
+/*
+ * Option structs that can grow (libbpf's opts pattern): their first member is `size_t sz`, the
+ * size of the struct the caller was compiled with. A library built later reads only the members
+ * that fit in sz (the rest take their defaults); a library built earlier accepts a larger struct
+ * only when the members it does not know are zero, and otherwise returns -EINVAL. Declare one with
+ * NFM_OPTS, which sets sz and zeroes every other member (padding included):
+ *
+ *     NFM_OPTS(nfm_attach_opts, opts, .btf_path = "/tmp/vmlinux.btf");
+ *     err = nfm_ctx_new(src, &opts, NULL, &ctx);
+ *
+ * New members are only ever added at the end.
+ */
+#define NFM_OPTS(TYPE, NAME, ...)						\
+	struct TYPE NAME = ({							\
+		memset(&NAME, 0, sizeof(struct TYPE));				\
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };	\
+	})
 
 /* Library version string, e.g. "0.1.0". Static storage. */
 NFM_EXPORT const char *nfm_version(void);

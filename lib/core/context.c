@@ -10,6 +10,7 @@
 #include "core/context.h"
 #include "core/slot.h"
 #include "source/source.h"
+#include "util/opts.h"
 
 static double now_ms(void)
 {
@@ -22,8 +23,8 @@ static double now_ms(void)
 /* One discovery pass: VMCOREINFO and page tables, symbols, BTF. */
 static int attach_pass(struct nfm_ctx *ctx, const struct nfm_attach_opts *opts)
 {
-	const char *system_map = opts ? opts->system_map : NULL;
-	const char *btf_path = opts ? opts->btf_path : NULL;
+	const char *system_map = NFM_OPTS_GET(opts, system_map, NULL);
+	const char *btf_path = NFM_OPTS_GET(opts, btf_path, NULL);
 	double t0 = now_ms(), t1, t2;
 	int err;
 
@@ -64,7 +65,7 @@ int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
 	struct nfm_ctx *ctx;
 	int err;
 
-	if (!src || !ret)
+	if (!src || !ret || !nfm_opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)

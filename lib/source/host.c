@@ -17,6 +17,8 @@
 
 #include <nfm/host.h>
 
+#include "util/opts.h"
+
 #include "source/qemu_cmdline.h"
 #include "source/qmp.h"
 
@@ -148,13 +150,11 @@ int nfm_host_vm_new(int pid, const struct nfm_host_opts *opts, struct nfm_host_v
 	struct nfm_host_vm *vm;
 	char sock[256];
 
-	if (pid <= 0 || !ret)
+	if (pid <= 0 || !ret || !nfm_opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
-	if (opts && opts->size >= offsetof(struct nfm_host_opts, qmp) + sizeof(opts->qmp)) {
-		proc = opts->proc_root ? opts->proc_root : proc;
-		cg = opts->cgroup_root ? opts->cgroup_root : cg;
-		qmp = opts->qmp;
-	}
+	proc = NFM_OPTS_GET(opts, proc_root, NULL) ?: proc;
+	cg = NFM_OPTS_GET(opts, cgroup_root, NULL) ?: cg;
+	qmp = NFM_OPTS_GET(opts, qmp, NULL);
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;

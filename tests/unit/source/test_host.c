@@ -90,7 +90,7 @@ static int teardown(void **state)
 
 static struct nfm_host_opts opts(void)
 {
-	return (struct nfm_host_opts){ .size = sizeof(struct nfm_host_opts), .proc_root = proc,
+	return (struct nfm_host_opts){ .sz = sizeof(struct nfm_host_opts), .proc_root = proc,
 				       .cgroup_root = cg, .qmp = "" };
 }
 
