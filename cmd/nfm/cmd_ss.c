@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nfm ss (and netstat): TCP, UDP and UNIX sockets of every namespace, with their processes. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,32 +10,15 @@
 #include <nfm/system.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
+#include "table.h"
 
 #define SO_ACCEPTCON_ (1u << 16)
+#define TCP_LISTEN_ 10
+#define TCP_CLOSE_ 7
 
-static const char *const tcp_states[] = {
-	"UNKNOWN", "ESTAB", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT",
-	"UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING", "NEW-SYN-RECV",
-};
-
-static const char *netid(const struct nfm_socket *s)
-{
-	if (s->family == AF_UNIX)
-		return s->type == SOCK_STREAM ? "u_str" : s->type == SOCK_DGRAM ? "u_dgr" :
-		       s->type == SOCK_SEQPACKET ? "u_seq" : "u_???";
-	if (s->protocol == IPPROTO_TCP)
-		return s->family == AF_INET6 ? "tcp6" : "tcp";
-	return s->family == AF_INET6 ? "udp6" : "udp";
-}
-
-static const char *state_name(const struct nfm_socket *s)
-{
-	if (s->family == AF_UNIX)
-		return s->unix_flags & SO_ACCEPTCON_ ? "LISTEN" : s->state == 3 ? "ESTAB" : "UNCONN";
-	return s->state >= 0 && s->state <= 12 ? tcp_states[s->state] : "UNKNOWN";
-}
-
-/* "addr:port" as ss prints it ([v6]:port, * for a wildcard port). */
+/* "addr:port" as ss prints it ([v6]:port, * for a wildcard port); a UNIX path escaped. */
 static void endpoint(const struct nfm_socket *s, bool local, char *buf, size_t size)
 {
 	const uint8_t *a = local ? s->laddr : s->raddr;
@@ -42,178 +26,183 @@ static void endpoint(const struct nfm_socket *s, bool local, char *buf, size_t s
 	char ip[INET6_ADDRSTRLEN], p[8];
 
 	if (s->family == AF_UNIX) {
-		snprintf(buf, size, "%s", local ? (s->path_len ? cli_esc(s->path) : "*") : "*");
+		if (local && s->path_len > 0)
+			cli_escape(s->path, strnlen(s->path, sizeof(s->path)), buf, size);
+		else
+			snprintf(buf, size, "*");
 		return;
 	}
-	inet_ntop(s->family, a, ip, sizeof(ip));
+	if (!inet_ntop(s->family, a, ip, sizeof(ip)))
+		ip[0] = 0;
 	snprintf(p, sizeof(p), port ? "%u" : "*", port);
 	snprintf(buf, size, s->family == AF_INET6 ? "[%s]:%s" : "%s:%s", ip, p);
 }
 
-/* The address column of /proc/net/tcp*: the words as the kernel prints them (%08X each). */
-static void proc_addr(const struct nfm_socket *s, bool local, char *buf)
+/* ss -p's users:(("comm",pid=N),...) with the guest's comm escaped. */
+static void users(const struct nfm_socket *s, char *buf, size_t size)
 {
-	const uint8_t *a = local ? s->laddr : s->raddr;
-	uint32_t w[4];
-	int i, n = s->family == AF_INET6 ? 4 : 1;
-
-	memcpy(w, a, 16);
-	for (i = 0; i < n; i++)
-		sprintf(buf + 8 * i, "%08X", w[i]);
-	sprintf(buf + 8 * n, ":%04X", local ? s->lport : s->rport);
-}
-
-static struct json_object *sock_json(const struct nfm_socket *s)
-{
-	struct json_object *o = json_object_new_object(), *ow = json_object_new_array();
-	char b[160];
+	size_t n = 0;
 	int i;
 
-	json_object_object_add(o, "netid", json_object_new_string(netid(s)));
-	json_object_object_add(o, "netns", json_object_new_int64(s->netns));
-	json_object_object_add(o, "family", json_object_new_int(s->family));
-	json_object_object_add(o, "protocol", json_object_new_int(s->protocol));
-	json_object_object_add(o, "type", json_object_new_int(s->type));
-	json_object_object_add(o, "state", json_object_new_string(state_name(s)));
-	json_object_object_add(o, "state_raw", json_object_new_int(s->state));
-	if (s->family == AF_UNIX) {
-		json_object_object_add(o, "path", cli_json_bytes(s->path, (size_t)s->path_len));
-		json_object_object_add(o, "flags", json_object_new_int64(s->unix_flags));
-	} else {
-		inet_ntop(s->family, s->laddr, b, sizeof(b));
-		json_object_object_add(o, "local", json_object_new_string(b));
-		json_object_object_add(o, "lport", json_object_new_int(s->lport));
-		inet_ntop(s->family, s->raddr, b, sizeof(b));
-		json_object_object_add(o, "remote", json_object_new_string(b));
-		json_object_object_add(o, "rport", json_object_new_int(s->rport));
-		proc_addr(s, true, b);
-		json_object_object_add(o, "proc_local", json_object_new_string(b));
-		proc_addr(s, false, b);
-		json_object_object_add(o, "proc_remote", json_object_new_string(b));
-		json_object_object_add(o, "uid", json_object_new_int64(s->uid));
-	}
-	json_object_object_add(o, "rx_queue", json_object_new_int64(s->rx_queue));
-	json_object_object_add(o, "tx_queue", json_object_new_int64(s->tx_queue));
-	json_object_object_add(o, "inode", json_object_new_int64((int64_t)s->inode));
-	for (i = 0; i < s->nr_owners && i < NFM_SOCK_MAX_OWNERS; i++) {
-		struct json_object *x = json_object_new_object();
+	buf[0] = 0;
+	if (!s->nr_owners)
+		return;
+	n += (size_t)snprintf(buf + n, size - n, "users:(");
+	for (i = 0; i < s->nr_owners && i < NFM_SOCK_MAX_OWNERS && n < size; i++) {
+		char comm[sizeof(s->owner_comm[0]) * 4 + 1];
 
-		json_object_object_add(x, "pid", json_object_new_int(s->owner_pid[i]));
-		json_object_object_add(x, "comm", cli_json_bytes(s->owner_comm[i],
-								 strlen(s->owner_comm[i])));
-		json_object_array_add(ow, x);
+		cli_escape(s->owner_comm[i], strnlen(s->owner_comm[i], sizeof(s->owner_comm[i])),
+			   comm, sizeof(comm));
+		n += (size_t)snprintf(buf + n, size - n, "%s(\"%s\",pid=%d)", i ? "," : "", comm,
+				      s->owner_pid[i]);
 	}
-	json_object_object_add(o, "owners", ow);
-	json_object_object_add(o, "nr_owners", json_object_new_int(s->nr_owners));
-	snprintf(b, sizeof(b), "0x%016" PRIx64, s->sk);
-	json_object_object_add(o, "sk", json_object_new_string(b));
-	return o;
+	if (n < size && s->nr_owners > NFM_SOCK_MAX_OWNERS)
+		n += (size_t)snprintf(buf + n, size - n, ",...");
+	if (n < size)
+		snprintf(buf + n, size - n, ")");
 }
 
-static void sock_text(const struct nfm_socket *s)
+struct filter {
+	bool tcp, udp, unx, listening, v4, v6;
+};
+
+static bool wanted(const struct filter *f, const struct nfm_socket *s)
 {
-	char l[160], r[160];
+	bool is_listen = s->family == AF_UNIX ? (s->unix_flags & SO_ACCEPTCON_) != 0 :
+			 s->protocol == IPPROTO_TCP ? s->state == TCP_LISTEN_ :
+			 s->state == TCP_CLOSE_;
+
+	if (s->family == AF_UNIX ? !f->unx : s->protocol == IPPROTO_TCP ? !f->tcp : !f->udp)
+		return false;
+	if (s->family != AF_UNIX && (s->family == AF_INET ? !f->v4 : !f->v6))
+		return false;
+	return !f->listening || is_listen;
+}
+
+static int print_table(struct cli *cli, const struct filter *f, const struct nfm_socket *socks,
+		       int n)
+{
+	struct table *t = table_new(cli);
+	char l[sizeof(socks->path) * 4 + 8], r[sizeof(l)], u[NFM_SOCK_MAX_OWNERS * 80 + 16];
 	int i;
 
-	endpoint(s, true, l, sizeof(l));
-	endpoint(s, false, r, sizeof(r));
-	printf("%-6s %-10s %6u %6u %-40s %-40s %8" PRIu64, netid(s), state_name(s), s->rx_queue,
-	       s->tx_queue, l, r, s->inode);
-	if (s->nr_owners) {
-		printf(" users:(");
-		for (i = 0; i < s->nr_owners && i < NFM_SOCK_MAX_OWNERS; i++)
-			printf("%s(\"%s\",pid=%d)", i ? "," : "", cli_esc(s->owner_comm[i]),
-			       s->owner_pid[i]);
-		if (s->nr_owners > NFM_SOCK_MAX_OWNERS)
-			printf(",...");
-		printf(")");
+	if (!t)
+		return cli_fail("out of memory");
+	table_column(t, "Netid", 0);
+	table_column(t, "State", 0);
+	table_column(t, "Recv-Q", TBL_RIGHT);
+	table_column(t, "Send-Q", TBL_RIGHT);
+	table_column(t, "Local Address:Port", 0);
+	table_column(t, "Peer Address:Port", 0);
+	table_column(t, "Inode", TBL_RIGHT);
+	table_column(t, "Process", TBL_TRUNC);
+	for (i = 0; i < n; i++) {
+		const struct nfm_socket *s = &socks[i];
+
+		if (!wanted(f, s))
+			continue;
+		endpoint(s, true, l, sizeof(l));
+		endpoint(s, false, r, sizeof(r));
+		users(s, u, sizeof(u));
+		table_row(t);
+		table_cell(t, "%s", obj_socket_netid(s));
+		table_cell(t, "%s", obj_socket_state_name(s));
+		table_cell(t, "%u", s->rx_queue);
+		table_cell(t, "%u", s->tx_queue);
+		table_cell(t, "%s", l);	/* escaped above */
+		table_cell(t, "%s", r);
+		table_cell(t, "%" PRIu64, s->inode);
+		table_cell(t, "%s", u);	/* comm escaped above */
 	}
-	printf("\n");
+	return table_print(t);
 }
 
 int cmd_ss(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "tcp", no_argument, NULL, 't' },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "unix", no_argument, NULL, 'x' },
+		{ "listening", no_argument, NULL, 'l' },
+		{ "ipv4", no_argument, NULL, '4' },
+		{ "ipv6", no_argument, NULL, '6' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "numeric", no_argument, NULL, 'n' },
+		{ "processes", no_argument, NULL, 'p' },
+		{ "extended", no_argument, NULL, 'e' },
+		{ 0 }
+	};
+	struct filter f = { 0 };
 	struct nfm_socket *socks;
-	bool tcp = false, udp = false, unx = false, listening = false, v4 = false, v6 = false;
 	bool trunc = false;
-	int n, i, a;
-	const char *usage = "usage: nfm ss [-j] [-t] [-u] [-x] [-l] [-4] [-6]";
+	int n, i, c, ret;
 
-	for (a = 1; a < argc; a++) {
-		const char *w = argv[a];
-
-		if (w[0] != '-' || !w[1])
-			return cli_fail("%s", usage);
-		if (!strcmp(w, "--tcp") || !strcmp(w, "--udp") || !strcmp(w, "--unix") ||
-		    !strcmp(w, "--listening") || !strcmp(w, "--all") || !strcmp(w, "--numeric") ||
-		    !strcmp(w, "--processes")) {
-			tcp |= w[2] == 't';
-			udp |= !strcmp(w, "--udp");
-			unx |= !strcmp(w, "--unix");
-			listening |= w[2] == 'l';
-			continue;
-		}
-		for (i = 1; w[i]; i++) {
-			switch (w[i]) {
-			case 't': tcp = true; break;
-			case 'u': udp = true; break;
-			case 'x': unx = true; break;
-			case 'l': listening = true; break;
-			case '4': v4 = true; break;
-			case '6': v6 = true; break;
-			case 'a': case 'n': case 'p': case 'e': break;	/* always on */
-			default: return cli_fail("%s", usage);
-			}
+	while ((c = cli_getopt(cli, argc, argv, "tuxl46anpe", longopts)) != -1) {
+		switch (c) {
+		case 't': f.tcp = true; break;
+		case 'u': f.udp = true; break;
+		case 'x': f.unx = true; break;
+		case 'l': f.listening = true; break;
+		case '4': f.v4 = true; break;
+		case '6': f.v6 = true; break;
+		case 'a': case 'n': case 'p': case 'e': break;	/* always on */
+		default: return cli_opt_status(cli);
 		}
 	}
-	if (!tcp && !udp && !unx)
-		tcp = udp = unx = true;
-	if (!v4 && !v6)
-		v4 = v6 = true;
+	if (optind < argc)
+		return cli_usage_error(cli, "no arguments expected (filters are not supported)");
+	if (!f.tcp && !f.udp && !f.unx)
+		f.tcp = f.udp = f.unx = true;
+	if (!f.v4 && !f.v6)
+		f.v4 = f.v6 = true;
 	if (cli_attach(cli))
 		return 1;
 	n = nfm_socket_list(cli->ctx, &socks, &trunc);
 	if (n < 0)
 		return cli_fail("cannot list the guest's sockets: %s",
 				cli->last_error[0] ? cli->last_error : strerror(-n));
-	struct json_object *arr = cli->json ? json_object_new_array() : NULL;
-
-	if (!arr)
-		printf("%-6s %-10s %6s %6s %-40s %-40s %8s %s\n", "Netid", "State", "Recv-Q",
-		       "Send-Q", "Local Address:Port", "Peer Address:Port", "Inode", "Process");
-	for (i = 0; i < n; i++) {
-		const struct nfm_socket *s = &socks[i];
-		bool is_listen = s->family == AF_UNIX ? (s->unix_flags & SO_ACCEPTCON_) != 0 :
-				 s->protocol == IPPROTO_TCP ? s->state == 10 : s->state == 7;
-
-		if (s->family == AF_UNIX ? !unx : s->protocol == IPPROTO_TCP ? !tcp : !udp)
-			continue;
-		if (s->family != AF_UNIX && (s->family == AF_INET ? !v4 : !v6))
-			continue;
-		if (listening && !is_listen)
-			continue;
-		if (arr)
-			json_object_array_add(arr, sock_json(s));
-		else
-			sock_text(s);
-	}
-	free(socks);
-	if (arr)
-		return cli_print_json(cli, arr) || trunc;
 	if (trunc)
-		return cli_fail("the socket list was cut short (guest data changed or inconsistent)");
-	return 0;
+		cli_warn("the socket list was cut short (guest data changed or inconsistent)");
+	if (cli->json) {
+		struct json_object *doc = jdoc_new("ss"), *a = json_object_new_array();
+
+		for (i = 0; i < n; i++)
+			if (wanted(&f, &socks[i]))
+				json_object_array_add(a, obj_socket(&socks[i]));
+		j_add(doc, "sockets", a);
+		if (trunc)
+			jdoc_error(doc, "sockets", -EBADMSG, "the socket list was cut short");
+		free(socks);
+		return cli_print_json(cli, doc) ?: trunc ? EXIT_PARTIAL : 0;
+	}
+	ret = print_table(cli, &f, socks, n);
+	free(socks);
+	return ret ?: trunc ? EXIT_PARTIAL : 0;
 }
+
+#define SS_HELP \
+	"  -t, --tcp           TCP sockets\n" \
+	"  -u, --udp           UDP sockets\n" \
+	"  -x, --unix          UNIX sockets\n" \
+	"  -l, --listening     listening sockets only (TCP LISTEN, unconnected UDP, UNIX listeners)\n" \
+	"  -4, --ipv4          IPv4 only\n" \
+	"  -6, --ipv6          IPv6 only\n" \
+	"  -a, --all           accepted, always on (every state is listed)\n" \
+	"  -n, --numeric       accepted, always on (no name lookups)\n" \
+	"  -p, --processes     accepted, always on (the owning processes are listed)\n" \
+	"  -e, --extended      accepted, always on (the inode is listed)\n"
 
 const struct command command_ss = {
 	.name = "ss",
 	.summary = "TCP, UDP and UNIX sockets with their processes",
-	.usage = "[-j] [-tuxl46]",
+	.usage = "[-j] [-tuxl46anpe]",
+	.help = SS_HELP,
 	.run = cmd_ss,
 };
 const struct command command_netstat = {
 	.name = "netstat",
 	.summary = "alias of ss",
-	.usage = "[-j] [-tuxl46]",
+	.usage = "[-j] [-tuxl46anpe]",
+	.help = SS_HELP,
 	.run = cmd_ss,
 };
