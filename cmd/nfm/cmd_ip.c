@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* nfm ip addr / ip link (and ifconfig): every interface of every network namespace. */
+/*
+ * nfm ip addr / ip link (and ifconfig): every interface of every network namespace, in
+ * iproute2's layout. ip route and ip neigh are nfm route and nfm arp -6.
+ */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +12,8 @@
 #include <nfm/system.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
 
 static const struct { unsigned int bit; const char *name; } iff[] = {
 	{ 0x8, "LOOPBACK" }, { 0x2, "BROADCAST" }, { 0x10, "POINTOPOINT" }, { 0x1000, "MULTICAST" },
@@ -50,64 +56,11 @@ static char *hw(const uint8_t *a, int len, char *buf)
 
 static void addr_str(const struct nfm_ifaddr *a, char *buf)
 {
-	inet_ntop(a->family, a->addr, buf, INET6_ADDRSTRLEN);
+	if (!inet_ntop(a->family, a->addr, buf, INET6_ADDRSTRLEN))
+		buf[0] = 0;
 }
 
-static struct json_object *dev_json(const struct nfm_netdev *d, bool with_addrs)
-{
-	struct json_object *o = json_object_new_object(), *fl = json_object_new_array(), *ai, *st;
-	char b[128], sb[16];
-	size_t i;
-	int k;
-
-	json_object_object_add(o, "netns", json_object_new_int64(d->netns));
-	json_object_object_add(o, "ifindex", json_object_new_int(d->ifindex));
-	json_object_object_add(o, "ifname", cli_json_bytes(d->name, strlen(d->name)));
-	for (i = 0; i < sizeof(iff) / sizeof(iff[0]); i++)
-		if (d->flags & iff[i].bit)
-			json_object_array_add(fl, json_object_new_string(iff[i].name));
-	json_object_object_add(o, "flags", fl);
-	json_object_object_add(o, "flags_raw", json_object_new_int64(d->flags));
-	json_object_object_add(o, "mtu", json_object_new_int64(d->mtu));
-	json_object_object_add(o, "qdisc", cli_json_bytes(d->qdisc, strlen(d->qdisc)));
-	json_object_object_add(o, "operstate", json_object_new_string(
-		d->operstate >= 0 && d->operstate <= 6 ? oper[d->operstate] : "UNKNOWN"));
-	json_object_object_add(o, "txqlen", json_object_new_int64(d->txqlen));
-	json_object_object_add(o, "link_type", json_object_new_string(link_type(d->type)));
-	json_object_object_add(o, "address", json_object_new_string(hw(d->addr, d->addr_len, b)));
-	json_object_object_add(o, "broadcast", json_object_new_string(hw(d->broadcast, d->addr_len, b)));
-	st = json_object_new_object();
-#define S(k) json_object_object_add(st, #k, json_object_new_int64((int64_t)d->stats.k))
-	S(rx_bytes); S(rx_packets); S(rx_errors); S(rx_dropped); S(rx_fifo); S(rx_frame);
-	S(rx_compressed); S(multicast); S(tx_bytes); S(tx_packets); S(tx_errors); S(tx_dropped);
-	S(tx_fifo); S(collisions); S(tx_carrier); S(tx_compressed);
-#undef S
-	json_object_object_add(o, "stats", st);
-	json_object_object_add(o, "stats_exact", json_object_new_boolean(d->stats_exact));
-	if (!with_addrs)
-		return o;
-	ai = json_object_new_array();
-	for (k = 0; k < d->nr_addrs; k++) {
-		const struct nfm_ifaddr *a = &d->addrs[k];
-		struct json_object *x = json_object_new_object();
-
-		json_object_object_add(x, "family", json_object_new_string(a->family == AF_INET ? "inet" : "inet6"));
-		addr_str(a, b);
-		json_object_object_add(x, "local", json_object_new_string(b));
-		json_object_object_add(x, "prefixlen", json_object_new_int(a->prefixlen));
-		if (a->family == AF_INET) {
-			inet_ntop(AF_INET, a->broadcast, b, sizeof(b));
-			json_object_object_add(x, "broadcast", json_object_new_string(b));
-			json_object_object_add(x, "label", cli_json_bytes(a->label, strlen(a->label)));
-		}
-		json_object_object_add(x, "scope", json_object_new_string(scope_name(a->scope, sb)));
-		json_object_object_add(x, "flags_raw", json_object_new_int64(a->flags));
-		json_object_array_add(ai, x);
-	}
-	json_object_object_add(o, "addr_info", ai);
-	return o;
-}
-
+/* One interface as ip addr / ip link prints it (-s: its counters as ip -s link). */
 static void dev_text(const struct nfm_netdev *d, bool with_addrs, bool stats)
 {
 	char b[128], sb[16];
@@ -122,7 +75,7 @@ static void dev_text(const struct nfm_netdev *d, bool with_addrs, bool stats)
 	       d->operstate >= 0 && d->operstate <= 6 ? oper[d->operstate] : "UNKNOWN", d->txqlen);
 	printf("    link/%s %s", link_type(d->type), hw(d->addr, d->addr_len, b));
 	printf(" brd %s\n", hw(d->broadcast, d->addr_len, b));
-	for (k = 0; with_addrs && k < d->nr_addrs; k++) {
+	for (k = 0; with_addrs && k < d->nr_addrs && k < NFM_NETDEV_MAX_ADDRS; k++) {
 		const struct nfm_ifaddr *a = &d->addrs[k];
 
 		addr_str(a, b);
@@ -148,53 +101,109 @@ static void dev_text(const struct nfm_netdev *d, bool with_addrs, bool stats)
 	}
 }
 
+static bool word_is(const char *w, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcmp(w, *names))
+			return true;
+	return false;
+}
+
+/* ip route / ip neigh: nfm route / nfm arp -6 (their layout, their JSON documents). */
+static int run_other(struct cli *cli, const struct command *cmd, const char *arg, int argc,
+		     char **argv, int a)
+{
+	char *args[3] = { (char *)cmd->name, (char *)arg, NULL };
+
+	for (; a < argc; a++)
+		if (!word_is(argv[a], (const char *const[]){ "show", "list", "ls", NULL }))
+			return cli_usage_error(cli, "'%s': ip %s takes no selector here (see nfm %s)",
+					       cli_esc(argv[a]), cmd == &command_route ? "route" :
+					       "neigh", cmd->name);
+	return cli_run(cli, cmd, arg ? 2 : 1, args);
+}
+
 int cmd_ip(struct cli *cli, int argc, char **argv)
 {
+	static const char *const addr_w[] = { "addr", "a", "address", NULL };
+	static const char *const link_w[] = { "link", "l", NULL };
+	static const char *const route_w[] = { "route", "r", "ro", "rou", "rout", NULL };
+	static const char *const neigh_w[] = { "neigh", "n", "neighbour", "neighbor", "nei", NULL };
+	static const char *const show_w[] = { "show", "list", "ls", "lst", NULL };
+	static const struct option ip_longopts[] = {
+		{ "stats", no_argument, NULL, 's' },
+		{ 0 }
+	};
+	static const struct option ifconfig_longopts[] = {
+		{ "stats", no_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ 0 }
+	};
+	bool ifconfig = cli->cmd == &command_ifconfig;
 	struct nfm_netdev *devs;
 	const char *only = NULL;
-	bool addrs = true, stats = false, trunc = false, found = false;
+	bool addrs = true, stats = ifconfig, trunc = false, found = false;
 	uint32_t last_ns = 0;
-	int n, i, a = 1;
+	int n, i, a, c;
 
-	if (!strcmp(argv[0], "ifconfig"))
-		stats = true;
-	for (; a < argc; a++) {
-		const char *w = argv[a];
-
-		if (!strcmp(w, "show") || (!only && (!strcmp(w, "addr") || !strcmp(w, "a") ||
-						     !strcmp(w, "address"))))
-			continue;
-		if (!only && (!strcmp(w, "link") || !strcmp(w, "l")))
-			addrs = false;
-		else if (!strcmp(w, "-s"))
+	while ((c = cli_getopt(cli, argc, argv, ifconfig ? "sa" : "s",
+			       ifconfig ? ifconfig_longopts : ip_longopts)) != -1) {
+		switch (c) {
+		case 's':
 			stats = true;
-		else if (!strcmp(w, "dev") && a + 1 < argc)
-			only = argv[++a];
-		else if (w[0] != '-' && !only)
-			only = w;
-		else
-			return cli_fail("usage: nfm ip [-j] [-s] addr|link [show] [dev NAME]");
+			break;
+		case 'a':
+			break;	/* ifconfig -a: every interface, as always */
+		default:
+			return cli_opt_status(cli);
+		}
 	}
+	a = optind;
+	if (!ifconfig && a < argc) {
+		if (word_is(argv[a], route_w))
+			return run_other(cli, &command_route, NULL, argc, argv, a + 1);
+		if (word_is(argv[a], neigh_w))
+			return run_other(cli, &command_arp, "-6", argc, argv, a + 1);
+		if (word_is(argv[a], link_w)) {
+			addrs = false;
+			a++;
+		} else if (word_is(argv[a], addr_w)) {
+			a++;
+		}
+		if (a < argc && word_is(argv[a], show_w))
+			a++;
+		if (a < argc && !strcmp(argv[a], "dev") && ++a == argc)
+			return cli_usage_error(cli, "'dev' needs an interface name");
+	}
+	if (a < argc)
+		only = argv[a++];
+	if (a < argc)
+		return cli_usage_error(cli, "unexpected '%s'", cli_esc(argv[a]));
 	if (cli_attach(cli))
 		return 1;
 	n = nfm_netdev_list(cli->ctx, &devs, &trunc);
 	if (n < 0)
 		return cli_fail("cannot list the guest's interfaces: %s",
 				cli->last_error[0] ? cli->last_error : strerror(-n));
+	for (i = 0; only && i < n; i++)
+		found |= !strcmp(only, devs[i].name);
+	if (only && !found) {
+		free(devs);
+		return cli_fail("interface '%s' not found in the guest", cli_esc(only));
+	}
+	if (trunc)
+		cli_warn("the interface list was cut short (guest data changed or inconsistent)");
 	if (cli->json) {
-		struct json_object *arr = json_object_new_array();
+		struct json_object *doc = jdoc_new("ip"), *arr = json_object_new_array();
 
 		for (i = 0; i < n; i++)
-			if (!only || !strcmp(only, devs[i].name)) {
-				json_object_array_add(arr, dev_json(&devs[i], addrs));
-				found = true;
-			}
+			if (!only || !strcmp(only, devs[i].name))
+				json_object_array_add(arr, obj_interface(&devs[i], addrs));
+		j_add(doc, "interfaces", arr);
+		if (trunc)
+			jdoc_error(doc, "interfaces", -EBADMSG, "the interface list was cut short");
 		free(devs);
-		if (only && !found) {
-			json_object_put(arr);
-			return cli_fail("interface '%s' not found in the guest", cli_esc(only));
-		}
-		return cli_print_json(cli, arr) || trunc;
+		return cli_print_json(cli, doc) ?: trunc ? EXIT_PARTIAL : 0;
 	}
 	for (i = 0; i < n; i++) {
 		if (only && strcmp(only, devs[i].name))
@@ -204,25 +213,23 @@ int cmd_ip(struct cli *cli, int argc, char **argv)
 			printf("netns %" PRIu32 ":\n", devs[i].netns);
 		last_ns = devs[i].netns;
 		dev_text(&devs[i], addrs, stats);
-		found = true;
 	}
 	free(devs);
-	if (only && !found)
-		return cli_fail("interface '%s' not found in the guest", cli_esc(only));
-	if (trunc)
-		return cli_fail("the interface list was cut short (guest data changed or inconsistent)");
-	return 0;
+	return trunc ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_ip = {
 	.name = "ip",
-	.summary = "network interfaces of every namespace",
-	.usage = "[-j] [-s] addr|link [show] [dev NAME]",
+	.summary = "network interfaces of every namespace (ip route, ip neigh: nfm route, arp -6)",
+	.usage = "[-j] [-s] [addr|link [show] [[dev] NAME] | route | neigh]",
+	.help = "  -s, --stats         the interfaces' counters too (ip -s link)\n",
 	.run = cmd_ip,
 };
 const struct command command_ifconfig = {
 	.name = "ifconfig",
 	.summary = "alias of ip -s addr",
-	.usage = "[-j] [NAME]",
+	.usage = "[-j] [-a] [NAME]",
+	.help = "  -a, --all           every interface (always)\n"
+		"  -s, --stats         accepted, always on (the counters are listed)\n",
 	.run = cmd_ip,
 };
