@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nfm arp: the neighbour tables (the lines of /proc/net/arp; -6 adds IPv6 neighbours). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include <nfm/system.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
 
 #define NUD_NOARP 0x40
 #define NUD_PERMANENT 0x80
@@ -53,58 +56,65 @@ static void state_str(unsigned int st, char *buf)
 		strcpy(buf, "NONE");
 }
 
-static struct json_object *neigh_json(const struct nfm_neigh *e)
+static int cmd_arp(struct cli *cli, int argc, char **argv)
 {
-	struct json_object *o = json_object_new_object();
-	char b[160];
-
-	json_object_object_add(o, "netns", json_object_new_int64(e->netns));
-	json_object_object_add(o, "family", json_object_new_string(e->family == AF_INET ? "inet" : "inet6"));
-	inet_ntop(e->family, e->addr, b, sizeof(b));
-	json_object_object_add(o, "dst", json_object_new_string(b));
-	json_object_object_add(o, "dev", cli_json_bytes(e->ifname, strlen(e->ifname)));
-	hw(e, 32, b);
-	json_object_object_add(o, "lladdr", json_object_new_string(b));
-	state_str(e->state, b);
-	json_object_object_add(o, "state", json_object_new_string(b));
-	json_object_object_add(o, "state_raw", json_object_new_int64(e->state));
-	json_object_object_add(o, "flags", json_object_new_int64(e->flags));
-	json_object_object_add(o, "hwtype", json_object_new_int64(e->type));
-	if (e->family == AF_INET && (e->state & ~NUD_NOARP)) {
-		proc_line(e, b, sizeof(b));
-		json_object_object_add(o, "line", cli_json_bytes(b, strlen(b)));
-	}
-	return o;
-}
-
-int cmd_arp(struct cli *cli, int argc, char **argv)
-{
+	static const struct option longopts[] = {
+		{ "ipv6", no_argument, NULL, '6' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "numeric", no_argument, NULL, 'n' },
+		{ 0 }
+	};
 	struct nfm_neigh *ns;
 	bool v6 = false, trunc = false;
 	char b[256], ip[INET6_ADDRSTRLEN], h[100], st[100];
-	int n, i;
+	int n, i, c;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-6") || !strcmp(argv[i], "-a"))
+	while ((c = cli_getopt(cli, argc, argv, "6an", longopts)) != -1) {
+		switch (c) {
+		case '6':
+		case 'a':
 			v6 = true;
-		else if (strcmp(argv[i], "-n"))
-			return cli_fail("usage: nfm arp [-j] [-6]");
+			break;
+		case 'n':
+			break;	/* always numeric */
+		default:
+			return cli_opt_status(cli);
+		}
 	}
+	if (optind < argc)
+		return cli_usage_error(cli, "no arguments expected");
 	if (cli_attach(cli))
 		return 1;
 	n = nfm_neigh_list(cli->ctx, &ns, &trunc);
 	if (n < 0)
 		return cli_fail("cannot read the guest's neighbour tables: %s",
 				cli->last_error[0] ? cli->last_error : strerror(-n));
+	if (trunc)
+		cli_warn("the neighbour tables were cut short (guest data changed or inconsistent)");
 	if (cli->json) {
-		struct json_object *a = json_object_new_array();
+		struct json_object *doc = jdoc_new("arp"), *a = json_object_new_array();
 
-		for (i = 0; i < n; i++)
-			if (ns[i].family == AF_INET || v6)
-				json_object_array_add(a, neigh_json(&ns[i]));
+		for (i = 0; i < n; i++) {
+			const struct nfm_neigh *e = &ns[i];
+			struct json_object *o;
+
+			if (e->family != AF_INET && !v6)
+				continue;
+			o = obj_neighbour(e);
+			/* the /proc/net/arp line of the entries /proc/net/arp shows */
+			if (e->family == AF_INET && (e->state & ~NUD_NOARP)) {
+				proc_line(e, b, sizeof(b));
+				j_add(o, "line", j_str(b));
+			}
+			json_object_array_add(a, o);
+		}
+		j_add(doc, "neighbours", a);
+		if (trunc)
+			jdoc_error(doc, "neighbours", -EBADMSG, "the neighbour tables were cut short");
 		free(ns);
-		return cli_print_json(cli, a) || trunc;
+		return cli_print_json(cli, doc) ?: trunc ? EXIT_PARTIAL : 0;
 	}
+	/* /proc/net/arp's lines verbatim (not a table: the kernel's own fixed-width layout) */
 	printf("IP address       HW type     Flags       HW address            Mask     Device\n");
 	for (i = 0; i < n; i++) {
 		const struct nfm_neigh *e = &ns[i];
@@ -115,6 +125,7 @@ int cmd_arp(struct cli *cli, int argc, char **argv)
 		proc_line(e, b, sizeof(b));
 		printf("%s\n", cli_esc(b));
 	}
+	/* ip -6 neigh's lines */
 	for (i = 0; v6 && i < n; i++) {
 		const struct nfm_neigh *e = &ns[i];
 
@@ -126,14 +137,15 @@ int cmd_arp(struct cli *cli, int argc, char **argv)
 		printf("%s dev %s lladdr %s %s\n", ip, cli_esc(e->ifname), h[0] ? h : "-", st);
 	}
 	free(ns);
-	if (trunc)
-		return cli_fail("the neighbour tables were cut short (guest data changed or inconsistent)");
-	return 0;
+	return trunc ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_arp = {
 	.name = "arp",
 	.summary = "neighbour table, as /proc/net/arp (-6: IPv6 too)",
 	.usage = "[-j] [-6]",
+	.help = "  -6, --ipv6          the IPv6 neighbours too (as ip -6 neigh lines)\n"
+		"  -a, --all           the same as -6: every neighbour table\n"
+		"  -n, --numeric       accepted, always on (addresses are not resolved)\n",
 	.run = cmd_arp,
 };
