@@ -3,59 +3,65 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
 
-int cmd_uname(struct cli *cli, int argc, char **argv)
+/* uname(1)'s order: -s -n -r -v -m -o */
+enum { U_S, U_N, U_R, U_V, U_M, U_O, U_NR };
+
+static int cmd_uname(struct cli *cli, int argc, char **argv)
 {
-	/* uname(1) order: -s -n -r -v -m; -a prints all of them */
-	static const char opts[] = "snrvm";
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "kernel-name", no_argument, NULL, 's' },
+		{ "nodename", no_argument, NULL, 'n' },
+		{ "kernel-release", no_argument, NULL, 'r' },
+		{ "kernel-version", no_argument, NULL, 'v' },
+		{ "machine", no_argument, NULL, 'm' },
+		{ "operating-system", no_argument, NULL, 'o' },
+		{ 0 }
+	};
+	static const char opts[] = "snrvmo";
 	struct nfm_kernel_info ki;
-	const char *f[5];
-	bool want[5] = { false };
-	int i, j, ret, any = 0;
+	const char *f[U_NR];
+	bool want[U_NR] = { false }, any = false;
+	int i, j, ret, c;
 
-	for (i = 1; i < argc; i++) {
-		if (argv[i][0] != '-' || !argv[i][1])
-			return cli_fail("usage: nfm uname [-j] [-asnrvm]");
-		for (j = 1; argv[i][j]; j++) {
-			const char *p = strchr(opts, argv[i][j]);
-
-			if (argv[i][j] == 'a')
-				for (ret = 0; ret < 5; ret++)
-					want[ret] = true;
-			else if (p)
-				want[p - opts] = true;
-			else
-				return cli_fail("usage: nfm uname [-j] [-asnrvm]");
-			any = 1;
+	while ((c = cli_getopt(cli, argc, argv, "asnrvmo", longopts)) != -1) {
+		if (c == 'a') {
+			for (i = 0; i < U_NR; i++)
+				want[i] = true;
+		} else if (c > 0 && c < 0x100 && strchr(opts, c)) {
+			want[strchr(opts, c) - opts] = true;
+		} else {
+			return cli_opt_status(cli);
 		}
+		any = true;
 	}
+	if (optind < argc)
+		return cli_usage_error(cli, "extra operand '%s'", cli_esc(argv[optind]));
 	if (!any)
-		want[0] = true;
+		want[U_S] = true;
 	if (cli_attach(cli))
 		return 1;
 	ret = nfm_ctx_kernel_info(cli->ctx, &ki);
 	if (ret < 0)
 		return cli_fail("cannot read the guest's utsname: %s", strerror(-ret));
-	f[0] = ki.sysname;
-	f[1] = ki.nodename;
-	f[2] = ki.release;
-	f[3] = ki.version;
-	f[4] = ki.machine;
 	if (cli->json) {
-		static const char *const keys[] = { "sysname", "nodename", "release", "version", "machine" };
-		struct json_object *o = json_object_new_object();
+		struct json_object *doc = jdoc_new("uname");
 
-		for (i = 0; i < 5; i++)
-			json_object_object_add(o, keys[i], cli_json_bytes(f[i], strlen(f[i])));
-		json_object_object_add(o, "domainname", cli_json_bytes(ki.domainname, strlen(ki.domainname)));
-		return cli_print_json(cli, o);
+		j_add(doc, "kernel", obj_kernel(&ki));
+		return cli_print_json(cli, doc);
 	}
-	for (i = 0, j = 0; i < 5; i++)
-		if (want[i])
-			printf("%s%s", j++ ? " " : "", cli_esc(f[i]));
-	/* uname -a ends with the operating system: GNU/Linux for a Linux kernel */
-	if (want[0] && want[4] && want[1] && want[2] && want[3])
-		printf(" GNU/Linux");
+	f[U_S] = ki.sysname;
+	f[U_N] = ki.nodename;
+	f[U_R] = ki.release;
+	f[U_V] = ki.version;
+	f[U_M] = ki.machine;
+	f[U_O] = NULL;
+	for (i = 0, j = 0; i < U_NR; i++)
+		if (want[i])	/* uname -o for a Linux kernel: GNU/Linux */
+			printf("%s%s", j++ ? " " : "", i == U_O ? "GNU/Linux" : cli_esc(f[i]));
 	printf("\n");
 	return 0;
 }
@@ -63,6 +69,13 @@ int cmd_uname(struct cli *cli, int argc, char **argv)
 const struct command command_uname = {
 	.name = "uname",
 	.summary = "the guest's kernel name, release, version, machine",
-	.usage = "[-j] [-asnrvm]",
+	.usage = "[-j] [-asnrvmo]",
+	.help = "  -a, --all           all of the below, in this order\n"
+		"  -s, --kernel-name   the kernel name (the default)\n"
+		"  -n, --nodename      the network node hostname\n"
+		"  -r, --kernel-release  the kernel release\n"
+		"  -v, --kernel-version  the kernel version (build number and date)\n"
+		"  -m, --machine       the machine hardware name\n"
+		"  -o, --operating-system  the operating system (GNU/Linux)\n",
 	.run = cmd_uname,
 };
