@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nfm dmesg: the kernel log from the printk ring buffer, as dmesg prints it. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,23 +8,8 @@
 #include <nfm/system.h>
 
 #include "cli.h"
-
-static struct json_object *rec_json(const struct nfm_log_record *r)
-{
-	struct json_object *o = json_object_new_object();
-	char ts[32];
-
-	snprintf(ts, sizeof(ts), "%" PRIu64 ".%06" PRIu64, r->ts_nsec / 1000000000,
-		 r->ts_nsec % 1000000000 / 1000);
-	json_object_object_add(o, "seq", json_object_new_int64((int64_t)r->seq));
-	json_object_object_add(o, "timestamp", json_object_new_string(ts));
-	json_object_object_add(o, "ts_nsec", json_object_new_int64((int64_t)r->ts_nsec));
-	json_object_object_add(o, "level", json_object_new_int(r->level));
-	json_object_object_add(o, "facility", json_object_new_int(r->facility));
-	json_object_object_add(o, "caller_id", json_object_new_int64(r->caller_id));
-	json_object_object_add(o, "text", cli_json_bytes(r->text, r->text_len));
-	return o;
-}
+#include "jout.h"
+#include "objects.h"
 
 /* A line escaped for the terminal, tabs kept as they are (dmesg prints them). */
 static void print_line(const char *p, size_t len, char *buf, size_t size)
@@ -39,32 +25,47 @@ static void print_line(const char *p, size_t len, char *buf, size_t size)
 	puts(cli_escape(p, len, buf, size));
 }
 
-int cmd_dmesg(struct cli *cli, int argc, char **argv)
+static int cmd_dmesg(struct cli *cli, int argc, char **argv)
 {
+	/* dmesg's own --raw (before the table option of every command, which dmesg has no use for) */
+	static const struct option longopts[] = {
+		{ "raw", no_argument, NULL, 'r' },
+		{ 0 }
+	};
 	struct nfm_log_record *recs;
 	bool raw = false, trunc = false;
 	char *buf;
-	int n, i;
+	int n, i, c;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-r") || !strcmp(argv[i], "--raw"))
+	while ((c = cli_getopt(cli, argc, argv, "r", longopts)) != -1) {
+		switch (c) {
+		case 'r':
 			raw = true;
-		else
-			return cli_fail("usage: nfm dmesg [-j] [-r]");
+			break;
+		default:
+			return cli_opt_status(cli);
+		}
 	}
+	if (optind < argc)
+		return cli_usage_error(cli, "no arguments expected");
 	if (cli_attach(cli))
 		return 1;
 	n = nfm_log_records(cli->ctx, &recs, &trunc);
 	if (n < 0)
 		return cli_fail("cannot read the kernel log: %s",
 				cli->last_error[0] ? cli->last_error : strerror(-n));
+	if (trunc)
+		cli_warn("the kernel log was cut short (guest data changed or inconsistent)");
 	if (cli->json) {
-		struct json_object *a = json_object_new_array();
+		struct json_object *doc = jdoc_new("dmesg"), *a = json_object_new_array();
 
 		for (i = 0; i < n; i++)
-			json_object_array_add(a, rec_json(&recs[i]));
+			json_object_array_add(a, obj_log_record(&recs[i]));
+		j_add(doc, "records", a);
+		if (trunc)
+			jdoc_error(doc, "records", -EBADMSG, "the kernel log was cut short");
 		free(recs);
-		return cli_print_json(cli, a);
+		return cli_print_json(cli, doc) ?: trunc ? EXIT_PARTIAL : 0;
 	}
 	buf = malloc(65536 * 4 + 1);
 	if (!buf) {
@@ -90,12 +91,13 @@ int cmd_dmesg(struct cli *cli, int argc, char **argv)
 	}
 	free(buf);
 	free(recs);
-	return 0;
+	return trunc ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_dmesg = {
 	.name = "dmesg",
 	.summary = "the kernel log (printk ring buffer)",
 	.usage = "[-j] [-r]",
+	.help = "  -r, --raw           each line with its <priority> prefix, as dmesg -r\n",
 	.run = cmd_dmesg,
 };

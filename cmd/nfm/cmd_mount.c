@@ -1,57 +1,73 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nfm mount: the guest's mounts as mount(8) lists them; -p the lines of /proc/mounts. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <nfm/system.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
 
-int cmd_mount(struct cli *cli, int argc, char **argv)
+/* The /proc/mounts line (show_vfsmnt: the strings come escaped already, "0 0" at the end). */
+static char *proc_line(const struct nfm_mount *m)
 {
+	char *line = NULL;
+
+	if (asprintf(&line, "%s %s %s %s 0 0", m->device, m->path, m->fstype, m->options) < 0)
+		return NULL;
+	return line;
+}
+
+static int cmd_mount(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "proc", no_argument, NULL, 'p' },
+		{ 0 }
+	};
 	struct nfm_mount *m;
 	bool proc = false, trunc = false;
-	int n, i;
+	int n, i, c;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--proc"))
+	while ((c = cli_getopt(cli, argc, argv, "p", longopts)) != -1) {
+		switch (c) {
+		case 'p':
 			proc = true;
-		else
-			return cli_fail("usage: nfm mount [-j] [-p]");
+			break;
+		default:
+			return cli_opt_status(cli);
+		}
 	}
+	if (optind < argc)
+		return cli_usage_error(cli, "no arguments expected");
 	if (cli_attach(cli))
 		return 1;
 	n = nfm_mount_list(cli->ctx, &m, &trunc);
 	if (n < 0)
 		return cli_fail("cannot list the guest's mounts: %s",
 				cli->last_error[0] ? cli->last_error : strerror(-n));
+	if (trunc)
+		cli_warn("the mount list was cut short (guest data changed or inconsistent)");
 	if (cli->json) {
-		struct json_object *a = json_object_new_array();
+		struct json_object *doc = jdoc_new("mount"), *a = json_object_new_array();
 
 		for (i = 0; i < n; i++) {
-			struct json_object *o = json_object_new_object();
-			char *line;
-			size_t len = strlen(m[i].device) + strlen(m[i].path) + strlen(m[i].fstype) +
-				     strlen(m[i].options) + 16;
+			struct json_object *o = obj_mount(&m[i]);
+			char *line = proc_line(&m[i]);
 
-			json_object_object_add(o, "device", cli_json_bytes(m[i].device, strlen(m[i].device)));
-			json_object_object_add(o, "path", cli_json_bytes(m[i].path, strlen(m[i].path)));
-			json_object_object_add(o, "fstype", cli_json_bytes(m[i].fstype, strlen(m[i].fstype)));
-			json_object_object_add(o, "options", cli_json_bytes(m[i].options, strlen(m[i].options)));
-			json_object_object_add(o, "options_complete", json_object_new_boolean(m[i].options_complete));
-			json_object_object_add(o, "mnt_id", json_object_new_int(m[i].mnt_id));
-			line = malloc(len);
-			if (line) {
-				snprintf(line, len, "%s %s %s %s 0 0", m[i].device, m[i].path, m[i].fstype,
-					 m[i].options);
-				json_object_object_add(o, "line", cli_json_bytes(line, strlen(line)));
-				free(line);
-			}
+			if (line)
+				j_add(o, "line", j_str(line));
+			free(line);
 			json_object_array_add(a, o);
 		}
+		j_add(doc, "mounts", a);
+		if (trunc)
+			jdoc_error(doc, "mounts", -EBADMSG, "the mount list was cut short");
 		free(m);
-		return cli_print_json(cli, a) || trunc;
+		return cli_print_json(cli, doc) ?: trunc ? EXIT_PARTIAL : 0;
 	}
+	/* mount(8)'s lines, or -p /proc/mounts' verbatim: not tables */
 	for (i = 0; i < n; i++) {
 		if (proc)
 			printf("%s %s %s %s 0 0\n", cli_esc(m[i].device), cli_esc(m[i].path),
@@ -62,14 +78,13 @@ int cmd_mount(struct cli *cli, int argc, char **argv)
 			       m[i].options_complete ? "" : ",...");
 	}
 	free(m);
-	if (trunc)
-		return cli_fail("the mount list was cut short (guest data changed or inconsistent)");
-	return 0;
+	return trunc ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_mount = {
 	.name = "mount",
 	.summary = "mounted filesystems (-p: the lines of /proc/mounts)",
 	.usage = "[-j] [-p]",
+	.help = "  -p, --proc          the lines of /proc/mounts instead of mount's \"on ... type\" lines\n",
 	.run = cmd_mount,
 };

@@ -6,16 +6,19 @@
 #include <nfm/system.h>
 
 #include "cli.h"
+#include "jout.h"
+#include "objects.h"
 
-int cmd_uptime(struct cli *cli, int argc, char **argv)
+static int cmd_uptime(struct cli *cli, int argc, char **argv)
 {
 	struct nfm_loadavg la;
 	uint64_t up, s;
-	int ret;
+	int ret, c;
 
-	(void)argv;
-	if (argc != 1)
-		return cli_fail("usage: nfm uptime [-j]");
+	while ((c = cli_getopt(cli, argc, argv, "", NULL)) != -1)
+		return cli_opt_status(cli);
+	if (optind < argc)
+		return cli_usage_error(cli, "no arguments expected");
 	if (cli_attach(cli))
 		return 1;
 	ret = nfm_ctx_uptime_ns(cli->ctx, &up);
@@ -26,21 +29,13 @@ int cmd_uptime(struct cli *cli, int argc, char **argv)
 		return cli_fail("cannot read the guest's load: %s",
 				cli->last_error[0] ? cli->last_error : strerror(-ret));
 	if (cli->json) {
-		struct json_object *o = json_object_new_object(), *l = json_object_new_array();
-		char buf[32];
+		struct json_object *doc = jdoc_new("uptime");
 
-		snprintf(buf, sizeof(buf), "%" PRIu64 ".%02" PRIu64, up / 1000000000, up % 1000000000 / 10000000);
-		json_object_object_add(o, "uptime_ns", json_object_new_int64((int64_t)up));
-		json_object_object_add(o, "uptime", json_object_new_string(buf));
-		for (int i = 0; i < 3; i++)
-			json_object_array_add(l, json_object_new_double(la.load[i]));
-		json_object_object_add(o, "load", l);
-		json_object_object_add(o, "running", json_object_new_int((int)la.running));
-		json_object_object_add(o, "threads", json_object_new_int((int)la.threads));
-		json_object_object_add(o, "last_pid", json_object_new_int(la.last_pid));
-		json_object_object_add(o, "loadavg", json_object_new_string(la.text));
-		return cli_print_json(cli, o);
+		j_add(doc, "uptime_ns", j_u64(up));
+		j_add(doc, "loadavg", obj_loadavg(&la));
+		return cli_print_json(cli, doc);
 	}
+	/* uptime(1)'s line, then the two /proc files (not a table) */
 	s = up / 1000000000;
 	printf(" up ");
 	if (s >= 86400)
