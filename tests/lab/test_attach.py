@@ -19,6 +19,11 @@ def mem_total_kb(t):
     return int(re.search(rb"^MemTotal:\s+(\d+) kB", t.files["/proc/meminfo"], re.M).group(1))
 
 
+def info_json(*args):
+    """nfm info -j's kernel object (the document validated against docs/info.json)."""
+    return run_json(*args, "info", kind="info")["kernel"]
+
+
 def check_identity(info, t):
     assert info["sysname"] == "Linux"
     assert info["release"].encode() == t.uname["release"]
@@ -27,26 +32,27 @@ def check_identity(info, t):
     assert info["nodename"].encode() == t.uname["nodename"]
     assert info["banner"].encode() == t.files["/proc/version"].rstrip(b"\n")
     assert info["cpus_online"] == cpus_online(t)
-    assert info["mem_total_kb"] == mem_total_kb(t)
+    assert info["mem_total_bytes"] == mem_total_kb(t) * 1024
 
 
 def test_info_live(lab_vm):
     t, _ = lab_vm.fresh_truth()
     t0 = time.monotonic()
-    info = run_json("--vm", lab_vm.pid, "info")
+    info = info_json("--vm", lab_vm.pid)
     elapsed = time.monotonic() - t0
     check_identity(info, t)
     assert info["paging_levels"] == 4
     # /proc/kallsyms lists the core kernel's symbols first, then the modules' (lines from 0).
     core = [n for n, s in t.kallsyms_lines.items() if s.module is None]
     mods = [n for n, s in t.kallsyms_lines.items() if s.module is not None]
-    assert max(core) < info["symbols"] <= min(mods, default=t.kallsyms_count)
-    assert info["btf_types"] > 10000
+    assert max(core) < info["nr_symbols"] <= min(mods, default=t.kallsyms_count)
+    assert info["nr_btf_types"] > 10000
     # Every lab kernel has kallsyms_seqs_of_names: lookups go through it (the fast attach).
     assert info["symbols_from"].endswith(", name index)"), info["symbols_from"]
     # Uptime as /proc/uptime would say now, within 2 s.
     guest_now = t.clock_end[1] / 1e9
-    assert guest_now - 2 <= info["uptime_s"] <= guest_now + elapsed + 2
+    assert guest_now - 2 <= info["uptime_ns"] / 1e9 <= guest_now + elapsed + 2
+    assert info["attach_ns"] > 0 and info["source"]
 
 
 def test_btf_saved_and_given_back(lab_vm, tmp_path):
@@ -58,10 +64,10 @@ def test_btf_saved_and_given_back(lab_vm, tmp_path):
     assert got["from"] == "guest memory (__start_BTF)"
     assert got["bytes"] == len(guest)
     assert out.read_bytes() == guest
-    live = run_json("--vm", lab_vm.pid, "info")
-    info = run_json("--vm", lab_vm.pid, "--btf", out, "info")
+    live = info_json("--vm", lab_vm.pid)
+    info = info_json("--vm", lab_vm.pid, "--btf", out)
     assert info["btf_from"] == "file"
-    assert info["btf_types"] == live["btf_types"] == got["types"]
+    assert info["nr_btf_types"] == live["nr_btf_types"] == got["types"]
     pids = {e["pid"] for e in run_json("--vm", lab_vm.pid, "ps")}
     pids_file = {e["pid"] for e in run_json("--vm", lab_vm.pid, "--btf", out, "ps")}
     assert len(pids ^ pids_file) <= 2  # a process may come or go between the two reads
@@ -75,7 +81,7 @@ def test_btf_saved_and_given_back(lab_vm, tmp_path):
 
 
 def test_info_by_name(lab_vm):
-    info = run_json("--vm", lab_vm.name, "info")
+    info = info_json("--vm", lab_vm.name)
     assert info["release"] == lab_vm.kernel
 
 
@@ -146,17 +152,17 @@ def test_sym_module_symbols(lab_vm):
 def dump(lab_vm, tmp_path_factory):
     d = tmp_path_factory.mktemp("dump")
     elf, t = lab_vm.dump(d / "guest.elf")
-    live = run_json("--vm", lab_vm.pid, "info")
+    live = info_json("--vm", lab_vm.pid)
     return d, elf, t, live
 
 
 def test_info_dump(dump):
     d, elf, t, live = dump
-    info = run_json("--vm", elf, "info")
+    info = info_json("--vm", elf)
     check_identity(info, t)
-    for k in ("kaslr_offset", "phys_base", "page_offset", "kernel_pgd", "symbols", "btf_types"):
+    for k in ("kaslr_offset", "phys_base", "page_offset", "kernel_pgd", "nr_symbols", "nr_btf_types"):
         assert info[k] == live[k], k
-    assert t.clock_start[1] / 1e9 - 2 <= info["uptime_s"] <= t.clock_end[1] / 1e9 + 10
+    assert t.clock_start[1] / 1e9 - 2 <= info["uptime_ns"] / 1e9 <= t.clock_end[1] / 1e9 + 10
 
 
 def elf_to_raw(elf, raw):
@@ -200,7 +206,7 @@ def test_fallback_cpu_notes(dump, system_map):
     scrub_vmcoreinfo(elf, d / "novmci.elf")
     line = one_error_line(run("--vm", d / "novmci.elf", "info"))
     assert "no Linux kernel found in guest memory" in line and "--system-map" in line
-    info = run_json("--vm", d / "novmci.elf", "--system-map", system_map, "info")
+    info = info_json("--vm", d / "novmci.elf", "--system-map", system_map)
     check_identity(info, t)
     assert info["vmcoreinfo_from"] == "none; CR3 from the dump's CPU notes"
     assert info["kaslr_offset"] == live["kaslr_offset"]
@@ -210,10 +216,10 @@ def test_fallback_cpu_notes(dump, system_map):
 def test_fallback_page_table_scan(dump, system_map):
     d, elf, t, live = dump
     elf_to_raw(elf, d / "guest.raw")
-    info = run_json("--vm", d / "guest.raw", "info")
+    info = info_json("--vm", d / "guest.raw")
     assert info["kaslr_offset"] == live["kaslr_offset"]
     scrub_vmcoreinfo(d / "guest.raw", d / "novmci.raw")
-    info = run_json("--vm", d / "novmci.raw", "--system-map", system_map, "info")
+    info = info_json("--vm", d / "novmci.raw", "--system-map", system_map)
     check_identity(info, t)
     assert info["vmcoreinfo_from"] == "none; page-table scan found the kernel PGD"
     assert info["kaslr_offset"] == live["kaslr_offset"]

@@ -7,9 +7,11 @@ in nfm's list with the same address, port, state, queues, uid and inode (unix: f
 state, inode and path), and the owner PIDs must be the processes whose fd table holds
 socket:[inode].
 """
+import ipaddress
 import re
+import struct
 
-from nfmcli import run, run_json, one_error_line
+from nfmcli import guest_bytes, run, run_json
 
 NETIDS = {"/proc/net/tcp": "tcp", "/proc/net/tcp6": "tcp6", "/proc/net/udp": "udp",
           "/proc/net/udp6": "udp6"}
@@ -34,14 +36,29 @@ def proc_unix(t):
     return out
 
 
+def proc_endpoint(addr, port):
+    """An address and port as /proc/net/tcp* prints them: the address's 32-bit words in host
+    (little-endian) order, %08X each, then ":%04X" of the port."""
+    b = ipaddress.ip_address(addr).packed
+    words = struct.unpack("<%dI" % (len(b) // 4), b)
+    return "".join("%08X" % w for w in words) + ":%04X" % port
+
+
 def nfm_inet(socks, netid):
-    return {(s["proc_local"], s["proc_remote"], s["state_raw"], s["tx_queue"], s["rx_queue"],
-             s["uid"], s["inode"]) for s in socks if s["netid"] == netid}
+    return {(proc_endpoint(s["local"], s["local_port"]), proc_endpoint(s["remote"], s["remote_port"]),
+             s["state_code"], s["tx_queue"], s["rx_queue"], s["uid"], s["inode"])
+            for s in socks if s["netid"] == netid}
 
 
 def nfm_unix(socks):
-    return {(s["flags"], s["type"], s["state_raw"], s["inode"], s["path"])
-            for s in socks if s["family"] == 1}
+    return {(s["unix_flags"], s["type_code"], s["state_code"], s["inode"],
+             guest_bytes(s, "path").decode("utf-8", "surrogateescape"))
+            for s in socks if s["family"] == "unix"}
+
+
+def ss_json(vm, *args):
+    """nfm ss -j's sockets (the document validated against doc/schema/docs/ss.json)."""
+    return run_json("--vm", vm, "ss", *args, kind="ss")["sockets"]
 
 
 def fd_owners(t):
@@ -68,12 +85,12 @@ def check_sockets(t, socks):
             continue
         assert {o["pid"] for o in s["owners"]} == own.get(s["inode"], set()), s
         for o in s["owners"]:
-            assert o["comm"].encode() == t.processes[o["pid"]].comm, o
+            assert guest_bytes(o, "comm") == t.processes[o["pid"]].comm, o
 
 
 def test_ss_equals_proc_net(lab_vm):
     t, _ = lab_vm.fresh_truth()
-    socks = run_json("--vm", lab_vm.name, "ss")
+    socks = ss_json(lab_vm.name)
     check_sockets(t, socks)
     net = t.role_process("net").pid
     mine = [s for s in socks if any(o["pid"] == net for o in s["owners"])]
@@ -87,17 +104,18 @@ def test_ss_equals_proc_net(lab_vm):
 
 
 def test_netstat_alias_and_filters(lab_vm):
-    socks = run_json("--vm", lab_vm.name, "netstat", "-tl")
+    socks = run_json("--vm", lab_vm.name, "netstat", "-tl", kind="ss")["sockets"]
     assert socks and all(s["netid"] in ("tcp", "tcp6") and s["state"] == "LISTEN" for s in socks)
     p = run("--vm", lab_vm.name, "ss", "-x")
     assert p.returncode == 0, p.stderr
     assert "@nfm-zoo-abstract" in p.stdout and "zoo-net" in p.stdout
-    one_error_line(run("--vm", lab_vm.name, "ss", "--bogus"))
+    p = run("--vm", lab_vm.name, "ss", "--bogus")
+    assert p.returncode == 2 and p.stderr.startswith("nfm ss: ") and len(p.stderr.splitlines()) == 1
 
 
 def test_ss_dump(lab_vm, tmp_path):
     elf, t = lab_vm.dump(tmp_path / "guest.elf")
-    check_sockets(t, run_json("--vm", elf, "ss"))
+    check_sockets(t, ss_json(elf))
 
 
 def _lines(t, path):
@@ -109,10 +127,18 @@ def check_route_arp(t, routes, neighs):
     assert [n["line"] for n in neighs if "line" in n] == _lines(t, "/proc/net/arp")
 
 
+def route_json(vm, *args):
+    return run_json("--vm", vm, *(args or ("route",)), kind="route")["routes"]
+
+
+def arp_json(vm, *args):
+    return run_json("--vm", vm, "arp", *args, kind="arp")["neighbours"]
+
+
 def test_route_equals_proc_net_route(lab_vm):
     t = lab_vm.truth
-    routes = run_json("--vm", lab_vm.name, "route")
-    neighs = run_json("--vm", lab_vm.name, "arp")
+    routes = route_json(lab_vm.name)
+    neighs = arp_json(lab_vm.name)
     check_route_arp(t, routes, neighs)
     gw = [r for r in routes if r["dst"] == "10.78.0.0"]
     assert gw and gw[0]["gateway"] == "10.77.0.1" and gw[0]["prefixlen"] == 16 and gw[0]["dev"] == "dummy0"
@@ -123,21 +149,32 @@ def test_route_equals_proc_net_route(lab_vm):
     p = run("--vm", lab_vm.name, "route", "-p")
     assert p.returncode == 0, p.stderr
     assert [l.rstrip() for l in p.stdout.splitlines()[1:]] == _lines(t, "/proc/net/route")
+    gwr = [r for r in routes if r["dst"] == "10.78.0.0"][0]
+    assert gwr["flags"] == "UG" and gwr["protocol"] in ("boot", "kernel", "static")
+    # ip route is nfm route (its table, its document)
+    assert route_json(lab_vm.name, "ip", "route") == routes
+    p = run("--vm", lab_vm.name, "route")
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"^10\.78\.0\.0 +10\.77\.0\.1 +255\.255\.0\.0 +UG .* dummy0$", p.stdout, re.M)
 
 
 def test_arp_equals_proc_net_arp(lab_vm):
     t = lab_vm.truth
-    neighs = run_json("--vm", lab_vm.name, "arp", "-6")
+    neighs = arp_json(lab_vm.name, "-6")
     static = [n for n in neighs if n["dst"] == "10.77.0.1"]
     assert static and static[0]["lladdr"] == "52:54:00:77:00:01" and "PERMANENT" in static[0]["state"]
+    # ip neigh is nfm arp -6 (its lines, its document)
+    via_ip = run_json("--vm", lab_vm.name, "ip", "neigh", kind="arp")["neighbours"]
+    assert [n for n in via_ip if n["dst"] == "10.77.0.1"] == static
     m = re.search(r"^10\.77\.0\.1 dev (\S+) lladdr (\S+)", t.commands["ip neigh"].decode(), re.M)
     assert m and (static[0]["dev"], static[0]["lladdr"]) == (m.group(1), m.group(2))
     p = run("--vm", lab_vm.name, "arp")
     assert p.returncode == 0, p.stderr
     assert [l.rstrip() for l in p.stdout.splitlines()[1:]] == _lines(t, "/proc/net/arp")
-    one_error_line(run("--vm", lab_vm.name, "arp", "--bogus"))
+    p = run("--vm", lab_vm.name, "arp", "--bogus")
+    assert p.returncode == 2 and p.stderr.startswith("nfm arp: ") and len(p.stderr.splitlines()) == 1
 
 
 def test_route_arp_dump(lab_vm, tmp_path):
     elf, t = lab_vm.dump(tmp_path / "guest.elf")
-    check_route_arp(t, run_json("--vm", elf, "route"), run_json("--vm", elf, "arp"))
+    check_route_arp(t, route_json(elf), arp_json(elf))

@@ -7,7 +7,7 @@ snapshots taken before and after nfm read the guest: equal to one of them or bet
 import ipaddress
 import re
 
-from nfmcli import run, run_json, one_error_line
+from nfmcli import guest_bytes, run, run_json, one_error_line
 
 
 def kmsg_escape(b):
@@ -22,15 +22,31 @@ def test_lsmod_equals_proc_modules(lab_vm):
     assert any(l.startswith("dummy ") for l in got)
 
 
+def mounts_json(vm):
+    return run_json("--vm", vm, "mount", kind="mount")["mounts"]
+
+
+def dmesg_json(vm):
+    return {r["seq"]: r for r in run_json("--vm", vm, "dmesg", kind="dmesg")["records"]}
+
+
+def usage_error(p, cmd):
+    """A usage error: exit 2, one line "nfm CMD: ... (see nfm CMD --help)", nothing on stdout."""
+    lines = p.stderr.splitlines()
+    assert p.returncode == 2 and len(lines) == 1 and not p.stdout, (p.returncode, p.stderr)
+    assert lines[0].startswith("nfm %s: " % cmd) and lines[0].endswith("(see nfm %s --help)" % cmd)
+    return lines[0]
+
+
 def test_mount_equals_proc_mounts(lab_vm):
     want = [l.rsplit(" ", 2)[0] for l in lab_vm.truth.files["/proc/mounts"].decode().splitlines()]
-    got = run_json("--vm", lab_vm.name, "mount")
+    got = mounts_json(lab_vm.name)
     assert [m["line"].rsplit(" ", 2)[0] for m in got] == want
     assert any(m["path"] == "/mnt/tmpfs" and m["fstype"] == "tmpfs" for m in got)
 
 
 def test_dmesg_every_record(lab_vm):
-    recs = {r["seq"]: r for r in run_json("--vm", lab_vm.name, "dmesg")}
+    recs = dmesg_json(lab_vm.name)
     truth = lab_vm.truth.kmsg
     assert truth, "the truth has no kmsg records"
     missing, diffs = [], []
@@ -39,8 +55,8 @@ def test_dmesg_every_record(lab_vm):
         if r is None:
             missing.append(k.seq)
             continue
-        text = kmsg_escape(r["text"].encode("utf-8", "surrogateescape"))
-        if (r["ts_nsec"] // 1000, r["facility"] << 3 | r["level"], text) != (k.ts_usec, k.prio, k.text.decode()):
+        text = kmsg_escape(guest_bytes(r, "text"))
+        if (r["time_ns"] // 1000, r["facility_code"] << 3 | r["level_code"], text) != (k.ts_usec, k.prio, k.text.decode()):
             diffs.append((k.seq, r, k))
     assert not missing and not diffs, (missing[:5], diffs[:5])
     assert any("NFM-LAB-MARKER" in r["text"] for r in recs.values())
@@ -53,10 +69,20 @@ def test_dmesg_text_format(lab_vm):
 
 
 def test_uname(lab_vm):
-    got = run_json("--vm", lab_vm.name, "uname")
+    got = run_json("--vm", lab_vm.name, "uname", kind="uname")["kernel"]
     for k in ("sysname", "nodename", "release", "version", "machine"):
         if k in lab_vm.truth.uname:
             assert got[k].encode() == lab_vm.truth.uname[k], k
+    # uname(1)'s options, bundled or not, in uname's order whatever the order given
+    u = lab_vm.truth.uname
+    p = run("--vm", lab_vm.name, "uname", "-v")
+    assert p.returncode == 0 and p.stdout.encode() == u["version"] + b"\n", p.stderr
+    p = run("--vm", lab_vm.name, "uname", "-mrs")
+    assert p.stdout.encode() == b" ".join((u["sysname"], u["release"], u["machine"])) + b"\n"
+    p = run("--vm", lab_vm.name, "uname", "-a")
+    assert p.stdout.encode() == b" ".join((u["sysname"], u["nodename"], u["release"], u["version"],
+                                           u["machine"], b"GNU/Linux")) + b"\n"
+    usage_error(run("--vm", lab_vm.name, "uname", "-q"), "uname")
 
 
 def _meminfo(t):
@@ -69,9 +95,12 @@ def _meminfo(t):
 
 def test_free_within_drift(lab_vm):
     t1, _ = lab_vm.fresh_truth()
-    got = run_json("--vm", lab_vm.name, "free")
+    mem = run_json("--vm", lab_vm.name, "free", kind="free")["memory"]
     t2, _ = lab_vm.fresh_truth()
     m1, m2 = _meminfo(t1), _meminfo(t2)
+    # /proc/meminfo's kB as the schema's bytes
+    got = {k: mem[n] // 1024 for k, n in MEMINFO.items()}
+    assert all(mem[n] % 1024 == 0 for n in MEMINFO.values())
     assert got["MemTotal"] == m1["MemTotal"]
     for k in ("SwapTotal", "SwapFree", "Buffers"):
         assert got[k] == m1[k] or got[k] == m2[k], k
@@ -79,11 +108,23 @@ def test_free_within_drift(lab_vm):
     for k in ("MemFree", "MemAvailable", "Cached", "Shmem"):
         lo, hi = min(m1[k], m2[k]) - 2048, max(m1[k], m2[k]) + 2048
         assert lo <= got[k] <= hi, (k, got[k], m1[k], m2[k])
+    p = run("--vm", lab_vm.name, "free")
+    assert p.returncode == 0, p.stderr
+    head, mem_line, swap_line = p.stdout.splitlines()
+    assert head.split() == ["total", "used", "free", "shared", "buff/cache", "available"]
+    assert mem_line.split()[:2] == ["Mem:", str(m1["MemTotal"])]
+    assert swap_line.split()[:2] == ["Swap:", str(m1["SwapTotal"])]
+
+
+MEMINFO = {"MemTotal": "mem_total_bytes", "MemFree": "mem_free_bytes",
+           "MemAvailable": "mem_available_bytes", "Buffers": "buffers_bytes",
+           "Cached": "cached_bytes", "SwapTotal": "swap_total_bytes", "SwapFree": "swap_free_bytes",
+           "Shmem": "shmem_bytes"}
 
 
 def test_uptime(lab_vm):
     t1, _ = lab_vm.fresh_truth()
-    got = run_json("--vm", lab_vm.name, "uptime")
+    got = run_json("--vm", lab_vm.name, "uptime", kind="uptime")
     t2, _ = lab_vm.fresh_truth()
     u1 = float(t1.files["/proc/uptime"].split()[0])
     u2 = float(t2.files["/proc/uptime"].split()[0])
@@ -91,8 +132,10 @@ def test_uptime(lab_vm):
     # a running guest; up to 0.6 s seen on an idle-ish tickless 6.12 guest).
     assert u1 - 2 <= got["uptime_ns"] / 1e9 <= u2 + 0.05  # issue 3: within 2 s
     la1 = t1.files["/proc/loadavg"].split()
-    assert int(got["threads"]) > 0 and got["last_pid"] > 0
-    assert len(got["loadavg"].split()) == len(la1)
+    la = got["loadavg"]
+    assert la["threads"] > 0 and la["last_pid"] > 0
+    assert len(la["text"].split()) == len(la1)
+    assert [la["load1"], la["load5"], la["load15"]] == [float(x) for x in la["text"].split()[:3]]
 
 
 def _proc_net_dev(t):
@@ -110,7 +153,7 @@ COLS = ("rx_bytes", "rx_packets", "rx_errors", "rx_dropped", "rx_fifo", "rx_fram
 
 def test_ip_addr(lab_vm):
     t1, _ = lab_vm.fresh_truth()
-    devs = run_json("--vm", lab_vm.name, "ip", "addr")
+    devs = run_json("--vm", lab_vm.name, "ip", "addr", kind="ip")["interfaces"]
     t2, _ = lab_vm.fresh_truth()
     d1, d2 = _proc_net_dev(t1), _proc_net_dev(t2)
     ipout = t1.commands["ip addr"].decode()
@@ -125,32 +168,40 @@ def test_ip_addr(lab_vm):
         m = re.search(r"^%d: %s[@:].*<([^>]*)> mtu (\d+)" % (d["ifindex"], re.escape(name)), ipout, re.M)
         assert m, name
         assert set(m.group(1).split(",")) == set(d["flags"]), name
-        assert int(m.group(2)) == d["mtu"]
+        assert int(m.group(2)) == d["mtu_bytes"]
     for m in re.finditer(r"^\s+link/\S+ ([0-9a-f:]+)", ipout, re.M):
         assert m.group(1) in {d["address"] for d in devs}
     want = set(re.findall(r"^\s+inet6? (\S+)", ipout, re.M))
     got = {"%s/%d" % (a["local"], a["prefixlen"]) for d in devs for a in d["addr_info"]}
     assert {str(ipaddress.ip_interface(w)) for w in want} == {str(ipaddress.ip_interface(g)) for g in got}
     assert "10.77.0.2/24" in got and "fd00:77::2/64" in got
+    # ip link: the same interfaces without addresses; dev NAME: that one
+    links = run_json("--vm", lab_vm.name, "ip", "link", kind="ip")["interfaces"]
+    assert {d["ifname"] for d in links} == set(by) and all("addr_info" not in d for d in links)
+    one = run_json("--vm", lab_vm.name, "ip", "-s", "addr", "show", "dev", "dummy0", kind="ip")
+    assert [d["ifname"] for d in one["interfaces"]] == ["dummy0"]
+    p = run("--vm", lab_vm.name, "ifconfig", "dummy0")
+    assert p.returncode == 0 and "inet 10.77.0.2/24" in p.stdout and "RX:" in p.stdout, p.stderr
 
 
 def test_bad_input(lab_vm):
     line = one_error_line(run("--vm", lab_vm.name, "ip", "addr", "show", "dev", "nosuchif0"))
     assert "nosuchif0" in line and "not found" in line
-    one_error_line(run("--vm", lab_vm.name, "lsmod", "--bogus"))
+    usage_error(run("--vm", lab_vm.name, "ip", "addr", "show", "dev", "eth0", "extra"), "ip")
+    usage_error(run("--vm", lab_vm.name, "lsmod", "--bogus"), "lsmod")
     one_error_line(run("--vm", lab_vm.name, "nosuchcommand"))
 
 
 def test_dump_modules_mounts_dmesg(lab_vm, tmp_path):
     """The same views from a dump-guest-memory ELF, against the truth taken just before it."""
     elf, t = lab_vm.dump(tmp_path / "guest.elf")
-    assert [m["line"] for m in run_json("--vm", elf, "lsmod")] == \
-        t.files["/proc/modules"].decode().splitlines()
-    assert [m["line"].rsplit(" ", 2)[0] for m in run_json("--vm", elf, "mount")] == \
+    assert [m["line"].rsplit(" ", 2)[0] for m in mounts_json(elf)] == \
         [l.rsplit(" ", 2)[0] for l in t.files["/proc/mounts"].decode().splitlines()]
-    recs = {r["seq"]: r for r in run_json("--vm", elf, "dmesg")}
+    recs = dmesg_json(elf)
     for k in t.kmsg:
         r = recs[k.seq]
-        assert (r["ts_nsec"] // 1000, kmsg_escape(r["text"].encode())) == (k.ts_usec, k.text.decode())
-    up = run_json("--vm", elf, "uptime")
+        assert (r["time_ns"] // 1000, kmsg_escape(guest_bytes(r, "text"))) == (k.ts_usec, k.text.decode())
+    up = run_json("--vm", elf, "uptime", kind="uptime")
     assert up["uptime_ns"] > 0
+    assert [m["line"] for m in run_json("--vm", elf, "lsmod")] == \
+        t.files["/proc/modules"].decode().splitlines()
