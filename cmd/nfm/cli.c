@@ -90,13 +90,15 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 		}
 	}
 	for (;;) {
+		idx = -1;
 		c = getopt_long(argc, argv, opt_state.shorts, opt_state.longs, &idx);
 		switch (c) {
 		case 'j':
 			cli->json = true;
 			continue;
 		case 'h':
-			if (own_h)
+			/* A command's own -h (free -h); --help is always help. */
+			if (own_h && (idx < 0 || strcmp(opt_state.longs[idx].name, "help")))
 				return c;
 			print_help(cli);
 			opt_state.status = 0;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* nfm free: the guest's memory, as free(1) prints it (kB; --human: Ki, Mi, Gi); -j /proc/meminfo. */
+/* nfm free: the guest's memory, as free(1) prints it (kB; -h/--human: Ki, Mi, Gi); -j /proc/meminfo. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -38,8 +38,7 @@ static void cell(struct table *t, uint64_t kb, bool human)
 static int cmd_free(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		/* -h too once cli_getopt tells a command's own 'h' from --help (it returns 'h' for both) */
-		{ "human", no_argument, NULL, 'H' },
+		{ "human", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct nfm_meminfo mi;
@@ -48,9 +47,10 @@ static int cmd_free(struct cli *cli, int argc, char **argv)
 	bool human = false;
 	int ret, c;
 
-	while ((c = cli_getopt(cli, argc, argv, "", longopts)) != -1) {
+	/* -h is free(1)'s --human here; --help stays help */
+	while ((c = cli_getopt(cli, argc, argv, "h", longopts)) != -1) {
 		switch (c) {
-		case 'H':
+		case 'h':
 			human = true;
 			break;
 		default:
@@ -103,7 +103,7 @@ static int cmd_free(struct cli *cli, int argc, char **argv)
 const struct command command_free = {
 	.name = "free",
 	.summary = "the guest's memory (/proc/meminfo)",
-	.usage = "[-j] [--human]",
+	.usage = "[-j] [-h]",
 	.help = "      --human         units of 1024 (Ki, Mi, Gi) instead of kB, as free -h\n",
 	.run = cmd_free,
 };

@@ -53,8 +53,14 @@ static int cmd_lsmod(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		struct json_object *doc = jdoc_new("lsmod"), *a = json_object_new_array();
 
-		for (i = 0; i < n; i++)
-			json_object_array_add(a, obj_module(&mods[i]));
+		for (i = 0; i < n; i++) {
+			struct json_object *o = obj_module(&mods[i]);
+
+			/* the /proc/modules line, as the schema's optional "line" */
+			proc_line(&mods[i], line, sizeof(line));
+			j_add(o, "line", j_bytes(line, strlen(line)));
+			json_object_array_add(a, o);
+		}
 		j_add(doc, "modules", a);
 		if (trunc)
 			jdoc_error(doc, "modules", -EBADMSG, "the module list was cut short");
