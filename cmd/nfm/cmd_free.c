@@ -104,6 +104,6 @@ const struct command command_free = {
 	.name = "free",
 	.summary = "the guest's memory (/proc/meminfo)",
 	.usage = "[-j] [-h]",
-	.help = "      --human         units of 1024 (Ki, Mi, Gi) instead of kB, as free -h\n",
+	.help = "  -h, --human         units of 1024 (Ki, Mi, Gi) instead of kB, as free -h\n",
 	.run = cmd_free,
 };
