@@ -11,6 +11,7 @@
 #include "jout.h"
 #include "objects.h"
 #include "table.h"
+#include "walk_words.h"
 
 /* fd.json with the process's pid and comm (the flat list's members). */
 static struct json_object *fd_json(const struct nfm_task *t, const struct nfm_fd *f)
@@ -51,7 +52,7 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 	struct nfm_fd *f;
 	long want = 0;
 	unsigned int skipped = 0, broken = 0;
-	int r, c, found = 0, ret = 0;
+	int r, c, found = 0, ret = 0, damaged;
 	char *end;
 	size_t i;
 
@@ -111,6 +112,9 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 		nfm_fd_iter_free(fi);
 	}
 	skipped += nfm_task_iter_skipped(it);
+	damaged = r == -ELOOP || r == -EBADMSG ? r : r == 0 ? nfm_task_iter_status(it) : 0;
+	if (damaged)
+		r = 0;
 	nfm_task_iter_free(it);
 	free(f);
 	if (r < 0 || (want && !found)) {
@@ -120,15 +124,19 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 			return cli_fail("the guest's task list is broken: %s", strerror(-r));
 		return cli_fail("pid %ld: no such process", want);
 	}
-	if (skipped || broken) {
-		cli_warn("%u entr%s skipped (changed while being read or unreadable)",
+	if (damaged) {
+		cli_warn("%s", task_walk_words(damaged));
+		if (doc)
+			jdoc_error(doc, "files", damaged, task_walk_words(damaged));
+	} else if (skipped || broken) {
+		cli_warn("%u entr%s skipped (changed while being read, unreadable or inconsistent)",
 			 skipped + broken, skipped + broken == 1 ? "y" : "ies");
 		if (doc)
-			jdoc_error(doc, "files", -EAGAIN, "entries skipped (changed while being read or "
-				   "unreadable)");
+			jdoc_error(doc, "files", -EAGAIN, "entries skipped (changed while being read, "
+				   "unreadable or inconsistent)");
 	}
 	ret = doc ? cli_print_json(cli, doc) : table_print(tb);
-	return ret ?: skipped || broken ? EXIT_PARTIAL : 0;
+	return ret ?: skipped || broken || damaged ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_lsof = {

@@ -34,7 +34,7 @@ static int cmd_maps(struct cli *cli, int argc, char **argv)
 	struct nfm_vma *v;
 	char line[8192], esc[8192 * 4];
 	long pid = 0;
-	int r;
+	int r, status;
 
 	if (cli_getopt(cli, argc, argv, "", NULL) != -1)
 		return cli_opt_status(cli);	/* --help, or an unknown option */
@@ -67,6 +67,8 @@ static int cmd_maps(struct cli *cli, int argc, char **argv)
 		json_object_put(doc);
 		return cli_fail("out of memory");
 	}
+	/* the tree against the mm's own count of its VMAs */
+	status = nfm_vma_iter_status(it);
 	while ((r = nfm_vma_iter_next(it, v)) > 0) {
 		if (arr) {
 			json_object_array_add(arr, obj_vma(v));
@@ -85,6 +87,12 @@ static int cmd_maps(struct cli *cli, int argc, char **argv)
 			 "missing", pid, strerror(-r));
 		if (doc)
 			jdoc_error(doc, "vmas", r, "the memory map is damaged");
+	} else if (status < 0) {
+		cli_warn("pid %ld: the memory map disagrees with the process's count of its mappings "
+			 "(mm->map_count): mappings are missing or forged", pid);
+		if (doc)
+			jdoc_error(doc, "vmas", status, "the memory map disagrees with mm->map_count");
+		r = status;
 	}
 	if (doc)
 		return cli_print_json(cli, doc) ?: r < 0 ? EXIT_PARTIAL : 0;

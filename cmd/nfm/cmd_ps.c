@@ -12,6 +12,7 @@
 #include "jout.h"
 #include "objects.h"
 #include "table.h"
+#include "walk_words.h"
 
 #define CMDLINE_MAX (128u << 10)
 
@@ -301,7 +302,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0, i;
 	unsigned int skipped;
-	int r, c, ret = 0;
+	int r, c, ret = 0, damaged;
 
 	while ((c = cli_getopt(cli, argc, argv, "LeAfp:", longopts)) != -1) {
 		switch (c) {
@@ -404,8 +405,10 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		}
 	}
 	skipped = nfm_task_iter_skipped(it);
+	/* a walk cut by its bound or by bad data still shows what it read, as a partial view */
+	damaged = r == -ELOOP || r == -EBADMSG ? r : r == 0 ? nfm_task_iter_status(it) : 0;
 	nfm_task_iter_free(it);
-	if (r < 0) {
+	if (r < 0 && !damaged) {
 		free_rows(rows, n);
 		free(o.pids);
 		return cli_fail("the guest's task list is broken: %s", strerror(-r));
@@ -414,7 +417,9 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 	g_sort_dir = o.sort[0] == '-' ? -1 : 1;
 	if (n)
 		qsort(rows, n, sizeof(*rows), cmp_rows);
-	if (skipped)
+	if (damaged)
+		cli_warn("%s", task_walk_words(damaged));
+	else if (skipped)
 		cli_warn("%u task%s skipped (changed while being read)", skipped,
 			 skipped == 1 ? "" : "s");
 	if (cli->json) {
@@ -423,6 +428,8 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < n; i++)
 			json_object_array_add(a, row_json(&rows[i]));
 		j_add(doc, "processes", a);
+		if (damaged)
+			jdoc_error(doc, "processes", damaged, task_walk_words(damaged));
 		if (skipped)
 			jdoc_error(doc, "processes", -EAGAIN, "tasks skipped (changed while being read)");
 		ret = cli_print_json(cli, doc);
@@ -431,7 +438,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 	}
 	if (!ret && o.nr_pids && !n)
 		ret = 1;	/* as procps: nothing selected */
-	else if (!ret && skipped)
+	else if (!ret && (skipped || damaged))
 		ret = EXIT_PARTIAL;
 	free_rows(rows, n);
 	free(o.pids);

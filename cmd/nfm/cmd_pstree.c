@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "jout.h"
 #include "objects.h"
+#include "walk_words.h"
 
 #define MAX_DEPTH 256
 
@@ -84,7 +85,7 @@ static int cmd_pstree(struct cli *cli, int argc, char **argv)
 	long root = 0;
 	char *end, prefix[4096] = "";
 	unsigned int skipped;
-	int r, c, ret = 0;
+	int r, c, ret = 0, damaged;
 
 	while ((c = cli_getopt(cli, argc, argv, "p", longopts)) != -1) {
 		switch (c) {
@@ -121,8 +122,9 @@ static int cmd_pstree(struct cli *cli, int argc, char **argv)
 		n[cnt++] = (struct node){ .t = t, .first_child = -1, .next_sibling = -1 };
 	}
 	skipped = nfm_task_iter_skipped(it);
+	damaged = r == -ELOOP || r == -EBADMSG ? r : r == 0 ? nfm_task_iter_status(it) : 0;
 	nfm_task_iter_free(it);
-	if (r < 0) {
+	if (r < 0 && !damaged) {
 		free(n);
 		return cli_fail("the guest's task list is broken: %s", strerror(-r));
 	}
@@ -141,7 +143,9 @@ static int cmd_pstree(struct cli *cli, int argc, char **argv)
 		free(n);
 		return cli_fail("pid %ld: no such process", root);
 	}
-	if (skipped)
+	if (damaged)
+		cli_warn("%s", task_walk_words(damaged));
+	else if (skipped)
 		cli_warn("%u task%s skipped (changed while being read)", skipped,
 			 skipped == 1 ? "" : "s");
 	if (cli->json) {
@@ -152,6 +156,8 @@ static int cmd_pstree(struct cli *cli, int argc, char **argv)
 				   (!n[i].t.ppid || find(n, cnt, n[i].t.ppid) < 0))
 				json_object_array_add(a, tree_json(n, (int)i, 0));
 		j_add(doc, "processes", a);
+		if (damaged)
+			jdoc_error(doc, "processes", damaged, task_walk_words(damaged));
 		if (skipped)
 			jdoc_error(doc, "processes", -EAGAIN, "tasks skipped (changed while being read)");
 		ret = cli_print_json(cli, doc);
@@ -162,7 +168,7 @@ static int cmd_pstree(struct cli *cli, int argc, char **argv)
 				print_tree(n, (int)i, pids, prefix, 0, 0);
 	}
 	free(n);
-	return ret ?: skipped ? EXIT_PARTIAL : 0;
+	return ret ?: skipped || damaged ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_pstree = {

@@ -43,7 +43,8 @@ NFM_EXPORT struct nfm_source *nfm_ctx_source(struct nfm_ctx *ctx);
 
 /*
  * Start a new crawl of a live guest: drop cached translations and values so that what follows
- * reads the guest as it is now. Cheap; a no-op for dumps.
+ * reads the guest as it is now, and give its walks a whole walk budget again (every walk of one
+ * crawl shares one bound on the pointers it may follow, derived from the guest's RAM size). Cheap.
  */
 NFM_EXPORT void nfm_ctx_refresh(struct nfm_ctx *ctx);
 

@@ -80,6 +80,12 @@ NFM_EXPORT int nfm_task_iter_new(struct nfm_ctx *ctx, unsigned int flags,
 NFM_EXPORT int nfm_task_iter_next(struct nfm_task_iter *it, struct nfm_task *ret);
 /* How many tasks were skipped because they did not read consistently. */
 NFM_EXPORT unsigned int nfm_task_iter_skipped(const struct nfm_task_iter *it);
+/*
+ * After the walk reached its end (next returned 0): 0, or -EBADMSG when the threads it found
+ * disagree with the kernel's own count (nr_threads) beyond what forks and exits explain: tasks
+ * are missing from the list, or it holds forged ones. A partial view.
+ */
+NFM_EXPORT int nfm_task_iter_status(const struct nfm_task_iter *it);
 NFM_EXPORT void nfm_task_iter_free(struct nfm_task_iter *it);
 
 #define NFM_TASK_MAX (1u << 22)		/* the kernel's PID_MAX_LIMIT */
@@ -160,6 +166,12 @@ NFM_EXPORT int nfm_vma_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t,
 /* 1 with *ret, 0 at the end, -errno (-EBADMSG: a malformed tree; -ELOOP: too many entries). */
 NFM_EXPORT int nfm_vma_iter_next(struct nfm_vma_iter *it, struct nfm_vma *ret);
 NFM_EXPORT void nfm_vma_iter_free(struct nfm_vma_iter *it);
+/*
+ * Whether the walk agrees with the mm itself: 0, or -EBADMSG when the tree held malformed
+ * entries (left out) or its VMAs disagree with mm->map_count beyond a live guest's churn: the
+ * mappings listed are then a partial view.
+ */
+NFM_EXPORT int nfm_vma_iter_status(const struct nfm_vma_iter *it);
 /* The /proc/PID/maps line for v (no newline) into buf; returns its length. */
 NFM_EXPORT size_t nfm_vma_format(const struct nfm_vma *v, char *buf, size_t size);
 
@@ -186,7 +198,10 @@ struct nfm_fd_iter;
 
 #define NFM_FD_MAX (1u << 20)	/* the kernel's default fs.nr_open */
 
-/* Walk a process's open file descriptors in fd order. -ENOENT when t has no files. */
+/*
+ * Walk a process's open file descriptors in fd order. -ENOENT when t has no files, -EBADMSG when
+ * the fdtable's max_fds does not fit the arrays the kernel allocates for it (forged or torn).
+ */
 NFM_EXPORT int nfm_fd_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t,
 				    struct nfm_fd_iter **ret);
 /* 1 with *ret, 0 at the end, -errno. An fd whose file does not read is skipped and counted. */

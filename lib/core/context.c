@@ -125,6 +125,8 @@ void nfm_ctx_refresh(struct nfm_ctx *ctx)
 {
 	if (nfm_source_is_live(ctx->src))
 		nfm_mmu_flush(ctx->mmu);
+	/* a new crawl: its walks get a whole budget again */
+	nfm_budget_reset(ctx);
 }
 
 int nfm_read_kernel(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len)

@@ -6,6 +6,7 @@
 #include <nfm/nfm.h>
 
 #include "arch/mmu.h"
+#include "core/budget.h"
 #include "btf/btf.h"
 #include "sym/kallsyms.h"
 #include "sym/vmcoreinfo.h"
@@ -27,6 +28,7 @@ struct nfm_ctx {
 	/* VMCOREINFO candidates are taken without comparing CPU 0's page tables (the QMP session
 	 * that tells them may still be running); nfm_discover_confirm() compares at the end. */
 	bool cpu_check_deferred;
+	struct nfm_budget budget;	/* steps left to this command's walks (core/budget.h) */
 };
 
 /* Discovery steps (discover.c): VMCOREINFO and page tables; kallsyms; BTF. */

@@ -19,7 +19,7 @@
 #define O_CLOEXEC_ 02000000u
 
 struct files_off {
-	int32_t task_files, fdt, max_fds, fd, close_on_exec;
+	int32_t task_files, fdt, max_fds, fd, close_on_exec, open_fds, fd_array, fd_array_size;
 	int32_t f_flags, f_pos, f_op, private_data, i_mode;
 	int32_t sock_sk, skc_family, sk_type, sk_protocol, sk_prot, proto_name;
 	int32_t sk_type_size, sk_protocol_size;
@@ -33,6 +33,8 @@ static const struct nfm_field_spec files_specs[] = {
 	NFM_FIELD(S, max_fds, "fdtable", "max_fds", 0),
 	NFM_FIELD(S, fd, "fdtable", "fd", 0),
 	NFM_FIELD(S, close_on_exec, "fdtable", "close_on_exec", 0),
+	NFM_FIELD(S, open_fds, "fdtable", "open_fds", 0),
+	NFM_FIELD(S, fd_array, "files_struct", "fd_array", 0),
 	NFM_FIELD(S, f_flags, "file", "f_flags", 0),
 	NFM_FIELD(S, f_pos, "file", "f_pos", 0),
 	NFM_FIELD(S, f_op, "file", "f_op", 0),
@@ -74,6 +76,9 @@ static const struct files_off *files_off(struct nfm_ctx *ctx, int *err)
 				  (int32_t)f.size : 0;
 		o->sk_protocol_size = nfm_btf_field(ctx->btf, "sock", "sk_protocol", &f) == 0 &&
 				      !f.bit_size ? (int32_t)f.size : 0;
+		/* NR_OPEN_DEFAULT: the slots of the table embedded in files_struct */
+		o->fd_array_size = nfm_btf_field(ctx->btf, "files_struct", "fd_array", &f) == 0 ?
+				   (int32_t)(f.size / 8) : 0;
 		if (nfm_sym_lookup(ctx, "socket_file_ops", &o->socket_file_ops, NULL) < 0)
 			o->socket_file_ops = 0;
 		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_FILES, o, NULL);
@@ -94,11 +99,31 @@ static int read_ptr(struct nfm_ctx *ctx, uint64_t va, uint64_t *ret)
 	return err;
 }
 
+/*
+ * Is max_fds the size of the arrays behind the table? The kernel makes them in two shapes only:
+ * the table embedded in files_struct (fd_array[NR_OPEN_DEFAULT], with its one-word bitmaps), or
+ * alloc_fdtable()'s: fd = kvmalloc_array(nr, 8) and one block for the bitmaps, open_fds first,
+ * close_on_exec nr / 8 bytes after it. A forged max_fds fits neither; nor can the arrays be
+ * larger than RAM.
+ */
+static int check_fdtable(struct nfm_ctx *ctx, const struct files_off *o, uint64_t files,
+			 uint64_t fdp, uint64_t ofp, uint64_t cep, uint32_t max)
+{
+	if (max == 0 || max > NFM_FD_MAX || max % 64 ||
+	    (uint64_t)max * 8 > nfm_budget_objects(ctx, 1) / 2)
+		return -EBADMSG;
+	if (fdp == files + (uint64_t)o->fd_array)
+		return o->fd_array_size && max == (uint32_t)o->fd_array_size ? 0 : -EBADMSG;
+	if (cep != ofp + max / 8)
+		return -EBADMSG;
+	return 0;
+}
+
 int nfm_fd_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_fd_iter **ret)
 {
 	const struct files_off *o;
 	struct nfm_fd_iter *it;
-	uint64_t files, fdt, fdp, cep;
+	uint64_t files, fdt, fdp, cep, ofp;
 	uint32_t max;
 	int err;
 
@@ -119,10 +144,15 @@ int nfm_fd_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_fd
 		err = read_ptr(ctx, fdt + (uint64_t)o->fd, &fdp);
 	if (err == 0)
 		err = read_ptr(ctx, fdt + (uint64_t)o->close_on_exec, &cep);
+	if (err == 0)
+		err = read_ptr(ctx, fdt + (uint64_t)o->open_fds, &ofp);
 	if (err < 0)
 		return err;
-	if (max == 0 || max > NFM_FD_MAX)
-		return -EBADMSG;
+	err = check_fdtable(ctx, o, files, fdp, ofp, cep, max);
+	if (err < 0) {
+		nfm_dbg(&ctx->log, "pid %d: fdtable max_fds %u does not fit its arrays", t->pid, max);
+		return err;
+	}
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;

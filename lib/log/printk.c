@@ -112,6 +112,34 @@ int nfm_prb_decode(const struct nfm_prb_layout *l, const struct nfm_prb_snapshot
 	return added;
 }
 
+int nfm_prb_check(const struct nfm_prb_layout *l, const struct nfm_prb_snapshot *s)
+{
+	uint64_t count, head = s->head_id & DESC_ID_MASK, tail = s->tail_id & DESC_ID_MASK, sv;
+
+	if (!layout_ok(l) || s->count_bits > NFM_PRB_MAX_COUNT_BITS)
+		return -EINVAL;
+	count = 1ull << s->count_bits;
+	/* the head is at most count - 1 descriptors ahead of the tail (desc_reserve()) */
+	if (((head - tail) & DESC_ID_MASK) >= count)
+		return -EBADMSG;
+	/* the descriptors at head and tail carry those ids in their state_var */
+	sv = rd64(s->descs + (size_t)(head & (count - 1)) * (size_t)l->desc_size + l->sv);
+	if ((sv & DESC_ID_MASK) != head)
+		return -EBADMSG;
+	sv = rd64(s->descs + (size_t)(tail & (count - 1)) * (size_t)l->desc_size + l->sv);
+	if ((sv & DESC_ID_MASK) != tail)
+		return -EBADMSG;
+	return 0;
+}
+
+int nfm_prb_check_seqs(const struct nfm_log_record *r, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (r[i].seq <= r[i - 1].seq)
+			return -EBADMSG;
+	return 0;
+}
+
 struct log_off {
 	int32_t desc_ring, text_data_ring, count_bits, descs, infos, head_id, tail_id;
 	int32_t size_bits, data;
@@ -199,6 +227,7 @@ int nfm_log_records(struct nfm_ctx *ctx, struct nfm_log_record **ret, bool *trun
 	uint64_t prbp, prb, dr, tr;
 	struct nfm_pack pk;
 	uint32_t cb, sb;
+	bool bad = false;
 	int err;
 
 	err = log_offsets(ctx, &o);
@@ -240,17 +269,24 @@ int nfm_log_records(struct nfm_ctx *ctx, struct nfm_log_record **ret, bool *trun
 		s.descs = descs;
 		s.infos = infos;
 		s.data = data;
+		/* the ring's own ids and sequence numbers against the records read */
+		bad = nfm_prb_check(&o->l, &s) < 0;
+		if (bad)
+			nfm_dbg(&ctx->log, "printk ring: head_id %#llx, tail_id %#llx do not fit the ring",
+				(unsigned long long)s.head_id, (unsigned long long)s.tail_id);
 		nfm_pack_init(&pk, sizeof(struct nfm_log_record));
 		err = nfm_prb_decode(&o->l, &s, &pk);
 		if (err >= 0)
 			err = nfm_pack_finish(&pk, fields, 1, (void **)ret);
 		else
 			nfm_pack_free(&pk);
+		if (err > 0 && nfm_prb_check_seqs(*ret, (size_t)err) < 0)
+			bad = true;
 	}
 	free(descs);
 	free(infos);
 	free(data);
 	if (err >= 0 && truncated)
-		*truncated = false;
+		*truncated = bad;
 	return err;
 }

@@ -38,4 +38,15 @@ struct nfm_prb_snapshot {
 int nfm_prb_decode(const struct nfm_prb_layout *l, const struct nfm_prb_snapshot *s,
 		   struct nfm_pack *out);
 
+/*
+ * Does the ring agree with itself? 0, or -EBADMSG when head_id and tail_id are further apart than
+ * the ring holds, or the descriptors at head and tail do not carry those ids (a wild or torn
+ * head/tail): the records decoded are then not the log. -EINVAL for a bad layout.
+ */
+int nfm_prb_check(const struct nfm_prb_layout *l, const struct nfm_prb_snapshot *s);
+
+struct nfm_log_record;
+/* Sequence numbers of decoded records strictly increase: 0, or -EBADMSG. */
+int nfm_prb_check_seqs(const struct nfm_log_record *r, size_t n);
+
 #endif

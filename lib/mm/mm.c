@@ -26,6 +26,7 @@
 struct mm_off {
 	int32_t vma_size, vm_start, vm_end, vm_flags, vm_pgoff, vm_file, vm_ops, vm_private;
 	int32_t anon_name, anon_name_name, shared, ops_name, special_name, mm_mt_root, context_flags;
+	int32_t map_count;
 	uint64_t special_mapping_name, gate_vma_name, gate_vma, vsyscall_mode;
 	int have_vsyscall;
 };
@@ -49,6 +50,8 @@ static const struct nfm_field_spec mm_specs[] = {
 	/* The VMA tree: mm->mm_mt since 6.1 (d4af56c5c7c6); the rbtree and mmap list before. */
 	NFM_FIELD(S, mm_mt_root, "mm_struct", "mm_mt.ma_root", 0),
 	NFM_FIELD(S, context_flags, "mm_struct", "context.flags", NFM_FIELD_OPTIONAL),
+	/* the kernel's own count of the VMAs in the tree: the cross-check of the walk */
+	NFM_FIELD(S, map_count, "mm_struct", "map_count", NFM_FIELD_OPTIONAL),
 };
 #undef S
 
@@ -59,6 +62,7 @@ struct nfm_vma_iter {
 	struct nfm_maple_entry *e;
 	size_t n, i;
 	int gate_done;
+	int status;		/* nfm_vma_iter_status() */
 	uint8_t vbuf[VMA_BUF];
 };
 
@@ -91,6 +95,28 @@ static const struct mm_off *mm_off(struct nfm_ctx *ctx, int *err)
 	return o;
 }
 
+/*
+ * The tree's VMAs against mm->map_count: a dump agrees exactly; a live guest's mm may change
+ * between the two reads (mmap/munmap churn), by a few VMAs.
+ */
+static int check_map_count(struct nfm_ctx *ctx, const struct mm_off *o, uint64_t mm, size_t n)
+{
+	uint32_t count;
+	size_t slack;
+
+	if (o->map_count < 0 || nfm_kread_u32(ctx, mm + (uint64_t)o->map_count, &count) < 0)
+		return 0;	/* nothing to compare with */
+	slack = nfm_source_is_live(ctx->src) ? 4 + n / 16 : 0;
+	if ((int32_t)count < 0 || (n > count ? n - count : count - n) > slack)
+		return -EBADMSG;
+	return 0;
+}
+
+int nfm_vma_iter_status(const struct nfm_vma_iter *it)
+{
+	return it->status;
+}
+
 int nfm_vma_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_vma_iter **ret)
 {
 	const struct mm_off *o;
@@ -117,6 +143,10 @@ int nfm_vma_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_v
 		free(it);
 		return err;
 	}
+	if (err > 0)
+		it->status = -EBADMSG;	/* malformed leaf entries were left out */
+	else
+		it->status = check_map_count(ctx, o, t->mm, it->n);
 	*ret = it;
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
+#include "walk/seen.h"
 #include "net/net_sock.h"
 #include "util/pack.h"
 
@@ -280,10 +281,11 @@ static void tcp_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t 
 /* Walk an hlist_nulls chain starting at first; each node is a sock at node - node_off. */
 static int nulls_chain(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t first,
 		       int32_t node_off, uint8_t *b, const struct nfm_netns *ns, int nns,
-		       struct nfm_pack *pk)
+		       struct nfm_pack *pk, struct nfm_seen *seen)
 {
 	uint64_t p = first;
 	size_t steps = 0;
+	int r;
 
 	/* 0 ends the plain hlist of older listening hashes (and stops a corrupt chain) */
 	while (p && !(p & 1)) {
@@ -291,6 +293,13 @@ static int nulls_chain(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64
 			return -EBADMSG;
 		if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS)
 			return -ELOOP;
+		r = nfm_budget_take(ctx, 1);
+		if (r < 0)
+			return r;
+		/* a socket sits in one chain once: seen again, the chain loops */
+		r = nfm_seen_add(seen, p);
+		if (r <= 0)
+			return r < 0 ? r : -ELOOP;
 		tcp_one(ctx, o, p - (uint64_t)node_off, b, ns, nns, pk);
 		if (nfm_kread_u64(ctx, p, &p) < 0)
 			return -EFAULT;
@@ -308,6 +317,7 @@ static int tcp_hashinfo(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint6
 	uint32_t emask, lmask, i, j, n;
 	int32_t stride = o->ilb_size, head_off = o->ilb_nulls >= 0 ? o->ilb_nulls : o->ilb_head;
 	uint8_t *lb;
+	struct nfm_seen seen = { 0 };
 	int err = 0, e;
 
 	if (nfm_kread_u64(ctx, hi + (uint64_t)o->hi_ehash, &ehash) < 0 ||
@@ -318,6 +328,17 @@ static int tcp_hashinfo(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint6
 	if (!nfm_kptr_ok(ctx, ehash) || emask >= NFM_NET_MAX_BUCKETS || lmask >= NFM_NET_MAX_BUCKETS ||
 	    stride <= 0 || stride > 4096)
 		return -EBADMSG;
+	/*
+	 * The tables' real size: alloc_large_system_hash() gives a table at most RAM / 16 bytes
+	 * (its default high limit), 8 bytes a bucket; a child netns' kvmalloc'd one is smaller still.
+	 * A larger mask reads past the allocation into whatever follows.
+	 */
+	if ((uint64_t)emask + 1 > nfm_budget_objects(ctx, 16 * 8) ||
+	    ((uint64_t)lmask + 1) * (uint64_t)stride > nfm_budget_objects(ctx, 16)) {
+		nfm_dbg(&ctx->log, "TCP hash: ehash_mask %#x or lhash2_mask %#x larger than RAM allows",
+			emask, lmask);
+		return -EBADMSG;
+	}
 	/* Listeners first, as /proc/net/tcp prints them (listening_get_first). */
 	if (lhash2 && nfm_kptr_ok(ctx, lhash2)) {
 		lb = malloc((size_t)stride * CHUNK);
@@ -334,15 +355,18 @@ static int tcp_hashinfo(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint6
 				uint64_t first = nfm_get_u64(lb, (int32_t)j * stride + head_off);
 
 				if (o->ilb_nulls >= 0)
-					e = nulls_chain(ctx, o, first, o->skc_nulls_node, b, ns, nns, pk);
+					e = nulls_chain(ctx, o, first, o->skc_nulls_node, b, ns, nns, pk,
+							&seen);
 				else	/* hlist_head, listeners linked by icsk_listen_portaddr_node */
-					e = nulls_chain(ctx, o, first, o->icsk_portaddr, b, ns, nns, pk);
+					e = nulls_chain(ctx, o, first, o->icsk_portaddr, b, ns, nns, pk,
+							&seen);
 				if (e < 0)
 					err = e;
 			}
 		}
 		free(lb);
 	}
+	nfm_seen_clear(&seen);
 	/* The established hash: one hlist_nulls_head (8 bytes) per bucket. */
 	for (i = 0; i <= emask; i += n) {
 		n = emask + 1 - i < CHUNK ? emask + 1 - i : CHUNK;
@@ -352,9 +376,12 @@ static int tcp_hashinfo(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint6
 		}
 		for (j = 0; j < n; j++)
 			if (!(heads[j] & 1) && (e = nulls_chain(ctx, o, heads[j], o->skc_nulls_node, b,
-								 ns, nns, pk)) < 0)
+								 ns, nns, pk, &seen)) < 0)
 				err = e;
+		if (err == -ELOOP)
+			break;	/* the budget is spent, or chains loop: the rest is not trusted */
 	}
+	nfm_seen_free(&seen);
 	return err;
 }
 
@@ -393,12 +420,16 @@ static int udp_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t
 	uint32_t mask, i, j, n;
 	int32_t stride = o->hslot_size;
 	uint8_t *hb;
+	struct nfm_seen seen = { 0 };
 	int err = 0;
 
 	if (nfm_kread_u64(ctx, tbl + (uint64_t)o->udp_hash, &hash) < 0 ||
 	    nfm_kread_u32(ctx, tbl + (uint64_t)o->udp_mask, &mask) < 0)
 		return -EFAULT;
 	if (!nfm_kptr_ok(ctx, hash) || mask >= NFM_NET_MAX_BUCKETS || stride <= 0 || stride > 4096)
+		return -EBADMSG;
+	/* udp_table_init(): alloc_large_system_hash(), at most RAM / 16 bytes */
+	if (((uint64_t)mask + 1) * (uint64_t)stride > nfm_budget_objects(ctx, 16))
 		return -EBADMSG;
 	hb = malloc((size_t)stride * CHUNK);
 	if (!hb)
@@ -420,7 +451,8 @@ static int udp_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t
 					err = -EBADMSG;
 					break;
 				}
-				if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS) {
+				if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS ||
+				    nfm_budget_take(ctx, 1) < 0 || nfm_seen_add(&seen, p) <= 0) {
 					err = -ELOOP;
 					break;
 				}
@@ -433,6 +465,7 @@ static int udp_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t
 		}
 	}
 	free(hb);
+	nfm_seen_free(&seen);
 	return err;
 }
 

@@ -26,6 +26,13 @@ struct nfm_task_iter {
 	int in_threads;			/* walking the threads of leader */
 	uint8_t *tbuf, *sbuf, *mbuf;
 	unsigned int skipped, yielded;
+	/*
+	 * task_structs visited by every ring of this walk (leaders, each group's threads, the CPU
+	 * time sums): shared, so that fake threads under fake leaders cannot multiply.
+	 */
+	size_t visits;
+	uint64_t threads_seen;		/* the threads the walk accounts for: leaders' nr_threads */
+	int status;			/* nfm_task_iter_status() */
 	int restarts;
 	/* Tasks yielded so far (address and pid): a restarted walk does not yield them again. */
 	struct seen { uint64_t addr; int32_t pid; } *seen;
@@ -149,6 +156,14 @@ static int fill_mm(struct nfm_task_iter *it, uint64_t mm, struct nfm_task *t)
 	return 0;
 }
 
+/* One more task_struct visited: -ELOOP past three per task the guest's RAM can hold. */
+static int visit(struct nfm_task_iter *it)
+{
+	if (++it->visits > 3 * it->ts->task_cap)
+		return -ELOOP;
+	return 0;
+}
+
 /*
  * Whole-process CPU time: signal's totals of dead threads plus every live thread
  * (thread_group_cputime()), adjusted with signal->prev_cputime.
@@ -176,10 +191,12 @@ static int group_cputime(struct nfm_task_iter *it, uint64_t leader, uint64_t sig
 				   nfm_get_u64(it->sbuf, s->prev_stime), ut, st);
 		return 0;
 	}
-	nfm_list_iter_init(&li, it->ctx, signal + (uint64_t)s->thread_head, NFM_THREAD_MAX);
+	nfm_list_iter_init(&li, it->ctx, signal + (uint64_t)s->thread_head, ts->task_cap);
 	while ((ret = nfm_list_iter_next(&li, &node)) > 0) {
 		uint64_t th = nfm_container_of(node, o->thread_node), v[2], rt;
 
+		if (visit(it) < 0)
+			return -ELOOP;
 		if (th == leader) {
 			u += nfm_get_u64(it->tbuf, o->utime);
 			sy += nfm_get_u64(it->tbuf, o->stime);
@@ -327,7 +344,7 @@ int nfm_task_iter_new(struct nfm_ctx *ctx, unsigned int flags, struct nfm_task_i
 		nfm_task_iter_free(it);
 		return -ENOMEM;
 	}
-	nfm_list_iter_init(&it->procs, ctx, ts->init_task + (uint64_t)ts->t.tasks, NFM_TASK_MAX);
+	nfm_list_iter_init(&it->procs, ctx, ts->init_task + (uint64_t)ts->t.tasks, ts->task_cap);
 	*ret = it;
 	return 0;
 }
@@ -342,11 +359,19 @@ static int next_thread(struct nfm_task_iter *it, struct nfm_task *ret)
 	while ((r = nfm_list_iter_next(&it->threads, &node)) > 0) {
 		uint64_t th = nfm_container_of(node, o->thread_node);
 
+		if (visit(it) < 0) {
+			r = -ELOOP;
+			break;
+		}
 		if (read_task(it, th) < 0 || fill_task(it, th, 0, ret) < 0) {
 			it->skipped++;
 			continue;
 		}
 		return 1;
+	}
+	if (r == -ELOOP && it->visits > 3 * it->ts->task_cap) {
+		it->in_threads = 0;
+		return r;	/* the whole walk's bound: no more groups either */
 	}
 	if (r < 0)	/* a broken thread ring loses this group's remaining threads only */
 		it->skipped++;
@@ -365,17 +390,25 @@ static int next_thread(struct nfm_task_iter *it, struct nfm_task *ret)
  */
 static bool restart(struct nfm_task_iter *it)
 {
+	struct nfm_budget b = it->ctx->budget;
+
 	if (!nfm_source_is_live(it->ctx->src) || it->restarts >= MAX_RESTARTS)
 		return false;
+	if (b.exhausted)
+		return false;	/* the command's budget is spent: no second try */
 	it->restarts++;
 	nfm_ctx_refresh(it->ctx);
+	it->ctx->budget = b;	/* the same command: its walk budget is not refilled */
 	memset(it->cred, 0, sizeof(it->cred));
 	memset(it->parent, 0, sizeof(it->parent));
 	it->in_threads = 0;
 	nfm_list_iter_init(&it->procs, it->ctx, it->ts->init_task + (uint64_t)it->ts->t.tasks,
-			   NFM_TASK_MAX);
+			   it->ts->task_cap);
+	it->threads_seen = 0;
 	return true;
 }
+
+static void check_nr_threads(struct nfm_task_iter *it);
 
 static size_t seen_slot(const struct nfm_task_iter *it, uint64_t addr, int32_t pid)
 {
@@ -425,14 +458,23 @@ int nfm_task_iter_next(struct nfm_task_iter *it, struct nfm_task *ret)
 	for (;;) {
 		uint64_t task, signal;
 
-		if (it->in_threads && next_thread(it, ret) > 0)
-			goto yield;
+		if (it->in_threads) {
+			r = next_thread(it, ret);
+			if (r > 0)
+				goto yield;
+			if (r < 0)
+				return r;
+		}
 		r = nfm_list_iter_next(&it->procs, &node);
 		if (r < 0 && restart(it))
 			continue;
+		if (r == 0)
+			check_nr_threads(it);
 		if (r <= 0)
 			return r;
 		task = nfm_container_of(node, o->tasks);
+		if (visit(it) < 0)
+			return -ELOOP;
 		if (read_task(it, task) < 0) {
 			it->skipped++;
 			continue;
@@ -462,7 +504,34 @@ yield:
 	}
 	if (++it->yielded > NFM_TASK_MAX)
 		return -ELOOP;
+	it->threads_seen += it->flags & NFM_TASK_THREADS ? 1 : (uint64_t)ret->nr_threads;
 	return 1;
+}
+
+/*
+ * At the end of the walk: the threads it accounts for against the kernel's nr_threads (forked
+ * tasks; the idle tasks and init_task are not counted in either). A dump is one instant, but a
+ * CPU may have been between the two updates: a small slack; a live guest forks and exits between
+ * our reads: more.
+ */
+static void check_nr_threads(struct nfm_task_iter *it)
+{
+	uint64_t have = it->threads_seen, slack;
+	uint32_t nr;
+
+	if (!it->ts->nr_threads || it->skipped || nfm_kread_u32(it->ctx, it->ts->nr_threads, &nr) < 0)
+		return;
+	slack = nfm_source_is_live(it->ctx->src) ? 16 + have / 8 : 2;
+	if ((int32_t)nr < 0 || (have > nr ? have - nr : nr - have) > slack) {
+		nfm_dbg(&it->ctx->log, "task walk: %llu threads, the kernel's nr_threads is %u",
+			(unsigned long long)have, nr);
+		it->status = -EBADMSG;
+	}
+}
+
+int nfm_task_iter_status(const struct nfm_task_iter *it)
+{
+	return it->status;
 }
 
 unsigned int nfm_task_iter_skipped(const struct nfm_task_iter *it)
@@ -517,7 +586,7 @@ int nfm_task_tids(struct nfm_ctx *ctx, const struct nfm_task *t, int32_t *tids, 
 		return r;
 	if (!nfm_kptr_ok(ctx, signal))
 		return -EBADMSG;
-	nfm_list_iter_init(&li, ctx, signal + (uint64_t)ts->s.thread_head, NFM_THREAD_MAX);
+	nfm_list_iter_init(&li, ctx, signal + (uint64_t)ts->s.thread_head, ts->task_cap);
 	while ((r = nfm_list_iter_next(&li, &node)) > 0) {
 		uint32_t pid;
 

@@ -215,6 +215,10 @@ static int build(struct nfm_ctx *ctx, struct nfm_task_state *ts)
 	err = nfm_ksym(ctx, "init_task", &ts->init_task);
 	if (err < 0)
 		return err;
+	/* the kernel's count of forked tasks: the task walk's cross-check */
+	if (nfm_sym_lookup(ctx, "nr_threads", &ts->nr_threads, NULL) < 0)
+		ts->nr_threads = 0;
+	ts->task_cap = nfm_budget_objects(ctx, (size_t)ts->t.size);
 	if (!ts->rss_percpu)
 		return 0;
 	/* Per-CPU areas: __per_cpu_offset[nr_cpu_ids], fixed after boot. */

@@ -45,6 +45,8 @@ struct nfm_task_state {
 	int rss_percpu;
 	int mm_filepages, mm_anonpages, mm_shmempages, nr_mm_counters;
 	uint64_t init_task;
+	uint64_t nr_threads;		/* &nr_threads (kernel/fork.c), 0 if unknown */
+	size_t task_cap;		/* the most task_structs RAM holds (core/budget.h) */
 	unsigned int nr_cpus;		/* nr_cpu_ids */
 	uint64_t *cpu_off;		/* __per_cpu_offset[0..nr_cpus) */
 };

@@ -11,6 +11,11 @@ bool nfm_kptr_ok(struct nfm_ctx *ctx, uint64_t p)
 
 void nfm_list_iter_init(struct nfm_list_iter *it, struct nfm_ctx *ctx, uint64_t head, size_t max)
 {
+	/* No ring has more nodes than RAM holds list_heads. */
+	size_t cap = nfm_budget_objects(ctx, 16);
+
+	if (max > cap)
+		max = cap;
 	*it = (struct nfm_list_iter){ .ctx = ctx, .head = head, .cur = head, .max = max,
 				      .mark = head, .power = 1 };
 }
@@ -35,6 +40,10 @@ int nfm_list_iter_next(struct nfm_list_iter *it, uint64_t *node)
 		return it->err = -EBADMSG;
 	if (it->steps >= it->max)
 		return it->err = -ELOOP;
+	/* the command's total, shared with every other walk */
+	ret = nfm_budget_take(it->ctx, 1);
+	if (ret < 0)
+		return it->err = ret;
 	/* Brent: meeting the saved node again means a loop that skips the head. */
 	if (next == it->mark)
 		return it->err = -ELOOP;

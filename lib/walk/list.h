@@ -23,7 +23,10 @@ struct nfm_list_iter {
 	int err;		/* why the walk stopped early, 0 if it reached head */
 };
 
-/* Start a walk of the ring anchored at head, yielding at most max entries. */
+/*
+ * Start a walk of the ring anchored at head, yielding at most max entries (and never more than
+ * RAM / 16); every step also takes one from the command's walk budget (core/budget.h).
+ */
 void nfm_list_iter_init(struct nfm_list_iter *it, struct nfm_ctx *ctx, uint64_t head, size_t max);
 
 /*

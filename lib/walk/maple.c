@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Maple tree walk over guest memory: see maple.h. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,12 +10,13 @@
 #include "walk/maple.h"
 
 #define NODE_SIZE 256
+#define XA_ZERO_ENTRY 0x406ull	/* xa_mk_internal(257) */
 enum { MT_DENSE, MT_LEAF_64, MT_RANGE_64, MT_ARANGE_64 };
 
 struct walk {
 	struct nfm_ctx *ctx;
 	struct nfm_maple_entry *out;
-	size_t n, cap, max, nodes;
+	size_t n, cap, max, nodes, bad;
 };
 
 static int is_node(uint64_t e)
@@ -48,6 +50,9 @@ static int walk_node(struct walk *w, uint64_t enode, uint64_t min, uint64_t max,
 
 	if (depth > NFM_MAPLE_MAX_DEPTH || ++w->nodes > NFM_MAPLE_MAX_NODES)
 		return -ELOOP;
+	err = nfm_budget_take(w->ctx, 1);
+	if (err < 0)
+		return err;
 	if (!nfm_kptr_ok(w->ctx, node))
 		return -EBADMSG;
 	err = nfm_kread(w->ctx, node, b, sizeof(b));
@@ -84,8 +89,12 @@ static int walk_node(struct walk *w, uint64_t enode, uint64_t min, uint64_t max,
 			if (type != MT_LEAF_64) {
 				/* Children are plain encoded nodes: only ma_root carries MAPLE_ROOT_NODE. */
 				err = walk_node(w, e, lo, hi, depth + 1);
-			} else if ((e & 3) != 2) {	/* internal entries (XA_ZERO_ENTRY) skipped */
+			} else if ((e & 3) != 2) {
 				err = add(w, lo, hi, e);
+			} else if (e != XA_ZERO_ENTRY) {
+				/* an mm tree's leaves hold VMAs, or XA_ZERO_ENTRY while dup_mmap()
+				 * copies: any other internal entry is forged or torn, and counted */
+				w->bad++;
 			}
 			if (err < 0)
 				return err;
@@ -107,11 +116,13 @@ int nfm_maple_collect(struct nfm_ctx *ctx, uint64_t root, size_t max_entries,
 		err = walk_node(&w, root, 0, ~0ull, 0);
 	else if (root && (root & 3) != 2)
 		err = add(&w, 0, 0, root);	/* a single entry at index 0 */
+	else if (root && root != XA_ZERO_ENTRY)
+		w.bad++;
 	if (err < 0) {
 		free(w.out);
 		return err;
 	}
 	*ret = w.out;
 	*n = w.n;
-	return 0;
+	return w.bad > INT_MAX ? INT_MAX : (int)w.bad;
 }

@@ -5,7 +5,8 @@
  * and e > 4096; every slot of an internal node is a child node (no such bit); a node is at
  * e & ~0xff, its type at (e >> 3) & 0xf: 1 leaf_64 and 2 range_64 (15 pivots,
  * 16 slots, metadata end in the last slot's last bytes), 3 arange_64 (9 pivots, 10 slots,
- * 10 gaps, metadata). XA_ZERO_ENTRY (0x406) and other internal entries are skipped.
+ * 10 gaps, metadata). XA_ZERO_ENTRY (0x406) is skipped; other internal entries in a leaf are
+ * skipped and counted (the return value).
  *
  * Hostile input: at most NFM_MAPLE_MAX_DEPTH levels, max_entries entries and
  * NFM_MAPLE_MAX_NODES nodes; pivots must increase inside their parent's range.
@@ -28,8 +29,10 @@ struct nfm_maple_entry {
 
 /*
  * Collect the entries under root (the tree's ma_root value) into a malloc'd array *ret (caller
- * frees), *n set to their number. Returns 0, -ELOOP (a bound hit), -EBADMSG (a malformed node),
- * -EFAULT/-EIO, -ENOMEM. On error nothing is returned.
+ * frees), *n set to their number. Returns the number of malformed leaf entries left out (internal
+ * entries other than XA_ZERO_ENTRY: 0 for a sound tree), -ELOOP (a bound hit, or the command's
+ * walk budget spent: one step per node), -EBADMSG (a malformed node), -EFAULT/-EIO, -ENOMEM.
+ * On error nothing is returned.
  */
 int nfm_maple_collect(struct nfm_ctx *ctx, uint64_t root, size_t max_entries,
 		      struct nfm_maple_entry **ret, size_t *n);
