@@ -92,7 +92,8 @@ int nfm_ctx_kernel_info(struct nfm_ctx *ctx, struct nfm_kernel_info *ret)
  * tkr_mono.base + (tkr_mono.xtime_nsec >> tkr_mono.shift) + offs_boot (kernel/time/timekeeping.c:
  * timekeeping_get_ns() adds the clocksource cycles since cycle_last to xtime_nsec before the shift;
  * we cannot read the guest's clocksource, so the value lags the guest's own clock by the time since
- * the last update: at most one tick while the guest's CPUs tick, see doc/ctop.md). base alone moves
+ * the last update: at most one tick while the guest's CPUs tick, less where a CPU's later idle
+ * entry stamp says the clock was further on, see latest_idle_entry() and doc/ctop.md). base alone moves
  * in whole seconds (tk_update_ktime_data() keeps only xtime_sec there); xtime_nsec holds the
  * nanoseconds since, shifted. tk_core is an anonymous struct { seqcount_raw_spinlock_t seq; struct
  * timekeeper timekeeper; }: the timekeeper is read whole between two reads of the sequence count,
@@ -120,6 +121,45 @@ static int tk_resolve(struct nfm_ctx *ctx, struct tk_off *o)
 	    o->offs_boot.offset + 8 > o->size)
 		return -EBADMSG;
 	return 0;
+}
+
+/*
+ * The latest tick_cpu_sched.idle_entrytime of any CPU, or mono if none is later. A CPU entering
+ * idle (or going back to idle after an interrupt) stamps idle_entrytime with ktime_get(): the
+ * clocksource read then, so a lower bound of the guest's monotonic time now that can be fresher
+ * than the timekeeper's last update. It is exactly the instant a task that slept between two ticks
+ * was last charged CPU time (the context switch to idle), which keeps %CPU consistent at short
+ * intervals. Values more than IDLE_AHEAD_NS past the timekeeper are not believed.
+ */
+#define IDLE_MAX_CPUS 1024
+#define IDLE_AHEAD_NS 10000000000ll
+
+static int64_t latest_idle_entry(struct nfm_ctx *ctx, int64_t mono)
+{
+	uint64_t ts, pco, a, off[64];
+	struct nfm_field entry;
+	uint32_t nr = 0;
+	int64_t best = mono, v;
+
+	if (nfm_ksym(ctx, "tick_cpu_sched", &ts) < 0 || nfm_ksym(ctx, "__per_cpu_offset", &pco) < 0 ||
+	    nfm_ksym(ctx, "nr_cpu_ids", &a) < 0 || nfm_kread_u32(ctx, a, &nr) < 0 ||
+	    nfm_btf_field(ctx->btf, "tick_sched", "idle_entrytime", &entry) < 0)
+		return mono;
+	if (nr > IDLE_MAX_CPUS)
+		nr = IDLE_MAX_CPUS;
+	for (uint32_t base = 0; base < nr; base += 64) {
+		uint32_t n = nr - base < 64 ? nr - base : 64;
+
+		if (nfm_kread(ctx, pco + base * 8ull, off, n * 8ull) < 0)
+			break;
+		for (uint32_t i = 0; i < n; i++) {
+			if (nfm_kread(ctx, ts + off[i] + entry.offset, &v, 8) < 0)
+				continue;
+			if (v > best && v - mono <= IDLE_AHEAD_NS)
+				best = v;
+		}
+	}
+	return best;
 }
 
 int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret)
@@ -153,6 +193,9 @@ int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret)
 	memcpy(&offs, buf + o.offs_boot.offset, 8);
 	if (mono < 0 || offs < 0 || shift >= 64)
 		return -EBADMSG;
-	*ret = (uint64_t)mono + (xnsec >> shift) + (uint64_t)offs;
+	mono += (int64_t)(xnsec >> shift);
+	if (mono < 0)
+		return -EBADMSG;
+	*ret = (uint64_t)latest_idle_entry(ctx, mono) + (uint64_t)offs;
 	return 0;
 }

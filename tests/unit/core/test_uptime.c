@@ -24,6 +24,10 @@
 #define KV(pa) (PO + (uint64_t)(pa))
 #define TK_CORE 0x10000u
 #define TK (TK_CORE + 8)	/* after the 4-byte seqcount, 8-aligned */
+#define TICK_SCHED 0x20000u	/* CPU 0's tick_cpu_sched; CPU 1's is 0x1000 further */
+#define PCPU_OFFSETS 0x30000u
+#define NR_CPU_IDS 0x31000u
+#define TS_IDLE_ENTRY 24	/* tick_sched.idle_entrytime */
 
 /* struct tk_read_base and the members of struct timekeeper that matter, at the 6.1 offsets. */
 enum { R_CLOCK = 0, R_MASK = 8, R_CYCLE_LAST = 16, R_MULT = 24, R_SHIFT = 28, R_XTIME_NSEC = 32,
@@ -62,6 +66,8 @@ static struct btf *make_btf(void)
 	field(b, "xtime_nsec", u64, R_XTIME_NSEC);
 	field(b, "base", s64, R_BASE);
 	field(b, "base_real", u64, R_BASE_REAL);
+	btf__add_struct(b, "tick_sched", 64);
+	field(b, "idle_entrytime", s64, TS_IDLE_ENTRY);
 	btf__add_struct(b, "timekeeper", K_SIZE);
 	field(b, "tkr_mono", rb, K_TKR_MONO);
 	field(b, "tkr_raw", rb, K_TKR_RAW);
@@ -85,13 +91,18 @@ static int setup(void **state)
 	fd = mkstemp(map);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
-	fprintf(f, "%016llx T _stext\n%016llx d tk_core\n", (unsigned long long)KV(0x1000),
-		(unsigned long long)KV(TK_CORE));
+	fprintf(f, "%016llx T _stext\n%016llx d tk_core\n%016llx D tick_cpu_sched\n"
+		"%016llx D __per_cpu_offset\n%016llx D nr_cpu_ids\n", (unsigned long long)KV(0x1000),
+		(unsigned long long)KV(TK_CORE), (unsigned long long)KV(TICK_SCHED),
+		(unsigned long long)KV(PCPU_OFFSETS), (unsigned long long)KV(NR_CPU_IDS));
 	fclose(f);
 	assert_int_equal(nfm_kallsyms_load_system_map(map, 0, &ks), 0);
 	unlink(map);
 	assert_int_equal(nfm_btf_wrap(make_btf(), &nb), 0);
 	assert_int_equal(nfm_ctx_new_parts(src, 4, 0x1000, 0, PO, ks, nb, NULL, &ctx), 0);
+	put32(NR_CPU_IDS, 2);
+	put64(PCPU_OFFSETS, 0);
+	put64(PCPU_OFFSETS + 8, 0x1000);
 	return 0;
 }
 
@@ -102,6 +113,12 @@ static int teardown(void **state)
 	nfm_source_free(src);
 	free(mem);
 	return 0;
+}
+
+/* CPU cpu entered idle at mono ns. */
+static void set_idle_entry(int cpu, int64_t ns)
+{
+	put64(TICK_SCHED + (uint32_t)cpu * 0x1000 + TS_IDLE_ENTRY, (uint64_t)ns);
 }
 
 /* A timekeeper as a guest leaves it between two updates. */
@@ -143,6 +160,26 @@ static void test_moves_within_a_second(void **state)
 	assert_int_equal(b - a, 4000000ull);
 }
 
+static void test_idle_entry_is_fresher(void **state)
+{
+	uint64_t up;
+
+	(void)state;
+	/* The timekeeper last updated at 5.004 s; CPU 1 went idle at 5.0062 s (a task slept
+	 * between two ticks): the clock was at least there. CPU 0's older stamp does not matter. */
+	set_tk(50, 5000000000ll, 4000000ull << 10, 10, 100);
+	set_idle_entry(0, 4990000000ll);
+	set_idle_entry(1, 5006200000ll);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &up), 0);
+	assert_int_equal(up, 5006200100ull);
+	/* A stamp more than 10 s ahead of the timekeeper is not believed. */
+	set_idle_entry(1, 16000000000ll);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &up), 0);
+	assert_int_equal(up, 5004000100ull);
+	set_idle_entry(0, 0);
+	set_idle_entry(1, 0);
+}
+
 static void test_odd_sequence_still_reads(void **state)
 {
 	uint64_t up;
@@ -171,6 +208,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sub_update_ns),
 		cmocka_unit_test(test_moves_within_a_second),
+		cmocka_unit_test(test_idle_entry_is_fresher),
 		cmocka_unit_test(test_odd_sequence_still_reads),
 		cmocka_unit_test(test_bad_values),
 	};
