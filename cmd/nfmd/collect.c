@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <objects.h>
 
@@ -39,7 +40,7 @@ enum {
 	FAM_SOCKETS,
 	FAM_MODULES, FAM_MOUNTS, FAM_KMSG_SEQ,
 	FAM_HOST_CPU, FAM_HOST_WAIT, FAM_HOST_VCPU, FAM_HOST_VCPU_WAIT, FAM_CG_USAGE, FAM_CG_PERIODS,
-	FAM_CG_THROTTLED, FAM_CG_THROTTLED_TIME, FAM_CG_QUOTA, FAM_STEAL,
+	FAM_CG_THROTTLED, FAM_CG_THROTTLED_TIME, FAM_CG_QUOTA, FAM_CPU_SECONDS, FAM_CPU_GUEST,
 };
 
 const struct family families[] = {
@@ -51,8 +52,7 @@ const struct family families[] = {
 		"Host wall-clock time the guest booted (now - uptime), Unix seconds", M_GAUGE },
 	[FAM_CPUS] = { "nfm_guest_cpus", "Guest CPUs online", M_GAUGE },
 	[FAM_CPUS_POSSIBLE] = { "nfm_guest_cpus_possible", "Guest CPUs possible (nr_cpu_ids)", M_GAUGE },
-	[FAM_MEM_TOTAL] = { "nfm_guest_memory_total_bytes",
-		"Guest MemTotal as /proc/meminfo reports it", M_GAUGE },
+	[FAM_MEM_TOTAL] = { "nfm_guest_memory_MemTotal_bytes", "Guest MemTotal (/proc/meminfo), as node_memory_MemTotal_bytes", M_GAUGE },
 	[FAM_RAM] = { "nfm_guest_ram_bytes", "Guest-physical RAM the VM has", M_GAUGE },
 	[FAM_ATTACH_DURATION] = { "nfm_attach_duration_seconds",
 		"Time the last attach to this guest's kernel took", M_GAUGE },
@@ -63,18 +63,18 @@ const struct family families[] = {
 	[FAM_LOAD15] = { "nfm_guest_load15", "Guest 15-minute load average", M_GAUGE },
 	[FAM_PROCS_RUNNING] = { "nfm_guest_procs_running", "Guest runnable tasks (/proc/loadavg)", M_GAUGE },
 	[FAM_THREADS] = { "nfm_guest_threads", "Guest threads (nr_threads)", M_GAUGE },
-	[FAM_MEM_FREE] = { "nfm_guest_memory_free_bytes", "Guest MemFree", M_GAUGE },
-	[FAM_MEM_AVAIL] = { "nfm_guest_memory_available_bytes", "Guest MemAvailable", M_GAUGE },
-	[FAM_MEM_BUFFERS] = { "nfm_guest_memory_buffers_bytes", "Guest Buffers", M_GAUGE },
-	[FAM_MEM_CACHED] = { "nfm_guest_memory_cached_bytes", "Guest Cached", M_GAUGE },
-	[FAM_MEM_SHMEM] = { "nfm_guest_memory_shmem_bytes", "Guest Shmem", M_GAUGE },
-	[FAM_MEM_SRECL] = { "nfm_guest_memory_slab_reclaimable_bytes", "Guest SReclaimable", M_GAUGE },
-	[FAM_MEM_SUNRECL] = { "nfm_guest_memory_slab_unreclaimable_bytes", "Guest SUnreclaim", M_GAUGE },
-	[FAM_SWAP_TOTAL] = { "nfm_guest_swap_total_bytes", "Guest SwapTotal", M_GAUGE },
-	[FAM_SWAP_FREE] = { "nfm_guest_swap_free_bytes", "Guest SwapFree", M_GAUGE },
+	[FAM_MEM_FREE] = { "nfm_guest_memory_MemFree_bytes", "Guest MemFree", M_GAUGE },
+	[FAM_MEM_AVAIL] = { "nfm_guest_memory_MemAvailable_bytes", "Guest MemAvailable", M_GAUGE },
+	[FAM_MEM_BUFFERS] = { "nfm_guest_memory_Buffers_bytes", "Guest Buffers", M_GAUGE },
+	[FAM_MEM_CACHED] = { "nfm_guest_memory_Cached_bytes", "Guest Cached", M_GAUGE },
+	[FAM_MEM_SHMEM] = { "nfm_guest_memory_Shmem_bytes", "Guest Shmem", M_GAUGE },
+	[FAM_MEM_SRECL] = { "nfm_guest_memory_SReclaimable_bytes", "Guest SReclaimable", M_GAUGE },
+	[FAM_MEM_SUNRECL] = { "nfm_guest_memory_SUnreclaim_bytes", "Guest SUnreclaim", M_GAUGE },
+	[FAM_SWAP_TOTAL] = { "nfm_guest_memory_SwapTotal_bytes", "Guest SwapTotal", M_GAUGE },
+	[FAM_SWAP_FREE] = { "nfm_guest_memory_SwapFree_bytes", "Guest SwapFree", M_GAUGE },
 	[FAM_PROCESSES] = { "nfm_guest_processes", "Guest processes (thread-group leaders)", M_GAUGE },
 	[FAM_PROC_BY_STATE] = { "nfm_guest_processes_by_state",
-		"Guest processes by /proc/PID/stat state (R S D T t X Z P I)", M_GAUGE },
+		"Guest processes by state: running, sleeping, disk_sleep, stopped, tracing_stop, dead, zombie, parked, idle (/proc/PID/stat R S D T t X Z P I)", M_GAUGE },
 	[FAM_KTHREADS] = { "nfm_guest_kernel_threads", "Guest kernel threads", M_GAUGE },
 	[FAM_TASKS_SKIPPED] = { "nfm_guest_tasks_skipped",
 		"Tasks the last walk skipped because they changed while read", M_GAUGE },
@@ -117,8 +117,12 @@ const struct family families[] = {
 		"Time the VM's host cgroup was throttled (throttled_time / throttled_usec)", M_COUNTER },
 	[FAM_CG_QUOTA] = { "nfm_vm_cgroup_cpu_quota_cpus",
 		"The VM's host CPU quota in CPUs (quota / period); absent when unlimited", M_GAUGE },
-	[FAM_STEAL] = { "nfm_guest_cpu_steal_seconds_total",
-		"Steal time each guest CPU accounts (kernel_cpustat CPUTIME_STEAL)", M_COUNTER },
+	[FAM_CPU_SECONDS] = { "nfm_guest_cpu_seconds_total",
+		"Time each guest CPU spent in each mode (/proc/stat; kernel_cpustat), as node_cpu_seconds_total",
+		M_COUNTER },
+	[FAM_CPU_GUEST] = { "nfm_guest_cpu_guest_seconds_total",
+		"Time each guest CPU ran its own guests (nested virtualization), as node_cpu_guest_seconds_total",
+		M_COUNTER },
 };
 const size_t nr_families = sizeof(families) / sizeof(families[0]);
 
@@ -208,8 +212,22 @@ static void collect_host(struct nfm_ctx *ctx, const struct crawl_base *b, struct
 	int n, i;
 
 	n = nfm_cpu_times(ctx, NULL, cpus, 64);
-	for (i = 0; i < n && i < 64; i++)
-		section_add(s, FAM_STEAL, cpus[i].steal / 1e9, "cpu=\"%d\"", cpus[i].cpu);
+	for (i = 0; i < n && i < 64; i++) {
+		const struct nfm_cpu_times *c = &cpus[i];
+		/* node_exporter's modes; guest time is inside user (and guest_nice inside nice),
+		 * so it is its own family, as node_exporter has it. */
+		const struct { const char *mode; uint64_t ns; } m[] = {
+			{ "user", c->user }, { "nice", c->nice }, { "system", c->system },
+			{ "idle", c->idle }, { "iowait", c->iowait }, { "irq", c->irq },
+			{ "softirq", c->softirq }, { "steal", c->steal },
+		};
+
+		for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++)
+			section_add(s, FAM_CPU_SECONDS, m[k].ns / 1e9, "cpu=\"%d\",mode=\"%s\"", c->cpu,
+				    m[k].mode);
+		section_add(s, FAM_CPU_GUEST, c->guest / 1e9, "cpu=\"%d\",mode=\"user\"", c->cpu);
+		section_add(s, FAM_CPU_GUEST, c->guest_nice / 1e9, "cpu=\"%d\",mode=\"nice\"", c->cpu);
+	}
 	if (!h)
 		return;
 	o = obj_host(h, NULL);
@@ -273,6 +291,9 @@ static void proc_metrics(struct section *s, const struct proc *p)
 static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, struct section *s)
 {
 	static const char states[] = "RSDTtXZPI";
+	/* nfm_guest_processes_by_state's label values: the kernel's task_state_array names. */
+	static const char *const state_names[] = { "running", "sleeping", "disk_sleep", "stopped",
+						     "tracing_stop", "dead", "zombie", "parked", "idle" };
 	struct nfm_task_iter *it;
 	struct nfm_task t;
 	struct proc *procs = NULL, **rss = NULL;
@@ -336,7 +357,7 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 		for (size_t i = 0; i < sizeof(states) - 1; i++) {
 			st[0] = states[i];
 			j_add(bs, st, j_u64(by_state[i]));
-			section_add(s, FAM_PROC_BY_STATE, by_state[i], "state=\"%c\"", states[i]);
+			section_add(s, FAM_PROC_BY_STATE, by_state[i], "state=\"%s\"", state_names[i]);
 		}
 		json_object_object_add(o, "by_state", bs);
 	}
@@ -376,6 +397,39 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 }
 
 /* ---- F_NET ---- */
+
+/*
+ * Label values of nfm_guest_sockets: the kernel's TCP state names in lower case (TCP_ESTABLISHED
+ * is "established"), a unix socket's "listen", "established" (SS_CONNECTED) or "unconnected".
+ * The ss names of obj_socket_state_name, mapped, so that the two cannot disagree.
+ */
+static const char *socket_state(const struct nfm_socket *sk)
+{
+	static const struct { const char *ss, *name; } t[] = {
+		{ "ESTAB", "established" }, { "SYN-SENT", "syn_sent" }, { "SYN-RECV", "syn_recv" },
+		{ "FIN-WAIT-1", "fin_wait1" }, { "FIN-WAIT-2", "fin_wait2" }, { "TIME-WAIT", "time_wait" },
+		{ "CLOSE-WAIT", "close_wait" }, { "LAST-ACK", "last_ack" }, { "LISTEN", "listen" },
+		{ "CLOSING", "closing" }, { "NEW-SYN-RECV", "new_syn_recv" },
+	};
+	const char *ss = obj_socket_state_name(sk);
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(ss, t[i].ss))
+			return t[i].name;
+	if (!strcmp(ss, "UNCONN"))
+		return sk->family == AF_UNIX ? "unconnected" : "close";
+	return "unknown";
+}
+
+/* "tcp" or "udp" (ss's Netid without the 6) for inet sockets; a unix socket's type: "stream",
+ * "dgram", "seqpacket". buf: at least 16 bytes. */
+static const char *socket_protocol(const struct nfm_socket *sk, char *buf)
+{
+	if (sk->family == AF_UNIX)
+		return obj_sock_type_name(sk->type, buf);
+	snprintf(buf, 16, "%.*s", (int)strcspn(obj_socket_netid(sk), "6"), obj_socket_netid(sk));
+	return buf;
+}
 
 /* Sockets need nfm_socket_list; until libnfm has it, it is looked up weakly. */
 #pragma weak nfm_socket_list
@@ -421,23 +475,26 @@ static void collect_net(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 		int ns = nfm_socket_list(ctx, &sk, &truncated);
 
 		if (ns >= 0) {
-			/* Counts per (family, protocol, state): a handful of series per VM. */
-			struct { int family, protocol, state; unsigned int n; } c[64];
+			/* Counts per label set (family, protocol, state): at most 64 series per VM. */
+			struct { char labels[96]; unsigned int n; } *c = calloc(64, sizeof(*c));
 			int nc = 0, j;
 
-			for (i = 0; i < ns; i++) {
-				for (j = 0; j < nc; j++)
-					if (c[j].family == sk[i].family && c[j].protocol == sk[i].protocol &&
-					    c[j].state == sk[i].state)
-						break;
+			for (i = 0; c && i < ns; i++) {
+				char fb[16], pb[16], l[96];
+
+				snprintf(l, sizeof(l), "family=\"%s\",protocol=\"%s\",state=\"%s\"",
+					 obj_family_name(sk[i].family, fb), socket_protocol(&sk[i], pb),
+					 socket_state(&sk[i]));
+				for (j = 0; j < nc && strcmp(c[j].labels, l); j++)
+					;
 				if (j == nc && nc < 64)
-					c[nc++] = (typeof(c[0])){ sk[i].family, sk[i].protocol, sk[i].state, 0 };
+					memcpy(c[nc++].labels, l, sizeof(l));
 				if (j < nc)
 					c[j].n++;
 			}
 			for (j = 0; j < nc; j++)
-				section_add(s, FAM_SOCKETS, c[j].n, "family=\"%d\",protocol=\"%d\",state=\"%d\"",
-					    c[j].family, c[j].protocol, c[j].state);
+				section_add(s, FAM_SOCKETS, c[j].n, "%s", c[j].labels);
+			free(c);
 			j_add(s->json, "nr_sockets", j_int(ns));
 			free(sk);
 		}

@@ -181,6 +181,22 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 		nfm_host_vm_new(vm->pid, NULL, &g->host);
 	if (g->host && (host = malloc(sizeof(*host))) && nfm_host_vm_sample(g->host, host) == 0)
 		b.host = host;
+	/*
+	 * A guest clock that stands still: ask QEMU why (QMP `info status`: paused, shutdown,
+	 * guest-panicked...). A guest whose clock moves runs, and its monitor is left alone for
+	 * the tools that need it; one that does not answer (libvirt holds its own) is asked again
+	 * a minute later.
+	 */
+	if (b.have_uptime && now_mono() - g->stall_since >= 1.0 && g->host &&
+	    j->started >= g->run_state_retry) {
+		if (nfm_host_vm_run_state(g->host, j->run_state, sizeof(j->run_state)) < 0) {
+			j->run_state[0] = 0;
+			g->run_state_retry = j->started + 60;
+		} else {
+			/* QEMU knows: an idle guest's clock may stand still while it runs. */
+			j->paused = strcmp(j->run_state, "running") != 0;
+		}
+	}
 	for (int f = 0; f < F_NR; f++) {
 		if (!(j->mask & (1u << f)))
 			continue;

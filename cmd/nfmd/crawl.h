@@ -26,6 +26,7 @@ struct job {
 	bool rebooted;			/* ... and found a different kernel (a reboot) */
 	bool timed_out;
 	bool paused;			/* the guest clock stands still and QEMU is idle */
+	char run_state[32];		/* QEMU's run state (QMP), "" when it did not answer */
 	int err;			/* 0 or -errno of the base crawl */
 	char msg[256];
 	struct section *sec[F_NR];

@@ -139,6 +139,7 @@ static void crawl_done(struct scheduler *s, struct job *j)
 		return;
 	}
 	observe(vm, j->ended - j->started);
+	memcpy(vm->run_state, j->run_state, sizeof(vm->run_state));
 	if (j->reattached)
 		vm_drop_sections(vm);
 	if (j->rebooted)

@@ -47,6 +47,7 @@ struct guest {
 	char last_error[256];		/* the library's last error line */
 	struct nfm_log log;
 	struct nfm_host_vm *host;	/* the host's accounting of the VM (nfm/host.h), or NULL */
+	double run_state_retry;		/* CLOCK_MONOTONIC: QMP did not answer; ask again then */
 };
 
 struct vm {
@@ -70,6 +71,7 @@ struct vm {
 	double first_seen, last_up;	/* CLOCK_MONOTONIC; last_up 0 = never */
 	double discovered_at;		/* CLOCK_REALTIME */
 	struct section *sec[F_NR];	/* latest of each feature */
+	char run_state[32];		/* QEMU's (QMP `info status`), "" when unknown */
 	/* counters */
 	uint64_t crawls, crawl_errors, attaches, attach_failures, reboots, timeouts;
 	uint64_t buckets[NR_BUCKETS];

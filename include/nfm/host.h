@@ -89,6 +89,19 @@ NFM_EXPORT const char *nfm_host_vm_vcpus_how(const struct nfm_host_vm *vm);
  */
 NFM_EXPORT int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret);
 
+/*
+ * The VM's run state as QEMU tells it over QMP (HMP `info status`), in buf: "running", "paused"
+ * (stopped by a user: QMP stop, virsh suspend), or QEMU's name for why it stopped the VM itself:
+ * "shutdown" (the guest powered off, QEMU runs with -no-shutdown), "guest-panicked",
+ * "internal-error", "io-error", "suspended", "prelaunch", "inmigrate", "postmigrate"...
+ * Connects, asks, disconnects: a monitor held by another client (libvirt holds its own) fails
+ * within a short timeout. Returns 0, -EOPNOTSUPP (no QMP socket known, or opts->qmp was ""),
+ * -EBUSY / -ETIMEDOUT (the monitor does not answer), -EBADMSG, -EINVAL.
+ */
+NFM_EXPORT int nfm_host_vm_run_state(struct nfm_host_vm *vm, char *buf, size_t size);
+/* Parse `info status` text ("VM status: paused (shutdown)") into buf as above. 0 or -EBADMSG. */
+NFM_EXPORT int nfm_host_parse_run_state(const char *text, char *buf, size_t size);
+
 /* Parse one schedstat line "run wait slices". 0 or -EBADMSG. */
 NFM_EXPORT int nfm_host_parse_schedstat(const char *text, uint64_t *run_ns, uint64_t *wait_ns,
 					uint64_t *slices);

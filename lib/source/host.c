@@ -27,6 +27,7 @@ struct nfm_host_vm {
 	char proc[256], cgroot[256];
 	int nr_vcpus;
 	const char *how;
+	char qmp[108];			/* the QMP socket, "" when none is known or wanted */
 	struct nfm_host_vcpu vcpu[NFM_HOST_MAX_VCPUS];	/* cpu and tid */
 };
 
@@ -75,16 +76,24 @@ static void add_vcpu(struct nfm_host_vm *vm, int cpu, int tid)
 	vm->nr_vcpus++;
 }
 
-/* HMP `info cpus`: "* CPU #0: thread_id=1234" per vCPU. */
-static int vcpus_from_qmp(struct nfm_host_vm *vm, const char *sock)
+/* One HMP command over a connection of its own: the monitor is held only for the question. */
+static int hmp_once(const char *sock, const char *cmd, char **out)
 {
-	char *out = NULL, *p;
 	int fd = nfm_qmp_connect(sock), err;
 
 	if (fd < 0)
 		return fd;
-	err = nfm_qmp_hmp(fd, "info cpus", &out);
+	err = nfm_qmp_hmp(fd, cmd, out);
 	close(fd);
+	return err;
+}
+
+/* HMP `info cpus`: "* CPU #0: thread_id=1234" per vCPU. */
+static int vcpus_from_qmp(struct nfm_host_vm *vm, const char *sock)
+{
+	char *out = NULL, *p;
+	int err = hmp_once(sock, "info cpus", &out);
+
 	if (err < 0)
 		return err;
 	for (p = out; (p = strstr(p, "CPU #")); p++) {
@@ -170,12 +179,56 @@ int nfm_host_vm_new(int pid, const struct nfm_host_opts *opts, struct nfm_host_v
 	else
 		qmp_of(vm, sock, sizeof(sock));
 	vm->how = "none";
+	snprintf(vm->qmp, sizeof(vm->qmp), "%s", sock);
 	if (sock[0] && vcpus_from_qmp(vm, sock) == 0)
 		vm->how = "qmp";
 	else if (vcpus_from_names(vm) == 0)
 		vm->how = "thread names";
 	*ret = vm;
 	return 0;
+}
+
+int nfm_host_parse_run_state(const char *text, char *buf, size_t size)
+{
+	const char *p = strstr(text, "VM status: "), *e;
+	size_t n;
+
+	if (!p || !size)
+		return -EBADMSG;
+	p += strlen("VM status: ");
+	/* "running", "paused", or "paused (REASON)" for a stop QEMU made itself: QEMU's RunState
+	 * name (shutdown, guest-panicked, internal-error, io-error, suspended, prelaunch...). */
+	if (!strncmp(p, "paused (", 8)) {
+		p += 8;
+		e = strchr(p, ')');
+	} else {
+		e = p + strcspn(p, " \r\n");
+	}
+	if (!e || e == p)
+		return -EBADMSG;
+	n = (size_t)(e - p);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return 0;
+}
+
+int nfm_host_vm_run_state(struct nfm_host_vm *vm, char *buf, size_t size)
+{
+	char *out = NULL;
+	int err;
+
+	if (!vm || !buf || !size)
+		return -EINVAL;
+	if (!vm->qmp[0])
+		return -EOPNOTSUPP;
+	err = hmp_once(vm->qmp, "info status", &out);
+	if (err < 0)
+		return err;
+	err = nfm_host_parse_run_state(out, buf, size);
+	free(out);
+	return err;
 }
 
 void nfm_host_vm_free(struct nfm_host_vm *vm)

@@ -233,7 +233,7 @@ def test_prometheus_scrapes_values_matching_the_guests(vms, nfmd, prom):
         sel = '{vm="%s",pid="%d"}' % (v.name, v.pid)
         wait_for("nfm_vm_up%s == 1" % sel, lambda sel=sel: prom.one("nfm_vm_up" + sel) == 1, 30)
         assert prom.one("nfm_guest_cpus" + sel) == v.nproc()
-        assert prom.one("nfm_guest_memory_total_bytes" + sel) == v.memtotal_bytes()
+        assert prom.one("nfm_guest_memory_MemTotal_bytes" + sel) == v.memtotal_bytes()
         info = prom.query("nfm_guest_info" + sel)
         assert len(info) == 1
         labels = dict(next(iter(info)))

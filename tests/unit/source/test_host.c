@@ -180,6 +180,30 @@ static void test_schedstat(void **state)
 	assert_int_equal(nfm_host_parse_schedstat("12 x", &r, &w, &n), -EBADMSG);
 }
 
+/* HMP `info status` as QEMU prints it for each kind of stop; the monitor is never asked here
+ * (opts.qmp is ""), which nfm_host_vm_run_state reports as -EOPNOTSUPP. */
+static void test_run_state(void **state)
+{
+	struct nfm_host_opts o = opts();
+	struct nfm_host_vm *vm = NULL;
+	char b[32];
+
+	(void)state;
+	assert_int_equal(nfm_host_parse_run_state("VM status: running\r\n", b, sizeof(b)), 0);
+	assert_string_equal(b, "running");
+	assert_int_equal(nfm_host_parse_run_state("VM status: paused\r\n", b, sizeof(b)), 0);
+	assert_string_equal(b, "paused");
+	assert_int_equal(nfm_host_parse_run_state("VM status: paused (shutdown)\r\n", b, sizeof(b)), 0);
+	assert_string_equal(b, "shutdown");
+	assert_int_equal(nfm_host_parse_run_state("VM status: paused (guest-panicked)", b, 8), 0);
+	assert_string_equal(b, "guest-p");
+	assert_int_equal(nfm_host_parse_run_state("garbage", b, sizeof(b)), -EBADMSG);
+	assert_int_equal(nfm_host_parse_run_state("VM status: paused (", b, sizeof(b)), -EBADMSG);
+	assert_int_equal(nfm_host_vm_new(100, &o, &vm), 0);
+	assert_int_equal(nfm_host_vm_run_state(vm, b, sizeof(b)), -EOPNOTSUPP);
+	nfm_host_vm_free(vm);
+}
+
 static void test_attribute_per_cpu(void **state)
 {
 	/* CPU 0: 600 ms host; p0 ran 300 ms there, p1 100 ms. CPU 1: 200 ms host, p2 50 ms.
@@ -223,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_v2_unnamed),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_schedstat),
+		cmocka_unit_test(test_run_state),
 		cmocka_unit_test(test_attribute_per_cpu),
 		cmocka_unit_test(test_attribute_fallbacks),
 	};
