@@ -50,10 +50,11 @@ def main():
     ap.add_argument("--delay", type=float, default=1.0)
     ap.add_argument("--quota", type=int, default=30, help="CPU quota per VM, percent of a CPU")
     ap.add_argument("--duties", default="100,70,30")
+    ap.add_argument("--names", help="comma-separated VM names to use instead of ctop-<duty>")
     ap.add_argument("--keep", action="store_true")
     o = ap.parse_args()
     duties = [int(x) for x in o.duties.split(",")]
-    names = ["ctop-%d" % d for d in duties]
+    names = o.names.split(",") if o.names else ["ctop-%d" % d for d in duties]
     started = []
     try:
         for n in names:

@@ -40,20 +40,23 @@ def cgroup_add(name, pid):
 
 
 def cgroup_remove(name):
-    """Moves what is left to the root group and removes the group (quietly if gone)."""
+    """Moves what is left to the root group and removes the group (quietly if gone; retried for
+    a few seconds while an exiting QEMU still holds it)."""
+    import time
     for d in _cg_dirs(name):
-        if not os.path.isdir(d):
-            continue
-        try:
-            with open(os.path.join(d, "cgroup.procs")) as f:
-                for pid in f.read().split():
-                    try:
-                        _write(os.path.join(os.path.dirname(d), "cgroup.procs"), pid)
-                    except OSError:
-                        pass
-            os.rmdir(d)
-        except OSError:
-            pass
+        for _ in range(50):
+            if not os.path.isdir(d):
+                break
+            try:
+                with open(os.path.join(d, "cgroup.procs")) as f:
+                    for pid in f.read().split():
+                        try:
+                            _write(os.path.join(os.path.dirname(d), "cgroup.procs"), pid)
+                        except OSError:
+                            pass
+                os.rmdir(d)
+            except OSError:
+                time.sleep(0.1)
 
 
 def cgroup_usage_ns(name):

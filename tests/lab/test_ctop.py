@@ -1,0 +1,92 @@
+"""cTop (issue 12): nfm top's %CPU against the guest's own accounting at short intervals, and the
+host-true %HOST against the host cgroup's own accounting, on 1-vCPU lab VMs each capped by a host
+CPU cgroup (30 % of a CPU) and running a burner at a known duty cycle. The guest's own accounting
+is the burner's CLOCK_PROCESS_CPUTIME_ID logged at every edge of its busy stretches
+(nfmlab.ctop.BurnLog), read at the guest instants nfm's frames carry. doc/ctop.md has the model.
+
+Costs: three TCG guests of 256 MiB on a 2-core host, ~2 minutes. 0.1 s only with NFM_LAB_FULL=1.
+"""
+import os
+
+import pytest
+
+import nfmcli
+from conftest import lab_kernels
+from nfmlab import ctop, vm
+
+DUTIES = (100, 70, 30)
+QUOTA_US = 30000
+INTERVALS = [0.5, 1.0] + ([0.1] if os.environ.get("NFM_LAB_FULL") == "1" else [])
+
+
+@pytest.fixture(scope="module")
+def ctop_vms():
+    """Three 1-vCPU VMs of the first lab kernel, each in its own capped host cgroup."""
+    kernel = lab_kernels()[0]
+    names = ["pytest-ctop%d-%d" % (d, os.getpid()) for d in DUTIES]
+    try:
+        for n in names:
+            info = ctop.start_vm(n, kernel)
+            ctop.cgroup_create(n, QUOTA_US, 100000)
+            ctop.cgroup_add(n, int(info["pid"]))
+        yield list(zip(names, DUTIES))
+    finally:
+        for n in names:
+            try:
+                vm.stop(n)
+            except Exception:  # noqa: BLE001 - a VM that never started
+                vm.kill(n)
+            ctop.cgroup_remove(n)
+
+
+@pytest.mark.parametrize("delay", INTERVALS)
+def test_cpu_matches_guest(ctop_vms, delay):
+    """Every frame's %CPU of the burners at 30 and 70 % duty within 1 point of what the guest's
+    own clocks say over the same guest interval (see the outlier rule below)."""
+    runs = ctop.measure(nfmcli.NFM, ctop_vms[1:], seconds=max(8, 40 * delay), delay=delay)
+    for r in runs:
+        pairs = ctop.window(r)
+        assert len(pairs) >= 6, (r["name"], len(r["frames"]))
+        errs = []
+        for a, b in pairs:
+            fa, fb = ctop.vm_frame(a), ctop.vm_frame(b)
+            u0, u1 = fa["vm"]["uptime_ns"], fb["vm"]["uptime_ns"]
+            if not (r["log"].covers(u0) and r["log"].covers(u1)) or u1 <= u0:
+                continue
+            guest = r["log"].pct(u0, u1)
+            got = ctop.proc_of(fb, r["pid"])["cpu_pct"]
+            errs.append((abs(got - guest), u0 / 1e9, got, guest))
+        assert len(errs) >= 6
+        worst = max(errs)
+        print("%s duty %d -d %g: %d frames, mean |err| %.2f, worst %.2f (nfm %.1f guest %.2f at %.2f s)"
+              % (r["name"], r["duty"], delay, len(errs), sum(e[0] for e in errs) / len(errs),
+                 worst[0], worst[2], worst[3], worst[1]))
+        # Within 1 point, but for frames where the host stopped the vCPU inside the guest's tick
+        # handler (timekeeper updated, the running task not yet charged: doc/ctop.md): at most
+        # 1 in 20 of those, and never beyond 3 points.
+        outliers = [e for e in errs if e[0] > 1.0]
+        assert len(outliers) <= max(1, len(errs) // 20), outliers
+        assert worst[0] <= 3.0, worst
+
+
+def test_capped_host(ctop_vms):
+    """Each VM's %HOST within 2 points of its cgroup's cpuacct.usage over the same window, the
+    processes' %HOST summing to the VM's within 2 points in every frame, and the 100 % burner's
+    guest %CPU far above what the host gave it."""
+    runs = ctop.measure(nfmcli.NFM, ctop_vms, seconds=20, delay=1.0, only_burner=False)
+    for r in runs:
+        pairs = ctop.window(r)
+        assert len(pairs) >= 10, (r["name"], len(r["frames"]))
+        frames = [ctop.vm_frame(b) for _, b in pairs]
+        nfmcli.validate("top", pairs[-1][1])
+        for f in frames:
+            total = sum(p.get("host_pct", 0) for p in f["processes"])
+            assert abs(total - f["host"]["cpu_pct"]) <= 2.0, (r["name"], total, f["host"]["cpu_pct"])
+        vm_host = sum(f["host"]["cpu_pct"] for f in frames) / len(frames)
+        truth = r["cg_ns"] / (r["host_s"] * 1e9) * 100
+        print("%s duty %d: nfm VM %%HOST %.1f, cgroup %.1f" % (r["name"], r["duty"], vm_host, truth))
+        assert abs(vm_host - truth) <= 2.0, (r["name"], vm_host, truth)
+        assert truth <= QUOTA_US / 1000 + 2
+        if r["duty"] == 100:
+            cpu = sum(ctop.proc_of(f, r["pid"])["cpu_pct"] for f in frames) / len(frames)
+            assert cpu > 80 and vm_host < 35, (cpu, vm_host)
