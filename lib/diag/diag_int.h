@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* lib/diag's inside: the report under construction and the checks that fill it. */
+#ifndef NFM_LIB_DIAG_DIAG_INT_H
+#define NFM_LIB_DIAG_DIAG_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nfm/diag.h>
+#include <nfm/system.h>
+
+struct nfm_ctx;
+
+#define DIAG_MAX_FINDINGS 256
+#define DIAG_MAX_EVIDENCE 64
+
+struct diag {
+	struct nfm_ctx *ctx;
+	struct nfm_diag_report *r;
+	unsigned int cap;
+	bool nomem;
+	/* The kernel log, read once for every check (NULL when it does not read). */
+	struct nfm_log_record *log;
+	int nr_log;
+	/* The run queues' newest clock (sched_clock ns), 0 when unknown. */
+	uint64_t rq_now_ns;
+};
+
+/* A new finding (printf summary); NULL on ENOMEM (remembered in d->nomem). */
+struct nfm_diag_finding *diag_add(struct diag *d, enum nfm_diag_kind kind,
+				  enum nfm_diag_severity sev, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* One evidence line for f (printf); at most DIAG_MAX_EVIDENCE, the rest dropped with a note. */
+void diag_evidence(struct diag *d, struct nfm_diag_finding *f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void diag_subject(struct diag *d, struct nfm_diag_finding *f, const char *s);
+/* The check's outcome; what is a static string. */
+void diag_check(struct diag *d, const char *name, int err, const char *what);
+
+/* A symbol's value, n bytes (1..8, little-endian) into *v. 0 or -errno. */
+int diag_read_sym(struct nfm_ctx *ctx, const char *name, unsigned int n, int64_t *v);
+
+/* Log lines: the i-th record's text and length. Lines from `from` holding needle: index, or -1. */
+int diag_log_find(const struct diag *d, int from, const char *needle);
+/* The stack and its header the kernel printed around record i (CPU: ... PID: ..., Call Trace:
+ * lines), as evidence of f: up to max lines after record i. */
+void diag_log_evidence(struct diag *d, struct nfm_diag_finding *f, int i, int max);
+
+/* A task's kernel stack and wchan as evidence lines. */
+struct nfm_task;
+void diag_stack_evidence(struct diag *d, struct nfm_diag_finding *f, const struct nfm_task *t);
+
+/* One online CPU's run queue (struct rq in runqueues). */
+struct diag_rq {
+	int cpu;
+	uint64_t clock;		/* rq->clock: sched_clock ns at its last update */
+	uint32_t nr_running;
+	uint64_t curr;		/* struct task_struct running there */
+	int32_t curr_pid;
+	char curr_comm[16];
+	uint64_t pcpu;		/* the CPU's per-CPU offset */
+};
+
+#define DIAG_MAX_CPUS 1024
+
+/* The online CPUs' run queues into rqs: the count or -errno. */
+int diag_runqueues(struct diag *d, struct diag_rq *rqs, int max);
+/* The run queue of a stuck CPU as evidence: its length, its current task, its runnable tasks. */
+void diag_rq_evidence(struct diag *d, struct nfm_diag_finding *f, const struct diag_rq *rq);
+
+void diag_check_kernel(struct diag *d);
+void diag_check_tasks(struct diag *d);
+void diag_check_lockups(struct diag *d);
+void diag_check_memory(struct diag *d);
+void diag_check_network(struct diag *d);
+void diag_check_filesystems(struct diag *d);
+
+#endif

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Lockups (kernel/watchdog.c). A soft lockup under way: the CPU's watchdog_touch_ts (seconds of
+ * running_clock(), i.e. sched_clock >> 30, stamped by the watchdog's stopper thread each time it
+ * gets the CPU) lags that CPU's run-queue clock (the same clock, still advanced by the tick
+ * while the CPU is stuck with preemption off) by more than 2 * watchdog_thresh. A past one: the
+ * L taint and the watchdog's "soft lockup" line. Hard lockups (the NMI watchdog) and RCU stalls
+ * leave no state a snapshot can time, so they come from the log.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nfm/diag.h>
+
+#include "core/context.h"
+#include "diag/diag_int.h"
+
+#define TAINT_SOFTLOCKUP 14
+
+static int log_count(struct diag *d, const char *needle, int *first)
+{
+	int n = 0;
+
+	*first = -1;
+	for (int i = diag_log_find(d, 0, needle); i >= 0; i = diag_log_find(d, i + 1, needle)) {
+		if (*first < 0)
+			*first = i;
+		n++;
+	}
+	return n;
+}
+
+static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
+{
+	struct nfm_diag_report *r = d->r;
+	uint64_t touch;
+	int64_t thresh = 10, enabled = -1;
+	int64_t stuck_cpus = 0;
+	int first, nr_log;
+
+	nr_log = log_count(d, "soft lockup - CPU#", &first);
+	r->fig.nr_log_soft_lockups = d->log ? nr_log : -1;
+	if (nfm_sym_lookup(d->ctx, "watchdog_touch_ts", &touch, NULL) < 0 ||
+	    diag_read_sym(d->ctx, "watchdog_thresh", 4, &thresh) < 0) {
+		diag_check(d, "lockups", -ENOENT, "watchdog_touch_ts (CONFIG_SOFTLOCKUP_DETECTOR)");
+		n = 0;
+	}
+	diag_read_sym(d->ctx, "watchdog_enabled", 8, &enabled);
+	for (int i = 0; i < n && thresh > 0; i++) {
+		struct nfm_diag_finding *f;
+		uint64_t ts = 0, now = rqs[i].clock >> 30;
+
+		if (nfm_kread(d->ctx, touch + rqs[i].pcpu, &ts, 8) < 0 || !ts || now <= ts ||
+		    now - ts <= (uint64_t)(2 * thresh))
+			continue;
+		stuck_cpus++;
+		f = diag_add(d, NFM_DIAG_SOFT_LOCKUP, NFM_DIAG_CRITICAL,
+			     "soft lockup under way: CPU %d stuck for %llu s [%s:%d]", rqs[i].cpu,
+			     (unsigned long long)(now - ts), rqs[i].curr_comm, rqs[i].curr_pid);
+		if (!f)
+			continue;
+		f->cpu = rqs[i].cpu;
+		f->pid = rqs[i].curr_pid;
+		diag_subject(d, f, rqs[i].curr_comm);
+		diag_evidence(d, f, "watchdog_touch_ts %llu s, CPU clock %llu s: the watchdog "
+			      "has not run there for %llu s (threshold 2 * watchdog_thresh = %lld s)",
+			      (unsigned long long)ts, (unsigned long long)now,
+			      (unsigned long long)(now - ts), (long long)(2 * thresh));
+		if (enabled >= 0 && !(enabled & 2))
+			diag_evidence(d, f, "the soft-lockup detector is off (watchdog_enabled "
+				      "0x%llx): the guest itself reports nothing",
+				      (long long)enabled);
+		diag_rq_evidence(d, f, &rqs[i]);
+		if (first >= 0)
+			diag_log_evidence(d, f, first, 30);
+	}
+	r->fig.nr_soft_lockup_cpus = n > 0 ? stuck_cpus : -1;
+	if (stuck_cpus == 0 && (nr_log > 0 || (r->fig.taint > 0 &&
+					       r->fig.taint >> TAINT_SOFTLOCKUP & 1))) {
+		struct nfm_diag_finding *f = diag_add(d, NFM_DIAG_SOFT_LOCKUP, NFM_DIAG_WARNING,
+			"a soft lockup happened since boot (%d logged), none under way", nr_log);
+
+		if (!f)
+			return;
+		if (r->fig.taint > 0 && r->fig.taint >> TAINT_SOFTLOCKUP & 1)
+			diag_evidence(d, f, "tainted_mask has L (a soft lockup occurred)");
+		if (first >= 0) {
+			int cpu = -1;
+
+			sscanf(strstr(d->log[first].text, "CPU#") + 4, "%d", &cpu);
+			f->cpu = cpu;
+			diag_log_evidence(d, f, first, 30);
+		}
+	}
+}
+
+static void logged(struct diag *d, enum nfm_diag_kind kind, const char *needle, const char *what,
+		   int64_t *count)
+{
+	int first, nr = log_count(d, needle, &first);
+	struct nfm_diag_finding *f;
+
+	*count = d->log ? nr : -1;
+	if (!nr)
+		return;
+	f = diag_add(d, kind, NFM_DIAG_ERROR, "%s logged %d time%s since boot", what, nr,
+		     nr == 1 ? "" : "s");
+	diag_log_evidence(d, f, first, 30);
+}
+
+void diag_check_lockups(struct diag *d)
+{
+	struct diag_rq *rqs = calloc(DIAG_MAX_CPUS, sizeof(*rqs));
+	int n = rqs ? diag_runqueues(d, rqs, DIAG_MAX_CPUS) : -ENOMEM;
+
+	diag_check(d, "lockups", 0, NULL);
+	if (n < 0)
+		diag_check(d, "lockups", n, "the run queues");
+	soft_lockups(d, rqs, n < 0 ? 0 : n);
+	logged(d, NFM_DIAG_HARD_LOCKUP, "hard LOCKUP", "a hard lockup",
+	       &d->r->fig.nr_log_hard_lockups);
+	/* "rcu: INFO: rcu_preempt self-detected stall on CPU", "...: rcu_sched detected stalls on CPUs/tasks:" */
+	logged(d, NFM_DIAG_RCU_STALL, "detected stall", "an RCU stall",
+	       &d->r->fig.nr_log_rcu_stalls);
+	free(rqs);
+}
