@@ -245,6 +245,15 @@ struct json_object *obj_stack(const struct nfm_stack_frame *frames, int n, unsig
 /* Add process.json's optional "wchan" to proc: the name, or null for /proc's "0". */
 void obj_process_wchan(struct json_object *proc, const char *wchan);
 
+/* nfm diagnose (doc/schema/finding.json, docs/diagnose.json): a finding, the checks, the
+ * figures (null where unknown). */
+struct nfm_diag_finding;
+struct nfm_diag_report;
+struct nfm_diag_figures;
+struct json_object *obj_finding(const struct nfm_diag_finding *f);
+struct json_object *obj_diag_checks(const struct nfm_diag_report *r);
+struct json_object *obj_diag_figures(const struct nfm_diag_figures *g);
+
 struct nfm_host_sample;
 /*
  * host.json: the host's accounting of a VM: cpu_ns and wait_ns (every QEMU thread), nr_threads,
