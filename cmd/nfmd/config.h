@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* nfmd's configuration: the command line, parsed once in main.c and read-only afterwards. */
+/*
+ * nfmd's configuration: the configuration file (--config, conffile.c) and then the command line,
+ * parsed once in main.c and read-only afterwards.
+ */
 #ifndef NFMD_CONFIG_H
 #define NFMD_CONFIG_H
 
@@ -9,6 +12,11 @@ struct nfmd_config {
 	const char *listen;		/* ADDR:PORT */
 	const char *token_file;
 	char *token;			/* read from token_file, or NULL */
+	const char *basic_user, *basic_password_file;
+	char *basic_password;		/* read from basic_password_file, or NULL */
+	const char *tls_cert, *tls_key;	/* PEM files: HTTPS when set */
+	char *tls_cert_pem, *tls_key_pem;
+	bool insecure_listen;		/* a non-loopback address without authentication is allowed */
 	double interval[F_NR];		/* seconds; F_BASE is --interval, 0 disables a feature */
 	double rescan;			/* VM discovery period */
 	double crawl_timeout;		/* per-crawl time budget */

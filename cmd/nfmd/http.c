@@ -2,7 +2,8 @@
 /*
  * HTTP: libmicrohttpd in external-epoll mode, driven by the main loop (its epoll fd sits in ours),
  * so requests are answered on the main thread from the published frames with no locking.
- * Routing, the bearer token and the connection limits; every error is an api_error() document.
+ * Routing, TLS, authentication (bearer token or basic) and the connection limits; every error is
+ * an api_error() document.
  * JSON bodies are compact unless the query string says pretty=1.
  */
 #include <errno.h>
@@ -38,7 +39,8 @@ static enum MHD_Result send_body(struct http_server *h, struct MHD_Connection *c
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (status == MHD_HTTP_UNAUTHORIZED)
-		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"nfmd\"");
+		MHD_add_response_header(r, "WWW-Authenticate", h->token ? "Bearer realm=\"nfmd\"" :
+					"Basic realm=\"nfmd\", charset=\"UTF-8\"");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, "Allow", "GET, HEAD");
 	if (status >= 400)
@@ -81,26 +83,43 @@ static enum MHD_Result send_error(struct http_server *h, struct MHD_Connection *
 	return send_json(h, c, status, api_error(status, msg));
 }
 
-/* Constant-time comparison of the presented token with ours. */
-static bool token_ok(const struct http_server *h, struct MHD_Connection *c)
+/* Constant-time comparison of what was presented with what we expect (its length aside). */
+static bool secret_eq(const char *want, const char *got)
+{
+	size_t wl = strlen(want), gl = got ? strlen(got) : 0;
+	unsigned char diff = wl != gl || !got;
+
+	for (size_t i = 0; i < wl; i++)
+		diff |= (unsigned char)(want[i] ^ (i < gl ? got[i] : 0));
+	return diff == 0;
+}
+
+/* With no authentication configured every request passes; else a right bearer token or a right
+ * basic user and password does. */
+static bool auth_ok(const struct http_server *h, struct MHD_Connection *c)
 {
 	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	size_t tl, al, i;
-	unsigned char diff;
+	bool ok = false;
 
-	if (!h->token)
+	if (!h->token && !h->basic_user)
 		return true;
-	if (!a || strncasecmp(a, "Bearer ", 7))
+	if (!a)
 		return false;
-	a += 7;
-	while (*a == ' ')
-		a++;
-	tl = strlen(h->token);
-	al = strlen(a);
-	diff = tl != al;
-	for (i = 0; i < tl; i++)
-		diff |= (unsigned char)(h->token[i] ^ (i < al ? a[i] : 0));
-	return diff == 0;
+	if (h->token && !strncasecmp(a, "Bearer ", 7)) {
+		a += 7;
+		while (*a == ' ')
+			a++;
+		ok = secret_eq(h->token, a);
+	} else if (h->basic_user && !strncasecmp(a, "Basic ", 6)) {
+		char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+		/* both compared, whatever the first says: no timing hint of a right user */
+		bool u = secret_eq(h->basic_user, user), p = secret_eq(h->basic_password, pass);
+
+		ok = u && p;
+		MHD_free(user);
+		MHD_free(pass);
+	}
+	return ok;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -126,9 +145,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return send_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method %s not allowed (use GET)",
 				  method);
-	if (!token_ok(h, c))
-		return send_error(h, c, MHD_HTTP_UNAUTHORIZED,
-				  "missing or wrong bearer token (Authorization: Bearer TOKEN)");
+	if (!auth_ok(h, c))
+		return send_error(h, c, MHD_HTTP_UNAUTHORIZED, h->token ?
+				  "missing or wrong bearer token (Authorization: Bearer TOKEN)" :
+				  "missing or wrong user or password (HTTP basic authentication)");
 	if (!strcmp(url, "/metrics")) {
 		struct sbuf b = { 0 };
 
@@ -162,8 +182,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 }
 
-/* ADDR:PORT, [V6ADDR]:PORT or HOST:PORT -> a listening socket, or -errno (logged). */
-static int listen_on(const struct nfmd_log *log, const char *spec)
+static bool is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/*
+ * ADDR:PORT, [V6ADDR]:PORT or HOST:PORT -> a listening socket, or -errno (logged); *loopback
+ * says whether only this host can connect.
+ */
+static int listen_on(const struct nfmd_log *log, const char *spec, bool *loopback)
 {
 	char host[256], *port;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res, *ai;
@@ -194,8 +230,10 @@ static int listen_on(const struct nfmd_log *log, const char *spec)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (ai->ai_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0)
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0) {
+			*loopback = is_loopback(ai->ai_addr);
 			break;
+		}
 		saved = errno;
 		close(fd);
 		fd = -1;
@@ -208,26 +246,51 @@ static int listen_on(const struct nfmd_log *log, const char *spec)
 	return fd;
 }
 
-int http_start(struct http_server *h, const char *listen, const char *token,
-	       const struct vm_table *vms, const struct nfmd_log *log, int epfd)
+int http_start(struct http_server *h, const struct nfmd_config *cfg, const struct vm_table *vms,
+	       const struct nfmd_log *log, int epfd)
 {
 	const union MHD_DaemonInfo *info;
 	struct epoll_event ev = { .events = EPOLLIN };
+	const char *listen = cfg->listen;
+	bool tls = cfg->tls_cert_pem && cfg->tls_key_pem, loopback = false;
 	int fd;
 
-	*h = (struct http_server){ .token = token, .vms = vms, .log = log };
-	fd = listen_on(log, listen);
+	*h = (struct http_server){ .token = cfg->token, .basic_user = cfg->basic_user,
+				   .basic_password = cfg->basic_password, .vms = vms, .log = log };
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		logmsg(log, NFM_LOG_ERR, "tls-cert: this libmicrohttpd was built without TLS (GnuTLS)");
+		return -EOPNOTSUPP;
+	}
+	fd = listen_on(log, listen, &loopback);
 	if (fd < 0)
 		return fd;
-	h->daemon = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, handle, h,
-				   MHD_OPTION_LISTEN_SOCKET, fd,
-				   MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-				   MHD_OPTION_END);
+	/* The guests' process lists are not for everyone on the network. */
+	if (!loopback && !h->token && !h->basic_user) {
+		if (!cfg->insecure_listen) {
+			close(fd);
+			logmsg(log, NFM_LOG_ERR, "refusing to serve %s without authentication: anyone who "
+			       "can connect would read every guest's processes; set token-file or "
+			       "basic-auth-user (nfmd(8)), or --insecure-listen", listen);
+			return -EACCES;
+		}
+		logmsg(log, NFM_LOG_WARN, "serving %s without authentication (--insecure-listen): "
+		       "anyone who can connect reads every guest's processes", listen);
+	} else if (!loopback && !tls) {
+		logmsg(log, NFM_LOG_WARN, "serving %s without TLS: the credentials and the guests' "
+		       "data cross the network in clear (set tls-cert and tls-key)", listen);
+	}
+	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL, handle, h,
+				     MHD_OPTION_LISTEN_SOCKET, fd,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+				     tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cfg->tls_cert_pem,
+				     MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
+				     MHD_OPTION_END);
 	if (!h->daemon) {
 		close(fd);
-		logmsg(log, NFM_LOG_ERR, "cannot start the HTTP server on %s", listen);
+		logmsg(log, NFM_LOG_ERR, "cannot start the HTTP%s server on %s%s", tls ? "S" : "", listen,
+		       tls ? " (is tls-key the private key of tls-cert, both PEM?)" : "");
 		return -EIO;
 	}
 	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
@@ -235,7 +298,7 @@ int http_start(struct http_server *h, const char *listen, const char *token,
 		logmsg(log, NFM_LOG_ERR, "cannot poll the HTTP server: %s", strerror(errno));
 		return -EIO;
 	}
-	logmsg(log, NFM_LOG_INFO, "serving http://%s/metrics and /api/v1/vms", listen);
+	logmsg(log, NFM_LOG_INFO, "serving http%s://%s/metrics and /api/v1/vms", tls ? "s" : "", listen);
 	return 0;
 }
 

@@ -2,12 +2,13 @@
 /*
  * The HTTP server: libmicrohttpd in external-epoll mode, driven by the main loop (its epoll fd
  * sits in ours), so requests are answered on the main thread from the VM table with no locking.
- * Routing, the bearer token and connection limits are here; the bodies are metrics.c's and
+ * Routing, TLS, authentication and connection limits are here; the bodies are metrics.c's and
  * api.c's.
  */
 #ifndef NFMD_HTTP_H
 #define NFMD_HTTP_H
 
+#include "config.h"
 #include "log.h"
 #include "metrics.h"
 #include "vms.h"
@@ -16,15 +17,20 @@ struct MHD_Daemon;
 
 struct http_server {
 	struct MHD_Daemon *daemon;
-	const char *token;		/* required bearer token, or NULL */
+	const char *token;		/* accepted bearer token, or NULL */
+	const char *basic_user, *basic_password;	/* accepted basic auth, or NULL */
 	const struct vm_table *vms;
 	const struct nfmd_log *log;
 	struct http_counters counters;
 };
 
-/* Listen on ADDR:PORT and add the server's epoll fd to epfd; 0 or -errno (logged). */
-int http_start(struct http_server *h, const char *listen, const char *token,
-	       const struct vm_table *vms, const struct nfmd_log *log, int epfd);
+/*
+ * Listen on cfg->listen (HTTPS with cfg's certificate and key, authentication by cfg's token or
+ * basic credentials) and add the server's epoll fd to epfd; 0 or -errno (logged). Refuses
+ * (-EACCES) an address beyond loopback without authentication unless cfg->insecure_listen.
+ */
+int http_start(struct http_server *h, const struct nfmd_config *cfg, const struct vm_table *vms,
+	       const struct nfmd_log *log, int epfd);
 /* Serve what is ready (every loop). */
 void http_run(struct http_server *h);
 /* Milliseconds until libmicrohttpd wants http_run for a timeout; -1 for none. */

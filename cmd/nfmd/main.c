@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conffile.h"
 #include "nfmd.h"
 
 static const struct nfmd_config default_config = {
@@ -40,8 +41,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nfmd [OPTIONS]\n\n"
 		"Serve every QEMU VM's guest kernel state as Prometheus metrics and JSON.\n\n"
+		"  --config FILE          settings from FILE: `key = value` lines, keys as these\n"
+		"                         options without --; the command line overrides it\n"
 		"  --listen ADDR:PORT     HTTP address (default 127.0.0.1:9464)\n"
 		"  --token-file FILE      require 'Authorization: Bearer <contents of FILE>'\n"
+		"  --basic-auth-user USER, --basic-auth-password-file FILE\n"
+		"                         or accept HTTP basic auth as USER with FILE's password\n"
+		"  --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate and key\n"
+		"  --insecure-listen      allow a non-loopback address without token or basic auth\n"
 		"  --interval DUR         base crawl: uptime, CPUs, memory (default 1s)\n"
 		"  --ps-interval DUR      processes (default 5s; 0 disables)\n"
 		"  --net-interval DUR     interfaces and sockets (default 5s; 0 disables)\n"
@@ -83,82 +90,173 @@ static int int_arg(const struct nfmd_log *log, const char *opt, const char *s, i
 	return (int)v;
 }
 
-static int read_token(struct nfmd *d, const char *path)
-{
-	char buf[4096];
-	struct stat st;
-	size_t n;
-	FILE *f = fopen(path, "re");
+enum { O_LISTEN = 256, O_TOKEN, O_INTERVAL, O_PS, O_NET, O_SYS, O_RESCAN, O_TIMEOUT, O_TOP,
+       O_WORKERS, O_AWORKERS, O_MAXVMS, O_VM, O_VERSION, O_CONFIG, O_TLS_CERT, O_TLS_KEY,
+       O_BASIC_USER, O_BASIC_PASS, O_INSECURE };
 
-	if (!f) {
-		logmsg(&d->log, NFM_LOG_ERR, "--token-file %s: %s", path, strerror(errno));
+static const struct option opts[] = {
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "token-file", required_argument, NULL, O_TOKEN },
+	{ "basic-auth-user", required_argument, NULL, O_BASIC_USER },
+	{ "basic-auth-password-file", required_argument, NULL, O_BASIC_PASS },
+	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+	{ "tls-key", required_argument, NULL, O_TLS_KEY },
+	{ "insecure-listen", no_argument, NULL, O_INSECURE },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "interval", required_argument, NULL, O_INTERVAL },
+	{ "ps-interval", required_argument, NULL, O_PS },
+	{ "net-interval", required_argument, NULL, O_NET },
+	{ "sys-interval", required_argument, NULL, O_SYS },
+	{ "rescan", required_argument, NULL, O_RESCAN },
+	{ "crawl-timeout", required_argument, NULL, O_TIMEOUT },
+	{ "top", required_argument, NULL, O_TOP },
+	{ "workers", required_argument, NULL, O_WORKERS },
+	{ "attach-workers", required_argument, NULL, O_AWORKERS },
+	{ "max-vms", required_argument, NULL, O_MAXVMS },
+	{ "vm", required_argument, NULL, O_VM },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+/* Strings from the configuration file live as long as nfmd (the configuration points at them). */
+static const char *keep(struct nfmd *d, const char *s)
+{
+	char *c = strdup(s);
+
+	if (!c) {
+		logmsg(&d->log, NFM_LOG_ERR, "out of memory");
+		exit(1);
+	}
+	return c;
+}
+
+/* One option, from the command line or the configuration file; exits on a bad value. */
+static void set_option(struct nfmd *d, int c, const char *arg, int *verbose)
+{
+	struct nfmd_config *cfg = &d->cfg;
+	const struct nfmd_log *log = &d->log;
+
+	switch (c) {
+	case O_LISTEN: cfg->listen = arg; break;
+	case O_TOKEN: cfg->token_file = arg; break;
+	case O_BASIC_USER: cfg->basic_user = arg; break;
+	case O_BASIC_PASS: cfg->basic_password_file = arg; break;
+	case O_TLS_CERT: cfg->tls_cert = arg; break;
+	case O_TLS_KEY: cfg->tls_key = arg; break;
+	case O_INSECURE: cfg->insecure_listen = true; break;
+	case O_INTERVAL: cfg->interval[F_BASE] = duration_arg(log, "--interval", arg, 0.01); break;
+	case O_PS: cfg->interval[F_PS] = duration_arg(log, "--ps-interval", arg, 0.01); break;
+	case O_NET: cfg->interval[F_NET] = duration_arg(log, "--net-interval", arg, 0.01); break;
+	case O_SYS: cfg->interval[F_SYS] = duration_arg(log, "--sys-interval", arg, 0.01); break;
+	case O_RESCAN: cfg->rescan = duration_arg(log, "--rescan", arg, 0.1); break;
+	case O_TIMEOUT: cfg->crawl_timeout = duration_arg(log, "--crawl-timeout", arg, 0.01); break;
+	case O_TOP: cfg->lim.top = int_arg(log, "--top", arg, 0, 1000); break;
+	case O_WORKERS: cfg->workers = int_arg(log, "--workers", arg, 1, 64); break;
+	case O_AWORKERS: cfg->attach_workers = int_arg(log, "--attach-workers", arg, 1, 64); break;
+	case O_MAXVMS: cfg->max_vms = int_arg(log, "--max-vms", arg, 1, 4096); break;
+	case O_VM: cfg->only = arg; break;
+	case 'v': (*verbose)++; break;
+	case 'q': d->log.level = NFM_LOG_ERR; break;
+	case O_VERSION: printf("nfmd %s\n", nfm_version()); exit(0);
+	case 'h': usage(stdout); exit(0);
+	default: usage(stderr); exit(2);
+	}
+}
+
+struct conf_ctx {
+	struct nfmd *d;
+	const char *path;
+	int *verbose;
+};
+
+/* A `key = value` line of --config: key is a long option's name. */
+static int conf_set(const char *key, const char *value, int line, void *arg)
+{
+	struct conf_ctx *cc = arg;
+	const struct option *o;
+
+	for (o = opts; o->name; o++)
+		if (!strcmp(o->name, key))
+			break;
+	if (!o->name || o->val == O_CONFIG || o->val == O_VERSION || o->val == 'h') {
+		logmsg(&cc->d->log, NFM_LOG_ERR, "%s:%d: unknown setting '%s' (see nfmd(8))", cc->path,
+		       line, key);
 		return -1;
 	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077))
-		logmsg(&d->log, NFM_LOG_WARN, "--token-file %s is readable by other users", path);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	if (!n || strpbrk(buf, "\r\n")) {
-		logmsg(&d->log, NFM_LOG_ERR, "--token-file %s: expected one line holding the token", path);
+	if (o->has_arg == no_argument) {
+		if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
+			return 0;
+		if (strcmp(value, "yes") && strcmp(value, "true") && strcmp(value, "1")) {
+			logmsg(&cc->d->log, NFM_LOG_ERR, "%s:%d: %s: expected yes or no", cc->path, line,
+			       key);
+			return -1;
+		}
+	} else if (!*value) {
+		logmsg(&cc->d->log, NFM_LOG_ERR, "%s:%d: %s needs a value", cc->path, line, key);
 		return -1;
 	}
-	d->cfg.token = strdup(buf);
-	return d->cfg.token ? 0 : -1;
+	set_option(cc->d, o->val, keep(cc->d, value), cc->verbose);
+	return 0;
+}
+
+/* Secrets and certificates named by the configuration, read once at startup. */
+static void read_secrets(struct nfmd *d)
+{
+	struct nfmd_config *cfg = &d->cfg;
+
+	if (cfg->token_file && !(cfg->token = conffile_secret(cfg->token_file, "token-file", &d->log)))
+		exit(1);
+	if (!cfg->basic_user != !cfg->basic_password_file) {
+		logmsg(&d->log, NFM_LOG_ERR, "basic-auth-user and basic-auth-password-file go together");
+		exit(2);
+	}
+	if (cfg->basic_password_file &&
+	    !(cfg->basic_password = conffile_secret(cfg->basic_password_file,
+						    "basic-auth-password-file", &d->log)))
+		exit(1);
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		logmsg(&d->log, NFM_LOG_ERR, "tls-cert and tls-key go together");
+		exit(2);
+	}
+	if (cfg->tls_cert) {
+		struct stat st;
+
+		cfg->tls_cert_pem = conffile_slurp(cfg->tls_cert, "tls-cert", 1 << 20, &d->log);
+		cfg->tls_key_pem = conffile_slurp(cfg->tls_key, "tls-key", 1 << 20, &d->log);
+		if (!cfg->tls_cert_pem || !cfg->tls_key_pem)
+			exit(1);
+		if (stat(cfg->tls_key, &st) == 0 && (st.st_mode & 0077))
+			logmsg(&d->log, NFM_LOG_WARN, "tls-key %s is readable by other users", cfg->tls_key);
+	}
 }
 
 static void parse_args(struct nfmd *d, int argc, char **argv)
 {
-	enum { O_LISTEN = 256, O_TOKEN, O_INTERVAL, O_PS, O_NET, O_SYS, O_RESCAN, O_TIMEOUT, O_TOP,
-	       O_WORKERS, O_AWORKERS, O_MAXVMS, O_VM, O_VERSION };
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "token-file", required_argument, NULL, O_TOKEN },
-		{ "interval", required_argument, NULL, O_INTERVAL },
-		{ "ps-interval", required_argument, NULL, O_PS },
-		{ "net-interval", required_argument, NULL, O_NET },
-		{ "sys-interval", required_argument, NULL, O_SYS },
-		{ "rescan", required_argument, NULL, O_RESCAN },
-		{ "crawl-timeout", required_argument, NULL, O_TIMEOUT },
-		{ "top", required_argument, NULL, O_TOP },
-		{ "workers", required_argument, NULL, O_WORKERS },
-		{ "attach-workers", required_argument, NULL, O_AWORKERS },
-		{ "max-vms", required_argument, NULL, O_MAXVMS },
-		{ "vm", required_argument, NULL, O_VM },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct nfmd_config *cfg = &d->cfg;
 	const struct nfmd_log *log = &d->log;
 	int c, verbose = 0;
 
-	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
-		switch (c) {
-		case O_LISTEN: cfg->listen = optarg; break;
-		case O_TOKEN: cfg->token_file = optarg; break;
-		case O_INTERVAL: cfg->interval[F_BASE] = duration_arg(log, "--interval", optarg, 0.01); break;
-		case O_PS: cfg->interval[F_PS] = duration_arg(log, "--ps-interval", optarg, 0.01); break;
-		case O_NET: cfg->interval[F_NET] = duration_arg(log, "--net-interval", optarg, 0.01); break;
-		case O_SYS: cfg->interval[F_SYS] = duration_arg(log, "--sys-interval", optarg, 0.01); break;
-		case O_RESCAN: cfg->rescan = duration_arg(log, "--rescan", optarg, 0.1); break;
-		case O_TIMEOUT: cfg->crawl_timeout = duration_arg(log, "--crawl-timeout", optarg, 0.01); break;
-		case O_TOP: cfg->lim.top = int_arg(log, "--top", optarg, 0, 1000); break;
-		case O_WORKERS: cfg->workers = int_arg(log, "--workers", optarg, 1, 64); break;
-		case O_AWORKERS: cfg->attach_workers = int_arg(log, "--attach-workers", optarg, 1, 64); break;
-		case O_MAXVMS: cfg->max_vms = int_arg(log, "--max-vms", optarg, 1, 4096); break;
-		case O_VM: cfg->only = optarg; break;
-		case 'v': verbose++; break;
-		case 'q': d->log.level = NFM_LOG_ERR; break;
-		case O_VERSION: printf("nfmd %s\n", nfm_version()); exit(0);
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); exit(2);
+	/* The file first, so that the command line overrides it. */
+	for (int i = 1; i < argc; i++) {
+		const char *path = !strcmp(argv[i], "--config") && i + 1 < argc ? argv[i + 1] :
+				   !strncmp(argv[i], "--config=", 9) ? argv[i] + 9 : NULL;
+
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (path) {
+			struct conf_ctx cc = { d, path, &verbose };
+
+			if (conffile_read(path, log, conf_set, &cc) < 0)
+				exit(2);
+			break;
 		}
 	}
+	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1)
+		if (c != O_CONFIG)
+			set_option(d, c, optarg, &verbose);
 	if (optind < argc) {
 		logmsg(log, NFM_LOG_ERR, "unexpected argument '%s' (see nfmd --help)", argv[optind]);
 		exit(2);
@@ -169,8 +267,7 @@ static void parse_args(struct nfmd *d, int argc, char **argv)
 	}
 	if (verbose)
 		d->log.level = NFM_LOG_DEBUG + (verbose > 1);
-	if (cfg->token_file && read_token(d, cfg->token_file) < 0)
-		exit(1);
+	read_secrets(d);
 }
 
 /* systemd Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
@@ -316,11 +413,12 @@ int main(int argc, char **argv)
 	ret = setup(&d);
 	if (ret)
 		return ret;
-	if (http_start(&d.http, d.cfg.listen, d.cfg.token, &d.vms, &d.log, d.epfd) < 0)
+	if (http_start(&d.http, &d.cfg, &d.vms, &d.log, d.epfd) < 0)
 		return 1;
 	logmsg(&d.log, NFM_LOG_INFO, "nfmd %s: crawling every %gs (ps %gs, net %gs, sys %gs), %d workers%s",
 	       nfm_version(), d.cfg.interval[F_BASE], d.cfg.interval[F_PS], d.cfg.interval[F_NET],
-	       d.cfg.interval[F_SYS], d.cfg.workers, d.cfg.token ? ", bearer token required" : "");
+	       d.cfg.interval[F_SYS], d.cfg.workers,
+	       d.cfg.token || d.cfg.basic_user ? ", authentication required" : "");
 	sd_notify_ready(&d.log);
 	run(&d);
 	http_stop(&d.http);
@@ -331,6 +429,9 @@ int main(int argc, char **argv)
 	schedule_done(&d.sched, pool_take_done(&d.pool));
 	vm_table_free(&d.vms);
 	free(d.cfg.token);
+	free(d.cfg.basic_password);
+	free(d.cfg.tls_cert_pem);
+	free(d.cfg.tls_key_pem);
 	close(d.tfd);
 	close(d.sfd);
 	close(d.epfd);

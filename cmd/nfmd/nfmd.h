@@ -8,7 +8,8 @@
  *
  *   main.c      options, the event loop (epoll over timerfd, signalfd, the pool's eventfd and
  *               libmicrohttpd's epoll fd), startup and shutdown        -> everything below
- *   http.c      libmicrohttpd server: routing, bearer token, limits   -> api, metrics
+ *   http.c      libmicrohttpd server: routing, TLS, authentication    -> api, metrics
+ *   conffile.c  --config FILE and the secret files it names          -> log
  *   api.c       JSON API documents                                    -> vms (cmd/common jout)
  *   metrics.c   Prometheus text of the VM table and of nfmd           -> vms, collect
  *   schedule.c  which VM is crawled when; publishing finished crawls  -> crawl, worker, vms
