@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <nfm/diag.h>
 #include <objects.h>
 
 #include "collect.h"
@@ -41,6 +42,9 @@ enum {
 	FAM_MODULES, FAM_MOUNTS, FAM_KMSG_SEQ,
 	FAM_HOST_CPU, FAM_HOST_WAIT, FAM_HOST_VCPU, FAM_HOST_VCPU_WAIT, FAM_CG_USAGE, FAM_CG_PERIODS,
 	FAM_CG_THROTTLED, FAM_CG_THROTTLED_TIME, FAM_CG_QUOTA, FAM_CPU_SECONDS, FAM_CPU_GUEST,
+	FAM_DIAG_PANICKED, FAM_DIAG_HALTED, FAM_DIAG_TAINT, FAM_DIAG_OOPS, FAM_DIAG_HUNG,
+	FAM_DIAG_DSTATE, FAM_DIAG_LOCKUP_CPUS, FAM_DIAG_OOM_KILLS, FAM_DIAG_ALLOCSTALL, FAM_DIAG_FINDINGS,
+	FAM_DIAG_COMPLETE,
 };
 
 const struct family families[] = {
@@ -123,6 +127,29 @@ const struct family families[] = {
 	[FAM_CPU_GUEST] = { "nfm_guest_cpu_guest_seconds_total",
 		"Time each guest CPU ran its own guests (nested virtualization), as node_cpu_guest_seconds_total",
 		M_COUNTER },
+	/* nfm diagnose's findings and the figures behind them (nfm/diag.h). */
+	[FAM_DIAG_PANICKED] = { "nfm_guest_panicked",
+		"1 when the guest kernel panicked (panic_cpu set, or a panic in its log)", M_GAUGE },
+	[FAM_DIAG_HALTED] = { "nfm_guest_halted",
+		"1 when the guest kernel is halted, powered off or restarting (system_state)", M_GAUGE },
+	[FAM_DIAG_TAINT] = { "nfm_guest_kernel_taint",
+		"The guest kernel's tainted_mask (/proc/sys/kernel/tainted)", M_GAUGE },
+	[FAM_DIAG_OOPS] = { "nfm_guest_oops_total",
+		"Oopses since boot (oops_count, else Oops lines in the log)", M_COUNTER },
+	[FAM_DIAG_HUNG] = { "nfm_guest_hung_tasks",
+		"Tasks in D state longer than the guest's hung-task timeout", M_GAUGE },
+	[FAM_DIAG_DSTATE] = { "nfm_guest_dstate_tasks",
+		"Tasks (threads) in uninterruptible sleep (D state)", M_GAUGE },
+	[FAM_DIAG_LOCKUP_CPUS] = { "nfm_guest_soft_lockup_cpus",
+		"Guest CPUs with a soft lockup under way (watchdog_touch_ts behind)", M_GAUGE },
+	[FAM_DIAG_OOM_KILLS] = { "nfm_guest_oom_kills_total",
+		"Processes the guest's OOM killer killed since boot (vm event OOM_KILL)", M_COUNTER },
+	[FAM_DIAG_ALLOCSTALL] = { "nfm_guest_allocstalls_total",
+		"Direct reclaim stalls since boot (vm events ALLOCSTALL_*)", M_COUNTER },
+	[FAM_DIAG_FINDINGS] = { "nfm_guest_findings",
+		"Findings of nfm diagnose by kind and severity (absent kinds: none found)", M_GAUGE },
+	[FAM_DIAG_COMPLETE] = { "nfm_guest_diagnose_complete",
+		"1 when every diagnose check could read what it needs, by check", M_GAUGE },
 };
 const size_t nr_families = sizeof(families) / sizeof(families[0]);
 
@@ -559,6 +586,51 @@ static void collect_sys(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 	}
 }
 
+/* ---- nfm diagnose (F_SYS): the findings as metrics ---- */
+
+static void collect_diag(struct nfm_ctx *ctx, struct section *s)
+{
+	struct nfm_diag_report *r;
+	const struct nfm_diag_figures *g;
+	unsigned int count[NFM_DIAG_KIND_MAX][4] = { { 0 } };
+	int err = nfm_diagnose(ctx, &r);
+
+	if (err < 0) {
+		if (!s->err)
+			section_seterr(s, err, "diagnose: %s", strerror(-err));
+		return;
+	}
+	g = &r->fig;
+	{
+		/* -1: the kernel does not say, no sample */
+		const struct { unsigned int fam; int64_t v; } fig[] = {
+			{ FAM_DIAG_PANICKED, g->panicked }, { FAM_DIAG_HALTED, g->halted },
+			{ FAM_DIAG_TAINT, g->taint }, { FAM_DIAG_OOPS, g->oops_count },
+			{ FAM_DIAG_HUNG, g->nr_hung_tasks }, { FAM_DIAG_DSTATE, g->nr_dstate_tasks },
+			{ FAM_DIAG_LOCKUP_CPUS, g->nr_soft_lockup_cpus },
+			{ FAM_DIAG_OOM_KILLS, g->oom_kills }, { FAM_DIAG_ALLOCSTALL, g->allocstall },
+		};
+
+		for (size_t i = 0; i < sizeof(fig) / sizeof(fig[0]); i++)
+			if (fig[i].v >= 0)
+				section_add(s, fig[i].fam, (double)fig[i].v, NULL);
+	}
+	for (unsigned int i = 0; i < r->nr_findings; i++)
+		if ((unsigned int)r->findings[i].kind < NFM_DIAG_KIND_MAX &&
+		    (unsigned int)r->findings[i].severity < 4)
+			count[r->findings[i].kind][r->findings[i].severity]++;
+	for (unsigned int k = 0; k < NFM_DIAG_KIND_MAX; k++)
+		for (unsigned int v = 0; v < 4; v++)
+			if (count[k][v])
+				section_add(s, FAM_DIAG_FINDINGS, count[k][v],
+					    "kind=\"%s\",severity=\"%s\"", nfm_diag_kind_name(k),
+					    nfm_diag_severity_name(v));
+	for (unsigned int i = 0; i < r->nr_checks; i++)
+		section_add(s, FAM_DIAG_COMPLETE, !r->checks[i].err, "check=\"%s\"",
+			    r->checks[i].name);
+	nfm_diag_report_free(r);
+}
+
 bool collect_supported(enum feature f)
 {
 	return f < F_NR;
@@ -588,6 +660,8 @@ void collect(struct nfm_ctx *ctx, enum feature f, const struct crawl_base *base,
 		break;
 	case F_SYS:
 		collect_sys(ctx, lim, s);
+		if (now_mono() <= lim->deadline)
+			collect_diag(ctx, s);
 		break;
 	default:
 		section_seterr(s, -EOPNOTSUPP, "not available in this build of nfmd");
