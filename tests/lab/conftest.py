@@ -24,7 +24,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LAB = os.path.join(REPO, "lab")
 sys.path.insert(0, LAB)
 
-from nfmlab import LabError, kernels, truth, vm  # noqa: E402
+from nfmlab import LabError, kernels, scenario, truth, vm  # noqa: E402
 
 NFM_LAB = os.path.join(LAB, "nfm-lab")
 
@@ -43,8 +43,10 @@ class LabVM:
         self.qmp = info["qmp"]
         self.kernel = info["kernel"]
         self.kernel_name = info["kernel_name"]
-        self.truth_path = info["truth"]
-        self.truth = truth.load(self.truth_path)
+        self.scenario = info.get("scenario")
+        # a scenario VM (below) takes no first truth: a dead guest has no truth server
+        self.truth_path = info["truth"] or None
+        self.truth = truth.load(self.truth_path) if self.truth_path else None
 
     def guest_file(self, path):
         """The bytes of a file as the guest itself reads it."""
@@ -82,3 +84,45 @@ def lab_vm(request):
         yield LabVM(info)
     finally:
         vm.stop(opts.name)
+
+
+def scenario_kernels():
+    """Kernels of the scenario VMs (nfm diagnose): 6.1-cloud, and 6.12-generic with NFM_LAB_FULL=1
+    (NFM_LAB_SCENARIO_KERNELS overrides); each scenario boots its own small, short-lived VM."""
+    if os.environ.get("NFM_LAB_SCENARIO_KERNELS"):
+        return os.environ["NFM_LAB_SCENARIO_KERNELS"].split()
+    return ["6.1-cloud", "6.12-generic"] if os.environ.get("NFM_LAB_FULL") == "1" else ["6.1-cloud"]
+
+
+@pytest.fixture(scope="session")
+def scenario_vm():
+    """scenario_vm(kernel, name) -> LabVM of a guest made unwell on purpose (nfmlab.scenario:
+    healthy, hang, lockup, net, panic), booted on first use (1 vCPU, 384M) and kept for the
+    session. Its truth is None (a dead guest has no truth server); healthy and hang guests still
+    answer fresh_truth()."""
+    started = {}
+
+    def get(kernel, name):
+        key = (kernel, name)
+        if key not in started or vm._pid_of(started[key].name) is None:
+            vmname = "pytest-%s-%s-%d" % (name, kernel, os.getpid())
+            try:
+                info = scenario.start(kernel, name, name=vmname)
+            except LabError as e:
+                vm.kill(vmname)
+                pytest.fail("scenario %s on %s did not start: %s" % (name, kernel, e),
+                            pytrace=False)
+            started[key] = ScenarioVM(info)
+        return started[key]
+
+    try:
+        yield get
+    finally:
+        for v in started.values():
+            vm.stop(v.name)
+
+
+class ScenarioVM(LabVM):
+    def stop(self):
+        """Stop it now (a scenario that is done), freeing its CPU for the next one."""
+        vm.stop(self.name)

@@ -101,3 +101,29 @@ def test_bt_one_pid_text(lab_vm):
     assert len(lines) > 1 and all(l.startswith("[<0>] ") for l in lines[1:]), p.stdout
     p = run("--vm", lab_vm.pid, "bt")
     assert p.returncode == 2
+
+
+def test_bt_module_frame_equals_proc_stack(scenario_vm):
+    """A thread sleeping in a module's function (the lab's fault module, lab/faultmod: kernel
+    threads nfm_sleep/N wait interruptibly in nfm_faultmod_sleep()): its stack, with the
+    "[nfm_faultmod]" frame, equals the guest's own /proc/PID/stack."""
+    from conftest import scenario_kernels
+
+    v = scenario_vm(scenario_kernels()[0], "healthy")
+    doc = run_json("--vm", v.pid, "bt", "--all", kind="bt", ok=(0, 3), timeout=300)
+    t, _ = v.fresh_truth()
+    res = compare(t, doc)
+    text = report(v.kernel_name, "module frame", res)
+    compared, matched, diffs = res[0], res[1], res[2]
+    tt = truth_threads(t)
+    mod = [tid for tid, (state, stack, wchan, comm) in tt.items()
+           if any(l.endswith(" [nfm_faultmod]") for l in stack)]
+    assert mod, "no thread of the guest sleeps in the fault module:\n" + text
+    bad = {d[0] for d in diffs}
+    assert [tid for tid in mod if tid not in bad], text
+    e = nfm_tasks(doc)[mod[0]]
+    frames = [f for f in e["stack"]["frames"] if f["module"] == "nfm_faultmod"]
+    assert frames and frames[0]["symbol"] == "nfm_faultmod_sleep", e["stack"]
+    assert frames[0]["text"].endswith(" [nfm_faultmod]") and e["wchan"] == "nfm_faultmod_sleep"
+    assert compared > 20 and matched >= 0.9 * compared, text
+    v.stop()

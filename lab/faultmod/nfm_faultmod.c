@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The lab's fault module: makes a lab guest unwell in ways busybox cannot, for nfm diagnose's
+ * lab tests. Never load it anywhere else.
+ *
+ *   a task reading /proc/nfm_faultmod sleeps uninterruptibly (D state) in nfm_faultmod_read()
+ *   until the module is removed: a hung task whose stack holds a [nfm_faultmod] frame
+ *   (cat /proc/nfm_faultmod &); one reading /proc/nfm_faultmod_sleep sleeps interruptibly
+ *   (S state, a signal ends it) in nfm_faultmod_sleep_read(): a healthy task with that frame
+ *   hangers=N   N kernel threads "nfm_hang" sleeping uninterruptibly in nfm_faultmod_hang()
+ *   sleepers=N  N kernel threads "nfm_sleep" sleeping interruptibly in nfm_faultmod_sleep()
+ *   oops=1      a kernel thread dereferences NULL: an oops, the kernel lives on (taint D)
+ *   lockup=S    a kernel thread spins S seconds with preemption off: a soft lockup on a
+ *               1-vCPU guest once S exceeds twice kernel.watchdog_thresh
+ */
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/sched.h>
+
+static int oops;
+module_param(oops, int, 0444);
+MODULE_PARM_DESC(oops, "1: oops in a kernel thread");
+static int lockup;
+module_param(lockup, int, 0444);
+MODULE_PARM_DESC(lockup, "seconds to spin with preemption disabled");
+
+static int hangers;
+module_param(hangers, int, 0444);
+MODULE_PARM_DESC(hangers, "kernel threads sleeping in D state");
+static int sleepers;
+module_param(sleepers, int, 0444);
+MODULE_PARM_DESC(sleepers, "kernel threads sleeping in S state");
+
+static DECLARE_COMPLETION(never);
+static struct proc_dir_entry *entry, *sleep_entry;
+
+/* Sleeps in D state until the module goes (noinline: its own frame on the stack). */
+static noinline ssize_t nfm_faultmod_read(struct file *f, char __user *buf, size_t len,
+					  loff_t *pos)
+{
+	wait_for_completion(&never);
+	return 0;
+}
+
+static noinline ssize_t nfm_faultmod_sleep_read(struct file *f, char __user *buf, size_t len,
+						loff_t *pos)
+{
+	return wait_for_completion_interruptible(&never) ? -EINTR : 0;
+}
+
+static const struct proc_ops faultmod_ops = {
+	.proc_read = nfm_faultmod_read,
+};
+
+static const struct proc_ops faultmod_sleep_ops = {
+	.proc_read = nfm_faultmod_sleep_read,
+};
+
+static noinline int nfm_faultmod_oops(void *unused)
+{
+	volatile int *p = NULL;
+
+	pr_info("nfm_faultmod: oops now\n");
+	return *p;
+}
+
+static noinline int nfm_faultmod_spin(void *unused)
+{
+	unsigned long end = jiffies + (unsigned long)lockup * HZ;
+
+	pr_info("nfm_faultmod: spinning %d s with preemption off\n", lockup);
+	preempt_disable();
+	while (time_before(jiffies, end))
+		cpu_relax();
+	preempt_enable();
+	pr_info("nfm_faultmod: spin done\n");
+	while (!kthread_should_stop())
+		msleep_interruptible(1000);
+	return 0;
+}
+
+static struct task_struct *spinner;
+
+/* noinline: a frame of this module on the thread's stack, where the unwinder must find it */
+static noinline int nfm_faultmod_hang(void *unused)
+{
+	wait_for_completion(&never);
+	return 0;
+}
+
+static noinline int nfm_faultmod_sleep(void *unused)
+{
+	while (wait_for_completion_interruptible(&never))
+		;
+	return 0;
+}
+
+static int __init nfm_faultmod_init(void)
+{
+	entry = proc_create("nfm_faultmod", 0444, NULL, &faultmod_ops);
+	sleep_entry = proc_create("nfm_faultmod_sleep", 0444, NULL, &faultmod_sleep_ops);
+	if (!entry || !sleep_entry) {
+		proc_remove(entry);
+		proc_remove(sleep_entry);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < hangers && i < 16; i++)
+		kthread_run(nfm_faultmod_hang, NULL, "nfm_hang/%d", i);
+	for (int i = 0; i < sleepers && i < 16; i++)
+		kthread_run(nfm_faultmod_sleep, NULL, "nfm_sleep/%d", i);
+	if (oops)
+		kthread_run(nfm_faultmod_oops, NULL, "nfm_oops");
+	if (lockup > 0)
+		spinner = kthread_run(nfm_faultmod_spin, NULL, "nfm_spin");
+	return 0;
+}
+
+static void __exit nfm_faultmod_exit(void)
+{
+	complete_all(&never);
+	proc_remove(entry);
+	proc_remove(sleep_entry);
+	if (!IS_ERR_OR_NULL(spinner))
+		kthread_stop(spinner);
+}
+
+module_init(nfm_faultmod_init);
+module_exit(nfm_faultmod_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("nfm lab: hangs, oopses and lockups on demand");

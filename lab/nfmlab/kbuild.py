@@ -1,0 +1,81 @@
+"""Out-of-tree kernel modules for the lab kernels, built with kbuild from Debian's headers.
+
+`apt-get download` fetches linux-headers-<release>, its -common package and linux-kbuild-<x.y>
+(resolved through apt-cache depends, as kernels.py does for images), unpacks them into the cache
+(headers-<release>/) and points the flavour's Makefile (an absolute include of /usr/src/...-common)
+at the unpacked copy. A module is cached by release and the digest of its sources.
+"""
+import glob
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from . import LabError, paths
+
+
+def _deps(pkg):
+    out = subprocess.run(["apt-cache", "depends", pkg], capture_output=True, text=True,
+                         timeout=60).stdout
+    return re.findall(r"^\s*\|?Depends:\s*(linux-(?:headers|kbuild)-\S+)\s*$", out, re.M)
+
+
+def headers(release):
+    """Unpacks the headers of `release` (e.g. 6.1.0-57-cloud-amd64); returns the build dir."""
+    root = os.path.join(paths.cache_dir(), "headers-" + release)
+    kdir = os.path.join(root, "usr", "src", "linux-headers-" + release)
+    done = os.path.join(root, ".unpacked")
+    if os.path.exists(done):
+        return kdir
+    pkg = "linux-headers-" + release
+    pkgs = [pkg] + _deps(pkg)
+    os.makedirs(paths.cache_dir(), exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=paths.cache_dir(), prefix=".hdr-") as tmp:
+        os.chmod(tmp, 0o777)  # apt downloads as _apt
+        r = subprocess.run(["apt-get", "download", "-q"] + pkgs, cwd=tmp, capture_output=True,
+                           text=True)
+        debs = glob.glob(os.path.join(tmp, "*.deb"))
+        if r.returncode != 0 or len(debs) < 2:
+            last = (r.stderr.strip().splitlines() or ["no output"])[-1]
+            raise LabError("cannot download %s (no network?): %s" % (" ".join(pkgs), last))
+        unpack = os.path.join(tmp, "root")
+        for d in debs:
+            r = subprocess.run(["dpkg-deb", "-x", d, unpack], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise LabError("dpkg-deb -x %s failed: %s" % (d, r.stderr.strip()))
+        shutil.rmtree(root, ignore_errors=True)
+        os.rename(unpack, root)
+    mk = os.path.join(kdir, "Makefile")
+    with open(mk) as f:
+        text = f.read()
+    with open(mk, "w") as f:
+        f.write(re.sub(r"^include /usr/src/", "include %s/usr/src/" % root, text, flags=re.M))
+    open(done, "w").close()
+    return kdir
+
+
+def build(release, src, files, name):
+    """Returns the path of module `name`.ko built from `files` of directory `src` (a kbuild
+    Makefile among them) for kernel `release`, building it the first time."""
+    h = hashlib.sha256(release.encode())
+    for f in files:
+        with open(os.path.join(src, f), "rb") as fh:
+            h.update(f.encode() + b"\0" + fh.read())
+    out = os.path.join(paths.cache_dir(), "%s-%s-%s.ko" % (name, release, h.hexdigest()[:16]))
+    if os.path.exists(out):
+        return out
+    kdir = headers(release)
+    with tempfile.TemporaryDirectory(dir=paths.cache_dir(), prefix=".kbuild-") as tmp:
+        for f in files:
+            shutil.copy(os.path.join(src, f), tmp)
+        r = subprocess.run(["make", "-C", kdir, "M=" + tmp, "modules"], capture_output=True,
+                           text=True, timeout=600)
+        ko = os.path.join(tmp, name + ".ko")
+        if r.returncode != 0 or not os.path.exists(ko):
+            raise LabError("building %s for %s failed: %s"
+                           % (name, release, " ".join((r.stdout + r.stderr).split())[-600:]))
+        shutil.copy(ko, out + ".tmp%d" % os.getpid())
+        os.rename(out + ".tmp%d" % os.getpid(), out)
+    return out

@@ -1,0 +1,104 @@
+"""Lab guests made unwell on purpose, for nfm diagnose: booted on demand, one scenario each.
+
+A scenario VM is an ordinary lab VM (vm._boot) whose initrd is the lab's initramfs followed by a
+second cpio archive (the kernel unpacks both, the second over the first) holding the fault
+module built for that kernel (lab/faultmod, faultmod.py), the memory hog and the scenario script
+(lab/faultmod/scenario) with its name in /etc/nfm-scenario.name; init runs the script once the
+guest is ready. start() returns when the script says "ready" on the console (a panic: when the
+kernel's panic message ends) and takes no truth snapshot (a dead guest has no truth server).
+
+Scenarios: healthy (the fault module with one interruptible sleeper), hang (D-state kernel
+thread and process past a 2 s hung-task timeout, a full tmpfs, an OOM kill, an oops), lockup
+(a soft lockup under way), net (misconfigured network), panic (sysrq crash, kernel.panic=0).
+"""
+import argparse
+import gzip
+import hashlib
+import io
+import os
+import time
+
+from . import LabError, accel, cpio, faultmod, initramfs, kernels, paths, vm
+
+SCENARIOS = ("healthy", "hang", "lockup", "net", "panic")
+SCRIPT = os.path.join(faultmod.SRC_DIR, "scenario")
+
+
+def _initrd(kernel, name):
+    """The lab initramfs with the scenario archive appended (cached by content)."""
+    base = initramfs.build(kernel)
+    ko = faultmod.build(kernel)
+    hog = faultmod.build_hog()
+    with open(SCRIPT, "rb") as f:
+        script = f.read()
+    key = hashlib.sha256("\0".join([base, ko, hog]).encode() + script).hexdigest()[:16]
+    out = os.path.join(paths.cache_dir(), "initramfs-%s-%s-%s.cpio.gz" % (kernel.release, name, key))
+    if os.path.exists(out):
+        return out
+    raw = io.BytesIO()
+    w = cpio.Writer(raw)
+    for d in ("bin", "etc", "lib", "lib/modules"):
+        w.dir(d)
+    with open(ko, "rb") as f:
+        w.file("lib/modules/nfm_faultmod.ko", f.read())
+    with open(hog, "rb") as f:
+        w.file("bin/nfm-hog", f.read(), 0o755)
+    w.file("bin/nfm-scenario", script, 0o755)
+    w.file("etc/nfm-scenario.name", name.encode() + b"\n")
+    w.close()
+    with open(base, "rb") as f:
+        data = f.read()
+    tmp = out + ".tmp%d" % os.getpid()
+    with open(tmp, "wb") as f:
+        f.write(data + gzip.compress(raw.getvalue(), compresslevel=6))
+    os.rename(tmp, out)
+    return out
+
+
+def _wait(name, scenario, timeout):
+    console = os.path.join(paths.run_dir(name), "console.log")
+    want = b"NFM-LAB-SCENARIO %s ready" % scenario.encode()
+    if scenario == "panic":
+        want = b"---[ end Kernel panic"
+    elif scenario == "lockup":
+        want = b"soft lockup - CPU#"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(console, "rb") as f:
+            log = f.read()
+        if want in log:
+            return
+        if vm._pid_of(name) is None:
+            raise LabError("scenario %s: QEMU exited; see %s" % (scenario, console))
+        time.sleep(0.2)
+    raise LabError("scenario %s not in place after %ds; see %s" % (scenario, timeout, console))
+
+
+def start(kernel_name, scenario, name=None, mem="384M"):
+    """Boots lab kernel `kernel_name` with `scenario` in place; returns the info dict."""
+    if scenario not in SCENARIOS:
+        raise LabError("unknown scenario %r (known: %s)" % (scenario, " ".join(SCENARIOS)))
+    kernel = kernels.fetch(kernel_name)
+    name = name or "nfm-%s-%s" % (scenario, kernel_name)
+    vm._check_name(name)
+    if vm._pid_of(name):
+        raise LabError("VM %s is already running (nfm-lab stop %s)" % (name, name))
+    o = argparse.Namespace(kernel=kernel_name, name=name, mem=mem, cpus=1, procs=4, qmp="on",
+                           shm="off", machine="pc", la57="off", accel="auto")
+    initrd = _initrd(kernel, scenario)
+    acc = accel.choose(o.accel, kernel.vmlinuz)
+    try:
+        secs, m, marker = vm._boot(name, kernel, initrd, o, acc)
+        _wait(name, scenario, 120 if acc == "kvm" else 240)
+    except LabError:
+        vm.kill(name)
+        raise
+    run = paths.run_dir(name)
+    info = {"name": name, "pid": str(vm._pid_of(name)), "qmp": os.path.join(run, "qmp.sock"),
+            "console": os.path.join(run, "console.log"), "truth": "",
+            "kernel": m.group(3).decode(), "accel": acc, "boot_seconds": "%.2f" % secs,
+            "kernel_name": kernel_name, "package": kernel.package, "run": run,
+            "channel": m.group(1).decode(), "marker": marker, "mem": mem, "shm": "",
+            "machine": "pc", "la57": "off", "scenario": scenario}
+    vm._save_info(info)
+    return info

@@ -1,0 +1,208 @@
+"""nfm diagnose on guests made unwell on purpose (nfmlab.scenario, lab/faultmod): each scenario
+gives the right finding with its evidence, and a healthy guest gives none.
+
+Scenario VMs are small (1 vCPU, 384M) and short-lived: each is stopped when its test is done.
+Kernels: 6.1-cloud by default, 6.12-generic too with NFM_LAB_FULL=1 (conftest.scenario_kernels).
+"""
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import scenario_kernels
+from nfmcli import run, run_json
+
+KERNELS = scenario_kernels()
+
+
+def diagnose(v, ok=(4,)):
+    t0 = time.monotonic()
+    doc = run_json("--vm", v.pid, "diagnose", kind="diagnose", ok=ok, timeout=300)
+    print("%s %s: diagnose %.2f s, %d findings" % (v.kernel_name, v.scenario,
+                                                    time.monotonic() - t0, doc["nr_findings"]))
+    return doc
+
+
+def findings(doc, kind):
+    return [f for f in doc["findings"] if f["kind"] == kind]
+
+
+def text(f):
+    return "\n".join([f["summary"]] + f["evidence"])
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_healthy_guest_has_no_finding(scenario_vm, kernel):
+    v = scenario_vm(kernel, "healthy")
+    doc = diagnose(v, ok=(0,))
+    assert doc["healthy"] and doc["nr_findings"] == 0 and doc["findings"] == [], doc["findings"]
+    assert doc["complete"], doc.get("errors")
+    fig = doc["figures"]
+    assert fig["panicked"] is False and fig["halted"] is False
+    assert fig["oom_kills"] == 0 and fig["nr_hung_tasks"] == 0 and fig["nr_soft_lockup_cpus"] == 0
+    assert "D" not in fig["taint"] and "O" in fig["taint"]  # the fault module, loaded, idle
+    assert {c["name"] for c in doc["checks"]} == {"kernel", "log", "tasks", "lockups", "memory",
+                                                   "network", "filesystems"}
+    p = run("--vm", v.pid, "diagnose")
+    assert p.returncode == 0 and "no findings" in p.stdout, p.stdout + p.stderr
+    v.stop()
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_hung_tasks_oom_oops_full_tmpfs(scenario_vm, kernel):
+    v = scenario_vm(kernel, "hang")
+    doc = diagnose(v)
+    hung = findings(doc, "hung_task")
+    names = {f.get("subject") for f in hung}
+    # the kernel thread and the process stuck in the module's uninterruptible sleep
+    assert {"nfm_hang/0", "cat"} <= names, [text(f) for f in hung]
+    for f in hung:
+        if f.get("subject") not in ("nfm_hang/0", "cat"):
+            continue
+        assert f["severity"] == "error" and f["pid"] > 0
+        assert "sysctl_hung_task_timeout_secs = 2" in f["evidence"], text(f)
+        frames = [e for e in f["evidence"] if e.startswith("[<0>] ")]
+        assert frames and "[nfm_faultmod]" in frames[0], text(f)
+        want = "nfm_faultmod_hang" if f["subject"] == "nfm_hang/0" else "nfm_faultmod_read"
+        assert frames[0].startswith("[<0>] %s+0x" % want), text(f)
+    assert doc["figures"]["nr_hung_tasks"] >= 2
+    assert doc["figures"]["hung_task_timeout_ns"] == 2 * 10**9
+
+    oom = findings(doc, "oom_kill")
+    assert len(oom) == 1 and doc["figures"]["oom_kills"] == 1, doc["findings"]
+    assert any("Killed process" in e and "(nfm-hog)" in e for e in oom[0]["evidence"]), text(oom[0])
+    assert "vm event OOM_KILL = 1 (summed over the CPUs)" in oom[0]["evidence"]
+
+    oops = findings(doc, "oops")
+    assert len(oops) == 1 and oops[0]["severity"] == "error", doc["findings"]
+    assert "D" in doc["figures"]["taint"] and doc["figures"]["oops_count"] >= 1
+    assert any("nfm_faultmod_oops" in e for e in oops[0]["evidence"]), text(oops[0])
+
+    full = findings(doc, "fs_full")
+    assert [f["subject"] for f in full] == ["/mnt/tmpfs"], doc["findings"]
+    assert not findings(doc, "panic") and not findings(doc, "soft_lockup")
+    assert not [f for f in doc["findings"] if f["kind"] in (
+        "interface_down", "no_carrier", "no_default_route", "resolv_conf")]
+    p = run("--vm", v.pid, "diagnose")
+    assert p.returncode == 4 and "hung_task: task" in p.stdout, p.stdout + p.stderr
+
+
+NFMD = os.environ.get("NFMD_BIN") or str(Path(os.environ.get("NFM_BIN", "build/cmd/nfm/nfm"))
+                                         .resolve().parents[1] / "nfmd" / "nfmd")
+
+
+def metrics(text, name):
+    """{labels: value} of one metric family in Prometheus text."""
+    out = {}
+    for m in re.finditer(r"^%s(\{[^}]*\})? (\S+)$" % re.escape(name), text, re.M):
+        out[m.group(1) or ""] = float(m.group(2))
+    return out
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_nfmd_exports_the_findings(scenario_vm, kernel, tmp_path):
+    """nfmd's /metrics on the hang scenario: nfm_guest_hung_tasks, nfm_guest_oom_kills_total,
+    nfm_guest_oops_total, nfm_guest_findings{kind,severity}, nfm_guest_panicked 0."""
+    v = scenario_vm(kernel, "hang")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tok = tmp_path / "token"
+    tok.write_text("t0ken\n")
+    tok.chmod(0o600)
+    proc = subprocess.Popen([NFMD, "--listen", "127.0.0.1:%d" % port, "--token-file", str(tok),
+                             "--vm", v.name, "--interval", "1s", "--sys-interval", "1s",
+                             "--rescan", "1s"], stdout=subprocess.DEVNULL,
+                            stderr=open(tmp_path / "nfmd.log", "w"))
+    try:
+        text, deadline = "", time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                req = urllib.request.Request("http://127.0.0.1:%d/metrics" % port)
+                req.add_header("Authorization", "Bearer t0ken")
+                text = urllib.request.urlopen(req, timeout=10).read().decode()
+            except OSError:
+                text = ""
+            if metrics(text, "nfm_guest_hung_tasks"):
+                break
+            time.sleep(1)
+        hung = metrics(text, "nfm_guest_hung_tasks")
+        assert hung and list(hung.values())[0] >= 2, (tmp_path / "nfmd.log").read_text()[-2000:]
+        assert list(metrics(text, "nfm_guest_oom_kills_total").values()) == [1.0]
+        assert list(metrics(text, "nfm_guest_panicked").values()) == [0.0]
+        assert list(metrics(text, "nfm_guest_oops_total").values())[0] >= 1
+        f = metrics(text, "nfm_guest_findings")
+        want = {"hung_task": "error", "oom_kill": "error", "oops": "error", "fs_full": "warning"}
+        for kind, sev in want.items():
+            k = [l for l in f if 'kind="%s"' % kind in l and 'severity="%s"' % sev in l]
+            assert k, (kind, f)
+        assert set(metrics(text, "nfm_guest_diagnose_complete").values()) == {1.0}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    v.stop()
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_soft_lockup_under_way(scenario_vm, kernel):
+    v = scenario_vm(kernel, "lockup")
+    doc = diagnose(v)
+    sl = findings(doc, "soft_lockup")
+    assert sl and sl[0]["severity"] == "critical", doc["findings"]
+    f = sl[0]
+    assert f["summary"].startswith("soft lockup under way: CPU 0 stuck for"), text(f)
+    assert f["cpu"] == 0 and f.get("subject") == "nfm_spin", text(f)
+    assert any(e.startswith("watchdog_touch_ts ") for e in f["evidence"]), text(f)
+    assert any(e.startswith("run queue of CPU 0: ") and "nfm_spin" in e for e in f["evidence"])
+    assert any("soft lockup - CPU#0 stuck" in e for e in f["evidence"]), text(f)
+    assert doc["figures"]["nr_soft_lockup_cpus"] == 1
+    v.stop()
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_network_misconfiguration(scenario_vm, kernel):
+    v = scenario_vm(kernel, "net")
+    doc = diagnose(v)
+    by = {}
+    for f in doc["findings"]:
+        by.setdefault(f["kind"], []).append(f)
+    assert [f["subject"] for f in by.get("no_carrier", [])] == ["dummy1"], doc["findings"]
+    assert [f["subject"] for f in by.get("interface_down", [])] == ["dummy2"], doc["findings"]
+    assert any("address 10.98.0.2/24 on dummy2" in e for e in by["interface_down"][0]["evidence"])
+    assert len(by.get("no_default_route", [])) == 1, doc["findings"]
+    gw = by.get("gateway_off_subnet", [])
+    assert len(gw) == 1 and "192.168.5.1" in gw[0]["summary"] and gw[0]["subject"] == "dummy0", gw
+    assert any("address 10.77.0.2/24 on dummy0" in e for e in gw[0]["evidence"]), text(gw[0])
+    lo = by.get("loopback_only", [])
+    assert len(lo) == 1 and lo[0]["subject"] == "http", doc["findings"]
+    assert any(e.startswith("LISTEN 127.0.0.1:80") for e in lo[0]["evidence"]), text(lo[0])
+    rc = by.get("resolv_conf", [])
+    assert len(rc) == 1 and "is empty" in rc[0]["summary"], doc["findings"]
+    assert set(by) == {"no_carrier", "interface_down", "no_default_route", "gateway_off_subnet",
+                       "loopback_only", "resolv_conf"}, doc["findings"]
+    v.stop()
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_panic(scenario_vm, kernel):
+    v = scenario_vm(kernel, "panic")
+    doc = diagnose(v)
+    p = findings(doc, "panic")
+    assert len(p) == 1 and p[0]["severity"] == "critical", doc["findings"]
+    f = p[0]
+    assert f["summary"] == "the kernel panicked: sysrq triggered crash", text(f)
+    assert f["cpu"] == 0 and doc["figures"]["panic_cpu"] == 0 and doc["figures"]["panicked"]
+    assert f.get("subject") == "nfm-scenario" and f["pid"] > 0, text(f)
+    ev = f["evidence"]
+    assert any("Kernel panic - not syncing: sysrq triggered crash" in e for e in ev)
+    assert any(" sysrq_handle_crash+0x" in e for e in ev), text(f)
+    assert any("PID: %d " % f["pid"] in e for e in ev), text(f)
+    assert doc["findings"][0] is not None and doc["findings"][0]["kind"] == "panic"
+    p = run("--vm", v.pid, "diagnose")
+    assert p.returncode == 4 and p.stdout.splitlines()[2].startswith("CRITICAL  panic:"), p.stdout
+    v.stop()
