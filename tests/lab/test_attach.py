@@ -60,16 +60,17 @@ def test_btf_saved_and_given_back(lab_vm, tmp_path):
     --btf FILE attaches with it: same types, same processes."""
     guest = lab_vm.guest_file("/sys/kernel/btf/vmlinux")
     out = tmp_path / "vmlinux.btf"
-    got = run_json("--vm", lab_vm.pid, "btf", "-o", out)
+    got = run_json("--vm", lab_vm.pid, "btf", "-o", out, kind="btf")
     assert got["from"] == "guest memory (__start_BTF)"
-    assert got["bytes"] == len(guest)
+    assert got["size_bytes"] == len(guest)
     assert out.read_bytes() == guest
     live = info_json("--vm", lab_vm.pid)
     info = info_json("--vm", lab_vm.pid, "--btf", out)
     assert info["btf_from"] == "file"
-    assert info["nr_btf_types"] == live["nr_btf_types"] == got["types"]
-    pids = {e["pid"] for e in run_json("--vm", lab_vm.pid, "ps")}
-    pids_file = {e["pid"] for e in run_json("--vm", lab_vm.pid, "--btf", out, "ps")}
+    assert info["nr_btf_types"] == live["nr_btf_types"] == got["nr_btf_types"]
+    pids = {e["pid"] for e in run_json("--vm", lab_vm.pid, "ps", kind="ps")["processes"]}
+    pids_file = {e["pid"] for e in
+                 run_json("--vm", lab_vm.pid, "--btf", out, "ps", kind="ps")["processes"]}
     assert len(pids ^ pids_file) <= 2  # a process may come or go between the two reads
     # Bad files: one line, non-zero.
     line = one_error_line(run("--vm", lab_vm.pid, "--btf", tmp_path / "missing.btf", "info"))
@@ -94,7 +95,7 @@ def test_sym_equals_kallsyms(lab_vm):
     syms = lab_vm.truth.kallsyms
     assert set(NAMED) <= syms.keys()
     names = NAMED
-    got = run_json("--vm", lab_vm.pid, "sym", *names)
+    got = run_json("--vm", lab_vm.pid, "sym", *names, kind="sym")["symbols"]
     assert len(got) == len(names)
     for name, g in zip(names, got):
         s = syms[name]
@@ -105,8 +106,9 @@ def test_sym_equals_kallsyms(lab_vm):
 
 def test_sym_address_to_name(lab_vm):
     s = lab_vm.truth.kallsyms["init_task"]
-    got = run_json("--vm", lab_vm.pid, "sym", hex(s.addr + 8))
-    assert got[0]["name"] == "init_task" and got[0]["offset"] == 8
+    got = run_json("--vm", lab_vm.pid, "sym", hex(s.addr + 8), kind="sym")["symbols"]
+    assert got[0]["name"] == "init_task" and got[0]["offset_bytes"] == 8
+    assert int(got[0]["address"], 16) == s.addr and int(got[0]["query"], 16) == s.addr + 8
 
 
 def test_sym_all_is_proc_kallsyms(lab_vm):
@@ -115,7 +117,7 @@ def test_sym_all_is_proc_kallsyms(lab_vm):
     p = run("--vm", lab_vm.pid, "sym", "--all")
     assert p.returncode == 0
     lines = p.stdout.splitlines()
-    mods = {m["name"] for m in run_json("--vm", lab_vm.pid, "lsmod")}
+    mods = {m["name"] for m in run_json("--vm", lab_vm.pid, "lsmod", kind="lsmod")["modules"]}
     checked = 0
     for lineno, s in lab_vm.truth.kallsyms_lines.items():
         if s.module is None:
@@ -139,13 +141,13 @@ def test_sym_module_symbols(lab_vm):
     assert exported, "libcrc32c's crc32c is exported: upper case"
     for s in samples[:5] + exported[:2]:
         mod, name = s.module.decode(), s.name.decode()
-        got = run_json("--vm", lab_vm.pid, "sym", "%s:%s" % (mod, name))[0]
+        got = run_json("--vm", lab_vm.pid, "sym", "%s:%s" % (mod, name), kind="sym")["symbols"][0]
         assert (got["name"], got["module"], int(got["address"], 16)) == (name, mod, s.addr)
         assert got["type"] == s.type
         if name.startswith((".L", "L0", "$")):
             continue  # mapping symbols name no address (is_mapping_symbol())
-        at = run_json("--vm", lab_vm.pid, "sym", hex(s.addr))[0]
-        assert at["module"] == mod and at["offset"] == 0
+        at = run_json("--vm", lab_vm.pid, "sym", hex(s.addr), kind="sym")["symbols"][0]
+        assert at["module"] == mod and at["offset_bytes"] == 0
 
 
 @pytest.fixture(scope="module")
