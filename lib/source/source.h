@@ -88,6 +88,8 @@ int nfm_source_read_phys_vec(struct nfm_source *src, struct nfm_phys_iov *iov, s
 int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *log,
 			 struct nfm_source **ret);
 int nfm_source_open_dump(const char *path, const struct nfm_log *log, struct nfm_source **ret);
+/* "DIR[@WHEN]": a recorded snapshot (snap.c, include/nfm/history.h). */
+int nfm_source_open_snap(const char *spec, const struct nfm_log *log, struct nfm_source **ret);
 
 /* Optional extras, -EOPNOTSUPP when the backend lacks them. */
 int nfm_source_vmcoreinfo(struct nfm_source *src, char **ret, size_t *len);

@@ -177,6 +177,8 @@ int nfm_source_open(const char *spec, const struct nfm_log *log, struct nfm_sour
 		return open_libvirt(spec + 8, log, ret);
 	if (!strncmp(spec, "qmp:", 4))
 		return open_qmp(spec + 4, log, ret);
+	if (!strncmp(spec, "snap:", 5))
+		return nfm_source_open_snap(spec + 5, log, ret);
 	if (!strncmp(spec, "file:", 5))
 		return nfm_source_open_dump(spec + 5, log, ret);
 	if (!stat(spec, &st)) {
