@@ -112,6 +112,11 @@ extern const struct command command_info, command_list, command_sym, command_btf
 
 extern const struct command command_bt;
 extern const struct command command_diagnose;
+extern const struct command command_record, command_snapshots;
+
+/* The source spec of `nfm --at WHEN` (cmd_record.c): snap:STORE@WHEN, the store from WHEN
+ * (DIR@WHEN), --vm DIR or $NFM_STORE. Static storage. */
+const char *cli_at_spec(const char *vm, const char *at);
 
 /* Handlers shared by two commands (aliases). */
 int cmd_ip(struct cli *cli, int argc, char **argv);
