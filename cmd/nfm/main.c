@@ -19,13 +19,14 @@ static void log_to_cli(void *userdata, enum nfm_log_level level, const char *msg
 }
 
 enum { OPT_VERSION = 0x30000, OPT_PRETTY, OPT_COMPACT, OPT_NOHEADINGS, OPT_RAW, OPT_SYSTEM_MAP,
-	OPT_BTF, OPT_VM };
+	OPT_BTF, OPT_VM, OPT_AT };
 
 /* The options before the command; a command's own options come after its name. */
 static int global_options(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "vm", required_argument, NULL, OPT_VM },
+		{ "at", required_argument, NULL, OPT_AT },
 		{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 		{ "btf", required_argument, NULL, OPT_BTF },
 		{ "json", no_argument, NULL, 'j' },
@@ -38,12 +39,14 @@ static int global_options(struct cli *cli, int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
 	};
+	const char *at = NULL;
 	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:jvh", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VM: cli->vm = optarg; break;
+		case OPT_AT: at = optarg; break;
 		case OPT_SYSTEM_MAP: cli->system_map = optarg; break;
 		case OPT_BTF: cli->btf = optarg; break;
 		case 'j': cli->json = true; break;
@@ -64,6 +67,9 @@ static int global_options(struct cli *cli, int argc, char **argv)
 			exit(cli_usage_error(cli, "unknown option '%s'", cli_esc(argv[optind - 1])));
 		}
 	}
+	/* --at WHEN: the command runs on the recorded snapshot of that moment (doc/history.md). */
+	if (at)
+		cli->vm = cli_at_spec(cli->vm, at);
 	return optind;
 }
 
