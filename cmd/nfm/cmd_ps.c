@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <nfm/stack.h>
 #include <nfm/task.h>
 
 #include "cli.h"
@@ -24,10 +25,12 @@ struct row {
 	int cmd_err;
 	int32_t *tids;
 	int nr_tids;
+	const char *wchan;		/* --wchan: nfm_task_wchan() (owned by the context), NULL: "0" */
 };
 
 struct ps_opts {
 	bool threads;
+	bool wchan;			/* --wchan: the WCHAN column, "wchan" in JSON */
 	const char *sort;
 	int32_t *pids;
 	size_t nr_pids;
@@ -171,11 +174,13 @@ static void fmt_start(int64_t boot_ns, int have_boot, uint64_t start_ns, char *b
 }
 
 /* process.json (obj_process) with the command line, its error and, for processes, the tids. */
-static struct json_object *row_json(const struct row *r)
+static struct json_object *row_json(const struct row *r, bool wchan)
 {
 	struct json_object *o = obj_process(&r->t, 0), *a;
 	int k;
 
+	if (wchan)
+		obj_process_wchan(o, r->wchan);
 	if (r->cmd)
 		obj_process_cmdline(o, r->cmd, r->cmd_len, &r->um);
 	else if (r->cmd_err)
@@ -225,10 +230,10 @@ static void free_rows(struct row *rows, size_t n)
 	free(rows);
 }
 
-static int print_table(struct cli *cli, struct row *rows, size_t n, bool threads)
+static int print_table(struct cli *cli, struct row *rows, size_t n, bool threads, bool wchan)
 {
-	static const char *const cols[] = { "UID", "PID", "TID", "PPID", "STAT", "%CPU", "NI", "PRI",
-		"NLWP", "VSZ", "RSS", "START", "TIME", "COMMAND" };
+	static const char *const cols[] = { "UID", "PID", "TID", "PPID", "STAT", "WCHAN", "%CPU",
+		"NI", "PRI", "NLWP", "VSZ", "RSS", "START", "TIME", "COMMAND" };
 	int64_t boot = 0;
 	int have_boot = nfm_task_boot_time(cli->ctx, &boot) == 0;
 	uint64_t up = 0;
@@ -245,8 +250,11 @@ static int print_table(struct cli *cli, struct row *rows, size_t n, bool threads
 
 		if (threads ? !strcmp(name, "%CPU") : !strcmp(name, "TID") || !strcmp(name, "NLWP"))
 			continue;
+		if (!wchan && !strcmp(name, "WCHAN"))
+			continue;
 		table_column(t, name, !strcmp(name, "COMMAND") ? TBL_TRUNC :
-			     !strcmp(name, "STAT") || !strcmp(name, "START") ? 0 : TBL_RIGHT);
+			     !strcmp(name, "STAT") || !strcmp(name, "START") ||
+			     !strcmp(name, "WCHAN") ? 0 : TBL_RIGHT);
 	}
 	for (i = 0; i < n; i++) {
 		const struct nfm_task *k = &rows[i].t;
@@ -274,6 +282,9 @@ static int print_table(struct cli *cli, struct row *rows, size_t n, bool threads
 			table_cell(t, "%d", k->pid);
 		table_cell(t, "%d", k->ppid);
 		table_cell(t, "%s", stat);
+		if (wchan)	/* as ps -o wchan: "-" for a task that waits in nothing */
+			table_cell_guest(t, rows[i].wchan ? rows[i].wchan : "-",
+					 strlen(rows[i].wchan ? rows[i].wchan : "-"));
 		if (!threads)
 			table_cell(t, "%.1f", pcpu);
 		table_cell(t, "%d", k->nice);
@@ -295,6 +306,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		{ "threads", no_argument, NULL, 'L' },
 		{ "sort", required_argument, NULL, 'S' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "wchan", no_argument, NULL, 'W' },
 		{ 0 }
 	};
 	struct ps_opts o = { .sort = "pid" };
@@ -311,6 +323,9 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 			break;
 		case 'S':
 			o.sort = optarg;
+			break;
+		case 'W':
+			o.wchan = true;
 			break;
 		case 'p':
 			if (parse_pids(optarg, &o) < 0) {
@@ -370,6 +385,8 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		row = &rows[n++];
 		memset(row, 0, sizeof(*row));
 		row->t = t;
+		if (o.wchan && nfm_task_wchan(cli->ctx, &t, &row->wchan) < 0)
+			row->wchan = NULL;
 		if (t.mm) {
 			row->cmd = malloc(CMDLINE_MAX);
 			if (row->cmd) {
@@ -426,7 +443,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		struct json_object *doc = jdoc_new("ps"), *a = json_object_new_array();
 
 		for (i = 0; i < n; i++)
-			json_object_array_add(a, row_json(&rows[i]));
+			json_object_array_add(a, row_json(&rows[i], o.wchan));
 		j_add(doc, "processes", a);
 		if (damaged)
 			jdoc_error(doc, "processes", damaged, task_walk_words(damaged));
@@ -434,7 +451,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 			jdoc_error(doc, "processes", -EAGAIN, "tasks skipped (changed while being read)");
 		ret = cli_print_json(cli, doc);
 	} else {
-		ret = print_table(cli, rows, n, o.threads);
+		ret = print_table(cli, rows, n, o.threads, o.wchan);
 	}
 	if (!ret && o.nr_pids && !n)
 		ret = 1;	/* as procps: nothing selected */
@@ -448,11 +465,13 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 const struct command command_ps = {
 	.name = "ps",
 	.summary = "processes (-L: threads), as ps aux",
-	.usage = "[-L] [--sort [-]KEY] [-p PID[,PID...]]",
+	.usage = "[-L] [--sort [-]KEY] [-p PID[,PID...]] [--wchan]",
 	.help = "  -L, --threads       one line per thread (TID, NLWP), as ps -eLf\n"
 		"      --sort [-]KEY   sort by pid tid ppid uid rss vsz time start nice pri nlwp comm\n"
 		"                      state (-KEY: descending); default pid\n"
 		"  -p, --pid PID[,PID...]  only these processes (exit 1 when none is found)\n"
+		"      --wchan         the WCHAN column (the kernel function a task sleeps in, as\n"
+		"                      /proc/PID/wchan; \"-\" for none); -j: the wchan member\n"
 		"  -e, -A, -f, aux     accepted for habit: every process is the default\n",
 	.run = cmd_ps,
 };

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nfm/stack.h>
+
 #include "cli.h"
 #include "jout.h"
 #include "objects.h"
@@ -276,6 +278,13 @@ static struct json_object *vm_frame_json(struct top_state *st, struct top_vm *vm
 	st->filter = filter;
 	for (i = 0; i < n && (!st->max_rows || i < st->max_rows); i++) {
 		x = obj_process(&rows[i]->task, 0);
+		if (vm->ctx) {	/* WCHAN as /proc/PID/wchan (a remote VM's frame has none) */
+			const char *w = NULL;
+
+			if (nfm_task_wchan(vm->ctx, &rows[i]->task, &w) < 0)
+				w = NULL;
+			obj_process_wchan(x, w);
+		}
 		j_add(x, "cpu_pct", j_fixed(rows[i]->cpu_pct, 1));
 		if (vm->hv.ok)
 			j_add(x, "host_pct", j_fixed(rows[i]->host_pct, 1));

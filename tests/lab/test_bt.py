@@ -126,4 +126,15 @@ def test_bt_module_frame_equals_proc_stack(scenario_vm):
     assert frames and frames[0]["symbol"] == "nfm_faultmod_sleep", e["stack"]
     assert frames[0]["text"].endswith(" [nfm_faultmod]") and e["wchan"] == "nfm_faultmod_sleep"
     assert compared > 20 and matched >= 0.9 * compared, text
+    # WCHAN in ps (--wchan: column and JSON member) and top (JSON), from the same unwinder
+    ps = run_json("--vm", v.pid, "ps", "-L", "--wchan", kind="ps", ok=(0, 3))
+    w = {p["pid"]: p.get("wchan") for p in ps["processes"]}
+    assert w.get(mod[0]) == "nfm_faultmod_sleep", w
+    assert all(k in p for p in ps["processes"] for k in ("wchan",))
+    p = run("--vm", v.pid, "ps", "-L", "--wchan")
+    assert p.returncode in (0, 3) and "WCHAN" in p.stdout.splitlines()[0], p.stdout[:300]
+    assert any("nfm_faultmod_sleep" in l for l in p.stdout.splitlines()), p.stdout
+    top = run_json("--vm", v.pid, "top", "-b", "-n", "1", kind="top", ok=(0, 3))
+    procs = [x for vmf in top["vms"] for x in vmf.get("processes", [])]
+    assert procs and all("wchan" in x for x in procs), procs[:2]
     v.stop()
