@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "jout.h"
+#include "walk_words.h"
 
 #define ENV_MAX (4u << 20)
 
@@ -58,7 +59,8 @@ static int cmd_env(struct cli *cli, int argc, char **argv)
 		return 1;
 	r = nfm_task_get(cli->ctx, (int32_t)pid, 0, &t);
 	if (r < 0)
-		return cli_fail("pid %ld: %s", pid, r == -ENOENT ? "no such process" : strerror(-r));
+		return cli_fail("pid %ld: %s", pid, r == -ENOENT ? "no such process" :
+				r == -ELOOP || r == -EBADMSG ? task_walk_words(r) : strerror(-r));
 	buf = malloc(ENV_MAX);
 	if (!buf)
 		return cli_fail("out of memory");

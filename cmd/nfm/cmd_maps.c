@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "jout.h"
 #include "objects.h"
+#include "walk_words.h"
 
 /* A PID argument (1..4194304), or a usage error. */
 static int parse_pid(struct cli *cli, int argc, char **argv, long *pid)
@@ -46,7 +47,8 @@ static int cmd_maps(struct cli *cli, int argc, char **argv)
 	if (r == -ENOENT)
 		r = nfm_task_get(cli->ctx, (int32_t)pid, NFM_TASK_THREADS, &t);
 	if (r < 0)
-		return cli_fail("pid %ld: %s", pid, r == -ENOENT ? "no such process" : strerror(-r));
+		return cli_fail("pid %ld: %s", pid, r == -ENOENT ? "no such process" :
+				r == -ELOOP || r == -EBADMSG ? task_walk_words(r) : strerror(-r));
 	if (cli->json) {
 		doc = jdoc_new("maps");
 		arr = json_object_new_array();

@@ -1,0 +1,228 @@
+"""The guest is hostile: named mutations of a lab guest's dump (cycles, huge counts, wild
+pointers, oversized tables, poisoned strings), each applied to kernel objects found through nfm
+itself, then every command run on the mutated dump (under ASan/UBSan/LSan when build-asan is
+built) with a time and an output budget.
+
+Asserted for every command: no crash and no sanitizer report, no hang (TIME_BUDGET), bounded
+output (OUTPUT_BUDGET), a documented exit status, and a stderr line whenever the status is not 0.
+For the command each mutation aims at: exit 3 (partial view), exactly one warning line, and with
+-j a valid document with "complete": false and an errors list. The red team's cases of issue 20
+are all here (ps -L over millions of fake nodes, an ehash chain cycle, ehash_mask 0xffffff,
+max_fds 1,000,000, a wild printk head_id, maple leaves with type bits 2).
+"""
+import array
+import json
+import os
+import struct
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+TIME_BUDGET = float(os.environ.get("NFM_HOSTILE_TIME", "20"))
+OUTPUT_BUDGET = 10 << 20
+WORKERS = int(os.environ.get("NFM_HOSTILE_JOBS", "4"))
+SANITIZER = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
+ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
+           UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=98", LC_ALL="C.UTF-8")
+
+# Every command that reads the guest once (pid 1 for the per-process ones).
+COMMANDS = [["ps"], ["ps", "-L"], ["pstree"], ["lsof"], ["maps", "1"], ["env", "1"], ["ss"],
+            ["dmesg"], ["lsmod"], ["mount"], ["ip", "addr"], ["route"], ["arp"], ["free"],
+            ["uptime"], ["cpuinfo"], ["info"], ["uname", "-a"], ["check"], ["crawl"]]
+EXITS = {0, 1, 3, 4}
+
+
+def run(nfm, dump, args):
+    p = subprocess.run([nfm, "--vm", dump.path, *args], capture_output=True, env=ENV,
+                       timeout=TIME_BUDGET + 10)
+    return p
+
+
+def check_sane(args, p, elapsed_ok=True):
+    err = p.stderr.decode(errors="replace")
+    for s in SANITIZER:
+        assert s not in err, "%s: sanitizer report:\n%s" % (" ".join(args), err[-3000:])
+    assert p.returncode in EXITS, "%s: exit %d\n%s" % (" ".join(args), p.returncode, err[-2000:])
+    assert len(p.stdout) <= OUTPUT_BUDGET, "%s: %d bytes of output" % (args, len(p.stdout))
+    if p.returncode in (1, 3):
+        assert err.strip(), "%s: exit %d with nothing on stderr" % (" ".join(args), p.returncode)
+    return err
+
+
+def run_all(nfm, dump):
+    """Every command on the dump as it is now: the sanity checks; returns {args: result}."""
+    def one(args):
+        try:
+            return tuple(args), run(nfm, dump, args)
+        except subprocess.TimeoutExpired:
+            pytest.fail("%s: no answer within %d s (a hang)" % (" ".join(args), TIME_BUDGET))
+    # nfm mostly waits for the dump's pages: a few at once even on two cores
+    with ThreadPoolExecutor(WORKERS) as ex:
+        res = dict(ex.map(one, COMMANDS))
+    for args, p in res.items():
+        check_sane(args, p)
+    return res
+
+
+def assert_partial(nfm, dump, args, kind, p):
+    """args gave p, a partial view: exit 3, one warning line; -j: complete false with errors."""
+    err = check_sane(args, p)
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert p.returncode == 3, "%s: exit %d, expected 3 (partial view); stderr: %s" % (
+        " ".join(args), p.returncode, err)
+    assert len(lines) == 1, "%s: expected one warning line, got %r" % (" ".join(args), lines)
+    pj = run(nfm, dump, [*args, "-j"])
+    check_sane(args + ["-j"], pj)
+    assert pj.returncode == 3, "%s -j: exit %d" % (" ".join(args), pj.returncode)
+    doc = json.loads(pj.stdout)
+    assert doc["kind"] == kind and doc["complete"] is False and doc["errors"], doc.get("errors")
+    return p, doc
+
+
+# ---- finding things -------------------------------------------------------------------------
+
+def ps(d):
+    from guest import nfm_json
+    return nfm_json(d.nfm, d.path, "ps")["processes"]
+
+
+def task_of(d, pid):
+    return next(int(p["task"], 16) for p in ps(d) if p["pid"] == pid)
+
+
+# ---- the mutations --------------------------------------------------------------------------
+
+def fake_task_ring(d, nodes=2_000_000):
+    """init_task.tasks -> a chain of `nodes` forged list_heads (16 bytes apart, in zero pages)
+    -> the real first task: 'ps -L with two million fake nodes'."""
+    pa, length = d.zero_run(nodes * 16)
+    n = length // 16
+    assert n >= 100_000, "no room for forged nodes"
+    head = d.sym("init_task") + d.o("task_struct", "tasks")
+    first = d.u64(head)
+    base = d.va(pa)
+    # node i: next = node i + 1 (the last: the real first task), prev = node i - 1 (the first: head)
+    words = array.array("Q", bytes(n * 16))
+    words[0::2] = array.array("Q", range(base + 16, base + 16 * n + 1, 16))
+    words[1::2] = array.array("Q", range(base - 16, base + 16 * (n - 1), 16))
+    words[2 * (n - 1)] = first
+    words[1] = head
+    blob = words.tobytes()
+    d.write(base, bytes(blob))
+    d.w64(head, base)
+
+
+def wild_task_pointer(d):
+    """The second task's tasks.next points outside the kernel."""
+    t = task_of(d, 1)
+    d.w64(t + d.o("task_struct", "tasks"), 0x00007f0000001000)
+
+
+def thread_ring_cycle(d):
+    """A thread ring that loops without coming back to its head: pid 1's thread_node points
+    to itself."""
+    t = task_of(d, 1)
+    node = t + d.o("task_struct", "thread_node")
+    d.w64(node, node)
+
+
+def ehash_cycle(d):
+    """An established socket's chain node points back to itself: a cycle in an ehash chain."""
+    from guest import nfm_json
+    socks = nfm_json(d.nfm, d.path, "ss")["sockets"]
+    sk = next(int(s["sk"], 16) for s in socks if s["netid"] in ("tcp", "tcp6")
+              and s["state"] == "ESTAB")
+    node = sk + d.o("sock", "__sk_common.skc_nulls_node")
+    d.w64(node, node)
+
+
+def ehash_mask_huge(d):
+    d.w32(d.sym("tcp_hashinfo") + d.o("inet_hashinfo", "ehash_mask"), 0xffffff)
+
+
+def fdtable_max_fds(d):
+    """pid 1's fdtable claims 1,000,000 slots (its arrays have 64 or a few hundred)."""
+    t = task_of(d, 1)
+    files = d.u64(t + d.o("task_struct", "files"))
+    fdt = d.u64(files + d.o("files_struct", "fdt"))
+    d.w32(fdt + d.o("fdtable", "max_fds"), 1_000_000)
+
+
+def printk_wild_head(d):
+    prb = d.u64(d.sym("prb"))
+    d.w64(prb + d.o("printk_ringbuffer", "desc_ring") + d.o("prb_desc_ring", "head_id"),
+          0x0123456789abc)
+
+
+def maple_leaf_type2(d):
+    """Every entry of pid 1's VMA tree leaves gets type bits 2 (an internal entry)."""
+    mm = next(int(p["mm"], 16) for p in ps(d) if p["pid"] == 1)
+    root = d.u64(mm + d.o("mm_struct", "mm_mt") + d.o("maple_tree", "ma_root"))
+    patched = 0
+    todo = [root]
+    while todo:
+        e = todo.pop()
+        node, typ = e & ~0xff, (e >> 3) & 0xf
+        nslots, slot0 = (16, 16) if typ in (1, 2) else (10, 10)
+        slots = struct.unpack("<%dQ" % nslots, d.read(node + 8 * slot0, 8 * nslots))
+        for i, s in enumerate(slots):
+            if not s:
+                continue
+            if typ == 1:
+                if s & 3 == 0:
+                    d.w64(node + 8 * (slot0 + i), s | 2)
+                    patched += 1
+            else:
+                todo.append(s)
+    assert patched
+
+
+def poisoned_comm(d):
+    """pid 1's comm carries an OSC 52 sequence (sets the terminal's clipboard)."""
+    t = task_of(d, 1)
+    d.write(t + d.o("task_struct", "comm"), b"\x1b]52;c;SGk=\x07".ljust(16, b"\0"))
+
+
+
+CASES = {
+    # name: (mutation, the command it aims at and its document kind, or None)
+    "ps-L-two-million-fake-nodes": (fake_task_ring, (["ps", "-L"], "ps")),
+    "task-list-wild-pointer": (wild_task_pointer, (["ps"], "ps")),
+    "thread-ring-cycle": (thread_ring_cycle, (["ps", "-L"], "ps")),
+    "ehash-chain-cycle": (ehash_cycle, (["ss"], "ss")),
+    "ehash-mask-0xffffff": (ehash_mask_huge, (["ss"], "ss")),
+    "fdtable-max-fds-1000000": (fdtable_max_fds, (["lsof"], "lsof")),
+    "printk-wild-head-id": (printk_wild_head, (["dmesg"], "dmesg")),
+    "maple-leaf-type-bits-2": (maple_leaf_type2, (["maps", "1"], "maps")),
+    "poisoned-comm": (poisoned_comm, None),
+}
+POISON = {"poisoned-comm": (b"\x1b",)}
+
+
+def test_clean_dump(nfm, dump):
+    """The unmutated dump: every command complete (exit 0; check may report 4)."""
+    for args, p in run_all(nfm, dump).items():
+        assert p.returncode in (0, 4), "%s: exit %d on a clean dump: %s" % (
+            " ".join(args), p.returncode, p.stderr.decode(errors="replace"))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_mutation(nfm, dump, case):
+    mutate, aim = CASES[case]
+    try:
+        mutate(dump)
+        dump.mm.flush()
+        res = run_all(nfm, dump)
+        if aim:
+            args, kind = aim
+            p, doc = assert_partial(nfm, dump, args, kind, res[tuple(args)])
+            if case == "ehash-chain-cycle":
+                sks = [s["sk"] for s in doc["sockets"]]
+                assert len(sks) == len(set(sks)), "duplicate sockets"
+        for bad in POISON.get(case, ()):
+            for args in (("ps",), ("pstree",), ("lsof",)):
+                assert bad not in res[args].stdout, \
+                    "%s: %r reached the terminal raw" % (args, bad)
+    finally:
+        dump.restore()
