@@ -6,6 +6,7 @@
 #ifndef NFM_CONTEXT_H
 #define NFM_CONTEXT_H
 
+#include <nfm/nfm.h>
 #include <stddef.h>
 #include <stdint.h>
 

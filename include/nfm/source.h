@@ -8,6 +8,7 @@
 #define NFM_SOURCE_H
 
 #include <stdbool.h>
+#include <nfm/nfm.h>
 #include <stddef.h>
 #include <stdint.h>
 
