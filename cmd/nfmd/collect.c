@@ -51,7 +51,7 @@ const struct family families[] = {
 	[FAM_GUEST_INFO] = { "nfm_guest_info",
 		"Guest kernel identity (uname), value 1", M_GAUGE },
 	[FAM_UPTIME] = { "nfm_guest_uptime_seconds",
-		"Guest time since boot (CLOCK_BOOTTIME as of the guest's last timekeeping update)", M_GAUGE },
+		"Guest time since boot (CLOCK_BOOTTIME as of the guest scheduler's last event, doc/ctop.md)", M_GAUGE },
 	[FAM_BOOT_TIME] = { "nfm_guest_boot_time_seconds",
 		"Host wall-clock time the guest booted (now - uptime), Unix seconds", M_GAUGE },
 	[FAM_CPUS] = { "nfm_guest_cpus", "Guest CPUs online", M_GAUGE },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nfm_ctx_kernel_info and uptime: what `uname`, /proc/cpuinfo, /proc/meminfo and /proc/uptime say. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/context.h"
@@ -92,8 +93,8 @@ int nfm_ctx_kernel_info(struct nfm_ctx *ctx, struct nfm_kernel_info *ret)
  * tkr_mono.base + (tkr_mono.xtime_nsec >> tkr_mono.shift) + offs_boot (kernel/time/timekeeping.c:
  * timekeeping_get_ns() adds the clocksource cycles since cycle_last to xtime_nsec before the shift;
  * we cannot read the guest's clocksource, so the value lags the guest's own clock by the time since
- * the last update: at most one tick while the guest's CPUs tick, less where a CPU's later idle
- * entry stamp says the clock was further on, see latest_idle_entry() and doc/ctop.md). base alone moves
+ * the last update: at most one tick while the guest's CPUs tick; freshest() uses what the CPUs
+ * stamped since instead, see doc/ctop.md). base alone moves
  * in whole seconds (tk_update_ktime_data() keeps only xtime_sec there); xtime_nsec holds the
  * nanoseconds since, shifted. tk_core is an anonymous struct { seqcount_raw_spinlock_t seq; struct
  * timekeeper timekeeper; }: the timekeeper is read whole between two reads of the sequence count,
@@ -124,42 +125,61 @@ static int tk_resolve(struct nfm_ctx *ctx, struct tk_off *o)
 }
 
 /*
- * The latest tick_cpu_sched.idle_entrytime of any CPU, or mono if none is later. A CPU entering
- * idle (or going back to idle after an interrupt) stamps idle_entrytime with ktime_get(): the
- * clocksource read then, so a lower bound of the guest's monotonic time now that can be fresher
- * than the timekeeper's last update. It is exactly the instant a task that slept between two ticks
- * was last charged CPU time (the context switch to idle), which keeps %CPU consistent at short
- * intervals. Values more than IDLE_AHEAD_NS past the timekeeper are not believed.
+ * Fresher than the timekeeper: what the guest's CPUs stamped since its last update.
+ *
+ * - rq->clock of every CPU: the scheduler's clock as of its last event on that CPU (tick, context
+ *   switch, wakeup) — the same instant every task's CPU time (se.sum_exec_runtime) was last
+ *   charged, so a %CPU over it stays consistent even when the host stopped the vCPU inside the
+ *   guest's tick handler, after the timekeeper's update and before the scheduler's. It is
+ *   sched_clock, which kernel/sched/clock.c keeps at CLOCK_MONOTONIC + __gtod_offset; believed
+ *   when within SCHED_SKEW_NS of the timekeeper.
+ * - else tick_cpu_sched.idle_entrytime of every CPU: a ktime_get() taken when a CPU went idle,
+ *   a lower bound of the monotonic time then; believed up to IDLE_AHEAD_NS past the timekeeper.
+ * doc/ctop.md has the measurements that chose this (and the variants that lost).
  */
-#define IDLE_MAX_CPUS 1024
+#define PCPU_MAX 1024
 #define IDLE_AHEAD_NS 10000000000ll
+#define SCHED_SKEW_NS 1000000000ll
 
-static int64_t latest_idle_entry(struct nfm_ctx *ctx, int64_t mono)
+/* The largest s64 at sym + member of any possible CPU's per-CPU copy; INT64_MIN if none. */
+static int64_t pcpu_max(struct nfm_ctx *ctx, const char *sym, const char *type, const char *member)
 {
-	uint64_t ts, pco, a, off[64];
-	struct nfm_field entry;
+	uint64_t var, pco, a, off[64];
+	struct nfm_field f;
 	uint32_t nr = 0;
-	int64_t best = mono, v;
+	int64_t best = INT64_MIN, v;
 
-	if (nfm_ksym(ctx, "tick_cpu_sched", &ts) < 0 || nfm_ksym(ctx, "__per_cpu_offset", &pco) < 0 ||
+	if (nfm_ksym(ctx, sym, &var) < 0 || nfm_ksym(ctx, "__per_cpu_offset", &pco) < 0 ||
 	    nfm_ksym(ctx, "nr_cpu_ids", &a) < 0 || nfm_kread_u32(ctx, a, &nr) < 0 ||
-	    nfm_btf_field(ctx->btf, "tick_sched", "idle_entrytime", &entry) < 0)
-		return mono;
-	if (nr > IDLE_MAX_CPUS)
-		nr = IDLE_MAX_CPUS;
+	    nfm_btf_field(ctx->btf, type, member, &f) < 0)
+		return INT64_MIN;
+	if (nr > PCPU_MAX)
+		nr = PCPU_MAX;
 	for (uint32_t base = 0; base < nr; base += 64) {
 		uint32_t n = nr - base < 64 ? nr - base : 64;
 
 		if (nfm_kread(ctx, pco + base * 8ull, off, n * 8ull) < 0)
 			break;
-		for (uint32_t i = 0; i < n; i++) {
-			if (nfm_kread(ctx, ts + off[i] + entry.offset, &v, 8) < 0)
-				continue;
-			if (v > best && v - mono <= IDLE_AHEAD_NS)
+		for (uint32_t i = 0; i < n; i++)
+			if (nfm_kread(ctx, var + off[i] + f.offset, &v, 8) == 0 && v > best)
 				best = v;
-		}
 	}
 	return best;
+}
+
+static int64_t freshest(struct nfm_ctx *ctx, int64_t mono)
+{
+	int64_t rq = pcpu_max(ctx, "runqueues", "rq", "clock"), idle, gtod = 0;
+	uint64_t a;
+
+	if (rq != INT64_MIN && nfm_ksym(ctx, "__gtod_offset", &a) == 0 &&
+	    nfm_kread(ctx, a, &gtod, 8) == 0) {
+		rq -= gtod;
+		if (rq > mono - SCHED_SKEW_NS && rq < mono + SCHED_SKEW_NS)
+			return rq;
+	}
+	idle = pcpu_max(ctx, "tick_cpu_sched", "tick_sched", "idle_entrytime");
+	return idle > mono && idle - mono <= IDLE_AHEAD_NS ? idle : mono;
 }
 
 int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret)
@@ -196,6 +216,6 @@ int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret)
 	mono += (int64_t)(xnsec >> shift);
 	if (mono < 0)
 		return -EBADMSG;
-	*ret = (uint64_t)latest_idle_entry(ctx, mono) + (uint64_t)offs;
+	*ret = (uint64_t)freshest(ctx, mono) + (uint64_t)offs;
 	return 0;
 }

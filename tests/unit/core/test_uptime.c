@@ -28,6 +28,9 @@
 #define PCPU_OFFSETS 0x30000u
 #define NR_CPU_IDS 0x31000u
 #define TS_IDLE_ENTRY 24	/* tick_sched.idle_entrytime */
+#define RUNQUEUES 0x40000u	/* CPU 0's rq; CPU 1's is 0x1000 further (same per-CPU offsets) */
+#define RQ_CLOCK 16		/* rq.clock */
+#define GTOD_OFFSET 0x32000u	/* __gtod_offset */
 
 /* struct tk_read_base and the members of struct timekeeper that matter, at the 6.1 offsets. */
 enum { R_CLOCK = 0, R_MASK = 8, R_CYCLE_LAST = 16, R_MULT = 24, R_SHIFT = 28, R_XTIME_NSEC = 32,
@@ -66,6 +69,8 @@ static struct btf *make_btf(void)
 	field(b, "xtime_nsec", u64, R_XTIME_NSEC);
 	field(b, "base", s64, R_BASE);
 	field(b, "base_real", u64, R_BASE_REAL);
+	btf__add_struct(b, "rq", 64);
+	field(b, "clock", u64, RQ_CLOCK);
 	btf__add_struct(b, "tick_sched", 64);
 	field(b, "idle_entrytime", s64, TS_IDLE_ENTRY);
 	btf__add_struct(b, "timekeeper", K_SIZE);
@@ -92,9 +97,11 @@ static int setup(void **state)
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
 	fprintf(f, "%016llx T _stext\n%016llx d tk_core\n%016llx D tick_cpu_sched\n"
-		"%016llx D __per_cpu_offset\n%016llx D nr_cpu_ids\n", (unsigned long long)KV(0x1000),
+		"%016llx D __per_cpu_offset\n%016llx D nr_cpu_ids\n%016llx A runqueues\n"
+		"%016llx d __gtod_offset\n", (unsigned long long)KV(0x1000),
 		(unsigned long long)KV(TK_CORE), (unsigned long long)KV(TICK_SCHED),
-		(unsigned long long)KV(PCPU_OFFSETS), (unsigned long long)KV(NR_CPU_IDS));
+		(unsigned long long)KV(PCPU_OFFSETS), (unsigned long long)KV(NR_CPU_IDS),
+		(unsigned long long)KV(RUNQUEUES), (unsigned long long)KV(GTOD_OFFSET));
 	fclose(f);
 	assert_int_equal(nfm_kallsyms_load_system_map(map, 0, &ks), 0);
 	unlink(map);
@@ -180,6 +187,35 @@ static void test_idle_entry_is_fresher(void **state)
 	set_idle_entry(1, 0);
 }
 
+static void set_rq_clock(int cpu, uint64_t ns)
+{
+	put64(RUNQUEUES + (uint32_t)cpu * 0x1000 + RQ_CLOCK, ns);
+}
+
+static void test_scheduler_clock(void **state)
+{
+	uint64_t up;
+
+	(void)state;
+	/* sched_clock = monotonic + __gtod_offset. CPU 0's last scheduler event at 5.0031 s
+	 * (mono), CPU 1's long ago: the guest was at 5.0031 s when its tasks were last charged,
+	 * even though the timekeeper already says 5.004 s (its update came first in the tick). */
+	put64(GTOD_OFFSET, 777);
+	set_tk(52, 5000000000ll, 4000000ull << 10, 10, 100);
+	set_idle_entry(0, 5006000000ll);
+	set_rq_clock(0, 5003100000ull + 777);
+	set_rq_clock(1, 4900000000ull + 777);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &up), 0);
+	assert_int_equal(up, 5003100100ull);
+	/* A scheduler clock more than 1 s off the timekeeper is not believed: the idle stamps. */
+	set_rq_clock(0, 7000000000ull + 777);
+	set_rq_clock(1, 0);
+	assert_int_equal(nfm_ctx_uptime_ns(ctx, &up), 0);
+	assert_int_equal(up, 5006000100ull);
+	set_rq_clock(0, 0);
+	set_idle_entry(0, 0);
+}
+
 static void test_odd_sequence_still_reads(void **state)
 {
 	uint64_t up;
@@ -209,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_sub_update_ns),
 		cmocka_unit_test(test_moves_within_a_second),
 		cmocka_unit_test(test_idle_entry_is_fresher),
+		cmocka_unit_test(test_scheduler_clock),
 		cmocka_unit_test(test_odd_sequence_still_reads),
 		cmocka_unit_test(test_bad_values),
 	};
