@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jout.h"
@@ -93,6 +94,10 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 			table_cell(t, "%" PRIu64 "M", vms[i].ram_size >> 20);
 			if (ok)
 				table_cell_guest(t, ki.release, strnlen(ki.release, sizeof(ki.release)));
+			else if (ret == -EACCES || ret == -EPERM)
+				table_cell(t, "(permission denied%s)", geteuid() ? ": run as root" : "");
+			else if (!src)
+				table_cell(t, "(cannot read: %s)", strerror(-ret));
 			else
 				table_cell(t, "(no Linux kernel found)");
 			if (have_up)

@@ -550,7 +550,7 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	el = readlink(path, exe, sizeof(exe) - 1);
 	if (el < 0 && (errno == EACCES || errno == EPERM)) {
-		nfm_err(log, "no permission to read QEMU pid %d (run as root)", pid);
+		nfm_err(log, "no permission to read QEMU pid %d%s", pid, nfm_source_perm_hint());
 		return -EACCES;
 	}
 	exe[el > 0 ? el : 0] = '\0';
@@ -591,7 +591,7 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 	if (p->mem_fd < 0) {
 		err = -errno;
 		if (err == -EACCES || err == -EPERM)
-			nfm_err(log, "no permission to read QEMU pid %d (run as root)", pid);
+			nfm_err(log, "no permission to read QEMU pid %d%s", pid, nfm_source_perm_hint());
 		else
 			nfm_err(log, "QEMU pid %d: cannot open its memory: %s", pid, strerror(-err));
 		goto out;

@@ -119,7 +119,7 @@ static int open_libvirt(const char *name, const struct nfm_log *log, struct nfm_
 	err = nfm_read_file(path, 64, &text, &len);
 	if (err) {
 		if (err == -EACCES || err == -EPERM)
-			nfm_err(log, "no permission to read %s (run as root)", path);
+			nfm_err(log, "no permission to read %s%s", path, nfm_source_perm_hint());
 		else
 			nfm_err(log, "no running libvirt domain %s (no %s)", name, path);
 		return err == -EACCES || err == -EPERM ? err : -ENOENT;
@@ -156,6 +156,26 @@ static int open_qmp(const char *path, const struct nfm_log *log, struct nfm_sour
 	return nfm_source_open_qemu(cred.pid, path, log, ret);
 }
 
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO (a dump must be a file nfm can read at any offset)";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "not a regular file";
+}
+
+const char *nfm_source_perm_hint(void)
+{
+	return geteuid() ? " (run as root)" :
+	       " (even as root: ptrace is restricted here, see kernel.yama.ptrace_scope, or the "
+	       "process is in another user namespace)";
+}
+
 int nfm_source_open(const char *spec, const struct nfm_log *log, struct nfm_source **ret)
 {
 	struct stat st;
@@ -186,6 +206,13 @@ int nfm_source_open(const char *spec, const struct nfm_log *log, struct nfm_sour
 			return nfm_source_open_dump(spec, log, ret);
 		if (S_ISSOCK(st.st_mode))
 			return open_qmp(spec, log, ret);
+		/* it exists, and is not something nfm reads: say what it is */
+		nfm_err(log, "not a memory dump: %s is %s", spec, file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	if (errno == EACCES && strchr(spec, '/')) {
+		nfm_err(log, "no permission to look at %s%s", spec, nfm_source_perm_hint());
+		return -EACCES;
 	}
 	if (strchr(spec, '/')) {
 		nfm_err(log, "%s: no such file", spec);

@@ -88,3 +88,23 @@ def test_unknown_command():
     p = run("frobnicate")
     assert p.returncode != 0
     assert p.stderr.strip() == "nfm: unknown command 'frobnicate' (see nfm --help)"
+
+
+def test_directory_is_not_a_dump(tmp_path):
+    line = one_error_line(run("--vm", tmp_path, "ps"))
+    assert line == f"nfm: not a memory dump: {tmp_path} is a directory"
+
+
+def test_fifo_is_not_a_dump(tmp_path):
+    f = tmp_path / "fifo"
+    os.mkfifo(f)
+    line = one_error_line(run("--vm", f, "ps", timeout=10))
+    assert line.startswith(f"nfm: not a memory dump: {f} is a FIFO")
+
+
+def test_list_as_non_root_says_permission(bios_vm):
+    """A user who may not read QEMU's memory is told so, not that the guest has no kernel."""
+    p = run("list", user=65534)
+    assert p.returncode == 0, p.stderr
+    row = next(x for x in p.stdout.splitlines() if x.split()[0] == str(bios_vm))
+    assert "(permission denied: run as root)" in row and "no Linux kernel" not in row
