@@ -163,11 +163,17 @@ int diag_read_sym(struct nfm_ctx *ctx, const char *name, unsigned int n, int64_t
 	return 0;
 }
 
+const char *diag_log_at(const struct diag *d, int i, const char *needle)
+{
+	if (i < 0 || i >= d->nr_log || !d->log[i].text)
+		return NULL;
+	return memmem(d->log[i].text, d->log[i].text_len, needle, strlen(needle));
+}
+
 int diag_log_find(const struct diag *d, int from, const char *needle)
 {
 	for (int i = from < 0 ? 0 : from; i < d->nr_log; i++)
-		if (d->log[i].text && memmem(d->log[i].text, d->log[i].text_len, needle,
-					     strlen(needle)))
+		if (diag_log_at(d, i, needle))
 			return i;
 	return -1;
 }

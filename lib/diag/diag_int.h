@@ -40,6 +40,9 @@ void diag_check(struct diag *d, const char *name, int err, const char *what);
 /* A symbol's value, n bytes (1..8, little-endian) into *v. 0 or -errno. */
 int diag_read_sym(struct nfm_ctx *ctx, const char *name, unsigned int n, int64_t *v);
 
+/* Where needle starts in record i's text (its text_len bytes: a guest's record may hold a NUL
+ * before it), or NULL. */
+const char *diag_log_at(const struct diag *d, int i, const char *needle);
 /* Log lines: the i-th record's text and length. Lines from `from` holding needle: index, or -1. */
 int diag_log_find(const struct diag *d, int from, const char *needle);
 /* The stack and its header the kernel printed around record i (CPU: ... PID: ..., Call Trace:

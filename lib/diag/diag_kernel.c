@@ -68,11 +68,14 @@ static void panic_check(struct diag *d)
 	if (!r->fig.panicked)
 		return;
 	if (i >= 0) {
-		const char *t = strstr(d->log[i].text, "not syncing") + 11;
-		size_t n;
+		const char *t = diag_log_at(d, i, "not syncing") + 11;
+		const char *end = d->log[i].text + d->log[i].text_len;
+		size_t n = 0;
 
-		t += strspn(t, ": ");
-		n = strcspn(t, "\n");
+		while (t < end && (*t == ':' || *t == ' '))
+			t++;
+		while (t + n < end && t[n] && t[n] != '\n')
+			n++;
 		f = diag_add(d, NFM_DIAG_PANIC, NFM_DIAG_CRITICAL, "the kernel panicked: %.*s",
 			     (int)(n > 200 ? 200 : n), t);
 	} else {

@@ -87,9 +87,11 @@ static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
 		if (r->fig.taint > 0 && r->fig.taint >> TAINT_SOFTLOCKUP & 1)
 			diag_evidence(d, f, "tainted_mask has L (a soft lockup occurred)");
 		if (first >= 0) {
+			const char *c = diag_log_at(d, first, "CPU#");
 			int cpu = -1;
 
-			sscanf(strstr(d->log[first].text, "CPU#") + 4, "%d", &cpu);
+			if (c)	/* the record is NUL-terminated after text_len */
+				sscanf(c + 4, "%d", &cpu);
 			f->cpu = cpu;
 			diag_log_evidence(d, f, first, 30);
 		}
