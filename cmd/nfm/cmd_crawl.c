@@ -18,6 +18,8 @@
 #include "jout.h"
 #include "objects.h"
 
+#include <nfm/host.h>
+
 enum { F_OS, F_CPU, F_MEMORY, F_PROCESSES, F_FILES, F_MODULES, F_INTERFACES, F_SOCKETS, F_MOUNTS,
        F_NR };
 static const char *const feature_names[F_NR] = {
@@ -263,6 +265,25 @@ static void crawl_mounts(struct nfm_ctx *ctx, struct json_object *doc)
 		part_error(doc, "mounts", -EBADMSG, "the mount table was cut short");
 }
 
+/*
+ * With the cpu feature of a live QEMU guest: the host's accounting of the VM (host.json, as nfm
+ * top and nfmd give it). Thread names find the vCPUs, not QMP: a crawl every second would
+ * otherwise hold the VM's monitor.
+ */
+static void crawl_host(struct nfm_source *src, struct nfm_host_vm **host, struct json_object *doc)
+{
+	NFM_OPTS(nfm_host_opts, opts, .qmp = "");
+	struct nfm_host_sample *h;
+	int pid = nfm_source_pid(src);
+
+	if (pid <= 0 || (!*host && nfm_host_vm_new(pid, &opts, host) < 0))
+		return;
+	h = malloc(sizeof(*h));
+	if (h && nfm_host_vm_sample(*host, h) == 0)
+		j_add(doc, "host", obj_host(h, nfm_host_vm_vcpus_how(*host)));
+	free(h);
+}
+
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
@@ -271,7 +292,7 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static struct json_object *crawl_one(struct cli *cli, const bool *want)
+static struct json_object *crawl_one(struct cli *cli, const bool *want, struct nfm_host_vm **host)
 {
 	struct json_object *doc = jdoc_new("crawl");
 	const char *name = nfm_source_vm_name(cli->src);
@@ -283,8 +304,10 @@ static struct json_object *crawl_one(struct cli *cli, const bool *want)
 	nfm_ctx_refresh(cli->ctx);
 	if (want[F_OS])
 		crawl_os(cli->ctx, doc);
-	if (want[F_CPU])
+	if (want[F_CPU]) {
 		crawl_cpu(cli->ctx, doc);
+		crawl_host(cli->src, host, doc);
+	}
 	if (want[F_MEMORY])
 		crawl_memory(cli->ctx, doc);
 	if (want[F_PROCESSES] || want[F_FILES])
@@ -356,7 +379,9 @@ static int cmd_crawl(struct cli *cli, int argc, char **argv)
 		{ 0 }
 	};
 	bool want[F_NR], partial = false;
+	struct nfm_host_vm *host = NULL;
 	double interval = 0;
+	int ret = 0;
 	long count = 0;
 	char *end;
 	int i, c, pretty;
@@ -395,14 +420,16 @@ static int cmd_crawl(struct cli *cli, int argc, char **argv)
 	/* JSON Lines: every frame on one line, unless one document was asked for pretty. */
 	pretty = interval ? cli->pretty == 1 : cli->pretty;
 	for (long it = 0;; it++) {
-		struct json_object *doc = crawl_one(cli, want);
+		struct json_object *doc = crawl_one(cli, want, &host);
 
 		if (!jdoc_complete(doc)) {
 			partial = true;
 			warn_partial(doc, interval ? it : -1);
 		}
-		if (jdoc_print(stdout, doc, pretty))
-			return 1;
+		if (jdoc_print(stdout, doc, pretty)) {
+			ret = 1;
+			break;
+		}
 		if (!interval || (count && it + 1 >= count))
 			break;
 		{
@@ -412,7 +439,8 @@ static int cmd_crawl(struct cli *cli, int argc, char **argv)
 			nanosleep(&ts, NULL);
 		}
 	}
-	return partial ? EXIT_PARTIAL : 0;
+	nfm_host_vm_free(host);
+	return ret ?: (partial ? EXIT_PARTIAL : 0);
 }
 
 const struct command command_crawl = {
