@@ -93,6 +93,13 @@ struct json_object *obj_syscall_entry(const struct nfm_syscall_entry *e);
 struct json_object *obj_module_view(const struct nfm_module_view *v);
 /* check_finding.json#/$defs/task_view: pid, comm, task (address), in_list, in_pid_table. */
 struct json_object *obj_task_view(const struct nfm_task_view *v);
+/*
+ * hook.json (obj_check.c): a hook or registered handler (nfm_hooks): kind, ok, what, object,
+ * site, site_symbol, site_offset_bytes, nr_sites, vector, target, owner, symbol, offset_bytes,
+ * module.
+ */
+struct nfm_hook;
+struct json_object *obj_hook(const struct nfm_hook *h);
 
 /* ---- system: mount.json, log_record.json, memory.json, loadavg.json, cpu_times.json,
  * cpuinfo.json, kernel.json, vm.json, fs_entry.json, symbol.json, yara_match.json ---- */

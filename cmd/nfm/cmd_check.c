@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * nfm check: cross-view checks (lib/kernel/xview.c): system call tables, modules, processes.
+ * nfm check: cross-view checks (lib/check/xview.c): system call tables, modules, processes; and
+ * the hooks of kernels that dispatch through x64_sys_call (lib/check/hooks.c): patched text on
+ * the system call path, ftrace ops, kprobes, livepatches, the IDT.
  * One line per finding, then a summary per check; exit status 0 when nothing is suspicious,
  * 4 (EXIT_FINDINGS) when something is, 1 on errors.
  */
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfm/check.h>
 #include <nfm/system.h>
 
 #include "cli.h"
@@ -132,10 +135,66 @@ static int check_processes(struct cli *cli, struct json_object *doc)
 	return bad;
 }
 
+/* The hooks of current kernels (text, ftrace, kprobes, livepatch, IDT): findings reported. */
+static int check_hooks(struct cli *cli, struct json_object *doc)
+{
+	struct nfm_hook *h;
+	struct nfm_hook_stats st;
+	struct json_object *arr = json_object_new_array();
+	int n = nfm_hooks(cli->ctx, NFM_HOOKS_ALL, &h, &st), bad = 0;
+
+	if (n < 0)
+		return unreadable(cli, "the kernel's text and handlers", n, arr);
+	for (int i = 0; i < n; i++) {
+		const struct nfm_hook *e = &h[i];
+
+		bad += !e->ok;
+		if (doc) {
+			json_object_array_add(arr, obj_hook(e));
+			continue;
+		}
+		if (e->ok)
+			continue;
+		printf("HOOKED  %s: %s", nfm_hook_kind_name(e->kind), e->what);
+		if (e->kind == NFM_HOOK_IDT)
+			printf(", vector %u", e->vector);
+		if (e->site)
+			printf(" at %s+0x%" PRIx64 " (0x%016" PRIx64 ")",
+			       e->site_symbol ? cli_esc(e->site_symbol) : "?", e->site_offset, e->site);
+		if (e->target)
+			printf(" -> 0x%016" PRIx64 " %s+0x%" PRIx64, e->target,
+			       e->symbol ? cli_esc(e->symbol) : "?", e->offset);
+		if (e->module)
+			printf(" [%s]", cli_esc(e->module));
+		printf(" (%s)\n", e->owner == NFM_OWNER_NONE ? "owner: none, hidden code" :
+		       e->owner == NFM_OWNER_MODULE ? "owner: a listed module" :
+		       e->owner == NFM_OWNER_KERNEL_DATA ? "owner: kernel data" : "owner: kernel");
+	}
+	if (doc) {
+		j_add(doc, "nr_text_functions", j_int(st.nr_functions));
+		j_add(doc, "nr_text_undecoded", j_int(st.nr_undecoded));
+		j_add(doc, "nr_dispatch_targets", j_int(st.nr_dispatch_targets));
+		j_add(doc, "nr_ftrace_ops", j_int(st.nr_ftrace_ops));
+		j_add(doc, "nr_kprobes", j_int(st.nr_kprobes));
+		j_add(doc, "nr_livepatches", j_int(st.nr_livepatches));
+		j_add(doc, "nr_idt_gates", j_int(st.nr_idt_gates));
+		j_add(doc, "hooks", arr);
+	} else {
+		json_object_put(arr);
+		printf("text: %u functions on the system call path decoded (%u system calls from "
+		       "the dispatch), %u ftrace ops, %u kprobes, %u livepatches, %u IDT gates: %s\n",
+		       st.nr_functions, st.nr_dispatch_targets, st.nr_ftrace_ops, st.nr_kprobes,
+		       st.nr_livepatches, st.nr_idt_gates,
+		       bad ? "some hooked (above)" : "no hook outside the kernel's own");
+	}
+	free(h);
+	return bad;
+}
+
 static int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	struct json_object *doc = NULL;
-	int s, m, p, c;
+	int s, m, p, k, c;
 
 	while ((c = cli_getopt(cli, argc, argv, "", NULL)) != -1)
 		return cli_opt_status(cli);
@@ -148,23 +207,25 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	s = check_syscalls(cli, doc);
 	m = check_modules(cli, doc);
 	p = check_processes(cli, doc);
-	if (s < 0 || m < 0 || p < 0) {
+	k = check_hooks(cli, doc);
+	if (s < 0 || m < 0 || p < 0 || k < 0) {
 		json_object_put(doc);
 		return 1;
 	}
 	if (doc) {
-		j_add(doc, "nr_findings", j_int(s + m + p));
+		j_add(doc, "nr_findings", j_int(s + m + p + k));
 		if (cli_print_json(cli, doc))
 			return 1;
 	} else if (fflush(stdout)) {
 		return 1;
 	}
-	return s + m + p ? EXIT_FINDINGS : 0;
+	return s + m + p + k ? EXIT_FINDINGS : 0;
 }
 
 const struct command command_check = {
 	.name = "check",
-	.summary = "cross-view checks: hooked syscalls, hidden modules and processes (exit 4: found)",
+	.summary = "cross-view checks: hooked syscalls, hidden modules and processes, text, ftrace, "
+		   "kprobe, livepatch and IDT hooks (exit 4: found)",
 	.usage = "[-j]",
 	.run = cmd_check,
 };

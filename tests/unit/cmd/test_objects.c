@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include <nfm/check.h>
+
 #include "objects.h"
 
 /* The compact JSON text of o[key] (valid until o is freed or changed). */
@@ -446,7 +448,27 @@ static int dump(const char *dir)
 	j_add(doc, "nr_processes", j_int(80));
 	j_add(doc, "nr_processes_in_pid_table", j_int(81));
 	j_add(doc, "hidden_processes", array_of(obj_task_view(&tv), NULL));
-	j_add(doc, "nr_findings", j_int(3));
+	{
+		/* A hook into hidden memory and an IDT gate: every hook.json member, both ways. */
+		const struct nfm_hook hk = { .kind = NFM_HOOK_FTRACE, .what = "ftrace_ops func",
+			.object = 0xffffffffc0001000ull, .site = 0xffffffff81234560ull,
+			.site_symbol = "__x64_sys_getdents64", .nr_sites = 1,
+			.target = 0xffffffffc0002000ull, .owner = NFM_OWNER_NONE };
+		const struct nfm_hook gate = { .kind = NFM_HOOK_IDT, .what = "gate", .vector = 3,
+			.object = 0xfffffe0000000030ull, .target = 0xffffffffc0003000ull,
+			.owner = NFM_OWNER_MODULE, .symbol = "evil", .offset = 4, .module = "m" };
+
+		bad |= dump_one(dir, "hook.json", obj_hook(&hk));
+		j_add(doc, "nr_text_functions", j_int(365));
+		j_add(doc, "nr_text_undecoded", j_int(0));
+		j_add(doc, "nr_dispatch_targets", j_int(347));
+		j_add(doc, "nr_ftrace_ops", j_int(1));
+		j_add(doc, "nr_kprobes", j_int(0));
+		j_add(doc, "nr_livepatches", j_int(0));
+		j_add(doc, "nr_idt_gates", j_int(256));
+		j_add(doc, "hooks", array_of(obj_hook(&hk), obj_hook(&gate)));
+	}
+	j_add(doc, "nr_findings", j_int(5));
 	bad |= dump_one(dir, "docs/check.json", doc);
 	doc = jdoc_new("uptime");
 	j_add(doc, "uptime_ns", j_u64(123456789));
