@@ -13,6 +13,23 @@
 #include <nfm/nfm.h>
 
 /* The library never prints: it tells its reasons here, and we show the errors. */
+/*
+ * Guest text is attacker-controlled: a process may name itself with a newline or a terminal
+ * escape. Print it with everything but printable ASCII as \xNN (nfm itself keeps valid UTF-8,
+ * cmd/common/guest_text.c).
+ */
+static void put_guest(const char *s, size_t max)
+{
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
 static void log_line(void *userdata, enum nfm_log_level level, const char *msg)
 {
 	(void)userdata;
@@ -43,10 +60,10 @@ int main(int argc, char **argv)
 	printf("%7s %7s %1s %10s %10s  %s\n", "PID", "PPID", "S", "RSS_KB", "TIME_MS", "COMMAND");
 	/* next: 1 with a task, 0 at the end, -errno; a task that changed while read is skipped. */
 	while ((ret = nfm_task_iter_next(it, &t)) > 0) {
-		/* Guest text is untrusted: print it through %.*s of a bounded, NUL-ended field and
-		 * escape it in a real tool (nfm does, cmd/common/guest_text.c). */
-		printf("%7d %7d %c %10" PRIu64 " %10" PRIu64 "  %.*s\n", t.pid, t.ppid, t.state,
-		       t.rss_pages * 4, (t.utime_ns + t.stime_ns) / 1000000, (int)sizeof(t.name), t.name);
+		printf("%7d %7d %c %10" PRIu64 " %10" PRIu64 "  ", t.pid, t.ppid, t.state,
+		       t.rss_pages * 4, (t.utime_ns + t.stime_ns) / 1000000);
+		put_guest(t.name, sizeof(t.name));
+		putchar('\n');
 		n++;
 	}
 	if (ret == 0)

@@ -15,6 +15,23 @@
 
 #include <nfm/nfm.h>
 
+/*
+ * Guest text is attacker-controlled: a process may name itself with a newline or a terminal
+ * escape. Print it with everything but printable ASCII as \xNN (nfm itself keeps valid UTF-8,
+ * cmd/common/guest_text.c).
+ */
+static void put_guest(const char *s, size_t max)
+{
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
 static void log_line(void *userdata, enum nfm_log_level level, const char *msg)
 {
 	(void)userdata;
@@ -57,12 +74,13 @@ int main(int argc, char **argv)
 			goto out;
 		/* CPU% over the guest's own clock since the last round (as top does). */
 		if (up0 && up > up0)
-			printf("%10.1f %8.1f %12" PRIu64 "  %.*s\n", up / 1e9,
+			printf("%10.1f %8.1f %12" PRIu64 "  ", up / 1e9,
 			       100.0 * (double)(t.utime_ns + t.stime_ns - last_ns) / (double)(up - up0),
-			       t.rss_pages * 4, (int)sizeof(t.name), t.name);
+			       t.rss_pages * 4);
 		else
-			printf("%10.1f %8s %12" PRIu64 "  %.*s\n", up / 1e9, "-", t.rss_pages * 4,
-			       (int)sizeof(t.name), t.name);
+			printf("%10.1f %8s %12" PRIu64 "  ", up / 1e9, "-", t.rss_pages * 4);
+		put_guest(t.name, sizeof(t.name));
+		putchar('\n');
 		fflush(stdout);
 		last_ns = t.utime_ns + t.stime_ns;
 		up0 = up;

@@ -26,6 +26,23 @@ struct hit {
 	int matches;
 };
 
+/*
+ * Guest text is attacker-controlled: a process may name itself with a newline or a terminal
+ * escape. Print it with everything but printable ASCII as \xNN (nfm itself keeps valid UTF-8,
+ * cmd/common/guest_text.c).
+ */
+static void put_guest(const char *s, size_t max)
+{
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
 static int on_match(YR_SCAN_CONTEXT *sc, int msg, void *data, void *user)
 {
 	struct hit *h = user;
@@ -33,8 +50,11 @@ static int on_match(YR_SCAN_CONTEXT *sc, int msg, void *data, void *user)
 
 	(void)sc;
 	if (msg == CALLBACK_MSG_RULE_MATCHING) {
-		printf("%d\t%.*s\t%s\t0x%" PRIx64 "\t%.*s\n", h->t->pid, (int)sizeof(h->t->name),
-		       h->t->name, rule->identifier, h->va, (int)h->v->name_len, h->v->name);
+		printf("%d\t", h->t->pid);
+		put_guest(h->t->name, sizeof(h->t->name));
+		printf("\t%s\t0x%" PRIx64 "\t", rule->identifier, h->va);
+		put_guest(h->v->name, h->v->name_len);
+		putchar('\n');
 		h->matches++;
 	}
 	return CALLBACK_CONTINUE;
