@@ -8,6 +8,8 @@
  * "CHURN <seconds>\n" starts a process that forks and reaps short-lived children for that long
  * (answer "CHURN-STARTED <pid>"); "CHURN-COUNT\n" answers "CHURN-COUNT <children>", or -1 while
  * it still runs. "BENCH <seconds>\n" / "BENCH-COUNT\n" the same for a CPU benchmark (rounds).
+ * "INSMOD <name> [param=value]\n" loads /lib/modules/<name>.ko, "RMMOD <name>\n" unloads it; both
+ * answer "MODULE-DONE <exit status>" (the lab's test module, lab/hookmod, hooks on demand).
  */
 #define _GNU_SOURCE
 #include "zoo.h"
@@ -594,6 +596,30 @@ static void file_command(int fd, const char *path)
 		write_all(fd, tmp.p, tmp.len);
 }
 
+/* insmod/rmmod through busybox; the module name and parameter are plain words (no path). */
+static void module_command(int fd, bool load, const char *args)
+{
+	char name[64] = "", param[128] = "", path[128], reply[64];
+	int status = -1, n;
+
+	if (sscanf(args, "%63[A-Za-z0-9_] %127[A-Za-z0-9_=,.-]", name, param) >= 1) {
+		pid_t pid = fork();
+
+		snprintf(path, sizeof(path), "/lib/modules/%s.ko", name);
+		if (pid == 0) {
+			if (load)
+				execl("/bin/busybox", "insmod", path, param[0] ? param : NULL, NULL);
+			else
+				execl("/bin/busybox", "rmmod", name, NULL);
+			_exit(127);
+		}
+		if (pid > 0 && waitpid(pid, &status, 0) == pid)
+			status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	}
+	n = snprintf(reply, sizeof(reply), "MODULE-DONE %d\n", status);
+	write_all(fd, reply, (size_t)n);
+}
+
 int truth_server(const char *dev)
 {
 	int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -633,6 +659,8 @@ int truth_server(const char *dev)
 			write_all(fd, "PONG\n", 5);
 		} else if (!strncmp(line, "FILE ", 5)) {
 			file_command(fd, line + 5);
+		} else if (!strncmp(line, "INSMOD ", 7) || !strncmp(line, "RMMOD ", 6)) {
+			module_command(fd, line[0] == 'I', strchr(line, ' ') + 1);
 		} else {
 			job_command(fd, line);
 		}

@@ -43,13 +43,16 @@ def build_zoo():
     return out
 
 
-def build(kernel):
-    """Returns the path of the gzip newc initramfs for `kernel` (a kernels.Kernel)."""
+def build(kernel, extra=()):
+    """Returns the path of the gzip newc initramfs for `kernel` (a kernels.Kernel). `extra`:
+    paths of further .ko files put in /lib/modules/ (not loaded at boot: the truth channel's
+    INSMOD loads them by name)."""
     if not os.path.exists(BUSYBOX):
         raise LabError("%s missing: apt-get install busybox-static" % BUSYBOX)
     zoo = build_zoo()
     init = os.path.join(paths.GUEST_DIR, "init")
-    key = _digest([zoo, init, BUSYBOX], (kernel.release + repr(WANTED_MODULES)).encode())
+    key = _digest([zoo, init, BUSYBOX] + list(extra),
+                  (kernel.release + repr(WANTED_MODULES)).encode())
     out = os.path.join(paths.cache_dir(), "initramfs-%s-%s.cpio.gz" % (kernel.release, key))
     if os.path.exists(out):
         return out
@@ -70,6 +73,10 @@ def build(kernel):
         w.file("bin/zoo", f.read(), 0o755)
     for name, _, elf in mods:
         w.file("lib/modules/%s.ko" % name, elf)
+    for path in extra:
+        with open(path, "rb") as f:
+            w.file("lib/modules/%s.ko" % os.path.basename(path).split("-")[0].split(".")[0],
+                   f.read())
     w.file("lib/modules/load.list", "".join("%s.ko\n" % m[0] for m in mods).encode())
     w.close()
     tmp = out + ".tmp%d" % os.getpid()

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from . import LabError, accel, channel, initramfs, kernels, paths
+from . import LabError, accel, channel, initramfs, kbuild, kernels, paths
 from .qmp import QMP
 
 READY = re.compile(rb"NFM-LAB-READY channel=(\w+) dev=(\S+) release=(\S+)")
@@ -132,7 +132,10 @@ def start(o):
     _check_name(name)
     if _pid_of(name):
         raise LabError("VM %s is already running (nfm-lab stop %s)" % (name, name))
-    initrd = initramfs.build(kernel)
+    # hookmod=True: the lab's test module (lab/hookmod) in /lib/modules, loaded on demand.
+    extra = [kbuild.build(kernel.release, os.path.join(paths.LAB_DIR, "hookmod"),
+                          ["hookmod.c", "Makefile"], "hookmod")] if getattr(o, "hookmod", False) else []
+    initrd = initramfs.build(kernel, extra)
     acc = accel.choose(o.accel, kernel.vmlinuz)
     try:
         secs, m, marker = _boot(name, kernel, initrd, o, acc)
@@ -197,6 +200,16 @@ def guest_file(name, path):
     sock = "truth.sock" if info["channel"] == "virtio" else "truth-serial.sock"
     return channel.fetch_file(os.path.join(info["run"], sock),
                               os.path.join(info["run"], "truth.lock"), path)
+
+
+def insmod(name, module, param=""):
+    """Loads /lib/modules/MODULE.ko in the guest (busybox insmod); returns insmod's exit status."""
+    return int(_command(name, ("INSMOD %s %s" % (module, param)).strip(), "MODULE-DONE").split()[1])
+
+
+def rmmod(name, module):
+    """Unloads MODULE in the guest; returns rmmod's exit status."""
+    return int(_command(name, "RMMOD " + module, "MODULE-DONE").split()[1])
 
 
 def job_start(name, job, seconds):

@@ -1,16 +1,23 @@
 """nfm check, the cross-view checks: a clean guest has no findings; a dump of it with one
 system call table entry pointed into a module, one module unlinked from the modules list, or
 one process unlinked from the task list (what rootkits do in memory), has exactly that finding
-(exit status 4). Every -j document validates against doc/schema."""
+(exit status 4). On a guest with the lab's test module (lab/hookmod), each way of hooking a
+system call on kernels that dispatch through x64_sys_call (ftrace, kprobe, an inline call, an
+ftrace handler of a module hidden from the modules list) is reported, and only it. Every -j
+document validates against doc/schema."""
+import argparse
 import json
+import os
 import shutil
 import struct
 import time
 
 import pytest
 
+from conftest import lab_kernels
 from elfdump import load_segments
 from nfmcli import run, run_json, validate
+from nfmlab import LabError, vm
 
 FINDINGS = 4  # nfm check's exit status when it found something (EXIT_FINDINGS)
 
@@ -66,11 +73,16 @@ def test_clean_guest(lab_vm):
     assert not got["hidden_modules"]
     assert not got["hidden_processes"]
     assert got["nr_processes"] == got["nr_processes_in_pid_table"] >= 40
+    # Current kernels' hooks: none, though the whole system call path was decoded.
+    assert [h for h in got["hooks"] if not h["ok"]] == []
+    assert got["nr_dispatch_targets"] >= 300 and got["nr_text_functions"] >= got["nr_dispatch_targets"]
+    assert got["nr_text_undecoded"] == 0
+    assert got["nr_idt_gates"] >= 200 and got["nr_ftrace_ops"] == got["nr_kprobes"] == 0
     # The text form: one summary line per check, nothing hidden.
     p = run("--vm", lab_vm.pid, "check")
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
-    assert [l.split(":")[0] for l in lines] == ["syscalls", "modules", "processes"], lines
+    assert [l.split(":")[0] for l in lines] == ["syscalls", "modules", "processes", "text"], lines
 
 
 def test_hooked_syscall_in_dump(lab_vm, dumped):
@@ -190,3 +202,66 @@ def test_no_false_findings_under_churn(lab_vm):
             break
         time.sleep(0.5)
     assert rounds >= 2
+
+
+@pytest.fixture(scope="module")
+def hook_vm():
+    """A 6.1-cloud guest with lab/hookmod in /lib/modules (loaded per test by the truth
+    channel's INSMOD); skipped when 6.1-cloud is not among the lab kernels."""
+    if "6.1-cloud" not in lab_kernels():
+        pytest.skip("hook modes run on 6.1-cloud")
+    name = "pytest-hook-%d" % os.getpid()
+    opts = argparse.Namespace(kernel="6.1-cloud", name=name, mem="384M", cpus=1, procs=4,
+                              qmp="on", shm="off", machine="pc", la57="off", accel="auto",
+                              hookmod=True)
+    try:
+        info = vm.start(opts)
+    except LabError as e:
+        vm.kill(name)
+        pytest.fail("hook VM did not start: %s" % e, pytrace=False)
+    try:
+        yield name, info["pid"]
+    finally:
+        vm.stop(name)
+
+
+def findings(pid):
+    rc, got = check("--vm", pid)
+    return rc, got, [h for h in got["hooks"] if not h["ok"]]
+
+
+@pytest.mark.parametrize("mode,kind,what,site", [
+    ("ftrace", "ftrace", ["ftrace_ops func"], "__x64_sys_getdents64"),
+    ("kprobe", "kprobe", ["kprobe pre_handler", "kprobe post_handler"], "__x64_sys_kill"),
+    ("inline", "text", ["call out of kernel text"], "__x64_sys_getdents64"),
+])
+def test_hook_mode(hook_vm, mode, kind, what, site):
+    name, pid = hook_vm
+    assert vm.insmod(name, "hookmod", "mode=" + mode) == 0
+    try:
+        rc, got, bad = findings(pid)
+        assert rc == FINDINGS and got["nr_findings"] == len(what), bad
+        assert [(h["kind"], h["what"], h["site_symbol"], h["site_offset_bytes"], h["owner"],
+                 h["module"]) for h in bad] == \
+            [(kind, w, site, 0, "module", "hookmod") for w in what]
+        assert all(h["symbol"].startswith("hookmod_") and h["offset_bytes"] == 0 for h in bad)
+        p = run("--vm", pid, "check")
+        assert p.returncode == FINDINGS
+        assert sum(l.startswith("HOOKED  %s: " % kind) for l in p.stdout.splitlines()) == len(what)
+    finally:
+        assert vm.rmmod(name, "hookmod") == 0
+    rc, got, bad = findings(pid)
+    assert rc == 0 and not bad
+
+
+def test_hook_hidden(hook_vm):
+    """Last (the module cannot be unloaded): an ftrace handler whose module left the modules
+    list is owned by nobody, and the module is hidden from lsmod."""
+    name, pid = hook_vm
+    assert vm.insmod(name, "hookmod", "mode=hidden") == 0
+    rc, got, bad = findings(pid)
+    assert rc == FINDINGS and got["nr_findings"] == 2
+    assert [(h["kind"], h["owner"], h["symbol"], h["module"], h["site_symbol"]) for h in bad] == \
+        [("ftrace", "none", None, None, "__x64_sys_getdents64")]
+    assert [(m["name"], m["in_list"], m["in_sysfs"]) for m in got["hidden_modules"]] == \
+        [("hookmod", False, True)]
