@@ -217,8 +217,13 @@ static int one_probe(struct kpwalk *w, uint64_t kp, bool child)
 	}
 	handler(w, "kprobe pre_handler", kp, addr, pre);
 	handler(w, "kprobe post_handler", kp, addr, post);
-	if (!pre && !post)
-		hook_add(w->h, NFM_HOOK_KPROBE, "kprobe without handlers", kp, addr, 0)->ok = true;
+	if (!pre && !post) {
+		struct nfm_hook *e = hook_add(w->h, NFM_HOOK_KPROBE, "kprobe without handlers", kp,
+					      addr, 0);
+
+		if (e)
+			e->ok = true;
+	}
 	return 0;
 }
 
