@@ -50,6 +50,7 @@ static struct json_object *vm_object(const struct vm *vm)
 		j_add(o, "error", j_str(vm->error));
 	j_add(o, "status", json_object_new_string(vm_status_names[vm->status]));
 	j_add(o, "up", j_bool(vm->status == VS_UP || vm->status == VS_PAUSED));
+	j_add(o, "run_state", json_object_new_string(vm_run_state(vm)));
 	j_add(o, "libvirt", j_bool(vm->libvirt));
 	j_add(o, "discovered_time_ns", j_ns(vm->discovered_at));
 	if (vm->last_crawl_at) {

@@ -34,26 +34,6 @@ static bool listed(const struct vm *vm)
 	return !vm->gone;
 }
 
-/* nfm_vm_state's values: a fixed set, so that each VM has the same six series. */
-static const char *const run_states[] = { "running", "paused", "shutdown", "suspended", "panicked",
-					   "other" };
-
-/* QEMU's RunState (nfm_host_vm_run_state) folded into run_states[]. */
-static const char *run_state(const struct vm *vm)
-{
-	static const struct { const char *qemu, *state; } fold[] = {
-		{ "running", "running" }, { "paused", "paused" }, { "shutdown", "shutdown" },
-		{ "suspended", "suspended" }, { "guest-panicked", "panicked" },
-	};
-
-	if (!vm->run_state[0])
-		return vm->status == VS_PAUSED ? "paused" : "running";
-	for (size_t i = 0; i < sizeof(fold) / sizeof(fold[0]); i++)
-		if (!strcmp(vm->run_state, fold[i].qemu))
-			return fold[i].state;
-	return "other";
-}
-
 enum vm_counter { C_CRAWLS, C_ERRORS, C_TIMEOUTS, C_ATTACHES, C_ATTACH_FAIL, C_REBOOTS };
 
 static uint64_t counter(const struct vm *vm, enum vm_counter c)
@@ -107,10 +87,10 @@ static void vm_families(struct sbuf *b, const struct vm_table *vms)
 
 		if (!listed(vm))
 			continue;
-		cur = run_state(vm);
-		for (size_t s = 0; s < sizeof(run_states) / sizeof(run_states[0]); s++) {
-			snprintf(extra, sizeof(extra), "state=\"%s\"", run_states[s]);
-			vm_sample(b, "nfm_vm_state", vm, extra, !strcmp(cur, run_states[s]));
+		cur = vm_run_state(vm);
+		for (int s = 0; vm_run_states[s]; s++) {
+			snprintf(extra, sizeof(extra), "state=\"%s\"", vm_run_states[s]);
+			vm_sample(b, "nfm_vm_state", vm, extra, !strcmp(cur, vm_run_states[s]));
 		}
 	}
 	header(b, "nfm_vm_libvirt", "1 when the VM is a libvirt domain", "gauge");

@@ -130,6 +130,24 @@ static struct vm *vm_new(const struct vm_table *t, const struct nfm_vm_info *vi,
 	return vm;
 }
 
+const char *const vm_run_states[] = { "running", "paused", "shutdown", "suspended", "panicked",
+				       "other", NULL };
+
+const char *vm_run_state(const struct vm *vm)
+{
+	static const struct { const char *qemu, *state; } fold[] = {
+		{ "running", "running" }, { "paused", "paused" }, { "shutdown", "shutdown" },
+		{ "suspended", "suspended" }, { "guest-panicked", "panicked" },
+	};
+
+	if (!vm->run_state[0])
+		return vm->status == VS_PAUSED ? "paused" : "running";
+	for (size_t i = 0; i < sizeof(fold) / sizeof(fold[0]); i++)
+		if (!strcmp(vm->run_state, fold[i].qemu))
+			return fold[i].state;
+	return "other";
+}
+
 void guest_detach(struct guest *g)
 {
 	nfm_ctx_free(g->ctx);

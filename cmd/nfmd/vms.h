@@ -26,6 +26,8 @@ enum vm_status {
 	VS_GONE,	/* the QEMU process is gone */
 };
 extern const char *const vm_status_names[];
+/* The run states nfm_vm_state and the API name (NULL-terminated): a fixed set. */
+extern const char *const vm_run_states[];
 
 #define NR_BUCKETS 13
 extern const double crawl_buckets[NR_BUCKETS];
@@ -98,6 +100,9 @@ int vm_table_init(struct vm_table *t, const struct nfmd_config *cfg, const struc
 void vm_table_rescan(struct vm_table *t);
 /* Find by name, or by pid when s is a number; gone VMs are not found. NULL when none. */
 struct vm *vm_table_find(const struct vm_table *t, const char *s);
+/* The VM's run state, one of vm_run_states: QEMU's (QMP) folded, else paused when nfmd sees the
+ * guest clock stand still, else running. */
+const char *vm_run_state(const struct vm *vm);
 /* Unlink vm and free it (not busy). */
 void vm_table_remove(struct vm_table *t, struct vm *vm);
 /* Free every VM no worker holds; the table is then empty (and may be freed). */

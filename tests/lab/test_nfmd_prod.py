@@ -24,7 +24,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "lab"))
 sys.path.insert(0, str(ROOT / "tests" / "prometheus"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nfmlab.qmp import QMP  # noqa: E402
+from nfmcli import validate  # noqa: E402
 import dashboard  # noqa: E402
 
 NFMD = os.environ.get("NFMD_BIN", str(ROOT / "build" / "cmd" / "nfmd" / "nfmd"))
@@ -262,7 +264,8 @@ def test_alert_rules_evaluate_on_real_data(lab_vm, nfmd, prom):
 
 def test_paused_vm_shows_paused_then_running(lab_vm, nfmd, prom):
     """QMP stop: QEMU's run state (asked because the guest clock stands still) makes nfm_vm_state
-    paused within seconds, in /metrics and in Prometheus; cont: running again."""
+    paused within seconds, in /metrics, in Prometheus and in the API's run_state; cont: running
+    again."""
     sel = 'vm="%s"' % lab_vm.name
     with QMP(lab_vm.qmp) as q:
         q.cmd("stop")
@@ -273,6 +276,10 @@ def test_paused_vm_shows_paused_then_running(lab_vm, nfmd, prom):
                  lambda: prom.one('nfm_vm_state{%s,state="paused"}' % sel) == 1, 10)
         assert prom.one('nfm_vm_state{%s,state="running"}' % sel) == 0
         assert prom.one("nfm_vm_up{%s}" % sel) == 1
+        assert nfmd.vm(lab_vm.name)["vm"]["run_state"] == "paused"
+        st, body = nfmd.get("/api/v1/vms")
+        assert st == 200
+        validate("nfmd.vms", body, "GET /api/v1/vms of a paused VM")
     finally:
         with QMP(lab_vm.qmp) as q:
             q.cmd("cont")
