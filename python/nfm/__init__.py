@@ -244,6 +244,28 @@ class Guest:
                         "address": _addr(m.address), "module": _addr(m.module)})
         return out
 
+    def mounts(self):
+        """PID 1's mounts as mount.json objects (`nfm mount -j`; /proc/mounts escapes kept)."""
+        mnts = _ffi.new("struct nfm_mount **")
+        trunc = _ffi.new("bool *")
+        n = _check(_lib.nfm_mount_list(self._c(), mnts, trunc), "mount list", self._log)
+        arr = _ffi.gc(mnts[0], _libc.free) if n else None
+
+        def s(p):
+            return _text(_cstr(p))[0] if p else ""
+        return [{"device": s(m.device), "path": s(m.path), "fstype": s(m.fstype),
+                 "options": s(m.options), "options_complete": bool(m.options_complete),
+                 "mnt_id": m.mnt_id, "mount": _addr(m.mount)} for m in arr[0:n]] if n else []
+
+    def loadavg(self):
+        """loadavg.json, as `nfm uptime -j`'s loadavg."""
+        la = _ffi.new("struct nfm_loadavg *")
+        _check(_lib.nfm_loadavg(self._c(), la), "loadavg", self._log)
+        return {"load1": round(la.load[0], 2), "load5": round(la.load[1], 2),
+                "load15": round(la.load[2], 2), "avenrun": list(la.avenrun),
+                "running": la.running, "threads": la.threads, "last_pid": la.last_pid,
+                "text": _text(_cstr(la.text))[0]}
+
     def memory(self):
         """memory.json, as `nfm free -j` (bytes)."""
         mi = _ffi.new("struct nfm_meminfo *")

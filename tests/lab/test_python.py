@@ -85,6 +85,17 @@ def test_modules_and_memory(lab_vm, guest):
     assert mem["mem_total_bytes"] == guest.kernel()["mem_total_bytes"]
 
 
+def test_mounts_and_loadavg(lab_vm, guest):
+    mnts = guest.mounts()
+    validate("mount.json", "\n".join(json.dumps(m) for m in mnts), "Guest.mounts()")
+    assert "/" in {m["path"] for m in mnts}
+    truth = lab_vm.truth.files["/proc/mounts"].splitlines()
+    assert abs(len(mnts) - len(truth)) <= 1, (len(mnts), len(truth))
+    la = guest.loadavg()
+    validate("loadavg.json", json.dumps(la), "Guest.loadavg()")
+    assert la["threads"] >= len(list(guest.processes()))
+
+
 def test_errors_are_exceptions(guest):
     with pytest.raises(nfm.Error) as e:
         nfm.attach("pid:999999999")
