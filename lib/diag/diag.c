@@ -48,7 +48,7 @@ const char *nfm_diag_severity_name(enum nfm_diag_severity s)
 	return (unsigned int)s < 4 ? names[s] : "unknown";
 }
 
-static char *vfmt(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vfmt(const char *fmt, va_list ap)
 {
 	char *s;
 
