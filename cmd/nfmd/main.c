@@ -413,8 +413,9 @@ int main(int argc, char **argv)
 	ret = setup(&d);
 	if (ret)
 		return ret;
+	/* exit(), not return: the crawl workers already run and read d, which lives in this frame */
 	if (http_start(&d.http, &d.cfg, &d.vms, &d.log, d.epfd) < 0)
-		return 1;
+		exit(1);
 	logmsg(&d.log, NFM_LOG_INFO, "nfmd %s: crawling every %gs (ps %gs, net %gs, sys %gs), %d workers%s",
 	       nfm_version(), d.cfg.interval[F_BASE], d.cfg.interval[F_PS], d.cfg.interval[F_NET],
 	       d.cfg.interval[F_SYS], d.cfg.workers,

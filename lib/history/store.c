@@ -748,6 +748,8 @@ static void offs_sort(struct offsets *o)
 {
 	size_t i, j = 0;
 
+	if (!o->n)
+		return;	/* o->v may be NULL: qsort() must not see it */
 	qsort(o->v, o->n, sizeof(*o->v), u64_cmp);
 	for (i = 0; i < o->n; i++)
 		if (!j || o->v[i] != o->v[j - 1])
