@@ -17,7 +17,7 @@ def kmsg_escape(b):
 
 def test_lsmod_equals_proc_modules(lab_vm):
     want = lab_vm.truth.files["/proc/modules"].decode().splitlines()
-    got = [m["line"] for m in run_json("--vm", lab_vm.name, "lsmod")]
+    got = [m["line"] for m in run_json("--vm", lab_vm.name, "lsmod", kind="lsmod")["modules"]]
     assert got == want
     assert any(l.startswith("dummy ") for l in got)
 
@@ -203,5 +203,5 @@ def test_dump_modules_mounts_dmesg(lab_vm, tmp_path):
         assert (r["time_ns"] // 1000, kmsg_escape(guest_bytes(r, "text"))) == (k.ts_usec, k.text.decode())
     up = run_json("--vm", elf, "uptime", kind="uptime")
     assert up["uptime_ns"] > 0
-    assert [m["line"] for m in run_json("--vm", elf, "lsmod")] == \
+    assert [m["line"] for m in run_json("--vm", elf, "lsmod", kind="lsmod")["modules"]] == \
         t.files["/proc/modules"].decode().splitlines()
