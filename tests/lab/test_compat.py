@@ -5,6 +5,7 @@ snapshot holds them, and busybox's own output where the truth runs busybox (ip a
 Values that may move while nfm reads (memory) are bracketed by two truth snapshots.
 """
 import re
+import select
 import signal
 import subprocess
 import time
@@ -82,7 +83,10 @@ def test_dmesg_follow(lab_vm):
     """-w prints the ring once and then only what is new: on an idle guest, nothing twice."""
     p = subprocess.Popen([NFM, "--vm", lab_vm.name, "dmesg", "-w"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, errors="replace")
-    time.sleep(3)     # 15 polls
+    # attach first (seconds on a loaded host), then 15 polls
+    ready, _, _ = select.select([p.stdout], [], [], 60)
+    assert ready, "dmesg -w printed nothing in 60 s"
+    time.sleep(3)
     assert p.poll() is None, p.stderr.read()
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=10)
