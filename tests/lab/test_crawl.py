@@ -54,7 +54,9 @@ def test_crawl_same_objects_on_a_dump(lab_vm, tmp_path):
     elf, _ = lab_vm.dump(tmp_path / "guest.elf")
     (doc,) = crawl("--vm", elf, "crawl", "--features", "processes,modules,mounts,os,memory")
     ps = run_json("--vm", elf, "ps", kind="ps")["processes"]
-    assert doc["processes"] == ps
+    # the same objects; crawl keeps task-list order, ps sorts by pid
+    order = lambda procs: sorted(procs, key=lambda e: (e["tgid"], e["pid"]))  # noqa: E731
+    assert order(doc["processes"]) == order(ps)
     # lsmod -j and mount -j add each object's /proc line ("line", optional in the schema)
     mods = run_json("--vm", elf, "lsmod", kind="lsmod")["modules"]
     assert doc["modules"] == [{k: v for k, v in m.items() if k != "line"} for m in mods]
