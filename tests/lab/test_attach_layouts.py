@@ -36,7 +36,7 @@ def layout_vm(request):
 
 def test_attach_layout(layout_vm):
     layout, info, t = layout_vm
-    got = run_json("--vm", info["pid"], "info")
+    got = run_json("--vm", info["pid"], "info", kind="info")["kernel"]
     check_identity(got, t)
     size = {"4G": 4 << 30, "3G": 3 << 30, "512M": 512 << 20}[LAYOUTS[layout]["mem"]]
     # The source sees all of the guest's RAM (less the legacy VGA/BIOS hole below 1 MiB).
