@@ -65,7 +65,9 @@ def test_processes_validate_and_match_nfm_ps(lab_vm, guest):
     checked = 0
     for pid in set(cli) & set(by_pid):
         assert set(by_pid[pid]) <= set(cli[pid]) | {"comm_hex", "task_comm_hex"}, pid
-        assert {k: by_pid[pid][k] for k in stable} == {k: cli[pid][k] for k in stable}, pid
+        # a kworker may be renamed (its work) between the binding's read and nfm ps's
+        keys = [k for k in stable if not (by_pid[pid]["kthread"] and k in ("comm", "task_comm"))]
+        assert {k: by_pid[pid][k] for k in keys} == {k: cli[pid][k] for k in keys}, pid
         checked += 1
     assert checked >= 0.8 * len(cli)
 
