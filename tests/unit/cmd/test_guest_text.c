@@ -30,6 +30,16 @@ static void test_escape(void **state)
 	assert_string_equal(esc("\xc0\xaf", 2), "\\xc0\\xaf");
 	assert_string_equal(esc("\xe2\x82", 2), "\\xe2\\x82");
 	assert_string_equal(esc("a\0b", 3), "a\\x00b");
+	/* Bidi overrides and isolates (reorder what follows), zero-width and invisible characters
+	 * (two names that look alike), a BOM and a tag character: every byte escaped. */
+	assert_string_equal(esc("evil\xe2\x80\xaetxt.exe", 14), "evil\\xe2\\x80\\xaetxt.exe");
+	assert_string_equal(esc("\xe2\x81\xa6x", 4), "\\xe2\\x81\\xa6x");
+	assert_string_equal(esc("ss\xe2\x80\x8bhd", 7), "ss\\xe2\\x80\\x8bhd");
+	assert_string_equal(esc("\xef\xbb\xbf", 3), "\\xef\\xbb\\xbf");
+	assert_string_equal(esc("\xf3\xa0\x80\x81", 4), "\\xf3\\xa0\\x80\\x81");
+	assert_string_equal(esc("a\xe2\x80\xa8" "b", 5), "a\\xe2\\x80\\xa8b");
+	/* Their neighbours are ordinary text. */
+	assert_string_equal(esc("\xe2\x80\x94\xe2\x82\xac", 6), "\xe2\x80\x94\xe2\x82\xac");
 }
 
 static void test_escape_bounded(void **state)
@@ -51,6 +61,10 @@ static void test_json(void **state)
 	o = guest_json_bytes("\x1b[1m\xc3\xa9", 6);
 	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 			    "\"\\u001b[1m\xc3\xa9\"");
+	json_object_put(o);
+	/* Valid UTF-8 is exact in JSON, C1 and bidi characters included (one rule: README). */
+	o = guest_json_bytes("\xc2\x9b\xe2\x80\xae", 5);
+	assert_string_equal(json_object_get_string(o), "\xc2\x9b\xe2\x80\xae");
 	json_object_put(o);
 	o = guest_json_bytes("\xff" "x", 2);
 	assert_string_equal(json_object_get_string(o), "\\xffx");
