@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* d_path() over guest memory: see path.h for what it reproduces (fs/d_path.c). */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "fs/path.h"
 
 #define NAME_MAX_BYTES 255
+#define NAME_BUF (2 * NAME_MAX_BYTES + 1)	/* a name after defuse_name() */
 #define DENTRY_BUF 512		/* struct dentry is ~200 bytes; larger BTF sizes are refused */
 
 struct path_off {
@@ -184,7 +186,37 @@ static int read_dentry(struct nfm_ctx *ctx, const struct path_off *o, uint64_t d
 	return nfm_kread(ctx, d, buf, (size_t)o->dentry_size);
 }
 
-/* d_name of a dentry already read into db; stops at a NUL as prepend_name() does. */
+/*
+ * A name no real path component has ('/' inside it, or "." or "..") would let the guest forge a
+ * path that looks real ("a/../../etc/shadow" as one name). Its '/' and '.' bytes become the
+ * overlong UTF-8 forms C0 AF and C0 AE, which are invalid UTF-8: every output escapes them
+ * (\xc0\xaf), so they are seen, and never read as a separator or a parent. name has room for
+ * 2 * NAME_MAX_BYTES + 1 bytes; returns the new length.
+ */
+static size_t defuse_name(char *name, size_t n)
+{
+	bool dots = (n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.');
+	size_t i, k = 0, out;
+
+	for (i = 0; i < n; i++)
+		k += name[i] == '/' || dots;
+	if (!k)
+		return n;
+	out = n + k;
+	name[out] = 0;
+	for (i = n; i-- > 0;) {
+		if (name[i] == '/' || dots) {
+			name[--out] = (char)(name[i] == '/' ? 0xaf : 0xae);
+			name[--out] = (char)0xc0;
+		} else {
+			name[--out] = name[i];
+		}
+	}
+	return n + k;
+}
+
+/* d_name of a dentry already read into db (name: NAME_BUF bytes); stops at a NUL as
+ * prepend_name() does; a forged name is defused. */
 static int dentry_name(struct nfm_ctx *ctx, const struct path_off *o, const uint8_t *db,
 		       char *name, size_t *len)
 {
@@ -198,7 +230,7 @@ static int dentry_name(struct nfm_ctx *ctx, const struct path_off *o, const uint
 	if (err < 0)
 		return err;
 	name[n] = 0;
-	*len = strlen(name);
+	*len = defuse_name(name, strlen(name));
 	return 0;
 }
 
@@ -214,7 +246,7 @@ static int d_dname(struct nfm_ctx *ctx, struct path_state *ps, const uint8_t *db
 		   struct prep *p)
 {
 	const struct path_off *o = &ps->o;
-	char name[NAME_MAX_BYTES + 1], tmp[NAME_MAX_BYTES + 64], nsname[32];
+	char name[NAME_BUF], tmp[NAME_BUF + 64], nsname[32];
 	uint64_t ino = 0, ns, ops, np;
 	size_t n;
 	int err, k;
@@ -275,7 +307,7 @@ int nfm_path_d_path(struct nfm_ctx *ctx, uint64_t dentry, uint64_t vfsmount, cha
 	struct path_state *ps;
 	const struct path_off *o;
 	uint8_t db[DENTRY_BUF];
-	char tmp[NFM_PATH_MAX + 16], name[NAME_MAX_BYTES + 1];
+	char tmp[NFM_PATH_MAX + 16], name[NAME_BUF];
 	struct prep p = { tmp, sizeof(tmp), 0 };
 	uint64_t mnt, mnt_root, dop, fn = 0;
 	size_t n, depth, suffix_len;
@@ -391,7 +423,7 @@ int nfm_path_dentry_name(struct nfm_ctx *ctx, uint64_t dentry, char *buf, size_t
 {
 	struct path_state *ps;
 	uint8_t db[DENTRY_BUF];
-	char name[NAME_MAX_BYTES + 1];
+	char name[NAME_BUF];
 	size_t n = 0;
 	int err;
 

@@ -12,8 +12,9 @@
  * gives "NAME" (its dentry name) and -ENOTSUP is not returned for it: the path is still useful.
  *
  * Bounds: at most NFM_PATH_MAX_DEPTH components and NFM_PATH_MAX bytes (the kernel's page-sized
- * buffer); names longer than 255 bytes are guest corruption. Names are raw guest bytes (anything
- * but NUL and '/'); callers escape them for terminals.
+ * buffer); names longer than 255 bytes are guest corruption. Names are raw guest bytes; callers
+ * escape them for terminals. A name that could forge a path (containing '/', or "." or "..") has
+ * those bytes as the overlong UTF-8 forms C0 AF / C0 AE, which every output shows escaped.
  *
  * Used by the process view (maps, lsof) and the system view (mounts).
  */

@@ -185,6 +185,22 @@ def poisoned_comm(d):
 
 
 
+FORGED_NAME = b"x/../../etc/shadow"
+
+
+def forged_dentry_name(d):
+    """The dentry of pid 1's first open file is renamed "x/../../etc/shadow": one name that
+    would print as a path into /etc if its '/' and '..' were shown as they are."""
+    from guest import nfm_json
+    f = next(x for x in nfm_json(d.nfm, d.path, "lsof")["files"]
+             if x["pid"] == 1 and x.get("path", "").startswith("/dev/"))
+    dentry = d.u64(int(f["file"], 16) + d.o("file", "f_path") + d.o("path", "dentry"))
+    iname = dentry + d.o("dentry", "d_iname")
+    d.write(iname, FORGED_NAME + b"\0")
+    d.w32(dentry + d.o("dentry", "d_name.len"), len(FORGED_NAME))
+    d.w64(dentry + d.o("dentry", "d_name.name"), iname)
+
+
 CASES = {
     # name: (mutation, the command it aims at and its document kind, or None)
     "ps-L-two-million-fake-nodes": (fake_task_ring, (["ps", "-L"], "ps")),
@@ -196,8 +212,9 @@ CASES = {
     "printk-wild-head-id": (printk_wild_head, (["dmesg"], "dmesg")),
     "maple-leaf-type-bits-2": (maple_leaf_type2, (["maps", "1"], "maps")),
     "poisoned-comm": (poisoned_comm, None),
+    "forged-dentry-name": (forged_dentry_name, None),
 }
-POISON = {"poisoned-comm": (b"\x1b",)}
+POISON = {"poisoned-comm": (b"\x1b",), "forged-dentry-name": (b"/etc/shadow", b"/../")}
 
 
 def test_clean_dump(nfm, dump):
@@ -224,5 +241,8 @@ def test_mutation(nfm, dump, case):
             for args in (("ps",), ("pstree",), ("lsof",)):
                 assert bad not in res[args].stdout, \
                     "%s: %r reached the terminal raw" % (args, bad)
+        if case == "forged-dentry-name":
+            # shown, escaped: the forged separators are visible as what they are
+            assert b"x\\xc0\\xaf..\\xc0\\xaf..\\xc0\\xafetc" in res[("lsof",)].stdout
     finally:
         dump.restore()
