@@ -16,6 +16,18 @@ from .qmp import QMP
 
 READY = re.compile(rb"NFM-LAB-READY channel=(\w+) dev=(\S+) release=(\S+)")
 FAILED = (b"Kernel panic", b"---[ end Kernel panic")
+# A guest that oopsed while booting may never panic (an oops in a kworker, an int3 in the
+# scheduler clock under TCG): the first such line names the crash.
+OOPS = re.compile(rb"^.*(?:\bOops: |\bBUG: |general protection fault|invalid opcode: |int3: |"
+                  rb"kernel BUG at |Unable to handle kernel ).*$", re.M)
+# With an oops on the console and no new output for this long, the guest is dead.
+OOPS_QUIET_SECONDS = 20
+
+
+def _crash_line(log):
+    """The first oops/BUG line of a console log (decoded, stripped), or None."""
+    m = OOPS.search(log)
+    return m.group(0).decode("utf-8", "replace").strip() if m else None
 
 
 def _mem_bytes(mem):
@@ -91,21 +103,32 @@ def _wait_ready(name, run, timeout):
     """Waits for the READY line; returns its match or raises LabError naming the console log."""
     console = os.path.join(run, "console.log")
     deadline = time.monotonic() + timeout
+    log, grew = b"", time.monotonic()
     while time.monotonic() < deadline:
         try:
             with open(console, "rb") as f:
-                log = f.read()
+                now = f.read()
         except OSError:
-            log = b""
+            now = b""
+        if len(now) != len(log):
+            log, grew = now, time.monotonic()
         m = READY.search(log)
         if m:
             return m
+        crash = _crash_line(log)
         if any(s in log for s in FAILED):
-            raise LabError("VM %s panicked while booting; see %s" % (name, console))
+            raise LabError("VM %s crashed while booting (kernel panic%s); see %s"
+                           % (name, ": " + crash if crash else "", console))
+        if crash and time.monotonic() - grew > OOPS_QUIET_SECONDS:
+            raise LabError("VM %s crashed while booting (%s; no output for %ds since); see %s"
+                           % (name, crash, OOPS_QUIET_SECONDS, console))
         if _pid_of(name) is None:
-            raise LabError("VM %s: QEMU exited while booting; see %s" % (name, console))
+            raise LabError("VM %s: QEMU exited while booting%s; see %s"
+                           % (name, " (%s)" % crash if crash else "", console))
         time.sleep(0.1)
-    raise LabError("VM %s not ready after %ds; see %s" % (name, timeout, console))
+    crash = _crash_line(log)
+    raise LabError("VM %s not ready after %ds%s; see %s"
+                   % (name, timeout, " (crashed while booting: %s)" % crash if crash else "", console))
 
 
 def _boot(name, kernel, initrd, o, accel_name):

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/btf_early.h"
 #include "core/context.h"
@@ -361,6 +362,67 @@ static int read_kva_cb(void *ud, uint64_t va, void *buf, size_t len)
 	return nfm_mmu_read_kva(ud, va, buf, len);
 }
 
+/* The kernel image is physically contiguous: read it by its linear mapping, holes and all. */
+static int read_kimage_cb(void *ud, uint64_t va, void *buf, size_t len)
+{
+	struct nfm_ctx *ctx = ud;
+
+	if (va < NFM_X86_START_KERNEL_MAP || len > NFM_X86_KIMAGE_END - va)
+		return -EFAULT;
+	return nfm_source_read_phys(ctx->src, va - NFM_X86_START_KERNEL_MAP +
+				    (uint64_t)ctx->mmu->phys_base, buf, len);
+}
+
+/*
+ * Before 6.0 VMCOREINFO does not locate kallsyms: find the tables by their structure between
+ * the start of the kernel's text and its data (init_uts_ns, swapper_pg_dir are in .data; the
+ * tables in .rodata between).
+ */
+static int locate_kallsyms(struct nfm_ctx *ctx, uint64_t stext, struct nfm_kallsyms_tables *t)
+{
+	uint64_t lo = stext, hi = 0, v;
+	struct timespec a, b;
+	int ret;
+
+	if (!lo)
+		lo = 0xffffffff81000000ull + ctx->kaslr_offset;
+	if (nfm_vmcoreinfo_symbol(ctx->vmci, "init_uts_ns", &v) == 0)
+		hi = v;
+	if ((nfm_vmcoreinfo_symbol(ctx->vmci, "swapper_pg_dir", &v) == 0 ||
+	     nfm_vmcoreinfo_symbol(ctx->vmci, "init_top_pgt", &v) == 0) && v > hi)
+		hi = v;
+	if (hi <= lo)
+		return -ENOENT;
+	if (hi - lo > NFM_KALLSYMS_LOCATE_MAX)
+		lo = hi - NFM_KALLSYMS_LOCATE_MAX;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ret = nfm_kallsyms_locate(read_kimage_cb, ctx, lo, hi, t);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	nfm_dbg(&ctx->log, "kallsyms structural scan of %#llx-%#llx: %s in %.1f ms",
+		(unsigned long long)lo, (unsigned long long)hi, ret ? strerror(-ret) : "found",
+		(double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
+	return ret;
+}
+
+/*
+ * Tables found by the scan must name what VMCOREINFO names: init_uts_ns, and the kernel's
+ * top-level page table (VMCOREINFO says swapper_pg_dir; on x86-64 that is a macro for
+ * init_top_pgt, the name kallsyms has).
+ */
+static bool kallsyms_agree(struct nfm_ctx *ctx)
+{
+	uint64_t want, got;
+
+	if (nfm_vmcoreinfo_symbol(ctx->vmci, "init_uts_ns", &want) < 0 ||
+	    nfm_kallsyms_lookup(ctx->ks, "init_uts_ns", &got) < 0 || got != want)
+		return false;
+	if (nfm_vmcoreinfo_symbol(ctx->vmci, "swapper_pg_dir", &want) < 0 &&
+	    nfm_vmcoreinfo_symbol(ctx->vmci, "init_top_pgt", &want) < 0)
+		return false;
+	return (nfm_kallsyms_lookup(ctx->ks, "init_top_pgt", &got) == 0 && got == want) ||
+	       (nfm_kallsyms_lookup(ctx->ks, "swapper_pg_dir", &got) == 0 && got == want);
+}
+
 static const char *encoding_name(enum nfm_kallsyms_encoding e)
 {
 	switch (e) {
@@ -384,6 +446,7 @@ int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map, const char
 						  .ud = ctx };
 	struct nfm_kallsyms_tables t = { 0 };
 	uint64_t stext = 0, pob;
+	bool scanned = false;
 	int ret;
 
 	if (ctx->ks) {
@@ -415,9 +478,14 @@ int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map, const char
 			nfm_vmcoreinfo_symbol(ctx->vmci, p->name, p->dst);
 		nfm_vmcoreinfo_symbol(ctx->vmci, "_stext", &stext);
 		if (!t.names || !t.num_syms || !t.token_table || !t.token_index) {
-			nfm_err(&ctx->log, "this kernel's VMCOREINFO does not locate kallsyms "
-				"(Linux < 6.0?); give --system-map");
-			return -ENOENT;
+			memset(&t, 0, sizeof(t));
+			if (locate_kallsyms(ctx, stext, &t) < 0) {
+				nfm_err(&ctx->log, "this kernel's VMCOREINFO does not locate kallsyms "
+					"(Linux < 6.0?) and no kallsyms tables were found in its "
+					"image; give --system-map");
+				return -ENOENT;
+			}
+			scanned = true;
 		}
 		ret = nfm_kallsyms_load_early(read_kva_cb, ctx->mmu, &t, stext,
 					      btf_path ? NULL : &early, &ctx->ks);
@@ -425,7 +493,15 @@ int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map, const char
 			nfm_err(&ctx->log, "cannot decode the guest's kallsyms: %s", strerror(-ret));
 			return ret;
 		}
-		snprintf(ctx->symbols_how, sizeof(ctx->symbols_how), "kallsyms in guest memory (%s%s)",
+		if (scanned && !kallsyms_agree(ctx)) {
+			nfm_kallsyms_free(ctx->ks);
+			ctx->ks = NULL;
+			nfm_err(&ctx->log, "the kallsyms tables found in the kernel image do not agree "
+				"with VMCOREINFO; give --system-map");
+			return -EBADMSG;
+		}
+		snprintf(ctx->symbols_how, sizeof(ctx->symbols_how), "kallsyms, %s (%s%s)",
+			 scanned ? "structural scan" : "VMCOREINFO",
 			 encoding_name(nfm_kallsyms_encoding(ctx->ks)),
 			 nfm_kallsyms_lazy(ctx->ks) ? ", name index" : "");
 	}

@@ -83,6 +83,19 @@ int nfm_kallsyms_load_early(nfm_read_kva_fn read, void *ud, const struct nfm_kal
  */
 int nfm_kallsyms_load_system_map(const char *path, uint64_t kaslr_offset, struct nfm_kallsyms **ret);
 
+/*
+ * Find the tables by their structure (kallsyms_locate.c) in the kernel image [lo, hi), for
+ * kernels whose VMCOREINFO does not give them (before 6.0): the token table by its run of digit
+ * tokens, then token index, markers, names, num_syms and the address table around it, each
+ * checked against the others (layouts up to 6.1 and 6.4+). lo must be a kernel-image address
+ * and the range at most NFM_KALLSYMS_LOCATE_MAX. Holes in the range are skipped. Fills *ret
+ * (seqs_of_names left 0) and returns 0, -ENOENT when nothing holds up, -EINVAL, -ENOMEM. The
+ * caller still validates by decoding (nfm_kallsyms_load()) and looking known symbols up.
+ */
+#define NFM_KALLSYMS_LOCATE_MAX (256ull << 20)
+int nfm_kallsyms_locate(nfm_read_kva_fn read, void *ud, uint64_t lo, uint64_t hi,
+			struct nfm_kallsyms_tables *ret);
+
 void nfm_kallsyms_free(struct nfm_kallsyms *ks);
 
 size_t nfm_kallsyms_count(const struct nfm_kallsyms *ks);

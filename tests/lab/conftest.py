@@ -67,6 +67,29 @@ class LabVM:
         return elf, truth.load(tpath)
 
 
+_boot_failures = set()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A lab VM that did not boot is one error, not one per test: pytest re-raises the session
+    fixture's failure in every test that needs it, and all but the first report of the same
+    failure become skips that point at it."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when != "setup" or not rep.failed or call.excinfo is None:
+        return
+    msg = str(call.excinfo.value)
+    if not (msg.startswith("lab VM ") and " did not start: " in msg):
+        return
+    if msg in _boot_failures:
+        rep.outcome = "skipped"
+        rep.longrepr = (str(item.path), item.location[1] or 0,
+                        "the same boot failure as reported above (%s)" % msg.split(":", 1)[0])
+    else:
+        _boot_failures.add(msg)
+
+
 @pytest.fixture(scope="session", params=lab_kernels())
 def lab_vm(request):
     """One running lab VM per kernel, stopped at the end of the session (or when pytest moves
