@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "cli.h"
 #include "jout.h"
+#include "guest_text.h"
 #include "objects.h"
 #include "table.h"
 
@@ -164,35 +166,102 @@ static int sh_ls(struct cli *cli, int argc, char **argv)
 	return table_print(t) ?: trunc ? EXIT_PARTIAL : 0;
 }
 
+/*
+ * File bytes for a terminal: lines and tabs as they are, everything else through the one escaping
+ * rule (cli_escape). Cut into pieces at a newline or every CHUNK bytes, moved back to the start
+ * of a UTF-8 sequence so that no valid character is split and shown escaped.
+ */
+#define CHUNK 4096
+static int write_escaped(const unsigned char *p, size_t len)
+{
+	char out[CHUNK * 4 + 1];
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = 0, k;
+
+		while (i + n < len && n < CHUNK && p[i + n] != '\n' && p[i + n] != '\t')
+			n++;
+		if (n == CHUNK && i + n < len)
+			for (k = 0; k < 3 && n > 1 && (p[i + n] & 0xc0) == 0x80; k++)
+				n--;
+		cli_escape(p + i, n, out, sizeof(out));
+		if (fputs(out, stdout) < 0)
+			return -1;
+		i += n;
+		if (i < len && (p[i] == '\n' || p[i] == '\t')) {
+			if (putchar(p[i]) == EOF)
+				return -1;
+			i++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * cat [--raw] PATH...: a file from the page cache. Escaped like every guest string (a file can
+ * hold an escape sequence that sets the clipboard or retitles the terminal); --raw writes the
+ * bytes as they are, but only when stdout is not a terminal. -j: one shell.cat document per file.
+ */
 static int sh_cat(struct cli *cli, int argc, char **argv)
 {
 	struct nfm_fs_read_stat st;
 	char pb[4200];
-	int i, ret = 0;
+	bool raw = false;
+	int i, ret = 0, files = 0;
 
-	if (argc < 2)
-		return cli_fail("usage: cat PATH...");
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--raw"))
+			raw = true;
+	if (raw && isatty(STDOUT_FILENO))
+		return cli_fail("cat --raw writes guest bytes as they are: only into a pipe or a "
+				"file, never to a terminal");
 	for (i = 1; i < argc; i++) {
-		const char *path = abs_path(argv[i], pb, sizeof(pb));
+		const char *path;
 		void *buf;
-		int err = nfm_fs_read(cli->ctx, path, &buf, &st);
+		int err;
+		char msg[256] = "";
 
+		if (!strcmp(argv[i], "--raw"))
+			continue;
+		files++;
+		path = abs_path(argv[i], pb, sizeof(pb));
+		err = nfm_fs_read(cli->ctx, path, &buf, &st);
 		if (err < 0) {
 			ret = cli_fail("%s: %s", cli_esc(path), fs_error(err));
 			continue;
 		}
-		/* file contents go out as they are, like cat(1) */
-		if (st.size && fwrite(buf, 1, st.size, stdout) != st.size)
+		if (st.pages_missing)
+			snprintf(msg, sizeof(msg), "%" PRIu64 " of %" PRIu64 " pages not in the page "
+				 "cache%s (shown as zeros; the first at byte %" PRIu64 ")", st.pages_missing,
+				 st.pages, st.pages_swapped ? ", some swapped out" : "",
+				 st.first_missing * 4096);
+		if (cli->json) {
+			struct json_object *doc = jdoc_new("shell.cat");
+
+			j_add(doc, "path", j_str(path));
+			j_add(doc, "size_bytes", j_u64(st.size));
+			j_add(doc, "content", guest_json_bytes(buf, st.size));
+			if (st.pages_missing)
+				jdoc_error(doc, "content", -ENODATA, msg);
+			if (cli_print_json(cli, doc))
+				ret = 1;
+		} else if (raw) {
+			if (st.size && fwrite(buf, 1, st.size, stdout) != st.size)
+				ret = 1;
+		} else if (write_escaped(buf, st.size)) {
 			ret = 1;
+		}
 		free(buf);
 		fflush(stdout);
-		if (st.pages_missing)
-			ret = cli_fail("%s: %" PRIu64 " of %" PRIu64 " pages not in the page cache%s "
-				       "(shown as zeros; the first at byte %" PRIu64 ")",
-				       cli_esc(path), st.pages_missing, st.pages,
-				       st.pages_swapped ? ", some swapped out" : "",
-				       st.first_missing * 4096);
+		if (st.pages_missing) {
+			cli_warn("%s: %s", cli_esc(path), msg);
+			if (!ret)
+				ret = EXIT_PARTIAL;
+		}
 	}
+	if (!files)
+		return cli_fail("usage: cat [--raw] PATH...");
 	return ret;
 }
 
@@ -205,9 +274,11 @@ static void sh_help(void)
 	for (i = 0; (c = cli_command_at(i)); i++)
 		if (strcmp(c->name, "shell") && strcmp(c->name, "list"))
 			printf("  %-8s %s\n", c->name, c->summary);
-	printf("  %-8s %s\n  %-8s %s\n  %-8s %s\n  %-8s %s\n", "ls", "[-l] [-j] PATH: cached directory entries",
-	       "cat", "PATH...: file contents from the page cache", "refresh",
-	       "read a live guest afresh", "exit", "leave the shell");
+	printf("  %-8s %s\n  %-8s %s\n  %-8s %s\n  %-8s %s\n",
+	       "ls", "[-l] [-j] PATH: cached directory entries",
+	       "cat", "[--raw] PATH...: a file from the page cache, escaped (--raw: exact bytes, "
+	       "never to a terminal)",
+	       "refresh", "read a live guest afresh", "exit", "leave the shell");
 }
 
 /* Split a command into words (whitespace; '...' and "..." quote). Returns argc or -1. */

@@ -13,10 +13,40 @@ def shell(vm, cmds, stdin=None):
 
 
 def test_shell_cat_exact_bytes(lab_vm):
-    p = shell(lab_vm.name, "cat /etc/nfm-lab.txt")
+    # UTF-8, tabs and newlines are text: escaped and raw output are both the file itself
+    for cmd in ("cat /etc/nfm-lab.txt", "cat --raw /etc/nfm-lab.txt"):
+        p = shell(lab_vm.name, cmd)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == lab_vm.truth.files["/etc/nfm-lab.txt"]
+        assert p.stderr == b""
+
+
+ESC_FILE = (b"title\x1b]0;owned\x07 clip\x1b]52;c;SGk=\x07 csi\xc2\x9b 2J "
+            b"rlo\xe2\x80\xaex\n")   # lab/guest/init writes it
+
+
+def test_shell_cat_escapes_terminal_attacks(lab_vm):
+    """A file with a title and a clipboard escape, a C1 CSI and an RLO: escaped by default,
+    exact with --raw into a pipe, exact in JSON (valid UTF-8), refused raw to a terminal."""
+    p = shell(lab_vm.name, "cat /etc/nfm-lab-esc.txt")
     assert p.returncode == 0, p.stderr
-    assert p.stdout == lab_vm.truth.files["/etc/nfm-lab.txt"]
-    assert p.stderr == b""
+    assert p.stdout == (b"title\\x1b]0;owned\\x07 clip\\x1b]52;c;SGk=\\x07 "
+                        b"csi\\xc2\\x9b 2J rlo\\xe2\\x80\\xaex\n")
+    assert shell(lab_vm.name, "cat --raw /etc/nfm-lab-esc.txt").stdout == ESC_FILE
+    p = subprocess.run([NFM, "--vm", lab_vm.name, "-j", "shell", "-c",
+                        "cat /etc/nfm-lab-esc.txt; cat /etc/nfm-lab.txt"],
+                       capture_output=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    docs = [json.loads(x) for x in p.stdout.splitlines()]
+    for d in docs:
+        validate("shell.cat", d, "cat -j in the shell")
+    assert [d["content"].encode() for d in docs] == [ESC_FILE,
+                                                    lab_vm.truth.files["/etc/nfm-lab.txt"]]
+    assert docs[0]["size_bytes"] == len(ESC_FILE) and docs[0]["complete"] is True
+    # --raw to a terminal: refused (script(1) gives the shell a pty)
+    p = subprocess.run(["script", "-qec", "%s --vm %s shell -c 'cat --raw /etc/nfm-lab-esc.txt'"
+                        % (NFM, lab_vm.name), "/dev/null"], capture_output=True, timeout=300)
+    assert b"\x1b]52" not in p.stdout and b"never to a terminal" in p.stdout
 
 
 def test_shell_cat_tmpfs(lab_vm):
