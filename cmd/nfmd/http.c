@@ -7,6 +7,8 @@
  * JSON bodies are compact unless the query string says pretty=1.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <netdb.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <guest_text.h>
@@ -122,6 +125,85 @@ static bool auth_ok(const struct http_server *h, struct MHD_Connection *c)
 	return ok;
 }
 
+/*
+ * Abuse limits. Connections are cheap in epoll mode, so the table is large enough that idle
+ * keep-alive clients cannot fill it, and one address gets a fair share of it. A client must send
+ * its whole request head within HEADER_TIMEOUT_S of connecting: libmicrohttpd's own timeout only
+ * counts idle time, so a "slowloris" sending a byte every few seconds would hold its slot forever.
+ */
+#define MAX_CONNECTIONS 256u
+#define MAX_PER_ADDRESS 32u
+#define IDLE_TIMEOUT_S 10u
+#define HEADER_TIMEOUT_S 5
+
+/* One open connection (MHD_OPTION_NOTIFY_CONNECTION): when it came, whether a request head has
+ * arrived on it yet. */
+struct conn_track {
+	struct conn_track *next, **pprev;
+	int fd;
+	struct timespec accepted;
+	bool head_seen;
+};
+
+static int64_t ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct http_server *h = cls;
+	struct conn_track *t = *socket_context;
+
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		t = calloc(1, sizeof(*t));
+		if (!t || !ci)
+			return (void)free(t);	/* untracked: the idle timeout still applies */
+		t->fd = ci->connect_fd;
+		clock_gettime(CLOCK_MONOTONIC, &t->accepted);
+		t->next = h->conns;
+		t->pprev = &h->conns;
+		if (h->conns)
+			h->conns->pprev = &t->next;
+		h->conns = t;
+		*socket_context = t;
+	} else if (what == MHD_CONNECTION_NOTIFY_CLOSED && t) {
+		*t->pprev = t->next;
+		if (t->next)
+			t->next->pprev = t->pprev;
+		free(t);
+		*socket_context = NULL;
+	}
+}
+
+/* Shut the connections whose request head is overdue; libmicrohttpd then sees them close. */
+static void reap_slow_heads(struct http_server *h)
+{
+	struct conn_track *t;
+
+	for (t = h->conns; t; t = t->next)
+		if (!t->head_seen && t->fd >= 0 && ms_since(&t->accepted) >= HEADER_TIMEOUT_S * 1000) {
+			shutdown(t->fd, SHUT_RDWR);
+			t->fd = -1;
+			h->counters.slow_closed++;
+		}
+}
+
+static void head_seen(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (ci && ci->socket_context)
+		((struct conn_track *)ci->socket_context)->head_seen = true;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
@@ -138,6 +220,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (!*con_cls) {
 		*con_cls = (void *)1;
+		head_seen(c);
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return MHD_YES;	/* wait for the body to be consumed */
 	}
@@ -281,8 +364,10 @@ int http_start(struct http_server *h, const struct nfmd_config *cfg, const struc
 	}
 	h->daemon = MHD_start_daemon(MHD_USE_EPOLL | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL, handle, h,
 				     MHD_OPTION_LISTEN_SOCKET, fd,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				     MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS,
+				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, MAX_PER_ADDRESS,
+				     MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+				     MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 				     tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cfg->tls_cert_pem,
 				     MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
@@ -304,16 +389,29 @@ int http_start(struct http_server *h, const struct nfmd_config *cfg, const struc
 
 void http_run(struct http_server *h)
 {
+	reap_slow_heads(h);
 	MHD_run(h->daemon);
 }
 
 int http_timeout_ms(const struct http_server *h)
 {
 	MHD_UNSIGNED_LONG_LONG t;
+	const struct conn_track *c;
+	int ms = -1;
 
-	if (!h->daemon || MHD_get_timeout(h->daemon, &t) != MHD_YES)
+	if (!h->daemon)
 		return -1;
-	return t > 60000 ? 60000 : (int)t;
+	if (MHD_get_timeout(h->daemon, &t) == MHD_YES)
+		ms = t > 60000 ? 60000 : (int)t;
+	for (c = h->conns; c; c = c->next)
+		if (!c->head_seen && c->fd >= 0) {
+			int64_t left = HEADER_TIMEOUT_S * 1000 - ms_since(&c->accepted);
+			int due = left < 0 ? 0 : (int)left + 1;
+
+			if (ms < 0 || due < ms)
+				ms = due;
+		}
+	return ms;
 }
 
 void http_stop(struct http_server *h)

@@ -14,6 +14,7 @@
 #include "vms.h"
 
 struct MHD_Daemon;
+struct conn_track;
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -22,6 +23,7 @@ struct http_server {
 	const struct vm_table *vms;
 	const struct nfmd_log *log;
 	struct http_counters counters;
+	struct conn_track *conns;	/* open connections, for the request-head deadline */
 };
 
 /*
@@ -33,7 +35,8 @@ int http_start(struct http_server *h, const struct nfmd_config *cfg, const struc
 	       const struct nfmd_log *log, int epfd);
 /* Serve what is ready (every loop). */
 void http_run(struct http_server *h);
-/* Milliseconds until libmicrohttpd wants http_run for a timeout; -1 for none. */
+/* Milliseconds until http_run is due for a timeout (libmicrohttpd's, or a request-head
+ * deadline); -1 for none. */
 int http_timeout_ms(const struct http_server *h);
 void http_stop(struct http_server *h);
 

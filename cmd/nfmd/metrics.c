@@ -230,6 +230,9 @@ static void self_families(struct sbuf *b, const struct vm_table *vms,
 	sb_printf(b, "nfmd_http_requests_total %llu\n", (unsigned long long)hc->requests);
 	header(b, "nfmd_http_errors_total", "HTTP requests answered with a 4xx or 5xx status", "counter");
 	sb_printf(b, "nfmd_http_errors_total %llu\n", (unsigned long long)hc->errors);
+	header(b, "nfmd_http_slow_clients_closed_total",
+	       "Connections closed because their request head did not arrive in time", "counter");
+	sb_printf(b, "nfmd_http_slow_clients_closed_total %llu\n", (unsigned long long)hc->slow_closed);
 }
 
 void metrics_render(struct sbuf *b, const struct vm_table *vms, const struct http_counters *hc)

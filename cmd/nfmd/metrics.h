@@ -11,6 +11,7 @@
 /* What the HTTP server counts (rendered as nfmd_http_*_total). */
 struct http_counters {
 	uint64_t requests, errors;
+	uint64_t slow_closed;	/* connections shut for an overdue request head */
 };
 
 void metrics_render(struct sbuf *b, const struct vm_table *vms, const struct http_counters *hc);
