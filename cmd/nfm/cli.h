@@ -113,6 +113,7 @@ extern const struct command command_info, command_list, command_sym, command_btf
 extern const struct command command_bt;
 extern const struct command command_diagnose;
 extern const struct command command_record, command_snapshots;
+extern const struct command command_topo;
 
 /* The source spec of `nfm --at WHEN` (cmd_record.c): snap:STORE@WHEN, the store from WHEN
  * (DIR@WHEN), --vm DIR or $NFM_STORE. Static storage. */

@@ -14,6 +14,7 @@ static const struct command *const commands[] = {
 	&command_uname, &command_uptime, &command_free, &command_mount, &command_cpuinfo,
 	&command_ip, &command_ifconfig, &command_ss, &command_netstat, &command_route, &command_arp,
 	&command_shell, &command_crawl,
+	&command_topo,
 	&command_record, &command_snapshots,
 	&command_help,
 };

@@ -230,6 +230,16 @@ struct nfm_socket {
 
 NFM_EXPORT int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, bool *truncated);
 
+/*
+ * The byte counters of a TCP socket (ss -i's bytes_acked and bytes_received): sk is the
+ * nfm_socket.sk of a TCP socket that is not LISTEN, TIME-WAIT or SYN-RECV (those keep none).
+ * Writes *acked (bytes sent and acknowledged by the peer, tcp_sock.bytes_acked) and *received
+ * (tcp_sock.bytes_received). Returns 0; -EINVAL for such a socket or a bad address; -ENOENT when
+ * the kernel lacks the counters; -EFAULT or -EIO when the socket cannot be read (it may be gone).
+ */
+NFM_EXPORT int nfm_socket_tcp_bytes(struct nfm_ctx *ctx, uint64_t sk, uint64_t *acked,
+				    uint64_t *received);
+
 /* ---- routes and neighbours ---- */
 
 /* One line of /proc/net/route: the main table (RT_TABLE_MAIN) of a namespace, in trie order. */

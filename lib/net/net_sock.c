@@ -2,7 +2,9 @@
 /*
  * Sockets as /proc/net/{tcp,tcp6,udp,udp6,unix} show them, for every network namespace.
  *
- * TCP (net/ipv4/tcp_ipv4.c tcp_seq_*, get_tcp4_sock): the listeners of inet_hashinfo.lhash2, then
+ * TCP (net/ipv4/tcp_ipv4.c tcp_seq_*, get_tcp4_sock): the listeners of inet_hashinfo.lhash2
+ * (inet_hashinfo.listening_hash[], hlist_nulls by sk_nulls_node, while it exists: /proc/net/tcp
+ * walked it until e8d0d2b0ea2f "tcp: Access &tcp_hashinfo via net", 5.19), then
  * the established hash (ehash) with its timewait (struct inet_timewait_sock: a sock_common and
  * little more) and request socks (TCP_NEW_SYN_RECV, shown as SYN_RECV). Chains are hlist_nulls:
  * a chain ends at an odd "nulls" value, not at NULL. The hashinfo is &tcp_hashinfo, or a
@@ -46,6 +48,7 @@ static const struct nfm_field_spec sock_specs[] = {
 	F(hi_ehash_mask, "inet_hashinfo", "ehash_mask", 0),
 	F(hi_lhash2, "inet_hashinfo", "lhash2", 0),
 	F(hi_lhash2_mask, "inet_hashinfo", "lhash2_mask", 0),
+	F(hi_listening_hash, "inet_hashinfo", "listening_hash", OPT),
 	F(ilb_size, "inet_listen_hashbucket", "", NFM_FIELD_SIZE),
 	F(ilb_nulls, "inet_listen_hashbucket", "nulls_head", OPT),
 	F(ilb_head, "inet_listen_hashbucket", "head", OPT),
@@ -73,6 +76,9 @@ static const struct nfm_field_spec sock_specs[] = {
 	F(tp_write_seq, "tcp_sock", "write_seq", 0),
 	F(tp_snd_una, "tcp_sock", "snd_una", 0),
 	F(tw_substate, "inet_timewait_sock", "tw_substate", 0),
+	/* outside the one struct sock read: nfm_socket_tcp_bytes reads them on demand */
+	F(tp_bytes_acked, "tcp_sock", "bytes_acked", OPT),
+	F(tp_bytes_received, "tcp_sock", "bytes_received", OPT),
 	F(rsk_listener, "request_sock", "rsk_listener", OPT),
 	F(udp_hash, "udp_table", "hash", 0),
 	F(udp_mask, "udp_table", "mask", 0),
@@ -117,6 +123,16 @@ const struct nfm_sock_off *nfm_sock_offsets(struct nfm_ctx *ctx, int *err)
 			o->sock_read = o->unix_addr + 16;
 		if (o->udp_forward_deficit + 16 > o->sock_read)
 			o->sock_read = o->udp_forward_deficit + 16;
+		/* listening_hash[INET_LHTABLE_SIZE]: its size over the bucket's gives the count. */
+		o->listening_hash_n = 0;
+		if (o->hi_listening_hash >= 0 && o->ilb_size > 0 &&
+		    nfm_btf_field(ctx->btf, "inet_hashinfo", "listening_hash", &f) == 0)
+			o->listening_hash_n = (int32_t)(f.size / (uint64_t)o->ilb_size);
+		if (o->hi_listening_hash >= 0 &&
+		    (o->ilb_nulls < 0 || o->listening_hash_n <= 0 || o->listening_hash_n > 4096)) {
+			nfm_err(&ctx->log, "this kernel's listening hash has an unknown layout");
+			*err = -ENOENT;
+		}
 		if (o->ilb_nulls < 0 && (o->ilb_head < 0 || o->icsk_portaddr < 0)) {
 			nfm_err(&ctx->log, "this kernel's listening hash has an unknown layout");
 			*err = -ENOENT;
@@ -339,7 +355,15 @@ static int tcp_hashinfo(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint6
 			emask, lmask);
 		return -EBADMSG;
 	}
-	/* Listeners first, as /proc/net/tcp prints them (listening_get_first). */
+	/*
+	 * Listeners first, as /proc/net/tcp prints them (listening_get_first): from listening_hash[]
+	 * while it exists (its own array in the hashinfo, chained by sk_nulls_node; lhash2 beside it
+	 * chains by icsk_listen_portaddr_node then), else from lhash2.
+	 */
+	if (o->hi_listening_hash >= 0) {
+		lhash2 = hi + (uint64_t)o->hi_listening_hash;
+		lmask = (uint32_t)o->listening_hash_n - 1;
+	}
 	if (lhash2 && nfm_kptr_ok(ctx, lhash2)) {
 		lb = malloc((size_t)stride * CHUNK);
 		if (!lb)
@@ -354,7 +378,7 @@ static int tcp_hashinfo(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint6
 			for (j = 0; j < n; j++) {
 				uint64_t first = nfm_get_u64(lb, (int32_t)j * stride + head_off);
 
-				if (o->ilb_nulls >= 0)
+				if (o->ilb_nulls >= 0 && (o->hi_listening_hash >= 0 || o->ilb_head < 0))
 					e = nulls_chain(ctx, o, first, o->skc_nulls_node, b, ns, nns, pk,
 							&seen);
 				else	/* hlist_head, listeners linked by icsk_listen_portaddr_node */
@@ -631,4 +655,33 @@ out:
 	if (truncated)
 		*truncated = trunc;
 	return err;
+}
+
+int nfm_socket_tcp_bytes(struct nfm_ctx *ctx, uint64_t sk, uint64_t *acked, uint64_t *received)
+{
+	const struct nfm_sock_off *o;
+	uint64_t a, r;
+	uint8_t st;
+	int err = 0;
+
+	if (!ctx || !acked || !received)
+		return -EINVAL;
+	o = nfm_sock_offsets(ctx, &err);
+	if (!o)
+		return err;
+	if (o->tp_bytes_acked < 0 || o->tp_bytes_received < 0)
+		return -ENOENT;
+	if (!nfm_kptr_ok(ctx, sk))
+		return -EINVAL;
+	/* a full tcp_sock only: a timewait or request sock is shorter (tcp_one) */
+	if ((err = nfm_kread(ctx, sk + (uint64_t)o->skc_state, &st, 1)) < 0)
+		return err;
+	if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV || st == TCP_LISTEN)
+		return -EINVAL;
+	if ((err = nfm_kread_u64(ctx, sk + (uint64_t)o->tp_bytes_acked, &a)) < 0 ||
+	    (err = nfm_kread_u64(ctx, sk + (uint64_t)o->tp_bytes_received, &r)) < 0)
+		return err;
+	*acked = a;
+	*received = r;
+	return 0;
 }

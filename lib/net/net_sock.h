@@ -24,10 +24,13 @@ struct nfm_sock_off {
 		net_unx_buckets;
 	int32_t hi_ehash, hi_ehash_mask, hi_lhash2, hi_lhash2_mask, ilb_size, ilb_nulls, ilb_head,
 		icsk_portaddr;
+	/* inet_hashinfo.listening_hash[] (to 5.18) and its bucket count; -1 / 0 without it */
+	int32_t hi_listening_hash, listening_hash_n;
 	int32_t skc_daddr, skc_rcv_saddr, skc_dport, skc_num, skc_family, skc_state, skc_net,
 		skc_node, skc_nulls_node, skc_v6_daddr, skc_v6_rcv_saddr;
 	int32_t sk_socket, sk_uid, sk_ack_backlog, sk_type, sk_rmem_alloc, sk_wmem_alloc, sk_ino;
 	int32_t tp_rcv_nxt, tp_copied_seq, tp_write_seq, tp_snd_una, tw_substate, rsk_listener;
+	int32_t tp_bytes_acked, tp_bytes_received;
 	int32_t udp_hash, udp_mask, hslot_size, hslot_head, udp_forward_deficit;
 	int32_t sa_socket, sa_inode, i_ino;
 	int32_t unix_addr, ua_len, ua_name;

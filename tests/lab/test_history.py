@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from nfmlab import vm  # noqa: E402
 
 MODULE = "libcrc32c"  # loaded at boot, used by nothing else in the lab guest
+BURN_SECONDS = 20
 
 
 def record_one(lab_vm, store):
@@ -51,12 +52,16 @@ def store(lab_vm, tmp_path_factory):
     assert info["id"] == 1 and info["new_pages"] > 1000
     snaps[1] = (info, t1, t2)
     assert vm.rmmod(lab_vm.name, MODULE) == 0
+    # a process started between the snapshots (a 1 % burner that logs to a file it keeps
+    # open): nfm diff must list it (and its files) as added
+    burner = vm.burn_start(lab_vm.name, BURN_SECONDS, 1)
     try:
         info, t1, t2 = record_one(lab_vm, d)
         assert info["id"] == 2
         # only what changed was stored: a small part of the first snapshot
         assert info["new_bytes"] < snaps[1][0]["new_bytes"] / 4
         snaps[2] = (info, t1, t2)
+        snaps["burner"] = burner
     finally:
         assert vm.insmod(lab_vm.name, MODULE) == 0
         # The session's first truth names the module's old address; later tests compare
@@ -65,8 +70,12 @@ def store(lab_vm, tmp_path_factory):
         if t.files["/proc/modules"] != lab_vm.truth.files["/proc/modules"]:
             lab_vm.truth, lab_vm.truth_path = t, path
     print("history: 2 snapshots and 5 truths in %.1f s; sync %s ms" % (
-        time.monotonic() - t0, [s[0]["sync_ns"] // 1000000 for s in snaps.values()]))
-    return d, snaps
+        time.monotonic() - t0, [snaps[i][0]["sync_ns"] // 1000000 for i in (1, 2)]))
+    yield d, snaps
+    # the zoo's own burners are stopped while a BURN job runs: later modules (nfm top) need them
+    deadline = time.monotonic() + BURN_SECONDS + 10
+    while vm.job_count(lab_vm.name, "BURN") is None and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 def at(store, sid, *args, kind=None):
@@ -83,7 +92,7 @@ def docs(store):
     by one `nfm --at DIR@ID shell` (one attach), each document validated."""
     d, snaps = store
     out = {}
-    for sid in snaps:
+    for sid in (1, 2):
         p = run("--at", "%s@%d" % (d, sid), "shell", "-c", "; ".join(c for _, c in SHELL))
         assert p.returncode == 0, p.stderr
         lines = p.stdout.splitlines()
@@ -229,3 +238,85 @@ def test_check_flipped_pack_byte(store, tmp_path):
     assert line == "nfm: %s: 1 problem found" % bad
     assert p.stdout.splitlines() in (["pack record at 16: its page does not match its hash"],
                                      ["pack record at 16: damaged"])
+
+
+def ident(p):
+    """A process's identity: pid and start time (a reused pid is another process)."""
+    return (p.pid, p.stat["starttime"]) if p.stat else None
+
+
+def test_diff_consecutive(store, docs):
+    """nfm diff between the two snapshots lists what happened between them: the module
+    unloaded, the burner started (with its command line and its open files), nothing that the
+    guest's truths rule out; and it agrees with the two --at documents."""
+    d, snaps = store
+    _, a1, a2 = snaps[1]
+    _, b1, b2 = snaps[2]
+    p = run("-j", "diff", "%s@1" % d, "%s@2" % d)
+    assert p.returncode == 0, p.stderr
+    validate("diff", p.stdout, "nfm diff %s@1 %s@2" % (d, d))
+    out = json.loads(p.stdout)
+    assert out["complete"] is True
+    views = {v["member"]: v for v in out["views"]}
+    assert {"processes", "modules", "interfaces", "sockets", "mounts", "files", "records",
+            "routes", "neighbours"} <= set(views)
+    # modules: exactly the one unloaded
+    m = views["modules"]
+    assert [x["name"] for x in m["removed"]] == [MODULE] and m["added"] == [] and m["changed"] == []
+    # processes: the burner is new, with its command line as the guest has it
+    burner = snaps["burner"]
+    pr = views["processes"]
+    added = {(x["pid"], x["start_time_ticks"]): x for x in pr["added"]}
+    removed = {(x["pid"], x["start_time_ticks"]) for x in pr["removed"]}
+    assert burner in b1.processes and burner in b2.processes, "the burner ended too early"
+    bp = b2.processes[burner]
+    assert ident(bp) in added
+    assert guest_bytes(added[ident(bp)], "comm") == bp.comm
+    assert [w.encode() for w in added[ident(bp)]["argv"]] == bp.argv
+    # nothing new that the guest had before snapshot 1, nothing gone that it had after 2
+    assert not set(added) & {ident(x) for x in a1.processes.values()}
+    assert not removed & {ident(x) for x in b2.processes.values()}
+    # execs and other changes keep the identity: both ends exist at both snapshots
+    for c in pr["changed"]:
+        assert set(c["fields"]) <= {"comm", "task_comm", "comm_hex", "task_comm_hex", "mm",
+                                    "cmdline", "cmdline_hex", "argv", "uid", "euid", "suid",
+                                    "fsuid", "gid", "egid", "sgid", "fsgid", "ppid", "nice",
+                                    "priority", "policy", "policy_code", "rt_priority",
+                                    "kthread"}, c
+    # open files: the burner's, as the guest lists them (fd -> path)
+    fa = [x for x in views["files"]["added"] if x["pid"] == burner]
+    want = {fd: t for fd, t in bp.fds.items()}
+    assert {x["fd"]: guest_bytes(x, "path") for x in fa} == want
+    # the log: records new in snapshot 2 are records the guest did not have at snapshot 1
+    recs = views["records"]
+    assert recs["removed"] == [] and recs["changed"] == []
+    assert not {r["seq"] for r in recs["added"]} & {k.seq for k in a1.kmsg}
+    # the diff is the set difference of the two --at documents, by identity
+    for kind, member in (("lsmod", "modules"), ("ss", "sockets"), ("route", "routes")):
+        v = views[member]
+        k = v["keys"]
+        one = {tuple(x[n] for n in k) for x in docs[1][kind][member]}
+        two = {tuple(x[n] for n in k) for x in docs[2][kind][member]}
+        assert {tuple(x[n] for n in k) for x in v["added"]} == two - one, member
+        assert {tuple(x[n] for n in k) for x in v["removed"]} == one - two, member
+    # the table: one line per difference, the module's line as lsmod names it
+    t = run("diff", "%s@1" % d, "%s@2" % d, "lsmod")
+    assert t.returncode == 0, t.stderr
+    assert [l.split() for l in t.stdout.splitlines()] == [
+        ["VIEW", "CHANGE", "KEY", "WHAT"], ["lsmod", "removed", "name=" + MODULE, MODULE]]
+
+
+def test_diff_snapshot_live(lab_vm, store):
+    """Snapshot 2 (module unloaded) against the live guest (loaded again): the module is added,
+    as the guest's /proc/modules has it now."""
+    d, _ = store
+    p = run("-j", "--vm", str(lab_vm.pid), "diff", "%s@2" % d, "live", "lsmod")
+    assert p.returncode == 0, p.stderr
+    validate("diff", p.stdout, "nfm diff %s@2 live lsmod" % d)
+    out = json.loads(p.stdout)
+    (v,) = out["views"]
+    assert [x["name"] for x in v["added"]] == [MODULE] and v["removed"] == []
+    line = [l for l in lab_vm.guest_file("/proc/modules").decode().splitlines()
+            if l.split()[0] == MODULE]
+    assert [x["line"] for x in v["added"]] == line
+    assert out["to"]["source"] == str(lab_vm.pid)

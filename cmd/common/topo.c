@@ -1,0 +1,899 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* TopoLog's join: frames (one VM's sockets and addresses each) -> nodes and edges (topo.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "guest_text.h"
+#include "jout.h"
+#include "topo.h"
+
+#define TCP_LISTEN_ 10
+#define TCP_CLOSE_ 7
+#define MAX_NETS 4096
+
+/* An address in one form for both families: IPv4 as ::ffff:a.b.c.d. */
+static void norm_addr(int family, const uint8_t *a, uint8_t out[16])
+{
+	if (family == AF_INET) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, a, 4);
+	} else {
+		memcpy(out, a, 16);
+	}
+}
+
+static bool is_v4(const uint8_t a[16])
+{
+	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, pfx, 12);
+}
+
+static bool is_zero(const uint8_t a[16])
+{
+	static const uint8_t z[16];
+
+	return !memcmp(a, z, 16) || (is_v4(a) && !memcmp(a + 12, z, 4));
+}
+
+static bool is_loopback(const uint8_t a[16])
+{
+	static const uint8_t one[16] = { [15] = 1 };
+
+	return !memcmp(a, one, 16) || (is_v4(a) && a[12] == 127);
+}
+
+static void addr_text(const uint8_t a[16], char *buf, size_t size)
+{
+	if (!inet_ntop(is_v4(a) ? AF_INET : AF_INET6, is_v4(a) ? a + 12 : a, buf, (socklen_t)size))
+		snprintf(buf, size, "?");
+}
+
+/* ---- the build's tables, each sorted and searched by bsearch ---- */
+
+struct owner {			/* an address a VM holds */
+	int net, vm;
+	uint8_t addr[16];
+};
+
+struct listener {		/* a listening socket (TCP LISTEN, unconnected bound UDP) */
+	int vm, proto, port;
+	const struct nfm_socket *s;
+};
+
+struct conn {			/* a connection's end */
+	int net, proto;
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport;
+	int vm, sock;
+};
+
+struct rec {			/* one counted connection */
+	int src, dst, proto, port, state;
+	uint64_t to_dst, to_src;
+	bool bytes;
+};
+
+struct build {
+	const struct topo_frame *f;
+	int nr;
+	int *net_of;			/* per frame */
+	const char *nets[MAX_NETS];
+	int nr_nets;
+	struct topo_graph *g;
+	int cap_nodes;
+	int *hash;			/* node id -> index + 1 (open addressing) */
+	size_t hash_size;
+	struct rec *recs;
+	size_t nr_recs, cap_recs;
+};
+
+static int cmp_owner(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+
+	if (x->net != y->net)
+		return x->net < y->net ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+static const struct build *sort_ctx;	/* for the tie-break by name (qsort has no argument) */
+
+static int cmp_owner_vm(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+	int c = cmp_owner(a, b);
+
+	return c ? c : strcmp(sort_ctx->f[x->vm].vm, sort_ctx->f[y->vm].vm);
+}
+
+static int cmp_listener(const void *a, const void *b)
+{
+	const struct listener *x = a, *y = b;
+
+	if (x->vm != y->vm)
+		return x->vm < y->vm ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+static int cmp_conn(const void *a, const void *b)
+{
+	const struct conn *x = a, *y = b;
+	int c;
+
+	if (x->net != y->net)
+		return x->net < y->net ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if ((c = memcmp(x->laddr, y->laddr, 16)))
+		return c;
+	if (x->lport != y->lport)
+		return x->lport < y->lport ? -1 : 1;
+	if ((c = memcmp(x->raddr, y->raddr, 16)))
+		return c;
+	return x->rport < y->rport ? -1 : x->rport > y->rport;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	if (x->src != y->src)
+		return x->src < y->src ? -1 : 1;
+	if (x->dst != y->dst)
+		return x->dst < y->dst ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+static void add_error(struct topo_graph *g, const char *view, int err, const char *msg)
+{
+	struct topo_error *e;
+
+	g->complete = false;
+	e = realloc(g->errors, (size_t)(g->nr_errors + 1) * sizeof(*e));
+	if (!e)
+		return;
+	g->errors = e;
+	e += g->nr_errors++;
+	snprintf(e->view, sizeof(e->view), "%s", view);
+	snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	e->err = err;
+}
+
+/* The lowest pid among a socket's owners (those kept), 0 for none; its comm into comm. */
+static int owner_of(const struct nfm_socket *s, char comm[16])
+{
+	int i, best = -1;
+
+	comm[0] = 0;
+	if (!s)
+		return 0;
+	for (i = 0; i < s->nr_owners && i < NFM_SOCK_MAX_OWNERS; i++)
+		if (s->owner_pid[i] > 0 && (best < 0 || s->owner_pid[i] < s->owner_pid[best]))
+			best = i;
+	if (best < 0)
+		return 0;
+	memcpy(comm, s->owner_comm[best], 16);
+	return s->owner_pid[best];
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+	return h;
+}
+
+/* The index of the node with n's id, adding n when it is new; -ENOMEM. */
+static int intern(struct build *b, const struct topo_node *n)
+{
+	struct topo_graph *g = b->g;
+	size_t i;
+
+	if ((size_t)g->nr_nodes * 2 >= b->hash_size) {
+		size_t size = b->hash_size ? b->hash_size * 2 : 1024, j;
+		int *h = calloc(size, sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		for (j = 0; j < (size_t)g->nr_nodes; j++) {
+			size_t k = hash_str(g->nodes[j].id) & (size - 1);
+
+			while (h[k])
+				k = (k + 1) & (size - 1);
+			h[k] = (int)j + 1;
+		}
+		free(b->hash);
+		b->hash = h;
+		b->hash_size = size;
+	}
+	for (i = hash_str(n->id) & (b->hash_size - 1); b->hash[i]; i = (i + 1) & (b->hash_size - 1))
+		if (!strcmp(g->nodes[b->hash[i] - 1].id, n->id))
+			return b->hash[i] - 1;
+	if (g->nr_nodes == b->cap_nodes) {
+		int cap = b->cap_nodes ? b->cap_nodes * 2 : 256;
+		struct topo_node *nn = realloc(g->nodes, (size_t)cap * sizeof(*nn));
+
+		if (!nn)
+			return -ENOMEM;
+		g->nodes = nn;
+		b->cap_nodes = cap;
+	}
+	g->nodes[g->nr_nodes] = *n;
+	b->hash[i] = g->nr_nodes + 1;
+	return g->nr_nodes++;
+}
+
+static const char *proto_name(int proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "ip";
+}
+
+/*
+ * The node of one end at the build's level. vm < 0: an external peer at addr. s: the end's
+ * socket when it is in the set; lst: the listener of a server end. server: whether this end is
+ * the connection's server (a service node at --by service).
+ */
+static int end_node(struct build *b, int vm, const uint8_t addr[16], const struct nfm_socket *s,
+		    const struct listener *lst, bool server, int proto, uint16_t port)
+{
+	struct topo_node n;
+	int net;
+
+	if (vm < 0)
+		return -EINVAL;	/* external_node() */
+	net = b->net_of[vm];
+	memset(&n, 0, sizeof(n));
+	n.vm = vm;
+	snprintf(n.net, sizeof(n.net), "%s", b->nets[net]);
+	snprintf(n.vm_name, sizeof(n.vm_name), "%s", b->f[vm].vm);
+	if (b->g->by == TOPO_BY_VM) {
+		n.kind = TOPO_NODE_VM;
+		snprintf(n.id, sizeof(n.id), "vm:%s", b->f[vm].vm);
+	} else if (b->g->by == TOPO_BY_SERVICE && server) {
+		n.kind = TOPO_NODE_SERVICE;
+		n.protocol = proto;
+		n.port = port;
+		n.pid = owner_of(lst ? lst->s : s, n.comm);
+		if (lst)
+			norm_addr(lst->s->family, lst->s->laddr, n.addr);
+		else if (s)
+			norm_addr(s->family, s->laddr, n.addr);
+		n.family = is_v4(n.addr) ? AF_INET : AF_INET6;
+		snprintf(n.id, sizeof(n.id), "service:%s:%s:%u", b->f[vm].vm, proto_name(proto), port);
+	} else {
+		n.kind = TOPO_NODE_PROCESS;
+		n.pid = owner_of(s, n.comm);
+		if (!n.pid && server && lst)
+			n.pid = owner_of(lst->s, n.comm);
+		snprintf(n.id, sizeof(n.id), "process:%s:%d", b->f[vm].vm, n.pid);
+	}
+	(void)addr;
+	return intern(b, &n);
+}
+
+static int external_node(struct build *b, int net, const uint8_t addr[16])
+{
+	struct topo_node n;
+	char a[INET6_ADDRSTRLEN];
+
+	memset(&n, 0, sizeof(n));
+	n.kind = TOPO_NODE_EXTERNAL;
+	n.vm = -1;
+	snprintf(n.net, sizeof(n.net), "%s", b->nets[net]);
+	memcpy(n.addr, addr, 16);
+	n.family = is_v4(addr) ? AF_INET : AF_INET6;
+	addr_text(addr, a, sizeof(a));
+	if (!strcmp(n.net, "default"))
+		snprintf(n.id, sizeof(n.id), "external:%s", a);
+	else
+		snprintf(n.id, sizeof(n.id), "external:%s@%s", a, n.net);
+	return intern(b, &n);
+}
+
+static const struct listener *find_listener(const struct listener *l, size_t nl, int vm, int proto,
+					    int port)
+{
+	struct listener k = { .vm = vm, .proto = proto, .port = port };
+
+	return nl ? bsearch(&k, l, nl, sizeof(*l), cmp_listener) : NULL;
+}
+
+static bool is_listener(const struct nfm_socket *s)
+{
+	if (s->family != AF_INET && s->family != AF_INET6)
+		return false;
+	if (s->protocol == IPPROTO_TCP)
+		return s->state == TCP_LISTEN_;
+	return s->protocol == IPPROTO_UDP && s->lport && !s->rport;
+}
+
+static bool is_conn(const struct nfm_socket *s)
+{
+	uint8_t l[16], r[16];
+
+	if (s->family != AF_INET && s->family != AF_INET6)
+		return false;
+	if (s->protocol != IPPROTO_TCP && s->protocol != IPPROTO_UDP)
+		return false;
+	if (!s->rport || !s->lport || s->state == TCP_LISTEN_ ||
+	    (s->protocol == IPPROTO_TCP && s->state == TCP_CLOSE_))
+		return false;
+	norm_addr(s->family, s->laddr, l);
+	norm_addr(s->family, s->raddr, r);
+	return !is_loopback(l) && !is_loopback(r) && !is_zero(r);
+}
+
+static int add_rec(struct build *b, const struct rec *r)
+{
+	if (b->nr_recs == b->cap_recs) {
+		size_t cap = b->cap_recs ? b->cap_recs * 2 : 1024;
+		struct rec *n = realloc(b->recs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		b->recs = n;
+		b->cap_recs = cap;
+	}
+	b->recs[b->nr_recs++] = *r;
+	return 0;
+}
+
+static int cmp_node_idx(const void *a, const void *b)
+{
+	const struct topo_node *n = sort_ctx->g->nodes;
+
+	return strcmp(n[*(const int *)a].id, n[*(const int *)b].id);
+}
+
+/* Sort the nodes by id and the records by (src, dst, protocol, port); merge them into edges. */
+static int finish(struct build *b)
+{
+	struct topo_graph *g = b->g;
+	int *order, *rank, i;
+	struct topo_node *sorted;
+	size_t r;
+
+	order = malloc((size_t)(g->nr_nodes + 1) * sizeof(*order));
+	rank = malloc((size_t)(g->nr_nodes + 1) * sizeof(*rank));
+	sorted = malloc((size_t)(g->nr_nodes + 1) * sizeof(*sorted));
+	if (!order || !rank || !sorted) {
+		free(order);
+		free(rank);
+		free(sorted);
+		return -ENOMEM;
+	}
+	for (i = 0; i < g->nr_nodes; i++)
+		order[i] = i;
+	sort_ctx = b;
+	qsort(order, (size_t)g->nr_nodes, sizeof(*order), cmp_node_idx);
+	for (i = 0; i < g->nr_nodes; i++) {
+		rank[order[i]] = i;
+		sorted[i] = g->nodes[order[i]];
+	}
+	free(g->nodes);
+	g->nodes = sorted;
+	for (r = 0; r < b->nr_recs; r++) {
+		b->recs[r].src = rank[b->recs[r].src];
+		b->recs[r].dst = rank[b->recs[r].dst];
+	}
+	free(order);
+	free(rank);
+	qsort(b->recs, b->nr_recs, sizeof(*b->recs), cmp_rec);
+	g->edges = calloc(b->nr_recs + 1, sizeof(*g->edges));
+	if (!g->edges)
+		return -ENOMEM;
+	for (r = 0; r < b->nr_recs; r++) {
+		const struct rec *x = &b->recs[r];
+		struct topo_edge *e = g->nr_edges ? &g->edges[g->nr_edges - 1] : NULL;
+
+		if (!e || cmp_rec(x, &b->recs[r - 1])) {
+			e = &g->edges[g->nr_edges++];
+			e->src = x->src;
+			e->dst = x->dst;
+			e->protocol = x->proto;
+			e->port = (uint16_t)x->port;
+			e->bytes_known = true;
+		}
+		e->count++;
+		if (x->state >= 0 && x->state < TOPO_NR_STATES)
+			e->states[x->state]++;
+		if (x->bytes) {
+			e->bytes_to_dst += x->to_dst;
+			e->bytes_to_src += x->to_src;
+		} else {
+			e->bytes_known = false;
+		}
+	}
+	g->nr_connections = (unsigned int)b->nr_recs;
+	return 0;
+}
+
+static int net_index(struct build *b, const char *net)
+{
+	int i;
+
+	if (!net)
+		net = "default";
+	for (i = 0; i < b->nr_nets; i++)
+		if (!strcmp(b->nets[i], net))
+			return i;
+	if (b->nr_nets == MAX_NETS)
+		return -E2BIG;
+	b->nets[b->nr_nets] = net;
+	return b->nr_nets++;
+}
+
+/* Whether the end (vm a, local laddr) sorts before (vm p, local raddr): the tie-break. */
+static int end_cmp(const struct build *b, int a, const uint8_t *la, int p, const uint8_t *ra)
+{
+	int c = strcmp(b->f[a].vm, b->f[p].vm);
+
+	return c ? c : memcmp(la, ra, 16);
+}
+
+static int join(struct build *b, struct owner *own, size_t nown, struct listener *lst, size_t nlst,
+		struct conn *cs, size_t ncs)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ncs; i++) {
+		const struct conn *c = &cs[i];
+		const struct nfm_socket *s = &b->f[c->vm].socks[c->sock], *ps = NULL, *cls, *svs;
+		struct conn key = *c;
+		struct owner ok = { .net = c->net };
+		const struct conn *d;
+		const struct owner *o;
+		const struct listener *sl, *pl, *svl;
+		int peer = -1, client_node, server_node, client_vm, server_vm;
+		bool server;
+		struct rec r = { 0 };
+		const uint64_t (*bytes)[2];
+
+		memcpy(key.laddr, c->raddr, 16);
+		memcpy(key.raddr, c->laddr, 16);
+		key.lport = c->rport;
+		key.rport = c->lport;
+		d = bsearch(&key, cs, ncs, sizeof(*cs), cmp_conn);
+		if (d == c)
+			d = NULL;	/* connected to itself */
+		memcpy(ok.addr, c->raddr, 16);
+		o = nown ? bsearch(&ok, own, nown, sizeof(*own), cmp_owner) : NULL;
+		if (d) {
+			peer = d->vm;
+			ps = &b->f[d->vm].socks[d->sock];
+		} else if (o) {
+			/* the first of equal keys: the lowest name (an ambiguity is an error) */
+			while (o > own && !cmp_owner(o - 1, &ok))
+				o--;
+			peer = o->vm;
+		}
+		sl = find_listener(lst, nlst, c->vm, c->proto, c->lport);
+		pl = peer >= 0 ? find_listener(lst, nlst, peer, c->proto, c->rport) : NULL;
+		if (peer < 0)
+			server = sl != NULL;
+		else if (!sl != !pl)
+			server = sl != NULL;
+		else if (c->lport != c->rport)
+			server = c->lport < c->rport;
+		else
+			server = end_cmp(b, c->vm, c->laddr, peer, c->raddr) < 0;
+		if (server && d)
+			continue;	/* counted from the client end */
+		cls = server ? ps : s;
+		svs = server ? s : ps;
+		client_vm = server ? peer : c->vm;
+		server_vm = server ? c->vm : peer;
+		svl = server ? sl : pl;
+		r.proto = c->proto;
+		r.port = server ? c->lport : c->rport;
+		if (client_vm >= 0)
+			client_node = end_node(b, client_vm, NULL, cls, NULL, false, c->proto,
+					       (uint16_t)r.port);
+		else
+			client_node = external_node(b, c->net, c->raddr);
+		if (server_vm >= 0)
+			server_node = end_node(b, server_vm, NULL, svs, svl, true, c->proto,
+					       (uint16_t)r.port);
+		else
+			server_node = external_node(b, c->net, c->raddr);
+		if (client_node < 0)
+			return client_node;
+		if (server_node < 0)
+			return server_node;
+		r.src = client_node;
+		r.dst = server_node;
+		/* The counted end: the client when it is in the set, else this (server) socket. */
+		r.state = (cls ? cls : s)->state;
+		bytes = cls ? b->f[client_vm].bytes : b->f[c->vm].bytes;
+		if (bytes) {
+			int si = cls ? (int)(cls - b->f[client_vm].socks) : c->sock;
+			uint64_t sent = bytes[si][0], recv = bytes[si][1];
+
+			if (sent != UINT64_MAX && recv != UINT64_MAX) {
+				r.bytes = true;
+				r.to_dst = cls ? sent : recv;
+				r.to_src = cls ? recv : sent;
+			}
+		}
+		if ((ret = add_rec(b, &r)))
+			return ret;
+	}
+	return 0;
+}
+
+int topo_build(const struct topo_frame *frames, int nr, enum topo_by by, struct topo_graph **ret)
+{
+	struct build b = { .f = frames, .nr = nr };
+	struct owner *own = NULL;
+	struct listener *lst = NULL;
+	struct conn *cs = NULL;
+	size_t nown = 0, nlst = 0, ncs = 0, cap_own = 0, cap_lst = 0, cap_cs = 0, i;
+	int v, k, err = -ENOMEM;
+
+	if (nr < 0 || (nr && !frames) || by > TOPO_BY_SERVICE)
+		return -EINVAL;
+	b.g = calloc(1, sizeof(*b.g));
+	b.net_of = calloc((size_t)nr + 1, sizeof(*b.net_of));
+	if (!b.g || !b.net_of)
+		goto out;
+	b.g->by = by;
+	b.g->complete = true;
+	for (v = 0; v < nr; v++) {
+		const struct topo_frame *f = &frames[v];
+		int ni = net_index(&b, f->net);
+
+		if (ni < 0 || !f->vm || (f->nr_socks && !f->socks) || (f->nr_devs && !f->devs)) {
+			err = ni < 0 ? ni : -EINVAL;
+			goto out;
+		}
+		b.net_of[v] = ni;
+		if (!f->complete) {
+			char view[160];
+
+			snprintf(view, sizeof(view), "vm %s", f->vm);
+			add_error(b.g, view, -EBADMSG, f->error ? f->error : "a partial view");
+		}
+		for (k = 0; k < f->nr_devs; k++) {
+			int a;
+
+			for (a = 0; a < f->devs[k].nr_addrs && a < NFM_NETDEV_MAX_ADDRS; a++) {
+				const struct nfm_ifaddr *ia = &f->devs[k].addrs[a];
+				struct owner o = { .net = ni, .vm = v };
+
+				if (ia->family != AF_INET && ia->family != AF_INET6)
+					continue;
+				norm_addr(ia->family, ia->addr, o.addr);
+				if (is_loopback(o.addr) || is_zero(o.addr))
+					continue;
+				if (nown == cap_own) {
+					struct owner *n;
+
+					cap_own = cap_own ? cap_own * 2 : 64;
+					n = realloc(own, cap_own * sizeof(*n));
+					if (!n)
+						goto out;
+					own = n;
+				}
+				own[nown++] = o;
+			}
+		}
+		for (k = 0; k < f->nr_socks; k++) {
+			const struct nfm_socket *s = &f->socks[k];
+
+			if (is_listener(s)) {
+				if (nlst == cap_lst) {
+					struct listener *n;
+
+					cap_lst = cap_lst ? cap_lst * 2 : 64;
+					n = realloc(lst, cap_lst * sizeof(*n));
+					if (!n)
+						goto out;
+					lst = n;
+				}
+				lst[nlst++] = (struct listener){ .vm = v, .proto = s->protocol,
+								 .port = s->lport, .s = s };
+			} else if (is_conn(s)) {
+				struct conn *c;
+
+				if (ncs == cap_cs) {
+					cap_cs = cap_cs ? cap_cs * 2 : 1024;
+					c = realloc(cs, cap_cs * sizeof(*c));
+					if (!c)
+						goto out;
+					cs = c;
+				}
+				c = &cs[ncs++];
+				memset(c, 0, sizeof(*c));
+				c->net = ni;
+				c->proto = s->protocol;
+				norm_addr(s->family, s->laddr, c->laddr);
+				norm_addr(s->family, s->raddr, c->raddr);
+				c->lport = s->lport;
+				c->rport = s->rport;
+				c->vm = v;
+				c->sock = k;
+			}
+		}
+	}
+	sort_ctx = &b;
+	if (nown)
+		qsort(own, nown, sizeof(*own), cmp_owner_vm);
+	for (i = 1; i < nown; i++)
+		if (!cmp_owner(&own[i - 1], &own[i]) && own[i - 1].vm != own[i].vm) {
+			char a[INET6_ADDRSTRLEN], msg[256];
+
+			addr_text(own[i].addr, a, sizeof(a));
+			snprintf(msg, sizeof(msg),
+				 "%s is held by VMs %s and %s of network %s: give them separate networks (--net VM=NAME)",
+				 a, frames[own[i - 1].vm].vm, frames[own[i].vm].vm,
+				 b.nets[own[i].net]);
+			add_error(b.g, "addresses", -ENOTUNIQ, msg);
+		}
+	/* Among listeners of one port, the one of the lowest owner pid (deterministic). */
+	if (nlst) {
+		size_t w = 0;
+		char c1[16], c2[16];
+
+		qsort(lst, nlst, sizeof(*lst), cmp_listener);
+		for (i = 0; i < nlst; i++) {
+			if (w && !cmp_listener(&lst[w - 1], &lst[i])) {
+				int p1 = owner_of(lst[w - 1].s, c1), p2 = owner_of(lst[i].s, c2);
+
+				if (p2 && (!p1 || p2 < p1))
+					lst[w - 1] = lst[i];
+				continue;
+			}
+			lst[w++] = lst[i];
+		}
+		nlst = w;
+	}
+	if (ncs)
+		qsort(cs, ncs, sizeof(*cs), cmp_conn);
+	if ((err = join(&b, own, nown, lst, nlst, cs, ncs)))
+		goto out;
+	err = finish(&b);
+out:
+	free(own);
+	free(lst);
+	free(cs);
+	free(b.hash);
+	free(b.recs);
+	free(b.net_of);
+	if (err) {
+		topo_graph_free(b.g);
+		return err;
+	}
+	*ret = b.g;
+	return 0;
+}
+
+void topo_graph_free(struct topo_graph *g)
+{
+	if (!g)
+		return;
+	free(g->nodes);
+	free(g->edges);
+	free(g->errors);
+	free(g);
+}
+
+const char *topo_kind_name(enum topo_kind k)
+{
+	static const char *const names[] = { "vm", "process", "service", "external" };
+
+	return (unsigned int)k < 4 ? names[k] : "?";
+}
+
+const char *topo_by_name(enum topo_by by)
+{
+	static const char *const names[] = { "vm", "process", "service" };
+
+	return (unsigned int)by < 3 ? names[by] : "?";
+}
+
+int topo_by_parse(const char *s, enum topo_by *ret)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (!strcmp(s, topo_by_name((enum topo_by)i))) {
+			*ret = (enum topo_by)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static const char *state_name(int st)
+{
+	static const char *const tcp[] = {
+		"UNKNOWN", "ESTAB", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2",
+		"TIME-WAIT", "UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING",
+		"NEW-SYN-RECV",
+	};
+
+	return st >= 0 && st < (int)(sizeof(tcp) / sizeof(tcp[0])) ? tcp[st] : "UNKNOWN";
+}
+
+const char *topo_states_text(const struct topo_edge *e, char *buf, size_t size)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < TOPO_NR_STATES && n < size; i++)
+		if (e->states[i])
+			n += (size_t)snprintf(buf + n, size - n, "%s%s %u", n ? ", " : "",
+					      state_name(i), e->states[i]);
+	return buf;
+}
+
+const char *topo_node_label(const struct topo_graph *g, const struct topo_node *n, char *buf,
+			    size_t size)
+{
+	char vm[128 * 4 + 1] = "", comm[16 * 4 + 1] = "", a[INET6_ADDRSTRLEN];
+
+	(void)g;
+	guest_escape(n->vm_name, strnlen(n->vm_name, sizeof(n->vm_name)), vm, sizeof(vm));
+	guest_escape(n->comm, strnlen(n->comm, sizeof(n->comm)), comm, sizeof(comm));
+	switch (n->kind) {
+	case TOPO_NODE_VM:
+		snprintf(buf, size, "%s", vm);
+		break;
+	case TOPO_NODE_PROCESS:
+		if (n->pid)
+			snprintf(buf, size, "%s/%s[%d]", vm, comm, n->pid);
+		else
+			snprintf(buf, size, "%s/(no process)", vm);
+		break;
+	case TOPO_NODE_SERVICE:
+		if (n->pid)
+			snprintf(buf, size, "%s %s/%u %s[%d]", vm, proto_name(n->protocol), n->port, comm,
+				 n->pid);
+		else
+			snprintf(buf, size, "%s %s/%u", vm, proto_name(n->protocol), n->port);
+		break;
+	default:
+		addr_text(n->addr, a, sizeof(a));
+		if (strcmp(n->net, "default"))
+			snprintf(buf, size, "%s (external, %s)", a, n->net);
+		else
+			snprintf(buf, size, "%s (external)", a);
+	}
+	return buf;
+}
+
+struct json_object *obj_topo_node(const struct topo_graph *g, const struct topo_node *n)
+{
+	struct json_object *o = json_object_new_object();
+	char a[INET6_ADDRSTRLEN];
+
+	json_object_object_add(o, "id", guest_json_bytes(n->id, strlen(n->id)));
+	json_object_object_add(o, "kind", json_object_new_string(topo_kind_name(n->kind)));
+	json_object_object_add(o, "net", json_object_new_string(n->net));
+	if (n->kind != TOPO_NODE_EXTERNAL)
+		json_object_object_add(o, "vm", guest_json_bytes(n->vm_name, strnlen(n->vm_name, sizeof(n->vm_name))));
+	if (n->kind == TOPO_NODE_PROCESS || n->kind == TOPO_NODE_SERVICE) {
+		json_object_object_add(o, "pid", json_object_new_int(n->pid));
+		if (n->pid)
+			json_object_object_add(o, "comm",
+					       guest_json_bytes(n->comm, strnlen(n->comm, 16)));
+	}
+	if (n->kind == TOPO_NODE_SERVICE) {
+		json_object_object_add(o, "protocol", json_object_new_string(proto_name(n->protocol)));
+		json_object_object_add(o, "port", json_object_new_int(n->port));
+	}
+	if (n->kind == TOPO_NODE_SERVICE || n->kind == TOPO_NODE_EXTERNAL) {
+		addr_text(n->addr, a, sizeof(a));
+		json_object_object_add(o, "address", json_object_new_string(a));
+	}
+	return o;
+}
+
+struct json_object *obj_topo_edge(const struct topo_graph *g, const struct topo_edge *e)
+{
+	struct json_object *o = json_object_new_object(), *st = json_object_new_object();
+	int i;
+
+	json_object_object_add(o, "src", guest_json_bytes(g->nodes[e->src].id,
+							  strlen(g->nodes[e->src].id)));
+	json_object_object_add(o, "dst", guest_json_bytes(g->nodes[e->dst].id,
+							  strlen(g->nodes[e->dst].id)));
+	json_object_object_add(o, "protocol", json_object_new_string(proto_name(e->protocol)));
+	json_object_object_add(o, "port", json_object_new_int(e->port));
+	json_object_object_add(o, "count", json_object_new_int64(e->count));
+	for (i = 0; i < TOPO_NR_STATES; i++)
+		if (e->states[i])
+			json_object_object_add(st, state_name(i), json_object_new_int64(e->states[i]));
+	json_object_object_add(o, "states", st);
+	if (e->bytes_known) {
+		json_object_object_add(o, "bytes_to_dst", json_object_new_uint64(e->bytes_to_dst));
+		json_object_object_add(o, "bytes_to_src", json_object_new_uint64(e->bytes_to_src));
+	}
+	return o;
+}
+
+void topo_json(const struct topo_graph *g, struct json_object *doc)
+{
+	struct json_object *nodes = json_object_new_array(), *edges = json_object_new_array();
+	int i;
+
+	json_object_object_add(doc, "by", json_object_new_string(topo_by_name(g->by)));
+	json_object_object_add(doc, "nr_connections", json_object_new_int64(g->nr_connections));
+	for (i = 0; i < g->nr_nodes; i++)
+		json_object_array_add(nodes, obj_topo_node(g, &g->nodes[i]));
+	for (i = 0; i < g->nr_edges; i++)
+		json_object_array_add(edges, obj_topo_edge(g, &g->edges[i]));
+	json_object_object_add(doc, "nodes", nodes);
+	json_object_object_add(doc, "edges", edges);
+	for (i = 0; i < g->nr_errors; i++)
+		jdoc_error(doc, g->errors[i].view, g->errors[i].err, g->errors[i].msg);
+}
+
+/* A DOT string's body: guest_escape()'d, then '"' and '\' escaped for DOT. */
+static void dot_str(FILE *f, const char *s)
+{
+	char esc[sizeof(((struct topo_node *)0)->id) * 4 + 1];
+	const char *p;
+
+	guest_escape(s, strlen(s), esc, sizeof(esc));
+	for (p = esc; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+}
+
+int topo_dot(const struct topo_graph *g, FILE *f)
+{
+	static const char *const shape[] = { "box3d", "box", "component", "ellipse" };
+	char label[1024], st[256];
+	int i;
+
+	fprintf(f, "digraph topo {\n\tgraph [rankdir=LR, fontname=\"sans\"];\n"
+		   "\tnode [fontname=\"sans\", fontsize=10];\n\tedge [fontname=\"sans\", fontsize=9];\n");
+	for (i = 0; i < g->nr_nodes; i++) {
+		const struct topo_node *n = &g->nodes[i];
+
+		fputs("\t\"", f);
+		dot_str(f, n->id);
+		fputs("\" [label=\"", f);
+		/* the label is escaped already: only DOT's own quoting is left */
+		for (const char *p = topo_node_label(g, n, label, sizeof(label)); *p; p++) {
+			if (*p == '"' || *p == '\\')
+				fputc('\\', f);
+			fputc(*p, f);
+		}
+		fprintf(f, "\", shape=%s%s];\n", shape[n->kind],
+			n->kind == TOPO_NODE_EXTERNAL ? ", style=dashed" : "");
+	}
+	for (i = 0; i < g->nr_edges; i++) {
+		const struct topo_edge *e = &g->edges[i];
+
+		fputs("\t\"", f);
+		dot_str(f, g->nodes[e->src].id);
+		fputs("\" -> \"", f);
+		dot_str(f, g->nodes[e->dst].id);
+		fprintf(f, "\" [label=\"%s/%u x%u\", tooltip=\"%s", proto_name(e->protocol), e->port,
+			e->count, topo_states_text(e, st, sizeof(st)));
+		if (e->bytes_known)
+			fprintf(f, "; %" PRIu64 " B to dst, %" PRIu64 " B to src", e->bytes_to_dst,
+				e->bytes_to_src);
+		fputs("\"];\n", f);
+	}
+	fputs("}\n", f);
+	return fflush(f) || ferror(f) ? 1 : 0;
+}
