@@ -114,6 +114,7 @@ extern const struct command command_bt;
 extern const struct command command_diagnose;
 extern const struct command command_record, command_snapshots;
 extern const struct command command_topo;
+extern const struct command command_diff;
 
 /* The source spec of `nfm --at WHEN` (cmd_record.c): snap:STORE@WHEN, the store from WHEN
  * (DIR@WHEN), --vm DIR or $NFM_STORE. Static storage. */
