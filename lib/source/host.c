@@ -118,7 +118,7 @@ static int vcpus_from_names(struct nfm_host_vm *vm)
 	if (!dir)
 		return -errno;
 	while ((d = readdir(dir))) {
-		int cpu, tid = atoi(d->d_name);
+		int cpu, tid = atoi(d->d_name), end = 0;
 		char kind[8];
 
 		if (tid <= 0)
@@ -126,7 +126,10 @@ static int vcpus_from_names(struct nfm_host_vm *vm)
 		snprintf(path, sizeof(path), "%s/task/%d/comm", vm->proc, tid);
 		if (read_small(path, comm, sizeof(comm)) <= 0)
 			continue;
-		if (sscanf(comm, "CPU %d/%3[A-Z]", &cpu, kind) == 2 &&
+		/* The whole name, as QEMU sets it (qemu_thread_create "CPU %d/%s"): "CPU 1/KVMx" or
+		 * "CPU 1/KVM 2" is some other thread. */
+		if (sscanf(comm, "CPU %d/%3[A-Z]%n", &cpu, kind, &end) == 2 &&
+		    (!comm[end] || !strcmp(comm + end, "\n")) &&
 		    (!strcmp(kind, "TCG") || !strcmp(kind, "KVM") || !strcmp(kind, "HVF")))
 			add_vcpu(vm, cpu, tid);
 	}

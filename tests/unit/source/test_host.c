@@ -76,6 +76,19 @@ static int setup(void **state)
 		"nr_periods 0\nnr_throttled 0\nthrottled_usec 0\n");
 	put("cg/unified/machine/vm2/cpu.max", "max 100000\n");
 	put("cg/unified/machine/vm2/cgroup.threads", "200\n201\n999\n");
+	/* VM 400: a KVM guest (the path this host cannot run: no /dev/kvm), four vCPU threads named
+	 * "CPU n/KVM" in another order than their tids, and threads that only look like one. */
+	put("proc/400/cmdline", "qemu-system-x86_64\0-accel\0kvm\0");
+	put("proc/400/cgroup", "0::/\n");
+	thread(400, 400, "qemu-system-x86\n", "1000 0 1\n");
+	thread(400, 410, "CPU 3/KVM\n", "400000000 40 4\n");
+	thread(400, 411, "CPU 0/KVM\n", "100000000 10 1\n");
+	thread(400, 412, "CPU 2/KVM\n", "300000000 30 3\n");
+	thread(400, 413, "CPU 1/KVM\n", "200000000 20 2\n");
+	thread(400, 414, "CPU 4/KVMX\n", "7 0 1\n");
+	thread(400, 415, "CPU -1/KVM\n", "7 0 1\n");
+	thread(400, 416, "CPU 5/kvm\n", "7 0 1\n");
+	thread(400, 417, "vhost-400\n", "50000000 0 9\n");
 	return 0;
 }
 
@@ -220,6 +233,60 @@ static void test_attribute_per_cpu(void **state)
 	assert_float_equal(p[0].host_ns + p[1].host_ns + p[2].host_ns, 900e6, 1);
 }
 
+static void test_kvm_named_vcpus(void **state)
+{
+	struct nfm_host_opts o = opts();
+	struct nfm_host_sample *s = malloc(sizeof(*s)), *s1 = malloc(sizeof(*s1));
+	struct nfm_host_vm *vm;
+	uint64_t d[4];
+	int i;
+
+	(void)state;
+	assert_int_equal(nfm_host_vm_new(400, &o, &vm), 0);
+	assert_int_equal(nfm_host_vm_vcpus(vm), 4);
+	assert_string_equal(nfm_host_vm_vcpus_how(vm), "thread names");
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->nr_vcpus, 4);
+	for (i = 0; i < 4; i++) {
+		/* Sorted by guest CPU, each with its own thread: CPU i is tid 411, 413, 412, 410. */
+		static const int tids[4] = { 411, 413, 412, 410 };
+
+		assert_int_equal(s->vcpu[i].cpu, i);
+		assert_int_equal(s->vcpu[i].tid, tids[i]);
+		assert_int_equal(s->vcpu[i].run_ns, (uint64_t)(i + 1) * 100000000ull);
+		assert_int_equal(s->vcpu[i].wait_ns, (uint64_t)(i + 1) * 10);
+	}
+	assert_int_equal(s->nr_threads, 9);
+	assert_int_equal(s->process_run_ns, 1000000000ull + 1000 + 21 + 50000000);
+	/* An interval later: each vCPU ran 10 ms more; the per-vCPU deltas feed the attribution. */
+	for (i = 0; i < 4; i++) {
+		static const int tids[4] = { 411, 413, 412, 410 };
+		char rel[64], text[64];
+
+		snprintf(rel, sizeof(rel), "proc/400/task/%d/schedstat", tids[i]);
+		snprintf(text, sizeof(text), "%llu 0 9\n", (i + 1) * 100000000ull + 10000000ull * (i + 1));
+		put(rel, text);
+	}
+	assert_int_equal(nfm_host_vm_sample(vm, s1), 0);
+	for (i = 0; i < 4; i++)
+		d[i] = s1->vcpu[i].run_ns - s->vcpu[i].run_ns;
+	{
+		/* A burner pinned to each of CPUs 1 and 3, a light process on CPU 3: the host time of
+		 * CPU 1 goes to its burner alone, CPU 3's by guest time; CPUs 0 and 2 ran nothing
+		 * listed, so their time is shared by all in proportion to guest time. */
+		struct nfm_host_share p[3] = { { 1, 20000000, 0 }, { 3, 30000000, 0 },
+					       { 3, 10000000, 0 } };
+
+		assert_true(nfm_host_attribute(d, 4, 0, p, 3) == 0);
+		assert_float_equal(p[0].host_ns, 20e6 + 40e6 * 20 / 60, 1);
+		assert_float_equal(p[1].host_ns, 40e6 * 30 / 40 + 40e6 * 30 / 60, 1);
+		assert_float_equal(p[2].host_ns, 40e6 * 10 / 40 + 40e6 * 10 / 60, 1);
+	}
+	nfm_host_vm_free(vm);
+	free(s);
+	free(s1);
+}
+
 static void test_attribute_fallbacks(void **state)
 {
 	uint64_t vcpu[2] = { 600000000, 200000000 };
@@ -245,6 +312,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v1_named_vcpus),
 		cmocka_unit_test(test_v2_unnamed),
+		cmocka_unit_test(test_kvm_named_vcpus),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_schedstat),
 		cmocka_unit_test(test_run_state),
