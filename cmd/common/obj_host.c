@@ -32,6 +32,7 @@ struct json_object *obj_host(const struct nfm_host_sample *h, const char *vcpus_
 
 	j_add(o, "cpu_ns", j_u64(h->process_run_ns));
 	j_add(o, "wait_ns", j_u64(h->process_wait_ns));
+	j_add(o, "mono_ns", j_u64(h->mono_ns));
 	j_add(o, "nr_threads", j_int(h->nr_threads));
 	for (int i = 0; i < h->nr_vcpus; i++) {
 		struct json_object *v = json_object_new_object();

@@ -21,90 +21,6 @@
 #include "table.h"
 #include "top.h"
 
-static int cmp_procs(const void *a, const void *b, void *arg)
-{
-	const struct top_proc *x = *(const struct top_proc *const *)a;
-	const struct top_proc *y = *(const struct top_proc *const *)b;
-	enum top_sort key = *(const enum top_sort *)arg;
-	double dx = 0, dy = 0;
-
-	switch (key) {
-	case TOP_SORT_CPU: dx = x->cpu_pct; dy = y->cpu_pct; break;
-	case TOP_SORT_MEM: dx = (double)x->rss_kb; dy = (double)y->rss_kb; break;
-	case TOP_SORT_TIME: dx = (double)x->cpu_ns; dy = (double)y->cpu_ns; break;
-	case TOP_SORT_PID: return (x->pid > y->pid) - (x->pid < y->pid);
-	}
-	if (dx != dy)
-		return dx < dy ? 1 : -1;
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-bool top_pid_wanted(const struct top_state *st, int32_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < st->npids; i++)
-		if (st->pids[i] == pid)
-			return true;
-	return !st->npids;
-}
-
-size_t top_rows(struct top_state *st, struct top_proc ***ret)
-{
-	size_t n = 0, i, j;
-	struct top_proc **rows;
-
-	*ret = NULL;
-	for (i = 0; i < st->nvms; i++)
-		if (!st->filter || st->filter == &st->vms[i])
-			n += st->vms[i].nprocs;
-	rows = malloc((n ? n : 1) * sizeof(*rows));
-	if (!rows)
-		return 0;
-	n = 0;
-	for (i = 0; i < st->nvms; i++)
-		if (!st->filter || st->filter == &st->vms[i])
-			for (j = 0; j < st->vms[i].nprocs; j++)
-				if (top_pid_wanted(st, st->vms[i].procs[j].pid))
-					rows[n++] = &st->vms[i].procs[j];
-	qsort_r(rows, n, sizeof(*rows), cmp_procs, &st->sort);
-	*ret = rows;
-	return n;
-}
-
-int top_parse_sort(const char *s, enum top_sort *ret)
-{
-	static const char *const names[] = { "cpu", "mem", "pid", "time" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i])) {
-			*ret = (enum top_sort)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-void top_format_time(uint64_t ns, char *buf, size_t size)
-{
-	uint64_t cs = ns / 10000000;	/* hundredths, as TIME+ */
-
-	snprintf(buf, size, "%" PRIu64 ":%02" PRIu64 ".%02" PRIu64, cs / 6000, cs / 100 % 60, cs % 100);
-}
-
-void top_format_uptime(uint64_t ns, char *buf, size_t size)
-{
-	uint64_t s = ns / 1000000000, days = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
-
-	if (days)
-		snprintf(buf, size, "%" PRIu64 " day%s, %2" PRIu64 ":%02" PRIu64, days,
-			 days > 1 ? "s" : "", h, m);
-	else if (h)
-		snprintf(buf, size, "%2" PRIu64 ":%02" PRIu64, h, m);
-	else
-		snprintf(buf, size, "%" PRIu64 " min", m);
-}
-
 /*
  * What the host gave the VM over the interval (doc/ctop.md): the QEMU process's CPU, its vCPU
  * threads' wait for a host CPU, the cgroup's quota and throttling, and the guest's steal.
@@ -148,7 +64,7 @@ static void print_vm_summary(const struct top_vm *vm)
 		       "%4.1f st\n", vm->split.us, vm->split.sy, vm->split.ni, vm->split.id,
 		       vm->split.wa, vm->split.hi, vm->split.si, vm->split.st);
 	else
-		printf("%%Cpu(s): not known (nfmd sends no CPU times)\n");
+		printf("%%Cpu(s): not known (this nfmd sends no CPU times)\n");
 	print_host_summary(vm);
 	printf("MiB Mem : %8.1f total, %8.1f free, %8.1f used, %8.1f buff/cache\n",
 	       vm->mem.mem_total / 1024.0, vm->mem.mem_free / 1024.0,
@@ -262,7 +178,7 @@ static struct json_object *vm_frame_json(struct top_state *st, struct top_vm *vm
 	}
 	j_add(o, "memory", obj_memory(&vm->mem));
 	if (vm->hs && vm->hv.ok) {
-		x = obj_host(vm->hs, nfm_host_vm_vcpus_how(vm->host));
+		x = obj_host(vm->hs, vm->host ? nfm_host_vm_vcpus_how(vm->host) : NULL);
 		j_add(x, "cpu_pct", j_fixed(vm->hv.cpu_pct, 1));
 		j_add(x, "vcpu_pct", j_fixed(vm->hv.vcpu_pct, 1));
 		j_add(x, "wait_pct", j_fixed(vm->hv.wait_pct, 1));
@@ -290,6 +206,8 @@ static struct json_object *vm_frame_json(struct top_state *st, struct top_vm *vm
 			j_add(x, "host_pct", j_fixed(rows[i]->host_pct, 1));
 		j_add(x, "mem_pct", j_fixed(rows[i]->mem_pct, 1));
 		j_add(x, "cpu_time_ns", j_u64(rows[i]->cpu_ns));
+		if (rows[i]->cpu_last >= 0)
+			j_add(x, "processor", j_int(rows[i]->cpu_last));
 		json_object_array_add(a, x);
 	}
 	free(rows);
@@ -337,22 +255,6 @@ static void sleep_s(double s)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-void top_sample_all(struct top_state *st)
-{
-	size_t i;
-
-	for (i = 0; i < st->nvms; i++) {
-		struct top_vm *vm = &st->vms[i];
-
-		if (vm->remote)
-			continue;	/* top_remote_sample() reads it */
-		if (!vm->ctx && top_vm_attach(vm, true) < 0)
-			continue;
-		top_vm_sample(vm, false);
-	}
-	top_remote_sample(st);
 }
 
 /* -p PID[,PID...] */
@@ -449,6 +351,8 @@ static int cmd_top(struct cli *cli, int argc, char **argv)
 		goto out;
 	ret = 0;
 	batch |= cli->json || !isatty(STDOUT_FILENO);
+	if (st.remote)
+		st.sample_remote = top_remote_sample;
 	n = top_vms_discover(cli->vm, &st.vms);
 	if (n < 0) {
 		ret = cli_fail("cannot list QEMU processes: %s", strerror(-n));

@@ -9,24 +9,33 @@
 
 #include "top_model.h"
 
-void top_host_sample(struct top_vm *vm)
+struct nfm_host_sample *top_host_rotate(struct top_vm *vm)
 {
 	struct nfm_host_sample *t;
+
+	if (!vm->prev_hs && !(vm->prev_hs = calloc(1, sizeof(*vm->prev_hs))))
+		return NULL;
+	if (!vm->hs && !(vm->hs = calloc(1, sizeof(*vm->hs))))
+		return NULL;
+	/* The current reading becomes the previous one. */
+	t = vm->prev_hs;
+	vm->prev_hs = vm->hs;
+	vm->hs = t;
+	memset(vm->hs, 0, sizeof(*vm->hs));
+	return vm->hs;
+}
+
+void top_host_sample(struct top_vm *vm)
+{
+	struct nfm_host_sample *h;
 
 	if (vm->remote || vm->pid <= 0)
 		return;
 	if (!vm->host && nfm_host_vm_new(vm->pid, NULL, &vm->host) < 0)
 		return;
-	if (!vm->prev_hs && !(vm->prev_hs = malloc(sizeof(*vm->prev_hs))))
-		return;
-	if (!vm->hs && !(vm->hs = calloc(1, sizeof(*vm->hs))))
-		return;
-	/* The current reading becomes the previous one. */
-	t = vm->prev_hs;
-	vm->prev_hs = vm->hs;
-	vm->hs = t;
-	if (nfm_host_vm_sample(vm->host, vm->hs) < 0)
-		memset(vm->hs, 0, sizeof(*vm->hs));
+	h = top_host_rotate(vm);
+	if (h && nfm_host_vm_sample(vm->host, h) < 0)
+		memset(h, 0, sizeof(*h));
 }
 
 static double pct(uint64_t now, uint64_t before, double dt)

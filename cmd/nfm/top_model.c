@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #define MAX_VMS 256
 #define MAX_CMDLINE 4096
+#define TOP_WALK_TRIES 8
 
 static void vm_log(void *ud, enum nfm_log_level level, const char *msg)
 {
@@ -234,10 +236,33 @@ int top_vm_sample(struct top_vm *vm, bool want_cmdline)
 	if (!vm->ctx)
 		return -ENOENT;
 	top_vm_rotate(vm);
-	nfm_ctx_refresh(vm->ctx);
-	err = nfm_ctx_uptime_ns(vm->ctx, &vm->uptime_ns);
-	if (err == 0)
-		err = read_procs(vm, want_cmdline);
+	/*
+	 * The guest keeps running while we read it: a tick between the clock read and the task walk
+	 * charges the running task up to a tick (4 ms at HZ=250, 4 points at -d 0.1) that the clock
+	 * read did not see. So the walk is bracketed by two readings of the scheduler clocks'
+	 * generation and read again until they are equal (doc/ctop.md); after TOP_WALK_TRIES
+	 * the last walk stands (its error is bounded by one tick of one CPU).
+	 */
+	for (int try = 0;; try++) {
+		uint64_t g0 = 0, g1 = 1;
+		bool gen;
+
+		if (try) {
+			free_procs(vm->procs, vm->nprocs);
+			vm->procs = NULL;
+			vm->nprocs = 0;
+		}
+		nfm_ctx_refresh(vm->ctx);
+		gen = nfm_ctx_sched_gen(vm->ctx, &g0) == 0;
+		err = nfm_ctx_uptime_ns(vm->ctx, &vm->uptime_ns);
+		if (err == 0)
+			err = read_procs(vm, want_cmdline);
+		if (err < 0 || !gen)
+			break;
+		nfm_ctx_refresh(vm->ctx);
+		if (nfm_ctx_sched_gen(vm->ctx, &g1) < 0 || g0 == g1 || try + 1 >= TOP_WALK_TRIES)
+			break;
+	}
 	if (err < 0) {
 		snprintf(vm->error, sizeof(vm->error), "cannot read the guest: %s", strerror(-err));
 		return err;
@@ -281,4 +306,107 @@ int top_vms_discover(const char *spec, struct top_vm **ret)
 	}
 	*ret = vms;
 	return n;
+}
+
+/* ---- what the front ends (batch, JSON, TUI) show: rows, sort keys, formats ---- */
+
+static int cmp_procs(const void *a, const void *b, void *arg)
+{
+	const struct top_proc *x = *(const struct top_proc *const *)a;
+	const struct top_proc *y = *(const struct top_proc *const *)b;
+	enum top_sort key = *(const enum top_sort *)arg;
+	double dx = 0, dy = 0;
+
+	switch (key) {
+	case TOP_SORT_CPU: dx = x->cpu_pct; dy = y->cpu_pct; break;
+	case TOP_SORT_MEM: dx = (double)x->rss_kb; dy = (double)y->rss_kb; break;
+	case TOP_SORT_TIME: dx = (double)x->cpu_ns; dy = (double)y->cpu_ns; break;
+	case TOP_SORT_PID: return (x->pid > y->pid) - (x->pid < y->pid);
+	}
+	if (dx != dy)
+		return dx < dy ? 1 : -1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+bool top_pid_wanted(const struct top_state *st, int32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < st->npids; i++)
+		if (st->pids[i] == pid)
+			return true;
+	return !st->npids;
+}
+
+size_t top_rows(struct top_state *st, struct top_proc ***ret)
+{
+	size_t n = 0, i, j;
+	struct top_proc **rows;
+
+	*ret = NULL;
+	for (i = 0; i < st->nvms; i++)
+		if (!st->filter || st->filter == &st->vms[i])
+			n += st->vms[i].nprocs;
+	rows = malloc((n ? n : 1) * sizeof(*rows));
+	if (!rows)
+		return 0;
+	n = 0;
+	for (i = 0; i < st->nvms; i++)
+		if (!st->filter || st->filter == &st->vms[i])
+			for (j = 0; j < st->vms[i].nprocs; j++)
+				if (top_pid_wanted(st, st->vms[i].procs[j].pid))
+					rows[n++] = &st->vms[i].procs[j];
+	qsort_r(rows, n, sizeof(*rows), cmp_procs, &st->sort);
+	*ret = rows;
+	return n;
+}
+
+int top_parse_sort(const char *s, enum top_sort *ret)
+{
+	static const char *const names[] = { "cpu", "mem", "pid", "time" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i])) {
+			*ret = (enum top_sort)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+void top_format_time(uint64_t ns, char *buf, size_t size)
+{
+	uint64_t cs = ns / 10000000;	/* hundredths, as TIME+ */
+
+	snprintf(buf, size, "%" PRIu64 ":%02" PRIu64 ".%02" PRIu64, cs / 6000, cs / 100 % 60, cs % 100);
+}
+
+void top_format_uptime(uint64_t ns, char *buf, size_t size)
+{
+	uint64_t s = ns / 1000000000, days = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+
+	if (days)
+		snprintf(buf, size, "%" PRIu64 " day%s, %2" PRIu64 ":%02" PRIu64, days,
+			 days > 1 ? "s" : "", h, m);
+	else if (h)
+		snprintf(buf, size, "%2" PRIu64 ":%02" PRIu64, h, m);
+	else
+		snprintf(buf, size, "%" PRIu64 " min", m);
+}
+
+void top_sample_all(struct top_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nvms; i++) {
+		struct top_vm *vm = &st->vms[i];
+
+		if (vm->remote)
+			continue;	/* top_remote_sample() reads it */
+		if (!vm->ctx && top_vm_attach(vm, true) < 0)
+			continue;
+		top_vm_sample(vm, false);
+	}
+	if (st->sample_remote)
+		st->sample_remote(st);
 }

@@ -84,6 +84,8 @@ struct top_vm {
 	struct top_host_view hv;
 };
 
+/* Make the current host reading the previous one; the new (zeroed) current one, or NULL. */
+struct nfm_host_sample *top_host_rotate(struct top_vm *vm);
 /* Read the host's accounting of a local VM now (after the guest's frame was read). */
 void top_host_sample(struct top_vm *vm);
 /* The host view and every process's host_pct over the interval (at the end of top_vm_compute). */
@@ -99,6 +101,37 @@ void top_vm_free(struct top_vm *vm);
  * uptime_ns, cpu and mem are filled, compute the percentages. */
 void top_vm_rotate(struct top_vm *vm);
 void top_vm_compute(struct top_vm *vm);
+
+/*
+ * What the front ends share (cmd_top.c's batch and JSON output, top_tui.c's screen): the VMs,
+ * the sort, the filters, and the rows to show. Neither front end calls the other.
+ */
+enum top_sort { TOP_SORT_CPU, TOP_SORT_MEM, TOP_SORT_PID, TOP_SORT_TIME };
+
+struct top_state {
+	struct top_vm *vms;	/* local VMs, then remote ones */
+	size_t nvms;
+	double delay;		/* seconds between frames */
+	enum top_sort sort;
+	size_t max_rows;	/* 0 = all */
+	struct top_vm *filter;	/* show only this VM's processes, or NULL */
+	int32_t *pids;		/* -p: only these processes (npids 0: all) */
+	size_t npids;
+	const char *remote;	/* "HOST:PORT,..." of nfmd instances, or NULL */
+	void *remote_state;	/* top_remote.c's (the HTTP client) */
+	/* Reads the remote VMs' frames (top_remote_sample with --remote), or NULL. */
+	void (*sample_remote)(struct top_state *st);
+};
+
+/* Whether -p lets this pid be shown. */
+bool top_pid_wanted(const struct top_state *st, int32_t pid);
+/* Every shown process over all (or the filtered) VMs, sorted; *rows is malloc'd. */
+size_t top_rows(struct top_state *st, struct top_proc ***rows);
+int top_parse_sort(const char *s, enum top_sort *ret);
+void top_format_time(uint64_t ns, char *buf, size_t size);
+void top_format_uptime(uint64_t ns, char *buf, size_t size);
+/* Read one new frame of every VM (attaching the ones that are not yet). */
+void top_sample_all(struct top_state *st);
 
 /* Every QEMU VM on the host, or the one spec; returns the count (*ret owned by the caller). */
 int top_vms_discover(const char *spec, struct top_vm **ret);

@@ -5,8 +5,11 @@
  * each; doc/schema/docs/nfmd.*.json), shown beside the local ones. HTTP through libcurl, with a
  * connect timeout and an overall timeout per request: a host that does not answer shows as one
  * entry with an error, never as a hang. The bearer token, if nfmd wants one, comes from
- * $NFM_REMOTE_TOKEN. %CPU comes from two successive frames exactly as for local VMs (nfmd's frames
- * carry no /proc/stat CPU times, so a remote VM has no CPU split).
+ * $NFM_REMOTE_TOKEN. %CPU, the CPU split and %HOST come from two successive frames exactly as for
+ * local VMs: nfmd's process walk carries the instant its CPU times belong to (cpu_frame: uptime,
+ * /proc/stat times, the host's accounting of the VM read right after the walk) and each process's
+ * last CPU; a frame of the same walk as the last one changes nothing. Everything from nfmd is
+ * bounded as it is parsed (vCPU numbers, counts).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -252,6 +255,69 @@ static void task_from_json(struct nfm_task *t, struct json_object *p)
 	t->rss_shmem = get_u64(p, "rss_shmem_bytes") / 4096;
 }
 
+/* cpu_times.json into the walker's struct. */
+static void cpu_times_from_json(struct nfm_cpu_times *c, struct json_object *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->cpu = -1;
+	c->user = get_u64(o, "user_ns");
+	c->nice = get_u64(o, "nice_ns");
+	c->system = get_u64(o, "system_ns");
+	c->idle = get_u64(o, "idle_ns");
+	c->iowait = get_u64(o, "iowait_ns");
+	c->irq = get_u64(o, "irq_ns");
+	c->softirq = get_u64(o, "softirq_ns");
+	c->steal = get_u64(o, "steal_ns");
+	c->guest = get_u64(o, "guest_ns");
+	c->guest_nice = get_u64(o, "guest_nice_ns");
+}
+
+/* host.json into a host reading; false when it cannot be used (no host clock). */
+static bool host_from_json(struct nfm_host_sample *h, struct json_object *o)
+{
+	struct json_object *a, *cg;
+	const char *s;
+	size_t i, n;
+
+	memset(h, 0, sizeof(*h));
+	h->mono_ns = get_u64(o, "mono_ns");
+	h->process_run_ns = get_u64(o, "cpu_ns");
+	h->process_wait_ns = get_u64(o, "wait_ns");
+	h->nr_threads = (unsigned int)get_u64(o, "nr_threads");
+	if (json_object_object_get_ex(o, "vcpus", &a) && json_object_is_type(a, json_type_array)) {
+		n = json_object_array_length(a);
+		for (i = 0; i < n && h->nr_vcpus < NFM_HOST_MAX_VCPUS; i++) {
+			struct json_object *v = json_object_array_get_idx(a, i);
+			int64_t cpu = get_i64(v, "cpu"), tid = get_i64(v, "tid");
+
+			/* top_host.c indexes by CPU number: only 0..NFM_HOST_MAX_VCPUS-1, once each. */
+			if (cpu < 0 || cpu >= NFM_HOST_MAX_VCPUS || tid <= 0 || tid > INT32_MAX)
+				continue;
+			h->vcpu[h->nr_vcpus++] = (struct nfm_host_vcpu){
+				.cpu = (int)cpu, .tid = (int)tid, .run_ns = get_u64(v, "cpu_ns"),
+				.wait_ns = get_u64(v, "wait_ns") };
+		}
+	}
+	if (json_object_object_get_ex(o, "cgroup", &cg) && json_object_is_type(cg, json_type_object)) {
+		struct json_object *v;
+
+		h->cg.version = (int)get_i64(cg, "version") == 2 ? 2 : 1;
+		set(h->cg.path, sizeof(h->cg.path), "%s", (s = get_str(cg, "path")) ? s : "");
+		h->cg.have_usage = json_object_object_get_ex(cg, "usage_ns", &v);
+		h->cg.usage_ns = get_u64(cg, "usage_ns");
+		h->cg.have_stat = json_object_object_get_ex(cg, "nr_periods", &v);
+		h->cg.nr_periods = get_u64(cg, "nr_periods");
+		h->cg.nr_throttled = get_u64(cg, "nr_throttled");
+		h->cg.throttled_ns = get_u64(cg, "throttled_ns");
+		h->cg.have_quota = json_object_object_get_ex(cg, "quota_us", &v);
+		h->cg.quota_us = get_i64(cg, "quota_us");
+		h->cg.period_us = get_u64(cg, "period_us");
+		h->cg.nr_tasks = (unsigned int)get_u64(cg, "nr_tasks");
+		h->cg.only_vm = json_object_object_get_ex(cg, "only_vm", &v) && json_object_get_boolean(v);
+	}
+	return h->mono_ns != 0;
+}
+
 /* Count a state letter as top's Tasks: line does (I is idle and sleeping). */
 static void count_state(struct top_vm *vm, char state, unsigned int n)
 {
@@ -268,10 +334,19 @@ static void count_state(struct top_vm *vm, char state, unsigned int n)
 /* Fill vm's current frame from an nfmd.vm document (doc/schema/docs/nfmd.vm.json). */
 static void fill_from_frame(struct top_vm *vm, struct json_object *f)
 {
-	struct json_object *o, *ps, *by;
+	struct json_object *o, *ps, *by, *cf = NULL, *ho = NULL;
 	const char *s;
 	size_t i, n;
 
+	/* The same process walk as last time (nfmd's ps interval is longer than ours): keep the
+	 * rates of the last two walks rather than show the 0 % of an empty interval. */
+	if (json_object_object_get_ex(f, "cpu_frame", &cf) && json_object_is_type(cf, json_type_object)) {
+		if (vm->have_prev && vm->nprocs && !vm->error[0] &&
+		    get_u64(cf, "uptime_ns") == vm->uptime_ns)
+			return;
+	} else {
+		cf = NULL;
+	}
 	top_vm_rotate(vm);
 	vm->error[0] = 0;
 	vm->have_cpu = false;
@@ -291,6 +366,23 @@ static void fill_from_frame(struct top_vm *vm, struct json_object *f)
 	    (s = get_str(o, "release")))
 		set(vm->ki.release, sizeof(vm->ki.release), "%s", s);
 	vm->uptime_ns = get_u64(f, "uptime_ns");
+	if (cf) {
+		/* The instant the processes' CPU times belong to, and the counters of that instant. */
+		vm->uptime_ns = get_u64(cf, "uptime_ns");
+		if (json_object_object_get_ex(cf, "cpu_times", &o)) {
+			cpu_times_from_json(&vm->cpu, o);
+			vm->have_cpu = true;
+		}
+		if (!json_object_object_get_ex(cf, "host", &ho))
+			ho = NULL;
+	}
+	{
+		/* This frame's host reading becomes vm->hs, the last one vm->prev_hs. */
+		struct nfm_host_sample *h = top_host_rotate(vm);
+
+		if (h && (!ho || !host_from_json(h, ho)))
+			memset(h, 0, sizeof(*h));
+	}
 	if (json_object_object_get_ex(f, "loadavg", &o)) {
 		struct json_object *av;
 
@@ -343,6 +435,13 @@ static void fill_from_frame(struct top_vm *vm, struct json_object *f)
 			t->vsize = t->task.vsize;
 			t->rss_kb = t->task.rss_pages * 4;
 			t->cpu_ns = t->task.utime_ns + t->task.stime_ns;
+			{
+				struct json_object *pv = json_object_array_get_idx(ps, i), *c;
+				int64_t cpu = json_object_object_get_ex(pv, "processor", &c) ?
+						      json_object_get_int64(c) : -1;
+
+				t->cpu_last = cpu >= 0 && cpu < NFM_HOST_MAX_VCPUS ? (int)cpu : -1;
+			}
 			t->start_ns = t->task.start_ns;
 			memcpy(t->name, t->task.name, sizeof(t->name));
 			if (!counted)

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <nfm/diag.h>
+#include <nfm/stack.h>
 #include <objects.h>
 
 #include "collect.h"
@@ -315,7 +316,11 @@ static void proc_metrics(struct section *s, const struct proc *p)
 	free(comm);
 }
 
-static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, struct section *s)
+/* Tries of the process walk until it and the uptime saw one scheduler-clock generation. */
+#define PS_WALK_TRIES 4
+
+static void collect_ps(struct nfm_ctx *ctx, const struct crawl_base *b,
+		       const struct collect_limits *lim, struct section *s)
 {
 	static const char states[] = "RSDTtXZPI";
 	/* nfm_guest_processes_by_state's label values: the kernel's task_state_array names. */
@@ -326,14 +331,33 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 	struct proc *procs = NULL, **rss = NULL;
 	size_t n = 0, cap = 0;
 	unsigned int by_state[sizeof(states)] = { 0 }, kthreads = 0;
-	struct json_object *arr = json_object_new_array(), *o;
-	int ret;
-	bool truncated = false;
+	struct json_object *arr = NULL, *o;
+	struct nfm_cpu_times total;
+	struct nfm_host_sample *host = NULL;
+	uint64_t uptime = 0, g0 = 0, g1 = 0;
+	int ret, try = 0;
+	bool truncated = false, have_uptime = false, consistent = false, gen = false;
 
+	/*
+	 * The walk bracketed by two readings of the scheduler clocks' generation, the uptime read
+	 * inside: equal readings mean every process's CPU time belongs to that uptime (doc/ctop.md).
+	 */
+again:
+	it = NULL;
+	arr = json_object_new_array();
+	n = 0;
+	kthreads = 0;
+	truncated = false;
+	memset(by_state, 0, sizeof(by_state));
+	if (try)
+		nfm_ctx_refresh(ctx);
+	gen = nfm_ctx_sched_gen(ctx, &g0) == 0;
+	have_uptime = nfm_ctx_uptime_ns(ctx, &uptime) == 0;
 	ret = nfm_task_iter_new(ctx, 0, &it);
 	if (ret < 0) {
 		json_object_put(arr);
 		section_seterr(s, ret, "task list: %s", strerror(-ret));
+		free(procs);
 		return;
 	}
 	while ((ret = nfm_task_iter_next(it, &t)) > 0) {
@@ -359,8 +383,14 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 		procs[n].comm[sizeof(procs[n].comm) - 1] = 0;
 		procs[n].cpu = (double)(t.utime_ns + t.stime_ns);
 		if ((int)n < lim->max_json_tasks) {
-			/* process.json, as `nfm ps -j`. */
-			json_object_array_add(arr, obj_process(&t, 0));
+			/* process.json, as `nfm ps -j`, with nfm top -j's CPU members. */
+			struct json_object *po = obj_process(&t, 0);
+			int cpu;
+
+			j_add(po, "cpu_time_ns", j_u64(t.utime_ns + t.stime_ns));
+			if (nfm_task_cpu(ctx, &t, &cpu) == 0 && cpu >= 0)
+				j_add(po, "processor", j_int(cpu));
+			json_object_array_add(arr, po);
 		} else {
 			truncated = true;
 		}
@@ -370,9 +400,30 @@ static void collect_ps(struct nfm_ctx *ctx, const struct collect_limits *lim, st
 			break;
 		}
 	}
+	if (ret >= 0 && gen && have_uptime) {
+		consistent = nfm_ctx_sched_gen(ctx, &g1) == 0 && g0 == g1;
+		if (!consistent && ++try < PS_WALK_TRIES && now_mono() <= lim->deadline) {
+			nfm_task_iter_free(it);
+			json_object_put(arr);
+			goto again;
+		}
+	}
 	if (ret < 0)
 		section_seterr(s, ret, ret == -ETIME ? "task walk stopped at the crawl's time budget after %zu processes"
 			       : "task walk stopped after %zu processes: %s", n, strerror(-ret));
+	/* What the CPU times are as of, and the counters of the same instant: nfm top --remote's. */
+	if (have_uptime) {
+		o = json_object_new_object();
+		j_add(o, "uptime_ns", j_u64(uptime));
+		j_add(o, "consistent", j_bool(consistent));
+		if (nfm_cpu_times(ctx, &total, NULL, 0) >= 0)
+			j_add(o, "cpu_times", obj_cpu_times(&total));
+		if (b->host_vm && (host = malloc(sizeof(*host))) &&
+		    nfm_host_vm_sample(b->host_vm, host) == 0)
+			j_add(o, "host", obj_host(host, NULL));
+		free(host);
+		j_add(s->json, "cpu_frame", o);
+	}
 	o = json_object_new_object();
 	j_add(o, "nr_processes", j_u64(n));
 	j_add(o, "nr_kernel_threads", j_u64(kthreads));
@@ -653,7 +704,7 @@ void collect(struct nfm_ctx *ctx, enum feature f, const struct crawl_base *base,
 		collect_host(ctx, base, s);
 		break;
 	case F_PS:
-		collect_ps(ctx, lim, s);
+		collect_ps(ctx, base, lim, s);
 		break;
 	case F_NET:
 		collect_net(ctx, lim, s);

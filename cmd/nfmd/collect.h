@@ -40,6 +40,7 @@ struct crawl_base {
 	bool have_uptime;
 	const char *source;	/* nfm_source_describe */
 	const struct nfm_host_sample *host;	/* the host's accounting now, or NULL */
+	struct nfm_host_vm *host_vm;		/* to read it again (after the process walk), or NULL */
 };
 
 /* Whether this build of nfmd can collect f (the library API it needs exists). */

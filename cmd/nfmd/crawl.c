@@ -181,6 +181,7 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 		nfm_host_vm_new(vm->pid, NULL, &g->host);
 	if (g->host && (host = malloc(sizeof(*host))) && nfm_host_vm_sample(g->host, host) == 0)
 		b.host = host;
+	b.host_vm = g->host;
 	/*
 	 * A guest clock that stands still: ask QEMU why (QMP `info status`: paused, shutdown,
 	 * guest-panicked...). A guest whose clock moves runs, and its monitor is left alone for

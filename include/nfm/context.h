@@ -77,6 +77,15 @@ NFM_EXPORT int nfm_ctx_kernel_info(struct nfm_ctx *ctx, struct nfm_kernel_info *
 NFM_EXPORT int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret);
 
 /*
+ * A generation of the guest's scheduler clocks (the sum of every CPU's rq->clock): it changes
+ * whenever any task may have been charged CPU time. Read it before and after a task walk (with
+ * nfm_ctx_uptime_ns() in between): equal values mean the walk's CPU times and that uptime belong
+ * to the same instants (doc/ctop.md); different ones, that the guest's scheduler ran during the
+ * walk. 0; -ENOENT when the kernel's run queues cannot be read; -EINVAL on a NULL argument.
+ */
+NFM_EXPORT int nfm_ctx_sched_gen(struct nfm_ctx *ctx, uint64_t *ret);
+
+/*
  * A kernel symbol by name, as kallsyms_lookup_name(): the core kernel's first, else the first
  * defined one of a loaded module ("module:name" for that module's): address and /proc/kallsyms
  * type letter (type may be NULL).

@@ -141,12 +141,16 @@ static int tk_resolve(struct nfm_ctx *ctx, struct tk_off *o)
 #define IDLE_AHEAD_NS 10000000000ll
 #define SCHED_SKEW_NS 1000000000ll
 
-/* The largest s64 at sym + member of any possible CPU's per-CPU copy; INT64_MIN if none. */
-static int64_t pcpu_max(struct nfm_ctx *ctx, const char *sym, const char *type, const char *member)
+/*
+ * The largest s64 at sym + member of any possible CPU's per-CPU copy (INT64_MIN if none) and,
+ * in *sum when not NULL, the sum of all of them (wrapping) with the number of CPUs read in *nread.
+ */
+static int64_t pcpu_fold(struct nfm_ctx *ctx, const char *sym, const char *type,
+			 const char *member, uint64_t *sum, uint32_t *nread)
 {
-	uint64_t var, pco, a, off[64];
+	uint64_t var, pco, a, off[64], total = 0;
 	struct nfm_field f;
-	uint32_t nr = 0;
+	uint32_t nr = 0, got = 0;
 	int64_t best = INT64_MIN, v;
 
 	if (nfm_ksym(ctx, sym, &var) < 0 || nfm_ksym(ctx, "__per_cpu_offset", &pco) < 0 ||
@@ -160,11 +164,25 @@ static int64_t pcpu_max(struct nfm_ctx *ctx, const char *sym, const char *type, 
 
 		if (nfm_kread(ctx, pco + base * 8ull, off, n * 8ull) < 0)
 			break;
-		for (uint32_t i = 0; i < n; i++)
-			if (nfm_kread(ctx, var + off[i] + f.offset, &v, 8) == 0 && v > best)
+		for (uint32_t i = 0; i < n; i++) {
+			if (nfm_kread(ctx, var + off[i] + f.offset, &v, 8) < 0)
+				continue;
+			got++;
+			total += (uint64_t)v;
+			if (v > best)
 				best = v;
+		}
 	}
+	if (sum)
+		*sum = total;
+	if (nread)
+		*nread = got;
 	return best;
+}
+
+static int64_t pcpu_max(struct nfm_ctx *ctx, const char *sym, const char *type, const char *member)
+{
+	return pcpu_fold(ctx, sym, type, member, NULL, NULL);
 }
 
 static int64_t freshest(struct nfm_ctx *ctx, int64_t mono)
@@ -180,6 +198,26 @@ static int64_t freshest(struct nfm_ctx *ctx, int64_t mono)
 	}
 	idle = pcpu_max(ctx, "tick_cpu_sched", "tick_sched", "idle_entrytime");
 	return idle > mono && idle - mono <= IDLE_AHEAD_NS ? idle : mono;
+}
+
+/*
+ * Every charge of CPU time to a task (update_curr(): se.sum_exec_runtime += rq_clock_task(rq) -
+ * se.exec_start) follows an update_rq_clock() of its CPU, and rq->clock only grows: so the sum of
+ * every CPU's rq->clock changes whenever any task may have been charged. Two equal readings
+ * around a task walk mean the walk saw every task's CPU time as of the same scheduler instants
+ * as nfm_ctx_uptime_ns() (read inside them) does.
+ */
+int nfm_ctx_sched_gen(struct nfm_ctx *ctx, uint64_t *ret)
+{
+	uint64_t sum = 0;
+	uint32_t n = 0;
+
+	if (!ctx || !ret)
+		return -EINVAL;
+	if (pcpu_fold(ctx, "runqueues", "rq", "clock", &sum, &n) == INT64_MIN || !n)
+		return -ENOENT;
+	*ret = sum;
+	return 0;
 }
 
 int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret)

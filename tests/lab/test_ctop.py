@@ -42,7 +42,7 @@ def ctop_vms():
 @pytest.mark.parametrize("delay", INTERVALS)
 def test_cpu_matches_guest(ctop_vms, delay):
     """Every frame's %CPU of the burners at 30 and 70 % duty within 1 point of what the guest's
-    own clocks say over the same guest interval (see the outlier rule below)."""
+    own clocks say over the same guest interval at 0.5 and 1 s (0.1 s: the outlier rule below)."""
     runs = ctop.measure(nfmcli.NFM, ctop_vms[1:], seconds=max(8, 40 * delay), delay=delay)
     for r in runs:
         pairs = ctop.window(r)
@@ -63,12 +63,18 @@ def test_cpu_matches_guest(ctop_vms, delay):
                                          sum(e[0] for e in errs) / len(errs),
                                          sum(e[0] > 1.0 for e in errs), worst[0], worst[2],
                                          worst[3], worst[1]))
-        # Within 1 point, but for frames where the host stopped the vCPU inside the guest's tick
-        # handler (timekeeper updated, the running task not yet charged: doc/ctop.md): at most
-        # 1 in 20 of those, and never beyond 3 points.
         outliers = [e for e in errs if e[0] > 1.0]
-        assert len(outliers) <= max(1, len(errs) // 20), outliers
-        assert worst[0] <= 3.0, worst
+        if delay >= 0.5:
+            # Every frame within 1 point: the walk and its uptime are one scheduler instant
+            # (nfm_ctx_sched_gen), so what is left is at most a tick of the rare cases in
+            # doc/ctop.md, under a point from 0.5 s on.
+            assert not outliers, outliers
+        else:
+            # At 0.1 s a tick is 4 points and the rare outliers of doc/ctop.md (either binary,
+            # varying with the host's load) are not removed: at most 1 frame in 20 beyond 1 point,
+            # none beyond 3. The issue's "every frame" is not met here (doc/ctop.md says why).
+            assert len(outliers) <= max(1, len(errs) // 20), outliers
+            assert worst[0] <= 3.0, worst
 
 
 def test_capped_host(ctop_vms):

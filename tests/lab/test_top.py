@@ -226,6 +226,71 @@ def test_top_remote_reads_nfmd(lab_vm, tmp_path):
         assert 1 in {x["pid"] for x in remote["processes"]}
         assert remote["tasks"]["total"] >= len(remote["processes"])
         assert remote["memory"]["mem_total_bytes"] == last["vms"][0]["memory"]["mem_total_bytes"]
+        check_remote_cpu(lab_vm, port, env)
     finally:
         d.terminate()
         d.wait(timeout=30)
+
+
+def check_remote_cpu(lab_vm, port, env):
+    """Issue 12: nfmd's process walk carries the instant its CPU times belong to (cpu_frame), so
+    top --remote shows %CPU, the CPU split and %HOST of a remote VM as of a local one: each
+    remote frame's %CPU is Δcpu_time_ns / Δuptime of its two nfmd walks; every remote (uptime,
+    CPU time) of a burner lies on the curve the local frames of the same guest draw (between the
+    local frames around it); the processes' %HOST add up to the VM's."""
+    cmd = [nfmcli.NFM, "--vm", str(lab_vm.pid), "-j", "top", "-b", "-n", "8", "-d", "1",
+           "--remote", "127.0.0.1:%d" % port]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode in (0, 3), p.stderr
+    validate("top", p.stdout, "nfm -j top --remote (CPU)")
+    docs = [json.loads(l) for l in p.stdout.splitlines()]
+    local = [next(v for v in d["vms"] if v["vm"]["pid"] == lab_vm.pid) for d in docs]
+    remote = [next(v for v in d["vms"] if v["vm"]["name"].startswith("127.0.0.1:")) for d in docs]
+    remote = [r for r in remote if "error" not in r["vm"] and r.get("processes")]
+    assert len(remote) >= 6, p.stdout[-2000:]
+    burners = [lab_vm.truth.roles[r].pid for r in ("burn30", "burn70")]
+    pairs = 0
+    for a, b in zip(remote, remote[1:]):
+        dt = b["vm"]["uptime_ns"] - a["vm"]["uptime_ns"]
+        assert dt >= 0, "remote frames went back in guest time"
+        if dt == 0:
+            continue  # the same nfmd walk shown again: its rates stand
+        pairs += 1
+        assert "cpu_pct" in b and "host" in b, sorted(b)
+        assert abs(sum(b["cpu_pct"].values()) - 100) <= 1.0, b["cpu_pct"]
+        before = {x["pid"]: x for x in a["processes"]}
+        for x in b["processes"]:
+            q = before.get(x["pid"])
+            if q and x["cpu_time_ns"] >= q["cpu_time_ns"]:
+                want = (x["cpu_time_ns"] - q["cpu_time_ns"]) / dt * 100
+                assert abs(x["cpu_pct"] - want) <= 0.0501, (x["pid"], x["cpu_pct"], want)
+        total = sum(x.get("host_pct", 0) for x in b["processes"])
+        assert abs(total - b["host"]["cpu_pct"]) <= 2.0, (total, b["host"]["cpu_pct"])
+        print("remote: burners %s %%CPU, VM %%HOST %.1f" % (
+            [x["cpu_pct"] for x in b["processes"] if x["pid"] in burners], b["host"]["cpu_pct"]))
+    assert pairs >= 3, [r["vm"]["uptime_ns"] for r in remote]
+    checked = 0
+    for pid in burners:
+        for r in remote:
+            u = r["vm"]["uptime_ns"]
+            if not local[0]["vm"]["uptime_ns"] <= u <= local[-1]["vm"]["uptime_ns"]:
+                continue
+            c = next(x["cpu_time_ns"] for x in r["processes"] if x["pid"] == pid)
+            for a, b in zip(local, local[1:]):
+                if a["vm"]["uptime_ns"] <= u <= b["vm"]["uptime_ns"]:
+                    ca, cb = (next(x["cpu_time_ns"] for x in f["processes"] if x["pid"] == pid)
+                              for f in (a, b))
+                    # Monotone, and of slope <= 1 (one thread on one CPU) between the frames.
+                    assert ca <= c <= cb, (pid, u / 1e9, ca, c, cb)
+                    assert c - ca <= u - a["vm"]["uptime_ns"] and cb - c <= b["vm"]["uptime_ns"] - u
+                    checked += 1
+                    break
+    assert checked >= 4, checked
+    # The lab guest has two vCPUs: the host view maps both to their QEMU threads, every process
+    # says which of them it last ran on, and the per-vCPU attribution adds up to the VM's.
+    for f in local[1:]:
+        assert len(f["host"]["vcpus"]) == f["vm"]["cpus_online"] == 2, f["host"]
+        assert {v["cpu"] for v in f["host"]["vcpus"]} == {0, 1}
+        assert all(0 <= x["processor"] < 2 for x in f["processes"]), f["processes"][:3]
+        total = sum(x["host_pct"] for x in f["processes"])
+        assert abs(total - f["host"]["cpu_pct"]) <= 2.0, (total, f["host"]["cpu_pct"])

@@ -3,6 +3,7 @@
  * nfm_ctx_uptime_ns() over a synthetic tk_core: the timekeeper's sub-update nanoseconds
  * (tkr_mono.xtime_nsec >> shift) are part of the guest's clock. The old formula (base + offs_boot)
  * moved in whole timekeeping updates and made every %CPU divisor wrong; these tests fail with it.
+ * And nfm_ctx_sched_gen(), the scheduler clocks' generation a task walk is bracketed with.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -216,6 +217,28 @@ static void test_scheduler_clock(void **state)
 	set_idle_entry(0, 0);
 }
 
+static void test_sched_gen(void **state)
+{
+	uint64_t g0, g1, g2;
+
+	(void)state;
+	/* The generation moves with any CPU's rq->clock, and only then: a walk between two equal
+	 * readings saw no charge of CPU time on any CPU. */
+	set_rq_clock(0, 5003100000ull);
+	set_rq_clock(1, 4900000000ull);
+	assert_int_equal(nfm_ctx_sched_gen(ctx, &g0), 0);
+	assert_int_equal(g0, 5003100000ull + 4900000000ull);
+	assert_int_equal(nfm_ctx_sched_gen(ctx, &g1), 0);
+	assert_int_equal(g1, g0);
+	set_rq_clock(1, 4900000001ull);		/* the idle CPU, not the latest one, moved */
+	assert_int_equal(nfm_ctx_sched_gen(ctx, &g2), 0);
+	assert_int_not_equal(g2, g0);
+	assert_int_equal(nfm_ctx_sched_gen(ctx, NULL), -EINVAL);
+	assert_int_equal(nfm_ctx_sched_gen(NULL, &g2), -EINVAL);
+	set_rq_clock(0, 0);
+	set_rq_clock(1, 0);
+}
+
 static void test_odd_sequence_still_reads(void **state)
 {
 	uint64_t up;
@@ -246,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_moves_within_a_second),
 		cmocka_unit_test(test_idle_entry_is_fresher),
 		cmocka_unit_test(test_scheduler_clock),
+		cmocka_unit_test(test_sched_gen),
 		cmocka_unit_test(test_odd_sequence_still_reads),
 		cmocka_unit_test(test_bad_values),
 	};
