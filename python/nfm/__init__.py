@@ -11,10 +11,16 @@ module.json, and so on.
             for p in g.processes():             # process.json, as `nfm ps -j`
                 print(p["pid"], p["comm"], p["rss_bytes"])
 
-Errors are nfm.Error (an OSError: errno and the library's own words).
+Guest.processes(), sockets(), interfaces(), maps(pid) and files(pid) are iterators; kernel(),
+memory(), loadavg(), modules() and mounts() return their objects.
+
+Errors are nfm.Error (an OSError: errno and the library's own words). An iterator whose walk the
+guest's data cut short (a partial view, `errors` in the `nfm -j` document) raises nfm.Error with
+EBADMSG (or ELOOP) after the objects it could read.
 """
 import errno as _errno
 import os as _os
+import socket as _socket
 
 import cffi as _cffi
 
@@ -119,6 +125,169 @@ def _process(t, page_size=4096):
         "rss_exact_bytes": t.rss_exact_pages * page_size,
         "rss_anon_bytes": t.rss_anon * page_size, "rss_file_bytes": t.rss_file * page_size,
         "rss_shmem_bytes": t.rss_shmem * page_size})
+    return o
+
+
+# ---- network and file objects: the names iproute2, ss and lsof print (cmd/common/obj_net.c) ----
+
+def _code_name(table, code, prefix=""):
+    return table.get(code, "%s%d" % (prefix, code))
+
+
+def _bit_names(table, v):
+    return [name for bit, name in table if v & bit]
+
+
+_FAMILIES = {_socket.AF_UNIX: "unix", _socket.AF_INET: "inet", _socket.AF_INET6: "inet6",
+             16: "netlink", 17: "packet", 40: "vsock", 44: "xdp", 38: "alg", 15: "key"}
+_SOCK_TYPES = {1: "stream", 2: "dgram", 3: "raw", 4: "rdm", 5: "seqpacket", 6: "dccp",
+               10: "packet"}
+_PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6", 132: "sctp", 136: "udplite",
+              255: "raw", 262: "mptcp"}
+_TCP_STATES = ["UNKNOWN", "ESTAB", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2",
+               "TIME-WAIT", "UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING",
+               "NEW-SYN-RECV"]
+_SO_ACCEPTCON = 1 << 16
+_SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+_LINK_TYPES = {1: "ether", 32: "infiniband", 280: "can", 512: "ppp", 768: "ipip",
+               769: "tunnel6", 772: "loopback", 776: "sit", 778: "gre", 823: "gre6",
+               65534: "none"}
+_IFF = [(0x8, "LOOPBACK"), (0x2, "BROADCAST"), (0x10, "POINTOPOINT"), (0x1000, "MULTICAST"),
+        (0x80, "NOARP"), (0x200, "ALLMULTI"), (0x100, "PROMISC"), (0x400, "MASTER"),
+        (0x800, "SLAVE"), (0x4, "DEBUG"), (0x8000, "DYNAMIC"), (0x4000, "AUTOMEDIA"),
+        (0x2000, "PORTSEL"), (0x20, "NOTRAILERS"), (0x1, "UP"), (0x10000, "LOWER_UP"),
+        (0x20000, "DORMANT"), (0x40000, "ECHO")]
+_IFA_F = [(0x01, "secondary"), (0x02, "nodad"), (0x04, "optimistic"), (0x08, "dadfailed"),
+          (0x10, "home"), (0x20, "deprecated"), (0x40, "tentative"), (0x80, "permanent"),
+          (0x100, "mngtmpaddr"), (0x200, "noprefixroute"), (0x400, "autojoin"),
+          (0x800, "stable-privacy")]
+_OPERSTATES = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"]
+_STATS = ("rx_bytes", "rx_packets", "rx_errors", "rx_dropped", "rx_fifo", "rx_frame",
+          "rx_compressed", "multicast", "tx_bytes", "tx_packets", "tx_errors", "tx_dropped",
+          "tx_fifo", "collisions", "tx_carrier", "tx_compressed")
+
+
+def _strn(arr):
+    """A fixed char array up to its first NUL (never past its end), as j_strn()."""
+    return _text(bytes(_ffi.buffer(arr)).split(b"\0", 1)[0])[0]
+
+
+def _bytes(arr, n):
+    """The first n bytes of a char array, n bounded by its size (a guest-given length)."""
+    size = _ffi.sizeof(arr)
+    return bytes(_ffi.buffer(arr))[:max(0, min(n, size))]
+
+
+def _ip(family, arr):
+    n = 4 if family == _socket.AF_INET else 16
+    try:
+        return _socket.inet_ntop(family, bytes(_ffi.buffer(arr))[:n])
+    except (ValueError, OSError):
+        return ""
+
+
+def _hwaddr(arr, n):
+    return ":".join("%02x" % b for b in _bytes(arr, n))
+
+
+def _netid(s):
+    if s.family == _socket.AF_UNIX:
+        return {1: "u_str", 2: "u_dgr", 5: "u_seq"}.get(s.type, "u_???")
+    if s.protocol == 6:
+        return "tcp6" if s.family == _socket.AF_INET6 else "tcp"
+    return "udp6" if s.family == _socket.AF_INET6 else "udp"
+
+
+def _sock_state(s):
+    if s.family == _socket.AF_UNIX:  # SS_CONNECTED is 3
+        return "LISTEN" if s.unix_flags & _SO_ACCEPTCON else "ESTAB" if s.state == 3 else "UNCONN"
+    return _TCP_STATES[s.state] if 0 <= s.state < len(_TCP_STATES) else "UNKNOWN"
+
+
+def _sock(s):
+    """doc/schema/socket.json, member for member as obj_socket()."""
+    o = {"netid": _netid(s), "netns": s.netns,
+         "family": _code_name(_FAMILIES, s.family, "af"), "family_code": s.family,
+         "type": _code_name(_SOCK_TYPES, s.type, "type"), "type_code": s.type}
+    if s.protocol in _PROTOCOLS:  # no name: 0 for AF_UNIX
+        o["protocol"] = _PROTOCOLS[s.protocol]
+    o.update({"protocol_code": s.protocol, "state": _sock_state(s), "state_code": s.state})
+    if s.family in (_socket.AF_INET, _socket.AF_INET6):
+        o.update({"local": _ip(s.family, s.laddr), "local_port": s.lport,
+                  "remote": _ip(s.family, s.raddr), "remote_port": s.rport})
+    elif s.family == _socket.AF_UNIX:
+        if s.path_len > 0:
+            n = s.path_len if s.path_len < _ffi.sizeof(s.path) else _ffi.sizeof(s.path)
+            b = _bytes(s.path, n)
+            if s.path_len >= _ffi.sizeof(s.path):
+                b = b.split(b"\0", 1)[0]
+            _add_text(o, "path", b)
+        o["unix_flags"] = s.unix_flags
+    owners = []
+    for k in range(max(0, min(s.nr_owners, _lib.NFM_SOCK_MAX_OWNERS))):
+        ow = {"pid": s.owner_pid[k]}
+        _add_text(ow, "comm", bytes(_ffi.buffer(s.owner_comm[k])).split(b"\0", 1)[0])
+        owners.append(ow)
+    o.update({"uid": s.uid, "inode": s.inode, "rx_queue": s.rx_queue, "tx_queue": s.tx_queue,
+              "owners": owners, "nr_owners": s.nr_owners, "sk": _addr(s.sk)})
+    return o
+
+
+def _ifaddr(a):
+    """interface.json#/$defs/address, as obj_ifaddr()."""
+    inet6 = a.family == _socket.AF_INET6
+    o = {"family": "inet6" if inet6 else "inet",
+         "local": _ip(_socket.AF_INET6 if inet6 else _socket.AF_INET, a.addr),
+         "prefixlen": a.prefixlen}
+    if a.family == _socket.AF_INET:
+        o["broadcast"] = _ip(_socket.AF_INET, a.broadcast)
+        o["label"] = _strn(a.label)
+    flags = _bit_names(_IFA_F, a.flags)
+    if inet6 and a.flags & 1:  # IFA_F_TEMPORARY shares IFA_F_SECONDARY's bit
+        flags[0] = "temporary"
+    o.update({"scope": _code_name(_SCOPES, a.scope), "scope_code": a.scope,
+              "flags": flags, "flags_code": a.flags})
+    return o
+
+
+def _interface(d):
+    """doc/schema/interface.json with addr_info (`nfm ip -j addr`), as obj_interface()."""
+    return {"netns": d.netns, "ifindex": d.ifindex, "ifname": _strn(d.name),
+            "flags": _bit_names(_IFF, d.flags), "flags_code": d.flags, "mtu_bytes": d.mtu,
+            "qdisc": _strn(d.qdisc),
+            "operstate": _OPERSTATES[d.operstate] if 0 <= d.operstate < len(_OPERSTATES)
+            else "UNKNOWN",
+            "operstate_code": d.operstate, "txqlen": d.txqlen,
+            "link_type": _LINK_TYPES.get(d.type, "unknown"), "link_type_code": d.type,
+            "address": _hwaddr(d.addr, d.addr_len), "broadcast": _hwaddr(d.broadcast, d.addr_len),
+            "stats": {k: getattr(d.stats, k) for k in _STATS},
+            "stats_exact": bool(d.stats_exact), "dev": _addr(d.dev),
+            "addr_info": [_ifaddr(d.addrs[i]) for i in
+                          range(max(0, min(d.nr_addrs, _lib.NFM_NETDEV_MAX_ADDRS)))]}
+
+
+def _vma(v):
+    """doc/schema/vma.json, as obj_vma()."""
+    o = {"start": _addr(v.start), "end": _addr(v.end), "size_bytes": v.end - v.start,
+         "perms": _strn(v.perms), "flags": v.flags, "offset_bytes": v.offset,
+         "dev_major": v.dev_major, "dev_minor": v.dev_minor, "inode": v.ino,
+         "file": _addr(v.file)}
+    _add_text(o, "name", _bytes(v.name, v.name_len))
+    return o
+
+
+def _fd(f):
+    """doc/schema/fd.json, as obj_fd()."""
+    o = {"fd": f.fd, "type": _strn(f.type)}
+    _add_text(o, "path", _bytes(f.path, f.path_len))
+    o.update({"flags": f.f_flags, "pos_bytes": f.pos, "mode": f.mode, "inode": f.ino,
+              "dev_major": f.dev_major, "dev_minor": f.dev_minor, "file": _addr(f.file)})
+    if f.sock_family >= 0:
+        o.update({"sock_family": _code_name(_FAMILIES, f.sock_family, "af"),
+                  "sock_family_code": f.sock_family,
+                  "sock_type": _code_name(_SOCK_TYPES, f.sock_type, "type"),
+                  "sock_type_code": f.sock_type, "sock_protocol_code": f.sock_protocol,
+                  "proto": _strn(f.proto)})
     return o
 
 
@@ -265,6 +434,114 @@ class Guest:
                 "load15": round(la.load[2], 2), "avenrun": list(la.avenrun),
                 "running": la.running, "threads": la.threads, "last_pid": la.last_pid,
                 "text": _text(_cstr(la.text))[0]}
+
+    def _partial(self, ret, what):
+        """Raise for a walk the guest's data cut short (after what it yielded)."""
+        raise Error(-ret, "%s: %s" % (what, self._log.last or _os.strerror(-ret)))
+
+    def _block(self, ctype, fn, what, conv):
+        """Yield conv() of each element of a one-block list that fn(ctx, &block, &truncated)
+        returns (the caller frees the block), then raise EBADMSG if the list was cut short."""
+        block = _ffi.new(ctype + " **")
+        trunc = _ffi.new("bool *")
+        n = _check(fn(self._c(), block, trunc), what, self._log)
+        arr = _ffi.gc(block[0], _libc.free) if block[0] != _ffi.NULL else None
+        for i in range(n):
+            yield conv(arr[i])
+        if trunc[0]:
+            self._partial(-_errno.EBADMSG, "the %s was cut short" % what)
+
+    def sockets(self):
+        """Iterate over the guest's TCP, UDP (IPv4 and IPv6) and unix sockets as socket.json
+        objects (`nfm ss -j`), each with the processes holding an fd on it (owners)."""
+        return self._block("struct nfm_socket", _lib.nfm_socket_list, "socket list", _sock)
+
+    def interfaces(self):
+        """Iterate over the guest's network interfaces, every namespace, as interface.json
+        objects with their addresses in addr_info (`nfm ip -j addr`)."""
+        return self._block("struct nfm_netdev", _lib.nfm_netdev_list, "interface list",
+                           _interface)
+
+    def _task(self, pid):
+        """The process pid (or, as /proc does, the thread tid): a struct nfm_task."""
+        t = _ffi.new("struct nfm_task *")
+        ret = _lib.nfm_task_get(self._c(), pid, 0, t)
+        if ret == -_errno.ENOENT:
+            ret = _lib.nfm_task_get(self._c(), pid, _lib.NFM_TASK_THREADS, t)
+        if ret == -_errno.ENOENT:
+            raise Error(_errno.ESRCH, "pid %d: no such process" % pid)
+        _check(ret, "pid %d" % pid, self._log)
+        return t
+
+    def maps(self, pid):
+        """Iterate over a process's memory mappings in address order as vma.json objects (`nfm
+        maps -j PID`; a kernel thread or zombie has none). nfm.Error ESRCH: no such pid."""
+        t = self._task(int(pid))
+        if not t.mm:
+            return
+        it = _ffi.new("struct nfm_vma_iter **")
+        _check(_lib.nfm_vma_iter_new(self._c(), t, it), "pid %d: memory map" % pid, self._log)
+        it = _ffi.gc(it[0], _lib.nfm_vma_iter_free)
+        status = _lib.nfm_vma_iter_status(it)  # the tree against mm->map_count
+        v = _ffi.new("struct nfm_vma *")
+        while True:
+            ret = _lib.nfm_vma_iter_next(it, v)
+            if ret < 0:
+                self._partial(ret, "pid %d: the memory map is damaged" % pid)
+            if ret == 0:
+                break
+            yield _vma(v)
+        if status < 0:
+            self._partial(status, "pid %d: the memory map disagrees with mm->map_count" % pid)
+
+    def files(self, pid=None):
+        """Iterate over the open files of every process (or of process pid) as fd.json objects
+        with the process's pid and comm, in task-list then fd order (`nfm lsof -j [-p PID]`).
+        Entries that did not read (changed while read, inconsistent) are left out and reported
+        by an nfm.Error EAGAIN at the end, as `nfm lsof -j` lists them in its errors."""
+        it = _ffi.new("struct nfm_task_iter **")
+        _check(_lib.nfm_task_iter_new(self._c(), 0, it), "task list", self._log)
+        it = _ffi.gc(it[0], _lib.nfm_task_iter_free)
+        t = _ffi.new("struct nfm_task *")
+        f = _ffi.new("struct nfm_fd *")
+        fi = _ffi.new("struct nfm_fd_iter **")
+        found = skipped = 0
+        while True:
+            ret = _lib.nfm_task_iter_next(it, t)
+            if ret <= 0:
+                break
+            if pid is not None and t.tgid != pid:
+                continue
+            found += 1
+            if _lib.nfm_fd_iter_new(self._c(), t, fi) < 0:
+                # kernel threads and zombies have no files; a live process should
+                skipped += not t.kthread and t.state != b"Z" and t.mm != 0
+                continue
+            fit = _ffi.gc(fi[0], _lib.nfm_fd_iter_free)
+            comm = bytes(_ffi.buffer(t.comm)).split(b"\0", 1)[0]
+            while True:
+                r = _lib.nfm_fd_iter_next(fit, f)
+                if r < 0:
+                    skipped += 1
+                if r <= 0:
+                    break
+                o = _fd(f)
+                o["pid"] = t.tgid
+                _add_text(o, "comm", comm)
+                yield o
+            skipped += _lib.nfm_fd_iter_skipped(fit)
+        skipped += _lib.nfm_task_iter_skipped(it)
+        if ret in (-_errno.ELOOP, -_errno.EBADMSG):
+            self._partial(ret, "the task list is damaged")
+        _check(ret, "task list", self._log)
+        status = _lib.nfm_task_iter_status(it)
+        if status < 0:
+            self._partial(status, "the task list disagrees with the kernel's thread count")
+        if pid is not None and not found:
+            raise Error(_errno.ESRCH, "pid %d: no such process" % pid)
+        if skipped:
+            raise Error(_errno.EAGAIN, "%d entr%s skipped (changed while being read, unreadable "
+                        "or inconsistent)" % (skipped, "y" if skipped == 1 else "ies"))
 
     def memory(self):
         """memory.json, as `nfm free -j` (bytes)."""

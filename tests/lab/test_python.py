@@ -1,13 +1,15 @@
 """The Python binding (`import nfm`, python/nfm) on a lab guest: its objects validate against
 doc/schema (the same member names as `nfm -j`), agree with the guest's own view and with `nfm
-ps -j`, and failures are nfm.Error exceptions.
+ps/ss/ip/maps/lsof -j`, and failures are nfm.Error exceptions.
 
 The package is the build tree's (BUILD/python, BUILD being NFM_BIN's build directory, or
 NFM_PYTHONPATH). Needs root (reads QEMU memory) and python3-cffi.
 """
 import errno
+import ipaddress
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -15,7 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nfmcli import NFM, run_json, validate  # noqa: E402
+from nfmcli import NFM, guest_bytes, run_json, validate  # noqa: E402
+from test_net import check_sockets, ss_json  # noqa: E402
+from test_process import lived_through, maps_lines, report  # noqa: E402
+from test_system import COLS, _proc_net_dev  # noqa: E402
 
 PYPATH = os.environ.get("NFM_PYTHONPATH", str(Path(NFM).resolve().parents[2] / "python"))
 sys.path.insert(0, PYPATH)
@@ -97,6 +102,135 @@ def test_mounts_and_loadavg(lab_vm, guest):
     la = guest.loadavg()
     validate("loadavg.json", json.dumps(la), "Guest.loadavg()")
     assert la["threads"] >= len(list(guest.processes()))
+
+
+def jsonl(objs):
+    return "\n".join(json.dumps(o) for o in objs)
+
+
+def test_sockets_match_nfm_ss_and_proc_net(lab_vm, guest):
+    """Guest.sockets() is `nfm ss -j`'s list, object for object, and the guest's /proc/net/{tcp,
+    tcp6,udp,udp6,unix} row for row, with the owners the guest's fd tables name."""
+    t, _ = lab_vm.fresh_truth()
+    guest.refresh()
+    socks = list(guest.sockets())
+    validate("socket.json", jsonl(socks), "Guest.sockets()")
+    check_sockets(t, socks)
+    cli = ss_json(lab_vm.pid)
+    assert {s["sk"]: s for s in socks} == {s["sk"]: s for s in cli}
+    assert len(socks) == len(cli) >= 10
+    assert {s["netid"] for s in socks} >= {"tcp", "tcp6", "udp", "udp6", "u_str", "u_dgr", "u_seq"}
+
+
+def test_interfaces_match_nfm_ip_and_the_guest(lab_vm, guest):
+    """Guest.interfaces() is `nfm ip -j addr`'s list (the counters between two reads of the
+    guest's own /proc/net/dev) and the guest's `ip addr`: flags, MTU, link and IP addresses."""
+    t1, _ = lab_vm.fresh_truth()
+    guest.refresh()
+    devs = list(guest.interfaces())
+    t2, _ = lab_vm.fresh_truth()
+    validate("interface.json", jsonl(devs), "Guest.interfaces()")
+    cli = run_json("--vm", lab_vm.pid, "ip", "addr", kind="ip")["interfaces"]
+    strip = [{k: v for k, v in d.items() if k != "stats"} for d in devs]
+    assert strip == [{k: v for k, v in d.items() if k != "stats"} for d in cli]
+    d1, d2 = _proc_net_dev(t1), _proc_net_dev(t2)
+    by = {d["ifname"]: d for d in devs}
+    assert set(d1) == set(by), (set(d1), set(by))
+    ipout = t1.commands["ip addr"].decode()
+    for name, v1 in d1.items():
+        d = by[name]
+        assert d["stats_exact"], name
+        for i, col in enumerate(COLS):
+            assert v1[i] <= d["stats"][col] <= d2[name][i], (name, col, v1[i], d["stats"][col])
+        m = re.search(r"^%d: %s[@:].*<([^>]*)> mtu (\d+)" % (d["ifindex"], re.escape(name)),
+                      ipout, re.M)
+        assert m, name
+        assert set(m.group(1).split(",")) == set(d["flags"]), name
+        assert int(m.group(2)) == d["mtu_bytes"], name
+    assert set(re.findall(r"^\s+link/\S+ ([0-9a-f:]+)", ipout, re.M)) <= {d["address"] for d in devs}
+    want = {str(ipaddress.ip_interface(w)) for w in re.findall(r"^\s+inet6? (\S+)", ipout, re.M)}
+    got = {str(ipaddress.ip_interface("%s/%d" % (a["local"], a["prefixlen"])))
+           for d in devs for a in d["addr_info"]}
+    assert want == got
+    assert "10.77.0.2/24" in got and "fd00:77::2/64" in got
+
+
+def test_maps_match_nfm_maps_and_proc(lab_vm, guest):
+    """Guest.maps(pid) of every process is `nfm maps -j PID`'s vmas and the guest's own
+    /proc/PID/maps, line for line; a kernel thread has none; an unknown pid raises ESRCH."""
+    t, _ = lab_vm.fresh_truth()
+    guest.refresh()
+    diffs, checked, everything = [], 0, []
+    for pid, p in sorted(t.processes.items()):
+        if "maps" not in p.files or p.state == "Z":
+            continue
+        vmas = list(guest.maps(pid))
+        everything += vmas
+        if maps_lines(vmas) != p.maps:
+            diffs.append("pid %d (%r): binding %d lines, /proc %d" % (pid, p.comm, len(vmas),
+                                                                      len(p.maps)))
+        cli = run_json("--vm", lab_vm.pid, "maps", pid)["vmas"]
+        if vmas != cli:
+            diffs.append("pid %d: binding and nfm maps -j differ: %s" % (
+                pid, next(("%r != %r" % (a, b) for a, b in zip(vmas, cli) if a != b),
+                          "%d vs %d" % (len(vmas), len(cli)))))
+        checked += 1
+    assert not diffs, report(diffs)
+    assert checked > 20
+    validate("vma.json", jsonl(everything), "Guest.maps()")
+    assert any(guest_bytes(v, "name") == b"[stack]" for v in guest.maps(1))
+    kthread = next(p for p in guest.processes() if p["kthread"])
+    assert list(guest.maps(kthread["pid"])) == []
+    with pytest.raises(nfm.Error) as e:
+        list(guest.maps(4000000))
+    assert e.value.errno == errno.ESRCH
+
+
+def test_files_match_nfm_lsof_and_proc(lab_vm, guest):
+    """Guest.files() is `nfm lsof -j`'s list for every process whose descriptors did not move,
+    and the guest's own /proc/PID/fd (links) and fdinfo (flags, inode, position)."""
+    t1, _ = lab_vm.fresh_truth()
+    guest.refresh()
+    out = list(guest.files())
+    t2, _ = lab_vm.fresh_truth()
+    validate("fd.json", jsonl(out), "Guest.files()")
+    cli = run_json("--vm", lab_vm.pid, "lsof", kind="lsof")["files"]
+    got, by_cli = {}, {}
+    for e in out:
+        got.setdefault(e["pid"], {})[e["fd"]] = e
+    for e in cli:
+        by_cli.setdefault(e["pid"], {})[e["fd"]] = e
+    diffs, checked = [], 0
+    for pid in lived_through(t1, t2):
+        p1, p2 = t1.processes[pid], t2.processes[pid]
+        if p1.fds != p2.fds or p1.comm == b"zoo-truthsrv":
+            continue  # descriptors that moved while the guest read them
+        mine = {fd: guest_bytes(e, "path") for fd, e in got.get(pid, {}).items()}
+        if mine != p1.fds:
+            diffs.append("pid %d (%r): binding %s /proc %s" % (
+                pid, p1.comm, sorted(mine.items())[:8], sorted(p1.fds.items())[:8]))
+        if got.get(pid, {}) != by_cli.get(pid, {}):
+            diffs.append("pid %d: binding and nfm lsof -j differ" % pid)
+        for fd, e in got.get(pid, {}).items():
+            fields = dict(l.split(b":\t", 1) for l in p1.fdinfo.get(fd, b"").splitlines()
+                          if b":\t" in l)
+            if not fields:
+                continue
+            if int(fields[b"flags"], 8) != e["flags"] or int(fields[b"ino"]) != e["inode"]:
+                diffs.append("pid %d fd %d: binding flags %o ino %d, /proc %r" % (
+                    pid, fd, e["flags"], e["inode"], fields))
+            if p1.fdinfo.get(fd) == p2.fdinfo.get(fd) and int(fields[b"pos"]) != e["pos_bytes"]:
+                diffs.append("pid %d fd %d pos: binding %d /proc %r" % (pid, fd, e["pos_bytes"],
+                                                                       fields[b"pos"]))
+        checked += 1
+    assert not diffs, report(diffs)
+    assert checked > 20
+    net = t1.role_process("net").pid
+    assert any(e.get("proto") == "TCP" for e in got[net].values())
+    assert list(guest.files(pid=net)) == [e for e in out if e["pid"] == net]
+    with pytest.raises(nfm.Error) as e:
+        list(guest.files(pid=4000000))
+    assert e.value.errno == errno.ESRCH
 
 
 def test_errors_are_exceptions(guest):
