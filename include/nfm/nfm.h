@@ -63,7 +63,7 @@ struct nfm_log {
 		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };	\
 	})
 
-/* Library version string, e.g. "0.1.0". Static storage. */
+/* Library version string, "major.minor.patch" (libnfm(3), VERSIONS). Static storage. */
 NFM_EXPORT const char *nfm_version(void);
 
 #ifdef __cplusplus

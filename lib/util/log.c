@@ -18,5 +18,5 @@ void nfm_logf(const struct nfm_log *log, enum nfm_log_level level, const char *f
 
 const char *nfm_version(void)
 {
-	return "0.1.0";
+	return NFM_LIB_VERSION;	/* meson.build: the project's version */
 }
