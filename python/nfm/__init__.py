@@ -292,7 +292,7 @@ def _fd(f):
 
 
 def version():
-    """libnfm's version, e.g. "0.1.0"."""
+    """libnfm's version, e.g. "0.2.0" (the project's; libnfm(3), VERSIONS)."""
     return _ffi.string(_lib.nfm_version()).decode()
 
 

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nfmcli import NFM, guest_bytes, run_json, validate  # noqa: E402
+from nfmcli import NFM, guest_bytes, run, run_json, validate  # noqa: E402
 from test_net import check_sockets, ss_json  # noqa: E402
 from test_process import lived_through, maps_lines, report  # noqa: E402
 from test_system import COLS, _proc_net_dev  # noqa: E402
@@ -33,6 +33,13 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="reads QEMU memory: ne
 def guest(lab_vm):
     with nfm.attach("pid:%d" % lab_vm.pid) as g:
         yield g
+
+
+def test_version_is_the_library_s():
+    """The binding loads the library of its build, whose version the nfm beside it reports."""
+    p = run("--version")
+    assert p.returncode == 0 and p.stdout.split() == ["nfm", nfm.version()], p.stdout
+    assert os.path.realpath(nfm.library_path).endswith("libnfm.so." + nfm.version())
 
 
 def test_vms_lists_the_lab_vm(lab_vm):
