@@ -3,7 +3,7 @@
 
 As a program (unit test dashboard-queries): every query of dist/grafana/*.json must parse
 (`promtool check rules` on a rule file made of them) and every panel must have one.
-tests/lab/test_prom_tls.py runs the same queries against a Prometheus that scraped nfmd.
+tests/lab/test_nfmd_prod.py runs the same queries against a Prometheus that scraped nfmd.
     dashboard.py [--promtool PROMTOOL] DASHBOARD.json...
 """
 import json
