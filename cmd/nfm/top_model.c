@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nfm/stack.h>
 
@@ -231,6 +232,7 @@ void top_vm_compute(struct top_vm *vm)
 
 int top_vm_sample(struct top_vm *vm, bool want_cmdline)
 {
+	struct timespec t0, t1;
 	int err;
 
 	if (!vm->ctx)
@@ -240,9 +242,11 @@ int top_vm_sample(struct top_vm *vm, bool want_cmdline)
 	 * The guest keeps running while we read it: a tick between the clock read and the task walk
 	 * charges the running task up to a tick (4 ms at HZ=250, 4 points at -d 0.1) that the clock
 	 * read did not see. So the walk is bracketed by two readings of the scheduler clocks'
-	 * generation and read again until they are equal (doc/ctop.md); after TOP_WALK_TRIES
-	 * the last walk stands (its error is bounded by one tick of one CPU).
+	 * generation and read again until they are equal (doc/ctop.md); after TOP_WALK_TRIES,
+	 * or once the tries took a quarter of the interval (a large guest's walks rarely agree and
+	 * each costs as much again), the last walk stands (its error is bounded by one tick).
 	 */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int try = 0;; try++) {
 		uint64_t g0 = 0, g1 = 1;
 		bool gen;
@@ -261,6 +265,10 @@ int top_vm_sample(struct top_vm *vm, bool want_cmdline)
 			break;
 		nfm_ctx_refresh(vm->ctx);
 		if (nfm_ctx_sched_gen(vm->ctx, &g1) < 0 || g0 == g1 || try + 1 >= TOP_WALK_TRIES)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if ((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec) >
+		    (long long)(vm->walk_budget_s * 1e9))
 			break;
 	}
 	if (err < 0) {
@@ -405,6 +413,7 @@ void top_sample_all(struct top_state *st)
 			continue;	/* top_remote_sample() reads it */
 		if (!vm->ctx && top_vm_attach(vm, true) < 0)
 			continue;
+		vm->walk_budget_s = st->delay / 4;
 		top_vm_sample(vm, false);
 	}
 	if (st->sample_remote)

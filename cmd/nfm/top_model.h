@@ -60,6 +60,7 @@ struct top_vm {
 	struct nfm_source *src;
 	struct nfm_ctx *ctx;
 	char error[256];		/* why this VM shows no data, or "" */
+	double walk_budget_s;		/* time for more tries of a frame's walk (top_vm_sample) */
 	struct nfm_kernel_info ki;
 	bool have_ki;
 	/* The current frame. */

@@ -318,6 +318,7 @@ static void proc_metrics(struct section *s, const struct proc *p)
 
 /* Tries of the process walk until it and the uptime saw one scheduler-clock generation. */
 #define PS_WALK_TRIES 4
+#define PS_WALK_BUDGET_S 0.25
 
 static void collect_ps(struct nfm_ctx *ctx, const struct crawl_base *b,
 		       const struct collect_limits *lim, struct section *s)
@@ -337,6 +338,7 @@ static void collect_ps(struct nfm_ctx *ctx, const struct crawl_base *b,
 	uint64_t uptime = 0, g0 = 0, g1 = 0;
 	int ret, try = 0;
 	bool truncated = false, have_uptime = false, consistent = false, gen = false;
+	double walk_start = now_mono();
 
 	/*
 	 * The walk bracketed by two readings of the scheduler clocks' generation, the uptime read
@@ -402,7 +404,10 @@ again:
 	}
 	if (ret >= 0 && gen && have_uptime) {
 		consistent = nfm_ctx_sched_gen(ctx, &g1) == 0 && g0 == g1;
-		if (!consistent && ++try < PS_WALK_TRIES && now_mono() <= lim->deadline) {
+		/* Tries for at most PS_WALK_BUDGET_S: a large guest's walks rarely agree, and each
+		 * costs as much again. */
+		if (!consistent && ++try < PS_WALK_TRIES && now_mono() - walk_start <= PS_WALK_BUDGET_S &&
+		    now_mono() <= lim->deadline) {
 			nfm_task_iter_free(it);
 			json_object_put(arr);
 			goto again;
