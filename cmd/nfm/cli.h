@@ -114,11 +114,19 @@ extern const struct command command_bt;
 extern const struct command command_diagnose;
 extern const struct command command_record, command_snapshots;
 extern const struct command command_topo;
-extern const struct command command_diff;
+extern const struct command command_diff, command_timeline;
+
+/* "10s", "5m", "24h", "1d", "500ms" -> ns; -1 when it does not parse (cmd_record.c). */
+int64_t cli_parse_duration(const char *s);
 
 /* The source spec of `nfm --at WHEN` (cmd_record.c): snap:STORE@WHEN, the store from WHEN
  * (DIR@WHEN), --vm DIR or $NFM_STORE. Static storage. */
 const char *cli_at_spec(const char *vm, const char *at);
+
+/* One crawl document with every feature (cmd_crawl.c): the state timeline's frame (nfm record
+ * --frames). The caller owns it; *host is the crawl's host accounting state (nfm_host_vm_free). */
+struct nfm_host_vm;
+struct json_object *cli_crawl_frame(struct cli *cli, struct nfm_host_vm **host);
 
 /* Handlers shared by two commands (aliases). */
 int cmd_ip(struct cli *cli, int argc, char **argv);

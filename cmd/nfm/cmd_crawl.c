@@ -453,3 +453,12 @@ const struct command command_crawl = {
 		"  -n, --count N       with --interval: stop after N crawls\n",
 	.run = cmd_crawl,
 };
+
+struct json_object *cli_crawl_frame(struct cli *cli, struct nfm_host_vm **host)
+{
+	bool want[F_NR];
+
+	for (int i = 0; i < F_NR; i++)
+		want[i] = true;
+	return crawl_one(cli, want, host);
+}

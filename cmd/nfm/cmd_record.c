@@ -14,8 +14,10 @@
 
 #include <nfm/nfm.h>
 #include <nfm/history.h>
+#include <nfm/host.h>
 
 #include "cli.h"
+#include "frames.h"
 #include "jout.h"
 #include "table.h"
 
@@ -35,8 +37,7 @@ static int64_t wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* "10s", "5m", "24h", "1d", "500ms" -> ns; -1 when it does not parse. */
-static int64_t parse_duration(const char *s)
+int64_t cli_parse_duration(const char *s)
 {
 	char *end;
 	double v = strtod(s, &end), mul = 1e9;
@@ -114,10 +115,45 @@ static int record_check(struct cli *cli, const char *dir)
 	return 0;
 }
 
+/* The state timeline of a recording: the previous frame (deltas are against it). */
+struct timeline {
+	struct json_object *prev;
+	struct nfm_host_vm *host;
+	long n;
+};
+
+/* Crawl one frame and store it: whole every FRAME_KEY_EVERY frames, else as a delta. */
+static int timeline_frame(struct cli *cli, struct nfm_store *st, struct timeline *tl, int64_t keep)
+{
+	struct json_object *doc = cli_crawl_frame(cli, &tl->host), *d, *t;
+	bool key = !tl->prev || tl->n % FRAME_KEY_EVERY == 0;
+	int64_t time_ns = json_object_object_get_ex(doc, "time_ns", &t) ? json_object_get_int64(t) :
+			  wall_ns();
+	const char *text;
+	int err;
+
+	d = key ? json_object_get(doc) : frame_delta(tl->prev, doc);
+	if (!d) {
+		json_object_put(doc);
+		return -ENOMEM;
+	}
+	text = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
+	err = nfm_store_frame_add(st, time_ns, key, text, strlen(text), keep);
+	json_object_put(d);
+	if (err) {
+		json_object_put(doc);
+		return err;
+	}
+	json_object_put(tl->prev);
+	tl->prev = doc;
+	tl->n++;
+	return 0;
+}
+
 static int cmd_record(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_STORE = 0x100, OPT_EVERY, OPT_KEEP, OPT_MAX, OPT_CONSISTENT, OPT_CHECK,
-	       OPT_METHOD, OPT_VERIFY };
+	       OPT_METHOD, OPT_VERIFY, OPT_FRAMES };
 	static const struct option longopts[] = {
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "every", required_argument, NULL, OPT_EVERY },
@@ -127,12 +163,14 @@ static int cmd_record(struct cli *cli, int argc, char **argv)
 		{ "check", required_argument, NULL, OPT_CHECK },
 		{ "method", required_argument, NULL, OPT_METHOD },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "count", required_argument, NULL, 'n' },
 		{ 0 }
 	};
 	NFM_OPTS(nfm_record_opts, ro);
 	const char *store = NULL;
-	int64_t every = 10000000000, keep = 0;
+	int64_t every = 10000000000, keep = 0, frames = 0, next_frame = 0;
+	struct timeline tl = { 0 };
 	uint64_t max = 0, missed_total = 0;
 	long count = -1, taken = 0;
 	struct nfm_store *st = NULL;
@@ -144,13 +182,13 @@ static int cmd_record(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case OPT_STORE: store = optarg; break;
 		case OPT_EVERY:
-			every = parse_duration(optarg);
+			every = cli_parse_duration(optarg);
 			if (every < 0)
 				return cli_usage_error(cli, "--every: \"%s\" is not a duration",
 						       cli_esc(optarg));
 			break;
 		case OPT_KEEP:
-			keep = parse_duration(optarg);
+			keep = cli_parse_duration(optarg);
 			if (keep <= 0)
 				return cli_usage_error(cli, "--keep: \"%s\" is not a duration",
 						       cli_esc(optarg));
@@ -160,6 +198,12 @@ static int cmd_record(struct cli *cli, int argc, char **argv)
 			if (!max)
 				return cli_usage_error(cli, "--max-size: \"%s\" is not a size",
 						       cli_esc(optarg));
+			break;
+		case OPT_FRAMES:
+			frames = cli_parse_duration(optarg);
+			if (frames < 10000000)
+				return cli_usage_error(cli, "--frames: \"%s\" is not a duration of "
+						       "10ms or more", cli_esc(optarg));
 			break;
 		case OPT_CONSISTENT: ro.consistent = true; break;
 		case OPT_VERIFY: ro.verify = true; break;
@@ -257,12 +301,32 @@ static int cmd_record(struct cli *cli, int argc, char **argv)
 			break;
 		left = t0 + every - wall_ns();
 		while (!stop && left > 0) {
-			struct timespec ts = { left / 1000000000, left % 1000000000 };
+			struct timespec ts;
+			int64_t now = wall_ns();
 
+			/* the state timeline: a crawl frame every --frames between snapshots */
+			if (frames && now >= next_frame) {
+				err = timeline_frame(cli, st, &tl, keep);
+				if (err) {
+					ret = cli_fail("the state timeline: %s", strerror(-err));
+					stop = 1;
+					break;
+				}
+				next_frame = next_frame + frames > wall_ns() ? next_frame + frames :
+					     wall_ns() + frames;
+			}
+			left = t0 + every - wall_ns();
+			if (frames && next_frame - wall_ns() < left)
+				left = next_frame - wall_ns();
+			if (left <= 0)
+				continue;
+			ts = (struct timespec){ left / 1000000000, left % 1000000000 };
 			nanosleep(&ts, NULL);
 			left = t0 + every - wall_ns();
 		}
 	}
+	json_object_put(tl.prev);
+	nfm_host_vm_free(tl.host);
 	nfm_recorder_free(rec);
 	nfm_store_close(st);
 	if (!ret && ro.verify && missed_total)
@@ -273,7 +337,7 @@ static int cmd_record(struct cli *cli, int argc, char **argv)
 const struct command command_record = {
 	.name = "record",
 	.summary = "record snapshots of a VM's memory into a store (time travel)",
-	.usage = "[VM] --store DIR [--every 10s] [--keep 24h] [--max-size 5G] [--consistent] [-n N] | --check DIR",
+	.usage = "[VM] --store DIR [--every 10s] [--keep 24h] [--max-size 5G] [--consistent] [--frames 1s] [-n N] | --check DIR",
 	.help = "  --store DIR         the snapshot store (created when missing)\n"
 		"  --every DURATION    time between snapshots (default 10s; 500ms, 5m, 1h...)\n"
 		"  --keep DURATION     remove snapshots older than this\n"
@@ -282,6 +346,8 @@ const struct command command_record = {
 		"  -n, --count N       take N snapshots, then stop\n"
 		"  --method METHOD     how changed pages are found: auto, full, softdirty\n"
 		"  --verify            also hash every page and report changes the method missed\n"
+		"  --frames DURATION   the state timeline: a crawl frame (stored as a delta) this\n"
+		"                      often between snapshots (1s, 500ms); nfm timeline reads it\n"
 		"  --check DIR         verify a store (hashes, indexes) and say what is wrong\n",
 	.run = cmd_record,
 };

@@ -94,6 +94,41 @@ NFM_EXPORT int nfm_store_check(struct nfm_store *st, void (*report)(void *ud, co
 NFM_EXPORT int nfm_store_retain(struct nfm_store *st, int64_t keep_ns, uint64_t max_bytes,
 				int64_t now_ns, int *removed);
 
+/*
+ * The state timeline (doc/history.md): crawl frames kept beside the snapshots, at a higher rate.
+ * A frame record holds opaque bytes (the tools store a key frame, a whole crawl document, or a
+ * delta against the frame before it); the store compresses them (zstd) and keeps them in the
+ * catalog in time order.
+ */
+struct nfm_frame_info {
+	int64_t seq;			/* 1, 2, ... in recording order */
+	int64_t time_ns;		/* wall clock of the crawl */
+	bool key;			/* a key frame (no delta: readable on its own) */
+	uint64_t bytes;			/* uncompressed size */
+	uint64_t stored_bytes;		/* compressed size in the catalog */
+};
+
+/* Largest frame record (uncompressed) a store accepts and returns. */
+#define NFM_FRAME_MAX (64u << 20)
+
+/*
+ * Append a frame record (writable store). keep_ns > 0: frames older than time_ns - keep_ns are
+ * removed, from the oldest up to the last key frame that is not newer than that limit (so that
+ * every remaining delta still has its key frame). 0 or -errno (-E2BIG past NFM_FRAME_MAX).
+ */
+NFM_EXPORT int nfm_store_frame_add(struct nfm_store *st, int64_t time_ns, bool key,
+				   const void *data, size_t len, int64_t keep_ns);
+/*
+ * Read frames in time order: the newest key frame at or before from_ns (the oldest frame when
+ * none is), then every frame up to to_ns. cb gets each frame's bytes (valid during the call);
+ * a nonzero return stops the walk and is returned. Returns 0, or -errno (-EBADMSG: a record
+ * that does not decompress to its recorded size).
+ */
+NFM_EXPORT int nfm_store_frames(struct nfm_store *st, int64_t from_ns, int64_t to_ns,
+				int (*cb)(void *ud, const struct nfm_frame_info *f,
+					  const void *data, size_t len),
+				void *ud);
+
 /* How a recorder finds changed pages. */
 enum nfm_sync_method {
 	NFM_SYNC_AUTO = 0,	/* soft-dirty when the host offers it, else full */

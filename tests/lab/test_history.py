@@ -320,3 +320,68 @@ def test_diff_snapshot_live(lab_vm, store):
             if l.split()[0] == MODULE]
     assert [x["line"] for x in v["added"]] == line
     assert out["to"]["source"] == str(lab_vm.pid)
+
+
+def test_timeline(lab_vm, tmp_path):
+    """nfm record --frames: the state timeline over a module unloaded and loaded again and a
+    process started lists those events in order (with the guest's names for them), and the
+    frame rebuilt for a moment between two truths equals the guest's processes as the live ps
+    test compares them."""
+    d = str(tmp_path / "timeline")
+    p = subprocess.Popen([NFM, "-j", "record", "--vm", str(lab_vm.pid), "--store", d, "-n", "2",
+                          "--every", "120s", "--frames", "500ms"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(p.stdout.readline())["id"] == 1, p.stderr.read()
+        time.sleep(1.2)
+        assert vm.rmmod(lab_vm.name, MODULE) == 0
+        time.sleep(1.2)
+        assert vm.insmod(lab_vm.name, MODULE) == 0
+        burner = vm.burn_start(lab_vm.name, 12, 1)
+        time.sleep(1.2)
+        ta, _ = lab_vm.fresh_truth()
+        wall_a = time.time()
+        time.sleep(3)
+        wall_b = time.time()
+        tb, _ = lab_vm.fresh_truth()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    t, path = lab_vm.fresh_truth()
+    if t.files["/proc/modules"] != lab_vm.truth.files["/proc/modules"]:
+        lab_vm.truth, lab_vm.truth_path = t, path
+    q = run("-j", "timeline", d)
+    assert q.returncode == 0, q.stderr
+    validate("timeline", q.stdout, "nfm timeline")
+    doc = json.loads(q.stdout)
+    assert doc["frames"] >= 10 and doc["key_frames"] >= 1
+    ev = doc["events"]
+    assert [e["time_ns"] for e in ev] == sorted(e["time_ns"] for e in ev)
+    mods = [(e["change"], e["object"]["name"]) for e in ev if e["member"] == "modules"
+            and e["object"]["name"] == MODULE and e["change"] != "changed"]
+    assert mods == [("removed", MODULE), ("added", MODULE)]
+    bp = tb.processes[burner]
+    started = [e for e in ev if e["member"] == "processes" and e["change"] == "added"
+               and (e["object"]["pid"], e["object"]["start_time_ticks"]) == ident(bp)]
+    assert len(started) == 1 and guest_bytes(started[0]["object"], "comm") == bp.comm
+    assert [w.encode() for w in started[0]["object"]["argv"]] == bp.argv
+    opened = {e["object"]["fd"] for e in ev if e["member"] == "files" and e["change"] == "added"
+              and e["object"]["pid"] == burner}
+    assert set(bp.fds) <= opened
+    # the frame of a moment between the two truths, rebuilt from its key frame and deltas
+    f = run("-j", "timeline", "--frame", "@%.3f" % (wall_b - 0.1), d)
+    assert f.returncode == 0, f.stderr
+    validate("crawl", f.stdout, "nfm timeline --frame")
+    frame = json.loads(f.stdout)
+    assert wall_a * 1e9 < frame["time_ns"] < wall_b * 1e9
+    diffs, checked = compare_ps(ta, tb, frame["processes"])
+    assert not diffs, report(diffs)
+    assert len(checked) > 60
+    # the table: one line per event
+    tt = run("timeline", d)
+    assert tt.returncode == 0 and len(tt.stdout.splitlines()) == len(ev) + 1
+    # wait for the BURN job: the zoo's own burners are stopped while it runs
+    deadline = time.monotonic() + 30
+    while vm.job_count(lab_vm.name, "BURN") is None and time.monotonic() < deadline:
+        time.sleep(0.5)
