@@ -5,6 +5,7 @@
  * type and protocol of file->private_data->sk.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "walk/fields.h"
 #include "walk/list.h"
 #include "fs/path.h"
+#include "kmem/alloc.h"
 
 #define O_CLOEXEC_ 02000000u
 
@@ -104,7 +106,7 @@ static int read_ptr(struct nfm_ctx *ctx, uint64_t va, uint64_t *ret)
  * the table embedded in files_struct (fd_array[NR_OPEN_DEFAULT], with its one-word bitmaps), or
  * alloc_fdtable()'s: fd = kvmalloc_array(nr, 8) and one block for the bitmaps, open_fds first,
  * close_on_exec nr / 8 bytes after it. A forged max_fds fits neither; nor can the arrays be
- * larger than RAM.
+ * larger than RAM, or than the slab objects or vmalloc areas that really hold them.
  */
 static int check_fdtable(struct nfm_ctx *ctx, const struct files_off *o, uint64_t files,
 			 uint64_t fdp, uint64_t ofp, uint64_t cep, uint32_t max)
@@ -119,12 +121,32 @@ static int check_fdtable(struct nfm_ctx *ctx, const struct files_off *o, uint64_
 	return 0;
 }
 
+/*
+ * How many slots the allocations behind an allocated table really hold (lib/kmem/alloc.h): fd[]
+ * max pointers, the bitmap block open_fds and close_on_exec (max / 4 bytes). max itself when
+ * the allocator cannot tell; fewer (a multiple of 64, maybe 0) when max is a lie that every
+ * layout rule agreed with.
+ */
+static uint32_t fdtable_room(struct nfm_ctx *ctx, uint64_t fdp, uint64_t ofp, uint32_t max)
+{
+	struct nfm_alloc a;
+	uint64_t room = max;
+
+	if (nfm_alloc_find(ctx, fdp, &a) == 0 && fdp >= a.start && fdp - a.start < a.size)
+		room = (a.size - (fdp - a.start)) / 8;
+	if (nfm_alloc_find(ctx, ofp, &a) == 0 && ofp >= a.start && ofp - a.start < a.size &&
+	    (a.size - (ofp - a.start)) * 4 < room)
+		room = (a.size - (ofp - a.start)) * 4;
+	return room < max ? (uint32_t)(room & ~63ull) : max;
+}
+
 int nfm_fd_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_fd_iter **ret)
 {
 	const struct files_off *o;
 	struct nfm_fd_iter *it;
 	uint64_t files, fdt, fdp, cep, ofp;
 	uint32_t max;
+	bool lied = false;
 	int err;
 
 	o = files_off(ctx, &err);
@@ -153,9 +175,24 @@ int nfm_fd_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_fd
 		nfm_dbg(&ctx->log, "pid %d: fdtable max_fds %u does not fit its arrays", t->pid, max);
 		return err;
 	}
+	if (fdp != files + (uint64_t)o->fd_array) {
+		uint32_t room = fdtable_room(ctx, fdp, ofp, max);
+
+		if (room < max) {
+			/* read only what is really there, where the kernel's layout puts it */
+			nfm_dbg(&ctx->log, "pid %d: fdtable max_fds %u, its allocations hold %u",
+				t->pid, max, room);
+			if (!room)
+				return -EBADMSG;
+			max = room;
+			cep = ofp + max / 8;
+			lied = true;
+		}
+	}
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
+	it->skipped = lied;	/* the table itself: counted as one entry skipped */
 	it->fds = malloc(max * sizeof(uint64_t));
 	it->cloexec = calloc((max + 63) / 64, sizeof(unsigned long));
 	if (!it->fds || !it->cloexec) {

@@ -149,6 +149,28 @@ def fdtable_max_fds(d):
     d.w32(fdt + d.o("fdtable", "max_fds"), 1_000_000)
 
 
+def fdtable_max_fds_consistent(d):
+    """zoo-files' allocated fdtable (256 slots: it holds fd 200) claims 512, with close_on_exec
+    moved to where a 512-slot bitmap block would put it: every layout rule holds, and only the
+    size of the real allocations behind fd[] (kmalloc-2k) and the bitmaps tells the lie."""
+    from guest import nfm_json
+    pid = next(f["pid"] for f in nfm_json(d.nfm, d.path, "lsof")["files"] if f.get("fd") == 200)
+    files = d.u64(task_of(d, pid) + d.o("task_struct", "files"))
+    fdt = d.u64(files + d.o("files_struct", "fdt"))
+    assert d.u64(fdt + d.o("fdtable", "fd")) != files + d.o("files_struct", "fd_array")
+    assert d.u32(fdt + d.o("fdtable", "max_fds")) == 256
+    d.w32(fdt + d.o("fdtable", "max_fds"), 512)
+    ofp = d.u64(fdt + d.o("fdtable", "open_fds"))
+    d.w64(fdt + d.o("fdtable", "close_on_exec"), ofp + 512 // 8)
+    # and a forged open file in slot 256, just past the real array (in the next object)
+    fdp = d.u64(fdt + d.o("fdtable", "fd"))
+    d.w64(fdp + 256 * 8, d.u64(fdp + 200 * 8))
+    FORGED_FD["pid"] = pid
+
+
+FORGED_FD = {}
+
+
 def printk_wild_head(d):
     prb = d.u64(d.sym("prb"))
     d.w64(prb + d.o("printk_ringbuffer", "desc_ring") + d.o("prb_desc_ring", "head_id"),
@@ -209,6 +231,7 @@ CASES = {
     "ehash-chain-cycle": (ehash_cycle, (["ss"], "ss")),
     "ehash-mask-0xffffff": (ehash_mask_huge, (["ss"], "ss")),
     "fdtable-max-fds-1000000": (fdtable_max_fds, (["lsof"], "lsof")),
+    "fdtable-max-fds-consistent-layout": (fdtable_max_fds_consistent, (["lsof"], "lsof")),
     "printk-wild-head-id": (printk_wild_head, (["dmesg"], "dmesg")),
     "maple-leaf-type-bits-2": (maple_leaf_type2, (["maps", "1"], "maps")),
     "poisoned-comm": (poisoned_comm, None),
@@ -234,6 +257,10 @@ def test_mutation(nfm, dump, case):
         if aim:
             args, kind = aim
             p, doc = assert_partial(nfm, dump, args, kind, res[tuple(args)])
+            if case == "fdtable-max-fds-consistent-layout":
+                # the real fds are all there; the slot past the allocation is not read
+                fds = {f["fd"] for f in doc["files"] if f["pid"] == FORGED_FD["pid"]}
+                assert 200 in fds and 256 not in fds, sorted(fds)
             if case == "ehash-chain-cycle":
                 sks = [s["sk"] for s in doc["sockets"]]
                 assert len(sks) == len(set(sks)), "duplicate sockets"

@@ -97,6 +97,7 @@ def test_files_and_memory(lab_vm):
     assert p.fds[int(ex["fd_mmap_shared"])] == b"/mnt/tmpfs/zoo-shared.bin"
     assert p.fds[int(ex["pipe"].split()[0])].startswith(b"pipe:[")
     assert p.fds[int(ex["eventfd"])] == b"anon_inode:[eventfd]"
+    assert int(ex["fd_high"]) == 200 and p.fds[200] == p.fds[int(ex["pipe"].split()[0])]
     assert b"flags:\t0102001" in p.fdinfo[int(ex["fd_append"])]  # O_APPEND|O_WRONLY|O_LARGEFILE
     maps = b"\n".join(p.maps)
     assert ex["mmap_shared"].encode() + b" rw-s" in maps
