@@ -285,6 +285,7 @@ static int cmd_yara(struct cli *cli, int argc, char **argv)
 	size_t npids = 0;
 	const char *path;
 	bool kernel = false, partial = false;
+	int e;
 	FILE *f = NULL;
 	int ret = 1, r = 0, c;
 
@@ -343,8 +344,14 @@ static int cmd_yara(struct cli *cli, int argc, char **argv)
 		if (task.kthread || !task.mm || !wanted(pids, npids, task.pid))
 			continue;
 		s.task = &task;
-		if (collect_vmas(&s) < 0)
-			continue;	/* its memory map does not read: nothing to scan */
+		e = collect_vmas(&s);
+		if (e < 0) {
+			/* Its memory map does not read: not scanned, and the view says so. */
+			cli_warn("pid %d: its memory map does not read (%s): not scanned", task.pid,
+				 strerror(-e));
+			partial = true;
+			continue;
+		}
 		r = yr_rules_scan_mem_blocks(rules, &it, SCAN_FLAGS_PROCESS_MEMORY, on_match, &s, 0);
 		if (r != ERROR_SUCCESS) {
 			cli_fail("scanning pid %d failed (libyara error %d)", task.pid, r);

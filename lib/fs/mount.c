@@ -201,6 +201,20 @@ static void mangle(const char *s, char *out, size_t size)
 
 #define APPEND(...) (n += (size_t)snprintf(opt + n, n < size ? size - n : 0, __VA_ARGS__))
 
+/* CONFIG_TMPFS_INODE64, read off shm_mnt's shmem_sb_info (true when that cannot be read). */
+static bool shmem_inode64_default(struct nfm_ctx *ctx, const struct mnt_off *o)
+{
+	uint64_t a, mnt, sb, sbi;
+	uint8_t full;
+
+	if (nfm_ksym(ctx, "shm_mnt", &a) < 0 || nfm_kread_u64(ctx, a, &mnt) < 0 ||
+	    !nfm_kptr_ok(ctx, mnt) || nfm_kread_u64(ctx, mnt + (uint64_t)o->mnt_sb, &sb) < 0 ||
+	    !nfm_kptr_ok(ctx, sb) || nfm_kread_u64(ctx, sb + (uint64_t)o->s_fs_info, &sbi) < 0 ||
+	    !nfm_kptr_ok(ctx, sbi) || nfm_kread(ctx, sbi + (uint64_t)o->sh_full_inums, &full, 1) < 0)
+		return true;
+	return full != 0;
+}
+
 /* shmem_show_options(): tmpfs, devtmpfs and a tmpfs rootfs. */
 static bool shmem_options(struct nfm_ctx *ctx, const struct mnt_off *o, uint64_t sbi, char *opt,
 			  size_t size, size_t n)
@@ -232,8 +246,12 @@ static bool shmem_options(struct nfm_ctx *ctx, const struct mnt_off *o, uint64_t
 		APPEND(",uid=%u", uid);
 	if (gid)
 		APPEND(",gid=%u", gid);
-	/* Debian builds with CONFIG_TMPFS_INODE64=y: inode64/inode32 is always shown. */
-	if (o->sh_full_inums >= 0)
+	/*
+	 * inode64/inode32 is shown when CONFIG_TMPFS_INODE64=y (Debian 12 and later) or the mount
+	 * has 64-bit inums (ea3271f7196c, 5.9). The config is not in BTF, but the kernel's own
+	 * internal mount (shm_mnt) takes the default, full_inums = IS_ENABLED(CONFIG_TMPFS_INODE64).
+	 */
+	if (o->sh_full_inums >= 0 && (b[o->sh_full_inums] || shmem_inode64_default(ctx, o)))
 		APPEND(",inode%d", b[o->sh_full_inums] ? 64 : 32);
 	if (o->sh_huge >= 0 && b[o->sh_huge]) {
 		static const char *const huge[] = { "never", "always", "within_size", "advise" };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * /proc/PID/maps: the mm's VMAs from its maple tree (6.1+), each rendered as
+ * /proc/PID/maps: the mm's VMAs from its maple tree (6.1+) or its mmap list (before), each rendered as
  * fs/proc/task_mmu.c show_map_vma()/get_vma_name() does, then the vsyscall page (get_gate_vma()).
  */
 #include <errno.h>
@@ -26,7 +26,7 @@
 struct mm_off {
 	int32_t vma_size, vm_start, vm_end, vm_flags, vm_pgoff, vm_file, vm_ops, vm_private;
 	int32_t anon_name, anon_name_name, shared, ops_name, special_name, mm_mt_root, context_flags;
-	int32_t map_count;
+	int32_t map_count, mm_mmap, vm_next;
 	uint64_t special_mapping_name, gate_vma_name, gate_vma, vsyscall_mode;
 	int have_vsyscall;
 };
@@ -48,7 +48,10 @@ static const struct nfm_field_spec mm_specs[] = {
 	NFM_FIELD(S, ops_name, "vm_operations_struct", "name", 0),
 	NFM_FIELD(S, special_name, "vm_special_mapping", "name", 0),
 	/* The VMA tree: mm->mm_mt since 6.1 (d4af56c5c7c6); the rbtree and mmap list before. */
-	NFM_FIELD(S, mm_mt_root, "mm_struct", "mm_mt.ma_root", 0),
+	NFM_FIELD(S, mm_mt_root, "mm_struct", "mm_mt.ma_root", NFM_FIELD_OPTIONAL),
+	/* Before 6.1: mm->mmap, the VMAs in address order through vm_next (gone in 763ecb035029). */
+	NFM_FIELD(S, mm_mmap, "mm_struct", "mmap", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(S, vm_next, "vm_area_struct", "vm_next", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(S, context_flags, "mm_struct", "context.flags", NFM_FIELD_OPTIONAL),
 	/* the kernel's own count of the VMAs in the tree: the cross-check of the walk */
 	NFM_FIELD(S, map_count, "mm_struct", "map_count", NFM_FIELD_OPTIONAL),
@@ -79,8 +82,13 @@ static const struct mm_off *mm_off(struct nfm_ctx *ctx, int *err)
 	}
 	*err = nfm_resolve_fields(ctx, mm_specs, sizeof(mm_specs) / sizeof(mm_specs[0]), o);
 	if (*err == 0 && (o->vma_size <= 0 || o->vma_size > VMA_BUF || o->vm_private + 8 > o->vma_size ||
-			  o->vm_file + 8 > o->vma_size || o->anon_name + 8 > o->vma_size))
+			  o->vm_file + 8 > o->vma_size || o->anon_name + 8 > o->vma_size ||
+			  o->vm_next + 8 > o->vma_size))
 		*err = -EBADMSG;
+	if (*err == 0 && o->mm_mt_root < 0 && (o->mm_mmap < 0 || o->vm_next < 0)) {
+		nfm_err(&ctx->log, "no mm_struct.mm_mt nor mm_struct.mmap in this kernel's BTF");
+		*err = -ENOENT;
+	}
 	if (*err == 0) {
 		if (nfm_sym_lookup(ctx, "special_mapping_name", &o->special_mapping_name, NULL) < 0)
 			o->special_mapping_name = 0;
@@ -112,6 +120,56 @@ static int check_map_count(struct nfm_ctx *ctx, const struct mm_off *o, uint64_t
 	return 0;
 }
 
+/*
+ * Before 6.1: the mm->mmap list, in address order, NULL-terminated. A guest list that does not
+ * go strictly upwards (a cycle, a torn update) or runs past NFM_VMA_MAX ends the walk: -EBADMSG
+ * with what was collected before it, as the maple walk reports malformed entries.
+ */
+static int mmap_collect(struct nfm_ctx *ctx, const struct mm_off *o, uint64_t mm,
+			struct nfm_maple_entry **ret, size_t *n)
+{
+	struct nfm_maple_entry *e = NULL;
+	size_t cnt = 0, cap = 0;
+	uint64_t vma, prev_end = 0;
+	uint8_t b[VMA_BUF];
+	int err;
+
+	err = nfm_kread_u64(ctx, mm + (uint64_t)o->mm_mmap, &vma);
+	if (err < 0)
+		return err;
+	for (; vma; vma = nfm_get_u64(b, o->vm_next)) {
+		uint64_t start, end;
+
+		if (cnt >= NFM_VMA_MAX || !nfm_kptr_ok(ctx, vma) ||
+		    nfm_kread(ctx, vma, b, (size_t)o->vma_size) < 0) {
+			err = 1;
+			break;
+		}
+		start = nfm_get_u64(b, o->vm_start);
+		end = nfm_get_u64(b, o->vm_end);
+		if (end <= start || start < prev_end) {
+			err = 1;	/* not upwards: a cycle or a torn list */
+			break;
+		}
+		if (cnt == cap) {
+			struct nfm_maple_entry *ne;
+
+			cap = cap ? cap * 2 : 64;
+			ne = realloc(e, cap * sizeof(*e));
+			if (!ne) {
+				free(e);
+				return -ENOMEM;
+			}
+			e = ne;
+		}
+		e[cnt++] = (struct nfm_maple_entry){ start, end - 1, vma };
+		prev_end = end;
+	}
+	*ret = e;
+	*n = cnt;
+	return err;
+}
+
 int nfm_vma_iter_status(const struct nfm_vma_iter *it)
 {
 	return it->status;
@@ -121,7 +179,7 @@ int nfm_vma_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_v
 {
 	const struct mm_off *o;
 	struct nfm_vma_iter *it;
-	uint64_t root;
+	uint64_t root = 0;
 	int err;
 
 	if (!t->mm)
@@ -129,16 +187,21 @@ int nfm_vma_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_v
 	o = mm_off(ctx, &err);
 	if (!o)
 		return err;
-	err = nfm_kread_u64(ctx, t->mm + (uint64_t)o->mm_mt_root, &root);
-	if (err < 0)
-		return err;
+	if (o->mm_mt_root >= 0) {
+		err = nfm_kread_u64(ctx, t->mm + (uint64_t)o->mm_mt_root, &root);
+		if (err < 0)
+			return err;
+	}
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
 	it->ctx = ctx;
 	it->o = o;
 	it->t = *t;
-	err = nfm_maple_collect(ctx, root, NFM_VMA_MAX, &it->e, &it->n);
+	if (o->mm_mt_root >= 0)
+		err = nfm_maple_collect(ctx, root, NFM_VMA_MAX, &it->e, &it->n);
+	else
+		err = mmap_collect(ctx, o, t->mm, &it->e, &it->n);
 	if (err < 0) {
 		free(it);
 		return err;

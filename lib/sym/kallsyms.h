@@ -88,7 +88,8 @@ int nfm_kallsyms_load_system_map(const char *path, uint64_t kaslr_offset, struct
  * kernels whose VMCOREINFO does not give them (before 6.0): the token table by its run of digit
  * tokens, then token index, markers, names, num_syms and the address table around it, each
  * checked against the others (layouts up to 6.1 and 6.4+). lo must be a kernel-image address
- * and the range at most NFM_KALLSYMS_LOCATE_MAX. Holes in the range are skipped. Fills *ret
+ * and the range at most NFM_KALLSYMS_LOCATE_MAX. Holes in the range are skipped; at most 256
+ * digit runs are examined (an image full of decoys gives -ENOENT, in bounded time). Fills *ret
  * (seqs_of_names left 0) and returns 0, -ENOENT when nothing holds up, -EINVAL, -ENOMEM. The
  * caller still validates by decoding (nfm_kallsyms_load()) and looking known symbols up.
  */

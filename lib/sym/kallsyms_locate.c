@@ -40,6 +40,12 @@ static const char digits[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\
 #define GROUP_MAX (256u * ENTRY_MAX)
 #define MARKERS_MAX (NFM_KALLSYMS_MAX_SYMS / 256u)
 #define KIMAGE_LO 0xffffffff80000000ull
+/*
+ * Bounds against a hostile image: digit runs examined (a real image has a handful: the token
+ * table and a few byte tables), and num_syms candidates given the full check per run.
+ */
+#define LOC_MAX_RUNS 256u
+#define LOC_MAX_NUM_CHECKS 16u
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -61,6 +67,13 @@ static uint64_t align8(uint64_t v)
 	return (v + 7) & ~7ull;
 }
 
+/* The image being searched: reads stay inside [lo, hi). */
+struct loc {
+	nfm_read_kva_fn read;
+	void *ud;
+	uint64_t lo, hi;
+};
+
 /* Heap buffer of [va, va + len) read through the callback, or NULL. */
 static uint8_t *fetch(nfm_read_kva_fn read, void *ud, uint64_t va, size_t len)
 {
@@ -74,22 +87,26 @@ static uint8_t *fetch(nfm_read_kva_fn read, void *ud, uint64_t va, size_t len)
 }
 
 /* Step 1: token_table and token_index from the '0' token at va s. */
-static int tokens_at(nfm_read_kva_fn read, void *ud, uint64_t s, struct nfm_kallsyms_tables *t)
+static int tokens_at(const struct loc *l, uint64_t s, struct nfm_kallsyms_tables *t)
 {
 	/* Tokens 0x30..0xff follow s; 0x00..0x2f precede it: both within 256 * TOK_MAX. */
-	const size_t before = 0x30 * TOK_MAX, after = 0xd0 * TOK_MAX + 8 + 512;
+	size_t before = 0x30 * TOK_MAX, after = 0xd0 * TOK_MAX + 8 + 512;
 	uint8_t *b;
 	size_t p, k, end, ti;
 	uint64_t tt;
 	int ret = -ENOENT;
 
-	if (s < before)
+	if (s - l->lo < before)
+		before = (size_t)(s - l->lo);
+	if (l->hi - s < after)
+		after = (size_t)(l->hi - s);
+	if (after < 2 * 0xd0)
 		return -ENOENT;
-	b = fetch(read, ud, s - before, before + after);
+	b = fetch(l->read, l->ud, s - before, before + after);
 	if (!b)
 		return -ENOENT;
 	/* End of string 0xff: 0xd0 NULs from s. */
-	for (p = before, k = 0; p < before + after - 520 && k < 0xd0; p++)
+	for (p = before, k = 0; p < before + after && k < 0xd0; p++)
 		if (!b[p])
 			k++;
 	if (k < 0xd0)
@@ -110,9 +127,7 @@ static int tokens_at(nfm_read_kva_fn read, void *ud, uint64_t s, struct nfm_kall
 		for (k = 0; k < 256; k++) {
 			size_t o = le16(b + ti + 2 * k);
 
-			if (k && (o <= prev || b[base + o - 1] != 0))
-				goto out;
-			if (base + o >= end)
+			if (base + o >= end || (k && (o <= prev || b[base + o - 1] != 0)))
 				goto out;
 			if (k && memchr(b + base + prev, 0, o - prev) != b + base + o - 1)
 				goto out;
@@ -162,18 +177,19 @@ static size_t walk_entries(const uint8_t *b, size_t p, size_t cnt, size_t lim)
 }
 
 /* Steps 2 and 3: markers, names, num_syms; *nsyms receives num_syms. */
-static int names_before(nfm_read_kva_fn read, void *ud, struct nfm_kallsyms_tables *t,
-			uint32_t *nsyms)
+static int names_before(const struct loc *l, struct nfm_kallsyms_tables *t, uint32_t *nsyms)
 {
-	const size_t mwin = 4 * MARKERS_MAX + 8;
-	uint64_t m0, mend, last, lo, s;
+	size_t mwin = 4 * MARKERS_MAX + 8, glen, flen;
+	uint64_t m0, mend, last, lo, s, gstart, fstart;
 	uint8_t *mb, *gb = NULL, *fb = NULL;
-	size_t p, n, i;
+	size_t p, n, i, checks = 0;
 	int ret = -ENOENT;
 
-	if (t->token_table < KIMAGE_LO + mwin)
+	if (t->token_table - l->lo < mwin)
+		mwin = (size_t)(t->token_table - l->lo);
+	if (mwin < 16)
 		return -ENOENT;
-	mb = fetch(read, ud, t->token_table - mwin, mwin);
+	mb = fetch(l->read, l->ud, t->token_table - mwin, mwin);
 	if (!mb)
 		return -ENOENT;
 	p = mwin - 4;
@@ -197,31 +213,38 @@ static int names_before(nfm_read_kva_fn read, void *ud, struct nfm_kallsyms_tabl
 	last = ks_le32(mb + p + 4 * (n - 1));
 
 	/* The last group: its entries start at names + last and end at m0 (less < 8 of padding). */
-	lo = m0 - last;
-	if (lo < KIMAGE_LO + GROUP_MAX + 16)
+	if (m0 - l->lo < last + 16)
 		goto out;
-	gb = fetch(read, ud, m0 - GROUP_MAX, GROUP_MAX);
-	fb = fetch(read, ud, lo - GROUP_MAX - 16, GROUP_MAX + 16);
+	lo = m0 - last;
+	gstart = m0 - l->lo > GROUP_MAX ? m0 - GROUP_MAX : l->lo;
+	glen = (size_t)(m0 - gstart);
+	fstart = lo - l->lo > GROUP_MAX + 16 ? lo - GROUP_MAX - 16 : l->lo;
+	flen = (size_t)(lo - fstart);
+	gb = fetch(l->read, l->ud, gstart, glen);
+	fb = fetch(l->read, l->ud, fstart, flen);
 	if (!gb || !fb)
 		goto out;
-	for (s = lo & ~7ull; s >= lo - GROUP_MAX && s > lo - GROUP_MAX - 8; s -= 8) {
-		const uint8_t *ns = fb + (s - 8 - (lo - GROUP_MAX - 16));
+	for (s = lo & ~7ull; s >= fstart + 8 && s + GROUP_MAX + 8 > lo; s -= 8) {
+		const uint8_t *ns = fb + (s - 8 - fstart);
 		uint32_t num = ks_le32(ns);
 		size_t start, e;
 
 		if (ks_le32(ns + 4) || num <= 256 * (n - 1) || num > 256 * n)
 			continue;
-		/* Last group: names + last .. m0 within gb, which holds [m0 - GROUP_MAX, m0). */
-		if (s + last < m0 - GROUP_MAX)
+		if (++checks > LOC_MAX_NUM_CHECKS)
+			break;
+		/* Last group: names + last .. m0 within gb, which holds [gstart, m0). */
+		if (s + last < gstart)
 			continue;
-		start = (size_t)(s + last - (m0 - GROUP_MAX));
-		e = walk_entries(gb, start, num - 256 * (n - 1), GROUP_MAX);
-		if (!e || align8(m0 - GROUP_MAX + e) != m0)
+		start = (size_t)(s + last - gstart);
+		e = walk_entries(gb, start, num - 256 * (n - 1), glen);
+		if (!e || align8(gstart + e) != m0)
 			continue;
 		/* First group: 256 entries from names land on markers[1]. */
 		if (n > 1) {
-			uint8_t *first = fetch(read, ud, s, GROUP_MAX);
-			size_t f = first ? walk_entries(first, 0, 256, GROUP_MAX) : 0;
+			size_t flen1 = m0 - s < GROUP_MAX ? (size_t)(m0 - s) : GROUP_MAX;
+			uint8_t *first = fetch(l->read, l->ud, s, flen1);
+			size_t f = first ? walk_entries(first, 0, 256, flen1) : 0;
 
 			free(first);
 			if (f != ks_le32(mb + p + 4))
@@ -298,26 +321,30 @@ static int addresses_of(nfm_read_kva_fn read, void *ud, struct nfm_kallsyms_tabl
 	return -ENOENT;
 }
 
-static int try_at(nfm_read_kva_fn read, void *ud, uint64_t s, struct nfm_kallsyms_tables *out)
+static int try_at(const struct loc *l, uint64_t s, struct nfm_kallsyms_tables *out)
 {
 	struct nfm_kallsyms_tables t = { 0 };
 	uint32_t num = 0;
 
-	if (tokens_at(read, ud, s, &t) || names_before(read, ud, &t, &num) ||
-	    addresses_of(read, ud, &t, num))
+	if (tokens_at(l, s, &t) || names_before(l, &t, &num) || addresses_of(l->read, l->ud, &t, num))
 		return -ENOENT;
 	*out = t;
 	return 0;
 }
 
-/* Look for the digit run in buf[0, len) read at va; 0 once the tables are found there. */
-static int scan(nfm_read_kva_fn read, void *ud, uint64_t va, const uint8_t *buf, size_t len,
-		struct nfm_kallsyms_tables *ret)
+/*
+ * Look for the digit run in buf[0, len) read at va; 0 once the tables are found there, -ELOOP
+ * when *runs reaches LOC_MAX_RUNS.
+ */
+static int scan(const struct loc *l, uint64_t va, const uint8_t *buf, size_t len,
+		unsigned int *runs, struct nfm_kallsyms_tables *ret)
 {
 	const uint8_t *p = buf, *q;
 
 	while ((q = memmem(p, len - (size_t)(p - buf), digits, DIGITS_LEN))) {
-		if (!try_at(read, ud, va + (uint64_t)(q - buf), ret))
+		if (++*runs > LOC_MAX_RUNS)
+			return -ELOOP;
+		if (!try_at(l, va + (uint64_t)(q - buf), ret))
 			return 0;
 		p = q + 1;
 	}
@@ -328,6 +355,8 @@ int nfm_kallsyms_locate(nfm_read_kva_fn read, void *ud, uint64_t lo, uint64_t hi
 			struct nfm_kallsyms_tables *ret)
 {
 	const size_t over = DIGITS_LEN - 1;
+	const struct loc l = { read, ud, lo, hi };
+	unsigned int runs = 0;
 	uint8_t *buf;
 	uint64_t end;
 	int err = -ENOENT;
@@ -338,25 +367,26 @@ int nfm_kallsyms_locate(nfm_read_kva_fn read, void *ud, uint64_t lo, uint64_t hi
 	if (!buf)
 		return -ENOMEM;
 	/* From the top down: the tables sit in .rodata, nearer the data than the start of text. */
-	for (end = hi; end > lo && err; end -= end - lo > LOC_CHUNK ? LOC_CHUNK : end - lo) {
+	for (end = hi; end > lo && err == -ENOENT; end -= end - lo > LOC_CHUNK ? LOC_CHUNK : end - lo) {
 		uint64_t start = end - lo > LOC_CHUNK ? end - LOC_CHUNK : lo, pg;
 		/* Each piece overlaps the next by a digit run less one byte. */
 		size_t len = (size_t)(end - start) + (hi - end < over ? hi - end : over);
 
 		if (!read(ud, start, buf, len)) {
-			err = scan(read, ud, start, buf, len, ret);
+			err = scan(&l, start, buf, len, &runs, ret);
 			continue;
 		}
 		/* A hole in the image (an unmapped page): the readable pages of this piece. */
-		for (pg = start; pg < end && err; pg += LOC_PAGE) {
+		for (pg = start; pg < end && err == -ENOENT; pg += LOC_PAGE) {
 			size_t n = (size_t)(end - pg < LOC_PAGE ? end - pg : LOC_PAGE);
 
 			if (!read(ud, pg, buf, n + (hi - pg - n < over ? hi - pg - n : over)))
-				err = scan(read, ud, pg, buf, n + (hi - pg - n < over ? hi - pg - n : over), ret);
+				err = scan(&l, pg, buf, n + (hi - pg - n < over ? hi - pg - n : over),
+					   &runs, ret);
 			else if (!read(ud, pg, buf, n))
-				err = scan(read, ud, pg, buf, n, ret);
+				err = scan(&l, pg, buf, n, &runs, ret);
 		}
 	}
 	free(buf);
-	return err;
+	return err == -ELOOP ? -ENOENT : err;
 }

@@ -66,6 +66,8 @@ static const struct name_off *name_off(struct nfm_ctx *ctx)
 	if (o->kthread_size > KTHREAD_BUF || o->full_name + 8 > o->kthread_size ||
 	    o->data + 8 > o->kthread_size)
 		o->full_name = o->data = -1;
+	if (o->data < 0)
+		o->desc = -1;
 	if (o->worker_size > WORKER_BUF || o->desc < 0 || o->desc + o->desc_size > o->worker_size ||
 	    o->pool + 8 > o->worker_size || o->current_work + 8 > o->worker_size ||
 	    o->rescue_wq + 8 > o->worker_size || o->desc_size <= 0 || o->desc_size > 64)
@@ -95,7 +97,9 @@ void nfm_task_proc_name(struct nfm_ctx *ctx, uint64_t task, uint32_t flags, cons
 	if (!(flags & PF_WQ_WORKER) && strlen(comm) < NFM_TASK_COMM_LEN - 1)
 		return;
 	o = name_off(ctx);
-	if (!o || o->full_name < 0 || o->worker_private + 8 > nfm_task_struct_size(ctx))
+	/* No kthread.full_name before 6.1 (d6986ce24fc0): only workers get more than comm. */
+	if (!o || (o->full_name < 0 && !(flags & PF_WQ_WORKER)) || o->kthread_size <= 0 ||
+	    o->worker_private + 8 > nfm_task_struct_size(ctx))
 		return;
 	if (nfm_kread_u64(ctx, task + (uint64_t)o->worker_private, &kthread) < 0 ||
 	    !nfm_kptr_ok(ctx, kthread) || nfm_kread(ctx, kthread, kt, (size_t)o->kthread_size) < 0)

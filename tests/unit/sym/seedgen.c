@@ -3,7 +3,9 @@
  * Writes the kallsyms fuzz target's seeds (fuzz/sym/corpus/kallsyms): small tables from the
  * unit tests' generator, for every encoding, both table orders, with and without the name
  * index (kallsyms_seqs_of_names) and with and without the markers' address. Input format: see
- * fuzz/sym/fuzz_kallsyms.c.   kallsyms-seedgen DIR
+ * fuzz/sym/fuzz_kallsyms.c. With LOCATE_DIR, also the locator's seeds (fuzz_kallsyms_locate.c):
+ * bare images of the 5.10 and 6.4 layouts whose names use every digit.
+ *   kallsyms-seedgen DIR [LOCATE_DIR]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,44 @@ static void put32(FILE *f, uint32_t v)
 static uint32_t off(uint64_t va)
 {
 	return va ? (uint32_t)(va - FUZZ_VA) : 0xffffffffu;
+}
+
+/* 300 symbols (two marker groups) named with every digit, 5.10's layout and 6.4's. */
+static int locate_seeds(const char *dir)
+{
+	static struct ksgen_sym syms[300];
+	static char names[300][24];
+	size_t i;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(names[i], sizeof(names[i]), i == 0 ? "_text" : i == 1 ? "_stext" : "fn_%04zu",
+			 i * 37);
+		syms[i] = (struct ksgen_sym){ names[i], 'T', 0xffffffff81000000ull + i * 0x40, false };
+	}
+	for (int layout = 0; layout < 2; layout++) {
+		struct ksgen_opts o = { .enc = NFM_KALLSYMS_BASE_RELATIVE,
+					.layout = (enum ksgen_layout)layout, .short_lens = !layout,
+					.no_seqs = !layout, .base_va = FUZZ_VA + 4096 };
+		struct ksgen_image img;
+		char path[4096];
+		FILE *f;
+
+		if (ksgen_build(syms, 300, &o, &img, NULL) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s/%s", dir, layout ? "6.4" : "5.10");
+		f = fopen(path, "wb");
+		if (!f) {
+			perror(path);
+			return -1;
+		}
+		/* a page of other bytes, the tables, then 4 KiB of what follows them */
+		for (i = 0; i < 4096; i++)
+			fputc((int)(i * 7 & 0xff), f);
+		fwrite(img.mem, 1, img.size - (2u << 20) + 4096, f);
+		fclose(f);
+		ksgen_free(&img);
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -49,10 +89,12 @@ int main(int argc, char **argv)
 	};
 	size_t n = sizeof(syms) / sizeof(syms[0]);
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: kallsyms-seedgen DIR\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: kallsyms-seedgen DIR [LOCATE_DIR]\n");
 		return 2;
 	}
+	if (argc == 3 && locate_seeds(argv[2]) < 0)
+		return 1;
 	for (size_t e = 0; e < sizeof(encs) / sizeof(encs[0]); e++)
 		for (int layout = 0; layout < 2; layout++)
 			for (int variant = 0; variant < 3; variant++) {

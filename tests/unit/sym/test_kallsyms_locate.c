@@ -228,6 +228,31 @@ static void test_broken(void **state)
 	image_free(&im);
 }
 
+/* An image full of digit runs is given up on in bounded time: -ENOENT, nothing half-found. */
+static void test_decoys(void **state)
+{
+	struct nfm_kallsyms_tables t;
+	struct image im;
+	size_t i, at;
+	struct timespec a, b;
+
+	build(&im, KSGEN_LAYOUT_6_1, NFM_KALLSYMS_ABSOLUTE_PERCPU, true, true);
+	/* 400 runs in the bytes after the tables: the scan meets them first (it goes downwards). */
+	at = im.size - (1u << 20);
+	for (i = 0; i < 400; i++)
+		memcpy(im.mem + at + i * 64, decoy, sizeof(decoy));
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(nfm_kallsyms_locate(img_read, &im, IMG_VA, IMG_VA + im.size, &t), -ENOENT);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(b.tv_sec - a.tv_sec < 5);
+	/* Below the bound they are passed over. */
+	for (i = 200; i < 400; i++)
+		memset(im.mem + at + i * 64, 0, sizeof(decoy));
+	assert_int_equal(nfm_kallsyms_locate(img_read, &im, IMG_VA, IMG_VA + im.size, &t), 0);
+	check_tables(&t, &im.ks.t);
+	image_free(&im);
+}
+
 /* Unreadable image, bad ranges. */
 static void test_args(void **state)
 {
@@ -254,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_absolute),
 		cmocka_unit_test(test_hole),
 		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_decoys),
 		cmocka_unit_test(test_args),
 	};
 
