@@ -114,7 +114,7 @@ extern const struct command command_bt;
 extern const struct command command_diagnose;
 extern const struct command command_record, command_snapshots;
 extern const struct command command_topo;
-extern const struct command command_diff, command_timeline;
+extern const struct command command_diff, command_timeline, command_export;
 
 /* "10s", "5m", "24h", "1d", "500ms" -> ns; -1 when it does not parse (cmd_record.c). */
 int64_t cli_parse_duration(const char *s);

@@ -15,7 +15,7 @@ static const struct command *const commands[] = {
 	&command_ip, &command_ifconfig, &command_ss, &command_netstat, &command_route, &command_arp,
 	&command_shell, &command_crawl,
 	&command_topo,
-	&command_record, &command_snapshots, &command_diff, &command_timeline,
+	&command_record, &command_snapshots, &command_diff, &command_timeline, &command_export,
 	&command_help,
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -385,3 +385,27 @@ def test_timeline(lab_vm, tmp_path):
     deadline = time.monotonic() + 30
     while vm.job_count(lab_vm.name, "BURN") is None and time.monotonic() < deadline:
         time.sleep(0.5)
+
+
+def test_export_elf(store, tmp_path):
+    """nfm export of snapshot 2 as an ELF core: readelf sees a core with its VMCOREINFO note;
+    nfm on the file prints exactly what nfm prints on the snapshot (ps, lsmod, ss, ip, dmesg,
+    mount), and finds VMCOREINFO in the note."""
+    d, _ = store
+    elf = str(tmp_path / "snap2.elf")
+    p = run("-j", "export", "--at", "%s@2" % d, "-o", elf)
+    assert p.returncode == 0, p.stderr
+    info = json.loads(p.stdout)
+    assert info["vmcoreinfo_note"] is True and info["data_pages"] > 1000
+    assert os.path.getsize(elf) > info["data_pages"] * 4096
+    if shutil.which("readelf"):
+        h = subprocess.run(["readelf", "-h", "-n", elf], capture_output=True, text=True)
+        assert "CORE (Core file)" in h.stdout and "VMCOREINFO" in h.stdout, h.stdout[:500]
+    cmds = "ps -j; lsmod -j; ss -j; ip addr -j; dmesg -j; mount -j"
+    a = run("--vm", elf, "shell", "-c", cmds)
+    b = run("--at", "%s@2" % d, "shell", "-c", cmds)
+    assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
+    assert len(a.stdout.splitlines()) == 6
+    assert a.stdout == b.stdout
+    k = run_json("--vm", elf, "info")["kernel"]
+    assert k["vmcoreinfo_from"] == "dump note"
