@@ -70,7 +70,7 @@ def main():
     name = "hbench-%d" % os.getpid()
     opts = argparse.Namespace(kernel=o.kernel, name=name, mem=o.mem, cpus=2, procs=40, qmp="on",
                               shm="off", machine="pc", la57="off", accel="auto")
-    info = vm.start(opts)
+    vm.start(opts)
     store = tempfile.mkdtemp(prefix="nfm-hbench-")
     try:
         first = record(o.nfm, name, store, 1, False)[0]
@@ -79,11 +79,8 @@ def main():
             o.kernel, ram >> 20, first["sync_ns"] / 1e9, first["cpu_ns"] / 1e6,
             (first["new_bytes"] + first["index_bytes"]) / 1e6))
         allsnaps = [first] + phase(o.nfm, name, store, o.runs, "idle")
-        vm.burn_start(name, 600, 100)
-        try:
-            allsnaps += phase(o.nfm, name, store, o.runs, "busy")
-        finally:
-            pass
+        vm.burn_start(name, 600, 100)  # ends with the VM
+        allsnaps += phase(o.nfm, name, store, o.runs, "busy")
         n = len(allsnaps)
         store_bytes = allsnaps[-1]["store_bytes"]
         print("store after %d snapshots: %.1f MB; %d raw dumps: %.1f MB (%.0fx smaller)" % (
