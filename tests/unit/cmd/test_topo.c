@@ -374,6 +374,22 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_errors),
 	};
 
+	if (argc == 3 && !strcmp(argv[1], "--dot")) {
+		/* the hostile-name graph of test_escape as DOT, for dot -Tsvg (cmd-topo-svg) */
+		struct topo_frame f[2];
+		struct topo_graph *g;
+		FILE *out = fopen(argv[2], "w");
+
+		if (!out)
+			return 1;
+		fleet(f);
+		snprintf(a_socks[0].owner_comm[0], 16, "x\"\x1b[2J\\");
+		f[0].vm = "evil\"vm";
+		if (topo_build(f, 2, TOPO_BY_SERVICE, &g) || topo_dot(g, out))
+			return 1;
+		topo_graph_free(g);
+		return fclose(out) ? 1 : 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--dump")) {
 		/* one document of each level, JSON Lines, for scripts/validate-json topo */
 		struct topo_frame f[2];
