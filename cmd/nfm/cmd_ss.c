@@ -162,7 +162,8 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 		return cli_fail("cannot list the guest's sockets: %s",
 				cli->last_error[0] ? cli->last_error : strerror(-n));
 	if (trunc)
-		cli_warn("the socket list was cut short (guest data changed or inconsistent)");
+		cli_warn("the socket list or its owning processes are incomplete (guest data changed "
+			 "or inconsistent)");
 	if (cli->json) {
 		struct json_object *doc = jdoc_new("ss"), *a = json_object_new_array();
 
@@ -171,7 +172,8 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 				json_object_array_add(a, obj_socket(&socks[i]));
 		j_add(doc, "sockets", a);
 		if (trunc)
-			jdoc_error(doc, "sockets", -EBADMSG, "the socket list was cut short");
+			jdoc_error(doc, "sockets", -EBADMSG,
+				   "the socket list or its owning processes are incomplete");
 		free(socks);
 		return cli_print_json(cli, doc) ?: trunc ? EXIT_PARTIAL : 0;
 	}

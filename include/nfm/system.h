@@ -228,6 +228,8 @@ struct nfm_socket {
 	uint64_t sk;		/* address of the struct sock */
 };
 
+/* *truncated also when the owners may be incomplete (the task walk broke, or a process's fd
+ * table was unreadable or inconsistent). */
 NFM_EXPORT int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, bool *truncated);
 
 /*

@@ -521,15 +521,21 @@ static int key_cmp(const void *a, const void *b)
 	return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
-/* Owners: every process's fds whose inode is a socket's (the kernel's socket:[INODE] links). */
-static void owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
+/*
+ * Owners: every process's fds whose inode is a socket's (the kernel's socket:[INODE] links).
+ * false when they may be incomplete: the task walk broke, or a process's fd table could not be
+ * read for a reason other than having none (a zombie, a kernel thread). Tasks and fds skipped
+ * because they changed while being read (a live guest) do not count: ps and lsof say those.
+ */
+static bool owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
 {
 	struct nfm_task_iter *ti;
 	struct nfm_fd_iter *fi;
 	struct owner_key *keys;
 	struct nfm_task t;
 	struct nfm_fd *f;
-	int i, nk = 0, *last;
+	int i, r, nk = 0, *last;
+	bool complete = true;
 
 	keys = malloc((size_t)n * sizeof(*keys) + 1);
 	last = calloc((size_t)n + 1, sizeof(*last));
@@ -538,15 +544,20 @@ static void owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
 		free(keys);
 		free(last);
 		free(f);
-		return;
+		return false;
 	}
 	for (i = 0; i < n; i++)
 		if (s[i].inode)
 			keys[nk++] = (struct owner_key){ s[i].inode, i };
 	qsort(keys, (size_t)nk, sizeof(*keys), key_cmp);
-	while (nfm_task_iter_next(ti, &t) > 0) {
-		if (nfm_fd_iter_new(ctx, &t, &fi) < 0)
+	while ((r = nfm_task_iter_next(ti, &t)) > 0) {
+		int err = nfm_fd_iter_new(ctx, &t, &fi);
+
+		if (err < 0) {
+			if (err != -ENOENT)
+				complete = false;
 			continue;
+		}
 		while (nfm_fd_iter_next(fi, f) > 0) {
 			struct owner_key k = { f->ino, 0 }, *hit;
 
@@ -573,10 +584,15 @@ static void owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
 		}
 		nfm_fd_iter_free(fi);
 	}
+	if (r < 0 || nfm_task_iter_status(ti) < 0)
+		complete = false;
 	nfm_task_iter_free(ti);
 	free(keys);
 	free(last);
 	free(f);
+	if (!complete)
+		nfm_dbg(&ctx->log, "sockets: the owning processes may be incomplete");
+	return complete;
 }
 
 int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, bool *truncated)
@@ -650,8 +666,8 @@ out:
 	if (pk.n >= NFM_NET_MAX_SOCKETS)
 		trunc = true;
 	err = nfm_pack_finish(&pk, NULL, 0, (void **)ret);
-	if (err > 0)
-		owners(ctx, *ret, err);
+	if (err > 0 && !owners(ctx, *ret, err))
+		trunc = true;
 	if (truncated)
 		*truncated = trunc;
 	return err;

@@ -257,6 +257,9 @@ def test_mutation(nfm, dump, case):
         if aim:
             args, kind = aim
             p, doc = assert_partial(nfm, dump, args, kind, res[tuple(args)])
+            if case == "task-list-wild-pointer":
+                # ss finds its sockets, but not every process that owns one: it says so
+                assert_partial(nfm, dump, ["ss"], "ss", res[("ss",)])
             if case == "fdtable-max-fds-consistent-layout":
                 # the real fds are all there; the slot past the allocation is not read
                 fds = {f["fd"] for f in doc["files"] if f["pid"] == FORGED_FD["pid"]}
