@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""The fuzz targets' kernel types: fuzz/common/btf61.h, from a lab kernel's vmlinux BTF.
+
+    fuzz/make-btf.py VMLINUX_BTF [OUT]   (VMLINUX_BTF: `nfm btf save` or a test's vmlinux.btf)
+
+Scans the walkers (lib/{fs,net,module,task,mm,walk,system}/*.c) for the (type, member path) pairs
+they resolve and the enumerators they look up, and writes, for those only, the struct sizes,
+each path's offset, size and bitfield width, and the enumerators' values, as the kernel has them.
+fuzz/common/btfguest.h builds a small BTF from that table, so the fuzz targets see the real
+layout without shipping a 4 MiB BTF.
+"""
+import glob
+import os
+import re
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..")
+DIRS = ["fs", "net", "module", "task", "mm", "walk", "system"]
+FIXED = {1: 4, 3: 12, 14: 4, 17: 4}
+PER_VLEN = {4: 12, 5: 12, 6: 8, 13: 8, 15: 12, 19: 12}
+
+
+class BTF:
+    def __init__(self, blob):
+        _m, _v, _f, hl, to, tl, so, sl = struct.unpack_from("<HBBIIIII", blob, 0)
+        self.strs = blob[hl + so:hl + so + sl]
+        self.t = [None]
+        self.by_name, self.enums = {}, {}
+        pos, end = hl + to, hl + to + tl
+        while pos < end:
+            no, info, size = struct.unpack_from("<III", blob, pos)
+            kind, vlen, kflag = (info >> 24) & 0x1f, info & 0xffff, info >> 31
+            pos += 12
+            t = {"kind": kind, "name": self.name(no), "size": size, "m": []}
+            if kind in (4, 5):
+                for i in range(vlen):
+                    mn, mt, mo = struct.unpack_from("<III", blob, pos + 12 * i)
+                    t["m"].append((self.name(mn), mt, (mo & 0xffffff) if kflag else mo,
+                                   (mo >> 24) if kflag else 0))
+            elif kind == 3:
+                t["elem"], _, t["n"] = struct.unpack_from("<III", blob, pos)
+            elif kind in (6, 19):
+                for i in range(vlen):
+                    if kind == 6:
+                        en, ev = struct.unpack_from("<Ii", blob, pos + 8 * i)
+                    else:
+                        en, lo, hi = struct.unpack_from("<III", blob, pos + 12 * i)
+                        ev = lo | (hi << 32)
+                    self.enums.setdefault(self.name(en), ev)
+            self.t.append(t)
+            if kind in (4, 5, 8) and t["name"]:
+                self.by_name.setdefault(t["name"], len(self.t) - 1)
+            pos += FIXED.get(kind, 0) + PER_VLEN.get(kind, 0) * vlen
+
+    def name(self, off):
+        return self.strs[off:self.strs.index(b"\0", off)].decode()
+
+    def resolve(self, tid):
+        while self.t[tid]["kind"] in (8, 9, 10, 11, 18):
+            tid = self.t[tid]["size"]
+        return tid
+
+    def tsize(self, tid):
+        tid = self.resolve(tid)
+        t = self.t[tid]
+        if t["kind"] == 2:
+            return 8
+        if t["kind"] == 3:
+            return t["n"] * self.tsize(t["elem"])
+        return t["size"]
+
+    def find(self, tid, name):
+        for mn, mt, mo, bits in self.t[tid]["m"]:
+            if mn == name:
+                return mt, mo, bits
+            if not mn:
+                inner = self.resolve(mt)
+                if self.t[inner]["kind"] in (4, 5):
+                    got = self.find(inner, name)
+                    if got:
+                        return got[0], got[1] + mo, got[2]
+        return None
+
+    def member(self, tname, path):
+        """(bit offset, byte size, bitfield width) of a path, or None."""
+        if tname not in self.by_name:
+            return None
+        tid, off, bits = self.by_name[tname], 0, 0
+        for part in path.split("."):
+            got = self.find(self.resolve(tid), part)
+            if not got:
+                return None
+            tid, mo, bits = got
+            off += mo
+        return off, (0 if bits else self.tsize(tid)), bits
+
+
+def main():
+    btf = BTF(open(sys.argv[1], "rb").read())
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "common", "btf61.h")
+    pairs, names = set(), set()
+    for d in DIRS:
+        for f in sorted(glob.glob(os.path.join(ROOT, "lib", d, "*.c"))):
+            src = open(f).read()
+            pairs |= set(re.findall(r'"(\w+)",\s*"([\w.]*)"', src))
+            names |= set(re.findall(r'"([A-Z][A-Z0-9_]+)"', src))
+    types, members = {}, {}
+    for tname, path in sorted(pairs):
+        if tname not in btf.by_name:
+            continue
+        types[tname] = btf.tsize(btf.by_name[tname])
+        if not path:
+            continue
+        parts = path.split(".")
+        for i in range(1, len(parts) + 1):     # every prefix: the builder nests them
+            p = ".".join(parts[:i])
+            m = btf.member(tname, p)
+            if m:
+                members[(tname, p)] = m
+    enums = {n: btf.enums[n] for n in sorted(names) if n in btf.enums}
+    with open(out, "w") as f:
+        f.write("/* SPDX-License-Identifier: GPL-2.0-or-later */\n")
+        f.write("/* Generated by fuzz/make-btf.py from %s: do not edit. */\n" %
+                os.path.basename(sys.argv[1]))
+        f.write("static const struct fz_type fz_types[] = {\n")
+        for n, s in sorted(types.items()):
+            f.write('\t{ "%s", %d },\n' % (n, s))
+        f.write("};\nstatic const struct fz_member fz_members[] = {\n")
+        for (t, p), (bo, sz, bits) in sorted(members.items()):
+            f.write('\t{ "%s", "%s", %d, %d, %d },\n' % (t, p, bo, sz, bits))
+        f.write("};\nstatic const struct fz_enum fz_enums[] = {\n")
+        for n, v in enums.items():
+            f.write('\t{ "%s", %d },\n' % (n, v))
+        f.write("};\n")
+
+
+if __name__ == "__main__":
+    main()
