@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,11 +69,31 @@ struct listener {		/* a listening socket (TCP LISTEN, unconnected bound UDP) */
 };
 
 struct conn {			/* a connection's end */
+	uint64_t la[2], ra[2];		/* the local and remote address, as big-endian numbers */
 	int net, proto;
-	uint8_t laddr[16], raddr[16];
 	uint16_t lport, rport;
 	int vm, sock;
 };
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void addr_of(const uint64_t k[2], uint8_t out[16])
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		out[i] = (uint8_t)(k[0] >> (56 - 8 * i));
+		out[8 + i] = (uint8_t)(k[1] >> (56 - 8 * i));
+	}
+}
 
 struct rec {			/* one counted connection */
 	int src, dst, proto, port, state;
@@ -92,6 +113,8 @@ struct build {
 	size_t hash_size;
 	struct rec *recs;
 	size_t nr_recs, cap_recs;
+	struct nkey *keys;		/* node key -> node index: the join's fast path (no id text) */
+	size_t nr_keys, keys_size;
 };
 
 static int cmp_owner(const void *a, const void *b)
@@ -124,22 +147,141 @@ static int cmp_listener(const void *a, const void *b)
 	return x->port < y->port ? -1 : x->port > y->port;
 }
 
-static int cmp_conn(const void *a, const void *b)
+/* By (network, protocol, local address, local port, remote address, remote port): the
+ * addresses compare as memcmp() would, byte by byte. */
+static inline int cmp_conn_key(const struct conn *x, const struct conn *y)
 {
-	const struct conn *x = a, *y = b;
-	int c;
-
 	if (x->net != y->net)
 		return x->net < y->net ? -1 : 1;
 	if (x->proto != y->proto)
 		return x->proto < y->proto ? -1 : 1;
-	if ((c = memcmp(x->laddr, y->laddr, 16)))
-		return c;
+	if (x->la[0] != y->la[0])
+		return x->la[0] < y->la[0] ? -1 : 1;
+	if (x->la[1] != y->la[1])
+		return x->la[1] < y->la[1] ? -1 : 1;
 	if (x->lport != y->lport)
 		return x->lport < y->lport ? -1 : 1;
-	if ((c = memcmp(x->raddr, y->raddr, 16)))
-		return c;
+	if (x->ra[0] != y->ra[0])
+		return x->ra[0] < y->ra[0] ? -1 : 1;
+	if (x->ra[1] != y->ra[1])
+		return x->ra[1] < y->ra[1] ? -1 : 1;
 	return x->rport < y->rport ? -1 : x->rport > y->rport;
+}
+
+/* The key, then the order the ends were collected in (frame, socket): a total order, the one a
+ * stable sort by the key gives. */
+static inline bool conn_before(const struct conn *x, const struct conn *y)
+{
+	int c = cmp_conn_key(x, y);
+
+	if (c)
+		return c < 0;
+	if (x->vm != y->vm)
+		return x->vm < y->vm;
+	return x->sock < y->sock;
+}
+
+static inline void conn_swap(struct conn *x, struct conn *y)
+{
+	struct conn t = *x;
+
+	*x = *y;
+	*y = t;
+}
+
+/* Sorts in place by conn_before (no two ends equal): quicksort, median of three, insertion sort
+ * below 16, the smaller half first (recursion depth <= log2 n). No allocation, no indirect calls. */
+static void sort_conns(struct conn *a, size_t n)
+{
+	while (n > 16) {
+		size_t m = n / 2, i = 0, j = n - 1;
+		struct conn p;
+
+		if (conn_before(&a[m], &a[0]))
+			conn_swap(&a[m], &a[0]);
+		if (conn_before(&a[n - 1], &a[0]))
+			conn_swap(&a[n - 1], &a[0]);
+		if (conn_before(&a[n - 1], &a[m]))
+			conn_swap(&a[n - 1], &a[m]);
+		p = a[m];
+		for (;;) {
+			while (conn_before(&a[i], &p))
+				i++;
+			while (conn_before(&p, &a[j]))
+				j--;
+			if (i >= j)
+				break;
+			conn_swap(&a[i], &a[j]);
+			i++;
+			j--;
+		}
+		/* [0, j] <= p <= [j + 1, n) */
+		if (j + 1 < n - j - 1) {
+			sort_conns(a, j + 1);
+			a += j + 1;
+			n -= j + 1;
+		} else {
+			sort_conns(a + j + 1, n - j - 1);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct conn t = a[i];
+		size_t j = i;
+
+		for (; j && conn_before(&t, &a[j - 1]); j--)
+			a[j] = a[j - 1];
+		a[j] = t;
+	}
+}
+
+static size_t hash_conn(const struct conn *c)
+{
+	uint64_t h = (uint64_t)c->net << 40 ^ (uint64_t)c->proto << 32 ^ (uint64_t)c->lport << 16 ^
+		     c->rport;
+
+	h ^= c->la[0] * 0x9e3779b97f4a7c15ull ^ c->la[1] * 0xc2b2ae3d27d4eb4full;
+	h ^= c->ra[0] * 0x165667b19e3779f9ull ^ c->ra[1] * 0x27d4eb2f165667c5ull;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(h ^ h >> 32);
+}
+
+/* The ends by key: index + 1 of the first end (in the sorted order) of each key; 0 empty. */
+struct conn_index {
+	uint32_t *slot;
+	size_t mask;
+};
+
+static int index_conns(struct conn_index *x, const struct conn *a, size_t n)
+{
+	size_t size = 16, i, k;
+
+	while (size < 2 * n)
+		size *= 2;
+	x->slot = calloc(size, sizeof(*x->slot));
+	if (!x->slot)
+		return -ENOMEM;
+	x->mask = size - 1;
+	for (i = 0; i < n; i++) {
+		for (k = hash_conn(&a[i]) & x->mask; x->slot[k]; k = (k + 1) & x->mask)
+			if (!cmp_conn_key(&a[x->slot[k] - 1], &a[i]))
+				break;
+		if (!x->slot[k])
+			x->slot[k] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* The first end (in the sorted a) whose key is k's, or NULL. */
+static const struct conn *lookup_conn(const struct conn_index *x, const struct conn *a,
+				      const struct conn *k)
+{
+	size_t i;
+
+	for (i = hash_conn(k) & x->mask; x->slot[i]; i = (i + 1) & x->mask)
+		if (!cmp_conn_key(&a[x->slot[i] - 1], k))
+			return &a[x->slot[i] - 1];
+	return NULL;
 }
 
 static int cmp_rec(const void *a, const void *b)
@@ -196,6 +338,62 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
+/*
+ * A node's identity as numbers: kind, then (vm) / (vm, pid) / (vm, protocol, port) /
+ * (network, address). Each key gives one id text; the text (intern()) stays the node's identity,
+ * the key only saves formatting and hashing it again for every connection.
+ */
+struct nkey {
+	int kind, a, b, c;
+	uint8_t addr[16];
+	int node;			/* index + 1; 0: an empty slot */
+};
+
+static uint64_t hash_key(const struct nkey *k)
+{
+	uint64_t h = 1469598103934665603ull;
+	const uint8_t *p = (const uint8_t *)k;
+	size_t i;
+
+	for (i = 0; i < offsetof(struct nkey, node); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static bool key_eq(const struct nkey *x, const struct nkey *y)
+{
+	return x->kind == y->kind && x->a == y->a && x->b == y->b && x->c == y->c &&
+	       !memcmp(x->addr, y->addr, 16);
+}
+
+/* The slot of k: its node (->node set), or the empty slot where it goes; NULL: -ENOMEM. */
+static struct nkey *key_slot(struct build *b, const struct nkey *k)
+{
+	size_t i;
+
+	if (b->nr_keys * 2 >= b->keys_size) {
+		size_t size = b->keys_size ? b->keys_size * 2 : 1024, j;
+		struct nkey *t = calloc(size, sizeof(*t));
+
+		if (!t)
+			return NULL;
+		for (j = 0; j < b->keys_size; j++) {
+			if (!b->keys[j].node)
+				continue;
+			for (i = hash_key(&b->keys[j]) & (size - 1); t[i].node; i = (i + 1) & (size - 1))
+				;
+			t[i] = b->keys[j];
+		}
+		free(b->keys);
+		b->keys = t;
+		b->keys_size = size;
+	}
+	for (i = hash_key(k) & (b->keys_size - 1); b->keys[i].node; i = (i + 1) & (b->keys_size - 1))
+		if (key_eq(&b->keys[i], k))
+			break;
+	return &b->keys[i];
+}
+
 /* The index of the node with n's id, adding n when it is new; -ENOMEM. */
 static int intern(struct build *b, const struct topo_node *n)
 {
@@ -250,20 +448,39 @@ static int end_node(struct build *b, int vm, const uint8_t addr[16], const struc
 		    const struct listener *lst, bool server, int proto, uint16_t port)
 {
 	struct topo_node n;
-	int net;
+	struct nkey k = { 0 }, *slot;
+	char comm[16];
+	int net, pid = 0, idx;
 
 	if (vm < 0)
 		return -EINVAL;	/* external_node() */
+	k.a = vm;
+	if (b->g->by == TOPO_BY_VM) {
+		k.kind = TOPO_NODE_VM;
+	} else if (b->g->by == TOPO_BY_SERVICE && server) {
+		k.kind = TOPO_NODE_SERVICE;
+		k.b = proto;
+		k.c = port;
+	} else {
+		k.kind = TOPO_NODE_PROCESS;
+		pid = owner_of(s, comm);
+		if (!pid && server && lst)
+			pid = owner_of(lst->s, comm);
+		k.b = pid;
+	}
+	if (!(slot = key_slot(b, &k)))
+		return -ENOMEM;
+	if (slot->node)
+		return slot->node - 1;
 	net = b->net_of[vm];
 	memset(&n, 0, sizeof(n));
 	n.vm = vm;
+	n.kind = (enum topo_kind)k.kind;
 	snprintf(n.net, sizeof(n.net), "%s", b->nets[net]);
 	snprintf(n.vm_name, sizeof(n.vm_name), "%s", b->f[vm].vm);
-	if (b->g->by == TOPO_BY_VM) {
-		n.kind = TOPO_NODE_VM;
+	if (k.kind == TOPO_NODE_VM) {
 		snprintf(n.id, sizeof(n.id), "vm:%s", b->f[vm].vm);
-	} else if (b->g->by == TOPO_BY_SERVICE && server) {
-		n.kind = TOPO_NODE_SERVICE;
+	} else if (k.kind == TOPO_NODE_SERVICE) {
 		n.protocol = proto;
 		n.port = port;
 		n.pid = owner_of(lst ? lst->s : s, n.comm);
@@ -274,21 +491,31 @@ static int end_node(struct build *b, int vm, const uint8_t addr[16], const struc
 		n.family = is_v4(n.addr) ? AF_INET : AF_INET6;
 		snprintf(n.id, sizeof(n.id), "service:%s:%s:%u", b->f[vm].vm, proto_name(proto), port);
 	} else {
-		n.kind = TOPO_NODE_PROCESS;
-		n.pid = owner_of(s, n.comm);
-		if (!n.pid && server && lst)
-			n.pid = owner_of(lst->s, n.comm);
+		n.pid = pid;
+		memcpy(n.comm, comm, sizeof(n.comm));
 		snprintf(n.id, sizeof(n.id), "process:%s:%d", b->f[vm].vm, n.pid);
 	}
 	(void)addr;
-	return intern(b, &n);
+	if ((idx = intern(b, &n)) < 0)
+		return idx;
+	k.node = idx + 1;
+	*slot = k;
+	b->nr_keys++;
+	return idx;
 }
 
 static int external_node(struct build *b, int net, const uint8_t addr[16])
 {
 	struct topo_node n;
+	struct nkey k = { .kind = TOPO_NODE_EXTERNAL, .a = net }, *slot;
 	char a[INET6_ADDRSTRLEN];
+	int idx;
 
+	memcpy(k.addr, addr, 16);
+	if (!(slot = key_slot(b, &k)))
+		return -ENOMEM;
+	if (slot->node)
+		return slot->node - 1;
 	memset(&n, 0, sizeof(n));
 	n.kind = TOPO_NODE_EXTERNAL;
 	n.vm = -1;
@@ -300,7 +527,12 @@ static int external_node(struct build *b, int net, const uint8_t addr[16])
 		snprintf(n.id, sizeof(n.id), "external:%s", a);
 	else
 		snprintf(n.id, sizeof(n.id), "external:%s@%s", a, n.net);
-	return intern(b, &n);
+	if ((idx = intern(b, &n)) < 0)
+		return idx;
+	k.node = idx + 1;
+	*slot = k;
+	b->nr_keys++;
+	return idx;
 }
 
 static const struct listener *find_listener(const struct listener *l, size_t nl, int vm, int proto,
@@ -447,13 +679,19 @@ static int end_cmp(const struct build *b, int a, const uint8_t *la, int p, const
 static int join(struct build *b, struct owner *own, size_t nown, struct listener *lst, size_t nlst,
 		struct conn *cs, size_t ncs)
 {
+	struct conn_index ix;
 	size_t i;
-	int ret;
+	int ret = 0;
 
+	if (ncs > UINT32_MAX - 1)
+		return -E2BIG;
+	if ((ret = index_conns(&ix, cs, ncs)))
+		return ret;
 	for (i = 0; i < ncs; i++) {
 		const struct conn *c = &cs[i];
 		const struct nfm_socket *s = &b->f[c->vm].socks[c->sock], *ps = NULL, *cls, *svs;
 		struct conn key = *c;
+		uint8_t laddr[16], raddr[16];
 		struct owner ok = { .net = c->net };
 		const struct conn *d;
 		const struct owner *o;
@@ -463,14 +701,16 @@ static int join(struct build *b, struct owner *own, size_t nown, struct listener
 		struct rec r = { 0 };
 		const uint64_t (*bytes)[2];
 
-		memcpy(key.laddr, c->raddr, 16);
-		memcpy(key.raddr, c->laddr, 16);
+		addr_of(c->la, laddr);
+		addr_of(c->ra, raddr);
+		memcpy(key.la, c->ra, sizeof(key.la));
+		memcpy(key.ra, c->la, sizeof(key.ra));
 		key.lport = c->rport;
 		key.rport = c->lport;
-		d = bsearch(&key, cs, ncs, sizeof(*cs), cmp_conn);
+		d = lookup_conn(&ix, cs, &key);
 		if (d == c)
 			d = NULL;	/* connected to itself */
-		memcpy(ok.addr, c->raddr, 16);
+		memcpy(ok.addr, raddr, 16);
 		o = nown ? bsearch(&ok, own, nown, sizeof(*own), cmp_owner) : NULL;
 		if (d) {
 			peer = d->vm;
@@ -490,7 +730,7 @@ static int join(struct build *b, struct owner *own, size_t nown, struct listener
 		else if (c->lport != c->rport)
 			server = c->lport < c->rport;
 		else
-			server = end_cmp(b, c->vm, c->laddr, peer, c->raddr) < 0;
+			server = end_cmp(b, c->vm, laddr, peer, raddr) < 0;
 		if (server && d)
 			continue;	/* counted from the client end */
 		cls = server ? ps : s;
@@ -504,16 +744,16 @@ static int join(struct build *b, struct owner *own, size_t nown, struct listener
 			client_node = end_node(b, client_vm, NULL, cls, NULL, false, c->proto,
 					       (uint16_t)r.port);
 		else
-			client_node = external_node(b, c->net, c->raddr);
+			client_node = external_node(b, c->net, raddr);
 		if (server_vm >= 0)
 			server_node = end_node(b, server_vm, NULL, svs, svl, true, c->proto,
 					       (uint16_t)r.port);
 		else
-			server_node = external_node(b, c->net, c->raddr);
-		if (client_node < 0)
-			return client_node;
-		if (server_node < 0)
-			return server_node;
+			server_node = external_node(b, c->net, raddr);
+		if (client_node < 0 || server_node < 0) {
+			ret = client_node < 0 ? client_node : server_node;
+			break;
+		}
 		r.src = client_node;
 		r.dst = server_node;
 		/* The counted end: the client when it is in the set, else this (server) socket. */
@@ -530,9 +770,10 @@ static int join(struct build *b, struct owner *own, size_t nown, struct listener
 			}
 		}
 		if ((ret = add_rec(b, &r)))
-			return ret;
+			break;
 	}
-	return 0;
+	free(ix.slot);
+	return ret;
 }
 
 int topo_build(const struct topo_frame *frames, int nr, enum topo_by by, struct topo_graph **ret)
@@ -608,6 +849,7 @@ int topo_build(const struct topo_frame *frames, int nr, enum topo_by by, struct 
 								 .port = s->lport, .s = s };
 			} else if (is_conn(s)) {
 				struct conn *c;
+				uint8_t a[16];
 
 				if (ncs == cap_cs) {
 					cap_cs = cap_cs ? cap_cs * 2 : 1024;
@@ -620,8 +862,12 @@ int topo_build(const struct topo_frame *frames, int nr, enum topo_by by, struct 
 				memset(c, 0, sizeof(*c));
 				c->net = ni;
 				c->proto = s->protocol;
-				norm_addr(s->family, s->laddr, c->laddr);
-				norm_addr(s->family, s->raddr, c->raddr);
+				norm_addr(s->family, s->laddr, a);
+				c->la[0] = be64(a);
+				c->la[1] = be64(a + 8);
+				norm_addr(s->family, s->raddr, a);
+				c->ra[0] = be64(a);
+				c->ra[1] = be64(a + 8);
 				c->lport = s->lport;
 				c->rport = s->rport;
 				c->vm = v;
@@ -661,8 +907,7 @@ int topo_build(const struct topo_frame *frames, int nr, enum topo_by by, struct 
 		}
 		nlst = w;
 	}
-	if (ncs)
-		qsort(cs, ncs, sizeof(*cs), cmp_conn);
+	sort_conns(cs, ncs);
 	if ((err = join(&b, own, nown, lst, nlst, cs, ncs)))
 		goto out;
 	err = finish(&b);
@@ -671,6 +916,7 @@ out:
 	free(lst);
 	free(cs);
 	free(b.hash);
+	free(b.keys);
 	free(b.recs);
 	free(b.net_of);
 	if (err) {
