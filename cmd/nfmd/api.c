@@ -8,10 +8,15 @@
 #include <math.h>
 #include <string.h>
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include <jout.h>
 #include <objects.h>
+#include <topo.h>
 
 #include "api.h"
+#include "util.h"
 
 /* A member of the latest base section (path: "kernel", "release"), or NULL. */
 static struct json_object *base_field(const struct vm *vm, const char *obj, const char *key)
@@ -104,6 +109,69 @@ struct json_object *api_vms(const struct vm_table *vms)
 	return doc;
 }
 
+int api_topology_graph(const struct vm_table *vms, struct topo_graph **g,
+		       const struct vm ***ret_vms, int *nr)
+{
+	const struct vm **vv;
+	struct topo_frame *f;
+	int n = 0, ret;
+
+	for (const struct vm *vm = vms->head; vm; vm = vm->next)
+		n++;
+	vv = calloc((size_t)n + 1, sizeof(*vv));
+	f = calloc((size_t)n + 1, sizeof(*f));
+	if (!vv || !f) {
+		free(vv);
+		free(f);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (const struct vm *vm = vms->head; vm; vm = vm->next) {
+		const struct section *s = vm->sec[F_NET];
+
+		if (vm->gone || !s || !s->socks)
+			continue;
+		vv[n] = vm;
+		f[n] = (struct topo_frame){ .vm = vm->name, .socks = s->socks,
+					    .nr_socks = s->nr_socks, .devs = s->devs,
+					    .nr_devs = s->devs ? s->nr_devs : 0,
+					    .complete = !s->net_truncated && !s->err,
+					    .error = s->err ? s->errmsg : s->net_truncated ?
+						     "the socket or interface list was cut short" : NULL };
+		n++;
+	}
+	ret = topo_build(f, n, TOPO_BY_VM, g);
+	free(f);
+	if (ret) {
+		free(vv);
+		return ret;
+	}
+	*ret_vms = vv;
+	*nr = n;
+	return 0;
+}
+
+struct json_object *api_topology(const struct vm_table *vms)
+{
+	struct json_object *doc, *names;
+	struct topo_graph *g = NULL;
+	const struct vm **vv = NULL;
+	int n = 0, ret = api_topology_graph(vms, &g, &vv, &n);
+
+	if (ret)
+		return NULL;
+	doc = jdoc_new("topo");
+	names = json_object_new_array();
+	j_add(doc, "time_ns", j_ns(now_real()));
+	for (int i = 0; i < n; i++)
+		json_object_array_add(names, j_str(vv[i]->name));
+	j_add(doc, "vms", names);
+	topo_json(g, doc);
+	topo_graph_free(g);
+	free(vv);
+	return doc;
+}
+
 struct json_object *api_index(void)
 {
 	struct json_object *doc = jdoc_new("nfmd.index"), *a = json_object_new_array();
@@ -113,6 +181,7 @@ struct json_object *api_index(void)
 	json_object_array_add(a, json_object_new_string("/metrics"));
 	json_object_array_add(a, json_object_new_string("/api/v1/vms"));
 	json_object_array_add(a, json_object_new_string("/api/v1/vms/NAME"));
+	json_object_array_add(a, json_object_new_string("/api/topology"));
 	j_add(doc, "endpoints", a);
 	return doc;
 }

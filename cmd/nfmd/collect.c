@@ -551,7 +551,8 @@ static void collect_net(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 			free(dev);
 		}
 		json_object_object_add(s->json, "interfaces", arr);
-		free(d);
+		s->devs = d;	/* the topology join's (section_unref frees it) */
+		s->nr_devs = n;
 	}
 	if (nfm_socket_list) {
 		struct nfm_socket *sk = NULL;
@@ -579,7 +580,9 @@ static void collect_net(struct nfm_ctx *ctx, const struct collect_limits *lim, s
 				section_add(s, FAM_SOCKETS, c[j].n, "%s", c[j].labels);
 			free(c);
 			j_add(s->json, "nr_sockets", j_int(ns));
-			free(sk);
+			s->socks = sk;	/* the topology join's */
+			s->nr_socks = ns;
+			s->net_truncated = truncated;
 		}
 	}
 }

@@ -243,6 +243,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return send_body(h, c, MHD_HTTP_OK, b.s ? b.s : strdup(""), b.len,
 				 "text/plain; version=0.0.4; charset=utf-8");
 	}
+	if (!strcmp(url, "/api/topology")) {
+		struct json_object *doc = api_topology(h->vms);
+
+		if (!doc)
+			return send_error(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return send_json(h, c, MHD_HTTP_OK, doc);
+	}
 	if (!strcmp(url, "/api/v1/vms") || !strcmp(url, "/api/v1/vms/"))
 		return send_json(h, c, MHD_HTTP_OK, api_vms(h->vms));
 	if (!strncmp(url, prefix, sizeof(prefix) - 1)) {

@@ -38,6 +38,8 @@ void section_unref(struct section *s)
 	for (i = 0; i < s->n; i++)
 		free(s->samples[i].labels);
 	free(s->samples);
+	free(s->socks);
+	free(s->devs);
 	json_object_put(s->json);
 	free(s);
 }

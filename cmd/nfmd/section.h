@@ -8,6 +8,7 @@
 #define NFMD_SECTION_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* What a crawl can collect; each has its own interval. F_BASE runs on every crawl. */
@@ -37,6 +38,13 @@ struct section {
 	char errmsg[160];
 	double collected_at;		/* CLOCK_REALTIME */
 	double duration;		/* seconds */
+	/* F_NET: the socket and interface lists as libnfm returned them, kept for the topology
+	 * join (/api/topology, nfm_topology_*); NULL when not collected. */
+	struct nfm_socket *socks;
+	int nr_socks;
+	struct nfm_netdev *devs;
+	int nr_devs;
+	bool net_truncated;		/* either list was cut short */
 };
 
 /* A new section (refs 1, json an empty object), or NULL when memory ran out. */
