@@ -174,6 +174,27 @@ static int read_procs(struct top_vm *vm, bool want_cmdline)
 	return 0;
 }
 
+/*
+ * A running task's CPU time as of its CPU's last clock update, as task_sched_runtime() counts it:
+ * the walk's se.sum_exec_runtime (through cputime_adjust) plus what the scheduler has not charged
+ * yet (nfm_ctx_sched_pending()). Without it, a vCPU the host stopped between the tick's
+ * update_rq_clock() and update_curr() leaves a fresh clock with a stale charge (doc/ctop.md).
+ */
+#define TOP_PENDING_CPUS 256
+
+static void add_pending(struct top_vm *vm)
+{
+	struct nfm_sched_pending pend[TOP_PENDING_CPUS];
+	int n = nfm_ctx_sched_pending(vm->ctx, pend, TOP_PENDING_CPUS);
+
+	for (int i = 0; i < n && i < TOP_PENDING_CPUS; i++)
+		for (size_t j = 0; j < vm->nprocs; j++)
+			if (vm->procs[j].pid == pend[i].tgid) {
+				vm->procs[j].cpu_ns += pend[i].ns;
+				break;
+			}
+}
+
 static double pct(uint64_t part, uint64_t prev_part, uint64_t total)
 {
 	return total && part >= prev_part ? 100.0 * (double)(part - prev_part) / (double)total : 0;
@@ -261,6 +282,8 @@ int top_vm_sample(struct top_vm *vm, bool want_cmdline)
 		err = nfm_ctx_uptime_ns(vm->ctx, &vm->uptime_ns);
 		if (err == 0)
 			err = read_procs(vm, want_cmdline);
+		if (err == 0)
+			add_pending(vm);
 		if (err < 0 || !gen)
 			break;
 		nfm_ctx_refresh(vm->ctx);

@@ -85,6 +85,24 @@ NFM_EXPORT int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret);
  */
 NFM_EXPORT int nfm_ctx_sched_gen(struct nfm_ctx *ctx, uint64_t *ret);
 
+/* One CPU's running task and the CPU time it ran since it was last charged (see below). */
+struct nfm_sched_pending {
+	int32_t cpu;
+	int32_t pid, tgid;		/* the task running there (rq->curr) */
+	uint64_t ns;			/* rq->clock_task - curr->se.exec_start, 0 if negative */
+};
+
+/*
+ * What task_sched_runtime() adds to a running task's se.sum_exec_runtime: for every CPU whose
+ * rq->curr is not its idle task, the time since the task's last charge as of the CPU's last clock
+ * update (rq->clock_task - se.exec_start). A task's CPU time plus this is its CPU time as of the
+ * same instant as its CPU's rq->clock, whether or not update_curr() ran after update_rq_clock()
+ * (doc/ctop.md). Read it inside the same nfm_ctx_sched_gen() bracket as the walk. Fills up to max
+ * entries; returns how many CPUs have a running task (may exceed max), or -errno.
+ */
+NFM_EXPORT int nfm_ctx_sched_pending(struct nfm_ctx *ctx, struct nfm_sched_pending *out,
+				     size_t max);
+
 /*
  * A kernel symbol by name, as kallsyms_lookup_name(): the core kernel's first, else the first
  * defined one of a loaded module ("module:name" for that module's): address and /proc/kallsyms

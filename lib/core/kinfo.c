@@ -257,3 +257,58 @@ int nfm_ctx_uptime_ns(struct nfm_ctx *ctx, uint64_t *ret)
 	*ret = (uint64_t)freshest(ctx, mono) + (uint64_t)offs;
 	return 0;
 }
+
+/*
+ * Each CPU's running task and its uncharged run time as of the CPU's last clock update: what
+ * task_sched_runtime() adds (rq_clock_task(rq) - curr->se.exec_start), without its fresh
+ * update_rq_clock() (we cannot read the guest's clock source). update_curr() sets exec_start to
+ * rq->clock_task whenever it charges, so the sum is the same whether or not the charge that
+ * follows update_rq_clock() has run yet: the pair (rq->clock, CPU time) is one instant.
+ */
+int nfm_ctx_sched_pending(struct nfm_ctx *ctx, struct nfm_sched_pending *out, size_t max)
+{
+	struct nfm_field f_curr, f_idle, f_clock_task, f_exec, f_pid, f_tgid;
+	uint64_t var, pco, a, off[64];
+	uint32_t nr = 0;
+	int n = 0;
+
+	if (!ctx || (!out && max))
+		return -EINVAL;
+	if (nfm_ksym(ctx, "runqueues", &var) < 0 || nfm_ksym(ctx, "__per_cpu_offset", &pco) < 0 ||
+	    nfm_ksym(ctx, "nr_cpu_ids", &a) < 0 || nfm_kread_u32(ctx, a, &nr) < 0 ||
+	    nfm_btf_field(ctx->btf, "rq", "curr", &f_curr) < 0 ||
+	    nfm_btf_field(ctx->btf, "rq", "idle", &f_idle) < 0 ||
+	    nfm_btf_field(ctx->btf, "rq", "clock_task", &f_clock_task) < 0 ||
+	    nfm_btf_field(ctx->btf, "task_struct", "se.exec_start", &f_exec) < 0 ||
+	    nfm_btf_field(ctx->btf, "task_struct", "pid", &f_pid) < 0 ||
+	    nfm_btf_field(ctx->btf, "task_struct", "tgid", &f_tgid) < 0)
+		return -ENOENT;
+	if (nr > PCPU_MAX)
+		nr = PCPU_MAX;
+	for (uint32_t base = 0; base < nr; base += 64) {
+		uint32_t cnt = nr - base < 64 ? nr - base : 64;
+
+		if (nfm_kread(ctx, pco + base * 8ull, off, cnt * 8ull) < 0)
+			return -EFAULT;
+		for (uint32_t i = 0; i < cnt; i++) {
+			uint64_t rq = var + off[i], curr, idle, clock_task, exec;
+			int32_t pid, tgid;
+
+			if (nfm_kread_u64(ctx, rq + f_curr.offset, &curr) < 0 ||
+			    nfm_kread_u64(ctx, rq + f_idle.offset, &idle) < 0 || !curr ||
+			    curr == idle ||
+			    nfm_kread_u64(ctx, rq + f_clock_task.offset, &clock_task) < 0 ||
+			    nfm_kread_u64(ctx, curr + f_exec.offset, &exec) < 0 ||
+			    nfm_kread(ctx, curr + f_pid.offset, &pid, 4) < 0 ||
+			    nfm_kread(ctx, curr + f_tgid.offset, &tgid, 4) < 0 || pid <= 0)
+				continue;
+			if ((size_t)n < max)
+				out[n] = (struct nfm_sched_pending){
+					.cpu = (int32_t)(base + i), .pid = pid, .tgid = tgid,
+					.ns = clock_task > exec ? clock_task - exec : 0,
+				};
+			n++;
+		}
+	}
+	return n;
+}

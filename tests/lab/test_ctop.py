@@ -1,8 +1,12 @@
 """cTop (issue 12): nfm top's %CPU against the guest's own accounting at short intervals, and the
 host-true %HOST against the host cgroup's own accounting, on 1-vCPU lab VMs each capped by a host
 CPU cgroup (30 % of a CPU) and running a burner at a known duty cycle. The guest's own accounting
-is the burner's CLOCK_PROCESS_CPUTIME_ID logged at every edge of its busy stretches
-(nfmlab.ctop.BurnLog), read at the guest instants nfm's frames carry. doc/ctop.md has the model.
+is the burner's CLOCK_PROCESS_CPUTIME_ID logged at every edge of its busy stretches and every
+5 ms, each read between two CLOCK_BOOTTIME reads and stamped at their midpoint (burn_sample() in
+lab/guest/zoo-truth.c; nfmlab.ctop.BurnLog), read at the guest instants nfm's frames carry.
+Allowance: a frame may exceed 1 point only by what the truth proves it got wrong itself at that
+frame's instants (truth_slack: a log segment where the lone burner's CPU time grew faster than its
+clock, i.e. the guest's scheduler clock held back after a vCPU stall). doc/ctop.md has the model.
 
 Costs: three TCG guests of 256 MiB on a 2-core host, ~2 minutes. 0.1 s only with NFM_LAB_FULL=1.
 """
@@ -39,6 +43,20 @@ def ctop_vms():
             ctop.cgroup_remove(n)
 
 
+def truth_slack(log, ns):
+    """How far the guest's own truth may itself be off at guest instant ns (ns of CPU time): the
+    burner is alone on its one vCPU, so its CPU time cannot grow faster than its clock; a log
+    segment where it does (ΔCPU > Δtime) proves that the sample starting it was behind by at least
+    the excess (the guest's scheduler clock held back after a vCPU stall, doc/ctop.md). The excess
+    of the segment holding ns and of its two neighbours; 0 where the truth is self-consistent."""
+    import bisect
+    i = bisect.bisect_right(log.t, ns)
+    worst = 0
+    for j in range(max(1, i - 1), min(len(log.t), i + 2)):
+        worst = max(worst, (log.cpu[j] - log.cpu[j - 1]) - (log.t[j] - log.t[j - 1]))
+    return worst
+
+
 @pytest.mark.parametrize("delay", INTERVALS)
 def test_cpu_matches_guest(ctop_vms, delay):
     """Every frame's %CPU of the burners at 30 and 70 % duty within 1 point of what the guest's
@@ -55,19 +73,21 @@ def test_cpu_matches_guest(ctop_vms, delay):
                 continue
             guest = r["log"].pct(u0, u1)
             got = ctop.proc_of(fb, r["pid"])["cpu_pct"]
-            errs.append((abs(got - guest), u0 / 1e9, got, guest))
+            slack = (truth_slack(r["log"], u0) + truth_slack(r["log"], u1)) / (u1 - u0) * 100
+            errs.append((abs(got - guest), u0 / 1e9, got, guest, slack))
         assert len(errs) >= 6
         worst = max(errs)
         print("%s duty %d -d %g: %d frames, mean |err| %.2f, %d beyond 1, worst %.2f (nfm %.1f "
-              "guest %.2f at %.2f s)" % (r["name"], r["duty"], delay, len(errs),
-                                         sum(e[0] for e in errs) / len(errs),
-                                         sum(e[0] > 1.0 for e in errs), worst[0], worst[2],
-                                         worst[3], worst[1]))
-        outliers = [e for e in errs if e[0] > 1.0]
+              "guest %.2f at %.2f s, truth slack %.2f); %d frames with truth slack, max %.2f"
+              % (r["name"], r["duty"], delay, len(errs), sum(e[0] for e in errs) / len(errs),
+                 sum(e[0] > 1.0 for e in errs), worst[0], worst[2], worst[3], worst[1], worst[4],
+                 sum(e[4] > 0.01 for e in errs), max(e[4] for e in errs)))
+        # A frame may exceed 1 point only by what the truth itself proves it got wrong there.
+        outliers = [e for e in errs if e[0] > 1.0 + e[4]]
         if delay >= 0.5:
-            # Every frame within 1 point: the walk and its uptime are one scheduler instant
-            # (nfm_ctx_sched_gen), so what is left is at most a tick of the rare cases in
-            # doc/ctop.md, under a point from 0.5 s on.
+            # Every frame within 1 point (plus the truth's own proven error, truth_slack): the
+            # walk, its uptime and each running task's uncharged time are one scheduler instant
+            # (nfm_ctx_sched_gen, nfm_ctx_sched_pending; doc/ctop.md).
             assert not outliers, outliers
         else:
             # At 0.1 s a tick is 4 points and the rare outliers of doc/ctop.md (either binary,
