@@ -341,7 +341,8 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct top_state *
 
 static int cmd_top(struct cli *cli, int argc, char **argv)
 {
-	struct top_state st = { .delay = 1.0, .sort = TOP_SORT_CPU };
+	NFM_OPTS(nfm_attach_opts, attach_opts, .system_map = cli->system_map, .btf_path = cli->btf);
+	struct top_state st = { .delay = 1.0, .sort = TOP_SORT_CPU, .attach_opts = &attach_opts };
 	bool batch = false;
 	long iterations = 0;
 	int n, ret;
@@ -365,7 +366,7 @@ static int cmd_top(struct cli *cli, int argc, char **argv)
 	}
 	if (cli->vm) {
 		/* An explicit --vm that does not attach is an error, not an empty screen. */
-		if (top_vm_attach(&st.vms[0], false) < 0) {
+		if (top_vm_attach(&st.vms[0], st.attach_opts) < 0) {
 			ret = cli_fail("%s", st.vms[0].error);
 			goto out;
 		}

@@ -22,16 +22,15 @@ static void vm_log(void *ud, enum nfm_log_level level, const char *msg)
 		snprintf(vm->error, sizeof(vm->error), "%s", msg);
 }
 
-int top_vm_attach(struct top_vm *vm, bool quiet)
+int top_vm_attach(struct top_vm *vm, const struct nfm_attach_opts *opts)
 {
 	struct nfm_log log = { .fn = vm_log, .userdata = vm, .max_level = NFM_LOG_ERR };
 	int err;
 
-	(void)quiet;
 	vm->error[0] = 0;
 	err = nfm_source_open(vm->spec, &log, &vm->src);
 	if (err == 0)
-		err = nfm_ctx_new(vm->src, NULL, &log, &vm->ctx);
+		err = nfm_ctx_new(vm->src, opts, &log, &vm->ctx);
 	if (err < 0) {
 		if (!vm->error[0])
 			snprintf(vm->error, sizeof(vm->error), "%s", strerror(-err));
@@ -434,7 +433,7 @@ void top_sample_all(struct top_state *st)
 
 		if (vm->remote)
 			continue;	/* top_remote_sample() reads it */
-		if (!vm->ctx && top_vm_attach(vm, true) < 0)
+		if (!vm->ctx && top_vm_attach(vm, st->attach_opts) < 0)
 			continue;
 		vm->walk_budget_s = st->delay / 4;
 		top_vm_sample(vm, false);

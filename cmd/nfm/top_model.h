@@ -94,7 +94,8 @@ void top_host_compute(struct top_vm *vm);
 void top_host_free(struct top_vm *vm);
 
 /* Open and attach (errors go into vm->error, not to the terminal). */
-int top_vm_attach(struct top_vm *vm, bool quiet);
+/* Attach to vm->spec with the user's --system-map/--btf (opts may be NULL). */
+int top_vm_attach(struct top_vm *vm, const struct nfm_attach_opts *opts);
 /* Read a new frame: refresh, read everything, compute deltas against the previous frame. */
 int top_vm_sample(struct top_vm *vm, bool want_cmdline);
 void top_vm_free(struct top_vm *vm);
@@ -118,6 +119,7 @@ struct top_state {
 	struct top_vm *filter;	/* show only this VM's processes, or NULL */
 	int32_t *pids;		/* -p: only these processes (npids 0: all) */
 	size_t npids;
+	const struct nfm_attach_opts *attach_opts;	/* --system-map, --btf; or NULL */
 	const char *remote;	/* "HOST:PORT,..." of nfmd instances, or NULL */
 	void *remote_state;	/* top_remote.c's (the HTTP client) */
 	/* Reads the remote VMs' frames (top_remote_sample with --remote), or NULL. */
