@@ -623,7 +623,8 @@ static int finish(struct build *b)
 	}
 	free(order);
 	free(rank);
-	qsort(b->recs, b->nr_recs, sizeof(*b->recs), cmp_rec);
+	if (b->nr_recs)	/* qsort(NULL, 0) is undefined */
+		qsort(b->recs, b->nr_recs, sizeof(*b->recs), cmp_rec);
 	g->edges = calloc(b->nr_recs + 1, sizeof(*g->edges));
 	if (!g->edges)
 		return -ENOMEM;

@@ -121,8 +121,10 @@ static int pick_vms(struct cli *cli, int argc, char **argv, struct vm **ret, int
 	for (i = 0; i < nv; i++)
 		for (j = 0; j < i; j++)
 			if (!strcmp(vms[i].name, vms[j].name)) {
+				int st = cli_usage_error(cli, "VM %s named twice", cli_esc(vms[i].name));
+
 				free(vms);
-				return cli_usage_error(cli, "VM %s named twice", cli_esc(vms[i].name));
+				return st;
 			}
 	*ret = vms;
 	*nr = nv;
