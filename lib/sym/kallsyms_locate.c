@@ -290,9 +290,10 @@ static bool offsets_plausible(nfm_read_kva_fn read, void *ud, uint64_t offs, uin
 }
 
 /* Step 4: the address table. */
-static int addresses_of(nfm_read_kva_fn read, void *ud, struct nfm_kallsyms_tables *t,
-			uint32_t num)
+static int addresses_of(const struct loc *l, struct nfm_kallsyms_tables *t, uint32_t num)
 {
+	nfm_read_kva_fn read = l->read;
+	void *ud = l->ud;
 	uint8_t v[8];
 	uint64_t offs[2], rb[2];
 	unsigned int k;
@@ -304,6 +305,10 @@ static int addresses_of(nfm_read_kva_fn read, void *ud, struct nfm_kallsyms_tabl
 	offs[1] = align8(t->token_index + 512);
 	rb[1] = align8(offs[1] + 4ull * num);
 	for (k = 0; k < 2; k++) {
+		/* the whole table and its base inside the image (a few symbols' table could
+		 * otherwise start before it) */
+		if (offs[k] < l->lo || rb[k] > l->hi - 8 || offs[k] > rb[k])
+			continue;
 		if (!read(ud, rb[k], v, 8) && kimage_va(le64(v)) &&
 		    offsets_plausible(read, ud, offs[k], num, le64(v))) {
 			t->offsets = offs[k];
@@ -313,7 +318,7 @@ static int addresses_of(nfm_read_kva_fn read, void *ud, struct nfm_kallsyms_tabl
 	}
 	/* Absolute addresses (no KALLSYMS_BASE_RELATIVE), before num_syms. */
 	offs[0] = t->num_syms - 8ull * num;
-	if (!read(ud, offs[0], v, 8) && kimage_va(le64(v)) &&
+	if (offs[0] >= l->lo && offs[0] < t->num_syms && !read(ud, offs[0], v, 8) && kimage_va(le64(v)) &&
 	    !read(ud, t->num_syms - 8, v, 8) && kimage_va(le64(v))) {
 		t->addresses = offs[0];
 		return 0;
@@ -326,7 +331,7 @@ static int try_at(const struct loc *l, uint64_t s, struct nfm_kallsyms_tables *o
 	struct nfm_kallsyms_tables t = { 0 };
 	uint32_t num = 0;
 
-	if (tokens_at(l, s, &t) || names_before(l, &t, &num) || addresses_of(l->read, l->ud, &t, num))
+	if (tokens_at(l, s, &t) || names_before(l, &t, &num) || addresses_of(l, &t, num))
 		return -ENOENT;
 	*out = t;
 	return 0;
