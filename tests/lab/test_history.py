@@ -331,17 +331,29 @@ def test_timeline(lab_vm, tmp_path):
     p = subprocess.Popen([NFM, "-j", "record", "--vm", str(lab_vm.pid), "--store", d, "-n", "2",
                           "--every", "120s", "--frames", "500ms"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
+    def wait_frames(n):
+        """Until the recorder has stored n more frames (a loaded host may be slower than its
+        500 ms): each step below must fall between frames, whatever the host's speed."""
+        def count():
+            q = run("-j", "timeline", d)
+            return json.loads(q.stdout)["frames"] if q.returncode == 0 else 0
+        want, deadline = count() + n, time.monotonic() + 120
+        while count() < want:
+            assert time.monotonic() < deadline and p.poll() is None, "the recorder stalled"
+            time.sleep(0.3)
+
     try:
         assert json.loads(p.stdout.readline())["id"] == 1, p.stderr.read()
-        time.sleep(1.2)
+        wait_frames(2)
         assert vm.rmmod(lab_vm.name, MODULE) == 0
-        time.sleep(1.2)
+        wait_frames(2)
         assert vm.insmod(lab_vm.name, MODULE) == 0
         burner = vm.burn_start(lab_vm.name, 12, 1)
-        time.sleep(1.2)
+        wait_frames(2)
         ta, _ = lab_vm.fresh_truth()
         wall_a = time.time()
-        time.sleep(3)
+        time.sleep(1)
+        wait_frames(3)
         wall_b = time.time()
         tb, _ = lab_vm.fresh_truth()
     finally:
