@@ -82,7 +82,10 @@ int read_file(const char *path, struct buf *out, size_t max)
 	out->len = 0;
 	for (;;) {
 		buf_reserve(out, 65536);
-		ssize_t n = read(fd, out->p + out->len, out->cap - out->len);
+		/* 64 KiB at a time: a sysctl file refuses a read of KMALLOC_MAX_SIZE or more with
+		 * ENOMEM (6.12), and this buffer grows with the largest file read before */
+		size_t room = out->cap - out->len;
+		ssize_t n = read(fd, out->p + out->len, room < 65536 ? room : 65536);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

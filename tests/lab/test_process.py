@@ -94,7 +94,7 @@ def compare_task(diffs, who, e, f1, f2, stat1, stat2, status1, status2, whole):
         if not (min(stat1[k], stat2[k]) - slack <= e[member] <= max(stat1[k], stat2[k]) + slack):
             diffs.append(f"{who} {k}: nfm {e[member]} outside /proc {stat1[k]}..{stat2[k]} (±{slack})")
     check_num(diffs, who, "rss", e["rss_pages"], stat1["rss"], stat2["rss"])
-    if "VmRSS" in status1 and whole:
+    if "VmRSS" in status1 and "VmRSS" in status2 and whole:  # none once it exits
         kb1 = int(status1["VmRSS"].split()[0])
         kb2 = int(status2["VmRSS"].split()[0])
         # /proc/PID/status adds the per-CPU parts where the kernel has get_mm_counter_sum().
