@@ -11,26 +11,11 @@
 #include <string.h>
 
 #include "sym/kallsyms.h"
+#include "image.h"
 
-#define FUZZ_VA 0xffffffff82000000ull
 #define HDR 40
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct image {
-	const uint8_t *mem;
-	size_t size;
-};
-
-static int fuzz_read(void *ud, uint64_t va, void *buf, size_t len)
-{
-	const struct image *img = ud;
-
-	if (va < FUZZ_VA || va - FUZZ_VA > img->size || len > img->size - (va - FUZZ_VA))
-		return -EFAULT;
-	memcpy(buf, img->mem + (va - FUZZ_VA), len);
-	return 0;
-}
 
 static uint32_t get32(const uint8_t *p)
 {
