@@ -62,6 +62,7 @@ struct alloc_state {
 	uint32_t nr_nodes;
 	struct cache *caches;		/* sorted by addr */
 	size_t ncaches;
+	int err;			/* why this kernel's allocators cannot be read, or 0 */
 };
 
 static void state_free(void *p)
@@ -133,8 +134,10 @@ static struct alloc_state *alloc_state(struct nfm_ctx *ctx, int *err)
 	uint64_t a;
 	int64_t mask;
 
-	if (s)
-		return s;
+	if (s) {
+		*err = s->err;
+		return s->err ? NULL : s;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		*err = -ENOMEM;
@@ -165,13 +168,19 @@ static struct alloc_state *alloc_state(struct nfm_ctx *ctx, int *err)
 	}
 	if (*err == 0)
 		*err = read_caches(ctx, s);
-	if (*err == 0)
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_ALLOC, s, state_free);
-	if (*err < 0) {
-		state_free(s);
-		return NULL;
+	if (*err < 0 && *err != -ENOMEM) {
+		/* remembered: every fdtable asks, and the answer will not change within an attach */
+		free(s->caches);
+		s->caches = NULL;
+		s->ncaches = 0;
+		s->err = *err;
 	}
-	return s;
+	if (*err != -ENOMEM && nfm_kernel_set_slot(ctx, NFM_SLOT_ALLOC, s, state_free) == 0)
+		return s->err ? NULL : s;
+	state_free(s);
+	if (*err == 0)
+		*err = -ENOMEM;
+	return NULL;
 }
 
 const char *nfm_alloc_kind_name(enum nfm_alloc_kind k)
