@@ -1,4 +1,5 @@
 """The guest's truth is complete and says what the zoo set up (the baseline nfm is compared to)."""
+import errno
 import os
 import struct
 import subprocess
@@ -34,7 +35,14 @@ def test_truth_is_complete(lab_vm):
         assert t.files.get(path), path
     init = t.processes[1]
     assert init.stat["ppid"] == 0 and init.fds is not None and init.threads
-    assert all(p.stat for p in t.processes.values())
+    # A process may exit between the guest's readdir of /proc and its read of stat (a short-lived
+    # helper): the snapshot then records the read's errno. Only that, only for a few, and never a
+    # zoo role; every other process has its stat.
+    vanished = {p.pid for p in t.processes.values() if p.stat is None}
+    assert all(t.processes[pid].errors.get("stat") in (errno.ENOENT, errno.ESRCH)
+               for pid in vanished), {pid: t.processes[pid].errors for pid in vanished}
+    assert len(vanished) <= 3, vanished
+    assert not vanished & {r.pid for r in t.roles.values()}, vanished
 
 
 def test_every_role_matches_its_manifest(lab_vm):
