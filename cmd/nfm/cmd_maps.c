@@ -69,8 +69,6 @@ static int cmd_maps(struct cli *cli, int argc, char **argv)
 		json_object_put(doc);
 		return cli_fail("out of memory");
 	}
-	/* the tree against the mm's own count of its VMAs */
-	status = nfm_vma_iter_status(it);
 	while ((r = nfm_vma_iter_next(it, v)) > 0) {
 		if (arr) {
 			json_object_array_add(arr, obj_vma(v));
@@ -81,6 +79,8 @@ static int cmd_maps(struct cli *cli, int argc, char **argv)
 			puts(cli_escape(line, n, esc, sizeof(esc)));
 		}
 	}
+	/* the walk against the mm's own counts of its VMAs and their pages (known at the end) */
+	status = nfm_vma_iter_status(it);
 	nfm_vma_iter_free(it);
 	free(v);
 	if (r < 0) {
@@ -90,10 +90,11 @@ static int cmd_maps(struct cli *cli, int argc, char **argv)
 		if (doc)
 			jdoc_error(doc, "vmas", r, "the memory map is damaged");
 	} else if (status < 0) {
-		cli_warn("pid %ld: the memory map disagrees with the process's count of its mappings "
-			 "(mm->map_count): mappings are missing or forged", pid);
+		cli_warn("pid %ld: the memory map disagrees with the process's own counts of its "
+			 "mappings (mm->map_count, mm->total_vm): mappings are missing or forged", pid);
 		if (doc)
-			jdoc_error(doc, "vmas", status, "the memory map disagrees with mm->map_count");
+			jdoc_error(doc, "vmas", status,
+				   "the memory map disagrees with mm->map_count or mm->total_vm");
 		r = status;
 	}
 	if (doc)

@@ -168,8 +168,10 @@ NFM_EXPORT int nfm_vma_iter_next(struct nfm_vma_iter *it, struct nfm_vma *ret);
 NFM_EXPORT void nfm_vma_iter_free(struct nfm_vma_iter *it);
 /*
  * Whether the walk agrees with the mm itself: 0, or -EBADMSG when the tree held malformed
- * entries (left out) or its VMAs disagree with mm->map_count beyond a live guest's churn: the
- * mappings listed are then a partial view.
+ * entries (left out), or its VMAs disagree with mm->map_count beyond a live guest's churn or
+ * span other than mm->total_vm pages (compared when the mm did not change during the walk):
+ * the mappings listed are then a partial or forged view. The total_vm comparison is made when
+ * the iteration has reached the end: ask after nfm_vma_iter_next() returned 0.
  */
 NFM_EXPORT int nfm_vma_iter_status(const struct nfm_vma_iter *it);
 /* The /proc/PID/maps line for v (no newline) into buf; returns its length. */

@@ -26,7 +26,7 @@
 struct mm_off {
 	int32_t vma_size, vm_start, vm_end, vm_flags, vm_pgoff, vm_file, vm_ops, vm_private;
 	int32_t anon_name, anon_name_name, shared, ops_name, special_name, mm_mt_root, context_flags;
-	int32_t map_count, mm_mmap, vm_next;
+	int32_t map_count, total_vm, mm_mmap, vm_next;
 	uint64_t special_mapping_name, gate_vma_name, gate_vma, vsyscall_mode;
 	int have_vsyscall;
 };
@@ -55,6 +55,8 @@ static const struct nfm_field_spec mm_specs[] = {
 	NFM_FIELD(S, context_flags, "mm_struct", "context.flags", NFM_FIELD_OPTIONAL),
 	/* the kernel's own count of the VMAs in the tree: the cross-check of the walk */
 	NFM_FIELD(S, map_count, "mm_struct", "map_count", NFM_FIELD_OPTIONAL),
+	/* and of the pages they span (vm_stat_account() keeps it for every VMA, special ones too) */
+	NFM_FIELD(S, total_vm, "mm_struct", "total_vm", NFM_FIELD_OPTIONAL),
 };
 #undef S
 
@@ -66,6 +68,8 @@ struct nfm_vma_iter {
 	size_t n, i;
 	int gate_done;
 	int status;		/* nfm_vma_iter_status() */
+	uint64_t total_before;	/* mm->total_vm before the walk (live guests) */
+	uint64_t pages;		/* the pages of the VMAs listed so far */
 	uint8_t vbuf[VMA_BUF];
 };
 
@@ -118,6 +122,25 @@ static int check_map_count(struct nfm_ctx *ctx, const struct mm_off *o, uint64_t
 	if ((int32_t)count < 0 || (n > count ? n - count : count - n) > slack)
 		return -EBADMSG;
 	return 0;
+}
+
+/*
+ * The pages the VMAs span (their own vm_start/vm_end, as listed) against mm->total_vm: a VMA
+ * whose bounds were forged shows here even when the count agrees. A dump agrees exactly. On a
+ * live guest the walk and the counter are not read atomically, so they are compared only when
+ * total_vm read before the walk (before, UINT64_MAX if unread) and after it agree: the mm did not
+ * change meanwhile.
+ */
+static int check_total_vm(struct nfm_vma_iter *it, uint64_t pages)
+{
+	uint64_t total;
+
+	if (it->o->total_vm < 0 ||
+	    nfm_kread_u64(it->ctx, it->t.mm + (uint64_t)it->o->total_vm, &total) < 0)
+		return 0;	/* nothing to compare with */
+	if (nfm_source_is_live(it->ctx->src) && total != it->total_before)
+		return 0;	/* the mm changed during the walk */
+	return pages == total ? 0 : -EBADMSG;
 }
 
 /*
@@ -198,6 +221,9 @@ int nfm_vma_iter_new(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_v
 	it->ctx = ctx;
 	it->o = o;
 	it->t = *t;
+	if (o->total_vm < 0 || !nfm_source_is_live(ctx->src) ||
+	    nfm_kread_u64(ctx, t->mm + (uint64_t)o->total_vm, &it->total_before) < 0)
+		it->total_before = UINT64_MAX;
 	if (o->mm_mt_root >= 0)
 		err = nfm_maple_collect(ctx, root, NFM_VMA_MAX, &it->e, &it->n);
 	else
@@ -349,10 +375,13 @@ int nfm_vma_iter_next(struct nfm_vma_iter *it, struct nfm_vma *ret)
 
 		if (err < 0)
 			return err;
+		it->pages += (ret->end - ret->start) >> 12;
 		return 1;
 	}
 	if (!it->gate_done) {
 		it->gate_done = 1;
+		if (it->status == 0)
+			it->status = check_total_vm(it, it->pages);
 		return gate_vma(it, ret);
 	}
 	return 0;

@@ -482,7 +482,6 @@ class Guest:
         it = _ffi.new("struct nfm_vma_iter **")
         _check(_lib.nfm_vma_iter_new(self._c(), t, it), "pid %d: memory map" % pid, self._log)
         it = _ffi.gc(it[0], _lib.nfm_vma_iter_free)
-        status = _lib.nfm_vma_iter_status(it)  # the tree against mm->map_count
         v = _ffi.new("struct nfm_vma *")
         while True:
             ret = _lib.nfm_vma_iter_next(it, v)
@@ -491,8 +490,10 @@ class Guest:
             if ret == 0:
                 break
             yield _vma(v)
+        status = _lib.nfm_vma_iter_status(it)  # the walk against map_count and total_vm
         if status < 0:
-            self._partial(status, "pid %d: the memory map disagrees with mm->map_count" % pid)
+            self._partial(status, "pid %d: the memory map disagrees with mm->map_count or "
+                          "mm->total_vm" % pid)
 
     def files(self, pid=None):
         """Iterate over the open files of every process (or of process pid) as fd.json objects

@@ -177,12 +177,10 @@ def printk_wild_head(d):
           0x0123456789abc)
 
 
-def maple_leaf_type2(d):
-    """Every entry of pid 1's VMA tree leaves gets type bits 2 (an internal entry)."""
-    mm = next(int(p["mm"], 16) for p in ps(d) if p["pid"] == 1)
-    root = d.u64(mm + d.o("mm_struct", "mm_mt") + d.o("maple_tree", "ma_root"))
-    patched = 0
-    todo = [root]
+def vma_leaf_slots(d, pid):
+    """(slot address, entry) of every non-empty leaf slot of pid's VMA maple tree."""
+    mm = next(int(p["mm"], 16) for p in ps(d) if p["pid"] == pid)
+    todo = [d.u64(mm + d.o("mm_struct", "mm_mt") + d.o("maple_tree", "ma_root"))]
     while todo:
         e = todo.pop()
         node, typ = e & ~0xff, (e >> 3) & 0xf
@@ -192,12 +190,29 @@ def maple_leaf_type2(d):
             if not s:
                 continue
             if typ == 1:
-                if s & 3 == 0:
-                    d.w64(node + 8 * (slot0 + i), s | 2)
-                    patched += 1
+                yield node + 8 * (slot0 + i), s
             else:
                 todo.append(s)
+
+
+def maple_leaf_type2(d):
+    """Every entry of pid 1's VMA tree leaves gets type bits 2 (an internal entry)."""
+    patched = 0
+    for addr, s in list(vma_leaf_slots(d, 1)):
+        if s & 3 == 0:
+            d.w64(addr, s | 2)
+            patched += 1
     assert patched
+
+
+def vma_end_forged(d):
+    """One VMA of pid 1 ends a page early in its own vm_end while the tree and mm->map_count
+    are untouched: only the pages against mm->total_vm tell."""
+    end = d.o("vm_area_struct", "vm_end")
+    start = d.o("vm_area_struct", "vm_start")
+    vma = next(s for _, s in vma_leaf_slots(d, 1)
+               if s & 3 == 0 and d.u64(s + end) - d.u64(s + start) >= 0x2000)
+    d.w64(vma + end, d.u64(vma + end) - 0x1000)
 
 
 def poisoned_comm(d):
@@ -234,6 +249,7 @@ CASES = {
     "fdtable-max-fds-consistent-layout": (fdtable_max_fds_consistent, (["lsof"], "lsof")),
     "printk-wild-head-id": (printk_wild_head, (["dmesg"], "dmesg")),
     "maple-leaf-type-bits-2": (maple_leaf_type2, (["maps", "1"], "maps")),
+    "vma-end-forged": (vma_end_forged, (["maps", "1"], "maps")),
     "poisoned-comm": (poisoned_comm, None),
     "forged-dentry-name": (forged_dentry_name, None),
 }
