@@ -84,3 +84,23 @@ def build(kernel, extra=()):
         f.write(gzip.compress(raw.getvalue(), compresslevel=6))
     os.rename(tmp, out)
     return out
+
+
+def append(base, out, files):
+    """Writes `out`: the initramfs `base` followed by a second gzip cpio archive (the kernel
+    unpacks both, the second over the first) of `files`: [(path, bytes, mode)], their parent
+    directories bin, etc, lib, lib/modules created first. Returns out."""
+    raw = io.BytesIO()
+    w = cpio.Writer(raw)
+    for d in ("bin", "etc", "lib", "lib/modules"):
+        w.dir(d)
+    for path, data, mode in files:
+        w.file(path, data, mode)
+    w.close()
+    with open(base, "rb") as f:
+        data = f.read()
+    tmp = out + ".tmp%d" % os.getpid()
+    with open(tmp, "wb") as f:
+        f.write(data + gzip.compress(raw.getvalue(), compresslevel=6))
+    os.rename(tmp, out)
+    return out

@@ -12,13 +12,11 @@ thread and process past a 2 s hung-task timeout, a full tmpfs, an OOM kill, an o
 (a soft lockup under way), net (misconfigured network), panic (sysrq crash, kernel.panic=0).
 """
 import argparse
-import gzip
 import hashlib
-import io
 import os
 import time
 
-from . import LabError, accel, cpio, faultmod, initramfs, kernels, paths, vm
+from . import LabError, accel, faultmod, initramfs, kernels, paths, vm
 
 SCENARIOS = ("healthy", "hang", "lockup", "net", "panic")
 SCRIPT = os.path.join(faultmod.SRC_DIR, "scenario")
@@ -35,24 +33,14 @@ def _initrd(kernel, name):
     out = os.path.join(paths.cache_dir(), "initramfs-%s-%s-%s.cpio.gz" % (kernel.release, name, key))
     if os.path.exists(out):
         return out
-    raw = io.BytesIO()
-    w = cpio.Writer(raw)
-    for d in ("bin", "etc", "lib", "lib/modules"):
-        w.dir(d)
     with open(ko, "rb") as f:
-        w.file("lib/modules/nfm_faultmod.ko", f.read())
+        kod = f.read()
     with open(hog, "rb") as f:
-        w.file("bin/nfm-hog", f.read(), 0o755)
-    w.file("bin/nfm-scenario", script, 0o755)
-    w.file("etc/nfm-scenario.name", name.encode() + b"\n")
-    w.close()
-    with open(base, "rb") as f:
-        data = f.read()
-    tmp = out + ".tmp%d" % os.getpid()
-    with open(tmp, "wb") as f:
-        f.write(data + gzip.compress(raw.getvalue(), compresslevel=6))
-    os.rename(tmp, out)
-    return out
+        hogd = f.read()
+    return initramfs.append(base, out, [("lib/modules/nfm_faultmod.ko", kod, 0o644),
+                                        ("bin/nfm-hog", hogd, 0o755),
+                                        ("bin/nfm-scenario", script, 0o755),
+                                        ("etc/nfm-scenario.name", name.encode() + b"\n", 0o644)])
 
 
 def _wait(name, scenario, timeout):
@@ -93,12 +81,4 @@ def start(kernel_name, scenario, name=None, mem="384M"):
     except LabError:
         vm.kill(name)
         raise
-    run = paths.run_dir(name)
-    info = {"name": name, "pid": str(vm._pid_of(name)), "qmp": os.path.join(run, "qmp.sock"),
-            "console": os.path.join(run, "console.log"), "truth": "",
-            "kernel": m.group(3).decode(), "accel": acc, "boot_seconds": "%.2f" % secs,
-            "kernel_name": kernel_name, "package": kernel.package, "run": run,
-            "channel": m.group(1).decode(), "marker": marker, "mem": mem, "shm": "",
-            "machine": "pc", "la57": "off", "scenario": scenario}
-    vm._save_info(info)
-    return info
+    return vm.booted_info(name, kernel, kernel_name, acc, secs, m, marker, mem, scenario=scenario)

@@ -91,6 +91,8 @@ def _qemu_argv(name, kernel, initrd, o, accel_name, run):
              "-pidfile", "%s/qemu.pid" % run, "-daemonize"]
     if o.qmp == "on":
         argv += ["-qmp", "unix:%s/qmp.sock,server=on,wait=off" % run]
+    # a fleet guest's NICs (fleet.py): point-to-point links over unix sockets only
+    argv += list(getattr(o, "qemu_extra", ()))
     return argv, marker
 
 
@@ -183,6 +185,21 @@ def start(o):
     t0 = time.monotonic()
     info["truth"] = truth(name)
     info["truth_seconds"] = "%.2f" % (time.monotonic() - t0)
+    _save_info(info)
+    return info
+
+
+def booted_info(name, kernel, kernel_name, acc, secs, m, marker, mem, **extra):
+    """The info dict of a guest booted by _boot with the defaults of scenario and fleet guests
+    (pc machine, no la57, no shm file, no truth yet), plus `extra`; saved as RUN/name/info."""
+    run = paths.run_dir(name)
+    info = {"name": name, "pid": str(_pid_of(name)), "qmp": os.path.join(run, "qmp.sock"),
+            "console": os.path.join(run, "console.log"), "truth": "",
+            "kernel": m.group(3).decode(), "accel": acc, "boot_seconds": "%.2f" % secs,
+            "kernel_name": kernel_name, "package": kernel.package, "run": run,
+            "channel": m.group(1).decode(), "marker": marker, "mem": mem, "shm": "",
+            "machine": "pc", "la57": "off"}
+    info.update(extra)
     _save_info(info)
     return info
 
