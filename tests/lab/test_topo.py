@@ -1,0 +1,178 @@
+"""nfm topo on a fleet of lab guests (lab/nfmlab/fleet.py) against the guests' own view.
+
+The guests' traffic does not stop for the test: the client fetches a page every 3 s. So the
+truth is read twice, just before and just after nfm (T1, nfm, T2), and nfm's graph must lie
+between the graph of the sockets both truths hold (each row, with its owner, unchanged; a connection
+whose other end changed left out, since its server end would be guessed) and
+the graph of the sockets either holds: every node and edge of the first, none outside the
+second, each edge's count and per-state counts in between. A page fetch that both begins and
+ends between T1 and T2 is in neither truth (only its TIME-WAIT end is, in T2), and nfm may have
+seen it live: then nfm holds an edge outside the bound and the comparison is taken again, at
+most ATTEMPTS times; each attempt's difference is printed.
+"""
+import html
+import os
+import re
+import threading
+import time
+
+import pytest
+
+from conftest import lab_kernels
+from nfmcli import guest_bytes, run, run_json
+from nfmlab import LabError, fleet, truth, vm
+import topo_truth
+
+ATTEMPTS = 4
+
+
+@pytest.fixture(scope="module")
+def lab_fleet():
+    prefix = "pytest-topo-%d" % os.getpid()
+    full = os.environ.get("NFM_LAB_FULL") == "1"
+    try:
+        infos = fleet.start(lab_kernels()[0], prefix, full=full)
+    except LabError as e:
+        pytest.fail("lab fleet did not start: %s" % e, pytrace=False)
+    try:
+        names = {r: i["name"] for r, i in infos.items()}
+        _settle(names)
+        yield names
+    finally:
+        fleet.stop(prefix)
+
+
+def _long_lived(names, g):
+    """The fleet's long-lived edges (client, server VM or address, port) missing from the graph
+    g (nodes by id, edges keyed (src, dst, protocol, port))."""
+    c, a, d = names["client"], names["app"], names["db"]
+    pairs = {(g[0][s].get("vm"), g[0][t].get("vm") or g[0][t]["address"], p) for s, t, _, p in g[1]}
+    return {(c, a, 8080), (a, d, 5432), (a, d, 6379), (c, fleet.EXTERNAL, 443),
+            (c, "10.77.0.1", 53)} - pairs
+
+
+def _settle(names):
+    """Waits (at most 60 s) until the loops that retry each second until their peer listens
+    have connected: a comparison right after boot would leave them all out as unstable."""
+    deadline = time.monotonic() + 60
+    while _long_lived(names, _nfm_graph(run_json("topo", *names.values()))):
+        if time.monotonic() > deadline:
+            raise LabError("fleet's long-lived connections not up after 60 s")
+        time.sleep(2)
+
+
+def _truths(names):
+    """{vm: (Truth, fib_trie bytes)}, every guest asked at once."""
+    out, errs = {}, []
+
+    def one(n):
+        try:
+            out[n] = (truth.load(vm.truth(n)), vm.guest_file(n, "/proc/net/fib_trie"))
+        except Exception as e:  # noqa: BLE001 - re-raised below
+            errs.append(e)
+
+    ts = [threading.Thread(target=one, args=(n,)) for n in names]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errs:
+        raise errs[0]
+    return out
+
+
+def _nfm_graph(doc):
+    nodes = {}
+    for n in doc["nodes"]:
+        m = {k: n[k] for k in ("id", "kind", "vm", "pid", "protocol", "port", "address") if k in n}
+        if "comm" in n or "comm_hex" in n:
+            m["comm"] = guest_bytes(n, "comm")
+        nodes[n["id"]] = m
+    edges = {(e["src"], e["dst"], e["protocol"], e["port"]): {"count": e["count"],
+                                                              "states": e["states"]}
+             for e in doc["edges"]}
+    return nodes, edges
+
+
+def _outside(got, low, high):
+    """What of got lies outside [low, high] (both (nodes, edges)), as text lines."""
+    bad = []
+    for i in low[0]:
+        if got[0].get(i) != low[0][i]:
+            bad.append("node %s: nfm %s, both truths %s" % (i, got[0].get(i), low[0][i]))
+    for i in got[0]:
+        if high[0].get(i) != got[0][i]:
+            bad.append("node %s: nfm %s, in neither truth" % (i, got[0][i]))
+    for k in set(low[1]) | set(got[1]):
+        g, lo, hi = got[1].get(k), low[1].get(k), high[1].get(k)
+        if g is None or hi is None:
+            bad.append("edge %s: nfm %s, truths %s..%s" % (k, g, lo, hi))
+            continue
+        lo = lo or {"count": 0, "states": {}}
+        if not lo["count"] <= g["count"] <= hi["count"] or any(
+                not lo["states"].get(s, 0) <= g["states"].get(s, 0) <= hi["states"].get(s, 0)
+                for s in set(g["states"]) | set(lo["states"])):
+            bad.append("edge %s: nfm %s, truths %s..%s" % (k, g, lo, hi))
+    return bad
+
+
+def _compare(names, by):
+    """nfm topo -j --by BY between two truths; returns (nfm doc, low graph, [] or the
+    differences of the last attempt)."""
+    for attempt in range(ATTEMPTS):
+        t1 = _truths(names)
+        doc = run_json("topo", "--by", by, *names, kind="topo")
+        t2 = _truths(names)
+        s1, addrs = topo_truth.views(t1)
+        s2, _ = topo_truth.views(t2)
+        both = {v: s1[v] & s2[v] for v in names}
+        either = {v: s1[v] | s2[v] for v in names}
+        low = topo_truth.graph(topo_truth.stable(both, either), addrs, by)
+        high = topo_truth.graph(either, addrs, by)
+        bad = _outside(_nfm_graph(doc), low, high)
+        if not bad:
+            return doc, low, []
+        print("attempt %d, --by %s, outside the truths:\n  %s" % (attempt + 1, by,
+                                                                   "\n  ".join(bad)))
+    return doc, low, bad
+
+
+@pytest.mark.parametrize("by", ["process", "vm", "service"])
+def test_topo_equals_guests_proc_net(lab_fleet, by):
+    names = sorted(lab_fleet.values())
+    doc, low, bad = _compare(names, by)
+    assert not bad, bad
+    assert doc["complete"] is True and sorted(doc["vms"]) == names
+    # the fleet's long-lived traffic is in the stable part, so the comparison is not empty
+    assert not _long_lived(lab_fleet, low), low[1]
+
+
+def test_topo_short_lived_seen_as_time_wait(lab_fleet):
+    """The client's page fetches (one every 3 s) close on app's side first: their TIME-WAIT
+    ends are edges client -> app:80 (doc/topo.md, Over time)."""
+    doc = run_json("topo", "--by", "vm", *sorted(lab_fleet.values()), kind="topo")
+    e = [e for e in doc["edges"] if e["src"] == "vm:" + lab_fleet["client"] and
+         e["dst"] == "vm:" + lab_fleet["app"] and e["port"] == 80]
+    assert len(e) == 1 and e[0]["states"].get("TIME-WAIT", 0) >= 1, doc["edges"]
+
+
+def test_topo_dot_deterministic_and_svg_names_every_node(lab_fleet, tmp_path):
+    names = sorted(lab_fleet.values())
+    # db and client alone: long-lived connections and app as an external peer, a graph that
+    # changes only while a page fetch is live (then read again, at most 3 times)
+    pair = [lab_fleet["db"], lab_fleet["client"]]
+    for _ in range(3):
+        p1 = run("topo", "--format", "dot", *pair)
+        p2 = run("topo", "--format", "dot", *reversed(pair))
+        assert p1.returncode == 0 and p2.returncode == 0, p1.stderr + p2.stderr
+        if p1.stdout == p2.stdout:
+            break
+    assert p1.stdout == p2.stdout
+    svg = run("topo", "--format", "svg", *names)
+    assert svg.returncode == 0, svg.stderr
+    assert svg.stdout.lstrip().startswith("<?xml") and "</svg>" in svg.stdout
+    # Graphviz writes '-' as &#45; in text
+    texts = {html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg.stdout)}
+    for n in names + [fleet.EXTERNAL + " (external)", "10.77.0.1 (external)"]:
+        assert n in texts, (n, texts)
+    (tmp_path / "fleet.svg").write_text(svg.stdout)
