@@ -314,6 +314,28 @@ struct json_object *obj_symbol(const char *name, char type, uint64_t address, co
 	return o;
 }
 
+/* Matches doc/schema/kmem_allocation.json. */
+struct json_object *obj_kmem_allocation(uint64_t query, const struct nfm_kmem *a)
+{
+	struct json_object *o = json_object_new_object();
+
+	A("query", j_addr(query));
+	A("kind", j_str(a ? nfm_kmem_kind_name(a->kind) : "none"));
+	if (!a)
+		return o;
+	A("start", j_addr(a->start));
+	A("size_bytes", j_u64(a->size));
+	A("offset_bytes", j_u64(query - a->start));
+	if (a->kind == NFM_KMEM_SLAB) {
+		A("slot_size_bytes", j_u64(a->slot_size));
+		A("cache", j_addr(a->cache));
+		A("cache_name", j_str(a->cache_name));
+	}
+	if (a->kind == NFM_KMEM_SLAB || a->kind == NFM_KMEM_PAGES)
+		A("order", j_u64(a->order));
+	return o;
+}
+
 /* Matches doc/schema/yara_match.json. */
 struct json_object *obj_yara_match(const char *rule, const char *string_id, uint64_t address,
 				   uint64_t length)

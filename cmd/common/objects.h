@@ -51,6 +51,19 @@
 struct json_object *obj_process(const struct nfm_task *t, uint64_t page_size);
 
 /*
+ * Add the rest of /proc/PID/stat and status (nfm_task_info()) to proc, named as in process.json:
+ * pgrp, session, tty_nr, tty_name (+ tty_name_hex), tpgid, min_flt, cmin_flt, maj_flt, cmaj_flt,
+ * cutime_ns, cstime_ns, cutime_ticks, cstime_ticks, rsslim_bytes, start_code, end_code,
+ * start_stack, start_data, end_data, sig_pending, sig_shared_pending, sig_blocked, sig_ignored,
+ * sig_caught (16 hex digits, as status), stat_wchan, exit_signal, processor, exit_code,
+ * tracer_pid, umask, cap_inheritable, cap_permitted, cap_effective, cap_bounding, cap_ambient
+ * (16 hex digits), no_new_privs, seccomp, vm_peak_bytes, vm_lck_bytes, vm_pin_bytes,
+ * vm_hwm_bytes, vm_data_bytes, vm_stk_bytes, vm_exe_bytes, vm_lib_bytes, vm_pte_bytes,
+ * vm_swap_bytes, hugetlb_bytes, voluntary_ctxt_switches, nonvoluntary_ctxt_switches.
+ */
+void obj_process_info(struct json_object *proc, const struct nfm_task_info *i, uint64_t page_size);
+
+/*
  * Add a process's command line (bytes from nfm_task_cmdline()) to proc: "cmdline" (the bytes,
  * NULs included, as j_bytes), "cmdline_hex" when not valid UTF-8, "argv" (the NUL-separated
  * words, an array of strings), and when st says pages were missing "cmdline_pages_missing" and
@@ -177,6 +190,14 @@ struct json_object *obj_fs_entry(const struct nfm_fs_entry *e, uint64_t page_siz
  */
 struct json_object *obj_symbol(const char *name, char type, uint64_t address,
 			       const char *module);
+
+/*
+ * kmem_allocation.json: the allocation holding a kernel address (nfm kmem): query (the address
+ * asked about), kind, start, size_bytes, offset_bytes (query - start), and for a slab object
+ * slot_size_bytes, cache (the struct kmem_cache) and cache_name; order for slab and pages. a NULL: no allocation
+ * holds the address (kind "none").
+ */
+struct json_object *obj_kmem_allocation(uint64_t query, const struct nfm_kmem *a);
 
 /*
  * yara_match.json: one YARA string match: rule, string (the string's identifier, "$a"),

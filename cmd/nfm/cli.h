@@ -111,6 +111,7 @@ extern const struct command command_info, command_list, command_sym, command_btf
 	command_ifconfig, command_ss, command_netstat, command_route, command_arp, command_cpuinfo, command_shell, command_top, command_crawl, command_help;
 
 extern const struct command command_bt;
+extern const struct command command_kmem;
 extern const struct command command_diagnose;
 extern const struct command command_record, command_snapshots;
 extern const struct command command_topo;

@@ -9,7 +9,7 @@ static const struct command *const commands[] = {
 	&command_info, &command_list, &command_sym, &command_btf,
 	&command_ps, &command_pstree, &command_top, &command_maps, &command_lsof, &command_env,
 	&command_lsmod, &command_check, &command_yara, &command_dmesg,
-	&command_bt,
+	&command_bt, &command_kmem,
 	&command_diagnose,
 	&command_uname, &command_uptime, &command_free, &command_mount, &command_cpuinfo,
 	&command_ip, &command_ifconfig, &command_ss, &command_netstat, &command_route, &command_arp,

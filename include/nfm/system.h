@@ -322,6 +322,35 @@ struct nfm_fs_read_stat {
 NFM_EXPORT int nfm_fs_read(struct nfm_ctx *ctx, const char *path, void **buf,
 			   struct nfm_fs_read_stat *st);
 
+/* ---- kernel memory: the allocation holding an address (crash's kmem ADDRESS) ---- */
+
+enum nfm_kmem_kind {
+	NFM_KMEM_SLAB = 1,	/* an object of a kmem_cache (SLUB) */
+	NFM_KMEM_PAGES,		/* a block of pages from the page allocator (order 0 or compound) */
+	NFM_KMEM_VMALLOC,	/* a vmalloc/vmap area */
+};
+
+struct nfm_kmem {
+	int kind;		/* enum nfm_kmem_kind */
+	uint64_t start;		/* the object, page block or area holding the address */
+	uint64_t size;		/* its usable bytes: the cache's object_size, PAGE_SIZE << order,
+				 * or the area without its guard page */
+	uint64_t slot_size;	/* slab: the cache's stride, object with metadata and padding (what
+				 * /proc/slabinfo calls objsize); else 0 */
+	uint64_t cache;		/* slab: the struct kmem_cache; else 0 */
+	char cache_name[32];	/* slab: the cache's name ("kmalloc-256", "task_struct"); else "" */
+	unsigned int order;	/* slab and pages: the page order of the slab or block; else 0 */
+};
+
+/*
+ * The allocation holding the kernel address va into *ret. 0; -ENOENT when va is in none that the
+ * allocators record (the kernel image, memblock tables, a free page, a slab's metadata);
+ * -EBADMSG when the allocator data is inconsistent; -EFAULT when unreadable.
+ */
+NFM_EXPORT int nfm_kmem_find(struct nfm_ctx *ctx, uint64_t va, struct nfm_kmem *ret);
+/* "slab", "pages", "vmalloc"; "?" for anything else. */
+NFM_EXPORT const char *nfm_kmem_kind_name(int kind);
+
 #ifdef __cplusplus
 }
 #endif

@@ -261,6 +261,7 @@ static int find_direct(struct nfm_ctx *ctx, const struct alloc_state *s, uint64_
 		memcpy(a->cache_name, c->name, sizeof(a->cache_name));
 		a->start = base + off / c->size * c->size + c->red_left_pad;
 		a->size = c->object_size;
+		a->slot_size = c->size;
 		if (a->start + c->size - c->red_left_pad > base + (PAGE << order))
 			return -ENOENT;	/* the slab's unused tail */
 		if (va < a->start || va >= a->start + a->size)

@@ -32,6 +32,7 @@ struct nfm_alloc {
 	uint64_t start;		/* the object, block or area holding the address */
 	uint64_t size;		/* its usable bytes: object_size, PAGE_SIZE << order, or the area
 				 * without its guard page */
+	uint64_t slot_size;	/* slab: the cache's stride (object, metadata, padding); else 0 */
 	uint64_t cache;		/* slab: the struct kmem_cache; else 0 */
 	char cache_name[32];	/* slab: the cache's name ("kmalloc-256", "task_struct") */
 	unsigned int order;	/* slab and pages: the page order of the slab or block */

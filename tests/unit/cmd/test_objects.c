@@ -430,6 +430,23 @@ static int dump(const char *dir)
 	j_add(o, "query", j_addr(0xffffffff81234567ull));
 	j_add(o, "offset_bytes", j_u64(7));
 	bad |= dump_one(dir, "symbol.json", o);
+	{
+		struct nfm_kmem km = { .kind = NFM_KMEM_SLAB, .start = 0xffff888003a8c000ull,
+				       .size = 8328, .slot_size = 8384,
+				       .cache = 0xffff888003001200ull, .cache_name = "task_struct",
+				       .order = 3 };
+		struct nfm_kmem kv = { .kind = NFM_KMEM_VMALLOC, .start = 0xffffffffc0307000ull,
+				       .size = 40960 };
+
+		struct json_object *arr = array_of(obj_kmem_allocation(0xffff888003a8c018ull, &km),
+						   obj_kmem_allocation(0xffffffffc030b024ull, &kv));
+
+		bad |= dump_one(dir, "kmem_allocation.json",
+				obj_kmem_allocation(0xffffffff82a00000ull, NULL));
+		doc = jdoc_new("kmem");
+		j_add(doc, "allocations", arr);
+		bad |= dump_one(dir, "docs/kmem.json", doc);
+	}
 	o = obj_yara_match("miner", "$a", 0x7f0000001000ull, 12);
 	j_add(o, "pid", j_int(812));
 	j_add(o, "comm", j_str("sshd"));
