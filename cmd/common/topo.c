@@ -568,6 +568,11 @@ static bool is_conn(const struct nfm_socket *s)
 	return !is_loopback(l) && !is_loopback(r) && !is_zero(r);
 }
 
+bool topo_socket_used(const struct nfm_socket *s)
+{
+	return is_listener(s) || is_conn(s);
+}
+
 static int add_rec(struct build *b, const struct rec *r)
 {
 	if (b->nr_recs == b->cap_recs) {

@@ -97,6 +97,8 @@ struct topo_graph {
  */
 int topo_build(const struct topo_frame *frames, int nr, enum topo_by by, struct topo_graph **ret);
 void topo_graph_free(struct topo_graph *g);
+/* Whether the join uses a socket: a listener or a connection (the rules above). */
+bool topo_socket_used(const struct nfm_socket *s);
 
 /* "vm", "process", "service", "external"; and the --by words. */
 const char *topo_kind_name(enum topo_kind k);

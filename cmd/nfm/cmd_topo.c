@@ -20,6 +20,7 @@
 #include "jout.h"
 #include "table.h"
 #include "topo.h"
+#include "topo_remote.h"
 
 #define MAX_VMS 512
 #define MAX_NETS_OPT 64
@@ -52,6 +53,7 @@ struct topo_opts {
 	uint64_t since_ns;			/* 0: one sample */
 	double interval;			/* --since's sampling period */
 	long count;				/* -n: samples/frames then stop (0: unbounded) */
+	const char *remote;			/* --remote HOST:PORT,...: nfmd's frames */
 };
 
 static void first_error(void *ud, enum nfm_log_level level, const char *msg)
@@ -238,6 +240,44 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * --remote: the VMs are whatever the nfmd instances watch now, so the set is made again for
+ * every read (names and --net); their frames are joined as local ones.
+ */
+static int remote_graph(struct cli *cli, const struct topo_opts *o, struct vm **vms, int *nv,
+			struct topo_graph **g)
+{
+	struct topo_frame_store *st = NULL;
+	struct topo_frame *f;
+	int n = 0, i, ret = topo_remote_fetch(o->remote, &st, &n);
+
+	if (ret)
+		return ret;
+	free(*vms);
+	*vms = calloc((size_t)n + 1, sizeof(**vms));
+	f = calloc((size_t)n + 1, sizeof(*f));
+	*nv = 0;
+	if (*vms && f) {
+		for (i = 0; i < n; i++)
+			snprintf((*vms)[i].name, sizeof((*vms)[i].name), "%s", st[i].vm);
+		*nv = n;
+		ret = apply_nets(cli, o, *vms, n) ? -EINVAL : 0;
+		for (i = 0; !ret && i < n; i++) {
+			f[i] = st[i].frame;
+			f[i].net = (*vms)[i].net;
+		}
+		if (!ret)
+			ret = topo_build(f, n, o->by, g);
+	} else {
+		ret = -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		topo_frame_store_free(&st[i]);
+	free(st);
+	free(f);
+	return ret;
 }
 
 static int read_graph(struct vm *vms, int nv, enum topo_by by, struct topo_graph **g)
@@ -542,6 +582,7 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "remote", required_argument, NULL, 'R' },
 		{ 0 }
 	};
 	struct topo_opts o = { .by = TOPO_BY_VM, .fmt = FMT_TABLE, .interval = 1.0 };
@@ -590,6 +631,9 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 			if (*end || !(o.interval >= 0.05 && o.interval <= 3600))
 				return cli_usage_error(cli, "--interval wants seconds from 0.05 to 3600");
 			break;
+		case 'R':
+			o.remote = optarg;
+			break;
 		case 'n':
 			o.count = strtol(optarg, &end, 10);
 			if (*end || o.count < 1)
@@ -607,9 +651,11 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 	}
 	if (o.watch > 0 && (o.fmt == FMT_DOT || o.fmt == FMT_SVG))
 		return cli_usage_error(cli, "--watch prints a table or JSON Lines");
-	if ((ret = pick_vms(cli, argc, argv, &vms, &nv)))
+	if (o.remote && (optind < argc || cli->vm))
+		return cli_usage_error(cli, "--remote joins the VMs the nfmd instances watch: no VM arguments");
+	if (!o.remote && (ret = pick_vms(cli, argc, argv, &vms, &nv)))
 		return ret;
-	if ((ret = apply_nets(cli, &o, vms, nv))) {
+	if (!o.remote && (ret = apply_nets(cli, &o, vms, nv))) {
 		free(vms);
 		return ret;
 	}
@@ -622,7 +668,12 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 
 		/* --since: sample at the interval for the window, the union of what was seen */
 		do {
-			ret = read_graph(vms, nv, o.by, &g);
+			ret = o.remote ? remote_graph(cli, &o, &vms, &nv, &g) :
+					 read_graph(vms, nv, o.by, &g);
+			if (ret == -EINVAL && o.remote) {
+				ret = 2;	/* apply_nets said why */
+				break;
+			}
 			if (ret) {
 				ret = cli_fail("cannot build the graph: %s", strerror(-ret));
 				break;
@@ -667,7 +718,7 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 const struct command command_topo = {
 	.name = "topo",
 	.summary = "who talks to whom across the VMs (TopoLog)",
-	.usage = "[-j] [--by vm|process|service] [--format table|json|dot|svg] [--net VM=NAME]... [--watch[=SECONDS]] [--since DURATION] [VM...]",
+	.usage = "[-j] [--by vm|process|service] [--format table|json|dot|svg] [--net VM=NAME]... [--watch[=SECONDS]] [--since DURATION] [--remote HOST:PORT,... | VM...]",
 	.help =
 	"  VM                     a VM by name or pid (as nfm list), or any --vm SPEC; default: every VM\n"
 	"  -b, --by LEVEL         nodes are VMs (vm, the default), processes (process) or services:\n"
@@ -679,6 +730,9 @@ const struct command command_topo = {
 	"      --watch[=SECONDS]  read and print again every SECONDS (2); JSON Lines with -j\n"
 	"      --since DURATION   sample for DURATION (500ms, 30s, 10m, 1h) and show every edge seen\n"
 	"      --interval SECONDS --since's sampling period (1; a connection shorter than it may be missed)\n"
-	"  -n, --count N          stop after N frames of --watch\n",
+	"  -n, --count N          stop after N frames of --watch\n"
+	"      --remote HOST:PORT,...  join the VMs these nfmd instances watch (their latest socket\n"
+	"                         lists, GET /api/topology/frames) instead of this host's; token:\n"
+	"                         $NFM_REMOTE_TOKEN\n",
 	.run = cmd_topo,
 };

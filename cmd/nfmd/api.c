@@ -14,6 +14,7 @@
 #include <jout.h>
 #include <objects.h>
 #include <topo.h>
+#include <topo_frames.h>
 
 #include "api.h"
 #include "util.h"
@@ -172,6 +173,29 @@ struct json_object *api_topology(const struct vm_table *vms)
 	return doc;
 }
 
+/* Each watched VM's frame (topo_frames.h): what nfm topo --remote joins across nfmd instances. */
+struct json_object *api_topology_frames(const struct vm_table *vms)
+{
+	struct json_object *doc = jdoc_new("nfmd.topology_frames"), *a = json_object_new_array();
+
+	j_add(doc, "time_ns", j_ns(now_real()));
+	for (const struct vm *vm = vms->head; vm; vm = vm->next) {
+		const struct section *s = vm->sec[F_NET];
+		struct topo_frame f;
+
+		if (vm->gone || !s || !s->socks)
+			continue;
+		f = (struct topo_frame){ .vm = vm->name, .socks = s->socks, .nr_socks = s->nr_socks,
+					 .devs = s->devs, .nr_devs = s->devs ? s->nr_devs : 0,
+					 .complete = !s->net_truncated && !s->err,
+					 .error = s->err ? s->errmsg : s->net_truncated ?
+						  "the socket or interface list was cut short" : NULL };
+		json_object_array_add(a, topo_frame_json(&f));
+	}
+	j_add(doc, "vms", a);
+	return doc;
+}
+
 struct json_object *api_index(void)
 {
 	struct json_object *doc = jdoc_new("nfmd.index"), *a = json_object_new_array();
@@ -182,6 +206,7 @@ struct json_object *api_index(void)
 	json_object_array_add(a, json_object_new_string("/api/v1/vms"));
 	json_object_array_add(a, json_object_new_string("/api/v1/vms/NAME"));
 	json_object_array_add(a, json_object_new_string("/api/topology"));
+	json_object_array_add(a, json_object_new_string("/api/topology/frames"));
 	j_add(doc, "endpoints", a);
 	return doc;
 }

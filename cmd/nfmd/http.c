@@ -250,6 +250,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return send_error(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		return send_json(h, c, MHD_HTTP_OK, doc);
 	}
+	if (!strcmp(url, "/api/topology/frames"))
+		return send_json(h, c, MHD_HTTP_OK, api_topology_frames(h->vms));
 	if (!strcmp(url, "/api/v1/vms") || !strcmp(url, "/api/v1/vms/"))
 		return send_json(h, c, MHD_HTTP_OK, api_vms(h->vms));
 	if (!strncmp(url, prefix, sizeof(prefix) - 1)) {

@@ -91,7 +91,7 @@ def _initrd(kernel, role, nics):
 
 def link_dir(prefix):
     """Where the fleet's link sockets live (short: unix socket paths have 108 bytes)."""
-    return os.path.join(paths.run_root(), "fl-" + prefix)
+    return os.path.join(paths.run_root() + "-links", prefix)
 
 
 def _netdevs(prefix, role, nics, roles):
@@ -140,7 +140,7 @@ def start(kernel_name, prefix, full=False, mem="256M"):
     kernel = kernels.fetch(kernel_name)
     roles = layout(full)
     shutil.rmtree(link_dir(prefix), ignore_errors=True)
-    os.makedirs(link_dir(prefix))
+    os.makedirs(link_dir(prefix), exist_ok=True)
     out, errs = {}, []
 
     def one(role):

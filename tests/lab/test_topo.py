@@ -19,8 +19,10 @@ import time
 import pytest
 
 from conftest import lab_kernels
-from nfmcli import guest_bytes, run, run_json
+from fleet_nfmd import Nfmd, free_port
+from nfmcli import guest_bytes, run, run_json, validate
 from nfmlab import LabError, fleet, truth, vm
+from nfmlab.qmp import QMP
 import topo_truth
 
 ATTEMPTS = 4
@@ -176,3 +178,44 @@ def test_topo_dot_deterministic_and_svg_names_every_node(lab_fleet, tmp_path):
     for n in names + [fleet.EXTERNAL + " (external)", "10.77.0.1 (external)"]:
         assert n in texts, (n, texts)
     (tmp_path / "fleet.svg").write_text(svg.stdout)
+
+
+def _qmp_all(names, cmd):
+    for n in names:
+        with QMP(vm.read_info(n)["qmp"], timeout=30) as q:
+            q.cmd(cmd)
+
+
+def _no_bytes(doc):
+    """nfmd reads no TCP byte counters: the edges without bytes_* (and the rest unchanged)."""
+    return {"nodes": doc["nodes"], "nr_connections": doc["nr_connections"],
+            "edges": [{k: v for k, v in e.items() if not k.startswith("bytes_")}
+                      for e in doc["edges"]], "complete": doc["complete"],
+            "vms": sorted(doc["vms"])}
+
+
+def test_topo_remote_merges_two_nfmd(lab_fleet, tmp_path):
+    """Two nfmd on loopback, one watching the client, one app and db: nfm topo --remote joins
+    their frames into the graph one nfm reads of all three. The guests are paused meanwhile
+    (QMP stop), so both see the same sockets: the graphs must be equal."""
+    names = sorted(lab_fleet.values())
+    prefix = lab_fleet["client"][:-len("client")]
+    with Nfmd(lab_fleet["client"], tmp_path / "n1.log") as n1, \
+            Nfmd(prefix + "[ad]*", tmp_path / "n2.log") as n2:
+        _qmp_all(names, "stop")
+        try:
+            t0 = time.time_ns()
+            n1.wait_net([lab_fleet["client"]], t0)
+            n2.wait_net([lab_fleet["app"], lab_fleet["db"]], t0)
+            validate("nfmd.topology_frames", n1.get("/api/topology/frames").decode())
+            for by in ("process", "vm"):
+                local = run_json("topo", "--by", by, *names, kind="topo")
+                remote = run_json("topo", "--by", by, "--remote", "%s,%s" % (n1.addr, n2.addr),
+                                  kind="topo")
+                assert _no_bytes(remote) == _no_bytes(local), by
+        finally:
+            _qmp_all(names, "cont")
+        # an nfmd that does not answer: a partial graph, exit 3, said on stderr
+        p = run("topo", "--remote", "%s,127.0.0.1:%d" % (n1.addr, free_port()))
+        assert p.returncode == 3 and "nfmd 127.0.0.1:" in p.stderr, (p.returncode, p.stderr)
+        assert lab_fleet["client"] in p.stdout
