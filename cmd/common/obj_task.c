@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Processes, mappings and open files as JSON (doc/schema/process.json, vma.json, fd.json). */
+#include <stdio.h>
 #include <string.h>
 
 #include "objects.h"
@@ -59,6 +60,72 @@ struct json_object *obj_process(const struct nfm_task *t, uint64_t page_size)
 	A("rss_file_bytes", j_u64(t->rss_file * page_size));
 	A("rss_shmem_bytes", j_u64(t->rss_shmem * page_size));
 	return o;
+}
+
+static struct json_object *hex16(uint64_t v)
+{
+	char b[20];
+
+	snprintf(b, sizeof(b), "%016llx", (unsigned long long)v);
+	return j_str(b);
+}
+
+void obj_process_info(struct json_object *o, const struct nfm_task_info *i, uint64_t page_size)
+{
+	if (!page_size)
+		page_size = 4096;
+	A("pgrp", j_int(i->pgrp));
+	A("session", j_int(i->session));
+	A("tty_nr", j_int(i->tty_nr));
+	j_add_bytes(o, "tty_name", i->tty_name, strnlen(i->tty_name, sizeof(i->tty_name)));
+	A("tpgid", j_int(i->tpgid));
+	A("min_flt", j_u64(i->min_flt));
+	A("cmin_flt", j_u64(i->cmin_flt));
+	A("maj_flt", j_u64(i->maj_flt));
+	A("cmaj_flt", j_u64(i->cmaj_flt));
+	A("cutime_ns", j_u64(i->cutime_ns));
+	A("cstime_ns", j_u64(i->cstime_ns));
+	A("cutime_ticks", j_u64(i->cutime_ns / 10000000u));
+	A("cstime_ticks", j_u64(i->cstime_ns / 10000000u));
+	A("rsslim_bytes", j_u64(i->rsslim));
+	A("start_code", j_addr(i->start_code));
+	A("end_code", j_addr(i->end_code));
+	A("start_stack", j_addr(i->start_stack));
+	A("start_data", j_addr(i->start_data));
+	A("end_data", j_addr(i->end_data));
+	A("sig_pending", hex16(i->sig_pending));
+	A("sig_shared_pending", hex16(i->sig_shared_pending));
+	A("sig_blocked", hex16(i->sig_blocked));
+	A("sig_ignored", hex16(i->sig_ignored));
+	A("sig_caught", hex16(i->sig_caught));
+	A("stat_wchan", j_int(i->wchan_flag));
+	A("exit_signal", j_int(i->exit_signal));
+	A("processor", j_int(i->processor));
+	A("exit_code", j_int(i->exit_code));
+	A("tracer_pid", j_int(i->tracer_pid));
+	if (i->umask >= 0)
+		A("umask", j_int(i->umask));
+	A("cap_inheritable", hex16(i->cap_inheritable));
+	A("cap_permitted", hex16(i->cap_permitted));
+	A("cap_effective", hex16(i->cap_effective));
+	A("cap_bounding", hex16(i->cap_bounding));
+	A("cap_ambient", hex16(i->cap_ambient));
+	A("no_new_privs", j_int(i->no_new_privs));
+	if (i->seccomp >= 0)
+		A("seccomp", j_int(i->seccomp));
+	A("vm_peak_bytes", j_u64(i->vm_peak * page_size));
+	A("vm_lck_bytes", j_u64(i->vm_lck * page_size));
+	A("vm_pin_bytes", j_u64(i->vm_pin * page_size));
+	A("vm_hwm_bytes", j_u64(i->vm_hwm * page_size));
+	A("vm_data_bytes", j_u64(i->vm_data * page_size));
+	A("vm_stk_bytes", j_u64(i->vm_stk * page_size));
+	A("vm_exe_bytes", j_u64(i->vm_exe_bytes));
+	A("vm_lib_bytes", j_u64(i->vm_lib_bytes));
+	A("vm_pte_bytes", j_u64(i->vm_pte_bytes));
+	A("vm_swap_bytes", j_u64(i->vm_swap * page_size));
+	A("hugetlb_bytes", j_u64(i->hugetlb * page_size));
+	A("voluntary_ctxt_switches", j_u64(i->nvcsw));
+	A("nonvoluntary_ctxt_switches", j_u64(i->nivcsw));
 }
 
 void obj_process_cmdline(struct json_object *o, const void *cmd, size_t len,

@@ -1,184 +1,350 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* nfm ps: the guest's processes (or threads with -L), like procps `ps aux` / `ps -eLf`. */
+/*
+ * nfm ps: the guest's processes (or threads) in procps-ng 4's layouts: `ps aux`, `ps -ef`,
+ * `ps -eLf`, `ps -o pid,user,%mem,cmd`, `--sort=-%cpu,pid`, `-p`, `-u`, `-C`, `--forest`, BSD
+ * words bundled (`axjf`, `auxww`). Columns: ps_fields.c.
+ */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nfm/stack.h>
+#include <nfm/system.h>
 #include <nfm/task.h>
 
 #include "cli.h"
+#include "guest_users.h"
 #include "jout.h"
 #include "objects.h"
-#include "table.h"
+#include "ps_fields.h"
 #include "walk_words.h"
 
 #define CMDLINE_MAX (128u << 10)
-
-struct row {
-	struct nfm_task t;
-	char *cmd;			/* cmdline bytes (NULs kept), NULL for none */
-	size_t cmd_len;
-	struct nfm_umem_stat um;
-	int cmd_err;
-	int32_t *tids;
-	int nr_tids;
-	const char *wchan;		/* --wchan: nfm_task_wchan() (owned by the context), NULL: "0" */
-};
+#define MAX_COLS 64
+#define MAX_SORT 16
 
 struct ps_opts {
-	bool threads;
-	bool wchan;			/* --wchan: the WCHAN column, "wchan" in JSON */
-	const char *sort;
+	bool threads, forest, all, unix_f, any_select, bsd;
+	/* selection: a process is shown when it matches any list given (procps ORs them) */
 	int32_t *pids;
 	size_t nr_pids;
+	uint32_t *uids, *ruids;
+	size_t nr_uids, nr_ruids;
+	char **comms;
+	size_t nr_comms;
+	struct ps_col cols[MAX_COLS];
+	size_t nr_cols;
+	const char *layout;		/* a named layout when no -o: "sysv", "f", "l", "u", "j", ... */
+	struct { const struct ps_field *f; int dir; } sort[MAX_SORT];
+	size_t nr_sort;
+	bool wchan;			/* --wchan: the old WCHAN flag of the default layout */
 };
+
+static struct ps_env g_env;
+static const struct ps_opts *g_opts;
+
+static int add_list(struct cli *cli, const char *what, const char *s, struct ps_opts *o, int kind)
+{
+	char *dup = strdup(s), *tok, *save = NULL;
+	int ret = 0;
+
+	if (!dup)
+		return cli_fail("out of memory");
+	for (tok = strtok_r(dup, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		char *end;
+		long v = strtol(tok, &end, 10);
+
+		if (kind == 'p') {
+			int32_t *n = realloc(o->pids, (o->nr_pids + 1) * sizeof(*n));
+
+			if (*end || v <= 0 || v > 4194304 || !n) {
+				free(n ? n : o->pids);
+				o->pids = NULL;
+				o->nr_pids = 0;
+				ret = cli_usage_error(cli, "%s needs PID[,PID...], not '%s'", what,
+						      cli_esc(tok));
+				break;
+			}
+			o->pids = n;
+			o->pids[o->nr_pids++] = (int32_t)v;
+		} else if (kind == 'u' || kind == 'U') {
+			uint32_t id;
+			uint32_t **list = kind == 'u' ? &o->uids : &o->ruids;
+			size_t *nr = kind == 'u' ? &o->nr_uids : &o->nr_ruids;
+			uint32_t *n;
+
+			if (*end || v < 0 || (unsigned long)v >= UINT32_MAX) {
+				/* a name: resolved after attaching, from the guest's /etc/passwd */
+				if (cli_attach(cli)) {
+					ret = 1;
+					break;
+				}
+				if (guest_user_id(cli->ctx, tok, &id) < 0) {
+					ret = cli_fail("user name does not exist in the guest's cached "
+						       "/etc/passwd: %s", cli_esc(tok));
+					break;
+				}
+			} else {
+				id = (uint32_t)v;
+			}
+			n = realloc(*list, (*nr + 1) * sizeof(*n));
+			if (!n) {
+				ret = cli_fail("out of memory");
+				break;
+			}
+			*list = n;
+			(*list)[(*nr)++] = id;
+		} else {
+			char **n = realloc(o->comms, (o->nr_comms + 1) * sizeof(*n));
+
+			if (!n || !(tok = strdup(tok))) {
+				ret = cli_fail("out of memory");
+				break;
+			}
+			o->comms = n;
+			o->comms[o->nr_comms++] = tok;
+		}
+	}
+	o->any_select = true;
+	free(dup);
+	return ret;
+}
 
 static bool wanted(const struct ps_opts *o, const struct nfm_task *t)
 {
 	size_t i;
 
-	if (!o->nr_pids)
+	if (!o->any_select)
 		return true;
 	for (i = 0; i < o->nr_pids; i++)
 		if (o->pids[i] == t->tgid || (o->threads && o->pids[i] == t->pid))
 			return true;
+	for (i = 0; i < o->nr_uids; i++)
+		if (o->uids[i] == t->euid)
+			return true;
+	for (i = 0; i < o->nr_ruids; i++)
+		if (o->ruids[i] == t->uid)
+			return true;
+	for (i = 0; i < o->nr_comms; i++)	/* -C matches /proc/PID/comm, as procps */
+		if (!strcmp(o->comms[i], t->name))
+			return true;
 	return false;
 }
 
-static int64_t sort_value(const struct row *r, const char *key)
+static int parse_sort(struct cli *cli, const char *s, struct ps_opts *o)
 {
-	const struct nfm_task *t = &r->t;
+	char *dup = strdup(s), *tok, *save = NULL;
+	int ret = 0;
 
-	if (!strcmp(key, "pid"))
-		return t->tgid * 4194304ll + t->pid;
-	if (!strcmp(key, "tid"))
-		return t->pid;
-	if (!strcmp(key, "ppid"))
-		return t->ppid;
-	if (!strcmp(key, "uid") || !strcmp(key, "user"))
-		return t->euid;
-	if (!strcmp(key, "rss"))
-		return (int64_t)t->rss_exact_pages;
-	if (!strcmp(key, "vsz"))
-		return (int64_t)t->vsize;
-	if (!strcmp(key, "time") || !strcmp(key, "cputime"))
-		return (int64_t)(t->utime_ns + t->stime_ns);
-	if (!strcmp(key, "start") || !strcmp(key, "start_time"))
-		return (int64_t)t->start_ns;
-	if (!strcmp(key, "nice") || !strcmp(key, "ni"))
-		return t->nice;
-	if (!strcmp(key, "pri") || !strcmp(key, "priority"))
-		return t->priority;
-	if (!strcmp(key, "nlwp") || !strcmp(key, "threads"))
-		return t->nr_threads;
+	if (!dup)
+		return cli_fail("out of memory");
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int dir = 1;
+		const struct ps_field *f;
+
+		if (*tok == '-' || *tok == '+')
+			dir = *tok++ == '-' ? -1 : 1;
+		f = ps_field_find(tok);
+		if (!f || o->nr_sort >= MAX_SORT) {
+			ret = cli_usage_error(cli, "unknown sort key '%s' (ps -o's field names: %s)",
+					      cli_esc(tok), ps_field_names());
+			break;
+		}
+		o->sort[o->nr_sort].f = f;
+		o->sort[o->nr_sort++].dir = dir;
+	}
+	free(dup);
+	return ret;
+}
+
+static int add_format(struct cli *cli, const char *list, struct ps_opts *o)
+{
+	char bad[128];
+
+	if (ps_format_parse(list, &g_env, o->cols, &o->nr_cols, MAX_COLS, bad, sizeof(bad)) < 0)
+		return cli_usage_error(cli, "unknown field '%s' in -o (fields: %s)", cli_esc(bad),
+				       ps_field_names());
 	return 0;
 }
 
-static const char *g_sort_key;
-static int g_sort_dir;
+/*
+ * BSD words ("aux", "axjf", "o pid,cmd"): letters that select (a x e), format (u j l s v),
+ * show threads (H L m), a forest (f), wide output (w); o/O/p/U/k/t take the next word.
+ */
+static int bsd_word(struct cli *cli, char **argv, int argc, int *i, struct ps_opts *o)
+{
+	const char *w = argv[*i];
+
+	o->bsd = true;
+	for (; *w; w++) {
+		const char *next = NULL;
+
+		if (strchr("opUkO", *w)) {
+			if (w[1]) {
+				next = w + 1;
+			} else if (*i + 1 < argc) {
+				next = argv[++*i];
+			} else {
+				return cli_usage_error(cli, "'%c' needs a list", *w);
+			}
+		}
+		switch (*w) {
+		case 'a': case 'x': case 'e': case 'g': case 'r': case 'c': case 'n': case 'h':
+			o->all = true;	/* every process (nfm has no terminal to limit to) */
+			break;
+		case 'w':
+			break;		/* output is never cut when not a terminal; w asks for that */
+		case 'u': case 'j': case 'l': case 's': case 'v':
+			o->layout = *w == 'u' ? "u" : *w == 'j' ? "bj" : *w == 'l' ? "bl" :
+				    *w == 's' ? "bs" : "bv";
+			break;
+		case 'f':
+			o->forest = true;
+			break;
+		case 'H': case 'L': case 'm':
+			o->threads = true;
+			break;
+		case 'o': case 'O':
+			return add_format(cli, next, o);
+		case 'p':
+			return add_list(cli, "p", next, o, 'p');
+		case 'U':
+			return add_list(cli, "U", next, o, 'U');
+		case 'k':
+			return parse_sort(cli, next, o);
+		default:
+			return cli_usage_error(cli, "unknown BSD option '%c' in '%s'", *w,
+					       cli_esc(argv[*i]));
+		}
+	}
+	return 0;
+}
+
+/* The columns of a named layout (procps's macro formats and generated SysV lists). */
+static const char *layout_spec(const struct ps_opts *o, bool unix_l, bool unix_F)
+{
+	const char *l = o->layout;
+
+	if (l && !strcmp(l, "u"))
+		return "user,pid,%cpu,%mem,vsz,rss,tname,stat,start_time,bsdtime,args";
+	if (l && !strcmp(l, "bj"))
+		return "ppid,pid,pgid,sid,tname,tpgid,stat,uid,bsdtime,args";
+	if (l && !strcmp(l, "bl"))
+		return "flags,uid,pid,ppid,priority,nice,vsz,rss,wchan,stat,tname,bsdtime,args";
+	if (l && !strcmp(l, "bs"))
+		return "uid,pid,pending,sig_block,sig_ignore,caught,stat,tname,bsdtime,args";
+	if (l && !strcmp(l, "bv"))
+		return "pid,tname,stat,bsdtime,maj_flt,rss,%mem,args";
+	if (o->bsd && !o->unix_f && !unix_l && !unix_F)
+		return "pid,tname,stat,bsdtime,args";	/* ps ax: procps's BSD default */
+	if (unix_F)
+		return o->threads ? "uid_hack,pid,ppid,lwp,c,nlwp,sz,rss,psr,stime,tname,time,cmd" :
+				    "uid_hack,pid,ppid,c,sz,rss,psr,stime,tname,time,cmd";
+	if (unix_l && o->unix_f)
+		return o->threads ? "f,s,uid_hack,pid,ppid,lwp,c,nlwp,pri,ni,addr,sz,wchan,stime,tname,time,cmd" :
+				    "f,s,uid_hack,pid,ppid,c,pri,ni,addr,sz,wchan,stime,tname,time,cmd";
+	if (unix_l)
+		return o->threads ? "f,s,uid,pid,ppid,lwp,c,pri,ni,addr,sz,wchan,tname,time,ucmd" :
+				    "f,s,uid,pid,ppid,c,pri,ni,addr,sz,wchan,tname,time,ucmd";
+	if (o->unix_f)
+		return o->threads ? "uid_hack,pid,ppid,lwp,c,nlwp,stime,tname,time,cmd" :
+				    "uid_hack,pid,ppid,c,stime,tname,time,cmd";
+	return o->threads ? "pid,lwp,tname,time,ucmd" : "pid,tname,time,ucmd";
+}
 
 static int cmp_rows(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
-	int c;
+	const struct ps_row *x = a, *y = b;
+	size_t i;
 
-	if (!strcmp(g_sort_key, "comm") || !strcmp(g_sort_key, "state") || !strcmp(g_sort_key, "stat")) {
-		c = !strcmp(g_sort_key, "comm") ? strcmp(x->t.name, y->t.name) : x->t.state - y->t.state;
-	} else {
-		int64_t vx = sort_value(x, g_sort_key), vy = sort_value(y, g_sort_key);
+	for (i = 0; i < g_opts->nr_sort; i++) {
+		int c = ps_field_cmp(g_opts->sort[i].f, x, y, &g_env);
 
-		c = vx < vy ? -1 : vx > vy;
+		if (c)
+			return c * g_opts->sort[i].dir;
 	}
-	if (!c) {
-		int64_t px = x->t.tgid * 4194304ll + x->t.pid, py = y->t.tgid * 4194304ll + y->t.pid;
-
-		return px < py ? -1 : px > py;
-	}
-	return c * g_sort_dir;
+	/* the walk's order, as procps keeps /proc's */
+	return x->t.tgid != y->t.tgid ? (x->t.tgid < y->t.tgid ? -1 : 1) :
+	       (x->t.pid > y->t.pid) - (x->t.pid < y->t.pid);
 }
 
-static const char *sort_keys[] = { "pid", "tid", "ppid", "uid", "user", "rss", "vsz", "time",
-	"cputime", "start", "start_time", "nice", "ni", "pri", "priority", "nlwp", "threads",
-	"comm", "state", "stat", NULL };
-
-static int check_sort(const char *key)
+/* procps's show_tree(): a row, then its children (rows sorted), with the prefix codes. */
+static void forest_walk(struct ps_row *rows, size_t n, size_t self, int level, bool sibling,
+			char *prefix, struct ps_row **out, size_t *nout, bool *done)
 {
 	size_t i;
 
-	if (*key == '-' || *key == '+')
-		key++;
-	for (i = 0; sort_keys[i]; i++)
-		if (!strcmp(key, sort_keys[i]))
-			return 0;
-	return -1;
-}
-
-/* The COMMAND column: arguments joined by spaces, kernel threads and empty ones as [comm]. */
-static void command_text(const struct row *r, char *out, size_t size)
-{
-	char esc[4096];
-	size_t i, len = r->cmd_len;
-	char *tmp;
-
-	while (len && r->cmd[len - 1] == 0)
-		len--;
-	if (!r->cmd || !len) {
-		snprintf(out, size, "[%s]%s", cli_escape(r->t.name, strlen(r->t.name), esc, sizeof(esc)),
-			 r->t.state == 'Z' ? " <defunct>" : "");
+	if (done[self] || level >= 63)
 		return;
-	}
-	tmp = malloc(len);
-	if (!tmp) {
-		snprintf(out, size, "?");
-		return;
-	}
-	memcpy(tmp, r->cmd, len);
-	while (len && tmp[len - 1] == 0)
-		len--;
-	for (i = 0; i < len; i++)
-		if (tmp[i] == 0)
-			tmp[i] = ' ';
-	cli_escape(tmp, len, out, size);
-	free(tmp);
-	if (r->um.pages_missing) {
-		size_t o = strlen(out);
+	done[self] = true;
+	if (level)
+		prefix[level - 1] = sibling ? '+' : 'L';
+	prefix[level] = 0;
+	memcpy(rows[self].forest, prefix, (size_t)level + 1);
+	out[(*nout)++] = &rows[self];
+	if (level)
+		prefix[level - 1] = sibling ? '|' : ' ';
+	for (i = 0; i < n; i++) {
+		size_t j;
+		bool more = false;
 
-		snprintf(out + o, size - o, " <%u page%s %s>", r->um.pages_missing,
-			 r->um.pages_missing == 1 ? "" : "s",
-			 r->um.pages_swapped ? "swapped out" : "not resident");
+		if (rows[i].t.ppid != rows[self].t.tgid || done[i] || i == self)
+			continue;
+		for (j = i + 1; j < n; j++)
+			if (rows[j].t.ppid == rows[self].t.tgid && !done[j] && j != self) {
+				more = true;
+				break;
+			}
+		forest_walk(rows, n, i, level + 1, more, prefix, out, nout, done);
+		prefix[level] = 0;
 	}
 }
 
-static void fmt_time(uint64_t ns, char *buf, size_t size)
+static struct ps_row **forest_order(struct ps_row *rows, size_t n)
 {
-	uint64_t s = ns / 1000000000u;
+	struct ps_row **out = calloc(n ? n : 1, sizeof(*out));
+	bool *done = calloc(n ? n : 1, sizeof(*done));
+	char prefix[64];
+	size_t nout = 0, i, j;
 
-	snprintf(buf, size, "%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
-}
-
-static void fmt_start(int64_t boot_ns, int have_boot, uint64_t start_ns, char *buf, size_t size)
-{
-	time_t now = time(NULL), st;
-	struct tm tm;
-
-	if (!have_boot) {
-		snprintf(buf, size, "+%" PRIu64 "s", (uint64_t)(start_ns / 1000000000u));
-		return;
+	if (!out || !done) {
+		free(out);
+		free(done);
+		return NULL;
 	}
-	st = (time_t)((boot_ns + (int64_t)start_ns) / 1000000000ll);
-	localtime_r(&st, &tm);
-	strftime(buf, size, now - st < 24 * 3600 ? "%H:%M" : "%b%d", &tm);
+	/* roots: rows whose parent is not shown, from the last to the first (as procps) */
+	for (i = n; i-- > 0;) {
+		for (j = 0; j < n; j++)
+			if (rows[j].t.tgid == rows[i].t.ppid && j != i)
+				break;
+		if (j == n)
+			forest_walk(rows, n, i, 0, false, prefix, out, &nout, done);
+	}
+	for (i = 0; i < n; i++)		/* a cycle of parents (a hostile guest): still shown */
+		if (!done[i])
+			forest_walk(rows, n, i, 0, false, prefix, out, &nout, done);
+	free(done);
+	return out;
 }
 
-/* process.json (obj_process) with the command line, its error and, for processes, the tids. */
-static struct json_object *row_json(const struct row *r, bool wchan)
+/* process.json with the rest of /proc (info), names, the command line and the tids. */
+static struct json_object *row_json(struct cli *cli, const struct ps_row *r, bool wchan)
 {
 	struct json_object *o = obj_process(&r->t, 0), *a;
+	char name[GUEST_NAME_MAX];
 	int k;
 
+	if (r->have_info)
+		obj_process_info(o, &r->info, 0);
+	if (guest_user_name(cli->ctx, r->t.euid, name))
+		j_add_bytes(o, "user", name, strlen(name));
+	if (guest_group_name(cli->ctx, r->t.egid, name))
+		j_add_bytes(o, "group", name, strlen(name));
 	if (wchan)
 		obj_process_wchan(o, r->wchan);
 	if (r->cmd)
@@ -194,187 +360,85 @@ static struct json_object *row_json(const struct row *r, bool wchan)
 	return o;
 }
 
-static int parse_pids(const char *s, struct ps_opts *o)
+static void free_opts(struct ps_opts *o)
 {
-	char *dup = strdup(s), *tok, *save = NULL;
-
-	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-		long v = strtol(tok, &end, 10);
-		int32_t *n;
-
-		if (*end || v <= 0 || v > 4194304) {
-			free(dup);
-			return -1;
-		}
-		n = realloc(o->pids, (o->nr_pids + 1) * sizeof(*n));
-		if (!n) {
-			free(dup);
-			return -1;
-		}
-		o->pids = n;
-		o->pids[o->nr_pids++] = (int32_t)v;
-	}
-	free(dup);
-	return o->nr_pids ? 0 : -1;
+	free(o->pids);
+	free(o->uids);
+	free(o->ruids);
+	for (size_t i = 0; i < o->nr_comms; i++)
+		free(o->comms[i]);
+	free(o->comms);
 }
 
-static void free_rows(struct row *rows, size_t n)
+static void free_rows(struct ps_row *rows, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		free(rows[i].cmd);
 		free(rows[i].tids);
 	}
 	free(rows);
 }
 
-static int print_table(struct cli *cli, struct row *rows, size_t n, bool threads, bool wchan)
+/* The values every row is relative to: boot time, uptime, MemTotal, pid_max's digits. */
+static void env_init(struct cli *cli, struct ps_env *e)
 {
-	static const char *const cols[] = { "UID", "PID", "TID", "PPID", "STAT", "WCHAN", "%CPU",
-		"NI", "PRI", "NLWP", "VSZ", "RSS", "START", "TIME", "COMMAND" };
+	struct nfm_meminfo mi;
+	uint64_t up = 0, addr;
 	int64_t boot = 0;
-	int have_boot = nfm_task_boot_time(cli->ctx, &boot) == 0;
-	uint64_t up = 0;
-	int have_up = nfm_ctx_uptime_ns(cli->ctx, &up) == 0;
-	char cmd[8192], tm[32], st[32], stat[8];
-	struct table *t = table_new(cli);
-	size_t i, c;
+	int32_t pid_max = 0;
+	struct winsize ws;
+	const char *cols = getenv("COLUMNS");
 
-	if (!t)
-		return cli_fail("out of memory");
-	/* ps aux's columns; -L: TID and NLWP instead of %CPU, as ps -eLf. */
-	for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-		const char *name = cols[c];
+	e->ctx = cli->ctx;
+	e->now = time(NULL);
+	e->have_boot = nfm_task_boot_time(cli->ctx, &boot) == 0;
+	e->boot_s = boot / 1000000000;
+	if (nfm_ctx_uptime_ns(cli->ctx, &up) == 0)
+		e->uptime_ticks = (double)up / 1e7;
+	if (nfm_meminfo(cli->ctx, &mi) == 0)
+		e->mem_total_kb = mi.mem_total;
+	/* procps sizes PID columns by /proc/sys/kernel/pid_max's digits */
+	e->pid_width = 5;
+	if (nfm_sym_lookup(cli->ctx, "pid_max", &addr, NULL) == 0 &&
+	    nfm_read_kernel(cli->ctx, addr, &pid_max, sizeof(pid_max)) == 0 && pid_max > 0 &&
+	    pid_max <= 4194304) {
+		int d = 0;
 
-		if (threads ? !strcmp(name, "%CPU") : !strcmp(name, "TID") || !strcmp(name, "NLWP"))
-			continue;
-		if (!wchan && !strcmp(name, "WCHAN"))
-			continue;
-		table_column(t, name, !strcmp(name, "COMMAND") ? TBL_TRUNC :
-			     !strcmp(name, "STAT") || !strcmp(name, "START") ||
-			     !strcmp(name, "WCHAN") ? 0 : TBL_RIGHT);
+		for (int32_t v = pid_max; v; v /= 10)
+			d++;
+		e->pid_width = d < 5 ? 5 : d;
 	}
-	for (i = 0; i < n; i++) {
-		const struct nfm_task *k = &rows[i].t;
-		uint64_t cpu = k->utime_ns + k->stime_ns;
-		double pcpu = 0;
-		int s = 0;
-
-		stat[s++] = k->state;
-		if (k->nice < 0)
-			stat[s++] = '<';
-		else if (k->nice > 0)
-			stat[s++] = 'N';
-		if (k->nr_threads > 1)
-			stat[s++] = 'l';
-		stat[s] = 0;
-		if (have_up && up > k->start_ns)
-			pcpu = 100.0 * (double)cpu / (double)(up - k->start_ns);
-		command_text(&rows[i], cmd, sizeof(cmd));
-		fmt_time(cpu, tm, sizeof(tm));
-		fmt_start(boot, have_boot, k->start_ns, st, sizeof(st));
-		table_row(t);
-		table_cell(t, "%u", k->euid);
-		table_cell(t, "%d", k->tgid);
-		if (threads)
-			table_cell(t, "%d", k->pid);
-		table_cell(t, "%d", k->ppid);
-		table_cell(t, "%s", stat);
-		if (wchan)	/* as ps -o wchan: "-" for a task that waits in nothing */
-			table_cell_guest(t, rows[i].wchan ? rows[i].wchan : "-",
-					 strlen(rows[i].wchan ? rows[i].wchan : "-"));
-		if (!threads)
-			table_cell(t, "%.1f", pcpu);
-		table_cell(t, "%d", k->nice);
-		table_cell(t, "%d", k->priority);
-		if (threads)
-			table_cell(t, "%d", k->nr_threads);
-		table_cell(t, "%" PRIu64, k->vsize >> 10);
-		table_cell(t, "%" PRIu64, k->rss_exact_pages * 4);
-		table_cell(t, "%s", st);
-		table_cell(t, "%s", tm);
-		table_cell(t, "%s", cmd);	/* command_text() escaped the guest's bytes */
-	}
-	return table_print(t);
+	/* a terminal's width cuts the last column (COLUMNS overrides); a pipe is never cut */
+	e->cols = INT32_MAX;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		e->cols = ws.ws_col;
+	if (cols && atoi(cols) > 0)
+		e->cols = atoi(cols);
 }
 
-static int cmd_ps(struct cli *cli, int argc, char **argv)
+static int read_rows(struct cli *cli, struct ps_opts *o, bool need_info, bool need_cmd,
+		     bool need_wchan, struct ps_row **ret, size_t *nret, unsigned int *skipped,
+		     int *damaged)
 {
-	static const struct option longopts[] = {
-		{ "threads", no_argument, NULL, 'L' },
-		{ "sort", required_argument, NULL, 'S' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "wchan", no_argument, NULL, 'W' },
-		{ 0 }
-	};
-	struct ps_opts o = { .sort = "pid" };
 	struct nfm_task_iter *it;
-	struct row *rows = NULL;
-	size_t n = 0, cap = 0, i;
-	unsigned int skipped;
-	int r, c, ret = 0, damaged;
+	struct ps_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	int r = nfm_task_iter_new(cli->ctx, o->threads ? NFM_TASK_THREADS : 0, &it);
 
-	while ((c = cli_getopt(cli, argc, argv, "LeAfp:", longopts)) != -1) {
-		switch (c) {
-		case 'L':
-			o.threads = true;
-			break;
-		case 'S':
-			o.sort = optarg;
-			break;
-		case 'W':
-			o.wchan = true;
-			break;
-		case 'p':
-			if (parse_pids(optarg, &o) < 0) {
-				free(o.pids);
-				return cli_usage_error(cli, "-p needs PID[,PID...], not '%s'", cli_esc(optarg));
-			}
-			break;
-		case 'e':
-		case 'A':
-		case 'f':
-			break;	/* every process is the default (the -f layout is not there yet) */
-		default:
-			free(o.pids);
-			return cli_opt_status(cli);
-		}
-	}
-	for (; optind < argc; optind++) {
-		/* BSD-style "aux": every process, the default. */
-		if (strcmp(argv[optind], "aux") && strcmp(argv[optind], "ax")) {
-			free(o.pids);
-			return cli_usage_error(cli, "unexpected argument '%s'", cli_esc(argv[optind]));
-		}
-	}
-	if (check_sort(o.sort) < 0) {
-		free(o.pids);
-		return cli_usage_error(cli, "unknown sort key '%s' (pid tid ppid uid rss vsz time start "
-				       "nice pri nlwp comm state)", cli_esc(o.sort));
-	}
-	if (cli_attach(cli)) {
-		free(o.pids);
-		return 1;
-	}
-	r = nfm_task_iter_new(cli->ctx, o.threads ? NFM_TASK_THREADS : 0, &it);
-	if (r < 0) {
-		free(o.pids);
+	if (r < 0)
 		return cli_fail("cannot list processes: %s", cli->last_error[0] ? cli->last_error :
 				strerror(-r));
-	}
 	for (;;) {
 		struct nfm_task t;
-		struct row *row;
+		struct ps_row *row;
 
 		r = nfm_task_iter_next(it, &t);
 		if (r <= 0)
 			break;
-		if (!wanted(&o, &t))
+		if (!wanted(o, &t))
 			continue;
 		if (n == cap) {
-			struct row *nr = realloc(rows, (cap = cap ? cap * 2 : 256) * sizeof(*nr));
+			struct ps_row *nr = realloc(rows, (cap = cap ? cap * 2 : 256) * sizeof(*nr));
 
 			if (!nr) {
 				r = -ENOMEM;
@@ -385,9 +449,12 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		row = &rows[n++];
 		memset(row, 0, sizeof(*row));
 		row->t = t;
-		if (o.wchan && nfm_task_wchan(cli->ctx, &t, &row->wchan) < 0)
+		if (need_info)
+			row->have_info = nfm_task_info(cli->ctx, &t, o->threads ? NFM_TASK_THREADS : 0,
+						       &row->info) == 0;
+		if (need_wchan && nfm_task_wchan(cli->ctx, &t, &row->wchan) < 0)
 			row->wchan = NULL;
-		if (t.mm) {
+		if (need_cmd && t.mm) {
 			row->cmd = malloc(CMDLINE_MAX);
 			if (row->cmd) {
 				int len = nfm_task_cmdline(cli->ctx, &t, row->cmd, CMDLINE_MAX, &row->um);
@@ -401,37 +468,187 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 				}
 			}
 		}
-		if (cli->json && !o.threads) {
-			int32_t tids[64];
-			int k = nfm_task_tids(cli->ctx, &t, tids, 64);
+		if (cli->json && !o->threads) {
+			int k = nfm_task_tids(cli->ctx, &t, NULL, 0);
 
-			if (k > 64) {
-				int max = k;
+			if (k > 0 && (row->tids = malloc((size_t)k * sizeof(*row->tids)))) {
+				int m = nfm_task_tids(cli->ctx, &t, row->tids, (size_t)k);
 
-				row->tids = malloc((size_t)max * sizeof(*row->tids));
-				if (row->tids)
-					k = nfm_task_tids(cli->ctx, &t, row->tids, (size_t)max);
-				if (k > max)
-					k = max;	/* threads were added meanwhile */
-			} else if (k >= 0) {
-				row->tids = malloc((size_t)(k ? k : 1) * sizeof(*row->tids));
-				if (row->tids)
-					memcpy(row->tids, tids, (size_t)k * sizeof(*tids));
+				row->nr_tids = m < 0 ? 0 : m > k ? k : m;
 			}
-			row->nr_tids = row->tids && k >= 0 ? k : 0;
 		}
 	}
-	skipped = nfm_task_iter_skipped(it);
+	*skipped = nfm_task_iter_skipped(it);
 	/* a walk cut by its bound or by bad data still shows what it read, as a partial view */
-	damaged = r == -ELOOP || r == -EBADMSG ? r : r == 0 ? nfm_task_iter_status(it) : 0;
+	*damaged = r == -ELOOP || r == -EBADMSG ? r : r == 0 ? nfm_task_iter_status(it) : 0;
 	nfm_task_iter_free(it);
-	if (r < 0 && !damaged) {
-		free_rows(rows, n);
-		free(o.pids);
+	*ret = rows;
+	*nret = n;
+	if (r < 0 && !*damaged)
 		return cli_fail("the guest's task list is broken: %s", strerror(-r));
+	return 0;
+}
+
+static int print_rows(struct ps_opts *o, struct ps_row **order, size_t n, bool headers)
+{
+	bool any_head = false;
+	size_t i;
+
+	for (i = 0; i < o->nr_cols; i++)
+		any_head |= o->cols[i].head[0] != 0;
+	for (i = 0; i < n + 1; i++) {
+		char *line;
+
+		if (!i && (!headers || !any_head))
+			continue;
+		line = ps_line(o->cols, o->nr_cols, i ? order[i - 1] : NULL, &g_env);
+		if (!line)
+			return cli_fail("out of memory");
+		/* procps ends a line at its last cell: no trailing spaces of an empty last cell */
+		if (puts(line) == EOF) {
+			free(line);
+			return 1;
+		}
+		free(line);
 	}
-	g_sort_key = o.sort[0] == '-' || o.sort[0] == '+' ? o.sort + 1 : o.sort;
-	g_sort_dir = o.sort[0] == '-' ? -1 : 1;
+	return fflush(stdout) ? 1 : 0;
+}
+
+static int cmd_ps(struct cli *cli, int argc, char **argv)
+{
+	enum { O_SORT = 0x100, O_WCHAN, O_FOREST, O_FORMAT, O_PID, O_USER, O_CMD, O_PPID };
+	static const struct option longopts[] = {
+		{ "threads", no_argument, NULL, 'L' },
+		{ "sort", required_argument, NULL, O_SORT },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "wchan", no_argument, NULL, O_WCHAN },
+		{ "forest", no_argument, NULL, O_FOREST },
+		{ "format", required_argument, NULL, 'o' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "User", required_argument, NULL, 'U' },
+		{ "command", required_argument, NULL, 'C' },
+		{ "no-headers", no_argument, NULL, 'N' },
+		{ "no-heading", no_argument, NULL, 'N' },
+		{ "cols", required_argument, NULL, 'W' },
+		{ "columns", required_argument, NULL, 'W' },
+		{ "width", required_argument, NULL, 'W' },
+		{ 0 }
+	};
+	struct ps_opts o = { 0 };
+	struct ps_row *rows = NULL, **order = NULL;
+	size_t n = 0, i;
+	unsigned int skipped = 0;
+	int c, ret = 0, damaged = 0, width = 0;
+	bool unix_l = false, unix_F = false, need_info = false, need_cmd = false, need_wchan;
+	bool headers = true;
+
+	g_opts = &o;
+	memset(&g_env, 0, sizeof(g_env));
+	g_env.pid_width = 5;	/* until attached (widths of -o parsed before) */
+	while ((c = cli_getopt(cli, argc, argv, "LeAfFlHTp:o:u:U:C:ywa", longopts)) != -1) {
+		switch (c) {
+		case 'L': case 'T':
+			o.threads = true;
+			break;
+		case O_SORT:
+			if (parse_sort(cli, optarg, &o))
+				goto usage;
+			break;
+		case O_WCHAN:
+			o.wchan = true;
+			break;
+		case O_FOREST: case 'H':
+			o.forest = true;
+			break;
+		case 'o':
+			if (add_format(cli, optarg, &o))
+				goto usage;
+			break;
+		case 'p':
+			if ((ret = add_list(cli, "-p", optarg, &o, 'p')))
+				goto out;
+			break;
+		case 'u': case 'U': case 'C':
+			if ((ret = add_list(cli, c == 'u' ? "-u" : c == 'U' ? "-U" : "-C", optarg, &o,
+					    c == 'C' ? 'C' : c)))
+				goto out;
+			break;
+		case 'e': case 'A': case 'a':
+			o.all = true;
+			break;
+		case 'f':
+			o.unix_f = true;
+			break;
+		case 'F':
+			unix_F = true;
+			o.unix_f = true;
+			break;
+		case 'l':
+			unix_l = true;
+			break;
+		case 'y': case 'w':
+			break;
+		case 'N':
+			headers = false;
+			break;
+		case 'W':
+			width = atoi(optarg);
+			break;
+		default:
+			ret = cli_opt_status(cli);
+			goto out;
+		}
+	}
+	for (; optind < argc; optind++)
+		if ((ret = bsd_word(cli, argv, argc, &optind, &o)))
+			goto out;
+	if (cli_attach(cli)) {
+		ret = 1;
+		goto out;
+	}
+	env_init(cli, &g_env);
+	if (width > 0)
+		g_env.cols = width;
+	g_env.unix_f = o.unix_f;
+	g_env.wide_signals = true;
+	if (!o.nr_cols) {
+		char spec[256];
+		const char *l = layout_spec(&o, unix_l, unix_F), *last = strrchr(l, ',');
+
+		/* --wchan: WCHAN before the command, where it was before the layouts came */
+		if (o.wchan && !strstr(l, "wchan") && last)
+			snprintf(spec, sizeof(spec), "%.*s,wchan%s", (int)(last - l), l, last);
+		else
+			snprintf(spec, sizeof(spec), "%s", l);
+		if (add_format(cli, spec, &o))
+			goto usage;
+	} else {
+		/* -o before attaching: widths of PID columns from the guest's pid_max now */
+		for (i = 0; i < o.nr_cols; i++)
+			if ((o.cols[i].f->flags & PS_F_PIDMAX) && o.cols[i].width < g_env.pid_width &&
+			    (int)strlen(o.cols[i].head) <= g_env.pid_width)
+				o.cols[i].width = g_env.pid_width;
+	}
+	for (i = 0; i < o.nr_cols; i++) {
+		need_info |= (o.cols[i].f->flags & PS_F_INFO) != 0;
+		need_cmd |= (o.cols[i].f->flags & PS_F_CMD) != 0 ||
+			    (o.unix_f && !strcmp(o.cols[i].f->spec, "comm"));
+	}
+	for (i = 0; i < o.nr_sort; i++)
+		need_info |= (o.sort[i].f->flags & PS_F_INFO) != 0;
+	need_wchan = o.wchan;
+	for (i = 0; i < o.nr_cols; i++)
+		need_wchan |= (o.cols[i].f->flags & PS_F_WCHAN) != 0;
+	if (cli->json)
+		need_info = need_cmd = true;
+	ret = read_rows(cli, &o, need_info, need_cmd, need_wchan, &rows, &n, &skipped, &damaged);
+	if (ret)
+		goto out;
+	if (o.forest && !o.nr_sort) {	/* procps: start time, then the tree */
+		o.sort[0].f = ps_field_find("start_time");
+		o.sort[0].dir = 1;
+		o.nr_sort = 1;
+	}
 	if (n)
 		qsort(rows, n, sizeof(*rows), cmp_rows);
 	if (damaged)
@@ -443,7 +660,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		struct json_object *doc = jdoc_new("ps"), *a = json_object_new_array();
 
 		for (i = 0; i < n; i++)
-			json_object_array_add(a, row_json(&rows[i], o.wchan));
+			json_object_array_add(a, row_json(cli, &rows[i], need_wchan));
 		j_add(doc, "processes", a);
 		if (damaged)
 			jdoc_error(doc, "processes", damaged, task_walk_words(damaged));
@@ -451,27 +668,59 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 			jdoc_error(doc, "processes", -EAGAIN, "tasks skipped (changed while being read)");
 		ret = cli_print_json(cli, doc);
 	} else {
-		ret = print_table(cli, rows, n, o.threads, o.wchan);
+		if (o.forest) {
+			order = forest_order(rows, n);
+		} else {
+			order = calloc(n ? n : 1, sizeof(*order));
+			for (i = 0; order && i < n; i++)
+				order[i] = &rows[i];
+		}
+		if (!order)
+			ret = cli_fail("out of memory");
+		else
+			ret = print_rows(&o, order, n, headers && !cli->noheadings);
 	}
-	if (!ret && o.nr_pids && !n)
+	if (!ret && o.any_select && !n)
 		ret = 1;	/* as procps: nothing selected */
 	else if (!ret && (skipped || damaged))
 		ret = EXIT_PARTIAL;
+	goto out;
+usage:
+	ret = EXIT_USAGE;
+out:
+	free(order);
 	free_rows(rows, n);
-	free(o.pids);
+	free_opts(&o);
 	return ret;
 }
 
 const struct command command_ps = {
 	.name = "ps",
-	.summary = "processes (-L: threads), as ps aux",
-	.usage = "[-L] [--sort [-]KEY] [-p PID[,PID...]] [--wchan]",
-	.help = "  -L, --threads       one line per thread (TID, NLWP), as ps -eLf\n"
-		"      --sort [-]KEY   sort by pid tid ppid uid rss vsz time start nice pri nlwp comm\n"
-		"                      state (-KEY: descending); default pid\n"
-		"  -p, --pid PID[,PID...]  only these processes (exit 1 when none is found)\n"
-		"      --wchan         the WCHAN column (the kernel function a task sleeps in, as\n"
-		"                      /proc/PID/wchan; \"-\" for none); -j: the wchan member\n"
-		"  -e, -A, -f, aux     accepted for habit: every process is the default\n",
+	.summary = "processes (-L: threads), with procps's options and layouts",
+	.usage = "[aux | -ef | -eLf | -l | -F | -o FIELD,...] [--sort [+|-]FIELD,...] [-p PID,...] "
+		 "[-u USER,...] [-C NAME,...] [--forest]",
+	.help = "  -e, -A, a, x        every process (the default: nfm has no terminal to limit to)\n"
+		"  -f, -F, -l          procps's full, extra full and long layouts: ps -ef prints UID\n"
+		"                      PID PPID C STIME TTY TIME CMD, ps -eLf adds LWP and NLWP\n"
+		"  u, j, l, s, v, f    BSD words, bundled: ps aux prints USER PID %CPU %MEM VSZ RSS\n"
+		"                      TTY STAT START TIME COMMAND; j jobs, l long, s signals, v\n"
+		"                      memory, f a forest\n"
+		"  -o, --format FIELD[=HEADER],...  these columns (-o may repeat), with procps's\n"
+		"                      names: pid ppid pgid sid tty user uid group %cpu %mem vsz\n"
+		"                      rss stat start time etime ni pri psr wchan comm args cmd\n"
+		"                      nlwp lwp and more (an unknown name lists them all)\n"
+		"  -L, -T, --threads   one line per thread (LWP)\n"
+		"      --sort [+|-]FIELD,...  sort by these fields (-: descending), e.g. -%cpu,pid\n"
+		"  -p, --pid PID,...   only these processes (exit 1 when none is found)\n"
+		"  -u, --user USER,... only these effective users (names from the guest's\n"
+		"                      /etc/passwd); -U, --User: real users\n"
+		"  -C, --command NAME,...  only processes with this comm\n"
+		"  -H, --forest        the process tree in the command column\n"
+		"      --wchan         add the WCHAN column (the kernel function a task sleeps in)\n"
+		"      --no-headers    no header line\n"
+		"      --cols N        cut lines at N columns (a terminal's width by default)\n"
+		"  Users and groups are named from the guest's own /etc/passwd and /etc/group in its\n"
+		"  page cache (numbers when not cached); -j: process objects with every /proc/PID/stat\n"
+		"  and status field (doc/schema/process.json).\n",
 	.run = cmd_ps,
 };

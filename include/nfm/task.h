@@ -105,6 +105,54 @@ NFM_EXPORT int nfm_task_get(struct nfm_ctx *ctx, int32_t pid, unsigned int flags
 NFM_EXPORT int nfm_task_tids(struct nfm_ctx *ctx, const struct nfm_task *t, int32_t *tids,
 			     size_t max);
 
+/*
+ * The rest of /proc/PID/stat and /proc/PID/status: what the task walk does not read (it stays
+ * small for ps and top), read for one task on demand. Values as fs/proc/array.c computes them
+ * for a reader in the initial PID namespace with ptrace access (root): pids are global.
+ */
+struct nfm_task_info {
+	int32_t pgrp, session;		/* stat 5, 6: signal->pids[PIDTYPE_PGID/SID] */
+	uint32_t tty_nr;		/* stat 7: new_encode_dev(tty_devnum(signal->tty)), 0: none */
+	int32_t tpgid;			/* stat 8: the tty's foreground process group, -1: no tty */
+	uint32_t tty_major, tty_minor;
+	char tty_name[64];		/* tty->name ("ttyS0", "pts0"), raw guest bytes, "" no tty */
+	uint64_t min_flt, cmin_flt, maj_flt, cmaj_flt;	/* stat 10-13 (a process: all threads) */
+	uint64_t cutime_ns, cstime_ns;	/* stat 16, 17 in ns (waited-for children) */
+	uint64_t rsslim;		/* stat 25: RLIMIT_RSS's soft limit, bytes */
+	uint64_t start_code, end_code, start_stack;	/* stat 26-28 (0 for kernel threads) */
+	uint64_t start_data, end_data;	/* stat 45, 46 */
+	/* Signal sets, bit N-1 for signal N: stat 31-34 show the low 31 bits of pending, blocked,
+	 * ignored, caught; status shows them whole (SigPnd ShdPnd SigBlk SigIgn SigCgt). */
+	uint64_t sig_pending, sig_shared_pending, sig_blocked, sig_ignored, sig_caught;
+	int32_t wchan_flag;		/* stat 35: 1 when the task is not running (5.16+), else 0 */
+	int32_t exit_signal;		/* stat 38 */
+	int32_t processor;		/* stat 39: task_cpu() */
+	int32_t exit_code;		/* stat 52 (a process: the group's exit code once it is set) */
+	int32_t tracer_pid;		/* status TracerPid: 0 when not traced */
+	int32_t umask;			/* status Umask:, -1 when the task has no fs */
+	uint64_t cap_inheritable, cap_permitted, cap_effective, cap_bounding, cap_ambient;
+	uint32_t no_new_privs;		/* status NoNewPrivs: */
+	int32_t seccomp;		/* status Seccomp: 0 1 2, -1 unknown */
+	/* status Vm* and HugetlbPages in pages (kB = pages x 4 on x86-64); Exe, Lib, PTE in bytes.
+	 * All 0 for a task without mm. */
+	uint64_t vm_peak, vm_lck, vm_pin, vm_hwm, vm_data, vm_stk, vm_swap, hugetlb;
+	uint64_t vm_exe_bytes, vm_lib_bytes, vm_pte_bytes;
+	uint64_t nvcsw, nivcsw;		/* status voluntary_/nonvoluntary_ctxt_switches */
+	uint32_t missing;		/* NFM_TASK_INFO_* bits: what this kernel's BTF did not have */
+};
+
+#define NFM_TASK_INFO_TTY 1u		/* tty_* and tpgid unknown */
+#define NFM_TASK_INFO_SECCOMP 2u
+#define NFM_TASK_INFO_PIN 4u
+
+/*
+ * Fill *ret for t (from either walk; with NFM_TASK_THREADS the values of the thread alone, else of
+ * the whole process where /proc/PID/stat adds its threads up). 0, -ENOENT (types missing),
+ * -EFAULT/-EBADMSG (the task changed or was freed while read).
+ */
+NFM_EXPORT int nfm_task_info(struct nfm_ctx *ctx, const struct nfm_task *t, unsigned int flags,
+			     struct nfm_task_info *ret);
+
 /* How a read of a process's own memory went. */
 struct nfm_umem_stat {
 	size_t want;			/* bytes the kernel would show */
