@@ -9,6 +9,9 @@
  *           module (text_poke_bp, found through kallsyms_lookup_name, found through a kprobe)
  *   hidden  mode=ftrace, then the module unlinks itself from the modules list: the handler's
  *           memory then belongs to no listed module (it cannot be unloaded afterwards)
+ *   idt     the int $0x80 gate of idt_table (found through kallsyms_lookup_name) points into
+ *           this module instead of entry_INT80_compat; the lab runs no 32-bit program, so the
+ *           gate is never taken
  * Every hook does nothing but count: the guest keeps working.
  */
 #include <linux/ftrace.h>
@@ -21,7 +24,7 @@
 
 static char *mode = "ftrace";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "ftrace, kprobe, inline or hidden");
+MODULE_PARM_DESC(mode, "ftrace, kprobe, inline, hidden or idt");
 
 static unsigned long hits;
 
@@ -104,6 +107,51 @@ static int inline_hook(void)
 	return 0;
 }
 
+/* The int $0x80 gate's new handler: never reached (no 32-bit code runs in the lab). */
+noinline void notrace hookmod_idt_stub(void)
+{
+	asm volatile("");
+}
+
+#define IDT_INT80 0x80
+static unsigned char saved_gate[16];
+static unsigned char *gate;
+/* not exported to modules: found through kallsyms_lookup_name like text_poke_bp */
+static void *(*poke)(void *addr, const void *opcode, size_t len);
+
+/* idt_table is read-only after boot: written through text_poke()'s temporary writable map */
+static void write_gate(const unsigned char *g)
+{
+	mutex_lock(tmutex);
+	poke(gate, g, 16);
+	mutex_unlock(tmutex);
+}
+
+static int idt_hook(void)
+{
+	unsigned char *idt = (void *)lookup("idt_table");
+	unsigned char g[16];
+	unsigned long h = (unsigned long)hookmod_idt_stub;
+
+	poke = (void *)lookup("text_poke");
+	tmutex = (void *)lookup("text_mutex");
+	if (!idt || !poke || !tmutex)
+		return -ENOENT;
+	memcpy(saved_gate, idt + 16 * IDT_INT80, 16);
+	if (!(saved_gate[5] & 0x80))
+		return -ENODEV;	/* no int $0x80 gate (IA32 emulation off) */
+	memcpy(g, saved_gate, 16);
+	/* the handler's offset: bits 0-15 at 0, 16-31 at 6, 32-63 at 8 */
+	g[0] = h & 0xff;
+	g[1] = (h >> 8) & 0xff;
+	g[6] = (h >> 16) & 0xff;
+	g[7] = (h >> 24) & 0xff;
+	memcpy(g + 8, &(unsigned int){ (unsigned int)(h >> 32) }, 4);
+	gate = idt + 16 * IDT_INT80;
+	write_gate(g);
+	return memcmp(gate, g, 16) ? -EIO : 0;
+}
+
 static int __init hookmod_init(void)
 {
 	int err;
@@ -121,6 +169,8 @@ static int __init hookmod_init(void)
 		err = register_kprobe(&hookmod_kp);
 	} else if (!strcmp(mode, "inline")) {
 		err = inline_hook();
+	} else if (!strcmp(mode, "idt")) {
+		err = idt_hook();
 	} else {
 		err = -EINVAL;
 	}
@@ -134,6 +184,8 @@ static void __exit hookmod_exit(void)
 		unregister_ftrace_function(&hookmod_ops);
 	else if (!strcmp(mode, "kprobe"))
 		unregister_kprobe(&hookmod_kp);
+	else if (gate)
+		write_gate(saved_gate);
 	else if (patched) {
 		mutex_lock(tmutex);
 		poke_bp(patched, saved, 5, NULL);
@@ -144,4 +196,4 @@ static void __exit hookmod_exit(void)
 module_init(hookmod_init);
 module_exit(hookmod_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("nfm lab: hooks a system call by ftrace, kprobe, inline patch, or hidden");
+MODULE_DESCRIPTION("nfm lab: hooks a system call by ftrace, kprobe, inline patch, hidden, or IDT");

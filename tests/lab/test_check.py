@@ -3,7 +3,8 @@ system call table entry pointed into a module, one module unlinked from the modu
 one process unlinked from the task list (what rootkits do in memory), has exactly that finding
 (exit status 4). On a guest with the lab's test module (lab/hookmod), each way of hooking a
 system call on kernels that dispatch through x64_sys_call (ftrace, kprobe, an inline call, an
-ftrace handler of a module hidden from the modules list) is reported, and only it. Every -j
+ftrace handler of a module hidden from the modules list) is reported, and only it; so is an
+interrupt gate (idt_table's int $0x80) pointed into the module. Every -j
 document validates against doc/schema."""
 import argparse
 import json
@@ -248,6 +249,29 @@ def test_hook_mode(hook_vm, mode, kind, what, site):
         p = run("--vm", pid, "check")
         assert p.returncode == FINDINGS
         assert sum(l.startswith("HOOKED  %s: " % kind) for l in p.stdout.splitlines()) == len(what)
+    finally:
+        assert vm.rmmod(name, "hookmod") == 0
+    rc, got, bad = findings(pid)
+    assert rc == 0 and not bad
+
+
+def test_hook_idt(hook_vm):
+    """The int $0x80 gate of idt_table redirected into the module: one IDT finding, vector 128,
+    owned by hookmod; the gate restored at rmmod, no finding again."""
+    name, pid = hook_vm
+    assert vm.insmod(name, "hookmod", "mode=idt") == 0
+    try:
+        rc, got, bad = findings(pid)
+        assert rc == FINDINGS and got["nr_findings"] == 1, bad
+        assert [(h["kind"], h["what"], h["vector"], h["owner"], h["module"], h["symbol"],
+                 h["offset_bytes"]) for h in bad] == \
+            [("idt", "gate handler out of kernel text", 128, "module", "hookmod",
+              "hookmod_idt_stub", 0)]
+        p = run("--vm", pid, "check")
+        assert p.returncode == FINDINGS
+        assert [l for l in p.stdout.splitlines() if l.startswith("HOOKED")] == [
+            "HOOKED  idt: gate handler out of kernel text, vector 128 -> %s hookmod_idt_stub+0x0 "
+            "[hookmod] (owner: a listed module)" % bad[0]["target"]]
     finally:
         assert vm.rmmod(name, "hookmod") == 0
     rc, got, bad = findings(pid)
