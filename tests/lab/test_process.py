@@ -195,7 +195,7 @@ def test_ps_on_dump_matches_proc(lab_vm, tmp_path):
 
 
 def test_ps_table_is_terminal_safe(lab_vm):
-    p = run("--vm", lab_vm.pid, "ps")
+    p = run("--vm", lab_vm.pid, "ps", "-ef")
     assert p.returncode == 0, p.stderr
     assert "\x1b" not in p.stdout and "\x07" not in p.stdout
     lines = p.stdout.splitlines()
@@ -206,7 +206,7 @@ def test_ps_table_is_terminal_safe(lab_vm):
 
 def test_ps_sort_and_select(lab_vm):
     out = run_json("--vm", lab_vm.pid, "ps", "--sort", "-rss", kind="ps")["processes"]
-    rss = [e["rss_exact_bytes"] for e in out]
+    rss = [e["rss_bytes"] for e in out]	# procps's RSS: status VmRSS
     assert rss == sorted(rss, reverse=True)
     one = run_json("--vm", lab_vm.pid, "ps", "-p", "1", kind="ps")["processes"]
     assert [e["pid"] for e in one] == [1]
