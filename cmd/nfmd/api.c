@@ -15,6 +15,7 @@
 #include <objects.h>
 #include <topo.h>
 #include <topo_frames.h>
+#include <topo_svg.h>
 
 #include "api.h"
 #include "util.h"
@@ -173,6 +174,20 @@ struct json_object *api_topology(const struct vm_table *vms)
 	return doc;
 }
 
+int api_topology_svg(const struct vm_table *vms, char **svg, size_t *len)
+{
+	struct topo_graph *g = NULL;
+	const struct vm **vv = NULL;
+	int n = 0, ret = api_topology_graph(vms, &g, &vv, &n);
+
+	if (ret)
+		return ret;
+	ret = topo_svg(g, svg, len);
+	topo_graph_free(g);
+	free(vv);
+	return ret;
+}
+
 /* Each watched VM's frame (topo_frames.h): what nfm topo --remote joins across nfmd instances. */
 struct json_object *api_topology_frames(const struct vm_table *vms)
 {
@@ -207,6 +222,9 @@ struct json_object *api_index(void)
 	json_object_array_add(a, json_object_new_string("/api/v1/vms/NAME"));
 	json_object_array_add(a, json_object_new_string("/api/topology"));
 	json_object_array_add(a, json_object_new_string("/api/topology/frames"));
+	json_object_array_add(a, json_object_new_string("/api/topology/svg"));
+	json_object_array_add(a, json_object_new_string("/topology"));
+	json_object_array_add(a, json_object_new_string("/fleet"));
 	j_add(doc, "endpoints", a);
 	return doc;
 }

@@ -23,6 +23,8 @@ int api_topology_graph(const struct vm_table *vms, struct topo_graph **g,
 		       const struct vm ***ret_vms, int *nr);
 /* GET /api/topology: `nfm topo -j`'s document (doc/schema/docs/topo.json) over those VMs. */
 struct json_object *api_topology(const struct vm_table *vms);
+/* GET /api/topology/svg: that graph drawn by Graphviz (topo_svg.h); 0 and *svg (free()), -errno. */
+int api_topology_svg(const struct vm_table *vms, char **svg, size_t *len);
 /* GET /api/topology/frames: nfmd.topology_frames, each VM's sockets the join uses. */
 struct json_object *api_topology_frames(const struct vm_table *vms);
 /* The body of an error response. */

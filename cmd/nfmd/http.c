@@ -27,6 +27,7 @@
 #include "api.h"
 #include "http.h"
 #include "metrics.h"
+#include "web_assets.h"
 
 static enum MHD_Result send_body(struct http_server *h, struct MHD_Connection *c, unsigned int status, char *body,
 				 size_t len, const char *type)
@@ -49,6 +50,25 @@ static enum MHD_Result send_body(struct http_server *h, struct MHD_Connection *c
 	if (status >= 400)
 		h->counters.errors++;
 	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A built-in page or file (web_assets.h): the page may load only nfmd's own files. */
+static enum MHD_Result send_asset(struct MHD_Connection *c, const struct web_asset *a)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", a->type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -250,6 +270,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return send_error(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		return send_json(h, c, MHD_HTTP_OK, doc);
 	}
+	if (!strcmp(url, "/api/topology/svg")) {
+		char *svg = NULL;
+		size_t len = 0;
+		int ret = api_topology_svg(h->vms, &svg, &len);
+
+		if (ret)
+			return send_error(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					  "cannot draw the graph: %s%s", strerror(-ret),
+					  ret == -ENOENT ? " (Graphviz's dot, Debian package graphviz)" : "");
+		return send_body(h, c, MHD_HTTP_OK, svg, len, "image/svg+xml");
+	}
+	if (web_asset_find(url))
+		return send_asset(c, web_asset_find(url));
 	if (!strcmp(url, "/api/topology/frames"))
 		return send_json(h, c, MHD_HTTP_OK, api_topology_frames(h->vms));
 	if (!strcmp(url, "/api/v1/vms") || !strcmp(url, "/api/v1/vms/"))

@@ -11,6 +11,7 @@ seen it live: then nfm holds an edge outside the bound and the comparison is tak
 most ATTEMPTS times; each attempt's difference is printed.
 """
 import html
+import json
 import os
 import re
 import threading
@@ -19,6 +20,7 @@ import time
 import pytest
 
 from conftest import lab_kernels
+from cdp import Browser
 from fleet_nfmd import Nfmd, free_port
 from nfmcli import guest_bytes, run, run_json, validate
 from nfmlab import LabError, fleet, truth, vm
@@ -219,3 +221,76 @@ def test_topo_remote_merges_two_nfmd(lab_fleet, tmp_path):
         p = run("topo", "--remote", "%s,127.0.0.1:%d" % (n1.addr, free_port()))
         assert p.returncode == 3 and "nfmd 127.0.0.1:" in p.stderr, (p.returncode, p.stderr)
         assert lab_fleet["client"] in p.stdout
+
+
+def _fleet_nfmd(lab_fleet, tmp_path):
+    prefix = lab_fleet["client"][:-len("client")]
+    return Nfmd(prefix + "*", tmp_path / "nfmd.log")
+
+
+def test_page_topology_in_chromium(lab_fleet, tmp_path):
+    """nfmd's /topology in headless Chromium: the Graphviz SVG names every VM, refreshes by
+    itself, a node's summary on hover, its details and edges on click, the VM filter hides
+    what does not touch the VM."""
+    names = sorted(lab_fleet.values())
+    db = lab_fleet["db"]
+    with _fleet_nfmd(lab_fleet, tmp_path) as n, Browser() as b:
+        n.wait_net(names, time.time_ns())
+        b.load("http://%s/topology?refresh=3" % n.addr)
+        b.wait("Number(document.body.dataset.loaded) >= 2", what="a second load (live refresh)")
+        ids = b.js("[...document.querySelectorAll('#graph g.node')].map(g => g.dataset.nodeId)")
+        texts = b.js("[...document.querySelectorAll('#graph g.node text')].map(t => t.textContent)")
+        assert {"vm:" + v for v in names} <= set(ids) and set(names) <= set(texts), (ids, texts)
+        node = '#graph g.node[data-node-id="vm:%s"]' % db
+        b.mouse(node)
+        assert "vm:" + db in b.js("document.getElementById('hover').textContent")
+        b.mouse(node, click=True)
+        details = json.loads(b.wait("document.querySelector('#details pre.json')?.textContent",
+                                    what="the node's details"))
+        assert details["id"] == "vm:" + db and details["vm"] == db
+        edges = b.js("[...document.querySelectorAll('#details li')].map(l => l.textContent)")
+        assert any("tcp/5432" in e for e in edges) and any("tcp/6379" in e for e in edges), edges
+        b.js("(() => { const s = document.getElementById('vm-filter'); s.value = %s;"
+             " s.dispatchEvent(new Event('change')); return 1; })()" % json.dumps(db))
+        doc = b.js("doc")
+        vm_of = {x["id"]: x.get("vm") for x in doc["nodes"]}
+        keep = {"vm:" + db} | {e[k] for e in doc["edges"] for k in ("src", "dst")
+                               if db in (vm_of[e["src"]], vm_of[e["dst"]])}
+        shown = b.js("[...document.querySelectorAll('#graph g.node:not(.filtered)')]"
+                     ".map(g => g.dataset.nodeId)")
+        assert set(shown) == keep and "vm:" + lab_fleet["client"] not in shown, (shown, keep)
+        b.screenshot(tmp_path / "topology.png")
+        assert (tmp_path / "topology.png").stat().st_size > 10000
+
+
+def test_page_fleet_in_chromium(lab_fleet, tmp_path):
+    """nfmd's /fleet in headless Chromium: a row per VM with its load (the guest's /proc/loadavg
+    text as nfmd read it), CPU busy over two refreshes, memory (MemTotal equal to the guest's
+    own /proc/meminfo) and its top processes (processes of the nfmd document shown)."""
+    names = sorted(lab_fleet.values())
+    with _fleet_nfmd(lab_fleet, tmp_path) as n, Browser() as b:
+        n.wait_net(names, time.time_ns())
+        b.load("http://%s/fleet?refresh=2" % n.addr)
+        b.wait("Number(document.body.dataset.loaded) >= 3", what="three loads")
+        rows = b.js("[...document.querySelectorAll('#fleet tbody tr')].map(tr => ({vm: tr.dataset.vm,"
+                    " load: tr.querySelector('.load').textContent, cpu: tr.querySelector('.cpu')"
+                    ".textContent, total: tr.querySelector('.mem').dataset.totalBytes,"
+                    " procs: [...tr.querySelectorAll('li.proc')].map(l => l.textContent)}))")
+        rows = {r["vm"]: r for r in rows}
+        assert set(names) <= set(rows), rows
+        for v in names:
+            r = rows[v]
+            mem = vm.guest_file(v, "/proc/meminfo").decode()
+            total = int(re.search(r"MemTotal:\s+(\d+) kB", mem).group(1)) * 1024
+            assert int(r["total"]) == total, (v, r)
+            assert re.fullmatch(r"\d+\.\d\d \d+\.\d\d \d+\.\d\d", r["load"]), r
+            m = re.fullmatch(r"(\d+\.\d) %", r["cpu"])
+            assert m and 0 <= float(m.group(1)) <= 100, r
+            # the processes of the nfmd document the page drew from
+            pids = set(b.js("last.get(%s).processes.map(p => p.pid)" % json.dumps(v)))
+            assert pids, v
+            assert len(r["procs"]) == 5, r
+            for p in r["procs"]:
+                assert int(re.search(r"\[(\d+)\]", p).group(1)) in pids, (p, r)
+        b.screenshot(tmp_path / "fleet.png")
+        assert (tmp_path / "fleet.png").stat().st_size > 10000
