@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* nfm pstree [-p] [PID]: the process tree by real parent, like pstree -p (or -j: nested JSON). */
+/*
+ * nfm pstree [-p] [-u] [PID]: the process tree by real parent, like psmisc's pstree -p -u (or -j:
+ * nested JSON).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +10,7 @@
 #include <nfm/task.h>
 
 #include "cli.h"
+#include "guest_users.h"
 #include "jout.h"
 #include "objects.h"
 #include "walk_words.h"
@@ -25,17 +29,33 @@ static int by_pid(const void *a, const void *b)
 	return (x->t.tgid > y->t.tgid) - (x->t.tgid < y->t.tgid);
 }
 
+struct tree_opts {
+	struct cli *cli;
+	bool pids;
+	bool uids;			/* -u: a uid that differs from the parent's, named */
+};
+
 /* Lines of guest text nfm draws itself: the names are escaped, the tree is ASCII. */
-static void print_tree(const struct node *n, int i, bool pids, char *prefix, size_t plen,
-		       int depth)
+static void print_tree(const struct node *n, int i, const struct tree_opts *o, int parent,
+		       char *prefix, size_t plen, int depth)
 {
-	char esc[512];
+	char esc[512], name[GUEST_NAME_MAX];
+	bool uid = o->uids && parent >= 0 && n[parent].t.euid != n[i].t.euid;
 	int c;
 
 	printf("%s", cli_escape(n[i].t.name, strnlen(n[i].t.name, sizeof(n[i].t.name)), esc,
 				sizeof(esc)));
-	if (pids)
-		printf("(%d)", n[i].t.tgid);
+	/* psmisc: name(pid), name(user), name(pid,user) */
+	if (o->pids || uid)
+		printf("(");
+	if (o->pids)
+		printf("%d%s", n[i].t.tgid, uid ? "," : "");
+	if (uid) {
+		guest_user_or_id(o->cli->ctx, n[i].t.euid, name);
+		printf("%s", cli_escape(name, strlen(name), esc, sizeof(esc)));
+	}
+	if (o->pids || uid)
+		printf(")");
 	if (n[i].t.nr_threads > 1)
 		printf(" {%d threads}", n[i].t.nr_threads);
 	putchar('\n');
@@ -46,7 +66,7 @@ static void print_tree(const struct node *n, int i, bool pids, char *prefix, siz
 
 		printf("%s%s", prefix, last ? "`-- " : "|-- ");
 		strcpy(prefix + plen, last ? "    " : "|   ");
-		print_tree(n, c, pids, prefix, plen + 4, depth + 1);
+		print_tree(n, c, o, i, prefix, plen + 4, depth + 1);
 		prefix[plen] = 0;
 	}
 }
@@ -75,22 +95,26 @@ static int cmd_pstree(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "show-pids", no_argument, NULL, 'p' },
+		{ "uid-changes", no_argument, NULL, 'u' },
 		{ 0 }
 	};
 	struct nfm_task_iter *it;
 	struct nfm_task t;
 	struct node *n = NULL;
 	size_t cnt = 0, cap = 0, i;
-	bool pids = false;
+	struct tree_opts o = { .cli = cli };
 	long root = 0;
 	char *end, prefix[4096] = "";
 	unsigned int skipped;
 	int r, c, ret = 0, damaged;
 
-	while ((c = cli_getopt(cli, argc, argv, "p", longopts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "pu", longopts)) != -1) {
 		switch (c) {
 		case 'p':
-			pids = true;
+			o.pids = true;
+			break;
+		case 'u':
+			o.uids = true;
 			break;
 		default:
 			return cli_opt_status(cli);
@@ -165,7 +189,7 @@ static int cmd_pstree(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < cnt; i++)
 			if (root ? n[i].t.tgid == root :
 				   (!n[i].t.ppid || find(n, cnt, n[i].t.ppid) < 0))
-				print_tree(n, (int)i, pids, prefix, 0, 0);
+				print_tree(n, (int)i, &o, -1, prefix, 0, 0);
 	}
 	free(n);
 	return ret ?: skipped || damaged ? EXIT_PARTIAL : 0;
@@ -174,8 +198,10 @@ static int cmd_pstree(struct cli *cli, int argc, char **argv)
 const struct command command_pstree = {
 	.name = "pstree",
 	.summary = "the process tree",
-	.usage = "[-p] [PID]",
+	.usage = "[-p] [-u] [PID]",
 	.help = "  -p, --show-pids     each process's pid after its name\n"
+		"  -u, --uid-changes   the user (from the guest's /etc/passwd) where it differs from\n"
+		"                      the parent's, as psmisc's pstree -u\n"
 		"  PID                 the tree below this process only\n",
 	.run = cmd_pstree,
 };

@@ -206,3 +206,15 @@ def test_ps_json_process_object_complete(lab_vm):
         assert not bad, (pid, p.comm, bad)
         checked += 1
     assert checked >= 20
+
+
+def test_pstree_uid_changes(lab_vm):
+    """pstree -pu (psmisc): name(pid,user) where the user differs from the parent's, the name
+    from the guest's /etc/passwd, escaped; the same uid as the parent: name(pid)."""
+    t = lab_vm.truth
+    out = ok(run("--vm", lab_vm.name, "pstree", "-pu"))
+    assert "\x1b" not in out and "\x07" not in out
+    uid, mix = t.roles["uid"].pid, t.roles["uidmix"].pid
+    assert "zoo-uid1000(%d,zoo)" % uid in out
+    assert "zoo-uidmix(%d,ev\\x1b]0;x\\x07il)" % mix in out
+    assert "init(1)\n" in out
