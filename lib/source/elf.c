@@ -27,8 +27,11 @@
  * cs ds es fs gs ss ldt tr gdt idt (from 152), cr[5] (392), then optional kernel_gs_base (432;
  * present when size >= 440).
  */
-#define QCS_RSP		(8 + 6 * 8)
+#define QCS_GPR(i)	(8 + (i) * 8)	/* rax rbx rcx rdx rsi rdi rsp rbp r8..r15 */
+#define QCS_RSP		QCS_GPR(6)
 #define QCS_RIP		136
+#define QCS_RFLAGS	144
+#define QCS_CS		0
 #define QCS_SEG(i)	(152 + (i) * 24)
 #define QCS_SEG_BASE	16
 #define QCS_GS		4
@@ -74,6 +77,11 @@ static int parse_qemu_note(const uint8_t *d, uint32_t dsz, struct nfm_dump_info 
 	memset(c, 0, sizeof(*c));
 	c->rsp = get64(d + QCS_RSP);
 	c->rip = get64(d + QCS_RIP);
+	for (int i = 0; i < 16; i++)
+		c->gpr[i] = get64(d + QCS_GPR(i));
+	c->rflags = get64(d + QCS_RFLAGS);
+	c->cs = get32(d + QCS_SEG(QCS_CS));
+	c->has_gprs = true;
 	c->gs_base = get64(d + QCS_SEG(QCS_GS) + QCS_SEG_BASE);
 	c->idt_base = get64(d + QCS_SEG(QCS_IDT) + QCS_SEG_BASE);
 	c->cr0 = get64(d + QCS_CR(0));

@@ -429,11 +429,33 @@ static int qemu_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_c
 	return ret->cr3 ? 0 : -EBADMSG;
 }
 
+/* Every vCPU's registers, now: one QMP session, HMP "info registers -a". */
+static int qemu_cpu_regs(struct nfm_source *src, struct nfm_cpu_state **ret, size_t *n)
+{
+	struct qemu_priv *p = src->priv;
+	char *out = NULL;
+	int fd, err;
+
+	if (!p->qmp[0])
+		return -EOPNOTSUPP;
+	fd = nfm_qmp_connect(p->qmp);
+	if (fd < 0)
+		return fd;
+	err = nfm_qmp_hmp(fd, "info registers -a", &out);
+	close(fd);
+	if (err < 0)
+		return err;
+	err = nfm_qmp_parse_regs(out, ret, n);
+	free(out);
+	return err;
+}
+
 static const struct nfm_source_ops qemu_ops = {
 	.kind = "qemu",
 	.read_backing = qemu_read,
 	.read_backing_vec = qemu_read_vec,
 	.cpu_state = qemu_cpu_state,
+	.cpu_regs = qemu_cpu_regs,
 	.resident = qemu_resident,
 	.settle = qemu_settle,
 	.destroy = qemu_destroy,

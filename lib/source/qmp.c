@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A minimal, bounded QMP client and parsers for the HMP answers nfm uses. See qmp.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,5 +376,113 @@ int nfm_qmp_parse_gpa2hva(const char *text, uint64_t *hva)
 	if (!strstr(text, "Host virtual address") || !p || sscanf(p, " is 0x%llx", &v) != 1)
 		return -EBADMSG;
 	*hva = v;
+	return 0;
+}
+
+/*
+ * Every vCPU's registers from HMP "info registers -a" (target/i386/cpu-dump.c): one block per
+ * CPU, "CPU#N" then lines such as "RAX=... RBX=... RCX=... RDX=...", "RIP=... RFL=...",
+ * "CS =0010 <base> <limit> <flags> ..." and "GS =0000 <base> ...". A stuck guest's running tasks
+ * are unwound from them.
+ */
+#define MAX_REG_CPUS 8192
+
+/* The hex value after "KEY=" inside [p, end); false when absent or not hex. */
+static bool hexval(const char *p, const char *end, const char *key, uint64_t *v)
+{
+	size_t k = strlen(key);
+
+	for (const char *q = p; q + k < end; q++) {
+		char *e;
+
+		if (memcmp(q, key, k) || (q > p && q[-1] != ' ' && q[-1] != '\n'))
+			continue;
+		*v = strtoull(q + k, &e, 16);
+		return e != q + k && e <= end;
+	}
+	return false;
+}
+
+/* A segment line "XS =SEL BASE ...": its selector and base. */
+static bool segment(const char *p, const char *end, const char *key, uint32_t *sel,
+		    uint64_t *base)
+{
+	uint64_t s;
+	size_t k = strlen(key);
+
+	for (const char *q = p; q + k < end; q++) {
+		char *e, *e2;
+
+		if (memcmp(q, key, k) || (q > p && q[-1] != '\n'))
+			continue;
+		s = strtoull(q + k, &e, 16);
+		if (e == q + k || *e != ' ')
+			return false;
+		*base = strtoull(e + 1, &e2, 16);
+		*sel = (uint32_t)s;
+		return e2 != e + 1 && e2 <= end;
+	}
+	return false;
+}
+
+static int parse_cpu(const char *p, const char *end, struct nfm_cpu_state *c)
+{
+	static const char *const names[16] = {
+		"RAX=", "RBX=", "RCX=", "RDX=", "RSI=", "RDI=", "RSP=", "RBP=",
+		"R8 =", "R9 =", "R10=", "R11=", "R12=", "R13=", "R14=", "R15=",
+	};
+	uint32_t sel;
+
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < 16; i++)
+		if (!hexval(p, end, names[i], &c->gpr[i]))
+			return -EBADMSG;
+	if (!hexval(p, end, "RIP=", &c->rip) || !hexval(p, end, "RFL=", &c->rflags) ||
+	    !segment(p, end, "CS =", &c->cs, &(uint64_t){ 0 }) ||
+	    !segment(p, end, "GS =", &sel, &c->gs_base))
+		return -EBADMSG;
+	hexval(p, end, "CR0=", &c->cr0);
+	hexval(p, end, "CR3=", &c->cr3);
+	hexval(p, end, "CR4=", &c->cr4);
+	c->rsp = c->gpr[NFM_GPR_SP];
+	c->has_gprs = true;
+	return 0;
+}
+
+int nfm_qmp_parse_regs(const char *text, struct nfm_cpu_state **ret, size_t *n)
+{
+	struct nfm_cpu_state *a = NULL, *tmp;
+	size_t k = 0;
+	const char *p = text ? strstr(text, "CPU#") : NULL;
+
+	/* One CPU without -a support prints no "CPU#" header: its whole text is CPU 0. */
+	if (text && !p && strstr(text, "RIP="))
+		p = text;
+	while (p) {
+		const char *next = strstr(p + 1, "\nCPU#"), *end = next ? next : p + strlen(p);
+		int err;
+
+		if (k >= MAX_REG_CPUS) {
+			free(a);
+			return -EBADMSG;
+		}
+		tmp = realloc(a, (k + 1) * sizeof(*a));
+		if (!tmp) {
+			free(a);
+			return -ENOMEM;
+		}
+		a = tmp;
+		err = parse_cpu(p, end, &a[k]);
+		if (err < 0) {
+			free(a);
+			return err;
+		}
+		k++;
+		p = next ? next + 1 : NULL;
+	}
+	if (!k)
+		return -EBADMSG;
+	*ret = a;
+	*n = k;
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* A minimal QMP client: enough to run HMP commands ("info mtree -f", "gpa2hva") read-only. */
+/* A minimal QMP client: enough to run HMP commands ("info mtree -f", "gpa2hva", "info registers")
+ * read-only, and parsers of their answers. */
 #ifndef NFM_LIB_SOURCE_QMP_H
 #define NFM_LIB_SOURCE_QMP_H
 
@@ -37,6 +38,10 @@ int nfm_qmp_hmp_many(int fd, const char *const *cmds, size_t n, char **outs);
  * bytes). Returns the count, or -EBADMSG / -ENOENT / -ENOMEM. Caller frees *ret.
  */
 int nfm_qmp_parse_mtree(const char *text, const char *const *names, struct nfm_qmp_ram **ret);
+
+/* Every CPU's registers from "info registers -a" text: 0 and *ret (caller frees, indexed in
+ * the text's CPU order), or -EBADMSG (a CPU without its general registers) / -ENOMEM. */
+int nfm_qmp_parse_regs(const char *text, struct nfm_cpu_state **ret, size_t *n);
 
 /* Parse gpa2hva's answer "Host virtual address for 0x0 (pc.ram) is 0x7f..." */
 int nfm_qmp_parse_gpa2hva(const char *text, uint64_t *hva);

@@ -265,6 +265,46 @@ int nfm_source_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_cp
 	return src->ops->cpu_state(src, cpu, ret);
 }
 
+int nfm_source_cpu_regs(struct nfm_source *src, struct nfm_cpu_state **ret, size_t *n)
+{
+	struct nfm_cpu_state *a = NULL, *tmp;
+	size_t k = 0;
+	int err;
+
+	if (!src || !ret || !n)
+		return -EINVAL;
+	if (src->ops->cpu_regs)
+		return src->ops->cpu_regs(src, ret, n);
+	if (!src->ops->cpu_state)
+		return -EOPNOTSUPP;
+	for (;; k++) {
+		if (k >= 8192) {
+			free(a);
+			return -E2BIG;
+		}
+		tmp = realloc(a, (k + 1) * sizeof(*a));
+		if (!tmp) {
+			free(a);
+			return -ENOMEM;
+		}
+		a = tmp;
+		err = src->ops->cpu_state(src, (unsigned int)k, &a[k]);
+		if (err == -ENOENT)
+			break;
+		if (err < 0) {
+			free(a);
+			return err;
+		}
+	}
+	if (!k) {
+		free(a);
+		return -ENOENT;
+	}
+	*ret = a;
+	*n = k;
+	return 0;
+}
+
 int nfm_source_resident(struct nfm_source *src, uint64_t pa, uint64_t npages, uint8_t *bitmap)
 {
 	uint64_t done = 0;

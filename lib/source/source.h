@@ -26,7 +26,16 @@ struct nfm_backing_iov {
 struct nfm_cpu_state {
 	uint64_t cr0, cr3, cr4, rip, rsp, gs_base, kernel_gs_base;
 	uint64_t idt_base;
+	/* The general registers (a task running there is unwound from them): valid when
+	 * has_gprs; gpr[] in QEMUCPUState's order (NFM_GPR_*). */
+	uint64_t gpr[16], rflags;
+	uint32_t cs;		/* the CS selector: its low two bits are the privilege level */
+	bool has_gprs;
 };
+
+enum { NFM_GPR_AX, NFM_GPR_BX, NFM_GPR_CX, NFM_GPR_DX, NFM_GPR_SI, NFM_GPR_DI, NFM_GPR_SP,
+       NFM_GPR_BP, NFM_GPR_R8, NFM_GPR_R9, NFM_GPR_R10, NFM_GPR_R11, NFM_GPR_R12, NFM_GPR_R13,
+       NFM_GPR_R14, NFM_GPR_R15 };
 
 struct nfm_source_ops {
 	const char *kind;
@@ -38,6 +47,9 @@ struct nfm_source_ops {
 	int (*vmcoreinfo)(struct nfm_source *src, char **ret, size_t *len);
 	/* Optional: CPU registers a dump carries (QEMU ELF note). -ENOENT past the last CPU. */
 	int (*cpu_state)(struct nfm_source *src, unsigned int cpu, struct nfm_cpu_state *ret);
+	/* Optional: every vCPU's registers at once, now (a live QEMU asks its monitor once).
+	 * Without it nfm_source_cpu_regs() collects cpu_state. Caller frees *ret. */
+	int (*cpu_regs)(struct nfm_source *src, struct nfm_cpu_state **ret, size_t *n);
 	/* Optional: which pages of [start, start+size) (backing offsets, page aligned) are backed by
 	 * resident memory; bit i of *bitmap = page i. Lets discovery skip never-touched RAM. */
 	int (*resident)(struct nfm_source *src, uint64_t off, uint64_t npages, uint8_t *bitmap);
@@ -101,6 +113,9 @@ const char *nfm_source_perm_hint(void);
 /* Optional extras, -EOPNOTSUPP when the backend lacks them. */
 int nfm_source_vmcoreinfo(struct nfm_source *src, char **ret, size_t *len);
 int nfm_source_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_cpu_state *ret);
+/* Every vCPU's registers, indexed by QEMU's CPU index: 0 and *ret (caller frees), or -errno
+ * (-EOPNOTSUPP: the source cannot tell). */
+int nfm_source_cpu_regs(struct nfm_source *src, struct nfm_cpu_state **ret, size_t *n);
 int nfm_source_resident(struct nfm_source *src, uint64_t pa, uint64_t npages, uint8_t *bitmap);
 
 #endif

@@ -69,6 +69,59 @@ static void test_gpa2hva(void **state)
 	assert_int_equal(nfm_qmp_parse_gpa2hva("Error: No memory is mapped at address 0xc0000000\r\n", &hva), -EBADMSG);
 }
 
+/* "info registers -a" of a two-vCPU 6.1 guest (QEMU 7.2), trimmed after CR4. */
+static const char regs_a[] =
+	"\r\nCPU#0\r\n"
+	"RAX=ffffce638000b0f0 RBX=000000000000573c RCX=d406714d00000000 RDX=0000000000000001\r\n"
+	"RSI=0000000000000246 RDI=ffffffffa1e39660 RBP=ffffce6380623e50 RSP=ffffce6380623e00\r\n"
+	"R8 =0000000000000200 R9 =0000000000000000 R10=0000000000000000 R11=0000000000000000\r\n"
+	"R12=0000000000000000 R13=000000000000000d R14=0000000000000000 R15=00000000000000ff\r\n"
+	"RIP=ffffffffa047140d RFL=00000086 [--S--P-] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\n"
+	"ES =0000 0000000000000000 00000000 00000000\r\n"
+	"CS =0010 0000000000000000 ffffffff 00a09b00 DPL=0 CS64 [-RA]\r\n"
+	"GS =0000 ffff8dc51f400000 00000000 00000000\r\n"
+	"CR0=80050033 CR2=00007f0d0c239000 CR3=0000000002762000 CR4=00750eb0\r\n"
+	"\r\nCPU#1\r\n"
+	"RAX=000000000001ad40 RBX=0000000000000000 RCX=7fffffe3e6ac4cff RDX=4000000000000000\r\n"
+	"RSI=0000000000000001 RDI=000000000001b4cc RBP=0000000000000000 RSP=00007ffc1000bed8\r\n"
+	"R8 =0000000000000000 R9 =000000003d27ba16 R10=00000000fffffffb R11=0000000000000001\r\n"
+	"R12=0000000000000001 R13=0000000000000000 R14=0000000000000000 R15=0000000000000000\r\n"
+	"RIP=0000000000401a0b RFL=00000246 [---Z-P-] CPL=3 II=0 A20=1 SMM=0 HLT=0\r\n"
+	"CS =0033 0000000000000000 ffffffff 00a0fb00 DPL=3 CS64 [-RA]\r\n"
+	"GS =0000 0000000000000000 00000000 00000000\r\n"
+	"CR0=80050033 CR2=0000000000584980 CR3=0000000002bc6000 CR4=00750ea0\r\n";
+
+static void test_parse_regs(void **state)
+{
+	struct nfm_cpu_state *c = NULL;
+	size_t n = 0;
+
+	assert_int_equal(nfm_qmp_parse_regs(regs_a, &c, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(c[0].has_gprs && c[1].has_gprs);
+	assert_int_equal(c[0].gpr[NFM_GPR_AX], 0xffffce638000b0f0ULL);
+	assert_int_equal(c[0].gpr[NFM_GPR_BP], 0xffffce6380623e50ULL);
+	assert_int_equal(c[0].gpr[NFM_GPR_SP], 0xffffce6380623e00ULL);
+	assert_int_equal(c[0].rsp, 0xffffce6380623e00ULL);
+	assert_int_equal(c[0].gpr[NFM_GPR_R8], 0x200);
+	assert_int_equal(c[0].gpr[NFM_GPR_R13], 0xd);
+	assert_int_equal(c[0].gpr[NFM_GPR_R15], 0xff);
+	assert_int_equal(c[0].rip, 0xffffffffa047140dULL);
+	assert_int_equal(c[0].rflags, 0x86);
+	assert_int_equal(c[0].cs, 0x10);
+	assert_int_equal(c[0].gs_base, 0xffff8dc51f400000ULL);
+	assert_int_equal(c[0].cr3, 0x2762000);
+	assert_int_equal(c[1].cs & 3, 3);
+	assert_int_equal(c[1].rip, 0x401a0b);
+	assert_int_equal(c[1].gs_base, 0);
+	free(c);
+	/* a CPU without its general registers, or no CPU at all: refused, not zeros */
+	assert_int_equal(nfm_qmp_parse_regs("CPU#0\r\nRAX=1 RBX=2\r\nRIP=3 RFL=2\r\n", &c, &n),
+			 -EBADMSG);
+	assert_int_equal(nfm_qmp_parse_regs("garbage", &c, &n), -EBADMSG);
+	assert_int_equal(nfm_qmp_parse_regs(NULL, &c, &n), -EBADMSG);
+}
+
 static const char maps[] =
 	"55d0c2a00000-55d0c2e3e000 r--p 00000000 08:01 1311 /usr/bin/qemu-system-x86_64\n"
 	"7f3e83e00000-7f3ec3e00000 rwxp 00000000 00:00 0 \n"
@@ -276,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_spec_errors),
 		cmocka_unit_test(test_qmp_pipelined_replies),
 		cmocka_unit_test(test_qmp_error_reply),
+		cmocka_unit_test(test_parse_regs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
