@@ -11,7 +11,7 @@ static const struct {
 } stack_flags[] = {
 	{ NFM_STACK_TRUNCATED, "TRUNCATED" }, { NFM_STACK_ERROR, "ERROR" },
 	{ NFM_STACK_RUNNING, "RUNNING" }, { NFM_STACK_NO_STACK, "NO_STACK" },
-	{ NFM_STACK_GUESSED, "GUESSED" },
+	{ NFM_STACK_GUESSED, "GUESSED" }, { NFM_STACK_REGS, "REGS" }, { NFM_STACK_USER, "USER" },
 };
 
 struct json_object *obj_stack(const struct nfm_stack_frame *frames, int n, unsigned int flags,

@@ -2,6 +2,8 @@
 /*
  * nfm bt: kernel stacks of the guest's tasks from the ORC tables in guest memory, as the guest's
  * /proc/PID/stack shows them ("[<0>] function+0xoff/0xlen [module]"), with each task's WCHAN.
+ * A task running on a CPU, which /proc/PID/stack leaves empty, is unwound from its vCPU's
+ * registers when the source has them (a QMP socket, an ELF dump's notes).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,18 +26,22 @@ struct bt_run {
 };
 
 static void bt_text(const struct nfm_task *t, const struct nfm_stack_frame *f, int n,
-		    unsigned int flags, int cpu, const char *wchan, bool first)
+		    unsigned int flags, int cpu, bool moved, const char *wchan, bool first)
 {
 	char line[600];
 
 	printf("%sPID %d  TGID %d  %s  state %c  wchan %s\n", first ? "" : "\n", t->pid, t->tgid,
 	       cli_esc(t->name), t->state ? t->state : '?', wchan ? cli_esc(wchan) : "0");
-	if (flags & NFM_STACK_RUNNING) {
-		if (cpu >= 0)
-			printf("  (running on CPU %d: no saved stack to unwind)\n", cpu);
-		else
-			printf("  (running on a CPU: no saved stack to unwind)\n");
-	}
+	if ((flags & NFM_STACK_RUNNING) && (flags & NFM_STACK_USER))
+		printf("  (running on CPU %d in user mode: no kernel frames)\n", cpu);
+	else if ((flags & NFM_STACK_RUNNING) && (flags & NFM_STACK_REGS))
+		printf("  (running on CPU %d: unwound from the vCPU's registers)\n", cpu);
+	else if ((flags & NFM_STACK_RUNNING) && cpu >= 0 && moved)
+		printf("  (running on CPU %d: it left the CPU before the registers were read)\n", cpu);
+	else if ((flags & NFM_STACK_RUNNING) && cpu >= 0)
+		printf("  (running on CPU %d: no registers to unwind from)\n", cpu);
+	else if (flags & NFM_STACK_RUNNING)
+		printf("  (running on a CPU: no registers to unwind from)\n");
 	if (flags & NFM_STACK_NO_STACK)
 		printf("  (the task's stack is released: it has exited)\n");
 	for (int i = 0; i < n; i++) {
@@ -44,7 +50,9 @@ static void bt_text(const struct nfm_task *t, const struct nfm_stack_frame *f, i
 	}
 	if (flags & NFM_STACK_TRUNCATED)
 		printf("  (stack cut short at %d frames)\n", n);
-	if (flags & NFM_STACK_ERROR)
+	if ((flags & (NFM_STACK_ERROR | NFM_STACK_REGS)) == (NFM_STACK_ERROR | NFM_STACK_REGS) && !n)
+		printf("  (the vCPU's registers are not this task's, or its stack pointer is on no stack nfm follows)\n");
+	else if (flags & NFM_STACK_ERROR)
 		printf("  (the unwinder stopped at a frame that does not check out)\n");
 }
 
@@ -53,22 +61,34 @@ static int bt_one(struct bt_run *r, const struct nfm_task *t)
 	struct nfm_stack_frame frames[NFM_STACK_MAX_FRAMES];
 	unsigned int flags = 0;
 	const char *wchan = NULL;
+	bool moved = false;
 	int n, cpu = -1;
 
 	n = nfm_task_stack(r->cli->ctx, t, frames, NFM_STACK_MAX_FRAMES, &flags);
 	if (n == -ENOENT)
 		return n;	/* no ORC: nothing for any task */
 	if (n < 0) {
-		r->nr_bad++;
 		if (!r->err)
 			r->err = n;
 		n = 0;
 		flags |= NFM_STACK_ERROR;
 	}
+	if (flags & NFM_STACK_RUNNING) {
+		/* no saved frame: the vCPU's registers, when the source has them */
+		unsigned int rfl = 0;
+		int m = nfm_task_stack_running(r->cli->ctx, t, frames, NFM_STACK_MAX_FRAMES, &rfl,
+					       &cpu);
+
+		if (m >= 0) {
+			n = m;
+			flags = rfl;
+		}
+		moved = m == -ESRCH;
+		if (cpu < 0 && nfm_task_cpu(r->cli->ctx, t, &cpu) < 0)
+			cpu = -1;
+	}
 	if (flags & (NFM_STACK_TRUNCATED | NFM_STACK_ERROR))
 		r->nr_bad++;
-	if ((flags & NFM_STACK_RUNNING) && nfm_task_cpu(r->cli->ctx, t, &cpu) < 0)
-		cpu = -1;
 	if (nfm_task_wchan(r->cli->ctx, t, &wchan) < 0)
 		wchan = NULL;
 	if (r->tasks) {
@@ -78,7 +98,7 @@ static int bt_one(struct bt_run *r, const struct nfm_task *t)
 		j_add(o, "stack", obj_stack(frames, n, flags, cpu));
 		json_object_array_add(r->tasks, o);
 	} else {
-		bt_text(t, frames, n, flags, cpu, wchan, r->first);
+		bt_text(t, frames, n, flags, cpu, moved, wchan, r->first);
 	}
 	r->first = false;
 	return 0;
@@ -168,6 +188,13 @@ static int cmd_bt(struct cli *cli, int argc, char **argv)
 		cli_warn("some stacks could not be read: %s", strerror(-r.err));
 		if (doc)
 			jdoc_error(doc, "stacks", r.err, "some stacks could not be read");
+	} else if (r.nr_bad) {
+		/* a walk that met bad data or its bound kept the frames before it: say so */
+		partial = true;
+		cli_warn("%d stack%s cut short (a frame that does not check out, or too deep)",
+			 r.nr_bad, r.nr_bad == 1 ? " was" : "s were");
+		if (doc)
+			jdoc_error(doc, "stacks", -EBADMSG, "some stacks were cut short");
 	}
 	if (doc) {
 		j_add(doc, "tasks", r.tasks);

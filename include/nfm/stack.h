@@ -52,6 +52,8 @@ struct nfm_stack_frame {
 #define NFM_STACK_RUNNING	0x04u	/* on a CPU: no saved frame to start from (no frames) */
 #define NFM_STACK_NO_STACK	0x08u	/* the task's stack is gone (an exited task): no frames */
 #define NFM_STACK_GUESSED	0x10u	/* an address without ORC data: a frame-pointer guess */
+#define NFM_STACK_REGS		0x20u	/* unwound from the vCPU's registers (a running task) */
+#define NFM_STACK_USER		0x40u	/* the vCPU runs the task in user mode: no kernel frames */
 
 /*
  * The kernel stack of task t (a thread from nfm_task_iter_next() with NFM_TASK_THREADS, or a
@@ -63,6 +65,22 @@ struct nfm_stack_frame {
  */
 NFM_EXPORT int nfm_task_stack(struct nfm_ctx *ctx, const struct nfm_task *t,
 			      struct nfm_stack_frame *frames, size_t max, unsigned int *flags);
+
+/*
+ * The stack of a task running on a CPU (nfm_task_stack() said NFM_STACK_RUNNING), unwound from
+ * that vCPU's registers: a live QEMU's (through its QMP socket, read now) or an ELF dump's CPU
+ * notes. The first frame is the interrupted instruction itself (symbolized at ip, as an oops's
+ * RIP), the rest return addresses; scheduler frames are kept. The vCPU must be running this
+ * task (the CPU's current task, else -ESRCH) with its stack pointer in the task's stack or the
+ * CPU's IRQ stack, else no frames and NFM_STACK_ERROR. *flags gets NFM_STACK_RUNNING | NFM_STACK_REGS and
+ * NFM_STACK_USER when the task is in user mode (no frames); *cpu (may be NULL) the CPU.
+ * Returns the frame count, -EAGAIN when t is not on a CPU, -ESRCH when the CPU runs another task
+ * by the time its registers are read (a live guest moved on), -EOPNOTSUPP when the source has no
+ * registers (no QMP socket, a raw image), or the errors of nfm_task_stack().
+ */
+NFM_EXPORT int nfm_task_stack_running(struct nfm_ctx *ctx, const struct nfm_task *t,
+				      struct nfm_stack_frame *frames, size_t max,
+				      unsigned int *flags, int *cpu);
 
 /*
  * The CPU a running task is on (task->cpu / thread_info.cpu): 0 and *cpu, -ENOENT when the

@@ -103,6 +103,37 @@ struct stk_mod *stk_module_of(struct nfm_ctx *ctx, struct stk_state *s, uint64_t
 uint64_t stk_symbol_size(struct nfm_ctx *ctx, struct stk_state *s, uint64_t start,
 			 const char *module);
 
+/* One stack a walk may read: [lo, hi), its bytes in buf. */
+struct stk_region {
+	uint64_t lo, hi;
+	const uint8_t *buf;
+};
+
+/* Where a walk starts. */
+struct stk_start {
+	uint64_t ip, sp, bp;
+	const uint64_t *regs;	/* a vCPU's registers as a struct pt_regs (21 words), or NULL */
+	bool signal;		/* ip is an interrupted instruction (look up ip, not ip - 1) */
+	bool nosched;		/* leave scheduler and lock frames out (/proc/PID/stack) */
+};
+
+struct nfm_task;
+struct nfm_stack_frame;
+
+/* The unwinder (unwind.c) over the given stacks: the frame count; *flags gets NFM_STACK_*. */
+int stk_unwind(struct nfm_ctx *ctx, struct stk_state *s, const struct stk_region *rg, size_t nrg,
+	       const struct stk_start *st, struct nfm_stack_frame *frames, size_t max,
+	       unsigned int *flags);
+/* The task's stack base (*lo; it is s->thread_size long): 1, 0 with NO_STACK/ERROR in *flags,
+ * or -errno. */
+int stk_task_stack(struct nfm_ctx *ctx, struct stk_state *s, const struct nfm_task *t,
+		   uint64_t *lo, unsigned int *flags);
+/* A whole stack's bytes [va, va + len), read past the crawl cache (unwind.c). 0 or -errno. */
+int stk_read_stack(struct nfm_ctx *ctx, uint64_t va, uint8_t *buf, size_t len);
+/* A task_struct member (offset from stk_state; -ENOENT when absent). */
+int stk_read_u64(struct nfm_ctx *ctx, uint64_t task, int32_t off, uint64_t *v);
+int stk_read_u32(struct nfm_ctx *ctx, uint64_t task, int32_t off, uint32_t *v);
+
 /* Binary search of the table: the rightmost entry whose address is <= ip (__orc_find()). */
 long stk_table_search(const struct stk_table *t, uint64_t ip);
 

@@ -17,6 +17,7 @@
 #include <nfm/stack.h>
 
 #include "core/context.h"
+#include "source/source.h"
 #include "stack/stack.h"
 
 /* A walk ends after this many steps whatever the data says (a 16 KiB stack has < 2048 words). */
@@ -37,29 +38,44 @@
 struct ustate {
 	struct nfm_ctx *ctx;
 	struct stk_state *s;
-	uint64_t lo, hi;		/* the task's stack: [lo, hi) */
-	const uint8_t *buf;		/* its bytes from buf_lo to hi */
-	uint64_t buf_lo;
+	const struct stk_region *rg;	/* the stacks the walk may read (a task's, an IRQ stack) */
+	size_t nrg;
+	const uint64_t *vregs;		/* the vCPU's registers as a pt_regs while regs is theirs */
 	uint64_t ip, sp, bp;
 	uint64_t regs, prev_regs;	/* struct pt_regs on the stack, 0: none */
 	bool full_regs, signal, done, error, guessed;
 };
 
+/* The region holding [addr, addr + len), or -1. */
+static int region_of(const struct ustate *u, uint64_t addr, uint64_t len)
+{
+	for (size_t i = 0; i < u->nrg; i++)
+		if (addr >= u->rg[i].lo && addr + len > addr && addr + len <= u->rg[i].hi)
+			return (int)i;
+	return -1;
+}
+
 static bool on_stack(const struct ustate *u, uint64_t addr, uint64_t len)
 {
-	return addr >= u->buf_lo && addr + len > addr && addr + len <= u->hi;
+	return region_of(u, addr, len) >= 0;
 }
 
 static bool deref(const struct ustate *u, uint64_t addr, uint64_t *val)
 {
-	if (!on_stack(u, addr, 8))
+	int i = region_of(u, addr, 8);
+
+	if (i < 0)
 		return false;
-	memcpy(val, u->buf + (addr - u->buf_lo), 8);
+	memcpy(val, u->rg[i].buf + (addr - u->rg[i].lo), 8);
 	return true;
 }
 
 static bool get_reg(const struct ustate *u, unsigned int off, uint64_t *val)
 {
+	if (u->vregs) {
+		*val = u->vregs[off / 8];
+		return true;
+	}
 	if (!u->regs)
 		return false;
 	if (u->full_regs)
@@ -96,13 +112,14 @@ static bool next_frame(struct ustate *u)
 	static const struct stk_orc fp = { .sp_offset = 16, .bp_offset = -16, .sp_reg = ORC_REG_BP,
 					   .bp_reg = ORC_REG_PREV_SP, .type = ORC_T_CALL };
 	uint64_t sp = 0, tmp, prev_sp = u->sp, cs;
-	bool prev_on = on_stack(u, u->sp, 8);
+	int prev_rg = region_of(u, u->sp, 8);
 	struct stk_orc o;
 	bool indirect = false;
 
 	if (u->done)
 		return false;
-	if (u->regs && deref(u, u->regs + PT_CS, &cs) && (cs & 3))
+	if (u->vregs ? (u->vregs[PT_CS / 8] & 3) :
+	    (u->regs && deref(u, u->regs + PT_CS, &cs) && (cs & 3)))
 		goto the_end;
 	if (stk_orc_find(u->ctx, u->s, u->signal ? u->ip : u->ip - 1, &o) <= 0) {
 		o = fp;
@@ -163,6 +180,9 @@ static bool next_frame(struct ustate *u)
 		if (o.sp_reg == ORC_REG_SP_INDIRECT)
 			sp += (uint64_t)(int64_t)o.sp_offset;
 	}
+	/* The vCPU's registers were the interrupted frame's; the step below leaves it, as the
+	 * kernel's state->regs does. */
+	u->vregs = NULL;
 
 	switch (o.type) {
 	case ORC_T_CALL:
@@ -210,8 +230,8 @@ static bool next_frame(struct ustate *u)
 		goto err;
 	}
 
-	/* A loop through bad data: the stack must grow. */
-	if (prev_on && on_stack(u, u->sp, 8) && u->sp <= prev_sp)
+	/* A loop through bad data: on one stack, it must grow. */
+	if (prev_rg >= 0 && region_of(u, u->sp, 8) == prev_rg && u->sp <= prev_sp)
 		goto err;
 	return true;
 err:
@@ -222,103 +242,81 @@ the_end:
 	return false;
 }
 
-static int read_task_u64(struct nfm_ctx *ctx, uint64_t task, int32_t off, uint64_t *v)
+int stk_read_u64(struct nfm_ctx *ctx, uint64_t task, int32_t off, uint64_t *v)
 {
+	if (off < 0)
+		return -ENOENT;
 	return nfm_kread_u64(ctx, task + (uint64_t)off, v);
 }
 
-static int read_task_u32(struct nfm_ctx *ctx, uint64_t task, int32_t off, uint32_t *v)
+int stk_read_u32(struct nfm_ctx *ctx, uint64_t task, int32_t off, uint32_t *v)
 {
 	if (off < 0)
 		return -ENOENT;
 	return nfm_kread_u32(ctx, task + (uint64_t)off, v);
 }
 
-static void symbolize(struct nfm_ctx *ctx, struct stk_state *s, struct nfm_stack_frame *f)
+/*
+ * Read a whole stack's bytes past the crawl cache, in one batched read (its pages translated
+ * first): a running task's stack and its CPU's IRQ stack are read whole, once, and keeping
+ * them would only evict what the walks share.
+ */
+int stk_read_stack(struct nfm_ctx *ctx, uint64_t va, uint8_t *buf, size_t len)
+{
+	struct nfm_phys_iov iov[16];
+	size_t n = 0, done = 0;
+	int err;
+
+	while (done < len) {
+		uint64_t pa, at = va + done;
+		size_t k = 4096 - (size_t)(at & 4095);
+
+		if (k > len - done)
+			k = len - done;
+		err = nfm_mmu_kva_to_pa(ctx->mmu, at, &pa);
+		if (err < 0)
+			return err;
+		iov[n++] = (struct nfm_phys_iov){ .pa = pa, .buf = buf + done, .len = k };
+		done += k;
+		if (n == sizeof(iov) / sizeof(iov[0]) || done == len) {
+			err = nfm_source_read_phys_vec(ctx->src, iov, n);
+			for (size_t i = 0; !err && i < n; i++)
+				err = iov[i].err;
+			if (err)
+				return err < 0 ? err : -EIO;
+			n = 0;
+		}
+	}
+	return 0;
+}
+
+/* exact: name ip itself (an interrupted instruction, not a return address). */
+static void symbolize(struct nfm_ctx *ctx, struct stk_state *s, struct nfm_stack_frame *f,
+		      bool exact)
 {
 	const char *name = NULL, *mod = NULL;
-	uint64_t off = 0;
+	uint64_t off = 0, at = exact ? f->ip : f->ip - 1;
 
 	f->symbol = NULL;
 	f->module = NULL;
 	f->offset = f->size = 0;
 	/* %pB looks up ip - 1: a call that ends a function (to a noreturn one) is still in it. */
-	if (nfm_sym_symbolize_module(ctx, f->ip - 1, &name, NULL, &off, &mod) < 0 || !name)
+	if (nfm_sym_symbolize_module(ctx, at, &name, NULL, &off, &mod) < 0 || !name)
 		return;
 	f->symbol = name;
 	f->module = mod;
-	f->offset = off + 1;
-	f->size = stk_symbol_size(ctx, s, f->ip - 1 - off, mod);
+	f->offset = off + (at != f->ip);
+	f->size = stk_symbol_size(ctx, s, at - off, mod);
 }
 
-/*
- * The walk. sched: keep frames in the scheduler (for tests and wchan's own filter); the flags
- * and the frame count as nfm_task_stack() says.
- */
-static int walk(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_stack_frame *frames,
-		size_t max, unsigned int *flags)
+int stk_unwind(struct nfm_ctx *ctx, struct stk_state *s, const struct stk_region *rg, size_t nrg,
+	       const struct stk_start *st, struct nfm_stack_frame *frames, size_t max,
+	       unsigned int *flags)
 {
-	struct stk_state *s;
-	struct ustate u = { .ctx = ctx };
-	uint64_t stack, tsp, refs = 0, fbp, fret;
-	uint32_t on_cpu = 0, rc;
-	uint8_t *buf = NULL;
-	size_t n = 0;
+	struct ustate u = { .ctx = ctx, .s = s, .rg = rg, .nrg = nrg, .vregs = st->regs,
+			    .ip = st->ip, .sp = st->sp, .bp = st->bp, .signal = st->signal };
 	unsigned int steps = 0;
-	int err;
-
-	*flags = 0;
-	err = stk_state_get(ctx, &s);
-	if (err < 0)
-		return err;
-	s->mods_fresh = false;
-	u.s = s;
-	if (!t || !t->addr)
-		return -EINVAL;
-	if (read_task_u32(ctx, t->addr, s->t_on_cpu, &on_cpu) == 0 && on_cpu) {
-		/* The kernel refuses to unwind a task on another CPU (task_on_another_cpu()). */
-		*flags |= NFM_STACK_RUNNING;
-		return 0;
-	}
-	err = read_task_u64(ctx, t->addr, s->t_stack, &stack);
-	if (err < 0)
-		return err;
-	/* try_get_task_stack(): an exited task's stack is released. */
-	if (s->t_refcount >= 0 && read_task_u32(ctx, t->addr, s->t_refcount, &rc) == 0)
-		refs = rc;
-	else
-		refs = 1;
-	if (!stack || !refs) {
-		*flags |= NFM_STACK_NO_STACK;
-		return 0;
-	}
-	err = read_task_u64(ctx, t->addr, s->t_thread_sp, &tsp);
-	if (err < 0)
-		return err;
-	u.lo = stack;
-	u.hi = stack + s->thread_size;
-	if ((stack & 0xfff) || u.hi < u.lo || tsp < u.lo || tsp >= u.hi ||
-	    tsp + (uint64_t)s->f_size > u.hi || (tsp & 7)) {
-		*flags |= NFM_STACK_ERROR;
-		return 0;
-	}
-	/* Only the part above the saved frame is ever read by the walk. */
-	u.buf_lo = tsp;
-	buf = malloc(u.hi - tsp);
-	if (!buf)
-		return -ENOMEM;
-	if (nfm_kread(ctx, tsp, buf, u.hi - tsp) < 0) {
-		free(buf);
-		*flags |= NFM_STACK_ERROR;
-		return 0;
-	}
-	u.buf = buf;
-	memcpy(&fbp, buf + s->f_bp, 8);
-	memcpy(&fret, buf + s->f_ret, 8);
-	u.sp = tsp + (uint64_t)s->f_size;
-	u.bp = fbp;
-	u.ip = fret;
-	u.signal = fret && (fret == s->ret_from_fork[0] || fret == s->ret_from_fork[1]);
+	size_t n = 0;
 
 	for (; !u.done; next_frame(&u)) {
 		uint64_t addr;
@@ -330,7 +328,7 @@ static int walk(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_stack_
 		addr = return_address(&u);
 		if (!addr)
 			break;
-		if (in_sched(s, addr))
+		if (st->nosched && in_sched(s, addr))
 			continue;
 		if (n >= max || n >= NFM_STACK_MAX_FRAMES) {
 			*flags |= NFM_STACK_TRUNCATED;
@@ -338,15 +336,96 @@ static int walk(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_stack_
 		}
 		frames[n].ip = addr;
 		frames[n].sp = u.sp;
-		symbolize(ctx, s, &frames[n]);
+		symbolize(ctx, s, &frames[n], steps == 1 && st->regs);
 		n++;
 	}
 	if (u.error)
 		*flags |= NFM_STACK_ERROR;
 	if (u.guessed)
 		*flags |= NFM_STACK_GUESSED;
-	free(buf);
 	return (int)n;
+}
+
+int stk_task_stack(struct nfm_ctx *ctx, struct stk_state *s, const struct nfm_task *t,
+		   uint64_t *lo, unsigned int *flags)
+{
+	uint64_t stack, refs;
+	uint32_t rc;
+	int err = stk_read_u64(ctx, t->addr, s->t_stack, &stack);
+
+	if (err < 0)
+		return err;
+	/* try_get_task_stack(): an exited task's stack is released. */
+	if (s->t_refcount >= 0 && stk_read_u32(ctx, t->addr, s->t_refcount, &rc) == 0)
+		refs = rc;
+	else
+		refs = 1;
+	if (!stack || !refs) {
+		*flags |= NFM_STACK_NO_STACK;
+		return 0;
+	}
+	if ((stack & 0xfff) || stack + s->thread_size < stack) {
+		*flags |= NFM_STACK_ERROR;
+		return 0;
+	}
+	*lo = stack;
+	return 1;
+}
+
+/* A sleeping task's stack, from its saved frame, as nfm_task_stack() says. */
+static int walk(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_stack_frame *frames,
+		size_t max, unsigned int *flags)
+{
+	struct stk_state *s;
+	struct stk_region rg;
+	struct stk_start st = { .nosched = true };
+	uint64_t lo = 0, hi, tsp, fbp, fret;
+	uint32_t on_cpu = 0;
+	uint8_t *buf = NULL;
+	int err, n;
+
+	*flags = 0;
+	err = stk_state_get(ctx, &s);
+	if (err < 0)
+		return err;
+	s->mods_fresh = false;
+	if (!t || !t->addr)
+		return -EINVAL;
+	if (stk_read_u32(ctx, t->addr, s->t_on_cpu, &on_cpu) == 0 && on_cpu) {
+		/* The kernel refuses to unwind a task on another CPU (task_on_another_cpu()). */
+		*flags |= NFM_STACK_RUNNING;
+		return 0;
+	}
+	err = stk_task_stack(ctx, s, t, &lo, flags);
+	if (err <= 0)
+		return err;
+	err = stk_read_u64(ctx, t->addr, s->t_thread_sp, &tsp);
+	if (err < 0)
+		return err;
+	hi = lo + s->thread_size;
+	if (tsp < lo || tsp >= hi || tsp + (uint64_t)s->f_size > hi || (tsp & 7)) {
+		*flags |= NFM_STACK_ERROR;
+		return 0;
+	}
+	/* Only the part above the saved frame is ever read by the walk. */
+	buf = malloc(hi - tsp);
+	if (!buf)
+		return -ENOMEM;
+	if (nfm_kread(ctx, tsp, buf, hi - tsp) < 0) {
+		free(buf);
+		*flags |= NFM_STACK_ERROR;
+		return 0;
+	}
+	rg = (struct stk_region){ .lo = tsp, .hi = hi, .buf = buf };
+	memcpy(&fbp, buf + s->f_bp, 8);
+	memcpy(&fret, buf + s->f_ret, 8);
+	st.sp = tsp + (uint64_t)s->f_size;
+	st.bp = fbp;
+	st.ip = fret;
+	st.signal = fret && (fret == s->ret_from_fork[0] || fret == s->ret_from_fork[1]);
+	n = stk_unwind(ctx, s, &rg, 1, &st, frames, max, flags);
+	free(buf);
+	return n;
 }
 
 int nfm_task_stack(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_stack_frame *frames,
@@ -373,7 +452,7 @@ int nfm_task_cpu(struct nfm_ctx *ctx, const struct nfm_task *t, int *cpu)
 		return err;
 	if (s->t_cpu < 0)
 		return -ENOENT;
-	err = read_task_u32(ctx, t->addr, s->t_cpu, &v);
+	err = stk_read_u32(ctx, t->addr, s->t_cpu, &v);
 	if (err < 0)
 		return err;
 	*cpu = (int)v;
@@ -394,10 +473,10 @@ int nfm_task_wchan(struct nfm_ctx *ctx, const struct nfm_task *t, const char **n
 		return r;
 	*name = NULL;
 	/* get_wchan(): only a blocked task (not running, not waking, not queued). */
-	if (read_task_u32(ctx, t->addr, s->t_state, &state) < 0 ||
+	if (stk_read_u32(ctx, t->addr, s->t_state, &state) < 0 ||
 	    state == 0 || state == 0x200 /* TASK_WAKING */)
 		return 0;
-	if (read_task_u32(ctx, t->addr, s->t_on_rq, &on_rq) == 0 && on_rq)
+	if (stk_read_u32(ctx, t->addr, s->t_on_rq, &on_rq) == 0 && on_rq)
 		return 0;
 	r = nfm_task_stack(ctx, t, &f, 1, &fl);
 	if (r <= 0)
