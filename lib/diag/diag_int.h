@@ -52,6 +52,8 @@ void diag_log_evidence(struct diag *d, struct nfm_diag_finding *f, int i, int ma
 /* A task's kernel stack and wchan as evidence lines. */
 struct nfm_task;
 void diag_stack_evidence(struct diag *d, struct nfm_diag_finding *f, const struct nfm_task *t);
+/* The same for the task with this pid (nothing when it does not read). */
+void diag_pid_stack_evidence(struct diag *d, struct nfm_diag_finding *f, int32_t pid);
 
 /* One online CPU's run queue (struct rq in runqueues). */
 struct diag_rq {
@@ -74,6 +76,8 @@ void diag_rq_evidence(struct diag *d, struct nfm_diag_finding *f, const struct d
 void diag_check_kernel(struct diag *d);
 void diag_check_tasks(struct diag *d);
 void diag_check_lockups(struct diag *d);
+/* An RCU stall under way (diag_rcu.c): 1 (the newest finding), 0 none, -errno unknown. */
+int diag_rcu_stall_now(struct diag *d);
 void diag_check_memory(struct diag *d);
 void diag_check_network(struct diag *d);
 void diag_check_filesystems(struct diag *d);

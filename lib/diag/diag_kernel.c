@@ -95,8 +95,8 @@ static void panic_check(struct diag *d)
 		int lcpu = -1;
 		int32_t pid = log_task(d, i, &lcpu);
 
-		/* The panicking task runs on the panic CPU: it has no saved frame to unwind,
-		 * and the stack the kernel printed right after the message is its stack. */
+		/* The panicking task runs on the panic CPU: no saved frame, but the stack the
+		 * kernel printed right after the message, and its vCPU's registers. */
 		diag_log_evidence(d, f, i, 60);
 		if (pid >= 0) {
 			f->pid = pid;
@@ -106,6 +106,7 @@ static void panic_check(struct diag *d)
 				diag_subject(d, f, t.name);
 				diag_evidence(d, f, "panicking task: pid %d %s, state %c", pid, t.name,
 					      t.state ? t.state : '?');
+				diag_stack_evidence(d, f, &t);
 			}
 		}
 	}

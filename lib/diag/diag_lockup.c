@@ -4,8 +4,9 @@
  * running_clock(), i.e. sched_clock >> 30, stamped by the watchdog's stopper thread each time it
  * gets the CPU) lags that CPU's run-queue clock (the same clock, still advanced by the tick
  * while the CPU is stuck with preemption off) by more than 2 * watchdog_thresh. A past one: the
- * L taint and the watchdog's "soft lockup" line. Hard lockups (the NMI watchdog) and RCU stalls
- * leave no state a snapshot can time, so they come from the log.
+ * L taint and the watchdog's "soft lockup" line. An RCU stall under way is rcu_state's
+ * (diag_rcu.c), a past one the log's. Hard lockups (the NMI watchdog) come from the log: the
+ * state they leave (hrtimer_interrupts against hrtimer_interrupts_saved) needs two looks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -73,6 +74,7 @@ static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
 				      "0x%llx): the guest itself reports nothing",
 				      (long long)enabled);
 		diag_rq_evidence(d, f, &rqs[i]);
+		diag_pid_stack_evidence(d, f, rqs[i].curr_pid);
 		if (first >= 0)
 			diag_log_evidence(d, f, first, 30);
 	}
@@ -98,33 +100,40 @@ static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
 	}
 }
 
+/* A lockup or stall the log holds: its own finding, or evidence of the one under way (now). */
 static void logged(struct diag *d, enum nfm_diag_kind kind, const char *needle, const char *what,
-		   int64_t *count)
+		   int64_t *count, struct nfm_diag_finding *now)
 {
 	int first, nr = log_count(d, needle, &first);
-	struct nfm_diag_finding *f;
+	struct nfm_diag_finding *f = now;
 
 	*count = d->log ? nr : -1;
 	if (!nr)
 		return;
-	f = diag_add(d, kind, NFM_DIAG_ERROR, "%s logged %d time%s since boot", what, nr,
-		     nr == 1 ? "" : "s");
+	if (f)
+		diag_evidence(d, f, "%s logged %d time%s since boot", what, nr, nr == 1 ? "" : "s");
+	else
+		f = diag_add(d, kind, NFM_DIAG_ERROR, "%s logged %d time%s since boot", what, nr,
+			     nr == 1 ? "" : "s");
 	diag_log_evidence(d, f, first, 30);
 }
 
 void diag_check_lockups(struct diag *d)
 {
 	struct diag_rq *rqs = calloc(DIAG_MAX_CPUS, sizeof(*rqs));
-	int n = rqs ? diag_runqueues(d, rqs, DIAG_MAX_CPUS) : -ENOMEM;
+	int n = rqs ? diag_runqueues(d, rqs, DIAG_MAX_CPUS) : -ENOMEM, rcu;
 
 	diag_check(d, "lockups", 0, NULL);
 	if (n < 0)
 		diag_check(d, "lockups", n, "the run queues");
 	soft_lockups(d, rqs, n < 0 ? 0 : n);
 	logged(d, NFM_DIAG_HARD_LOCKUP, "hard LOCKUP", "a hard lockup",
-	       &d->r->fig.nr_log_hard_lockups);
+	       &d->r->fig.nr_log_hard_lockups, NULL);
+	rcu = diag_rcu_stall_now(d);
+	if (rcu < 0)
+		diag_check(d, "lockups", rcu, "rcu_state (an RCU stall under way)");
 	/* "rcu: INFO: rcu_preempt self-detected stall on CPU", "...: rcu_sched detected stalls on CPUs/tasks:" */
 	logged(d, NFM_DIAG_RCU_STALL, "detected stall", "an RCU stall",
-	       &d->r->fig.nr_log_rcu_stalls);
+	       &d->r->fig.nr_log_rcu_stalls, rcu > 0 ? &d->r->findings[d->r->nr_findings - 1] : NULL);
 	free(rqs);
 }

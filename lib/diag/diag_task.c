@@ -123,14 +123,39 @@ void diag_stack_evidence(struct diag *d, struct nfm_diag_finding *f, const struc
 		diag_evidence(d, f, "stack: unreadable (%s)", strerror(-n));
 		return;
 	}
-	if (flags & NFM_STACK_RUNNING)
-		diag_evidence(d, f, "stack: running on a CPU, no saved frame");
+	if (flags & NFM_STACK_RUNNING) {
+		/* no saved frame: the vCPU's registers, when the source has them */
+		unsigned int rfl = 0;
+		int cpu = -1, m = nfm_task_stack_running(d->ctx, t, fr, NFM_STACK_MAX_FRAMES, &rfl,
+							 &cpu);
+
+		if (m >= 0 && (rfl & NFM_STACK_USER)) {
+			diag_evidence(d, f, "stack: running on CPU %d in user mode", cpu);
+		} else if (m >= 0 && (m > 0 || !(rfl & NFM_STACK_ERROR))) {
+			diag_evidence(d, f, "stack: running on CPU %d, from its vCPU's registers:",
+				      cpu);
+			n = m;
+			flags = rfl;
+		} else {
+			diag_evidence(d, f, "stack: running on a CPU, no saved frame%s",
+				      m == -ESRCH ? " (it left the CPU before the registers were read)" :
+				      m == -EOPNOTSUPP ? " and no registers" : "");
+		}
+	}
 	for (int i = 0; i < n; i++) {
 		nfm_stack_frame_format(&fr[i], line, sizeof(line));
 		diag_evidence(d, f, "[<0>] %s", line);
 	}
 	if (flags & (NFM_STACK_TRUNCATED | NFM_STACK_ERROR))
 		diag_evidence(d, f, "stack: cut short");
+}
+
+void diag_pid_stack_evidence(struct diag *d, struct nfm_diag_finding *f, int32_t pid)
+{
+	struct nfm_task t;
+
+	if (pid > 0 && nfm_task_get(d->ctx, pid, NFM_TASK_THREADS, &t) == 0)
+		diag_stack_evidence(d, f, &t);
 }
 
 void diag_check_tasks(struct diag *d)

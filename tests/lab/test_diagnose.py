@@ -28,6 +28,34 @@ def diagnose(v, ok=(4,)):
     return doc
 
 
+def reliable_frames(lines):
+    """The frames of a stack the kernel printed ("log [ t]  name+0xoff/0xlen"), without the
+    unreliable "? " ones: what an unwinder must find."""
+    out = []
+    for e in lines:
+        m = re.match(r"log \[ *[0-9.]+\]  ([\w.]+\+0x[0-9a-f]+/0x[0-9a-f]+( \[\w+\])?)$", e)
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+def running_stack(v, pid, elf=None):
+    """nfm bt PID -j of a task on a CPU (live, or on an ELF dump of v): (stack, frame texts)."""
+    doc = run_json("--vm", elf or v.pid, "bt", str(pid), kind="bt", ok=(0, 3), timeout=300)
+    st = doc["tasks"][0]["stack"]
+    return st, [f["text"] for f in st["frames"]]
+
+
+def qmp_dump(v, path):
+    """An ELF dump of a guest that cannot answer the truth channel (stuck or dead)."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
+    from nfmlab.vm import QMP
+    with QMP(v.qmp, timeout=600) as q:
+        q.cmd("dump-guest-memory", paging=False, protocol="file:" + str(path), format="elf")
+    return str(path)
+
+
 def findings(doc, kind):
     return [f for f in doc["findings"] if f["kind"] == kind]
 
@@ -161,6 +189,34 @@ def test_soft_lockup_under_way(scenario_vm, kernel):
     assert any(e.startswith("run queue of CPU 0: ") and "nfm_spin" in e for e in f["evidence"])
     assert any("soft lockup - CPU#0 stuck" in e for e in f["evidence"]), text(f)
     assert doc["figures"]["nr_soft_lockup_cpus"] == 1
+    # The spinning task from its vCPU's registers (live), as the watchdog's own report shows it:
+    # the module's spin function, then the frames the kernel printed as reliable after its RIP.
+    logged = reliable_frames(f["evidence"])
+    assert logged, text(f)
+    i = f["evidence"].index("stack: running on CPU 0, from its vCPU's registers:")
+    ours = [e[6:] for e in f["evidence"][i + 1:] if e.startswith("[<0>] ")]
+    spin = [k for k, x in enumerate(ours) if x.startswith("nfm_faultmod_spin+0x")]
+    assert spin and ours[spin[0]].endswith(" [nfm_faultmod]"), text(f)
+    assert ours[spin[0] + 1:] == logged, (ours, logged)
+    st, frames = running_stack(v, f["pid"])
+    assert set(st["flags"]) == {"RUNNING", "REGS"} and st["cpu"] == 0, st
+    assert frames[-len(logged) - 1].startswith("nfm_faultmod_spin+0x"), frames
+    assert frames[-len(logged):] == logged, (frames, logged)
+    # With preemption off on the only CPU no grace period ends: once it has waited past
+    # rcu_cpu_stall_timeout, rcu_state shows the stall, the same grace period (g=) that the
+    # guest's own warning names.
+    deadline, rcu = time.monotonic() + 100, []
+    while time.monotonic() < deadline:
+        d2 = run_json("--vm", v.pid, "diagnose", kind="diagnose", ok=(4,), timeout=300)
+        rcu = [x for x in findings(d2, "rcu_stall") if "under way" in x["summary"]]
+        if rcu and any("detected stall" in e for e in rcu[0]["evidence"]):
+            break
+        time.sleep(3)
+    assert rcu, d2["findings"]
+    g = re.search(r"g=(-?\d+)", rcu[0]["summary"]).group(1)
+    warned = [re.search(r"g=(-?\d+)", e) for e in rcu[0]["evidence"] if "jiffies, g=" in e]
+    assert warned and warned[0].group(1) == g, text(rcu[0])
+    assert rcu[0]["severity"] == "error" and "rcu_cpu_stall_timeout = " in text(rcu[0])
     v.stop()
 
 
@@ -189,7 +245,7 @@ def test_network_misconfiguration(scenario_vm, kernel):
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
-def test_panic(scenario_vm, kernel):
+def test_panic(scenario_vm, kernel, tmp_path):
     v = scenario_vm(kernel, "panic")
     doc = diagnose(v)
     p = findings(doc, "panic")
@@ -205,4 +261,18 @@ def test_panic(scenario_vm, kernel):
     assert doc["findings"][0] is not None and doc["findings"][0]["kind"] == "panic"
     p = run("--vm", v.pid, "diagnose")
     assert p.returncode == 4 and p.stdout.splitlines()[2].startswith("CRITICAL  panic:"), p.stdout
+    # The panicking task, still on CPU 0, unwound from its vCPU's registers: from the sysrq
+    # handler down, the frames the kernel printed as reliable in its own panic trace.
+    logged = reliable_frames(ev)
+    logged = logged[logged.index(next(x for x in logged if x.startswith("sysrq_handle_crash+"))):]
+    i = ev.index("stack: running on CPU 0, from its vCPU's registers:")
+    ours = [e[6:] for e in ev[i + 1:] if e.startswith("[<0>] ")]
+    assert ours[ours.index(logged[0]):] == logged, (ours, logged)
+    assert any(x.startswith("panic+0x") for x in ours[:ours.index(logged[0])]), ours
+    elf = qmp_dump(v, tmp_path / "panic.elf")
+    for where in (None, elf):
+        st, frames = running_stack(v, f["pid"], where)
+        assert set(st["flags"]) == {"RUNNING", "REGS"} and st["cpu"] == 0, (where, st)
+        assert frames == ours, (where, frames, ours)
+    os.unlink(elf)
     v.stop()
