@@ -418,7 +418,7 @@ static void env_init(struct cli *cli, struct ps_env *e)
 
 static int read_rows(struct cli *cli, struct ps_opts *o, bool need_info, bool need_cmd,
 		     bool need_wchan, struct ps_row **ret, size_t *nret, unsigned int *skipped,
-		     int *damaged)
+		     unsigned int *no_info, int *damaged)
 {
 	struct nfm_task_iter *it;
 	struct ps_row *rows = NULL;
@@ -449,9 +449,11 @@ static int read_rows(struct cli *cli, struct ps_opts *o, bool need_info, bool ne
 		row = &rows[n++];
 		memset(row, 0, sizeof(*row));
 		row->t = t;
-		if (need_info)
+		if (need_info) {
 			row->have_info = nfm_task_info(cli->ctx, &t, o->threads ? NFM_TASK_THREADS : 0,
 						       &row->info) == 0;
+			*no_info += !row->have_info;	/* its cells say "-": a partial view */
+		}
 		if (need_wchan && nfm_task_wchan(cli->ctx, &t, &row->wchan) < 0)
 			row->wchan = NULL;
 		if (need_cmd && t.mm) {
@@ -537,7 +539,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 	struct ps_opts o = { 0 };
 	struct ps_row *rows = NULL, **order = NULL;
 	size_t n = 0, i;
-	unsigned int skipped = 0;
+	unsigned int skipped = 0, no_info = 0;
 	int c, ret = 0, damaged = 0, width = 0;
 	bool unix_l = false, unix_F = false, need_info = false, need_cmd = false, need_wchan;
 	bool headers = true;
@@ -641,7 +643,8 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		need_wchan |= (o.cols[i].f->flags & PS_F_WCHAN) != 0;
 	if (cli->json)
 		need_info = need_cmd = true;
-	ret = read_rows(cli, &o, need_info, need_cmd, need_wchan, &rows, &n, &skipped, &damaged);
+	ret = read_rows(cli, &o, need_info, need_cmd, need_wchan, &rows, &n, &skipped, &no_info,
+			&damaged);
 	if (ret)
 		goto out;
 	if (o.forest && !o.nr_sort) {	/* procps: start time, then the tree */
@@ -656,6 +659,9 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 	else if (skipped)
 		cli_warn("%u task%s skipped (changed while being read)", skipped,
 			 skipped == 1 ? "" : "s");
+	else if (no_info)	/* one warning line: the walk's own say the view is partial */
+		cli_warn("%u task%s without their /proc/PID/stat and status details (changed while "
+			 "being read): \"-\" in those cells", no_info, no_info == 1 ? "" : "s");
 	if (cli->json) {
 		struct json_object *doc = jdoc_new("ps"), *a = json_object_new_array();
 
@@ -666,6 +672,9 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 			jdoc_error(doc, "processes", damaged, task_walk_words(damaged));
 		if (skipped)
 			jdoc_error(doc, "processes", -EAGAIN, "tasks skipped (changed while being read)");
+		if (no_info)
+			jdoc_error(doc, "processes", -EAGAIN, "tasks without their /proc/PID/stat and "
+				   "status details (changed while being read)");
 		ret = cli_print_json(cli, doc);
 	} else {
 		if (o.forest) {
@@ -682,7 +691,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 	}
 	if (!ret && o.any_select && !n)
 		ret = 1;	/* as procps: nothing selected */
-	else if (!ret && (skipped || damaged))
+	else if (!ret && (skipped || damaged || no_info))
 		ret = EXIT_PARTIAL;
 	goto out;
 usage:

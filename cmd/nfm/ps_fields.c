@@ -405,7 +405,7 @@ static void field_text(const struct ps_field *f, const struct ps_row *r, const s
 	bool info = r->have_info;
 	unsigned u;
 
-	if ((f->flags & PS_F_INFO) && !info && f->id != F_TTY && f->id != F_STAT) {
+	if ((f->flags & PS_F_INFO) && !info) {
 		snprintf(out, size, "-");	/* not readable: the task changed while read */
 		return;
 	}
