@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * nfm top: a top for every VM on the host (or --vm one), from outside the guests.
- *   nfm top [-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-p PID,...] [--remote H:P,...]
+ *   nfm top [-b] [-n N] [-d SECS] [-o FIELD] [-m ROWS] [-p PID,...] [-u USER] [--remote H:P,...]
  * Without -b (and on a terminal) it is an ncurses TUI (top_tui.c); -b prints top -b style frames,
  * -j one "top" document per frame, one compact line each (JSON Lines, doc/schema/docs/top.json).
  */
@@ -101,7 +101,7 @@ static int print_batch(struct cli *cli, struct top_state *st)
 		table_row(t);
 		table_cell_gstr(t, p->vm);
 		table_cell(t, "%d", p->pid);
-		table_cell(t, "%u", p->uid);
+		table_cell_gstr(t, p->user);
 		table_cell(t, "%d", p->priority);
 		table_cell(t, "%d", p->nice);
 		table_cell(t, "%" PRIu64, p->vsize / 1024);
@@ -291,12 +291,14 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct top_state *
 		{ "max-rows", required_argument, NULL, 'm' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "remote", required_argument, NULL, 'R' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "sort-override", required_argument, NULL, 'o' },
 		{ 0 }
 	};
 	char *end;
 	int c;
 
-	while ((c = cli_getopt(cli, argc, argv, "bn:d:s:m:p:", longopts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "bn:d:s:m:p:u:o:", longopts)) != -1) {
 		switch (c) {
 		case 'b':
 			*batch = true;
@@ -314,7 +316,8 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct top_state *
 			break;
 		case 's':
 			if (top_parse_sort(optarg, &st->sort) < 0)
-				return cli_usage_error(cli, "unknown sort key '%s' (cpu, mem, pid, time)",
+				return cli_usage_error(cli, "unknown sort key '%s' (cpu, mem, pid, time, or a "
+						       "field as -o takes)",
 						       cli_esc(optarg));
 			break;
 		case 'm':
@@ -329,6 +332,16 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct top_state *
 			break;
 		case 'R':
 			st->remote = optarg;
+			break;
+		case 'u':
+			st->user = optarg;
+			break;
+		case 'o':	/* top -o: a field name; -FIELD lowest first, +FIELD highest first */
+			if (top_parse_sort(optarg + (optarg[0] == '-' || optarg[0] == '+'), &st->sort) < 0)
+				return cli_usage_error(cli, "unknown sort field '%s' (%%CPU, %%MEM, RES, VIRT, "
+						       "PID, TIME+)", cli_esc(optarg));
+			/* as top -o: highest first, PID too (the TUI's N and -s pid: lowest first) */
+			st->sort_reverse = (optarg[0] == '-') != (st->sort == TOP_SORT_PID);
 			break;
 		default:
 			return cli_opt_status(cli);
@@ -354,6 +367,7 @@ static int cmd_top(struct cli *cli, int argc, char **argv)
 	batch |= cli->json || !isatty(STDOUT_FILENO);
 	if (st.remote)
 		st.sample_remote = top_remote_sample;
+	st.rescan = !cli->vm;
 	n = top_vms_discover(cli->vm, &st.vms);
 	if (n < 0) {
 		ret = cli_fail("cannot list QEMU processes: %s", strerror(-n));
@@ -406,14 +420,18 @@ out:
 const struct command command_top = {
 	.name = "top",
 	.summary = "processes of every VM on the host (or --vm one), live, as top",
-	.usage = "[-b] [-n N] [-d SECS] [-s cpu|mem|pid|time] [-m ROWS] [-p PID[,PID...]] "
+	.usage = "[-b] [-n N] [-d SECS] [-o FIELD] [-m ROWS] [-p PID[,PID...]] [-u USER] "
 		 "[--remote HOST:PORT,...]",
 	.help = "  -b, --batch         frames as text (top -b), not the full-screen view; -j: JSON Lines\n"
 		"  -n, --iterations N  stop after N frames (default: until interrupted)\n"
 		"  -d, --delay SECS    seconds between frames (at least 0.01; default 1)\n"
-		"  -s, --sort KEY      sort by cpu (default), mem, pid or time\n"
+		"  -o, --sort-override FIELD  sort by %CPU (default), %MEM, RES, VIRT, PID or TIME+;\n"
+		"                      -FIELD: lowest first (as top -o)\n"
+		"  -s, --sort KEY      the same: cpu, mem, pid or time\n"
 		"  -m, --max-rows N    at most N processes a frame (JSON: a VM)\n"
 		"  -p, --pid PID[,PID...]  only these processes\n"
+		"  -u, --user USER     only the processes of this effective user (name or number;\n"
+		"                      names from the guest's own /etc/passwd)\n"
 		"      --remote HOST:PORT,...  also the VMs of these nfmd instances (their JSON API;\n"
 		"                      a bearer token from $NFM_REMOTE_TOKEN)\n",
 	.run = cmd_top,

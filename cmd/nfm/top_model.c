@@ -242,12 +242,45 @@ void top_vm_compute(struct top_vm *vm)
 
 		p->vm = vm->name;
 		p->vm_hv = &vm->hv;
+		if (!vm->ctx || !guest_user_name(vm->ctx, p->uid, p->user))
+			snprintf(p->user, sizeof(p->user), "%u", p->uid);
 		if (q && elapsed && p->cpu_ns >= q->cpu_ns)
 			p->cpu_pct = 100.0 * (double)(p->cpu_ns - q->cpu_ns) / (double)elapsed;
 		if (vm->mem.mem_total)
 			p->mem_pct = 100.0 * (double)p->rss_kb / (double)vm->mem.mem_total;
 	}
 	top_host_compute(vm);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A guest clock that stood still over a whole interval: ask QEMU why (QMP query-status, as
+ * nfmd does); a monitor that does not answer (libvirt holds its own) is asked again 30 s later
+ * and the VM is shown as paused meanwhile, since its clock does not move.
+ */
+static void note_run_state(struct top_vm *vm)
+{
+	if (!vm->have_prev || vm->uptime_ns != vm->prev_uptime_ns) {
+		vm->paused = false;
+		vm->run_state[0] = 0;
+		return;
+	}
+	if (vm->host && mono_s() >= vm->run_state_retry) {
+		if (nfm_host_vm_run_state(vm->host, vm->run_state, sizeof(vm->run_state)) < 0) {
+			vm->run_state[0] = 0;
+			vm->run_state_retry = mono_s() + 30;
+		} else {
+			vm->run_state_retry = mono_s() + 2;
+		}
+	}
+	vm->paused = vm->run_state[0] ? strcmp(vm->run_state, "running") != 0 : true;
 }
 
 int top_vm_sample(struct top_vm *vm, bool want_cmdline)
@@ -298,6 +331,7 @@ int top_vm_sample(struct top_vm *vm, bool want_cmdline)
 		return err;
 	}
 	vm->error[0] = 0;
+	note_run_state(vm);
 	nfm_loadavg(vm->ctx, &vm->load);
 	nfm_meminfo(vm->ctx, &vm->mem);
 	vm->have_cpu = nfm_cpu_times(vm->ctx, &vm->cpu, NULL, 0) >= 0;
@@ -338,71 +372,72 @@ int top_vms_discover(const char *spec, struct top_vm **ret)
 	return n;
 }
 
-/* ---- what the front ends (batch, JSON, TUI) show: rows, sort keys, formats ---- */
-
-static int cmp_procs(const void *a, const void *b, void *arg)
+void top_relink(struct top_state *st)
 {
-	const struct top_proc *x = *(const struct top_proc *const *)a;
-	const struct top_proc *y = *(const struct top_proc *const *)b;
-	enum top_sort key = *(const enum top_sort *)arg;
-	double dx = 0, dy = 0;
+	size_t i, j;
 
-	switch (key) {
-	case TOP_SORT_CPU: dx = x->cpu_pct; dy = y->cpu_pct; break;
-	case TOP_SORT_MEM: dx = (double)x->rss_kb; dy = (double)y->rss_kb; break;
-	case TOP_SORT_TIME: dx = (double)x->cpu_ns; dy = (double)y->cpu_ns; break;
-	case TOP_SORT_PID: return (x->pid > y->pid) - (x->pid < y->pid);
-	}
-	if (dx != dy)
-		return dx < dy ? 1 : -1;
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-bool top_pid_wanted(const struct top_state *st, int32_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < st->npids; i++)
-		if (st->pids[i] == pid)
-			return true;
-	return !st->npids;
-}
-
-size_t top_rows(struct top_state *st, struct top_proc ***ret)
-{
-	size_t n = 0, i, j;
-	struct top_proc **rows;
-
-	*ret = NULL;
 	for (i = 0; i < st->nvms; i++)
-		if (!st->filter || st->filter == &st->vms[i])
-			n += st->vms[i].nprocs;
-	rows = malloc((n ? n : 1) * sizeof(*rows));
-	if (!rows)
-		return 0;
-	n = 0;
-	for (i = 0; i < st->nvms; i++)
-		if (!st->filter || st->filter == &st->vms[i])
-			for (j = 0; j < st->vms[i].nprocs; j++)
-				if (top_pid_wanted(st, st->vms[i].procs[j].pid))
-					rows[n++] = &st->vms[i].procs[j];
-	qsort_r(rows, n, sizeof(*rows), cmp_procs, &st->sort);
-	*ret = rows;
-	return n;
-}
-
-int top_parse_sort(const char *s, enum top_sort *ret)
-{
-	static const char *const names[] = { "cpu", "mem", "pid", "time" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i])) {
-			*ret = (enum top_sort)i;
-			return 0;
+		for (j = 0; j < st->vms[i].nprocs; j++) {
+			st->vms[i].procs[j].vm = st->vms[i].name;
+			st->vms[i].procs[j].vm_hv = &st->vms[i].hv;
 		}
-	return -EINVAL;
 }
+
+/*
+ * The local VMs as the host lists them now: the ones still there keep their state, new ones
+ * are added (attached by the next sample), the ones that exited are freed. Remote VMs stay
+ * after them (top_remote.c keeps those).
+ */
+static void rescan(struct top_state *st)
+{
+	static struct nfm_vm_info infos[MAX_VMS];
+	struct top_vm *nv, *filter = st->filter;
+	size_t i, k = 0, nremote = 0;
+	int n = nfm_vm_list(infos, MAX_VMS);
+
+	if (n < 0)
+		return;
+	if (n > MAX_VMS)
+		n = MAX_VMS;
+	for (i = 0; i < st->nvms; i++)
+		nremote += st->vms[i].remote;
+	nv = calloc((size_t)n + nremote + 1, sizeof(*nv));
+	if (!nv)
+		return;
+	st->filter = NULL;
+	for (int j = 0; j < n; j++) {
+		for (i = 0; i < st->nvms; i++)
+			if (!st->vms[i].remote && st->vms[i].pid == infos[j].pid && st->vms[i].spec[0])
+				break;
+		if (i < st->nvms) {
+			nv[k] = st->vms[i];
+			st->vms[i].spec[0] = 0;		/* moved */
+			if (filter == &st->vms[i])
+				st->filter = &nv[k];
+		} else {
+			nv[k].pid = infos[j].pid;
+			nv[k].info = infos[j];
+			snprintf(nv[k].name, sizeof(nv[k].name), "%s", infos[j].name);
+			snprintf(nv[k].spec, sizeof(nv[k].spec), "pid:%d", infos[j].pid);
+		}
+		k++;
+	}
+	for (i = 0; i < st->nvms; i++) {
+		if (st->vms[i].remote) {
+			if (filter == &st->vms[i])
+				st->filter = &nv[k];
+			nv[k++] = st->vms[i];
+		} else if (st->vms[i].spec[0]) {
+			top_vm_free(&st->vms[i]);	/* its QEMU process exited */
+		}
+	}
+	free(st->vms);
+	st->vms = nv;
+	st->nvms = k;
+	top_relink(st);
+}
+
+/* ---- formats ---- */
 
 void top_format_time(uint64_t ns, char *buf, size_t size)
 {
@@ -428,6 +463,8 @@ void top_sample_all(struct top_state *st)
 {
 	size_t i;
 
+	if (st->rescan)
+		rescan(st);
 	for (i = 0; i < st->nvms; i++) {
 		struct top_vm *vm = &st->vms[i];
 

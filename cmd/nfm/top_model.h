@@ -16,6 +16,8 @@
 #include <nfm/task.h>
 #include <stdbool.h>
 
+#include "guest_users.h"
+
 struct top_proc {
 	int32_t pid, ppid;
 	uint32_t uid;
@@ -28,6 +30,7 @@ struct top_proc {
 	double host_pct;		/* host CPU it really got (top_host.c); valid with vm->hv.ok */
 	int cpu_last;			/* guest CPU it last ran on, -1 unknown */
 	double mem_pct;
+	char user[GUEST_NAME_MAX];	/* the guest's name of uid (its /etc/passwd), or the number */
 	char name[64];			/* comm (exact bytes) */
 	char *cmdline;			/* argv joined by spaces, or NULL */
 	const char *vm;			/* the VM's name (owned by the VM) */
@@ -63,6 +66,10 @@ struct top_vm {
 	double walk_budget_s;		/* time for more tries of a frame's walk (top_vm_sample) */
 	struct nfm_kernel_info ki;
 	bool have_ki;
+	bool paused;			/* the guest clock stood still and QEMU's run state says so */
+	char run_state[32];		/* QEMU's (QMP query-status) when asked, or "" */
+	double run_state_retry;		/* when to ask QEMU again (monotonic s) */
+	bool collapsed;			/* TUI: header line only, no processes */
 	/* The current frame. */
 	uint64_t uptime_ns;
 	struct nfm_loadavg load;
@@ -108,13 +115,30 @@ void top_vm_compute(struct top_vm *vm);
  * What the front ends share (cmd_top.c's batch and JSON output, top_tui.c's screen): the VMs,
  * the sort, the filters, and the rows to show. Neither front end calls the other.
  */
-enum top_sort { TOP_SORT_CPU, TOP_SORT_MEM, TOP_SORT_PID, TOP_SORT_TIME };
+enum top_sort { TOP_SORT_CPU, TOP_SORT_MEM, TOP_SORT_PID, TOP_SORT_TIME, TOP_SORT_VIRT };
+
+/* A filter of the TUI's o (procps top's "FIELD=TEXT", "FIELD>N", "FIELD<N", "!..."). */
+enum top_field { TOP_F_COMMAND, TOP_F_USER, TOP_F_VM, TOP_F_STATE, TOP_F_PID, TOP_F_CPU,
+		 TOP_F_MEM, TOP_F_RES };
+struct top_filter {
+	enum top_field field;
+	char op;			/* '=', '<' or '>' */
+	bool negate;
+	char text[64];
+	double num;
+};
+#define TOP_FILTERS_MAX 8
 
 struct top_state {
 	struct top_vm *vms;	/* local VMs, then remote ones */
 	size_t nvms;
 	double delay;		/* seconds between frames */
 	enum top_sort sort;
+	bool sort_reverse;	/* -o -FIELD, R: lowest first */
+	const char *user;	/* -u: only this user's processes (name or number), or NULL */
+	struct top_filter filters[TOP_FILTERS_MAX];	/* all must match */
+	size_t nfilters;
+	bool rescan;		/* no --vm: VMs that appear are added, those that exit removed */
 	size_t max_rows;	/* 0 = all */
 	struct top_vm *filter;	/* show only this VM's processes, or NULL */
 	int32_t *pids;		/* -p: only these processes (npids 0: all) */
@@ -126,11 +150,20 @@ struct top_state {
 	void (*sample_remote)(struct top_state *st);
 };
 
-/* Whether -p lets this pid be shown. */
+/* Whether -p lets this pid be shown; whether -p, -u and the filters let p be shown. */
 bool top_pid_wanted(const struct top_state *st, int32_t pid);
+bool top_proc_wanted(const struct top_state *st, const struct top_proc *p);
+/* Add a filter ("COMMAND=zoo", "!USER=root", "%CPU>1"); -EINVAL, -ENOSPC. */
+int top_filter_set(struct top_state *st, const char *expr);
 /* Every shown process over all (or the filtered) VMs, sorted; *rows is malloc'd. */
 size_t top_rows(struct top_state *st, struct top_proc ***rows);
+/* The same as a tree (each process after its parent, VM by VM) when depth is not NULL:
+ * (*depth)[i] is row i's depth (malloc'd too). */
+size_t top_rows_tree(struct top_state *st, struct top_proc ***rows, int **depth);
+/* cpu, mem, pid, time, or top's field names %CPU, %MEM, RES, TIME+, VIRT, PID. */
 int top_parse_sort(const char *s, enum top_sort *ret);
+/* After st->vms moved: every process's links to its VM. */
+void top_relink(struct top_state *st);
 void top_format_time(uint64_t ns, char *buf, size_t size);
 void top_format_uptime(uint64_t ns, char *buf, size_t size);
 /* Read one new frame of every VM (attaching the ones that are not yet). */
