@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "jout.h"
+#include "ip_show.h"
 #include "objects.h"
 
 #define NUD_NOARP 0x40
@@ -41,6 +42,21 @@ static void proc_line(const struct nfm_neigh *e, char *buf, size_t size)
 	hw(e, 9, h);
 	snprintf(buf, size, "%-16s 0x%-10x0x%-10x%-17s     *        %s", ip, e->type, flags, h,
 		 e->ifname);
+}
+
+int neigh_load(struct cli *cli, struct nfm_neigh **ns, bool *trunc)
+{
+	int n;
+
+	if (cli_attach(cli))
+		return -1;
+	n = nfm_neigh_list(cli->ctx, ns, trunc);
+	if (n < 0)
+		return cli_fail("cannot read the guest's neighbour tables: %s",
+				cli->last_error[0] ? cli->last_error : strerror(-n)), -1;
+	if (*trunc)
+		cli_warn("the neighbour tables were cut short (guest data changed or inconsistent)");
+	return n;
 }
 
 static void state_str(unsigned int st, char *buf)
@@ -83,14 +99,9 @@ static int cmd_arp(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, "no arguments expected");
-	if (cli_attach(cli))
-		return 1;
-	n = nfm_neigh_list(cli->ctx, &ns, &trunc);
+	n = neigh_load(cli, &ns, &trunc);
 	if (n < 0)
-		return cli_fail("cannot read the guest's neighbour tables: %s",
-				cli->last_error[0] ? cli->last_error : strerror(-n));
-	if (trunc)
-		cli_warn("the neighbour tables were cut short (guest data changed or inconsistent)");
+		return 1;
 	if (cli->json) {
 		struct json_object *doc = jdoc_new("arp"), *a = json_object_new_array();
 

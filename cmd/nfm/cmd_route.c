@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "jout.h"
+#include "ip_show.h"
 #include "objects.h"
 #include "table.h"
 
@@ -23,6 +24,21 @@ static void proc_line(const struct nfm_route *r, const char *ifname, char *buf, 
 static const char *ip4(uint32_t be, char *buf)
 {
 	return inet_ntop(AF_INET, &be, buf, INET_ADDRSTRLEN);
+}
+
+int route_load(struct cli *cli, struct nfm_route **rs, bool *trunc)
+{
+	int n;
+
+	if (cli_attach(cli))
+		return -1;
+	n = nfm_route_list(cli->ctx, rs, trunc);
+	if (n < 0)
+		return cli_fail("cannot read the guest's routing table: %s",
+				cli->last_error[0] ? cli->last_error : strerror(-n)), -1;
+	if (*trunc)
+		cli_warn("the routing table was cut short (guest data changed or inconsistent)");
+	return n;
 }
 
 /* route -n's table of one namespace's routes [from, to). */
@@ -85,14 +101,9 @@ static int cmd_route(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, "no arguments expected");
-	if (cli_attach(cli))
-		return 1;
-	n = nfm_route_list(cli->ctx, &rs, &trunc);
+	n = route_load(cli, &rs, &trunc);
 	if (n < 0)
-		return cli_fail("cannot read the guest's routing table: %s",
-				cli->last_error[0] ? cli->last_error : strerror(-n));
-	if (trunc)
-		cli_warn("the routing table was cut short (guest data changed or inconsistent)");
+		return 1;
 	if (cli->json) {
 		struct json_object *doc = jdoc_new("route"), *a = json_object_new_array();
 
