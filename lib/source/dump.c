@@ -23,9 +23,6 @@ static const struct {
 	size_t len;
 	const char *what;
 } unsupported[] = {
-	{ "KDUMP   ", 8, "a kdump-compressed dump" },
-	{ "DISKDUMP", 8, "a diskdump" },
-	{ "makedumpfile", 12, "a flattened makedumpfile dump (use makedumpfile -R first)" },
 	{ "PAGEDU64", 8, "a Windows crash dump" },
 	{ "PAGEDUMP", 8, "a Windows crash dump" },
 	{ "QEVM", 4, "a QEMU savevm/migration stream" },
@@ -45,6 +42,10 @@ enum nfm_dump_format nfm_dump_detect(const uint8_t *data, size_t size, const cha
 	/* LiME's le32 magic 0x4C694D45 is "EMiL" on disk. */
 	if (size >= 4 && !memcmp(data, "EMiL", 4))
 		return NFM_DUMP_LIME;
+	if (size >= 8 && (!memcmp(data, "KDUMP   ", 8) || !memcmp(data, "DISKDUMP", 8)))
+		return NFM_DUMP_KDUMP;
+	if (size >= 12 && !memcmp(data, "makedumpfile", 12))
+		return NFM_DUMP_KDUMP_FLAT;
 	for (i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
 		if (size >= unsupported[i].len &&
 		    !memcmp(data, unsupported[i].magic, unsupported[i].len)) {
@@ -209,6 +210,12 @@ static int new_dump(const uint8_t *data, size_t size, const char *name, const st
 		label = "raw dump";
 		err = nfm_dump_parse_raw(data, size, name, log, &p->info);
 		break;
+	case NFM_DUMP_KDUMP:
+	case NFM_DUMP_KDUMP_FLAT:
+		/* libkdumpfile reads files: nfm_source_open_dump() hands the path over */
+		nfm_err(log, "%s: a kdump-compressed dump is read from a file only", name);
+		err = -EOPNOTSUPP;
+		break;
 	default:
 		nfm_err(log, "%s is %s, which nfm cannot read yet", name, what);
 		err = -EOPNOTSUPP;
@@ -250,6 +257,7 @@ int nfm_source_new_dump_mem(const uint8_t *data, size_t size, const char *name,
 
 int nfm_source_open_dump(const char *path, const struct nfm_log *log, struct nfm_source **ret)
 {
+	enum nfm_dump_format fmt;
 	struct stat st;
 	void *map;
 	int fd, err;
@@ -291,6 +299,12 @@ int nfm_source_open_dump(const char *path, const struct nfm_log *log, struct nfm
 	if (map == MAP_FAILED) {
 		nfm_err(log, "%s: cannot map the dump: %s", path, strerror(-err));
 		return -EIO;
+	}
+	fmt = nfm_dump_detect(map, st.st_size, NULL);
+	if (fmt == NFM_DUMP_KDUMP || fmt == NFM_DUMP_KDUMP_FLAT) {
+		/* libkdumpfile reads the file itself */
+		munmap(map, st.st_size);
+		return nfm_source_open_kdump(path, fmt == NFM_DUMP_KDUMP_FLAT, log, ret);
 	}
 	err = new_dump(map, st.st_size, path, log, map, ret);
 	if (err)

@@ -12,6 +12,8 @@ enum nfm_dump_format {
 	NFM_DUMP_RAW,
 	NFM_DUMP_ELF,
 	NFM_DUMP_LIME,
+	NFM_DUMP_KDUMP,		/* kdump-compressed ("KDUMP   ", "DISKDUMP"): read by libkdumpfile */
+	NFM_DUMP_KDUMP_FLAT,	/* the same, flattened ("makedumpfile": makedumpfile -F, QEMU < 8.2) */
 	NFM_DUMP_UNSUPPORTED,	/* recognised but unreadable: kdump-compressed, compressed... */
 };
 
@@ -47,6 +49,11 @@ void nfm_dump_info_release(struct nfm_dump_info *info);
  */
 int nfm_source_new_dump_mem(const uint8_t *data, size_t size, const char *name,
 			    const struct nfm_log *log, struct nfm_source **ret);
+
+/* A kdump-compressed dump file (flattened: reassembled first), through libkdumpfile (kdump.c):
+ * 0 or -errno, logged. */
+int nfm_source_open_kdump(const char *path, bool flattened, const struct nfm_log *log,
+			  struct nfm_source **ret);
 
 /* Sort ranges by start; merge touching/overlapping ones whose backing agrees. -EBADMSG on a
  * conflicting overlap. Updates *n. */
