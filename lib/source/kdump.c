@@ -264,6 +264,12 @@ int nfm_source_open_kdump(const char *path, bool flattened, const struct nfm_log
 	}
 	if (kdump_open_fd(p->kd, p->fd) != KDUMP_OK) {
 		nfm_err(log, "%s: corrupt kdump-compressed dump: %s", path, kdump_get_err(p->kd));
+		/*
+		 * libkdumpfile 0.5 frees part of a context whose open failed and frees it again in
+		 * kdump_free() (a use after free seen under valgrind on a bare "KDUMP" header):
+		 * leaking the context of a failed open, once, is the safe choice.
+		 */
+		p->kd = NULL;
 		err = -EBADMSG;
 		goto fail;
 	}

@@ -23,7 +23,9 @@ TIME_BUDGET = float(os.environ.get("NFM_HOSTILE_TIME", "20"))
 OUTPUT_BUDGET = 10 << 20
 WORKERS = int(os.environ.get("NFM_HOSTILE_JOBS", "4"))
 SANITIZER = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
+LSAN_SUPP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lsan.supp")
 ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
+           LSAN_OPTIONS="suppressions=" + os.path.normpath(LSAN_SUPP),
            UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=98", LC_ALL="C.UTF-8")
 
 # Every command that reads the guest once (pid 1 for the per-process ones).

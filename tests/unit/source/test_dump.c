@@ -315,15 +315,35 @@ static void test_raw_and_detect(void **state)
 
 	assert_int_equal(nfm_dump_detect((const uint8_t *)"\x7f" "ELF", 4, NULL), NFM_DUMP_ELF);
 	assert_int_equal(nfm_dump_detect((const uint8_t *)"EMiL", 4, NULL), NFM_DUMP_LIME);
-	assert_int_equal(nfm_dump_detect((const uint8_t *)"KDUMP   \x06", 9, &what),
+	assert_int_equal(nfm_dump_detect((const uint8_t *)"KDUMP   \x06", 9, NULL), NFM_DUMP_KDUMP);
+	assert_int_equal(nfm_dump_detect((const uint8_t *)"DISKDUMP", 8, NULL), NFM_DUMP_KDUMP);
+	assert_int_equal(nfm_dump_detect((const uint8_t *)"makedumpfile", 12, NULL),
+			 NFM_DUMP_KDUMP_FLAT);
+	assert_int_equal(nfm_dump_detect((const uint8_t *)"QEVM\0\0\0\3", 8, &what),
 			 NFM_DUMP_UNSUPPORTED);
-	assert_string_equal(what, "a kdump-compressed dump");
+	assert_string_equal(what, "a QEMU savevm/migration stream");
 	assert_int_equal(nfm_dump_detect((const uint8_t *)"\x00\x00", 2, NULL), NFM_DUMP_RAW);
 
 	memcpy(img, "KDUMP   ", 8);
 	path = write_tmp(img, 0x1000);
+	/* A kdump header with nothing behind it: libkdumpfile refuses it, one error line. */
+	assert_int_equal(nfm_source_open(path, &tlog, &src), -EBADMSG);
+	assert_non_null(strstr(last_err, ": corrupt kdump-compressed dump"));
+	unlink(path);
+	free(path);
+
+	/* A flattened stream cut inside its first record. */
+	memcpy(img, "makedumpfile", 12);
+	path = write_tmp(img, 0x1000);
+	assert_int_equal(nfm_source_open(path, &tlog, &src), -EBADMSG);
+	assert_non_null(strstr(last_err, ": corrupt flattened kdump dump"));
+	unlink(path);
+	free(path);
+
+	memcpy(img, "QEVM\0\0\0\3", 8);
+	path = write_tmp(img, 0x1000);
 	assert_int_equal(nfm_source_open(path, &tlog, &src), -EOPNOTSUPP);
-	assert_non_null(strstr(last_err, " is a kdump-compressed dump, which nfm cannot read yet"));
+	assert_non_null(strstr(last_err, " is a QEMU savevm/migration stream, which nfm cannot read yet"));
 	unlink(path);
 	free(path);
 
