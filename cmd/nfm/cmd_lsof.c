@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* nfm lsof [-p PID]: every open file descriptor, with the target /proc/PID/fd shows. */
+/*
+ * nfm lsof [-p PID] [-u USER] [-i [46][PROTO][@ADDR][:PORT]] [-a]: every open file descriptor,
+ * with the target /proc/PID/fd shows; selections OR'ed as lsof's (-a: AND'ed).
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -8,6 +11,8 @@
 #include <nfm/task.h>
 
 #include "cli.h"
+#include "guest_users.h"
+#include "lsof_sel.h"
 #include "jout.h"
 #include "objects.h"
 #include "table.h"
@@ -23,46 +28,78 @@ static struct json_object *fd_json(const struct nfm_task *t, const struct nfm_fd
 	return o;
 }
 
-static void fd_row(struct table *tb, const struct nfm_task *t, const struct nfm_fd *f)
+static void fd_row(struct cli *cli, struct table *tb, const struct nfm_task *t,
+		   const struct nfm_fd *f, const char *inet_name)
 {
+	char user[GUEST_NAME_MAX];
+
 	table_row(tb);
 	table_cell_guest(tb, t->comm, strnlen(t->comm, sizeof(t->comm)));
 	table_cell(tb, "%d", t->tgid);
-	table_cell(tb, "%u", t->euid);
+	guest_user_or_id(cli->ctx, t->euid, user);
+	table_cell_guest(tb, user, strlen(user));
 	table_cell(tb, "%d", f->fd);
 	table_cell_guest(tb, f->type, strnlen(f->type, sizeof(f->type)));
 	table_cell(tb, "%u,%u", f->dev_major, f->dev_minor);
 	table_cell(tb, "%" PRIu64, f->ino);
 	table_cell_guest(tb, f->proto, strnlen(f->proto, sizeof(f->proto)));
-	table_cell_guest(tb, f->path, f->path_len < sizeof(f->path) ? f->path_len : sizeof(f->path));
+	if (inet_name)
+		table_cell(tb, "%s", inet_name);	/* addresses and a state: no guest text */
+	else
+		table_cell_guest(tb, f->path, f->path_len < sizeof(f->path) ? f->path_len :
+				 sizeof(f->path));
 }
 
 static int cmd_lsof(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "inet", optional_argument, NULL, 'i' },
+		{ "and", no_argument, NULL, 'a' },
 		{ 0 }
 	};
-	static const char *const cols[] = { "COMMAND", "PID", "UID", "FD", "TYPE", "DEVICE", "NODE",
+	static const char *const cols[] = { "COMMAND", "PID", "USER", "FD", "TYPE", "DEVICE", "NODE",
 		"PROTO", "NAME" };
 	struct json_object *doc = NULL, *arr = NULL;
 	struct table *tb = NULL;
 	struct nfm_task_iter *it;
 	struct nfm_task t;
 	struct nfm_fd *f;
+	struct lsof_sel sel = { 0 };
+	const char *users = NULL;
+	bool and = false;
 	long want = 0;
 	unsigned int skipped = 0, broken = 0;
 	int r, c, found = 0, ret = 0, damaged;
 	char *end;
 	size_t i;
 
-	while ((c = cli_getopt(cli, argc, argv, "p:", longopts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "p:u:i::anP", longopts)) != -1) {
 		switch (c) {
 		case 'p':
 			want = strtol(optarg, &end, 10);
 			if (!optarg[0] || *end || want <= 0 || want > 4194304)
 				return cli_usage_error(cli, "not a pid: '%s'", cli_esc(optarg));
 			break;
+		case 'u':
+			users = optarg;
+			break;
+		case 'i':
+			/* lsof -i takes its address in the same word or the next one */
+			if (!optarg && optind < argc && lsof_inet_word(argv[optind]))
+				optarg = argv[optind++];
+			if (lsof_inet_parse(&sel, optarg))
+				return cli_usage_error(cli, "not an -i address: '%s' (want "
+						       "[46][TCP|UDP][@ADDR][:PORT[-PORT]])",
+						       cli_esc(optarg));
+			break;
+		case 'a':
+			and = true;
+			break;
+		case 'n':
+		case 'P':
+			break;	/* always numeric */
 		default:
 			return cli_opt_status(cli);
 		}
@@ -71,6 +108,12 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "unexpected argument '%s'", cli_esc(argv[optind]));
 	if (cli_attach(cli))
 		return 1;
+	if (users && lsof_users_parse(cli, users, &sel))
+		return 2;
+	if (sel.on && lsof_inet_load(cli, &sel)) {
+		lsof_inet_free(&sel);
+		return 1;
+	}
 	r = nfm_task_iter_new(cli->ctx, 0, &it);
 	if (r < 0)
 		return cli_fail("cannot list processes: %s", cli->last_error[0] ? cli->last_error :
@@ -82,7 +125,7 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 		j_add(doc, "files", arr);
 	} else if ((tb = table_new(cli))) {
 		for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-			table_column(tb, cols[i], i == 1 || i == 2 || i == 3 || i == 6 ? TBL_RIGHT :
+			table_column(tb, cols[i], i == 1 || i == 3 || i == 6 ? TBL_RIGHT :
 				     i == 8 ? TBL_TRUNC : 0);
 	}
 	if (!f || (!doc && !tb)) {
@@ -94,19 +137,31 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 	while ((r = nfm_task_iter_next(it, &t)) > 0) {
 		struct nfm_fd_iter *fi;
 
-		if (want && t.tgid != want)
+		bool by_pid = want && t.tgid == want, by_user = lsof_user_match(&sel, t.euid);
+		bool proc_sel = want || sel.nr_users;
+
+		/* a process selection (-p, -u) OR'ed with -i as lsof does; -a ANDs them */
+		if (proc_sel && !sel.on && !by_pid && !by_user)
 			continue;
-		found = 1;
+		if (and && ((want && !by_pid) || (sel.nr_users && !by_user)))
+			continue;
+		found |= !want || by_pid;
 		if (nfm_fd_iter_new(cli->ctx, &t, &fi) < 0) {
 			/* Kernel threads and zombies have no files; a live process should. */
 			broken += !t.kthread && t.state != 'Z' && t.mm;
 			continue;
 		}
 		while (nfm_fd_iter_next(fi, f) > 0) {
+			char name[128];
+			const char *in = sel.on ? lsof_inet_match(&sel, f, name, sizeof(name)) : NULL;
+
+			/* -i alone, or OR'ed with a process the other options did not select */
+			if (sel.on && !in && (!proc_sel || and || (!by_pid && !by_user)))
+				continue;
 			if (arr)
 				json_object_array_add(arr, fd_json(&t, f));
 			else
-				fd_row(tb, &t, f);
+				fd_row(cli, tb, &t, f, in);
 		}
 		skipped += nfm_fd_iter_skipped(fi);
 		nfm_fd_iter_free(fi);
@@ -117,6 +172,7 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 		r = 0;
 	nfm_task_iter_free(it);
 	free(f);
+	lsof_inet_free(&sel);
 	if (r < 0 || (want && !found)) {
 		json_object_put(doc);
 		table_free(tb);
@@ -142,7 +198,15 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 const struct command command_lsof = {
 	.name = "lsof",
 	.summary = "open files of every process (/proc/PID/fd)",
-	.usage = "[-p PID]",
-	.help = "  -p, --pid PID       only this process's files\n",
+	.usage = "[-j] [-p PID] [-u USER,...] [-i [46][TCP|UDP][@ADDR][:PORT[-PORT]]] [-a]",
+	.help = "  -p, --pid PID       this process's files\n"
+		"  -u, --user USER,... the files of these users' processes (names from the guest's\n"
+		"                      /etc/passwd as cached, or numeric uids)\n"
+		"  -i [SPEC]           IPv4/IPv6 sockets (NAME: addr:port->addr:port (STATE));\n"
+		"                      SPEC as lsof's: [46][TCP|UDP][@ADDR][:PORT[-PORT]]\n"
+		"  -a, --and           AND the selections (lsof's default is OR)\n"
+		"  -n, -P              accepted, always on (no name or service lookups)\n"
+		"USER is the process's effective uid, by name when the guest's cached /etc/passwd\n"
+		"names it.\n",
 	.run = cmd_lsof,
 };

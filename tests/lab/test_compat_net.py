@@ -6,6 +6,7 @@ more: no "state UNKNOWN" on a header line, no "proto kernel" (iproute2 prints it
 protocol comes from /proc-independent kernel data, checked against the connected routes), and
 "used A/B/C probes N" on neighbour lines (iproute2 prints those with -s only).
 """
+import ipaddress
 import json
 import re
 
@@ -163,3 +164,101 @@ def test_ip_neigh(lab_vm):
     doc = json.loads(ip(lab_vm.name, "-J", "neigh"))
     assert sorted([d["dst"], "dev", d["dev"], "lladdr", d["lladdr"]] + d["state"] for d in doc) == \
         sorted(want)
+
+
+# ---- lsof -i, -u (lsof 4) -------------------------------------------------------------------
+
+def proc_net_sockets(t):
+    """inode -> (proto, local (ip, port), remote (ip, port), tcp state) from /proc/net/{tcp,udp}[6]."""
+    out = {}
+    for name in ("tcp", "udp", "tcp6", "udp6"):
+        for line in t.files["/proc/net/" + name].decode().splitlines()[1:]:
+            f = line.split()
+            def ep(s):
+                a, p = s.split(":")
+                raw = bytes.fromhex(a)
+                # /proc prints the address as 32-bit words in host (little-endian) order
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                return ipaddress.ip_address(raw), int(p, 16)
+            out[int(f[9])] = (name.rstrip("6").upper(), ep(f[1]), ep(f[2]), int(f[3], 16))
+    return out
+
+
+def lsof_name(proto, l, r, st):
+    def ep(a, p):
+        host = "*" if a.is_unspecified else f"[{a}]" if a.version == 6 else str(a)
+        return f"{host}:{p if p else '*'}"
+    states = ["", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
+              "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"]
+    s = ep(*l) + (f"->{ep(*r)}" if r[1] else "")
+    return s + (f" ({states[st]})" if proto == "TCP" else "")
+
+
+def test_lsof_inet(lab_vm):
+    """lsof -i: zoo-net's internet sockets, each NAMEd as lsof does from the guest's /proc/net."""
+    t = lab_vm.truth
+    net = proc_net_sockets(t)
+    p = [p for p in t.processes.values() if p.comm == b"zoo-net"][0]
+    want = {}
+    for fd, link in p.fds.items():
+        m = re.match(rb"socket:\[(\d+)\]$", link)
+        if m and int(m.group(1)) in net:
+            want[int(fd)] = net[int(m.group(1))]
+    assert any(w[0] == "TCP" for w in want.values()) and any(w[0] == "UDP" for w in want.values())
+    out = ok(run("--vm", lab_vm.name, "lsof", "-i")).splitlines()
+    assert out[0].split() == ["COMMAND", "PID", "USER", "FD", "TYPE", "DEVICE", "NODE", "PROTO", "NAME"]
+    rows = [l.split(None, 8) for l in out[1:]]
+    got = {int(r[3]): r[8] for r in rows if int(r[1]) == p.pid}
+    assert got == {fd: lsof_name(*w) for fd, w in want.items()}
+    # every row is an internet socket
+    assert all(r[4] == "SOCK" and r[7].startswith(("TCP", "UDP")) for r in rows)
+    for spec, keep in (("TCP", lambda w: w[0] == "TCP"), ("6UDP", lambda w: False),
+                       ("UDP", lambda w: w[0] == "UDP"), ("4", lambda w: w[1][0].version == 4)):
+        rows = [l.split(None, 8) for l in ok(run("--vm", lab_vm.name, "lsof", "-i", spec)).splitlines()[1:]]
+        got = {int(r[3]) for r in rows if int(r[1]) == p.pid}
+        exp = {fd for fd, w in want.items() if keep(w) and not (spec == "6UDP")}
+        if spec == "6UDP":
+            exp = {fd for fd, w in want.items() if w[0] == "UDP" and w[1][0].version == 6}
+        assert got == exp, spec
+    # :PORT selects a socket by its local or its remote port
+    port = [w for w in want.values() if w[0] == "TCP" and w[3] == 10][0][1][1]
+    rows = [l.split(None, 8) for l in ok(run("--vm", lab_vm.name, "lsof", "-i", f":{port}")).splitlines()[1:]]
+    exp = {fd for fd, w in want.items() if port in (w[1][1], w[2][1])}
+    assert {int(r[3]) for r in rows if int(r[1]) == p.pid} == exp and exp
+    assert run("--vm", lab_vm.name, "lsof", "-i", "SCTP:x").returncode == 2
+
+
+def test_lsof_user(lab_vm):
+    """lsof -u NAME and -u UID: the processes of that effective uid; USER by the guest's own
+    /etc/passwd name, the number when it has none."""
+    t = lab_vm.truth
+    passwd = {int(l.split(b":")[2]): l.split(b":")[0].decode("utf-8", "replace")
+              for l in lab_vm.guest_file("/etc/passwd").splitlines() if l.count(b":") >= 6}
+    euid = {pid: int(p.status["Uid"].split()[1]) for pid, p in t.processes.items()
+            if "Uid" in p.status}
+    zoo = [pid for pid, u in euid.items() if u == 1000]
+    assert zoo and passwd.get(1000)
+    for sel in (passwd[1000], "1000"):
+        rows = [l.split(None, 8) for l in ok(run("--vm", lab_vm.name, "lsof", "-u", sel)).splitlines()[1:]]
+        pids = {int(r[1]) for r in rows}
+        # processes that started after the truth may join; every one the truth has is there
+        assert set(zoo) <= pids and all(euid.get(p, 1000) == 1000 for p in pids), sel
+        assert {r[2] for r in rows} == {passwd[1000]}
+    # a name with control bytes reaches the terminal escaped (the lab's uid 1001)
+    evil = [u for u, n in passwd.items() if "\x1b" in n]
+    if evil and evil[0] in euid.values():
+        rows = ok(run("--vm", lab_vm.name, "lsof", "-u", str(evil[0]))).splitlines()[1:]
+        assert rows and all(r.split()[2] == passwd[evil[0]].replace("\x1b", "\\x1b")
+                            .replace("\x07", "\\x07") for r in rows)
+        assert all("\x1b" not in r for r in rows)
+    unnamed = [pid for pid, u in euid.items() if u not in passwd]
+    if unnamed:     # the lab's zoo has one (uid 1001)
+        u = euid[unnamed[0]]
+        rows = [l.split(None, 8) for l in ok(run("--vm", lab_vm.name, "lsof", "-u", str(u))).splitlines()[1:]]
+        assert rows and {r[2] for r in rows} == {str(u)}
+    # -u and -i are OR'ed as lsof's; -a ANDs them (the zoo's user 1000 holds no internet socket)
+    both = ok(run("--vm", lab_vm.name, "lsof", "-a", "-u", "1000", "-i")).splitlines()[1:]
+    either = ok(run("--vm", lab_vm.name, "lsof", "-u", "1000", "-i")).splitlines()[1:]
+    alone = ok(run("--vm", lab_vm.name, "lsof", "-i")).splitlines()[1:]
+    assert both == [] and len(either) > len(alone)
+    assert run("--vm", lab_vm.name, "lsof", "-u", "no-such-user").returncode == 2
