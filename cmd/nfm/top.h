@@ -12,5 +12,8 @@ int top_tui(struct top_state *st);
  * that does not answer within a few seconds shows as one VM entry with an error. */
 void top_remote_sample(struct top_state *st);
 void top_remote_free(struct top_state *st);
+/* For the TUI: from now on a worker thread reads the nfmd instances and top_remote_sample()
+ * only takes what has arrived (a host that does not answer never holds up the screen). */
+void top_remote_start_async(struct top_state *st);
 
 #endif

@@ -13,10 +13,12 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "top.h"
@@ -29,6 +31,7 @@ struct remote_state {
 	CURL *curl;			/* one handle: connections to each nfmd are kept alive */
 	struct curl_slist *headers;	/* Authorization: Bearer $NFM_REMOTE_TOKEN */
 	char errbuf[CURL_ERROR_SIZE];
+	struct worker *worker;		/* the TUI's (top_remote_start_async), or NULL */
 };
 
 struct body {
@@ -61,19 +64,28 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+static bool setup_handle(struct remote_state *rs);
+
 static struct remote_state *state(struct top_state *st)
 {
 	struct remote_state *rs = st->remote_state;
-	const char *token = getenv("NFM_REMOTE_TOKEN");
 
 	if (rs)
 		return rs->curl ? rs : NULL;
 	rs = st->remote_state = calloc(1, sizeof(*rs));
 	if (!rs || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return NULL;
+	return setup_handle(rs) ? rs : NULL;
+}
+
+/* An easy handle with the timeouts, protocols and token; false when curl cannot make one. */
+static bool setup_handle(struct remote_state *rs)
+{
+	const char *token = getenv("NFM_REMOTE_TOKEN");
+
 	rs->curl = curl_easy_init();
 	if (!rs->curl)
-		return NULL;
+		return false;
 	if (token && *token) {
 		char *h;
 
@@ -95,7 +107,7 @@ static struct remote_state *state(struct top_state *st)
 	curl_easy_setopt(rs->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(rs->curl, CURLOPT_ERRORBUFFER, rs->errbuf);
 	curl_easy_setopt(rs->curl, CURLOPT_USERAGENT, "nfm-top");
-	return rs;
+	return true;
 }
 
 /* Text into a fixed-size field, cut to fit (guest and nfmd strings may be longer). */
@@ -503,31 +515,98 @@ static void drop_vm(struct top_state *st, size_t i)
 			st->vms[k].procs[j].vm = st->vms[k].name;
 }
 
-/* Read one nfmd: its VM list, then each VM's latest frame. */
-static void sample_host(struct top_state *st, struct remote_state *rs, const char *hp)
+/* What one round of requests to one nfmd got: its VM list and each VM's frame, or why not. */
+struct fetched {
+	struct json_object *list;	/* the nfmd.vms document, or NULL (err says why) */
+	char err[CURL_ERROR_SIZE + 64];
+	size_t n;
+	struct json_object **frames;	/* per entry of list's "vms": nfmd.vm document or NULL */
+	char (*errs)[CURL_ERROR_SIZE + 64];
+};
+
+static void fetched_free(struct fetched *f)
 {
-	char base[600], err[CURL_ERROR_SIZE + 64], id[384], path[600];
-	struct json_object *doc, *vms;
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->n; i++)
+		json_object_put(f->frames[i]);
+	json_object_put(f->list);
+	free(f->frames);
+	free(f->errs);
+	free(f);
+}
+
+/* Read one nfmd: its VM list, then each VM's latest frame (no top state touched: a worker
+ * thread may run it). NULL only when out of memory. */
+static struct fetched *fetch_host(struct remote_state *rs, const char *hp)
+{
+	struct fetched *f = calloc(1, sizeof(*f));
+	struct json_object *vms;
+	char base[600], path[600];
 	size_t i, n;
 
+	if (!f)
+		return NULL;
 	snprintf(base, sizeof(base), "%s%s", strstr(hp, "://") ? "" : "http://", hp);
-	doc = get_doc(rs, base, "/api/v1/vms", "nfmd.vms", err, sizeof(err));
-	if (!doc || !json_object_object_get_ex(doc, "vms", &vms) ||
+	f->list = get_doc(rs, base, "/api/v1/vms", "nfmd.vms", f->err, sizeof(f->err));
+	if (!f->list)
+		return f;
+	if (!json_object_object_get_ex(f->list, "vms", &vms) ||
 	    !json_object_is_type(vms, json_type_array)) {
+		set(f->err, sizeof(f->err), "no \"vms\" in its answer");
+		json_object_put(f->list);
+		f->list = NULL;
+		return f;
+	}
+	n = json_object_array_length(vms);
+	f->frames = calloc(n ? n : 1, sizeof(*f->frames));
+	f->errs = calloc(n ? n : 1, sizeof(*f->errs));
+	if (!f->frames || !f->errs) {
+		fetched_free(f);
+		return NULL;
+	}
+	f->n = n;
+	for (i = 0; i < n; i++) {
+		const char *name = get_str(json_object_array_get_idx(vms, i), "name");
+		char *esc;
+
+		if (!name || !*name)
+			continue;
+		esc = curl_easy_escape(rs->curl, name, 0);
+		snprintf(path, sizeof(path), "/api/v1/vms/%s", esc ? esc : "");
+		curl_free(esc);
+		if (esc)
+			f->frames[i] = get_doc(rs, base, path, "nfmd.vm", f->errs[i], sizeof(f->errs[i]));
+		else
+			set(f->errs[i], sizeof(f->errs[i]), "out of memory");
+	}
+	return f;
+}
+
+/* One nfmd's answers into st: its VMs added, updated or removed; when it did not answer, one
+ * entry for the host, marked with why. */
+static void apply_host(struct top_state *st, const char *hp, const struct fetched *f)
+{
+	struct json_object *vms = NULL;
+	char id[384];
+	size_t i, n;
+
+	if (!f || !f->list || !json_object_object_get_ex(f->list, "vms", &vms)) {
 		/* One entry for the host, marked: the frame says it plainly, and goes on. */
 		struct top_vm *vm = find_or_add(st, hp);
 
 		if (vm)
 			set(vm->error, sizeof(vm->error), "nfmd at %s did not answer: %s", hp,
-				 doc ? "no \"vms\" in its answer" : err);
+			    f ? f->err : "out of memory");
 		for (i = 0; i < st->nvms; i++) {
 			if (of_host(&st->vms[i], hp) && &st->vms[i] != vm) {
 				top_vm_rotate(&st->vms[i]);
 				set(st->vms[i].error, sizeof(st->vms[i].error), "%s",
-					 vm ? vm->error : "nfmd did not answer");
+				    vm ? vm->error : "nfmd did not answer");
 			}
 		}
-		json_object_put(doc);
 		return;
 	}
 	/* It answers: its "did not answer" entry goes, and VMs it no longer lists go. */
@@ -546,12 +625,9 @@ static void sample_host(struct top_state *st, struct remote_state *rs, const cha
 		if (!listed)
 			drop_vm(st, i);
 	}
-	n = json_object_array_length(vms);
-	for (i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(vms, i), *f;
-		const char *name = get_str(v, "name");
+	for (i = 0; i < f->n; i++) {
+		const char *name = get_str(json_object_array_get_idx(vms, i), "name");
 		struct top_vm *vm;
-		char *esc;
 
 		if (!name || !*name)
 			continue;
@@ -559,20 +635,145 @@ static void sample_host(struct top_state *st, struct remote_state *rs, const cha
 		vm = find_or_add(st, id);
 		if (!vm)
 			continue;
-		esc = curl_easy_escape(rs->curl, name, 0);
-		snprintf(path, sizeof(path), "/api/v1/vms/%s", esc ? esc : "");
-		curl_free(esc);
-		f = esc ? get_doc(rs, base, path, "nfmd.vm", err, sizeof(err)) : NULL;
-		if (f) {
-			fill_from_frame(vm, f);
+		if (f->frames[i]) {
+			fill_from_frame(vm, f->frames[i]);
 		} else {
 			top_vm_rotate(vm);
-			set(vm->error, sizeof(vm->error), "no frame from nfmd at %s: %s", hp,
-				 esc ? err : "out of memory");
+			set(vm->error, sizeof(vm->error), "no frame from nfmd at %s: %s", hp, f->errs[i]);
 		}
-		json_object_put(f);
 	}
-	json_object_put(doc);
+}
+
+/*
+ * The TUI must not wait for the network (a host that does not answer would freeze the screen
+ * for the timeout): a worker thread with its own HTTP handle reads every nfmd in turn and
+ * leaves each one's latest answers in a slot; each frame takes what has come. Batch and JSON
+ * frames read synchronously, so that every frame has the remote VMs as of that frame.
+ */
+struct worker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop, started;
+	double delay;			/* seconds between rounds (st->delay, copied under lock) */
+	size_t nhosts;
+	char (*hosts)[256];
+	struct fetched **slots;		/* the newest unconsumed answer of each host, or NULL */
+	struct remote_state rs;		/* the worker's own handle */
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		struct timespec until;
+		double d;
+
+		for (size_t i = 0; i < w->nhosts && !w->stop; i++) {
+			struct fetched *f;
+
+			pthread_mutex_unlock(&w->lock);
+			f = fetch_host(&w->rs, w->hosts[i]);
+			pthread_mutex_lock(&w->lock);
+			fetched_free(w->slots[i]);
+			w->slots[i] = f;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		d = w->delay;
+		until.tv_sec += (time_t)d;
+		until.tv_nsec += (long)((d - (double)(time_t)d) * 1e9);
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		if (!w->stop)
+			pthread_cond_timedwait(&w->wake, &w->lock, &until);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	if (w->started) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);	/* at most one request's timeout */
+	}
+	for (size_t i = 0; w->slots && i < w->nhosts; i++)
+		fetched_free(w->slots[i]);
+	if (w->rs.curl)
+		curl_easy_cleanup(w->rs.curl);
+	curl_slist_free_all(w->rs.headers);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	free(w->slots);
+	free(w->hosts);
+	free(w);
+}
+
+void top_remote_start_async(struct top_state *st)
+{
+	struct remote_state *rs = state(st);
+	char list[1024], *save = NULL, *hp;
+	struct worker *w;
+
+	if (!st->remote || !rs || rs->worker)
+		return;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return;
+	snprintf(list, sizeof(list), "%s", st->remote);
+	for (hp = strtok_r(list, ",", &save); hp; hp = strtok_r(NULL, ",", &save)) {
+		char (*nh)[256] = realloc(w->hosts, (w->nhosts + 1) * sizeof(*nh));
+
+		if (!nh)
+			break;
+		w->hosts = nh;
+		set(w->hosts[w->nhosts++], sizeof(w->hosts[0]), "%s", hp);
+	}
+	w->slots = calloc(w->nhosts ? w->nhosts : 1, sizeof(*w->slots));
+	w->delay = st->delay;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	if (!w->slots || !setup_handle(&w->rs) ||
+	    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		worker_free(w);
+		return;
+	}
+	w->started = true;
+	rs->worker = w;
+	/* Until a host's first answer: one entry that says so. */
+	for (size_t i = 0; i < w->nhosts; i++) {
+		struct top_vm *vm = find_or_add(st, w->hosts[i]);
+
+		if (vm)
+			set(vm->error, sizeof(vm->error), "waiting for nfmd at %s", w->hosts[i]);
+	}
+}
+
+static void sample_async(struct top_state *st, struct worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->delay = st->delay;
+	for (size_t i = 0; i < w->nhosts; i++) {
+		struct fetched *f = w->slots[i];
+
+		if (!f)
+			continue;	/* no new answer yet: the last one's rows stay */
+		w->slots[i] = NULL;
+		pthread_mutex_unlock(&w->lock);
+		apply_host(st, w->hosts[i], f);
+		fetched_free(f);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
 }
 
 void top_remote_sample(struct top_state *st)
@@ -583,10 +784,17 @@ void top_remote_sample(struct top_state *st)
 	if (!st->remote)
 		return;
 	rs = state(st);
+	if (rs && rs->worker) {
+		sample_async(st, rs->worker);
+		return;
+	}
 	snprintf(list, sizeof(list), "%s", st->remote);
 	for (hp = strtok_r(list, ",", &save); hp; hp = strtok_r(NULL, ",", &save)) {
 		if (rs) {
-			sample_host(st, rs, hp);
+			struct fetched *f = fetch_host(rs, hp);
+
+			apply_host(st, hp, f);
+			fetched_free(f);
 		} else {
 			struct top_vm *vm = find_or_add(st, hp);
 
@@ -602,6 +810,7 @@ void top_remote_free(struct top_state *st)
 
 	if (!rs)
 		return;
+	worker_free(rs->worker);
 	if (rs->curl) {
 		curl_easy_cleanup(rs->curl);
 		curl_global_cleanup();

@@ -414,6 +414,7 @@ int top_tui(struct top_state *st)
 	noecho();
 	keypad(stdscr, TRUE);
 	curs_set(0);
+	top_remote_start_async(st);
 	draw(&ui);	/* the VMs, "attaching...", while the first frames are read */
 	top_sample_all(st);
 	next = now_s() + st->delay;
