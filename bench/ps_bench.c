@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "bench_util.h"
@@ -42,6 +43,15 @@ static long count_fds(struct nfm_ctx *ctx, const struct nfm_task *t)
 	return k;
 }
 
+static double cpu_us(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec +
+	       ru.ru_stime.tv_usec;
+}
+
 static void log_err(void *ud, enum nfm_log_level level, const char *msg)
 {
 	(void)ud;
@@ -59,7 +69,8 @@ int main(int argc, char **argv)
 	struct nfm_source *src;
 	struct nfm_ctx *ctx;
 	static char buf[128 << 10];
-	double *t, total = 0;
+	double *t, *c, total = 0;
+	struct rusage ru;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--vm") && i + 1 < argc)
@@ -82,10 +93,11 @@ int main(int argc, char **argv)
 	if (nfm_source_open(vm, &log, &src) < 0 || nfm_ctx_new(src, NULL, &log, &ctx) < 0)
 		return 1;
 	t = calloc((size_t)n, sizeof(*t));
+	c = calloc((size_t)n, sizeof(*c));
 	for (i = 0; i < n; i++) {
 		struct nfm_task_iter *it;
 		struct nfm_task task;
-		double t0 = (bench_now_ms() * 1e3);
+		double t0 = (bench_now_ms() * 1e3), c0 = cpu_us();
 		int r, count = 0;
 
 		nfm_ctx_refresh(ctx);
@@ -106,6 +118,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		t[i] = (bench_now_ms() * 1e3) - t0;
+		c[i] = cpu_us() - c0;
 		total += t[i];
 		nprocs = count;
 	}
@@ -117,7 +130,12 @@ int main(int argc, char **argv)
 		printf("per crawl: %ld VMAs, %ld open files\n", vmas / n, fds / n);
 	printf("us/crawl: min %.1f median %.1f max %.1f; crawls/s %.0f; us/process %.2f\n", t[0],
 	       t[n / 2], t[n - 1], 1e6 * n / total, t[n / 2] / (nprocs ? nprocs : 1));
+	qsort(c, (size_t)n, sizeof(*c), bench_cmp_double);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("cpu us/crawl: min %.1f median %.1f max %.1f; peak RSS %ld KB\n", c[0], c[n / 2],
+	       c[n - 1], ru.ru_maxrss);
 	free(t);
+	free(c);
 	nfm_ctx_free(ctx);
 	nfm_source_free(src);
 	return 0;

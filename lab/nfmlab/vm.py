@@ -98,7 +98,8 @@ def _qemu_argv(name, kernel, initrd, o, accel_name, run):
 
 def _boot_timeout(o, accel_name):
     gib = _mem_bytes(o.mem) / (1 << 30)
-    return 60 + 10 * gib if accel_name == "kvm" else 150 + 30 * gib
+    procs = getattr(o, "procs", 0) / 50  # the zoo spawns about 50 processes a second on TCG
+    return 60 + 10 * gib + procs if accel_name == "kvm" else 150 + 30 * gib + procs
 
 
 def _wait_ready(name, run, timeout):

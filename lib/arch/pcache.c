@@ -2,29 +2,50 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "arch/pcache.h"
 #include "source/source.h"
 
 #define PAGE 4096u
 #define CHUNK_PAGES (NFM_PCACHE_CHUNK / PAGE)
-#define NR_SLOTS (2 * NFM_PCACHE_MAX_PAGES)
+#define NO_PAGE UINT64_MAX
 
-struct nfm_pcache *nfm_pcache_new(struct nfm_source *src)
+struct nfm_pcache *nfm_pcache_new_max(struct nfm_source *src, uint32_t max_pages)
 {
 	struct nfm_pcache *pc = calloc(1, sizeof(*pc));
+	uint32_t max = 16;
 
 	if (!pc)
 		return NULL;
+	while (max < (1u << 28) && max * 2 <= max_pages)
+		max *= 2;
 	pc->src = src;
 	pc->gen = 1;
-	pc->slots = calloc(NR_SLOTS, sizeof(*pc->slots));
-	pc->replay = malloc(NFM_PCACHE_MAX_PAGES * sizeof(*pc->replay));
-	if (!pc->slots || !pc->replay) {
+	pc->max = max;
+	/*
+	 * The whole budget as address space up front: pages cost memory only once written, and the
+	 * copies never move. Grown by realloc in the heap, each doubling would leave the old block
+	 * behind, written and resident, wherever the caller's own allocations pinned the heap's top.
+	 */
+	pc->data = mmap(NULL, (size_t)max * PAGE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pc->data == MAP_FAILED)
+		pc->data = NULL;
+	pc->slots = calloc(2 * (size_t)max, sizeof(*pc->slots));
+	pc->data_page = malloc(max * sizeof(*pc->data_page));
+	pc->data_win = malloc(max * sizeof(*pc->data_win));
+	pc->used = malloc(max * sizeof(*pc->used));
+	if (!pc->data || !pc->slots || !pc->data_page || !pc->data_win || !pc->used) {
 		nfm_pcache_free(pc);
 		return NULL;
 	}
 	return pc;
+}
+
+struct nfm_pcache *nfm_pcache_new(struct nfm_source *src)
+{
+	return nfm_pcache_new_max(src, NFM_PCACHE_MAX_PAGES);
 }
 
 void nfm_pcache_free(struct nfm_pcache *pc)
@@ -32,54 +53,82 @@ void nfm_pcache_free(struct nfm_pcache *pc)
 	if (!pc)
 		return;
 	free(pc->slots);
-	free(pc->data);
+	if (pc->data)
+		munmap(pc->data, (size_t)pc->max * PAGE);
 	free(pc->data_page);
+	free(pc->data_win);
 	free(pc->used);
+	free(pc->trace);
 	free(pc->replay);
 	free(pc);
 }
 
+static uint32_t home_of(const struct nfm_pcache *pc, uint64_t page)
+{
+	return (uint32_t)((page * 0x9e3779b97f4a7c15ull) >> 32) & (2 * pc->max - 1);
+}
+
 static struct nfm_pcache_slot *slot_of(struct nfm_pcache *pc, uint64_t page)
 {
-	uint32_t i = (uint32_t)((page * 0x9e3779b97f4a7c15ull) >> 40) & (NR_SLOTS - 1);
+	uint32_t i = home_of(pc, page), mask = 2 * pc->max - 1;
 
-	/* Slots of older crawls are free; the table is never more than half full. */
+	/* Slots of older crawls are free; at most max of 2 * max slots are in use. */
 	while (pc->slots[i].gen == pc->gen && pc->slots[i].page != page)
-		i = (i + 1) & (NR_SLOTS - 1);
+		i = (i + 1) & mask;
 	return &pc->slots[i];
 }
 
-/* Room for n more pages of copies; false at the cap or out of memory. */
-static bool reserve(struct nfm_pcache *pc, uint32_t n)
+/* Remove page's slot, moving later slots of its probe run back (linear-probing deletion). */
+static void slot_delete(struct nfm_pcache *pc, uint64_t page)
 {
-	uint32_t cap = pc->cap ? pc->cap : 256;
-	void *d, *dp, *u;
+	uint32_t mask = 2 * pc->max - 1, i, j;
+	struct nfm_pcache_slot *s = slot_of(pc, page);
 
-	if (pc->nr + n <= pc->cap)
-		return true;
-	if (pc->nr + n > NFM_PCACHE_MAX_PAGES)
-		return false;
-	while (cap < pc->nr + n)
-		cap *= 2;
-	if (cap > NFM_PCACHE_MAX_PAGES)
-		cap = NFM_PCACHE_MAX_PAGES;
-	d = realloc(pc->data, (size_t)cap * PAGE);
-	if (d)
-		pc->data = d;
-	dp = realloc(pc->data_page, cap * sizeof(*pc->data_page));
-	if (dp)
-		pc->data_page = dp;
-	u = realloc(pc->used, cap * sizeof(*pc->used));
-	if (u)
-		pc->used = u;
-	if (!d || !dp || !u)
-		return false;
-	pc->cap = cap;
-	return true;
+	if (s->gen != pc->gen)
+		return;
+	i = (uint32_t)(s - pc->slots);
+	for (j = (i + 1) & mask; pc->slots[j].gen == pc->gen; j = (j + 1) & mask) {
+		uint32_t home = home_of(pc, pc->slots[j].page);
+
+		/* j's entry may fill the hole at i when i lies on its probe path home..j */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			pc->slots[i] = pc->slots[j];
+			i = j;
+		}
+	}
+	pc->slots[i].gen = 0;
 }
 
-/* Make data index idx (already filled) the copy of page. */
-static void insert(struct nfm_pcache *pc, uint64_t page, uint32_t idx)
+/* Room for at least need copies (need <= max): the high-water mark of the budget in use. */
+static bool grow(struct nfm_pcache *pc, uint32_t need)
+{
+	if (need > pc->cap)
+		pc->cap = need <= pc->max ? need : pc->max;
+	return need <= pc->cap;
+}
+
+/* A data index for a new copy: a fresh one under the budget, else the oldest copy's; -1. */
+static int64_t alloc_copy(struct nfm_pcache *pc)
+{
+	uint32_t idx;
+
+	if (pc->nr < pc->max && grow(pc, pc->nr + 1)) {
+		idx = pc->nr++;
+	} else {
+		if (!pc->nr)
+			return -1;
+		idx = pc->hand;
+		pc->hand = (pc->hand + 1) % pc->nr;
+		if (pc->data_page[idx] != NO_PAGE && slot_of(pc, pc->data_page[idx])->data == idx)
+			slot_delete(pc, pc->data_page[idx]);
+	}
+	pc->data_page[idx] = NO_PAGE;
+	pc->data_win[idx] = 0;
+	pc->used[idx] = false;
+	return idx;
+}
+
+static void insert(struct nfm_pcache *pc, uint64_t page, uint32_t idx, uint32_t win)
 {
 	struct nfm_pcache_slot *s = slot_of(pc, page);
 
@@ -87,7 +136,7 @@ static void insert(struct nfm_pcache *pc, uint64_t page, uint32_t idx)
 	s->gen = pc->gen;
 	s->data = idx;
 	pc->data_page[idx] = page;
-	pc->used[idx] = false;
+	pc->data_win[idx] = win;
 }
 
 /* LSD radix sort of page numbers (below 2^48): qsort would cost a tenth of a crawl. */
@@ -106,67 +155,123 @@ static void sort_pages(uint64_t *a, uint64_t *tmp, uint32_t n)
 	}
 }
 
+/* The next window of the last crawl's trace, not cached yet, sorted and deduplicated; n pages. */
+static uint64_t *next_window(struct nfm_pcache *pc, uint32_t *n)
+{
+	uint32_t want = pc->nr_replay - pc->replay_pos, k = 0;
+	uint64_t *pages;
+
+	if (want > pc->win_pages)
+		want = pc->win_pages;
+	pages = malloc(2 * (size_t)want * sizeof(*pages));
+	if (!pages)
+		return NULL;
+	for (uint32_t i = 0; i < want; i++) {
+		uint64_t page = pc->replay[pc->replay_pos + i];
+
+		if (slot_of(pc, page)->gen != pc->gen)
+			pages[k++] = page;
+	}
+	pc->replay_pos += want;
+	if (k > 1)
+		sort_pages(pages, pages + want, k);
+	*n = 0;
+	for (uint32_t i = 0; i < k; i++)
+		if (!*n || pages[i] != pages[*n - 1])
+			pages[(*n)++] = pages[i];
+	return pages;
+}
+
+/* Fetch the next window in one batched read: runs of adjacent pages whose copies are adjacent. */
+static void fetch_window(struct nfm_pcache *pc)
+{
+	struct nfm_phys_iov *iov = NULL;
+	uint32_t *idx = NULL, n = 0, nr_runs = 0, i, k;
+	uint64_t *pages;
+
+	pc->replay_pending = false;
+	if (pc->replay_pos >= pc->nr_replay)
+		return;
+	pages = next_window(pc, &n);
+	/* Room for the whole window first, so that its copies never recycle each other. */
+	if (!pages || !n || !grow(pc, pc->nr + n < pc->max ? pc->nr + n : pc->max) ||
+	    !(iov = malloc(n * sizeof(*iov))) || !(idx = malloc(n * sizeof(*idx))))
+		goto out;
+	pc->win++;
+	for (i = 0; i < n; i++) {
+		int64_t c = alloc_copy(pc);
+		uint8_t *dst;
+
+		if (c < 0)
+			break;
+		idx[i] = (uint32_t)c;
+		dst = pc->data + (size_t)c * PAGE;
+		if (nr_runs && pages[i] == pages[i - 1] + 1 &&
+		    (uint8_t *)iov[nr_runs - 1].buf + iov[nr_runs - 1].len == dst) {
+			iov[nr_runs - 1].len += PAGE;
+			continue;
+		}
+		iov[nr_runs++] = (struct nfm_phys_iov){ .pa = pages[i] * PAGE, .buf = dst, .len = PAGE };
+	}
+	nfm_source_read_phys_vec(pc->src, iov, nr_runs);
+	pc->nr_batches++;
+	/* Copies of failed runs stay unused (NO_PAGE); those pages are read on demand. */
+	for (uint32_t r = 0, j = 0; r < nr_runs; r++)
+		for (k = 0; k < iov[r].len / PAGE; k++, j++)
+			if (!iov[r].err)
+				insert(pc, pages[j], idx[j], pc->win);
+out:
+	free(pages);
+	free(iov);
+	free(idx);
+}
+
 void nfm_pcache_flush(struct nfm_pcache *pc)
 {
-	uint32_t n = 0;
+	uint64_t *t = pc->replay;
+	uint32_t cap = pc->cap_replay;
 
-	for (uint32_t i = 0; i < pc->nr; i++)
-		if (pc->used[i])
-			pc->replay[n++] = pc->data_page[i];
-	/* data_page doubles as scratch: its contents die with this crawl. */
-	if (n > 1)
-		sort_pages(pc->replay, pc->data_page, n);
-	pc->nr_replay = n;
-	pc->replay_pending = n > 0;
-	pc->nr = 0;
+	/* This crawl's trace is the next crawl's replay; the old replay buffer takes the trace. */
+	pc->replay = pc->trace;
+	pc->cap_replay = pc->cap_trace;
+	pc->nr_replay = pc->nr_trace;
+	pc->trace = t;
+	pc->cap_trace = cap;
+	pc->nr_trace = 0;
+	pc->replay_pos = 0;
+	pc->win_pages = pc->nr_replay <= pc->max / 4 * 3 ? pc->nr_replay : pc->max / 4;
+	pc->replay_pending = pc->nr_replay > 0;
+	pc->nr = pc->hand = pc->win = 0;
 	pc->gen++;
 }
 
 void nfm_pcache_reset(struct nfm_pcache *pc)
 {
-	pc->nr = 0;
-	pc->nr_replay = 0;
+	pc->nr = pc->hand = pc->win = 0;
+	pc->nr_trace = pc->nr_replay = pc->replay_pos = 0;
 	pc->replay_pending = false;
 	pc->gen++;
 }
 
-/* Fetch the pages the last crawl used: runs of adjacent pages, one batched read. */
-static void replay(struct nfm_pcache *pc)
+/* The crawl read copy idx: trace its first use; reaching the newest window fetches the next. */
+static void note_use(struct nfm_pcache *pc, uint32_t idx)
 {
-	struct nfm_phys_iov *iov;
-	uint32_t nr_runs = 0, i, base;
-
-	pc->replay_pending = false;
-	if (!reserve(pc, pc->nr_replay))
+	if (pc->used[idx])
 		return;
-	iov = malloc(pc->nr_replay * sizeof(*iov));
-	if (!iov)
-		return;
-	base = pc->nr;
-	for (i = 0; i < pc->nr_replay; i++) {
-		uint8_t *dst = pc->data + (size_t)(base + i) * PAGE;
+	pc->used[idx] = true;
+	if (pc->nr_trace == pc->cap_trace && pc->cap_trace < NFM_PCACHE_TRACE_MAX) {
+		uint32_t cap = pc->cap_trace ? pc->cap_trace * 2 : 1024;
+		uint64_t *t = realloc(pc->trace, cap * sizeof(*t));
 
-		if (nr_runs && pc->replay[i] == pc->replay[i - 1] + 1) {
-			iov[nr_runs - 1].len += PAGE;
-			continue;
-		}
-		iov[nr_runs++] = (struct nfm_phys_iov){ .pa = pc->replay[i] * PAGE, .buf = dst,
-							.len = PAGE };
-	}
-	nfm_source_read_phys_vec(pc->src, iov, nr_runs);
-	/* Pages of failed runs keep their (unused) room in data; they are read on demand. */
-	for (uint32_t r = 0, k = base; r < nr_runs; r++) {
-		uint32_t pages = (uint32_t)(iov[r].len / PAGE);
-
-		for (uint32_t p = 0; p < pages; p++, k++) {
-			pc->data_page[k] = iov[r].pa / PAGE + p;
-			pc->used[k] = false;
-			if (!iov[r].err)
-				insert(pc, iov[r].pa / PAGE + p, k);
+		if (t) {
+			pc->trace = t;
+			pc->cap_trace = cap;
 		}
 	}
-	pc->nr = base + pc->nr_replay;
-	free(iov);
+	if (pc->nr_trace < pc->cap_trace)
+		pc->trace[pc->nr_trace++] = pc->data_page[idx];
+	if (pc->win && pc->data_win[idx] == pc->win)
+		fetch_window(pc);
 }
 
 /* Read the aligned chunk holding pa and keep the pages not cached yet. */
@@ -174,37 +279,22 @@ static int fill_chunk(struct nfm_pcache *pc, uint64_t pa)
 {
 	uint64_t first = (pa & ~(uint64_t)(NFM_PCACHE_CHUNK - 1)) / PAGE;
 	uint8_t scratch[NFM_PCACHE_CHUNK];
-	bool cached[CHUNK_PAGES], any = false;
-	uint32_t i, idx;
 	int err;
 
-	for (i = 0; i < CHUNK_PAGES; i++) {
-		cached[i] = slot_of(pc, first + i)->gen == pc->gen;
-		any |= cached[i];
-	}
-	if (!reserve(pc, CHUNK_PAGES))
-		return -ENOMEM;
-	idx = pc->nr;
-	if (!any) {
-		/* The usual case: straight into the cache. */
-		err = nfm_source_read_phys(pc->src, first * PAGE, pc->data + (size_t)idx * PAGE,
-					   NFM_PCACHE_CHUNK);
-		if (err)
-			return err;
-		for (i = 0; i < CHUNK_PAGES; i++)
-			insert(pc, first + i, idx + i);
-		pc->nr += CHUNK_PAGES;
-		return 0;
-	}
-	/* Some pages came by replay: keep those copies (one copy of a page per crawl). */
+	pc->nr_reads++;
 	err = nfm_source_read_phys(pc->src, first * PAGE, scratch, sizeof(scratch));
 	if (err)
 		return err;
-	for (i = 0; i < CHUNK_PAGES; i++) {
-		if (cached[i])
+	/* Pages already cached keep their copy: one copy of a page per crawl. */
+	for (uint32_t i = 0; i < CHUNK_PAGES; i++) {
+		int64_t c;
+
+		if (slot_of(pc, first + i)->gen == pc->gen)
 			continue;
-		memcpy(pc->data + (size_t)pc->nr * PAGE, scratch + i * PAGE, PAGE);
-		insert(pc, first + i, pc->nr++);
+		if ((c = alloc_copy(pc)) < 0)
+			return -ENOMEM;
+		memcpy(pc->data + (size_t)c * PAGE, scratch + i * PAGE, PAGE);
+		insert(pc, first + i, (uint32_t)c, 0);
 	}
 	return 0;
 }
@@ -214,21 +304,26 @@ int nfm_pcache_read(struct nfm_pcache *pc, uint64_t pa, void *buf, size_t len)
 	uint8_t *out = buf;
 
 	if (pc->replay_pending)
-		replay(pc);
+		fetch_window(pc);
 	while (len) {
 		size_t off = (size_t)(pa % PAGE), n = PAGE - off;
 		struct nfm_pcache_slot *s = slot_of(pc, pa / PAGE);
+		uint32_t idx;
 
 		if (n > len)
 			n = len;
 		if (s->gen != pc->gen) {
-			/* A chunk that is not all RAM (a range edge) or a full cache: read directly. */
-			if (fill_chunk(pc, pa) < 0)
-				return nfm_source_read_phys(pc->src, pa, out, len);
+			/* A chunk that is not all RAM (a range edge) or no memory: read directly. */
+			fill_chunk(pc, pa);
 			s = slot_of(pc, pa / PAGE);
+			if (s->gen != pc->gen) {
+				pc->nr_reads++;
+				return nfm_source_read_phys(pc->src, pa, out, len);
+			}
 		}
-		pc->used[s->data] = true;
-		memcpy(out, pc->data + (size_t)s->data * PAGE + off, n);
+		idx = s->data;
+		memcpy(out, pc->data + (size_t)idx * PAGE + off, n);
+		note_use(pc, idx);
 		out += n;
 		pa += n;
 		len -= n;

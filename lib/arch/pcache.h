@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The crawl cache: guest-physical pages read during one crawl of a source read by system call
- * (/proc/PID/mem, a dump file). Two ways in:
+ * (/proc/PID/mem, a dump file), in a fixed memory budget (doc/reading.md). Two ways in:
  *
  *  - read-ahead: a miss reads the whole aligned 16 KiB chunk, so the neighbours in a slab page
  *    (creds, signal structs, page-table entries, the rest of a task_struct) come with one read;
- *  - replay: a crawl of a live guest touches nearly the same pages as the one before (the same
- *    task_structs, mm_structs, page tables), so the first read after a flush fetches every page
- *    the last crawl used in one batched read (process_vm_readv over runs of adjacent pages)
- *    instead of hundreds of dependent preads. Pages the crawl no longer needs drop out of the
- *    next replay; pages it newly needs come by read-ahead.
+ *  - replay: a crawl of a live guest touches nearly the same pages, in nearly the same order, as
+ *    the one before (the same task_structs, mm_structs, page tables, argv pages). Each crawl
+ *    records the pages it uses in first-use order (the trace); the next crawl fetches that trace
+ *    ahead of itself in windows, each window one batched read (process_vm_readv over runs of
+ *    adjacent pages) instead of hundreds of dependent preads. A trace that fits in three
+ *    quarters of the budget comes in one window; a longer one streams in windows of a quarter:
+ *    the first use of a page of the newest window fetches the next one.
  *
- * Pages stay valid for one crawl (until nfm_pcache_flush), so a crawl sees each page once, as
- * one copy. Memory grows with the working set up to NFM_PCACHE_MAX_PAGES.
+ * When the budget is full the oldest copy makes room (a ring), so memory stays bounded at any
+ * guest size and the number of system calls grows with the pages a crawl needs, not with how
+ * far that exceeds the budget. A page stays one copy per crawl while it is cached; a page read
+ * again after eviction may differ, as any two reads of a live guest may (the walkers validate).
  */
 #ifndef NFM_LIB_ARCH_PCACHE_H
 #define NFM_LIB_ARCH_PCACHE_H
@@ -24,8 +28,10 @@
 struct nfm_source;
 
 #define NFM_PCACHE_CHUNK 16384u
-/* 32 MiB: the ps, maps and lsof working set of about 2,000 processes. */
+/* The budget for page copies: 32 MiB. */
 #define NFM_PCACHE_MAX_PAGES 8192u
+/* The longest trace kept (8 bytes a page): the pages of a --full crawl of 10,000 processes. */
+#define NFM_PCACHE_TRACE_MAX (1u << 18)
 
 struct nfm_pcache_slot {
 	uint64_t page;		/* pa >> 12 */
@@ -36,24 +42,33 @@ struct nfm_pcache_slot {
 struct nfm_pcache {
 	struct nfm_source *src;
 	uint64_t gen;
-	struct nfm_pcache_slot *slots;	/* open addressing, 2 * NFM_PCACHE_MAX_PAGES */
-	uint8_t *data;			/* nr pages of copies, cap allocated */
-	uint64_t *data_page;		/* data index -> page */
+	uint32_t max;			/* the budget in pages (a power of two) */
+	struct nfm_pcache_slot *slots;	/* open addressing, 2 * max */
+	uint8_t *data;			/* max page copies' address space (mmap); nr in use */
+	uint64_t *data_page;		/* data index -> page, UINT64_MAX for none */
+	uint32_t *data_win;		/* data index -> replay window that brought it, 0: a miss */
 	bool *used;			/* data index -> read by this crawl */
-	uint32_t nr, cap;
-	uint64_t *replay;		/* pages the last crawl used, sorted */
-	uint32_t nr_replay;
-	bool replay_pending;		/* fetch the replay set at the next read */
+	uint32_t nr, cap, hand;		/* cap: most in use; at nr == max, hand recycles */
+	uint64_t *trace;		/* pages this crawl used, in first-use order */
+	uint32_t nr_trace, cap_trace;
+	uint64_t *replay;		/* the last crawl's trace */
+	uint32_t nr_replay, cap_replay, replay_pos;
+	uint32_t win, win_pages;	/* windows fetched this crawl, pages per window */
+	bool replay_pending;		/* fetch the first window at the next read */
+	/* Counters for benchmarks: system-call reads (single and batched), pages by replay. */
+	uint64_t nr_reads, nr_batches, nr_replayed;
 };
 
 /* A cache over src (which must be read by system call); NULL when out of memory. */
 struct nfm_pcache *nfm_pcache_new(struct nfm_source *src);
+/* The same with a budget of max_pages (rounded down to a power of two, at least 16). */
+struct nfm_pcache *nfm_pcache_new_max(struct nfm_source *src, uint32_t max_pages);
 void nfm_pcache_free(struct nfm_pcache *pc);
 
-/* Forget the crawl's pages; remember which were used, to fetch them at the next read. */
+/* Forget the crawl's pages; keep its trace, to fetch those pages ahead of the next crawl. */
 void nfm_pcache_flush(struct nfm_pcache *pc);
 
-/* Forget everything, the replay set too (the source now shows a different kernel). */
+/* Forget everything, the trace too (the source now shows a different kernel). */
 void nfm_pcache_reset(struct nfm_pcache *pc);
 
 /* Read len <= NFM_PCACHE_CHUNK bytes at pa through the cache. 0, -EFAULT, -EIO. */

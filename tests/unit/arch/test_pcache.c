@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The crawl cache: read-ahead, replay of the last crawl's pages, one copy per crawl, edges, cap. */
+/* The crawl cache: read-ahead, replay of the last crawl's pages, one copy per crawl, edges, and
+ * the budget: eviction, streamed replay windows, every byte right at any size. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -197,17 +198,84 @@ static void test_cap(void **state)
 {
 	struct nfm_pcache *pc = *state;
 
-	/* More pages than the cap, in two crawls: every byte right, memory bounded. */
+	/* More pages than the budget, in two crawls: every byte right, memory bounded. */
 	for (int round = 0; round < 2; round++) {
 		for (uint64_t p = 0; p < BIG / 4096; p++)
 			check(pc, p * 4096 + (p % 4000), 8, round);
 		assert_true(pc->nr <= NFM_PCACHE_MAX_PAGES);
 		assert_true(pc->cap <= NFM_PCACHE_MAX_PAGES);
 		nfm_pcache_flush(pc);
-		assert_true(pc->nr_replay <= NFM_PCACHE_MAX_PAGES);
+		assert_true(pc->nr_replay <= NFM_PCACHE_TRACE_MAX);
 		fill(round + 1);
 	}
 	check(pc, 0x1000, 8, 2);
+}
+
+/* A crawl 8 times the budget: the next crawl streams its trace in windows, few reads. */
+static void test_stream_beyond_budget(void **state)
+{
+	struct nfm_pcache *big = *state, *pc = nfm_pcache_new_max(big->src, 256);
+	const uint64_t pages = 2048;
+
+	assert_non_null(pc);
+	for (int round = 0; round < 3; round++) {
+		uint64_t reads = pc->nr_reads;
+
+		/* every third page, in a scattered but repeatable order */
+		for (uint64_t i = 0; i < pages; i++) {
+			uint64_t p = (i * 769) % (3 * pages);
+
+			check(pc, p * 4096 + (p % 4000), 8, round);
+			assert_true(pc->nr <= 256 && pc->cap <= 256);
+		}
+		if (round) {
+			/* windows of 64 pages: 2048 / 64 batches, misses only where a window failed */
+			assert_int_equal(pc->nr_batches, (uint64_t)round * pages / 64);
+			assert_int_equal(pc->nr_reads - reads, 0);
+		} else {
+			assert_int_equal(pc->nr_batches, 0);
+		}
+		nfm_pcache_flush(pc);
+		fill(round + 1);
+	}
+	nfm_pcache_free(pc);
+}
+
+/* Eviction keeps the hash consistent: random reads over 4 times a tiny budget, checked. */
+static void test_evict_random(void **state)
+{
+	struct nfm_pcache *big = *state, *pc = nfm_pcache_new_max(big->src, 16);
+	uint64_t x = 88172645463325252ull;
+
+	assert_non_null(pc);
+	assert_int_equal(pc->max, 16);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 5000; i++) {
+			uint64_t p;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			p = x % 64;
+			check(pc, p * 4096 + (x >> 40) % 4000, 16, round);
+			assert_true(pc->nr <= 16);
+		}
+		/* every cached page is found through its slot, and each slot names its copy */
+		for (uint32_t i = 0; i < pc->nr; i++) {
+			uint64_t page = pc->data_page[i];
+			uint32_t k, found = 0;
+
+			if (page == UINT64_MAX)
+				continue;
+			for (k = 0; k < 2 * pc->max; k++)
+				if (pc->slots[k].gen == pc->gen && pc->slots[k].page == page) {
+					assert_int_equal(pc->slots[k].data, i);
+					found++;
+				}
+			assert_int_equal(found, 1);
+		}
+		nfm_pcache_flush(pc);
+		fill(round + 1);
+	}
+	nfm_pcache_free(pc);
 }
 
 int main(void)
@@ -221,6 +289,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_range_edge_and_outside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_forgets_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_beyond_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evict_random, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
