@@ -242,6 +242,47 @@ NFM_EXPORT int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, boo
 NFM_EXPORT int nfm_socket_tcp_bytes(struct nfm_ctx *ctx, uint64_t sk, uint64_t *acked,
 				    uint64_t *received);
 
+/*
+ * The kernel's socket counters of one network namespace, as /proc/net/sockstat and sockstat6
+ * print them in it (and /proc/net/snmp's Tcp CurrEstab). A counter that could not be read is -1.
+ * orphan and alloc are global (the same in every namespace), as in the kernel.
+ */
+struct nfm_sockstat {
+	uint32_t netns;			/* ns.inum */
+	int64_t sockets_used;		/* sockets: used */
+	int64_t tcp_inuse, tcp_orphan, tcp_tw, tcp_alloc, tcp_mem_pages;	/* TCP: */
+	int64_t udp_inuse, udp_mem_pages;	/* UDP: */
+	int64_t udplite_inuse, raw_inuse;	/* UDPLITE:, RAW: */
+	int64_t frag_inuse, frag_mem_bytes;	/* FRAG: inuse, memory */
+	int64_t tcp6_inuse, udp6_inuse, udplite6_inuse, raw6_inuse;	/* sockstat6 */
+	int64_t frag6_inuse, frag6_mem_bytes;	/* FRAG6: */
+	int64_t tcp_curr_estab;		/* /proc/net/snmp Tcp: CurrEstab */
+};
+
+/*
+ * The counters of every network namespace (init_net first) into a malloc'd array the caller
+ * frees. Returns the count (>= 1) or -errno; *truncated when the namespace walk stopped early.
+ */
+NFM_EXPORT int nfm_sockstat_list(struct nfm_ctx *ctx, struct nfm_sockstat **ret, bool *truncated);
+
+/* What a walk of a namespace's TCP hash tables (listeners and ehash) found. */
+struct nfm_tcp_hashed {
+	uint64_t hashed4, hashed6;	/* full socks of AF_INET / AF_INET6: what TCP/TCP6 inuse count */
+	uint64_t timewait;		/* TIME-WAIT socks (not counted by inuse) */
+	uint64_t syn_recv;		/* request socks (TCP_NEW_SYN_RECV; not counted by inuse) */
+	uint64_t unread;		/* socks that could not be read or had no inet family */
+};
+
+/*
+ * Count the TCP sockets hashed in namespace netns (its ns.inum; 0 for init_net), the sockets
+ * sock_prot_inuse_get(net, &tcp_prot) and &tcpv6_prot count: inet_hash()/inet_ehash_nolisten()
+ * add one when a sock enters the listening or established hash, inet_unhash() and the TIME-WAIT
+ * hash dance take it away. Writes *ret; returns 0, -ENOENT (no such namespace or no hash table),
+ * -EBADMSG, -EFAULT or -ELOOP when the walk could not be completed (then *ret is not written).
+ */
+NFM_EXPORT int nfm_tcp_hashed_count(struct nfm_ctx *ctx, uint32_t netns,
+				    struct nfm_tcp_hashed *ret);
+
 /* ---- routes and neighbours ---- */
 
 /* One line of /proc/net/route: the main table (RT_TABLE_MAIN) of a namespace, in trie order. */

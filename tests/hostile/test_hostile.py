@@ -139,6 +139,19 @@ def ehash_cycle(d):
     d.w64(node, node)
 
 
+def ehash_hidden_socket(d):
+    """A rootkit's hidden connection: one established TCP socket unlinked from its ehash chain
+    (the previous node's next skips it), while the kernel's TCP inuse counter still counts it."""
+    from guest import nfm_json
+    socks = nfm_json(d.nfm, d.path, "ss")["sockets"]
+    sk = next(int(s["sk"], 16) for s in socks if s["netid"] == "tcp" and s["state"] == "ESTAB")
+    node = sk + d.o("sock", "__sk_common.skc_nulls_node")
+    nxt, pprev = d.u64(node), d.u64(node + 8)
+    d.w64(pprev, nxt)
+    if not nxt & 1:
+        d.w64(nxt + 8, pprev)
+
+
 def ehash_mask_huge(d):
     d.w32(d.sym("tcp_hashinfo") + d.o("inet_hashinfo", "ehash_mask"), 0xffffff)
 
@@ -247,6 +260,7 @@ CASES = {
     "thread-ring-cycle": (thread_ring_cycle, (["ps", "-L"], "ps")),
     "ehash-chain-cycle": (ehash_cycle, (["ss"], "ss")),
     "ehash-mask-0xffffff": (ehash_mask_huge, (["ss"], "ss")),
+    "ehash-hidden-socket": (ehash_hidden_socket, (["ss"], "ss")),
     "fdtable-max-fds-1000000": (fdtable_max_fds, (["lsof"], "lsof")),
     "fdtable-max-fds-consistent-layout": (fdtable_max_fds_consistent, (["lsof"], "lsof")),
     "printk-wild-head-id": (printk_wild_head, (["dmesg"], "dmesg")),
@@ -282,6 +296,10 @@ def test_mutation(nfm, dump, case):
                 # the real fds are all there; the slot past the allocation is not read
                 fds = {f["fd"] for f in doc["files"] if f["pid"] == FORGED_FD["pid"]}
                 assert 200 in fds and 256 not in fds, sorted(fds)
+            if case == "ehash-hidden-socket":
+                # the hash tables hold one IPv4 socket fewer than the kernel's counter: ss -s too
+                assert "kernel counts" in p.stderr.decode(), p.stderr
+                assert_partial(nfm, dump, ["ss", "-s"], "ss.summary", run(nfm, dump, ["ss", "-s"]))
             if case == "ehash-chain-cycle":
                 sks = [s["sk"] for s in doc["sockets"]]
                 assert len(sks) == len(set(sks)), "duplicate sockets"
