@@ -5,6 +5,7 @@
  * guest RAM ranges laid end to end, page N / 4096 of the snapshot's index.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,11 @@
 #define CACHE 64
 
 struct snap {
+	/*
+	 * Reads come from more than one thread (attach parses BTF on a second one): the page
+	 * cache below and the store's one zstd context are shared, so reads are serialised.
+	 */
+	pthread_mutex_t lock;
 	struct nfm_store *st;
 	uint64_t *idx, n;
 	uint64_t vmcoreinfo_pa;
@@ -24,9 +30,8 @@ struct snap {
 	uint8_t *cache;
 };
 
-static int snap_read(struct nfm_source *src, uint64_t off, void *buf, size_t len)
+static int snap_read_locked(struct snap *s, uint64_t off, void *buf, size_t len)
 {
-	struct snap *s = src->priv;
 	uint8_t *p = buf;
 
 	while (len) {
@@ -54,6 +59,17 @@ static int snap_read(struct nfm_source *src, uint64_t off, void *buf, size_t len
 		len -= k;
 	}
 	return 0;
+}
+
+static int snap_read(struct nfm_source *src, uint64_t off, void *buf, size_t len)
+{
+	struct snap *s = src->priv;
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	err = snap_read_locked(s, off, buf, len);
+	pthread_mutex_unlock(&s->lock);
+	return err;
 }
 
 /* The VMCOREINFO text in the page the recorder was told about (an attach hint). */
@@ -86,6 +102,7 @@ static void snap_destroy(struct nfm_source *src)
 	if (!s)
 		return;
 	nfm_store_close(s->st);
+	pthread_mutex_destroy(&s->lock);
 	free(s->idx);
 	free(s->cache);
 	free(s);
@@ -151,9 +168,14 @@ int nfm_source_open_snap(const char *spec, const struct nfm_log *log, struct nfm
 	s = calloc(1, sizeof(*s));
 	src = calloc(1, sizeof(*src));
 	if (!s || !src || !(s->cache = malloc((size_t)CACHE * NFM_PAGE))) {
+		if (s)
+			free(s->cache);
+		free(s);
+		s = NULL;
 		err = -ENOMEM;
 		goto fail;
 	}
+	pthread_mutex_init(&s->lock, NULL);
 	err = nfm_store_open(dir, 0, log, &s->st);
 	if (err)
 		goto fail;
@@ -203,6 +225,7 @@ fail:
 	free(src);
 	if (s) {
 		nfm_store_close(s->st);
+		pthread_mutex_destroy(&s->lock);
 		free(s->idx);
 		free(s->cache);
 		free(s);

@@ -39,7 +39,11 @@ enum { NFM_GPR_AX, NFM_GPR_BX, NFM_GPR_CX, NFM_GPR_DX, NFM_GPR_SI, NFM_GPR_DI, N
 
 struct nfm_source_ops {
 	const char *kind;
-	/* Read len bytes at backing offset off. Required unless src->map is set. 0 or -EIO. */
+	/*
+	 * Read len bytes at backing offset off. Required unless src->map is set. 0 or -EIO.
+	 * Called from several threads at once (attach parses BTF on a second one): a source with
+	 * shared state (a decompression context, a page cache) serialises its reads.
+	 */
 	int (*read_backing)(struct nfm_source *src, uint64_t off, void *buf, size_t len);
 	/* Optional: many reads in one call (process_vm_readv). 0, or -EIO if any piece failed. */
 	int (*read_backing_vec)(struct nfm_source *src, const struct nfm_backing_iov *iov, size_t n);
