@@ -19,8 +19,8 @@
 #define DIRECT_MAP_SPAN (64ull << 40)	/* x86-64 4-level direct map: 64 TiB */
 
 struct alloc_off {
-	int32_t page_size, page_flags, compound_head, slab_cache;
-	int32_t folio_order, folio_flags1;
+	int32_t page_size, page_flags, compound_head, slab_cache, page_slab_cache;
+	int32_t folio_order, folio_flags1, page_order;
 	int32_t kc_list, kc_name, kc_object_size, kc_size, kc_red_left_pad;
 	int32_t va_start, va_end, va_rb, vn_size, vn_busy_root, rb_right, rb_left;
 };
@@ -30,9 +30,11 @@ static const struct nfm_field_spec alloc_specs[] = {
 	F(page_size, "page", "", NFM_FIELD_SIZE),
 	F(page_flags, "page", "flags", 0),
 	F(compound_head, "page", "compound_head", 0),
-	F(slab_cache, "slab", "slab_cache", 0),
+	F(slab_cache, "slab", "slab_cache", NFM_FIELD_OPTIONAL),		/* 5.17+ */
+	F(page_slab_cache, "page", "slab_cache", NFM_FIELD_OPTIONAL),	/* before: in the page */
 	F(folio_order, "folio", "_folio_order", NFM_FIELD_OPTIONAL),	/* 6.1 */
 	F(folio_flags1, "folio", "_flags_1", NFM_FIELD_OPTIONAL),	/* later: order in bits 0-7 */
+	F(page_order, "page", "compound_order", NFM_FIELD_OPTIONAL),	/* before folios: page[1] */
 	F(kc_list, "kmem_cache", "list", 0),
 	F(kc_name, "kmem_cache", "name", 0),
 	F(kc_object_size, "kmem_cache", "object_size", 0),
@@ -146,6 +148,16 @@ static struct alloc_state *alloc_state(struct nfm_ctx *ctx, int *err)
 	*err = nfm_resolve_fields(ctx, alloc_specs, sizeof(alloc_specs) / sizeof(alloc_specs[0]), &s->o);
 	if (*err == 0 && (s->o.page_size <= 0 || s->o.page_size > 256))
 		*err = -EBADMSG;
+	/* The slab's cache: struct slab since 5.17, the slab page's own struct page before. */
+	if (*err == 0 && s->o.slab_cache < 0)
+		s->o.slab_cache = s->o.page_slab_cache;
+	if (*err == 0 && s->o.slab_cache < 0)
+		*err = -ENOENT;
+	/* A compound block's order: in its first tail page (folio members span both pages). */
+	if (*err == 0 && s->o.folio_order < 0 && s->o.folio_flags1 < 0 && s->o.page_order >= 0)
+		s->o.page_order += s->o.page_size;
+	else if (*err == 0)
+		s->o.page_order = -1;
 	if (*err == 0) {
 		/* vmemmap_base is randomized with RANDOMIZE_MEMORY; the fixed base otherwise */
 		s->vmemmap = ctx->mmu->levels == 5 ? 0xffd4000000000000ull : 0xffffea0000000000ull;
@@ -244,6 +256,12 @@ static int find_direct(struct nfm_ctx *ctx, const struct alloc_state *s, uint64_
 			if (nfm_kread_u64(ctx, head + (uint64_t)o->folio_flags1, &v) < 0)
 				return -EFAULT;
 			v &= 0xff;
+		} else if (o->page_order >= 0) {
+			uint8_t b;
+
+			if (nfm_kread(ctx, head + (uint64_t)o->page_order, &b, 1) < 0)
+				return -EFAULT;
+			v = b;
 		}
 		if (v > 20)
 			return -EBADMSG;	/* MAX_ORDER is 10; a gigantic hugetlb page 18 */
