@@ -138,9 +138,21 @@ int nfm_mmu_kva_to_pa(struct nfm_mmu *mmu, uint64_t va, uint64_t *pa)
 		return 0;
 	}
 	if (mmu->page_offset && va >= mmu->page_offset) {
-		/* The direct map spans at most 64 TiB (4-level) or 32 PiB (5-level). */
+		/*
+		 * The direct map spans at most 64 TiB (4-level) or 32 PiB (5-level), but with
+		 * RANDOMIZE_MEMORY the vmalloc area may begin a few TiB above it (5.10: 26 TiB):
+		 * only the guest's RAM is taken as linear, the rest is walked.
+		 */
 		uint64_t span = mmu->levels == 5 ? 1ull << 55 : 1ull << 46;
+		const struct nfm_source *src = mmu->src;
 
+		if (src && src->nr_ranges) {
+			const struct nfm_source_range *last = &src->ranges[src->nr_ranges - 1];
+			uint64_t end = last->start + last->size;
+
+			if (end < span)
+				span = end;
+		}
 		if (va - mmu->page_offset < span) {
 			*pa = va - mmu->page_offset;
 			return 0;
