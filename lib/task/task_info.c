@@ -30,7 +30,7 @@ struct info_off {
 	int32_t t_atomic_flags, t_seccomp_mode;
 	/* signal_struct */
 	int32_t s_pids, s_tty, s_shared_pending, s_cutime, s_cstime, s_cmin_flt, s_cmaj_flt;
-	int32_t s_min_flt, s_maj_flt, s_rlim, s_flags, s_group_exit_code;
+	int32_t s_min_flt, s_maj_flt, s_rlim, s_flags, s_group_exit_code, s_group_exec_task;
 	/* sighand_struct, k_sigaction */
 	int32_t sh_action, ksa_size, ksa_handler;
 	/* struct pid, upid */
@@ -80,6 +80,9 @@ static const struct nfm_field_spec info_specs[] = {
 	NFM_FIELD(O, s_rlim, "signal_struct", "rlim", 0),
 	NFM_FIELD(O, s_flags, "signal_struct", "flags", 0),
 	NFM_FIELD(O, s_group_exit_code, "signal_struct", "group_exit_code", 0),
+	/* 5.17 renamed group_exit_task so, in the release whose /proc/PID/stat began to show
+	 * the group's exit code: its presence says which exit_code the kernel prints. */
+	NFM_FIELD(O, s_group_exec_task, "signal_struct", "group_exec_task", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, sh_action, "sighand_struct", "action", 0),
 	NFM_FIELD(O, ksa_size, "k_sigaction", NULL, NFM_FIELD_SIZE),
 	NFM_FIELD(O, ksa_handler, "k_sigaction", "sa.sa_handler", 0),
@@ -403,7 +406,7 @@ int nfm_task_info(struct nfm_ctx *ctx, const struct nfm_task *t, unsigned int fl
 	if ((err = rd32(ctx, task, o->t_exit_code, &u)) < 0)
 		return err;
 	r->exit_code = (int32_t)u;
-	if (whole) {
+	if (whole && o->s_group_exec_task >= 0) {
 		if ((err = rd32(ctx, signal, o->s_flags, &sflags)) < 0 ||
 		    (err = rd32(ctx, signal, o->s_group_exit_code, &u)) < 0)
 			return err;
