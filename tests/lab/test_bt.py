@@ -2,6 +2,7 @@
 them as root): on a dump (the truth taken just before it, the guest quiesced: exact, frame by
 frame, every sleeping thread) and live (tasks may move between the two views: most must match)."""
 import os
+import re
 
 from nfmcli import run, run_json
 
@@ -29,14 +30,25 @@ def nfm_tasks(doc):
     return {e["pid"]: e for e in doc["tasks"]}
 
 
+def frame_pointer_wchan(truth):
+    """Before 5.16, x86's get_wchan() followed frame pointers, which an ORC kernel (no
+    CONFIG_FRAME_POINTER) does not keep: /proc/PID/wchan says 0 for every task. nfm answers
+    from the ORC stack as 5.16+ does: the first frame the kernel's own stack file shows."""
+    m = re.match(rb"(\d+)\.(\d+)", truth.uname["release"])
+    return m is not None and (int(m.group(1)), int(m.group(2))) < (5, 16)
+
+
 def compare(truth, doc, strict=False):
     """(compared, matched, diffs, wchan_compared, wchan_matched)."""
     tt = truth_threads(truth)
     nt = nfm_tasks(doc)
     compared = matched = wc = wm = 0
     diffs = []
+    fp_wchan = frame_pointer_wchan(truth)
     for tid, (state, stack, wchan, comm) in sorted(tt.items()):
         e = nt.get(tid)
+        if fp_wchan and wchan == "0" and stack:
+            wchan = stack[0].split("+")[0]
         if e is None or state not in SLEEPING or "RUNNING" in e["stack"]["flags"]:
             continue
         if strict and comm.startswith(MOVING):
