@@ -273,6 +273,9 @@ def test_panic(scenario_vm, kernel, tmp_path):
     for where in (None, elf):
         st, frames = running_stack(v, f["pid"], where)
         assert set(st["flags"]) == {"RUNNING", "REGS"} and st["cpu"] == 0, (where, st)
-        assert frames == ours, (where, frames, ours)
+        # The first frame is the instruction the spinning CPU was at when read: the same
+        # function (panic's delay loop), not always the same offset from one read to the next.
+        assert frames[1:] == ours[1:] and frames[0].split("+")[0] == ours[0].split("+")[0], \
+            (where, frames, ours)
     os.unlink(elf)
     v.stop()
