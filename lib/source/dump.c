@@ -25,7 +25,6 @@ static const struct {
 } unsupported[] = {
 	{ "PAGEDU64", 8, "a Windows crash dump" },
 	{ "PAGEDUMP", 8, "a Windows crash dump" },
-	{ "QEVM", 4, "a QEMU savevm/migration stream" },
 	{ "\x1f\x8b", 2, "a gzip-compressed file" },
 	{ "\xfd" "7zXZ", 5, "an xz-compressed file" },
 	{ "\x28\xb5\x2f\xfd", 4, "a zstd-compressed file" },
@@ -46,6 +45,8 @@ enum nfm_dump_format nfm_dump_detect(const uint8_t *data, size_t size, const cha
 		return NFM_DUMP_KDUMP;
 	if (size >= 12 && !memcmp(data, "makedumpfile", 12))
 		return NFM_DUMP_KDUMP_FLAT;
+	if (size >= 4 && !memcmp(data, "QEVM", 4))
+		return NFM_DUMP_MIGRATION;
 	for (i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
 		if (size >= unsupported[i].len &&
 		    !memcmp(data, unsupported[i].magic, unsupported[i].len)) {
@@ -187,6 +188,8 @@ static int new_dump(const uint8_t *data, size_t size, const char *name, const st
 		nfm_err(log, "%s: empty file", name);
 		return -EBADMSG;
 	}
+	if (nfm_dump_detect(data, size, NULL) == NFM_DUMP_MIGRATION)
+		return nfm_source_new_migration(data, size, name, log, mmap_base, ret);
 	p = calloc(1, sizeof(*p));
 	src = calloc(1, sizeof(*src));
 	if (!p || !src) {

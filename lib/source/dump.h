@@ -14,6 +14,7 @@ enum nfm_dump_format {
 	NFM_DUMP_LIME,
 	NFM_DUMP_KDUMP,		/* kdump-compressed ("KDUMP   ", "DISKDUMP"): read by libkdumpfile */
 	NFM_DUMP_KDUMP_FLAT,	/* the same, flattened ("makedumpfile": makedumpfile -F, QEMU < 8.2) */
+	NFM_DUMP_MIGRATION,	/* a QEMU migration stream ("QEVM"): migration.c */
 	NFM_DUMP_UNSUPPORTED,	/* recognised but unreadable: kdump-compressed, compressed... */
 };
 
@@ -54,6 +55,11 @@ int nfm_source_new_dump_mem(const uint8_t *data, size_t size, const char *name,
  * 0 or -errno, logged. */
 int nfm_source_open_kdump(const char *path, bool flattened, const struct nfm_log *log,
 			  struct nfm_source **ret);
+
+/* A QEMU migration stream over bytes in memory (migration.c): pages read in place, the last copy
+ * of each winning. On success the source owns mmap_base (if not NULL); 0 or -errno, logged. */
+int nfm_source_new_migration(const uint8_t *data, size_t size, const char *name,
+			     const struct nfm_log *log, void *mmap_base, struct nfm_source **ret);
 
 /* Sort ranges by start; merge touching/overlapping ones whose backing agrees. -EBADMSG on a
  * conflicting overlap. Updates *n. */

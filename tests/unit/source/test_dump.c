@@ -319,9 +319,10 @@ static void test_raw_and_detect(void **state)
 	assert_int_equal(nfm_dump_detect((const uint8_t *)"DISKDUMP", 8, NULL), NFM_DUMP_KDUMP);
 	assert_int_equal(nfm_dump_detect((const uint8_t *)"makedumpfile", 12, NULL),
 			 NFM_DUMP_KDUMP_FLAT);
-	assert_int_equal(nfm_dump_detect((const uint8_t *)"QEVM\0\0\0\3", 8, &what),
-			 NFM_DUMP_UNSUPPORTED);
-	assert_string_equal(what, "a QEMU savevm/migration stream");
+	assert_int_equal(nfm_dump_detect((const uint8_t *)"QEVM\0\0\0\3", 8, NULL),
+			 NFM_DUMP_MIGRATION);
+	assert_int_equal(nfm_dump_detect((const uint8_t *)"BZh9", 4, &what), NFM_DUMP_UNSUPPORTED);
+	assert_string_equal(what, "a bzip2-compressed file");
 	assert_int_equal(nfm_dump_detect((const uint8_t *)"\x00\x00", 2, NULL), NFM_DUMP_RAW);
 
 	memcpy(img, "KDUMP   ", 8);
@@ -340,10 +341,12 @@ static void test_raw_and_detect(void **state)
 	unlink(path);
 	free(path);
 
+	/* A migration stream of nothing but its header (test_migration.c reads real ones). */
 	memcpy(img, "QEVM\0\0\0\3", 8);
+	memset(img + 8, 0x5a, 8);
 	path = write_tmp(img, 0x1000);
-	assert_int_equal(nfm_source_open(path, &tlog, &src), -EOPNOTSUPP);
-	assert_non_null(strstr(last_err, " is a QEMU savevm/migration stream, which nfm cannot read yet"));
+	assert_int_equal(nfm_source_open(path, &tlog, &src), -EBADMSG);
+	assert_non_null(strstr(last_err, ": corrupt QEMU migration stream (unknown section type"));
 	unlink(path);
 	free(path);
 
