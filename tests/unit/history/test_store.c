@@ -5,10 +5,11 @@
  * (zero pages, duplicate pages, pages shared between snapshots), a writer killed mid-snapshot
  * (SIGKILL of a child process, a pack cut mid-record, an index without a catalog row), check
  * (a flipped pack byte, a damaged or missing index), retention by age and by size with pack
- * compaction, and WHEN resolution.
+ * compaction, WHEN resolution, and one source read from two threads at once.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -86,21 +87,27 @@ static void make_ram(uint8_t *ram)
 		ram[6 * NFM_PAGE + i] = "snapshot "[i % 9];
 }
 
-/* One snapshot of ram through the recorder (buffer source, full re-hash). */
-static void record(const char *dir, const uint8_t *ram, struct nfm_snapshot_info *in)
+/* One snapshot of npages of ram through the recorder (buffer source, full re-hash). */
+static void record_n(const char *dir, const uint8_t *ram, size_t npages,
+		     struct nfm_snapshot_info *in)
 {
 	NFM_OPTS(nfm_record_opts, ro, .method = NFM_SYNC_FULL);
 	struct nfm_source *src;
 	struct nfm_store *st;
 	struct nfm_recorder *rec;
 
-	assert_int_equal(nfm_source_new_buf(ram, (size_t)NPAGES * NFM_PAGE, BASE, &src), 0);
+	assert_int_equal(nfm_source_new_buf(ram, npages * NFM_PAGE, BASE, &src), 0);
 	assert_int_equal(nfm_store_open(dir, NFM_STORE_WRITE | NFM_STORE_CREATE, &tlog, &st), 0);
 	assert_int_equal(nfm_recorder_new(st, src, &ro, &tlog, &rec), 0);
 	assert_int_equal(nfm_recorder_snap(rec, in, NULL), 0);
 	nfm_recorder_free(rec);
 	nfm_store_close(st);
 	nfm_source_free(src);
+}
+
+static void record(const char *dir, const uint8_t *ram, struct nfm_snapshot_info *in)
+{
+	record_n(dir, ram, NPAGES, in);
 }
 
 /* Snapshot WHEN of dir, read through the snapshot source, equals ram byte for byte. */
@@ -577,6 +584,64 @@ static void test_retention(void **state)
 }
 
 /* One writer at a time; readers need no lock. */
+/*
+ * Two threads reading one snapshot source at once (attach parses BTF on a second thread): the
+ * source's page cache and the store's decompression context are shared, so every read must still
+ * return the recorded bytes. 256 pages against the cache's 64 slots: most reads decompress.
+ */
+#define TPAGES 256
+
+struct reader {
+	struct nfm_source *src;
+	const uint8_t *ram;
+	unsigned int seed, bad;
+};
+
+static void *read_many(void *arg)
+{
+	struct reader *r = arg;
+	uint8_t buf[NFM_PAGE + 64];
+	int i;
+
+	for (i = 0; i < 4000; i++) {
+		uint64_t off;
+		size_t len;
+
+		r->seed = r->seed * 1103515245u + 12345u;
+		off = (uint64_t)(r->seed >> 8) % ((uint64_t)TPAGES * NFM_PAGE - sizeof(buf));
+		len = 1 + (r->seed >> 4) % sizeof(buf);
+		if (nfm_source_read_phys(r->src, BASE + off, buf, len) ||
+		    memcmp(buf, r->ram + off, len))
+			r->bad++;
+	}
+	return NULL;
+}
+
+static void test_two_threads(void **state)
+{
+	uint8_t *ram = malloc((size_t)TPAGES * NFM_PAGE);
+	struct reader r[2];
+	struct nfm_snapshot_info in = { 0 };
+	struct nfm_source *src;
+	pthread_t t;
+	char *dir = mkstore(), spec[4200];
+
+	fill_random(ram, (size_t)TPAGES * NFM_PAGE);
+	record_n(dir, ram, TPAGES, &in);
+	snprintf(spec, sizeof(spec), "snap:%s", dir);
+	assert_int_equal(nfm_source_open(spec, &tlog, &src), 0);
+	r[0] = (struct reader){ src, ram, 1, 0 };
+	r[1] = (struct reader){ src, ram, 2, 0 };
+	assert_int_equal(pthread_create(&t, NULL, read_many, &r[1]), 0);
+	read_many(&r[0]);
+	pthread_join(t, NULL);
+	assert_int_equal(r[0].bad, 0);
+	assert_int_equal(r[1].bad, 0);
+	nfm_source_free(src);
+	free(ram);
+	rmstore(dir);
+}
+
 static void test_lock(void **state)
 {
 	struct nfm_store *a, *b;
@@ -605,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_two_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
