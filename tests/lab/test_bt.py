@@ -64,6 +64,9 @@ def compare(truth, doc, strict=False):
         # kworker queued by the dump's own stop of the VM (6.12: kworker/1:0, state I, on_rq)
         # the second, which the JSON does not show: its wchan is not compared.
         woken = e.get("state") == "R" or (e.get("wchan") is None and comm.startswith(b"kworker/"))
+        # The guest itself saw it woken: state and stack read asleep, then wchan 0, which a
+        # 5.16+ kernel gives only a running or queued task (seen: ksoftirqd/1 on 6.12-rt).
+        woken = woken or (wchan == "0" and not fp_wchan)
         if wchan is not None and not woken:
             wc += 1
             if (e.get("wchan") or "0") == wchan:
