@@ -14,7 +14,9 @@ import time
 from . import LabError, accel, channel, initramfs, kbuild, kernels, paths
 from .qmp import QMP
 
-READY = re.compile(rb"NFM-LAB-READY channel=(\w+) dev=(\S+) release=(\S+)")
+# Whole lines only: QEMU writes the console log as the guest prints, and a line read half
+# written gave a cut release ("6.12.118+deb1") under load.
+READY = re.compile(rb"NFM-LAB-READY channel=(\w+) dev=(\S+) release=(\S+)\r?\n")
 FAILED = (b"Kernel panic", b"---[ end Kernel panic")
 # A guest that oopsed while booting may never panic (an oops in a kworker, an int3 in the
 # scheduler clock under TCG): the first such line names the crash.
