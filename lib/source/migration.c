@@ -101,7 +101,7 @@ static int get_be(struct parser *p, unsigned int bytes, uint64_t *v)
 
 static int get32(struct parser *p, uint32_t *v)
 {
-	uint64_t x;
+	uint64_t x = 0;
 	int err = get_be(p, 4, &x);
 
 	*v = (uint32_t)x;
