@@ -70,7 +70,6 @@ struct parser {
 	uint32_t ram_section;
 	bool have_ram, ram_done;
 	uint64_t *page, npages;
-	uint64_t copies;		/* pages sent more than once */
 	struct block *cur;		/* the block the last page record named */
 };
 
@@ -108,12 +107,27 @@ static int get32(struct parser *p, uint32_t *v)
 	return err;
 }
 
-/* A byte-counted string (at most 255 bytes), NUL-terminated into out[256+]. */
+/*
+ * len bytes of a name QEMU writes (machine type, RAM block, section, capability): printable
+ * ASCII only, as QEMU's are; anything else is refused, since these names reach error messages and
+ * the source's description on a terminal.
+ */
+static bool printable(const uint8_t *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* A byte-counted name (at most 255 bytes), NUL-terminated into out[256+]. */
 static int get_str(struct parser *p, char *out)
 {
 	uint8_t len;
 
-	if (get8(p, &len) || !take(p, len))
+	if (get8(p, &len) || !take(p, len) || !printable(p->d + p->off, len))
 		return -EBADMSG;
 	memcpy(out, p->d + p->off, len);
 	out[len] = 0;
@@ -139,7 +153,7 @@ static int parse_configuration(struct parser *p)
 	uint32_t len, ver, n, i;
 	char sub[257];
 
-	if (get32(p, &len) || len > 256 || !take(p, len))
+	if (get32(p, &len) || len > 256 || !take(p, len) || !printable(p->d + p->off, len))
 		return corrupt(p, "configuration record");
 	memcpy(p->machine, p->d + p->off, len);
 	p->machine[len] = 0;
@@ -265,7 +279,6 @@ static int parse_ram(struct parser *p)
 		if (cur == &p->blocks[p->ram]) {
 			uint64_t *e = &p->page[addr >> PAGE_SHIFT];
 
-			p->copies += *e != 0;
 			*e = flags & F_ZERO ? ZERO_BIT | fill : p->off;
 		}
 		if (flags & F_PAGE)

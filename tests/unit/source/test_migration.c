@@ -272,6 +272,13 @@ static void test_refusals(void **state)
 	assert_int_equal(nfm_source_new_dump_mem(w.b, w.n, "m", &tlog, &src), -EOPNOTSUPP);
 	assert_non_null(strstr(last_err, "section \"cpu\" before the RAM's last part"));
 
+	/* names are printable ASCII: an escape sequence in a block name is refused, not printed */
+	begin(&w, "pc-i440fx-7.2", 0x3000, 0x03);
+	page(&w, "pc.ram\x1b[2J", 0, 0);
+	assert_int_equal(nfm_source_new_dump_mem(w.b, w.n, "m", &tlog, &src), -EBADMSG);
+	assert_non_null(strstr(last_err, "corrupt QEMU migration stream (block name"));
+	assert_null(strchr(last_err, '\x1b'));
+
 	/* a machine whose layout nfm does not know: RAM below 2 GiB lies from 0 on every x86
 	 * machine; more would need the machine's own layout */
 	begin(&w, "microvm", 0x3000, 0x03);
