@@ -95,7 +95,8 @@ static int cmd_kmem(struct cli *cli, int argc, char **argv)
 		if (r < 0 && r != -ENOENT) {
 			/* Not "none": the allocator data could not be read or does not agree. */
 			cli_warn("0x%" PRIx64 ": cannot tell which allocation holds it: %s", va,
-				 r == -EBADMSG ? "the allocator data is inconsistent" : strerror(-r));
+				 r == -EBADMSG ? "the allocator data is inconsistent" :
+				 r == -EOPNOTSUPP ? "not supported on arm64 guests yet" : strerror(-r));
 			if (doc)
 				jdoc_error(doc, "allocations", r, "the allocator data could not be read");
 			partial = 1;

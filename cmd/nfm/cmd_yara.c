@@ -169,8 +169,10 @@ static int collect_vmas(struct scan *s)
 			s->vmas = p;
 			cap = nc;
 		}
-		if (v->start >= 1ull << 47)
-			continue;	/* [vsyscall]: not the process's memory */
+		/* x86's [vsyscall] is in the kernel half: not the process's memory (arm64's user
+		 * half reaches 2^48, so the top bit decides, not bit 47) */
+		if (v->start >> 63)
+			continue;
 		s->vmas[s->nvmas][0] = v->start;
 		s->vmas[s->nvmas][1] = v->end;
 		s->nvmas++;

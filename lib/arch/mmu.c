@@ -57,18 +57,26 @@ int nfm_mmu_read_phys(struct nfm_mmu *mmu, uint64_t pa, void *buf, size_t len)
 	return nfm_pcache_read(mmu->pcache, pa, buf, len);
 }
 
+/*
+ * The lowest bit that must equal all bits above it: x86-64 sign-extends bit 47 (56); on arm64
+ * TTBR1 covers the addresses whose bits VA_BITS..63 are all set (bit VA_BITS-1 is free).
+ */
+static int top_shift(const struct nfm_mmu *mmu)
+{
+	if (mmu->arch == NFM_MMU_ARM64)
+		return mmu->va_bits;
+	return mmu->levels == 5 ? 56 : 47;
+}
+
 bool nfm_mmu_is_kernel_va(const struct nfm_mmu *mmu, uint64_t va)
 {
-	int bits = mmu->levels == 5 ? 57 : 48;
-
-	/* Canonical kernel addresses have every bit from bits-1 up set. */
-	return (int64_t)va >> (bits - 1) == -1;
+	/* Canonical kernel addresses have every bit from the top shift up set. */
+	return (int64_t)va >> top_shift(mmu) == -1;
 }
 
 static bool is_canonical(const struct nfm_mmu *mmu, uint64_t va)
 {
-	int bits = mmu->levels == 5 ? 57 : 48;
-	int64_t top = (int64_t)va >> (bits - 1);
+	int64_t top = (int64_t)va >> top_shift(mmu);
 
 	return top == 0 || top == -1;
 }
@@ -78,6 +86,17 @@ static struct nfm_tlb_entry *tlb_slot(struct nfm_mmu *mmu, uint64_t root, uint64
 	uint64_t h = (vpage ^ (root >> 12) * 0x9e3779b97f4a7c15ull);
 
 	return &mmu->tlb[(h ^ (h >> 29)) & ((1u << NFM_TLB_BITS) - 1)];
+}
+
+int nfm_mmu_table_entry(struct nfm_mmu *mmu, uint64_t table, uint64_t va, int level,
+			uint64_t *entry)
+{
+	uint64_t idx = (va >> (12 + 9 * (level - 1))) & 0x1ff;
+	int ret = nfm_mmu_read_phys(mmu, table + idx * 8, entry, sizeof(*entry));
+
+	if (ret < 0)
+		mmu->fault = (struct nfm_fault){ .va = va, .entry = *entry, .level = level };
+	return ret;
 }
 
 int nfm_mmu_walk(struct nfm_mmu *mmu, uint64_t root, uint64_t va, uint64_t *pa)
@@ -97,15 +116,18 @@ int nfm_mmu_walk(struct nfm_mmu *mmu, uint64_t root, uint64_t va, uint64_t *pa)
 		return 0;
 	}
 	mmu->walks++;
+	if (mmu->arch == NFM_MMU_ARM64) {
+		ret = nfm_mmu_arm64_walk(mmu, root, va, pa);
+		if (ret < 0)
+			return ret;
+		goto done;
+	}
 	for (level = mmu->levels; level >= 1; level--) {
 		unsigned int shift = 12 + 9 * (level - 1);
-		uint64_t idx = (va >> shift) & 0x1ff;
 
-		ret = nfm_mmu_read_phys(mmu, table + idx * 8, &entry, sizeof(entry));
-		if (ret < 0) {
-			mmu->fault = (struct nfm_fault){ .va = va, .entry = entry, .level = level };
+		ret = nfm_mmu_table_entry(mmu, table, va, level, &entry);
+		if (ret < 0)
 			return ret;
-		}
 		if (!(entry & PTE_PRESENT)) {
 			/* A non-present, non-zero PTE is a swap (or migration) entry. */
 			mmu->fault = (struct nfm_fault){ .va = va, .entry = entry, .level = level,
@@ -132,6 +154,8 @@ done:
 
 int nfm_mmu_kva_to_pa(struct nfm_mmu *mmu, uint64_t va, uint64_t *pa)
 {
+	if (mmu->arch == NFM_MMU_ARM64)
+		return nfm_mmu_arm64_kva_to_pa(mmu, va, pa);
 	/* The kernel image and the direct map are linear: no walk needed. */
 	if (mmu->have_kimage && va >= NFM_X86_START_KERNEL_MAP && va < NFM_X86_KIMAGE_END) {
 		*pa = va - NFM_X86_START_KERNEL_MAP + (uint64_t)mmu->phys_base;

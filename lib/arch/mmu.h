@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * x86-64 address translation over a memory source: 4- and 5-level page tables, 2 MiB and 1 GiB
+ * Address translation over a memory source (x86-64 here, arm64 in mmu_arm64.c): 4- and 5-level
+ * page tables, 2 MiB and 1 GiB
  * pages, the kernel's linear mappings (direct map, kernel image) as fast paths, and a small
  * translation cache that one call to nfm_mmu_flush() invalidates (once per crawl of a live guest).
  */
@@ -36,13 +37,26 @@ struct nfm_tlb_entry {
 	uint64_t gen;
 };
 
+/* The guest's architecture: selects the walk and the linear mappings (x86-64 is the default). */
+enum nfm_mmu_arch {
+	NFM_MMU_X86_64 = 0,
+	NFM_MMU_ARM64,		/* mmu_arm64.c */
+};
+
 struct nfm_mmu {
 	struct nfm_source *src;
+	enum nfm_mmu_arch arch;
 	int levels;		/* 4 or 5 */
 	uint64_t kernel_root;	/* physical address of the kernel's top-level table */
 	int64_t phys_base;	/* kernel image: pa = va - START_KERNEL_MAP + phys_base */
 	bool have_kimage;	/* phys_base is known */
-	uint64_t page_offset;	/* direct-map base, 0 until known */
+	uint64_t page_offset;	/* direct-map base, 0 until known (arm64: PAGE_OFFSET) */
+	/* arm64 only: VA bits translated (64 - T1SZ); image pa = va - kimage_voffset inside
+	 * [kimage_start, kimage_end); linear map pa = va - page_offset + phys_offset (PHYS_OFFSET,
+	 * modulo 2^64). */
+	int va_bits;
+	uint64_t kimage_voffset, kimage_start, kimage_end, phys_offset;
+	uint64_t vmemmap;	/* arm64: the struct page of pfn 0 (0 when unknown) */
 	uint64_t gen;
 	struct nfm_fault fault;
 	uint64_t walks, hits;	/* statistics */
@@ -53,6 +67,24 @@ struct nfm_mmu {
 
 /* Start translating over src. The caller owns mmu (it is large: allocate it). */
 void nfm_mmu_init(struct nfm_mmu *mmu, struct nfm_source *src, int levels, uint64_t kernel_root);
+
+/*
+ * Start translating an arm64 guest (4 KiB granule, 4 levels; kernel_root: TTBR1's table, i.e.
+ * swapper_pg_dir's physical address). va_bits: the bits translated at run time (64 - T1SZ);
+ * config_va_bits: VA_BITS as built (sets PAGE_OFFSET). Values as in the guest's VMCOREINFO.
+ */
+void nfm_mmu_init_arm64(struct nfm_mmu *mmu, struct nfm_source *src, int va_bits,
+			int config_va_bits, uint64_t kernel_root, uint64_t kimage_voffset,
+			uint64_t phys_offset);
+
+/* The entry for va in the 4 KiB table at a walk's level (4 = top, 1 = last; 9 bits each, both
+ * architectures); a failed read is recorded as the fault. */
+int nfm_mmu_table_entry(struct nfm_mmu *mmu, uint64_t table, uint64_t va, int level,
+			uint64_t *entry);
+
+/* The arm64 table walk (no cache; nfm_mmu_walk calls it) and kernel translation. */
+int nfm_mmu_arm64_walk(struct nfm_mmu *mmu, uint64_t root, uint64_t va, uint64_t *pa);
+int nfm_mmu_arm64_kva_to_pa(struct nfm_mmu *mmu, uint64_t va, uint64_t *pa);
 
 /* Forget cached translations and memory (a live guest moved on). */
 void nfm_mmu_flush(struct nfm_mmu *mmu);
@@ -80,6 +112,15 @@ int nfm_mmu_read_kva(struct nfm_mmu *mmu, uint64_t va, void *buf, size_t len);
  * 0, -EFAULT (not mapped or not resident; mmu->fault.swapped says whether it was swapped out).
  */
 int nfm_mmu_read_uva(struct nfm_mmu *mmu, uint64_t root, uint64_t va, void *buf, size_t len);
+
+/*
+ * Bits of a user address: 47 on x86-64 (TASK_SIZE as nfm has always taken it, 4-level), VA_BITS
+ * (48) on arm64, where user stacks sit just below 2^48.
+ */
+static inline int nfm_mmu_user_bits(const struct nfm_mmu *mmu)
+{
+	return mmu->arch == NFM_MMU_ARM64 ? mmu->va_bits : 47;
+}
 
 /* Is va canonical for this paging mode, and in the kernel half? */
 bool nfm_mmu_is_kernel_va(const struct nfm_mmu *mmu, uint64_t va);

@@ -110,6 +110,7 @@ void nfm_ctx_free(struct nfm_ctx *ctx)
 	nfm_btf_free(ctx->btf);
 	nfm_kallsyms_free(ctx->ks);
 	nfm_vmcoreinfo_free(ctx->vmci);
+	nfm_arm64_free(ctx);
 	if (ctx->mmu)
 		nfm_mmu_release(ctx->mmu);
 	free(ctx->mmu);
@@ -194,6 +195,8 @@ int nfm_ksym(struct nfm_ctx *ctx, const char *name, uint64_t *addr)
 {
 	int ret = nfm_kallsyms_lookup(ctx->ks, name, addr);
 
+	if (ret < 0 && ctx->mmu && ctx->mmu->arch == NFM_MMU_ARM64)
+		ret = nfm_arm64_ksym(ctx, name, addr);
 	if (ret < 0)
 		nfm_dbg(&ctx->log, "kernel symbol %s not found", name);
 	return ret;

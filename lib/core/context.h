@@ -29,10 +29,30 @@ struct nfm_ctx {
 	 * that tells them may still be running); nfm_discover_confirm() compares at the end. */
 	bool cpu_check_deferred;
 	struct nfm_budget budget;	/* steps left to this command's walks (core/budget.h) */
+	/* arm64 without KALLSYMS_ALL (ksyms_arm64.c): init_task (0: unknown) and the exports */
+	uint64_t arm64_init_task;
+	struct nfm_arm64_export *arm64_exports;
+	size_t arm64_nr_exports;
 };
 
 /* Discovery steps (discover.c): VMCOREINFO and page tables; kallsyms; BTF. */
 int nfm_discover_kernel(struct nfm_ctx *ctx, const char *system_map);
+/* Does init_uts_ns at uts hold "Linux" and release, and do the page tables map it at lin_pa
+ * (the image's linear translation)? Then the VMCOREINFO belongs to this memory. */
+int nfm_discover_check_uts(struct nfm_mmu *mmu, uint64_t uts, const char *release,
+			   uint64_t lin_pa);
+/* arm64 (discover_arm64.c): is vi an arm64 VMCOREINFO; build and check its translation; after
+ * kallsyms, the kernel image's bounds for the linear fast path. */
+bool nfm_discover_is_arm64(const struct nfm_vmcoreinfo *vi);
+int nfm_discover_arm64_validate(struct nfm_ctx *ctx, struct nfm_vmcoreinfo *vi,
+				struct nfm_mmu *mmu);
+void nfm_discover_arm64_kimage(struct nfm_ctx *ctx);
+/* arm64 kernels without KALLSYMS_ALL (ksyms_arm64.c): a data symbol from VMCOREINFO or found by
+ * shape; the vmlinux BTF by its header in the image; exported symbols; init_task. */
+int nfm_arm64_ksym(struct nfm_ctx *ctx, const char *name, uint64_t *addr);
+/* One read of the image: the BTF (when btf is not NULL), the exports, init_task. */
+int nfm_arm64_discover_data(struct nfm_ctx *ctx, struct nfm_btf **btf);
+void nfm_arm64_free(struct nfm_ctx *ctx);
 /* No VMCOREINFO: page tables from CPU notes or a RAM scan, symbols from System.map. */
 int nfm_discover_fallback(struct nfm_ctx *ctx, const char *system_map);
 /* btf_path NULL: the BTF is read from guest memory, on a second thread as soon as kallsyms

@@ -34,6 +34,8 @@ static bool running_kernel(struct nfm_ctx *ctx, struct nfm_mmu *mmu)
 	uint64_t mine, theirs, cr3;
 	struct nfm_cpu_state cpu;
 
+	if (mmu->arch != NFM_MMU_X86_64)
+		return true;	/* CR3 is x86's; arm64's TTBR1 is not compared yet */
 	if (nfm_source_cpu_state(ctx->src, 0, &cpu) < 0)
 		return true;	/* nothing to compare with */
 	cr3 = cpu.cr3 & mask;
@@ -46,6 +48,31 @@ static bool running_kernel(struct nfm_ctx *ctx, struct nfm_mmu *mmu)
 	       (theirs & mask) == (mine & mask);
 }
 
+int nfm_discover_check_uts(struct nfm_mmu *mmu, uint64_t uts, const char *release,
+			   uint64_t lin_pa)
+{
+	char buf[512];
+	size_t rlen, off;
+	uint64_t walk_pa;
+
+	if (!release || !*release || (rlen = strlen(release)) > 64)
+		return -EBADMSG;
+	if (nfm_mmu_read_kva(mmu, uts, buf, sizeof(buf)) < 0)
+		return -EBADMSG;
+	/* new_utsname is six 65-byte fields; it starts uts_namespace (after a kref before 5.11). */
+	for (off = 0; off <= 64; off += 4) {
+		if (!memcmp(buf + off, "Linux\0", 6) && !memcmp(buf + off + 130, release, rlen) &&
+		    buf[off + 130 + rlen] == 0)
+			break;
+	}
+	if (off > 64)
+		return -EBADMSG;
+	/* The page tables must agree with the linear kernel-image mapping. */
+	if (nfm_mmu_walk(mmu, mmu->kernel_root, uts, &walk_pa) < 0 || walk_pa != lin_pa)
+		return -EBADMSG;
+	return 0;
+}
+
 /*
  * Does this VMCOREINFO describe the kernel in this memory? Build the translation it implies and
  * read init_uts_ns back through it: the release there must be the OSRELEASE it claims. Stale
@@ -54,12 +81,12 @@ static bool running_kernel(struct nfm_ctx *ctx, struct nfm_mmu *mmu)
 static int validate(struct nfm_ctx *ctx, struct nfm_vmcoreinfo *vi, struct nfm_mmu *mmu)
 {
 	const char *release = nfm_vmcoreinfo_get(vi, "OSRELEASE");
-	uint64_t pgd_va, uts, lin_pa, walk_pa;
+	uint64_t pgd_va, uts, lin_pa;
 	int64_t phys_base = 0, l5 = 0;
-	char buf[512];
-	size_t rlen, off;
 
-	if (!release || !*release || (rlen = strlen(release)) > 64)
+	if (nfm_discover_is_arm64(vi))
+		return nfm_discover_arm64_validate(ctx, vi, mmu);
+	if (!release || !*release || strlen(release) > 64)
 		return -EBADMSG;
 	if (nfm_vmcoreinfo_symbol(vi, "swapper_pg_dir", &pgd_va) < 0 &&
 	    nfm_vmcoreinfo_symbol(vi, "init_top_pgt", &pgd_va) < 0)
@@ -77,19 +104,8 @@ static int validate(struct nfm_ctx *ctx, struct nfm_vmcoreinfo *vi, struct nfm_m
 	mmu->phys_base = phys_base;
 	mmu->have_kimage = true;
 
-	if (nfm_mmu_read_kva(mmu, uts, buf, sizeof(buf)) < 0)
-		return -EBADMSG;
-	/* new_utsname is six 65-byte fields; it starts uts_namespace (after a kref before 5.11). */
-	for (off = 0; off <= 64; off += 4) {
-		if (!memcmp(buf + off, "Linux\0", 6) && !memcmp(buf + off + 130, release, rlen) &&
-		    buf[off + 130 + rlen] == 0)
-			break;
-	}
-	if (off > 64)
-		return -EBADMSG;
-	/* The page tables must agree with the linear kernel-image mapping. */
 	lin_pa = uts - NFM_X86_START_KERNEL_MAP + (uint64_t)phys_base;
-	if (nfm_mmu_walk(mmu, mmu->kernel_root, uts, &walk_pa) < 0 || walk_pa != lin_pa)
+	if (nfm_discover_check_uts(mmu, uts, release, lin_pa) < 0)
 		return -EBADMSG;
 	return ctx->cpu_check_deferred || running_kernel(ctx, mmu) ? 0 : -EBADMSG;
 }
@@ -505,6 +521,11 @@ int nfm_discover_symbols(struct nfm_ctx *ctx, const char *system_map, const char
 			 encoding_name(nfm_kallsyms_encoding(ctx->ks)),
 			 nfm_kallsyms_lazy(ctx->ks) ? ", name index" : "");
 	}
+	if (ctx->mmu->arch == NFM_MMU_ARM64) {
+		/* PAGE_OFFSET came with VMCOREINFO; the image bounds come from kallsyms. */
+		nfm_discover_arm64_kimage(ctx);
+		return 0;
+	}
 	/* The direct map's base is randomized (RANDOMIZE_MEMORY); the kernel keeps it here. */
 	if (nfm_kallsyms_lookup(ctx->ks, "page_offset_base", &pob) == 0 &&
 	    nfm_kread_u64(ctx, pob, &ctx->mmu->page_offset) == 0 &&
@@ -527,6 +548,10 @@ int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path)
 			return ret;
 		}
 		snprintf(ctx->btf_how, sizeof(ctx->btf_how), "file");
+		/* arm64 without KALLSYMS_ALL still needs its data symbols from the image */
+		if (ctx->mmu->arch == NFM_MMU_ARM64 &&
+		    nfm_kallsyms_lookup(ctx->ks, "init_task", &start) < 0)
+			nfm_arm64_discover_data(ctx, NULL);
 		return 0;
 	}
 	/* Loaded on a second thread during the kallsyms decode, if that could start it. */
@@ -537,6 +562,17 @@ int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path)
 	}
 	if (ret != -ENOENT)
 		nfm_dbg(&ctx->log, "BTF read early failed (%s): reading it again", strerror(-ret));
+	if (ctx->mmu->arch == NFM_MMU_ARM64 &&
+	    nfm_kallsyms_lookup(ctx->ks, "__start_BTF", &start) < 0) {
+		/* No data symbols in kallsyms (no KALLSYMS_ALL): find BTF and init_task by shape. */
+		ret = nfm_arm64_discover_data(ctx, &ctx->btf);
+		if (ret < 0) {
+			nfm_err(&ctx->log, "no BTF found in this arm64 kernel's image; give --btf");
+			return ret;
+		}
+		snprintf(ctx->btf_how, sizeof(ctx->btf_how), "guest memory (scan of the image)");
+		return 0;
+	}
 	if (nfm_kallsyms_lookup(ctx->ks, "__start_BTF", &start) < 0 ||
 	    nfm_kallsyms_lookup(ctx->ks, "__stop_BTF", &stop) < 0) {
 		nfm_err(&ctx->log, "this kernel has no BTF (CONFIG_DEBUG_INFO_BTF); give --btf");

@@ -91,7 +91,9 @@ static const struct fs_off *fs_offsets(struct nfm_ctx *ctx, int *err)
 	if (*err == 0) {
 		/* vmemmap_base is randomized with RANDOMIZE_MEMORY; the fixed base otherwise */
 		o->vmemmap = ctx->mmu->levels == 5 ? 0xffd4000000000000ull : 0xffffea0000000000ull;
-		if (nfm_sym_lookup(ctx, "vmemmap_base", &a, NULL) == 0)
+		if (ctx->mmu->arch == NFM_MMU_ARM64)
+			o->vmemmap = ctx->mmu->vmemmap;	/* from VMCOREINFO (discover_arm64.c) */
+		else if (nfm_sym_lookup(ctx, "vmemmap_base", &a, NULL) == 0)
 			nfm_kread_u64(ctx, a, &o->vmemmap);
 		if (o->page_size <= 0 || o->page_size > 256)
 			*err = -EBADMSG;

@@ -158,6 +158,9 @@ static struct alloc_state *alloc_state(struct nfm_ctx *ctx, int *err)
 		s->o.page_order += s->o.page_size;
 	else if (*err == 0)
 		s->o.page_order = -1;
+	/* The page and direct-map arithmetic below is x86-64's (no PHYS_OFFSET, fixed vmemmap) */
+	if (*err == 0 && ctx->mmu->arch != NFM_MMU_X86_64)
+		*err = -EOPNOTSUPP;
 	if (*err == 0) {
 		/* vmemmap_base is randomized with RANDOMIZE_MEMORY; the fixed base otherwise */
 		s->vmemmap = ctx->mmu->levels == 5 ? 0xffd4000000000000ull : 0xffffea0000000000ull;

@@ -17,6 +17,13 @@ int nfm_sym_lookup_module(struct nfm_ctx *ctx, const char *name, uint64_t *addr,
 
 	if (module)
 		*module = NULL;
+	/* arm64 without KALLSYMS_ALL: data symbols from VMCOREINFO, exports, code references */
+	if (ret == -ENOENT && ctx->mmu && ctx->mmu->arch == NFM_MMU_ARM64 &&
+	    nfm_arm64_ksym(ctx, name, addr) == 0) {
+		if (type)
+			*type = 'D';
+		return 0;
+	}
 	if (ret == -ENOENT && ctx->btf)
 		ret = nfm_modsym_lookup(ctx, name, addr, type, module) == 0 ? 0 : -ENOENT;
 	return ret;
@@ -27,6 +34,15 @@ int nfm_sym_lookup(struct nfm_ctx *ctx, const char *name, uint64_t *addr, char *
 	return nfm_sym_lookup_module(ctx, name, addr, type, NULL);
 }
 
+/* x86-64: modules live above the image's 1 GiB. arm64: anywhere in the 2 GiB around the image
+ * (6.12 puts them below it), so the image's own bounds decide once known (_text.._end). */
+static bool in_kernel_image(const struct nfm_mmu *mmu, uint64_t addr)
+{
+	if (mmu->arch == NFM_MMU_ARM64)
+		return !mmu->kimage_end || (addr >= mmu->kimage_start && addr < mmu->kimage_end);
+	return addr < NFM_X86_KIMAGE_END;
+}
+
 int nfm_sym_symbolize_module(struct nfm_ctx *ctx, uint64_t addr, const char **name, char *type,
 			     uint64_t *offset, const char **module)
 {
@@ -34,8 +50,8 @@ int nfm_sym_symbolize_module(struct nfm_ctx *ctx, uint64_t addr, const char **na
 
 	if (module)
 		*module = NULL;
-	/* Modules live above the kernel image's 1 GiB: there only a module's symbol will do. */
-	if (addr >= NFM_X86_KIMAGE_END)
+	/* Outside the kernel image only a module's symbol will do. */
+	if (!in_kernel_image(ctx->mmu, addr))
 		return ctx->btf ? nfm_modsym_symbolize(ctx, addr, name, type, offset, module) :
 				  -ENOENT;
 	return nfm_kallsyms_symbolize(ctx->ks, addr, name, type, &start, offset);

@@ -71,7 +71,7 @@ static int umem_read(struct nfm_ctx *ctx, const struct nfm_task *t, uint64_t sta
 
 	if (end <= start)
 		return 0;
-	if (end - start > UMEM_MAX || (end >> 47))
+	if (end - start > UMEM_MAX || (end >> nfm_mmu_user_bits(ctx->mmu)))
 		return -EBADMSG;
 	err = nfm_mm_pgd_pa(ctx, t->mm, &root);
 	if (err < 0)
@@ -90,7 +90,8 @@ int nfm_task_read(struct nfm_ctx *ctx, const struct nfm_task *t, uint64_t va, vo
 	uint64_t root;
 	int err;
 
-	if (!t->mm || (va >> 47) || len > INT32_MAX || len > (1ull << 47) - va)
+	if (!t->mm || (va >> nfm_mmu_user_bits(ctx->mmu)) || len > INT32_MAX ||
+	    len > (1ull << nfm_mmu_user_bits(ctx->mmu)) - va)
 		return -EBADMSG;
 	err = nfm_mm_pgd_pa(ctx, t->mm, &root);
 	if (err < 0)
@@ -116,7 +117,7 @@ int nfm_task_cmdline(struct nfm_ctx *ctx, const struct nfm_task *t, void *buf, s
 	/* setproctitle() may run past arg_end, but only into the environment area. */
 	if (env_start != arg_end || env_end < env_start)
 		env_start = env_end = arg_end;
-	if (env_end - arg_start > UMEM_MAX || (env_end >> 47))
+	if (env_end - arg_start > UMEM_MAX || (env_end >> nfm_mmu_user_bits(ctx->mmu)))
 		return -EBADMSG;
 	len = (size_t)(env_end - arg_start);
 	err = nfm_mm_pgd_pa(ctx, t->mm, &root);

@@ -1,35 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* x86-64 translation over synthetic page tables in a buffer source. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <errno.h>
-#include <cmocka.h>
+#include "mmu_fixture.h"
 
-#include "arch/mmu.h"
-#include <nfm/nfm.h>
-
-#define MEM_SIZE (8u << 20)
 #define P 0x1ull
 #define PS 0x80ull
 #define NX (1ull << 63)
-
-static uint8_t *mem;
-static struct nfm_source *src;
-static struct nfm_mmu *mmu;
-
-static void set_entry(uint64_t table, unsigned int idx, uint64_t val)
-{
-	memcpy(mem + table + idx * 8, &val, 8);
-}
-
-static unsigned int idx(uint64_t va, int level)
-{
-	return (va >> (12 + 9 * (level - 1))) & 0x1ff;
-}
 
 /* Tables: PML5 0x5000, PML4 0x1000, PDPT 0x2000, PD 0x3000, PT 0x4000. */
 static const uint64_t VA4K = 0xffffc90000001000ull;	/* -> 0x100000 via a 4 KiB page */
@@ -39,10 +14,7 @@ static const uint64_t VA1G = 0xffffc90040000000ull;	/* -> 0 via a 1 GiB page */
 static int setup(void **state)
 {
 	(void)state;
-	mem = calloc(1, MEM_SIZE);
-	assert_non_null(mem);
-	assert_int_equal(nfm_source_new_buf(mem, MEM_SIZE, 0, &src), 0);
-	mmu = calloc(1, sizeof(*mmu));
+	fixture_open();
 	nfm_mmu_init(mmu, src, 4, 0x1000);
 	set_entry(0x5000, idx(VA4K, 5), 0x1000 | P);
 	set_entry(0x1000, idx(VA4K, 4), 0x2000 | P | NX);
@@ -56,26 +28,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	free(mmu);
-	nfm_source_free(src);
-	free(mem);
-	return 0;
-}
-
 static void test_4k_2m_1g(void **state)
 {
-	uint64_t pa;
-
 	(void)state;
-	assert_int_equal(nfm_mmu_walk(mmu, 0x1000, VA4K + 0x10, &pa), 0);
-	assert_int_equal(pa, 0x100010);
-	assert_int_equal(nfm_mmu_walk(mmu, 0x1000, VA2M + 0x1234, &pa), 0);
-	assert_int_equal(pa, 0x201234);
-	assert_int_equal(nfm_mmu_walk(mmu, 0x1000, VA1G + 0x12345, &pa), 0);
-	assert_int_equal(pa, 0x12345);
+	expect_walk(0x1000, VA4K + 0x10, 0x100010);
+	expect_walk(0x1000, VA2M + 0x1234, 0x201234);
+	expect_walk(0x1000, VA1G + 0x12345, 0x12345);
 }
 
 static void test_five_level(void **state)
@@ -133,19 +91,16 @@ static void test_table_outside_ram(void **state)
 
 static void test_cache_and_flush(void **state)
 {
-	uint64_t pa, va = VA4K + 0x5000;
+	uint64_t va = VA4K + 0x5000;
 
 	(void)state;
 	set_entry(0x4000, idx(va, 1), 0x150000 | P);
-	assert_int_equal(nfm_mmu_walk(mmu, 0x1000, va, &pa), 0);
-	assert_int_equal(pa, 0x150000);
+	expect_walk(0x1000, va, 0x150000);
 	set_entry(0x4000, idx(va, 1), 0x160000 | P);
 	/* Cached until the next crawl... */
-	assert_int_equal(nfm_mmu_walk(mmu, 0x1000, va, &pa), 0);
-	assert_int_equal(pa, 0x150000);
+	expect_walk(0x1000, va, 0x150000);
 	nfm_mmu_flush(mmu);
-	assert_int_equal(nfm_mmu_walk(mmu, 0x1000, va, &pa), 0);
-	assert_int_equal(pa, 0x160000);
+	expect_walk(0x1000, va, 0x160000);
 }
 
 static void test_read_across_pages(void **state)

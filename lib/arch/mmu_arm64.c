@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * arm64 address translation: 4 KiB granule, 48-bit virtual addresses at run time (4 levels; a
+ * kernel built for 52 bits falls back to 48 on a CPU without LPA2), TTBR1 for the kernel half, TTBR0 = mm->pgd for a process), and the kernel's two linear mappings: the image
+ * (pa = va - kimage_voffset) and the linear map (pa = va - PAGE_OFFSET + PHYS_OFFSET; with
+ * KASLR PHYS_OFFSET, the kernel's memstart_addr, may be "negative"). Descriptor formats: Arm ARM
+ * D8.3 (VMSAv8-64 translation table format); the kernel's arch/arm64/include/asm/pgtable*.h.
+ */
+#include <errno.h>
+
+#include "arch/mmu.h"
+#include "source/source.h"
+
+#define DESC_VALID 0x1ull
+#define DESC_TABLE 0x2ull		/* with VALID: table (levels 0-2) or page (level 3) */
+/* The kernel's PTE_PROT_NONE (bit 58, software): a PROT_NONE page is present, not VALID. */
+#define DESC_PROT_NONE (1ull << 58)
+/* Output address bits [47:12] (no 52-bit PA with a 4 KiB granule and 48-bit VA here). */
+#define DESC_ADDR_MASK 0x0000fffffffff000ull
+
+void nfm_mmu_init_arm64(struct nfm_mmu *mmu, struct nfm_source *src, int va_bits,
+			int config_va_bits, uint64_t kernel_root, uint64_t kimage_voffset,
+			uint64_t phys_offset)
+{
+	nfm_mmu_init(mmu, src, 4, kernel_root);
+	mmu->arch = NFM_MMU_ARM64;
+	mmu->va_bits = va_bits;
+	mmu->kimage_voffset = kimage_voffset;
+	mmu->phys_offset = phys_offset;
+	/*
+	 * PAGE_OFFSET = -(1 << VA_BITS) as built: the linear map is the lower half of the TTBR1
+	 * range. A 52-bit kernel on a CPU without 52-bit VA runs with 48 bits and keeps the 52-bit
+	 * PAGE_OFFSET: it lowers PHYS_OFFSET (memstart_addr) instead, so that its linear addresses
+	 * land in the 48-bit range (arm64_memblock_init()).
+	 */
+	mmu->page_offset = ~0ull << config_va_bits;
+}
+
+/*
+ * Walk the tables rooted at root (a TTBR's BADDR). Levels are numbered as in mmu.h (4 = the
+ * top, Arm's level 0; 1 = the last, Arm's level 3) so mmu->fault reads the same as on x86.
+ */
+int nfm_mmu_arm64_walk(struct nfm_mmu *mmu, uint64_t root, uint64_t va, uint64_t *pa)
+{
+	uint64_t table = root & DESC_ADDR_MASK, entry = 0;
+	int level, ret;
+
+	for (level = 4; level >= 1; level--) {
+		unsigned int shift = 12 + 9 * (level - 1);
+
+		ret = nfm_mmu_table_entry(mmu, table, va, level, &entry);
+		if (ret < 0)
+			return ret;
+		if (!(entry & DESC_VALID)) {
+			if (level == 1 && (entry & DESC_PROT_NONE)) {
+				*pa = (entry & DESC_ADDR_MASK) | (va & 0xfff);
+				return 0;
+			}
+			/* A non-valid, non-zero last-level entry is a swap (or migration) entry. */
+			mmu->fault = (struct nfm_fault){ .va = va, .entry = entry, .level = level,
+							 .swapped = level == 1 && entry != 0 };
+			return -EFAULT;
+		}
+		if (level == 1) {
+			/* Level 3 needs the page form (0b11); 0b01 there is reserved. */
+			if (!(entry & DESC_TABLE))
+				break;
+			*pa = (entry & DESC_ADDR_MASK) | (va & 0xfff);
+			return 0;
+		}
+		if (!(entry & DESC_TABLE)) {
+			/* A block: 1 GiB at Arm level 1, 2 MiB at level 2; none at level 0. */
+			uint64_t mask = (1ull << shift) - 1;
+
+			if (level == 4)
+				break;
+			*pa = (entry & DESC_ADDR_MASK & ~mask) | (va & mask);
+			return 0;
+		}
+		table = entry & DESC_ADDR_MASK;
+	}
+	mmu->fault = (struct nfm_fault){ .va = va, .entry = entry, .level = level };
+	return -EFAULT;
+}
+
+/* The linear map holds RAM only: its span ends where the source's last RAM range ends. */
+static bool in_ram(const struct nfm_mmu *mmu, uint64_t pa)
+{
+	const struct nfm_source *src = mmu->src;
+
+	if (!src || !src->nr_ranges)
+		return true;
+	for (size_t i = 0; i < src->nr_ranges; i++)
+		if (pa >= src->ranges[i].start && pa - src->ranges[i].start < src->ranges[i].size)
+			return true;
+	return false;
+}
+
+int nfm_mmu_arm64_kva_to_pa(struct nfm_mmu *mmu, uint64_t va, uint64_t *pa)
+{
+	/* the linear map ends halfway up the TTBR1 range the CPU translates */
+	uint64_t lin_end = (~0ull << mmu->va_bits) + (1ull << (mmu->va_bits - 1));
+
+	if (va >= mmu->page_offset && va < lin_end) {
+		uint64_t p = va - mmu->page_offset + mmu->phys_offset;
+
+		if (in_ram(mmu, p)) {
+			*pa = p;
+			return 0;
+		}
+	}
+	/* The kernel image, once kallsyms told its bounds (_text.._end). */
+	if (va >= mmu->kimage_start && va < mmu->kimage_end) {
+		*pa = va - mmu->kimage_voffset;
+		return 0;
+	}
+	if (!nfm_mmu_is_kernel_va(mmu, va)) {
+		mmu->fault = (struct nfm_fault){ .va = va, .level = 5 };
+		return -EFAULT;
+	}
+	return nfm_mmu_walk(mmu, mmu->kernel_root, va, pa);
+}
