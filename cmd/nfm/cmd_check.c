@@ -6,6 +6,7 @@
  * One line per finding, then a summary per check; exit status 0 when nothing is suspicious,
  * 4 (EXIT_FINDINGS) when something is, 1 on errors.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +26,30 @@ static int unreadable(struct cli *cli, const char *what, int err, struct json_ob
 	return -1;
 }
 
-/* Hooked entries reported (as lines or into doc); the count. */
+/* A check this guest cannot have yet (its architecture, its kallsyms): the other checks stand,
+ * the result is partial, and the reason is said. */
+#define NOT_CHECKED (-2)
+
+static int not_checked(struct cli *cli, struct json_object *doc, const char *view, int err,
+		       struct json_object *arr)
+{
+	json_object_put(arr);
+	cli_warn("%s not checked: %s", view, cli->last_error);
+	jdoc_error(doc, view, err, cli->last_error);
+	return NOT_CHECKED;
+}
+
+/* Each check: its findings reported (as lines or into doc) and counted; NOT_CHECKED; -1. */
+
+/* Hooked system call table entries. */
 static int check_syscalls(struct cli *cli, struct json_object *doc)
 {
 	struct nfm_syscall_entry *t;
 	struct json_object *arr = json_object_new_array();
 	int n = nfm_syscall_table(cli->ctx, &t), bad = 0, native = 0;
 
+	if (n == -EOPNOTSUPP)
+		return not_checked(cli, doc, "syscalls", n, arr);
 	if (n < 0)
 		return unreadable(cli, "the system call table", n, arr);
 	for (int i = 0; i < n; i++) {
@@ -143,6 +161,8 @@ static int check_hooks(struct cli *cli, struct json_object *doc)
 	struct json_object *arr = json_object_new_array();
 	int n = nfm_hooks(cli->ctx, NFM_HOOKS_ALL, &h, &st), bad = 0;
 
+	if (n == -EOPNOTSUPP)
+		return not_checked(cli, doc, "hooks", n, arr);
 	if (n < 0)
 		return unreadable(cli, "the kernel's text and handlers", n, arr);
 	for (int i = 0; i < n; i++) {
@@ -194,7 +214,7 @@ static int check_hooks(struct cli *cli, struct json_object *doc)
 static int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	struct json_object *doc = NULL;
-	int s, m, p, k, c;
+	int s, m, p, k, c, partial;
 
 	while ((c = cli_getopt(cli, argc, argv, "", NULL)) != -1)
 		return cli_opt_status(cli);
@@ -208,6 +228,9 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	m = check_modules(cli, doc);
 	p = check_processes(cli, doc);
 	k = check_hooks(cli, doc);
+	partial = s == NOT_CHECKED || k == NOT_CHECKED;
+	s = s == NOT_CHECKED ? 0 : s;
+	k = k == NOT_CHECKED ? 0 : k;
 	if (s < 0 || m < 0 || p < 0 || k < 0) {
 		json_object_put(doc);
 		return 1;
@@ -219,7 +242,7 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	} else if (fflush(stdout)) {
 		return 1;
 	}
-	return s + m + p + k ? EXIT_FINDINGS : 0;
+	return s + m + p + k ? EXIT_FINDINGS : partial ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_check = {

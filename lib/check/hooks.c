@@ -118,6 +118,12 @@ int nfm_hooks(struct nfm_ctx *ctx, unsigned int mask, struct nfm_hook **ret,
 	struct hookset h = { .ctx = ctx };
 	int err;
 
+	if (ctx->mmu->arch != NFM_MMU_X86_64) {
+		/* the text checks decode x86-64 code, the IDT is x86's: no guessing elsewhere */
+		nfm_err(&ctx->log, "the text, ftrace, kprobe and IDT checks read x86-64 code: "
+			"not done on arm64 guests yet");
+		return -EOPNOTSUPP;
+	}
 	err = owner_map_build(ctx, &h.om);
 	if (err < 0)
 		return err;

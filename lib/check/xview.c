@@ -48,6 +48,13 @@ static int syscall_table(struct nfm_ctx *ctx, struct nfm_pack *pk, const char *t
 		    strcmp(name, table) || off != 8ull * n)
 			break;
 	}
+	if (!n && nfm_kallsyms_lookup(ctx->ks, table, &base) < 0) {
+		/* found by its shape (arm64 without KALLSYMS_ALL): where it ends is not known, and
+		 * guessing it from the entries would stop at the first hooked one */
+		nfm_err(&ctx->log, "%s's length is unknown (kallsyms without data symbols)",
+			table);
+		return -EOPNOTSUPP;
+	}
 	if (!n || nfm_kread(ctx, base, handlers, 8ull * n) < 0)
 		return -EBADMSG;
 	/* Every syscall has a handler (sys_ni_syscall at least): zeros at the end are padding. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ELF64 x86-64 core dumps as written by QEMU dump-guest-memory (with or without paging) and
- * `virsh dump --memory-only`. Guest-physical address = p_paddr. Only the bytes a PT_LOAD holds in
- * the file ([p_paddr, p_paddr + p_filesz)) count as RAM: the p_memsz tail past p_filesz reads as
+ * ELF64 x86-64 and arm64 core dumps as written by QEMU dump-guest-memory (with or without paging)
+ * and `virsh dump --memory-only` (arm64: memory and VMCOREINFO; its CPU notes are not read).
+ * Guest-physical address = p_paddr. Only the bytes a PT_LOAD holds in the file ([p_paddr,
+ * p_paddr + p_filesz)) count as RAM: the p_memsz tail past p_filesz reads as
  * -EFAULT, because the dump does not contain those bytes and nfm does not make data up (QEMU
  * writes p_filesz == p_memsz for RAM, and p_filesz 0 for paging-mode segments that are not RAM).
  *
@@ -94,7 +95,7 @@ static int parse_qemu_note(const uint8_t *d, uint32_t dsz, struct nfm_dump_info 
 
 /* Walk the notes in [off, off + len); the caller checked that they lie within the file. */
 static int parse_notes(const uint8_t *p, uint64_t len, const char *name, const struct nfm_log *log,
-		       struct nfm_dump_info *info)
+		       bool x86, struct nfm_dump_info *info)
 {
 	uint64_t pos = 0;
 	int err;
@@ -126,7 +127,8 @@ static int parse_notes(const uint8_t *p, uint64_t len, const char *name, const s
 				info->vmcoreinfo[n] = '\0';
 				info->vmcoreinfo_len = n;
 			}
-		} else if (nh.n_namesz == sizeof("QEMU") && !memcmp(nm, "QEMU", nh.n_namesz)) {
+		} else if (x86 && nh.n_namesz == sizeof("QEMU") && !memcmp(nm, "QEMU", nh.n_namesz)) {
+			/* QEMU's x86 CPU state (an arm64 dump has only the CORE notes: not read) */
 			err = parse_qemu_note(desc, nh.n_descsz, info);
 			if (err == -ENOMEM)
 				return err;
@@ -163,9 +165,9 @@ int nfm_dump_parse_elf(const uint8_t *data, size_t size, const char *name,
 		return -EBADMSG;
 	}
 	memcpy(&eh, data, sizeof(eh));
-	if (eh.e_type != ET_CORE || eh.e_machine != EM_X86_64) {
-		nfm_err(log, "%s: is an ELF file but not an x86-64 core dump (type %u, machine %u)",
-			name, eh.e_type, eh.e_machine);
+	if (eh.e_type != ET_CORE || (eh.e_machine != EM_X86_64 && eh.e_machine != EM_AARCH64)) {
+		nfm_err(log, "%s: is an ELF file but not an x86-64 or arm64 core dump "
+			"(type %u, machine %u)", name, eh.e_type, eh.e_machine);
 		return -EOPNOTSUPP;
 	}
 	if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
@@ -211,7 +213,8 @@ int nfm_dump_parse_elf(const uint8_t *data, size_t size, const char *name,
 			goto fail;
 		}
 		if (ph.p_type == PT_NOTE) {
-			err = parse_notes(data + ph.p_offset, ph.p_filesz, name, log, &info);
+			err = parse_notes(data + ph.p_offset, ph.p_filesz, name, log,
+					  eh.e_machine == EM_X86_64, &info);
 			if (err)
 				goto fail;
 			continue;

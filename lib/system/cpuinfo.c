@@ -212,6 +212,11 @@ int nfm_cpuinfo_list(struct nfm_ctx *ctx, struct nfm_cpuinfo **ret)
 	unsigned int cpu;
 	int err;
 
+	if (ctx->mmu->arch != NFM_MMU_X86_64) {
+		nfm_err(&ctx->log, "/proc/cpuinfo is built from x86's cpuinfo_x86: "
+			"not on arm64 guests yet");
+		return -EOPNOTSUPP;
+	}
 	s = cpu_state(ctx, &err);
 	if (!s)
 		return err;
