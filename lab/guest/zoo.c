@@ -166,7 +166,10 @@ static void run_threads(const struct role *r)
 				       "zt-long-name-over-15" };
 	enum { N = sizeof(names) / sizeof(names[0]) };
 	static struct thr t[N];
-	pthread_barrier_t bar;
+	/* static: waiters may still be inside pthread_barrier_wait after ours returns, and this
+	 * frame is reused then (seen on arm64 under TCG: glibc aborted "The futex facility
+	 * returned an unexpected error code"). */
+	static pthread_barrier_t bar;
 	pthread_t th;
 
 	pthread_barrier_init(&bar, NULL, N + 1);

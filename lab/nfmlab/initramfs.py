@@ -4,11 +4,16 @@ import gzip
 import hashlib
 import io
 import os
+import shutil
 import subprocess
+import tempfile
 
-from . import LabError, cpio, modules, paths
+from . import LabError, cpio, kernels, modules, paths
 
 BUSYBOX = "/bin/busybox"
+# Per guest architecture: the C compiler for the zoo (static), and where busybox comes from.
+CC = {"amd64": "gcc", "arm64": "aarch64-linux-gnu-gcc"}
+CC_PACKAGE = {"arm64": "gcc-aarch64-linux-gnu libc6-dev-arm64-cross"}
 # dummy gives dummy0; virtio_pci + virtio_console give the truth port where they are modules;
 # libcrc32c (after the crc32c it uses) exports a symbol with EXPORT_SYMBOL, which /proc/kallsyms
 # prints in upper case.
@@ -27,14 +32,47 @@ def _digest(files, extra=b""):
     return h.hexdigest()[:16]
 
 
-def build_zoo():
-    """Compiles lab/guest/*.c statically into the cache (keyed by source hash); returns the path."""
+def busybox(arch="amd64"):
+    """Path of a static busybox for `arch`: the host's for amd64; for arm64 busybox-static:arm64
+    downloaded through the private arm64 index and unpacked into the cache (the host's dpkg
+    never learns the architecture)."""
+    if arch == "amd64":
+        if not os.path.exists(BUSYBOX):
+            raise LabError("%s missing: apt-get install busybox-static" % BUSYBOX)
+        return BUSYBOX
+    root = os.path.join(paths.cache_dir(), "busybox-static-" + arch)
+    path = os.path.join(root, "bin", "busybox")
+    if not os.path.exists(path):
+        opts = kernels.apt_options("bookworm-" + arch)
+        with tempfile.TemporaryDirectory(dir=paths.cache_dir(), prefix=".fetch-") as tmp:
+            os.chmod(tmp, 0o777)  # apt downloads as _apt
+            r = subprocess.run(["apt-get"] + opts + ["download", "-q", "busybox-static:" + arch],
+                               cwd=tmp, capture_output=True, text=True)
+            debs = [f for f in os.listdir(tmp) if f.endswith(".deb")]
+            if r.returncode != 0 or not debs:
+                raise LabError("cannot download busybox-static:%s: %s" % (arch, r.stderr.strip()[-300:]))
+            r = subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, debs[0]), root + ".tmp"],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise LabError("dpkg-deb -x busybox-static:%s failed: %s" % (arch, r.stderr.strip()))
+            shutil.rmtree(root, ignore_errors=True)
+            os.rename(root + ".tmp", root)
+    return path
+
+
+def build_zoo(arch="amd64"):
+    """Compiles lab/guest/*.c statically for `arch` into the cache (keyed by source hash; the
+    amd64 name is unchanged); returns the path."""
     srcs = [s for s in _sources() if s.endswith(".c")]
-    out = os.path.join(paths.cache_dir(), "zoo-" + _digest(_sources()))
+    cc = CC[arch]
+    out = os.path.join(paths.cache_dir(), "zoo-" + ("" if arch == "amd64" else arch + "-")
+                       + _digest(_sources()))
     if not os.path.exists(out):
+        if not shutil.which(cc):
+            raise LabError("%s missing: apt-get install %s" % (cc, CC_PACKAGE.get(arch, "gcc")))
         os.makedirs(paths.cache_dir(), exist_ok=True)
         tmp = out + ".tmp%d" % os.getpid()
-        cmd = ["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", tmp] + srcs + [
+        cmd = [cc, "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", tmp] + srcs + [
             "-lpthread"]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
@@ -47,11 +85,11 @@ def build(kernel, extra=()):
     """Returns the path of the gzip newc initramfs for `kernel` (a kernels.Kernel). `extra`:
     paths of further .ko files put in /lib/modules/ (not loaded at boot: the truth channel's
     INSMOD loads them by name)."""
-    if not os.path.exists(BUSYBOX):
-        raise LabError("%s missing: apt-get install busybox-static" % BUSYBOX)
-    zoo = build_zoo()
+    arch = getattr(kernel, "arch", "amd64")
+    bb = busybox(arch)
+    zoo = build_zoo(arch)
     init = os.path.join(paths.GUEST_DIR, "init")
-    key = _digest([zoo, init, BUSYBOX] + list(extra),
+    key = _digest([zoo, init, bb] + list(extra),
                   (kernel.release + repr(WANTED_MODULES)).encode())
     out = os.path.join(paths.cache_dir(), "initramfs-%s-%s.cpio.gz" % (kernel.release, key))
     if os.path.exists(out):
@@ -66,7 +104,7 @@ def build(kernel, extra=()):
     w.chardev("dev/null", 1, 3, 0o666)
     with open(init, "rb") as f:
         w.file("init", f.read(), 0o755)
-    with open(BUSYBOX, "rb") as f:
+    with open(bb, "rb") as f:
         w.file("bin/busybox", f.read(), 0o755)
     w.symlink("bin/sh", "busybox")
     with open(zoo, "rb") as f:

@@ -33,6 +33,10 @@ KERNELS = {
     "5.10-cloud": ("bullseye", "linux-image-cloud-amd64"),
     # Debian 13: modules under usr/lib/modules.
     "6.12-trixie-cloud": ("trixie", "linux-image-cloud-amd64"),
+    # arm64 guest (qemu-system-aarch64 -M virt, TCG): a private arm64 index of bookworm, because
+    # the host's dpkg knows amd64 only (and must keep it that way).
+    "6.1-cloud-arm64": ("bookworm-arm64", "linux-image-cloud-arm64"),
+    "6.12-cloud-arm64": ("bookworm-arm64", "linux-image-6.12-cloud-arm64"),
 }
 
 # Release -> apt source lines (main only; the security archive carries bullseye's newest kernels).
@@ -41,13 +45,18 @@ SUITES = {
                  "http://deb.debian.org/debian-security bullseye-security main"],
     "trixie": ["http://deb.debian.org/debian trixie main",
                "http://deb.debian.org/debian-security trixie-security main"],
+    "bookworm-arm64": ["http://deb.debian.org/debian bookworm main",
+                       "http://deb.debian.org/debian-security bookworm-security main"],
 }
+# Release -> architecture of its private index (amd64 unless named here).
+SUITE_ARCH = {"bookworm-arm64": "arm64"}
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 
 class Kernel:
     """An unpacked kernel package: .dir (root of the unpacked tree), .release, .vmlinuz, .moddir,
-    .suite (the Debian release whose apt index serves it)."""
+    .suite (the Debian release whose apt index serves it), .arch ("amd64" or "arm64", from the
+    package name: Debian's flavours end in the architecture)."""
 
     def __init__(self, name, package, root, suite=HOST_SUITE):
         self.name = name
@@ -57,6 +66,7 @@ class Kernel:
         self.dir = root
         self.vmlinuz = os.path.join(root, "boot", "vmlinuz-" + self.release)
         self.moddir = module_dir(root, self.release)
+        self.arch = "arm64" if self.release.endswith("-arm64") else "amd64"
 
 
 def module_dir(root, release):
@@ -81,6 +91,12 @@ def apt_options(suite):
             "-o", "Dir::Etc::SourceParts=/dev/null",
             "-o", "Dir::State::Lists=" + os.path.join(base, "lists"),
             "-o", "Dir::Cache=" + os.path.join(base, "cache")]
+    if suite in SUITE_ARCH:
+        # Only this index's architecture; Dir::State::status empty so the host's installed
+        # (amd64) packages do not satisfy or conflict with foreign-architecture lookups.
+        opts += ["-o", "APT::Architectures::=" + SUITE_ARCH[suite],
+                 "-o", "APT::Architecture=" + SUITE_ARCH[suite],
+                 "-o", "Dir::State::status=/dev/null"]
     stamp = os.path.join(base, ".updated")
     if not os.path.exists(stamp):
         for d in ("lists/partial", "cache/archives/partial"):

@@ -72,8 +72,16 @@ def _qemu_argv(name, kernel, initrd, o, accel_name, run):
     # debug-threads=on names the vCPU threads "CPU n/TCG" (as libvirt does): nfm's host view
     # finds them by name when QMP is busy.
     qname = name + (",debug-threads=on" if getattr(o, "debug_threads", False) else "")
-    argv = ["qemu-system-x86_64", "-name", qname, "-accel", accel_name,
-            "-cpu", "max,la57=%s" % o.la57, "-smp", str(o.cpus), "-m", "%dM" % (mem >> 20)]
+    arm64 = getattr(kernel, "arch", "amd64") == "arm64"
+    if arm64:
+        # arm64: the virt board (RAM at 1 GiB, one PL011 UART = ttyAMA0, PCIe for virtio) and a
+        # CPU TCG emulates fully; there is no second UART, so the truth channel is virtio only.
+        machine = "virt"
+        argv = ["qemu-system-aarch64", "-name", qname, "-accel", accel_name,
+                "-cpu", "cortex-a57", "-smp", str(o.cpus), "-m", "%dM" % (mem >> 20)]
+    else:
+        argv = ["qemu-system-x86_64", "-name", qname, "-accel", accel_name,
+                "-cpu", "max,la57=%s" % o.la57, "-smp", str(o.cpus), "-m", "%dM" % (mem >> 20)]
     if o.shm == "on":
         argv += ["-object", "memory-backend-file,id=ram,mem-path=%s,size=%dM,share=on"
                  % (paths.shm_path(name), mem >> 20)]
@@ -81,13 +89,15 @@ def _qemu_argv(name, kernel, initrd, o, accel_name, run):
     marker = secrets.token_hex(8)
     argv += ["-machine", machine, "-kernel", kernel.vmlinuz, "-initrd", initrd,
              # NFM_LAB_CHANNEL=serial forces the ttyS1 fallback (to test it).
-             "-append", "console=ttyS0 panic=-1 nfm.procs=%d nfm.marker=%s nfm.name=%s "
-             "nfm.channel=%s" % (o.procs, marker, name, os.environ.get("NFM_LAB_CHANNEL", "auto")),
+             "-append", "console=%s panic=-1 nfm.procs=%d nfm.marker=%s nfm.name=%s "
+             "nfm.channel=%s" % ("ttyAMA0" if arm64 else "ttyS0", o.procs, marker, name,
+                                 os.environ.get("NFM_LAB_CHANNEL", "auto")),
              "-nodefaults", "-display", "none", "-no-reboot",
-             "-chardev", "file,id=con,path=%s/console.log" % run, "-serial", "chardev:con",
-             "-chardev", "socket,id=truth1,path=%s/truth-serial.sock,server=on,wait=off" % run,
-             "-serial", "chardev:truth1",
-             "-device", "virtio-serial-pci,id=vser",
+             "-chardev", "file,id=con,path=%s/console.log" % run, "-serial", "chardev:con"]
+    if not arm64:
+        argv += ["-chardev", "socket,id=truth1,path=%s/truth-serial.sock,server=on,wait=off" % run,
+                 "-serial", "chardev:truth1"]
+    argv += ["-device", "virtio-serial-pci,id=vser",
              "-chardev", "socket,id=truth,path=%s/truth.sock,server=on,wait=off" % run,
              "-device", "virtserialport,bus=vser.0,chardev=truth,name=nfm.truth",
              "-pidfile", "%s/qemu.pid" % run, "-daemonize"]
@@ -164,7 +174,8 @@ def start(o):
     extra = [kbuild.build(kernel.release, os.path.join(paths.LAB_DIR, "hookmod"),
                           ["hookmod.c", "Makefile"], "hookmod")] if getattr(o, "hookmod", False) else []
     initrd = initramfs.build(kernel, extra)
-    acc = accel.choose(o.accel, kernel.vmlinuz)
+    # the KVM probe boots an x86 kernel; an arm64 guest on this x86 host is TCG only
+    acc = "tcg" if kernel.arch != "amd64" else accel.choose(o.accel, kernel.vmlinuz)
     try:
         secs, m, marker = _boot(name, kernel, initrd, o, acc)
     except LabError:
@@ -182,8 +193,9 @@ def start(o):
             "kernel": m.group(3).decode(), "accel": acc, "boot_seconds": "%.2f" % secs,
             "kernel_name": o.kernel, "package": kernel.package, "run": run,
             "channel": m.group(1).decode(), "marker": marker, "mem": o.mem,
-            "shm": paths.shm_path(name) if o.shm == "on" else "", "machine": o.machine,
-            "la57": o.la57}
+            "shm": paths.shm_path(name) if o.shm == "on" else "",
+            "machine": "virt" if kernel.arch == "arm64" else o.machine,
+            "la57": o.la57, "arch": kernel.arch}
     _save_info(info)
     t0 = time.monotonic()
     info["truth"] = truth(name)

@@ -93,13 +93,16 @@ def compare_task(diffs, who, e, f1, f2, stat1, stat2, status1, status2, whole):
         slack = tot2 - tot1
         if not (min(stat1[k], stat2[k]) - slack <= e[member] <= max(stat1[k], stat2[k]) + slack):
             diffs.append(f"{who} {k}: nfm {e[member]} outside /proc {stat1[k]}..{stat2[k]} (±{slack})")
-    check_num(diffs, who, "rss", e["rss_pages"], stat1["rss"], stat2["rss"])
+    # The truth server itself runs between the two truths (it answers the second): its RSS
+    # may be anywhere from one to the other when nfm reads (seen on arm64: 901, 917, 918 pages).
+    busy = c1 == b"zoo-truthsrv"
+    check_num(diffs, who, "rss", e["rss_pages"], stat1["rss"], stat2["rss"], monotonic=busy)
     if "VmRSS" in status1 and "VmRSS" in status2 and whole:  # none once it exits
         kb1 = int(status1["VmRSS"].split()[0])
         kb2 = int(status2["VmRSS"].split()[0])
+        kbs = range(min(kb1, kb2), max(kb1, kb2) + 1) if busy else (kb1, kb2)
         # /proc/PID/status adds the per-CPU parts where the kernel has get_mm_counter_sum().
-        if e["rss_exact_bytes"] // 1024 not in (kb1, kb2) and \
-                e["rss_bytes"] // 1024 not in (kb1, kb2):
+        if e["rss_exact_bytes"] // 1024 not in kbs and e["rss_bytes"] // 1024 not in kbs:
             diffs.append(f"{who} VmRSS: nfm {e['rss_exact_bytes'] // 1024} kB /proc {kb1} kB")
     for keys, field in ((UID_KEYS, "Uid"), (GID_KEYS, "Gid")):
         want = ids(status1, field)
