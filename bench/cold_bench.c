@@ -19,12 +19,12 @@
 
 extern char **environ;
 
-/* attach_ms from nfm info -j's output, or -1. */
+/* nfm's own attach time from nfm info -j's output (kernel.attach_ns), in ms; -1 if absent. */
 static double attach_ms(const char *out)
 {
-	const char *p = strstr(out, "\"attach_ms\"");
+	const char *p = strstr(out, "\"attach_ns\"");
 
-	return p && (p = strchr(p, ':')) ? atof(p + 1) : -1;
+	return p && (p = strchr(p, ':')) ? atof(p + 1) / 1e6 : -1;
 }
 
 static void report(const char *what, double *v, int n)
@@ -35,7 +35,7 @@ static void report(const char *what, double *v, int n)
 
 int main(int argc, char **argv)
 {
-	const char *nfm = "build/cmd/nfm/nfm", *vm = NULL;
+	const char *nfm = "build/cmd/nfm/nfm", *vm = NULL;	/* --nfm: another build's */
 	int n = 20, i, k = 0;
 	char *args[8];
 	double *wall, *att;

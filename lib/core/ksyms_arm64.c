@@ -33,8 +33,10 @@
 
 #define NFM_BTF_MAGIC 0xeb9f
 /* How far past _etext the BTF, the export table and init_task are looked for: rodata, .init
- * and .data of a distribution image (~25 MiB here). */
+ * and .data of a distribution image (~25 MiB here). Read in growing steps from IMAGE_SCAN_FIRST
+ * until all is found: on 6.1 arm64 cloud everything lies in the first 13 MiB. */
 #define IMAGE_SCAN_MAX (48ull << 20)
+#define IMAGE_SCAN_FIRST (8ull << 20)
 /* Most exports accepted (6.1 arm64 cloud: ~11,000). */
 #define EXPORTS_MAX 65536
 #define NAME_MAX_LEN 128
@@ -45,11 +47,12 @@ struct btf_hdr {
 	uint32_t hdr_len, type_off, type_len, str_off, str_len;
 };
 
-/* The kernel image from _etext on, read once by its linear mapping. */
+/* The kernel image from _etext on, read by its linear mapping as far as len. */
 struct image {
 	uint64_t va;
 	uint8_t *buf;
 	size_t len;
+	bool cut;	/* an export table ran into the end of what is read */
 };
 
 struct nfm_arm64_export {
@@ -57,20 +60,28 @@ struct nfm_arm64_export {
 	char *name;
 };
 
-static int image_read(struct nfm_ctx *ctx, struct image *im)
+/* Read the image on to want bytes (less past the end of RAM: halves of the rest); 0 when it
+ * grew, -EIO when it could not. */
+static int image_grow(struct nfm_ctx *ctx, struct image *im, size_t want)
 {
-	im->len = IMAGE_SCAN_MAX;
-	if (nfm_kallsyms_lookup(ctx->ks, "_etext", &im->va) < 0)
-		return -ENOENT;
-	im->buf = malloc(im->len);
-	while (im->buf && im->len >= (1u << 20)) {
-		if (nfm_source_read_phys(ctx->src, im->va - ctx->mmu->kimage_voffset, im->buf,
-					 im->len) == 0)
+	uint8_t *b;
+
+	/* the whole span at once (untouched pages cost nothing): growing never copies */
+	if (!im->buf && !(im->buf = malloc(IMAGE_SCAN_MAX)))
+		return -ENOMEM;
+	b = im->buf;
+	if (want > IMAGE_SCAN_MAX)
+		want = IMAGE_SCAN_MAX;
+	while (want > im->len) {
+		if (nfm_source_read_phys(ctx->src, im->va - ctx->mmu->kimage_voffset + im->len,
+					 b + im->len, want - im->len) == 0) {
+			im->len = want;
 			return 0;
-		im->len /= 2;	/* past the end of RAM: try less */
+		}
+		if (want - im->len < (1u << 20))
+			break;
+		want = im->len + (want - im->len) / 2;
 	}
-	free(im->buf);
-	im->buf = NULL;
 	return -EIO;
 }
 
@@ -143,8 +154,9 @@ static int add_export(struct nfm_ctx *ctx, const char *name, uint64_t addr)
 	return 0;
 }
 
-/* The whole export array holding the entry at off: walk back to its first entry, then forward. */
-static void walk_exports(struct nfm_ctx *ctx, const struct image *im, size_t off)
+/* The whole export array holding the entry at off: walk back to its first entry, then forward.
+ * A walk that stops at the end of what is read (the entry, or its name, past it) marks im cut. */
+static void walk_exports(struct nfm_ctx *ctx, struct image *im, size_t off)
 {
 	uint64_t addr;
 
@@ -153,13 +165,23 @@ static void walk_exports(struct nfm_ctx *ctx, const struct image *im, size_t off
 	for (const char *name; (name = entry_at(ctx, im, off, &addr)); off += 12)
 		if (add_export(ctx, name, addr) < 0)
 			return;
+	if (off + 12 > im->len) {
+		im->cut = true;
+	} else {
+		/* an entry whose name lies further on than what is read, where names may be */
+		uint64_t name = im->va + off + 4 + (int64_t)get_s32(im, off + 4);
+
+		if (name >= im->va + im->len && name < im->va + IMAGE_SCAN_MAX &&
+		    nfm_mmu_is_kernel_va(ctx->mmu, im->va + off + (int64_t)get_s32(im, off)))
+			im->cut = true;
+	}
 }
 
 /*
  * Find the entry naming `anchor` (it must be exported, in __ksymtab or __ksymtab_gpl) and take
  * its array. The strings and the tables are neighbours in RO_DATA: look near the string.
  */
-static void find_exports(struct nfm_ctx *ctx, const struct image *im, const char *anchor)
+static void find_exports(struct nfm_ctx *ctx, struct image *im, const char *anchor)
 {
 	size_t alen = strlen(anchor) + 2, window = 8u << 20;
 	char pat[64];
@@ -595,32 +617,49 @@ static void find_banner(struct nfm_ctx *ctx, const struct image *im)
 
 int nfm_arm64_discover_data(struct nfm_ctx *ctx, struct nfm_btf **btf)
 {
-	struct image im;
-	int err;
+	struct image im = { 0 };
+	size_t want = IMAGE_SCAN_FIRST;
+	bool grown;
+	int err = 0;
 
-	nfm_arm64_free(ctx);	/* discovery may run again */
-	ctx->arm64_init_task = 0;
-	err = image_read(ctx, &im);
-
-	if (err < 0)
-		return err;
-	if (btf) {
-		err = find_btf(ctx, &im, btf);
-		if (err < 0)
-			goto out;
+	if (nfm_kallsyms_lookup(ctx->ks, "_etext", &im.va) < 0)
+		return -ENOENT;
+	/* Each step reads on and looks again at all it has (an export table or the BTF may have
+	 * been cut by the last step's end); done once everything is found, or at the end. */
+	for (;;) {
+		grown = image_grow(ctx, &im, want) == 0;
+		if (!im.len) {
+			err = -EIO;
+			break;
+		}
+		nfm_arm64_free(ctx);	/* discovery may run again, and each step does */
+		ctx->arm64_init_task = 0;
+		im.cut = false;
+		if (btf && !*btf)
+			err = find_btf(ctx, &im, btf);
+		/* init_task is EXPORT_SYMBOL, init_pid_ns EXPORT_SYMBOL_GPL: one anchor per table. */
+		find_exports(ctx, &im, "init_task");
+		find_exports(ctx, &im, "init_pid_ns");
+		find_banner(ctx, &im);
+		find_init_task(ctx, &im);
+		if ((!btf || *btf) && ctx->arm64_nr_exports && !im.cut && ctx->arm64_init_task &&
+		    export_lookup(ctx, "linux_banner", &(uint64_t){ 0 }) == 0)
+			break;
+		if (!grown || im.len >= IMAGE_SCAN_MAX)
+			break;
+		want = im.len * 2 > IMAGE_SCAN_MAX ? IMAGE_SCAN_MAX : im.len * 2;
 	}
-	/* init_task is EXPORT_SYMBOL, init_pid_ns EXPORT_SYMBOL_GPL: one anchor per table. */
-	find_exports(ctx, &im, "init_task");
-	find_exports(ctx, &im, "init_pid_ns");
-	nfm_dbg(&ctx->log, "arm64: %zu exported symbols", ctx->arm64_nr_exports);
-	find_banner(ctx, &im);
-	find_text_refs(ctx);
-	if (find_init_task(ctx, &im) < 0)
-		nfm_dbg(&ctx->log, "arm64: init_task not found in the kernel image");
-	else
-		nfm_dbg(&ctx->log, "arm64: init_task at %#llx",
-			(unsigned long long)ctx->arm64_init_task);
-out:
+	if (err == 0 || (btf && *btf)) {
+		err = 0;
+		nfm_dbg(&ctx->log, "arm64: %zu exported symbols (%zu MiB of the image read)",
+			ctx->arm64_nr_exports, im.len >> 20);
+		find_text_refs(ctx);
+		if (!ctx->arm64_init_task)
+			nfm_dbg(&ctx->log, "arm64: init_task not found in the kernel image");
+		else
+			nfm_dbg(&ctx->log, "arm64: init_task at %#llx",
+				(unsigned long long)ctx->arm64_init_task);
+	}
 	free(im.buf);
 	return err;
 }
