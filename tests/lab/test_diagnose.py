@@ -212,7 +212,14 @@ def test_soft_lockup_under_way(scenario_vm, kernel):
         if rcu and any("detected stall" in e for e in rcu[0]["evidence"]):
             break
         time.sleep(3)
-    assert rcu, d2["findings"]
+    if not rcu:
+        # A stall needs a grace period in progress when the spin began, and on one CPU the
+        # grace-period kthread cannot start one after: then the guest itself never warns
+        # (seen twice in CI under load), and nfm must not claim a stall either.
+        log = run("--vm", v.pid, "dmesg")
+        assert log.returncode == 0 and "detected stall" not in log.stdout, d2["findings"]
+        v.stop()
+        return
     g = re.search(r"g=(-?\d+)", rcu[0]["summary"]).group(1)
     warned = [re.search(r"g=(-?\d+)", e) for e in rcu[0]["evidence"] if "jiffies, g=" in e]
     assert warned and warned[0].group(1) == g, text(rcu[0])
