@@ -221,6 +221,24 @@ struct json_object *obj_cpuinfo(const struct nfm_cpuinfo *c)
 	return o;
 }
 
+/* Matches doc/schema/cpuinfo.json (arm64's fields). */
+struct json_object *obj_cpuinfo_arm64(const struct nfm_cpuinfo_arm64 *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	A("processor", j_int(c->cpu));
+	if (c->bogomips_centi >= 0)
+		A("bogomips", j_fixed(c->bogomips_centi / 100.0, 2));
+	if (c->features)
+		A("features", words(c->features));
+	A("cpu_implementer", j_int(c->midr >> 24));
+	A("cpu_architecture", j_int(8));
+	A("cpu_variant", j_int(c->midr >> 20 & 0xf));
+	A("cpu_part", j_int(c->midr >> 4 & 0xfff));
+	A("cpu_revision", j_int(c->midr & 0xf));
+	return o;
+}
+
 /* Matches doc/schema/kernel.json. */
 struct json_object *obj_kernel(const struct nfm_kernel_info *ki)
 {

@@ -157,6 +157,7 @@ struct json_object *obj_cpu_times(const struct nfm_cpu_times *t);
  * cpuid_level, phys_bits, virt_bits, flags and bugs (arrays of names).
  */
 struct json_object *obj_cpuinfo(const struct nfm_cpuinfo *c);
+struct json_object *obj_cpuinfo_arm64(const struct nfm_cpuinfo_arm64 *c);
 
 /*
  * kernel.json: what attach found: sysname, nodename, release, version, machine, domainname,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * nfm bt: kernel stacks of the guest's tasks from the ORC tables in guest memory, as the guest's
+ * nfm bt: kernel stacks of the guest's tasks from guest memory (x86-64: the ORC tables; arm64:
+ * frame records), as the guest's
  * /proc/PID/stack shows them ("[<0>] function+0xoff/0xlen [module]"), with each task's WCHAN.
  * A task running on a CPU, which /proc/PID/stack leaves empty, is unwound from its vCPU's
  * registers when the source has them (a QMP socket, an ELF dump's notes).
@@ -181,7 +182,7 @@ static int cmd_bt(struct cli *cli, int argc, char **argv)
 	if (err == -ENOENT) {
 		json_object_put(doc);
 		json_object_put(r.tasks);
-		return cli_fail("no ORC unwind tables in this kernel (x86-64 with CONFIG_UNWINDER_ORC is needed)");
+		return cli_fail("no way to unwind this kernel's stacks: x86-64 needs CONFIG_UNWINDER_ORC's tables, arm64 its saved contexts in BTF");
 	}
 	if (r.err) {
 		partial = true;
@@ -207,7 +208,7 @@ static int cmd_bt(struct cli *cli, int argc, char **argv)
 
 const struct command command_bt = {
 	.name = "bt",
-	.summary = "kernel stacks of tasks, as /proc/PID/stack (from the ORC tables)",
+	.summary = "kernel stacks of tasks, as /proc/PID/stack (ORC tables; arm64: frame records)",
 	.usage = "[-j] PID... | --all",
 	.help = "  -a, --all           every thread of every process\n"
 		"  PID                 a process or thread id (its own stack)\n",

@@ -39,8 +39,8 @@ static int cmd_info(struct cli *cli, int argc, char **argv)
 	printf("Architecture:  %s, %d-level paging\n", cli_esc(ki.machine), ki.paging_levels);
 	printf("Hostname:      %s\n", cli_esc(ki.nodename));
 	printf("KASLR offset:  0x%" PRIx64 "\n", ki.kaslr_offset);
-	printf("phys_base:     %s0x%" PRIx64 "\n", ki.phys_base < 0 ? "-" : "",
-	       (uint64_t)(ki.phys_base < 0 ? -ki.phys_base : ki.phys_base));
+	printf("%s %s0x%" PRIx64 "\n", strcmp(ki.machine, "aarch64") ? "phys_base:    " : "PHYS_OFFSET:  ",
+	       ki.phys_base < 0 ? "-" : "", (uint64_t)(ki.phys_base < 0 ? -ki.phys_base : ki.phys_base));
 	printf("Direct map:    0x%" PRIx64 "\n", ki.page_offset);
 	printf("Kernel PGD:    0x%" PRIx64 " (physical)\n", ki.kernel_pgd);
 	printf("CPUs:          %u online, %u possible\n", ki.nr_cpus_online, ki.nr_cpus_possible);

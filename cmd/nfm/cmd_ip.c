@@ -16,44 +16,8 @@
 #include "jout.h"
 #include "objects.h"
 
-static const struct { unsigned int bit; const char *name; } iff[] = {
-	{ 0x8, "LOOPBACK" }, { 0x2, "BROADCAST" }, { 0x10, "POINTOPOINT" }, { 0x1000, "MULTICAST" },
-	{ 0x80, "NOARP" }, { 0x200, "ALLMULTI" }, { 0x100, "PROMISC" }, { 0x400, "MASTER" },
-	{ 0x800, "SLAVE" }, { 0x4, "DEBUG" }, { 0x8000, "DYNAMIC" }, { 0x4000, "AUTOMEDIA" },
-	{ 0x2000, "PORTSEL" }, { 0x20, "NOTRAILERS" }, { 0x1, "UP" }, { 0x10000, "LOWER_UP" },
-	{ 0x20000, "DORMANT" }, { 0x40000, "ECHO" },
-};
 static const char *const oper[] = { "UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING",
 				    "DORMANT", "UP" };
-
-const char *ip_link_type(unsigned int t)
-{
-	return t == 772 ? "loopback" : t == 1 ? "ether" : t == 65534 ? "none" : t == 768 ? "ipip" :
-	       t == 776 ? "sit" : t == 778 ? "gre" : "unknown";
-}
-
-void ip_flags_print(unsigned int flags)
-{
-	size_t i;
-	int n = 0;
-
-	printf("<");
-	for (i = 0; i < sizeof(iff) / sizeof(iff[0]); i++)
-		if (flags & iff[i].bit)
-			printf("%s%s", n++ ? "," : "", iff[i].name);
-	printf(">");
-}
-
-static struct json_object *flags_json(unsigned int flags)
-{
-	struct json_object *a = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < sizeof(iff) / sizeof(iff[0]); i++)
-		if (flags & iff[i].bit)
-			json_object_array_add(a, json_object_new_string(iff[i].name));
-	return a;
-}
 
 static const char *oper_name(const struct nfm_netdev *d)
 {
@@ -217,7 +181,7 @@ static int show_devs(struct cli *cli, const char *only, bool addrs, int family, 
 			continue;
 		if (ipjson) {
 			json_object_array_add(arr, ip_json_dev(&devs[i], addrs, family, oper_name(&devs[i]),
-							       flags_json(devs[i].flags)));
+							       ip_flags_json(devs[i].flags)));
 			continue;
 		}
 		if (devs[i].netns != last_ns && (i > 0 || n > 1) &&

@@ -96,7 +96,9 @@ static int cmd_kmem(struct cli *cli, int argc, char **argv)
 			/* Not "none": the allocator data could not be read or does not agree. */
 			cli_warn("0x%" PRIx64 ": cannot tell which allocation holds it: %s", va,
 				 r == -EBADMSG ? "the allocator data is inconsistent" :
-				 r == -EOPNOTSUPP ? "not supported on arm64 guests yet" : strerror(-r));
+				 r == -ENODATA ? "this kernel's allocator tables are not found (slab_caches, "
+				 "vmemmap; on an arm64 kernel without KALLSYMS_ALL they are not in kallsyms)" :
+				 strerror(-r));
 			if (doc)
 				jdoc_error(doc, "allocations", r, "the allocator data could not be read");
 			partial = 1;

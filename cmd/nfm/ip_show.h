@@ -33,8 +33,9 @@ struct json_object *ip_json_dev(const struct nfm_netdev *d, bool addrs, int fami
 
 const char *ip_scope_name(int s, char *buf);
 void ip_hw(const uint8_t *a, int len, char *buf);
-/* In cmd_ip.c: "<FLAG,...>" and the link/TYPE name. */
+/* "<FLAG,...>", the same as a JSON array of names, and the link/TYPE name. */
 void ip_flags_print(unsigned int flags);
+struct json_object *ip_flags_json(unsigned int flags);
 const char *ip_link_type(unsigned int type);
 
 #endif

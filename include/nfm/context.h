@@ -55,7 +55,7 @@ struct nfm_kernel_info {
 	char banner[512];		/* linux_banner, without the trailing newline */
 	int paging_levels;		/* 4 or 5 */
 	uint64_t kaslr_offset;		/* virtual shift of the kernel image */
-	int64_t phys_base;		/* physical shift of the kernel image */
+	int64_t phys_base;		/* physical shift of the kernel image; arm64: PHYS_OFFSET */
 	uint64_t page_offset;		/* direct-map base */
 	uint64_t kernel_pgd;		/* physical address of the kernel's top-level page table */
 	uint64_t vmcoreinfo_pa;		/* where VMCOREINFO was found (0: a dump's note) */

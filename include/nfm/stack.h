@@ -36,7 +36,7 @@ struct nfm_task;
 /* One return address of a stack, symbolized. */
 struct nfm_stack_frame {
 	uint64_t ip;		/* the address /proc/PID/stack prints (a return address) */
-	uint64_t sp;		/* the stack pointer of the frame it returns into */
+	uint64_t sp;		/* the stack pointer of the frame it returns into (0 on arm64) */
 	/* The function holding ip as %pB finds it (the symbol of ip - 1, so that a call at the
 	 * very end of a function names that function): name owned by the context (valid until
 	 * nfm_ctx_free(), for module symbols until a module is loaded), NULL when no symbol

@@ -161,6 +161,22 @@ struct nfm_cpuinfo {
 /* The online CPUs, in one block (caller frees). Count or -errno (-ENOENT: not x86-64 data). */
 NFM_EXPORT int nfm_cpuinfo_list(struct nfm_ctx *ctx, struct nfm_cpuinfo **ret);
 
+/* One online CPU of an arm64 guest, as arm64's /proc/cpuinfo (arch/arm64/kernel/cpuinfo.c). */
+struct nfm_cpuinfo_arm64 {
+	unsigned int cpu;
+	uint32_t midr;		/* MIDR_EL1 as the kernel recorded it (cpu_data.reg_midr) */
+	int64_t bogomips_centi;	/* "BogoMIPS" x 100 (loops_per_jiffy and HZ); -1: not found */
+	const char *features;	/* "Features": names of the set elf_hwcap bits; NULL: not found */
+};
+
+/*
+ * The online CPUs of an arm64 guest, in one block (caller frees). Count or -errno
+ * (-EOPNOTSUPP: not an arm64 guest). Bogomips or features the kernel's tables do not give
+ * (loops_per_jiffy, HZ, elf_hwcap or hwcap_str not found, or a set bit without a name) are -1 or
+ * NULL: the caller says the view is partial.
+ */
+NFM_EXPORT int nfm_cpuinfo_arm64_list(struct nfm_ctx *ctx, struct nfm_cpuinfo_arm64 **ret);
+
 /* ---- network interfaces: ip addr, /proc/net/dev ---- */
 
 #define NFM_NETDEV_MAX_ADDRS 32
@@ -386,7 +402,9 @@ struct nfm_kmem {
 /*
  * The allocation holding the kernel address va into *ret. 0; -ENOENT when va is in none that the
  * allocators record (the kernel image, memblock tables, a free page, a slab's metadata);
- * -EBADMSG when the allocator data is inconsistent; -EFAULT when unreadable.
+ * -ENODATA when this kernel's allocator tables cannot be found (a symbol such as slab_caches,
+ * vmemmap, or a member missing); -EBADMSG when the allocator data is inconsistent; -EFAULT when
+ * unreadable.
  */
 NFM_EXPORT int nfm_kmem_find(struct nfm_ctx *ctx, uint64_t va, struct nfm_kmem *ret);
 /* "slab", "pages", "vmalloc"; "?" for anything else. */

@@ -37,10 +37,15 @@ struct nfm_ctx {
 
 /* Discovery steps (discover.c): VMCOREINFO and page tables; kallsyms; BTF. */
 int nfm_discover_kernel(struct nfm_ctx *ctx, const char *system_map);
-/* Does init_uts_ns at uts hold "Linux" and release, and do the page tables map it at lin_pa
- * (the image's linear translation)? Then the VMCOREINFO belongs to this memory. */
+/* discover_uts.c: does init_uts_ns at uts hold "Linux" and release, and do the page tables map
+ * it at lin_pa (the image's linear translation)? Then the VMCOREINFO belongs to this memory. */
 int nfm_discover_check_uts(struct nfm_mmu *mmu, uint64_t uts, const char *release,
 			   uint64_t lin_pa);
+/* x86-64 (discover_x86_64.c): build and check the translation vi implies; is it the one CPU 0
+ * runs on (true when the source cannot tell, or on arm64)? */
+int nfm_discover_x86_64_validate(struct nfm_ctx *ctx, struct nfm_vmcoreinfo *vi,
+				 struct nfm_mmu *mmu);
+bool nfm_discover_running_kernel(struct nfm_ctx *ctx, struct nfm_mmu *mmu);
 /* arm64 (discover_arm64.c): is vi an arm64 VMCOREINFO; build and check its translation; after
  * kallsyms, the kernel image's bounds for the linear fast path. */
 bool nfm_discover_is_arm64(const struct nfm_vmcoreinfo *vi);
@@ -74,7 +79,7 @@ int nfm_ctx_new_parts(struct nfm_source *src, int levels, uint64_t kernel_root, 
 		      uint64_t page_offset, struct nfm_kallsyms *ks, struct nfm_btf *btf,
 		      const struct nfm_log *log, struct nfm_ctx **ret);
 
-/* Read helpers over kernel virtual memory. */
+/* Read helpers over kernel virtual memory (context.c). */
 static inline int nfm_kread(struct nfm_ctx *ctx, uint64_t va, void *buf, size_t len)
 {
 	return nfm_mmu_read_kva(ctx->mmu, va, buf, len);
@@ -85,7 +90,13 @@ int nfm_kread_u32(struct nfm_ctx *ctx, uint64_t va, uint32_t *ret);
 /* Read a NUL-terminated string of at most size-1 bytes; always terminates buf. */
 int nfm_kread_str(struct nfm_ctx *ctx, uint64_t va, char *buf, size_t size);
 
-/* A symbol that must exist: logs which one is missing. */
+/* A symbol that must exist (ksym.c): logs which one is missing. */
 int nfm_ksym(struct nfm_ctx *ctx, const char *name, uint64_t *addr);
+
+/*
+ * The kernel's HZ (not in BTF), kinfo.c: from tick_nsec, or where kallsyms lacks data symbols
+ * from the jiffies counted since boot. 0, or -ENOENT when neither tells.
+ */
+int nfm_kernel_hz(struct nfm_ctx *ctx, uint64_t *hz);
 
 #endif

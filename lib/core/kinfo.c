@@ -66,7 +66,9 @@ int nfm_ctx_kernel_info(struct nfm_ctx *ctx, struct nfm_kernel_info *ret)
 	}
 	ki.paging_levels = ctx->mmu->levels;
 	ki.kaslr_offset = ctx->kaslr_offset;
-	ki.phys_base = ctx->mmu->phys_base;
+	/* arm64's physical base is PHYS_OFFSET (memstart_addr), where the direct map begins */
+	ki.phys_base = ctx->mmu->arch == NFM_MMU_ARM64 ? (int64_t)ctx->mmu->phys_offset
+						       : ctx->mmu->phys_base;
 	ki.page_offset = ctx->mmu->page_offset;
 	ki.kernel_pgd = ctx->mmu->kernel_root;
 	ki.vmcoreinfo_pa = ctx->vmcoreinfo_pa;
@@ -311,4 +313,52 @@ int nfm_ctx_sched_pending(struct nfm_ctx *ctx, struct nfm_sched_pending *out, si
 		}
 	}
 	return n;
+}
+
+/* HZ from tick_nsec = (NSEC_PER_SEC + HZ / 2) / HZ; 0 when not found or not a tick. */
+static uint64_t hz_from_tick(struct nfm_ctx *ctx)
+{
+	uint64_t a, tick;
+
+	if (nfm_ksym(ctx, "tick_nsec", &a) < 0 || nfm_kread_u64(ctx, a, &tick) < 0 ||
+	    tick < 100000 || tick > 100000000)	/* 10 kHz .. 10 Hz */
+		return 0;
+	return (1000000000 + tick / 2) / tick;
+}
+
+/*
+ * HZ from jiffies_64 = 2^32 - 300 HZ + uptime HZ (INITIAL_JIFFIES wraps 32-bit jiffies five
+ * minutes after boot): the one configurable HZ within a tenth of a second of it. Two HZ differ
+ * by at least 50 ticks a second, so the answer is unique unless the guest is within about two
+ * seconds of its 300th; then 0 (not known).
+ */
+static uint64_t hz_from_jiffies(struct nfm_ctx *ctx)
+{
+	static const uint64_t hzs[] = { 100, 250, 300, 1000 };
+	uint64_t a, j, up, found = 0;
+	size_t i;
+
+	if (nfm_ksym(ctx, "jiffies_64", &a) < 0 || nfm_kread_u64(ctx, a, &j) < 0 ||
+	    nfm_ctx_uptime_ns(ctx, &up) < 0)
+		return 0;
+	for (i = 0; i < sizeof(hzs) / sizeof(hzs[0]); i++) {
+		int64_t want = (int64_t)((1ull << 32) - 300 * hzs[i]) +
+			       (int64_t)(up / (1000000000 / hzs[i]));
+		int64_t d = (int64_t)j - want;
+
+		if (d < -(int64_t)hzs[i] / 10 || d > (int64_t)hzs[i] / 10)
+			continue;
+		if (found)
+			return 0;
+		found = hzs[i];
+	}
+	return found;
+}
+
+int nfm_kernel_hz(struct nfm_ctx *ctx, uint64_t *hz)
+{
+	*hz = hz_from_tick(ctx);
+	if (!*hz)
+		*hz = hz_from_jiffies(ctx);
+	return *hz ? 0 : -ENOENT;
 }

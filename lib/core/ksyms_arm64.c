@@ -546,6 +546,31 @@ static bool is_shm_mnt(struct nfm_ctx *ctx, uint64_t va)
 	       nfm_kread_u64(ctx, sb + op_f.offset, &op) == 0 && op == shmem_ops;
 }
 
+/* elf_hwcap: the kernel's hwcap bitmap; every arm64 CPU Linux runs on has fp and asimd (bits 0
+ * and 1, HWCAP_FP and HWCAP_ASIMD), and bits 62 and 63 are kept clear for user space */
+static bool is_elf_hwcap(struct nfm_ctx *ctx, uint64_t va)
+{
+	uint64_t w;
+
+	return !(va & 7) && nfm_kread_u64(ctx, va, &w) == 0 && (w & 3) == 3 && !(w >> 62);
+}
+
+/* hwcap_str: the Features names by hwcap bit, "fp", "asimd", "evtstrm" first */
+static bool is_hwcap_str(struct nfm_ctx *ctx, uint64_t va)
+{
+	static const char *const first[] = { "fp", "asimd", "evtstrm" };
+	uint64_t e[3];
+	char nm[16];
+
+	if (!aligned_kva(ctx, va) || nfm_kread(ctx, va, e, sizeof(e)) < 0)
+		return false;
+	for (size_t i = 0; i < 3; i++)
+		if (!nfm_mmu_is_kernel_va(ctx->mmu, e[i]) ||
+		    nfm_kread_str(ctx, e[i], nm, sizeof(nm)) < 0 || strcmp(nm, first[i]))
+			return false;
+	return true;
+}
+
 /* Static variables walkers need, and functions whose code names each (the first that does;
  * shmem_ops before shm_mnt, whose check needs it). */
 static const struct {
@@ -562,6 +587,8 @@ static const struct {
 	{ "shmem_ops", "shmem_fill_super", is_shmem_ops },
 	{ "shm_mnt", "shmem_file_setup", is_shm_mnt },
 	{ "shm_mnt", "shmem_kernel_file_setup", is_shm_mnt },
+	{ "elf_hwcap", "cpu_have_feature", is_elf_hwcap },
+	{ "hwcap_str", "c_show", is_hwcap_str },
 };
 
 static void find_text_refs(struct nfm_ctx *ctx)

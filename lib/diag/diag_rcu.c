@@ -2,7 +2,7 @@
 /*
  * An RCU stall under way, from rcu_state (kernel/rcu/tree.h): a grace period in progress (the
  * low two bits of gp_seq, rcu_seq_state()) that began at gp_start (jiffies) longer ago than
- * the stall timeout (rcu_cpu_stall_timeout seconds; HZ from tick_nsec, the length of a tick),
+ * the stall timeout (rcu_cpu_stall_timeout seconds; HZ from nfm_kernel_hz()),
  * which is what check_cpu_stall() waits for before it warns. A snapshot sees it even when the
  * warning is suppressed or the console is gone; a stall that ended is the log's.
  */
@@ -20,7 +20,7 @@ int diag_rcu_stall_now(struct diag *d)
 	struct nfm_field gp_seq, gp_start, js;
 	struct nfm_diag_finding *f;
 	uint64_t rs, seq = 0, start = 0, stall = 0, now = 0;
-	int64_t timeout_s = 21, tick = 0, suppress = 0;
+	int64_t timeout_s = 21, suppress = 0;
 	uint64_t hz, waited;
 
 	if (!d->ctx->btf || nfm_sym_lookup(d->ctx, "rcu_state", &rs, NULL) < 0 ||
@@ -28,7 +28,7 @@ int diag_rcu_stall_now(struct diag *d)
 	    nfm_btf_field(d->ctx->btf, "rcu_state", "gp_start", &gp_start) < 0 ||
 	    nfm_btf_field(d->ctx->btf, "rcu_state", "jiffies_stall", &js) < 0 ||
 	    diag_read_sym(d->ctx, "jiffies", 8, (int64_t *)&now) < 0 ||
-	    diag_read_sym(d->ctx, "tick_nsec", 8, &tick) < 0)
+	    nfm_kernel_hz(d->ctx, &hz) < 0)
 		return -ENOENT;
 	if (nfm_kread_u64(d->ctx, rs + gp_seq.offset, &seq) < 0 ||
 	    nfm_kread_u64(d->ctx, rs + gp_start.offset, &start) < 0 ||
@@ -36,9 +36,8 @@ int diag_rcu_stall_now(struct diag *d)
 		return -EFAULT;
 	diag_read_sym(d->ctx, "rcu_cpu_stall_timeout", 4, &timeout_s);
 	diag_read_sym(d->ctx, "rcu_cpu_stall_suppress", 4, &suppress);
-	if (tick <= 0 || tick > 1000000000 || timeout_s <= 0 || timeout_s > 300)
+	if (timeout_s <= 0 || timeout_s > 300)
 		return -EBADMSG;
-	hz = (uint64_t)((1000000000 + tick / 2) / tick);
 	/* rcu_seq_state(): 0 when no grace period runs; jiffies wrap, so compare differences */
 	waited = now - start;
 	if (!(seq & 3) || (int64_t)waited < 0 || waited < (uint64_t)timeout_s * hz)

@@ -16,13 +16,14 @@
 #define MAX_TREE_DEPTH 64
 #define MAX_VMAP_NODES 1024
 #define PAGE 4096ull
+#define VM_NO_GUARD 0x40ull	/* include/linux/vmalloc.h, 5.x to 6.12 */
 #define DIRECT_MAP_SPAN (64ull << 40)	/* x86-64 4-level direct map: 64 TiB */
 
 struct alloc_off {
 	int32_t page_size, page_flags, compound_head, slab_cache, page_slab_cache;
 	int32_t folio_order, folio_flags1, page_order;
 	int32_t kc_list, kc_name, kc_object_size, kc_size, kc_red_left_pad;
-	int32_t va_start, va_end, va_rb, vn_size, vn_busy_root, rb_right, rb_left;
+	int32_t va_start, va_end, va_rb, vn_size, vn_busy_root, rb_right, rb_left, va_vm, vm_flags;
 };
 
 #define F(m, t, p, f) NFM_FIELD(struct alloc_off, m, t, p, f)
@@ -43,6 +44,8 @@ static const struct nfm_field_spec alloc_specs[] = {
 	F(va_start, "vmap_area", "va_start", 0),
 	F(va_end, "vmap_area", "va_end", 0),
 	F(va_rb, "vmap_area", "rb_node", 0),
+	F(va_vm, "vmap_area", "vm", NFM_FIELD_OPTIONAL),
+	F(vm_flags, "vm_struct", "flags", NFM_FIELD_OPTIONAL),
 	F(vn_size, "vmap_node", "", NFM_FIELD_SIZE | NFM_FIELD_OPTIONAL),	/* 6.9+ */
 	F(vn_busy_root, "vmap_node", "busy.root", NFM_FIELD_OPTIONAL),
 	F(rb_right, "rb_node", "rb_right", 0),
@@ -59,6 +62,9 @@ struct cache {
 struct alloc_state {
 	struct alloc_off o;
 	uint64_t vmemmap, page_offset, head_mask;
+	/* the direct map [direct_lo, direct_hi): pa = va - page_offset + phys_offset (mod 2^64;
+	 * x86-64: phys_offset 0, arm64: PHYS_OFFSET); vmemmap: the struct page of pfn 0 */
+	uint64_t direct_lo, direct_hi, phys_offset;
 	uint64_t vmap_root;		/* &vmap_area_root.rb_node (one tree), or 0 */
 	uint64_t vmap_nodes, zone_size;	/* vmap_node array and its zone size (per-node trees) */
 	uint32_t nr_nodes;
@@ -158,15 +164,27 @@ static struct alloc_state *alloc_state(struct nfm_ctx *ctx, int *err)
 		s->o.page_order += s->o.page_size;
 	else if (*err == 0)
 		s->o.page_order = -1;
-	/* The page and direct-map arithmetic below is x86-64's (no PHYS_OFFSET, fixed vmemmap) */
-	if (*err == 0 && ctx->mmu->arch != NFM_MMU_X86_64)
-		*err = -EOPNOTSUPP;
-	if (*err == 0) {
+	if (*err == 0 && ctx->mmu->arch == NFM_MMU_ARM64) {
+		/* arm64: vmemmap and PHYS_OFFSET as discovery found them; the linear map ends
+		 * halfway up the range the CPU translates (a 52-bit kernel on 48 bits: its upper
+		 * part only) */
+		int vb = ctx->mmu->va_bits;
+
+		s->vmemmap = ctx->mmu->vmemmap;
+		s->page_offset = ctx->mmu->page_offset;
+		s->phys_offset = ctx->mmu->phys_offset;
+		s->direct_lo = s->page_offset > ~0ull << vb ? s->page_offset : ~0ull << vb;
+		s->direct_hi = (~0ull << vb) + (1ull << (vb - 1));
+	} else if (*err == 0) {
 		/* vmemmap_base is randomized with RANDOMIZE_MEMORY; the fixed base otherwise */
 		s->vmemmap = ctx->mmu->levels == 5 ? 0xffd4000000000000ull : 0xffffea0000000000ull;
 		if (nfm_sym_lookup(ctx, "vmemmap_base", &a, NULL) == 0)
 			nfm_kread_u64(ctx, a, &s->vmemmap);
 		s->page_offset = ctx->mmu->page_offset;
+		s->direct_lo = s->page_offset;
+		s->direct_hi = s->page_offset + DIRECT_MAP_SPAN;
+	}
+	if (*err == 0) {
 		s->head_mask = ctx->vmci && nfm_vmcoreinfo_number(ctx->vmci, "PG_head_mask", &mask) == 0 &&
 			       mask > 0 ? (uint64_t)mask : 1ull << 16;	/* PG_head in 6.1 and 6.12 */
 		if (s->o.vn_size > 0 && s->o.vn_busy_root >= 0 &&
@@ -183,6 +201,9 @@ static struct alloc_state *alloc_state(struct nfm_ctx *ctx, int *err)
 	}
 	if (*err == 0)
 		*err = read_caches(ctx, s);
+	/* a symbol or member missing is not "in no allocation": the tables are not found */
+	if (*err == -ENOENT)
+		*err = -ENODATA;
 	if (*err < 0 && *err != -ENOMEM) {
 		/* remembered: every fdtable asks, and the answer will not change within an attach */
 		free(s->caches);
@@ -230,7 +251,8 @@ static int find_direct(struct nfm_ctx *ctx, const struct alloc_state *s, uint64_
 		       struct nfm_alloc *a)
 {
 	const struct alloc_off *o = &s->o;
-	uint64_t pfn = (va - s->page_offset) / PAGE, page = s->vmemmap + pfn * (uint64_t)o->page_size;
+	uint64_t pfn = (va - s->page_offset + s->phys_offset) / PAGE;
+	uint64_t page = s->vmemmap + pfn * (uint64_t)o->page_size;
 	uint64_t ch, flags, head, kc, base, off;
 	unsigned int order = 0;
 	const struct cache *c;
@@ -272,7 +294,7 @@ static int find_direct(struct nfm_ctx *ctx, const struct alloc_state *s, uint64_
 	}
 	if ((page - head) / (uint64_t)o->page_size >= 1ull << order)
 		return -EBADMSG;	/* a tail beyond its head's block */
-	base = s->page_offset + (head - s->vmemmap) / (uint64_t)o->page_size * PAGE;
+	base = (head - s->vmemmap) / (uint64_t)o->page_size * PAGE - s->phys_offset + s->page_offset;
 	memset(a, 0, sizeof(*a));
 	a->order = order;
 	if (nfm_kread_u64(ctx, head + (uint64_t)o->slab_cache, &kc) == 0 && (c = find_cache(s, kc))) {
@@ -296,6 +318,16 @@ static int find_direct(struct nfm_ctx *ctx, const struct alloc_state *s, uint64_
 }
 
 /* The vmap_area holding va in the rbtree whose root pointer is at root_ptr. */
+/* Does the busy area end with a guard page: not when its vm_struct says VM_NO_GUARD. */
+static bool guarded(struct nfm_ctx *ctx, const struct alloc_off *o, uint64_t area)
+{
+	uint64_t vm, flags;
+
+	return o->va_vm < 0 || o->vm_flags < 0 ||
+	       nfm_kread_u64(ctx, area + (uint64_t)o->va_vm, &vm) < 0 || !nfm_kptr_ok(ctx, vm) ||
+	       nfm_kread_u64(ctx, vm + (uint64_t)o->vm_flags, &flags) < 0 || !(flags & VM_NO_GUARD);
+}
+
 static int tree_find(struct nfm_ctx *ctx, const struct alloc_off *o, uint64_t root_ptr, uint64_t va,
 		     struct nfm_alloc *a)
 {
@@ -318,8 +350,10 @@ static int tree_find(struct nfm_ctx *ctx, const struct alloc_off *o, uint64_t ro
 			memset(a, 0, sizeof(*a));
 			a->kind = NFM_ALLOC_VMALLOC;
 			a->start = start;
-			/* areas carry a guard page after them unless VM_NO_GUARD: never usable */
-			a->size = end - start > PAGE ? end - start - PAGE : end - start;
+			/* areas carry a guard page after them unless VM_NO_GUARD (arm64's kernel
+			 * segments): never usable */
+			a->size = end - start > PAGE && guarded(ctx, o, area) ? end - start - PAGE
+									     : end - start;
 			return va < start + a->size ? 0 : -ENOENT;
 		}
 		if (nfm_kread_u64(ctx, n + (uint64_t)(va < start ? o->rb_left : o->rb_right), &n) < 0)
@@ -356,7 +390,7 @@ int nfm_alloc_find(struct nfm_ctx *ctx, uint64_t va, struct nfm_alloc *a)
 	s = alloc_state(ctx, &err);
 	if (!s)
 		return err;
-	if (va >= s->page_offset && va - s->page_offset < DIRECT_MAP_SPAN)
+	if (va >= s->direct_lo && va < s->direct_hi)
 		return find_direct(ctx, s, va, a);
 	return find_vmalloc(ctx, s, va, a);
 }

@@ -5,8 +5,10 @@
  * arch.orc_unwind, arch.num_orcs), looked up as the kernel's orc_find() does, with the entry
  * layout taken from the guest's BTF (struct orc_entry changed in 6.3 and 6.4).
  *
- * Also the lengths of symbols (the "/0xlen" of %pB), which kallsyms derives from the next
- * symbol's address: the core kernel's from the kallsyms table, a module's from its symbols.
+ * Also the per-context state every walk reads (task offsets, THREAD_SIZE, text bounds; arm64's
+ * saved context and final frame record, for frame_arm64.c) and the lengths of symbols (the
+ * "/0xlen" of %pB), which kallsyms derives from the next symbol's address: the core kernel's
+ * from the kallsyms table, a module's from its symbols.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -169,15 +171,12 @@ fail:
 	return -EFAULT;
 }
 
-static int build(struct nfm_ctx *ctx, struct stk_state *s)
+/* What both architectures' walks read of a task, and THREAD_SIZE. */
+static void task_offsets(struct nfm_ctx *ctx, struct stk_state *s)
 {
-	uint64_t ip_lo, ip_hi, orc_lo;
 	struct nfm_field f;
-	uint32_t ts;
-	int err;
 
 	s->t_stack = off_of(ctx, "task_struct", "stack");
-	s->t_thread_sp = off_of(ctx, "task_struct", "thread.sp");
 	s->t_on_cpu = off_of(ctx, "task_struct", "on_cpu");
 	s->t_on_rq = off_of(ctx, "task_struct", "on_rq");
 	s->t_cpu = off_of(ctx, "task_struct", "cpu");	/* 5.16+: thread_info.cpu before */
@@ -187,35 +186,16 @@ static int build(struct nfm_ctx *ctx, struct stk_state *s)
 	if (s->t_state < 0)
 		s->t_state = off_of(ctx, "task_struct", "state");
 	s->t_refcount = off_of(ctx, "task_struct", "stack_refcount");
-	s->f_bp = off_of(ctx, "inactive_task_frame", "bp");
-	s->f_ret = off_of(ctx, "inactive_task_frame", "ret_addr");
-	s->f_size = nfm_btf_type_size(ctx->btf, "inactive_task_frame", &ts) == 0 ? (int32_t)ts : -1;
-	s->m_orc_ip = off_of(ctx, "module", "arch.orc_unwind_ip");
-	s->m_orc = off_of(ctx, "module", "arch.orc_unwind");
-	s->m_num_orcs = off_of(ctx, "module", "arch.num_orcs");
-	if (s->t_stack < 0 || s->t_thread_sp < 0 || s->f_bp < 0 || s->f_ret < 0 ||
-	    s->f_size <= 0 || s->f_size > 256) {
-		nfm_dbg(&ctx->log, "stack: no task_struct.stack/thread.sp or inactive_task_frame in BTF");
-		return -ENOENT;
-	}
 	/* THREAD_SIZE is sizeof(union thread_union) (its stack[] member). */
 	s->thread_size = 16384;
 	if (nfm_btf_field(ctx->btf, "thread_union", "stack", &f) == 0 && f.size >= 4096 &&
 	    f.size <= (1u << 20) && !(f.size & (f.size - 1)))
 		s->thread_size = f.size;
-	orc_layout(ctx, &s->lay);
+}
 
-	if (nfm_kallsyms_lookup(ctx->ks, "__start_orc_unwind_ip", &ip_lo) < 0 ||
-	    nfm_kallsyms_lookup(ctx->ks, "__stop_orc_unwind_ip", &ip_hi) < 0 ||
-	    nfm_kallsyms_lookup(ctx->ks, "__start_orc_unwind", &orc_lo) < 0) {
-		nfm_dbg(&ctx->log, "stack: no ORC tables in kallsyms");
-		return -ENOENT;
-	}
-	if (ip_hi <= ip_lo || (ip_hi - ip_lo) % 4 || (ip_hi - ip_lo) / 4 > MAX_CORE_ORCS)
-		return -EBADMSG;
-	err = read_table(ctx, &s->lay, ip_lo, orc_lo, (ip_hi - ip_lo) / 4, &s->core);
-	if (err < 0)
-		return err;
+/* The text bounds, the scheduler's and locks' text (left out of /proc/PID/stack), symbols. */
+static int text_bounds(struct nfm_ctx *ctx, struct stk_state *s)
+{
 	s->stext = sym_or0(ctx, "_stext");
 	s->etext = sym_or0(ctx, "_etext");
 	s->sinittext = sym_or0(ctx, "_sinittext");
@@ -230,6 +210,65 @@ static int build(struct nfm_ctx *ctx, struct stk_state *s)
 	if (!s->stext || s->etext <= s->stext)
 		return -ENOENT;
 	return core_symbols(ctx, s);
+}
+
+/* arm64: frame records from the saved context (frame_arm64.c); no tables to read. */
+static int build_arm64(struct nfm_ctx *ctx, struct stk_state *s)
+{
+	uint32_t size;
+
+	s->arm64 = true;
+	s->va_bits = ctx->mmu->va_bits;
+	task_offsets(ctx, s);
+	s->t_ctx_fp = off_of(ctx, "task_struct", "thread.cpu_context.fp");
+	s->t_ctx_pc = off_of(ctx, "task_struct", "thread.cpu_context.pc");
+	s->pt_stackframe = off_of(ctx, "pt_regs", "stackframe");
+	s->pt_regs_size = nfm_btf_type_size(ctx->btf, "pt_regs", &size) == 0 ? size : 0;
+	if (s->t_stack < 0 || s->t_ctx_fp < 0 || s->t_ctx_pc < 0) {
+		nfm_dbg(&ctx->log, "stack: no task_struct.stack/thread.cpu_context in BTF");
+		return -ENOENT;
+	}
+	if (s->pt_regs_size > s->thread_size / 2 || s->pt_stackframe < 0 ||
+	    (uint32_t)s->pt_stackframe + 16 > s->pt_regs_size)
+		s->pt_stackframe = -1;
+	return text_bounds(ctx, s);
+}
+
+static int build(struct nfm_ctx *ctx, struct stk_state *s)
+{
+	uint64_t ip_lo, ip_hi, orc_lo;
+	uint32_t ts;
+	int err;
+
+	if (ctx->mmu->arch == NFM_MMU_ARM64)
+		return build_arm64(ctx, s);
+	task_offsets(ctx, s);
+	s->t_thread_sp = off_of(ctx, "task_struct", "thread.sp");
+	s->f_bp = off_of(ctx, "inactive_task_frame", "bp");
+	s->f_ret = off_of(ctx, "inactive_task_frame", "ret_addr");
+	s->f_size = nfm_btf_type_size(ctx->btf, "inactive_task_frame", &ts) == 0 ? (int32_t)ts : -1;
+	s->m_orc_ip = off_of(ctx, "module", "arch.orc_unwind_ip");
+	s->m_orc = off_of(ctx, "module", "arch.orc_unwind");
+	s->m_num_orcs = off_of(ctx, "module", "arch.num_orcs");
+	if (s->t_stack < 0 || s->t_thread_sp < 0 || s->f_bp < 0 || s->f_ret < 0 ||
+	    s->f_size <= 0 || s->f_size > 256) {
+		nfm_dbg(&ctx->log, "stack: no task_struct.stack/thread.sp or inactive_task_frame in BTF");
+		return -ENOENT;
+	}
+	orc_layout(ctx, &s->lay);
+
+	if (nfm_kallsyms_lookup(ctx->ks, "__start_orc_unwind_ip", &ip_lo) < 0 ||
+	    nfm_kallsyms_lookup(ctx->ks, "__stop_orc_unwind_ip", &ip_hi) < 0 ||
+	    nfm_kallsyms_lookup(ctx->ks, "__start_orc_unwind", &orc_lo) < 0) {
+		nfm_dbg(&ctx->log, "stack: no ORC tables in kallsyms");
+		return -ENOENT;
+	}
+	if (ip_hi <= ip_lo || (ip_hi - ip_lo) % 4 || (ip_hi - ip_lo) / 4 > MAX_CORE_ORCS)
+		return -EBADMSG;
+	err = read_table(ctx, &s->lay, ip_lo, orc_lo, (ip_hi - ip_lo) / 4, &s->core);
+	if (err < 0)
+		return err;
+	return text_bounds(ctx, s);
 }
 
 static void state_free(void *p);
@@ -352,9 +391,12 @@ static struct stk_mod *find_mod(struct stk_state *s, uint64_t addr)
 	return NULL;
 }
 
-/* Module memory lies above the kernel image (the modules area, MODULES_VADDR). */
-static bool module_area(uint64_t addr)
+/* x86-64: module memory lies above the kernel image (the modules area, MODULES_VADDR); arm64
+ * places it near the image, KASLR within 2 GiB of it: any kernel address outside the image. */
+static bool module_area(const struct stk_state *s, uint64_t addr)
 {
+	if (s->arm64)
+		return addr >> 63 && (addr < s->stext || addr >= (s->end ? s->end : s->etext));
 	return addr >= 0xffffffffc0000000ull && addr < 0xffffffffff000000ull;
 }
 
@@ -362,7 +404,7 @@ struct stk_mod *stk_module_of(struct nfm_ctx *ctx, struct stk_state *s, uint64_t
 {
 	struct stk_mod *m;
 
-	if (!module_area(addr))
+	if (!module_area(s, addr))
 		return NULL;
 	if (!s->mods_read)
 		modules_read(ctx, s);
@@ -375,7 +417,7 @@ static struct stk_mod *module_of_fresh(struct nfm_ctx *ctx, struct stk_state *s,
 {
 	struct stk_mod *m = stk_module_of(ctx, s, addr);
 
-	if (!m && module_area(addr) && !s->mods_fresh) {
+	if (!m && module_area(s, addr) && !s->mods_fresh) {
 		s->mods_fresh = true;
 		modules_read(ctx, s);
 		m = find_mod(s, addr);

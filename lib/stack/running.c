@@ -127,6 +127,8 @@ int nfm_task_stack_running(struct nfm_ctx *ctx, const struct nfm_task *t,
 	err = stk_state_get(ctx, &s);
 	if (err < 0)
 		return err;
+	if (s->arm64)
+		return -EOPNOTSUPP;	/* the vCPU registers the sources give are x86-64's */
 	s->mods_fresh = false;
 	if (stk_read_u32(ctx, t->addr, s->t_on_cpu, &on_cpu) < 0 || !on_cpu)
 		return -EAGAIN;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Shared by lib/stack: orc.c (the ORC tables of the core image and the modules, their entry
- * layout, lookup by address, symbol lengths) and unwind.c (the unwinder over a task's stack).
+ * Shared by lib/stack: orc.c (the per-context state; the ORC tables of the core image and the
+ * modules, their entry layout, lookup by address, symbol lengths), frame_arm64.c (arm64's walk of
+ * frame records) and unwind.c (a task's stack, unwound by either).
  */
 #ifndef NFM_LIB_STACK_STACK_H
 #define NFM_LIB_STACK_STACK_H
@@ -63,6 +64,12 @@ struct stk_state {
 	/* task_struct and friends (-1: absent) */
 	int32_t t_stack, t_thread_sp, t_on_cpu, t_on_rq, t_cpu, t_state, t_refcount;
 	int32_t f_bp, f_ret, f_size;
+	/* arm64: no ORC; the saved context's frame pointer and pc (thread.cpu_context.fp, .pc),
+	 * and the final frame record, pt_regs.stackframe at the stack's top (-1: unknown) */
+	bool arm64;
+	int32_t t_ctx_fp, t_ctx_pc, pt_stackframe;
+	uint32_t pt_regs_size;
+	int va_bits;
 	int32_t m_orc_ip, m_orc, m_num_orcs;
 	uint32_t thread_size;
 	struct stk_orc_layout lay;
@@ -133,6 +140,16 @@ int stk_read_stack(struct nfm_ctx *ctx, uint64_t va, uint8_t *buf, size_t len);
 /* A task_struct member (offset from stk_state; -ENOENT when absent). */
 int stk_read_u64(struct nfm_ctx *ctx, uint64_t task, int32_t off, uint64_t *v);
 int stk_read_u32(struct nfm_ctx *ctx, uint64_t task, int32_t off, uint32_t *v);
+
+/*
+ * arm64's frame-record walk (frame_arm64.c), as the kernel's unwind_next_frame_record(): from pc
+ * and the record at fp, each record (next fp, return address) inside the region, above the last,
+ * until the final record final_fp (0: unknown) or a record of zeros. The return
+ * addresses, pointer authentication stripped to va_bits, go to pcs (pc first): their count;
+ * *flags gets NFM_STACK_ERROR / _TRUNCATED for a record that does not check out or too many.
+ */
+size_t stk_fp_walk(const struct stk_region *rg, uint64_t fp, uint64_t pc, uint64_t final_fp,
+		   int va_bits, uint64_t *pcs, size_t max, unsigned int *flags);
 
 /* Binary search of the table: the rightmost entry whose address is <= ip (__orc_find()). */
 long stk_table_search(const struct stk_table *t, uint64_t ip);

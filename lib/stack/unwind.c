@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The unwinder: a sleeping task's stack from its saved frame (thread.sp -> struct
- * inactive_task_frame), walked with the ORC tables step by step as the kernel's
+ * inactive_task_frame; on arm64 thread.cpu_context and frame records, frame_arm64.c), walked
+ * with the ORC tables step by step as the kernel's
  * unwind_next_frame() (arch/x86/kernel/unwind_orc.c) walks it for stack_trace_save_tsk(), so that
  * the result is the guest's /proc/PID/stack. The stack is read once, from the saved frame to its
  * top; every dereference must fall inside it, so a hostile stack gives a short walk, not a wild
@@ -372,6 +373,52 @@ int stk_task_stack(struct nfm_ctx *ctx, struct stk_state *s, const struct nfm_ta
 	return 1;
 }
 
+/*
+ * arm64: the saved context's pc and frame records over the whole stack, the scheduler's and
+ * locks' frames left out as stack_trace_save_tsk() leaves them out.
+ */
+static int walk_arm64(struct nfm_ctx *ctx, struct stk_state *s, uint64_t lo,
+		      const struct nfm_task *t, struct nfm_stack_frame *frames, size_t max,
+		      unsigned int *flags)
+{
+	uint64_t pcs[NFM_STACK_MAX_FRAMES * 2], fp, pc, final = 0;
+	struct stk_region rg = { .lo = lo, .hi = lo + s->thread_size };
+	uint8_t *buf;
+	size_t n, k = 0;
+	int err;
+
+	if ((err = stk_read_u64(ctx, t->addr, s->t_ctx_fp, &fp)) < 0 ||
+	    (err = stk_read_u64(ctx, t->addr, s->t_ctx_pc, &pc)) < 0)
+		return err;
+	buf = malloc(s->thread_size);
+	if (!buf)
+		return -ENOMEM;
+	if (nfm_kread(ctx, lo, buf, s->thread_size) < 0) {
+		free(buf);
+		*flags |= NFM_STACK_ERROR;
+		return 0;
+	}
+	rg.buf = buf;
+	/* task_pt_regs(): the pt_regs at the stack's top, its stackframe the final record */
+	if (s->pt_stackframe >= 0)
+		final = rg.hi - s->pt_regs_size + (uint64_t)s->pt_stackframe;
+	n = stk_fp_walk(&rg, fp, pc, final, s->va_bits, pcs, sizeof(pcs) / sizeof(pcs[0]), flags);
+	free(buf);
+	for (size_t i = 0; i < n; i++) {
+		if (in_sched(s, pcs[i]))
+			continue;
+		if (k >= max || k >= NFM_STACK_MAX_FRAMES) {
+			*flags |= NFM_STACK_TRUNCATED;
+			break;
+		}
+		frames[k].ip = pcs[i];
+		frames[k].sp = 0;	/* a frame record holds no stack pointer */
+		symbolize(ctx, s, &frames[k], false);
+		k++;
+	}
+	return (int)k;
+}
+
 /* A sleeping task's stack, from its saved frame, as nfm_task_stack() says. */
 static int walk(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_stack_frame *frames,
 		size_t max, unsigned int *flags)
@@ -399,6 +446,8 @@ static int walk(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_stack_
 	err = stk_task_stack(ctx, s, t, &lo, flags);
 	if (err <= 0)
 		return err;
+	if (s->arm64)
+		return walk_arm64(ctx, s, lo, t, frames, max, flags);
 	err = stk_read_u64(ctx, t->addr, s->t_thread_sp, &tsp);
 	if (err < 0)
 		return err;

@@ -213,8 +213,8 @@ int nfm_cpuinfo_list(struct nfm_ctx *ctx, struct nfm_cpuinfo **ret)
 	int err;
 
 	if (ctx->mmu->arch != NFM_MMU_X86_64) {
-		nfm_err(&ctx->log, "/proc/cpuinfo is built from x86's cpuinfo_x86: "
-			"not on arm64 guests yet");
+		nfm_err(&ctx->log, "cpuinfo_x86 is x86's: an arm64 guest's CPUs are "
+			"nfm_cpuinfo_arm64_list()'s");
 		return -EOPNOTSUPP;
 	}
 	s = cpu_state(ctx, &err);

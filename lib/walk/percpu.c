@@ -4,7 +4,7 @@
 #include "core/context.h"
 #include "walk/percpu.h"
 
-int nfm_percpu_offsets(struct nfm_ctx *ctx, int online, uint64_t *offs, int max)
+int nfm_percpu_cpus(struct nfm_ctx *ctx, int online, unsigned int *cpus, uint64_t *offs, int max)
 {
 	uint64_t mask, pco, a, word = 0;
 	uint32_t nr = 0;
@@ -24,7 +24,14 @@ int nfm_percpu_offsets(struct nfm_ctx *ctx, int online, uint64_t *offs, int max)
 			continue;
 		if ((err = nfm_kread_u64(ctx, pco + cpu * 8ull, &offs[n])) < 0)
 			return err;
+		if (cpus)
+			cpus[n] = cpu;
 		n++;
 	}
 	return n;
+}
+
+int nfm_percpu_offsets(struct nfm_ctx *ctx, int online, uint64_t *offs, int max)
+{
+	return nfm_percpu_cpus(ctx, online, NULL, offs, max);
 }

@@ -15,4 +15,7 @@ struct nfm_ctx;
  */
 int nfm_percpu_offsets(struct nfm_ctx *ctx, int online, uint64_t *offs, int max);
 
+/* The same with each CPU's number in cpus[] (cpus may be NULL). */
+int nfm_percpu_cpus(struct nfm_ctx *ctx, int online, unsigned int *cpus, uint64_t *offs, int max);
+
 #endif

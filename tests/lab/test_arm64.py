@@ -14,6 +14,8 @@ import re
 import pytest
 
 import test_attach as attach
+import test_bt as bt
+import test_kmem as kmem
 import test_net as net
 import test_process as process
 import test_system as system
@@ -51,9 +53,18 @@ def test_arm64_info(arm64_vm):
     # tk_core (on 6.1 found through ktime_get's code): uptime between the truth and now
     up_then = float(t.files["/proc/uptime"].split()[0])
     assert k["uptime_ns"] / 1e9 >= up_then
+    # phys_base is PHYS_OFFSET: at or below the guest's first RAM (its /proc/iomem), whose
+    # linear-map address (page_offset + ram - PHYS_OFFSET) lies in the linear half of the 48-bit
+    # kernel range, also on 6.12 whose page_offset is the 52-bit one
+    ram = int(re.search(rb"^\s*([0-9a-f]+)-[0-9a-f]+ : System RAM$", t.files["/proc/iomem"],
+                        re.M).group(1), 16)
+    va = (int(k["page_offset"], 16) + ram - k["phys_base"]) % (1 << 64)
+    assert k["phys_base"] <= ram and (1 << 64) - (1 << 48) <= va < (1 << 64) - (1 << 47), \
+        (k["phys_base"], ram, hex(va))
     p = run("--vm", arm64_vm.pid, "info")
     assert p.returncode == 0, p.stderr
     assert "aarch64" in p.stdout and arm64_vm.kernel in p.stdout
+    assert re.search(r"^PHYS_OFFSET: +-?0x[0-9a-f]+$", p.stdout, re.M), p.stdout
 
 
 def test_arm64_ps_matches_proc(arm64_vm):
@@ -93,16 +104,29 @@ def test_arm64_yara(arm64_vm, tmp_path):
     yara.test_every_process_finds_its_command_line(arm64_vm, tmp_path)
 
 
-@pytest.mark.parametrize("args, reason", [
-    (["bt", "1"], "ORC"),
-    (["cpuinfo"], "not on arm64 guests yet"),
-])
-def test_arm64_refusals_say_why(arm64_vm, args, reason):
-    """Views built on x86-64 structures are refused with one line naming why."""
-    p = run("--vm", arm64_vm.pid, *args)
-    assert p.returncode != 0 and p.stdout == ""
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and reason in lines[0], p.stderr
+def test_arm64_cpuinfo_equals_proc_cpuinfo(arm64_vm):
+    """arm64's /proc/cpuinfo (a 64-bit reader's), byte for byte: BogoMIPS from loops_per_jiffy
+    and HZ, Features from elf_hwcap's set bits named by hwcap_str, the MIDR fields of each CPU's
+    cpu_data. On 6.1 (no KALLSYMS_ALL) HZ comes from jiffies since boot (no tick_nsec), and
+    elf_hwcap and hwcap_str from the code of cpu_have_feature and c_show."""
+    want = arm64_vm.truth.files["/proc/cpuinfo"].decode()
+    p = run("--vm", arm64_vm.pid, "cpuinfo")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert p.stdout == want
+    doc = run_json("--vm", arm64_vm.pid, "cpuinfo", kind="cpuinfo")
+    assert doc["complete"] is True
+    blocks = want.strip().split("\n\n")
+    assert len(doc["cpus"]) == len(blocks) == 2
+    for cpu, block in zip(doc["cpus"], blocks):
+        f = {k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in block.splitlines())}
+        assert cpu["processor"] == int(f["processor"])
+        assert "%.2f" % cpu["bogomips"] == f["BogoMIPS"]
+        assert cpu["features"] == f["Features"].split() and "fp" in cpu["features"]
+        assert cpu["cpu_implementer"] == int(f["CPU implementer"], 16) == 0x41
+        assert cpu["cpu_architecture"] == int(f["CPU architecture"]) == 8
+        assert cpu["cpu_variant"] == int(f["CPU variant"], 16)
+        assert cpu["cpu_part"] == int(f["CPU part"], 16) == 0xd07  # -cpu cortex-a57
+        assert cpu["cpu_revision"] == int(f["CPU revision"])
 
 
 def test_arm64_check_partial_without_hooks(arm64_vm):
@@ -129,3 +153,34 @@ def test_arm64_check_partial_without_hooks(arm64_vm):
 def test_arm64_ps_on_dump_matches_proc(arm64_vm, tmp_path):
     """An ELF dump of the arm64 guest (QEMU dump-guest-memory): memory and VMCOREINFO."""
     process.test_ps_on_dump_matches_proc(arm64_vm, tmp_path)
+
+
+def test_arm64_bt_on_dump_equals_proc_stack(arm64_vm, tmp_path):
+    """bt by frame records, on a dump: every sleeping thread's stack and wchan exactly as the
+    guest's /proc/PID/task/TID/stack and wchan showed them just before."""
+    bt.test_bt_on_dump_equals_proc_stack(arm64_vm, tmp_path)
+
+
+def test_arm64_bt_live_mostly_equals_proc_stack(arm64_vm):
+    bt.test_bt_live_mostly_equals_proc_stack(arm64_vm)
+
+
+def test_arm64_kmem(arm64_vm):
+    """kmem with arm64's PHYS_OFFSET and vmemmap: every task_struct, mm_struct and open file's
+    slab object as the guest's slabinfo sizes it, each module's memory as its vmalloc area; the
+    kernel image lies in the vmalloc areas of its segments (/proc/vmallocinfo: paging_init),
+    its text mapped without a guard page (VM_NO_GUARD), its data with one. On 6.1, whose
+    kallsyms lacks slab_caches and the vmap tree, the refusal says so."""
+    if arm64_vm.kernel.startswith("6.1."):
+        p = run("--vm", arm64_vm.pid, "kmem", "init_task")
+        assert p.returncode == 3 and "allocator tables are not found" in p.stderr, p.stderr
+        return
+    kmem.test_kmem_slab_objects_match_slabinfo(arm64_vm)
+    kmem.test_kmem_module_memory_is_its_vmalloc_area(arm64_vm)
+    areas = kmem.vmalloc_areas(arm64_vm.truth)
+    doc = run_json("--vm", arm64_vm.pid, "kmem", "_stext", "init_task", "jiffies", kind="kmem")
+    for a, guard in zip(doc["allocations"], (0, 4096, 4096)):
+        q = int(a["query"], 16)
+        start, end, size = next(x for x in areas if x[0] <= q < x[1])
+        assert (a["kind"], int(a["start"], 16), a["size_bytes"]) == (
+            "vmalloc", start, size - guard), a

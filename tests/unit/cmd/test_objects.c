@@ -271,6 +271,8 @@ static void test_system(void **state)
 				.address = 0xffffffffc0000000ull };
 	struct nfm_log_record r = { .seq = 7, .ts_nsec = 1500000000, .level = 3,
 				    .caller_id = 0x80000001u, .text = "bad\x1b[2J", .text_len = 7 };
+	struct nfm_cpuinfo_arm64 ca = { .midr = 0x411fd070, .bogomips_centi = 12505,
+					.features = "fp asimd" };
 	struct json_object *o;
 
 	(void)state;
@@ -285,6 +287,21 @@ static void test_system(void **state)
 	o = obj_module(&m);
 	assert_string_equal(mtext(o, "users"), "[\"a\",\"b\"]");
 	assert_string_equal(mtext(o, "address"), "\"0xffffffffc0000000\"");
+	json_object_put(o);
+	/* arm64: MIDR 0x411fd070 is Arm (0x41), variant 1, part 0xd07 (Cortex-A57), revision 0 */
+	o = obj_cpuinfo_arm64(&ca);
+	assert_string_equal(mtext(o, "cpu_implementer"), "65");
+	assert_string_equal(mtext(o, "cpu_variant"), "1");
+	assert_string_equal(mtext(o, "cpu_part"), "3335");
+	assert_string_equal(mtext(o, "cpu_revision"), "0");
+	assert_string_equal(mtext(o, "bogomips"), "125.05");
+	assert_string_equal(mtext(o, "features"), "[\"fp\",\"asimd\"]");
+	json_object_put(o);
+	ca.bogomips_centi = -1;
+	ca.features = NULL;
+	o = obj_cpuinfo_arm64(&ca);
+	assert_string_equal(mtext(o, "bogomips"), "(absent)");
+	assert_string_equal(mtext(o, "features"), "(absent)");
 	json_object_put(o);
 	o = obj_log_record(&r);
 	assert_string_equal(mtext(o, "level"), "\"err\"");
@@ -307,6 +324,26 @@ static int dump_one(const char *dir, const char *rel, struct json_object *o)
 	}
 	json_object_put(o);
 	return 0;
+}
+
+/* Two examples of one schema (its variants) as JSON Lines. */
+static int dump_two(const char *dir, const char *rel, struct json_object *a, struct json_object *b)
+{
+	char path[4096];
+	FILE *f;
+	int bad;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	bad = !f || fprintf(f, "%s\n%s\n", json_object_to_json_string(a),
+			    json_object_to_json_string(b)) < 0;
+	if (f && fclose(f))
+		bad = 1;
+	if (bad)
+		fprintf(stderr, "cannot write %s\n", path);
+	json_object_put(a);
+	json_object_put(b);
+	return bad;
 }
 
 static struct json_object *array_of(struct json_object *first, struct json_object *second)
@@ -335,6 +372,8 @@ static int dump(const char *dir)
 	struct nfm_cpu_times ct = { .cpu = -1, .user = 1000000, .idle = UINT64_MAX };
 	struct nfm_cpuinfo ci = { .vendor_id = "GenuineIntel", .model_name = "QEMU", .mhz = 2399.9996,
 				  .cache_size_kb = 16384, .flags = "fpu vme de", .bugs = "" };
+	struct nfm_cpuinfo_arm64 ca = { .cpu = 1, .midr = 0x411fd070, .bogomips_centi = 12500,
+					.features = "fp asimd evtstrm cpuid" };
 	struct nfm_module m = { .name = "dummy", .size = 16384, .users = "[permanent],",
 				.state = "Live", .address = 0xffffffffc0000000ull };
 	struct nfm_mount mo = { .device = "/dev/vda1", .path = "/", .fstype = "ext4",
@@ -414,7 +453,7 @@ static int dump(const char *dir)
 	bad |= dump_one(dir, "memory.json", obj_memory(&mi));
 	bad |= dump_one(dir, "loadavg.json", obj_loadavg(&la));
 	bad |= dump_one(dir, "cpu_times.json", obj_cpu_times(&ct));
-	bad |= dump_one(dir, "cpuinfo.json", obj_cpuinfo(&ci));
+	bad |= dump_two(dir, "cpuinfo.json", obj_cpuinfo(&ci), obj_cpuinfo_arm64(&ca));
 	bad |= dump_one(dir, "interface.json", obj_interface(&d, true));
 	bad |= dump_one(dir, "socket.json", obj_socket(&s));
 	bad |= dump_one(dir, "route.json", obj_route(&ro));
