@@ -16,6 +16,7 @@ Guest RAM: env NFM_LAB_MEM (default 512M).
 """
 import argparse
 import os
+import re
 import sys
 
 import pytest
@@ -30,9 +31,13 @@ NFM_LAB = os.path.join(LAB, "nfm-lab")
 
 
 def lab_kernels():
+    """NFM_LAB_KERNELS names them (with NFM_LAB_FULL=1 too: a part of the full matrix, its
+    sweeps included); else every lab kernel with NFM_LAB_FULL=1, else the CI pair."""
+    if "NFM_LAB_KERNELS" in os.environ:
+        return os.environ["NFM_LAB_KERNELS"].split()
     if os.environ.get("NFM_LAB_FULL") == "1":
         return list(kernels.KERNELS)
-    return os.environ.get("NFM_LAB_KERNELS", "6.1-cloud 6.12-generic").split()
+    return ["6.1-cloud", "6.12-generic"]
 
 
 class LabVM:
@@ -135,6 +140,26 @@ def _session_vm(k, role):
         yield LabVM(info)
     finally:
         vm.stop(opts.name)
+
+
+@pytest.fixture(autouse=True)
+def _guest_alive(request):
+    """A session guest that died (a panic under TCG, say) fails each test that needs it with one
+    line quoting its console, instead of each failing on its own symptom."""
+    for name in ("lab_vm", "reach_vm", "arm64_vm"):
+        if name not in request.fixturenames:
+            continue
+        v = request.getfixturevalue(name)
+        if vm._pid_of(v.name) is None:
+            try:
+                with open(os.path.join(v.info["run"], "console.log"), "rb") as f:
+                    lines = f.read().decode("utf-8", "replace").splitlines()
+            except (OSError, KeyError):
+                lines = []
+            why = [l for l in lines if re.search(r"Kernel panic|Oops|BUG:", l)][:2] or lines[-1:]
+            pytest.fail("lab guest %s is no longer running: %s" % (v.name, " / ".join(why)),
+                        pytrace=False)
+    yield
 
 
 @pytest.fixture(scope="session", params=lab_kernels())
