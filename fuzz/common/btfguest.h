@@ -232,7 +232,7 @@ static inline struct fz_guest *fz_guest_new(const uint8_t *data, size_t size)
 	struct nfm_kallsyms *ks;
 
 	if (!g.mem) {
-		g.mem = malloc(FZ_MEM);
+		g.mem = calloc(1, FZ_MEM);
 		if (!g.mem || nfm_source_new_buf(g.mem, FZ_MEM, 0, &g.src) < 0)
 			abort();
 	}

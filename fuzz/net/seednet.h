@@ -47,4 +47,31 @@ static inline void seed_net(struct fz_seed *s)
 	fz_ring(s, ring, 3);
 }
 
+#define EHASH 0x36000u			/* tcp_hashinfo's ehash: 8 buckets */
+#define SK(i) (0x37000u + (i) * 0x1000u)	/* the socks */
+
+/*
+ * tcp_hashinfo's established hash with emask + 1 buckets (8 of them set: each empty chain ends
+ * at its nulls value, i << 1 | 1) and n socks chained in bucket b, sock i of state[i] and
+ * family[i] (AF_*), in init_net.
+ */
+static inline void seed_ehash(struct fz_seed *s, uint32_t emask, unsigned int b, int n,
+			      const uint8_t *state, const uint16_t *family)
+{
+	uint32_t hi = fz_sym_pa("tcp_hashinfo"), nn = fz_off("sock", "__sk_common.skc_nulls_node");
+	int i;
+
+	fz_put64(s, hi + fz_off("inet_hashinfo", "ehash"), FZ_KV(EHASH));
+	fz_put32(s, hi + fz_off("inet_hashinfo", "ehash_mask"), emask);
+	for (i = 0; i < 8; i++)
+		fz_put64(s, EHASH + 8u * (unsigned)i, (uint64_t)i << 1 | 1);
+	fz_put64(s, EHASH + 8 * b, FZ_KV(SK(0) + nn));
+	for (i = 0; i < n; i++) {
+		fz_put16(s, SK(i) + fz_off("sock", "__sk_common.skc_family"), family[i]);
+		fz_put(s, SK(i) + fz_off("sock", "__sk_common.skc_state"), &state[i], 1);
+		fz_put64(s, SK(i) + fz_off("sock", "__sk_common.skc_net"), FZ_KV(NET));
+		fz_put64(s, SK(i) + nn, i + 1 < n ? FZ_KV(SK(i + 1) + nn) : (uint64_t)b << 1 | 1);
+	}
+}
+
 #endif

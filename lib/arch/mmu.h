@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Address translation over a memory source (x86-64 here, arm64 in mmu_arm64.c): 4- and 5-level
- * page tables, 2 MiB and 1 GiB
- * pages, the kernel's linear mappings (direct map, kernel image) as fast paths, and a small
- * translation cache that one call to nfm_mmu_flush() invalidates (once per crawl of a live guest).
+ * Address translation over a memory source, x86-64 (mmu_x86_64.c: 4- and 5-level tables, 2 MiB
+ * and 1 GiB pages) and arm64 (mmu_arm64.c): the kernel's linear mappings (direct map, kernel
+ * image) as fast paths, and a small translation cache (mmu.c) that one call to nfm_mmu_flush()
+ * invalidates (once per crawl of a live guest). What the files share: mmu_base.c, mmu_walk.h.
  */
 #ifndef NFM_LIB_ARCH_MMU_H
 #define NFM_LIB_ARCH_MMU_H
@@ -76,15 +76,6 @@ void nfm_mmu_init(struct nfm_mmu *mmu, struct nfm_source *src, int levels, uint6
 void nfm_mmu_init_arm64(struct nfm_mmu *mmu, struct nfm_source *src, int va_bits,
 			int config_va_bits, uint64_t kernel_root, uint64_t kimage_voffset,
 			uint64_t phys_offset);
-
-/* The entry for va in the 4 KiB table at a walk's level (4 = top, 1 = last; 9 bits each, both
- * architectures); a failed read is recorded as the fault. */
-int nfm_mmu_table_entry(struct nfm_mmu *mmu, uint64_t table, uint64_t va, int level,
-			uint64_t *entry);
-
-/* The arm64 table walk (no cache; nfm_mmu_walk calls it) and kernel translation. */
-int nfm_mmu_arm64_walk(struct nfm_mmu *mmu, uint64_t root, uint64_t va, uint64_t *pa);
-int nfm_mmu_arm64_kva_to_pa(struct nfm_mmu *mmu, uint64_t va, uint64_t *pa);
 
 /* Forget cached translations and memory (a live guest moved on). */
 void nfm_mmu_flush(struct nfm_mmu *mmu);

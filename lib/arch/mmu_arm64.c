@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * arm64 address translation: 4 KiB granule, 48-bit virtual addresses at run time (4 levels; a
- * kernel built for 52 bits falls back to 48 on a CPU without LPA2), TTBR1 for the kernel half, TTBR0 = mm->pgd for a process), and the kernel's two linear mappings: the image
+ * kernel built for 52 bits falls back to 48 on a CPU without LPA2; TTBR1 for the kernel half,
+ * TTBR0 = mm->pgd for a process), and the kernel's two linear mappings: the image
  * (pa = va - kimage_voffset) and the linear map (pa = va - PAGE_OFFSET + PHYS_OFFSET; with
  * KASLR PHYS_OFFSET, the kernel's memstart_addr, may be "negative"). Descriptor formats: Arm ARM
  * D8.3 (VMSAv8-64 translation table format); the kernel's arch/arm64/include/asm/pgtable*.h.
  */
 #include <errno.h>
 
-#include "arch/mmu.h"
+#include "arch/mmu_walk.h"
 #include "source/source.h"
 
 #define DESC_VALID 0x1ull
@@ -37,8 +38,8 @@ void nfm_mmu_init_arm64(struct nfm_mmu *mmu, struct nfm_source *src, int va_bits
 }
 
 /*
- * Walk the tables rooted at root (a TTBR's BADDR). Levels are numbered as in mmu.h (4 = the
- * top, Arm's level 0; 1 = the last, Arm's level 3) so mmu->fault reads the same as on x86.
+ * Walk the tables rooted at root (a TTBR's BADDR). Levels are numbered as on x86 (4 = the top,
+ * Arm's level 0; 1 = the last, Arm's level 3) so mmu->fault reads the same on both.
  */
 int nfm_mmu_arm64_walk(struct nfm_mmu *mmu, uint64_t root, uint64_t va, uint64_t *pa)
 {
@@ -96,7 +97,7 @@ static bool in_ram(const struct nfm_mmu *mmu, uint64_t pa)
 	return false;
 }
 
-int nfm_mmu_arm64_kva_to_pa(struct nfm_mmu *mmu, uint64_t va, uint64_t *pa)
+int nfm_mmu_arm64_linear(struct nfm_mmu *mmu, uint64_t va, uint64_t *pa)
 {
 	/* the linear map ends halfway up the TTBR1 range the CPU translates */
 	uint64_t lin_end = (~0ull << mmu->va_bits) + (1ull << (mmu->va_bits - 1));
@@ -118,5 +119,5 @@ int nfm_mmu_arm64_kva_to_pa(struct nfm_mmu *mmu, uint64_t va, uint64_t *pa)
 		mmu->fault = (struct nfm_fault){ .va = va, .level = 5 };
 		return -EFAULT;
 	}
-	return nfm_mmu_walk(mmu, mmu->kernel_root, va, pa);
+	return -ENOENT;
 }

@@ -12,7 +12,7 @@
 
 #include <nfm/context.h>
 
-#include "check/hooks.h"
+#include "check/hookset.h"
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"

@@ -15,7 +15,7 @@
 
 #include <nfm/context.h>
 
-#include "check/hooks.h"
+#include "check/hookset.h"
 #include "check/x86dec.h"
 #include "core/context.h"
 

@@ -21,94 +21,6 @@
 /* Bytes probed at each page start: the ELF note header (24) and the first key (10) fit. */
 #define PROBE_BYTES 64u
 
-/*
- * When the source knows CPU 0's CR3 (a dump's CPU notes, a live QEMU's QMP socket), the kernel
- * half of the page tables the CPU runs on must be this candidate's: after a reset the previous
- * kernel's VMCOREINFO and page tables are still in RAM and validate on their own. The kernel
- * mapping is the top-level entry 511 (the same in every process's PGD; with page-table isolation
- * CR3 may point at the user copy, the odd page of the pair).
- */
-static bool running_kernel(struct nfm_ctx *ctx, struct nfm_mmu *mmu)
-{
-	const uint64_t mask = 0x000ffffffffff000ull;
-	uint64_t mine, theirs, cr3;
-	struct nfm_cpu_state cpu;
-
-	if (mmu->arch != NFM_MMU_X86_64)
-		return true;	/* CR3 is x86's; arm64's TTBR1 is not compared yet */
-	if (nfm_source_cpu_state(ctx->src, 0, &cpu) < 0)
-		return true;	/* nothing to compare with */
-	cr3 = cpu.cr3 & mask;
-	if (nfm_source_read_phys(ctx->src, mmu->kernel_root + 511 * 8, &mine, 8) < 0)
-		return false;
-	if (nfm_source_read_phys(ctx->src, (cr3 & ~0x1fffull) + 511 * 8, &theirs, 8) == 0 &&
-	    (theirs & mask) == (mine & mask))
-		return true;
-	return nfm_source_read_phys(ctx->src, cr3 + 511 * 8, &theirs, 8) == 0 &&
-	       (theirs & mask) == (mine & mask);
-}
-
-int nfm_discover_check_uts(struct nfm_mmu *mmu, uint64_t uts, const char *release,
-			   uint64_t lin_pa)
-{
-	char buf[512];
-	size_t rlen, off;
-	uint64_t walk_pa;
-
-	if (!release || !*release || (rlen = strlen(release)) > 64)
-		return -EBADMSG;
-	if (nfm_mmu_read_kva(mmu, uts, buf, sizeof(buf)) < 0)
-		return -EBADMSG;
-	/* new_utsname is six 65-byte fields; it starts uts_namespace (after a kref before 5.11). */
-	for (off = 0; off <= 64; off += 4) {
-		if (!memcmp(buf + off, "Linux\0", 6) && !memcmp(buf + off + 130, release, rlen) &&
-		    buf[off + 130 + rlen] == 0)
-			break;
-	}
-	if (off > 64)
-		return -EBADMSG;
-	/* The page tables must agree with the linear kernel-image mapping. */
-	if (nfm_mmu_walk(mmu, mmu->kernel_root, uts, &walk_pa) < 0 || walk_pa != lin_pa)
-		return -EBADMSG;
-	return 0;
-}
-
-/*
- * Does this VMCOREINFO describe the kernel in this memory? Build the translation it implies and
- * read init_uts_ns back through it: the release there must be the OSRELEASE it claims. Stale
- * copies (left by an earlier kernel over kexec) fail here.
- */
-static int validate(struct nfm_ctx *ctx, struct nfm_vmcoreinfo *vi, struct nfm_mmu *mmu)
-{
-	const char *release = nfm_vmcoreinfo_get(vi, "OSRELEASE");
-	uint64_t pgd_va, uts, lin_pa;
-	int64_t phys_base = 0, l5 = 0;
-
-	if (nfm_discover_is_arm64(vi))
-		return nfm_discover_arm64_validate(ctx, vi, mmu);
-	if (!release || !*release || strlen(release) > 64)
-		return -EBADMSG;
-	if (nfm_vmcoreinfo_symbol(vi, "swapper_pg_dir", &pgd_va) < 0 &&
-	    nfm_vmcoreinfo_symbol(vi, "init_top_pgt", &pgd_va) < 0)
-		return -EBADMSG;
-	if (nfm_vmcoreinfo_symbol(vi, "init_uts_ns", &uts) < 0)
-		return -EBADMSG;
-	nfm_vmcoreinfo_number(vi, "phys_base", &phys_base);
-	nfm_vmcoreinfo_number(vi, "pgtable_l5_enabled", &l5);
-	if (pgd_va < NFM_X86_START_KERNEL_MAP || pgd_va >= NFM_X86_KIMAGE_END ||
-	    uts < NFM_X86_START_KERNEL_MAP || uts >= NFM_X86_KIMAGE_END)
-		return -EBADMSG;
-
-	nfm_mmu_init(mmu, ctx->src, l5 == 1 ? 5 : 4,
-		     pgd_va - NFM_X86_START_KERNEL_MAP + (uint64_t)phys_base);
-	mmu->phys_base = phys_base;
-	mmu->have_kimage = true;
-
-	lin_pa = uts - NFM_X86_START_KERNEL_MAP + (uint64_t)phys_base;
-	if (nfm_discover_check_uts(mmu, uts, release, lin_pa) < 0)
-		return -EBADMSG;
-	return ctx->cpu_check_deferred || running_kernel(ctx, mmu) ? 0 : -EBADMSG;
-}
 
 bool nfm_discover_confirm(struct nfm_ctx *ctx)
 {
@@ -116,7 +28,7 @@ bool nfm_discover_confirm(struct nfm_ctx *ctx)
 		nfm_dbg(&ctx->log, "the guest RAM layout QMP gives differs from the guess: again");
 		return false;
 	}
-	if (ctx->vmci && ctx->mmu->kernel_root && !running_kernel(ctx, ctx->mmu)) {
+	if (ctx->vmci && ctx->mmu->kernel_root && !nfm_discover_running_kernel(ctx, ctx->mmu)) {
 		nfm_dbg(&ctx->log, "VMCOREINFO at %#llx is not the running kernel's: again",
 			(unsigned long long)ctx->vmcoreinfo_pa);
 		return false;
@@ -132,7 +44,8 @@ static int try_candidate(struct nfm_ctx *ctx, const char *text, size_t len, uint
 
 	if (nfm_vmcoreinfo_parse(text, len, &vi) < 0)
 		return -EBADMSG;
-	ret = validate(ctx, vi, ctx->mmu);
+	ret = nfm_discover_is_arm64(vi) ? nfm_discover_arm64_validate(ctx, vi, ctx->mmu)
+					: nfm_discover_x86_64_validate(ctx, vi, ctx->mmu);
 	if (ret < 0) {
 		nfm_dbg(&ctx->log, "VMCOREINFO candidate at %#llx does not match this memory",
 			(unsigned long long)pa);

@@ -16,7 +16,7 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
-#include "net/net_sock.h"
+#include "net/net_common.h"
 #include "util/pack.h"
 
 #define MAX_HASH_SHIFT 24

@@ -20,7 +20,7 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
-#include "net/net_sock.h"
+#include "net/net_common.h"
 #include "util/pack.h"
 
 #define RTN_BROADCAST 3

@@ -33,7 +33,7 @@
 #include "walk/list.h"
 #include "walk/percpu.h"
 #include "walk/seen.h"
-#include "net/net_sock.h"
+#include "net/net_common.h"
 
 #define TCP_TIME_WAIT 6
 #define TCP_NEW_SYN_RECV 12

@@ -15,7 +15,8 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
-#include "net/net_sock.h"
+#include "net/net_common.h"
+#include "net/net_unix.h"
 #include "util/pack.h"
 
 #define UNIX_HASH_SIZE 512

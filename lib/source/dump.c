@@ -58,53 +58,6 @@ enum nfm_dump_format nfm_dump_detect(const uint8_t *data, size_t size, const cha
 	return NFM_DUMP_RAW;
 }
 
-static int range_cmp(const void *a, const void *b)
-{
-	const struct nfm_source_range *x = a, *y = b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return x->size < y->size ? -1 : x->size > y->size;
-}
-
-int nfm_dump_sort_ranges(struct nfm_source_range *r, size_t *n)
-{
-	size_t i, out = 0;
-
-	if (!*n)
-		return 0;
-	qsort(r, *n, sizeof(*r), range_cmp);
-	for (i = 1; i < *n; i++) {
-		struct nfm_source_range *last = &r[out];
-		uint64_t last_end = last->start + last->size;
-
-		if (r[i].start <= last_end) {
-			uint64_t end = r[i].start + r[i].size;
-			bool same = r[i].backing - r[i].start == last->backing - last->start;
-
-			/* Touching ranges merge only when the bytes continue in the backing. */
-			if (same) {
-				if (end > last_end)
-					last->size = end - last->start;
-				continue;
-			}
-			if (r[i].start < last_end)
-				return -EBADMSG;
-		}
-		r[++out] = r[i];
-	}
-	*n = out + 1;
-	return 0;
-}
-
-void nfm_dump_info_release(struct nfm_dump_info *info)
-{
-	free(info->ranges);
-	free(info->vmcoreinfo);
-	free(info->cpus);
-	memset(info, 0, sizeof(*info));
-}
-
 static int dump_vmcoreinfo(struct nfm_source *src, char **ret, size_t *len)
 {
 	struct dump_priv *p = src->priv;

@@ -6,6 +6,7 @@
 #ifndef NFM_LIB_SOURCE_DUMP_H
 #define NFM_LIB_SOURCE_DUMP_H
 
+#include "source/dump_parse.h"
 #include "source/source.h"
 
 enum nfm_dump_format {
@@ -18,30 +19,11 @@ enum nfm_dump_format {
 	NFM_DUMP_UNSUPPORTED,	/* recognised but unreadable: kdump-compressed, compressed... */
 };
 
-/* What a parser found. ranges' backing values are offsets into the parsed bytes. */
-struct nfm_dump_info {
-	struct nfm_source_range *ranges;
-	size_t nr_ranges;
-	char *vmcoreinfo;		/* NUL-terminated, or NULL */
-	size_t vmcoreinfo_len;		/* without the NUL */
-	struct nfm_cpu_state *cpus;	/* from the per-CPU "QEMU" notes */
-	unsigned int nr_cpus;
-};
-
 /*
  * Which format the first bytes say. For NFM_DUMP_UNSUPPORTED, *what (if not NULL) is set to a
  * description such as "a kdump-compressed dump" (static storage).
  */
 enum nfm_dump_format nfm_dump_detect(const uint8_t *data, size_t size, const char **what);
-
-/* Parsers: 0, -EBADMSG (malformed, logged), -EOPNOTSUPP (e.g. not x86-64) or -ENOMEM. */
-int nfm_dump_parse_elf(const uint8_t *data, size_t size, const char *name,
-		       const struct nfm_log *log, struct nfm_dump_info *ret);
-int nfm_dump_parse_lime(const uint8_t *data, size_t size, const char *name,
-			const struct nfm_log *log, struct nfm_dump_info *ret);
-int nfm_dump_parse_raw(const uint8_t *data, size_t size, const char *name,
-		       const struct nfm_log *log, struct nfm_dump_info *ret);
-void nfm_dump_info_release(struct nfm_dump_info *info);
 
 /*
  * A dump source over bytes in memory: detect, parse, build. name is used in messages and the
@@ -60,9 +42,5 @@ int nfm_source_open_kdump(const char *path, bool flattened, const struct nfm_log
  * of each winning. On success the source owns mmap_base (if not NULL); 0 or -errno, logged. */
 int nfm_source_new_migration(const uint8_t *data, size_t size, const char *name,
 			     const struct nfm_log *log, void *mmap_base, struct nfm_source **ret);
-
-/* Sort ranges by start; merge touching/overlapping ones whose backing agrees. -EBADMSG on a
- * conflicting overlap. Updates *n. */
-int nfm_dump_sort_ranges(struct nfm_source_range *r, size_t *n);
 
 #endif

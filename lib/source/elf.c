@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/dump.h"
+#include "source/dump_parse.h"
 #include "util/log.h"
 
 #define MAX_PHDRS (1u << 20)

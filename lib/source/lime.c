@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/dump.h"
+#include "source/dump_parse.h"
 #include "util/log.h"
 
 #define LIME_MAGIC 0x4C694D45u

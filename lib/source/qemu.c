@@ -20,6 +20,7 @@
 #include "source/qemu.h"
 #include "source/qemu_cmdline.h"
 #include "source/qmp.h"
+#include "util/hostfile.h"
 #include "util/log.h"
 
 #define PAGE 4096ULL
@@ -40,59 +41,6 @@ struct qemu_priv {
 	uint64_t map_start;	/* its host address in QEMU */
 	char qmp[256];		/* QMP socket, "" when none is known */
 };
-
-int nfm_read_file(const char *path, size_t max, char **ret, size_t *len)
-{
-	size_t n = 0, cap = 4096;
-	char *buf;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *tmp;
-
-			if (cap >= max) {
-				break;
-			}
-			cap *= 2;
-			tmp = realloc(buf, cap + 1);
-			if (!tmp) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = tmp;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			int err = -errno;
-
-			if (err == -EINTR)
-				continue;
-			free(buf);
-			close(fd);
-			return err;
-		}
-		if (!r)
-			break;
-		n += r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*ret = buf;
-	*len = n;
-	return 0;
-}
 
 int nfm_qemu_parse_maps(const char *text, struct nfm_qemu_map **ret)
 {
@@ -572,7 +520,7 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	el = readlink(path, exe, sizeof(exe) - 1);
 	if (el < 0 && (errno == EACCES || errno == EPERM)) {
-		nfm_err(log, "no permission to read QEMU pid %d%s", pid, nfm_source_perm_hint());
+		nfm_err(log, "no permission to read QEMU pid %d%s", pid, nfm_perm_hint());
 		return -EACCES;
 	}
 	exe[el > 0 ? el : 0] = '\0';
@@ -613,7 +561,7 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 	if (p->mem_fd < 0) {
 		err = -errno;
 		if (err == -EACCES || err == -EPERM)
-			nfm_err(log, "no permission to read QEMU pid %d%s", pid, nfm_source_perm_hint());
+			nfm_err(log, "no permission to read QEMU pid %d%s", pid, nfm_perm_hint());
 		else
 			nfm_err(log, "QEMU pid %d: cannot open its memory: %s", pid, strerror(-err));
 		goto out;

@@ -52,7 +52,4 @@ int nfm_qmp_layout_join(struct nfm_qmp_layout_job *j, struct nfm_source_range **
 bool nfm_qemu_layout_refines(const struct nfm_source_range *guess, size_t ng, uint64_t base,
 			     const struct nfm_source_range *q, size_t nq);
 
-/* Read a whole (proc) file, up to max bytes, NUL-terminated. Caller frees *ret. */
-int nfm_read_file(const char *path, size_t max, char **ret, size_t *len);
-
 #endif

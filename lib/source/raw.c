@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "source/dump.h"
+#include "source/dump_parse.h"
 #include "util/log.h"
 
 int nfm_dump_parse_raw(const uint8_t *data, size_t size, const char *name,

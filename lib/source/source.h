@@ -107,13 +107,6 @@ int nfm_source_open_dump(const char *path, const struct nfm_log *log, struct nfm
 /* "DIR[@WHEN]": a recorded snapshot (snap.c, include/nfm/history.h). */
 int nfm_source_open_snap(const char *spec, const struct nfm_log *log, struct nfm_source **ret);
 
-/*
- * What to add to "no permission to read X": running as root is the advice only when we are not
- * root; as root the refusal comes from ptrace restrictions (Yama's ptrace_scope, another user
- * namespace, lockdown).
- */
-const char *nfm_source_perm_hint(void);
-
 /* Optional extras, -EOPNOTSUPP when the backend lacks them. */
 int nfm_source_vmcoreinfo(struct nfm_source *src, char **ret, size_t *len);
 int nfm_source_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_cpu_state *ret);

@@ -12,6 +12,7 @@
 #include "source/qemu.h"
 #include "source/qmp.h"
 #include "source/source.h"
+#include "util/hostfile.h"
 #include "util/log.h"
 
 #define MAX_VMS 1024
@@ -119,7 +120,7 @@ static int open_libvirt(const char *name, const struct nfm_log *log, struct nfm_
 	err = nfm_read_file(path, 64, &text, &len);
 	if (err) {
 		if (err == -EACCES || err == -EPERM)
-			nfm_err(log, "no permission to read %s%s", path, nfm_source_perm_hint());
+			nfm_err(log, "no permission to read %s%s", path, nfm_perm_hint());
 		else
 			nfm_err(log, "no running libvirt domain %s (no %s)", name, path);
 		return err == -EACCES || err == -EPERM ? err : -ENOENT;
@@ -169,13 +170,6 @@ static const char *file_kind(mode_t m)
 	return "not a regular file";
 }
 
-const char *nfm_source_perm_hint(void)
-{
-	return geteuid() ? " (run as root)" :
-	       " (even as root: ptrace is restricted here, see kernel.yama.ptrace_scope, or the "
-	       "process is in another user namespace)";
-}
-
 int nfm_source_open(const char *spec, const struct nfm_log *log, struct nfm_source **ret)
 {
 	struct stat st;
@@ -211,7 +205,7 @@ int nfm_source_open(const char *spec, const struct nfm_log *log, struct nfm_sour
 		return -EINVAL;
 	}
 	if (errno == EACCES && strchr(spec, '/')) {
-		nfm_err(log, "no permission to look at %s%s", spec, nfm_source_perm_hint());
+		nfm_err(log, "no permission to look at %s%s", spec, nfm_perm_hint());
 		return -EACCES;
 	}
 	if (strchr(spec, '/')) {

@@ -10,6 +10,7 @@
 
 #include "source/qemu.h"
 #include "source/qemu_cmdline.h"
+#include "util/hostfile.h"
 
 int nfm_vm_list(struct nfm_vm_info *vms, int max)
 {

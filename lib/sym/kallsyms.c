@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sym/kallsyms.h"
 #include "sym/kallsyms_int.h"
 /* Bound of the decoded string arena (names plus type and NUL), against token blow-up. */
 #define KS_ARENA_MAX (256u << 20)
@@ -429,26 +430,6 @@ static int names_pass2(struct nfm_kallsyms *ks, const struct names_buf *nb,
 	return 0;
 }
 
-static uint64_t sym_address(enum nfm_kallsyms_encoding enc, const uint8_t *tab, uint64_t tab_va,
-			    uint64_t base, uint32_t i)
-{
-	int32_t off;
-
-	switch (enc) {
-	case NFM_KALLSYMS_ABSOLUTE:
-		return le64(tab + 8 * (size_t)i);
-	case NFM_KALLSYMS_BASE_RELATIVE:
-		return base + le32(tab + 4 * (size_t)i);
-	case NFM_KALLSYMS_ABSOLUTE_PERCPU:
-		off = (int32_t)le32(tab + 4 * (size_t)i);
-		return off >= 0 ? (uint64_t)off : base - 1 - (uint64_t)(int64_t)off;
-	case NFM_KALLSYMS_PLACE_RELATIVE:
-		off = (int32_t)le32(tab + 4 * (size_t)i);
-		return tab_va + 4 * (uint64_t)i + (uint64_t)(int64_t)off;
-	}
-	return 0;
-}
-
 /*
  * scripts/kallsyms.c sorts the table by address (compare_symbols()), under every encoding, so
  * an encoding that does not give non-decreasing addresses is the wrong one, or the table (or
@@ -461,16 +442,11 @@ static bool addresses_sorted(enum nfm_kallsyms_encoding enc, const uint8_t *tab,
 	uint32_t i;
 
 	for (i = 0; i < num; i++, prev = a) {
-		a = sym_address(enc, tab, tab_va, base, i);
+		a = ks_address(enc, tab, tab_va, base, i);
 		if (a < prev)
 			return false;
 	}
 	return true;
-}
-
-uint64_t ks_sym_address(const struct nfm_kallsyms *ks, uint32_t i)
-{
-	return sym_address(ks->enc, ks->tab, ks->tab_va, ks->base, i);
 }
 
 static const char *sym_name(const struct nfm_kallsyms *ks, size_t i)
@@ -668,7 +644,7 @@ static int choose_encoding(struct nfm_kallsyms *ks, const struct nfm_kallsyms_ta
 				continue;
 		} else {
 			for (size_t i = 0; i < nstext && !found; i++)
-				found = sym_address(enc, ks->tab, ks->tab_va, ks->base, stext_idx[i]) ==
+				found = ks_address(enc, ks->tab, ks->tab_va, ks->base, stext_idx[i]) ==
 					stext;
 			if (!found)
 				continue;

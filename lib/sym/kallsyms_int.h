@@ -4,6 +4,7 @@
  *   kallsyms.c        reads the tables, picks the address encoding, the full decode and index;
  *   kallsyms_lazy.c   name lookups and symbolization through kallsyms_seqs_of_names, before
  *                     (often instead of) the full decode;
+ *   kallsyms_tables.c one address under each encoding;
  *   system_map.c      the same struct filled from a System.map file.
  */
 #ifndef NFM_LIB_SYM_KALLSYMS_INT_H
@@ -13,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sym/kallsyms.h"
+#include "sym/kallsyms_tables.h"
 
 /* The kernel's KSYM_NAME_LEN is 512 since 6.1 (128 before); twice that is surely not a kernel. */
 #define KS_NAME_MAX 1024
@@ -73,9 +74,13 @@ static inline bool ks_full(const struct nfm_kallsyms *ks)
 	return __atomic_load_n(&ks->full, __ATOMIC_ACQUIRE);
 }
 
-struct nfm_kallsyms *ks_new(void);
 /* Address of symbol i under ks->enc, from the raw table. */
-uint64_t ks_sym_address(const struct nfm_kallsyms *ks, uint32_t i);
+static inline uint64_t ks_sym_address(const struct nfm_kallsyms *ks, uint32_t i)
+{
+	return ks_address(ks->enc, ks->tab, ks->tab_va, ks->base, i);
+}
+
+struct nfm_kallsyms *ks_new(void);
 /* Build the full decode from the kept tables (idempotent, thread-safe): 0 or -errno. */
 int ks_materialize(struct nfm_kallsyms *ks);
 /* Index structures of the full decode, once names and addresses are in. */

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sym/kallsyms.h"
 #include "sym/kallsyms_int.h"
 
 #define LOC_CHUNK (1u << 20)

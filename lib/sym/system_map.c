@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sym/kallsyms.h"
 #include "sym/kallsyms_int.h"
 
 #define SM_LINE_MAX 4096

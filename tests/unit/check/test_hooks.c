@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "check/hooks.h"
+#include "check/hookset.h"
 #include "check/x86dec.h"
 
 static void test_lengths(void **state)

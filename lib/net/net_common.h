@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Shared by the socket, route and neighbour walkers (net_sock.c, net_unix.c, net_route.c,
- * net_neigh.c): the network namespaces, hash-chain walking bounds, and the AF_UNIX walk that
- * nfm_socket_list() calls.
+ * Shared by every network walker (net_sock.c, net_unix.c, net_sockstat.c, net_route.c,
+ * net_neigh.c): the socket structures' offsets, the network namespaces, hash-chain walking
+ * bounds (net_common.c).
  */
-#ifndef NFM_LIB_NET_NET_SOCK_H
-#define NFM_LIB_NET_NET_SOCK_H
+#ifndef NFM_LIB_NET_NET_COMMON_H
+#define NFM_LIB_NET_NET_COMMON_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct nfm_ctx;
-struct nfm_pack;
 
 #define NFM_NET_MAX_NETNS 4096
 #define NFM_NET_MAX_CHAIN 65536		/* entries in one hash chain */
@@ -54,13 +53,6 @@ int nfm_netns_list(struct nfm_ctx *ctx, struct nfm_netns **ret, bool *truncated)
 
 /* The inode number of the namespace at net, 0 if it is not in the list. */
 uint32_t nfm_netns_inum(const struct nfm_netns *ns, int n, uint64_t net);
-
-/*
- * AF_UNIX sockets of every namespace (the rows of /proc/net/unix) appended to pk as struct
- * nfm_socket. Returns 0 or -errno; sets *truncated on a walk cut short.
- */
-int nfm_unix_collect(struct nfm_ctx *ctx, const struct nfm_netns *ns, int nns, struct nfm_pack *pk,
-		     bool *truncated);
 
 /* sock_i_ino(): the inode number of sk's struct socket (0 without one). */
 int nfm_sock_inode(struct nfm_ctx *ctx, uint64_t sk, uint64_t *ino);

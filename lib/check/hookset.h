@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The pieces of nfm_hooks() (include/nfm/check.h): who owns an address, the findings being
- * gathered, and one function per kind of hook (text.c, ftrace.c, idt.c).
+ * The pieces of nfm_hooks() (include/nfm/check.h, hooks.c): who owns an address, the findings
+ * being gathered (hookset.c), and one function per kind of hook (text.c, ftrace.c, idt.c).
  */
-#ifndef NFM_LIB_CHECK_HOOKS_H
-#define NFM_LIB_CHECK_HOOKS_H
+#ifndef NFM_LIB_CHECK_HOOKSET_H
+#define NFM_LIB_CHECK_HOOKSET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +27,9 @@ struct owner_map {
 	struct owner_range *r;
 	size_t n;
 };
+
+/* Build m from the kernel's symbols and module list (free m->r); 0 or -errno. */
+int owner_map_build(struct nfm_ctx *ctx, struct owner_map *m);
 
 /* The owner of addr; *module (optional) the module's name when NFM_OWNER_MODULE. */
 enum nfm_owner owner_of(const struct owner_map *m, uint64_t addr, const char **module);
