@@ -20,6 +20,7 @@
 #include "frames.h"
 #include "jout.h"
 #include "table.h"
+#include "units.h"
 
 static volatile sig_atomic_t stop;
 
@@ -55,24 +56,6 @@ int64_t cli_parse_duration(const char *s)
 	else if (*end && strcmp(end, "s"))
 		return -1;
 	return (int64_t)(v * mul);
-}
-
-/* "5G", "500M", "1024" -> bytes; 0 when it does not parse. */
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	static const char units[] = "KMGT";
-	const char *u;
-
-	if (end == s || v <= 0)
-		return 0;
-	if (!*end)
-		return (uint64_t)v;
-	u = strchr(units, *end & ~0x20);
-	if (!u || (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB")))
-		return 0;
-	return (uint64_t)(v * (double)(1ull << (10 * (u - units + 1))));
 }
 
 const char *cli_at_spec(const char *vm, const char *at)
@@ -194,7 +177,7 @@ static int cmd_record(struct cli *cli, int argc, char **argv)
 						       cli_esc(optarg));
 			break;
 		case OPT_MAX:
-			max = parse_size(optarg);
+			max = units_parse_size(optarg);
 			if (!max)
 				return cli_usage_error(cli, "--max-size: \"%s\" is not a size",
 						       cli_esc(optarg));

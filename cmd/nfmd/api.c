@@ -68,6 +68,16 @@ static struct json_object *vm_object(const struct vm *vm)
 	j_add(o, "crawl_errors", j_u64(vm->crawl_errors));
 	j_add(o, "attaches", j_u64(vm->attaches));
 	j_add(o, "reboots", j_u64(vm->reboots));
+	if (vm->rec_stats.frames || vm->rec_stats.snapshots || vm->rec_stats.errors) {
+		struct json_object *r = json_object_new_object();
+
+		j_add(r, "frames", j_u64(vm->rec_stats.frames));
+		j_add(r, "snapshots", j_u64(vm->rec_stats.snapshots));
+		j_add(r, "errors", j_u64(vm->rec_stats.errors));
+		if (vm->rec_stats.error[0])
+			j_add(r, "error", j_str(vm->rec_stats.error));
+		j_add(o, "recording", r);
+	}
 	return o;
 }
 

@@ -26,6 +26,12 @@ struct nfmd_config {
 	int max_vms;
 	struct collect_limits lim;
 	const char *only;		/* --vm PATTERN: fnmatch on the name, or NULL for all */
+	/* --record DIR (record.h): NULL records nothing */
+	const char *record_dir;
+	const char *record_only;	/* --record-vm PATTERN, or NULL for every VM */
+	double record_every;		/* seconds between memory snapshots; 0: timeline only */
+	double record_keep;		/* seconds of snapshots and frames kept; 0: no limit */
+	uint64_t record_max_bytes;	/* snapshots removed while a store is larger; 0: no limit */
 };
 
 #endif

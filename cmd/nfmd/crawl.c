@@ -18,6 +18,7 @@
 
 #include "collect.h"
 #include "crawl.h"
+#include "record.h"
 #include "util.h"
 
 /* How long a guest clock may stand still before we look at why. */
@@ -210,4 +211,5 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 out:
 	free(host);
 	j->ended = now_mono();
+	j->rec_err = record_run(vm, &j->frames, cfg, log, j->rec_msg, sizeof(j->rec_msg));
 }

@@ -20,6 +20,7 @@ struct job {
 	struct pool_item item;		/* first: the pool hands it back */
 	struct vm *vm;
 	unsigned int mask;		/* 1 << feature */
+	struct record_frame *frames;	/* state-timeline frames to write (record.h); the job frees */
 	/* results */
 	int attach;			/* 0 none, 1 attached now, -errno attach failed */
 	bool reattached;		/* the context no longer matched the guest: attached again */
@@ -30,7 +31,9 @@ struct job {
 	int err;			/* 0 or -errno of the base crawl */
 	char msg[256];
 	struct section *sec[F_NR];
-	double started, ended;
+	double started, ended;		/* of the crawl (a snapshot after it is not counted) */
+	int rec_err;			/* 0 or -errno of the recording (record_run) */
+	char rec_msg[256];
 };
 
 void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_log *log);

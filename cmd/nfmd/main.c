@@ -23,6 +23,8 @@
 
 #include "conffile.h"
 #include "nfmd.h"
+#include "record.h"
+#include "units.h"
 
 static const struct nfmd_config default_config = {
 	.listen = "127.0.0.1:9464",
@@ -60,6 +62,14 @@ static void usage(FILE *f)
 		"  --attach-workers N     threads looking for guest kernels (default 1)\n"
 		"  --max-vms N            VMs watched at most (default 128)\n"
 		"  --vm PATTERN           only VMs whose name matches PATTERN (shell glob)\n"
+		"  --record DIR           record each VM into DIR/NAME: its state timeline (a frame\n"
+		"                         per crawl; nfm timeline DIR/NAME) and, with --record-every,\n"
+		"                         memory snapshots (nfm --at DIR/NAME@WHEN CMD)\n"
+		"  --record-vm PATTERN    record only VMs whose name matches PATTERN (default: all)\n"
+		"  --record-every DUR     a memory snapshot of each recorded VM this often (default 0:\n"
+		"                         the timeline only; 10m, 1h...)\n"
+		"  --record-keep DUR      drop snapshots and frames older than this (24h, 7d)\n"
+		"  --record-max-size SIZE drop the oldest snapshots while a VM's store is larger (5G)\n"
 		"  -v, --verbose          more log (twice: library debug)\n"
 		"  -q, --quiet            errors only\n"
 		"  --version, -h/--help\n\n"
@@ -72,6 +82,19 @@ static double duration_arg(const struct nfmd_log *log, const char *opt, const ch
 
 	if (d < 0 || (d > 0 && d < min) || d > 86400) {
 		logmsg(log, NFM_LOG_ERR, "%s %s: expected a duration like 500ms, 1s or 2m (at least %gs)",
+		       opt, s, min);
+		exit(2);
+	}
+	return d;
+}
+
+/* A duration without the one-day cap (retention, snapshot periods). */
+static double long_duration_arg(const struct nfmd_log *log, const char *opt, const char *s, double min)
+{
+	double d = parse_duration(s);
+
+	if (d < min || d > 100 * 365 * 86400.0) {
+		logmsg(log, NFM_LOG_ERR, "%s %s: expected a duration like 10m, 24h or 7d (at least %gs)",
 		       opt, s, min);
 		exit(2);
 	}
@@ -92,7 +115,8 @@ static int int_arg(const struct nfmd_log *log, const char *opt, const char *s, i
 
 enum { O_LISTEN = 256, O_TOKEN, O_INTERVAL, O_PS, O_NET, O_SYS, O_RESCAN, O_TIMEOUT, O_TOP,
        O_WORKERS, O_AWORKERS, O_MAXVMS, O_VM, O_VERSION, O_CONFIG, O_TLS_CERT, O_TLS_KEY,
-       O_BASIC_USER, O_BASIC_PASS, O_INSECURE };
+       O_BASIC_USER, O_BASIC_PASS, O_INSECURE, O_RECORD, O_RECORD_VM, O_RECORD_EVERY,
+       O_RECORD_KEEP, O_RECORD_MAX };
 
 static const struct option opts[] = {
 	{ "listen", required_argument, NULL, O_LISTEN },
@@ -114,6 +138,11 @@ static const struct option opts[] = {
 	{ "attach-workers", required_argument, NULL, O_AWORKERS },
 	{ "max-vms", required_argument, NULL, O_MAXVMS },
 	{ "vm", required_argument, NULL, O_VM },
+	{ "record", required_argument, NULL, O_RECORD },
+	{ "record-vm", required_argument, NULL, O_RECORD_VM },
+	{ "record-every", required_argument, NULL, O_RECORD_EVERY },
+	{ "record-keep", required_argument, NULL, O_RECORD_KEEP },
+	{ "record-max-size", required_argument, NULL, O_RECORD_MAX },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, O_VERSION },
@@ -158,6 +187,17 @@ static void set_option(struct nfmd *d, int c, const char *arg, int *verbose)
 	case O_AWORKERS: cfg->attach_workers = int_arg(log, "--attach-workers", arg, 1, 64); break;
 	case O_MAXVMS: cfg->max_vms = int_arg(log, "--max-vms", arg, 1, 4096); break;
 	case O_VM: cfg->only = arg; break;
+	case O_RECORD: cfg->record_dir = arg; break;
+	case O_RECORD_VM: cfg->record_only = arg; break;
+	case O_RECORD_EVERY: cfg->record_every = long_duration_arg(log, "--record-every", arg, 1); break;
+	case O_RECORD_KEEP: cfg->record_keep = long_duration_arg(log, "--record-keep", arg, 1); break;
+	case O_RECORD_MAX:
+		cfg->record_max_bytes = units_parse_size(arg);
+		if (!cfg->record_max_bytes) {
+			logmsg(log, NFM_LOG_ERR, "--record-max-size %s: expected a size like 5G or 500M", arg);
+			exit(2);
+		}
+		break;
 	case 'v': (*verbose)++; break;
 	case 'q': d->log.level = NFM_LOG_ERR; break;
 	case O_VERSION: printf("nfmd %s\n", nfm_version()); exit(0);
@@ -259,6 +299,11 @@ static void parse_args(struct nfmd *d, int argc, char **argv)
 			set_option(d, c, optarg, &verbose);
 	if (optind < argc) {
 		logmsg(log, NFM_LOG_ERR, "unexpected argument '%s' (see nfmd --help)", argv[optind]);
+		exit(2);
+	}
+	if (!cfg->record_dir && (cfg->record_only || cfg->record_every || cfg->record_keep ||
+				 cfg->record_max_bytes)) {
+		logmsg(log, NFM_LOG_ERR, "the --record-* settings go with --record DIR");
 		exit(2);
 	}
 	if (cfg->interval[F_BASE] <= 0) {
@@ -428,6 +473,7 @@ int main(int argc, char **argv)
 	if (!pool_stop(&d.pool))
 		exit(0);
 	schedule_done(&d.sched, pool_take_done(&d.pool));
+	record_flush(&d.vms, &d.cfg, &d.log);
 	vm_table_free(&d.vms);
 	free(d.cfg.token);
 	free(d.cfg.basic_password);

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "collect.h"
 #include "crawl.h"
+#include "record.h"
 #include "schedule.h"
 #include "util.h"
 
@@ -37,6 +39,8 @@ static void dispatch(struct scheduler *s, struct vm *vm, unsigned int mask, doub
 		return;
 	j->vm = vm;
 	j->mask = mask;
+	j->frames = vm->rec_queue;	/* the worker writes the frames queued so far */
+	vm->rec_queue = NULL;
 	/* Guests attached before (rebooting, most likely) stay in the crawl queue: back soon. */
 	j->item.queue = !vm->g.ctx && !vm->attaches ? POOL_ATTACH : POOL_CRAWL;
 	/* First attempts and guests up a moment ago (rebooting) before known no-kernel VMs; then
@@ -131,6 +135,18 @@ static void crawl_done(struct scheduler *s, struct job *j)
 	bool sec_err = false;
 
 	vm->busy = false;
+	/* the guest is the main thread's again: copy what the API shows of the recording */
+	vm->rec_stats = vm->g.rec;
+	vm->rec_stats.store = NULL;
+	vm->rec_stats.rec = NULL;
+	if (j->rec_err) {
+		/* frames lost: the chain of deltas starts again at a key frame. Said at the 1st,
+		 * 2nd, 4th, 8th... failure: a full disk does not flood the log. */
+		record_chain_broken(vm);
+		if (!(vm->g.rec.errors & (vm->g.rec.errors - 1)))
+			logmsg(s->log, NFM_LOG_WARN, "vm %s (pid %d): recording (failure %llu): %s",
+			       vm->label_vm, vm->pid, (unsigned long long)vm->g.rec.errors, j->rec_msg);
+	}
 	if (vm->gone) {
 		for (int f = 0; f < F_NR; f++)
 			section_unref(j->sec[f]);
@@ -215,6 +231,13 @@ static void crawl_done(struct scheduler *s, struct job *j)
 		snprintf(vm->error, sizeof(vm->error), "crawl exceeded its %.1fs budget; some features skipped",
 			 cfg->crawl_timeout);
 	vm->last_up = now;
+	if (record_wanted(cfg, vm)) {
+		struct json_object *doc = api_vm(vm);
+
+		if (doc)
+			record_queue_frame(cfg, vm, doc);
+		json_object_put(doc);
+	}
 	free(j);
 }
 

@@ -113,6 +113,8 @@ double parse_duration(const char *s)
 		return v * 60;
 	if (!strcmp(end, "h"))
 		return v * 3600;
+	if (!strcmp(end, "d"))
+		return v * 86400;
 	return -1;
 }
 

@@ -22,7 +22,7 @@ void sb_value(struct sbuf *b, double v);
 void sb_label(struct sbuf *b, const char *s);
 void sb_free(struct sbuf *b);
 
-/* "250ms", "1s", "1.5s", "2m", "1h"; a bare number is seconds. Returns seconds or -1. */
+/* "250ms", "1s", "1.5s", "2m", "1h", "7d"; a bare number is seconds. Returns seconds or -1. */
 double parse_duration(const char *s);
 double now_mono(void);		/* CLOCK_MONOTONIC, seconds */
 double now_real(void);		/* CLOCK_REALTIME, seconds */

@@ -156,6 +156,9 @@ void guest_detach(struct guest *g)
 	g->src = NULL;
 	nfm_host_vm_free(g->host);
 	g->host = NULL;
+	/* the recorder reads the source: it goes with it (the store stays open) */
+	nfm_recorder_free(g->rec.rec);
+	g->rec.rec = NULL;
 }
 
 void vm_drop_sections(struct vm *vm)
@@ -168,8 +171,17 @@ void vm_drop_sections(struct vm *vm)
 
 static void vm_free(struct vm *vm)
 {
+	struct record_frame *f, *next;
+
 	guest_detach(&vm->g);
 	vm_drop_sections(vm);
+	nfm_store_close(vm->g.rec.store);
+	json_object_put(vm->rec_prev);
+	for (f = vm->rec_queue; f; f = next) {
+		next = f->next;
+		free(f->text);
+		free(f);
+	}
 	free(vm);
 }
 

@@ -7,6 +7,8 @@
 #ifndef NFMD_VMS_H
 #define NFMD_VMS_H
 
+#include <json-c/json.h>
+#include <nfm/history.h>
 #include <nfm/host.h>
 #include <nfm/nfm.h>
 #include <stdbool.h>
@@ -33,6 +35,23 @@ extern const char *const vm_run_states[];
 extern const double crawl_buckets[NR_BUCKETS];
 
 /* Worker-owned while a crawl is in flight. */
+/* A state-timeline frame on its way to the store (record.h). */
+struct record_frame {
+	struct record_frame *next;
+	char *text;			/* the frame's compact JSON (a key frame or a delta) */
+	bool key;
+	int64_t time_ns;		/* CLOCK_REALTIME when the crawl was published */
+};
+
+/* The VM's recording (nfmd --record), owned with the guest. */
+struct guest_record {
+	struct nfm_store *store;	/* DIR/NAME, opened at the first write */
+	struct nfm_recorder *rec;	/* bound to the guest's source: freed at detach */
+	double next_snap;		/* CLOCK_MONOTONIC of the next memory snapshot */
+	uint64_t frames, snapshots, errors;
+	char error[256];		/* the last error, "" after a success */
+};
+
 struct guest {
 	struct nfm_source *src;
 	struct nfm_ctx *ctx;
@@ -50,6 +69,7 @@ struct guest {
 	struct nfm_log log;
 	struct nfm_host_vm *host;	/* the host's accounting of the VM (nfm/host.h), or NULL */
 	double run_state_retry;		/* CLOCK_MONOTONIC: QMP did not answer; ask again then */
+	struct guest_record rec;
 };
 
 struct vm {
@@ -81,6 +101,11 @@ struct vm {
 	double last_crawl_duration, last_crawl_at;
 	const struct nfmd_log *log;	/* the daemon's (guest library messages go there) */
 	struct guest g;
+	/* the state timeline, main thread's side (record.h) */
+	struct json_object *rec_prev;	/* the last frame queued: the next delta's base */
+	uint64_t rec_n;			/* frames queued since the last key frame */
+	struct record_frame *rec_queue;	/* built, not yet handed to a job */
+	struct guest_record rec_stats;	/* g.rec as of the last finished job (its pointers NULL) */
 };
 
 struct vm_table {

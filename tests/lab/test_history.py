@@ -421,3 +421,83 @@ def test_export_elf(store, tmp_path):
     assert a.stdout == b.stdout
     k = run_json("--vm", elf, "info")["kernel"]
     assert k["vmcoreinfo_from"] == "dump note"
+
+
+def test_nfmd_record(lab_vm, tmp_path):
+    """nfmd --record: the state timeline of a VM nfmd crawls (one frame per crawl) lists a module
+    unloaded and loaded again and a process started, as `nfm record --frames` does; with
+    --record-every its memory snapshots answer `nfm --at` (lsmod equal to the live guest's);
+    the API's vm object counts what was written; SIGTERM writes the frames still queued."""
+    import socket
+    import urllib.request
+    nfmd = os.environ.get("NFMD_BIN") or os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(NFM))), "nfmd", "nfmd")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    top = str(tmp_path / "rec")
+    d = os.path.join(top, lab_vm.name)
+    p = subprocess.Popen([nfmd, "--listen", "127.0.0.1:%d" % port, "--vm", lab_vm.name,
+                          "--interval", "500ms", "--ps-interval", "500ms", "--sys-interval",
+                          "500ms", "--record", top, "--record-every", "5s", "-q"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def frames():
+        q = run("-j", "timeline", d)
+        return json.loads(q.stdout)["frames"] if q.returncode == 0 else 0
+
+    def wait_frames(n):
+        want, deadline = frames() + n, time.monotonic() + 120
+        while frames() < want:
+            assert time.monotonic() < deadline and p.poll() is None, "nfmd's timeline stalled"
+            time.sleep(0.3)
+
+    try:
+        wait_frames(3)
+        assert vm.rmmod(lab_vm.name, MODULE) == 0
+        wait_frames(3)
+        assert vm.insmod(lab_vm.name, MODULE) == 0
+        burner = vm.burn_start(lab_vm.name, 12, 1)
+        wait_frames(3)
+        tb, _ = lab_vm.fresh_truth()
+        deadline = time.monotonic() + 120
+        while True:
+            snaps = run("-j", "snapshots", d)
+            if snaps.returncode == 0 and len(json.loads(snaps.stdout)["snapshots"]) >= 2:
+                break
+            assert time.monotonic() < deadline and p.poll() is None, "no second snapshot"
+            time.sleep(1)
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/vms/%s" % (port, lab_vm.name),
+                                    timeout=30) as r:
+            body = r.read().decode()
+        validate("nfmd.vm", body, "nfmd /api/v1/vms/NAME")
+        rec = json.loads(body)["vm"]["recording"]
+        assert rec["frames"] >= 9 and rec["snapshots"] >= 1 and rec["errors"] == 0, rec
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert "recording" not in err, err
+    q = run("-j", "timeline", d)
+    assert q.returncode == 0, q.stderr
+    validate("timeline", q.stdout, "nfm timeline")
+    doc = json.loads(q.stdout)
+    assert doc["frames"] >= 9 and doc["key_frames"] >= 1
+    ev = doc["events"]
+    mods = [(e["change"], e["object"]["name"]) for e in ev if e["member"] == "modules"
+            and e["object"]["name"] == MODULE and e["change"] != "changed"]
+    assert mods == [("removed", MODULE), ("added", MODULE)]
+    bp = tb.processes[burner]
+    started = [e for e in ev if e["member"] == "processes" and e["change"] == "added"
+               and e["object"]["pid"] == burner]
+    assert len(started) == 1 and guest_bytes(started[0]["object"], "comm") == bp.comm
+    # the last snapshot was taken after insmod: its modules are the live guest's
+    at = run("-j", "--at", "%s@latest" % d, "lsmod")
+    live = run("-j", "--vm", str(lab_vm.pid), "lsmod")
+    assert at.returncode == 0 and live.returncode == 0, (at.stderr, live.stderr)
+    assert json.loads(at.stdout)["modules"] == json.loads(live.stdout)["modules"]
+    chk = run("record", "--check", d)
+    assert chk.returncode == 0, chk.stdout + chk.stderr
+    deadline = time.monotonic() + 30
+    while vm.job_count(lab_vm.name, "BURN") is None and time.monotonic() < deadline:
+        time.sleep(0.5)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The state timeline: crawl frames as deltas (cmd/nfm/frames.c) and their records in a store
+ * The state timeline: crawl frames as deltas (cmd/common/frames.c) and their records in a store
  * (lib/history/frames.c). A delta applied to the frame before gives the frame back exactly
  * (the same JSON text, member order and array order included) through object reorders,
  * additions, removals, duplicates and changed scalars; hostile deltas (ranges past the
