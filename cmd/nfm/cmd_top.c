@@ -78,7 +78,8 @@ static void print_vm_summary(const struct top_vm *vm)
 static int print_batch(struct cli *cli, struct top_state *st)
 {
 	static const char *const cols[] = { "VM", "PID", "USER", "PR", "NI", "VIRT", "RES", "S",
-		"%CPU", "%HOST", "%MEM", "TIME+", "COMMAND" };
+		"%CPU", "%HOST", "%MEM", "TIME+", "WCHAN", "COMMAND" };
+	enum { COL_WCHAN = 12, COL_CMD = 13 };
 	struct top_proc **rows = NULL;
 	struct table *t;
 	size_t n, i;
@@ -90,8 +91,12 @@ static int print_batch(struct cli *cli, struct top_state *st)
 	t = table_new(cli);
 	if (!t)
 		return cli_fail("out of memory");
-	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		table_column(t, cols[i], i == 0 || i == 2 || i == 7 ? 0 : i == 12 ? TBL_TRUNC : TBL_RIGHT);
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		if (i == COL_WCHAN && !st->wchan)
+			continue;
+		table_column(t, cols[i], i == 0 || i == 2 || i == 7 || i == COL_WCHAN ? 0 :
+				     i == COL_CMD ? TBL_TRUNC : TBL_RIGHT);
+	}
 	n = top_rows(st, &rows);
 	for (i = 0; i < n && (!st->max_rows || i < st->max_rows); i++) {
 		struct top_proc *p = rows[i];
@@ -114,6 +119,8 @@ static int print_batch(struct cli *cli, struct top_state *st)
 			table_cell(t, "-");
 		table_cell(t, "%.1f", p->mem_pct);
 		table_cell(t, "%s", tbuf);
+		if (st->wchan)
+			table_cell_gstr(t, top_proc_wchan(p));
 		table_cell_gstr(t, p->name);
 	}
 	free(rows);
@@ -293,6 +300,7 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct top_state *
 		{ "remote", required_argument, NULL, 'R' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "sort-override", required_argument, NULL, 'o' },
+		{ "wchan", no_argument, NULL, 'W' },
 		{ 0 }
 	};
 	char *end;
@@ -302,6 +310,9 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct top_state *
 		switch (c) {
 		case 'b':
 			*batch = true;
+			break;
+		case 'W':
+			st->wchan = true;
 			break;
 		case 'n':
 			*iterations = strtol(optarg, &end, 10);
@@ -430,6 +441,8 @@ const struct command command_top = {
 		"  -s, --sort KEY      the same: cpu, mem, pid or time\n"
 		"  -m, --max-rows N    at most N processes a frame (JSON: a VM)\n"
 		"  -p, --pid PID[,PID...]  only these processes\n"
+		"  --wchan             a WCHAN column: the kernel function a sleeping task waits in,\n"
+		"                      as /proc/PID/wchan and ps -o wchan (the TUI's w toggles it)\n"
 		"  -u, --user USER     only the processes of this effective user (name or number;\n"
 		"                      names from the guest's own /etc/passwd)\n"
 		"      --remote HOST:PORT,...  also the VMs of these nfmd instances (their JSON API;\n"

@@ -151,6 +151,7 @@ static int read_procs(struct top_vm *vm, bool want_cmdline)
 		p->name[sizeof(p->name) - 1] = 0;
 		p->vm = vm->name;
 		p->task = t;
+		p->ctx = vm->ctx;
 		if (want_cmdline)
 			p->cmdline = read_cmdline(vm->ctx, &t);
 		/* top's task summary: R, S+D+I... as top counts them. */
@@ -477,4 +478,15 @@ void top_sample_all(struct top_state *st)
 	}
 	if (st->sample_remote)
 		st->sample_remote(st);
+}
+
+const char *top_proc_wchan(const struct top_proc *p)
+{
+	const char *w = NULL;
+
+	if (!p->ctx)
+		return "-";
+	if (nfm_task_wchan(p->ctx, &p->task, &w) < 0)
+		return "?";
+	return w ? w : "-";
 }

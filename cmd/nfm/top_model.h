@@ -36,6 +36,7 @@ struct top_proc {
 	const char *vm;			/* the VM's name (owned by the VM) */
 	const struct top_host_view *vm_hv;	/* the VM's host view (owned by the VM) */
 	struct nfm_task task;		/* everything read of it (JSON: obj_process) */
+	struct nfm_ctx *ctx;		/* the VM's, for reads at display time (WCHAN); NULL remote */
 };
 
 struct top_cpu_split {
@@ -140,6 +141,7 @@ struct top_state {
 	size_t nfilters;
 	bool rescan;		/* no --vm: VMs that appear are added, those that exit removed */
 	size_t max_rows;	/* 0 = all */
+	bool wchan;		/* --wchan, the TUI's w: a WCHAN column */
 	struct top_vm *filter;	/* show only this VM's processes, or NULL */
 	int32_t *pids;		/* -p: only these processes (npids 0: all) */
 	size_t npids;
@@ -160,6 +162,9 @@ size_t top_rows(struct top_state *st, struct top_proc ***rows);
 /* The same as a tree (each process after its parent, VM by VM) when depth is not NULL:
  * (*depth)[i] is row i's depth (malloc'd too). */
 size_t top_rows_tree(struct top_state *st, struct top_proc ***rows, int **depth);
+/* WCHAN as /proc/PID/wchan shows it (the function a sleeping task waits in), "-" for none,
+ * "?" when its stack cannot be read; a remote VM's process has none ("-"). */
+const char *top_proc_wchan(const struct top_proc *p);
 /* cpu, mem, pid, time, or top's field names %CPU, %MEM, RES, TIME+, VIRT, PID. */
 int top_parse_sort(const char *s, enum top_sort *ret);
 /* After st->vms moved: every process's links to its VM. */

@@ -24,6 +24,7 @@ static const char *const help_text[] = {
 	"  /  show only commands containing TEXT",
 	"  o  add a filter as top's: COMMAND=sshd  USER=root  VM=web  S=R  %CPU>1  !USER=root",
 	"  =  clear the filters   v  show one VM / all VMs (cycles)",
+	"  w  a WCHAN column: the kernel function each sleeping task waits in",
 	"  1-9  collapse / expand the processes of VM n (the header's order)",
 	"  Up Down PgUp PgDn Home End  scroll the processes",
 	"  +  slower refresh      -  faster refresh (down to 0.01 s)",
@@ -104,7 +105,8 @@ static const char *fit(const char *s, int width, bool right, char *buf, size_t s
 }
 
 /* The process columns, in order; a column with min_cols shows only on a screen that wide. */
-enum { C_VM, C_PID, C_USER, C_PR, C_NI, C_VIRT, C_RES, C_S, C_CPU, C_HOST, C_MEM, C_TIME, C_NR };
+enum { C_VM, C_PID, C_USER, C_PR, C_NI, C_VIRT, C_RES, C_S, C_CPU, C_HOST, C_MEM, C_TIME, C_WCHAN,
+       C_NR };
 static const struct { const char *name; int width; bool right; int min_cols; } cols[C_NR] = {
 	[C_VM] = { "VM", 0, false, 0 },		[C_PID] = { "PID", 7, true, 0 },
 	[C_USER] = { "USER", 8, false, 0 },	[C_PR] = { "PR", 3, true, 100 },
@@ -112,6 +114,7 @@ static const struct { const char *name; int width; bool right; int min_cols; } c
 	[C_RES] = { "RES", 7, true, 0 },	[C_S] = { "S", 1, false, 0 },
 	[C_CPU] = { "%CPU", 5, true, 0 },	[C_HOST] = { "%HOST", 5, true, 0 },
 	[C_MEM] = { "%MEM", 4, true, 0 },	[C_TIME] = { "TIME+", 9, true, 0 },
+	[C_WCHAN] = { "WCHAN", 14, false, 0 },	/* only with --wchan or w */
 };
 
 /* The VM column: as wide as the longest name, within 8..20 cells (12 from 120 columns up). */
@@ -129,13 +132,13 @@ static int vm_width(const struct top_state *st)
 	return w > max ? max : w;
 }
 
-static int shown(int c)
+static int shown(int c, bool wchan)
 {
-	return COLS >= cols[c].min_cols;
+	return COLS >= cols[c].min_cols && (c != C_WCHAN || wchan);
 }
 
 /* One line: the cells of row p (or the titles when p is NULL), COMMAND in what is left. */
-static void draw_row(int row, const struct top_proc *p, int depth, int vmw)
+static void draw_row(int row, const struct top_proc *p, int depth, int vmw, bool wchan)
 {
 	char line[2048], cell[1024], v[64];
 	size_t len = 0;
@@ -145,7 +148,7 @@ static void draw_row(int row, const struct top_proc *p, int depth, int vmw)
 		int w = c == C_VM ? vmw : cols[c].width;
 		const char *s = cols[c].name;
 
-		if (!shown(c))
+		if (!shown(c, wchan))
 			continue;
 		if (p) {
 			switch (c) {
@@ -167,6 +170,7 @@ static void draw_row(int row, const struct top_proc *p, int depth, int vmw)
 				break;
 			case C_MEM: snprintf(v, sizeof(v), "%.1f", p->mem_pct); s = v; break;
 			case C_TIME: top_format_time(p->cpu_ns, v, sizeof(v)); s = v; break;
+			case C_WCHAN: s = cli_esc(top_proc_wchan(p)); break;
 			}
 		}
 		fit(s, w, cols[c].right, cell, sizeof(cell));
@@ -287,14 +291,14 @@ static void draw(struct tui *ui)
 	mvaddstr(row++, 0, fit(ui->msg, COLS, false, out, sizeof(out)));
 	ui->msg[0] = 0;
 	attron(A_REVERSE);
-	draw_row(row++, NULL, 0, vmw);
+	draw_row(row++, NULL, 0, vmw, st->wchan);
 	attroff(A_REVERSE);
 	n = top_rows_tree(st, &rows, ui->tree ? &depth : NULL);
 	ui->page = row < LINES ? (size_t)(LINES - row) : 1;
 	if (ui->first + ui->page > n)
 		ui->first = n > ui->page ? n - ui->page : 0;
 	for (i = ui->first; i < n && row < LINES; i++, row++)
-		draw_row(row, rows[i], depth ? depth[i] : 0, vmw);
+		draw_row(row, rows[i], depth ? depth[i] : 0, vmw, st->wchan);
 	free(rows);
 	free(depth);
 	refresh();
@@ -351,6 +355,7 @@ static void key(struct tui *ui, int ch, bool *quit)
 	case 'T': st->sort = TOP_SORT_TIME; break;
 	case 'R': st->sort_reverse = !st->sort_reverse; break;
 	case 'V': ui->tree = !ui->tree; break;
+	case 'w': st->wchan = !st->wchan; break;
 	case 'v':
 		if (!st->filter)
 			st->filter = st->nvms ? &st->vms[0] : NULL;

@@ -161,3 +161,32 @@ def test_bt_module_frame_equals_proc_stack(scenario_vm):
     procs = [x for vmf in top["vms"] for x in vmf.get("processes", [])]
     assert procs and all("wchan" in x for x in procs), procs[:2]
     v.stop()
+
+
+def test_top_wchan_column_equals_bt(lab_vm, tmp_path):
+    """nfm top --wchan: on a dump, every row's WCHAN is the wchan nfm bt gives the same task
+    (which test_bt_on_dump_equals_proc_stack holds to the guest's own /proc/PID/wchan), "-"
+    where it has none; top -j carries the same value."""
+    elf, _ = lab_vm.dump(tmp_path / "guest.elf")
+    bt = run_json("--vm", elf, "bt", "--all", kind="bt", ok=(0, 3), timeout=300)
+    want = {t["pid"]: t.get("wchan") or "-" for t in bt["tasks"] if t["pid"] == t["tgid"]}
+    p = run("--vm", elf, "top", "-b", "-n1", "--wchan")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    head = [i for i, l in enumerate(lines) if l.split()[:2] == ["VM", "PID"]]
+    assert len(head) == 1, p.stdout[:2000]
+    assert lines[head[0]].split()[-2:] == ["WCHAN", "COMMAND"], lines[head[0]]
+    # a dump's VM name has spaces and guest names may be wide: the row after the VM name is
+    # PID ... TIME+ WCHAN COMMAND, TIME+ the first M:SS.hh (escaped names hold no such word)
+    got = {}
+    for l in lines[head[0] + 1:]:
+        m = re.match(r"^.*? (\d+) .*? (\d+:\d\d\.\d\d) (\S+) ", l)
+        if m:
+            got[int(m.group(1))] = m.group(3)
+    diffs = {pid: (w, want.get(pid)) for pid, w in got.items() if want.get(pid) != w}
+    assert len(got) > 60 and sum(w != "-" for w in got.values()) > 40, got
+    assert not diffs, diffs
+    doc = run_json("--vm", elf, "top", "-b", "-n1", kind="top", ok=(0,))
+    js = {x["pid"]: x.get("wchan") or "-" for v in doc["vms"] for x in v["processes"]}
+    assert {pid: js.get(pid) for pid in got} == got
+    os.unlink(elf)

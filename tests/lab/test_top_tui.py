@@ -263,3 +263,17 @@ def vm_appears_and_exits(lab_vm, term):
 # as a failure there), only in the full one.
 if os.environ.get("NFM_LAB_FULL") == "1":
     test_vm_appears_and_exits = vm_appears_and_exits
+
+
+def test_wchan_key(lab_vm, term):
+    """w adds a WCHAN column before COMMAND (init's is the wchan the guest's own /proc/1/wchan
+    gives) and takes it away again."""
+    from test_bt import truth_threads
+    t = term(["--vm", str(lab_vm.pid), "top", "-d", "1", "-p", "1"], 200, 50)
+    t.wait(lambda s: table(s)[1], "the process table")
+    t.keys("w")
+    s = t.wait(lambda s: (table(s)[0] or [])[-2:] == ["WCHAN", "COMMAND"], "the WCHAN column")
+    want = truth_threads(lab_vm.fresh_truth()[0])[1][2]
+    assert want not in ("", "0") and table(s)[1][0].split()[-2] == want, (want, s)
+    t.keys("w")
+    t.wait(lambda s: "WCHAN" not in (table(s)[0] or []), "the WCHAN column gone")
