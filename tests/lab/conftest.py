@@ -97,12 +97,16 @@ def pytest_runtest_makereport(item, call):
 
 def reach_kernels():
     """Kernels of test_reach.py (issue 19: default CI reaches bullseye 5.10 and trixie 6.12 with
-    the core views): env NFM_LAB_REACH_KERNELS; none when NFM_LAB_FULL=1 or NFM_LAB_KERNELS is
-    set (every lab test then runs on the kernels named)."""
+    the core views): env NFM_LAB_REACH_KERNELS; none when NFM_LAB_KERNELS is set (every lab
+    test then runs on the kernels named); with NFM_LAB_FULL=1 6.1 cloud on an LA57 CPU (the
+    other kernels run every test there)."""
     if "NFM_LAB_REACH_KERNELS" in os.environ:
         return os.environ["NFM_LAB_REACH_KERNELS"].split()
-    if os.environ.get("NFM_LAB_FULL") == "1" or "NFM_LAB_KERNELS" in os.environ:
+    if "NFM_LAB_KERNELS" in os.environ:
         return []
+    if os.environ.get("NFM_LAB_FULL") == "1":
+        # every lab test runs on every kernel; the core views once more with 5-level paging
+        return ["6.1-cloud+la57"]
     return ["5.10-cloud", "6.12-trixie-cloud"]
 
 
@@ -127,10 +131,15 @@ collect_ignore = ([] if reach_kernels() else ["test_reach.py"]) + \
 
 def _session_vm(k, role):
     """A lab VM of kernel k for the session, stopped at its end (or when pytest moves on to the
-    next kernel)."""
-    opts = argparse.Namespace(kernel=k, name="pytest-%s%s-%d" % (role, k, os.getpid()),
+    next kernel). "KERNEL+la57": that kernel on a CPU with 5-level paging (LA57)."""
+    base, _, variant = k.partition("+")
+    if variant not in ("", "la57"):
+        pytest.fail("unknown lab kernel variant %r (only +la57)" % k, pytrace=False)
+    opts = argparse.Namespace(kernel=base, name="pytest-%s%s-%d" % (role, k.replace("+", "-"),
+                                                                     os.getpid()),
                               mem=os.environ.get("NFM_LAB_MEM", "512M"), cpus=2, procs=40,
-                              qmp="on", shm="off", machine="pc", la57="off", accel="auto")
+                              qmp="on", shm="off", machine="pc",
+                              la57="on" if variant else "off", accel="auto")
     try:
         info = vm.start(opts)
     except LabError as e:

@@ -1,7 +1,8 @@
 """Reach in default CI (issue 19): the core views on the kernels outside Debian 12 — bullseye's
 5.10 (kallsyms found by structure, pre-maple VMAs, old layouts) and trixie's 6.12 — each the
 same test, against the guest's own truth, as on the main lab kernels. The full matrix
-(scripts/test --full) runs every lab test on them instead, and this file is not collected.
+(scripts/test --full) runs every lab test on them instead, and runs this file on 6.1 cloud with
+5-level paging ("6.1-cloud+la57": a CPU with LA57, so every view reads through five levels).
 
 Kernels: conftest.reach_kernels() (NFM_LAB_REACH_KERNELS)."""
 import test_attach as attach
