@@ -286,8 +286,10 @@ def check_remote_cpu(lab_vm, port, env):
                     # Monotone, and of slope <= 1 (one thread on one CPU) between the frames, up
                     # to CHARGE_LAG_NS: a running task is charged up to its own CPU's last
                     # update_curr(), the uptime is the freshest CPU's clock, and the two differ by
-                    # up to a tick (seen: 0.18 ms on 6.12-generic, HZ 250, under CI load).
-                    assert ca <= c <= cb, (pid, u / 1e9, ca, c, cb)
+                    # up to a tick (seen: 0.18 ms on 6.12-generic, HZ 250, under CI load). The
+                    # same lag may put a remote charge past the next local frame's (seen: 4.6 ms
+                    # on 6.1-cloud, a CI run on a loaded host).
+                    assert ca - CHARGE_LAG_NS <= c <= cb + CHARGE_LAG_NS, (pid, u / 1e9, ca, c, cb)
                     assert c - ca <= u - a["vm"]["uptime_ns"] + CHARGE_LAG_NS, (pid, u, ca, c)
                     assert cb - c <= b["vm"]["uptime_ns"] - u + CHARGE_LAG_NS, (pid, u, c, cb)
                     checked += 1
