@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * What every network walker stands on: the socket structures' offsets (one BTF resolution per
- * attach), the network namespaces, and a sock's inode number.
+ * attach), the network namespaces, a sock's inode number, and the walk of one hash chain.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,9 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
+#include "walk/seen.h"
 #include "net/net_common.h"
+#include "util/pack.h"
 
 #define F(m, t, p, f) NFM_FIELD(struct nfm_sock_off, m, t, p, f)
 #define OPT NFM_FIELD_OPTIONAL
@@ -195,4 +197,37 @@ int nfm_sock_inode(struct nfm_ctx *ctx, uint64_t sk, uint64_t *ino)
 	/* SOCK_INODE(): the inode beside the socket in struct socket_alloc */
 	return nfm_kread_u64(ctx, sock - (uint64_t)o->sa_socket + (uint64_t)o->sa_inode +
 			     (uint64_t)o->i_ino, ino);
+}
+
+void nfm_net_chain_init(struct nfm_net_chain *c, struct nfm_ctx *ctx, struct nfm_seen *seen,
+			const struct nfm_pack *pk, uint64_t first, int32_t node_off, int32_t next_off)
+{
+	*c = (struct nfm_net_chain){ .ctx = ctx, .seen = seen, .pk = pk, .next = first,
+				     .node_off = node_off, .next_off = next_off };
+}
+
+int nfm_net_chain_next(struct nfm_net_chain *c, uint64_t *obj)
+{
+	uint64_t p;
+	int r;
+
+	/* the link yielded last: its next pointer is read after its object (that one still shows) */
+	if (c->cur && nfm_kread_u64(c->ctx, c->cur + (uint64_t)c->next_off, &c->next) < 0)
+		return -EFAULT;
+	c->cur = 0;
+	p = c->next;
+	if (!p || (c->nulls && (p & 1)))
+		return 0;
+	if (!nfm_kptr_ok(c->ctx, p))
+		return -EBADMSG;
+	if (++c->steps > NFM_NET_MAX_CHAIN || (c->pk && c->pk->n >= NFM_NET_MAX_SOCKETS))
+		return -ELOOP;
+	if ((r = nfm_budget_take(c->ctx, 1)) < 0)
+		return r;
+	r = nfm_seen_add(c->seen, p);
+	if (r <= 0)
+		return r < 0 ? r : -ELOOP;
+	c->cur = p;
+	*obj = p - (uint64_t)c->node_off;
+	return 1;
 }

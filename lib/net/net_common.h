@@ -2,7 +2,7 @@
 /*
  * Shared by every network walker (net_sock.c, net_unix.c, net_sockstat.c, net_route.c,
  * net_neigh.c): the socket structures' offsets, the network namespaces, hash-chain walking
- * bounds (net_common.c).
+ * (net_common.c).
  */
 #ifndef NFM_LIB_NET_NET_COMMON_H
 #define NFM_LIB_NET_NET_COMMON_H
@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 struct nfm_ctx;
+struct nfm_pack;
+struct nfm_seen;
 
 #define NFM_NET_MAX_NETNS 4096
 #define NFM_NET_MAX_CHAIN 65536		/* entries in one hash chain */
@@ -56,5 +58,33 @@ uint32_t nfm_netns_inum(const struct nfm_netns *ns, int n, uint64_t net);
 
 /* sock_i_ino(): the inode number of sk's struct socket (0 without one). */
 int nfm_sock_inode(struct nfm_ctx *ctx, uint64_t sk, uint64_t *ino);
+
+/*
+ * One chain of links: a NULL-terminated hlist, or (nulls set after nfm_net_chain_init) an
+ * hlist_nulls, which ends at an odd value. Each link's next pointer is at link + next_off, its
+ * object at link - node_off. Bounded: NFM_NET_MAX_CHAIN links, a step of the command's budget
+ * each, and pk (the listing the chain fills, if any) at NFM_NET_MAX_SOCKETS entries.
+ * Cycle-checked: an object is linked once, so a link already in seen (which the caller shares by
+ * every chain of a table) means the chain loops, into itself or into another chain; it ends
+ * there, before yielding anything twice.
+ */
+struct nfm_net_chain {
+	struct nfm_ctx *ctx;
+	struct nfm_seen *seen;
+	const struct nfm_pack *pk;
+	uint64_t next, cur;
+	int32_t node_off, next_off;
+	bool nulls;
+	size_t steps;
+};
+
+void nfm_net_chain_init(struct nfm_net_chain *c, struct nfm_ctx *ctx, struct nfm_seen *seen,
+			const struct nfm_pack *pk, uint64_t first, int32_t node_off, int32_t next_off);
+
+/*
+ * The next object: 1 (*obj), 0 at the chain's end, or -errno, after which the caller stops:
+ * -EBADMSG a link outside the kernel, -EFAULT one unreadable, -ELOOP a loop or a bound reached.
+ */
+int nfm_net_chain_next(struct nfm_net_chain *c, uint64_t *obj);
 
 #endif

@@ -16,6 +16,7 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
+#include "walk/seen.h"
 #include "net/net_common.h"
 #include "util/pack.h"
 
@@ -110,11 +111,12 @@ static void one(struct nfm_ctx *ctx, const struct neigh_off *o, uint64_t n, int 
 }
 
 static int table(struct nfm_ctx *ctx, const struct neigh_off *o, uint64_t tbl, int family,
-		 const struct nfm_netns *ns, int nns, struct nfm_pack *pk)
+		 const struct nfm_netns *ns, int nns, struct nfm_seen *seen, struct nfm_pack *pk)
 {
-	uint64_t nht, buckets, p;
+	struct nfm_net_chain c;
+	uint64_t nht, buckets, first, n;
 	uint32_t shift, i, key_len = 0;
-	int err = 0;
+	int err = 0, r;
 	bool hl = o->nht_heads >= 0;
 
 	if (nfm_kread_u64(ctx, tbl + (uint64_t)o->tbl_nht, &nht) < 0 || !nfm_kptr_ok(ctx, nht) ||
@@ -125,29 +127,19 @@ static int table(struct nfm_ctx *ctx, const struct neigh_off *o, uint64_t tbl, i
 	if (!nfm_kptr_ok(ctx, buckets) || shift > MAX_HASH_SHIFT || key_len > 16)
 		return -EBADMSG;
 	for (i = 0; i < (1u << shift); i++) {
-		size_t steps = 0;
-
-		if (nfm_kread_u64(ctx, buckets + 8ull * i, &p) < 0) {
+		if (nfm_kread_u64(ctx, buckets + 8ull * i, &first) < 0) {
 			err = -EFAULT;
 			continue;
 		}
-		while (p) {
-			uint64_t n = hl ? p - (uint64_t)o->n_hash : p;
-
-			if (!nfm_kptr_ok(ctx, p)) {
-				err = -EBADMSG;
-				break;
-			}
-			if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS) {
-				err = -ELOOP;
-				break;
-			}
+		/* chained through neighbour->next, or an hlist through neighbour->hash */
+		if (hl)
+			nfm_net_chain_init(&c, ctx, seen, pk, first, o->n_hash, 0);
+		else
+			nfm_net_chain_init(&c, ctx, seen, pk, first, 0, o->n_next);
+		while ((r = nfm_net_chain_next(&c, &n)) > 0)
 			one(ctx, o, n, family, (int)key_len, ns, nns, pk);
-			if (nfm_kread_u64(ctx, hl ? p : n + (uint64_t)o->n_next, &p) < 0) {
-				err = -EFAULT;
-				break;
-			}
-		}
+		if (r < 0)
+			err = r;
 	}
 	return err;
 }
@@ -156,6 +148,7 @@ int nfm_neigh_list(struct nfm_ctx *ctx, struct nfm_neigh **ret, bool *truncated)
 {
 	const struct neigh_off *o;
 	struct nfm_netns *ns;
+	struct nfm_seen seen = { 0 };
 	struct nfm_pack pk;
 	uint64_t tbl;
 	bool trunc = false;
@@ -170,12 +163,14 @@ int nfm_neigh_list(struct nfm_ctx *ctx, struct nfm_neigh **ret, bool *truncated)
 	if (nns < 0)
 		return nns;
 	nfm_pack_init(&pk, sizeof(struct nfm_neigh));
-	if (table(ctx, o, tbl, AF_INET, ns, nns, &pk) < 0)
+	/* one seen set for both tables: a neighbour is in one chain of one table */
+	if (table(ctx, o, tbl, AF_INET, ns, nns, &seen, &pk) < 0)
 		trunc = true;
 	/* IPv6 may be a module or absent: its table only when the symbol is there */
 	if (nfm_sym_lookup(ctx, "nd_tbl", &tbl, NULL) == 0 &&
-	    table(ctx, o, tbl, AF_INET6, ns, nns, &pk) < 0)
+	    table(ctx, o, tbl, AF_INET6, ns, nns, &seen, &pk) < 0)
 		trunc = true;
+	nfm_seen_free(&seen);
 	free(ns);
 	if (truncated)
 		*truncated = trunc;

@@ -15,6 +15,7 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
+#include "walk/seen.h"
 #include "net/net_common.h"
 #include "net/net_unix.h"
 #include "util/pack.h"
@@ -90,34 +91,22 @@ static void unix_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t
 
 static int unix_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t buckets,
 		      const struct nfm_netns *ns, int nns, uint64_t only_net, uint8_t *b,
-		      struct nfm_pack *pk)
+		      struct nfm_seen *seen, struct nfm_pack *pk)
 {
-	uint64_t heads[UNIX_HASH_SIZE];
-	int i, err = 0;
+	uint64_t heads[UNIX_HASH_SIZE], sk;
+	struct nfm_net_chain c;
+	int i, err = 0, r;
 
 	if (!nfm_kptr_ok(ctx, buckets))
 		return -EBADMSG;
 	if (nfm_kread(ctx, buckets, heads, sizeof(heads)) < 0)
 		return -EFAULT;
 	for (i = 0; i < UNIX_HASH_SIZE; i++) {
-		uint64_t p = heads[i];
-		size_t steps = 0;
-
-		while (p) {
-			if (!nfm_kptr_ok(ctx, p)) {
-				err = -EBADMSG;
-				break;
-			}
-			if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS) {
-				err = -ELOOP;
-				break;
-			}
-			unix_one(ctx, o, p - (uint64_t)o->skc_node, b, ns, nns, only_net, pk);
-			if (nfm_kread_u64(ctx, p, &p) < 0) {
-				err = -EFAULT;
-				break;
-			}
-		}
+		nfm_net_chain_init(&c, ctx, seen, pk, heads[i], o->skc_node, 0);
+		while ((r = nfm_net_chain_next(&c, &sk)) > 0)
+			unix_one(ctx, o, sk, b, ns, nns, only_net, pk);
+		if (r < 0)
+			err = r;
 	}
 	return err;
 }
@@ -126,6 +115,7 @@ int nfm_unix_collect(struct nfm_ctx *ctx, const struct nfm_netns *ns, int nns, s
 		     bool *truncated)
 {
 	const struct nfm_sock_off *o;
+	struct nfm_seen seen = { 0 };
 	uint64_t buckets;
 	uint8_t *b;
 	int err, i;
@@ -136,17 +126,19 @@ int nfm_unix_collect(struct nfm_ctx *ctx, const struct nfm_netns *ns, int nns, s
 	b = malloc((size_t)o->sock_read);
 	if (!b)
 		return -ENOMEM;
+	/* one seen set for every namespace's table: a socket is in one chain of one table */
 	if (o->net_unx_buckets >= 0) {
 		for (i = 0; i < nns; i++)
 			if (nfm_kread_u64(ctx, ns[i].net + (uint64_t)o->net_unx_buckets, &buckets) < 0 ||
-			    unix_table(ctx, o, buckets, ns, nns, ns[i].net, b, pk) < 0)
+			    unix_table(ctx, o, buckets, ns, nns, ns[i].net, b, &seen, pk) < 0)
 				*truncated = true;
 	} else if (nfm_sym_lookup(ctx, "unix_socket_table", &buckets, NULL) == 0) {
-		if (unix_table(ctx, o, buckets, ns, nns, 0, b, pk) < 0)
+		if (unix_table(ctx, o, buckets, ns, nns, 0, b, &seen, pk) < 0)
 			*truncated = true;
 	} else {
 		*truncated = true;
 	}
+	nfm_seen_free(&seen);
 	free(b);
 	return 0;
 }
