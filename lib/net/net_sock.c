@@ -114,28 +114,16 @@ static int nulls_chain(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64
 		       int32_t node_off, uint8_t *b, const struct nfm_netns *ns, int nns,
 		       struct nfm_pack *pk, struct nfm_seen *seen)
 {
-	uint64_t p = first;
-	size_t steps = 0;
+	struct nfm_net_chain c;
+	uint64_t sk;
 	int r;
 
 	/* 0 ends the plain hlist of older listening hashes (and stops a corrupt chain) */
-	while (p && !(p & 1)) {
-		if (!nfm_kptr_ok(ctx, p))
-			return -EBADMSG;
-		if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS)
-			return -ELOOP;
-		r = nfm_budget_take(ctx, 1);
-		if (r < 0)
-			return r;
-		/* a socket sits in one chain once: seen again, the chain loops */
-		r = nfm_seen_add(seen, p);
-		if (r <= 0)
-			return r < 0 ? r : -ELOOP;
-		tcp_one(ctx, o, p - (uint64_t)node_off, b, ns, nns, pk);
-		if (nfm_kread_u64(ctx, p, &p) < 0)
-			return -EFAULT;
-	}
-	return 0;
+	nfm_net_chain_init(&c, ctx, seen, pk, first, node_off, 0);
+	c.nulls = true;
+	while ((r = nfm_net_chain_next(&c, &sk)) > 0)
+		tcp_one(ctx, o, sk, b, ns, nns, pk);
+	return r;
 }
 
 /* Read n 8-byte-strided words (head pointers of buckets of stride bytes) in chunks. */
@@ -255,12 +243,13 @@ static void udp_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t 
 static int udp_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t tbl,
 		     const struct nfm_netns *ns, int nns, uint8_t *b, struct nfm_pack *pk)
 {
-	uint64_t hash;
+	uint64_t hash, sk;
 	uint32_t mask, i, j, n;
 	int32_t stride = o->hslot_size;
 	uint8_t *hb;
 	struct nfm_seen seen = { 0 };
-	int err = 0;
+	struct nfm_net_chain c;
+	int err = 0, r;
 
 	if (nfm_kread_u64(ctx, tbl + (uint64_t)o->udp_hash, &hash) < 0 ||
 	    nfm_kread_u32(ctx, tbl + (uint64_t)o->udp_mask, &mask) < 0)
@@ -281,26 +270,14 @@ static int udp_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t
 			continue;
 		}
 		for (j = 0; j < n; j++) {
-			uint64_t p = nfm_get_u64(hb, (int32_t)j * stride + o->hslot_head);
-			size_t steps = 0;
-
 			/* sk_for_each: a NULL-terminated hlist through skc_node */
-			while (p) {
-				if (!nfm_kptr_ok(ctx, p)) {
-					err = -EBADMSG;
-					break;
-				}
-				if (++steps > NFM_NET_MAX_CHAIN || pk->n >= NFM_NET_MAX_SOCKETS ||
-				    nfm_budget_take(ctx, 1) < 0 || nfm_seen_add(&seen, p) <= 0) {
-					err = -ELOOP;
-					break;
-				}
-				udp_one(ctx, o, p - (uint64_t)o->skc_node, b, ns, nns, pk);
-				if (nfm_kread_u64(ctx, p, &p) < 0) {
-					err = -EFAULT;
-					break;
-				}
-			}
+			nfm_net_chain_init(&c, ctx, &seen, pk,
+					   nfm_get_u64(hb, (int32_t)j * stride + o->hslot_head),
+					   o->skc_node, 0);
+			while ((r = nfm_net_chain_next(&c, &sk)) > 0)
+				udp_one(ctx, o, sk, b, ns, nns, pk);
+			if (r < 0)
+				err = r;
 		}
 	}
 	free(hb);

@@ -346,26 +346,17 @@ static void census_one(struct census *c, uint64_t sk)
 }
 
 /* A chain of hlist(_nulls) nodes at node_off inside each sock; ends at NULL or an odd value. */
-static int census_chain(struct census *c, uint64_t p, int32_t node_off)
+static int census_chain(struct census *c, uint64_t first, int32_t node_off)
 {
-	size_t steps = 0;
+	struct nfm_net_chain ch;
+	uint64_t sk;
 	int r;
 
-	while (p && !(p & 1)) {
-		if (!nfm_kptr_ok(c->ctx, p))
-			return -EBADMSG;
-		if (++steps > NFM_NET_MAX_CHAIN)
-			return -ELOOP;
-		if ((r = nfm_budget_take(c->ctx, 1)) < 0)
-			return r;
-		r = nfm_seen_add(&c->seen, p);
-		if (r <= 0)
-			return r < 0 ? r : -ELOOP;
-		census_one(c, p - (uint64_t)node_off);
-		if (nfm_kread_u64(c->ctx, p, &p) < 0)
-			return -EFAULT;
-	}
-	return 0;
+	nfm_net_chain_init(&ch, c->ctx, &c->seen, NULL, first, node_off, 0);
+	ch.nulls = true;
+	while ((r = nfm_net_chain_next(&ch, &sk)) > 0)
+		census_one(c, sk);
+	return r;
 }
 
 #define CHUNK 512
