@@ -20,6 +20,7 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
+#include "walk/seen.h"
 #include "net/net_common.h"
 #include "util/pack.h"
 
@@ -172,41 +173,42 @@ static void one_alias(struct nfm_ctx *ctx, const struct route_off *o, uint32_t k
 	(void)obj;
 }
 
+/* A leaf's routes: its hlist of fib_alias through fa_list. */
 static void leaf(struct nfm_ctx *ctx, const struct route_off *o, uint64_t l, uint32_t tb_id,
-		 uint32_t inum, struct nfm_pack *pk, int *err)
+		 uint32_t inum, struct nfm_seen *seen, struct nfm_pack *pk, int *err)
 {
-	uint64_t p;
+	struct nfm_net_chain c;
+	uint64_t first, fa;
 	uint32_t key;
-	int n = 0;
+	int n = 0, r;
 
 	if (nfm_kread_u32(ctx, l + (uint64_t)o->kv_key, &key) < 0 ||
-	    nfm_kread_u64(ctx, l + (uint64_t)o->kv_leaf, &p) < 0) {
+	    nfm_kread_u64(ctx, l + (uint64_t)o->kv_leaf, &first) < 0) {
 		*err = -EFAULT;
 		return;
 	}
-	for (; p; n++) {
-		if (!nfm_kptr_ok(ctx, p)) {
-			*err = -EBADMSG;
-			return;
+	nfm_net_chain_init(&c, ctx, seen, pk, first, o->fa_list, 0);
+	while ((r = nfm_net_chain_next(&c, &fa)) > 0) {
+		if (++n > MAX_ALIASES) {
+			r = -ELOOP;
+			break;
 		}
-		if (n >= MAX_ALIASES) {
-			*err = -ELOOP;
-			return;
-		}
-		one_alias(ctx, o, key, p - (uint64_t)o->fa_list, tb_id, inum, pk);
-		if (nfm_kread_u64(ctx, p, &p) < 0) {
-			*err = -EFAULT;
-			return;
-		}
+		one_alias(ctx, o, key, fa, tb_id, inum, pk);
 	}
+	if (r < 0)
+		*err = r;
 }
 
-/* Depth-first over the trie, children in index order (ascending keys). */
+/*
+ * Depth-first over the trie, children in index order (ascending keys). Every node has one
+ * parent: a node met again (in seen) is a loop or a join, whose subtree is listed already or
+ * being listed; it is skipped, and the walk says it was cut.
+ */
 static int walk_trie(struct nfm_ctx *ctx, const struct route_off *o, uint64_t root, uint32_t tb_id,
-		     uint32_t inum, struct nfm_pack *pk)
+		     uint32_t inum, struct nfm_seen *seen, struct nfm_pack *pk)
 {
 	struct { uint64_t n; uint32_t i, count; } st[KEYLENGTH + 2];
-	int sp = 0, err = 0;
+	int sp = 0, err = 0, r;
 	size_t visited = 0;
 	uint64_t child;
 	uint8_t bits;
@@ -215,8 +217,10 @@ static int walk_trie(struct nfm_ctx *ctx, const struct route_off *o, uint64_t ro
 		return 0;
 	if (!nfm_kptr_ok(ctx, root) || nfm_kread(ctx, root + (uint64_t)o->kv_bits, &bits, 1) < 0)
 		return -EBADMSG;
+	if ((r = nfm_seen_add(seen, root)) <= 0)
+		return r < 0 ? r : -ELOOP;
 	if (!bits) {
-		leaf(ctx, o, root, tb_id, inum, pk, &err);
+		leaf(ctx, o, root, tb_id, inum, seen, pk, &err);
 		return err;
 	}
 	st[0].n = root;
@@ -234,14 +238,20 @@ static int walk_trie(struct nfm_ctx *ctx, const struct route_off *o, uint64_t ro
 		}
 		if (!child)
 			continue;
-		if (++visited > MAX_TRIE_NODES)
+		if (++visited > MAX_TRIE_NODES || nfm_budget_take(ctx, 1) < 0)
 			return -ELOOP;
 		if (!nfm_kptr_ok(ctx, child) || nfm_kread(ctx, child + (uint64_t)o->kv_bits, &bits, 1) < 0) {
 			err = -EBADMSG;
 			continue;
 		}
+		if ((r = nfm_seen_add(seen, child)) < 0)
+			return r;
+		if (!r) {
+			err = -ELOOP;
+			continue;
+		}
 		if (!bits) {
-			leaf(ctx, o, child, tb_id, inum, pk, &err);
+			leaf(ctx, o, child, tb_id, inum, seen, pk, &err);
 			continue;
 		}
 		/* a child splits at most the bits left: a deeper stack means a corrupt trie */
@@ -261,6 +271,7 @@ int nfm_route_list(struct nfm_ctx *ctx, struct nfm_route **ret, bool *truncated)
 {
 	const struct route_off *o;
 	struct nfm_netns *ns;
+	struct nfm_seen seen = { 0 };
 	struct nfm_pack pk;
 	bool trunc = false;
 	int nns, i, err;
@@ -289,9 +300,11 @@ int nfm_route_list(struct nfm_ctx *ctx, struct nfm_route **ret, bool *truncated)
 			trunc = true;
 			continue;
 		}
-		if (walk_trie(ctx, o, root, id, ns[i].inum, &pk) < 0)
+		/* one seen set for every namespace's trie: no node or alias is in two */
+		if (walk_trie(ctx, o, root, id, ns[i].inum, &seen, &pk) < 0)
 			trunc = true;
 	}
+	nfm_seen_free(&seen);
 	free(ns);
 	if (truncated)
 		*truncated = trunc;
