@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Seed helpers shared by the net targets: init_net on net_namespace_list, lo and eth0 on its
- * dev_base_head, each with an IPv4 address (in_device->ifa_list).
+ * Seed helpers shared by the net targets and tests/unit/net: init_net on net_namespace_list, lo
+ * and eth0 on its dev_base_head, each with an IPv4 address (in_device->ifa_list); the TCP
+ * established hash, the neighbour table, the route trie.
  */
 #ifndef NFM_FUZZ_NET_SEEDNET_H
 #define NFM_FUZZ_NET_SEEDNET_H
@@ -72,6 +73,59 @@ static inline void seed_ehash(struct fz_seed *s, uint32_t emask, unsigned int b,
 		fz_put64(s, SK(i) + fz_off("sock", "__sk_common.skc_net"), FZ_KV(NET));
 		fz_put64(s, SK(i) + nn, i + 1 < n ? FZ_KV(SK(i + 1) + nn) : (uint64_t)b << 1 | 1);
 	}
+}
+
+/*
+ * The seeds below lay out one target's guest each (on top of seed_net): their objects overlap
+ * seed_ehash's and each other's.
+ */
+#define NHT 0x36000u			/* arp_tbl's neigh_hash_table: 8 buckets */
+#define BUCKETS 0x36100u
+#define NEIGH(i) (0x36800u + (i) * 0x200u)
+
+/* arp_tbl with two neighbours on eth0 (10.0.2.2, 10.0.2.3) chained by next in bucket 5. */
+static inline void seed_neigh(struct fz_seed *s)
+{
+	uint32_t tbl = fz_sym_pa("arp_tbl");
+	int i;
+
+	seed_net(s);
+	fz_put64(s, tbl + fz_off("neigh_table", "nht"), FZ_KV(NHT));
+	fz_put32(s, tbl + fz_off("neigh_table", "key_len"), 4);
+	fz_put64(s, NHT + fz_off("neigh_hash_table", "hash_buckets"), FZ_KV(BUCKETS));
+	fz_put32(s, NHT + fz_off("neigh_hash_table", "hash_shift"), 3);
+	fz_put64(s, BUCKETS + 5 * 8, FZ_KV(NEIGH(0)));
+	for (i = 0; i < 2; i++) {
+		fz_put64(s, NEIGH(i) + fz_off("neighbour", "dev"), FZ_KV(DEV(1)));
+		fz_put32(s, NEIGH(i) + fz_off("neighbour", "primary_key"), 0x0202000a + (uint32_t)i);
+		fz_put(s, NEIGH(i) + fz_off("neighbour", "ha"), "\x52\x55\x0a\x00\x02\x02", 6);
+		fz_put(s, NEIGH(i) + fz_off("neighbour", "nud_state"), i ? "\x04" : "\x02", 1);
+	}
+	fz_put64(s, NEIGH(0) + fz_off("neighbour", "next"), FZ_KV(NEIGH(1)));
+}
+
+#define TB 0x36000u			/* init_net's main fib_table */
+#define TRIE 0x36100u
+#define LEAF 0x36200u
+#define FA 0x36300u
+#define FI 0x36400u
+
+/* init_net's main table: 10.0.2.0/24 dev eth0, a trie whose root is one leaf. */
+static inline void seed_route(struct fz_seed *s)
+{
+	seed_net(s);
+	fz_put64(s, NET + fz_off("net", "ipv4.fib_main"), FZ_KV(TB));
+	fz_put32(s, TB + fz_off("fib_table", "tb_id"), 254);
+	fz_put64(s, TB + fz_off("fib_table", "tb_data"), FZ_KV(TRIE));
+	fz_put64(s, TRIE + fz_off("trie", "kv") + fz_off("key_vector", "leaf"), FZ_KV(LEAF));
+	fz_put32(s, LEAF + fz_off("key_vector", "key"), 0x0a000200);
+	fz_put64(s, LEAF + fz_off("key_vector", "leaf"), FZ_KV(FA + fz_off("fib_alias", "fa_list")));
+	fz_put64(s, FA + fz_off("fib_alias", "fa_info"), FZ_KV(FI));
+	fz_put(s, FA + fz_off("fib_alias", "fa_type"), "\1", 1);
+	fz_put(s, FA + fz_off("fib_alias", "fa_slen"), "\x08", 1);
+	fz_put32(s, FA + fz_off("fib_alias", "tb_id"), 254);
+	fz_put64(s, FI + fz_off("fib_info", "fib_nh") + fz_off("fib_nh", "nh_common") +
+		 fz_off("fib_nh_common", "nhc_dev"), FZ_KV(DEV(1)));
 }
 
 #endif

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Loops in the networking walks' chains and trees, over synthetic guest memory with the 6.1 lab
+ * kernel's layout (fuzz/common/btfguest.h): the neighbour hash (lib/net/net_neigh.c), the unix
+ * socket hash (net_unix.c) and the route trie with its alias lists (net_route.c). A chain that
+ * loops into itself or into another bucket's chain, a trie node that is its own descendant:
+ * every object is listed once, and the view says it was cut.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <cmocka.h>
+
+#include <nfm/system.h>
+
+#include "net/net_common.h"
+#include "net/net_unix.h"
+#include "net/seednet.h"
+#include "util/pack.h"
+
+#define ND_NHT 0x38000u		/* nd_tbl: one empty bucket */
+#define ND_BUCKETS 0x38100u
+#define TNODE 0x38800u		/* a trie node splitting on one bit */
+#define UNX 0x39000u		/* init_net's unix hash: 512 heads */
+#define USK(i) (0x3a000u + (i) * 0x1000u)
+
+static struct fz_guest *guest(struct fz_seed *s)
+{
+	return fz_guest_new(s->buf, s->len);
+}
+
+/* seed_neigh, and an empty nd_tbl: the clean guest's walk is complete. */
+static void seed_neigh_both(struct fz_seed *s)
+{
+	uint32_t nd = fz_sym_pa("nd_tbl");
+
+	s->len = 0;
+	seed_neigh(s);
+	fz_put64(s, nd + fz_off("neigh_table", "nht"), FZ_KV(ND_NHT));
+	fz_put32(s, nd + fz_off("neigh_table", "key_len"), 16);
+	fz_put64(s, ND_NHT + fz_off("neigh_hash_table", "hash_buckets"), FZ_KV(ND_BUCKETS));
+}
+
+enum walker { NEIGHBOURS, ROUTES };
+
+/* The walker's count over the guest s builds (and *trunc). */
+static int walk(struct fz_seed *s, enum walker w, bool *trunc)
+{
+	struct fz_guest *g = guest(s);
+	struct nfm_neigh *e = NULL;
+	struct nfm_route *r = NULL;
+	int n;
+
+	*trunc = false;
+	n = w == NEIGHBOURS ? nfm_neigh_list(g->ctx, &e, trunc) : nfm_route_list(g->ctx, &r, trunc);
+	free(e);
+	free(r);
+	fz_guest_free(g);
+	return n;
+}
+
+static void test_neigh_loops(void **state)
+{
+	static struct fz_seed s;
+	uint32_t next = fz_off("neighbour", "next");
+	bool trunc;
+
+	(void)state;
+	seed_neigh_both(&s);
+	assert_int_equal(walk(&s, NEIGHBOURS, &trunc), 2);
+	assert_false(trunc);
+	/* bucket 5's second neighbour points back at the first */
+	seed_neigh_both(&s);
+	fz_put64(&s, NEIGH(1) + next, FZ_KV(NEIGH(0)));
+	assert_int_equal(walk(&s, NEIGHBOURS, &trunc), 2);
+	assert_true(trunc);
+	/* and at itself */
+	seed_neigh_both(&s);
+	fz_put64(&s, NEIGH(1) + next, FZ_KV(NEIGH(1)));
+	assert_int_equal(walk(&s, NEIGHBOURS, &trunc), 2);
+	assert_true(trunc);
+	/* bucket 6's neighbour leads into bucket 5's chain: its own row, not theirs again */
+	seed_neigh_both(&s);
+	fz_put64(&s, BUCKETS + 6 * 8, FZ_KV(NEIGH(2)));
+	fz_put64(&s, NEIGH(2) + fz_off("neighbour", "dev"), FZ_KV(DEV(1)));
+	fz_put64(&s, NEIGH(2) + next, FZ_KV(NEIGH(1)));
+	assert_int_equal(walk(&s, NEIGHBOURS, &trunc), 3);
+	assert_true(trunc);
+}
+
+/* init_net's unix hash: sockets 0 and 1 chained in bucket 7, socket 2 alone in bucket 9. */
+static void seed_unix(struct fz_seed *s)
+{
+	uint32_t node = fz_off("sock", "__sk_common.skc_node");
+	int i;
+
+	s->len = 0;
+	seed_net(s);
+	fz_put64(s, NET + fz_off("net", "unx.table.buckets"), FZ_KV(UNX));
+	fz_put64(s, UNX + 7 * 8, FZ_KV(USK(0) + node));
+	fz_put64(s, UNX + 9 * 8, FZ_KV(USK(2) + node));
+	for (i = 0; i < 3; i++) {
+		fz_put64(s, USK(i) + fz_off("sock", "__sk_common.skc_net"), FZ_KV(NET));
+		fz_put16(s, USK(i) + fz_off("sock", "sk_type"), 1);	/* SOCK_STREAM */
+	}
+	fz_put64(s, USK(0) + node, FZ_KV(USK(1) + node));
+}
+
+static int unix_socks(struct fz_seed *s, bool *trunc)
+{
+	struct fz_guest *g = guest(s);
+	struct nfm_socket *list;
+	struct nfm_netns *ns;
+	struct nfm_pack pk;
+	int n, nns, i;
+
+	*trunc = false;
+	nns = nfm_netns_list(g->ctx, &ns, NULL);
+	assert_int_equal(nns, 1);
+	nfm_pack_init(&pk, sizeof(struct nfm_socket));
+	assert_int_equal(nfm_unix_collect(g->ctx, ns, nns, &pk, trunc), 0);
+	n = nfm_pack_finish(&pk, NULL, 0, (void **)&list);
+	assert_true(n >= 0);
+	/* no socket twice */
+	for (i = 1; i < n; i++)
+		for (int j = 0; j < i; j++)
+			assert_true(list[i].sk != list[j].sk);
+	free(list);
+	free(ns);
+	fz_guest_free(g);
+	return n;
+}
+
+static void test_unix_loops(void **state)
+{
+	static struct fz_seed s;
+	uint32_t node = fz_off("sock", "__sk_common.skc_node");
+	bool trunc;
+
+	(void)state;
+	seed_unix(&s);
+	assert_int_equal(unix_socks(&s, &trunc), 3);
+	assert_false(trunc);
+	/* bucket 7: 0 -> 1 -> 0 */
+	seed_unix(&s);
+	fz_put64(&s, USK(1) + node, FZ_KV(USK(0) + node));
+	assert_int_equal(unix_socks(&s, &trunc), 3);
+	assert_true(trunc);
+	/* bucket 9's socket leads into bucket 7's chain */
+	seed_unix(&s);
+	fz_put64(&s, USK(2) + node, FZ_KV(USK(1) + node));
+	assert_int_equal(unix_socks(&s, &trunc), 3);
+	assert_true(trunc);
+}
+
+/* seed_route's leaf under a tnode of one bit (the leaf in slot 0, slot 1 as given). */
+static void seed_trie(struct fz_seed *s, uint32_t slot1)
+{
+	uint32_t kids = TNODE + fz_off("key_vector", "leaf");
+
+	s->len = 0;
+	seed_route(s);
+	fz_put64(s, TRIE + fz_off("trie", "kv") + fz_off("key_vector", "leaf"), FZ_KV(TNODE));
+	fz_put32(s, TNODE + fz_off("key_vector", "key"), 0x0a000000);
+	fz_put(s, TNODE + fz_off("key_vector", "bits"), "\1", 1);
+	fz_put64(s, kids, FZ_KV(LEAF));
+	if (slot1)
+		fz_put64(s, kids + 8, FZ_KV(slot1));
+}
+
+static void test_route_loops(void **state)
+{
+	static struct fz_seed s;
+	bool trunc;
+
+	(void)state;
+	seed_trie(&s, 0);
+	assert_int_equal(walk(&s, ROUTES, &trunc), 1);
+	assert_false(trunc);
+	/* the tnode is its own child: its subtree is not walked again */
+	seed_trie(&s, TNODE);
+	assert_int_equal(walk(&s, ROUTES, &trunc), 1);
+	assert_true(trunc);
+	/* the leaf twice (a join, not a tree) */
+	seed_trie(&s, LEAF);
+	assert_int_equal(walk(&s, ROUTES, &trunc), 1);
+	assert_true(trunc);
+	/* the leaf's alias list loops */
+	seed_trie(&s, 0);
+	fz_put64(&s, FA + fz_off("fib_alias", "fa_list"), FZ_KV(FA + fz_off("fib_alias", "fa_list")));
+	assert_int_equal(walk(&s, ROUTES, &trunc), 1);
+	assert_true(trunc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_neigh_loops),
+		cmocka_unit_test(test_unix_loops),
+		cmocka_unit_test(test_route_loops),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
