@@ -8,7 +8,8 @@ output (OUTPUT_BUDGET), a documented exit status, and a stderr line whenever the
 For the command each mutation aims at: exit 3 (partial view), exactly one warning line, and with
 -j a valid document with "complete": false and an errors list. The red team's cases of issue 20
 are all here (ps -L over millions of fake nodes, an ehash chain cycle, ehash_mask 0xffffff,
-max_fds 1,000,000, a wild printk head_id, maple leaves with type bits 2).
+max_fds 1,000,000, a wild printk head_id, maple leaves with type bits 2), and loops in the
+neighbour and unix hash chains and in the route trie.
 """
 import array
 import json
@@ -152,6 +153,83 @@ def ehash_hidden_socket(d):
         d.w64(nxt + 8, pprev)
 
 
+def neigh_tails(d):
+    """[(table, link)]: the last link of every chain of arp_tbl and nd_tbl (the neighbour,
+    chained by neighbour->next, or on newer kernels its hlist node neighbour->hash); the next
+    pointer's offset in a link."""
+    try:
+        heads, nxt = d.o("neigh_hash_table", "hash_heads"), 0
+    except AssertionError:
+        heads, nxt = d.o("neigh_hash_table", "hash_buckets"), d.o("neighbour", "next")
+    out = []
+    for name in ("arp_tbl", "nd_tbl"):
+        nht = d.u64(d.sym(name) + d.o("neigh_table", "nht"))
+        buckets = d.u64(nht + heads)
+        for i in range(1 << d.u32(nht + d.o("neigh_hash_table", "hash_shift"))):
+            p = d.u64(buckets + 8 * i)
+            while p and d.u64(p + nxt):
+                p = d.u64(p + nxt)
+            if p:
+                out.append((name, p))
+    return out, nxt
+
+
+BEFORE = {}
+
+
+def cycle_of_two(d, a, b, nxt=0):
+    """Links a and b, each the last of its chain (its next pointer at link + nxt), point at each
+    other: the chains through both loop, and nothing that was linked is lost."""
+    d.w64(a + nxt, b)
+    d.w64(b + nxt, a)
+
+
+def neigh_cycle(d):
+    """The last neighbours of two chains of one table point at each other (where no table has
+    two chains, the last neighbour at itself)."""
+    from guest import nfm_json
+    BEFORE["arp"] = nfm_json(d.nfm, d.path, "arp", "-6")["neighbours"]
+    tails, nxt = neigh_tails(d)
+    assert tails, "no neighbour to chain"
+    a, b = next(((a, b) for (ta, a), (tb, b) in zip(tails, tails[1:]) if ta == tb),
+                (tails[0][1], tails[0][1]))
+    cycle_of_two(d, a, b, nxt)
+
+
+def unix_cycle(d):
+    """The last unix sockets of two chains of the unix hash point at each other."""
+    from guest import nfm_json
+    BEFORE["ss -x"] = nfm_json(d.nfm, d.path, "ss", "-x")["sockets"]
+    nodes = [int(s["sk"], 16) + d.o("sock", "__sk_common.skc_node") for s in BEFORE["ss -x"]]
+    tails = [n for n in nodes if not d.u64(n)]
+    assert len(tails) >= 2, "fewer than two unix hash chains"
+    cycle_of_two(d, tails[0], tails[1])
+
+
+def route_trie_cycle(d):
+    """A back edge in init_net's main trie: the first tnode below the root with an empty
+    slot (else the root) gets the root as a child there."""
+    from guest import nfm_json
+    BEFORE["route"] = nfm_json(d.nfm, d.path, "route")["routes"]
+    tb = d.u64(d.sym("init_net") + d.o("net", "ipv4.fib_main"))
+    data = d.u64(tb + d.o("fib_table", "tb_data"))
+    slots, bits = d.o("key_vector", "leaf"), d.o("key_vector", "bits")
+    root = d.u64(data + d.o("trie", "kv") + slots)
+    assert d.read(root + bits, 1)[0], "the trie's root is a leaf"
+    empty, todo = [], [(root, 0)]
+    while todo:
+        n, depth = todo.pop(0)
+        nbits = d.read(n + bits, 1)[0]
+        for i in range(1 << nbits if nbits else 0):
+            c = d.u64(n + slots + 8 * i)
+            if c:
+                todo.append((c, depth + 1))
+            else:
+                empty.append((depth, n + slots + 8 * i))
+    assert empty, "a trie without an empty slot"
+    d.w64(min(empty, key=lambda e: (e[0] == 0, e[0]))[1], root)
+
+
 def ehash_mask_huge(d):
     d.w32(d.sym("tcp_hashinfo") + d.o("inet_hashinfo", "ehash_mask"), 0xffffff)
 
@@ -261,6 +339,9 @@ CASES = {
     "ehash-chain-cycle": (ehash_cycle, (["ss"], "ss")),
     "ehash-mask-0xffffff": (ehash_mask_huge, (["ss"], "ss")),
     "ehash-hidden-socket": (ehash_hidden_socket, (["ss"], "ss")),
+    "neigh-chain-cycle": (neigh_cycle, (["arp"], "arp")),
+    "unix-chain-cycle": (unix_cycle, (["ss"], "ss")),
+    "route-trie-cycle": (route_trie_cycle, (["route"], "route")),
     "fdtable-max-fds-1000000": (fdtable_max_fds, (["lsof"], "lsof")),
     "fdtable-max-fds-consistent-layout": (fdtable_max_fds_consistent, (["lsof"], "lsof")),
     "printk-wild-head-id": (printk_wild_head, (["dmesg"], "dmesg")),
@@ -303,6 +384,19 @@ def test_mutation(nfm, dump, case):
             if case == "ehash-chain-cycle":
                 sks = [s["sk"] for s in doc["sockets"]]
                 assert len(sks) == len(set(sks)), "duplicate sockets"
+            if case == "neigh-chain-cycle":
+                # each neighbour once, none lost (in the loop's order)
+                _, d6 = assert_partial(nfm, dump, ["arp", "-6"], "arp",
+                                       run(nfm, dump, ["arp", "-6"]))
+                assert sorted(map(json.dumps, d6["neighbours"])) == \
+                    sorted(map(json.dumps, BEFORE["arp"])), d6["neighbours"]
+            if case == "unix-chain-cycle":
+                _, dx = assert_partial(nfm, dump, ["ss", "-x"], "ss", run(nfm, dump, ["ss", "-x"]))
+                sks = [s["sk"] for s in dx["sockets"]]
+                assert sorted(sks) == sorted(s["sk"] for s in BEFORE["ss -x"]), sks
+            if case == "route-trie-cycle":
+                # the repeated subtree is skipped: every route once, none lost
+                assert doc["routes"] == BEFORE["route"], doc["routes"]
         for bad in POISON.get(case, ()):
             for args in (("ps",), ("pstree",), ("lsof",)):
                 assert bad not in res[args].stdout, \
