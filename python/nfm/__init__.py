@@ -82,13 +82,50 @@ def _addr(v):
     return "0x%x" % v
 
 
+# Code points guest_escape() (cmd/common/guest_text.c) writes as \xNN bytes although they are
+# valid UTF-8: C1 controls, bidirectional and invisible characters.
+_HIDDEN = ((0x80, 0x9f), (0xad, 0xad), (0x34f, 0x34f), (0x61c, 0x61c), (0x115f, 0x1160),
+           (0x17b4, 0x17b5), (0x180b, 0x180f), (0x200b, 0x200f), (0x2028, 0x202e),
+           (0x2060, 0x206f), (0x3164, 0x3164), (0xfeff, 0xfeff), (0xffa0, 0xffa0),
+           (0xfff9, 0xfffb), (0xfffe, 0xffff), (0x1d173, 0x1d17a), (0xe0000, 0xe0fff))
+
+
+def _escape(b):
+    """guest_escape(): printable ASCII and shown UTF-8 as they are, a backslash doubled, every
+    other byte as \\xNN."""
+    out, i = [], 0
+    while i < len(b):
+        c = b[i]
+        if c == 0x5c:
+            out.append("\\\\")
+            i += 1
+            continue
+        if 0x20 <= c < 0x7f:
+            out.append(chr(c))
+            i += 1
+            continue
+        if 0xc2 <= c <= 0xf4:
+            n = 4 if c >= 0xf0 else 3 if c >= 0xe0 else 2
+            try:  # Python's strict decoder refuses what utf8_decode() refuses
+                ch = b[i:i + n].decode("utf-8") if i + n <= len(b) else ""
+            except UnicodeDecodeError:
+                ch = ""
+            if ch and not any(lo <= ord(ch) <= hi for lo, hi in _HIDDEN):
+                out.append(ch)
+                i += n
+                continue
+        out.append("\\x%02x" % c)
+        i += 1
+    return "".join(out)
+
+
 def _text(b):
-    """Guest bytes as the JSON writer gives them: the string when it is valid UTF-8, else one
-    with each invalid byte as \\xNN (and the caller adds KEY_hex)."""
+    """Guest bytes as the JSON writer gives them (guest_json_bytes()): the string when it is
+    valid UTF-8, else guest_escape()'s form (and the caller adds KEY_hex)."""
     try:
         return b.decode("utf-8"), True
     except UnicodeDecodeError:
-        return b.decode("utf-8", "backslashreplace"), False
+        return _escape(b), False
 
 
 def _add_text(o, key, b):
