@@ -11,16 +11,19 @@ module.json, and so on.
             for p in g.processes():             # process.json, as `nfm ps -j`
                 print(p["pid"], p["comm"], p["rss_bytes"])
 
-Guest.processes(), sockets(), interfaces(), maps(pid) and files(pid) are iterators; kernel(),
-memory(), loadavg(), modules() and mounts() return their objects.
+Guest.processes(), sockets(), interfaces(), routes(), neighbours(), maps(pid), files(pid),
+log_records(), symbols(), cpus() and stacks(pid) are iterators; kernel(), memory(), loadavg(),
+modules(), mounts() and symbol(name or address) return their objects.
 
 Errors are nfm.Error (an OSError: errno and the library's own words). An iterator whose walk the
 guest's data cut short (a partial view, `errors` in the `nfm -j` document) raises nfm.Error with
-EBADMSG (or ELOOP) after the objects it could read.
+EBADMSG (or ELOOP, or the errno its method names) after the objects it could read.
 """
 import errno as _errno
+import math as _math
 import os as _os
 import socket as _socket
+import sys as _sys
 
 import cffi as _cffi
 
@@ -328,6 +331,152 @@ def _fd(f):
     return o
 
 
+_RTN = ["unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole",
+        "unreachable", "prohibit", "throw", "nat", "xresolve"]
+_RTPROT = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 8: "gated", 9: "ra",
+           10: "mrt", 11: "zebra", 12: "bird", 13: "dnrouted", 14: "xorp", 15: "ntk", 16: "dhcp",
+           17: "mrouted", 18: "keepalived", 42: "babel", 99: "openr", 186: "bgp", 187: "isis",
+           188: "ospf", 189: "rip", 192: "eigrp"}
+_NUD = [(0x01, "INCOMPLETE"), (0x02, "REACHABLE"), (0x04, "STALE"), (0x08, "DELAY"),
+        (0x10, "PROBE"), (0x20, "FAILED"), (0x40, "NOARP"), (0x80, "PERMANENT")]
+
+
+def _be32(v):
+    """A uint32_t the kernel keeps in network byte order, as its 4 bytes."""
+    return v.to_bytes(4, _sys.byteorder)
+
+
+def _int32(v):
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def _route(r):
+    """doc/schema/route.json, as obj_route() with the line `nfm route -j` adds."""
+    fl = ("U" if r.flags & 1 else "") + ("G" if r.flags & 2 else "") + \
+        ("!" if r.flags & 0x200 else "") + ("H" if r.flags & 4 else "")
+    dst, gw, mask = (_socket.inet_ntop(_socket.AF_INET, _be32(v))
+                     for v in (r.dst, r.gateway, r.mask))
+    ifname = bytes(_ffi.buffer(r.ifname)).split(b"\0", 1)[0]
+    # fib_route_seq_show()'s line, without its padding to 127 columns (cmd_route.c proc_line())
+    line = b"%s\t%08X\t%08X\t%04X\t0\t0\t%d\t%08X\t%d\t%d\t%d" % (
+        ifname, r.dst, r.gateway, r.flags, r.metric, r.mask, _int32(r.mtu), r.window, r.irtt)
+    return {"netns": r.netns, "dev": _text(ifname)[0], "dst": dst, "prefixlen": r.prefixlen,
+            "gateway": gw, "mask": mask, "flags": fl, "flags_code": r.flags, "metric": r.metric,
+            "mtu_bytes": r.mtu, "window_bytes": r.window, "irtt_ms": r.irtt,
+            "scope": _code_name(_SCOPES, r.scope), "scope_code": r.scope,
+            "type": _RTN[r.type] if 0 <= r.type < len(_RTN) else str(r.type),
+            "type_code": r.type, "protocol": _code_name(_RTPROT, r.protocol),
+            "protocol_code": r.protocol, "table": r.table, "exact": bool(r.exact),
+            "line": _text(line)[0]}
+
+
+def _neighbour(n):
+    """doc/schema/neighbour.json, as obj_neighbour() with the /proc/net/arp line `nfm arp -j`
+    adds to the entries that file shows (IPv4, not only NOARP)."""
+    fam = _socket.AF_INET6 if n.family == _socket.AF_INET6 else _socket.AF_INET
+    ifname = bytes(_ffi.buffer(n.ifname)).split(b"\0", 1)[0]
+    o = {"netns": n.netns, "family": "inet6" if fam == _socket.AF_INET6 else "inet",
+         "dst": _ip(fam, n.addr), "dev": _text(ifname)[0],
+         "lladdr": _hwaddr(n.lladdr, n.lladdr_len), "state": _bit_names(_NUD, n.state),
+         "state_code": n.state, "flags_code": n.flags,
+         "link_type": _LINK_TYPES.get(n.type, "unknown"), "link_type_code": n.type}
+    if n.family == _socket.AF_INET and n.state & ~0x40:
+        # arp_format_neigh_entry(): at most 9 address bytes; ATF_PERM|ATF_COM, ATF_COM
+        flags = 0x6 if n.state & 0x80 else 0x2 if n.state & 0xde else 0
+        line = "%-16s 0x%-10x0x%-10x%-17s     *        " % (
+            _ip(_socket.AF_INET, n.addr), n.type, flags,
+            _hwaddr(n.lladdr, min(n.lladdr_len, 9)))
+        o["line"] = _text(line.encode() + ifname)[0]
+    return o
+
+
+_LEVELS = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"]
+_FACILITIES = ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+               "authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0",
+               "local1", "local2", "local3", "local4", "local5", "local6", "local7"]
+
+
+def _log_record(r):
+    """doc/schema/log_record.json, as obj_log_record()."""
+    o = {"seq": r.seq, "time_ns": r.ts_nsec,
+         "level": _LEVELS[r.level] if 0 <= r.level < 8 else "unknown", "level_code": r.level,
+         "facility": _FACILITIES[r.facility] if 0 <= r.facility < 24 else "unknown",
+         "facility_code": r.facility, "caller_id": r.caller_id,
+         "caller": "%s%d" % ("C" if r.caller_id & 0x80000000 else "T", r.caller_id & 0x7fffffff)}
+    _add_text(o, "text", bytes(_ffi.buffer(r.text, r.text_len)) if r.text else b"")
+    return o
+
+
+def _symbol(name, type_, address, module):
+    """doc/schema/symbol.json, as obj_symbol(): name and module (NULL: the core kernel) are the
+    context's strings, type_ the kallsyms letter (a char)."""
+    o = {"name": _text(_cstr(name))[0] if name else ""}
+    if type_ != b"\0":
+        o["type"] = _text(type_)[0]
+    o["address"] = _addr(address)
+    o["module"] = _text(_cstr(module))[0] if module else None
+    return o
+
+
+def _words(p):
+    """A space-separated list of the context's (flags, bugs, features) as a list."""
+    return [_text(w)[0] for w in _cstr(p).split(b" ") if w] if p else []
+
+
+def _fixed(v, decimals):
+    """j_fixed(): v as printed with that many decimals (None when not finite)."""
+    return float("%.*f" % (decimals, v)) + 0.0 if _math.isfinite(v) else None
+
+
+def _cpuinfo(c):
+    """doc/schema/cpuinfo.json (x86-64), as obj_cpuinfo()."""
+    o = {"processor": c.cpu, "vendor_id": _strn(c.vendor_id), "cpu_family": c.family,
+         "model": c.model, "model_name": _strn(c.model_name), "stepping": c.stepping,
+         "microcode": c.microcode, "cpu_mhz": _fixed(c.mhz, 3)}
+    if c.cache_size_kb:
+        o["cache_size_bytes"] = c.cache_size_kb * 1024
+    o.update({"physical_id": c.physical_id, "siblings": c.siblings, "core_id": c.core_id,
+              "cpu_cores": c.cores, "apicid": c.apicid, "initial_apicid": c.initial_apicid,
+              "cpuid_level": c.cpuid_level, "phys_bits": c.phys_bits, "virt_bits": c.virt_bits,
+              "flags": _words(c.flags), "bugs": _words(c.bugs)})
+    return o
+
+
+def _cpuinfo_arm64(c):
+    """doc/schema/cpuinfo.json (arm64), as obj_cpuinfo_arm64()."""
+    o = {"processor": c.cpu}
+    if c.bogomips_centi >= 0:
+        o["bogomips"] = _fixed(c.bogomips_centi / 100.0, 2)
+    if c.features:
+        o["features"] = _words(c.features)
+    o.update({"cpu_implementer": c.midr >> 24, "cpu_architecture": 8,
+              "cpu_variant": c.midr >> 20 & 0xf, "cpu_part": c.midr >> 4 & 0xfff,
+              "cpu_revision": c.midr & 0xf})
+    return o
+
+
+_STACK_FLAGS = ["TRUNCATED", "ERROR", "RUNNING", "NO_STACK", "GUESSED", "REGS", "USER"]
+
+
+def _stack(frames, n, flags, cpu):
+    """doc/schema/stack.json, as obj_stack()."""
+    out = []
+    text = _ffi.new("char[]", 512)
+    for i in range(n):
+        f = frames[i]
+        _lib.nfm_stack_frame_format(frames + i, text, 512)
+        out.append({"ip": _addr(f.ip),
+                    "symbol": _text(_cstr(f.symbol))[0] if f.symbol else None,
+                    "offset_bytes": f.offset, "size_bytes": f.size,
+                    "module": _text(_cstr(f.module))[0] if f.module else None,
+                    "text": _text(_cstr(text))[0]})
+    o = {"frames": out, "flags": [name for i, name in enumerate(_STACK_FLAGS) if flags & 1 << i],
+         "flags_code": flags}
+    if cpu >= 0:
+        o["cpu"] = cpu
+    return o
+
+
 def version():
     """libnfm's version, e.g. "0.2.0" (the project's; libnfm(3), VERSIONS)."""
     return _ffi.string(_lib.nfm_version()).decode()
@@ -499,6 +648,75 @@ class Guest:
         return self._block("struct nfm_netdev", _lib.nfm_netdev_list, "interface list",
                            _interface)
 
+    def routes(self):
+        """Iterate over the IPv4 main routing table of every namespace as route.json objects,
+        each with its /proc/net/route line (`nfm route -j`)."""
+        return self._block("struct nfm_route", _lib.nfm_route_list, "routing table", _route)
+
+    def neighbours(self):
+        """Iterate over the neighbours of every namespace, ARP (inet) and NDP (inet6), as
+        neighbour.json objects, those /proc/net/arp shows with its line (`nfm arp -6 -j`,
+        `nfm ip neigh -j`)."""
+        return self._block("struct nfm_neigh", _lib.nfm_neigh_list, "neighbour table",
+                           _neighbour)
+
+    def log_records(self):
+        """Iterate over the kernel log, the printk ring buffer's records oldest first, as
+        log_record.json objects (`nfm dmesg -j`)."""
+        return self._block("struct nfm_log_record", _lib.nfm_log_records, "kernel log",
+                           _log_record)
+
+    def symbols(self):
+        """Iterate over every kernel symbol as symbol.json objects in /proc/kallsyms order: the
+        core kernel's, then the loaded modules' (`nfm sym --all -j`)."""
+        name, mod = _ffi.new("const char **"), _ffi.new("const char **")
+        t, a = _ffi.new("char *"), _ffi.new("uint64_t *")
+        for i in range(_lib.nfm_sym_count(self._c())):
+            if _lib.nfm_sym_get(self._c(), i, name, t, a) >= 0:
+                yield _symbol(name[0], t[0], a[0], _ffi.NULL)
+        for i in range(_lib.nfm_modsym_count(self._c())):
+            if _lib.nfm_modsym_get(self._c(), i, name, t, a, mod) >= 0:
+                yield _symbol(name[0], t[0], a[0], mod[0])
+
+    def symbol(self, query):
+        """One symbol.json object, as `nfm sym -j QUERY`: a name (str; "MODULE:NAME" for that
+        module's) gives the symbol so named, an address (int) the symbol holding it, with query
+        and offset_bytes. nfm.Error ENOENT when there is none."""
+        name, mod = _ffi.new("const char **"), _ffi.new("const char **")
+        t, a = _ffi.new("char *", b"?"), _ffi.new("uint64_t *")
+        if isinstance(query, int):
+            ret = _lib.nfm_sym_symbolize_module(self._c(), query, name, t, a, mod)
+            if ret < 0:
+                raise Error(-ret, "no symbol at 0x%x" % query)
+            o = _symbol(name[0], t[0], query - a[0], mod[0])
+            o.update({"query": _addr(query), "offset_bytes": a[0]})
+            return o
+        ret = _lib.nfm_sym_lookup_module(self._c(), query.encode(), a, t, mod)
+        if ret < 0:
+            raise Error(-ret, "no symbol named %s" % query)
+        shown = query.split(":", 1)[1] if ":" in query and mod[0] else query  # MODULE: dropped
+        return _symbol(_ffi.new("char[]", shown.encode()), t[0], a[0], mod[0])
+
+    def cpus(self):
+        """Iterate over the online CPUs as cpuinfo.json objects (`nfm cpuinfo -j`): x86-64's
+        fields, or arm64's. On arm64, BogoMIPS or Features that the guest's tables do not give
+        are left out, and an nfm.Error ENOENT follows the CPUs (`nfm cpuinfo -j`'s errors)."""
+        ki = _ffi.new("struct nfm_kernel_info *")
+        if _lib.nfm_ctx_kernel_info(self._c(), ki) < 0 or _cstr(ki.machine) != b"aarch64":
+            yield from self._block("struct nfm_cpuinfo",
+                                   lambda c, ret, trunc: _lib.nfm_cpuinfo_list(c, ret),
+                                   "CPU list", _cpuinfo)
+            return
+        cpus = list(self._block("struct nfm_cpuinfo_arm64",
+                                lambda c, ret, trunc: _lib.nfm_cpuinfo_arm64_list(c, ret),
+                                "CPU list", _cpuinfo_arm64))
+        yield from cpus
+        # system-wide: every CPU has both or neither
+        missing = [k for k in ("bogomips", "features") if cpus and k not in cpus[0]]
+        if missing:
+            raise Error(_errno.ENOENT, "no %s: loops_per_jiffy, HZ, elf_hwcap or hwcap_str not "
+                        "found or not readable" % " and no ".join(missing))
+
     def _task(self, pid):
         """The process pid (or, as /proc does, the thread tid): a struct nfm_task."""
         t = _ffi.new("struct nfm_task *")
@@ -580,6 +798,71 @@ class Guest:
         if skipped:
             raise Error(_errno.EAGAIN, "%d entr%s skipped (changed while being read, unreadable "
                         "or inconsistent)" % (skipped, "y" if skipped == 1 else "ies"))
+
+    def _stack_of(self, t, frames, bad):
+        """`nfm bt -j`'s entry for task t: its process.json object with wchan and stack (the
+        vCPU's registers for a task on a CPU). bad counts the stacks cut short, and keeps the
+        first error that left one unread."""
+        fl, cpu = _ffi.new("unsigned int *"), _ffi.new("int *", -1)
+        wchan = _ffi.new("const char **")
+        n = _lib.nfm_task_stack(self._c(), t, frames, _lib.NFM_STACK_MAX_FRAMES, fl)
+        if n == -_errno.ENOENT:
+            raise Error(_errno.ENOENT, "no way to unwind this kernel's stacks: x86-64 needs "
+                        "CONFIG_UNWINDER_ORC's tables, arm64 its saved contexts in BTF")
+        if n < 0:
+            bad["err"] = bad["err"] or n
+            n, fl[0] = 0, fl[0] | _lib.NFM_STACK_ERROR
+        if fl[0] & _lib.NFM_STACK_RUNNING:
+            rfl = _ffi.new("unsigned int *")
+            m = _lib.nfm_task_stack_running(self._c(), t, frames, _lib.NFM_STACK_MAX_FRAMES,
+                                            rfl, cpu)
+            if m >= 0:
+                n, fl[0] = m, rfl[0]
+            if cpu[0] < 0 and _lib.nfm_task_cpu(self._c(), t, cpu) < 0:
+                cpu[0] = -1
+        if fl[0] & (_lib.NFM_STACK_TRUNCATED | _lib.NFM_STACK_ERROR):
+            bad["n"] += 1
+        o = _process(t)
+        o["wchan"] = (_text(_cstr(wchan[0]))[0] if _lib.nfm_task_wchan(self._c(), t, wchan) >= 0
+                      and wchan[0] else None)
+        o["stack"] = _stack(frames, n, fl[0], cpu[0])
+        return o
+
+    def stacks(self, pid=None):
+        """Iterate over the kernel stacks of every thread of every process (or of the task
+        pid, a process or thread id) as `nfm bt -j` lists them: process.json objects with wchan
+        and stack (stack.json: /proc/PID/stack's frames; flags say a stack cut short, a task
+        on a CPU...). After the stacks, nfm.Error EBADMSG when some were cut short (the document's
+        errors), or the error that left one unread; ESRCH: no such pid; ENOENT: this kernel's
+        stacks cannot be unwound."""
+        frames = _ffi.new("struct nfm_stack_frame[]", _lib.NFM_STACK_MAX_FRAMES)
+        bad = {"n": 0, "err": 0}
+        t = _ffi.new("struct nfm_task *")
+        if pid is not None:
+            pid = int(pid)
+            ret = _lib.nfm_task_get(self._c(), pid, _lib.NFM_TASK_THREADS, t)
+            if ret == -_errno.ENOENT:
+                raise Error(_errno.ESRCH, "pid %d: no such task" % pid)
+            _check(ret, "pid %d" % pid, self._log)
+            yield self._stack_of(t, frames, bad)
+        else:
+            it = _ffi.new("struct nfm_task_iter **")
+            _check(_lib.nfm_task_iter_new(self._c(), _lib.NFM_TASK_THREADS, it), "task list",
+                   self._log)
+            it = _ffi.gc(it[0], _lib.nfm_task_iter_free)
+            while True:
+                ret = _lib.nfm_task_iter_next(it, t)
+                if ret <= 0:
+                    break
+                yield self._stack_of(t, frames, bad)
+            if ret < 0 or _lib.nfm_task_iter_skipped(it):
+                self._partial(ret if ret < 0 else -_errno.EAGAIN,
+                              "the task list was cut short or had tasks that did not read")
+        if bad["err"]:
+            self._partial(bad["err"], "some stacks could not be read")
+        if bad["n"]:
+            raise Error(_errno.EBADMSG, "%d stack%s cut short (a frame that does not check "
+                        "out, or too deep)" % (bad["n"], " was" if bad["n"] == 1 else "s were"))
 
     def memory(self):
         """memory.json, as `nfm free -j` (bytes)."""
