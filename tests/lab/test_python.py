@@ -1,6 +1,7 @@
 """The Python binding (`import nfm`, python/nfm) on a lab guest: its objects validate against
 doc/schema (the same member names as `nfm -j`), agree with the guest's own view and with `nfm
-ps/ss/ip/maps/lsof -j`, and failures are nfm.Error exceptions.
+ps/ss/ip/maps/lsof/route/arp/dmesg/sym/cpuinfo/bt -j` (those whose view moves on a dump of the
+guest), and failures are nfm.Error exceptions.
 
 The package is the build tree's (BUILD/python, BUILD being NFM_BIN's build directory, or
 NFM_PYTHONPATH). Needs root (reads QEMU memory) and python3-cffi.
@@ -18,9 +19,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nfmcli import NFM, guest_bytes, run, run_json, validate  # noqa: E402
-from test_net import check_sockets, ss_json  # noqa: E402
+from test_attach import NAMED  # noqa: E402
+from test_net import arp_json, check_route_arp, check_sockets, route_json, ss_json  # noqa: E402
 from test_process import lived_through, maps_lines, report  # noqa: E402
-from test_system import COLS, _proc_net_dev  # noqa: E402
+from test_shell import _cpuinfo  # noqa: E402
+from test_system import COLS, _proc_net_dev, dmesg_json, kmsg_escape  # noqa: E402
 
 PYPATH = os.environ.get("NFM_PYTHONPATH", str(Path(NFM).resolve().parents[2] / "python"))
 sys.path.insert(0, PYPATH)
@@ -33,6 +36,27 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="reads QEMU memory: ne
 def guest(lab_vm):
     with nfm.attach("pid:%d" % lab_vm.pid) as g:
         yield g
+
+
+@pytest.fixture(scope="module")
+def dumped(lab_vm, tmp_path_factory):
+    """(ELF dump of the lab guest, the truth taken just before it, the binding attached to the
+    dump): views that move on a live guest (neighbour states, the log, stacks) compared there."""
+    elf, t = lab_vm.dump(tmp_path_factory.mktemp("pydump") / "guest.elf")
+    with nfm.attach("file:%s" % elf) as g:
+        yield elf, t, g
+    os.unlink(elf)
+
+
+def drain(it):
+    """(the objects an iterator gave, the nfm.Error it ended with or None)."""
+    out = []
+    try:
+        for o in it:
+            out.append(o)
+    except nfm.Error as e:
+        return out, e
+    return out, None
 
 
 def test_version_is_the_library_s():
@@ -273,3 +297,100 @@ def test_errors_are_exceptions(guest):
     g.close()
     with pytest.raises(nfm.Error):
         g.kernel()
+
+
+def test_routes_and_neighbours_match_nfm_and_proc_net(lab_vm, guest, dumped):
+    """Guest.routes() is `nfm route -j`'s list (live and on a dump) and, line for line, the
+    guest's /proc/net/route; Guest.neighbours() is `nfm arp -6 -j`'s and /proc/net/arp."""
+    elf, t, g = dumped
+    routes, neighs = list(g.routes()), list(g.neighbours())
+    validate("route.json", jsonl(routes), "Guest.routes()")
+    validate("neighbour.json", jsonl(neighs), "Guest.neighbours()")
+    assert routes == route_json(elf)
+    assert neighs == arp_json(elf, "-6")
+    check_route_arp(t, routes, neighs)
+    assert any(r["dst"] == "10.78.0.0" and r["gateway"] == "10.77.0.1" for r in routes)
+    assert any(n["dst"] == "10.77.0.1" and n["lladdr"] == "52:54:00:77:00:01" and
+               "PERMANENT" in n["state"] for n in neighs)
+    assert list(guest.routes()) == route_json(lab_vm.pid)
+
+
+def test_log_records_match_nfm_dmesg_and_kmsg(dumped):
+    """Guest.log_records() is `nfm dmesg -j`'s records and the guest's /dev/kmsg."""
+    elf, t, g = dumped
+    recs = list(g.log_records())
+    validate("log_record.json", jsonl(recs), "Guest.log_records()")
+    assert {r["seq"]: r for r in recs} == dmesg_json(elf)
+    assert [r["seq"] for r in recs] == sorted(r["seq"] for r in recs)
+    by_seq = {r["seq"]: r for r in recs}
+    assert t.kmsg
+    for k in t.kmsg:
+        r = by_seq[k.seq]
+        assert (r["time_ns"] // 1000, r["facility_code"] << 3 | r["level_code"],
+                kmsg_escape(guest_bytes(r, "text"))) == (k.ts_usec, k.prio, k.text.decode())
+
+
+def test_symbols_match_nfm_sym_and_kallsyms(dumped):
+    """Guest.symbols() is `nfm sym --all -j`'s list and the guest's /proc/kallsyms, line for
+    line (the core kernel's symbols, then the modules'); Guest.symbol() is `nfm sym -j`."""
+    elf, t, g = dumped
+    syms = list(g.symbols())
+    assert syms == run_json("--vm", elf, "sym", "--all", kind="sym", timeout=300)["symbols"]
+    validate("symbol.json", jsonl(syms[:2000] + [s for s in syms if s["module"]]),
+             "Guest.symbols()")
+    mods = {m["name"] for m in g.modules()}
+    checked = 0
+    for lineno, k in t.kallsyms_lines.items():
+        if k.module is not None and k.module.decode() not in mods:
+            continue  # [bpf], [__builtin__ftrace]: not modules
+        want = {"name": k.name.decode(), "type": k.type, "address": "0x%x" % k.addr,
+                "module": k.module.decode() if k.module is not None else None}
+        assert syms[lineno] == want, lineno
+        checked += k.module is not None
+    assert checked >= 10
+    mod = next(s for s in syms if s["module"] and not s["name"].startswith((".L", "L0", "$")))
+    queries = NAMED + ["%s:%s" % (mod["module"], mod["name"])]
+    addrs = [int(t.kallsyms["init_task"].addr) + 8, int(mod["address"], 16)]
+    cli = run_json("--vm", elf, "sym", *queries, *map(hex, addrs), kind="sym")["symbols"]
+    assert [g.symbol(q) for q in queries + addrs] == cli
+    assert cli[-2]["name"] == "init_task" and cli[-2]["offset_bytes"] == 8
+    with pytest.raises(nfm.Error) as e:
+        g.symbol("no_such_symbol_anywhere")
+    assert e.value.errno == errno.ENOENT
+
+
+def test_cpus_match_nfm_cpuinfo_and_proc(lab_vm, guest):
+    """Guest.cpus() is `nfm cpuinfo -j`'s list and the guest's own /proc/cpuinfo."""
+    cpus = list(guest.cpus())
+    validate("cpuinfo.json", jsonl(cpus), "Guest.cpus()")
+    assert cpus == run_json("--vm", lab_vm.pid, "cpuinfo", kind="cpuinfo")["cpus"]
+    want = _cpuinfo(lab_vm.truth)
+    assert len(cpus) == len(want) == lab_vm.truth.files["/proc/cpuinfo"].count(b"processor\t:")
+    for c, w in zip(cpus, want):
+        assert (str(c["processor"]), c["vendor_id"], c["model_name"], hex(c["microcode"])) == \
+            (w["processor"], w["vendor_id"], w["model name"], w["microcode"])
+        assert (c["cpu_family"], c["model"], c["stepping"], c["apicid"], c["cpuid_level"]) == \
+            (int(w["cpu family"]), int(w["model"]), int(w["stepping"]), int(w["apicid"]),
+             int(w["cpuid level"]))
+        assert (c["flags"], c["bugs"]) == (w["flags"].split(), w["bugs"].split())
+        assert "%d bits physical, %d bits virtual" % (c["phys_bits"], c["virt_bits"]) == \
+            w["address sizes"]
+
+
+def test_stacks_match_nfm_bt(dumped):
+    """Guest.stacks() is `nfm bt --all -j`'s tasks on a dump (which test_bt.py holds to the
+    guest's /proc/PID/stack), and ends in nfm.Error exactly when that document has errors;
+    Guest.stacks(pid) is `nfm bt -j PID`'s."""
+    elf, t, g = dumped
+    stacks, err = drain(g.stacks())
+    doc = run_json("--vm", elf, "bt", "--all", kind="bt", ok=(0, 3), timeout=300)
+    assert stacks == doc["tasks"]
+    assert (err is None) == doc["complete"], (err, doc.get("errors"))
+    validate("process.json", jsonl(stacks), "Guest.stacks()")
+    assert sum(1 for s in stacks if s["stack"]["frames"]) > 60
+    init = next(s for s in stacks if s["pid"] == 1)
+    assert drain(g.stacks(1))[0] == [init] == run_json("--vm", elf, "bt", 1, ok=(0, 3))["tasks"]
+    assert init["wchan"] and init["stack"]["frames"][0]["text"]
+    with pytest.raises(nfm.Error) as e:
+        list(g.stacks(4000000))
+    assert e.value.errno == errno.ESRCH
