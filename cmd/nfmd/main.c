@@ -21,10 +21,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "conffile.h"
 #include "nfmd.h"
 #include "record.h"
 #include "units.h"
+
+/* A crawl was published: a recorded VM gets its state frame, the API's own document. */
+static void record_published(struct vm *vm, void *arg)
+{
+	const struct nfmd *d = arg;
+	struct json_object *doc;
+
+	if (!record_wanted(&d->cfg, vm))
+		return;
+	doc = api_vm(vm);
+	if (doc)
+		record_queue_frame(&d->cfg, vm, doc);
+	json_object_put(doc);
+}
 
 static const struct nfmd_config default_config = {
 	.listen = "127.0.0.1:9464",
@@ -379,6 +394,8 @@ static int setup(struct nfmd *d)
 		return 1;
 	}
 	schedule_init(&d->sched, &d->cfg, &d->log, &d->vms, &d->pool);
+	d->sched.published = record_published;
+	d->sched.published_arg = d;
 	ret = pool_start(&d->pool, d->cfg.workers, d->cfg.attach_workers, schedule_run_job,
 			 &d->sched, &d->log);
 	if (ret < 0) {

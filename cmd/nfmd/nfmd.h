@@ -12,8 +12,9 @@
  *   conffile.c  --config FILE and the secret files it names          -> log
  *   api.c       JSON API documents                                    -> vms (cmd/common jout)
  *   metrics.c   Prometheus text of the VM table and of nfmd           -> vms, collect
- *   schedule.c  which VM is crawled when; publishing finished crawls  -> crawl, worker, vms
- *   crawl.c     one crawl of one VM on a worker: attach, re-validate  -> collect, vms
+ *   schedule.c  which VM is crawled when; publishing finished crawls  -> crawl, record, worker
+ *   crawl.c     one crawl of one VM on a worker: attach, re-validate  -> collect, record, vms
+ *   record.c    --record: a recorded VM's frames and snapshots        -> vms (cmd/common frames)
  *   worker.c    the thread pool (two queues, an eventfd)              -> log, util
  *   vms.c       the VM table: discovery, appear, exit                 -> config, section, log
  *   collect.c   what a crawl reads from a guest; the metric families  -> section

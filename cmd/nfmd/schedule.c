@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "collect.h"
 #include "crawl.h"
 #include "record.h"
@@ -231,13 +230,8 @@ static void crawl_done(struct scheduler *s, struct job *j)
 		snprintf(vm->error, sizeof(vm->error), "crawl exceeded its %.1fs budget; some features skipped",
 			 cfg->crawl_timeout);
 	vm->last_up = now;
-	if (record_wanted(cfg, vm)) {
-		struct json_object *doc = api_vm(vm);
-
-		if (doc)
-			record_queue_frame(cfg, vm, doc);
-		json_object_put(doc);
-	}
+	if (s->published)
+		s->published(vm, s->published_arg);
 	free(j);
 }
 
