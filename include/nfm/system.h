@@ -258,6 +258,51 @@ NFM_EXPORT int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, boo
 NFM_EXPORT int nfm_socket_tcp_bytes(struct nfm_ctx *ctx, uint64_t sk, uint64_t *acked,
 				    uint64_t *received);
 
+/* nfm_tcp_info.options: the kernel's TCPI_OPT_* (include/uapi/linux/tcp.h) */
+#define NFM_TCPI_OPT_TIMESTAMPS 1u
+#define NFM_TCPI_OPT_SACK 2u
+#define NFM_TCPI_OPT_WSCALE 4u
+#define NFM_TCPI_OPT_ECN 8u
+#define NFM_TCPI_OPT_ECN_SEEN 16u
+#define NFM_TCPI_OPT_SYN_DATA 32u
+#define NFM_TCPI_OPT_USEC_TS 64u
+#define NFM_TCPI_OPT_TFO_CHILD 128u
+
+/*
+ * ss -i: what getsockopt(TCP_INFO) and sock_diag's INET_DIAG_INFO report for a TCP socket, the
+ * kernel's struct tcp_info, computed from the tcp_sock as tcp_get_info() computes it. Names
+ * are the kernel's without "tcpi_", with their unit where the kernel fixes one. A listener
+ * keeps only state, congestion, pacing rates, reordering, snd_cwnd, unacked (its accept
+ * backlog) and sacked (the backlog's limit), as in the kernel.
+ */
+struct nfm_tcp_info {
+	int state;			/* TCP_* */
+	bool listener;			/* state is LISTEN (see above) */
+	char congestion[16];		/* the congestion control's name: "cubic", "bbr"... */
+	uint8_t ca_state, retransmits, probes, backoff;
+	uint8_t options;		/* NFM_TCPI_OPT_* */
+	uint8_t snd_wscale, rcv_wscale;	/* with NFM_TCPI_OPT_WSCALE */
+	uint8_t delivery_rate_app_limited;
+	uint32_t rto_us, ato_us, snd_mss, rcv_mss;
+	uint32_t unacked, sacked, lost, retrans;	/* packets */
+	uint32_t last_data_sent_ms, last_data_recv_ms, last_ack_recv_ms;	/* ago */
+	uint32_t pmtu, rcv_ssthresh, rtt_us, rttvar_us, snd_ssthresh, snd_cwnd, advmss;
+	uint32_t reordering, rcv_rtt_us, rcv_space, total_retrans;
+	uint64_t pacing_rate, max_pacing_rate;	/* bytes per second; UINT64_MAX: unlimited */
+	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
+	uint32_t notsent_bytes, min_rtt_us;
+	uint64_t delivery_rate;		/* bytes per second */
+	uint32_t delivered, delivered_ce, dsack_dups, reord_seen, rcv_ooopack, snd_wnd;
+};
+
+/*
+ * The TCP information of the TCP socket at sk (an nfm_socket.sk). Returns 0; -EINVAL for a
+ * TIME-WAIT or SYN-RECV socket (they keep none) or a bad address; -ENOENT when this kernel's
+ * BTF lacks a member it needs; -EFAULT or -EIO when the socket cannot be read (it may be gone).
+ */
+NFM_EXPORT int nfm_socket_tcp_info(struct nfm_ctx *ctx, uint64_t sk, struct nfm_tcp_info *ret);
+
 /*
  * The kernel's socket counters of one network namespace, as /proc/net/sockstat and sockstat6
  * print them in it (and /proc/net/snmp's Tcp CurrEstab). A counter that could not be read is -1.

@@ -55,6 +55,24 @@ int nfm_btf_type_size(const struct nfm_btf *b, const char *name, uint32_t *size)
 int nfm_btf_field(const struct nfm_btf *b, const char *type_name, const char *path,
 		  struct nfm_field *ret);
 
+/*
+ * The value of a member (an ordinary one of up to 8 bytes, or a bit field) in raw, a
+ * little-endian copy of size bytes of its struct: zero-extended; bytes past size read as 0.
+ */
+static inline uint64_t nfm_btf_field_value(const uint8_t *raw, uint32_t size,
+					   const struct nfm_field *f)
+{
+	uint64_t v = 0;
+	unsigned int nbytes = f->bit_size ? (f->bit_offset + f->bit_size + 7u) / 8u : f->size;
+
+	for (unsigned int i = 0; i < nbytes && i < 8 && f->offset + i < size; i++)
+		v |= (uint64_t)raw[f->offset + i] << (8 * i);
+	if (!f->bit_size)
+		return v;
+	v >>= f->bit_offset;
+	return f->bit_size >= 64 ? v : v & ((1ull << f->bit_size) - 1);
+}
+
 /* Does the member exist? (for "field present since kernel X" decisions) */
 int nfm_btf_has_field(const struct nfm_btf *b, const char *type_name, const char *path);
 

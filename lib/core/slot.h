@@ -17,6 +17,7 @@ enum nfm_kernel_slot {
 	NFM_SLOT_STACK,		/* lib/stack: ORC tables and offsets */
 	NFM_SLOT_ALLOC,		/* lib/kmem/alloc: kmem caches, allocator offsets */
 	NFM_SLOT_TASK_INFO,	/* lib/task/task_info.c: the rest of /proc/PID/stat and status */
+	NFM_SLOT_TCPINFO,	/* lib/net/net_tcpinfo.c: struct tcp_sock's layout for ss -i */
 	NFM_SLOT_MAX
 };
 

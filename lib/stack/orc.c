@@ -45,31 +45,17 @@ static uint64_t sym_or0(struct nfm_ctx *ctx, const char *name)
 	return a;
 }
 
-/* A bit field of a little-endian entry. */
-static uint64_t bits(const uint8_t *raw, uint32_t size, const struct nfm_field *f)
-{
-	uint64_t v = 0;
-	unsigned int nbytes = f->bit_size ? (f->bit_offset + f->bit_size + 7u) / 8u : f->size;
-
-	for (unsigned int i = 0; i < nbytes && i < 8 && f->offset + i < size; i++)
-		v |= (uint64_t)raw[f->offset + i] << (8 * i);
-	if (!f->bit_size)
-		return v;
-	v >>= f->bit_offset;
-	return f->bit_size >= 64 ? v : v & ((1ull << f->bit_size) - 1);
-}
-
 void stk_orc_decode(const struct stk_orc_layout *lay, const uint8_t *raw, struct stk_orc *o)
 {
-	unsigned int type = (unsigned int)bits(raw, lay->size, &lay->type);
+	unsigned int type = (unsigned int)nfm_btf_field_value(raw, lay->size, &lay->type);
 
-	o->sp_offset = (int16_t)bits(raw, lay->size, &lay->sp_offset);
-	o->bp_offset = (int16_t)bits(raw, lay->size, &lay->bp_offset);
-	o->sp_reg = (uint8_t)bits(raw, lay->size, &lay->sp_reg);
-	o->bp_reg = (uint8_t)bits(raw, lay->size, &lay->bp_reg);
+	o->sp_offset = (int16_t)nfm_btf_field_value(raw, lay->size, &lay->sp_offset);
+	o->bp_offset = (int16_t)nfm_btf_field_value(raw, lay->size, &lay->bp_offset);
+	o->sp_reg = (uint8_t)nfm_btf_field_value(raw, lay->size, &lay->sp_reg);
+	o->bp_reg = (uint8_t)nfm_btf_field_value(raw, lay->size, &lay->bp_reg);
 	o->has_signal = lay->has_signal;
-	o->signal = lay->has_signal && bits(raw, lay->size, &lay->signal);
-	o->end = lay->has_end && bits(raw, lay->size, &lay->end);
+	o->signal = lay->has_signal && nfm_btf_field_value(raw, lay->size, &lay->signal);
+	o->end = lay->has_end && nfm_btf_field_value(raw, lay->size, &lay->end);
 	if (lay->has_end) {
 		/* Before 6.4: CALL 0, REGS 1, REGS_PARTIAL 2 (the end of the stack is a bit). */
 		o->type = type == 0 ? ORC_T_CALL : type == 1 ? ORC_T_REGS :
