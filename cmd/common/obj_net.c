@@ -336,3 +336,60 @@ struct json_object *obj_neighbour(const struct nfm_neigh *n)
 	A("link_type_code", j_int(n->type));
 	return o;
 }
+
+/* Matches doc/schema/tcp_info.json. */
+struct json_object *obj_tcp_info(const struct nfm_tcp_info *t)
+{
+	static const char *const opts[] = { "ts", "sack", "wscale", "ecn", "ecnseen", "syn_data",
+					    "usec_ts", "tfo_child" };
+	struct json_object *o = json_object_new_object(), *on;
+	unsigned int i;
+
+	if (t->congestion[0])
+		j_add_bytes(o, "congestion", t->congestion, strnlen(t->congestion,
+								    sizeof(t->congestion)));
+	A("pacing_rate_bytes_per_second", t->pacing_rate == UINT64_MAX ? NULL : j_u64(t->pacing_rate));
+	A("max_pacing_rate_bytes_per_second",
+	  t->max_pacing_rate == UINT64_MAX ? NULL : j_u64(t->max_pacing_rate));
+	A("reordering", j_u64(t->reordering));
+	A("snd_cwnd", j_u64(t->snd_cwnd));
+	if (t->listener) {
+		A("accept_queue", j_u64(t->unacked));
+		A("accept_queue_max", j_u64(t->sacked));
+		return o;
+	}
+	A("ca_state", j_int(t->ca_state));
+	A("retransmits", j_int(t->retransmits));
+	A("probes", j_int(t->probes));
+	A("backoff", j_int(t->backoff));
+	on = json_object_new_array();
+	for (i = 0; i < NELEM(opts); i++)
+		if (t->options & (1u << i))
+			json_object_array_add(on, json_object_new_string(opts[i]));
+	A("options", on);
+	A("options_code", j_int(t->options));
+	if (t->options & NFM_TCPI_OPT_WSCALE) {
+		A("snd_wscale", j_int(t->snd_wscale));
+		A("rcv_wscale", j_int(t->rcv_wscale));
+	}
+#define U(k, f) A(k, j_u64(t->f))
+	U("rto_us", rto_us); U("ato_us", ato_us); U("snd_mss_bytes", snd_mss);
+	U("rcv_mss_bytes", rcv_mss); U("advmss_bytes", advmss); U("pmtu_bytes", pmtu);
+	U("unacked", unacked); U("sacked", sacked); U("lost", lost); U("retrans", retrans);
+	U("total_retrans", total_retrans);
+	U("last_data_sent_ms", last_data_sent_ms); U("last_data_recv_ms", last_data_recv_ms);
+	U("last_ack_recv_ms", last_ack_recv_ms);
+	U("rcv_ssthresh_bytes", rcv_ssthresh); U("rtt_us", rtt_us); U("rttvar_us", rttvar_us);
+	U("snd_ssthresh", snd_ssthresh); U("rcv_rtt_us", rcv_rtt_us);
+	U("rcv_space_bytes", rcv_space); U("bytes_acked", bytes_acked);
+	U("bytes_received", bytes_received); U("bytes_sent", bytes_sent);
+	U("bytes_retrans", bytes_retrans); U("notsent_bytes", notsent_bytes);
+	U("segs_out", segs_out); U("segs_in", segs_in); U("data_segs_out", data_segs_out);
+	U("data_segs_in", data_segs_in); U("min_rtt_us", min_rtt_us);
+	U("delivery_rate_bytes_per_second", delivery_rate);
+	A("delivery_rate_app_limited", json_object_new_boolean(t->delivery_rate_app_limited));
+	U("delivered", delivered); U("delivered_ce", delivered_ce); U("dsack_dups", dsack_dups);
+	U("reord_seen", reord_seen); U("rcv_ooopack", rcv_ooopack); U("snd_wnd_bytes", snd_wnd);
+#undef U
+	return o;
+}

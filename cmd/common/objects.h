@@ -234,6 +234,13 @@ struct json_object *obj_ifaddr(const struct nfm_ifaddr *a);
 struct json_object *obj_socket(const struct nfm_socket *s);
 
 /*
+ * tcp_info.json (ss -i): the kernel's struct tcp_info of a TCP socket with units in the names;
+ * a listener has only congestion, the pacing rates, reordering, snd_cwnd, accept_queue and
+ * accept_queue_max.
+ */
+struct json_object *obj_tcp_info(const struct nfm_tcp_info *t);
+
+/*
  * route.json: netns, dev ("*": none), dst, gateway, mask (dotted quads), prefixlen, flags ("UG",
  * as route -n), flags_code (RTF_*), metric, mtu_bytes, window_bytes, irtt_ms, scope ("link"...),
  * scope_code, type ("unicast"...), type_code, protocol ("kernel", "dhcp"...), protocol_code,

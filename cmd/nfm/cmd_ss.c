@@ -15,11 +15,14 @@
 #include "cli.h"
 #include "jout.h"
 #include "objects.h"
+#include "ss_info.h"
 #include "table.h"
 
 #define SO_ACCEPTCON_ (1u << 16)
 #define TCP_LISTEN_ 10
 #define TCP_CLOSE_ 7
+#define TCP_TIME_WAIT_ 6
+#define TCP_NEW_SYN_RECV_ 12
 
 /* "addr:port" as ss prints it ([v6]:port, * for a wildcard port); a UNIX path escaped. */
 static void endpoint(const struct nfm_socket *s, bool local, char *buf, size_t size)
@@ -66,8 +69,47 @@ static void users(const struct nfm_socket *s, char *buf, size_t size)
 }
 
 struct filter {
-	bool tcp, udp, unx, listening, v4, v6;
+	bool tcp, udp, unx, listening, v4, v6, info;
 };
+
+/* ss -i: what the TCP info reads of one listing came to (said once, after the list). */
+struct info_tally {
+	int unread;		/* sockets whose tcp_sock did not read (gone, or bad memory) */
+	int err;		/* the kernel's layout is not understood (-ENOENT...) */
+};
+
+/* The TCP info of s when -i asks for it and s keeps one: 0 and *ti filled, or < 0. */
+static int tcp_info(struct cli *cli, const struct filter *f, const struct nfm_socket *s,
+		    struct nfm_tcp_info *ti, struct info_tally *tally)
+{
+	int err;
+
+	if (!f->info || s->protocol != IPPROTO_TCP || tally->err)
+		return -ENOENT;
+	err = nfm_socket_tcp_info(cli->ctx, s->sk, ti);
+	if (err == -EINVAL && (s->state == TCP_TIME_WAIT_ || s->state == TCP_NEW_SYN_RECV_))
+		return err;	/* they keep none, in the kernel too */
+	if (err == -ENOENT || err == -ENOMEM)
+		tally->err = err;
+	else if (err < 0)
+		tally->unread++;
+	return err;
+}
+
+/* After the list: whatever -i could not show, said (returns true when the view is partial). */
+static bool info_said(struct cli *cli, const struct info_tally *tally)
+{
+	if (tally->err) {
+		cli_warn("no TCP info: %s", cli->last_error[0] ? cli->last_error : strerror(-tally->err));
+		return true;
+	}
+	if (tally->unread) {
+		cli_warn("the TCP info of %d socket(s) could not be read (closed during the read, or "
+			 "inconsistent)", tally->unread);
+		return true;
+	}
+	return false;
+}
 
 static bool wanted(const struct filter *f, const struct nfm_socket *s)
 {
@@ -83,10 +125,12 @@ static bool wanted(const struct filter *f, const struct nfm_socket *s)
 }
 
 static int print_table(struct cli *cli, const struct filter *f, const struct nfm_socket *socks,
-		       int n)
+		       int n, struct info_tally *tally)
 {
 	struct table *t = table_new(cli);
 	char l[sizeof(socks->path) * 4 + 8], r[sizeof(l)], u[NFM_SOCK_MAX_OWNERS * 80 + 16];
+	char info[1024];
+	struct nfm_tcp_info ti;
 	int i;
 
 	if (!t)
@@ -116,6 +160,10 @@ static int print_table(struct cli *cli, const struct filter *f, const struct nfm
 		table_cell(t, "%s", r);
 		table_cell(t, "%" PRIu64, s->inode);
 		table_cell(t, "%s", u);	/* comm escaped above */
+		if (tcp_info(cli, f, s, &ti, tally) == 0) {
+			ss_info_text(&ti, info, sizeof(info));
+			table_note(t, info);
+		}
 	}
 	return table_print(t);
 }
@@ -315,15 +363,18 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 		{ "processes", no_argument, NULL, 'p' },
 		{ "extended", no_argument, NULL, 'e' },
 		{ "summary", no_argument, NULL, 's' },
+		{ "info", no_argument, NULL, 'i' },
 		{ 0 }
 	};
 	struct filter f = { 0 };
+	struct info_tally tally = { 0 };
+	struct nfm_tcp_info ti;
 	struct nfm_socket *socks;
 	bool trunc = false, sum = false, bad;
 	char why[320];
 	int n, i, c, ret;
 
-	while ((c = cli_getopt(cli, argc, argv, "tuxl46anpes", longopts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "tuxl46anpesi", longopts)) != -1) {
 		switch (c) {
 		case 't': f.tcp = true; break;
 		case 'u': f.udp = true; break;
@@ -332,6 +383,7 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 		case '4': f.v4 = true; break;
 		case '6': f.v6 = true; break;
 		case 's': sum = true; break;
+		case 'i': f.info = true; break;
 		case 'a': case 'n': case 'p': case 'e': break;	/* always on */
 		default: return cli_opt_status(cli);
 		}
@@ -359,10 +411,22 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		struct json_object *doc = jdoc_new("ss"), *a = json_object_new_array();
 
-		for (i = 0; i < n; i++)
-			if (wanted(&f, &socks[i]))
-				json_object_array_add(a, obj_socket(&socks[i]));
+		for (i = 0; i < n; i++) {
+			struct json_object *so;
+
+			if (!wanted(&f, &socks[i]))
+				continue;
+			so = obj_socket(&socks[i]);
+			if (tcp_info(cli, &f, &socks[i], &ti, &tally) == 0)
+				j_add(so, "tcp_info", obj_tcp_info(&ti));
+			json_object_array_add(a, so);
+		}
 		j_add(doc, "sockets", a);
+		if (info_said(cli, &tally)) {
+			bad = true;
+			jdoc_error(doc, "tcp_info", tally.err ? tally.err : -EIO,
+				   "the TCP info of some sockets is missing");
+		}
 		if (trunc)
 			jdoc_error(doc, "sockets", -EBADMSG,
 				   "the socket list or its owning processes are incomplete");
@@ -371,8 +435,10 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 		free(socks);
 		return cli_print_json(cli, doc) ?: trunc || bad ? EXIT_PARTIAL : 0;
 	}
-	ret = print_table(cli, &f, socks, n);
+	ret = print_table(cli, &f, socks, n, &tally);
 	free(socks);
+	if (info_said(cli, &tally))
+		bad = true;
 	return ret ?: trunc || bad ? EXIT_PARTIAL : 0;
 }
 
@@ -387,6 +453,8 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 	"  -n, --numeric       accepted, always on (no name lookups)\n" \
 	"  -p, --processes     accepted, always on (the owning processes are listed)\n" \
 	"  -e, --extended      accepted, always on (the inode is listed)\n" \
+	"  -i, --info          TCP sockets' internal information (the kernel's tcp_info, as\n" \
+	"                      iproute2's ss -i prints it), on a line under each\n" \
 	"  -s, --summary       the summary of ss -s from the kernel's counters (/proc/net/sockstat,\n" \
 	"                      sockstat6), and no list (-tuxl46 are ignored)\n" \
 	"ss and ss -s warn and exit 3 when the TCP hash tables and the kernel's TCP inuse\n" \
@@ -395,14 +463,14 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 const struct command command_ss = {
 	.name = "ss",
 	.summary = "TCP, UDP and UNIX sockets with their processes",
-	.usage = "[-j] [-tuxl46anpe] | [-j] -s",
+	.usage = "[-j] [-tuxl46anpei] | [-j] -s",
 	.help = SS_HELP,
 	.run = cmd_ss,
 };
 const struct command command_netstat = {
 	.name = "netstat",
 	.summary = "alias of ss",
-	.usage = "[-j] [-tuxl46anpe] | [-j] -s",
+	.usage = "[-j] [-tuxl46anpei] | [-j] -s",
 	.help = SS_HELP,
 	.run = cmd_ss,
 };

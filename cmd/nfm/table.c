@@ -14,6 +14,9 @@ struct table {
 	struct libscols_line *ln;
 	size_t ncols, next;
 	bool failed;
+	char **notes;		/* table_note(): a line under each row (ss -i), NULL for none */
+	size_t rows, cap;
+	bool any_note;
 };
 
 struct table *table_new(struct cli *cli)
@@ -68,7 +71,52 @@ int table_row(struct table *t)
 		t->failed = true;
 		return -1;
 	}
+	if (t->rows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **n = realloc(t->notes, cap * sizeof(*n));
+
+		if (!n) {
+			t->failed = true;
+			return -1;
+		}
+		t->notes = n;
+		t->cap = cap;
+	}
+	t->notes[t->rows++] = NULL;
 	return 0;
+}
+
+int table_note(struct table *t, const char *text)
+{
+	if (!t->rows || !(t->notes[t->rows - 1] = strdup(text))) {
+		t->failed = true;
+		return -1;
+	}
+	t->any_note = true;
+	return 0;
+}
+
+/* The table with each row's note on the line under it (rows are one line each: no TBL_WRAP). */
+static int print_with_notes(struct table *t)
+{
+	char *all = NULL, *line, *save = NULL;
+	size_t row = 0;
+	bool header = !scols_table_is_noheadings(t->tb);
+
+	if (scols_print_table_to_string(t->tb, &all) != 0 || !all)
+		return 1;
+	for (line = strtok_r(all, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		printf("%s\n", line);
+		if (header) {
+			header = false;
+			continue;
+		}
+		if (row < t->rows && t->notes[row])
+			printf("\t%s\n", t->notes[row]);
+		row++;
+	}
+	free(all);
+	return fflush(stdout) != 0 || ferror(stdout);
 }
 
 static int put(struct table *t, const char *s)
@@ -133,6 +181,9 @@ void table_free(struct table *t)
 	if (!t)
 		return;
 	scols_unref_table(t->tb);
+	for (size_t i = 0; i < t->rows; i++)
+		free(t->notes[i]);
+	free(t->notes);
 	free(t);
 }
 
@@ -143,7 +194,7 @@ int table_print(struct table *t)
 	if (!t)
 		return 1;
 	if (!t->failed)
-		ret = scols_print_table(t->tb) != 0;
+		ret = t->any_note ? print_with_notes(t) : scols_print_table(t->tb) != 0;
 	else
 		cli_fail("out of memory while building a table");
 	table_free(t);

@@ -31,6 +31,8 @@ __attribute__((format(printf, 2, 3))) int table_cell(struct table *t, const char
 /* The next cell: guest bytes, escaped (see cli_escape). */
 int table_cell_guest(struct table *t, const void *bytes, size_t len);
 int table_cell_gstr(struct table *t, const char *s);
+/* A line of text nfm made, printed under the current row after a tab (ss -i's TCP info). */
+int table_note(struct table *t, const char *text);
 /* Print to stdout and free; 0, or 1 on a write error. */
 int table_print(struct table *t);
 /* Free without printing (error paths). */
