@@ -38,18 +38,7 @@ static struct buf tmp; /* scratch for file contents */
 
 static void rec_file(struct buf *o, const char *path)
 {
-	int err = read_file(path, &tmp, MAX_FILE);
-	if (err) {
-		buf_printf(o, "ferr ");
-		buf_hex(o, path, strlen(path));
-		buf_printf(o, " %d\n", -err);
-		return;
-	}
-	buf_printf(o, "file ");
-	buf_hex(o, path, strlen(path));
-	buf_put(o, " ", 1);
-	buf_hex(o, tmp.p, tmp.len);
-	buf_put(o, "\n", 1);
+	rec_file_record(o, path, &tmp, read_file(path, &tmp, MAX_FILE));
 }
 
 static void rec_clock(struct buf *o, const char *which)
@@ -361,6 +350,7 @@ static void snapshot(struct buf *o, const char *id)
 	for (size_t i = 0; i < sizeof(sys_files) / sizeof(sys_files[0]); i++)
 		rec_file(o, sys_files[i]);
 	rec_file_kptr(o, "/proc/vmallocinfo");	/* nfm kmem: the vmalloc areas */
+	rec_tcp_info(o);	/* nfm ss -i: the kernel's tcp_info of every TCP socket */
 	rec_uname(o);
 	rec_phase(o, "commands");
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)

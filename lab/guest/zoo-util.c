@@ -102,3 +102,18 @@ int read_file(const char *path, struct buf *out, size_t max)
 	close(fd);
 	return 0;
 }
+
+void rec_file_record(struct buf *o, const char *path, const struct buf *content, int err)
+{
+	if (err) {
+		buf_printf(o, "ferr ");
+		buf_hex(o, path, strlen(path));
+		buf_printf(o, " %d\n", -err);
+		return;
+	}
+	buf_printf(o, "file ");
+	buf_hex(o, path, strlen(path));
+	buf_put(o, " ", 1);
+	buf_hex(o, content->p, content->len);
+	buf_put(o, "\n", 1);
+}

@@ -22,7 +22,11 @@ void buf_hex(struct buf *b, const void *data, size_t n);
 /* Reads a whole file (proc files report size 0, so read until EOF). Returns 0 or -errno. */
 int read_file(const char *path, struct buf *out, size_t max);
 void die(const char *what) __attribute__((noreturn));
+/* A `file <hex path> <hex content>` record of the truth, or `ferr <hex path> <errno>` when err. */
+void rec_file_record(struct buf *o, const char *path, const struct buf *content, int err);
 
 int truth_server(const char *dev);
+/* zoo-sockdiag.c: a `file sock_diag:tcp_info` record of every TCP socket's tcp_info. */
+void rec_tcp_info(struct buf *o);
 
 #endif

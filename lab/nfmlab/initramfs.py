@@ -16,8 +16,10 @@ CC = {"amd64": "gcc", "arm64": "aarch64-linux-gnu-gcc"}
 CC_PACKAGE = {"arm64": "gcc-aarch64-linux-gnu libc6-dev-arm64-cross"}
 # dummy gives dummy0; virtio_pci + virtio_console give the truth port where they are modules;
 # libcrc32c (after the crc32c it uses) exports a symbol with EXPORT_SYMBOL, which /proc/kallsyms
-# prints in upper case.
-WANTED_MODULES = ["dummy", "virtio_pci", "virtio_console", "crc32c_generic", "libcrc32c"]
+# prints in upper case; tcp_diag (and inet_diag) answer the truth server's sock_diag dump of
+# every TCP socket's tcp_info (nfm ss -i's truth).
+WANTED_MODULES = ["dummy", "virtio_pci", "virtio_console", "crc32c_generic", "libcrc32c",
+                  "tcp_diag"]
 
 
 def _sources():
