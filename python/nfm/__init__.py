@@ -273,6 +273,52 @@ def _sock(s):
     return o
 
 
+_TCPI_OPTS = ["ts", "sack", "wscale", "ecn", "ecnseen", "syn_data", "usec_ts", "tfo_child"]
+_U64_MAX = (1 << 64) - 1
+
+
+def _tcp_info(t):
+    """doc/schema/tcp_info.json, member for member as obj_tcp_info()."""
+    o = {}
+    if t.congestion[0] != b"\0":
+        _add_text(o, "congestion", _cstr(t.congestion))
+    o["pacing_rate_bytes_per_second"] = None if t.pacing_rate == _U64_MAX else t.pacing_rate
+    o["max_pacing_rate_bytes_per_second"] = (None if t.max_pacing_rate == _U64_MAX
+                                             else t.max_pacing_rate)
+    o.update({"reordering": t.reordering, "snd_cwnd": t.snd_cwnd})
+    if t.listener:
+        o.update({"accept_queue": t.unacked, "accept_queue_max": t.sacked})
+        return o
+    o.update({"ca_state": t.ca_state, "retransmits": t.retransmits, "probes": t.probes,
+              "backoff": t.backoff,
+              "options": [n for i, n in enumerate(_TCPI_OPTS) if t.options & (1 << i)],
+              "options_code": t.options})
+    if t.options & _lib.NFM_TCPI_OPT_WSCALE:
+        o.update({"snd_wscale": t.snd_wscale, "rcv_wscale": t.rcv_wscale})
+    for k, f in (("rto_us", "rto_us"), ("ato_us", "ato_us"), ("snd_mss_bytes", "snd_mss"),
+                 ("rcv_mss_bytes", "rcv_mss"), ("advmss_bytes", "advmss"), ("pmtu_bytes", "pmtu"),
+                 ("unacked", "unacked"), ("sacked", "sacked"), ("lost", "lost"),
+                 ("retrans", "retrans"), ("total_retrans", "total_retrans"),
+                 ("last_data_sent_ms", "last_data_sent_ms"),
+                 ("last_data_recv_ms", "last_data_recv_ms"),
+                 ("last_ack_recv_ms", "last_ack_recv_ms"), ("rcv_ssthresh_bytes", "rcv_ssthresh"),
+                 ("rtt_us", "rtt_us"), ("rttvar_us", "rttvar_us"), ("snd_ssthresh", "snd_ssthresh"),
+                 ("rcv_rtt_us", "rcv_rtt_us"), ("rcv_space_bytes", "rcv_space"),
+                 ("bytes_acked", "bytes_acked"), ("bytes_received", "bytes_received"),
+                 ("bytes_sent", "bytes_sent"), ("bytes_retrans", "bytes_retrans"),
+                 ("notsent_bytes", "notsent_bytes"), ("segs_out", "segs_out"),
+                 ("segs_in", "segs_in"), ("data_segs_out", "data_segs_out"),
+                 ("data_segs_in", "data_segs_in"), ("min_rtt_us", "min_rtt_us"),
+                 ("delivery_rate_bytes_per_second", "delivery_rate")):
+        o[k] = getattr(t, f)
+    o["delivery_rate_app_limited"] = bool(t.delivery_rate_app_limited)
+    for k, f in (("delivered", "delivered"), ("delivered_ce", "delivered_ce"),
+                 ("dsack_dups", "dsack_dups"), ("reord_seen", "reord_seen"),
+                 ("rcv_ooopack", "rcv_ooopack"), ("snd_wnd_bytes", "snd_wnd")):
+        o[k] = getattr(t, f)
+    return o
+
+
 def _ifaddr(a):
     """interface.json#/$defs/address, as obj_ifaddr()."""
     inet6 = a.family == _socket.AF_INET6
@@ -641,6 +687,15 @@ class Guest:
         """Iterate over the guest's TCP, UDP (IPv4 and IPv6) and unix sockets as socket.json
         objects (`nfm ss -j`), each with the processes holding an fd on it (owners)."""
         return self._block("struct nfm_socket", _lib.nfm_socket_list, "socket list", _sock)
+
+    def tcp_info(self, sock):
+        """The kernel's tcp_info of a TCP socket (a socket.json object from sockets(), or its
+        struct sock address) as a tcp_info.json object: what `nfm ss -i -j` puts under
+        "tcp_info". nfm.Error EINVAL for a TIME-WAIT or SYN-RECV socket (they keep none)."""
+        sk = int(sock["sk"], 16) if isinstance(sock, dict) else int(sock)
+        t = _ffi.new("struct nfm_tcp_info *")
+        _check(_lib.nfm_socket_tcp_info(self._c(), sk, t), "TCP info", self._log)
+        return _tcp_info(t)
 
     def interfaces(self):
         """Iterate over the guest's network interfaces, every namespace, as interface.json

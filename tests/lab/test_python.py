@@ -394,3 +394,18 @@ def test_stacks_match_nfm_bt(dumped):
     with pytest.raises(nfm.Error) as e:
         list(g.stacks(4000000))
     assert e.value.errno == errno.ESRCH
+
+
+def test_tcp_info_matches_nfm_ss_i(dumped):
+    """Guest.tcp_info() is what `nfm ss -ti -j` puts under "tcp_info" (test_ss_info.py holds that
+    to the guest's own sock_diag), socket for socket on a dump (a stopped guest: even the
+    "milliseconds since" fields agree), and EINVAL for a socket that keeps none."""
+    elf, t, g = dumped
+    cli = run_json("--vm", elf, "ss", "-t", "-i", kind="ss")["sockets"]
+    got = {s["sk"]: g.tcp_info(s) for s in g.sockets() if s.get("protocol") == "tcp"}
+    validate("tcp_info.json", jsonl(list(got.values())), "Guest.tcp_info()")
+    assert got == {s["sk"]: s["tcp_info"] for s in cli}
+    assert sum("rtt_us" in v for v in got.values()) >= 4 and len(got) >= 8
+    with pytest.raises(nfm.Error) as e:
+        g.tcp_info(0)
+    assert e.value.errno == errno.EINVAL
