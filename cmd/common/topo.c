@@ -1075,6 +1075,10 @@ struct json_object *obj_topo_edge(const struct topo_graph *g, const struct topo_
 		json_object_object_add(o, "bytes_to_dst", json_object_new_uint64(e->bytes_to_dst));
 		json_object_object_add(o, "bytes_to_src", json_object_new_uint64(e->bytes_to_src));
 	}
+	if (e->rate_known) {
+		json_object_object_add(o, "bytes_to_dst_per_second", json_object_new_double(e->rate_to_dst));
+		json_object_object_add(o, "bytes_to_src_per_second", json_object_new_double(e->rate_to_src));
+	}
 	return o;
 }
 

@@ -72,6 +72,10 @@ struct topo_edge {
 	unsigned int states[TOPO_NR_STATES];	/* connections by the counted end's sk_state */
 	bool bytes_known;		/* bytes_* are the sum over every connection */
 	uint64_t bytes_to_dst, bytes_to_src;
+	/* Set by the caller that compares two reads (nfm topo --watch): bytes per second each
+	 * way over the interval, from each connection's counters at both reads. */
+	bool rate_known;
+	double rate_to_dst, rate_to_src;
 };
 
 struct topo_error {

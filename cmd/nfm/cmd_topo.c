@@ -42,7 +42,20 @@ struct vm {
 	uint64_t (*bytes)[2];
 	bool complete;
 	char error[300];
+	/* --watch rates: the read before's TCP counters by (sk, inode), sorted, and the counters'
+	 * growth since then per socket (parallel to socks; UINT64_MAX: unknown) */
+	struct sock_bytes *prev;
+	int nr_prev;
+	bool has_prev;
+	uint64_t (*delta)[2];
+	uint64_t read_ns, prev_ns;	/* CLOCK_MONOTONIC of this read and of the one before */
 };
+
+struct sock_bytes {
+	uint64_t sk, inode, bytes[2];
+};
+
+static uint64_t mono_ns(void);
 
 struct topo_opts {
 	enum topo_by by;
@@ -161,10 +174,82 @@ static void vm_clear(struct vm *v)
 	free(v->socks);
 	free(v->devs);
 	free(v->bytes);
+	free(v->delta);
 	v->socks = NULL;
 	v->devs = NULL;
 	v->bytes = NULL;
+	v->delta = NULL;
 	v->nr_socks = v->nr_devs = 0;
+}
+
+static int sock_bytes_cmp(const void *a, const void *b)
+{
+	const struct sock_bytes *x = a, *y = b;
+
+	if (x->sk != y->sk)
+		return x->sk < y->sk ? -1 : 1;
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+/* Keep this read's TCP counters as the read before of the next one. */
+static void vm_keep_counters(struct vm *v)
+{
+	int i, n = 0;
+
+	free(v->prev);
+	v->prev = NULL;
+	v->nr_prev = 0;
+	v->has_prev = v->complete && v->bytes;
+	if (!v->has_prev)
+		return;
+	v->prev = calloc((size_t)v->nr_socks + 1, sizeof(*v->prev));
+	if (!v->prev) {
+		v->has_prev = false;
+		return;
+	}
+	for (i = 0; i < v->nr_socks; i++)
+		if (v->bytes[i][0] != UINT64_MAX)
+			v->prev[n++] = (struct sock_bytes){ v->socks[i].sk, v->socks[i].inode,
+							    { v->bytes[i][0], v->bytes[i][1] } };
+	qsort(v->prev, (size_t)n, sizeof(*v->prev), sock_bytes_cmp);
+	v->nr_prev = n;
+	v->prev_ns = v->read_ns;
+}
+
+/*
+ * Each socket's counters' growth since the read before: a connection found there (same sock,
+ * same inode) grew by the difference; one not found is new since then and counts from 0 (a
+ * socket that only now has counters, e.g. no longer a request sock, was not counted before
+ * either); counters that went down (not the same connection after all) are unknown.
+ */
+static void vm_deltas(struct vm *v)
+{
+	int i, k;
+
+	if (!v->has_prev || !v->bytes)
+		return;
+	v->delta = calloc((size_t)v->nr_socks + 1, sizeof(*v->delta));
+	for (i = 0; v->delta && i < v->nr_socks; i++) {
+		struct sock_bytes key = { v->socks[i].sk, v->socks[i].inode, { 0, 0 } };
+		const struct sock_bytes *p;
+
+		v->delta[i][0] = v->delta[i][1] = UINT64_MAX;
+		if (v->bytes[i][0] == UINT64_MAX)
+			continue;
+		p = bsearch(&key, v->prev, (size_t)v->nr_prev, sizeof(*v->prev), sock_bytes_cmp);
+		if (!p) {
+			v->delta[i][0] = v->bytes[i][0];
+			v->delta[i][1] = v->bytes[i][1];
+			continue;
+		}
+		for (k = 0; k < 2; k++)
+			if (v->bytes[i][k] < p->bytes[k])
+				break;
+		if (k == 2) {
+			v->delta[i][0] = v->bytes[i][0] - p->bytes[0];
+			v->delta[i][1] = v->bytes[i][1] - p->bytes[1];
+		}
+	}
 }
 
 /* Read one VM's sockets, interfaces and TCP byte counters. A VM that cannot be read is an
@@ -175,9 +260,11 @@ static void vm_read(struct vm *v)
 	bool t1 = false, t2 = false;
 	int ret, i;
 
+	vm_keep_counters(v);
 	vm_clear(v);
 	v->complete = false;
 	v->err[0] = 0;
+	v->read_ns = mono_ns();
 	if (!v->ctx) {
 		ret = nfm_source_open(v->spec, &log, &v->src);
 		if (ret == 0)
@@ -223,15 +310,26 @@ static void vm_read(struct vm *v)
 		return;
 	}
 	v->complete = true;
+	vm_deltas(v);
 }
 
 static void vm_close(struct vm *v)
 {
 	vm_clear(v);
+	free(v->prev);
+	v->prev = NULL;
 	nfm_ctx_free(v->ctx);
 	nfm_source_free(v->src);
 	v->ctx = NULL;
 	v->src = NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t now_ns(void)
@@ -280,7 +378,48 @@ static int remote_graph(struct cli *cli, const struct topo_opts *o, struct vm **
 	return ret;
 }
 
-static int read_graph(struct vm *vms, int nv, enum topo_by by, struct topo_graph **g)
+/*
+ * --watch: each edge's bytes per second since the read before. The graph of the counters'
+ * growth (the same sockets, so the same nodes and edges in the same order) over the interval;
+ * the VMs are read one after the other, so the interval is their mean.
+ */
+static void add_rates(struct topo_graph *g, struct topo_frame *f, const struct vm *vms, int nv)
+{
+	struct topo_graph *d = NULL;
+	double dt = 0;
+	int i;
+
+	for (i = 0; i < nv; i++) {
+		if (!vms[i].delta || vms[i].read_ns <= vms[i].prev_ns)
+			return;
+		f[i].bytes = (const uint64_t (*)[2])vms[i].delta;
+		dt += (double)(vms[i].read_ns - vms[i].prev_ns) / 1e9 / nv;
+	}
+	if (topo_build(f, nv, g->by, &d) || d->nr_edges != g->nr_edges)
+		goto out;
+	for (i = 0; i < g->nr_edges; i++) {
+		struct topo_edge *e = &g->edges[i];
+		const struct topo_edge *x = &d->edges[i];
+
+		if (strcmp(g->nodes[e->src].id, d->nodes[x->src].id) ||
+		    strcmp(g->nodes[e->dst].id, d->nodes[x->dst].id) || e->port != x->port ||
+		    e->protocol != x->protocol)
+			goto out;	/* not the same graph: no rates rather than wrong ones */
+	}
+	for (i = 0; i < g->nr_edges; i++) {
+		struct topo_edge *e = &g->edges[i];
+		const struct topo_edge *x = &d->edges[i];
+
+		e->rate_known = x->bytes_known;
+		e->rate_to_dst = x->bytes_known ? (double)x->bytes_to_dst / dt : 0;
+		e->rate_to_src = x->bytes_known ? (double)x->bytes_to_src / dt : 0;
+	}
+out:
+	topo_graph_free(d);
+}
+
+static int read_graph(struct vm *vms, int nv, enum topo_by by, bool rates,
+		      struct topo_graph **g)
 {
 	struct topo_frame *f = calloc((size_t)nv + 1, sizeof(*f));
 	int i, ret;
@@ -298,6 +437,8 @@ static int read_graph(struct vm *vms, int nv, enum topo_by by, struct topo_graph
 		};
 	}
 	ret = topo_build(f, nv, by, g);
+	if (!ret && rates)
+		add_rates(*g, f, vms, nv);
 	free(f);
 	return ret;
 }
@@ -415,7 +556,7 @@ static int merge_into(struct topo_graph **acc, const struct topo_graph *g)
 	return 0;
 }
 
-static int print_table(struct cli *cli, const struct topo_graph *g)
+static int print_table(struct cli *cli, const struct topo_graph *g, bool rates)
 {
 	struct table *t = table_new(cli);
 	char src[1024], dst[1024], st[256];
@@ -430,6 +571,10 @@ static int print_table(struct cli *cli, const struct topo_graph *g)
 	table_column(t, "CONNS", TBL_RIGHT);
 	table_column(t, "TX", TBL_RIGHT);
 	table_column(t, "RX", TBL_RIGHT);
+	if (rates) {
+		table_column(t, "TX/s", TBL_RIGHT);
+		table_column(t, "RX/s", TBL_RIGHT);
+	}
 	table_column(t, "STATES", TBL_TRUNC);
 	for (i = 0; i < g->nr_edges; i++) {
 		const struct topo_edge *e = &g->edges[i];
@@ -445,6 +590,13 @@ static int print_table(struct cli *cli, const struct topo_graph *g)
 			table_cell(t, "%" PRIu64, e->bytes_to_dst);
 			table_cell(t, "%" PRIu64, e->bytes_to_src);
 		} else {
+			table_cell(t, "-");
+			table_cell(t, "-");
+		}
+		if (rates && e->rate_known) {
+			table_cell(t, "%.0f", e->rate_to_dst);
+			table_cell(t, "%.0f", e->rate_to_src);
+		} else if (rates) {
 			table_cell(t, "-");
 			table_cell(t, "-");
 		}
@@ -533,7 +685,7 @@ static int output(struct cli *cli, const struct topo_opts *o, const struct topo_
 		else if (o->fmt == FMT_SVG)
 			ret = print_svg(g);
 		else
-			ret = print_table(cli, g);
+			ret = print_table(cli, g, o->watch > 0 && !o->since_ns && !o->remote);
 	}
 	if (ret)
 		return ret;
@@ -669,7 +821,7 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 		/* --since: sample at the interval for the window, the union of what was seen */
 		do {
 			ret = o.remote ? remote_graph(cli, &o, &vms, &nv, &g) :
-					 read_graph(vms, nv, o.by, &g);
+					 read_graph(vms, nv, o.by, o.watch > 0 && !o.since_ns, &g);
 			if (ret == -EINVAL && o.remote) {
 				ret = 2;	/* apply_nets said why */
 				break;
@@ -727,7 +879,8 @@ const struct command command_topo = {
 	"      --net VM=NAME      VM is in network NAME (default: \"default\"); addresses are joined\n"
 	"                         within a network, so VMs reusing private addresses in separate\n"
 	"                         networks are told apart\n"
-	"      --watch[=SECONDS]  read and print again every SECONDS (2); JSON Lines with -j\n"
+	"      --watch[=SECONDS]  read and print again every SECONDS (2); JSON Lines with -j; from\n"
+	"                         the second frame on, each edge's bytes per second (TX/s, RX/s)\n"
 	"      --since DURATION   sample for DURATION (500ms, 30s, 10m, 1h) and show every edge seen\n"
 	"      --interval SECONDS --since's sampling period (1; a connection shorter than it may be missed)\n"
 	"  -n, --count N          stop after N frames of --watch\n"
