@@ -8,7 +8,8 @@ address). Each guest's role is a shell script appended to the lab initramfs as /
 its links are up and its services started.
 
 Traffic (busybox): the client fetches a page from app's httpd every 3 s (short-lived
-connections, then TIME-WAIT on app) and keeps one nc connection open to app:8080; app keeps two
+connections, then TIME-WAIT on app), keeps one nc connection open to app:8080 and another to
+app:8081 that carries a line of 11 bytes a second (topo --watch's rates); app keeps two
 nc connections open to db (5432, 6379); the client keeps trying 198.51.100.7:443 (TEST-NET-2:
 outside the fleet; app drops the SYNs, so the socket stays SYN-SENT). Every guest's zoo also
 keeps a connected UDP socket to 10.77.0.1 (its dummy0 network, removed here): an external peer.
@@ -50,10 +51,14 @@ def _script(role, nics):
         "client": ["ip route add default via 10.80.1.2",
                    "(while :; do nc 10.80.1.2 8080 < /run/hold; sleep 1; done) &",
                    "(while :; do wget -q -O /dev/null http://10.80.1.2/; sleep 3; done) &",
-                   "(while :; do nc %s 443 < /dev/null; sleep 1; done) &" % EXTERNAL],
+                   "(while :; do nc %s 443 < /dev/null; sleep 1; done) &" % EXTERNAL,
+                   # a steady trickle for topo --watch's rates: 11 bytes a second
+                   "(while :; do (while :; do echo nfm-stream; sleep 1; done) | "
+                   "nc 10.80.1.2 8081; sleep 1; done) &"],
         "app": ["mkdir -p /www && echo nfm-fleet > /www/index.html",
                 "httpd -p 80 -h /www",
                 "(while :; do nc -l -p 8080 < /run/hold > /dev/null; done) &",
+                "(while :; do nc -l -p 8081 < /run/hold > /dev/null; done) &",
                 "(while :; do nc 10.80.2.2 5432 < /run/hold; sleep 1; done) &",
                 "(while :; do nc 10.80.2.2 6379 < /run/hold; sleep 1; done) &"],
         "app2": ["mkdir -p /www && echo nfm-fleet > /www/index.html",

@@ -168,15 +168,16 @@ def test_topo_short_lived_seen_as_time_wait(lab_fleet):
 
 def test_topo_dot_deterministic_and_svg_names_every_node(lab_fleet, tmp_path):
     names = sorted(lab_fleet.values())
-    # db and client alone: long-lived connections and app as an external peer, a graph that
-    # changes only while a page fetch is live (then read again, at most 3 times)
+    # db and client alone (app an external peer), paused: the same guests in another order
+    # give the same text (running, the client's 8081 trickle moves the byte counters)
     pair = [lab_fleet["db"], lab_fleet["client"]]
-    for _ in range(3):
+    _qmp_all(pair, "stop")
+    try:
         p1 = run("topo", "--format", "dot", *pair)
         p2 = run("topo", "--format", "dot", *reversed(pair))
-        assert p1.returncode == 0 and p2.returncode == 0, p1.stderr + p2.stderr
-        if p1.stdout == p2.stdout:
-            break
+    finally:
+        _qmp_all(pair, "cont")
+    assert p1.returncode == 0 and p2.returncode == 0, p1.stderr + p2.stderr
     assert p1.stdout == p2.stdout
     svg = run("topo", "--format", "svg", *names)
     assert svg.returncode == 0, svg.stderr
@@ -186,6 +187,37 @@ def test_topo_dot_deterministic_and_svg_names_every_node(lab_fleet, tmp_path):
     for n in names + [fleet.EXTERNAL + " (external)", "10.77.0.1 (external)"]:
         assert n in texts, (n, texts)
     (tmp_path / "fleet.svg").write_text(svg.stdout)
+
+
+def test_topo_watch_rates(lab_fleet):
+    """--watch's second frame has each edge's bytes per second since the first: the client's
+    8081 trickle (11 bytes a second) at its rate, which is its counters' growth between the two
+    frames over their interval; an idle long-lived connection (client -> app:8080) at 0."""
+    c, a = "vm:" + lab_fleet["client"], "vm:" + lab_fleet["app"]
+    for _ in range(3):
+        p = run("-j", "topo", "--by", "vm", "--watch=3", "-n", "2", *sorted(lab_fleet.values()))
+        assert p.returncode == 0, p.stderr
+        frames = [json.loads(line) for line in p.stdout.splitlines()]
+        assert len(frames) == 2
+        for f in frames:
+            validate("topo", json.dumps(f), "nfm topo --watch -j")
+        assert not any(k.endswith("_per_second") for e in frames[0]["edges"] for k in e)
+        e1, e2 = ({(e["src"], e["dst"], e["port"]): e for e in f["edges"]} for f in frames)
+        s1, s2 = e1.get((c, a, 8081)), e2.get((c, a, 8081))
+        if s1 and s2 and s1["count"] == s2["count"] == s1["states"].get("ESTAB"):
+            break   # the same connection in both frames (nc restarts if app's side ended)
+    else:
+        pytest.fail("no steady 8081 connection in three tries: %s" % frames)
+    dt = (frames[1]["time_ns"] - frames[0]["time_ns"]) / 1e9
+    grew = s2["bytes_to_dst"] - s1["bytes_to_dst"]
+    rate = s2["bytes_to_dst_per_second"]
+    assert 3 <= rate <= 40 and grew > 0, (rate, grew, dt)
+    # the rate's interval is the reads' (each VM read at its own moment), the frame times'
+    # differ from it by at most the time one frame's reads take
+    assert abs(grew / rate - dt) < 1.0, (grew, rate, dt)
+    assert s2["bytes_to_src_per_second"] == 0
+    idle = e2[(c, a, 8080)]
+    assert idle["bytes_to_dst_per_second"] == idle["bytes_to_src_per_second"] == 0
 
 
 def _qmp_all(names, cmd):
