@@ -37,6 +37,7 @@ struct scan {
 	YR_MEMORY_BLOCK block;
 	struct json_object *arr;
 	long matches;
+	uint64_t scanned_bytes;	/* what was read and handed to libyara */
 	bool modules_cut;	/* the kernel scan's module list was cut short */
 	int compile_errors;
 };
@@ -68,6 +69,7 @@ static YR_MEMORY_BLOCK *next_block(YR_MEMORY_BLOCK_ITERATOR *it)
 			s->block = (YR_MEMORY_BLOCK){ .size = (size_t)got, .base = s->va,
 						      .context = s, .fetch_data = fetch };
 			s->va += (uint64_t)got;
+			s->scanned_bytes += (uint64_t)got;
 			return &s->block;
 		}
 		s->vi++;
@@ -376,6 +378,7 @@ static int cmd_yara(struct cli *cli, int argc, char **argv)
 	}
 	if (doc) {
 		j_add(doc, "nr_matches", j_int(s.matches));
+		j_add(doc, "scanned_bytes", j_u64(s.scanned_bytes));
 		ret = cli_print_json(cli, doc);
 		doc = NULL;
 	} else {

@@ -122,7 +122,7 @@ static void rec_fds(struct buf *o, const char *pid)
 static void rec_process(struct buf *o, const char *pid)
 {
 	static const char *files[] = { "stat", "status", "comm", "cmdline", "environ",
-				       "maps", "statm", "io" };
+				       "maps", "statm", "io", "smaps_rollup" };
 	char path[600];
 
 	struct timespec ts;
