@@ -456,6 +456,22 @@ static int dump(const char *dir)
 	bad |= dump_two(dir, "cpuinfo.json", obj_cpuinfo(&ci), obj_cpuinfo_arm64(&ca));
 	bad |= dump_one(dir, "interface.json", obj_interface(&d, true));
 	bad |= dump_one(dir, "socket.json", obj_socket(&s));
+	{
+		/* an established socket whose congestion name is not UTF-8, and a listener */
+		struct nfm_tcp_info te = { .state = 1, .options = NFM_TCPI_OPT_TIMESTAMPS |
+					   NFM_TCPI_OPT_SACK | NFM_TCPI_OPT_WSCALE, .snd_wscale = 7,
+					   .rcv_wscale = 7, .rto_us = 204000, .rtt_us = 17, .snd_mss = 32768,
+					   .snd_cwnd = 10, .snd_ssthresh = 0x7fffffff, .pacing_rate = 1000000,
+					   .max_pacing_rate = UINT64_MAX, .reordering = 3, .bytes_acked = 1,
+					   .delivery_rate = 5000, .delivery_rate_app_limited = 1 };
+		struct nfm_tcp_info tl = { .state = 10, .listener = true, .snd_cwnd = 10,
+					   .reordering = 3, .sacked = 128, .pacing_rate = UINT64_MAX,
+					   .max_pacing_rate = UINT64_MAX };
+
+		memcpy(te.congestion, "cub\xff" "c", 6);
+		strcpy(tl.congestion, "bbr");
+		bad |= dump_two(dir, "tcp_info.json", obj_tcp_info(&te), obj_tcp_info(&tl));
+	}
 	bad |= dump_one(dir, "route.json", obj_route(&ro));
 	bad |= dump_one(dir, "neighbour.json", obj_neighbour(&ne));
 	o = obj_kernel(&ki);
