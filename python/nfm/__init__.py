@@ -273,6 +273,18 @@ def _sock(s):
     return o
 
 
+def _module(m):
+    """doc/schema/module.json, member for member as obj_module()."""
+    users = []
+    if m.users and _cstr(m.users) != b"-":
+        # "a,b," -> [a, b]: each name a comma ends (what follows the last comma is not one)
+        users = [_text(u)[0] for u in _cstr(m.users).split(b",")[:-1]]
+    return {"name": _text(_cstr(m.name))[0], "size_bytes": m.size, "refcount": m.refcount,
+            "users": users, "state": _text(_cstr(m.state))[0] if m.state else "",
+            "taints": _text(_cstr(m.taints))[0], "address": _addr(m.address),
+            "module": _addr(m.module)}
+
+
 _TCPI_OPTS = ["ts", "sack", "wscale", "ecn", "ecnseen", "syn_data", "usec_ts", "tfo_child"]
 _U64_MAX = (1 << 64) - 1
 
@@ -628,22 +640,9 @@ class Guest:
             yield _process(t)
 
     def modules(self):
-        """The loaded modules as module.json objects (`nfm lsmod -j`)."""
-        mods = _ffi.new("struct nfm_module **")
-        trunc = _ffi.new("bool *")
-        n = _check(_lib.nfm_module_list(self._c(), mods, trunc), "module list", self._log)
-        arr = _ffi.gc(mods[0], _libc.free) if n else None
-        out = []
-        for i in range(n):
-            m = arr[i]
-            users = _cstr(m.users).decode("utf-8", "backslashreplace") if m.users else "-"
-            out.append({"name": _text(_cstr(m.name))[0], "size_bytes": m.size,
-                        "refcount": m.refcount,
-                        "users": [] if users == "-" else [u for u in users.split(",") if u],
-                        "state": _cstr(m.state).decode() if m.state else "",
-                        "taints": _cstr(m.taints).decode("utf-8", "backslashreplace"),
-                        "address": _addr(m.address), "module": _addr(m.module)})
-        return out
+        """Iterate over the loaded modules as module.json objects (`nfm lsmod -j`); nfm.Error
+        EBADMSG after them when the module list was cut short."""
+        return self._block("struct nfm_module", _lib.nfm_module_list, "module list", _module)
 
     def mounts(self):
         """PID 1's mounts as mount.json objects (`nfm mount -j`; /proc/mounts escapes kept)."""

@@ -116,9 +116,13 @@ def test_threads_iterate_every_thread(guest):
 
 
 def test_modules_and_memory(lab_vm, guest):
-    mods = guest.modules()
+    """Guest.modules() is `nfm lsmod -j`'s list, object for object, and /proc/modules' names."""
+    mods = list(guest.modules())
     validate("module.json", "\n".join(json.dumps(m) for m in mods), "Guest.modules()")
-    assert len(mods) == len(lab_vm.truth.files["/proc/modules"].splitlines())
+    cli = run_json("--vm", lab_vm.pid, "lsmod", kind="lsmod")["modules"]
+    assert mods == [{k: v for k, v in m.items() if k != "line"} for m in cli]  # line: lsmod's
+    assert sorted(m["name"] for m in mods) == sorted(
+        ln.split()[0].decode() for ln in lab_vm.truth.files["/proc/modules"].splitlines())
     mem = guest.memory()
     validate("memory.json", json.dumps(mem), "Guest.memory()")
     assert mem["mem_total_bytes"] == guest.kernel()["mem_total_bytes"]
