@@ -222,6 +222,37 @@ def test_killed_recorder(lab_vm, store):
     assert run("record", "--check", d).returncode == 0
 
 
+def test_full_disk(lab_vm, store, tmp_path):
+    """A store on a file system with room for a few more idle snapshots: recording goes on
+    until the disk is full, then stops with one clear error line; every snapshot it completed
+    is listed, --check finds the store sound, and each opens."""
+    d, _ = store
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    used = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+    size = (used + (512 << 10)) // 4096 * 4096 + 4096
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", str(mnt)],
+                   check=True)
+    try:
+        full = str(mnt / "store")
+        shutil.copytree(d, full, ignore=shutil.ignore_patterns("lock"))
+        before = [s["id"] for s in run_json("snapshots", full)["snapshots"]]
+        p = run("-j", "record", "--vm", lab_vm.pid, "--store", full, "--every", "0", "-n", "1000",
+                timeout=600)
+        done = [json.loads(line)["id"] for line in p.stdout.splitlines()]
+        line = one_error_line(p)
+        assert "the disk is full" in line, line
+        listed = [s["id"] for s in run_json("snapshots", full)["snapshots"]]
+        assert listed == before + done and len(done) < 1000, (listed, before, done)
+        c = run("record", "--check", full)
+        assert c.returncode == 0 and c.stdout.strip() == "%s: ok" % full, (c.stdout, c.stderr)
+        for sid in listed:
+            u = run_json("--at", "%s@%d" % (full, sid), "uname", kind="uname")
+            assert u["kernel"]["release"].encode() == lab_vm.truth.uname["release"]
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
 def test_check_flipped_pack_byte(store, tmp_path):
     d, _ = store
     bad = str(tmp_path / "bad")
