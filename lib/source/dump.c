@@ -29,6 +29,7 @@ static const struct {
 	{ "\xfd" "7zXZ", 5, "an xz-compressed file" },
 	{ "\x28\xb5\x2f\xfd", 4, "a zstd-compressed file" },
 	{ "BZh", 3, "a bzip2-compressed file" },
+	{ "LibvirtQemudPart", 16, "a libvirt save image whose save did not finish" },
 	{ "\x04\x22\x4d\x18", 4, "an lz4-compressed file" },
 };
 
@@ -47,6 +48,8 @@ enum nfm_dump_format nfm_dump_detect(const uint8_t *data, size_t size, const cha
 		return NFM_DUMP_KDUMP_FLAT;
 	if (size >= 4 && !memcmp(data, "QEVM", 4))
 		return NFM_DUMP_MIGRATION;
+	if (size >= 16 && !memcmp(data, "LibvirtQemudSave", 16))
+		return NFM_DUMP_LIBVIRT_SAVE;
 	for (i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
 		if (size >= unsupported[i].len &&
 		    !memcmp(data, unsupported[i].magic, unsupported[i].len)) {
@@ -143,6 +146,13 @@ static int new_dump(const uint8_t *data, size_t size, const char *name, const st
 	}
 	if (nfm_dump_detect(data, size, NULL) == NFM_DUMP_MIGRATION)
 		return nfm_source_new_migration(data, size, name, log, mmap_base, ret);
+	if (nfm_dump_detect(data, size, NULL) == NFM_DUMP_LIBVIRT_SAVE) {
+		size_t off;
+
+		err = nfm_libvirt_save_stream(data, size, name, log, &off);
+		return err ? err : nfm_source_new_migration(data + off, size - off, name, log,
+							    mmap_base, ret);
+	}
 	p = calloc(1, sizeof(*p));
 	src = calloc(1, sizeof(*src));
 	if (!p || !src) {

@@ -432,8 +432,9 @@ static void mig_destroy(struct nfm_source *src)
 
 	if (!m)
 		return;
+	/* the mapping may begin before the stream (a libvirt save image's header) */
 	if (m->mmap_base)
-		munmap(m->mmap_base, m->size);
+		munmap(m->mmap_base, (size_t)(m->data - (const uint8_t *)m->mmap_base) + m->size);
 	free(m->page);
 	free(m);
 	src->priv = NULL;

@@ -5,6 +5,7 @@ guest itself does once migration has paused it. A stream cut short, or one whose
 compressed, says so in one line."""
 import os
 import shutil
+import struct
 import time
 
 import pytest
@@ -101,3 +102,42 @@ def test_migration_damaged(lab_vm, streams, tmp_path):
             q.cmd("cont")
     line = one_error_line(run("--vm", comp, "ps"))
     assert "with compressed pages, which nfm cannot read" in line, line
+
+
+def save_image(stream, out, fmt=0, magic=b"LibvirtQemudSave", xml=b"<domain type='kvm'/>"):
+    """A `virsh save` image of a migration stream, to libvirt's on-disk format
+    (src/qemu/qemu_saveimage.h): magic, then u32 version 2, data_len, was_running, format,
+    cookieOffset and 14 unused words, then the domain XML (NUL-terminated, padded as libvirt
+    pads it) and the stream. No libvirt in the lab: the image is built around QEMU's stream."""
+    data = xml + b"\0" * (1024 - len(xml))
+    hdr = magic + struct.pack("<5I14I", 2, len(data), 1, fmt, 0, *([0] * 14))
+    with open(out, "wb") as o, open(stream, "rb") as f:
+        o.write(hdr + data)
+        shutil.copyfileobj(f, o)
+    return out
+
+
+def test_virsh_save_image(lab_vm, streams, tmp_path):
+    """A save image reads as the stream inside it; a compressed one, one whose save did not
+    finish, and one whose XML runs past the file are refused in one line each."""
+    src = streams / "stopped.qevm"
+    if not src.exists():
+        pytest.fail("test_migration_stopped_equals_elf did not leave its stream")
+    img = save_image(src, str(tmp_path / "web1.save"))
+    for args in VIEWS:
+        assert doc(src, args) == doc(img, args), args
+    info = run_json("--vm", img, "info", kind="info")
+    assert info["kernel"]["source"].startswith("QEMU migration stream %s (pc-" % img)
+    gz = save_image(src, str(tmp_path / "gz.save"), fmt=1)
+    line = one_error_line(run("--vm", gz, "ps"))
+    assert "compressed with gzip" in line, line
+    part = save_image(src, str(tmp_path / "part.save"), magic=b"LibvirtQemudPart")
+    line = one_error_line(run("--vm", part, "ps"))
+    assert "save did not finish" in line, line
+    bad = tmp_path / "bad.save"
+    with open(img, "rb") as f:
+        head = bytearray(f.read(4096))
+    head[20:24] = struct.pack("<I", 1 << 30)
+    bad.write_bytes(bytes(head))
+    line = one_error_line(run("--vm", bad, "ps"))
+    assert "corrupt libvirt save image" in line, line

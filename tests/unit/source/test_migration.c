@@ -310,6 +310,73 @@ static void test_prefixes(void **state)
 	free(w.b);
 }
 
+static void le32w(struct w *w, uint32_t v)
+{
+	uint8_t x[4] = { v, v >> 8, v >> 16, v >> 24 };
+
+	put(w, x, 4);
+}
+
+/* A `virsh save` image around the stream: libvirt's header, data_len bytes of XML, the stream. */
+static void save_image(struct w *out, const struct w *stream, const char *magic, uint32_t format,
+		       uint32_t data_len)
+{
+	static const char xml[] = "<domain type='kvm'><name>m</name></domain>";
+	uint8_t pad[256] = { 0 };
+	int i;
+
+	put(out, magic, 16);
+	le32w(out, 2);
+	le32w(out, data_len);
+	le32w(out, 1);
+	le32w(out, format);
+	le32w(out, 0);
+	for (i = 0; i < 14; i++)
+		le32w(out, 0);
+	put(out, xml, sizeof(xml));
+	put(out, pad, sizeof(pad) - sizeof(xml));
+	put(out, stream->b, stream->n);
+}
+
+static void test_libvirt_save(void **state)
+{
+	struct nfm_source *src;
+	struct w s = { 0 }, img = { 0 }, gz = { 0 }, part = { 0 }, big = { 0 };
+	uint8_t b[8];
+	size_t n;
+
+	build(&s);
+	save_image(&img, &s, "LibvirtQemudSave", 0, 256);
+	assert_int_equal(nfm_source_new_dump_mem(img.b, img.n, "s", &tlog, &src), 0);
+	assert_string_equal(nfm_source_kind(src), "migration");
+	assert_int_equal(nfm_source_read_phys(src, 0x1ffc, b, 8), 0);
+	assert_memory_equal(b, "\x00\x00\x00\x00\x22\x22\x22\x22", 8);
+	nfm_source_free(src);
+	/* every prefix: refused or read, never past the bytes (ASan) */
+	for (n = 1; n < img.n; n += n < 200 ? 1 : 37) {
+		uint8_t *copy = malloc(n);
+
+		memcpy(copy, img.b, n);
+		if (nfm_source_new_dump_mem(copy, n, "s", &tlog, &src) == 0)
+			nfm_source_free(src);
+		free(copy);
+	}
+	save_image(&gz, &s, "LibvirtQemudSave", 1, 256);
+	assert_int_equal(nfm_source_new_dump_mem(gz.b, gz.n, "s", &tlog, &src), -EOPNOTSUPP);
+	assert_non_null(strstr(last_err, "compressed with gzip"));
+	save_image(&part, &s, "LibvirtQemudPart", 0, 256);
+	assert_int_not_equal(nfm_source_new_dump_mem(part.b, part.n, "s", &tlog, &src), 0);
+	assert_non_null(strstr(last_err, "did not finish"));
+	save_image(&big, &s, "LibvirtQemudSave", 0, 0xfffffff0u);
+	assert_int_equal(nfm_source_new_dump_mem(big.b, big.n, "s", &tlog, &src), -EBADMSG);
+	assert_non_null(strstr(last_err, "corrupt libvirt save image"));
+	free(s.b);
+	free(img.b);
+	free(gz.b);
+	free(part.b);
+	free(big.b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_high_ram),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_libvirt_save),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
