@@ -1,18 +1,21 @@
 #!/usr/bin/python3
 """How much monitoring slows the guest: a CPU benchmark inside a lab guest (the zoo's BENCH job,
 SCHED_FIFO integer work for --seconds), run alternately alone and while `nfm top -b` crawls the
-guest at --hz on the host; prints rounds per run, the slowdown, and nfm's own CPU use.
+guest at --hz on the host (or, with --record EVERY, while `nfm record` takes a memory snapshot
+every EVERY seconds); prints rounds per run, the slowdown, and nfm's own CPU use.
 
     bench/guest_slowdown.py [--nfm BIN] [--kernel 6.1-cloud] [--cpus 1] [--hz 100]
-                            [--seconds 10] [--runs 3]
+                            [--record EVERY] [--seconds 10] [--runs 3]
 
 Needs root (the lab, and nfm reads QEMU memory). The guest gets one vCPU by default, so that a
 host with two cores has one for the vCPU and one for nfm, as a monitoring host would.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,20 +47,33 @@ def main():
     ap.add_argument("--kernel", default="6.1-cloud")
     ap.add_argument("--cpus", type=int, default=1)
     ap.add_argument("--hz", type=float, default=100)
+    ap.add_argument("--record", type=float, default=0,
+                    help="instead of top: nfm record --every this many seconds")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()
     name = "slowdown-%d" % os.getpid()
     opts = argparse.Namespace(kernel=a.kernel, name=name, mem="512M", cpus=a.cpus, procs=40,
                               qmp="on", shm="off", machine="pc", la57="off", accel="auto")
+    store = tempfile.mkdtemp(prefix="nfm-slowdown-")
     info = vm.start(opts)
     try:
         time.sleep(3)
         alone, watched, nfm_cpu = [], [], []
+        what = ("nfm record every %g s" % a.record) if a.record else ("nfm top at %g Hz" % a.hz)
+
         def monitored():
-            top = subprocess.Popen([a.nfm, "--vm", info["pid"], "top", "-b", "-d",
-                                    "%g" % (1 / a.hz), "-n", "100000000"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if a.record:
+                # the first snapshot copies every page: taken before, so that the runs measure
+                # the steady state (a sync of what changed) as a recorder lives it
+                subprocess.run([a.nfm, "record", "--vm", info["pid"], "--store", store, "-n", "1"],
+                               check=True, stdout=subprocess.DEVNULL)
+                cmd = [a.nfm, "record", "--vm", info["pid"], "--store", store, "--every",
+                       "%gs" % a.record, "-n", "100000000"]
+            else:
+                cmd = [a.nfm, "--vm", info["pid"], "top", "-b", "-d", "%g" % (1 / a.hz), "-n",
+                       "100000000"]
+            top = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)  # attached and crawling before the benchmark starts
             c0, t0 = cpu_seconds(top.pid), time.monotonic()
             watched.append(bench_run(name, a.seconds))
@@ -73,19 +89,20 @@ def main():
             else:
                 alone.append(bench_run(name, a.seconds))
                 monitored()
-            print("run %d: alone %d rounds, with nfm top at %g Hz %d rounds (%+.2f %%), nfm %.1f %% "
-                  "of a core" % (r + 1, alone[-1], a.hz, watched[-1],
+            print("run %d: alone %d rounds, with %s %d rounds (%+.2f %%), nfm %.1f %% "
+                  "of a core" % (r + 1, alone[-1], what, watched[-1],
                                  100 * (watched[-1] / alone[-1] - 1), nfm_cpu[-1]), flush=True)
         ratios = sorted(w / x for w, x in zip(watched, alone))
         spread = sorted(abs(alone[i + 1] / alone[i] - 1) for i in range(len(alone) - 1))
-        print("guest CPU benchmark slowdown while monitored at %g Hz: %.2f %% overall, median of "
+        print("guest CPU benchmark slowdown with %s: %.2f %% overall, median of "
               "pairs %.2f %% (%d pairs of %d s, %d vCPU); run-to-run noise of the unmonitored "
-              "runs: median %.1f %%; nfm top used %.1f %% of a host core" %
-              (a.hz, 100 * (1 - sum(watched) / sum(alone)), 100 * (1 - ratios[len(ratios) // 2]),
+              "runs: median %.1f %%; nfm used %.1f %% of a host core" %
+              (what, 100 * (1 - sum(watched) / sum(alone)), 100 * (1 - ratios[len(ratios) // 2]),
                a.runs, a.seconds, a.cpus, 100 * spread[len(spread) // 2] if spread else 0,
                sum(nfm_cpu) / len(nfm_cpu)))
     finally:
         vm.stop(name)
+        shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":
