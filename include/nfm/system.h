@@ -299,7 +299,8 @@ struct nfm_tcp_info {
 /*
  * The TCP information of the TCP socket at sk (an nfm_socket.sk). Returns 0; -EINVAL for a
  * TIME-WAIT or SYN-RECV socket (they keep none) or a bad address; -ENOENT when this kernel's
- * BTF lacks a member it needs; -EFAULT or -EIO when the socket cannot be read (it may be gone).
+ * BTF lacks a member it needs; -EFAULT or -EIO when the socket cannot be read (it may be gone);
+ * -EBADMSG when its congestion control pointer leads nowhere (inconsistent guest data).
  */
 NFM_EXPORT int nfm_socket_tcp_info(struct nfm_ctx *ctx, uint64_t sk, struct nfm_tcp_info *ret);
 

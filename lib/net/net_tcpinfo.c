@@ -215,15 +215,18 @@ int nfm_socket_tcp_info(struct nfm_ctx *ctx, uint64_t sk, struct nfm_tcp_info *t
 	memset(ti, 0, sizeof(*ti));
 	ti->state = (int)get(l, tp, M_STATE);
 	ti->listener = ti->state == TCP_LISTEN_;
+	/* an ops pointer that does not lead to a name is not a socket the kernel could have */
 	ops = get(l, tp, M_CA_OPS);
-	if (ops && nfm_kptr_ok(ctx, ops)) {
+	if (ops) {
 		size_t n = l->ca_name_len < sizeof(ti->congestion) ? l->ca_name_len :
 			   sizeof(ti->congestion);
 
-		if (nfm_kread(ctx, ops + (uint64_t)l->ca_name, ti->congestion, n) == 0)
-			ti->congestion[sizeof(ti->congestion) - 1] = 0;
-		else
-			ti->congestion[0] = 0;
+		if (!nfm_kptr_ok(ctx, ops) ||
+		    nfm_kread(ctx, ops + (uint64_t)l->ca_name, ti->congestion, n) < 0) {
+			err = -EBADMSG;
+			goto out;
+		}
+		ti->congestion[sizeof(ti->congestion) - 1] = 0;
 	}
 	/* tcp_get_info(): meaningful for every state, listeners included */
 	rate = get(l, tp, M_PACING);

@@ -8,8 +8,8 @@ output (OUTPUT_BUDGET), a documented exit status, and a stderr line whenever the
 For the command each mutation aims at: exit 3 (partial view), exactly one warning line, and with
 -j a valid document with "complete": false and an errors list. The red team's cases of issue 20
 are all here (ps -L over millions of fake nodes, an ehash chain cycle, ehash_mask 0xffffff,
-max_fds 1,000,000, a wild printk head_id, maple leaves with type bits 2), and loops in the
-neighbour and unix hash chains and in the route trie.
+max_fds 1,000,000, a wild printk head_id, maple leaves with type bits 2), loops in the
+neighbour and unix hash chains and in the route trie, and ss -i over forged congestion controls.
 """
 import array
 import json
@@ -31,6 +31,7 @@ ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99
 
 # Every command that reads the guest once (pid 1 for the per-process ones).
 COMMANDS = [["ps"], ["ps", "-L"], ["pstree"], ["lsof"], ["maps", "1"], ["env", "1"], ["ss"],
+            ["ss", "-ti"],
             ["dmesg"], ["lsmod"], ["mount"], ["ip", "addr"], ["route"], ["arp"], ["free"],
             ["uptime"], ["cpuinfo"], ["info"], ["uname", "-a"], ["check"], ["crawl"]]
 EXITS = {0, 1, 3, 4}
@@ -315,6 +316,25 @@ def poisoned_comm(d):
 
 
 
+POISONED_CA = b"\x1b]52;c;SGk=\x07"
+
+
+def tcp_ca_ops_wild(d):
+    """Two established sockets' congestion control pointers: one wild (a user address), one to
+    a forged tcp_congestion_ops whose name is an OSC 52 sequence."""
+    from guest import nfm_json
+    socks = [int(s["sk"], 16) for s in nfm_json(d.nfm, d.path, "ss", "-t")["sockets"]
+             if s["state"] == "ESTAB"]
+    assert len(socks) >= 2
+    ops = d.o("inet_connection_sock", "icsk_ca_ops")	# tcp_sock begins with it
+    d.w64(socks[0] + ops, 0x00007f0000001000)
+    pa, length = d.zero_run(4096)
+    assert length >= 4096
+    forged = d.va(pa)
+    d.write(forged + d.o("tcp_congestion_ops", "name"), POISONED_CA.ljust(16, b"\0"))
+    d.w64(socks[1] + ops, forged)
+
+
 FORGED_NAME = b"x/../../etc/shadow"
 
 
@@ -347,6 +367,7 @@ CASES = {
     "printk-wild-head-id": (printk_wild_head, (["dmesg"], "dmesg")),
     "maple-leaf-type-bits-2": (maple_leaf_type2, (["maps", "1"], "maps")),
     "vma-end-forged": (vma_end_forged, (["maps", "1"], "maps")),
+    "tcp-info-wild-ca-ops": (tcp_ca_ops_wild, (["ss", "-ti"], "ss")),
     "poisoned-comm": (poisoned_comm, None),
     "forged-dentry-name": (forged_dentry_name, None),
 }
@@ -394,6 +415,10 @@ def test_mutation(nfm, dump, case):
                 _, dx = assert_partial(nfm, dump, ["ss", "-x"], "ss", run(nfm, dump, ["ss", "-x"]))
                 sks = [s["sk"] for s in dx["sockets"]]
                 assert sorted(sks) == sorted(s["sk"] for s in BEFORE["ss -x"]), sks
+            if case == "tcp-info-wild-ca-ops":
+                # the forged name shown escaped, the wild pointer said (exit 3, one line)
+                assert POISONED_CA not in p.stdout and b"\\x1b]52;c;SGk=\\x07" in p.stdout
+                assert b"TCP info of 1 socket" in p.stderr, p.stderr
             if case == "route-trie-cycle":
                 # the repeated subtree is skipped: every route once, none lost
                 assert doc["routes"] == BEFORE["route"], doc["routes"]
