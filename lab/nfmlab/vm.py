@@ -90,8 +90,10 @@ def _qemu_argv(name, kernel, initrd, o, accel_name, run):
     argv += ["-machine", machine, "-kernel", kernel.vmlinuz, "-initrd", initrd,
              # NFM_LAB_CHANNEL=serial forces the ttyS1 fallback (to test it).
              "-append", "console=%s panic=-1 nfm.procs=%d nfm.marker=%s nfm.name=%s "
-             "nfm.channel=%s%s" % ("ttyAMA0" if arm64 else "ttyS0", o.procs, marker, name,
+             "nfm.channel=%s%s%s" % ("ttyAMA0" if arm64 else "ttyS0", o.procs, marker, name,
                                    os.environ.get("NFM_LAB_CHANNEL", "auto"),
+                                   # --burn off: an idle guest (many of them on one host)
+                                   " nfm.burn=0" if getattr(o, "burn", "on") == "off" else "",
                                    # TCG's TSC slips when the host is busy; the clocksource
                                    # watchdog then patches a static key while the other vCPU
                                    # runs it, and 6.12 can die of an int3 in sched_clock_cpu
