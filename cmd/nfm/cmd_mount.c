@@ -20,20 +20,54 @@ static char *proc_line(const struct nfm_mount *m)
 	return line;
 }
 
+/*
+ * mount -t LIST as util-linux matches it (libmount's mnt_match_fstype): a comma-separated list
+ * of types; "no" before the list negates all of it ("-t nosysfs,proc": neither), and a "no"
+ * before a later item is dropped.
+ */
+static bool type_wanted(const char *list, const char *fstype)
+{
+	bool neg = !strncmp(list, "no", 2);
+	const char *p = list;
+
+	if (!list[0])
+		return true;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len >= 2 && !strncmp(p, "no", 2)) {
+			p += 2;
+			len -= 2;
+		}
+		if (len == strlen(fstype) && !strncmp(p, fstype, len))
+			return !neg;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return neg;
+}
+
 static int cmd_mount(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "proc", no_argument, NULL, 'p' },
+		{ "types", required_argument, NULL, 't' },
 		{ 0 }
 	};
 	struct nfm_mount *m;
+	const char *types = "";
 	bool proc = false, trunc = false;
 	int n, i, c;
 
-	while ((c = cli_getopt(cli, argc, argv, "p", longopts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "pt:", longopts)) != -1) {
 		switch (c) {
 		case 'p':
 			proc = true;
+			break;
+		case 't':
+			types = optarg;
 			break;
 		default:
 			return cli_opt_status(cli);
@@ -53,8 +87,13 @@ static int cmd_mount(struct cli *cli, int argc, char **argv)
 		struct json_object *doc = jdoc_new("mount"), *a = json_object_new_array();
 
 		for (i = 0; i < n; i++) {
-			struct json_object *o = obj_mount(&m[i]);
-			char *line = proc_line(&m[i]);
+			struct json_object *o;
+			char *line;
+
+			if (!type_wanted(types, m[i].fstype ? m[i].fstype : ""))
+				continue;
+			o = obj_mount(&m[i]);
+			line = proc_line(&m[i]);
 
 			if (line)
 				j_add(o, "line", j_str(line));
@@ -69,6 +108,8 @@ static int cmd_mount(struct cli *cli, int argc, char **argv)
 	}
 	/* mount(8)'s lines, or -p /proc/mounts' verbatim: not tables */
 	for (i = 0; i < n; i++) {
+		if (!type_wanted(types, m[i].fstype ? m[i].fstype : ""))
+			continue;
 		if (proc)
 			printf("%s %s %s %s 0 0\n", cli_esc(m[i].device), cli_esc(m[i].path),
 			       cli_esc(m[i].fstype), cli_esc(m[i].options));
@@ -84,7 +125,9 @@ static int cmd_mount(struct cli *cli, int argc, char **argv)
 const struct command command_mount = {
 	.name = "mount",
 	.summary = "mounted filesystems (-p: the lines of /proc/mounts)",
-	.usage = "[-j] [-p]",
-	.help = "  -p, --proc          the lines of /proc/mounts instead of mount's \"on ... type\" lines\n",
+	.usage = "[-j] [-p] [-t TYPE,...]",
+	.help = "  -p, --proc          the lines of /proc/mounts instead of mount's \"on ... type\" lines\n"
+		"  -t, --types LIST    only these file system types (comma-separated; \"no\" before the\n"
+		"                      list: all but these, as util-linux: -t nosysfs,proc)\n",
 	.run = cmd_mount,
 };

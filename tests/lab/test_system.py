@@ -45,6 +45,26 @@ def test_mount_equals_proc_mounts(lab_vm):
     assert any(m["path"] == "/mnt/tmpfs" and m["fstype"] == "tmpfs" for m in got)
 
 
+def test_mount_types(lab_vm):
+    """mount -t: the /proc/mounts lines of those types (util-linux's list, "no" negating it),
+    in both layouts and -j."""
+    lines = [l.rsplit(" ", 2)[0] for l in lab_vm.truth.files["/proc/mounts"].decode().splitlines()]
+    for arg, keep in (("tmpfs", lambda t: t == "tmpfs"),
+                      ("proc,sysfs", lambda t: t in ("proc", "sysfs")),
+                      ("noproc,sysfs", lambda t: t not in ("proc", "sysfs")),
+                      ("ext4", lambda t: False)):
+        want = [l for l in lines if keep(l.split()[2])]
+        p = run("--vm", lab_vm.name, "mount", "-p", "-t", arg)
+        assert p.returncode == 0, p.stderr
+        assert [l.rsplit(" ", 2)[0] for l in p.stdout.splitlines()] == want, arg
+        got = run_json("--vm", lab_vm.name, "mount", "-t", arg, kind="mount")["mounts"]
+        assert [m["line"].rsplit(" ", 2)[0] for m in got] == want, arg
+        p = run("--vm", lab_vm.name, "mount", "--types", arg)
+        assert len(p.stdout.splitlines()) == len(want) and all(
+            " type %s (" % l.split()[2] in o for l, o in zip(want, p.stdout.splitlines())), arg
+    assert any(l.split()[2] == "tmpfs" for l in lines)
+
+
 def test_dmesg_every_record(lab_vm):
     recs = dmesg_json(lab_vm.name)
     truth = lab_vm.truth.kmsg
