@@ -107,7 +107,7 @@ void cli_print_commands(FILE *f);
 
 /* Each command's definition, in its cmd_*.c file. */
 extern const struct command command_info, command_list, command_sym, command_btf, command_ps, command_pstree, command_maps, command_lsof, command_env,
-	command_lsmod, command_yara, command_check, command_dmesg, command_uname, command_uptime, command_free, command_mount, command_ip,
+	command_lsmod, command_yara, command_check, command_dmesg, command_uname, command_uptime, command_free, command_mount, command_findmnt, command_ip,
 	command_ifconfig, command_ss, command_netstat, command_route, command_arp, command_cpuinfo, command_shell, command_top, command_crawl, command_help;
 
 extern const struct command command_bt;

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "jout.h"
+#include "mount_types.h"
 #include "objects.h"
 
 /* The /proc/mounts line (show_vfsmnt: the strings come escaped already, "0 0" at the end). */
@@ -18,35 +19,6 @@ static char *proc_line(const struct nfm_mount *m)
 	if (asprintf(&line, "%s %s %s %s 0 0", m->device, m->path, m->fstype, m->options) < 0)
 		return NULL;
 	return line;
-}
-
-/*
- * mount -t LIST as util-linux matches it (libmount's mnt_match_fstype): a comma-separated list
- * of types; "no" before the list negates all of it ("-t nosysfs,proc": neither), and a "no"
- * before a later item is dropped.
- */
-static bool type_wanted(const char *list, const char *fstype)
-{
-	bool neg = !strncmp(list, "no", 2);
-	const char *p = list;
-
-	if (!list[0])
-		return true;
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len >= 2 && !strncmp(p, "no", 2)) {
-			p += 2;
-			len -= 2;
-		}
-		if (len == strlen(fstype) && !strncmp(p, fstype, len))
-			return !neg;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return neg;
 }
 
 static int cmd_mount(struct cli *cli, int argc, char **argv)
@@ -90,7 +62,7 @@ static int cmd_mount(struct cli *cli, int argc, char **argv)
 			struct json_object *o;
 			char *line;
 
-			if (!type_wanted(types, m[i].fstype ? m[i].fstype : ""))
+			if (!mount_type_wanted(types, m[i].fstype ? m[i].fstype : ""))
 				continue;
 			o = obj_mount(&m[i]);
 			line = proc_line(&m[i]);
@@ -108,7 +80,7 @@ static int cmd_mount(struct cli *cli, int argc, char **argv)
 	}
 	/* mount(8)'s lines, or -p /proc/mounts' verbatim: not tables */
 	for (i = 0; i < n; i++) {
-		if (!type_wanted(types, m[i].fstype ? m[i].fstype : ""))
+		if (!mount_type_wanted(types, m[i].fstype ? m[i].fstype : ""))
 			continue;
 		if (proc)
 			printf("%s %s %s %s 0 0\n", cli_esc(m[i].device), cli_esc(m[i].path),

@@ -11,7 +11,7 @@ static const struct command *const commands[] = {
 	&command_lsmod, &command_check, &command_yara, &command_dmesg,
 	&command_bt, &command_kmem,
 	&command_diagnose,
-	&command_uname, &command_uptime, &command_free, &command_mount, &command_cpuinfo,
+	&command_uname, &command_uptime, &command_free, &command_mount, &command_findmnt, &command_cpuinfo,
 	&command_ip, &command_ifconfig, &command_ss, &command_netstat, &command_route, &command_arp,
 	&command_shell, &command_crawl,
 	&command_topo,

@@ -15,6 +15,7 @@ struct table {
 	size_t ncols, next;
 	bool failed;
 	char **notes;		/* table_note(): a line under each row (ss -i), NULL for none */
+	struct libscols_line **lines;	/* each row's line (table_row_under's parents) */
 	size_t rows, cap;
 	bool any_note;
 };
@@ -50,6 +51,8 @@ int table_column(struct table *t, const char *name, unsigned int flags)
 		fl |= SCOLS_FL_WRAP;
 	if (flags & TBL_NOEXTREMES)
 		fl |= SCOLS_FL_NOEXTREMES;
+	if (flags & TBL_TREE)
+		fl |= SCOLS_FL_TREE;
 	cl = scols_table_new_column(t->tb, name, 0, fl);
 	if (!cl) {
 		t->failed = true;
@@ -63,9 +66,9 @@ int table_column(struct table *t, const char *name, unsigned int flags)
 	return (int)t->ncols++;
 }
 
-int table_row(struct table *t)
+static int new_row(struct table *t, struct libscols_line *parent)
 {
-	t->ln = scols_table_new_line(t->tb, NULL);
+	t->ln = scols_table_new_line(t->tb, parent);
 	t->next = 0;
 	if (!t->ln) {
 		t->failed = true;
@@ -74,16 +77,34 @@ int table_row(struct table *t)
 	if (t->rows == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 		char **n = realloc(t->notes, cap * sizeof(*n));
+		struct libscols_line **l = n ? realloc(t->lines, cap * sizeof(*l)) : NULL;
 
-		if (!n) {
+		if (n)
+			t->notes = n;
+		if (!l) {
 			t->failed = true;
 			return -1;
 		}
-		t->notes = n;
+		t->lines = l;
 		t->cap = cap;
 	}
-	t->notes[t->rows++] = NULL;
-	return 0;
+	t->lines[t->rows] = t->ln;
+	t->notes[t->rows] = NULL;
+	return (int)t->rows++;
+}
+
+int table_row(struct table *t)
+{
+	return new_row(t, NULL);
+}
+
+int table_row_under(struct table *t, int parent)
+{
+	if (parent < 0 || (size_t)parent >= t->rows) {
+		t->failed = true;
+		return -1;
+	}
+	return new_row(t, t->lines[parent]);
 }
 
 int table_note(struct table *t, const char *text)
@@ -184,6 +205,7 @@ void table_free(struct table *t)
 	for (size_t i = 0; i < t->rows; i++)
 		free(t->notes[i]);
 	free(t->notes);
+	free(t->lines);
 	free(t);
 }
 

@@ -103,6 +103,13 @@ struct nfm_mount {
 
 NFM_EXPORT int nfm_mount_list(struct nfm_ctx *ctx, struct nfm_mount **ret, bool *truncated);
 
+/*
+ * The mount id of the mount a mount (nfm_mount.mount) is mounted on, /proc/PID/mountinfo's
+ * second field: its own id for the namespace's root. 0, -EINVAL, -EBADMSG (a parent pointer
+ * that leads nowhere), or a read error.
+ */
+NFM_EXPORT int nfm_mount_parent_id(struct nfm_ctx *ctx, uint64_t mount, int *parent_id);
+
 /* ---- kernel log: the printk ring buffer ---- */
 
 struct nfm_log_record {

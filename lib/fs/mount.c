@@ -393,3 +393,24 @@ int nfm_mount_list(struct nfm_ctx *ctx, struct nfm_mount **ret, bool *truncated)
 		*truncated = trunc;
 	return nfm_pack_finish(&pk, fields, 4, (void **)ret);
 }
+
+int nfm_mount_parent_id(struct nfm_ctx *ctx, uint64_t mount, int *parent_id)
+{
+	const struct mnt_off *o;
+	uint64_t parent;
+	uint32_t id;
+	int err;
+
+	if (!ctx || !parent_id || !nfm_kptr_ok(ctx, mount))
+		return -EINVAL;
+	if ((err = mnt_offsets(ctx, &o)) < 0)
+		return err;
+	if ((err = nfm_kread_u64(ctx, mount + (uint64_t)o->mnt_parent, &parent)) < 0)
+		return err;
+	if (!nfm_kptr_ok(ctx, parent))
+		return -EBADMSG;
+	if ((err = nfm_kread_u32(ctx, parent + (uint64_t)o->mnt_id, &id)) < 0)
+		return err;
+	*parent_id = (int)id;
+	return 0;
+}
