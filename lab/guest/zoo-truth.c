@@ -323,7 +323,7 @@ static void rec_file_kptr(struct buf *o, const char *path)
 static void snapshot(struct buf *o, const char *id)
 {
 	static const char *sys_files[] = {
-		"/proc/modules", "/proc/mounts", "/proc/meminfo", "/proc/loadavg", "/proc/uptime",
+		"/proc/modules", "/proc/mounts", "/proc/self/mountinfo", "/proc/meminfo", "/proc/loadavg", "/proc/uptime",
 		"/proc/stat", "/proc/version", "/proc/cpuinfo", "/proc/cmdline", "/proc/iomem",
 		"/proc/filesystems", "/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
 		"/proc/net/udp6", "/proc/net/unix", "/proc/net/route", "/proc/net/ipv6_route",

@@ -285,6 +285,15 @@ def _module(m):
             "module": _addr(m.module)}
 
 
+def _mount(m):
+    """doc/schema/mount.json, as obj_mount()."""
+    def s(p):
+        return _text(_cstr(p))[0] if p else ""
+    return {"device": s(m.device), "path": s(m.path), "fstype": s(m.fstype),
+            "options": s(m.options), "options_complete": bool(m.options_complete),
+            "mnt_id": m.mnt_id, "mount": _addr(m.mount)}
+
+
 _TCPI_OPTS = ["ts", "sack", "wscale", "ecn", "ecnseen", "syn_data", "usec_ts", "tfo_child"]
 _U64_MAX = (1 << 64) - 1
 
@@ -645,17 +654,18 @@ class Guest:
         return self._block("struct nfm_module", _lib.nfm_module_list, "module list", _module)
 
     def mounts(self):
-        """PID 1's mounts as mount.json objects (`nfm mount -j`; /proc/mounts escapes kept)."""
-        mnts = _ffi.new("struct nfm_mount **")
-        trunc = _ffi.new("bool *")
-        n = _check(_lib.nfm_mount_list(self._c(), mnts, trunc), "mount list", self._log)
-        arr = _ffi.gc(mnts[0], _libc.free) if n else None
+        """Iterate over PID 1's mounts as mount.json objects (`nfm mount -j` without its
+        /proc/mounts line; /proc/mounts escapes kept); nfm.Error EBADMSG after them when the
+        mount list was cut short."""
+        return self._block("struct nfm_mount", _lib.nfm_mount_list, "mount list", _mount)
 
-        def s(p):
-            return _text(_cstr(p))[0] if p else ""
-        return [{"device": s(m.device), "path": s(m.path), "fstype": s(m.fstype),
-                 "options": s(m.options), "options_complete": bool(m.options_complete),
-                 "mnt_id": m.mnt_id, "mount": _addr(m.mount)} for m in arr[0:n]] if n else []
+    def mount_parent_id(self, mount):
+        """The mount id of the mount a mount.json object (or its struct mount address) is
+        mounted on, as /proc/PID/mountinfo and `nfm findmnt -j`'s parent_id."""
+        addr = int(mount["mount"], 16) if isinstance(mount, dict) else int(mount)
+        pid = _ffi.new("int *")
+        _check(_lib.nfm_mount_parent_id(self._c(), addr, pid), "mount parent", self._log)
+        return pid[0]
 
     def loadavg(self):
         """loadavg.json, as `nfm uptime -j`'s loadavg."""

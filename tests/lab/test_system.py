@@ -225,3 +225,53 @@ def test_dump_modules_mounts_dmesg(lab_vm, tmp_path):
     assert up["uptime_ns"] > 0
     assert [m["line"] for m in run_json("--vm", elf, "lsmod", kind="lsmod")["modules"]] == \
         t.files["/proc/modules"].decode().splitlines()
+
+
+def _mountinfo(t):
+    """[(mount id, parent id, mount point)] of the guest's /proc/self/mountinfo, in its order."""
+    out = []
+    for line in t.files["/proc/self/mountinfo"].decode().splitlines():
+        f = line.split()
+        out.append((int(f[0]), int(f[1]), f[4]))
+    return out
+
+
+def _tree_lines(info):
+    """findmnt's TARGET column for mountinfo: each mount under its parent, children in list
+    order, drawn with util-linux's characters."""
+    ids = {i for i, _, _ in info}
+    kids = {}
+    roots = []
+    for i, p, path in info:
+        (kids.setdefault(p, []) if p in ids and p != i else roots).append((i, path))
+    out = []
+
+    def walk(node, prefix, last, top):
+        i, path = node
+        out.append(path if top else prefix + ("└─" if last else "├─") + path)
+        sub = prefix if top else prefix + ("  " if last else "│ ")
+        for k, c in enumerate(kids.get(i, [])):
+            walk(c, sub, k == len(kids[i]) - 1, False)
+    for r in roots:
+        walk(r, "", True, True)
+    return out
+
+
+def test_findmnt_tree_is_mountinfo(lab_vm):
+    """nfm findmnt: every mount's parent id as the guest's /proc/self/mountinfo has it (-j), and
+    the tree drawn from them as util-linux draws it; -l the flat list, -t filters."""
+    t, _ = lab_vm.fresh_truth()
+    info = _mountinfo(t)
+    doc = run_json("--vm", lab_vm.name, "findmnt", "-j", kind="mount")["mounts"]
+    assert [(m["mnt_id"], m["parent_id"], m["path"]) for m in doc] == info
+    p = run("--vm", lab_vm.name, "findmnt")
+    assert p.returncode == 0, p.stderr
+    rows = p.stdout.splitlines()
+    assert rows[0].split() == ["TARGET", "SOURCE", "FSTYPE", "OPTIONS"]
+    width = rows[0].index("SOURCE")
+    assert [r[:width].rstrip() for r in rows[1:]] == _tree_lines(info)
+    assert len(info) >= 4 and any(r.startswith("├─") or r.startswith("└─") for r in rows)
+    flat = run("--vm", lab_vm.name, "findmnt", "-l", "-n").stdout.splitlines()
+    assert [r.split()[0] for r in flat] == [path for _, _, path in info]
+    tm = run("--vm", lab_vm.name, "findmnt", "-t", "tmpfs", "-n").stdout.splitlines()
+    assert [r.split()[:3] for r in tm] == [["/mnt/tmpfs", "zoo-tmpfs", "tmpfs"]]
