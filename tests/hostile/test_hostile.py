@@ -31,7 +31,7 @@ ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99
 
 # Every command that reads the guest once (pid 1 for the per-process ones).
 COMMANDS = [["ps"], ["ps", "-L"], ["pstree"], ["lsof"], ["maps", "1"], ["env", "1"], ["ss"],
-            ["ss", "-ti"],
+            ["ss", "-ti"], ["findmnt"],
             ["dmesg"], ["lsmod"], ["mount"], ["ip", "addr"], ["route"], ["arp"], ["free"],
             ["uptime"], ["cpuinfo"], ["info"], ["uname", "-a"], ["check"], ["crawl"]]
 EXITS = {0, 1, 3, 4}
