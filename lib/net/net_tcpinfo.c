@@ -66,8 +66,8 @@ static const struct {
 	[M_RCV_WSCALE] = { "tcp_sock", "rx_opt.rcv_wscale", true },
 	[M_ECN] = { "tcp_sock", "ecn_flags", true },
 	[M_SYN_DATA_ACKED] = { "tcp_sock", "syn_data_acked", true },
-	[M_USEC_TS] = { "tcp_sock", "tcp_usec_ts" },			/* 6.7+ */
-	[M_FASTOPEN_CHILD] = { "tcp_sock", "syn_fastopen_child" },	/* 6.10+ */
+	[M_USEC_TS] = { "tcp_sock", "tcp_usec_ts", false },		/* 6.7+ */
+	[M_FASTOPEN_CHILD] = { "tcp_sock", "syn_fastopen_child", false },	/* 6.10+ */
 	[M_REORDERING] = { "tcp_sock", "reordering", true },
 	[M_CWND] = { "tcp_sock", "snd_cwnd", true },
 	[M_MSS] = { "tcp_sock", "mss_cache", true },
