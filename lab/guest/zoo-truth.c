@@ -233,14 +233,33 @@ static void rec_kmsg(struct buf *o)
 /* Named core-kernel symbols, every 500th line and every module's line (a few hundred at most):
  * enough to check a kallsyms decoder and the modules' symbol tables.
  * Reading /proc/kallsyms takes seconds under TCG and the modules are loaded before the server
- * starts, so the sample is computed once and reused. */
+ * starts, so the sample is reused until a module comes or goes. */
 static void rec_kallsyms(struct buf *o)
 {
-	static struct buf out;
-	if (out.len) {
+	static struct buf out, mods;
+	struct buf now = { 0 }, raw = { 0 };
+	/* a module loaded or unloaded since (its symbols move in the list): sample again. The
+	 * modules' names and addresses only: use counts change without moving any symbol. */
+	read_file("/proc/modules", &raw, MAX_FILE);
+	for (char *l = raw.p, *e = raw.p + raw.len; l && l < e;) {
+		char *nl = memchr(l, '\n', e - l), *sp = memchr(l, ' ', (nl ? nl : e) - l);
+		char *addr = memrchr(l, ' ', (nl ? nl : e) - l);
+		if (sp && addr) {
+			buf_put(&now, l, sp - l);
+			buf_put(&now, addr, (nl ? nl : e) - addr);
+			buf_put(&now, "\n", 1);
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	free(raw.p);
+	if (out.len && now.len == mods.len && (!now.len || !memcmp(now.p, mods.p, now.len))) {
+		free(now.p);
 		buf_put(o, out.p, out.len);
 		return;
 	}
+	free(mods.p);
+	mods = now;
+	out.len = 0;
 	static const char *want[] = { "init_task", "init_uts_ns", "swapper_pg_dir", "init_top_pgt",
 				      "_stext",
 				      "_text", "linux_banner", "jiffies", "init_net",
