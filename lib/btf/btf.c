@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <bpf/btf.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +10,44 @@
 #include "btf/btf.h"
 #include "btf/btf_index.h"
 
+/*
+ * Kernel BTF parsed from guest memory is shared: a daemon watching fifty VMs of one kernel build
+ * would otherwise hold fifty copies (5 MB of types and 1 MB of index each). A blob joins the
+ * table when parsed and leaves it with its last reference; a new blob is shared only with one
+ * whose bytes are the same (memcmp, not a hash or a version string: a hostile guest can forge
+ * those, and its types would then be trusted by another guest's walks). Nothing changes a
+ * parsed BTF but its lazily built indexes, which index_of() builds under a lock.
+ */
+static pthread_mutex_t share_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct nfm_btf *shared;		/* the table: a list through ->next */
+
+static struct nfm_btf *share_find(const void *data, size_t size)
+{
+	for (struct nfm_btf *b = shared; b; b = b->next) {
+		uint32_t n = 0;
+		const void *raw = b->size == size ? btf__raw_data(b->btf, &n) : NULL;
+
+		if (raw && n == size && memcmp(raw, data, size) == 0)
+			return b;
+	}
+	return NULL;
+}
+
 int nfm_btf_new(const void *data, size_t size, struct nfm_btf **ret)
 {
 	struct nfm_btf *b;
 
 	if (!data || size < 24 || size > NFM_BTF_MAX_BYTES)
 		return -EBADMSG;
+	pthread_mutex_lock(&share_lock);
+	b = share_find(data, size);
+	if (b)
+		b->refs++;
+	pthread_mutex_unlock(&share_lock);
+	if (b) {
+		*ret = b;
+		return 0;
+	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -24,6 +58,12 @@ int nfm_btf_new(const void *data, size_t size, struct nfm_btf **ret)
 		return -EBADMSG;
 	}
 	b->size = size;
+	b->refs = 1;
+	b->shared = true;
+	pthread_mutex_lock(&share_lock);
+	b->next = shared;
+	shared = b;
+	pthread_mutex_unlock(&share_lock);
 	*ret = b;
 	return 0;
 }
@@ -50,6 +90,21 @@ void nfm_btf_free(struct nfm_btf *b)
 {
 	if (!b)
 		return;
+	if (b->shared) {
+		bool last;
+
+		pthread_mutex_lock(&share_lock);
+		last = --b->refs == 0;
+		if (last)
+			for (struct nfm_btf **p = &shared; *p; p = &(*p)->next)
+				if (*p == b) {
+					*p = b->next;
+					break;
+				}
+		pthread_mutex_unlock(&share_lock);
+		if (!last)
+			return;
+	}
 	btf__free(b->btf);
 	nfm_btf_index_free(b->index[0]);
 	nfm_btf_index_free(b->index[1]);
@@ -62,17 +117,30 @@ unsigned int nfm_btf_type_count(const struct nfm_btf *b)
 }
 
 /*
- * The name index, built on first use. Lookups are const to callers; the index is a cache (a
- * context, and so its BTF, is used by one thread at a time).
+ * The name index, built on first use. Lookups are const to callers; the index is a cache,
+ * built once under a lock (a shared BTF is read by several contexts' threads).
  */
 static const struct nfm_btf_index *index_of(const struct nfm_btf *b,
 					    enum nfm_btf_index_part part)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct nfm_btf *m = (struct nfm_btf *)b;
+	struct nfm_btf_index *ix = __atomic_load_n(&m->index[part], __ATOMIC_ACQUIRE);
 
-	if (!m->index[part] && !m->index_err[part])
-		m->index_err[part] = nfm_btf_index_build(m->btf, part, &m->index[part]);
-	return m->index[part];
+	if (ix || __atomic_load_n(&m->index_err[part], __ATOMIC_ACQUIRE))
+		return ix;
+	pthread_mutex_lock(&lock);
+	if (!m->index[part] && !m->index_err[part]) {
+		int err = nfm_btf_index_build(m->btf, part, &ix);
+
+		if (err)
+			__atomic_store_n(&m->index_err[part], err, __ATOMIC_RELEASE);
+		else
+			__atomic_store_n(&m->index[part], ix, __ATOMIC_RELEASE);
+	}
+	ix = m->index[part];
+	pthread_mutex_unlock(&lock);
+	return ix;
 }
 
 /* A struct/union/typedef/int by name, typedefs and qualifiers resolved. */

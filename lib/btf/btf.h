@@ -7,6 +7,7 @@
 #ifndef NFM_LIB_BTF_BTF_H
 #define NFM_LIB_BTF_BTF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,9 +32,14 @@ struct nfm_btf {
 	/* names -> ids, types and enumerators, each built on its first lookup (btf_index.c) */
 	struct nfm_btf_index *index[2];
 	int index_err[2];		/* building it failed: scan as libbpf does */
+	/* parsed from a blob: shared by every context whose blob is the same (btf.c) */
+	bool shared;
+	unsigned int refs;
+	struct nfm_btf *next;
 };
 
-/* Parse a BTF blob (copied). 0, -EBADMSG for a blob libbpf rejects. */
+/* Parse a BTF blob (copied), or take a reference to the same blob parsed before (nfm_btf_free
+ * drops it). 0, -EBADMSG for a blob libbpf rejects. */
 int nfm_btf_new(const void *data, size_t size, struct nfm_btf **ret);
 /* Parse a BTF file (vmlinux BTF as in /sys/kernel/btf/vmlinux). */
 int nfm_btf_new_file(const char *path, struct nfm_btf **ret);

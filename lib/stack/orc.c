@@ -179,7 +179,7 @@ static void task_offsets(struct nfm_ctx *ctx, struct stk_state *s)
 		s->thread_size = f.size;
 }
 
-/* The text bounds, the scheduler's and locks' text (left out of /proc/PID/stack), symbols. */
+/* The text bounds, the scheduler's and locks' text (left out of /proc/PID/stack). */
 static int text_bounds(struct nfm_ctx *ctx, struct stk_state *s)
 {
 	s->stext = sym_or0(ctx, "_stext");
@@ -195,7 +195,7 @@ static int text_bounds(struct nfm_ctx *ctx, struct stk_state *s)
 	s->ret_from_fork[1] = sym_or0(ctx, "ret_from_fork_asm");	/* 6.5+ */
 	if (!s->stext || s->etext <= s->stext)
 		return -ENOENT;
-	return core_symbols(ctx, s);
+	return 0;
 }
 
 /* arm64: frame records from the saved context (frame_arm64.c); no tables to read. */
@@ -224,7 +224,6 @@ static int build(struct nfm_ctx *ctx, struct stk_state *s)
 {
 	uint64_t ip_lo, ip_hi, orc_lo;
 	uint32_t ts;
-	int err;
 
 	if (ctx->mmu->arch == NFM_MMU_ARM64)
 		return build_arm64(ctx, s);
@@ -251,10 +250,22 @@ static int build(struct nfm_ctx *ctx, struct stk_state *s)
 	}
 	if (ip_hi <= ip_lo || (ip_hi - ip_lo) % 4 || (ip_hi - ip_lo) / 4 > MAX_CORE_ORCS)
 		return -EBADMSG;
-	err = read_table(ctx, &s->lay, ip_lo, orc_lo, (ip_hi - ip_lo) / 4, &s->core);
-	if (err < 0)
-		return err;
+	s->core_ip_va = ip_lo;
+	s->core_orc_va = orc_lo;
+	s->core_n = (ip_hi - ip_lo) / 4;
 	return text_bounds(ctx, s);
+}
+
+int stk_tables_get(struct nfm_ctx *ctx, struct stk_state *s)
+{
+	if (s->tables_done)
+		return s->tables_err;
+	s->tables_done = true;
+	s->tables_err = core_symbols(ctx, s);
+	if (!s->tables_err && !s->arm64)
+		s->tables_err = read_table(ctx, &s->lay, s->core_ip_va, s->core_orc_va, s->core_n,
+					   &s->core);
+	return s->tables_err;
 }
 
 static void state_free(void *p);
@@ -435,6 +446,8 @@ int stk_orc_find(struct nfm_ctx *ctx, struct stk_state *s, uint64_t ip, struct s
 
 	if ((ip >= s->stext && ip < s->etext) ||
 	    (s->sinittext && ip >= s->sinittext && ip < s->einittext)) {
+		if (stk_tables_get(ctx, s) < 0)
+			return 0;
 		t = &s->core;
 	} else {
 		struct stk_mod *m = module_of_fresh(ctx, s, ip);
@@ -523,6 +536,8 @@ uint64_t stk_symbol_size(struct nfm_ctx *ctx, struct stk_state *s, uint64_t star
 	uint64_t next;
 
 	if (!module) {
+		if (stk_tables_get(ctx, s) < 0)
+			return 0;
 		next = next_after(s->saddr, s->nsaddr, start);
 		if (!next)
 			next = s->sinittext && start >= s->sinittext && start < s->einittext ?

@@ -125,6 +125,8 @@ int nfm_task_stack_running(struct nfm_ctx *ctx, const struct nfm_task *t,
 	if (!ctx || !t || !t->addr || (max && !frames))
 		return -EINVAL;
 	err = stk_state_get(ctx, &s);
+	if (err == 0)
+		err = stk_tables_get(ctx, s);
 	if (err < 0)
 		return err;
 	if (s->arm64)

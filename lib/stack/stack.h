@@ -74,7 +74,11 @@ struct stk_state {
 	uint32_t thread_size;
 	struct stk_orc_layout lay;
 
-	struct stk_table core;
+	struct stk_table core;		/* read by stk_tables_get() */
+	uint64_t core_ip_va, core_orc_va;
+	size_t core_n;
+	bool tables_done;
+	int tables_err;
 	uint64_t stext, etext, sinittext, einittext, end;
 	uint64_t sched_lo, sched_hi, lock_lo, lock_hi;
 	uint64_t ret_from_fork[2];
@@ -88,8 +92,13 @@ struct stk_state {
 	bool mods_fresh;	/* re-listed during this walk already */
 };
 
-/* The per-context state, built on first use: 0, -ENOENT (not an x86-64 ORC kernel), -ENOMEM. */
+/* The per-context state, built on first use: 0, -ENOENT (not an x86-64 ORC kernel), -ENOMEM.
+ * Offsets and bounds only: what reading a task's CPU or state needs. */
 int stk_state_get(struct nfm_ctx *ctx, struct stk_state **ret);
+
+/* What a walk needs besides: the core ORC table (MBs of guest memory) and the core symbols'
+ * addresses, read once on first use: 0, -EFAULT, -ENOMEM (kept: asked again, the same). */
+int stk_tables_get(struct nfm_ctx *ctx, struct stk_state *s);
 
 /* Decode the entry at raw (lay->size bytes). */
 void stk_orc_decode(const struct stk_orc_layout *lay, const uint8_t *raw, struct stk_orc *o);

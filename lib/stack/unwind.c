@@ -433,6 +433,8 @@ static int walk(struct nfm_ctx *ctx, const struct nfm_task *t, struct nfm_stack_
 
 	*flags = 0;
 	err = stk_state_get(ctx, &s);
+	if (err == 0)
+		err = stk_tables_get(ctx, s);
 	if (err < 0)
 		return err;
 	s->mods_fresh = false;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* BTF lookups through the name index give what libbpf's scans give: the first of a name, a
- * struct before a typedef of the same name, the first enumerator, members of anonymous parts. */
+ * struct before a typedef of the same name, the first enumerator, members of anonymous parts.
+ * Blobs parsed twice are one object while both are held, and only when the bytes are the same. */
 #include <bpf/btf.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "btf/btf.h"
@@ -79,10 +81,45 @@ static void test_lookups(void **state)
 	nfm_btf_free(b);
 }
 
+static void test_shared_by_bytes(void **state)
+{
+	struct nfm_btf *w = make(), *a, *b, *c, *d;
+	uint32_t n = 0;
+	const void *raw = btf__raw_data(w->btf, &n);
+	uint8_t *other;
+	uint32_t size;
+
+	(void)state;
+	assert_non_null(raw);
+	assert_int_equal(nfm_btf_new(raw, n, &a), 0);
+	assert_int_equal(nfm_btf_new(raw, n, &b), 0);
+	assert_ptr_equal(a, b);				/* the same bytes: one parse */
+	assert_int_equal(a->refs, 2);
+	other = malloc(n);
+	assert_non_null(other);
+	memcpy(other, raw, n);
+	other[n - 2] ^= 1;				/* one byte of a name differs */
+	assert_int_equal(nfm_btf_new(other, n, &c), 0);
+	assert_ptr_not_equal(c, a);
+	assert_int_equal(nfm_btf_type_size(a, "dup", &size), 0);	/* index under sharing */
+	nfm_btf_free(a);
+	assert_int_equal(b->refs, 1);
+	assert_int_equal(nfm_btf_type_size(b, "dup", &size), 0);	/* still whole */
+	assert_int_equal(size, 8);
+	nfm_btf_free(b);
+	assert_int_equal(nfm_btf_new(raw, n, &d), 0);	/* after the last reference: a new one */
+	assert_int_equal(d->refs, 1);
+	nfm_btf_free(d);
+	nfm_btf_free(c);
+	free(other);
+	nfm_btf_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_shared_by_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

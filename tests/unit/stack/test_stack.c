@@ -332,6 +332,7 @@ static void test_orc_lookup_and_layouts(void **state)
 
 	(void)state;
 	assert_int_equal(stk_state_get(ctx, &s), 0);
+	assert_int_equal(stk_tables_get(ctx, s), 0);	/* the core table, read once */
 	assert_int_equal(s->core.n, NR_ORC);
 	assert_int_equal(stk_table_search(&s->core, KV(FA)), 1);
 	assert_int_equal(stk_table_search(&s->core, KV(FB - 1)), 1);
