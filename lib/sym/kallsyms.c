@@ -34,6 +34,7 @@
 
 #include "sym/kallsyms.h"
 #include "sym/kallsyms_int.h"
+#include "util/intern.h"
 /* Bound of the decoded string arena (names plus type and NUL), against token blow-up. */
 #define KS_ARENA_MAX (256u << 20)
 #define KS_PAGE 4096u
@@ -177,6 +178,11 @@ fail:
 	return nb->err;
 }
 
+
+static void free_const(const void *p)
+{
+	free((void *)p);
+}
 
 static void ks_reset(struct nfm_kallsyms *ks)
 {
@@ -532,14 +538,34 @@ struct nfm_kallsyms *ks_new(void)
 /* The guest's tables are not needed once every name is decoded. */
 static void drop_tables(struct nfm_kallsyms *ks)
 {
-	free(ks->names);
+	void (*put)(const void *) = ks->interned ? nfm_intern_put : free_const;
+
+	put(ks->names);
 	free(ks->token_table);
 	free(ks->markers);
-	free(ks->tab);
-	free(ks->seqs);
-	free(ks->entry_pos);
+	put(ks->tab);
+	put(ks->seqs);
+	put(ks->entry_pos);
 	ks->names = ks->token_table = ks->markers = ks->tab = ks->seqs = NULL;
 	ks->entry_pos = NULL;
+}
+
+/*
+ * The lazy tables, kept for as long as the context lives, are the same in every guest of one
+ * kernel build (the offsets too: KASLR moves only ks->base): one copy for all of them. Nothing
+ * writes them after load.
+ */
+static void intern_tables(struct nfm_kallsyms *ks, size_t tab_bytes)
+{
+	uint8_t *names = ks->names_len ? realloc(ks->names, ks->names_len) : NULL;
+
+	if (names)	/* trimmed to the names walked: the rest was read ahead, never used */
+		ks->names = names;
+	ks->names = nfm_intern(ks->names, ks->names_len);
+	ks->tab = nfm_intern(ks->tab, tab_bytes);
+	ks->seqs = nfm_intern(ks->seqs, 3 * ks->num);
+	ks->entry_pos = nfm_intern(ks->entry_pos, ks->num * sizeof(*ks->entry_pos));
+	ks->interned = true;
 }
 
 void nfm_kallsyms_free(struct nfm_kallsyms *ks)
@@ -553,10 +579,10 @@ void nfm_kallsyms_free(struct nfm_kallsyms *ks)
 	free(ks->slots);
 	free(ks->hashes);
 	drop_tables(ks);
-	if (ks->lazy_names)
-		for (size_t i = 0; i < ks->num; i++)
-			free(ks->lazy_names[i]);
-	free(ks->lazy_names);
+	for (size_t i = 0; i < ks->lazy_cap; i++)
+		free(ks->lazy_val[i]);
+	free(ks->lazy_key);
+	free(ks->lazy_val);
 	pthread_mutex_destroy(&ks->lock);
 	free(ks);
 }
@@ -912,6 +938,8 @@ int nfm_kallsyms_load_early(nfm_read_kva_fn read, void *ud, const struct nfm_kal
 	r = load_lazy(ks, &nb, &tl, read, ud, stext, early);
 	if (r == -ENOMEM || r == -EIO)
 		goto out;
+	if (r == 0)
+		intern_tables(ks, tab_bytes);
 	if (r < 0) {
 		if (!t->markers) {	/* the located ones: only trusted once walked */
 			free(ks->markers);

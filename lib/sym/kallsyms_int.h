@@ -60,7 +60,12 @@ struct nfm_kallsyms {
 	uint64_t tab_va, base;
 	uint8_t *seqs;		/* kallsyms_seqs_of_names: 3-byte table indices in name order */
 	uint32_t *entry_pos;	/* where each symbol's entry starts in names (lazy mode) */
-	char **lazy_names;	/* names expanded by lazy symbolization, per symbol */
+	bool interned;		/* names, tab, seqs and entry_pos are shared (util/intern.h) */
+	/* names expanded by lazy symbolization: open addressing, symbol index + 1 -> its entry
+	 * (a few hundred of 100,000 symbols are ever asked for: no array for all of them) */
+	uint32_t *lazy_key;
+	char **lazy_val;
+	size_t lazy_cap, lazy_n;
 	pthread_mutex_t lock;	/* guards the full decode and lazy_names */
 };
 

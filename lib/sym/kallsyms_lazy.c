@@ -189,20 +189,66 @@ int ks_lazy_open(struct nfm_kallsyms *ks, nfm_read_kva_fn read, void *ud,
 	return -ENOENT;
 }
 
+/* The slot of symbol i in the lazy names (its own, or the empty one it would take). */
+static size_t lazy_slot(const struct nfm_kallsyms *ks, uint32_t i)
+{
+	size_t mask = ks->lazy_cap - 1, k = ((size_t)i * 0x9e3779b1u) & mask;
+
+	while (ks->lazy_key[k] && ks->lazy_key[k] != i + 1)
+		k = (k + 1) & mask;
+	return k;
+}
+
+/* Room for one more entry at most half full: 0 or -ENOMEM. */
+static int lazy_grow(struct nfm_kallsyms *ks)
+{
+	uint32_t *old_key = ks->lazy_key;
+	char **old_val = ks->lazy_val;
+	size_t old_cap = ks->lazy_cap, cap = old_cap ? old_cap * 2 : 256;
+
+	if (2 * (ks->lazy_n + 1) <= ks->lazy_cap)
+		return 0;
+	ks->lazy_key = calloc(cap, sizeof(*ks->lazy_key));
+	ks->lazy_val = calloc(cap, sizeof(*ks->lazy_val));
+	if (!ks->lazy_key || !ks->lazy_val) {
+		free(ks->lazy_key);
+		free(ks->lazy_val);
+		ks->lazy_key = old_key;
+		ks->lazy_val = old_val;
+		return -ENOMEM;
+	}
+	ks->lazy_cap = cap;
+	for (size_t k = 0; k < old_cap; k++)
+		if (old_key[k]) {
+			size_t at = lazy_slot(ks, old_key[k] - 1);
+
+			ks->lazy_key[at] = old_key[k];
+			ks->lazy_val[at] = old_val[k];
+		}
+	free(old_key);
+	free(old_val);
+	return 0;
+}
+
 const char *ks_lazy_entry(struct nfm_kallsyms *ks, uint32_t i)
 {
 	char buf[KS_NAME_MAX + 1];
 	const char *e = NULL;
+	size_t k;
 
 	if (i >= ks->num)
 		return NULL;
 	pthread_mutex_lock(&ks->lock);
-	if (!ks->lazy_names)
-		ks->lazy_names = calloc(ks->num, sizeof(*ks->lazy_names));
-	if (ks->lazy_names) {
-		if (!ks->lazy_names[i] && ks_lazy_expand(ks, i, buf))
-			ks->lazy_names[i] = strdup(buf);
-		e = ks->lazy_names[i];
+	if (lazy_grow(ks) == 0) {
+		k = lazy_slot(ks, i);
+		if (!ks->lazy_key[k] && ks_lazy_expand(ks, i, buf)) {
+			ks->lazy_val[k] = strdup(buf);
+			if (ks->lazy_val[k]) {
+				ks->lazy_key[k] = i + 1;
+				ks->lazy_n++;
+			}
+		}
+		e = ks->lazy_val[k];
 	}
 	pthread_mutex_unlock(&ks->lock);
 	return e;
