@@ -208,6 +208,7 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 		}
 		collect(g->ctx, f, &b, &lim, &j->sec[f]);
 	}
+	nfm_ctx_idle(g->ctx);	/* its page copies serve the next VM's crawl */
 out:
 	free(host);
 	j->ended = now_mono();

@@ -49,6 +49,14 @@ NFM_EXPORT struct nfm_source *nfm_ctx_source(struct nfm_ctx *ctx);
  */
 NFM_EXPORT void nfm_ctx_refresh(struct nfm_ctx *ctx);
 
+/*
+ * The crawl is over for now: give back the memory that serves only a crawl in progress (the
+ * copies of guest pages read, up to 32 MiB) to a pool the next crawl of any context takes from.
+ * For a program that holds many contexts and crawls a few at a time; reading again is allowed
+ * (it takes the memory back). Cheap.
+ */
+NFM_EXPORT void nfm_ctx_idle(struct nfm_ctx *ctx);
+
 /* What attach found, and how. Strings are NUL-terminated and sanitized of nothing: raw guest bytes. */
 struct nfm_kernel_info {
 	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];

@@ -79,6 +79,8 @@ void nfm_mmu_init_arm64(struct nfm_mmu *mmu, struct nfm_source *src, int va_bits
 
 /* Forget cached translations and memory (a live guest moved on). */
 void nfm_mmu_flush(struct nfm_mmu *mmu);
+/* The crawl is over: the page cache's copies go to the pool (nfm_pcache_idle). */
+void nfm_mmu_idle(struct nfm_mmu *mmu);
 
 /* Free what the mmu allocated (the read-ahead cache); the struct itself stays the caller's. */
 void nfm_mmu_release(struct nfm_mmu *mmu);

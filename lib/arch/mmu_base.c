@@ -33,6 +33,11 @@ void nfm_mmu_flush(struct nfm_mmu *mmu)
 		nfm_pcache_flush(mmu->pcache);
 }
 
+void nfm_mmu_idle(struct nfm_mmu *mmu)
+{
+	nfm_pcache_idle(mmu->pcache);
+}
+
 void nfm_mmu_release(struct nfm_mmu *mmu)
 {
 	nfm_pcache_free(mmu->pcache);

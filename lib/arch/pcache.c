@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,20 +24,11 @@ struct nfm_pcache *nfm_pcache_new_max(struct nfm_source *src, uint32_t max_pages
 	pc->src = src;
 	pc->gen = 1;
 	pc->max = max;
-	/*
-	 * The whole budget as address space up front: pages cost memory only once written, and the
-	 * copies never move. Grown by realloc in the heap, each doubling would leave the old block
-	 * behind, written and resident, wherever the caller's own allocations pinned the heap's top.
-	 */
-	pc->data = mmap(NULL, (size_t)max * PAGE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (pc->data == MAP_FAILED)
-		pc->data = NULL;
 	pc->slots = calloc(2 * (size_t)max, sizeof(*pc->slots));
 	pc->data_page = malloc(max * sizeof(*pc->data_page));
 	pc->data_win = malloc(max * sizeof(*pc->data_win));
 	pc->used = malloc(max * sizeof(*pc->used));
-	if (!pc->data || !pc->slots || !pc->data_page || !pc->data_win || !pc->used) {
+	if (!pc->slots || !pc->data_page || !pc->data_win || !pc->used) {
 		nfm_pcache_free(pc);
 		return NULL;
 	}
@@ -48,13 +40,82 @@ struct nfm_pcache *nfm_pcache_new(struct nfm_source *src)
 	return nfm_pcache_new_max(src, NFM_PCACHE_MAX_PAGES);
 }
 
+/*
+ * The page copies' memory: the whole budget as address space (pages cost memory only once
+ * written, and copies never move; grown by realloc in the heap, each doubling would leave the
+ * old block behind, written and resident, wherever other allocations pinned the heap's top).
+ *
+ * Copies serve one crawl, so a context that says its crawl is over (nfm_pcache_idle) gives
+ * its area to a pool for the next crawl of any context: a daemon crawling fifty guests on two
+ * threads keeps about two areas resident, not fifty.
+ */
+#define POOL_MAX 4
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uint8_t *data;
+	uint32_t pages;
+} pool[POOL_MAX];	/* a stack: the area given back last is the warmest */
+static int pool_n;
+
+static uint8_t *area_get(uint32_t pages)
+{
+	uint8_t *data = NULL;
+	void *p;
+
+	pthread_mutex_lock(&pool_lock);
+	for (int i = pool_n - 1; i >= 0; i--)
+		if (pool[i].pages == pages) {
+			data = pool[i].data;
+			memmove(&pool[i], &pool[i + 1], (size_t)(pool_n - i - 1) * sizeof(pool[0]));
+			pool_n--;
+			break;
+		}
+	pthread_mutex_unlock(&pool_lock);
+	if (data)
+		return data;
+	p = mmap(NULL, (size_t)pages * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void area_put(uint8_t *data, uint32_t pages)
+{
+	uint8_t *old = NULL;
+	uint32_t old_pages = 0;
+
+	pthread_mutex_lock(&pool_lock);
+	if (pool_n == POOL_MAX) {	/* full: the coldest goes */
+		old = pool[0].data;
+		old_pages = pool[0].pages;
+		memmove(&pool[0], &pool[1], (POOL_MAX - 1) * sizeof(pool[0]));
+		pool_n--;
+	}
+	pool[pool_n].data = data;
+	pool[pool_n++].pages = pages;
+	pthread_mutex_unlock(&pool_lock);
+	if (old)
+		munmap(old, (size_t)old_pages * PAGE);
+}
+
+void nfm_pcache_idle(struct nfm_pcache *pc)
+{
+	if (!pc || !pc->data)
+		return;
+	area_put(pc->data, pc->max);
+	pc->data = NULL;
+	/* the copies are gone: none is found again; the trace stays for the next replay */
+	pc->nr = pc->hand = pc->win = 0;
+	pc->replay_pending = false;
+	pc->gen++;
+}
+
 void nfm_pcache_free(struct nfm_pcache *pc)
 {
 	if (!pc)
 		return;
 	free(pc->slots);
 	if (pc->data)
-		munmap(pc->data, (size_t)pc->max * PAGE);
+		area_put(pc->data, pc->max);
 	free(pc->data_page);
 	free(pc->data_win);
 	free(pc->used);
@@ -303,6 +364,10 @@ int nfm_pcache_read(struct nfm_pcache *pc, uint64_t pa, void *buf, size_t len)
 {
 	uint8_t *out = buf;
 
+	if (!pc->data && !(pc->data = area_get(pc->max))) {
+		pc->nr_reads++;
+		return nfm_source_read_phys(pc->src, pa, buf, len);
+	}
 	if (pc->replay_pending)
 		fetch_window(pc);
 	while (len) {

@@ -44,7 +44,7 @@ struct nfm_pcache {
 	uint64_t gen;
 	uint32_t max;			/* the budget in pages (a power of two) */
 	struct nfm_pcache_slot *slots;	/* open addressing, 2 * max */
-	uint8_t *data;			/* max page copies' address space (mmap); nr in use */
+	uint8_t *data;			/* max page copies' address space (mmap, NULL while idle) */
 	uint64_t *data_page;		/* data index -> page, UINT64_MAX for none */
 	uint32_t *data_win;		/* data index -> replay window that brought it, 0: a miss */
 	bool *used;			/* data index -> read by this crawl */
@@ -67,6 +67,10 @@ void nfm_pcache_free(struct nfm_pcache *pc);
 
 /* Forget the crawl's pages; keep its trace, to fetch those pages ahead of the next crawl. */
 void nfm_pcache_flush(struct nfm_pcache *pc);
+
+/* The crawl is over: the page copies' memory goes to a pool for the next crawl of any cache;
+ * the trace stays for this cache's next replay. The next read takes an area again. */
+void nfm_pcache_idle(struct nfm_pcache *pc);
 
 /* Forget everything, the trace too (the source now shows a different kernel). */
 void nfm_pcache_reset(struct nfm_pcache *pc);

@@ -115,6 +115,12 @@ void nfm_ctx_free(struct nfm_ctx *ctx)
 	free(ctx);
 }
 
+void nfm_ctx_idle(struct nfm_ctx *ctx)
+{
+	if (ctx && ctx->mmu)
+		nfm_mmu_idle(ctx->mmu);
+}
+
 void nfm_ctx_refresh(struct nfm_ctx *ctx)
 {
 	if (nfm_source_is_live(ctx->src))

@@ -610,6 +610,11 @@ class Guest:
         """Read a live guest as it is now (drop what was cached), as every new crawl does."""
         _lib.nfm_ctx_refresh(self._c())
 
+    def idle(self):
+        """The crawl is over for now: lend the memory of its page copies to the next crawl of
+        any guest (nfm_ctx_idle; for a program that holds many and crawls a few at a time)."""
+        _lib.nfm_ctx_idle(self._c())
+
     def kernel(self):
         """kernel.json, as `nfm info -j`."""
         ki = _ffi.new("struct nfm_kernel_info *")

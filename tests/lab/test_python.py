@@ -149,6 +149,7 @@ def test_sockets_match_nfm_ss_and_proc_net(lab_vm, guest):
     """Guest.sockets() is `nfm ss -j`'s list, object for object, and the guest's /proc/net/{tcp,
     tcp6,udp,udp6,unix} row for row, with the owners the guest's fd tables name."""
     t, _ = lab_vm.fresh_truth()
+    guest.idle()    # the last test's crawl is over: its page copies lent; this one reads anew
     guest.refresh()
     socks = list(guest.sockets())
     validate("socket.json", jsonl(socks), "Guest.sockets()")

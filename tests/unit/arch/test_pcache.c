@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The crawl cache: read-ahead, replay of the last crawl's pages, one copy per crawl, edges, and
- * the budget: eviction, streamed replay windows, every byte right at any size. */
+ * the budget: eviction, streamed replay windows, every byte right at any size; idle areas lent. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -278,6 +278,37 @@ static void test_evict_random(void **state)
 	nfm_pcache_free(pc);
 }
 
+/* A cache that says its crawl is over lends its copies' memory to the next cache that reads:
+ * the borrower sees its own guest, never the lender's copies; the lender keeps its replay. */
+static void test_idle_lends_the_area(void **state)
+{
+	struct nfm_pcache *a = *state, *b = nfm_pcache_new(a->src);
+	uint8_t *area;
+
+	assert_non_null(b);
+	check(a, 0x1000, 8, 0);
+	check(a, 0x9000, 8, 0);
+	area = a->data;
+	nfm_pcache_idle(a);
+	assert_null(a->data);
+	fill(1);
+	nr_read = 0;
+	check(b, 0x1000, 8, 1);			/* the same page, read anew into the lent area */
+	assert_ptr_equal(b->data, area);
+	assert_int_equal(nr_read, 1);
+	nfm_pcache_flush(a);			/* a's next crawl */
+	nr_vec = nr_vec_pieces = 0;
+	check(a, 0x9000, 8, 1);
+	assert_ptr_not_equal(a->data, area);
+	assert_int_equal(nr_vec, 1);		/* its trace came through the idle time */
+	assert_int_equal(nr_vec_pieces, 2);
+	check(a, 0x1000, 8, 1);
+	nfm_pcache_idle(b);
+	nfm_pcache_idle(a);
+	check(a, 0x2000, 16, 1);		/* reading again after idle is allowed */
+	nfm_pcache_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +322,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_beyond_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_lends_the_area, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
