@@ -190,7 +190,7 @@ int nfm_socket_tcp_info(struct nfm_ctx *ctx, uint64_t sk, struct nfm_tcp_info *t
 {
 	const struct tcpinfo_layout *l;
 	uint64_t ops, jiffies, rate, intv;
-	uint8_t *tp;
+	uint8_t *tp, state;
 	uint32_t now;
 	int err = 0;
 
@@ -202,15 +202,18 @@ int nfm_socket_tcp_info(struct nfm_ctx *ctx, uint64_t sk, struct nfm_tcp_info *t
 	tp = malloc(l->size);
 	if (!tp)
 		return -ENOMEM;
-	/* a timewait or request sock is shorter than a tcp_sock: look at its state first */
-	if ((err = nfm_kread(ctx, sk + l->f[M_STATE].offset, tp, 1)) < 0)
+	/* A timewait or request sock is shorter than a tcp_sock (the whole read may even fail at
+	 * the end of its slab page): either way its state says so, and it has no tcp_info. */
+	err = nfm_kread(ctx, sk, tp, l->size);
+	if (err == 0)
+		state = tp[l->f[M_STATE].offset];
+	else if (nfm_kread(ctx, sk + l->f[M_STATE].offset, &state, 1) < 0)
 		goto out;
-	if (tp[0] == TCP_TIME_WAIT_ || tp[0] == TCP_NEW_SYN_RECV_) {
+	if (state == TCP_TIME_WAIT_ || state == TCP_NEW_SYN_RECV_) {
 		err = -EINVAL;
 		goto out;
 	}
-	if ((err = nfm_kread(ctx, sk, tp, l->size)) < 0 ||
-	    (err = nfm_kread_u64(ctx, l->jiffies, &jiffies)) < 0)
+	if (err < 0 || (err = nfm_kread_u64(ctx, l->jiffies, &jiffies)) < 0)
 		goto out;
 	memset(ti, 0, sizeof(*ti));
 	ti->state = (int)get(l, tp, M_STATE);
