@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "jout.h"
-#include "mount_types.h"
+#include "mount_common.h"
 #include "objects.h"
 #include "table.h"
 
@@ -112,12 +112,9 @@ static int cmd_findmnt(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, "no arguments expected (no search by source or target)");
-	if (cli_attach(cli))
-		return 1;
-	n = nfm_mount_list(cli->ctx, &m, &trunc);
+	n = mount_list_or_fail(cli, &m, &trunc);
 	if (n < 0)
-		return cli_fail("cannot list the guest's mounts: %s",
-				cli->last_error[0] ? cli->last_error : strerror(-n));
+		return 1;
 	pid = calloc((size_t)n + 1, sizeof(*pid));
 	up = calloc((size_t)n + 1, sizeof(*up));
 	row = calloc((size_t)n + 1, sizeof(*row));

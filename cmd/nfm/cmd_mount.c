@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "jout.h"
-#include "mount_types.h"
+#include "mount_common.h"
 #include "objects.h"
 
 /* The /proc/mounts line (show_vfsmnt: the strings come escaped already, "0 0" at the end). */
@@ -47,12 +47,9 @@ static int cmd_mount(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, "no arguments expected");
-	if (cli_attach(cli))
-		return 1;
-	n = nfm_mount_list(cli->ctx, &m, &trunc);
+	n = mount_list_or_fail(cli, &m, &trunc);
 	if (n < 0)
-		return cli_fail("cannot list the guest's mounts: %s",
-				cli->last_error[0] ? cli->last_error : strerror(-n));
+		return 1;
 	if (trunc)
 		cli_warn("the mount list was cut short (guest data changed or inconsistent)");
 	if (cli->json) {

@@ -1,8 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* mount -t and findmnt -t: util-linux's file system type lists (mount_types.h). */
+/* What mount and findmnt share (mount_common.h). */
 #include <string.h>
 
-#include "mount_types.h"
+#include <nfm/system.h>
+
+#include "cli.h"
+#include "mount_common.h"
+
+int mount_list_or_fail(struct cli *cli, struct nfm_mount **m, bool *trunc)
+{
+	int n;
+
+	if (cli_attach(cli))
+		return -1;
+	n = nfm_mount_list(cli->ctx, m, trunc);
+	if (n < 0) {
+		cli_fail("cannot list the guest's mounts: %s",
+			 cli->last_error[0] ? cli->last_error : strerror(-n));
+		return -1;
+	}
+	return n;
+}
 
 /*
  * mount -t LIST as util-linux matches it (libmount's mnt_match_fstype): a comma-separated list
