@@ -21,6 +21,7 @@
 #include "util/pack.h"
 
 #define MAX_HASH_SHIFT 24
+#define CHUNK 256u	/* bucket heads read at once */
 
 struct neigh_off {
 	int32_t tbl_nht, tbl_key_len, nht_buckets, nht_heads, nht_shift;
@@ -114,7 +115,7 @@ static int table(struct nfm_ctx *ctx, const struct neigh_off *o, uint64_t tbl, i
 		 const struct nfm_netns *ns, int nns, struct nfm_seen *seen, struct nfm_pack *pk)
 {
 	struct nfm_net_chain c;
-	uint64_t nht, buckets, first, n;
+	uint64_t nht, buckets, first, n, heads[CHUNK];
 	uint32_t shift, i, key_len = 0;
 	int err = 0, r;
 	bool hl = o->nht_heads >= 0;
@@ -126,11 +127,23 @@ static int table(struct nfm_ctx *ctx, const struct neigh_off *o, uint64_t tbl, i
 		return -EFAULT;
 	if (!nfm_kptr_ok(ctx, buckets) || shift > MAX_HASH_SHIFT || key_len > 16)
 		return -EBADMSG;
+	/*
+	 * The table's real size: neigh_hash_grow() doubles it only when the entries outnumber the
+	 * buckets, and each entry is a neighbour of a few hundred bytes; a bucket count RAM could
+	 * not back that way reads past the allocation into whatever follows.
+	 */
+	if ((1ull << shift) > nfm_budget_objects(ctx, 16 * 8)) {
+		nfm_dbg(&ctx->log, "neighbour hash: hash_shift %u larger than RAM allows", shift);
+		return -EBADMSG;
+	}
 	for (i = 0; i < (1u << shift); i++) {
-		if (nfm_kread_u64(ctx, buckets + 8ull * i, &first) < 0) {
+		if (i % CHUNK == 0 && nfm_kread(ctx, buckets + 8ull * i, heads,
+						8 * ((1u << shift) - i < CHUNK ? (1u << shift) - i : CHUNK)) < 0) {
 			err = -EFAULT;
+			i += CHUNK - 1;	/* the whole chunk is unreadable */
 			continue;
 		}
+		first = heads[i % CHUNK];
 		/* chained through neighbour->next, or an hlist through neighbour->hash */
 		if (hl)
 			nfm_net_chain_init(&c, ctx, seen, pk, first, o->n_hash, 0);

@@ -231,6 +231,12 @@ def route_trie_cycle(d):
     d.w64(min(empty, key=lambda e: (e[0] == 0, e[0]))[1], root)
 
 
+def neigh_shift_huge(d):
+    """arp_tbl's hash claims 1 << 24 buckets (it has 8): more than RAM could back."""
+    nht = d.u64(d.sym("arp_tbl") + d.o("neigh_table", "nht"))
+    d.w32(nht + d.o("neigh_hash_table", "hash_shift"), 24)
+
+
 def ehash_mask_huge(d):
     d.w32(d.sym("tcp_hashinfo") + d.o("inet_hashinfo", "ehash_mask"), 0xffffff)
 
@@ -360,6 +366,7 @@ CASES = {
     "ehash-mask-0xffffff": (ehash_mask_huge, (["ss"], "ss")),
     "ehash-hidden-socket": (ehash_hidden_socket, (["ss"], "ss")),
     "neigh-chain-cycle": (neigh_cycle, (["arp"], "arp")),
+    "neigh-hash-shift-24": (neigh_shift_huge, (["arp"], "arp")),
     "unix-chain-cycle": (unix_cycle, (["ss"], "ss")),
     "route-trie-cycle": (route_trie_cycle, (["route"], "route")),
     "fdtable-max-fds-1000000": (fdtable_max_fds, (["lsof"], "lsof")),
