@@ -39,7 +39,7 @@ enum nfm_owner {
 struct nfm_hook {
 	enum nfm_hook_kind kind;
 	bool ok;		/* what a clean kernel has (core handlers); false: a finding */
-	const char *what;	/* what was seen, in words ("call out of kernel text", "pre_handler") */
+	const char *what;	/* what was found, in words ("call out of kernel text", "pre_handler") */
 	uint64_t object;	/* struct ftrace_ops/kprobe/klp_patch; the IDT gate; 0 for text */
 	uint64_t site;		/* the patched, probed or traced address; 0: none or every function */
 	const char *site_symbol;	/* NULL when nothing names it */

@@ -56,8 +56,8 @@ struct nfm_stack_frame {
 #define NFM_STACK_USER		0x40u	/* the vCPU runs the task in user mode: no kernel frames */
 
 /*
- * The kernel stack of task t (a thread from nfm_task_iter_next() with NFM_TASK_THREADS, or a
- * process: its leader), as the guest's /proc/PID/stack would list it: up to max frames into
+ * The kernel stack of task t (a thread from <nfm/task.h>'s iterator with NFM_TASK_THREADS, or
+ * a process: its leader), as the guest's /proc/PID/stack would list it: up to max frames into
  * frames[] (frames may be NULL when max is 0), innermost first. *flags (may be NULL) gets
  * NFM_STACK_*. Returns the number of frames stored, or -ENOENT (no ORC tables or types: not an
  * x86-64 ORC kernel), -EFAULT/-EIO (the task itself does not read), -EBADMSG (not a task).
