@@ -50,6 +50,7 @@ static void ctx_clear(struct nfm_ctx *ctx)
 	nfm_btf_free(ctx->btf);
 	nfm_kallsyms_free(ctx->ks);
 	nfm_vmcoreinfo_free(ctx->vmci);
+	nfm_ksym_cache_free(ctx);
 	ctx->kernel = NULL;
 	ctx->btf = NULL;
 	ctx->ks = NULL;
@@ -91,6 +92,8 @@ int nfm_ctx_new(struct nfm_source *src, const struct nfm_attach_opts *opts,
 	ctx->cpu_check_deferred = false;
 	if (err < 0)
 		goto fail;
+	/* what discovery asked of tables it tried and dropped is not kept */
+	nfm_ksym_cache_free(ctx);
 	ctx->attach_ms = now_ms() - t0;
 	*ret = ctx;
 	return 0;
@@ -109,6 +112,7 @@ void nfm_ctx_free(struct nfm_ctx *ctx)
 	nfm_kallsyms_free(ctx->ks);
 	nfm_vmcoreinfo_free(ctx->vmci);
 	nfm_arm64_free(ctx);
+	nfm_ksym_cache_free(ctx);
 	if (ctx->mmu)
 		nfm_mmu_release(ctx->mmu);
 	free(ctx->mmu);

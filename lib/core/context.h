@@ -33,7 +33,11 @@ struct nfm_ctx {
 	uint64_t arm64_init_task;
 	struct nfm_arm64_export *arm64_exports;
 	size_t arm64_nr_exports;
+	struct nfm_ksym_cache *ksym_cache;	/* nfm_ksym's answers (ksym.c) */
 };
+
+/* Forget nfm_ksym's answers (ksym.c). */
+void nfm_ksym_cache_free(struct nfm_ctx *ctx);
 
 /* Discovery steps (discover.c): VMCOREINFO and page tables; kallsyms; BTF. */
 int nfm_discover_kernel(struct nfm_ctx *ctx, const char *system_map);
