@@ -52,7 +52,8 @@ struct nfm_host_cgroup {
 	uint64_t throttled_ns;		/* v1 throttled_time; v2 throttled_usec * 1000 */
 	int64_t quota_us;		/* per period; -1 unlimited */
 	uint64_t period_us;
-	unsigned int nr_tasks;		/* threads in the group (all of them this VM's: see only_vm) */
+	unsigned int nr_tasks;		/* threads in the group (all of them this VM's: see only_vm);
+					 * counted at most every 10 s */
 	bool only_vm;			/* every task of the group belongs to this QEMU process */
 };
 

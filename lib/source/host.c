@@ -29,6 +29,11 @@ struct nfm_host_vm {
 	const char *how;
 	char qmp[108];			/* the QMP socket, "" when none is known or wanted */
 	struct nfm_host_vcpu vcpu[NFM_HOST_MAX_VCPUS];	/* cpu and tid */
+	/* The group's task count as last read (group_tasks): of which group, when. */
+	char tasks_dir[600];
+	double tasks_at;
+	unsigned int tasks_nr;
+	bool tasks_only_vm;
 };
 
 /* Read a small file whole (NUL-terminated); its length or -errno. */
@@ -275,12 +280,32 @@ static int read_u64(const char *dir, const char *file, uint64_t *ret)
 	return 0;
 }
 
-/* Count the group's tasks, and whether all of them are threads of pid. */
-static void group_tasks(const struct nfm_host_vm *vm, const char *dir, struct nfm_host_cgroup *cg)
+#define TASKS_EVERY_S 10.0
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Count the group's tasks, and whether all of them are threads of pid. Read again every
+ * TASKS_EVERY_S: the kernel builds the list of a group's threads for each read, and a shared
+ * group (QEMU started from a shell) holds hundreds; membership changes when VMs come and go.
+ */
+static void group_tasks(struct nfm_host_vm *vm, const char *dir, struct nfm_host_cgroup *cg)
 {
 	char path[768], line[32];
+	double now = mono_s();
 	FILE *f;
 
+	if (vm->tasks_at && now - vm->tasks_at < TASKS_EVERY_S && !strcmp(vm->tasks_dir, dir)) {
+		cg->nr_tasks = vm->tasks_nr;
+		cg->only_vm = vm->tasks_only_vm;
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, cg->version == 1 ? "tasks" : "cgroup.threads");
 	f = fopen(path, "re");
 	if (!f)
@@ -290,6 +315,8 @@ static void group_tasks(const struct nfm_host_vm *vm, const char *dir, struct nf
 		int tid = atoi(line);
 
 		cg->nr_tasks++;
+		if (!cg->only_vm)
+			continue;	/* one stranger settles it */
 		snprintf(path, sizeof(path), "%s/task/%d", vm->proc, tid);
 		if (access(path, F_OK) < 0)
 			cg->only_vm = false;
@@ -297,9 +324,13 @@ static void group_tasks(const struct nfm_host_vm *vm, const char *dir, struct nf
 	fclose(f);
 	if (!cg->nr_tasks)
 		cg->only_vm = false;
+	snprintf(vm->tasks_dir, sizeof(vm->tasks_dir), "%s", dir);
+	vm->tasks_at = now;
+	vm->tasks_nr = cg->nr_tasks;
+	vm->tasks_only_vm = cg->only_vm;
 }
 
-static void read_v1(const struct nfm_host_vm *vm, const char *cpu_path, const char *acct_path,
+static void read_v1(struct nfm_host_vm *vm, const char *cpu_path, const char *acct_path,
 		    struct nfm_host_cgroup *cg)
 {
 	static const char *const cpu_dirs[] = { "cpu,cpuacct", "cpu" };
@@ -335,7 +366,7 @@ static void read_v1(const struct nfm_host_vm *vm, const char *cpu_path, const ch
 	}
 }
 
-static void read_v2(const struct nfm_host_vm *vm, const char *path, struct nfm_host_cgroup *cg)
+static void read_v2(struct nfm_host_vm *vm, const char *path, struct nfm_host_cgroup *cg)
 {
 	static const char *const roots[] = { "", "/unified" };
 	char dir[600], buf[700], *end;
@@ -371,7 +402,7 @@ static void read_v2(const struct nfm_host_vm *vm, const char *path, struct nfm_h
 }
 
 /* /proc/PID/cgroup: "N:controllers:path"; the v1 cpu and cpuacct lines, else v2's "0::path". */
-static void read_cgroup(const struct nfm_host_vm *vm, struct nfm_host_cgroup *cg)
+static void read_cgroup(struct nfm_host_vm *vm, struct nfm_host_cgroup *cg)
 {
 	char path[512], line[1024], cpu[256] = "", acct[256] = "", v2[256] = "";
 	bool have_v2 = false, have_cpu = false, have_acct = false;

@@ -168,6 +168,11 @@ static void test_v2_unnamed(void **state)
 	assert_int_equal(s->cg.period_us, 100000);
 	assert_int_equal(s->cg.nr_tasks, 3);
 	assert_false(s->cg.only_vm);	/* task 999 is not the VM's */
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);	/* the count kept a while: the same */
+	assert_int_equal(s->cg.nr_tasks, 3);
+	assert_false(s->cg.only_vm);
+	assert_int_equal(s->cg.usage_ns, 2500000ull);
 	nfm_host_vm_free(vm);
 	free(s);
 }
