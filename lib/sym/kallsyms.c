@@ -552,8 +552,9 @@ static void drop_tables(struct nfm_kallsyms *ks)
 
 /*
  * The lazy tables, kept for as long as the context lives, are the same in every guest of one
- * kernel build (the offsets too: KASLR moves only ks->base): one copy for all of them. Nothing
- * writes them after load.
+ * kernel build: one copy for all of them. The address table too where it holds offsets (KASLR
+ * moves only ks->base); an absolute one differs per guest and stays its own. Nothing writes
+ * them after load.
  */
 static void intern_tables(struct nfm_kallsyms *ks, size_t tab_bytes)
 {
