@@ -17,6 +17,7 @@ Guest RAM: env NFM_LAB_MEM (default 512M).
 import argparse
 import os
 import re
+import shutil
 import sys
 
 import pytest
@@ -82,6 +83,8 @@ def pytest_runtest_makereport(item, call):
     failure become skips that point at it."""
     outcome = yield
     rep = outcome.get_result()
+    if rep.when == "call":
+        item.nfm_passed = rep.passed
     if rep.when != "setup" or not rep.failed or call.excinfo is None:
         return
     msg = str(call.excinfo.value)
@@ -169,6 +172,17 @@ def _guest_alive(request):
             pytest.fail("lab guest %s is no longer running: %s" % (v.name, " / ".join(why)),
                         pytrace=False)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _free_disk(request):
+    """A passed test's tmp_path is emptied when it ends: one lab run writes ~40 guest dumps of
+    512 MiB, which pytest would otherwise keep to the end (and CI disks are not that large).
+    A failed test keeps its files for inspection."""
+    yield
+    tmp = request.node.funcargs.get("tmp_path")
+    if tmp is not None and getattr(request.node, "nfm_passed", False):
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=lab_kernels())

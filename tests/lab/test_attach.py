@@ -161,7 +161,8 @@ def dump(lab_vm, tmp_path_factory):
     d = tmp_path_factory.mktemp("dump")
     elf, t = lab_vm.dump(d / "guest.elf")
     live = info_json("--vm", lab_vm.pid)
-    return d, elf, t, live
+    yield d, elf, t, live
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def test_info_dump(dump):

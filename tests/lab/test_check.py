@@ -60,7 +60,8 @@ def sym(vm, *names):
 def dumped(lab_vm, tmp_path_factory):
     d = tmp_path_factory.mktemp("check")
     elf, _ = lab_vm.dump(d / "guest.elf")
-    return d, elf, run_json("--vm", elf, "info", kind="info")["kernel"]
+    yield d, elf, run_json("--vm", elf, "info", kind="info")["kernel"]
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def test_clean_guest(lab_vm):

@@ -76,6 +76,7 @@ def store(lab_vm, tmp_path_factory):
     deadline = time.monotonic() + BURN_SECONDS + 10
     while vm.job_count(lab_vm.name, "BURN") is None and time.monotonic() < deadline:
         time.sleep(0.5)
+    shutil.rmtree(os.path.dirname(d), ignore_errors=True)
 
 
 def at(store, sid, *args, kind=None):
