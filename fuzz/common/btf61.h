@@ -343,6 +343,7 @@ static const struct fz_member fz_members[] = {
 	{ "sock", "sk_type", 4112, 2, 0 },
 	{ "sock", "sk_uid", 4480, 4, 0 },
 	{ "sock", "sk_wmem_alloc", 2720, 4, 0 },
+	{ "socket", "file", 128, 8, 0 },
 	{ "socket", "sk", 192, 8, 0 },
 	{ "socket_alloc", "socket", 0, 128, 0 },
 	{ "socket_alloc", "vfs_inode", 1024, 632, 0 },

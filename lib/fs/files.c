@@ -15,6 +15,7 @@
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
+#include "fs/files.h"
 #include "fs/path.h"
 #include "kmem/alloc.h"
 
@@ -305,6 +306,12 @@ int nfm_fd_iter_next(struct nfm_fd_iter *it, struct nfm_fd *ret)
 		return 1;
 	}
 	return 0;
+}
+
+const uint64_t *nfm_fd_iter_files(const struct nfm_fd_iter *it, unsigned int *n)
+{
+	*n = it->max;
+	return it->fds;
 }
 
 unsigned int nfm_fd_iter_skipped(const struct nfm_fd_iter *it)

@@ -66,6 +66,7 @@ static const struct nfm_field_spec sock_specs[] = {
 	F(sa_socket, "socket_alloc", "socket", 0),
 	F(sa_inode, "socket_alloc", "vfs_inode", 0),
 	F(i_ino, "inode", "i_ino", 0),
+	F(sock_file, "socket", "file", 0),
 	F(unix_addr, "unix_sock", "addr", 0),
 	F(ua_len, "unix_address", "len", 0),
 	F(ua_name, "unix_address", "name", 0),

@@ -33,7 +33,7 @@ struct nfm_sock_off {
 	int32_t tp_rcv_nxt, tp_copied_seq, tp_write_seq, tp_snd_una, tw_substate, rsk_listener;
 	int32_t tp_bytes_acked, tp_bytes_received;
 	int32_t udp_hash, udp_mask, hslot_size, hslot_head, udp_forward_deficit;
-	int32_t sa_socket, sa_inode, i_ino;
+	int32_t sa_socket, sa_inode, i_ino, sock_file;
 	int32_t unix_addr, ua_len, ua_name;
 	int32_t common_size;	/* sizeof(struct sock_common): all a timewait/request sock has */
 	int32_t sock_read;	/* bytes of a full sock to read (every field above fits) */

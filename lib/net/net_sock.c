@@ -11,7 +11,7 @@
  * namespace's own one through net->ipv4.tcp_death_row.hashinfo (per-netns ehash, 6.1+).
  * UDP (net/ipv4/udp.c udp4_format_sock): udp_table.hash[0..mask] slots, plain hlists; the table
  * is the global udp_table or net->ipv4.udp_table (per-netns tables, 6.2+).
- * The owner processes come from the fd tables: the fds whose inode is the socket's.
+ * The owner processes come from the fd tables: the fds holding the socket's struct file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +23,7 @@
 #include <nfm/task.h>
 
 #include "core/context.h"
+#include "fs/files.h"
 #include "walk/fields.h"
 #include "walk/list.h"
 #include "walk/seen.h"
@@ -302,7 +303,7 @@ static bool add_unique(uint64_t *set, int *n, int max, uint64_t a)
 }
 
 struct owner_key {
-	uint64_t inode;
+	uint64_t file;
 	int idx;
 };
 
@@ -310,39 +311,58 @@ static int key_cmp(const void *a, const void *b)
 {
 	const struct owner_key *x = a, *y = b;
 
-	return x->inode < y->inode ? -1 : x->inode > y->inode;
+	return x->file < y->file ? -1 : x->file > y->file;
 }
 
 /*
- * Owners: every process's fds whose inode is a socket's (the kernel's socket:[INODE] links).
- * false when they may be incomplete: the task walk broke, or a process's fd table could not be
- * read for a reason other than having none (a zombie, a kernel thread). Tasks and fds skipped
- * because they changed while being read (a live guest) do not count: ps and lsof say those.
+ * Owners: the processes whose fd table holds the socket's struct file (sk->sk_socket->file).
+ * A socket has one file (dup and fork share it), whose inode is the socket's: the fds the
+ * kernel's socket:[INODE] links name. So only each table's array of file pointers is read,
+ * not each open file's inode and path.
+ * false when they may be incomplete: the task walk broke, a socket's file could not be read,
+ * or a process's fd table could not be read for a reason other than having none (a zombie, a
+ * kernel thread). Tasks skipped because they changed while being read (a live guest) do not
+ * count: ps and lsof say those.
  */
 static bool owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
 {
+	const struct nfm_sock_off *o;
 	struct nfm_task_iter *ti;
 	struct nfm_fd_iter *fi;
 	struct owner_key *keys;
 	struct nfm_task t;
-	struct nfm_fd *f;
 	int i, r, nk = 0, *last;
 	bool complete = true;
 
+	o = nfm_sock_offsets(ctx, &r);
+	if (!o)
+		return false;
 	keys = malloc((size_t)n * sizeof(*keys) + 1);
 	last = calloc((size_t)n + 1, sizeof(*last));
-	f = malloc(sizeof(*f));
-	if (!keys || !last || !f || nfm_task_iter_new(ctx, 0, &ti) < 0) {
+	if (!keys || !last || nfm_task_iter_new(ctx, 0, &ti) < 0) {
 		free(keys);
 		free(last);
-		free(f);
 		return false;
 	}
-	for (i = 0; i < n; i++)
-		if (s[i].inode)
-			keys[nk++] = (struct owner_key){ s[i].inode, i };
+	for (i = 0; i < n; i++) {
+		uint64_t sock, file;
+
+		if (!s[i].inode)	/* no struct socket (timewait, request socks): no owner */
+			continue;
+		if (nfm_kread_u64(ctx, s[i].sk + (uint64_t)o->sk_socket, &sock) < 0 ||
+		    !nfm_kptr_ok(ctx, sock) ||
+		    nfm_kread_u64(ctx, sock + (uint64_t)o->sock_file, &file) < 0) {
+			complete = false;
+			continue;
+		}
+		if (file)	/* a kernel socket has none */
+			keys[nk++] = (struct owner_key){ file, i };
+	}
 	qsort(keys, (size_t)nk, sizeof(*keys), key_cmp);
-	while ((r = nfm_task_iter_next(ti, &t)) > 0) {
+	r = 0;
+	while (nk && (r = nfm_task_iter_next(ti, &t)) > 0) {
+		const uint64_t *files;
+		unsigned int nf, fd;
 		int err = nfm_fd_iter_new(ctx, &t, &fi);
 
 		if (err < 0) {
@@ -350,16 +370,16 @@ static bool owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
 				complete = false;
 			continue;
 		}
-		while (nfm_fd_iter_next(fi, f) > 0) {
-			struct owner_key k = { f->ino, 0 }, *hit;
+		files = nfm_fd_iter_files(fi, &nf);
+		for (fd = 0; fd < nf; fd++) {
+			struct owner_key k = { files[fd], 0 }, *hit;
 
-			if ((f->mode & 0170000) != 0140000)
+			if (!k.file)
 				continue;
 			hit = bsearch(&k, keys, (size_t)nk, sizeof(*keys), key_cmp);
-			/* inode numbers are unique within sockfs: the first match is the one */
-			while (hit && hit > keys && hit[-1].inode == k.inode)
+			while (hit && hit > keys && hit[-1].file == k.file)
 				hit--;
-			for (; hit && hit < keys + nk && hit->inode == k.inode; hit++) {
+			for (; hit && hit < keys + nk && hit->file == k.file; hit++) {
 				struct nfm_socket *x = &s[hit->idx];
 
 				/* one process with several fds on it counts once */
@@ -381,7 +401,6 @@ static bool owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
 	nfm_task_iter_free(ti);
 	free(keys);
 	free(last);
-	free(f);
 	if (!complete)
 		nfm_dbg(&ctx->log, "sockets: the owning processes may be incomplete");
 	return complete;
