@@ -93,8 +93,8 @@ struct json_object *api_vm(const struct vm *vm)
 
 		if (!s)
 			continue;
-		if (s->json) {
-			json_object_object_foreach(s->json, k, v)
+		if (section_json(s)) {
+			json_object_object_foreach(section_json(s), k, v)
 				j_add(doc, k, json_object_get(v));
 		}
 		c = json_object_new_object();

@@ -330,9 +330,11 @@ static void collect_ps(struct nfm_ctx *ctx, const struct crawl_base *b,
 	struct nfm_task_iter *it;
 	struct nfm_task t;
 	struct proc *procs = NULL, **rss = NULL;
-	size_t n = 0, cap = 0;
+	struct nfm_task *listed = NULL;	/* the JSON's processes, built when asked (section_json) */
+	int *listed_cpu = NULL;
+	size_t n = 0, cap = 0, nl = 0, cap_l = 0;
 	unsigned int by_state[sizeof(states)] = { 0 }, kthreads = 0;
-	struct json_object *arr = NULL, *o;
+	struct json_object *o;
 	struct nfm_cpu_times total;
 	struct nfm_host_sample *host = NULL;
 	uint64_t uptime = 0, g0 = 0, g1 = 0;
@@ -346,8 +348,7 @@ static void collect_ps(struct nfm_ctx *ctx, const struct crawl_base *b,
 	 */
 again:
 	it = NULL;
-	arr = json_object_new_array();
-	n = 0;
+	n = nl = 0;
 	kthreads = 0;
 	truncated = false;
 	memset(by_state, 0, sizeof(by_state));
@@ -357,9 +358,10 @@ again:
 	have_uptime = nfm_ctx_uptime_ns(ctx, &uptime) == 0;
 	ret = nfm_task_iter_new(ctx, 0, &it);
 	if (ret < 0) {
-		json_object_put(arr);
 		section_seterr(s, ret, "task list: %s", strerror(-ret));
 		free(procs);
+		free(listed);
+		free(listed_cpu);
 		return;
 	}
 	while ((ret = nfm_task_iter_next(it, &t)) > 0) {
@@ -385,14 +387,22 @@ again:
 		procs[n].comm[sizeof(procs[n].comm) - 1] = 0;
 		procs[n].cpu = (double)(t.utime_ns + t.stime_ns);
 		if ((int)n < lim->max_json_tasks) {
-			/* process.json, as `nfm ps -j`, with nfm top -j's CPU members. */
-			struct json_object *po = obj_process(&t, 0);
 			int cpu;
 
-			j_add(po, "cpu_time_ns", j_u64(t.utime_ns + t.stime_ns));
-			if (nfm_task_cpu(ctx, &t, &cpu) == 0 && cpu >= 0)
-				j_add(po, "processor", j_int(cpu));
-			json_object_array_add(arr, po);
+			if (nl == cap_l) {
+				size_t nc = cap_l ? cap_l * 2 : 256;
+				struct nfm_task *nt = realloc(listed, nc * sizeof(*nt));
+				int *ncpu = nt ? realloc(listed_cpu, nc * sizeof(*ncpu)) : NULL;
+
+				if (nt)
+					listed = nt;
+				if (!ncpu)
+					break;
+				listed_cpu = ncpu;
+				cap_l = nc;
+			}
+			listed[nl] = t;
+			listed_cpu[nl++] = nfm_task_cpu(ctx, &t, &cpu) == 0 && cpu >= 0 ? cpu : -1;
 		} else {
 			truncated = true;
 		}
@@ -409,7 +419,6 @@ again:
 		if (!consistent && ++try < PS_WALK_TRIES && now_mono() - walk_start <= PS_WALK_BUDGET_S &&
 		    now_mono() <= lim->deadline) {
 			nfm_task_iter_free(it);
-			json_object_put(arr);
 			goto again;
 		}
 	}
@@ -447,7 +456,10 @@ again:
 	if (truncated)
 		j_add(s->json, "processes_truncated", j_bool(true));
 	j_add(s->json, "tasks", o);
-	j_add(s->json, "processes", arr);
+	s->tasks = listed;
+	s->task_cpu = listed_cpu;
+	s->nr_tasks = nl;
+	s->tasks_pending = true;
 	section_add(s, FAM_PROCESSES, (double)n, NULL);
 	section_add(s, FAM_KTHREADS, kthreads, NULL);
 	section_add(s, FAM_TASKS_SKIPPED, nfm_task_iter_skipped(it), NULL);

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nfm/task.h>
+#include <objects.h>
+
 #include "section.h"
 #include "util.h"
 
@@ -40,8 +43,37 @@ void section_unref(struct section *s)
 	free(s->samples);
 	free(s->socks);
 	free(s->devs);
+	free(s->tasks);
+	free(s->task_cpu);
 	json_object_put(s->json);
 	free(s);
+}
+
+struct json_object *section_json(const struct section *cs)
+{
+	struct section *s = (struct section *)cs;	/* a cache: filled once, same contents */
+	struct json_object *arr;
+
+	if (!s->json || !s->tasks_pending)
+		return s->json;
+	s->tasks_pending = false;
+	arr = json_object_new_array_ext(s->nr_tasks ? (int)s->nr_tasks : 1);
+	for (size_t i = 0; arr && i < s->nr_tasks; i++) {
+		/* process.json, as `nfm ps -j`, with nfm top -j's CPU members */
+		struct json_object *po = obj_process(&s->tasks[i], 0);
+
+		j_add(po, "cpu_time_ns", j_u64(s->tasks[i].utime_ns + s->tasks[i].stime_ns));
+		if (s->task_cpu[i] >= 0)
+			j_add(po, "processor", j_int(s->task_cpu[i]));
+		json_object_array_add(arr, po);
+	}
+	j_add(s->json, "processes", arr);
+	free(s->tasks);
+	free(s->task_cpu);
+	s->tasks = NULL;
+	s->task_cpu = NULL;
+	s->nr_tasks = 0;
+	return s->json;
 }
 
 void section_add(struct section *s, unsigned int family, double value, const char *labels, ...)

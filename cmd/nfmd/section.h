@@ -45,6 +45,13 @@ struct section {
 	struct nfm_netdev *devs;
 	int nr_devs;
 	bool net_truncated;		/* either list was cut short */
+	/* F_PS: the processes as read; section_json turns them into the "processes" array when
+	 * a reader first asks. Most crawls' lists are replaced unread by the next crawl's, and
+	 * fifty guests' JSON objects built and freed every second cost nfmd more than the walks. */
+	struct nfm_task *tasks;
+	int *task_cpu;			/* the CPU each ran on last, -1 unknown */
+	size_t nr_tasks;
+	bool tasks_pending;		/* "processes" not built yet */
 };
 
 /* A new section (refs 1, json an empty object), or NULL when memory ran out. */
@@ -52,6 +59,11 @@ struct section *section_new(enum feature f);
 struct section *section_ref(struct section *s);
 /* Drop a reference; frees on the last. Accepts NULL. */
 void section_unref(struct section *s);
+/*
+ * The section's JSON object, its deferred members built on the first call. Sections are the
+ * main thread's once published, so the cache is filled there without a lock.
+ */
+struct json_object *section_json(const struct section *s);
 /* Add a sample; labels is a printf format for the extra labels (NULL: none). */
 __attribute__((format(printf, 4, 5))) void section_add(struct section *s, unsigned int family,
 						    double value, const char *labels, ...);
