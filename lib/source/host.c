@@ -34,6 +34,10 @@ struct nfm_host_vm {
 	double tasks_at;
 	unsigned int tasks_nr;
 	bool tasks_only_vm;
+	/* Its groups as /proc/PID/cgroup last named them (read_cgroup), and when. */
+	char cg_cpu[256], cg_acct[256], cg_v2[256];
+	bool cg_have_cpu, cg_have_acct, cg_have_v2;
+	double cg_at;
 };
 
 /* Read a small file whole (NUL-terminated); its length or -errno. */
@@ -401,17 +405,25 @@ static void read_v2(struct nfm_host_vm *vm, const char *path, struct nfm_host_cg
 	group_tasks(vm, dir, cg);
 }
 
-/* /proc/PID/cgroup: "N:controllers:path"; the v1 cpu and cpuacct lines, else v2's "0::path". */
+/*
+ * /proc/PID/cgroup: "N:controllers:path"; the v1 cpu and cpuacct lines, else v2's "0::path".
+ * Read again every TASKS_EVERY_S (a VM moved to another group, as libvirt does at start, is
+ * followed within that): the counters are read every sample, the names need not be.
+ */
 static void read_cgroup(struct nfm_host_vm *vm, struct nfm_host_cgroup *cg)
 {
-	char path[512], line[1024], cpu[256] = "", acct[256] = "", v2[256] = "";
+	char path[512], line[1024], *cpu = vm->cg_cpu, *acct = vm->cg_acct, *v2 = vm->cg_v2;
 	bool have_v2 = false, have_cpu = false, have_acct = false;
+	double now = mono_s();
 	FILE *f;
 
+	if (vm->cg_at && now - vm->cg_at < TASKS_EVERY_S)
+		goto read;
 	snprintf(path, sizeof(path), "%s/cgroup", vm->proc);
 	f = fopen(path, "re");
 	if (!f)
 		return;
+	cpu[0] = acct[0] = v2[0] = 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *c = strchr(line, ':'), *p = c ? strchr(c + 1, ':') : NULL, *tok, *save;
 
@@ -422,21 +434,29 @@ static void read_cgroup(struct nfm_host_vm *vm, struct nfm_host_cgroup *cg)
 		if (!strcmp(p, "/"))
 			p = (char *)"";
 		if (!c[1]) {
-			snprintf(v2, sizeof(v2), "%s", p);
+			snprintf(v2, sizeof(vm->cg_v2), "%s", p);
 			have_v2 = true;
 			continue;
 		}
 		for (tok = strtok_r(c + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (!strcmp(tok, "cpu")) {
-				snprintf(cpu, sizeof(cpu), "%s", p);
+				snprintf(cpu, sizeof(vm->cg_cpu), "%s", p);
 				have_cpu = true;
 			} else if (!strcmp(tok, "cpuacct")) {
-				snprintf(acct, sizeof(acct), "%s", p);
+				snprintf(acct, sizeof(vm->cg_acct), "%s", p);
 				have_acct = true;
 			}
 		}
 	}
 	fclose(f);
+	vm->cg_have_cpu = have_cpu;
+	vm->cg_have_acct = have_acct;
+	vm->cg_have_v2 = have_v2;
+	vm->cg_at = now;
+read:
+	have_cpu = vm->cg_have_cpu;
+	have_acct = vm->cg_have_acct;
+	have_v2 = vm->cg_have_v2;
 	if (have_cpu || have_acct)
 		read_v1(vm, have_cpu ? cpu : NULL, have_acct ? acct : NULL, cg);
 	if (!cg->version && have_v2)
