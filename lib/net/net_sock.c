@@ -24,6 +24,7 @@
 
 #include "core/context.h"
 #include "fs/files.h"
+#include "task/task.h"
 #include "walk/fields.h"
 #include "walk/list.h"
 #include "walk/seen.h"
@@ -339,7 +340,7 @@ static bool owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
 		return false;
 	keys = malloc((size_t)n * sizeof(*keys) + 1);
 	last = calloc((size_t)n + 1, sizeof(*last));
-	if (!keys || !last || nfm_task_iter_new(ctx, 0, &ti) < 0) {
+	if (!keys || !last || nfm_task_iter_new(ctx, NFM_TASK_BRIEF_, &ti) < 0) {
 		free(keys);
 		free(last);
 		return false;

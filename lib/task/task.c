@@ -255,8 +255,19 @@ static int fill_task(struct nfm_task_iter *it, uint64_t addr, int whole, struct 
 	t->state = nfm_task_state_letter(nfm_get_u32(b, o->state), nfm_get_u32(b, o->exit_state));
 	memcpy(t->comm, b + o->comm, NFM_TASK_COMM_LEN - 1);
 	t->flags = nfm_get_u32(b, o->flags);
-	nfm_task_proc_name(it->ctx, addr, t->flags, t->comm, t->name);
 	t->kthread = (t->flags & PF_KTHREAD) != 0;
+	if (it->flags & NFM_TASK_BRIEF_) {
+		/* nr_threads still: the walk's end checks the threads it saw against the kernel's */
+		signal = nfm_get_u64(b, o->signal);
+		if (!nfm_kptr_ok(it->ctx, signal))
+			return -EBADMSG;
+		err = nfm_kread(it->ctx, signal + (uint64_t)ts->s.nr_threads, &cr[0], 4);
+		if (err < 0)
+			return err;
+		t->nr_threads = (int32_t)cr[0];
+		return t->nr_threads < 0 || (uint32_t)t->nr_threads > NFM_THREAD_MAX ? -EBADMSG : 0;
+	}
+	nfm_task_proc_name(it->ctx, addr, t->flags, t->comm, t->name);
 	t->nice = (int32_t)nfm_get_u32(b, o->static_prio) - 120;
 	t->priority = (int32_t)nfm_get_u32(b, o->prio) - 100;
 	t->policy = nfm_get_u32(b, o->policy);

@@ -12,6 +12,13 @@
 
 struct nfm_ctx;
 
+/*
+ * nfm_task_iter_new flag for the library's own joins on the task list (sockets' owners): each
+ * task's pid, tgid, state, comm, flags, kthread and nr_threads only, without its parent,
+ * credentials, CPU times, memory or /proc name, which cost most of a walk.
+ */
+#define NFM_TASK_BRIEF_ 0x80000000u
+
 /* Physical address of the user page tables of an mm (mm->pgd translated). */
 int nfm_mm_pgd_pa(struct nfm_ctx *ctx, uint64_t mm, uint64_t *ret);
 
