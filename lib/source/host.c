@@ -18,6 +18,7 @@
 #include <nfm/host.h>
 
 #include "util/opts.h"
+#include "util/reread.h"
 
 #include "source/qemu_cmdline.h"
 #include "source/qmp.h"
@@ -38,7 +39,15 @@ struct nfm_host_vm {
 	char cg_cpu[256], cg_acct[256], cg_v2[256];
 	bool cg_have_cpu, cg_have_acct, cg_have_v2;
 	double cg_at;
+	/* Which v1 hierarchy names held the group's files (-1: not found yet): "cpu,cpuacct" on
+	 * most hosts, "cpu" and "cpuacct" where they are mounted apart. */
+	int v1_cpu_dir, v1_acct_dir;
+	/* The files read every sample, kept open: schedstats, cgroup counters. */
+	struct nfm_reread *files;
 };
+
+/* Files a sample reads: a QEMU process's threads (a few, with KVM or TCG) and five counters. */
+#define KEPT_FILES 32
 
 /* Read a small file whole (NUL-terminated); its length or -errno. */
 static int read_small(const char *path, char *buf, size_t size)
@@ -180,10 +189,12 @@ int nfm_host_vm_new(int pid, const struct nfm_host_opts *opts, struct nfm_host_v
 	if (!vm)
 		return -ENOMEM;
 	vm->pid = pid;
+	vm->v1_cpu_dir = vm->v1_acct_dir = -1;
+	vm->files = nfm_reread_new(KEPT_FILES);	/* NULL: every read opens its file */
 	snprintf(vm->proc, sizeof(vm->proc), "%s/%d", proc, pid);
 	snprintf(vm->cgroot, sizeof(vm->cgroot), "%s", cg);
 	if (access(vm->proc, F_OK) < 0) {
-		free(vm);
+		nfm_host_vm_free(vm);
 		return -ENOENT;
 	}
 	if (qmp)
@@ -245,6 +256,8 @@ int nfm_host_vm_run_state(struct nfm_host_vm *vm, char *buf, size_t size)
 
 void nfm_host_vm_free(struct nfm_host_vm *vm)
 {
+	if (vm)
+		nfm_reread_free(vm->files);
 	free(vm);
 }
 
@@ -273,12 +286,12 @@ static int keyed(const char *text, const char *name, uint64_t *ret)
 	return -ENOENT;
 }
 
-static int read_u64(const char *dir, const char *file, uint64_t *ret)
+static int read_u64(struct nfm_host_vm *vm, const char *dir, const char *file, uint64_t *ret)
 {
 	char path[768], buf[64];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (nfm_reread(vm->files, path, buf, sizeof(buf)) <= 0)
 		return -ENOENT;
 	*ret = strtoull(buf, NULL, 10);
 	return 0;
@@ -341,27 +354,34 @@ static void read_v1(struct nfm_host_vm *vm, const char *cpu_path, const char *ac
 	static const char *const acct_dirs[] = { "cpu,cpuacct", "cpuacct" };
 	char dir[600], stat[700];
 	uint64_t v;
-	size_t i;
+	int i;
 
 	cg->version = 1;
 	snprintf(cg->path, sizeof(cg->path), "%s", cpu_path ? cpu_path : acct_path);
-	for (i = 0; i < 2 && acct_path; i++) {
+	/* The hierarchy that held the file last time first: no failed open every sample. */
+	for (int k = -1; k < 2 && acct_path; k++) {
+		if ((i = k < 0 ? vm->v1_acct_dir : k) < 0 || (k >= 0 && k == vm->v1_acct_dir))
+			continue;
 		snprintf(dir, sizeof(dir), "%s/%s%s", vm->cgroot, acct_dirs[i], acct_path);
-		if (read_u64(dir, "cpuacct.usage", &cg->usage_ns) == 0) {
+		if (read_u64(vm, dir, "cpuacct.usage", &cg->usage_ns) == 0) {
 			cg->have_usage = true;
+			vm->v1_acct_dir = i;
 			break;
 		}
 	}
-	for (i = 0; i < 2 && cpu_path; i++) {
+	for (int k = -1; k < 2 && cpu_path; k++) {
+		if ((i = k < 0 ? vm->v1_cpu_dir : k) < 0 || (k >= 0 && k == vm->v1_cpu_dir))
+			continue;
 		snprintf(dir, sizeof(dir), "%s/%s%s", vm->cgroot, cpu_dirs[i], cpu_path);
 		snprintf(stat, sizeof(stat), "%s/cpu.stat", dir);
-		if (read_small(stat, stat, sizeof(stat)) <= 0)
+		if (nfm_reread(vm->files, stat, stat, sizeof(stat)) <= 0)
 			continue;
+		vm->v1_cpu_dir = i;
 		cg->have_stat = keyed(stat, "nr_periods", &cg->nr_periods) == 0 &&
 				keyed(stat, "nr_throttled", &cg->nr_throttled) == 0 &&
 				keyed(stat, "throttled_time", &cg->throttled_ns) == 0;
-		if (read_u64(dir, "cpu.cfs_period_us", &cg->period_us) == 0 &&
-		    read_u64(dir, "cpu.cfs_quota_us", &v) == 0) {
+		if (read_u64(vm, dir, "cpu.cfs_period_us", &cg->period_us) == 0 &&
+		    read_u64(vm, dir, "cpu.cfs_quota_us", &v) == 0) {
 			cg->have_quota = true;
 			cg->quota_us = (int64_t)v;	/* "-1" parses to all ones: -1 */
 		}
@@ -379,7 +399,7 @@ static void read_v2(struct nfm_host_vm *vm, const char *path, struct nfm_host_cg
 
 	for (i = 0; i < 2; i++) {
 		snprintf(dir, sizeof(dir), "%s%s%s/cpu.stat", vm->cgroot, roots[i], path);
-		if (read_small(dir, buf, sizeof(buf)) > 0)
+		if (nfm_reread(vm->files, dir, buf, sizeof(buf)) > 0)
 			break;
 	}
 	if (i == 2)
@@ -397,7 +417,7 @@ static void read_v2(struct nfm_host_vm *vm, const char *path, struct nfm_host_cg
 		cg->throttled_ns = us * 1000;
 	snprintf(dir, sizeof(dir), "%s%s%s", vm->cgroot, roots[i], path);
 	snprintf(buf, sizeof(buf), "%s/cpu.max", dir);
-	if (read_small(buf, buf, sizeof(buf)) > 0) {
+	if (nfm_reread(vm->files, buf, buf, sizeof(buf)) > 0) {
 		cg->have_quota = true;
 		cg->quota_us = strncmp(buf, "max", 3) ? strtoll(buf, &end, 10) : -1;
 		cg->period_us = strtoull(strchr(buf, ' ') ? strchr(buf, ' ') + 1 : "0", NULL, 10);
@@ -488,7 +508,7 @@ int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret)
 		if (tid <= 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/task/%d/schedstat", vm->proc, tid);
-		if (read_small(path, buf, sizeof(buf)) <= 0 ||
+		if (nfm_reread(vm->files, path, buf, sizeof(buf)) <= 0 ||
 		    nfm_host_parse_schedstat(buf, &run, &wait, &slices) < 0)
 			continue;
 		s->nr_threads++;
@@ -504,5 +524,6 @@ int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret)
 	}
 	closedir(dir);
 	read_cgroup(vm, &s->cg);
+	nfm_reread_round_end(vm->files);
 	return 0;
 }

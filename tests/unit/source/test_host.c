@@ -177,6 +177,61 @@ static void test_v2_unnamed(void **state)
 	free(s);
 }
 
+/*
+ * A second and third sample of the same VM read the files as they are then (they stay open
+ * between samples): changed counters, a thread gone, a new one; v1 with cpu and cpuacct mounted
+ * apart (the first hierarchy tried, "cpu,cpuacct", does not hold them).
+ */
+static void test_resample(void **state)
+{
+	struct nfm_host_opts o = opts();
+	struct nfm_host_sample *s = malloc(sizeof(*s));
+	struct nfm_host_vm *vm;
+	char path[700];
+
+	(void)state;
+	put("proc/500/cmdline", "qemu-system-x86_64\0");
+	put("proc/500/cgroup", "3:cpuacct:/vm5\n2:cpu:/vm5\n0::/\n");
+	thread(500, 500, "qemu-system-x86\n", "100 1 1\n");
+	thread(500, 501, "CPU 0/TCG\n", "1000 2 1\n");
+	thread(500, 502, "worker\n", "10 0 1\n");
+	put("cg/cpuacct/vm5/cpuacct.usage", "1110\n");
+	put("cg/cpu/vm5/cpu.stat", "nr_periods 1\nnr_throttled 0\nthrottled_time 0\n");
+	put("cg/cpu/vm5/cpu.cfs_quota_us", "-1\n");
+	put("cg/cpu/vm5/cpu.cfs_period_us", "100000\n");
+	put("cg/cpu/vm5/tasks", "500\n501\n502\n");
+	assert_int_equal(nfm_host_vm_new(500, &o, &vm), 0);
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->nr_threads, 3);
+	assert_int_equal(s->process_run_ns, 1110);
+	assert_int_equal(s->cg.usage_ns, 1110);
+	assert_int_equal(s->cg.nr_periods, 1);
+	assert_int_equal(s->cg.quota_us, -1);
+
+	put("proc/500/task/501/schedstat", "5000 2 9\n");
+	put("cg/cpuacct/vm5/cpuacct.usage", "5110\n");
+	put("cg/cpu/vm5/cpu.stat", "nr_periods 7\nnr_throttled 2\nthrottled_time 30\n");
+	put("cg/cpu/vm5/cpu.cfs_quota_us", "50000\n");
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->process_run_ns, 5110);
+	assert_int_equal(s->vcpu[0].run_ns, 5000);
+	assert_int_equal(s->vcpu[0].slices, 9);
+	assert_int_equal(s->cg.usage_ns, 5110);
+	assert_int_equal(s->cg.nr_periods, 7);
+	assert_int_equal(s->cg.nr_throttled, 2);
+	assert_int_equal(s->cg.throttled_ns, 30);
+	assert_int_equal(s->cg.quota_us, 50000);
+
+	snprintf(path, sizeof(path), "rm -r '%s/proc/500/task/502'", root);
+	assert_int_equal(system(path), 0);
+	thread(500, 503, "worker\n", "7 0 1\n");
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->nr_threads, 3);
+	assert_int_equal(s->process_run_ns, 100 + 5000 + 7);
+	nfm_host_vm_free(vm);
+	free(s);
+}
+
 static void test_missing(void **state)
 {
 	struct nfm_host_opts o = opts();
@@ -318,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_v1_named_vcpus),
 		cmocka_unit_test(test_v2_unnamed),
 		cmocka_unit_test(test_kvm_named_vcpus),
+		cmocka_unit_test(test_resample),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_schedstat),
 		cmocka_unit_test(test_run_state),
