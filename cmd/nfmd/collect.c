@@ -232,9 +232,18 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
  * The host's accounting of the VM (read by the crawl, outside the guest) and the guest's own
  * steal time per CPU: what the host really gave the VM beside what the guest believes it used.
  */
-static void collect_host(struct nfm_ctx *ctx, const struct crawl_base *b, struct section *s)
+const struct nfm_host_sample *crawl_host_sample(struct crawl_base *b)
 {
-	const struct nfm_host_sample *h = b->host;
+	if (!b->host_read) {
+		b->host_read = true;
+		b->host_ok = b->host_vm && nfm_host_vm_sample(b->host_vm, &b->host_buf) == 0;
+	}
+	return b->host_ok ? &b->host_buf : NULL;
+}
+
+static void collect_host(struct nfm_ctx *ctx, struct crawl_base *b, struct section *s)
+{
+	const struct nfm_host_sample *h = crawl_host_sample(b);
 	struct nfm_cpu_times cpus[64];
 	struct json_object *o;
 	int n, i;
@@ -320,7 +329,7 @@ static void proc_metrics(struct section *s, const struct proc *p)
 #define PS_WALK_TRIES 4
 #define PS_WALK_BUDGET_S 0.25
 
-static void collect_ps(struct nfm_ctx *ctx, const struct crawl_base *b,
+static void collect_ps(struct nfm_ctx *ctx, struct crawl_base *b,
 		       const struct collect_limits *lim, struct section *s)
 {
 	static const char states[] = "RSDTtXZPI";
@@ -336,7 +345,7 @@ static void collect_ps(struct nfm_ctx *ctx, const struct crawl_base *b,
 	unsigned int by_state[sizeof(states)] = { 0 }, kthreads = 0;
 	struct json_object *o;
 	struct nfm_cpu_times total;
-	struct nfm_host_sample *host = NULL;
+	const struct nfm_host_sample *host;
 	uint64_t uptime = 0, g0 = 0, g1 = 0;
 	int ret, try = 0;
 	bool truncated = false, have_uptime = false, consistent = false, gen = false;
@@ -432,10 +441,8 @@ again:
 		j_add(o, "consistent", j_bool(consistent));
 		if (nfm_cpu_times(ctx, &total, NULL, 0) >= 0)
 			j_add(o, "cpu_times", obj_cpu_times(&total));
-		if (b->host_vm && (host = malloc(sizeof(*host))) &&
-		    nfm_host_vm_sample(b->host_vm, host) == 0)
+		if ((host = crawl_host_sample(b)))
 			j_add(o, "host", obj_host(host, NULL));
-		free(host);
 		j_add(s->json, "cpu_frame", o);
 	}
 	o = json_object_new_object();
@@ -707,7 +714,7 @@ bool collect_supported(enum feature f)
 	return f < F_NR;
 }
 
-void collect(struct nfm_ctx *ctx, enum feature f, const struct crawl_base *base,
+void collect(struct nfm_ctx *ctx, enum feature f, struct crawl_base *base,
 	     const struct collect_limits *lim, struct section **ret)
 {
 	struct section *s = section_new(f);

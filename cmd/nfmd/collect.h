@@ -39,9 +39,16 @@ struct crawl_base {
 	uint64_t uptime_ns;
 	bool have_uptime;
 	const char *source;	/* nfm_source_describe */
-	const struct nfm_host_sample *host;	/* the host's accounting now, or NULL */
-	struct nfm_host_vm *host_vm;		/* to read it again (after the process walk), or NULL */
+	/* The host's accounting of the VM, read once per crawl by the first section that needs
+	 * it (crawl_host_sample): the process walk when it is due, so that the sample and the
+	 * walk's CPU times are of one instant; the base section shares it. */
+	struct nfm_host_vm *host_vm;		/* NULL: no host side found */
+	struct nfm_host_sample host_buf;
+	bool host_read, host_ok;
 };
+
+/* This crawl's host sample: read at the first call, the same one after; NULL if unreadable. */
+const struct nfm_host_sample *crawl_host_sample(struct crawl_base *b);
 
 /* Whether this build of nfmd can collect f (the library API it needs exists). */
 bool collect_supported(enum feature f);
@@ -50,7 +57,7 @@ bool collect_supported(enum feature f);
  * Collect one feature from an attached guest into *ret (a new section; also on failure, with
  * err set, so the API can say what failed; NULL only when memory ran out).
  */
-void collect(struct nfm_ctx *ctx, enum feature f, const struct crawl_base *base,
+void collect(struct nfm_ctx *ctx, enum feature f, struct crawl_base *base,
 	     const struct collect_limits *lim, struct section **ret);
 
 #endif

@@ -63,6 +63,7 @@ static int attach(struct vm *vm, struct job *j)
 	g->last_uptime_ns = 0;
 	g->stall_uptime_ns = 0;
 	g->stall_since = 0;
+	g->stall_cpu_at = 0;
 	j->attach = 1;
 	return 0;
 fail:
@@ -116,14 +117,19 @@ static const char *changed(struct vm *vm, struct crawl_base *b, double now)
 	/* Allow a little jitter: the value is as of the guest's last tick. */
 	if (g->last_uptime_ns && b->uptime_ns + 1000000000ull < g->last_uptime_ns)
 		return WHY_BACKWARDS;
+	/* QEMU's CPU time is read only while the clock stands still: a moving clock costs no
+	 * /proc read (stall_cpu_at is when the count of the still stretch was taken). */
 	if (b->uptime_ns != g->stall_uptime_ns || !g->stall_since) {
 		g->stall_uptime_ns = b->uptime_ns;
 		g->stall_since = now;
-		qemu_stat(vm->pid, &g->stall_cpu_ticks, NULL, NULL);
-	} else if (now - g->stall_since >= STALL_SECONDS &&
+		g->stall_cpu_at = 0;
+	} else if (!g->stall_cpu_at) {
+		if (qemu_stat(vm->pid, &g->stall_cpu_ticks, NULL, NULL) == 0)
+			g->stall_cpu_at = now;
+	} else if (now - g->stall_cpu_at >= STALL_SECONDS &&
 		   qemu_stat(vm->pid, &cpu, NULL, NULL) == 0) {
 		double busy = (double)(cpu - g->stall_cpu_ticks) / (double)sysconf(_SC_CLK_TCK) /
-			      (now - g->stall_since);
+			      (now - g->stall_cpu_at);
 
 		if (busy > STALL_BUSY_SHARE)
 			return "guest clock stands still while the VM runs (reset?)";
@@ -137,7 +143,6 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 	struct guest *g = &vm->g;
 	struct collect_limits lim = cfg->lim;
 	struct crawl_base b = { 0 };
-	struct nfm_host_sample *host = NULL;
 	const char *why;
 	bool fresh = false;
 
@@ -180,8 +185,6 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 	/* The host's side (vCPU threads, cgroup): found once per attach, read every crawl. */
 	if (!g->host)
 		nfm_host_vm_new(vm->pid, NULL, &g->host);
-	if (g->host && (host = malloc(sizeof(*host))) && nfm_host_vm_sample(g->host, host) == 0)
-		b.host = host;
 	b.host_vm = g->host;
 	/*
 	 * A guest clock that stands still: ask QEMU why (QMP `info status`: paused, shutdown,
@@ -199,7 +202,14 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 			j->paused = strcmp(j->run_state, "running") != 0;
 		}
 	}
-	for (int f = 0; f < F_NR; f++) {
+	/* The process walk first: it takes the crawl's host sample right after its CPU times
+	 * (crawl_host_sample), and the base section shares that sample. */
+	static const enum feature order[] = { F_PS, F_BASE, F_NET, F_SYS };
+
+	_Static_assert(sizeof(order) / sizeof(order[0]) == F_NR, "every feature in order[]");
+	for (size_t i = 0; i < F_NR; i++) {
+		enum feature f = order[i];
+
 		if (!(j->mask & (1u << f)))
 			continue;
 		if (f != F_BASE && now_mono() > lim.deadline) {
@@ -210,7 +220,6 @@ void crawl_run(struct job *j, const struct nfmd_config *cfg, const struct nfmd_l
 	}
 	nfm_ctx_idle(g->ctx);	/* its page copies serve the next VM's crawl */
 out:
-	free(host);
 	j->ended = now_mono();
 	j->rec_err = record_run(vm, &j->frames, cfg, log, j->rec_msg, sizeof(j->rec_msg));
 }

@@ -65,6 +65,7 @@ struct guest {
 	uint64_t stall_uptime_ns;
 	double stall_since;
 	unsigned long long stall_cpu_ticks;
+	double stall_cpu_at;		/* when stall_cpu_ticks was read; 0: not in this stretch */
 	char last_error[256];		/* the library's last error line */
 	struct nfm_log log;
 	struct nfm_host_vm *host;	/* the host's accounting of the VM (nfm/host.h), or NULL */
