@@ -41,13 +41,16 @@ int nfm_vm_list(struct nfm_vm_info *vms, int max)
 		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 		el = readlink(path, exe, sizeof(exe) - 1);
 		exe[el > 0 ? el : 0] = '\0';
+		/* Most processes are told apart by their executable alone: no cmdline read. */
+		if (el > 0 && !nfm_qemu_is_qemu_path(exe))
+			continue;
 		snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 		if (nfm_read_file(path, 1u << 20, &text, &len) || !len) {
 			free(text);
 			continue;	/* gone, or a kernel thread */
 		}
 		/* exe is unreadable without privilege: fall back to argv[0]. */
-		if (!(el > 0 ? nfm_qemu_is_qemu_path(exe) : nfm_qemu_is_qemu_path(text))) {
+		if (el <= 0 && !nfm_qemu_is_qemu_path(text)) {
 			free(text);
 			continue;
 		}
