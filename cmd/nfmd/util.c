@@ -48,18 +48,39 @@ void sb_puts(struct sbuf *b, const char *s)
 
 void sb_printf(struct sbuf *b, const char *fmt, ...)
 {
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 	va_list ap;
 	int n;
 
+	/* Formatted straight into the room left; only a string that does not fit is formatted
+	 * twice (a /metrics page is tens of thousands of these). */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = b->oom ? -1 : vsnprintf(room ? b->s + b->len : NULL, room, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !sb_grow(b, (size_t)n))
+	if (n < 0)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= room) {
+		if (!sb_grow(b, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
+}
+
+/* A whole number in decimal, without printf. */
+static void sb_int(struct sbuf *b, long long v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	sb_putn(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void sb_value(struct sbuf *b, double v)
@@ -68,8 +89,8 @@ void sb_value(struct sbuf *b, double v)
 		sb_puts(b, "NaN");
 	else if (isinf(v))
 		sb_puts(b, v > 0 ? "+Inf" : "-Inf");
-	else if (v == (double)(long long)v && fabs(v) < 9e15)
-		sb_printf(b, "%lld", (long long)v);
+	else if (fabs(v) < 9e15 && v == (double)(long long)v)
+		sb_int(b, (long long)v);
 	else
 		sb_printf(b, "%.15g", v);
 }
