@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +13,17 @@
 #define CHUNK_PAGES (NFM_PCACHE_CHUNK / PAGE)
 #define NO_PAGE UINT64_MAX
 
+/*
+ * Generations are unique across every cache of the process: a slot table comes from the pool
+ * with another cache's slots in it, and none of them may look valid to its new holder.
+ */
+static _Atomic uint64_t next_gen = 1;
+
+static uint64_t new_gen(void)
+{
+	return atomic_fetch_add(&next_gen, 1);
+}
+
 struct nfm_pcache *nfm_pcache_new_max(struct nfm_source *src, uint32_t max_pages)
 {
 	struct nfm_pcache *pc = calloc(1, sizeof(*pc));
@@ -22,16 +34,8 @@ struct nfm_pcache *nfm_pcache_new_max(struct nfm_source *src, uint32_t max_pages
 	while (max < (1u << 28) && max * 2 <= max_pages)
 		max *= 2;
 	pc->src = src;
-	pc->gen = 1;
+	pc->gen = new_gen();
 	pc->max = max;
-	pc->slots = calloc(2 * (size_t)max, sizeof(*pc->slots));
-	pc->data_page = malloc(max * sizeof(*pc->data_page));
-	pc->data_win = malloc(max * sizeof(*pc->data_win));
-	pc->used = malloc(max * sizeof(*pc->used));
-	if (!pc->slots || !pc->data_page || !pc->data_win || !pc->used) {
-		nfm_pcache_free(pc);
-		return NULL;
-	}
 	return pc;
 }
 
@@ -47,7 +51,9 @@ struct nfm_pcache *nfm_pcache_new(struct nfm_source *src)
  *
  * Copies serve one crawl, so a context that says its crawl is over (nfm_pcache_idle) gives
  * its area to a pool for the next crawl of any context: a daemon crawling fifty guests on two
- * threads keeps about two areas resident, not fifty.
+ * threads keeps about two areas resident, not fifty. The area holds everything that lives for
+ * one crawl: the copies, the slot table (written all over: 384 KiB resident per cache if each
+ * kept its own) and the per-copy arrays.
  */
 #define POOL_MAX 4
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,6 +62,12 @@ static struct {
 	uint32_t pages;
 } pool[POOL_MAX];	/* a stack: the area given back last is the warmest */
 static int pool_n;
+
+static size_t area_bytes(uint32_t pages)
+{
+	return (size_t)pages * PAGE + 2 * (size_t)pages * sizeof(struct nfm_pcache_slot) +
+	       (size_t)pages * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(bool));
+}
 
 static uint8_t *area_get(uint32_t pages)
 {
@@ -73,7 +85,7 @@ static uint8_t *area_get(uint32_t pages)
 	pthread_mutex_unlock(&pool_lock);
 	if (data)
 		return data;
-	p = mmap(NULL, (size_t)pages * PAGE, PROT_READ | PROT_WRITE,
+	p = mmap(NULL, area_bytes(pages), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -94,7 +106,26 @@ static void area_put(uint8_t *data, uint32_t pages)
 	pool[pool_n++].pages = pages;
 	pthread_mutex_unlock(&pool_lock);
 	if (old)
-		munmap(old, (size_t)old_pages * PAGE);
+		munmap(old, area_bytes(old_pages));
+}
+
+/* Take an area: its copies, slots and per-copy arrays in one mapping (slots, 8-aligned, after
+ * the page-aligned copies; then the 8-, 4- and 1-byte arrays). */
+static bool bind_area(struct nfm_pcache *pc)
+{
+	uint8_t *a = area_get(pc->max);
+
+	if (!a)
+		return false;
+	pc->data = a;
+	pc->slots = (struct nfm_pcache_slot *)(void *)(a + (size_t)pc->max * PAGE);
+	pc->data_page = (uint64_t *)(void *)(pc->slots + 2 * (size_t)pc->max);
+	pc->data_win = (uint32_t *)(void *)(pc->data_page + pc->max);
+	pc->used = (bool *)(pc->data_win + pc->max);
+	/* whatever the area held belongs to another generation */
+	pc->gen = new_gen();
+	pc->nr = pc->hand = pc->win = 0;
+	return true;
 }
 
 void nfm_pcache_idle(struct nfm_pcache *pc)
@@ -103,22 +134,22 @@ void nfm_pcache_idle(struct nfm_pcache *pc)
 		return;
 	area_put(pc->data, pc->max);
 	pc->data = NULL;
+	pc->slots = NULL;
+	pc->data_page = NULL;
+	pc->data_win = NULL;
+	pc->used = NULL;
 	/* the copies are gone: none is found again; the trace stays for the next replay */
 	pc->nr = pc->hand = pc->win = 0;
 	pc->replay_pending = false;
-	pc->gen++;
+	pc->gen = new_gen();
 }
 
 void nfm_pcache_free(struct nfm_pcache *pc)
 {
 	if (!pc)
 		return;
-	free(pc->slots);
 	if (pc->data)
 		area_put(pc->data, pc->max);
-	free(pc->data_page);
-	free(pc->data_win);
-	free(pc->used);
 	free(pc->trace);
 	free(pc->replay);
 	free(pc);
@@ -303,7 +334,7 @@ void nfm_pcache_flush(struct nfm_pcache *pc)
 	pc->win_pages = pc->nr_replay <= pc->max / 4 * 3 ? pc->nr_replay : pc->max / 4;
 	pc->replay_pending = pc->nr_replay > 0;
 	pc->nr = pc->hand = pc->win = 0;
-	pc->gen++;
+	pc->gen = new_gen();
 }
 
 void nfm_pcache_reset(struct nfm_pcache *pc)
@@ -311,7 +342,7 @@ void nfm_pcache_reset(struct nfm_pcache *pc)
 	pc->nr = pc->hand = pc->win = 0;
 	pc->nr_trace = pc->nr_replay = pc->replay_pos = 0;
 	pc->replay_pending = false;
-	pc->gen++;
+	pc->gen = new_gen();
 }
 
 /* The crawl read copy idx: trace its first use; reaching the newest window fetches the next. */
@@ -364,7 +395,7 @@ int nfm_pcache_read(struct nfm_pcache *pc, uint64_t pa, void *buf, size_t len)
 {
 	uint8_t *out = buf;
 
-	if (!pc->data && !(pc->data = area_get(pc->max))) {
+	if (!pc->data && !bind_area(pc)) {
 		pc->nr_reads++;
 		return nfm_source_read_phys(pc->src, pa, buf, len);
 	}

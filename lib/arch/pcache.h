@@ -41,10 +41,11 @@ struct nfm_pcache_slot {
 
 struct nfm_pcache {
 	struct nfm_source *src;
-	uint64_t gen;
+	uint64_t gen;			/* unique in the process (see pcache.c) */
 	uint32_t max;			/* the budget in pages (a power of two) */
+	/* The crawl's area (pcache.c: pooled between crawls; all NULL while idle): */
+	uint8_t *data;			/* max page copies' address space */
 	struct nfm_pcache_slot *slots;	/* open addressing, 2 * max */
-	uint8_t *data;			/* max page copies' address space (mmap, NULL while idle) */
 	uint64_t *data_page;		/* data index -> page, UINT64_MAX for none */
 	uint32_t *data_win;		/* data index -> replay window that brought it, 0: a miss */
 	bool *used;			/* data index -> read by this crawl */
