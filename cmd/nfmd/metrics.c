@@ -99,18 +99,18 @@ static void vm_sample(struct sbuf *b, const char *name, const struct vm *vm, con
 {
 	/* Pieces, not printf: the most frequent line of /metrics. */
 	sb_puts(b, name);
-	sb_putn(b, "{vm=\"", 5);
+	SB_LIT(b, "{vm=\"");
 	sb_puts(b, vm->label_vm);
-	sb_putn(b, "\",pid=\"", 8);
+	SB_LIT(b, "\",pid=\"");
 	sb_puts(b, vm->label_pid);
-	sb_putn(b, "\"", 1);
+	SB_LIT(b, "\"");
 	if (extra) {
-		sb_putn(b, ",", 1);
+		SB_LIT(b, ",");
 		sb_puts(b, extra);
 	}
-	sb_putn(b, "} ", 2);
+	SB_LIT(b, "} ");
 	sb_value(b, v);
-	sb_putn(b, "\n", 1);
+	SB_LIT(b, "\n");
 }
 
 static bool listed(const struct vm *vm)

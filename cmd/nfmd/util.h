@@ -14,6 +14,8 @@ struct sbuf {
 };
 void sb_putn(struct sbuf *b, const char *s, size_t n);
 void sb_puts(struct sbuf *b, const char *s);
+/* A string literal, its length known when compiled. */
+#define SB_LIT(b, lit) sb_putn((b), "" lit, sizeof(lit) - 1)
 __attribute__((format(printf, 2, 3))) void sb_printf(struct sbuf *b, const char *fmt, ...);
 /* A double the way Prometheus writes it: integers without exponent, NaN, +Inf, -Inf. */
 void sb_value(struct sbuf *b, double v);

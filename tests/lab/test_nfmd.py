@@ -255,6 +255,26 @@ def test_prometheus_scrapes_values_matching_the_guests(vms, nfmd, prom):
     assert prom.one('process_resident_memory_bytes{job="nfmd"}') > 0
 
 
+def test_metrics_text_is_valid_exposition(vms, nfmd):
+    """/metrics is Prometheus' text format as promtool parses it: only its lint remarks (the
+    node_exporter-style MemTotal names) may come out, never a parse error; UTF-8 without
+    control characters (guest strings in labels are escaped)."""
+    status, ctype, body = nfmd.get("/metrics", raw=True)
+    assert status == 200 and ctype.startswith("text/plain"), (status, ctype)
+    text = body.decode("utf-8")  # strict: guest bytes that are not UTF-8 come as \\xNN
+    bad = [l for l in text.split("\n") if any(ord(c) < 0x20 or ord(c) == 0x7f for c in l)]
+    assert not bad, bad[:3]
+    for v in vms:
+        assert b'nfm_vm_up{vm="%s",pid="%d"} 1\n' % (v.name.encode(), v.pid) in body
+    if not shutil.which("promtool"):
+        pytest.skip("no promtool (apt-get install prometheus)")
+    p = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                       timeout=60)
+    remarks = (p.stdout + p.stderr).decode(errors="replace").splitlines()
+    assert p.returncode in (0, 3), remarks
+    assert all("should be written in 'snake_case' not 'camelCase'" in r for r in remarks), remarks
+
+
 def test_json_frame_matches_the_guest(vms, nfmd):
     """GET /api/v1/vms lists both with status; GET /api/v1/vms/NAME has the kernel, memory and
     process objects of `nfm info -j`, `nfm free -j` and `nfm ps -j` with the guest's values."""
