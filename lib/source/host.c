@@ -39,8 +39,8 @@ struct nfm_host_vm {
 	char cg_cpu[256], cg_acct[256], cg_v2[256];
 	bool cg_have_cpu, cg_have_acct, cg_have_v2;
 	double cg_at;
-	/* Which v1 hierarchy names held the group's files (-1: not found yet): "cpu,cpuacct" on
-	 * most hosts, "cpu" and "cpuacct" where they are mounted apart. */
+	/* Which v1 hierarchy name held the group's files last (0: "cpu,cpuacct", as on most
+	 * hosts; 1: "cpu" or "cpuacct", mounted apart): tried first, no failed open per sample. */
 	int v1_cpu_dir, v1_acct_dir;
 	/* The files read every sample, kept open: schedstats, cgroup counters. */
 	struct nfm_reread *files;
@@ -48,22 +48,6 @@ struct nfm_host_vm {
 
 /* Files a sample reads: a QEMU process's threads (a few, with KVM or TCG) and five counters. */
 #define KEPT_FILES 32
-
-/* Read a small file whole (NUL-terminated); its length or -errno. */
-static int read_small(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return (int)n;
-}
 
 int nfm_host_parse_schedstat(const char *text, uint64_t *run_ns, uint64_t *wait_ns,
 			     uint64_t *slices)
@@ -142,7 +126,7 @@ static int vcpus_from_names(struct nfm_host_vm *vm)
 		if (tid <= 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/task/%d/comm", vm->proc, tid);
-		if (read_small(path, comm, sizeof(comm)) <= 0)
+		if (nfm_reread(NULL, path, comm, sizeof(comm)) <= 0)
 			continue;
 		/* The whole name, as QEMU sets it (qemu_thread_create "CPU %d/%s"): "CPU 1/KVMx" or
 		 * "CPU 1/KVM 2" is some other thread. */
@@ -189,7 +173,6 @@ int nfm_host_vm_new(int pid, const struct nfm_host_opts *opts, struct nfm_host_v
 	if (!vm)
 		return -ENOMEM;
 	vm->pid = pid;
-	vm->v1_cpu_dir = vm->v1_acct_dir = -1;
 	vm->files = nfm_reread_new(KEPT_FILES);	/* NULL: every read opens its file */
 	snprintf(vm->proc, sizeof(vm->proc), "%s/%d", proc, pid);
 	snprintf(vm->cgroot, sizeof(vm->cgroot), "%s", cg);
@@ -358,10 +341,8 @@ static void read_v1(struct nfm_host_vm *vm, const char *cpu_path, const char *ac
 
 	cg->version = 1;
 	snprintf(cg->path, sizeof(cg->path), "%s", cpu_path ? cpu_path : acct_path);
-	/* The hierarchy that held the file last time first: no failed open every sample. */
-	for (int k = -1; k < 2 && acct_path; k++) {
-		if ((i = k < 0 ? vm->v1_acct_dir : k) < 0 || (k >= 0 && k == vm->v1_acct_dir))
-			continue;
+	for (int k = 0; k < 2 && acct_path; k++) {
+		i = k ^ vm->v1_acct_dir;	/* the one that held the files last first */
 		snprintf(dir, sizeof(dir), "%s/%s%s", vm->cgroot, acct_dirs[i], acct_path);
 		if (read_u64(vm, dir, "cpuacct.usage", &cg->usage_ns) == 0) {
 			cg->have_usage = true;
@@ -369,9 +350,8 @@ static void read_v1(struct nfm_host_vm *vm, const char *cpu_path, const char *ac
 			break;
 		}
 	}
-	for (int k = -1; k < 2 && cpu_path; k++) {
-		if ((i = k < 0 ? vm->v1_cpu_dir : k) < 0 || (k >= 0 && k == vm->v1_cpu_dir))
-			continue;
+	for (int k = 0; k < 2 && cpu_path; k++) {
+		i = k ^ vm->v1_cpu_dir;
 		snprintf(dir, sizeof(dir), "%s/%s%s", vm->cgroot, cpu_dirs[i], cpu_path);
 		snprintf(stat, sizeof(stat), "%s/cpu.stat", dir);
 		if (nfm_reread(vm->files, stat, stat, sizeof(stat)) <= 0)
