@@ -17,7 +17,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
-DIRS = ["fs", "net", "module", "task", "mm", "walk", "system"]
+DIRS = ["fs", "net", "module", "task", "mm", "walk", "system", "kmem", "log", "stack"]
 FIXED = {1: 4, 3: 12, 14: 4, 17: 4}
 PER_VLEN = {4: 12, 5: 12, 6: 8, 13: 8, 15: 12, 19: 12}
 

@@ -47,6 +47,7 @@ static const struct { const char *name; uint32_t pa; } FZ_SYMS[] = {
 	{ "__per_cpu_offset", 0x140 },	/* 8 CPUs */
 	{ "nr_threads", 0x180 }, { "vmemmap_base", 0x188 }, { "shm_mnt", 0x190 },
 	{ "_totalram_pages", 0x198 }, { "vsyscall_mode", 0x1a0 },
+	{ "slab_caches", 0x1b0 }, { "vmap_area_root", 0x1c0 },
 	{ "unix_socket_table", 0x800 },
 	{ "init_task", 0x1000 },	/* task_struct: 9728 bytes in 6.1 */
 	{ "arp_tbl", 0x4000 }, { "nd_tbl", 0x4400 }, { "tcp_hashinfo", 0x4800 },
