@@ -24,7 +24,7 @@ enum nfm_hook_kind {
 	NFM_HOOK_TEXT,		/* kernel text: a branch out of the kernel's text, int3 at a start */
 	NFM_HOOK_FTRACE,	/* a registered struct ftrace_ops */
 	NFM_HOOK_KPROBE,	/* a registered kprobe (or kretprobe) */
-	NFM_HOOK_LIVEPATCH,	/* a livepatch (klp_patches) */
+	NFM_HOOK_LIVEPATCH,	/* a function a livepatch replaces (klp_patches) */
 	NFM_HOOK_IDT,		/* an interrupt gate whose handler is not a kernel entry point */
 };
 
@@ -40,7 +40,7 @@ struct nfm_hook {
 	enum nfm_hook_kind kind;
 	bool ok;		/* what a clean kernel has (core handlers); false: a finding */
 	const char *what;	/* what was found, in words ("call out of kernel text", "pre_handler") */
-	uint64_t object;	/* struct ftrace_ops/kprobe/klp_patch; the IDT gate; 0 for text */
+	uint64_t object;	/* struct ftrace_ops/kprobe/klp_func (klp_patch); the IDT gate; 0: text */
 	uint64_t site;		/* the patched, probed or traced address; 0: none or every function */
 	const char *site_symbol;	/* NULL when nothing names it */
 	uint64_t site_offset;

@@ -9,7 +9,8 @@
  * (answer "CHURN-STARTED <pid>"); "CHURN-COUNT\n" answers "CHURN-COUNT <children>", or -1 while
  * it still runs. "BENCH <seconds>\n" / "BENCH-COUNT\n" the same for a CPU benchmark (rounds).
  * "INSMOD <name> [param=value]\n" loads /lib/modules/<name>.ko, "RMMOD <name>\n" unloads it; both
- * answer "MODULE-DONE <exit status>" (the lab's test module, lab/hookmod, hooks on demand).
+ * answer "MODULE-DONE <exit status>" (the lab's test modules, lab/hookmod, hook on demand; RMMOD
+ * turns a livepatch off first).
  */
 #define _GNU_SOURCE
 #include "zoo.h"
@@ -660,6 +661,25 @@ static void file_command(int fd, const char *path)
 		write_all(fd, tmp.p, tmp.len);
 }
 
+/* A livepatch module cannot be unloaded while its patch is on: turn it off and wait until the
+ * transition ends (the patch's sysfs folder goes away), at most 20 s. */
+static void livepatch_off(const char *name)
+{
+	char path[160];
+	int i, f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/livepatch/%s/enabled", name);
+	f = open(path, O_WRONLY | O_CLOEXEC);
+	if (f < 0)
+		return;
+	if (write(f, "0", 1) != 1)
+		perror(path);
+	close(f);
+	snprintf(path, sizeof(path), "/sys/kernel/livepatch/%s", name);
+	for (i = 0; i < 200 && access(path, F_OK) == 0; i++)
+		usleep(100 * 1000);
+}
+
 /* insmod/rmmod through busybox; the module name and parameter are plain words (no path). */
 static void module_command(int fd, bool load, const char *args)
 {
@@ -667,9 +687,12 @@ static void module_command(int fd, bool load, const char *args)
 	int status = -1, n;
 
 	if (sscanf(args, "%63[A-Za-z0-9_] %127[A-Za-z0-9_=,.-]", name, param) >= 1) {
-		pid_t pid = fork();
+		pid_t pid;
 
 		snprintf(path, sizeof(path), "/lib/modules/%s.ko", name);
+		if (!load)
+			livepatch_off(name);
+		pid = fork();
 		if (pid == 0) {
 			if (load)
 				execl("/bin/busybox", "insmod", path, param[0] ? param : NULL, NULL);

@@ -59,13 +59,20 @@ def headers(release):
 def build(release, src, files, name):
     """Returns the path of module `name`.ko built from `files` of directory `src` (a kbuild
     Makefile among them) for kernel `release`, building it the first time."""
+    return build_all(release, src, files, [name])[0]
+
+
+def build_all(release, src, files, names):
+    """The paths of the modules `names` (.ko) that one kbuild run over `files` of `src` makes
+    for kernel `release`; built the first time, cached by release, name and source digest."""
     h = hashlib.sha256(release.encode())
     for f in files:
         with open(os.path.join(src, f), "rb") as fh:
             h.update(f.encode() + b"\0" + fh.read())
-    out = os.path.join(paths.cache_dir(), "%s-%s-%s.ko" % (name, release, h.hexdigest()[:16]))
-    if os.path.exists(out):
-        return out
+    outs = [os.path.join(paths.cache_dir(), "%s-%s-%s.ko" % (n, release, h.hexdigest()[:16]))
+            for n in names]
+    if all(os.path.exists(o) for o in outs):
+        return outs
     kdir = headers(release)
     with tempfile.TemporaryDirectory(dir=paths.cache_dir(), prefix=".kbuild-") as tmp:
         for f in files:
@@ -73,10 +80,11 @@ def build(release, src, files, name):
         # No module BTF: it needs pahole (dwarves), and nothing here reads a lab module's BTF.
         r = subprocess.run(["make", "-C", kdir, "M=" + tmp, "CONFIG_DEBUG_INFO_BTF_MODULES=",
                             "modules"], capture_output=True, text=True, timeout=600)
-        ko = os.path.join(tmp, name + ".ko")
-        if r.returncode != 0 or not os.path.exists(ko):
-            raise LabError("building %s for %s failed: %s"
-                           % (name, release, " ".join((r.stdout + r.stderr).split())[-600:]))
-        shutil.copy(ko, out + ".tmp%d" % os.getpid())
-        os.rename(out + ".tmp%d" % os.getpid(), out)
-    return out
+        for n, out in zip(names, outs):
+            ko = os.path.join(tmp, n + ".ko")
+            if r.returncode != 0 or not os.path.exists(ko):
+                raise LabError("building %s for %s failed: %s"
+                               % (n, release, " ".join((r.stdout + r.stderr).split())[-600:]))
+            shutil.copy(ko, out + ".tmp%d" % os.getpid())
+            os.rename(out + ".tmp%d" % os.getpid(), out)
+    return outs

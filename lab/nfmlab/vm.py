@@ -176,9 +176,11 @@ def start(o):
     _check_name(name)
     if _pid_of(name):
         raise LabError("VM %s is already running (nfm-lab stop %s)" % (name, name))
-    # hookmod=True: the lab's test module (lab/hookmod) in /lib/modules, loaded on demand.
-    extra = [kbuild.build(kernel.release, os.path.join(paths.LAB_DIR, "hookmod"),
-                          ["hookmod.c", "Makefile"], "hookmod")] if getattr(o, "hookmod", False) else []
+    # hookmod=True: the lab's test modules (lab/hookmod: hookmod, hookpatch) in /lib/modules,
+    # loaded on demand.
+    extra = kbuild.build_all(kernel.release, os.path.join(paths.LAB_DIR, "hookmod"),
+                             ["hookmod.c", "hookpatch.c", "Makefile"], ["hookmod", "hookpatch"]) \
+        if getattr(o, "hookmod", False) else []
     initrd = initramfs.build(kernel, extra)
     # the KVM probe boots an x86 kernel; an arm64 guest on this x86 host is TCG only
     acc = "tcg" if kernel.arch != "amd64" else accel.choose(o.accel, kernel.vmlinuz)

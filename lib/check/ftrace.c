@@ -2,7 +2,7 @@
 /*
  * Registered handlers: ftrace_ops (ftrace_ops_list, ended by ftrace_list_end), kprobes
  * (kprobe_table's hash chains; an aggregate probe's list; a kretprobe's handlers) and livepatches
- * (klp_patches). Each handler is resolved to its owner; the core kernel's own (kprobes' ftrace
+ * (klp_patches: each replaced function and its new code). Each handler is resolved to its owner; the core kernel's own (kprobes' ftrace
  * ops, the function tracer) are listed as ok, anything else is a finding. Every walk is bounded,
  * every pointer checked before it is followed.
  */
@@ -22,6 +22,7 @@
 #define KPROBE_TABLE_SIZE 64	/* 1 << KPROBE_HASH_BITS (6, unchanged since 2.6) */
 #define MAX_HASH_BITS 16
 #define MAX_PATCHES 256
+#define MAX_PATCH_FUNCS 4096	/* functions of all patches together */
 
 struct ftrace_off {
 	int32_t func, next, trampoline, trampoline_size, func_hash, filter_hash;
@@ -264,20 +265,79 @@ int check_kprobes(struct hookset *h)
 }
 
 struct klp_off {
-	int32_t list, mod, mod_name;
+	int32_t list, mod, obj_list, obj_node, func_list, func_node, new_func, old_func, nop;
+	int32_t mod_name;
 };
 
 static const struct nfm_field_spec klp_specs[] = {
 	NFM_FIELD(struct klp_off, list, "klp_patch", "list", 0),
 	NFM_FIELD(struct klp_off, mod, "klp_patch", "mod", 0),
+	NFM_FIELD(struct klp_off, obj_list, "klp_patch", "obj_list", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(struct klp_off, obj_node, "klp_object", "node", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(struct klp_off, func_list, "klp_object", "func_list", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(struct klp_off, func_node, "klp_func", "node", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(struct klp_off, new_func, "klp_func", "new_func", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(struct klp_off, old_func, "klp_func", "old_func", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(struct klp_off, nop, "klp_func", "nop", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(struct klp_off, mod_name, "module", "name", 0),
 };
+
+/*
+ * One hook per function a patch replaces (klp_patch.obj_list -> klp_object.func_list): the old
+ * function is the site, the new one the target whose owner counts (the core's
+ * klp_ftrace_handler only jumps there). Returns how many, or -errno. A nop function (an
+ * atomic-replace patch undoing an older one) has no new code: its target stays 0.
+ */
+static int livepatch_funcs(struct hookset *h, const struct klp_off *o, uint64_t patch,
+			   const char *modname, size_t *budget)
+{
+	struct nfm_list_iter objs, funcs;
+	uint64_t on, fn;
+	int n = 0, r, rf;
+
+	if (o->obj_list < 0 || o->obj_node < 0 || o->func_list < 0 || o->func_node < 0 ||
+	    o->new_func < 0 || o->old_func < 0)
+		return 0;
+	nfm_list_iter_init(&objs, h->ctx, patch + (uint64_t)o->obj_list, *budget);
+	while ((r = nfm_list_iter_next(&objs, &on)) > 0) {
+		uint64_t obj = nfm_container_of(on, o->obj_node);
+
+		nfm_list_iter_init(&funcs, h->ctx, obj + (uint64_t)o->func_list, *budget);
+		while ((rf = nfm_list_iter_next(&funcs, &fn)) > 0) {
+			uint64_t func = nfm_container_of(fn, o->func_node), new_func = 0, old_func = 0;
+			uint8_t nop = 0;
+			struct nfm_hook *e;
+
+			if (*budget == 0)
+				return -E2BIG;
+			--*budget;
+			if (nfm_kread_u64(h->ctx, func + (uint64_t)o->new_func, &new_func) < 0 ||
+			    nfm_kread_u64(h->ctx, func + (uint64_t)o->old_func, &old_func) < 0)
+				return -EFAULT;
+			if (o->nop >= 0)
+				nfm_kread(h->ctx, func + (uint64_t)o->nop, &nop, 1);
+			e = hook_add(h, NFM_HOOK_LIVEPATCH, nop ? "livepatch nop" : "livepatch func",
+				     func, old_func, nop ? 0 : new_func);
+			if (!e)
+				return -ENOMEM;
+			if (nop)	/* no code: owned by whoever holds the klp_func */
+				e->owner = owner_of(&h->om, func, NULL);
+			if (!e->module && modname[0])
+				e->module = nfm_pack_str(&h->pk, modname, strlen(modname));
+			n++;
+		}
+		if (rf < 0)
+			return rf;
+	}
+	return r < 0 ? r : n;
+}
 
 int check_livepatch(struct hookset *h)
 {
 	struct klp_off o;
 	struct nfm_list_iter it;
 	uint64_t head, node;
+	size_t budget = MAX_PATCH_FUNCS;
 	int err = nfm_resolve_fields(h->ctx, klp_specs, sizeof(klp_specs) / sizeof(klp_specs[0]),
 				     &o);
 
@@ -291,16 +351,23 @@ int check_livepatch(struct hookset *h)
 		char name[56] = "";
 		struct nfm_hook *e;
 		const char *listed = NULL;
+		int nf;
 
 		h->st.nr_livepatches++;
 		nfm_kread_u64(h->ctx, patch + (uint64_t)o.mod, &mod);
 		if (mod && nfm_kptr_ok(h->ctx, mod) &&
 		    nfm_kread_str(h->ctx, mod + (uint64_t)o.mod_name, name, sizeof(name)) < 0)
 			name[0] = 0;
+		nf = livepatch_funcs(h, &o, patch, name, &budget);
+		if (nf == -ENOMEM)
+			return nf;
+		if (nf > 0)
+			continue;
+		/* no function to follow (unreadable, or a kernel without the lists): the patch
+		 * itself, owned by whoever holds its struct */
 		e = hook_add(h, NFM_HOOK_LIVEPATCH, "livepatch", patch, 0, 0);
 		if (!e)
 			return -ENOMEM;
-		/* The patch's module: listed (its struct is inside its own memory) or hidden. */
 		e->owner = owner_of(&h->om, patch, &listed);
 		e->target = mod;
 		if (name[0])

@@ -279,6 +279,34 @@ def test_hook_idt(hook_vm):
     assert rc == 0 and not bad
 
 
+def test_hook_livepatch(hook_vm):
+    """lab/hookmod/hookpatch.c livepatches __x64_sys_sysfs: its ftrace ops are the core's
+    (klp_ftrace_handler, ok), the finding is the klp_func, followed from the old function to the
+    new one in hookpatch; gone once the patch is off and the module unloaded."""
+    name, pid = hook_vm
+    assert vm.insmod(name, "hookpatch") == 0
+    try:
+        rc, got, bad = findings(pid)
+        assert rc == FINDINGS and got["nr_findings"] == 1 and got["nr_livepatches"] == 1, bad
+        assert [(h["kind"], h["what"], h["site_symbol"], h["site_offset_bytes"], h["owner"],
+                 h["module"], h["symbol"], h["offset_bytes"]) for h in bad] == \
+            [("livepatch", "livepatch func", "__x64_sys_sysfs", 0, "module", "hookpatch",
+              "hookpatch_sysfs", 0)]
+        lp_ops = [h for h in got["hooks"] if h["kind"] == "ftrace" and
+                  h["symbol"] == "klp_ftrace_handler"]
+        assert len(lp_ops) == 1 and lp_ops[0]["ok"] and lp_ops[0]["owner"] == "kernel"
+        p = run("--vm", pid, "check")
+        assert p.returncode == FINDINGS
+        assert [l for l in p.stdout.splitlines() if l.startswith("HOOKED")] == [
+            "HOOKED  livepatch: livepatch func at __x64_sys_sysfs+0x0 (0x%016x) -> 0x%016x "
+            "hookpatch_sysfs+0x0 [hookpatch] (owner: a listed module)"
+            % (int(bad[0]["site"], 16), int(bad[0]["target"], 16))]
+    finally:
+        assert vm.rmmod(name, "hookpatch") == 0
+    rc, got, bad = findings(pid)
+    assert rc == 0 and not bad and got["nr_livepatches"] == 0
+
+
 def test_hook_hidden(hook_vm):
     """Last (the module cannot be unloaded): an ftrace handler whose module left the modules
     list is owned by nobody, and the module is hidden from lsmod."""
