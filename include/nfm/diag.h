@@ -45,7 +45,7 @@ enum nfm_diag_kind {
 	NFM_DIAG_OOPS,			/* oopsed and lives on */
 	NFM_DIAG_HUNG_TASK,		/* D state longer than the hung-task timeout */
 	NFM_DIAG_SOFT_LOCKUP,		/* a CPU stuck in the kernel (under way or logged) */
-	NFM_DIAG_HARD_LOCKUP,		/* logged by the NMI watchdog */
+	NFM_DIAG_HARD_LOCKUP,		/* under way (a live guest's vCPUs) or logged by the NMI watchdog */
 	NFM_DIAG_RCU_STALL,		/* logged by RCU */
 	NFM_DIAG_OOM_KILL,		/* the OOM killer killed processes since boot */
 	NFM_DIAG_LOW_MEMORY,		/* little memory available */

@@ -12,6 +12,8 @@
  *   oops=1      a kernel thread dereferences NULL: an oops, the kernel lives on (taint D)
  *   lockup=S    a kernel thread spins S seconds with preemption off: a soft lockup on a
  *               1-vCPU guest once S exceeds twice kernel.watchdog_thresh
+ *   nmi=1       an NMI handler that never returns: the next NMI (QMP inject-nmi) leaves its
+ *               CPU spinning on the NMI stack with every interrupt blocked, a hard lockup
  */
 #include <linux/completion.h>
 #include <linux/delay.h>
@@ -20,6 +22,7 @@
 #include <linux/module.h>
 #include <linux/proc_fs.h>
 #include <linux/sched.h>
+#include <asm/nmi.h>
 
 static int oops;
 module_param(oops, int, 0444);
@@ -27,6 +30,10 @@ MODULE_PARM_DESC(oops, "1: oops in a kernel thread");
 static int lockup;
 module_param(lockup, int, 0444);
 MODULE_PARM_DESC(lockup, "seconds to spin with preemption disabled");
+
+static int nmi;
+module_param(nmi, int, 0444);
+MODULE_PARM_DESC(nmi, "1: the next NMI never returns");
 
 static int hangers;
 module_param(hangers, int, 0444);
@@ -85,6 +92,14 @@ static noinline int nfm_faultmod_spin(void *unused)
 
 static struct task_struct *spinner;
 
+/* Never returns (noinline: its own frame, on the NMI stack, above the interrupted one). */
+static noinline int nfm_faultmod_nmi(unsigned int type, struct pt_regs *regs)
+{
+	for (;;)
+		cpu_relax();
+	return NMI_HANDLED;
+}
+
 /* noinline: a frame of this module on the thread's stack, where the unwinder must find it */
 static noinline int nfm_faultmod_hang(void *unused)
 {
@@ -114,6 +129,8 @@ static int __init nfm_faultmod_init(void)
 		kthread_run(nfm_faultmod_sleep, NULL, "nfm_sleep/%d", i);
 	if (oops)
 		kthread_run(nfm_faultmod_oops, NULL, "nfm_oops");
+	if (nmi)
+		register_nmi_handler(NMI_LOCAL, nfm_faultmod_nmi, 0, "nfm_faultmod");
 	if (lockup > 0)
 		spinner = kthread_run(nfm_faultmod_spin, NULL, "nfm_spin");
 	return 0;
@@ -126,6 +143,8 @@ static void __exit nfm_faultmod_exit(void)
 	proc_remove(sleep_entry);
 	if (!IS_ERR_OR_NULL(spinner))
 		kthread_stop(spinner);
+	if (nmi)
+		unregister_nmi_handler(NMI_LOCAL, "nfm_faultmod");
 }
 
 module_init(nfm_faultmod_init);

@@ -68,14 +68,18 @@ struct diag_rq {
 
 #define DIAG_MAX_CPUS 1024
 
-/* The online CPUs' run queues into rqs: the count or -errno. */
-int diag_runqueues(struct diag *d, struct diag_rq *rqs, int max);
+/* The online CPUs' run queues into rqs (online false: every possible CPU's, as after a halt,
+ * which takes each CPU offline): the count or -errno. */
+int diag_runqueues(struct diag *d, struct diag_rq *rqs, int max, bool online);
 /* The run queue of a stuck CPU as evidence: its length, its current task, its runnable tasks. */
 void diag_rq_evidence(struct diag *d, struct nfm_diag_finding *f, const struct diag_rq *rq);
 
 void diag_check_kernel(struct diag *d);
 void diag_check_tasks(struct diag *d);
 void diag_check_lockups(struct diag *d);
+/* Hard lockups under way (diag_hardlockup.c): findings added for the run queues' CPUs, their
+ * count, or -errno when the vCPUs could not be looked at. */
+int diag_hard_lockups_now(struct diag *d, const struct diag_rq *rqs, int n);
 /* An RCU stall under way (diag_rcu.c): 1 (the newest finding), 0 none, -errno unknown. */
 int diag_rcu_stall_now(struct diag *d);
 void diag_check_memory(struct diag *d);

@@ -112,9 +112,29 @@ static void panic_check(struct diag *d)
 	}
 }
 
+/* What each CPU ran when it stopped (a halt takes every CPU offline: the possible ones are
+ * read), with the stack of the task that asked for it (the one not idle). */
+static void stopped_cpus_evidence(struct diag *d, struct nfm_diag_finding *f)
+{
+	struct diag_rq *rqs = calloc(DIAG_MAX_CPUS, sizeof(*rqs));
+	int n = rqs ? diag_runqueues(d, rqs, DIAG_MAX_CPUS, false) : -ENOMEM, shown = 0;
+
+	for (int i = 0; i < n && shown < 8; i++) {
+		if (rqs[i].curr_pid <= 0)
+			continue;	/* idle */
+		diag_evidence(d, f, "CPU %d stopped running pid %d %s:", rqs[i].cpu, rqs[i].curr_pid,
+			      rqs[i].curr_comm);
+		diag_pid_stack_evidence(d, f, rqs[i].curr_pid);
+		shown++;
+	}
+	free(rqs);
+}
+
 static void halted_check(struct diag *d)
 {
 	static const char *const states[] = { "SYSTEM_HALT", "SYSTEM_POWER_OFF", "SYSTEM_RESTART" };
+	/* what kernel/reboot.c logs for each ("reboot: System halted") */
+	static const char *const said[] = { "System halted", "Power down", "Restarting system" };
 	int64_t st, v;
 	int err = diag_read_sym(d->ctx, "system_state", 4, &st);
 
@@ -132,6 +152,8 @@ static void halted_check(struct diag *d)
 		f = diag_add(d, NFM_DIAG_HALTED, NFM_DIAG_CRITICAL, "the kernel is %s",
 			     k == 0 ? "halted" : k == 1 ? "powered off" : "restarting");
 		diag_evidence(d, f, "system_state = %s (%lld)", states[k], (long long)st);
+		diag_log_evidence(d, f, diag_log_find(d, 0, said[k]), 1);
+		stopped_cpus_evidence(d, f);
 	}
 }
 

@@ -5,8 +5,8 @@
  * gets the CPU) lags that CPU's run-queue clock (the same clock, still advanced by the tick
  * while the CPU is stuck with preemption off) by more than 2 * watchdog_thresh. A past one: the
  * L taint and the watchdog's "soft lockup" line. An RCU stall under way is rcu_state's
- * (diag_rcu.c), a past one the log's. Hard lockups (the NMI watchdog) come from the log: the
- * state they leave (hrtimer_interrupts against hrtimer_interrupts_saved) needs two looks.
+ * (diag_rcu.c), a past one the log's. A hard lockup under way is the vCPUs' (diag_hardlockup.c),
+ * a past one the NMI watchdog's line in the log.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -121,14 +121,18 @@ static void logged(struct diag *d, enum nfm_diag_kind kind, const char *needle, 
 void diag_check_lockups(struct diag *d)
 {
 	struct diag_rq *rqs = calloc(DIAG_MAX_CPUS, sizeof(*rqs));
-	int n = rqs ? diag_runqueues(d, rqs, DIAG_MAX_CPUS) : -ENOMEM, rcu;
+	int n = rqs ? diag_runqueues(d, rqs, DIAG_MAX_CPUS, true) : -ENOMEM, rcu, hard;
 
 	diag_check(d, "lockups", 0, NULL);
 	if (n < 0)
 		diag_check(d, "lockups", n, "the run queues");
 	soft_lockups(d, rqs, n < 0 ? 0 : n);
+	hard = diag_hard_lockups_now(d, rqs, n < 0 ? 0 : n);
+	if (hard < 0)
+		diag_check(d, "lockups", hard, "the vCPUs' registers (a hard lockup under way)");
 	logged(d, NFM_DIAG_HARD_LOCKUP, "hard LOCKUP", "a hard lockup",
-	       &d->r->fig.nr_log_hard_lockups, NULL);
+	       &d->r->fig.nr_log_hard_lockups,
+	       hard > 0 ? &d->r->findings[d->r->nr_findings - 1] : NULL);
 	rcu = diag_rcu_stall_now(d);
 	if (rcu < 0)
 		diag_check(d, "lockups", rcu, "rcu_state (an RCU stall under way)");

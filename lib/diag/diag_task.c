@@ -45,7 +45,7 @@ static int offsets(struct diag *d, struct rq_off *o)
 	return nfm_resolve_fields(d->ctx, rq_specs, sizeof(rq_specs) / sizeof(rq_specs[0]), o);
 }
 
-int diag_runqueues(struct diag *d, struct diag_rq *rqs, int max)
+int diag_runqueues(struct diag *d, struct diag_rq *rqs, int max, bool online)
 {
 	uint64_t *offs, base;
 	struct rq_off o;
@@ -58,7 +58,7 @@ int diag_runqueues(struct diag *d, struct diag_rq *rqs, int max)
 	offs = calloc((size_t)max, sizeof(*offs));
 	if (!offs)
 		return -ENOMEM;
-	n = nfm_percpu_offsets(d->ctx, 1, offs, max);
+	n = nfm_percpu_offsets(d->ctx, online, offs, max);
 	if (n < 0) {
 		free(offs);
 		return n;
@@ -174,7 +174,7 @@ void diag_check_tasks(struct diag *d)
 		return;
 	}
 	rqs = calloc(DIAG_MAX_CPUS, sizeof(*rqs));
-	n = rqs ? diag_runqueues(d, rqs, DIAG_MAX_CPUS) : -ENOMEM;
+	n = rqs ? diag_runqueues(d, rqs, DIAG_MAX_CPUS, true) : -ENOMEM;
 	for (int i = 0; i < n; i++)
 		if (rqs[i].clock > d->rq_now_ns)
 			d->rq_now_ns = rqs[i].clock;

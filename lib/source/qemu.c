@@ -17,6 +17,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <nfm/host.h>
+
 #include "source/qemu.h"
 #include "source/qemu_cmdline.h"
 #include "source/qmp.h"
@@ -377,11 +379,12 @@ static int qemu_cpu_state(struct nfm_source *src, unsigned int cpu, struct nfm_c
 	return ret->cr3 ? 0 : -EBADMSG;
 }
 
-/* Every vCPU's registers, now: one QMP session, HMP "info registers -a". */
+/* Every vCPU's registers, now: one QMP session, HMP "info registers -a", then "info status"
+ * (registers that do not move mean nothing while the VM is paused). */
 static int qemu_cpu_regs(struct nfm_source *src, struct nfm_cpu_state **ret, size_t *n)
 {
 	struct qemu_priv *p = src->priv;
-	char *out = NULL;
+	char *out = NULL, state[32];
 	int fd, err;
 
 	if (!p->qmp[0])
@@ -390,11 +393,19 @@ static int qemu_cpu_regs(struct nfm_source *src, struct nfm_cpu_state **ret, siz
 	if (fd < 0)
 		return fd;
 	err = nfm_qmp_hmp(fd, "info registers -a", &out);
-	close(fd);
-	if (err < 0)
+	if (err < 0) {
+		close(fd);
 		return err;
+	}
 	err = nfm_qmp_parse_regs(out, ret, n);
 	free(out);
+	out = NULL;
+	if (err == 0 && nfm_qmp_hmp(fd, "info status", &out) == 0 &&
+	    nfm_host_parse_run_state(out, state, sizeof(state)) == 0 && strcmp(state, "running"))
+		for (size_t i = 0; i < *n; i++)
+			(*ret)[i].stopped = true;
+	free(out);
+	close(fd);
 	return err;
 }
 

@@ -31,6 +31,7 @@ struct nfm_cpu_state {
 	uint64_t gpr[16], rflags;
 	uint32_t cs;		/* the CS selector: its low two bits are the privilege level */
 	bool has_gprs;
+	bool stopped;		/* live: the VM was not running (paused, shut down): nothing moves */
 };
 
 enum { NFM_GPR_AX, NFM_GPR_BX, NFM_GPR_CX, NFM_GPR_DX, NFM_GPR_SI, NFM_GPR_DI, NFM_GPR_SP,

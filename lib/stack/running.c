@@ -5,7 +5,8 @@
  * handler unwinds from a struct pt_regs. The vCPU is the one whose GS base is the CPU's per-CPU
  * offset (the kernel's gs base in kernel mode), so QEMU's CPU numbering need not be Linux's; the
  * registers must show that CPU running this very task (its current_task) with a stack pointer
- * inside the task's stack or the CPU's IRQ stack, else the stack is an error, not a guess.
+ * inside the task's stack, the CPU's IRQ stack or one of its exception stacks (an NMI's), else
+ * the stack is an error, not a guess.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,6 +81,34 @@ static int irq_stack(struct nfm_ctx *ctx, uint64_t pcpu, struct stk_region *r)
 	return 1;
 }
 
+/*
+ * The CPU's exception stack holding sp (NMI, #DB, #MC, #DF, #VC: struct cea_exception_stacks in
+ * the cpu_entry_area, each stack between guard pages; the per-CPU cea_exception_stacks points
+ * at it): 1 and *r, 0 when sp is on none of them.
+ */
+static int exception_stack(struct nfm_ctx *ctx, uint64_t pcpu, uint64_t sp, struct stk_region *r)
+{
+	static const char *const names[] = { "NMI_stack", "DB_stack", "MCE_stack", "DF_stack",
+					      "VC_stack", "VC2_stack" };
+	uint64_t var, base;
+	struct nfm_field f;
+
+	if (percpu_var(ctx, "cea_exception_stacks", &var) < 0 ||
+	    nfm_kread_u64(ctx, var + pcpu, &base) < 0 || !base || (base & 4095))
+		return 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (nfm_btf_field(ctx->btf, "cea_exception_stacks", names[i], &f) < 0 ||
+		    f.size < 4096 || f.size > (1u << 16) || base + f.offset < base)
+			continue;
+		if (sp >= base + f.offset && sp < base + f.offset + f.size) {
+			r->lo = base + f.offset;
+			r->hi = r->lo + f.size;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Read a region's bytes (buf owned by the caller). */
 static int fill(struct nfm_ctx *ctx, struct stk_region *r, uint8_t **buf)
 {
@@ -93,6 +122,14 @@ static int fill(struct nfm_ctx *ctx, struct stk_region *r, uint8_t **buf)
 	}
 	r->buf = *buf;
 	return 0;
+}
+
+static bool on_regions(const struct stk_region *rg, size_t nrg, uint64_t sp)
+{
+	for (size_t i = 0; i < nrg; i++)
+		if (sp >= rg[i].lo && sp < rg[i].hi)
+			return true;
+	return false;
 }
 
 /* Which vCPU is Linux CPU cpu (its per-CPU offset pcpu): -1 when none says so. */
@@ -113,10 +150,10 @@ int nfm_task_stack_running(struct nfm_ctx *ctx, const struct nfm_task *t,
 {
 	struct stk_state *s;
 	struct nfm_cpu_state *v = NULL;
-	struct stk_region rg[2];
+	struct stk_region rg[3];
 	struct stk_start st = { .signal = true };
 	uint64_t *offs = NULL, cur_var, cur = 0, lo = 0, regs[PR_WORDS];
-	uint8_t *bufs[2] = { NULL, NULL };
+	uint8_t *bufs[3] = { NULL, NULL, NULL };
 	uint32_t on_cpu = 0, c32;
 	unsigned int fl = NFM_STACK_RUNNING | NFM_STACK_REGS;
 	size_t nv = 0, nrg = 0;
@@ -181,9 +218,12 @@ int nfm_task_stack_running(struct nfm_ctx *ctx, const struct nfm_task *t,
 	st.sp = regs[PR_SP];
 	st.bp = regs[PR_BP];
 	st.regs = regs;
-	/* An exception or NMI stack, or a stack not read: not followed. */
-	if (!nrg || (!(st.sp >= rg[0].lo && st.sp < rg[0].hi) &&
-		     !(nrg > 1 && st.sp >= rg[1].lo && st.sp < rg[1].hi))) {
+	/* In an NMI or another exception: its stack too, from which the pt_regs it saved lead
+	 * back to the IRQ or task stack. */
+	if (exception_stack(ctx, offs[cpu], st.sp, &rg[nrg]) && fill(ctx, &rg[nrg], &bufs[nrg]) == 0)
+		nrg++;
+	/* A stack not read, or sp on none of them: not followed. */
+	if (!on_regions(rg, nrg, st.sp)) {
 		fl |= NFM_STACK_ERROR;
 		goto done;
 	}
@@ -193,8 +233,8 @@ done:
 		*flags = fl;
 	err = n;
 out:
-	free(bufs[0]);
-	free(bufs[1]);
+	for (size_t i = 0; i < 3; i++)
+		free(bufs[i]);
 	free(v);
 	free(offs);
 	return err;

@@ -286,3 +286,86 @@ def test_panic(scenario_vm, kernel, tmp_path):
             (where, frames, ours)
     os.unlink(elf)
     v.stop()
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_halted(scenario_vm, kernel, tmp_path):
+    """halt -f: system_state SYSTEM_HALT and every CPU offline, QEMU still running. The finding
+    names the state, the kernel's own "System halted" line and the task that halted it, unwound
+    from its stopped vCPU's registers (live and on an ELF dump alike): from stop_this_cpu down
+    through the reboot system call."""
+    v = scenario_vm(kernel, "halt")
+    doc = diagnose(v)
+    h = findings(doc, "halted")
+    assert len(h) == 1 and h[0]["severity"] == "critical" and doc["figures"]["halted"], \
+        doc["findings"]
+    f = h[0]
+    assert f["summary"] == "the kernel is halted", text(f)
+    ev = f["evidence"]
+    assert ev[0].startswith("system_state = SYSTEM_HALT (") and \
+        re.match(r"log \[ *[0-9.]+\] reboot: System halted$", ev[1]), text(f)
+    m = re.match(r"CPU 0 stopped running pid (\d+) halt:$", ev[2])
+    assert m and ev[3] == "stack: running on CPU 0, from its vCPU's registers:", text(f)
+    ours = [e[6:] for e in ev[4:] if e.startswith("[<0>] ")]
+    names = [x.split("+")[0] for x in ours]
+    assert names[0] == "stop_this_cpu" and "__do_sys_reboot" in names and \
+        names[-1].startswith("entry_SYSCALL_64"), ours
+    p = run("--vm", v.pid, "diagnose")
+    assert p.returncode == 4 and "CRITICAL  halted: the kernel is halted" in p.stdout, p.stdout
+    elf = qmp_dump(v, tmp_path / "halt.elf")
+    for where in (None, elf):
+        st, frames = running_stack(v, int(m.group(1)), where)
+        assert set(st["flags"]) == {"RUNNING", "REGS"} and st["cpu"] == 0, (where, st)
+        assert frames == ours, (where, frames, ours)
+    os.unlink(elf)
+    v.stop()
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_nmi_hard_lockup(scenario_vm, kernel, tmp_path):
+    """The module's thread spins with preemption off; an NMI (QMP inject-nmi) enters the
+    module's handler, which never returns: the CPU spins on its NMI stack, interrupts blocked.
+    nfm bt unwinds through the NMI stack back to the thread's own frames (live and on an ELF
+    dump), and diagnose reports a hard lockup under way from the vCPU's registers."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
+    from nfmlab.vm import QMP
+    v = scenario_vm(kernel, "nmi")
+    ps = run_json("--vm", v.pid, "ps", "-e", kind="ps")
+    spin = [p["pid"] for p in ps["processes"] if p["comm"] == "nfm_spin"]
+    assert len(spin) == 1, ps["processes"]
+    st, before = running_stack(v, spin[0])
+    assert before[0].startswith("nfm_faultmod_spin+0x") and before[0].endswith(" [nfm_faultmod]")
+    with QMP(v.qmp, timeout=60) as q:
+        q.cmd("inject-nmi")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        st, frames = running_stack(v, spin[0])
+        if frames and frames[0].startswith("nfm_faultmod_nmi+0x"):
+            break
+        time.sleep(0.5)
+    names = [f.split("+")[0] for f in frames]
+    assert frames[0].endswith(" [nfm_faultmod]") and "exc_nmi" in names, frames
+    k = names.index("nfm_faultmod_spin")
+    assert k > names.index("exc_nmi") and frames[k + 1:] == before[1:], (frames, before)
+    assert set(st["flags"]) == {"RUNNING", "REGS"} and st["cpu"] == 0, st
+    doc = diagnose(v)
+    h = findings(doc, "hard_lockup")
+    assert len(h) == 1 and h[0]["severity"] == "critical" and h[0]["cpu"] == 0, doc["findings"]
+    f = h[0]
+    assert f["summary"].startswith("hard lockup under way: CPU 0 runs with interrupts off"), text(f)
+    assert f["pid"] == spin[0] and f.get("subject") == "nfm_spin", text(f)
+    ev = f["evidence"]
+    assert any(re.match(r"RIP 0x[0-9a-f]{16} nfm_faultmod_nmi\+0x[0-9a-f]+ \[nfm_faultmod\] ", e)
+               for e in ev), text(f)
+    assert any(re.match(r"irq_stat\.apic_timer_irqs = \d+, unchanged$", e) for e in ev), text(f)
+    ours = [e[6:] for e in ev if e.startswith("[<0>] ")]
+    assert ours[1:] == frames[1:] and ours[0].startswith("nfm_faultmod_nmi+0x"), (ours, frames)
+    elf = qmp_dump(v, tmp_path / "nmi.elf")
+    st, on_dump = running_stack(v, spin[0], elf)
+    assert set(st["flags"]) == {"RUNNING", "REGS"} and on_dump[1:] == frames[1:], on_dump
+    # a dump is one look: no hard lockup can be told from it (and none is claimed)
+    d2 = run_json("--vm", elf, "diagnose", kind="diagnose", ok=(0, 4), timeout=300)
+    assert not findings(d2, "hard_lockup"), d2["findings"]
+    os.unlink(elf)
+    v.stop()

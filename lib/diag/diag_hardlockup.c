@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A hard lockup under way (x86-64, a live guest): a CPU that runs kernel code with interrupts
+ * off and takes no timer interrupt. The kernel's NMI watchdog needs a PMU (TCG guests have none)
+ * and only logs after watchdog_thresh; from outside, the vCPU's own registers say it: RFLAGS.IF
+ * clear in kernel mode at every one of LOOKS looks over LOOK_SPAN_MS, while the CPU's
+ * irq_stat.apic_timer_irqs (bumped by every local APIC timer interrupt, every tick of a busy CPU)
+ * does not move. Looked for only where it can be: a CPU whose current task is not its idle task
+ * (an idle CPU sleeps in hlt with interrupts on), a VM that is running (a paused one stands
+ * still too); a first look showing no candidate costs one register read.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nfm/diag.h>
+
+#include "core/context.h"
+#include "diag/diag_int.h"
+#include "source/source.h"
+#include "walk/fields.h"
+
+#define LOOKS 3
+#define LOOK_SPAN_MS 1000
+#define RFLAGS_IF 0x200ull
+
+struct suspect {
+	int vcpu;		/* index into the looks' register arrays, -1: not a suspect */
+	uint32_t timer0;	/* apic_timer_irqs at the first look */
+	uint64_t rip;		/* at the first look */
+};
+
+/* The vCPU in kernel mode whose GS base is this per-CPU offset, interrupts off; else -1. */
+static int irqs_off_vcpu(const struct nfm_cpu_state *v, size_t nv, uint64_t pcpu)
+{
+	for (size_t i = 0; i < nv; i++)
+		if (v[i].has_gprs && !v[i].stopped && !(v[i].cs & 3) && v[i].gs_base == pcpu)
+			return v[i].rflags & RFLAGS_IF ? -1 : (int)i;
+	return -1;
+}
+
+static int timer_irqs(struct nfm_ctx *ctx, uint64_t pcpu, uint32_t *v)
+{
+	struct nfm_field f;
+	uint64_t base;
+
+	if (nfm_ksym(ctx, "irq_stat", &base) < 0 ||
+	    nfm_btf_field(ctx->btf, "irq_cpustat_t", "apic_timer_irqs", &f) < 0 || f.size != 4)
+		return -ENOENT;
+	return nfm_kread_u32(ctx, base + pcpu + f.offset, v);
+}
+
+static void report(struct diag *d, const struct diag_rq *q, const struct suspect *s)
+{
+	struct nfm_diag_finding *f;
+	const char *name = NULL, *mod = NULL;
+	uint64_t off = 0;
+
+	f = diag_add(d, NFM_DIAG_HARD_LOCKUP, NFM_DIAG_CRITICAL,
+		     "hard lockup under way: CPU %d runs with interrupts off, no timer interrupt in "
+		     "%d ms", q->cpu, LOOK_SPAN_MS);
+	if (!f)
+		return;
+	f->cpu = q->cpu;
+	f->pid = q->curr_pid;
+	diag_subject(d, f, q->curr_comm);
+	diag_evidence(d, f, "vCPU %d: RFLAGS.IF clear in kernel mode at each of %d looks over %d ms",
+		      s->vcpu, LOOKS, LOOK_SPAN_MS);
+	if (nfm_sym_symbolize_module(d->ctx, s->rip, &name, NULL, &off, &mod) == 0 && name)
+		diag_evidence(d, f, "RIP 0x%016llx %s+0x%llx%s%s%s at the first look",
+			      (unsigned long long)s->rip, name, (unsigned long long)off,
+			      mod ? " [" : "", mod ? mod : "", mod ? "]" : "");
+	diag_evidence(d, f, "irq_stat.apic_timer_irqs = %u, unchanged", s->timer0);
+	diag_evidence(d, f, "CPU %d is running pid %d %s:", q->cpu, q->curr_pid, q->curr_comm);
+	diag_pid_stack_evidence(d, f, q->curr_pid);
+}
+
+int diag_hard_lockups_now(struct diag *d, const struct diag_rq *rqs, int n)
+{
+	struct nfm_cpu_state *v = NULL;
+	struct suspect *s;
+	size_t nv = 0;
+	int err = 0, left = 0, found = 0;
+
+	if (!d->ctx->src->live || d->ctx->mmu->arch == NFM_MMU_ARM64 || n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		left += rqs[i].curr_pid > 0;
+	if (!left)
+		return 0;
+	s = calloc((size_t)n, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (int look = 0; look < LOOKS && left; look++) {
+		if (look)
+			usleep(LOOK_SPAN_MS * 1000 / (LOOKS - 1));
+		free(v);
+		v = NULL;
+		err = nfm_source_cpu_regs(d->ctx->src, &v, &nv);
+		if (err < 0)
+			break;
+		left = 0;
+		for (int i = 0; i < n; i++) {
+			int k = rqs[i].curr_pid > 0 && (look == 0 || s[i].vcpu >= 0) ?
+				irqs_off_vcpu(v, nv, rqs[i].pcpu) : -1;
+
+			if (k >= 0 && look == 0) {
+				s[i].rip = v[k].rip;
+				if (timer_irqs(d->ctx, rqs[i].pcpu, &s[i].timer0) < 0)
+					k = -1;
+			}
+			s[i].vcpu = k;
+			left += k >= 0;
+		}
+	}
+	for (int i = 0; i < n && err == 0; i++) {
+		uint32_t t;
+
+		if (s[i].vcpu < 0 || timer_irqs(d->ctx, rqs[i].pcpu, &t) < 0 || t != s[i].timer0)
+			continue;
+		report(d, &rqs[i], &s[i]);
+		found++;
+	}
+	free(v);
+	free(s);
+	if (err == -EOPNOTSUPP)
+		return 0;	/* no registers to look at (no QMP socket): nothing to say */
+	return err < 0 ? err : found;
+}
