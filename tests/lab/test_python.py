@@ -416,3 +416,22 @@ def test_tcp_info_matches_nfm_ss_i(dumped):
     with pytest.raises(nfm.Error) as e:
         g.tcp_info(0)
     assert e.value.errno == errno.EINVAL
+
+
+def test_readme_example_runs(lab_vm):
+    """README's Python example, as printed there, run as a program: one line per QEMU VM on the
+    host; the lab VM's names its release and a process of the guest with a resident size."""
+    import subprocess
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("## From Python and C"):]
+    code = block[block.index("```python\n") + 10:]
+    code = code[:code.index("```")]
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, PYTHONPATH=PYPATH))
+    assert p.returncode == 0, p.stderr
+    mine = [l.split() for l in p.stdout.splitlines() if l.split()[:1] == [lab_vm.name]]
+    assert len(mine) == 1 and len(mine[0]) == 4, p.stdout
+    _, release, comm, rss = mine[0]
+    assert release == lab_vm.truth.uname["release"].decode(), mine
+    assert int(rss) > 0 and any(t.comm.decode("utf-8", "replace") == comm
+                                for t in lab_vm.truth.processes.values()), mine

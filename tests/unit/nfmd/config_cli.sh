@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # nfmd's configuration without a guest: --config errors name the file and line and exit 2; a
-# non-loopback address without authentication is refused unless --insecure-listen; TLS and basic
-# auth from a configuration file serve HTTPS (no VM is watched: --vm matches none).
+# non-loopback address without authentication is refused unless --insecure-listen (then served,
+# with a warning), a token without TLS is served with a warning; TLS and basic auth from a
+# configuration file serve HTTPS (no VM is watched: --vm matches none).
 # usage: config_cli.sh NFMD
 set -uo pipefail
 nfmd=$1
@@ -31,8 +32,36 @@ expect 2 "tls-cert and tls-key go together" --tls-cert "$d/x"
 expect 2 "basic-auth-user and basic-auth-password-file go together" --basic-auth-user u
 expect 1 "refusing to serve 0.0.0.0:0 without authentication" --listen 0.0.0.0:0
 
+command -v curl >/dev/null || { echo "no curl: serving not tried"; exit 0; }
+# serve PORT LOG ARGS...: nfmd started with ARGS answers plain HTTP on 127.0.0.1:PORT
+serve() {
+	local port=$1 log=$2
+	shift 2
+	"$nfmd" --vm 'no-such-vm-*' "$@" 2>"$log" &
+	pids+=($!)
+	for _ in $(seq 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/metrics" && return 0
+		sleep 0.1
+	done
+	fail "nfmd $* did not answer: $(cat "$log")"
+}
+# Every address with --insecure-listen: served, with the warning in the log.
+port=$((20000 + RANDOM % 20000))
+serve $port "$d/insecure.log" --listen 0.0.0.0:$port --insecure-listen
+grep -q "serving 0.0.0.0:$port without authentication (--insecure-listen)" "$d/insecure.log" ||
+	fail "no --insecure-listen warning: $(cat "$d/insecure.log")"
+# A token without TLS on every address: served, with the clear-text warning; no token, no data.
+echo tok >"$d/tok"
+chmod 600 "$d/tok"
+port=$((20000 + RANDOM % 20000))
+serve $port "$d/notls.log" --listen 0.0.0.0:$port --token-file "$d/tok"
+grep -q "serving 0.0.0.0:$port without TLS" "$d/notls.log" || fail "no TLS warning: $(cat "$d/notls.log")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")" = 401 ] ||
+	fail "no token was let in"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer tok' \
+	"http://127.0.0.1:$port/metrics")" = 200 ] || fail "the token was refused"
+
 command -v openssl >/dev/null || { echo "no openssl: TLS not tried"; exit 0; }
-command -v curl >/dev/null || { echo "no curl: TLS not tried"; exit 0; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null ||
 	fail "openssl req"
@@ -60,4 +89,4 @@ code() { curl -s -o /dev/null -w '%{http_code}' --cacert "$d/cert.pem" "$@"; }
 [ "$(code "https://127.0.0.1:$port/metrics")" = 401 ] || fail "no credentials were let in"
 curl -s -m 3 "http://127.0.0.1:$port/metrics" >/dev/null && fail "plain HTTP was answered"
 grep -q "serving https://127.0.0.1:$port" "$d/log" || fail "log: $(cat "$d/log")"
-echo "nfmd --config: errors, the non-loopback refusal, HTTPS with basic auth: ok"
+echo "nfmd --config: errors, the non-loopback refusal, --insecure-listen, a token without TLS, HTTPS with basic auth: ok"
