@@ -12,11 +12,14 @@
  *   oops=1      a kernel thread dereferences NULL: an oops, the kernel lives on (taint D)
  *   lockup=S    a kernel thread spins S seconds with preemption off: a soft lockup on a
  *               1-vCPU guest once S exceeds twice kernel.watchdog_thresh
+ *   irqspin=1   an hrtimer whose callback (hard interrupt context, on the CPU's IRQ stack) never
+ *               returns, 1 s after loading: a hard lockup above the interrupted task
  *   nmi=1       an NMI handler that never returns: the next NMI (QMP inject-nmi) leaves its
  *               CPU spinning on the NMI stack with every interrupt blocked, a hard lockup
  */
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -31,6 +34,9 @@ static int lockup;
 module_param(lockup, int, 0444);
 MODULE_PARM_DESC(lockup, "seconds to spin with preemption disabled");
 
+static int irqspin;
+module_param(irqspin, int, 0444);
+MODULE_PARM_DESC(irqspin, "1: a timer interrupt 1 s after loading never returns");
 static int nmi;
 module_param(nmi, int, 0444);
 MODULE_PARM_DESC(nmi, "1: the next NMI never returns");
@@ -92,6 +98,16 @@ static noinline int nfm_faultmod_spin(void *unused)
 
 static struct task_struct *spinner;
 
+static struct hrtimer irq_timer;
+
+/* Never returns (noinline: its own frame, on the IRQ stack, above the interrupted one). */
+static noinline enum hrtimer_restart nfm_faultmod_irq(struct hrtimer *t)
+{
+	for (;;)
+		cpu_relax();
+	return HRTIMER_NORESTART;
+}
+
 /* Never returns (noinline: its own frame, on the NMI stack, above the interrupted one). */
 static noinline int nfm_faultmod_nmi(unsigned int type, struct pt_regs *regs)
 {
@@ -131,6 +147,11 @@ static int __init nfm_faultmod_init(void)
 		kthread_run(nfm_faultmod_oops, NULL, "nfm_oops");
 	if (nmi)
 		register_nmi_handler(NMI_LOCAL, nfm_faultmod_nmi, 0, "nfm_faultmod");
+	if (irqspin) {
+		hrtimer_init(&irq_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+		irq_timer.function = nfm_faultmod_irq;
+		hrtimer_start(&irq_timer, ms_to_ktime(1000), HRTIMER_MODE_REL_HARD);
+	}
 	if (lockup > 0)
 		spinner = kthread_run(nfm_faultmod_spin, NULL, "nfm_spin");
 	return 0;
@@ -145,6 +166,8 @@ static void __exit nfm_faultmod_exit(void)
 		kthread_stop(spinner);
 	if (nmi)
 		unregister_nmi_handler(NMI_LOCAL, "nfm_faultmod");
+	if (irqspin)
+		hrtimer_cancel(&irq_timer);
 }
 
 module_init(nfm_faultmod_init);
