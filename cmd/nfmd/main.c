@@ -69,7 +69,7 @@ static void usage(FILE *f)
 		"  --interval DUR         base crawl: uptime, CPUs, memory (default 1s)\n"
 		"  --ps-interval DUR      processes (default 5s; 0 disables)\n"
 		"  --net-interval DUR     interfaces and sockets (default 5s; 0 disables)\n"
-		"  --sys-interval DUR     modules, mounts, meminfo, loadavg (default 30s; 0 disables)\n"
+		"  --sys-interval DUR     modules, mounts, kernel log, diagnosis (default 30s; 0 disables)\n"
 		"  --rescan DUR           look for new and gone VMs (default 2s)\n"
 		"  --crawl-timeout DUR    time budget of one crawl of one VM (default 2s)\n"
 		"  --top N                processes with per-process metrics (default 10)\n"
