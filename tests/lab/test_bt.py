@@ -49,9 +49,14 @@ def compare(truth, doc, strict=False):
         e = nt.get(tid)
         if fp_wchan and wchan == "0" and stack:
             wchan = stack[0].split("+")[0]
-        if e is None or state not in SLEEPING or "RUNNING" in e["stack"]["flags"]:
-            continue
         if strict and comm.startswith(MOVING):
+            continue
+        if e is None and strict and state in SLEEPING:
+            # asleep in the truth taken just before the dump, so still there: nfm must list it
+            compared += 1
+            diffs.append((tid, comm, state, stack, ["(no such thread in nfm bt --all)"], []))
+            continue
+        if e is None or state not in SLEEPING or "RUNNING" in e["stack"]["flags"]:
             continue
         got = [f["text"] for f in e["stack"]["frames"]]
         compared += 1

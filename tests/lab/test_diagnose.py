@@ -100,6 +100,14 @@ def test_hung_tasks_oom_oops_full_tmpfs(scenario_vm, kernel):
         assert frames[0].startswith("[<0>] %s+0x" % want), text(f)
     assert doc["figures"]["nr_hung_tasks"] >= 2
     assert doc["figures"]["hung_task_timeout_ns"] == 2 * 10**9
+    # Each hung task's stack, frame for frame, is the guest's own /proc/PID/stack (they do not
+    # move: stuck in the module).
+    t, _ = v.fresh_truth()
+    threads = {tid: th for p in t.processes.values() for tid, th in p.threads.items()}
+    for f in hung:
+        if f.get("subject") in ("nfm_hang/0", "cat"):
+            ours = [e[6:] for e in f["evidence"] if e.startswith("[<0>] ")]
+            assert threads[f["pid"]].stack == ours, (f["subject"], threads[f["pid"]].stack, ours)
 
     oom = findings(doc, "oom_kill")
     assert len(oom) == 1 and doc["figures"]["oom_kills"] == 1, doc["findings"]
