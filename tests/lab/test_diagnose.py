@@ -140,11 +140,8 @@ def metrics(text, name):
     return out
 
 
-@pytest.mark.parametrize("kernel", KERNELS)
-def test_nfmd_exports_the_findings(scenario_vm, kernel, tmp_path):
-    """nfmd's /metrics on the hang scenario: nfm_guest_hung_tasks, nfm_guest_oom_kills_total,
-    nfm_guest_oops_total, nfm_guest_findings{kind,severity}, nfm_guest_panicked 0."""
-    v = scenario_vm(kernel, "hang")
+def nfmd_metrics(v, tmp_path, ready):
+    """/metrics of an nfmd watching v alone (everything at 1 s), once metric `ready` is there."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -164,23 +161,37 @@ def test_nfmd_exports_the_findings(scenario_vm, kernel, tmp_path):
                 text = urllib.request.urlopen(req, timeout=10).read().decode()
             except OSError:
                 text = ""
-            if metrics(text, "nfm_guest_hung_tasks"):
+            if metrics(text, ready):
                 break
             time.sleep(1)
-        hung = metrics(text, "nfm_guest_hung_tasks")
-        assert hung and list(hung.values())[0] >= 2, (tmp_path / "nfmd.log").read_text()[-2000:]
-        assert list(metrics(text, "nfm_guest_oom_kills_total").values()) == [1.0]
-        assert list(metrics(text, "nfm_guest_panicked").values()) == [0.0]
-        assert list(metrics(text, "nfm_guest_oops_total").values())[0] >= 1
-        f = metrics(text, "nfm_guest_findings")
-        want = {"hung_task": "error", "oom_kill": "error", "oops": "error", "fs_full": "warning"}
-        for kind, sev in want.items():
-            k = [l for l in f if 'kind="%s"' % kind in l and 'severity="%s"' % sev in l]
-            assert k, (kind, f)
-        assert set(metrics(text, "nfm_guest_diagnose_complete").values()) == {1.0}
+        assert metrics(text, ready), (tmp_path / "nfmd.log").read_text()[-2000:]
+        return text
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def finding_series(text, kind, severity):
+    return [l for l in metrics(text, "nfm_guest_findings")
+            if 'kind="%s"' % kind in l and 'severity="%s"' % severity in l]
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_nfmd_exports_the_findings(scenario_vm, kernel, tmp_path):
+    """nfmd's /metrics on the hang scenario: nfm_guest_hung_tasks, nfm_guest_oom_kills_total,
+    nfm_guest_oops_total, nfm_guest_findings{kind,severity}, nfm_guest_panicked 0."""
+    v = scenario_vm(kernel, "hang")
+    text = nfmd_metrics(v, tmp_path, "nfm_guest_hung_tasks")
+    hung = metrics(text, "nfm_guest_hung_tasks")
+    assert list(hung.values())[0] >= 2, hung
+    assert list(metrics(text, "nfm_guest_oom_kills_total").values()) == [1.0]
+    assert list(metrics(text, "nfm_guest_panicked").values()) == [0.0]
+    assert list(metrics(text, "nfm_guest_halted").values()) == [0.0]
+    assert list(metrics(text, "nfm_guest_oops_total").values())[0] >= 1
+    want = {"hung_task": "error", "oom_kill": "error", "oops": "error", "fs_full": "warning"}
+    for kind, sev in want.items():
+        assert finding_series(text, kind, sev), (kind, metrics(text, "nfm_guest_findings"))
+    assert set(metrics(text, "nfm_guest_diagnose_complete").values()) == {1.0}
     v.stop()
 
 
@@ -293,6 +304,9 @@ def test_panic(scenario_vm, kernel, tmp_path):
         assert frames[1:] == ours[1:] and frames[0].split("+")[0] == ours[0].split("+")[0], \
             (where, frames, ours)
     os.unlink(elf)
+    text = nfmd_metrics(v, tmp_path, "nfm_guest_panicked")
+    assert list(metrics(text, "nfm_guest_panicked").values()) == [1.0], text
+    assert finding_series(text, "panic", "critical"), metrics(text, "nfm_guest_findings")
     v.stop()
 
 
@@ -326,6 +340,10 @@ def test_halted(scenario_vm, kernel, tmp_path):
         assert set(st["flags"]) == {"RUNNING", "REGS"} and st["cpu"] == 0, (where, st)
         assert frames == ours, (where, frames, ours)
     os.unlink(elf)
+    text = nfmd_metrics(v, tmp_path, "nfm_guest_halted")
+    assert list(metrics(text, "nfm_guest_halted").values()) == [1.0], text
+    assert list(metrics(text, "nfm_guest_panicked").values()) == [0.0], text
+    assert finding_series(text, "halted", "critical"), metrics(text, "nfm_guest_findings")
     v.stop()
 
 
