@@ -217,7 +217,7 @@ struct nfm_netdev {
 	uint8_t broadcast[32];
 	char qdisc[16];
 	unsigned int txqlen;
-	int operstate;		/* IF_OPER_* */
+	int operstate;		/* IF_OPER_*, as ip link shows it (DOWN while not running) */
 	struct nfm_netdev_stats stats;	/* /proc/net/dev's columns (rx_dropped includes missed) */
 	bool stats_exact;	/* false: the driver's own ndo_get_stats64 could not be replayed */
 	int nr_addrs;

@@ -10,7 +10,8 @@ kernel's panic message ends) and takes no truth snapshot (a dead guest has no tr
 Scenarios: healthy (the fault module with one interruptible sleeper), hang (D-state kernel
 thread and process past a 2 s hung-task timeout, a full tmpfs, an OOM kill, an oops), lockup
 (a soft lockup under way), nmi (the same, with an NMI handler that never returns once the test
-injects an NMI), irq (the same, with a timer interrupt 1 s later that never returns), net (misconfigured network), panic (sysrq crash, kernel.panic=0), halt
+injects an NMI), irq (the same, with a timer interrupt 1 s later that never returns), net (misconfigured network), offline (every interface but lo down, no /etc/resolv.conf),
+panic (sysrq crash, kernel.panic=0), halt
 (halt -f: the kernel halted, QEMU still running).
 """
 import argparse
@@ -20,7 +21,7 @@ import time
 
 from . import LabError, accel, faultmod, initramfs, kernels, paths, vm
 
-SCENARIOS = ("healthy", "halt", "hang", "irq", "lockup", "net", "nmi", "panic")
+SCENARIOS = ("healthy", "halt", "hang", "irq", "lockup", "net", "nmi", "offline", "panic")
 SCRIPT = os.path.join(faultmod.SRC_DIR, "scenario")
 
 

@@ -285,11 +285,13 @@ static void one_dev(struct nfm_ctx *ctx, const struct net_off *o, uint64_t dev, 
 	memcpy(&e->txqlen, d + o->txqlen, 4);
 	/* operstate is a u8 in 6.1, an unsigned int in 6.12: its low byte either way */
 	operstate = d[o->operstate];
-	e->operstate = (int)operstate;
 	/* dev_get_flags() */
 	memcpy(&flags, d + o->flags, 4);
 	memcpy(&gflags, d + o->gflags, 2);
 	memcpy(&state, d + o->state, 8);
+	/* as rtnetlink and sysfs report it: DOWN while not running, whatever the field says (a
+	 * downed dummy keeps UNKNOWN there) */
+	e->operstate = state & 1 ? (int)operstate : 2;	/* IF_OPER_DOWN */
 	flags = (flags & ~(0x100u | 0x200u | 0x40u | 0x10000u | 0x20000u)) | (gflags & (0x100u | 0x200u));
 	if (state & 1) {	/* __LINK_STATE_START: netif_running() */
 		if (operstate == 6 || operstate == 0)	/* IF_OPER_UP, IF_OPER_UNKNOWN */

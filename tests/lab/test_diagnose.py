@@ -406,3 +406,30 @@ def test_hard_lockup(scenario_vm, kernel, tmp_path, how, handler, entry):
     assert not findings(d2, "hard_lockup"), d2["findings"]
     os.unlink(elf)
     v.stop()
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_offline_guest(scenario_vm, kernel):
+    """Every interface but lo down and /etc/resolv.conf removed: no interface up (an error),
+    each downed interface with its address, resolv.conf absent; and ip shows each downed
+    interface's state as the guest's own /sys/class/net/IF/operstate does (DOWN)."""
+    v = scenario_vm(kernel, "offline")
+    doc = diagnose(v)
+    by = {}
+    for f in doc["findings"]:
+        by.setdefault(f["kind"], []).append(f)
+    assert set(by) == {"no_interface_up", "interface_down", "resolv_conf"}, doc["findings"]
+    nu = by["no_interface_up"][0]
+    assert nu["severity"] == "error" and nu["summary"].startswith(
+        "no network interface but loopback is up"), text(nu)
+    links = run_json("--vm", v.pid, "ip", "link", kind="ip")["interfaces"]
+    down = [l["ifname"] for l in links if l["ifname"] != "lo"]
+    # the lab guest's one other interface (dummy0) has an address: a finding of its own
+    assert down and sorted(f["subject"] for f in by["interface_down"]) == sorted(down), by
+    for l in links:
+        want = v.guest_file("/sys/class/net/%s/operstate" % l["ifname"]).decode().strip().upper()
+        assert l["operstate"] == want, (l["ifname"], l["operstate"], want)
+    assert [l["operstate"] for l in links if l["ifname"] != "lo"] == ["DOWN"] * len(down)
+    rc = by["resolv_conf"][0]
+    assert rc["summary"] == "/etc/resolv.conf is absent: names do not resolve", text(rc)
+    v.stop()
