@@ -262,3 +262,23 @@ def test_lsof_user(lab_vm):
     alone = ok(run("--vm", lab_vm.name, "lsof", "-i")).splitlines()[1:]
     assert both == [] and len(either) > len(alone)
     assert run("--vm", lab_vm.name, "lsof", "-u", "no-such-user").returncode == 2
+
+
+def test_lsof_pid(lab_vm):
+    """lsof -p PID: that process's descriptors alone, each NAMEd as the guest's own
+    /proc/PID/fd link (zoo-files: regular, deleted, FIFO and anonymous-inode files); an
+    unknown pid is an error."""
+    t = lab_vm.truth
+    p = t.processes[t.roles["files"].pid]
+    lines = ok(run("--vm", lab_vm.name, "lsof", "-p", str(p.pid))).splitlines()
+    assert lines[0].split() == ["COMMAND", "PID", "USER", "FD", "TYPE", "DEVICE", "NODE", "PROTO",
+                                "NAME"]
+    col = lines[0].index("NAME")
+    rows = [(l.split(), l[col:]) for l in lines[1:]]
+    assert rows and all(int(r[1]) == p.pid for r, _ in rows), lines
+    got = {int(r[3]): name for r, name in rows}
+    want = {int(fd): link.decode("utf-8", "backslashreplace") for fd, link in p.fds.items()}
+    assert got == want, (got, want)
+    # no such process: lsof's exit status 1, and one line saying why
+    q = run("--vm", lab_vm.name, "lsof", "-p", "999999")
+    assert q.returncode == 1 and not q.stdout and q.stderr == "nfm: pid 999999: no such process\n"

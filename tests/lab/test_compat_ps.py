@@ -123,6 +123,14 @@ def test_ps_aux_and_ef_layouts(lab_vm):
     st = t.processes[1].status
     assert f[0] == "root" and f[4] == st["VmSize"].split()[0].decode()
     assert f[6] == "?" and f[10] == b" ".join(t.processes[1].argv).decode(), one
+    # RSS in KiB as the guest's VmRSS (init's does not move); %MEM as procps's pr_pmem():
+    # RSS * 1000 / MemTotal, cut (not rounded) to one decimal, on every row
+    assert f[5] == st["VmRSS"].split()[0].decode(), one
+    mem_total = int(re.search(rb"MemTotal:\s+(\d+)", t.files["/proc/meminfo"]).group(1))
+    for l in aux[1:]:
+        c = l.split(None, 10)
+        tenths = min(int(c[5]) * 1000 // mem_total, 999)
+        assert c[3] == "%d.%d" % (tenths // 10, tenths % 10), l
     # columns line up as procps's: PID right-aligned under its header
     end = aux[0].index("PID") + 3
     assert one[end - 1] == "1" and one[end - 2] == " ", one
