@@ -10,7 +10,8 @@
  * it still runs. "BENCH <seconds>\n" / "BENCH-COUNT\n" the same for a CPU benchmark (rounds).
  * "INSMOD <name> [param=value]\n" loads /lib/modules/<name>.ko, "RMMOD <name>\n" unloads it; both
  * answer "MODULE-DONE <exit status>" (the lab's test modules, lab/hookmod, hook on demand; RMMOD
- * turns a livepatch off first).
+ * turns a livepatch off first). "KMSG <text>\n" writes text to /dev/kmsg, answering
+ * "KMSG-DONE <0 or errno>".
  */
 #define _GNU_SOURCE
 #include "zoo.h"
@@ -661,6 +662,35 @@ static void file_command(int fd, const char *path)
 		write_all(fd, tmp.p, tmp.len);
 }
 
+/* One record in the kernel log, as a program logs through /dev/kmsg (facility user, the
+ * default level): "KMSG-DONE 0", or the errno. The text is a plain word string (no control bytes). */
+static void kmsg_command(int fd, const char *text)
+{
+	char reply[32];
+	int err = 0, k = open("/dev/kmsg", O_WRONLY | O_CLOEXEC), n;
+
+	for (const char *c = text; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			err = EINVAL;
+	if (k < 0)
+		err = errno;
+	else if (!err) {
+		/* with its newline: a record without one stays open for a continuation, and no
+		 * reader (nor nfm) sees it until the next record closes it */
+		char rec[256];
+		int len = snprintf(rec, sizeof(rec), "%s\n", text);
+
+		if (len < 0 || (size_t)len >= sizeof(rec))
+			err = E2BIG;
+		else if (write(k, rec, (size_t)len) < 0)
+			err = errno;
+	}
+	if (k >= 0)
+		close(k);
+	n = snprintf(reply, sizeof(reply), "KMSG-DONE %d\n", err);
+	write_all(fd, reply, (size_t)n);
+}
+
 /* A livepatch module cannot be unloaded while its patch is on: turn it off and wait until the
  * transition ends (the patch's sysfs folder goes away), at most 20 s. */
 static void livepatch_off(const char *name)
@@ -746,6 +776,8 @@ int truth_server(const char *dev)
 			write_all(fd, "PONG\n", 5);
 		} else if (!strncmp(line, "FILE ", 5)) {
 			file_command(fd, line + 5);
+		} else if (!strncmp(line, "KMSG ", 5)) {
+			kmsg_command(fd, line + 5);
 		} else if (!strncmp(line, "INSMOD ", 7) || !strncmp(line, "RMMOD ", 6)) {
 			module_command(fd, line[0] == 'I', strchr(line, ' ') + 1);
 		} else {

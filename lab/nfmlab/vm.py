@@ -265,6 +265,11 @@ def guest_file(name, path):
                               os.path.join(info["run"], "truth.lock"), path)
 
 
+def kmsg(name, text):
+    """Writes one record to the guest's kernel log through /dev/kmsg; returns 0 or the errno."""
+    return int(_command(name, "KMSG " + text, "KMSG-DONE").split()[1])
+
+
 def insmod(name, module, param=""):
     """Loads /lib/modules/MODULE.ko in the guest (busybox insmod); returns insmod's exit status."""
     return int(_command(name, ("INSMOD %s %s" % (module, param)).strip(), "MODULE-DONE").split()[1])

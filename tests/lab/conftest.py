@@ -58,6 +58,10 @@ class LabVM:
         """The bytes of a file as the guest itself reads it."""
         return vm.guest_file(self.name, path)
 
+    def kmsg(self, text):
+        """Writes one record to the guest's kernel log (/dev/kmsg); 0 or the errno."""
+        return vm.kmsg(self.name, text)
+
     def churn_start(self, seconds):
         vm.churn_start(self.name, seconds)
 
