@@ -425,6 +425,22 @@ def test_timeline(lab_vm, tmp_path):
     # the table: one line per event
     tt = run("timeline", d)
     assert tt.returncode == 0 and len(tt.stdout.splitlines()) == len(ev) + 1
+    # --since/--until: the events of the frames from the module's removal to its return, no
+    # more, no fewer (bounds 1 ms outside those frames, which are >= 500 ms apart)
+    t_rm = [e["time_ns"] for e in ev if e["member"] == "modules" and e["change"] == "removed"
+            and e["object"]["name"] == MODULE][0]
+    t_add = [e["time_ns"] for e in ev if e["member"] == "modules" and e["change"] == "added"
+             and e["object"]["name"] == MODULE][0]
+    since, until = t_rm - 10**6, t_add + 10**6
+    w = run("-j", "timeline", "--since", "@%.3f" % (since / 1e9), "--until",
+            "@%.3f" % (until / 1e9), d)
+    assert w.returncode == 0, w.stderr
+    validate("timeline", w.stdout, "nfm timeline --since --until")
+    win = json.loads(w.stdout)["events"]
+    assert win == [e for e in ev if since <= e["time_ns"] <= until] and len(win) >= 2, win
+    late = json.loads(run("-j", "timeline", "--since", "@%.3f" % ((t_add + 10**6) / 1e9),
+                          d).stdout)["events"]
+    assert late == [e for e in ev if e["time_ns"] > t_add]
     # wait for the BURN job: the zoo's own burners are stopped while it runs
     deadline = time.monotonic() + 30
     while vm.job_count(lab_vm.name, "BURN") is None and time.monotonic() < deadline:
