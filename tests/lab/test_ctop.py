@@ -124,8 +124,9 @@ def test_cpu_matches_guest(ctop_vms, delay):
 
 def test_capped_host(ctop_vms):
     """Each VM's %HOST within 2 points of its cgroup's cpuacct.usage over the same window, the
-    processes' %HOST summing to the VM's within 2 points in every frame, and the 100 % burner's
-    guest %CPU far above what the host gave it."""
+    processes' %HOST summing to the VM's within 2 points in every frame, the 100 % burner's
+    guest %CPU far above what the host gave it, and the cgroup's quota and throttling counters
+    as its own files say."""
     runs = ctop.measure(nfmcli.NFM, ctop_vms, seconds=20, delay=1.0, only_burner=False)
     for r in runs:
         pairs = ctop.window(r)
@@ -143,3 +144,14 @@ def test_capped_host(ctop_vms):
         if r["duty"] == 100:
             cpu = sum(ctop.proc_of(f, r["pid"])["cpu_pct"] for f in frames) / len(frames)
             assert cpu > 80 and vm_host < 35, (cpu, vm_host)
+        # The cgroup as nfm reads it: the quota and period set, and the throttling counters
+        # (monotone) bracketing cpu.stat as read at both ends of the window; the 100 % burner's
+        # VM is throttled in it.
+        cgs = [ctop.vm_frame(d)["host"]["cgroup"] for d in r["frames"]]
+        assert cgs and all((c["quota_us"], c["period_us"]) == (QUOTA_US, 100000) for c in cgs)
+        for mine, theirs in (("nr_throttled", "nr_throttled"), ("throttled_ns", "throttled_time")):
+            v = [c[mine] for c in cgs]
+            assert v == sorted(v) and v[0] <= r["stat0"][theirs] <= r["stat1"][theirs] <= v[-1], \
+                (r["name"], mine, v[0], r["stat0"][theirs], r["stat1"][theirs], v[-1])
+        if r["duty"] == 100:
+            assert r["stat1"]["nr_throttled"] > r["stat0"]["nr_throttled"]
