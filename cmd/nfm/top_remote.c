@@ -343,6 +343,29 @@ static void count_state(struct top_vm *vm, char state, unsigned int n)
 	}
 }
 
+/* The running tasks' uncharged time nfmd read with the walk (cpu_frame.sched_pending), added to
+ * their processes as nfm top adds it locally (top_model.c). */
+static void add_pending(struct top_vm *vm, struct json_object *cf)
+{
+	struct json_object *arr;
+	size_t n;
+
+	if (!cf || !json_object_object_get_ex(cf, "sched_pending", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	n = json_object_array_length(arr);
+	for (size_t i = 0; i < n && i < 1024; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		int64_t pid = get_i64(e, "pid");
+
+		for (size_t j = 0; j < vm->nprocs; j++)
+			if (vm->procs[j].pid == pid) {
+				vm->procs[j].cpu_ns += get_u64(e, "ns");
+				break;
+			}
+	}
+}
+
 /* Fill vm's current frame from an nfmd.vm document (doc/schema/docs/nfmd.vm.json). */
 static void fill_from_frame(struct top_vm *vm, struct json_object *f)
 {
@@ -460,6 +483,7 @@ static void fill_from_frame(struct top_vm *vm, struct json_object *f)
 				count_state(vm, t->state, 1);
 		}
 	}
+	add_pending(vm, cf);
 	top_vm_compute(vm);
 }
 

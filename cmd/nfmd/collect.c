@@ -325,6 +325,9 @@ static void proc_metrics(struct section *s, const struct proc *p)
 	free(comm);
 }
 
+/* CPUs whose running task's uncharged time (nfm_ctx_sched_pending) goes with the walk. */
+#define PENDING_CPUS 64
+
 /* Tries of the process walk until it and the uptime saw one scheduler-clock generation. */
 #define PS_WALK_TRIES 4
 #define PS_WALK_BUDGET_S 0.25
@@ -347,7 +350,8 @@ static void collect_ps(struct nfm_ctx *ctx, struct crawl_base *b,
 	struct nfm_cpu_times total;
 	const struct nfm_host_sample *host;
 	uint64_t uptime = 0, g0 = 0, g1 = 0;
-	int ret, try = 0;
+	struct nfm_sched_pending pend[PENDING_CPUS];
+	int ret, try = 0, npend = -1;
 	bool truncated = false, have_uptime = false, consistent = false, gen = false;
 	double walk_start = now_mono();
 
@@ -421,6 +425,8 @@ again:
 			break;
 		}
 	}
+	/* what the running tasks ran since their last charge, inside the same bracket */
+	npend = ret >= 0 ? nfm_ctx_sched_pending(ctx, pend, PENDING_CPUS) : 0;
 	if (ret >= 0 && gen && have_uptime) {
 		consistent = nfm_ctx_sched_gen(ctx, &g1) == 0 && g0 == g1;
 		/* Tries for at most PS_WALK_BUDGET_S: a large guest's walks rarely agree, and each
@@ -439,6 +445,20 @@ again:
 		o = json_object_new_object();
 		j_add(o, "uptime_ns", j_u64(uptime));
 		j_add(o, "consistent", j_bool(consistent));
+		if (npend >= 0) {
+			struct json_object *arr = json_object_new_array();
+
+			for (int i = 0; i < npend && i < PENDING_CPUS; i++) {
+				struct json_object *e = json_object_new_object();
+
+				j_add(e, "cpu", j_int(pend[i].cpu));
+				j_add(e, "tid", j_int(pend[i].pid));
+				j_add(e, "pid", j_int(pend[i].tgid));
+				j_add(e, "ns", j_u64(pend[i].ns));
+				json_object_array_add(arr, e);
+			}
+			j_add(o, "sched_pending", arr);
+		}
 		if (nfm_cpu_times(ctx, &total, NULL, 0) >= 0)
 			j_add(o, "cpu_times", obj_cpu_times(&total));
 		if ((host = crawl_host_sample(b)))
