@@ -132,6 +132,8 @@ static noinline int nfm_faultmod_sleep(void *unused)
 
 static int __init nfm_faultmod_init(void)
 {
+	int i;	/* not in the for: 5.10 builds modules as gnu89 */
+
 	entry = proc_create("nfm_faultmod", 0444, NULL, &faultmod_ops);
 	sleep_entry = proc_create("nfm_faultmod_sleep", 0444, NULL, &faultmod_sleep_ops);
 	if (!entry || !sleep_entry) {
@@ -139,9 +141,9 @@ static int __init nfm_faultmod_init(void)
 		proc_remove(sleep_entry);
 		return -ENOMEM;
 	}
-	for (int i = 0; i < hangers && i < 16; i++)
+	for (i = 0; i < hangers && i < 16; i++)
 		kthread_run(nfm_faultmod_hang, NULL, "nfm_hang/%d", i);
-	for (int i = 0; i < sleepers && i < 16; i++)
+	for (i = 0; i < sleepers && i < 16; i++)
 		kthread_run(nfm_faultmod_sleep, NULL, "nfm_sleep/%d", i);
 	if (oops)
 		kthread_run(nfm_faultmod_oops, NULL, "nfm_oops");

@@ -12,7 +12,8 @@ SRC_DIR = os.path.join(paths.LAB_DIR, "faultmod")
 
 def build(kernel):
     """Returns the path of nfm_faultmod.ko for `kernel` (a kernels.Kernel), building it once."""
-    return kbuild.build(kernel.release, SRC_DIR, ["Makefile", "nfm_faultmod.c"], "nfm_faultmod")
+    return kbuild.build(kernel.release, SRC_DIR, ["Makefile", "nfm_faultmod.c"], "nfm_faultmod",
+                        kernel.suite)
 
 
 def build_hog():

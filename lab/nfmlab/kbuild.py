@@ -13,29 +13,30 @@ import shutil
 import subprocess
 import tempfile
 
-from . import LabError, paths
+from . import LabError, kernels, paths
 
 
-def _deps(pkg):
-    out = subprocess.run(["apt-cache", "depends", pkg], capture_output=True, text=True,
-                         timeout=60).stdout
+def _deps(pkg, suite):
+    out = subprocess.run(["apt-cache"] + kernels.apt_options(suite) + ["depends", pkg],
+                         capture_output=True, text=True, timeout=60).stdout
     return re.findall(r"^\s*\|?Depends:\s*(linux-(?:headers|kbuild)-\S+)\s*$", out, re.M)
 
 
-def headers(release):
-    """Unpacks the headers of `release` (e.g. 6.1.0-57-cloud-amd64); returns the build dir."""
+def headers(release, suite=kernels.HOST_SUITE):
+    """Unpacks the headers of `release` (e.g. 6.1.0-57-cloud-amd64) from the package index of
+    `suite` (the kernel's); returns the build dir."""
     root = os.path.join(paths.cache_dir(), "headers-" + release)
     kdir = os.path.join(root, "usr", "src", "linux-headers-" + release)
     done = os.path.join(root, ".unpacked")
     if os.path.exists(done):
         return kdir
     pkg = "linux-headers-" + release
-    pkgs = [pkg] + _deps(pkg)
+    pkgs = [pkg] + _deps(pkg, suite)
     os.makedirs(paths.cache_dir(), exist_ok=True)
     with tempfile.TemporaryDirectory(dir=paths.cache_dir(), prefix=".hdr-") as tmp:
         os.chmod(tmp, 0o777)  # apt downloads as _apt
-        r = subprocess.run(["apt-get", "download", "-q"] + pkgs, cwd=tmp, capture_output=True,
-                           text=True)
+        r = subprocess.run(["apt-get"] + kernels.apt_options(suite) + ["download", "-q"] + pkgs,
+                           cwd=tmp, capture_output=True, text=True)
         debs = glob.glob(os.path.join(tmp, "*.deb"))
         if r.returncode != 0 or len(debs) < 2:
             last = (r.stderr.strip().splitlines() or ["no output"])[-1]
@@ -56,13 +57,26 @@ def headers(release):
     return kdir
 
 
-def build(release, src, files, name):
+def build(release, src, files, name, suite=kernels.HOST_SUITE):
     """Returns the path of module `name`.ko built from `files` of directory `src` (a kbuild
-    Makefile among them) for kernel `release`, building it the first time."""
-    return build_all(release, src, files, [name])[0]
+    Makefile among them) for kernel `release` (of Debian release `suite`), building it the
+    first time."""
+    return build_all(release, src, files, [name], suite)[0]
 
 
-def build_all(release, src, files, names):
+def _cc(kdir):
+    """CC=... for make when the headers name a compiler this host lacks (a bullseye kernel's
+    gcc-10 on bookworm): the host's gcc, which builds a small module for it; [] otherwise."""
+    want = ""
+    for f in glob.glob(os.path.join(os.path.dirname(kdir), "linux-headers-*", ".kernelvariables")):
+        with open(f) as fh:
+            m = re.search(r"^\s*CC\s*=\s*(?:\$\(CROSS_COMPILE\))?(\S+)", fh.read(), re.M)
+            if m:
+                want = m.group(1)
+    return ["CC=gcc"] if want and not shutil.which(want) else []
+
+
+def build_all(release, src, files, names, suite=kernels.HOST_SUITE):
     """The paths of the modules `names` (.ko) that one kbuild run over `files` of `src` makes
     for kernel `release`; built the first time, cached by release, name and source digest."""
     h = hashlib.sha256(release.encode())
@@ -73,13 +87,13 @@ def build_all(release, src, files, names):
             for n in names]
     if all(os.path.exists(o) for o in outs):
         return outs
-    kdir = headers(release)
+    kdir = headers(release, suite)
     with tempfile.TemporaryDirectory(dir=paths.cache_dir(), prefix=".kbuild-") as tmp:
         for f in files:
             shutil.copy(os.path.join(src, f), tmp)
         # No module BTF: it needs pahole (dwarves), and nothing here reads a lab module's BTF.
-        r = subprocess.run(["make", "-C", kdir, "M=" + tmp, "CONFIG_DEBUG_INFO_BTF_MODULES=",
-                            "modules"], capture_output=True, text=True, timeout=600)
+        r = subprocess.run(["make", "-C", kdir, "M=" + tmp, "CONFIG_DEBUG_INFO_BTF_MODULES="]
+                           + _cc(kdir) + ["modules"], capture_output=True, text=True, timeout=600)
         for n, out in zip(names, outs):
             ko = os.path.join(tmp, n + ".ko")
             if r.returncode != 0 or not os.path.exists(ko):

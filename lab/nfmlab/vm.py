@@ -179,7 +179,8 @@ def start(o):
     # hookmod=True: the lab's test modules (lab/hookmod: hookmod, hookpatch) in /lib/modules,
     # loaded on demand.
     extra = kbuild.build_all(kernel.release, os.path.join(paths.LAB_DIR, "hookmod"),
-                             ["hookmod.c", "hookpatch.c", "Makefile"], ["hookmod", "hookpatch"]) \
+                             ["hookmod.c", "hookpatch.c", "Makefile"], ["hookmod", "hookpatch"],
+                             kernel.suite) \
         if getattr(o, "hookmod", False) else []
     initrd = initramfs.build(kernel, extra)
     # the KVM probe boots an x86 kernel; an arm64 guest on this x86 host is TCG only
