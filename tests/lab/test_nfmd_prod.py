@@ -8,6 +8,7 @@ Binaries: NFMD_BIN (default build/cmd/nfmd/nfmd), PROMETHEUS_BIN (default promet
 """
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -231,6 +232,49 @@ def test_metrics_have_node_exporter_shapes_and_named_labels(lab_vm, nfmd, prom):
     states = prom.query("nfm_guest_processes_by_state{%s}" % sel)
     assert {dict(k)["state"] for k in states} >= {"running", "sleeping", "disk_sleep", "zombie", "idle"}
     assert prom.one('nfm_vm_state{%s,state="running"}' % sel) == 1
+
+
+def per_cpu_ticks(t):
+    """{cpu: [user, nice, system, idle, iowait, irq, softirq, steal]} of a truth's /proc/stat."""
+    out = {}
+    for l in t.files["/proc/stat"].splitlines():
+        if re.match(rb"cpu\d+ ", l):
+            out[l.split()[0][3:].decode()] = [int(x) for x in l.split()[1:9]]
+    return out
+
+
+def test_cpu_seconds_equal_the_guests_proc_stat(lab_vm, nfmd):
+    """nfm_guest_cpu_seconds_total of each CPU and busy mode lies between the guest's own
+    /proc/stat read before nfmd's last crawl and after the scrape (ticks of 1/100 s, one tick
+    of rounding). Idle and iowait are left out: the guest's /proc/stat counts an idle CPU's
+    ongoing sleep, which its counters (and nfm) have not been charged yet. A late crawl (nfmd
+    slowed past its 250 ms by a loaded host) is retried, twice at most."""
+    modes = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
+    for _ in range(3):
+        t1, _ = lab_vm.fresh_truth()
+        time.sleep(0.6)     # past nfmd's 250 ms interval: its newest crawl comes after t1
+        st, text = nfmd.get("/metrics")
+        t2, _ = lab_vm.fresh_truth()
+        assert st == 200
+        got = {}
+        for m in re.finditer(r'^nfm_guest_cpu_seconds_total\{([^}]*)\} (\S+)$', text, re.M):
+            lab = {k: v.strip('"') for k, v in (kv.split("=", 1) for kv in m.group(1).split(","))}
+            if lab.get("vm") == lab_vm.name:
+                got[(lab["cpu"], lab["mode"])] = float(m.group(2))
+        a, b = per_cpu_ticks(t1), per_cpu_ticks(t2)
+        bad, checked = [], 0
+        for cpu in a:
+            for i, mode in enumerate(modes):
+                if mode in ("idle", "iowait"):
+                    continue
+                v = got[(cpu, mode)] * 100
+                if not a[cpu][i] - 1 <= v <= b[cpu][i] + 1:
+                    bad.append((cpu, mode, a[cpu][i], v, b[cpu][i]))
+                checked += 1
+        if not bad:
+            break
+    assert not bad, bad
+    assert checked == 6 * len(a) and len(a) >= 2, checked
 
 
 def test_every_dashboard_panel_returns_data(lab_vm, nfmd, prom):
