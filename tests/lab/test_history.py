@@ -19,7 +19,7 @@ import pytest
 
 from nfmcli import NFM, guest_bytes, one_error_line, run, run_json, validate
 from test_net import check_route_arp, check_sockets
-from test_process import compare_ps, report
+from test_process import compare_ps, lived_through, report
 from test_system import COLS, _proc_net_dev, kmsg_escape
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lab"))
@@ -140,6 +140,31 @@ def test_ps_at_snapshot(store, sid):
         again = run_json("--vm", d, "--at", str(sid), "ps")["processes"]
         assert [(e["pid"], e["utime_ticks"], e["state"]) for e in again] == \
             [(e["pid"], e["utime_ticks"], e["state"]) for e in out]
+
+
+@pytest.mark.parametrize("sid", [1, 2])
+def test_lsof_at_snapshot(store, sid):
+    """lsof at a snapshot: every process that lived through the snapshot's two truths with the
+    same descriptors in both has exactly those, named as its /proc/PID/fd links."""
+    d, snaps = store
+    _, t1, t2 = snaps[sid]
+    got = {}
+    for e in at(d, sid, "lsof", kind="lsof")["files"]:
+        got.setdefault(e["pid"], {})[e["fd"]] = guest_bytes(e, "path")
+    diffs, checked = [], 0
+    for pid in lived_through(t1, t2):
+        p1, p2 = t1.processes[pid], t2.processes[pid]
+        if p1.fds != p2.fds:
+            continue    # moved between the truths (the truth server's own descriptors)
+        want = p1.fds
+        if p1.comm == b"zoo-truthsrv":
+            want = {fd: v for fd, v in want.items() if not v.startswith(b"/proc")}
+        if got.get(pid, {}) != want:
+            diffs.append("pid %d (%r): nfm %s /proc %s" % (
+                pid, p1.comm, sorted(got.get(pid, {}).items())[:8], sorted(want.items())[:8]))
+        checked += 1
+    assert not diffs, report(diffs)
+    assert checked > 20, checked
 
 
 def test_lsmod_at_each_snapshot(store, docs):
