@@ -26,7 +26,17 @@ lib=$(cd "$pkg" && /usr/bin/python3 -c 'import _cdef; print(_cdef.LIBS[0])')
 [ -f "$d/root$lib" ] || fail "_cdef names $lib, which meson did not install"
 nfm=$(find "$d/root" -path '*/bin/nfm' | head -1)
 want=$(LD_LIBRARY_PATH="$(dirname "$d/root$lib")" "$nfm" --version 2>/dev/null | awk '{print $2}')
-got=$(cd / && PYTHONPATH="$site" NFM_LIBNFM="$d/root$lib" LD_LIBRARY_PATH="$(dirname "$d/root$lib")" \
+# a sanitizer build's libnfm needs its runtime loaded first into the (uninstrumented) python3
+san=$(meson introspect "$build" --buildoptions | /usr/bin/python3 -c \
+	'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "b_sanitize"][0])')
+pre=
+case $san in
+*address*) pre="$(${CC:-cc} -print-file-name=libasan.so)" ;;
+esac
+case $san in
+*undefined*) pre="$pre $(${CC:-cc} -print-file-name=libubsan.so)" ;;
+esac
+got=$(cd / && LD_PRELOAD="${pre# }" ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$site" NFM_LIBNFM="$d/root$lib" LD_LIBRARY_PATH="$(dirname "$d/root$lib")" \
 	/usr/bin/python3 -c 'import nfm; print(nfm.version(), nfm.library_path)') || fail "import nfm failed"
 [ -n "$want" ] && [ "${got%% *}" = "$want" ] || fail "import nfm: version ${got%% *}, the installed nfm says $want"
 [ "${got#* }" = "$d/root$lib" ] || fail "import nfm loaded ${got#* }, not the installed $lib"
