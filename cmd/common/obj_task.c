@@ -16,12 +16,11 @@ static const char *policy_name(uint32_t p)
 }
 
 /* Matches doc/schema/process.json. */
-struct json_object *obj_process(const struct nfm_task *t, uint64_t page_size)
+struct json_object *obj_process(const struct nfm_task *t, bool vmrss_summed)
 {
 	struct json_object *o = json_object_new_object();
+	const uint64_t page_size = 4096;
 
-	if (!page_size)
-		page_size = 4096;
 	A("task", j_addr(t->addr));
 	A("mm", j_addr(t->mm));
 	A("pid", j_int(t->pid));
@@ -54,7 +53,7 @@ struct json_object *obj_process(const struct nfm_task *t, uint64_t page_size)
 	A("stime_ticks", j_u64(t->stime_ticks));
 	A("vsize_bytes", j_u64(t->vsize));
 	A("rss_pages", j_u64(t->rss_pages));
-	A("rss_bytes", j_u64(t->rss_pages * page_size));
+	A("rss_bytes", j_u64(nfm_task_vmrss_pages(t, vmrss_summed) * page_size));
 	A("rss_exact_bytes", j_u64(t->rss_exact_pages * page_size));
 	A("rss_anon_bytes", j_u64(t->rss_anon * page_size));
 	A("rss_file_bytes", j_u64(t->rss_file * page_size));

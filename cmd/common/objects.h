@@ -40,7 +40,7 @@
  * (PF_*), nice, priority, policy ("SCHED_OTHER"...), policy_code, rt_priority, num_threads,
  * start_time_ns, start_time_ticks, utime_ns, stime_ns, utime_ticks, stime_ticks, vsize_bytes,
  * rss_pages, rss_bytes, rss_exact_bytes, rss_anon_bytes, rss_file_bytes, rss_shmem_bytes.
- * page_size: the guest's page size in bytes (0: 4096).
+ * rss_bytes is VmRSS: rss_exact_bytes when vmrss_summed (nfm_vmrss_summed() of the guest).
  *
  * Optional members callers add (documented in process.json): "cmdline" etc. through
  * obj_process_cmdline(); "cmdline_error" (j_str(strerror)), "tids" (array of ints), "threads"
@@ -48,7 +48,7 @@
  * objects: pstree), "cpu_pct" and "mem_pct" (j_fixed(v, 1): top), "cpu_time_ns" (utime + stime,
  * when only the sum is known: top).
  */
-struct json_object *obj_process(const struct nfm_task *t, uint64_t page_size);
+struct json_object *obj_process(const struct nfm_task *t, bool vmrss_summed);
 
 /*
  * Add the rest of /proc/PID/stat and status (nfm_task_info()) to proc, named as in process.json:

@@ -93,7 +93,7 @@ static int bt_one(struct bt_run *r, const struct nfm_task *t)
 	if (nfm_task_wchan(r->cli->ctx, t, &wchan) < 0)
 		wchan = NULL;
 	if (r->tasks) {
-		struct json_object *o = obj_process(t, 0);
+		struct json_object *o = obj_process(t, nfm_vmrss_summed(r->cli->ctx));
 
 		obj_process_wchan(o, wchan);
 		j_add(o, "stack", obj_stack(frames, n, flags, cpu));

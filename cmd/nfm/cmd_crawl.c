@@ -139,7 +139,7 @@ static void add_tids(struct nfm_ctx *ctx, const struct nfm_task *t, struct json_
 static struct json_object *process_of(struct nfm_ctx *ctx, const struct nfm_task *t, char *buf,
 				      bool files)
 {
-	struct json_object *o = obj_process(t, 0);
+	struct json_object *o = obj_process(t, nfm_vmrss_summed(ctx));
 
 	if (t->mm) {
 		struct nfm_umem_stat st = { 0 };

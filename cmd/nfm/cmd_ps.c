@@ -335,7 +335,7 @@ static struct ps_row **forest_order(struct ps_row *rows, size_t n)
 /* process.json with the rest of /proc (info), names, the command line and the tids. */
 static struct json_object *row_json(struct cli *cli, const struct ps_row *r, bool wchan)
 {
-	struct json_object *o = obj_process(&r->t, 0), *a;
+	struct json_object *o = obj_process(&r->t, nfm_vmrss_summed(cli->ctx)), *a;
 	char name[GUEST_NAME_MAX];
 	int k;
 
@@ -390,6 +390,7 @@ static void env_init(struct cli *cli, struct ps_env *e)
 	const char *cols = getenv("COLUMNS");
 
 	e->ctx = cli->ctx;
+	e->vmrss_summed = nfm_vmrss_summed(cli->ctx);
 	e->now = time(NULL);
 	e->have_boot = nfm_task_boot_time(cli->ctx, &boot) == 0;
 	e->boot_s = boot / 1000000000;

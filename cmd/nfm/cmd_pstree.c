@@ -72,13 +72,13 @@ static void print_tree(const struct node *n, int i, const struct tree_opts *o, i
 }
 
 /* process.json with "children" (process objects, in pid order). */
-static struct json_object *tree_json(const struct node *n, int i, int depth)
+static struct json_object *tree_json(const struct node *n, int i, int depth, bool summed)
 {
-	struct json_object *o = obj_process(&n[i].t, 0), *a = json_object_new_array();
+	struct json_object *o = obj_process(&n[i].t, summed), *a = json_object_new_array();
 	int c;
 
 	for (c = n[i].first_child; c >= 0 && depth < MAX_DEPTH; c = n[c].next_sibling)
-		json_object_array_add(a, tree_json(n, c, depth + 1));
+		json_object_array_add(a, tree_json(n, c, depth + 1, summed));
 	j_add(o, "children", a);
 	return o;
 }
@@ -178,7 +178,7 @@ static int cmd_pstree(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < cnt; i++)
 			if (root ? n[i].t.tgid == root :
 				   (!n[i].t.ppid || find(n, cnt, n[i].t.ppid) < 0))
-				json_object_array_add(a, tree_json(n, (int)i, 0));
+				json_object_array_add(a, tree_json(n, (int)i, 0, nfm_vmrss_summed(cli->ctx)));
 		j_add(doc, "processes", a);
 		if (damaged)
 			jdoc_error(doc, "processes", damaged, task_walk_words(damaged));

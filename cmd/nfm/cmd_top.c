@@ -200,7 +200,8 @@ static struct json_object *vm_frame_json(struct top_state *st, struct top_vm *vm
 	n = top_rows(st, &rows);
 	st->filter = filter;
 	for (i = 0; i < n && (!st->max_rows || i < st->max_rows); i++) {
-		x = obj_process(&rows[i]->task, 0);
+		x = obj_process(&rows[i]->task, vm->ctx && nfm_vmrss_summed(vm->ctx));
+		j_add(x, "rss_bytes", j_u64(rows[i]->rss_kb * 1024));	/* RES (a remote VM's too) */
 		if (vm->ctx) {	/* WCHAN as /proc/PID/wchan (a remote VM's frame has none) */
 			const char *w = NULL;
 

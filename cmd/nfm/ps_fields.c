@@ -210,9 +210,9 @@ static double utilization(const struct nfm_task *t, const struct ps_env *e)
 	return d > 0 ? (double)ticks_all(t) * 100.0 / d : 0;
 }
 
-static uint64_t rss_kb(const struct nfm_task *t)
+static uint64_t rss_kb(const struct nfm_task *t, const struct ps_env *e)
 {
-	return t->rss_pages * 4;	/* status VmRSS: get_mm_counter() sums, in kB */
+	return nfm_task_vmrss_pages(t, e->vmrss_summed) * 4;	/* status VmRSS (procps 4 reads it) */
 }
 
 static void fmt_dhms(unsigned long t, char *out, size_t size, bool etime)
@@ -422,7 +422,7 @@ static void field_text(const struct ps_field *f, const struct ps_row *r, const s
 		snprintf(out, size, "%2u", u > 99 ? 99 : u);
 		break;
 	case F_PMEM:
-		u = e->mem_total_kb ? (unsigned)(rss_kb(t) * 1000 / e->mem_total_kb) : 0;
+		u = e->mem_total_kb ? (unsigned)(rss_kb(t, e) * 1000 / e->mem_total_kb) : 0;
 		if (u > 999)
 			u = 999;
 		snprintf(out, size, "%2u.%u", u / 10, u % 10);
@@ -486,7 +486,7 @@ static void field_text(const struct ps_field *f, const struct ps_row *r, const s
 	case F_OPRI: snprintf(out, size, "%d", 60 + t->priority); break;
 	case F_PRIORITY: snprintf(out, size, "%d", t->priority); break;
 	case F_PSR: snprintf(out, size, "%d", in->processor); break;
-	case F_RSS: snprintf(out, size, "%" PRIu64, rss_kb(t)); break;
+	case F_RSS: snprintf(out, size, "%" PRIu64, rss_kb(t, e)); break;
 	case F_VSZ: snprintf(out, size, "%" PRIu64, t->vsize >> 10); break;
 	case F_SZ: snprintf(out, size, "%" PRIu64, (t->vsize >> 10) / 4); break;
 	case F_S: snprintf(out, size, "%c", t->state); break;
@@ -533,7 +533,7 @@ static bool sort_number(const struct ps_field *f, const struct ps_row *r, const 
 
 	switch (f->id) {
 	case F_PCPU: case F_C: *v = utilization(t, e); return true;
-	case F_PMEM: case F_RSS: *v = (double)rss_kb(t); return true;
+	case F_PMEM: case F_RSS: *v = (double)rss_kb(t, e); return true;
 	case F_VSZ: case F_SZ: *v = (double)t->vsize; return true;
 	case F_EGID: *v = t->egid; return true;
 	case F_RGID: *v = t->gid; return true;

@@ -39,6 +39,7 @@ struct ps_env {
 	bool have_boot;
 	double uptime_ticks;		/* CLOCK_BOOTTIME in USER_HZ ticks */
 	uint64_t mem_total_kb;
+	bool vmrss_summed;		/* nfm_vmrss_summed(): RSS is rss_exact_pages */
 	time_t now;
 	int pid_width;			/* digits of the guest's pid_max (procps: PIDMAX columns) */
 	bool unix_f;			/* -f: comm shows the command line, as procps */

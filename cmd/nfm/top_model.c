@@ -107,6 +107,7 @@ static int read_procs(struct top_vm *vm, bool want_cmdline)
 	struct nfm_task t;
 	size_t cap = 256, n = 0;
 	struct top_proc *procs = malloc(cap * sizeof(*procs));
+	bool summed = nfm_vmrss_summed(vm->ctx);
 	int ret;
 
 	if (!procs)
@@ -139,7 +140,7 @@ static int read_procs(struct top_vm *vm, bool want_cmdline)
 		p->priority = t.priority;
 		p->nice = t.nice;
 		p->vsize = t.vsize;
-		p->rss_kb = t.rss_pages * 4;
+		p->rss_kb = nfm_task_vmrss_pages(&t, summed) * 4;	/* top's RES: statm resident */
 		p->cpu_ns = t.utime_ns + t.stime_ns;
 		/* Which vCPU's host time it used: only worth a read when there are several. */
 		p->cpu_last = -1;

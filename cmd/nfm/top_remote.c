@@ -468,7 +468,7 @@ static void fill_from_frame(struct top_vm *vm, struct json_object *f)
 			t->nice = t->task.nice;
 			t->priority = t->task.priority;
 			t->vsize = t->task.vsize;
-			t->rss_kb = t->task.rss_pages * 4;
+			t->rss_kb = get_u64(json_object_array_get_idx(ps, i), "rss_bytes") / 1024;
 			t->cpu_ns = t->task.utime_ns + t->task.stime_ns;
 			{
 				struct json_object *pv = json_object_array_get_idx(ps, i), *c;

@@ -352,7 +352,7 @@ static void collect_ps(struct nfm_ctx *ctx, struct crawl_base *b,
 	uint64_t uptime = 0, g0 = 0, g1 = 0;
 	struct nfm_sched_pending pend[PENDING_CPUS];
 	int ret, try = 0, npend = -1;
-	bool truncated = false, have_uptime = false, consistent = false, gen = false;
+	bool truncated = false, have_uptime = false, consistent = false, gen = false, summed;
 	double walk_start = now_mono();
 
 	/*
@@ -369,6 +369,7 @@ again:
 		nfm_ctx_refresh(ctx);
 	gen = nfm_ctx_sched_gen(ctx, &g0) == 0;
 	have_uptime = nfm_ctx_uptime_ns(ctx, &uptime) == 0;
+	summed = nfm_vmrss_summed(ctx);
 	ret = nfm_task_iter_new(ctx, 0, &it);
 	if (ret < 0) {
 		section_seterr(s, ret, "task list: %s", strerror(-ret));
@@ -395,7 +396,7 @@ again:
 		procs[n] = (struct proc){ .pid = t.tgid, .ppid = t.ppid, .nthreads = t.nr_threads,
 					  .state = t.state, .kthread = t.kthread,
 					  .utime_ns = t.utime_ns, .stime_ns = t.stime_ns,
-					  .rss_bytes = t.rss_pages * 4096 };
+					  .rss_bytes = nfm_task_vmrss_pages(&t, summed) * 4096 };
 		memcpy(procs[n].comm, t.comm, sizeof(t.comm));
 		procs[n].comm[sizeof(procs[n].comm) - 1] = 0;
 		procs[n].cpu = (double)(t.utime_ns + t.stime_ns);
@@ -486,6 +487,7 @@ again:
 	s->tasks = listed;
 	s->task_cpu = listed_cpu;
 	s->nr_tasks = nl;
+	s->vmrss_summed = summed;
 	s->tasks_pending = true;
 	section_add(s, FAM_PROCESSES, (double)n, NULL);
 	section_add(s, FAM_KTHREADS, kthreads, NULL);

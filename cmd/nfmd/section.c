@@ -60,7 +60,7 @@ struct json_object *section_json(const struct section *cs)
 	arr = json_object_new_array_ext(s->nr_tasks ? (int)s->nr_tasks : 1);
 	for (size_t i = 0; arr && i < s->nr_tasks; i++) {
 		/* process.json, as `nfm ps -j`, with nfm top -j's CPU members */
-		struct json_object *po = obj_process(&s->tasks[i], 0);
+		struct json_object *po = obj_process(&s->tasks[i], s->vmrss_summed);
 
 		j_add(po, "cpu_time_ns", j_u64(s->tasks[i].utime_ns + s->tasks[i].stime_ns));
 		if (s->task_cpu[i] >= 0)

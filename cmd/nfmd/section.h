@@ -51,6 +51,7 @@ struct section {
 	struct nfm_task *tasks;
 	int *task_cpu;			/* the CPU each ran on last, -1 unknown */
 	size_t nr_tasks;
+	bool vmrss_summed;		/* nfm_vmrss_summed() of the guest */
 	bool tasks_pending;		/* "processes" not built yet */
 };
 

@@ -185,6 +185,20 @@ NFM_EXPORT int nfm_task_read(struct nfm_ctx *ctx, const struct nfm_task *t, uint
 /* Wall-clock time of boot in ns since the epoch (/proc/stat btime, in ns). */
 NFM_EXPORT int nfm_task_boot_time(struct nfm_ctx *ctx, int64_t *ret);
 
+/*
+ * Does this kernel's /proc/PID/status VmRSS (and statm, so ps's RSS and top's RES) add the
+ * per-CPU parts of the mm counters (rss_exact_pages) rather than show the counters (rss_pages,
+ * as stat field 24 always does)? True from 6.16 and in the stable updates that took "mm: fix the
+ * inaccurate memory statistics issue for users" (6.12.39, 6.15.7); false before 6.2, where both
+ * are the same. nfm_task_vmrss_pages() picks the one the guest shows.
+ */
+NFM_EXPORT bool nfm_vmrss_summed(struct nfm_ctx *ctx);
+
+static inline uint64_t nfm_task_vmrss_pages(const struct nfm_task *t, bool summed)
+{
+	return summed ? t->rss_exact_pages : t->rss_pages;
+}
+
 /* ---- memory maps: /proc/PID/maps ---- */
 
 struct nfm_vma {

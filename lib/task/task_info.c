@@ -272,12 +272,13 @@ static int fill_mm(struct nfm_ctx *ctx, const struct info_off *o, const struct n
 		   struct nfm_task_info *r)
 {
 	const struct nfm_task_state *ts;
-	uint64_t total_vm, hw, exec_vm, text, rss = t->rss_pages, v = 0;
+	uint64_t total_vm, hw, exec_vm, text, rss, v = 0;
 	uint64_t mm = t->mm;
 	int err = nfm_task_state_get(ctx, &ts);
 
 	if (err < 0)
 		return err;
+	rss = nfm_task_vmrss_pages(t, ts->status_rss_summed);
 	if ((err = rd64(ctx, mm, ts->m.total_vm, &total_vm)) < 0 ||
 	    (err = rd64(ctx, mm, o->m_hiwater_vm, &hw)) < 0)
 		return err;

@@ -2,6 +2,7 @@
 /* The task walker's BTF offsets and per-attach constants, resolved once per attach. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/context.h"
@@ -163,6 +164,25 @@ static int build_windows(struct nfm_task_state *ts)
 	return 0;
 }
 
+/*
+ * Do /proc/PID/status VmRSS and statm add the per-CPU parts of the 6.2+ counters? "mm: fix the
+ * inaccurate memory statistics issue for users" made task_mem() and task_statm() call
+ * get_mm_counter_sum() in 6.16 and in the stable updates 6.12.39 (listed in Debian's 6.12
+ * changelog; the lab's 6.12.118 guests show VmRSS as the sum) and 6.15.7 (the same stable batch).
+ * /proc/PID/stat field 24 reads the counters on every kernel. Other releases: the counters.
+ */
+static bool status_rss_summed(const struct nfm_ctx *ctx)
+{
+	const char *rel = ctx->vmci ? nfm_vmcoreinfo_get(ctx->vmci, "OSRELEASE") : NULL;
+	unsigned int a = 0, b = 0, c = 0;
+
+	if (!rel || sscanf(rel, "%u.%u.%u", &a, &b, &c) < 2)
+		return false;
+	if (a != 6)
+		return a > 6;
+	return b >= 16 || (b == 12 && c >= 39) || (b == 15 && c >= 7);
+}
+
 static int build(struct nfm_ctx *ctx, struct nfm_task_state *ts)
 {
 	struct nfm_field rss;
@@ -203,6 +223,7 @@ static int build(struct nfm_ctx *ctx, struct nfm_task_state *ts)
 		   ts->pcc_count <= ts->pcc_size - 8 && ts->pcc_counters <= ts->pcc_size - 8 &&
 		   rss.size == (uint32_t)(ts->nr_mm_counters * ts->pcc_size)) {
 		ts->rss_percpu = 1;
+		ts->status_rss_summed = status_rss_summed(ctx);
 	} else {
 		return -EBADMSG;
 	}
@@ -256,6 +277,13 @@ int nfm_task_state_get(struct nfm_ctx *ctx, const struct nfm_task_state **ret)
 	}
 	*ret = ts;
 	return 0;
+}
+
+bool nfm_vmrss_summed(struct nfm_ctx *ctx)
+{
+	const struct nfm_task_state *ts;
+
+	return nfm_task_state_get(ctx, &ts) == 0 && ts->status_rss_summed;
 }
 
 int32_t nfm_task_struct_size(struct nfm_ctx *ctx)

@@ -3,6 +3,7 @@
 #ifndef NFM_LIB_TASK_TASK_OFF_H
 #define NFM_LIB_TASK_TASK_OFF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct nfm_ctx;
@@ -43,6 +44,7 @@ struct nfm_task_state {
 	struct nfm_mm_off m;
 	int32_t pcc_size, pcc_count, pcc_counters;	/* struct percpu_counter (6.2+ rss_stat) */
 	int rss_percpu;
+	bool status_rss_summed;		/* status VmRSS and statm add the per-CPU parts */
 	int mm_filepages, mm_anonpages, mm_shmempages, nr_mm_counters;
 	uint64_t init_task;
 	uint64_t nr_threads;		/* &nr_threads (kernel/fork.c), 0 if unknown */

@@ -146,7 +146,7 @@ _POLICIES = ["SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO"
              "SCHED_DEADLINE", "SCHED_EXT"]
 
 
-def _process(t, page_size=4096):
+def _process(t, summed, page_size=4096):
     """doc/schema/process.json, member for member as cmd/common's obj_process()."""
     o = {"task": _addr(t.addr), "mm": _addr(t.mm), "pid": t.pid, "tgid": t.tgid, "ppid": t.ppid,
          "uid": t.uid, "euid": t.euid, "suid": t.suid, "fsuid": t.fsuid,
@@ -161,7 +161,7 @@ def _process(t, page_size=4096):
         "start_time_ns": t.start_ns, "start_time_ticks": t.start_ticks,
         "utime_ns": t.utime_ns, "stime_ns": t.stime_ns,
         "utime_ticks": t.utime_ticks, "stime_ticks": t.stime_ticks,
-        "vsize_bytes": t.vsize, "rss_pages": t.rss_pages, "rss_bytes": t.rss_pages * page_size,
+        "vsize_bytes": t.vsize, "rss_pages": t.rss_pages, "rss_bytes": (t.rss_exact_pages if summed else t.rss_pages) * page_size,
         "rss_exact_bytes": t.rss_exact_pages * page_size,
         "rss_anon_bytes": t.rss_anon * page_size, "rss_file_bytes": t.rss_file * page_size,
         "rss_shmem_bytes": t.rss_shmem * page_size})
@@ -647,11 +647,12 @@ class Guest:
                "task list", self._log)
         it = _ffi.gc(it[0], _lib.nfm_task_iter_free)
         t = _ffi.new("struct nfm_task *")
+        summed = bool(_lib.nfm_vmrss_summed(self._c()))
         while True:
             ret = _check(_lib.nfm_task_iter_next(it, t), "task list", self._log)
             if ret == 0:
                 return
-            yield _process(t)
+            yield _process(t, summed)
 
     def modules(self):
         """Iterate over the loaded modules as module.json objects (`nfm lsmod -j`); nfm.Error
@@ -891,7 +892,7 @@ class Guest:
                 cpu[0] = -1
         if fl[0] & (_lib.NFM_STACK_TRUNCATED | _lib.NFM_STACK_ERROR):
             bad["n"] += 1
-        o = _process(t)
+        o = _process(t, bool(_lib.nfm_vmrss_summed(self._c())))
         o["wchan"] = (_text(_cstr(wchan[0]))[0] if _lib.nfm_task_wchan(self._c(), t, wchan) >= 0
                       and wchan[0] else None)
         o["stack"] = _stack(frames, n, fl[0], cpu[0])

@@ -122,6 +122,8 @@ def test_ps_aux_and_ef_layouts(lab_vm):
     f = one.split(None, 10)
     st = t.processes[1].status
     assert f[0] == "root" and f[4] == st["VmSize"].split()[0].decode()
+    # RSS as procps 4 reads it, status VmRSS (on 6.12 the per-CPU sum, not stat's counters)
+    assert f[5] == st["VmRSS"].split()[0].decode(), one
     assert f[6] == "?" and f[10] == b" ".join(t.processes[1].argv).decode(), one
     # %MEM as procps's pr_pmem(): RSS * 1000 / MemTotal, cut (not rounded) to one decimal, on
     # every row (RSS itself is held to VmRSS in test_process)
