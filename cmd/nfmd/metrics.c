@@ -12,37 +12,22 @@
 #include <unistd.h>
 
 #include <topo.h>
+#include <topo_ports.h>
 
 #include "api.h"
 #include "collect.h"
 #include "metrics.h"
 
-/* nfm_topology_connections: at most this many dst_port series per (src_vm, dst_vm) pair, the
- * ports with the most connections (ties: the lower port); the rest sum into dst_port="other". */
-#define TOPO_PORTS_PER_PAIR 10
-
 static void header(struct sbuf *b, const char *name, const char *help, const char *type);
-
-struct port_count {
-	unsigned int port, n;
-};
-
-static int cmp_port_count(const void *a, const void *b)
-{
-	const struct port_count *x = a, *y = b;
-
-	if (x->n != y->n)
-		return x->n > y->n ? -1 : 1;
-	return x->port < y->port ? -1 : x->port > y->port;
-}
 
 /* Connections between watched VMs (the topology join by VM over the latest socket lists). */
 static void topology_families(struct sbuf *b, const struct vm_table *vms)
 {
 	struct topo_graph *g = NULL;
 	const struct vm **vv = NULL;
-	struct port_count *pc;
-	int nv = 0, i, j;
+	struct topo_port_count *pc;
+	struct topo_pair_ports pp;
+	int nv = 0, i, m;
 
 	if (api_topology_graph(vms, &g, &vv, &nv))
 		return;
@@ -50,35 +35,21 @@ static void topology_families(struct sbuf *b, const struct vm_table *vms)
 	       "Connections from src_vm to dst_vm's dst_port (TCP and connected UDP), both VMs watched",
 	       "gauge");
 	pc = calloc((size_t)g->nr_edges + 1, sizeof(*pc));
-	for (i = 0; pc && i < g->nr_edges; i = j) {
-		const struct topo_edge *e = &g->edges[i];
-		const struct topo_node *s = &g->nodes[e->src], *d = &g->nodes[e->dst];
-		unsigned int other = 0;
-		int np = 0, k, m;
+	for (i = 0; pc && i < g->nr_edges;) {
+		const struct topo_node *src, *dst;
 
-		/* edges are sorted by (src, dst, protocol, port): one pair's are adjacent */
-		for (j = i; j < g->nr_edges && g->edges[j].src == e->src && g->edges[j].dst == e->dst;
-		     j++) {
-			for (k = 0; k < np && pc[k].port != g->edges[j].port; k++)
-				;
-			if (k == np)
-				pc[np++] = (struct port_count){ .port = g->edges[j].port };
-			pc[k].n += g->edges[j].count;
-		}
-		if (s->kind != TOPO_NODE_VM || d->kind != TOPO_NODE_VM)
+		i = topo_pair_ports(g, i, pc, &pp);
+		src = &g->nodes[pp.src];
+		dst = &g->nodes[pp.dst];
+		if (src->kind != TOPO_NODE_VM || dst->kind != TOPO_NODE_VM)
 			continue;
-		qsort(pc, (size_t)np, sizeof(*pc), cmp_port_count);
-		for (m = 0; m < np; m++) {
-			if (m >= TOPO_PORTS_PER_PAIR) {
-				other += pc[m].n;
-				continue;
-			}
+		for (m = 0; m < pp.nr; m++)
 			sb_printf(b, "nfm_topology_connections{src_vm=\"%s\",dst_vm=\"%s\",dst_port=\"%u\"} %u\n",
-				  vv[s->vm]->label_vm, vv[d->vm]->label_vm, pc[m].port, pc[m].n);
-		}
-		if (np > TOPO_PORTS_PER_PAIR)
+				  vv[src->vm]->label_vm, vv[dst->vm]->label_vm, pp.top[m].port,
+				  pp.top[m].count);
+		if (pp.has_other)
 			sb_printf(b, "nfm_topology_connections{src_vm=\"%s\",dst_vm=\"%s\",dst_port=\"other\"} %u\n",
-				  vv[s->vm]->label_vm, vv[d->vm]->label_vm, other);
+				  vv[src->vm]->label_vm, vv[dst->vm]->label_vm, pp.other);
 	}
 	free(pc);
 	header(b, "nfm_topology_complete",

@@ -261,6 +261,39 @@ def test_topo_remote_merges_two_nfmd(lab_fleet, tmp_path):
         assert lab_fleet["client"] in p.stdout
 
 
+def test_nfmd_api_topology_and_metric_equal_nfm_topo(lab_fleet, tmp_path):
+    """One nfmd watching the fleet: with the guests paused (QMP stop), /api/topology is the graph
+    nfm topo --by vm -j reads (nodes, edges, counts; nfmd reads no byte counters), and every
+    nfm_topology_connections series is that graph's count of one (client VM, server VM, port):
+    the pairs have fewer than ten ports, so no dst_port="other"."""
+    names = sorted(lab_fleet.values())
+    with _fleet_nfmd(lab_fleet, tmp_path) as n:
+        _qmp_all(names, "stop")
+        try:
+            n.wait_net(names, time.time_ns())
+            api = n.get("/api/topology").decode()
+            validate("topo", api, "nfmd /api/topology")
+            metrics = n.get("/metrics").decode()
+            local = run_json("topo", "--by", "vm", *names, kind="topo")
+        finally:
+            _qmp_all(names, "cont")
+    api = json.loads(api)
+    assert api["by"] == "vm" and api["complete"] is True
+    assert _no_bytes(api) == _no_bytes(local)
+    ids = {x["id"]: x for x in local["nodes"]}
+    want = {}
+    for e in local["edges"]:
+        s, d = ids[e["src"]], ids[e["dst"]]
+        if s["kind"] == "vm" and d["kind"] == "vm":
+            k = (s["vm"], d["vm"], str(e["port"]))
+            want[k] = want.get(k, 0) + e["count"]
+    got = {(m.group(1), m.group(2), m.group(3)): int(m.group(4)) for m in re.finditer(
+        r'^nfm_topology_connections\{src_vm="([^"]*)",dst_vm="([^"]*)",dst_port="([^"]*)"\} (\d+)$',
+        metrics, re.M)}
+    assert want and got == want, (got, want)
+    assert re.search(r"^nfm_topology_complete 1$", metrics, re.M)
+
+
 def _fleet_nfmd(lab_fleet, tmp_path):
     prefix = lab_fleet["client"][:-len("client")]
     return Nfmd(prefix + "*", tmp_path / "nfmd.log")

@@ -20,6 +20,7 @@
 
 #include "jout.h"
 #include "topo.h"
+#include "topo_ports.h"
 
 #define ESTAB 1
 #define TIME_WAIT 6
@@ -362,6 +363,55 @@ static void test_errors(void **state)
 	topo_graph_free(g);
 }
 
+/* nfm_topology_connections's ports of a pair: most used first (ties: lower port), ten at most,
+ * the rest summed into "other"; one port's TCP and UDP edges add up. */
+static void test_pair_ports(void **state)
+{
+	struct topo_edge e[15];
+	struct topo_graph g = { .edges = e };
+	struct topo_port_count scratch[15];
+	struct topo_pair_ports pp;
+	int i, next;
+
+	(void)state;
+	memset(e, 0, sizeof(e));
+	/* pair 0 -> 1: ports 1000..1011, port 1000+k with k % 4 + 1 connections */
+	for (i = 0; i < 12; i++)
+		e[i] = (struct topo_edge){ .src = 0, .dst = 1, .protocol = IPPROTO_TCP,
+					   .port = (uint16_t)(1000 + i), .count = (unsigned)(i % 4 + 1) };
+	/* pair 0 -> 2: port 53 over TCP (2) and UDP (3), port 80 (5) */
+	e[12] = (struct topo_edge){ .src = 0, .dst = 2, .protocol = IPPROTO_TCP, .port = 53, .count = 2 };
+	e[13] = (struct topo_edge){ .src = 0, .dst = 2, .protocol = IPPROTO_UDP, .port = 53, .count = 3 };
+	e[14] = (struct topo_edge){ .src = 0, .dst = 2, .protocol = IPPROTO_TCP, .port = 80, .count = 5 };
+	g.nr_edges = 15;
+
+	next = topo_pair_ports(&g, 0, scratch, &pp);
+	assert_int_equal(next, 12);
+	assert_int_equal(pp.src, 0);
+	assert_int_equal(pp.dst, 1);
+	assert_int_equal(pp.nr, TOPO_PORTS_PER_PAIR);
+	/* counts 4 (1003, 1007, 1011), 3 (1002, 1006, 1010), 2 (1001, 1005, 1009), 1 (1000, ...) */
+	static const unsigned want_port[] = { 1003, 1007, 1011, 1002, 1006, 1010, 1001, 1005, 1009, 1000 };
+	static const unsigned want_n[] = { 4, 4, 4, 3, 3, 3, 2, 2, 2, 1 };
+	for (i = 0; i < TOPO_PORTS_PER_PAIR; i++) {
+		assert_int_equal(pp.top[i].port, want_port[i]);
+		assert_int_equal(pp.top[i].count, want_n[i]);
+	}
+	assert_true(pp.has_other);
+	assert_int_equal(pp.other, 2);	/* 1004 and 1008: one each */
+
+	next = topo_pair_ports(&g, next, scratch, &pp);
+	assert_int_equal(next, 15);
+	assert_int_equal(pp.dst, 2);
+	assert_int_equal(pp.nr, 2);
+	assert_int_equal(pp.top[0].port, 53);
+	assert_int_equal(pp.top[0].count, 5);
+	assert_int_equal(pp.top[1].port, 80);
+	assert_int_equal(pp.top[1].count, 5);
+	assert_false(pp.has_other);
+	assert_int_equal(pp.other, 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +422,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_pair_ports),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--dot")) {
