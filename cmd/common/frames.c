@@ -203,3 +203,33 @@ bad:
 	json_object_put(out);
 	return NULL;
 }
+
+struct json_object *frame_decode(struct json_object *prev, bool key, const void *data, size_t len,
+				 const char **why)
+{
+	struct json_tokener *tok = json_tokener_new_ex(64);
+	struct json_object *o, *frame;
+
+	*why = "out of memory";
+	if (!tok)
+		return NULL;
+	o = json_tokener_parse_ex(tok, data, (int)len);
+	if (o && (json_tokener_get_error(tok) != json_tokener_success ||
+		  (size_t)json_tokener_get_parse_end(tok) != len)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		*why = "not a JSON object";
+		return NULL;
+	}
+	if (key)
+		return o;
+	frame = prev ? frame_apply(prev, o) : NULL;
+	json_object_put(o);
+	if (!frame)
+		*why = "a delta that does not fit the frame before it";
+	return frame;
+}

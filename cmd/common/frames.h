@@ -17,6 +17,8 @@
 #define NFM_CMD_FRAMES_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 /* Key frame every this many frames. */
 #define FRAME_KEY_EVERY 60
@@ -25,5 +27,12 @@
 struct json_object *frame_delta(struct json_object *prev, struct json_object *cur);
 /* prev + delta: the frame (new object), or NULL when delta is malformed or does not fit prev. */
 struct json_object *frame_apply(struct json_object *prev, struct json_object *delta);
+/*
+ * A stored frame record's bytes as its frame: a key frame parsed, a delta parsed and applied to
+ * prev (the frame before, or NULL). NULL with *why set when the bytes are not one JSON object or
+ * the delta does not fit prev.
+ */
+struct json_object *frame_decode(struct json_object *prev, bool key, const void *data, size_t len,
+				 const char **why);
 
 #endif

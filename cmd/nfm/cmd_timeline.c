@@ -171,33 +171,12 @@ static void add_events(struct walk *w, int64_t time_ns, struct json_object *a, s
 static int on_frame(void *ud, const struct nfm_frame_info *f, const void *data, size_t len)
 {
 	struct walk *w = ud;
-	struct json_tokener *tok = json_tokener_new_ex(64);
-	struct json_object *o, *frame;
+	const char *why;
+	struct json_object *frame = frame_decode(w->prev, f->key, data, len, &why);
 
-	if (!tok)
-		return -ENOMEM;
-	o = json_tokener_parse_ex(tok, data, (int)len);
-	if (o && (json_tokener_get_error(tok) != json_tokener_success ||
-		  (size_t)json_tokener_get_parse_end(tok) != len)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	if (!json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		cli_fail("frame %" PRId64 ": not a JSON object", f->seq);
+	if (!frame) {
+		cli_fail("frame %" PRId64 ": %s", f->seq, why);
 		return -EBADMSG;
-	}
-	if (f->key) {
-		frame = o;
-	} else {
-		frame = w->prev ? frame_apply(w->prev, o) : NULL;
-		json_object_put(o);
-		if (!frame) {
-			cli_fail("frame %" PRId64 ": a delta that does not fit the frame before it",
-				 f->seq);
-			return -EBADMSG;
-		}
 	}
 	if (!jdoc_complete(frame) && f->time_ns >= w->since)
 		w->partial = true;

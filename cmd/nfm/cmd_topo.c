@@ -21,6 +21,7 @@
 #include "table.h"
 #include "topo.h"
 #include "topo_remote.h"
+#include "topo_store.h"
 
 #define MAX_VMS 512
 #define MAX_NETS_OPT 64
@@ -67,6 +68,7 @@ struct topo_opts {
 	double interval;			/* --since's sampling period */
 	long count;				/* -n: samples/frames then stop (0: unbounded) */
 	const char *remote;			/* --remote HOST:PORT,...: nfmd's frames */
+	const char *store;			/* --store DIR: recorded timelines */
 };
 
 static void first_error(void *ud, enum nfm_log_level level, const char *msg)
@@ -556,6 +558,90 @@ static int merge_into(struct topo_graph **acc, const struct topo_graph *g)
 	return 0;
 }
 
+/*
+ * --store: the window [now - since, now] from the recorded timelines. Every change of any
+ * VM's state is a moment; at each, the VMs' states in force then are joined and the union
+ * taken (merge_into), so a connection recorded in one frame is in the graph. A VM appears from
+ * its first recorded state on.
+ */
+static int store_graph(struct cli *cli, const struct topo_opts *o, struct vm **vms, int *nv,
+		       struct topo_graph **acc, int *samples)
+{
+	int64_t to = (int64_t)now_ns(), from = to - (int64_t)o->since_ns;
+	struct topo_rec_vm *rv = NULL;
+	struct topo_frame *f = NULL;
+	int n = 0, i, k, ret, *at = NULL;
+	char err[600] = "";
+
+	ret = topo_store_load(&cli->log, o->store, from, to, &rv, &n, err, sizeof(err));
+	if (ret)
+		return cli_fail("%s", cli_esc(err[0] ? err : strerror(-ret)));
+	*vms = calloc((size_t)n + 1, sizeof(**vms));
+	f = calloc((size_t)n + 1, sizeof(*f));
+	at = calloc((size_t)n + 1, sizeof(*at));
+	if (!*vms || !f || !at) {
+		ret = cli_fail("out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf((*vms)[i].name, sizeof((*vms)[i].name), "%.127s",
+			 rv[i].n ? rv[i].st[0].fs.vm : rv[i].dir);
+		at[i] = -1;
+		if (!rv[i].n)
+			cli_warn("%s: no frame recorded before the window's end", cli_esc(rv[i].dir));
+		if (rv[i].cut)
+			cli_warn("%s: more than %d changes in the window: the later ones are left out",
+				 cli_esc(rv[i].dir), TOPO_REC_MAX_STATES);
+	}
+	*nv = n;
+	if ((ret = apply_nets(cli, o, *vms, n)))
+		goto out;
+	for (;;) {
+		int64_t t = INT64_MAX;
+		struct topo_graph *g = NULL;
+		int m = 0;
+
+		/* the next moment: the earliest state not yet in force */
+		for (i = 0; i < n; i++)
+			if (at[i] + 1 < rv[i].n && rv[i].st[at[i] + 1].time_ns < t)
+				t = rv[i].st[at[i] + 1].time_ns;
+		if (t == INT64_MAX)
+			break;
+		for (i = 0; i < n; i++) {
+			while (at[i] + 1 < rv[i].n && rv[i].st[at[i] + 1].time_ns <= t)
+				at[i]++;
+			if (at[i] < 0)
+				continue;
+			k = at[i];
+			f[m] = rv[i].st[k].fs.frame;
+			f[m].vm = (*vms)[i].name;
+			f[m].net = (*vms)[i].net;
+			f[m].bytes = NULL;	/* counters of another moment: no bytes */
+			m++;
+		}
+		ret = topo_build(f, m, o->by, &g);
+		if (!ret) {
+			ret = merge_into(acc, g);
+			topo_graph_free(g);
+		}
+		if (ret) {
+			ret = cli_fail("cannot build the graph: %s", strerror(-ret));
+			goto out;
+		}
+		(*samples)++;
+	}
+	if (!*acc && (ret = topo_build(f, 0, o->by, acc)))
+		ret = cli_fail("cannot build the graph: %s", strerror(-ret));
+	for (i = 0; !ret && i < n; i++)
+		if (!rv[i].n || rv[i].cut)
+			(*acc)->complete = false;
+out:
+	free(f);
+	free(at);
+	topo_store_free(rv, n);
+	return ret;
+}
+
 static int print_table(struct cli *cli, const struct topo_graph *g, bool rates)
 {
 	struct table *t = table_new(cli);
@@ -735,6 +821,7 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "remote", required_argument, NULL, 'R' },
+		{ "store", required_argument, NULL, 'S' },
 		{ 0 }
 	};
 	struct topo_opts o = { .by = TOPO_BY_VM, .fmt = FMT_TABLE, .interval = 1.0 };
@@ -786,6 +873,9 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 		case 'R':
 			o.remote = optarg;
 			break;
+		case 'S':
+			o.store = optarg;
+			break;
 		case 'n':
 			o.count = strtol(optarg, &end, 10);
 			if (*end || o.count < 1)
@@ -805,6 +895,20 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "--watch prints a table or JSON Lines");
 	if (o.remote && (optind < argc || cli->vm))
 		return cli_usage_error(cli, "--remote joins the VMs the nfmd instances watch: no VM arguments");
+	if (o.store && (optind < argc || cli->vm || o.remote || o.watch > 0))
+		return cli_usage_error(cli, "--store joins the VMs of its timelines: no VM arguments, "
+				       "--remote or --watch");
+	if (o.store) {
+		struct topo_graph *acc = NULL;
+		int samples = 0;
+
+		ret = store_graph(cli, &o, &vms, &nv, &acc, &samples);
+		if (!ret)
+			ret = output(cli, &o, acc, vms, nv, now_ns(), samples);
+		topo_graph_free(acc);
+		free(vms);
+		return ret;
+	}
 	if (!o.remote && (ret = pick_vms(cli, argc, argv, &vms, &nv)))
 		return ret;
 	if (!o.remote && (ret = apply_nets(cli, &o, vms, nv))) {
@@ -870,7 +974,7 @@ static int cmd_topo(struct cli *cli, int argc, char **argv)
 const struct command command_topo = {
 	.name = "topo",
 	.summary = "who talks to whom across the VMs (TopoLog)",
-	.usage = "[-j] [--by vm|process|service] [--format table|json|dot|svg] [--net VM=NAME]... [--watch[=SECONDS]] [--since DURATION] [--remote HOST:PORT,... | VM...]",
+	.usage = "[-j] [--by vm|process|service] [--format table|json|dot|svg] [--net VM=NAME]... [--watch[=SECONDS]] [--since DURATION] [--store DIR | --remote HOST:PORT,... | VM...]",
 	.help =
 	"  VM                     a VM by name or pid (as nfm list), or any --vm SPEC; default: every VM\n"
 	"  -b, --by LEVEL         nodes are VMs (vm, the default), processes (process) or services:\n"
@@ -883,6 +987,8 @@ const struct command command_topo = {
 	"                         the second frame on, each edge's bytes per second (TX/s, RX/s)\n"
 	"      --since DURATION   sample for DURATION (500ms, 30s, 10m, 1h) and show every edge seen\n"
 	"      --interval SECONDS --since's sampling period (1; a connection shorter than it may be missed)\n"
+	"      --store DIR        read --since's window from recorded state timelines instead (a store of\n"
+	"                         nfm record --frames, or nfmd --record's directory of stores); at once\n"
 	"  -n, --count N          stop after N frames of --watch\n"
 	"      --remote HOST:PORT,...  join the VMs these nfmd instances watch (their latest socket\n"
 	"                         lists, GET /api/topology/frames) instead of this host's; token:\n"

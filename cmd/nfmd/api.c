@@ -198,24 +198,34 @@ int api_topology_svg(const struct vm_table *vms, char **svg, size_t *len)
 	return ret;
 }
 
-/* Each watched VM's frame (topo_frames.h): what nfm topo --remote joins across nfmd instances. */
+/* A VM's frame (topo_frames.h): its addresses and sockets as the join needs them; NULL when
+ * it has no socket list yet. */
+struct json_object *api_topology_frame(const struct vm *vm)
+{
+	const struct section *s = vm->sec[F_NET];
+	struct topo_frame f;
+
+	if (vm->gone || !s || !s->socks)
+		return NULL;
+	f = (struct topo_frame){ .vm = vm->name, .socks = s->socks, .nr_socks = s->nr_socks,
+				 .devs = s->devs, .nr_devs = s->devs ? s->nr_devs : 0,
+				 .complete = !s->net_truncated && !s->err,
+				 .error = s->err ? s->errmsg : s->net_truncated ?
+					  "the socket or interface list was cut short" : NULL };
+	return topo_frame_json(&f);
+}
+
+/* Each watched VM's frame: what nfm topo --remote joins across nfmd instances. */
 struct json_object *api_topology_frames(const struct vm_table *vms)
 {
 	struct json_object *doc = jdoc_new("nfmd.topology_frames"), *a = json_object_new_array();
 
 	j_add(doc, "time_ns", j_ns(now_real()));
 	for (const struct vm *vm = vms->head; vm; vm = vm->next) {
-		const struct section *s = vm->sec[F_NET];
-		struct topo_frame f;
+		struct json_object *f = api_topology_frame(vm);
 
-		if (vm->gone || !s || !s->socks)
-			continue;
-		f = (struct topo_frame){ .vm = vm->name, .socks = s->socks, .nr_socks = s->nr_socks,
-					 .devs = s->devs, .nr_devs = s->devs ? s->nr_devs : 0,
-					 .complete = !s->net_truncated && !s->err,
-					 .error = s->err ? s->errmsg : s->net_truncated ?
-						  "the socket or interface list was cut short" : NULL };
-		json_object_array_add(a, topo_frame_json(&f));
+		if (f)
+			json_object_array_add(a, f);
 	}
 	j_add(doc, "vms", a);
 	return doc;

@@ -13,6 +13,8 @@ struct json_object *api_index(void);
 struct json_object *api_vms(const struct vm_table *vms);
 /* GET /api/v1/vms/NAME: one VM's latest frame. */
 struct json_object *api_vm(const struct vm *vm);
+/* The VM's topology frame (topo_frames.h), NULL before its first socket list. */
+struct json_object *api_topology_frame(const struct vm *vm);
 /*
  * The topology join (cmd/common/topo.h, by VM) over the watched VMs' latest socket lists: one
  * frame per VM whose latest net section has them, frame i being (*ret_vms)[i]. 0 and *g (free

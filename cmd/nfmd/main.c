@@ -23,21 +23,30 @@
 
 #include "api.h"
 #include "conffile.h"
+#include "jout.h"
 #include "nfmd.h"
 #include "record.h"
 #include "units.h"
 
-/* A crawl was published: a recorded VM gets its state frame, the API's own document. */
+/*
+ * A crawl was published: a recorded VM gets its state frame, the API's own document with its
+ * topology frame added ("topology": the object of /api/topology/frames), so that nfm topo
+ * --store can join the VMs as they were at any recorded moment.
+ */
 static void record_published(struct vm *vm, void *arg)
 {
 	const struct nfmd *d = arg;
-	struct json_object *doc;
+	struct json_object *doc, *topo;
 
 	if (!record_wanted(&d->cfg, vm))
 		return;
 	doc = api_vm(vm);
-	if (doc)
-		record_queue_frame(&d->cfg, vm, doc);
+	if (!doc)
+		return;
+	topo = api_topology_frame(vm);
+	if (topo)
+		j_add(doc, "topology", topo);
+	record_queue_frame(&d->cfg, vm, doc);
 	json_object_put(doc);
 }
 

@@ -20,14 +20,14 @@ def free_port():
 class Nfmd:
     """nfmd --vm PATTERN on 127.0.0.1 (no token: loopback only); a context manager."""
 
-    def __init__(self, pattern, log):
+    def __init__(self, pattern, log, extra=()):
         self.port = free_port()
         self.addr = "127.0.0.1:%d" % self.port
         self.log = log
         self.proc = subprocess.Popen(
             [NFMD, "--listen", self.addr, "--vm", pattern, "--interval", "1s",
              "--ps-interval", "1s", "--net-interval", "1s", "--sys-interval", "2s",
-             "--rescan", "1s"], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+             "--rescan", "1s", *extra], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
 
     def __enter__(self):
         return self

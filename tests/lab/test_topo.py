@@ -294,6 +294,62 @@ def test_nfmd_api_topology_and_metric_equal_nfm_topo(lab_fleet, tmp_path):
     assert re.search(r"^nfm_topology_complete 1$", metrics, re.M)
 
 
+def test_topo_since_reads_recorded_frames(lab_fleet, tmp_path):
+    """nfm topo --since --store reads the window from nfmd --record's timelines (DIR/NAME, one
+    store a VM). With the guests paused, a window that starts after nfmd's first post-pause
+    frame holds only that state: its graph is the one nfm topo reads live (bytes aside: recorded
+    frames carry no counters). Then a window back to before the pause is the union of every
+    recorded moment, so it holds every edge of the paused graph, and says how many moments."""
+    names = sorted(lab_fleet.values())
+    prefix = lab_fleet["client"][:-len("client")]
+    rec = tmp_path / "rec"
+    with Nfmd(prefix + "*", tmp_path / "nfmd.log", ["--record", str(rec)]) as n:
+        n.wait_net(names, time.time_ns())
+        time.sleep(3)			# recorded moments before the pause
+        _qmp_all(names, "stop")
+        try:
+            paused = time.time_ns()
+            n.wait_net(names, paused)	# a frame of each VM after the pause
+            n.wait_net(names, time.time_ns())
+            window = (time.time_ns() - paused) / 1e9 / 2
+            assert sorted(x.name for x in rec.iterdir()) == names
+            local = run_json("topo", "--by", "process", *names, kind="topo")
+            stored = run_json("topo", "--by", "process", "--store", str(rec),
+                              "--since", "%.3fs" % window, kind="topo")
+        finally:
+            _qmp_all(names, "cont")
+    assert local["edges"] and local["complete"] is True and stored["complete"] is True
+    assert _no_bytes(stored) == _no_bytes(local)
+    assert stored["nr_samples"] == 1	# one moment: the state in force at the window's start
+    union = run_json("topo", "--by", "process", "--store", str(rec), "--since", "10m",
+                     kind="topo")
+    key = lambda e: (e["src"], e["dst"], e["protocol"], e["port"])
+    have = {key(e): e["count"] for e in union["edges"]}
+    for e in local["edges"]:
+        assert have.get(key(e), 0) >= e["count"], e
+    assert union["nr_samples"] >= 2 and set(union["vms"]) == set(names)
+    # nfm record --frames: crawl frames (interfaces and sockets) read the same way
+    client = lab_fleet["client"]
+    rec2 = tmp_path / "rec2"
+    _qmp_all(names, "stop")
+    try:
+        ok_rec = run("record", client, "--store", str(rec2), "--every", "3s", "-n", "2",
+                     "--frames", "500ms", timeout=120)
+        one = run_json("topo", "--by", "process", client, kind="topo")
+        stored = run_json("topo", "--by", "process", "--store", str(rec2), "--since", "1s",
+                          kind="topo")
+    finally:
+        _qmp_all(names, "cont")
+    assert ok_rec.returncode == 0, ok_rec.stderr
+    assert one["edges"] and _no_bytes(stored) == _no_bytes(one)
+    # a store that is not one, and --store with VM arguments: one line, exit status
+    (tmp_path / "empty").mkdir()
+    p = run("topo", "--store", str(tmp_path / "empty"), "--since", "1m")
+    assert p.returncode == 1 and "neither a store nor a directory of stores" in p.stderr, p.stderr
+    p = run("topo", "--store", str(rec), names[0])
+    assert p.returncode == 2 and "--store" in p.stderr, p.stderr
+
+
 def _fleet_nfmd(lab_fleet, tmp_path):
     prefix = lab_fleet["client"][:-len("client")]
     return Nfmd(prefix + "*", tmp_path / "nfmd.log")
