@@ -10,8 +10,10 @@
  *   hangers=N   N kernel threads "nfm_hang" sleeping uninterruptibly in nfm_faultmod_hang()
  *   sleepers=N  N kernel threads "nfm_sleep" sleeping interruptibly in nfm_faultmod_sleep()
  *   oops=1      a kernel thread dereferences NULL: an oops, the kernel lives on (taint D)
- *   lockup=S    a kernel thread spins S seconds with preemption off: a soft lockup on a
- *               1-vCPU guest once S exceeds twice kernel.watchdog_thresh
+ *   lockup=S    a kernel thread bound to CPU 0 spins S seconds with preemption off: a soft
+ *               lockup once S exceeds twice kernel.watchdog_thresh; with a second CPU the
+ *               grace-period kthread runs there, starts the next grace period and waits for
+ *               CPU 0 forever: an RCU CPU stall, every time
  *   irqspin=1   an hrtimer whose callback (hard interrupt context, on the CPU's IRQ stack) never
  *               returns, 1 s after loading: a hard lockup above the interrupted task
  *   nmi=1       an NMI handler that never returns: the next NMI (QMP inject-nmi) leaves its
@@ -154,8 +156,13 @@ static int __init nfm_faultmod_init(void)
 		irq_timer.function = nfm_faultmod_irq;
 		hrtimer_start(&irq_timer, ms_to_ktime(1000), HRTIMER_MODE_REL_HARD);
 	}
-	if (lockup > 0)
-		spinner = kthread_run(nfm_faultmod_spin, NULL, "nfm_spin");
+	if (lockup > 0) {
+		spinner = kthread_create(nfm_faultmod_spin, NULL, "nfm_spin");
+		if (!IS_ERR(spinner)) {
+			kthread_bind(spinner, 0);
+			wake_up_process(spinner);
+		}
+	}
 	return 0;
 }
 

@@ -78,7 +78,9 @@ def start(kernel_name, scenario, name=None, mem="384M"):
     vm._check_name(name)
     if vm._pid_of(name):
         raise LabError("VM %s is already running (nfm-lab stop %s)" % (name, name))
-    o = argparse.Namespace(kernel=kernel_name, name=name, mem=mem, cpus=1, procs=4, qmp="on",
+    # lockup: two vCPUs, so that the grace-period kthread runs beside the spinning CPU 0
+    o = argparse.Namespace(kernel=kernel_name, name=name, mem=mem,
+                           cpus=2 if scenario == "lockup" else 1, procs=4, qmp="on",
                            shm="off", machine="pc", la57="off", accel="auto")
     initrd = _initrd(kernel, scenario)
     acc = accel.choose(o.accel, kernel.vmlinuz)

@@ -443,6 +443,11 @@ def test_mutation(nfm, dump, case):
             for args in (("ps",), ("pstree",), ("lsof",)):
                 assert bad not in res[args].stdout, \
                     "%s: %r reached the terminal raw" % (args, bad)
+        if case == "poisoned-comm":
+            # shown, escaped, by ps and pstree, which still list every process (exit 0)
+            for args in (("ps",), ("pstree",)):
+                assert res[args].returncode == 0, (args, res[args].stderr)
+                assert b"\\x1b]52;c;SGk=\\x07" in res[args].stdout, (args, res[args].stdout[:400])
         if case == "forged-dentry-name":
             # shown, escaped: the forged separators are visible as what they are
             assert b"x\\xc0\\xaf..\\xc0\\xaf..\\xc0\\xafetc" in res[("lsof",)].stdout

@@ -219,7 +219,7 @@ def scenario_kernels():
 @pytest.fixture(scope="session")
 def scenario_vm():
     """scenario_vm(kernel, name) -> LabVM of a guest made unwell on purpose (nfmlab.scenario:
-    healthy, halt, hang, irq, lockup, net, nmi, offline, panic), booted on first use (1 vCPU,
+    healthy, halt, hang, irq, lockup, net, nmi, offline, panic), booted on first use (1 vCPU; lockup 2,
     384M) and kept for the session. Its truth is None (a dead guest has no truth server);
     healthy and hang guests still answer fresh_truth()."""
     started = {}

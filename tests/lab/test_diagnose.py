@@ -221,9 +221,9 @@ def test_soft_lockup_under_way(scenario_vm, kernel):
     assert set(st["flags"]) == {"RUNNING", "REGS"} and st["cpu"] == 0, st
     assert frames[-len(logged) - 1].startswith("nfm_faultmod_spin+0x"), frames
     assert frames[-len(logged):] == logged, (frames, logged)
-    # With preemption off on the only CPU no grace period ends: once it has waited past
-    # rcu_cpu_stall_timeout, rcu_state shows the stall, the same grace period (g=) that the
-    # guest's own warning names.
+    # With preemption off on CPU 0 no grace period ends; the grace-period kthread starts one on
+    # CPU 1 (the scenario's second vCPU). Once it has waited past rcu_cpu_stall_timeout,
+    # rcu_state shows the stall, the same grace period (g=) that the guest's own warning names.
     deadline, rcu = time.monotonic() + 100, []
     while time.monotonic() < deadline:
         d2 = run_json("--vm", v.pid, "diagnose", kind="diagnose", ok=(4,), timeout=300)
@@ -231,16 +231,12 @@ def test_soft_lockup_under_way(scenario_vm, kernel):
         if rcu and any("detected stall" in e for e in rcu[0]["evidence"]):
             break
         time.sleep(3)
-    if not rcu:
-        # A stall needs a grace period in progress when the spin began, and on one CPU the
-        # grace-period kthread cannot start one after: then the guest itself never warns
-        # (seen twice in CI under load), and nfm must not claim a stall either.
-        log = run("--vm", v.pid, "dmesg")
-        assert log.returncode == 0 and "detected stall" not in log.stdout, d2["findings"]
-        v.stop()
-        return
+    assert rcu, d2["findings"]
     g = re.search(r"g=(-?\d+)", rcu[0]["summary"]).group(1)
-    warned = [re.search(r"g=(-?\d+)", e) for e in rcu[0]["evidence"] if "jiffies, g=" in e]
+    # "(detected by 1, t=N jiffies, g=G, ...)" from another CPU, "(t=N jiffies g=G ...)" from
+    # the stalled CPU itself (self-detected)
+    warned = [re.search(r"jiffies,? g=(-?\d+)", e) for e in rcu[0]["evidence"]]
+    warned = [w for w in warned if w]
     assert warned and warned[0].group(1) == g, text(rcu[0])
     assert rcu[0]["severity"] == "error" and "rcu_cpu_stall_timeout = " in text(rcu[0])
     v.stop()

@@ -373,15 +373,27 @@ def test_env_matches_proc(lab_vm):
 
 
 def test_pstree(lab_vm):
+    """Every process that lived through two fresh truths around nfm's read is in the tree once,
+    under the parent its /proc/PID/stat names (either truth's, for one reparented between)."""
+    t1, _ = lab_vm.fresh_truth()
     out = run_json("--vm", lab_vm.pid, "pstree", kind="pstree")["processes"]
-    roots = {n["pid"] for n in out}
-    assert {1, 2} <= roots
+    t2, _ = lab_vm.fresh_truth()
+    assert {1, 2} <= {n["pid"] for n in out}
+    parent_of = {}
 
     def walk(n, parent):
+        assert n["pid"] not in parent_of, n["pid"]
         assert n["ppid"] == parent or parent == 0
+        parent_of[n["pid"]] = parent
         for c in n["children"]:
             walk(c, n["pid"])
     for n in out:
         walk(n, 0)
+    lived = lived_through(t1, t2)
+    assert len(lived) > 50
+    assert [p for p in lived if p not in parent_of] == []
+    wrong = [(p, parent_of[p], t1.processes[p].stat["ppid"]) for p in lived
+             if parent_of[p] not in (t1.processes[p].stat["ppid"], t2.processes[p].stat["ppid"])]
+    assert not wrong, wrong
     p = run("--vm", lab_vm.pid, "pstree", "-p")
     assert p.returncode == 0 and "\x1b" not in p.stdout and "(1)" in p.stdout

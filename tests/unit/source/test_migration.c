@@ -136,8 +136,8 @@ static void devices(struct w *w)
 	put(w, "\x99\x98\x97", 3);
 }
 
-/* Three pages of pc.ram and one of pc.bios; page 0 sent again in the last part. */
-static void build(struct w *w)
+/* The RAM parts: three pages of pc.ram and one of pc.bios; page 0 sent again in the last part. */
+static void build_ram(struct w *w)
 {
 	header(w, "pc-i440fx-7.2");
 	ram_start(w, 0x3000, 0x1000);
@@ -150,6 +150,12 @@ static void build(struct w *w)
 	part(w, 0x03);
 	page(w, NULL, 0x0000, -0x33);	/* continues pc.ram across parts, as QEMU does */
 	end_part(w);
+}
+
+/* A whole stream: the RAM parts, then the device state. */
+static void build(struct w *w)
+{
+	build_ram(w);
 	devices(w);
 }
 
@@ -291,22 +297,47 @@ static void test_refusals(void **state)
 	free(w.b);
 }
 
-/* Every prefix of a good stream: refused or read, never a crash (ASan runs this too). */
+/*
+ * Every prefix of a good stream (ASan runs this too): shorter than the magic, not a migration
+ * stream (read as raw memory, as any small file); cut inside the RAM parts, refused with a
+ * reason; cut just after the last part's EOS (no section footer: streams of QEMU machine types
+ * without footers end so) or in the device state after it, read, its RAM whole.
+ */
 static void test_prefixes(void **state)
 {
 	struct nfm_source *src;
 	struct w w = { 0 };
-	size_t n;
+	size_t n, ram_end, refused = 0;
+	uint8_t b[8];
 
-	build(&w);
+	build_ram(&w);
+	ram_end = w.n;
+	devices(&w);
 	for (n = 1; n < w.n; n++) {
 		uint8_t *copy = malloc(n);
+		int rc;
 
 		memcpy(copy, w.b, n);
-		if (nfm_source_new_dump_mem(copy, n, "m", &tlog, &src) == 0)
+		last_err[0] = 0;
+		rc = nfm_source_new_dump_mem(copy, n, "m", &tlog, &src);
+		if (n < 4) {
+			assert_int_equal(rc, 0);
+			assert_string_not_equal(nfm_source_kind(src), "migration");
+		} else if (n < ram_end && n != ram_end - 5) {	/* the footer: 0x7e, 4-byte id */
+			assert_int_equal(rc, -EBADMSG);
+			assert_non_null(strstr(last_err, " QEMU migration stream ("));
+			refused++;
+		} else {
+			assert_int_equal(rc, 0);
+			assert_string_equal(nfm_source_kind(src), "migration");
+			assert_int_equal(nfm_source_read_phys(src, 0x0ffc, b, 8), 0);
+			assert_memory_equal(b, "\x33\x33\x33\x33\x00\x00\x00\x00", 8);
+		}
+		if (rc == 0)
 			nfm_source_free(src);
 		free(copy);
 	}
+	assert_int_equal(refused, ram_end - 4 - 1);
 	free(w.b);
 }
 
