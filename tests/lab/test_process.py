@@ -306,8 +306,6 @@ def test_maps_match_proc(lab_vm):
     assert not diffs, report(diffs)
     assert checked > 20
     validate("maps", "".join(docs), "nfm -j maps PID (every process)")
-    heap = [l for l in t1.processes[1].maps if l.endswith(b"[stack]")]
-    assert heap
 
 
 def test_lsof_matches_proc(lab_vm):

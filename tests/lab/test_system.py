@@ -152,10 +152,19 @@ def test_uptime(lab_vm):
     # a running guest; up to 0.6 s seen on an idle-ish tickless 6.12 guest).
     assert u1 - 2 <= got["uptime_ns"] / 1e9 <= u2 + 0.05  # issue 3: within 2 s
     la1 = t1.files["/proc/loadavg"].split()
+    la2 = t2.files["/proc/loadavg"].split()
     la = got["loadavg"]
-    assert la["threads"] > 0 and la["last_pid"] > 0
     assert len(la["text"].split()) == len(la1)
     assert [la["load1"], la["load5"], la["load15"]] == [float(x) for x in la["text"].split()[:3]]
+    # /proc/loadavg of the guest before and after: the averages (updated every 5 s) lie between,
+    # as does last_pid (it only grows); the thread count is the truth reader's own forks apart
+    for k, (a, b) in enumerate(zip(la1[:3], la2[:3])):
+        v = [la["load1"], la["load5"], la["load15"]][k]
+        assert min(float(a), float(b)) <= v <= max(float(a), float(b)), (k, a, v, b)
+    assert int(la1[4]) <= la["last_pid"] <= int(la2[4]), (la1, la, la2)
+    th = sorted(int(x[3].split(b"/")[1]) for x in (la1, la2))
+    assert th[0] - 5 <= la["threads"] <= th[1] + 5, (la1, la, la2)
+    assert 1 <= la["running"] <= la["threads"]
 
 
 def _proc_net_dev(t):

@@ -98,10 +98,17 @@ def test_batch_user_and_sort_field(lab_vm):
     truth = lab_vm.truth.processes
     zoo = [p for p in truth.values() if p.stat and p.status.get("Uid", b"0 0").split()[1] != b"0"]
     assert zoo, "the zoo runs processes as other users"
-    uid = zoo[0].status["Uid"].split()[1].decode()
-    other = rows("-u", uid)
-    want = {p.pid for p in truth.values() if p.stat and p.status.get("Uid", b"").split()[1:2] == [uid.encode()]}
-    assert want & {int(r[1]) for r in other}, (want, other)
+    uid = zoo[0].status["Uid"].split()[1]
+
+    def euid_pids(t):
+        return {p.pid for p in t.processes.values()
+                if p.stat and p.status.get("Uid", b"").split()[1:2] == [uid]}
+    t1, _ = lab_vm.fresh_truth()
+    got = {int(r[1]) for r in rows("-u", uid.decode())}
+    t2, _ = lab_vm.fresh_truth()
+    # exactly that user's processes: every one alive through both truths, none of another user
+    assert euid_pids(t1) & euid_pids(t2) <= got, (euid_pids(t1), got)
+    assert got <= euid_pids(t1) | euid_pids(t2), (got, euid_pids(t1), euid_pids(t2))
 
 
 def test_80x24_layout_and_filter(lab_vm, term):

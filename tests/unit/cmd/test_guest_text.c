@@ -50,7 +50,9 @@ static void test_escape_bounded(void **state)
 	guest_escape("\x01\x02\x03\x04\x05", 5, out, sizeof(out));
 	assert_true(strlen(out) < sizeof(out));
 	assert_string_equal(out, "\\x01");
+	memset(out, 'z', sizeof(out));
 	guest_escape("abc", 3, out, 0);	/* no room at all: nothing written, no crash */
+	assert_memory_equal(out, "zzzzzzzz", sizeof(out));
 }
 
 static void test_json(void **state)

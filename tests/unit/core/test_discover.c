@@ -138,12 +138,17 @@ static void test_scan_order(void **state)
 	assert_int_equal(pa, 0x400000);
 }
 
+/* Only the stale and broken copies (set here, not left by the tests before): none is taken. */
 static void test_only_stale_copies(void **state)
 {
 	uint64_t pa, root;
 
 	(void)state;
 	memset(mem + 0x400000, 0, 4096);
+	memset(mem + 0x610000, 0, 4096);
+	put_vmcoreinfo(0x600000, "5.10.0-old", PGD_VA, PHYS_BASE);
+	put_vmcoreinfo(0x601000, "6.1.0-test", PGD_VA, PHYS_BASE + 0x200000);
+	memcpy(mem + 0x602000, "OSRELEASE=\xff\xfe\n\x01", 15);
 	assert_int_equal(discover(&pa, &root), -ENOENT);
 }
 
