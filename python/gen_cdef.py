@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 cc, incdir, out, *libs = sys.argv[1:]
-HEADERS = ["nfm/nfm.h", "nfm/host.h", "nfm/stack.h"]
+HEADERS = ["nfm/nfm.h", "nfm/host.h", "nfm/stack.h", "nfm/diag.h", "nfm/check.h"]
 with tempfile.TemporaryDirectory() as stubs:
     for h in ("stdarg.h", "stddef.h", "stdint.h", "string.h", "stdbool.h"):
         open(os.path.join(stubs, h), "w").close()

@@ -544,6 +544,60 @@ def _stack(frames, n, flags, cpu):
     return o
 
 
+def _finding(f):
+    """finding.json, as cmd/common's obj_finding()."""
+    o = {"kind": _cstr(_lib.nfm_diag_kind_name(f.kind)).decode(),
+         "severity": _cstr(_lib.nfm_diag_severity_name(f.severity)).decode(),
+         "summary": _text(_cstr(f.summary))[0],
+         "evidence": [_text(_ffi.string(f.evidence[i]))[0] for i in range(f.nr_evidence)]}
+    if f.pid >= 0:
+        o["pid"] = f.pid
+    if f.cpu >= 0:
+        o["cpu"] = f.cpu
+    if f.subject != _ffi.NULL:
+        o["subject"] = _text(_cstr(f.subject))[0]
+    return o
+
+
+def _diag_figures(g):
+    """The figures of `nfm diagnose -j`, as obj_diag_figures(): null where unknown."""
+    def opt(v):
+        return None if v < 0 else v
+    taint = None
+    if g.taint >= 0:
+        buf = _ffi.new("char[32]")
+        _lib.nfm_diag_taint_text(g.taint, buf, 32)
+        taint = list(_cstr(buf).decode())
+    return {"panicked": None if g.panicked < 0 else bool(g.panicked),
+            "panic_cpu": opt(g.panic_cpu), "halted": None if g.halted < 0 else bool(g.halted),
+            "taint": taint, "taint_code": opt(g.taint), "oops_count": opt(g.oops_count),
+            "hung_task_timeout_ns": None if g.hung_task_timeout_s < 0
+            else g.hung_task_timeout_s * 1000000000,
+            "nr_hung_tasks": opt(g.nr_hung_tasks), "nr_dstate_tasks": opt(g.nr_dstate_tasks),
+            "nr_soft_lockup_cpus": opt(g.nr_soft_lockup_cpus), "oom_kills": opt(g.oom_kills),
+            "allocstall": opt(g.allocstall),
+            "mem_total_bytes": None if g.mem_total_kb < 0 else g.mem_total_kb << 10,
+            "mem_available_bytes": None if g.mem_available_kb < 0 else g.mem_available_kb << 10,
+            "nr_log_soft_lockups": opt(g.nr_log_soft_lockups),
+            "nr_log_hard_lockups": opt(g.nr_log_hard_lockups),
+            "nr_log_rcu_stalls": opt(g.nr_log_rcu_stalls)}
+
+
+def _hook(h):
+    """hook.json, as cmd/common's obj_hook()."""
+    def addr(v):
+        return _addr(v) if v else None
+
+    def text(p):
+        return _text(_cstr(p))[0] if p != _ffi.NULL else None
+    return {"kind": _cstr(_lib.nfm_hook_kind_name(h.kind)).decode(), "ok": bool(h.ok),
+            "what": text(h.what), "object": addr(h.object), "site": addr(h.site),
+            "site_symbol": text(h.site_symbol), "site_offset_bytes": h.site_offset,
+            "nr_sites": h.nr_sites, "vector": h.vector if h.kind == _lib.NFM_HOOK_IDT else None,
+            "target": addr(h.target), "owner": _cstr(_lib.nfm_owner_name(h.owner)).decode(),
+            "symbol": text(h.symbol), "offset_bytes": h.offset, "module": text(h.module)}
+
+
 def version():
     """libnfm's version, e.g. "0.2.0" (the project's; libnfm(3), VERSIONS)."""
     return _ffi.string(_lib.nfm_version()).decode()
@@ -945,6 +999,35 @@ class Guest:
                 "shmem": "shmem_bytes", "slab_reclaimable": "slab_reclaimable_bytes",
                 "slab_unreclaimable": "slab_unreclaimable_bytes"}
         return {v: getattr(mi, k) * 1024 for k, v in keys.items()}
+
+    def diagnose(self):
+        """Why the guest is unwell: `nfm diagnose -j` below its envelope (uptime_ns, healthy,
+        nr_findings, findings as finding.json worst first, checks, figures), with "complete":
+        False when a check could not read what it needs (that check says what, in checks)."""
+        rp = _ffi.new("struct nfm_diag_report **")
+        _check(_lib.nfm_diagnose(self._c(), rp), "diagnose", self._log)
+        r = _ffi.gc(rp[0], _lib.nfm_diag_report_free)
+        checks = []
+        for i in range(r.nr_checks):
+            c = r.checks[i]
+            o = {"name": _cstr(c.name).decode(), "complete": not c.err}
+            if c.err:
+                o["errno"] = -c.err
+                o["unread"] = _text(_cstr(c.what))[0] if c.what != _ffi.NULL else None
+            checks.append(o)
+        return {"complete": not _lib.nfm_diag_report_partial(r), "uptime_ns": r.uptime_ns,
+                "healthy": not r.nr_findings, "nr_findings": r.nr_findings,
+                "findings": [_finding(r.findings[i]) for i in range(r.nr_findings)],
+                "checks": checks, "figures": _diag_figures(r.fig)}
+
+    def hooks(self):
+        """Every hook of the running kernel's system call path, ftrace ops, kprobe, livepatch
+        and IDT gate as hook.json objects (`nfm check -j`'s hooks): ok False is a finding."""
+        hp = _ffi.new("struct nfm_hook **")
+        st = _ffi.new("struct nfm_hook_stats *")
+        n = _check(_lib.nfm_hooks(self._c(), _lib.NFM_HOOKS_ALL, hp, st), "hooks", self._log)
+        block = _ffi.gc(hp[0], _libc.free) if hp[0] != _ffi.NULL else None
+        return [_hook(block[i]) for i in range(n)]
 
 
 def attach(spec):

@@ -256,6 +256,24 @@ def test_hook_mode(hook_vm, mode, kind, what, site):
     assert rc == 0 and not bad
 
 
+def test_python_hooks_equal_check(hook_vm):
+    """Guest.hooks() of the Python binding is nfm check -j's hooks, member for member
+    (hook.json), with a kprobe hook in place and after it is gone."""
+    import test_python	# the binding as test_python loads it (the build's python/)
+    name, pid = hook_vm
+    assert vm.insmod(name, "hookmod", "mode=kprobe") == 0
+    try:
+        with test_python.nfm.attach("pid:%d" % int(pid)) as g:
+            hooks = g.hooks()
+        rc, got, bad = findings(pid)
+        assert rc == FINDINGS and len(bad) == 2 and hooks == got["hooks"], (hooks, got["hooks"])
+        validate("hook.json", "\n".join(json.dumps(h) for h in hooks), "Guest.hooks()")
+    finally:
+        assert vm.rmmod(name, "hookmod") == 0
+    with test_python.nfm.attach("pid:%d" % int(pid)) as g:
+        assert g.hooks() == findings(pid)[1]["hooks"]
+
+
 def test_hook_idt(hook_vm):
     """The int $0x80 gate of idt_table redirected into the module: one IDT finding, vector 128,
     owned by hookmod; the gate restored at rmmod, no finding again."""

@@ -441,3 +441,24 @@ def test_readme_example_runs(lab_vm):
     assert release == lab_vm.truth.uname["release"].decode(), mine
     assert int(rss) > 0 and any(t.comm.decode("utf-8", "replace") == comm
                                 for t in lab_vm.truth.processes.values()), mine
+
+
+def test_diagnose_equals_the_cli(lab_vm, guest):
+    """Guest.diagnose() is `nfm diagnose -j` below its envelope: the same findings (finding.json),
+    checks and the figures that do not move between two reads. (Guest.hooks(): test_check.)"""
+    d = guest.diagnose()
+    cli = run_json("--vm", lab_vm.pid, "diagnose", kind="diagnose", ok=(0, 4))
+    if d["findings"]:
+        validate("finding.json", "\n".join(json.dumps(f) for f in d["findings"]),
+                 "Guest.diagnose() findings")
+    assert d["complete"] is cli["complete"] is True
+    assert [(f["kind"], f["severity"], f.get("pid"), f.get("subject")) for f in d["findings"]] == \
+        [(f["kind"], f["severity"], f.get("pid"), f.get("subject")) for f in cli["findings"]]
+    assert d["checks"] == cli["checks"] and len(d["checks"]) == 7
+    assert d["healthy"] == cli["healthy"] and d["nr_findings"] == cli["nr_findings"]
+    assert set(d["figures"]) == set(cli["figures"])
+    for k in ("panicked", "panic_cpu", "halted", "taint", "taint_code", "oops_count",
+              "hung_task_timeout_ns", "oom_kills", "mem_total_bytes", "nr_log_soft_lockups",
+              "nr_log_hard_lockups", "nr_log_rcu_stalls"):
+        assert d["figures"][k] == cli["figures"][k], k
+    assert 0 < d["uptime_ns"] <= cli["uptime_ns"]
