@@ -88,6 +88,9 @@ static noinline int nfm_faultmod_spin(void *unused)
 	unsigned long end = jiffies + (unsigned long)lockup * HZ;
 
 	pr_info("nfm_faultmod: spinning %d s with preemption off\n", lockup);
+	/* Real-time, so that a woken real-time kthread (an RT kernel's rcu_preempt is SCHED_FIFO)
+	 * is placed on the other CPU rather than queued behind this one, which never yields. */
+	sched_set_fifo(current);
 	preempt_disable();
 	while (time_before(jiffies, end))
 		cpu_relax();

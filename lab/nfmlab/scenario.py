@@ -51,8 +51,6 @@ def _wait(name, scenario, timeout):
     want = b"NFM-LAB-SCENARIO %s ready" % scenario.encode()
     if scenario == "panic":
         want = b"---[ end Kernel panic"
-    elif scenario == "lockup":
-        want = b"soft lockup - CPU#"
     elif scenario in ("nmi", "irq"):
         want = b"nfm_faultmod: spinning"
     elif scenario == "halt":

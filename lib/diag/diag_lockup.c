@@ -2,8 +2,8 @@
 /*
  * Lockups (kernel/watchdog.c). A soft lockup under way: the CPU's watchdog_touch_ts (seconds of
  * running_clock(), i.e. sched_clock >> 30, stamped by the watchdog's stopper thread each time it
- * gets the CPU) lags that CPU's run-queue clock (the same clock, still advanced by the tick
- * while the CPU is stuck with preemption off) by more than 2 * watchdog_thresh. A past one: the
+ * gets the CPU) lags the run-queue clocks (the same clock, still advanced by the tick while the
+ * CPU is stuck with preemption off; the latest of the CPUs') by more than 2 * watchdog_thresh. A past one: the
  * L taint and the watchdog's "soft lockup" line. An RCU stall under way is rcu_state's
  * (diag_rcu.c), a past one the log's. A hard lockup under way is the vCPUs' (diag_hardlockup.c),
  * a past one the NMI watchdog's line in the log.
@@ -39,6 +39,7 @@ static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
 	uint64_t touch;
 	int64_t thresh = 10, enabled = -1;
 	int64_t stuck_cpus = 0;
+	uint64_t clock_max = 0;
 	int first, nr_log;
 
 	nr_log = log_count(d, "soft lockup - CPU#", &first);
@@ -49,9 +50,18 @@ static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
 		n = 0;
 	}
 	diag_read_sym(d->ctx, "watchdog_enabled", 8, &enabled);
+	/*
+	 * "Now": the latest run-queue clock of any CPU. The stuck CPU's own is only as fresh as its
+	 * last tick, which under load (a TCG vCPU, an RT kernel's threaded work) lags the
+	 * running_clock() the watchdog compares with, so that right after the guest's report its
+	 * own clock alone can show a second less than the kernel counted.
+	 */
+	for (int i = 0; i < n; i++)
+		if (rqs[i].clock > clock_max)
+			clock_max = rqs[i].clock;
 	for (int i = 0; i < n && thresh > 0; i++) {
 		struct nfm_diag_finding *f;
-		uint64_t ts = 0, now = rqs[i].clock >> 30;
+		uint64_t ts = 0, now = clock_max >> 30;
 
 		if (nfm_kread(d->ctx, touch + rqs[i].pcpu, &ts, 8) < 0 || !ts || now <= ts ||
 		    now - ts <= (uint64_t)(2 * thresh))
@@ -65,7 +75,7 @@ static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
 		f->cpu = rqs[i].cpu;
 		f->pid = rqs[i].curr_pid;
 		diag_subject(d, f, rqs[i].curr_comm);
-		diag_evidence(d, f, "watchdog_touch_ts %llu s, CPU clock %llu s: the watchdog "
+		diag_evidence(d, f, "watchdog_touch_ts %llu s, clock %llu s: the watchdog "
 			      "has not run there for %llu s (threshold 2 * watchdog_thresh = %lld s)",
 			      (unsigned long long)ts, (unsigned long long)now,
 			      (unsigned long long)(now - ts), (long long)(2 * thresh));
