@@ -156,15 +156,19 @@ def test_uptime(lab_vm):
     la = got["loadavg"]
     assert len(la["text"].split()) == len(la1)
     assert [la["load1"], la["load5"], la["load15"]] == [float(x) for x in la["text"].split()[:3]]
-    # /proc/loadavg of the guest before and after: the averages (updated every 5 s) lie between,
-    # as does last_pid (it only grows); the thread count is the truth reader's own forks apart
+    # /proc/loadavg of the guest before and after. The averages are updated every 5 s and not
+    # monotonic: when the truths are more than 5 s apart (a loaded host) two updates can fall
+    # between them and nfm's value lies outside theirs by at most one update's step (under
+    # 0.1 for the lab's few runnable tasks), so 0.2 is allowed beyond either; last_pid only
+    # grows; the thread count moves with the truth reader's own children (±20); running is
+    # nr_running, which out of band does not count a reader (0 on an idle guest).
     for k, (a, b) in enumerate(zip(la1[:3], la2[:3])):
         v = [la["load1"], la["load5"], la["load15"]][k]
-        assert min(float(a), float(b)) <= v <= max(float(a), float(b)), (k, a, v, b)
+        assert min(float(a), float(b)) - 0.2 <= v <= max(float(a), float(b)) + 0.2, (k, a, v, b)
     assert int(la1[4]) <= la["last_pid"] <= int(la2[4]), (la1, la, la2)
     th = sorted(int(x[3].split(b"/")[1]) for x in (la1, la2))
-    assert th[0] - 5 <= la["threads"] <= th[1] + 5, (la1, la, la2)
-    assert 1 <= la["running"] <= la["threads"]
+    assert th[0] - 20 <= la["threads"] <= th[1] + 20, (la1, la, la2)
+    assert 0 <= la["running"] <= la["threads"]
 
 
 def _proc_net_dev(t):
