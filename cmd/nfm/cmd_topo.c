@@ -590,8 +590,16 @@ static int store_graph(struct cli *cli, const struct topo_opts *o, struct vm **v
 		if (!rv[i].n)
 			cli_warn("%s: no frame recorded before the window's end", cli_esc(rv[i].dir));
 		if (rv[i].cut)
-			cli_warn("%s: more than %d changes in the window: the later ones are left out",
-				 cli_esc(rv[i].dir), TOPO_REC_MAX_STATES);
+			cli_warn("%s: more than %d changes or %d sockets in the window: the later "
+				 "ones are left out", cli_esc(rv[i].dir), TOPO_REC_MAX_STATES,
+				 TOPO_REC_MAX_SOCKETS);
+		for (k = 0; k < i; k++)	/* the join needs each VM once */
+			if (!strcmp((*vms)[k].name, (*vms)[i].name)) {
+				ret = cli_fail("%s and %s both hold VM %s: give one store a VM",
+					       cli_esc(rv[k].dir), cli_esc(rv[i].dir),
+					       cli_esc((*vms)[i].name));
+				goto out;
+			}
 	}
 	*nv = n;
 	if ((ret = apply_nets(cli, o, *vms, n)))

@@ -17,6 +17,7 @@ struct walk {
 	struct topo_rec_vm *v;
 	int64_t from;
 	struct json_object *prev;	/* the frame before, rebuilt */
+	size_t *sockets;		/* kept so far, every store (TOPO_REC_MAX_SOCKETS) */
 	char *err;
 	size_t errsize;
 };
@@ -131,6 +132,12 @@ static int add_state(struct walk *w, int64_t time_ns, struct json_object *doc)
 	json_object_put(o);
 	if (ret)
 		return ret;
+	if (*w->sockets + (size_t)s->fs.frame.nr_socks > TOPO_REC_MAX_SOCKETS) {
+		topo_frame_store_free(&s->fs);
+		v->cut = true;
+		return 1;
+	}
+	*w->sockets += (size_t)s->fs.frame.nr_socks;
 	v->n++;
 	return v->last ? 0 : -ENOMEM;
 }
@@ -182,6 +189,7 @@ int topo_store_load(const struct nfm_log *log, const char *dir, int64_t from_ns,
 		    struct topo_rec_vm **ret, int *nr, char *err, size_t errsize)
 {
 	struct topo_rec_vm *v = calloc(TOPO_REC_MAX_STORES, sizeof(*v));
+	size_t sockets = 0;
 	int n = 0, i, r = 0;
 
 	if (!v)
@@ -223,7 +231,8 @@ int topo_store_load(const struct nfm_log *log, const char *dir, int64_t from_ns,
 	}
 	for (i = 0; i < n && !r; i++) {
 		char why[256] = "";
-		struct walk w = { .v = &v[i], .from = from_ns, .err = why, .errsize = sizeof(why) };
+		struct walk w = { .v = &v[i], .from = from_ns, .sockets = &sockets, .err = why,
+				  .errsize = sizeof(why) };
 		struct nfm_store *st;
 
 		r = nfm_store_open(v[i].dir, 0, log, &st);

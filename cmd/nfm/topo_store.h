@@ -25,10 +25,13 @@ struct topo_rec_vm {
 	struct topo_rec_state *st;	/* time order */
 	int n, cap;
 	char *last;			/* the last state's JSON text: a frame equal to it adds nothing */
-	bool cut;			/* more changes than TOPO_REC_MAX_STATES: the rest left out */
+	bool cut;			/* past TOPO_REC_MAX_STATES or _SOCKETS: the rest left out */
 };
 
 #define TOPO_REC_MAX_STATES 100000
+/* Sockets kept over every state of every VM (~300 bytes each): a store's frames are bounded one
+ * by one, not in sum. Past it, as past TOPO_REC_MAX_STATES, the rest is left out (cut). */
+#define TOPO_REC_MAX_SOCKETS 1000000
 #define TOPO_REC_MAX_STORES 1024
 
 /*
