@@ -4,6 +4,7 @@ gives the right finding with its evidence, and a healthy guest gives none.
 Scenario VMs are small (1 vCPU, 384M) and short-lived: each is stopped when its test is done.
 Kernels: 6.1-cloud by default, 6.12-generic too with NFM_LAB_FULL=1 (conftest.scenario_kernels).
 """
+import json
 import os
 import re
 import socket
@@ -343,6 +344,38 @@ def test_halted(scenario_vm, kernel, tmp_path):
     v.stop()
 
 
+def starved_vcpu_is_undecided(v):
+    """The same locked vCPU, its host thread starved (pinned to host CPU 0 under a SCHED_FIFO
+    spinner there, a few seconds): from inside it stands still as a locked one does, so no
+    hard lockup is reported; the lockups check says it could not tell (incomplete, exit 3)."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
+    from nfmlab.vm import QMP
+    with QMP(v.qmp, timeout=60) as q:
+        tid = int(re.search(r"CPU #0: thread_id=(\d+)", q.hmp("info cpus")).group(1))
+    was = os.sched_getaffinity(tid)
+    # bounded by itself (20 s): a FIFO spinner's own timeout(1) could never run beside it
+    spinner = subprocess.Popen(
+        [sys.executable, "-c", "import time\nt = time.monotonic() + 20\n"
+         "while time.monotonic() < t:\n    pass"],
+        preexec_fn=lambda: (os.sched_setaffinity(0, {0}),
+                            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))))
+    try:
+        os.sched_setaffinity(tid, {0})
+        time.sleep(1)
+        p = run("--vm", v.pid, "-j", "diagnose", timeout=120)
+    finally:
+        spinner.kill()
+        spinner.wait()
+        os.sched_setaffinity(tid, was)
+    assert p.returncode == 3, (p.returncode, p.stderr)
+    doc = json.loads(p.stdout)
+    assert not findings(doc, "hard_lockup") and doc["complete"] is False, doc["findings"]
+    lk = [c for c in doc["checks"] if c["name"] == "lockups"]
+    assert lk[0]["complete"] is False and "the host barely ran its thread" in lk[0]["unread"], lk
+    assert "lockups: could not read whether a vCPU is locked up" in p.stderr, p.stderr
+
+
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("how,handler,entry", [
     ("nmi", "nfm_faultmod_nmi", "exc_nmi"),
@@ -393,8 +426,14 @@ def test_hard_lockup(scenario_vm, kernel, tmp_path, how, handler, entry):
     assert any(re.match(r"RIP 0x[0-9a-f]{16} %s\+0x[0-9a-f]+ \[nfm_faultmod\] " % handler, e)
                for e in ev), text(f)
     assert any(re.match(r"irq_stat\.apic_timer_irqs = \d+, unchanged$", e) for e in ev), text(f)
+    # the vCPU spun: its host thread ran (a starved one is no lockup of the guest's)
+    ran = [re.match(r"vCPU 0's host thread ran (\d+) ms of those (\d+) ms$", e) for e in ev]
+    ran = [m for m in ran if m]
+    assert len(ran) == 1 and 4 * int(ran[0].group(1)) >= int(ran[0].group(2)) >= 900, text(f)
     ours = [e[6:] for e in ev if e.startswith("[<0>] ")]
     assert ours[1:] == frames[1:] and ours[0].startswith(handler + "+0x"), (ours, frames)
+    if how == "irq":
+        starved_vcpu_is_undecided(v)
     elf = qmp_dump(v, tmp_path / (how + ".elf"))
     st, on_dump = running_stack(v, spin[0], elf)
     assert set(st["flags"]) == {"RUNNING", "REGS"} and on_dump[1:] == frames[1:], on_dump
