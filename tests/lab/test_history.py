@@ -438,12 +438,20 @@ def test_timeline(lab_vm, tmp_path):
     opened = {e["object"]["fd"] for e in ev if e["member"] == "files" and e["change"] == "added"
               and e["object"]["pid"] == burner}
     assert set(bp.fds) <= opened
-    # the frame of a moment between the two truths, rebuilt from its key frame and deltas
-    f = run("-j", "timeline", "--frame", "@%.3f" % (wall_b - 0.1), d)
-    assert f.returncode == 0, f.stderr
-    validate("crawl", f.stdout, "nfm timeline --frame")
-    frame = json.loads(f.stdout)
-    assert wall_a * 1e9 < frame["time_ns"] < wall_b * 1e9
+    # the frame of a moment between the two truths, rebuilt from its key frame and deltas: the
+    # last whose crawl ended before the second truth began (a frame is stamped when its crawl
+    # starts; the processes are read later), three frames at least ended in that window
+    at = wall_b - 0.001
+    for _ in range(4):
+        f = run("-j", "timeline", "--frame", "@%.3f" % at, d)
+        assert f.returncode == 0, f.stderr
+        validate("crawl", f.stdout, "nfm timeline --frame")
+        frame = json.loads(f.stdout)
+        if frame["time_ns"] + frame["duration_ns"] < wall_b * 1e9:
+            break
+        at = frame["time_ns"] / 1e9 - 0.001
+    assert wall_a * 1e9 < frame["time_ns"] and \
+        frame["time_ns"] + frame["duration_ns"] < wall_b * 1e9, (frame["time_ns"], wall_a, wall_b)
     diffs, checked = compare_ps(ta, tb, frame["processes"])
     assert not diffs, report(diffs)
     assert len(checked) > 60
