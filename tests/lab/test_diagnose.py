@@ -16,14 +16,28 @@ from pathlib import Path
 import pytest
 
 from conftest import scenario_kernels
-from nfmcli import run, run_json
+from nfmcli import run, run_json, validate
 
 KERNELS = scenario_kernels()
 
 
+STARVED = "the host barely ran its thread"
+
+
 def diagnose(v, ok=(4,)):
+    """nfm -j diagnose of v. Looked at again (twice at most) when the host starved a vCPU
+    during the hard-lockup looks: nfm then says it cannot tell (exit 3, lockups incomplete),
+    a fact of this host's load, not of the guest under test (test_hard_lockup checks it)."""
     t0 = time.monotonic()
-    doc = run_json("--vm", v.pid, "diagnose", kind="diagnose", ok=ok, timeout=300)
+    for _ in range(3):
+        p = run("-j", "--vm", v.pid, "diagnose", timeout=300)
+        if p.returncode != 3 or STARVED not in p.stderr:
+            break
+        print("%s %s: a vCPU starved by the host during the looks; again" %
+              (v.kernel_name, v.scenario))
+    assert p.returncode in ok, (p.returncode, p.stderr)
+    validate("diagnose", p.stdout, "nfm -j diagnose")
+    doc = json.loads(p.stdout)
     print("%s %s: diagnose %.2f s, %d findings" % (v.kernel_name, v.scenario,
                                                     time.monotonic() - t0, doc["nr_findings"]))
     return doc
@@ -372,7 +386,7 @@ def starved_vcpu_is_undecided(v):
     doc = json.loads(p.stdout)
     assert not findings(doc, "hard_lockup") and doc["complete"] is False, doc["findings"]
     lk = [c for c in doc["checks"] if c["name"] == "lockups"]
-    assert lk[0]["complete"] is False and "the host barely ran its thread" in lk[0]["unread"], lk
+    assert lk[0]["complete"] is False and STARVED in lk[0]["unread"], lk
     assert "lockups: could not read whether a vCPU is locked up" in p.stderr, p.stderr
 
 
