@@ -238,6 +238,8 @@ struct nfm_socket {
 	int state;		/* TCP_* (the kernel's sk_state); SS_* of the socket for AF_UNIX */
 	uint8_t laddr[16], raddr[16];
 	uint16_t lport, rport;	/* host order */
+	/* as /proc/net/tcp|udp; AF_UNIX (0.2+): as ss -x (unix_diag): a listener's pending
+	 * connections and backlog limit, else bytes unread and the truesize of unread bytes sent */
 	uint32_t tx_queue, rx_queue;
 	uint32_t uid;
 	uint64_t inode;
@@ -254,6 +256,30 @@ struct nfm_socket {
 /* *truncated also when the owners may be incomplete (the task walk broke, or a process's fd
  * table was unreadable or inconsistent). */
 NFM_EXPORT int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, bool *truncated);
+
+/* ss -p's users:(("comm",pid=N,fd=M)...): one file descriptor holding a socket of a list. */
+struct nfm_socket_fd {
+	int sock;		/* index of the socket in the list given */
+	int pid;		/* the process holding it (thread-group id) */
+	int fd;
+	char comm[16];		/* the process's comm, NUL-terminated */
+};
+
+/*
+ * Every fd of every process that holds one of socks[0..n) (an nfm_socket_list() array), the
+ * fds the guest's /proc/PID/fd links as socket:[INODE], in ss -p's order: by socket index, then
+ * pid and fd from the highest down. Returns the count (*ret malloc'd, may be empty) or -errno;
+ * *truncated when some may be missing (as nfm_socket_list()'s owners), or past 2^21 entries.
+ */
+NFM_EXPORT int nfm_socket_fds(struct nfm_ctx *ctx, const struct nfm_socket *socks, int n,
+			      struct nfm_socket_fd **ret, bool *truncated);
+
+/*
+ * The inode of an AF_UNIX socket's peer (unix_peer(sk), ss -x's peer "port"): sk is the
+ * nfm_socket.sk of an AF_UNIX socket. *peer_inode is 0 when it has none. Returns 0; -ENOENT
+ * when the kernel's layout is not known; -EINVAL, -EFAULT or -EBADMSG for a bad or gone socket.
+ */
+NFM_EXPORT int nfm_socket_unix_peer(struct nfm_ctx *ctx, uint64_t sk, uint64_t *peer_inode);
 
 /*
  * The byte counters of a TCP socket (ss -i's bytes_acked and bytes_received): sk is the

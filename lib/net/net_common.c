@@ -70,6 +70,14 @@ static const struct nfm_field_spec sock_specs[] = {
 	F(unix_addr, "unix_sock", "addr", 0),
 	F(ua_len, "unix_address", "len", 0),
 	F(ua_name, "unix_address", "name", 0),
+	F(unix_peer, "unix_sock", "peer", OPT),
+	F(sk_max_ack_backlog, "sock", "sk_max_ack_backlog", OPT),
+	F(sk_rq_next, "sock", "sk_receive_queue.next", OPT),
+	F(sk_rq_qlen, "sock", "sk_receive_queue.qlen", OPT),
+	F(skb_next, "sk_buff", "next", OPT),
+	F(skb_len, "sk_buff", "len", OPT),
+	F(skb_cb, "sk_buff", "cb", OPT),
+	F(ucb_consumed, "unix_skb_parms", "consumed", OPT),
 	F(common_size, "sock_common", "", NFM_FIELD_SIZE),
 };
 #undef F
@@ -98,8 +106,9 @@ const struct nfm_sock_off *nfm_sock_offsets(struct nfm_ctx *ctx, int *err)
 		for (from = &o->skc_daddr, to = &o->tw_substate; from <= to; from++)
 			if (*from + 16 > o->sock_read)
 				o->sock_read = *from + 16;
-		if (o->unix_addr + 16 > o->sock_read)
-			o->sock_read = o->unix_addr + 16;
+		for (from = &o->unix_addr, to = &o->sk_rq_qlen; from <= to; from++)
+			if (*from + 16 > o->sock_read)
+				o->sock_read = *from + 16;
 		if (o->udp_forward_deficit + 16 > o->sock_read)
 			o->sock_read = o->udp_forward_deficit + 16;
 		/* listening_hash[INET_LHTABLE_SIZE]: its size over the bucket's gives the count. */

@@ -35,6 +35,9 @@ struct nfm_sock_off {
 	int32_t udp_hash, udp_mask, hslot_size, hslot_head, udp_forward_deficit;
 	int32_t sa_socket, sa_inode, i_ino, sock_file;
 	int32_t unix_addr, ua_len, ua_name;
+	/* unix_diag's RQLEN and PEER (ss -x): read with the sock, and the queued skbs' lengths */
+	int32_t unix_peer, sk_max_ack_backlog, sk_rq_next, sk_rq_qlen, skb_next, skb_len, skb_cb,
+		ucb_consumed;
 	int32_t common_size;	/* sizeof(struct sock_common): all a timewait/request sock has */
 	int32_t sock_read;	/* bytes of a full sock to read (every field above fits) */
 };

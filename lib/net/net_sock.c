@@ -315,34 +315,36 @@ static int key_cmp(const void *a, const void *b)
 	return x->file < y->file ? -1 : x->file > y->file;
 }
 
+/* Called for each fd that holds socket idx of the list, in task-walk then fd order. */
+typedef void (*fd_hit_fn)(void *arg, int idx, const struct nfm_task *t, int fd);
+
 /*
- * Owners: the processes whose fd table holds the socket's struct file (sk->sk_socket->file).
- * A socket has one file (dup and fork share it), whose inode is the socket's: the fds the
- * kernel's socket:[INODE] links name. So only each table's array of file pointers is read,
- * not each open file's inode and path.
- * false when they may be incomplete: the task walk broke, a socket's file could not be read,
+ * The fds on the sockets: the processes whose fd table holds the socket's struct file
+ * (sk->sk_socket->file). A socket has one file (dup and fork share it), whose inode is the
+ * socket's: the fds the kernel's socket:[INODE] links name. So only each table's array of file
+ * pointers is read, not each open file's inode and path.
+ * false when some may be missing: the task walk broke, a socket's file could not be read,
  * or a process's fd table could not be read for a reason other than having none (a zombie, a
  * kernel thread). Tasks skipped because they changed while being read (a live guest) do not
  * count: ps and lsof say those.
  */
-static bool owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
+static bool scan_fds(struct nfm_ctx *ctx, const struct nfm_socket *s, int n, fd_hit_fn hit_fn,
+		     void *arg)
 {
 	const struct nfm_sock_off *o;
 	struct nfm_task_iter *ti;
 	struct nfm_fd_iter *fi;
 	struct owner_key *keys;
 	struct nfm_task t;
-	int i, r, nk = 0, *last;
+	int i, r, nk = 0;
 	bool complete = true;
 
 	o = nfm_sock_offsets(ctx, &r);
 	if (!o)
 		return false;
 	keys = malloc((size_t)n * sizeof(*keys) + 1);
-	last = calloc((size_t)n + 1, sizeof(*last));
-	if (!keys || !last || nfm_task_iter_new(ctx, NFM_TASK_BRIEF_, &ti) < 0) {
+	if (!keys || nfm_task_iter_new(ctx, NFM_TASK_BRIEF_, &ti) < 0) {
 		free(keys);
-		free(last);
 		return false;
 	}
 	for (i = 0; i < n; i++) {
@@ -380,20 +382,8 @@ static bool owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
 			hit = bsearch(&k, keys, (size_t)nk, sizeof(*keys), key_cmp);
 			while (hit && hit > keys && hit[-1].file == k.file)
 				hit--;
-			for (; hit && hit < keys + nk && hit->file == k.file; hit++) {
-				struct nfm_socket *x = &s[hit->idx];
-
-				/* one process with several fds on it counts once */
-				if (x->nr_owners && last[hit->idx] == t.pid)
-					continue;
-				last[hit->idx] = t.pid;
-				if (x->nr_owners < NFM_SOCK_MAX_OWNERS) {
-					x->owner_pid[x->nr_owners] = t.pid;
-					memcpy(x->owner_comm[x->nr_owners], t.comm, 16);
-					x->owner_comm[x->nr_owners][15] = 0;
-				}
-				x->nr_owners++;
-			}
+			for (; hit && hit < keys + nk && hit->file == k.file; hit++)
+				hit_fn(arg, hit->idx, &t, (int)fd);
 		}
 		nfm_fd_iter_free(fi);
 	}
@@ -401,10 +391,104 @@ static bool owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
 		complete = false;
 	nfm_task_iter_free(ti);
 	free(keys);
-	free(last);
+	return complete;
+}
+
+struct owners_arg {
+	struct nfm_socket *s;
+	int *last;	/* per socket: the last pid counted */
+};
+
+/* nfm_socket's owners: each process once, however many fds it has on the socket. */
+static void owner_hit(void *arg, int idx, const struct nfm_task *t, int fd)
+{
+	struct owners_arg *a = arg;
+	struct nfm_socket *x = &a->s[idx];
+
+	(void)fd;
+	if (x->nr_owners && a->last[idx] == t->pid)
+		return;
+	a->last[idx] = t->pid;
+	if (x->nr_owners < NFM_SOCK_MAX_OWNERS) {
+		x->owner_pid[x->nr_owners] = t->pid;
+		memcpy(x->owner_comm[x->nr_owners], t->comm, 16);
+		x->owner_comm[x->nr_owners][15] = 0;
+	}
+	x->nr_owners++;
+}
+
+static bool owners(struct nfm_ctx *ctx, struct nfm_socket *s, int n)
+{
+	struct owners_arg a = { s, calloc((size_t)n + 1, sizeof(int)) };
+	bool complete;
+
+	if (!a.last)
+		return false;
+	complete = scan_fds(ctx, s, n, owner_hit, &a);
+	free(a.last);
 	if (!complete)
 		nfm_dbg(&ctx->log, "sockets: the owning processes may be incomplete");
 	return complete;
+}
+
+struct fds_arg {
+	struct nfm_pack pk;
+	bool full;
+};
+
+static void fd_hit(void *arg, int idx, const struct nfm_task *t, int fd)
+{
+	struct fds_arg *a = arg;
+	struct nfm_socket_fd *f;
+
+	if (a->pk.n >= NFM_NET_MAX_SOCKETS) {
+		a->full = true;
+		return;
+	}
+	f = nfm_pack_add(&a->pk);
+	if (!f)
+		return;
+	f->sock = idx;
+	f->pid = t->pid;
+	f->fd = fd;
+	memcpy(f->comm, t->comm, 16);
+	f->comm[15] = 0;
+}
+
+/* ss -p's order: by socket, then the newest process and fd first (ss's readdir, reversed). */
+static int fd_cmp(const void *a, const void *b)
+{
+	const struct nfm_socket_fd *x = a, *y = b;
+
+	if (x->sock != y->sock)
+		return x->sock < y->sock ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid > y->pid ? -1 : 1;
+	return x->fd > y->fd ? -1 : x->fd < y->fd;
+}
+
+int nfm_socket_fds(struct nfm_ctx *ctx, const struct nfm_socket *socks, int n,
+		   struct nfm_socket_fd **ret, bool *truncated)
+{
+	struct fds_arg a = { .full = false };
+	bool complete;
+	int k;
+
+	if (!ctx || !ret || n < 0 || (n > 0 && !socks))
+		return -EINVAL;
+	*ret = NULL;
+	nfm_pack_init(&a.pk, sizeof(struct nfm_socket_fd));
+	complete = n == 0 || scan_fds(ctx, socks, n, fd_hit, &a);
+	if (a.pk.err) {
+		nfm_pack_free(&a.pk);
+		return -ENOMEM;
+	}
+	k = nfm_pack_finish(&a.pk, NULL, 0, (void **)ret);
+	if (k > 0)
+		qsort(*ret, (size_t)k, sizeof(**ret), fd_cmp);
+	if (truncated)
+		*truncated = !complete || a.full;
+	return k;
 }
 
 int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, bool *truncated)

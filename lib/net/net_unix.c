@@ -12,6 +12,7 @@
 
 #include <nfm/system.h>
 
+#include "core/budget.h"
 #include "core/context.h"
 #include "walk/fields.h"
 #include "walk/list.h"
@@ -55,8 +56,55 @@ static void unix_path(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_
 	s->path_len = n;
 }
 
+#define UNIX_MAX_SKBS 65536	/* queued skbs summed for one socket's Recv-Q */
+
+/*
+ * ss -x's Recv-Q and Send-Q, as unix_diag's sk_diag_show_rqlen() gives them: a listener's
+ * queued connections and its backlog limit; otherwise unix_inq_len() (the bytes not yet read:
+ * every queued skb's for a stream or seqpacket socket, the first datagram's for a datagram one)
+ * and unix_outq_len() (sk_wmem_alloc - 1: the truesize of what it sent that is not read yet).
+ * false when the receive queue could not be walked to its end (a live guest's moved, or bad).
+ */
+static bool unix_queues(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t sk,
+			const uint8_t *b, int state, int type, struct nfm_socket *s)
+{
+	uint64_t head = sk + (uint64_t)o->sk_rq_next, skb;
+	uint32_t qlen, len, consumed, sum = 0, k;
+
+	if (o->sk_rq_next < 0 || o->sk_rq_qlen < 0 || o->sk_max_ack_backlog < 0 ||
+	    o->skb_next < 0 || o->skb_len < 0)
+		return false;
+	qlen = nfm_get_u32(b, o->sk_rq_qlen);
+	if (state == TCP_LISTEN) {
+		s->rx_queue = qlen;
+		s->tx_queue = nfm_get_u32(b, o->sk_max_ack_backlog);
+		return true;
+	}
+	s->tx_queue = nfm_get_u32(b, o->sk_wmem_alloc) - 1;
+	memcpy(&skb, b + o->sk_rq_next, 8);
+	/* qlen skbs from the head (the count the queue keeps under its lock with the links) */
+	for (k = 0; k < qlen && skb != head; k++) {
+		if (k >= UNIX_MAX_SKBS || nfm_budget_take(ctx, 1) < 0 ||
+		    !nfm_kptr_ok(ctx, skb) ||
+		    nfm_kread(ctx, skb + (uint64_t)o->skb_len, &len, 4) < 0)
+			return false;
+		consumed = 0;
+		if (type != SOCK_DGRAM && o->skb_cb >= 0 && o->ucb_consumed >= 0 &&
+		    nfm_kread(ctx, skb + (uint64_t)(o->skb_cb + o->ucb_consumed), &consumed, 4) < 0)
+			return false;
+		sum += len - (consumed <= len ? consumed : len);
+		if (type == SOCK_DGRAM)
+			break;	/* skb_peek(): the next datagram's length only */
+		if (nfm_kread_u64(ctx, skb + (uint64_t)o->skb_next, &skb) < 0)
+			return false;
+	}
+	s->rx_queue = sum;
+	return true;
+}
+
 static void unix_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t sk, uint8_t *b,
-		     const struct nfm_netns *ns, int nns, uint64_t only_net, struct nfm_pack *pk)
+		     const struct nfm_netns *ns, int nns, uint64_t only_net, struct nfm_pack *pk,
+		     bool *truncated)
 {
 	struct nfm_socket *s;
 	uint64_t net, sock, addr;
@@ -87,6 +135,8 @@ static void unix_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t
 	memcpy(&addr, b + o->unix_addr, 8);
 	if (addr)
 		unix_path(ctx, o, addr, s);
+	if (!unix_queues(ctx, o, sk, b, state, type, s))
+		*truncated = true;
 }
 
 static int unix_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t buckets,
@@ -95,6 +145,7 @@ static int unix_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_
 {
 	uint64_t heads[UNIX_HASH_SIZE], sk;
 	struct nfm_net_chain c;
+	bool qtrunc = false;
 	int i, err = 0, r;
 
 	if (!nfm_kptr_ok(ctx, buckets))
@@ -104,11 +155,38 @@ static int unix_table(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_
 	for (i = 0; i < UNIX_HASH_SIZE; i++) {
 		nfm_net_chain_init(&c, ctx, seen, pk, heads[i], o->skc_node, 0);
 		while ((r = nfm_net_chain_next(&c, &sk)) > 0)
-			unix_one(ctx, o, sk, b, ns, nns, only_net, pk);
+			unix_one(ctx, o, sk, b, ns, nns, only_net, pk, &qtrunc);
 		if (r < 0)
 			err = r;
 	}
+	if (qtrunc && !err)
+		err = -EAGAIN;	/* a queue did not read: the listing says it is incomplete */
 	return err;
+}
+
+int nfm_socket_unix_peer(struct nfm_ctx *ctx, uint64_t sk, uint64_t *peer_inode)
+{
+	const struct nfm_sock_off *o;
+	uint64_t peer;
+	int err;
+
+	if (!ctx || !peer_inode)
+		return -EINVAL;
+	*peer_inode = 0;
+	o = nfm_sock_offsets(ctx, &err);
+	if (!o)
+		return err;
+	if (o->unix_peer < 0)
+		return -ENOENT;
+	if (!nfm_kptr_ok(ctx, sk))
+		return -EINVAL;
+	if ((err = nfm_kread_u64(ctx, sk + (uint64_t)o->unix_peer, &peer)) < 0)
+		return err;
+	if (!peer)
+		return 0;
+	if (!nfm_kptr_ok(ctx, peer))
+		return -EBADMSG;
+	return nfm_sock_inode(ctx, peer, peer_inode);
 }
 
 int nfm_unix_collect(struct nfm_ctx *ctx, const struct nfm_netns *ns, int nns, struct nfm_pack *pk,

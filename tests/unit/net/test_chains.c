@@ -108,7 +108,8 @@ static void seed_unix(struct fz_seed *s)
 	fz_put64(s, USK(0) + node, FZ_KV(USK(1) + node));
 }
 
-static int unix_socks(struct fz_seed *s, bool *trunc)
+/* The unix sockets' count; *trunc as nfm_unix_collect says; *rx0: USK(0)'s Recv-Q. */
+static int unix_socks_rx(struct fz_seed *s, bool *trunc, uint32_t *rx0)
 {
 	struct fz_guest *g = guest(s);
 	struct nfm_socket *list;
@@ -127,10 +128,70 @@ static int unix_socks(struct fz_seed *s, bool *trunc)
 	for (i = 1; i < n; i++)
 		for (int j = 0; j < i; j++)
 			assert_true(list[i].sk != list[j].sk);
+	for (i = 0; i < n; i++)
+		if (list[i].sk == FZ_KV(USK(0)))
+			*rx0 = list[i].rx_queue;
 	free(list);
 	free(ns);
 	fz_guest_free(g);
 	return n;
+}
+
+static int unix_socks(struct fz_seed *s, bool *trunc)
+{
+	uint32_t rx0;
+
+	return unix_socks_rx(s, trunc, &rx0);
+}
+
+/* USK(0)'s receive queue: skbs at SKB(0..n) of lengths len[], each linked to next[] */
+#define SKB(i) (USK(2) + 0x800u + (i) * 0x100u)
+static void seed_queue(struct fz_seed *s, uint32_t qlen, int n, const uint32_t *len,
+		       const uint64_t *next, uint32_t consumed0)
+{
+	uint32_t q = fz_off("sock", "sk_receive_queue");
+	int i;
+
+	fz_put64(s, USK(0) + q, FZ_KV(SKB(0)));
+	fz_put32(s, USK(0) + fz_off("sock", "sk_receive_queue.qlen"), qlen);
+	for (i = 0; i < n; i++) {
+		fz_put32(s, SKB(i) + fz_off("sk_buff", "len"), len[i]);
+		fz_put64(s, SKB(i) + fz_off("sk_buff", "next"), next[i]);
+	}
+	fz_put32(s, SKB(0) + fz_off("sk_buff", "cb") + fz_off("unix_skb_parms", "consumed"),
+		 consumed0);
+}
+
+/* ss -x's Recv-Q of a stream socket: the queued skbs' bytes less what was read of the first;
+ * a queue that loops, or that holds more than its qlen says, is bounded and said. */
+static void test_unix_queue(void **state)
+{
+	static struct fz_seed s;
+	const uint32_t len[] = { 5, 7 };
+	uint64_t next[2];
+	uint32_t rx = 0;
+	bool trunc;
+
+	(void)state;
+	seed_unix(&s);
+	next[0] = FZ_KV(SKB(1));
+	next[1] = FZ_KV(USK(0) + fz_off("sock", "sk_receive_queue"));
+	seed_queue(&s, 2, 2, len, next, 2);
+	assert_int_equal(unix_socks_rx(&s, &trunc, &rx), 3);
+	assert_false(trunc);
+	assert_int_equal(rx, 10);
+	/* a loop of one skb under a qlen of 4 billion: cut at the bound, said */
+	seed_unix(&s);
+	next[0] = FZ_KV(SKB(0));
+	seed_queue(&s, 0xffffffffu, 1, len, next, 0);
+	assert_int_equal(unix_socks_rx(&s, &trunc, &rx), 3);
+	assert_true(trunc);
+	/* a link out of the kernel's memory */
+	seed_unix(&s);
+	next[0] = 0x1234;
+	seed_queue(&s, 2, 1, len, next, 0);
+	assert_int_equal(unix_socks_rx(&s, &trunc, &rx), 3);
+	assert_true(trunc);
 }
 
 static void test_unix_loops(void **state)
@@ -199,6 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_neigh_loops),
 		cmocka_unit_test(test_unix_loops),
+		cmocka_unit_test(test_unix_queue),
 		cmocka_unit_test(test_route_loops),
 	};
 
