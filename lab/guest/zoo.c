@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -359,6 +360,48 @@ static int unix_sock(int type, const char *path, size_t plen, int do_listen)
 	return s;
 }
 
+static unsigned long inode_of(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) ? 0 : (unsigned long)st.st_ino;
+}
+
+/*
+ * Bytes left in unix queues, and what the guest kernel itself says of them (SIOCINQ, SIOCOUTQ:
+ * unix_inq_len and unix_outq_len, what ss -x shows): "INODE:RECVQ:SENDQ ..." of the stream's
+ * accepted end (5 bytes sent, 2 read: a partly consumed skb), its client, the datagram socket
+ * (two datagrams queued: the first one's length) and its sender, and the abstract listener
+ * with one connection it has not accepted (its queue length and backlog).
+ */
+static void unix_queues(const char *n, int c, int srv, int ds, int al)
+{
+	char buf[2], out[256];
+	int snd = socket(AF_UNIX, SOCK_DGRAM, 0), pend = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fds[4], i, inq, outq;
+	size_t k = 0;
+	struct sockaddr_un d = { .sun_family = AF_UNIX, .sun_path = "/run/zoo-dgram.sock" };
+	struct sockaddr_un ab = { .sun_family = AF_UNIX };
+
+	if (write(c, "hello", 5) != 5 || read(srv, buf, 2) != 2)
+		die("unix stream queue");
+	if (sendto(snd, "seven..", 7, 0, (void *)&d, sizeof(d)) != 7 ||
+	    sendto(snd, "abc", 3, 0, (void *)&d, sizeof(d)) != 3)
+		die("unix dgram queue");
+	memcpy(ab.sun_path, "\0nfm-zoo-abstract", sizeof("\0nfm-zoo-abstract") - 1);
+	if (connect(pend, (void *)&ab, offsetof(struct sockaddr_un, sun_path) +
+		    sizeof("\0nfm-zoo-abstract") - 1))
+		die("unix pending connect");
+	fds[0] = srv, fds[1] = c, fds[2] = ds, fds[3] = snd;
+	for (i = 0; i < 4; i++) {
+		if (ioctl(fds[i], FIONREAD, &inq) || ioctl(fds[i], TIOCOUTQ, &outq))
+			die("unix SIOCINQ/SIOCOUTQ");
+		k += (size_t)snprintf(out + k, sizeof(out) - k, "%lu:%d:%d ", inode_of(fds[i]), inq,
+				      outq);
+	}
+	snprintf(out + k, sizeof(out) - k, "%lu:1:8", inode_of(al));
+	manifest_expect(n, "unix_queues", "%s", out);
+}
+
 static void run_net(const struct role *r)
 {
 	const char *n = r->name;
@@ -385,13 +428,15 @@ static void run_net(const struct role *r)
 	int ls = unix_sock(SOCK_STREAM, "/run/zoo-stream.sock", sizeof("/run/zoo-stream.sock"), 1);
 	int c = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un a = { .sun_family = AF_UNIX, .sun_path = "/run/zoo-stream.sock" };
-	if (connect(c, (void *)&a, sizeof(a)) || accept(ls, NULL, NULL) < 0)
+	int srv = -1;
+	if (connect(c, (void *)&a, sizeof(a)) || (srv = accept(ls, NULL, NULL)) < 0)
 		die("unix connect");
-	unix_sock(SOCK_DGRAM, "/run/zoo-dgram.sock", sizeof("/run/zoo-dgram.sock"), 0);
-	unix_sock(SOCK_STREAM, "\0nfm-zoo-abstract", sizeof("\0nfm-zoo-abstract") - 1, 1);
+	int ds = unix_sock(SOCK_DGRAM, "/run/zoo-dgram.sock", sizeof("/run/zoo-dgram.sock"), 0);
+	int al = unix_sock(SOCK_STREAM, "\0nfm-zoo-abstract", sizeof("\0nfm-zoo-abstract") - 1, 1);
 	int sp[2];
 	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
 	manifest_expect(n, "unix", "/run/zoo-stream.sock /run/zoo-dgram.sock @nfm-zoo-abstract");
+	unix_queues(n, c, srv, ds, al);
 }
 
 static void __attribute__((noreturn)) burn(int duty)
