@@ -105,8 +105,9 @@ const char *obj_socket_state_name(const struct nfm_socket *s)
 		"NEW-SYN-RECV",
 	};
 
-	if (s->family == AF_UNIX)	/* SS_CONNECTED is 3 */
-		return s->unix_flags & SO_ACCEPTCON_ ? "LISTEN" : s->state == 3 ? "ESTAB" : "UNCONN";
+	if (s->family == AF_UNIX)	/* SS_CONNECTING 2, SS_CONNECTED 3: sk_state ESTABLISHED */
+		return s->unix_flags & SO_ACCEPTCON_ ? "LISTEN" :
+		       s->state == 2 || s->state == 3 ? "ESTAB" : "UNCONN";
 	return s->state >= 0 && (size_t)s->state < NELEM(tcp) ? tcp[s->state] : "UNKNOWN";
 }
 

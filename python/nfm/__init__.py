@@ -239,8 +239,10 @@ def _netid(s):
 
 
 def _sock_state(s):
-    if s.family == _socket.AF_UNIX:  # SS_CONNECTED is 3
-        return "LISTEN" if s.unix_flags & _SO_ACCEPTCON else "ESTAB" if s.state == 3 else "UNCONN"
+    if s.family == _socket.AF_UNIX:  # SS_CONNECTING 2, SS_CONNECTED 3: sk_state ESTABLISHED
+        if s.unix_flags & _SO_ACCEPTCON:
+            return "LISTEN"
+        return "ESTAB" if s.state in (2, 3) else "UNCONN"
     return _TCP_STATES[s.state] if 0 <= s.state < len(_TCP_STATES) else "UNKNOWN"
 
 

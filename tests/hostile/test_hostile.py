@@ -201,7 +201,7 @@ def neigh_cycle(d):
 def unix_cycle(d):
     """The last unix sockets of two chains of the unix hash point at each other."""
     from guest import nfm_json
-    BEFORE["ss -x"] = nfm_json(d.nfm, d.path, "ss", "-x")["sockets"]
+    BEFORE["ss -x"] = nfm_json(d.nfm, d.path, "ss", "-xa")["sockets"]
     nodes = [int(s["sk"], 16) + d.o("sock", "__sk_common.skc_node") for s in BEFORE["ss -x"]]
     tails = [n for n in nodes if not d.u64(n)]
     assert len(tails) >= 2, "fewer than two unix hash chains"
@@ -429,7 +429,7 @@ def test_mutation(nfm, dump, case):
                 assert sorted(map(json.dumps, d6["neighbours"])) == \
                     sorted(map(json.dumps, BEFORE["arp"])), d6["neighbours"]
             if case == "unix-chain-cycle":
-                _, dx = assert_partial(nfm, dump, ["ss", "-x"], "ss", run(nfm, dump, ["ss", "-x"]))
+                _, dx = assert_partial(nfm, dump, ["ss", "-xa"], "ss", run(nfm, dump, ["ss", "-xa"]))
                 sks = [s["sk"] for s in dx["sockets"]]
                 assert sorted(sks) == sorted(s["sk"] for s in BEFORE["ss -x"]), sks
             if case == "tcp-info-wild-ca-ops":

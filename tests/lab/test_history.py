@@ -83,7 +83,7 @@ def at(store, sid, *args, kind=None):
     return run_json("--at", "%s@%d" % (store, sid), *args, kind=kind)
 
 
-SHELL = [("lsmod", "lsmod -j"), ("ss", "ss -j"), ("route", "route -j"), ("arp", "arp -j"),
+SHELL = [("lsmod", "lsmod -j"), ("ss", "ss -aj"), ("route", "route -j"), ("arp", "arp -j"),
          ("ip", "ip addr -j"), ("dmesg", "dmesg -j")]
 
 
@@ -494,7 +494,7 @@ def test_export_elf(store, tmp_path):
     if shutil.which("readelf"):
         h = subprocess.run(["readelf", "-h", "-n", elf], capture_output=True, text=True)
         assert "CORE (Core file)" in h.stdout and "VMCOREINFO" in h.stdout, h.stdout[:500]
-    cmds = "ps -j; lsmod -j; ss -j; ip addr -j; dmesg -j; mount -j"
+    cmds = "ps -j; lsmod -j; ss -aj; ip addr -j; dmesg -j; mount -j"
     a = run("--vm", elf, "shell", "-c", cmds)
     b = run("--at", "%s@2" % d, "shell", "-c", cmds)
     assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)

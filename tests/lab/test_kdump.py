@@ -12,7 +12,7 @@ from nfmlab.qmp import QMP
 from nfmcli import run, run_json, one_error_line
 
 # Views whose documents must be equal between the two files (the "source" text aside).
-VIEWS = [["ps", "-L"], ["env", "1"], ["lsof"], ["lsmod"], ["ss"], ["dmesg"], ["info"],
+VIEWS = [["ps", "-L"], ["env", "1"], ["lsof"], ["lsmod"], ["ss", "-a"], ["dmesg"], ["info"],
          ["maps", "1"]]
 
 

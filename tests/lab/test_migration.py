@@ -13,7 +13,7 @@ import pytest
 from nfmlab.qmp import QMP
 from nfmcli import run, run_json, one_error_line
 
-VIEWS = [["ps", "-L"], ["env", "1"], ["lsof"], ["lsmod"], ["ss"], ["dmesg"], ["maps", "1"],
+VIEWS = [["ps", "-L"], ["env", "1"], ["lsof"], ["lsmod"], ["ss", "-a"], ["dmesg"], ["maps", "1"],
          ["mount"], ["ip", "addr"]]
 
 

@@ -57,8 +57,9 @@ def nfm_unix(socks):
 
 
 def ss_json(vm, *args):
-    """nfm ss -j's sockets (the document validated against doc/schema/docs/ss.json)."""
-    return run_json("--vm", vm, "ss", *args, kind="ss")["sockets"]
+    """nfm ss -j -a's sockets, every state (the document validated against
+    doc/schema/docs/ss.json)."""
+    return run_json("--vm", vm, "ss", "-a", *args, kind="ss")["sockets"]
 
 
 def fd_owners(t):
@@ -86,6 +87,16 @@ def check_sockets(t, socks):
         assert {o["pid"] for o in s["owners"]} == own.get(s["inode"], set()), s
         for o in s["owners"]:
             assert guest_bytes(o, "comm") == t.processes[o["pid"]].comm, o
+    # every fd (ss -p's), not only the first 4 processes: the guest's socket:[inode] links
+    links = {}
+    for p in t.processes.values():
+        for fd, link in p.fds.items():
+            m = re.fullmatch(rb"socket:\[(\d+)\]", link)
+            if m:
+                links.setdefault(int(m.group(1)), set()).add((p.pid, int(fd)))
+    for s in socks:
+        if s["inode"] and "fds" in s:	# nfm ss's (not crawl's or the binding's)
+            assert {(f["pid"], f["fd"]) for f in s["fds"]} == links.get(s["inode"], set()), s
 
 
 def test_ss_equals_proc_net(lab_vm):
@@ -106,7 +117,7 @@ def test_ss_equals_proc_net(lab_vm):
 def test_netstat_alias_and_filters(lab_vm):
     socks = run_json("--vm", lab_vm.name, "netstat", "-tl", kind="ss")["sockets"]
     assert socks and all(s["netid"] in ("tcp", "tcp6") and s["state"] == "LISTEN" for s in socks)
-    p = run("--vm", lab_vm.name, "ss", "-x")
+    p = run("--vm", lab_vm.name, "ss", "-xap")
     assert p.returncode == 0, p.stderr
     assert "@nfm-zoo-abstract" in p.stdout and "zoo-net" in p.stdout
     p = run("--vm", lab_vm.name, "ss", "--bogus")
