@@ -399,6 +399,11 @@ def test_page_fleet_in_chromium(lab_fleet, tmp_path):
         n.wait_net(names, time.time_ns())
         b.load("http://%s/fleet?refresh=2" % n.addr)
         b.wait("Number(document.body.dataset.loaded) >= 3", what="three loads")
+        # CPU busy needs two loads from two crawls: a loaded host may serve one crawl twice
+        # (the page then says "…"), so wait for a figure in every row, not a number of loads
+        b.wait("(c => c.length >= %d && c.every(td => td.textContent.endsWith(' %%')))"
+               "([...document.querySelectorAll('#fleet tbody tr .cpu')])" % len(names),
+               timeout=120, what="a CPU figure for every VM (two crawls apart)")
         rows = b.js("[...document.querySelectorAll('#fleet tbody tr')].map(tr => ({vm: tr.dataset.vm,"
                     " load: tr.querySelector('.load').textContent, cpu: tr.querySelector('.cpu')"
                     ".textContent, total: tr.querySelector('.mem').dataset.totalBytes,"
