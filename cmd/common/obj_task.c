@@ -69,6 +69,48 @@ static struct json_object *hex16(uint64_t v)
 	return j_str(b);
 }
 
+/* The kernel's "%*pb": 32-bit groups in hex, most significant first, comma separated, the
+ * first one only as wide as its bits need (lib/vsprintf.c bitmap_string()). */
+static struct json_object *mask_hex(const uint64_t *m, uint32_t nbits)
+{
+	char b[1024 / 32 * 9 + 1];
+	size_t k = 0;
+	int chunk;
+
+	for (chunk = (int)((nbits + 31) / 32) - 1; chunk >= 0; chunk--) {
+		uint32_t bits = (uint32_t)(m[chunk / 2] >> (chunk % 2 * 32));
+		uint32_t width = nbits - (uint32_t)chunk * 32;
+
+		if (width < 32)
+			bits &= (1u << width) - 1;
+		k += (size_t)snprintf(b + k, sizeof(b) - k, "%s%0*x", k ? "," : "",
+				      width < 32 && k == 0 ? (int)((width + 3) / 4) : 8, bits);
+	}
+	return j_str(b);
+}
+
+/* The kernel's "%*pbl": ranges of set bits, "0-1,3" (bitmap_list_string()). */
+static struct json_object *mask_list(const uint64_t *m, uint32_t nbits)
+{
+	char b[1024 * 6];
+	size_t k = 0;
+	uint32_t i = 0, j;
+
+	b[0] = 0;
+	while (i < nbits) {
+		if (!(m[i / 64] >> (i % 64) & 1)) {
+			i++;
+			continue;
+		}
+		for (j = i; j + 1 < nbits && (m[(j + 1) / 64] >> ((j + 1) % 64) & 1); j++)
+			;
+		k += (size_t)snprintf(b + k, sizeof(b) - k, j > i ? "%s%u-%u" : "%s%u", k ? "," : "",
+				      i, j);
+		i = j + 1;
+	}
+	return j_str(b);
+}
+
 void obj_process_info(struct json_object *o, const struct nfm_task_info *i, uint64_t page_size)
 {
 	if (!page_size)
@@ -125,6 +167,25 @@ void obj_process_info(struct json_object *o, const struct nfm_task_info *i, uint
 	A("hugetlb_bytes", j_u64(i->hugetlb * page_size));
 	A("voluntary_ctxt_switches", j_u64(i->nvcsw));
 	A("nonvoluntary_ctxt_switches", j_u64(i->nivcsw));
+	A("fd_size", j_u64(i->fd_size));
+	A("guest_time_ns", j_u64(i->guest_time_ns));
+	A("guest_time_ticks", j_u64(i->guest_time_ns / 10000000u));
+	A("cguest_time_ns", j_u64(i->cguest_time_ns));
+	A("cguest_time_ticks", j_u64(i->cguest_time_ns / 10000000u));
+	if (i->seccomp_filters >= 0)
+		A("seccomp_filters", j_int(i->seccomp_filters));
+	if (i->core_dumping >= 0)
+		A("core_dumping", j_int(i->core_dumping));
+	if (i->thp_enabled >= 0)
+		A("thp_enabled", j_int(i->thp_enabled));
+	if (i->nr_cpu_bits && i->nr_cpu_bits <= 1024) {
+		A("cpus_allowed", mask_hex(i->cpus_allowed, i->nr_cpu_bits));
+		A("cpus_allowed_list", mask_list(i->cpus_allowed, i->nr_cpu_bits));
+	}
+	if (i->nr_mem_bits && i->nr_mem_bits <= 1024) {
+		A("mems_allowed", mask_hex(i->mems_allowed, i->nr_mem_bits));
+		A("mems_allowed_list", mask_list(i->mems_allowed, i->nr_mem_bits));
+	}
 }
 
 void obj_process_cmdline(struct json_object *o, const void *cmd, size_t len,

@@ -139,11 +139,23 @@ struct nfm_task_info {
 	uint64_t vm_exe_bytes, vm_lib_bytes, vm_pte_bytes;
 	uint64_t nvcsw, nivcsw;		/* status voluntary_/nonvoluntary_ctxt_switches */
 	uint32_t missing;		/* NFM_TASK_INFO_* bits: what this kernel's BTF did not have */
+	uint32_t fd_size;		/* status FDSize: the fd table's max_fds, 0 without files */
+	uint64_t guest_time_ns;		/* stat 43 (a process: every thread's and the dead ones') */
+	uint64_t cguest_time_ns;	/* stat 44: waited-for children's */
+	int32_t seccomp_filters;	/* status Seccomp_filters, -1 unknown (before 5.9) */
+	int32_t core_dumping;		/* status CoreDumping 0 or 1; -1 without mm (not shown) */
+	int32_t thp_enabled;		/* status THP_enabled 0 or 1; -1 without mm (not shown) */
+	/* status Cpus_allowed and Mems_allowed: bit N for CPU / node N, the first nr_*_bits bits
+	 * (nr_cpu_ids, MAX_NUMNODES: what /proc prints), 1024 at most each */
+	uint32_t nr_cpu_bits, nr_mem_bits;
+	uint64_t cpus_allowed[16], mems_allowed[16];
 };
 
 #define NFM_TASK_INFO_TTY 1u		/* tty_* and tpgid unknown */
 #define NFM_TASK_INFO_SECCOMP 2u
 #define NFM_TASK_INFO_PIN 4u
+#define NFM_TASK_INFO_MEMS 8u		/* mems_allowed unknown (no cpusets, or > 1024 nodes) */
+#define NFM_TASK_INFO_CPUS 16u		/* cpus_allowed unknown (> 1024 possible CPUs) */
 
 /*
  * Fill *ret for t (from either walk; with NFM_TASK_THREADS the values of the thread alone, else of

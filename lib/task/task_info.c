@@ -27,10 +27,14 @@ struct info_off {
 	/* task_struct */
 	int32_t t_pending, t_blocked, t_sighand, t_nvcsw, t_nivcsw, t_min_flt, t_maj_flt;
 	int32_t t_exit_signal, t_exit_code, t_ptrace, t_parent, t_fs, t_cpu, t_ti_cpu;
-	int32_t t_atomic_flags, t_seccomp_mode;
+	int32_t t_atomic_flags, t_seccomp_mode, t_seccomp_filters, t_gtime, t_files, t_cpus_mask;
+	int32_t t_mems_allowed, t_mems_size, t_cpus_size;
 	/* signal_struct */
 	int32_t s_pids, s_tty, s_shared_pending, s_cutime, s_cstime, s_cmin_flt, s_cmaj_flt;
 	int32_t s_min_flt, s_maj_flt, s_rlim, s_flags, s_group_exit_code, s_group_exec_task;
+	int32_t s_gtime, s_cgtime, s_core_state;
+	/* files_struct, fdtable */
+	int32_t fs_fdt, fdt_max_fds;
 	/* sighand_struct, k_sigaction */
 	int32_t sh_action, ksa_size, ksa_handler;
 	/* struct pid, upid */
@@ -45,7 +49,7 @@ struct info_off {
 	/* mm_struct */
 	int32_t m_hiwater_rss, m_hiwater_vm, m_locked_vm, m_pinned_vm, m_data_vm, m_exec_vm;
 	int32_t m_stack_vm, m_start_code, m_end_code, m_start_data, m_end_data, m_pgtables;
-	int32_t m_hugetlb;
+	int32_t m_hugetlb, m_core_state, m_flags;
 	int pidtype_pgid, pidtype_sid, mm_swapents;
 };
 
@@ -68,6 +72,19 @@ static const struct nfm_field_spec info_specs[] = {
 	NFM_FIELD(O, t_ti_cpu, "task_struct", "thread_info.cpu", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, t_atomic_flags, "task_struct", "atomic_flags", 0),
 	NFM_FIELD(O, t_seccomp_mode, "task_struct", "seccomp.mode", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, t_seccomp_filters, "task_struct", "seccomp.filter_count", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, t_gtime, "task_struct", "gtime", 0),
+	NFM_FIELD(O, t_files, "task_struct", "files", 0),
+	NFM_FIELD(O, t_cpus_mask, "task_struct", "cpus_mask", 0),
+	NFM_FIELD(O, t_mems_allowed, "task_struct", "mems_allowed", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, s_gtime, "signal_struct", "gtime", 0),
+	NFM_FIELD(O, s_cgtime, "signal_struct", "cgtime", 0),
+	/* CoreDumping: signal->core_state since 5.16 (0258b5fd7c71), mm->core_state before */
+	NFM_FIELD(O, s_core_state, "signal_struct", "core_state", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, m_core_state, "mm_struct", "core_state", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, m_flags, "mm_struct", "flags", 0),
+	NFM_FIELD(O, fs_fdt, "files_struct", "fdt", 0),
+	NFM_FIELD(O, fdt_max_fds, "fdtable", "max_fds", 0),
 	NFM_FIELD(O, s_pids, "signal_struct", "pids", 0),
 	NFM_FIELD(O, s_tty, "signal_struct", "tty", 0),
 	NFM_FIELD(O, s_shared_pending, "signal_struct", "shared_pending.signal", 0),
@@ -130,6 +147,7 @@ static int enum_of(struct nfm_ctx *ctx, const char *name, int max)
 static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
 {
 	struct info_off *o = nfm_kernel_slot(ctx, NFM_SLOT_TASK_INFO);
+	struct nfm_field f;
 	int err;
 
 	if (!o) {
@@ -140,8 +158,14 @@ static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
 		o->pidtype_pgid = enum_of(ctx, "PIDTYPE_PGID", 8);
 		o->pidtype_sid = enum_of(ctx, "PIDTYPE_SID", 8);
 		o->mm_swapents = enum_of(ctx, "MM_SWAPENTS", 8);
+		o->t_cpus_size = nfm_btf_field(ctx->btf, "task_struct", "cpus_mask", &f) == 0 ?
+				 (int32_t)f.size : 0;
+		o->t_mems_size = o->t_mems_allowed >= 0 &&
+				 nfm_btf_field(ctx->btf, "task_struct", "mems_allowed", &f) == 0 ?
+				 (int32_t)f.size : 0;
 		if (!err && (o->pidtype_pgid < 0 || o->pidtype_sid < 0 || o->mm_swapents < 0 ||
-			     (o->t_cpu < 0 && o->t_ti_cpu < 0) || o->ksa_size <= 0 || o->ksa_size > 256))
+			     (o->t_cpu < 0 && o->t_ti_cpu < 0) || o->ksa_size <= 0 || o->ksa_size > 256 ||
+			     o->t_cpus_size <= 0))
 			err = -ENOENT;
 		if (!err)
 			err = nfm_kernel_set_slot(ctx, NFM_SLOT_TASK_INFO, o, NULL);
@@ -319,13 +343,13 @@ static int fill_mm(struct nfm_ctx *ctx, const struct info_off *o, const struct n
 	return 0;
 }
 
-/* min_flt/maj_flt of every live thread of the group (do_task_stat()'s whole-group sum). */
+/* min_flt/maj_flt and gtime of every live thread of the group (do_task_stat()'s sum). */
 static int group_faults(struct nfm_ctx *ctx, const struct info_off *o, uint64_t signal,
 			struct nfm_task_info *r)
 {
 	const struct nfm_task_state *ts;
 	struct nfm_list_iter li;
-	uint64_t node, mn, mj;
+	uint64_t node, mn, mj, gt;
 	int err = nfm_task_state_get(ctx, &ts);
 
 	if (err < 0)
@@ -335,12 +359,77 @@ static int group_faults(struct nfm_ctx *ctx, const struct info_off *o, uint64_t 
 		uint64_t th = nfm_container_of(node, ts->t.thread_node);
 
 		if ((err = rd64(ctx, th, o->t_min_flt, &mn)) < 0 ||
-		    (err = rd64(ctx, th, o->t_maj_flt, &mj)) < 0)
+		    (err = rd64(ctx, th, o->t_maj_flt, &mj)) < 0 ||
+		    (err = rd64(ctx, th, o->t_gtime, &gt)) < 0)
 			return err;
 		r->min_flt += mn;
 		r->maj_flt += mj;
+		r->guest_time_ns += gt;
 	}
 	return err;
+}
+
+#define MMF_DISABLE_THP 24
+#define MASK_BYTES 128		/* struct nfm_task_info's masks: 1024 bits */
+
+/* status FDSize, Seccomp_filters, CoreDumping, THP_enabled, Cpus_allowed, Mems_allowed. */
+static int fill_late(struct nfm_ctx *ctx, const struct info_off *o, const struct nfm_task *t,
+		     uint64_t signal, struct nfm_task_info *r)
+{
+	uint64_t files, fdt, core = 0, flags, thp;
+	uint32_t u;
+	int64_t nodes = 1;
+	int err;
+
+	if ((err = ptr(ctx, t->addr, o->t_files, &files)) < 0)
+		return err;
+	if (files && ((err = ptr(ctx, files, o->fs_fdt, &fdt)) < 0 || !fdt ||
+		      (err = rd32(ctx, fdt, o->fdt_max_fds, &r->fd_size)) < 0))
+		return err < 0 ? err : -EBADMSG;
+	r->seccomp_filters = -1;
+	if (o->t_seccomp_filters >= 0) {
+		if ((err = rd32(ctx, t->addr, o->t_seccomp_filters, &u)) < 0)
+			return err;
+		r->seccomp_filters = (int32_t)u;
+	}
+	r->core_dumping = r->thp_enabled = -1;
+	if (t->mm) {
+		if (o->s_core_state >= 0)
+			err = rd64(ctx, signal, o->s_core_state, &core);
+		else if (o->m_core_state >= 0)
+			err = rd64(ctx, t->mm, o->m_core_state, &core);
+		if (err < 0 || (err = rd64(ctx, t->mm, o->m_flags, &flags)) < 0)
+			return err;
+		r->core_dumping = core != 0;
+		/* IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE): its flags word is there or not */
+		r->thp_enabled = nfm_ksym(ctx, "transparent_hugepage_flags", &thp) == 0 &&
+				 !(flags >> MMF_DISABLE_THP & 1);
+	}
+	/* cpumask_pr_args(): nr_cpu_ids bits; nodemask_pr_args(): MAX_NUMNODES bits, which
+	 * VMCOREINFO's LENGTH(node_data) is on a NUMA kernel (1 without NUMA) */
+	if ((err = nfm_ksym(ctx, "nr_cpu_ids", &thp)) < 0 || (err = rd32(ctx, thp, 0, &u)) < 0)
+		return err;
+	if (u == 0 || u > (uint32_t)o->t_cpus_size * 8)
+		return -EBADMSG;
+	if (u > MASK_BYTES * 8) {	/* more possible CPUs than the struct holds */
+		r->missing |= NFM_TASK_INFO_CPUS;
+	} else {
+		r->nr_cpu_bits = u;
+		if ((err = nfm_kread(ctx, t->addr + (uint64_t)o->t_cpus_mask, r->cpus_allowed,
+				     ((size_t)u + 63) / 64 * 8)) < 0)
+			return err;
+	}
+	if (ctx->vmci && nfm_vmcoreinfo_length(ctx->vmci, "node_data", &nodes) < 0)
+		nodes = 1;
+	if (o->t_mems_size <= 0 || nodes > MASK_BYTES * 8) {
+		r->missing |= NFM_TASK_INFO_MEMS;
+		return 0;
+	}
+	if (nodes <= 0 || nodes > o->t_mems_size * 8)
+		return -EBADMSG;
+	r->nr_mem_bits = (uint32_t)nodes;
+	return nfm_kread(ctx, t->addr + (uint64_t)o->t_mems_allowed, r->mems_allowed,
+			 ((size_t)nodes + 63) / 64 * 8);
 }
 
 int nfm_task_info(struct nfm_ctx *ctx, const struct nfm_task *t, unsigned int flags,
@@ -390,10 +479,16 @@ int nfm_task_info(struct nfm_ctx *ctx, const struct nfm_task *t, unsigned int fl
 		if ((err = rd64(ctx, signal, o->s_maj_flt, &v)) < 0)
 			return err;
 		r->maj_flt += v;
+		if ((err = rd64(ctx, signal, o->s_gtime, &v)) < 0)
+			return err;
+		r->guest_time_ns += v;
 	} else if ((err = rd64(ctx, task, o->t_min_flt, &r->min_flt)) < 0 ||
-		   (err = rd64(ctx, task, o->t_maj_flt, &r->maj_flt)) < 0) {
+		   (err = rd64(ctx, task, o->t_maj_flt, &r->maj_flt)) < 0 ||
+		   (err = rd64(ctx, task, o->t_gtime, &r->guest_time_ns)) < 0) {
 		return err;
 	}
+	if ((err = rd64(ctx, signal, o->s_cgtime, &r->cguest_time_ns)) < 0)
+		return err;
 	/* wchan: !task_is_running() where /proc may show it (a thread, or a one-thread process) */
 	if ((err = rd32(ctx, task, ts->t.state, &state)) < 0)
 		return err;
@@ -449,6 +544,8 @@ int nfm_task_info(struct nfm_ctx *ctx, const struct nfm_task *t, unsigned int fl
 	}
 	if ((err = rd64(ctx, task, o->t_nvcsw, &r->nvcsw)) < 0 ||
 	    (err = rd64(ctx, task, o->t_nivcsw, &r->nivcsw)) < 0)
+		return err;
+	if ((err = fill_late(ctx, o, t, signal, r)) < 0)
 		return err;
 	if (t->mm && (err = fill_mm(ctx, o, t, r)) < 0)
 		return err;

@@ -213,6 +213,14 @@ def test_ps_json_process_object_complete(lab_vm):
             want[key] = st[name].decode()
         want["tracer_pid"] = int(st["TracerPid"])
         want["no_new_privs"] = int(st["NoNewPrivs"])
+        want["fd_size"] = int(st["FDSize"])
+        want["guest_time_ticks"], want["cguest_time_ticks"] = s["guest_time"], s["cguest_time"]
+        for key, name in (("seccomp_filters", "Seccomp_filters"), ("core_dumping", "CoreDumping"),
+                          ("thp_enabled", "THP_enabled")):
+            want[key] = int(st[name]) if name in st else None	# shown with an mm only
+        for key, name in (("cpus_allowed", "Cpus_allowed"), ("mems_allowed", "Mems_allowed")):
+            want[key] = st[name].decode()
+            want[key + "_list"] = st[name + "_list"].decode()
         if "Umask" in st:
             want["umask"] = int(st["Umask"], 8)
         for key, name in (("vm_lck", "VmLck"), ("vm_pin", "VmPin"), ("vm_data", "VmData"),
