@@ -51,6 +51,8 @@ struct info_off {
 	int32_t m_stack_vm, m_start_code, m_end_code, m_start_data, m_end_data, m_pgtables;
 	int32_t m_hugetlb, m_core_state, m_flags;
 	int pidtype_pgid, pidtype_sid, mm_swapents;
+	int32_t max_numnodes;	/* MAX_NUMNODES (0: unknown) */
+	bool thp;		/* CONFIG_TRANSPARENT_HUGEPAGE */
 };
 
 #define O struct info_off
@@ -144,10 +146,32 @@ static int enum_of(struct nfm_ctx *ctx, const char *name, int max)
 	return (int)v;
 }
 
+/*
+ * MAX_NUMNODES, the bits /proc prints of a nodemask: struct zonelist holds MAX_NUMNODES *
+ * MAX_NR_ZONES + 1 zonerefs on every kernel (VMCOREINFO's LENGTH(node_data) says it on x86 only,
+ * and nodemask_t's size rounds it up to whole longs). 0 when unknown.
+ */
+static int32_t max_numnodes(struct nfm_ctx *ctx)
+{
+	struct nfm_field refs;
+	uint32_t ref_size;
+	int64_t zones, n;
+
+	if (nfm_btf_field(ctx->btf, "zonelist", "_zonerefs", &refs) < 0 ||
+	    nfm_btf_type_size(ctx->btf, "zoneref", &ref_size) < 0 || ref_size == 0 ||
+	    nfm_btf_enum_value(ctx->btf, "__MAX_NR_ZONES", &zones) < 0 || zones <= 0)
+		return 0;
+	n = ((int64_t)(refs.size / ref_size) - 1) / zones;
+	if (n <= 0 || n > 1 << 16 || (n * zones + 1) * ref_size != (int64_t)refs.size)
+		return 0;
+	return (int32_t)n;
+}
+
 static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
 {
 	struct info_off *o = nfm_kernel_slot(ctx, NFM_SLOT_TASK_INFO);
 	struct nfm_field f;
+	uint64_t v;
 	int err;
 
 	if (!o) {
@@ -160,6 +184,9 @@ static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
 		o->mm_swapents = enum_of(ctx, "MM_SWAPENTS", 8);
 		o->t_cpus_size = nfm_btf_field(ctx->btf, "task_struct", "cpus_mask", &f) == 0 ?
 				 (int32_t)f.size : 0;
+		o->max_numnodes = max_numnodes(ctx);
+		o->thp = nfm_btf_field(ctx->btf, "pglist_data", "deferred_split_queue", &f) == 0 ||
+			 nfm_ksym(ctx, "transparent_hugepage_flags", &v) == 0;
 		o->t_mems_size = o->t_mems_allowed >= 0 &&
 				 nfm_btf_field(ctx->btf, "task_struct", "mems_allowed", &f) == 0 ?
 				 (int32_t)f.size : 0;
@@ -376,9 +403,9 @@ static int group_faults(struct nfm_ctx *ctx, const struct info_off *o, uint64_t 
 static int fill_late(struct nfm_ctx *ctx, const struct info_off *o, const struct nfm_task *t,
 		     uint64_t signal, struct nfm_task_info *r)
 {
-	uint64_t files, fdt, core = 0, flags, thp;
+	uint64_t files, fdt, core = 0, flags, cpus;
 	uint32_t u;
-	int64_t nodes = 1;
+	int64_t nodes;
 	int err;
 
 	if ((err = ptr(ctx, t->addr, o->t_files, &files)) < 0)
@@ -401,13 +428,11 @@ static int fill_late(struct nfm_ctx *ctx, const struct info_off *o, const struct
 		if (err < 0 || (err = rd64(ctx, t->mm, o->m_flags, &flags)) < 0)
 			return err;
 		r->core_dumping = core != 0;
-		/* IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE): its flags word is there or not */
-		r->thp_enabled = nfm_ksym(ctx, "transparent_hugepage_flags", &thp) == 0 &&
-				 !(flags >> MMF_DISABLE_THP & 1);
+		/* IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE), then the mm's own switch */
+		r->thp_enabled = o->thp && !(flags >> MMF_DISABLE_THP & 1);
 	}
-	/* cpumask_pr_args(): nr_cpu_ids bits; nodemask_pr_args(): MAX_NUMNODES bits, which
-	 * VMCOREINFO's LENGTH(node_data) is on a NUMA kernel (1 without NUMA) */
-	if ((err = nfm_ksym(ctx, "nr_cpu_ids", &thp)) < 0 || (err = rd32(ctx, thp, 0, &u)) < 0)
+	/* cpumask_pr_args(): nr_cpu_ids bits; nodemask_pr_args(): MAX_NUMNODES bits */
+	if ((err = nfm_ksym(ctx, "nr_cpu_ids", &cpus)) < 0 || (err = rd32(ctx, cpus, 0, &u)) < 0)
 		return err;
 	if (u == 0 || u > (uint32_t)o->t_cpus_size * 8)
 		return -EBADMSG;
@@ -419,9 +444,8 @@ static int fill_late(struct nfm_ctx *ctx, const struct info_off *o, const struct
 				     ((size_t)u + 63) / 64 * 8)) < 0)
 			return err;
 	}
-	if (ctx->vmci && nfm_vmcoreinfo_length(ctx->vmci, "node_data", &nodes) < 0)
-		nodes = 1;
-	if (o->t_mems_size <= 0 || nodes > MASK_BYTES * 8) {
+	nodes = o->max_numnodes;
+	if (o->t_mems_size <= 0 || nodes <= 0 || nodes > MASK_BYTES * 8) {
 		r->missing |= NFM_TASK_INFO_MEMS;
 		return 0;
 	}
