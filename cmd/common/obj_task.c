@@ -111,6 +111,16 @@ static struct json_object *mask_list(const uint64_t *m, uint32_t nbits)
 	return j_str(b);
 }
 
+static struct json_object *int_array(const int32_t *v, uint32_t n)
+{
+	struct json_object *a = json_object_new_array();
+	uint32_t k;
+
+	for (k = 0; k < n; k++)
+		json_object_array_add(a, j_int(v[k]));
+	return a;
+}
+
 void obj_process_info(struct json_object *o, const struct nfm_task_info *i, uint64_t page_size)
 {
 	if (!page_size)
@@ -186,6 +196,22 @@ void obj_process_info(struct json_object *o, const struct nfm_task_info *i, uint
 		A("mems_allowed", mask_hex(i->mems_allowed, i->nr_mem_bits));
 		A("mems_allowed_list", mask_list(i->mems_allowed, i->nr_mem_bits));
 	}
+	if (i->ns_levels && i->ns_levels <= 33) {
+		A("ns_tgid", int_array(i->ns_tgid, i->ns_levels));
+		A("ns_pid", int_array(i->ns_pid, i->ns_levels));
+		A("ns_pgid", int_array(i->ns_pgid, i->ns_levels));
+		A("ns_sid", int_array(i->ns_sid, i->ns_levels));
+	}
+}
+
+void obj_process_groups(struct json_object *o, const uint32_t *gids, int n)
+{
+	struct json_object *a = json_object_new_array();
+	int k;
+
+	for (k = 0; k < n; k++)
+		json_object_array_add(a, j_u64(gids[k]));
+	A("groups", a);
 }
 
 void obj_process_cmdline(struct json_object *o, const void *cmd, size_t len,

@@ -62,6 +62,8 @@ struct json_object *obj_process(const struct nfm_task *t, bool vmrss_summed);
  * vm_swap_bytes, hugetlb_bytes, voluntary_ctxt_switches, nonvoluntary_ctxt_switches.
  */
 void obj_process_info(struct json_object *proc, const struct nfm_task_info *i, uint64_t page_size);
+/* status Groups (nfm_task_groups()) as process.json's "groups". */
+void obj_process_groups(struct json_object *proc, const uint32_t *gids, int n);
 
 /*
  * Add a process's command line (bytes from nfm_task_cmdline()) to proc: "cmdline" (the bytes,

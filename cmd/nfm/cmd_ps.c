@@ -339,8 +339,26 @@ static struct json_object *row_json(struct cli *cli, const struct ps_row *r, boo
 	char name[GUEST_NAME_MAX];
 	int k;
 
-	if (r->have_info)
+	if (r->have_info) {
+		uint32_t few[64], *gids = few;
+		int ng = nfm_task_groups(cli->ctx, &r->t, few, 64);
+
 		obj_process_info(o, &r->info, 0);
+		if (ng > 64) {	/* up to NGROUPS_MAX: read again into room for all */
+			int cap = ng;
+
+			gids = malloc((size_t)cap * sizeof(*gids));
+			ng = !gids ? -ENOMEM : nfm_task_groups(cli->ctx, &r->t, gids, (size_t)cap);
+			if (ng > cap)
+				ng = -EAGAIN;	/* it changed between the reads */
+		}
+		if (ng >= 0)
+			obj_process_groups(o, gids, ng);
+		else
+			j_add(o, "groups_error", j_str(strerror(-ng)));
+		if (gids != few)
+			free(gids);	/* NULL after a failed malloc: free(NULL) */
+	}
 	if (guest_user_name(cli->ctx, r->t.euid, name))
 		j_add_bytes(o, "user", name, strlen(name));
 	if (guest_group_name(cli->ctx, r->t.egid, name))

@@ -149,6 +149,10 @@ struct nfm_task_info {
 	 * (nr_cpu_ids, MAX_NUMNODES: what /proc prints), 1024 at most each */
 	uint32_t nr_cpu_bits, nr_mem_bits;
 	uint64_t cpus_allowed[16], mems_allowed[16];
+	/* status NStgid, NSpid, NSpgid, NSsid: the ids in each pid namespace from the initial one
+	 * down to the task's own (ns_levels of them: 1 + its namespace's depth, 33 at most) */
+	uint32_t ns_levels;
+	int32_t ns_tgid[33], ns_pid[33], ns_pgid[33], ns_sid[33];
 };
 
 #define NFM_TASK_INFO_TTY 1u		/* tty_* and tpgid unknown */
@@ -156,6 +160,14 @@ struct nfm_task_info {
 #define NFM_TASK_INFO_PIN 4u
 #define NFM_TASK_INFO_MEMS 8u		/* mems_allowed unknown (no cpusets, or > 1024 nodes) */
 #define NFM_TASK_INFO_CPUS 16u		/* cpus_allowed unknown (> 1024 possible CPUs) */
+
+/*
+ * status Groups: the supplementary group ids of t's credentials (cred->group_info), in the
+ * kernel's order, into gids[0..max). Returns how many there are (which may exceed max), or
+ * -errno: -EBADMSG for a count past NGROUPS_MAX (65536) or a bad pointer, -EFAULT.
+ */
+NFM_EXPORT int nfm_task_groups(struct nfm_ctx *ctx, const struct nfm_task *t, uint32_t *gids,
+			       size_t max);
 
 /*
  * Fill *ret for t (from either walk; with NFM_TASK_THREADS the values of the thread alone, else of

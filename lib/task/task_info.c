@@ -38,7 +38,9 @@ struct info_off {
 	/* sighand_struct, k_sigaction */
 	int32_t sh_action, ksa_size, ksa_handler;
 	/* struct pid, upid */
-	int32_t pid_numbers, upid_nr;
+	int32_t pid_numbers, upid_nr, upid_ns, upid_size, pid_level, t_thread_pid;
+	/* cred, group_info */
+	int32_t c_group_info, gi_ngroups, gi_gid;
 	/* tty_struct, tty_driver */
 	int32_t tty_driver, tty_index, tty_name, tty_ctrl_pgrp, tty_pgrp;
 	int32_t drv_major, drv_minor_start;
@@ -50,7 +52,7 @@ struct info_off {
 	int32_t m_hiwater_rss, m_hiwater_vm, m_locked_vm, m_pinned_vm, m_data_vm, m_exec_vm;
 	int32_t m_stack_vm, m_start_code, m_end_code, m_start_data, m_end_data, m_pgtables;
 	int32_t m_hugetlb, m_core_state, m_flags;
-	int pidtype_pgid, pidtype_sid, mm_swapents;
+	int pidtype_pgid, pidtype_sid, pidtype_tgid, mm_swapents;
 	int32_t max_numnodes;	/* MAX_NUMNODES (0: unknown) */
 	bool thp;		/* CONFIG_TRANSPARENT_HUGEPAGE */
 };
@@ -107,6 +109,13 @@ static const struct nfm_field_spec info_specs[] = {
 	NFM_FIELD(O, ksa_handler, "k_sigaction", "sa.sa_handler", 0),
 	NFM_FIELD(O, pid_numbers, "pid", "numbers", 0),
 	NFM_FIELD(O, upid_nr, "upid", "nr", 0),
+	NFM_FIELD(O, upid_ns, "upid", "ns", 0),
+	NFM_FIELD(O, upid_size, "upid", NULL, NFM_FIELD_SIZE),
+	NFM_FIELD(O, pid_level, "pid", "level", 0),
+	NFM_FIELD(O, t_thread_pid, "task_struct", "thread_pid", 0),
+	NFM_FIELD(O, c_group_info, "cred", "group_info", 0),
+	NFM_FIELD(O, gi_ngroups, "group_info", "ngroups", 0),
+	NFM_FIELD(O, gi_gid, "group_info", "gid", 0),
 	NFM_FIELD(O, tty_driver, "tty_struct", "driver", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, tty_index, "tty_struct", "index", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, tty_name, "tty_struct", "name", NFM_FIELD_OPTIONAL),
@@ -181,6 +190,7 @@ static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
 		err = nfm_resolve_fields(ctx, info_specs, sizeof(info_specs) / sizeof(info_specs[0]), o);
 		o->pidtype_pgid = enum_of(ctx, "PIDTYPE_PGID", 8);
 		o->pidtype_sid = enum_of(ctx, "PIDTYPE_SID", 8);
+		o->pidtype_tgid = enum_of(ctx, "PIDTYPE_TGID", 8);
 		o->mm_swapents = enum_of(ctx, "MM_SWAPENTS", 8);
 		o->t_cpus_size = nfm_btf_field(ctx->btf, "task_struct", "cpus_mask", &f) == 0 ?
 				 (int32_t)f.size : 0;
@@ -190,7 +200,8 @@ static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
 		o->t_mems_size = o->t_mems_allowed >= 0 &&
 				 nfm_btf_field(ctx->btf, "task_struct", "mems_allowed", &f) == 0 ?
 				 (int32_t)f.size : 0;
-		if (!err && (o->pidtype_pgid < 0 || o->pidtype_sid < 0 || o->mm_swapents < 0 ||
+		if (!err && (o->pidtype_pgid < 0 || o->pidtype_sid < 0 || o->pidtype_tgid < 0 ||
+			     o->mm_swapents < 0 || o->upid_size <= 0 || o->upid_size > 64 ||
 			     (o->t_cpu < 0 && o->t_ti_cpu < 0) || o->ksa_size <= 0 || o->ksa_size > 256 ||
 			     o->t_cpus_size <= 0))
 			err = -ENOENT;
@@ -396,6 +407,101 @@ static int group_faults(struct nfm_ctx *ctx, const struct info_off *o, uint64_t 
 	return err;
 }
 
+#define MAX_PID_NS_LEVEL 32
+#define NGROUPS_MAX 65536
+
+/*
+ * pid_nr_ns(other, ns) for the namespace at level g of the task's own pid: other's number there
+ * when other reaches that deep into the same namespace, else 0 (task_state()'s NS* lines).
+ */
+static int ns_ids(struct nfm_ctx *ctx, const struct info_off *o, uint64_t other,
+		  const uint64_t *ns, uint32_t levels, int32_t *ids)
+{
+	uint32_t level, g, nr;
+	uint64_t ons;
+	int err;
+
+	memset(ids, 0, levels * sizeof(*ids));
+	if (!other)
+		return 0;
+	if ((err = rd32(ctx, other, o->pid_level, &level)) < 0)
+		return err;
+	if (level > MAX_PID_NS_LEVEL)
+		return -EBADMSG;
+	for (g = 0; g < levels && g <= level; g++) {
+		int32_t at = o->pid_numbers + (int32_t)g * o->upid_size;
+
+		if ((err = rd32(ctx, other, at + o->upid_nr, &nr)) < 0 ||
+		    (err = rd64(ctx, other, at + o->upid_ns, &ons)) < 0)
+			return err;
+		if (nr > NFM_TASK_MAX)
+			return -EBADMSG;
+		ids[g] = ons == ns[g] ? (int32_t)nr : 0;
+	}
+	return 0;
+}
+
+static int fill_ns(struct nfm_ctx *ctx, const struct info_off *o, uint64_t task, uint64_t signal,
+		   struct nfm_task_info *r)
+{
+	uint64_t pid, tgid, pgid, sid, ns[MAX_PID_NS_LEVEL + 1];
+	uint32_t level, g;
+	int err;
+
+	if ((err = ptr(ctx, task, o->t_thread_pid, &pid)) < 0 ||
+	    (err = ptr(ctx, signal, o->s_pids + o->pidtype_tgid * 8, &tgid)) < 0 ||
+	    (err = ptr(ctx, signal, o->s_pids + o->pidtype_pgid * 8, &pgid)) < 0 ||
+	    (err = ptr(ctx, signal, o->s_pids + o->pidtype_sid * 8, &sid)) < 0)
+		return err;
+	if (!pid)
+		return -EBADMSG;
+	if ((err = rd32(ctx, pid, o->pid_level, &level)) < 0)
+		return err;
+	if (level > MAX_PID_NS_LEVEL)
+		return -EBADMSG;
+	for (g = 0; g <= level; g++)
+		if ((err = rd64(ctx, pid, o->pid_numbers + (int32_t)g * o->upid_size + o->upid_ns,
+				&ns[g])) < 0)
+			return err;
+	r->ns_levels = level + 1;
+	if ((err = ns_ids(ctx, o, tgid, ns, r->ns_levels, r->ns_tgid)) < 0 ||
+	    (err = ns_ids(ctx, o, pid, ns, r->ns_levels, r->ns_pid)) < 0 ||
+	    (err = ns_ids(ctx, o, pgid, ns, r->ns_levels, r->ns_pgid)) < 0)
+		return err;
+	return ns_ids(ctx, o, sid, ns, r->ns_levels, r->ns_sid);
+}
+
+int nfm_task_groups(struct nfm_ctx *ctx, const struct nfm_task *t, uint32_t *gids, size_t max)
+{
+	const struct nfm_task_state *ts;
+	const struct info_off *o;
+	uint64_t cred, gi;
+	uint32_t n;
+	int err;
+
+	if (!ctx || !t || (max && !gids))
+		return -EINVAL;
+	if ((err = offsets(ctx, &o)) < 0 || (err = nfm_task_state_get(ctx, &ts)) < 0)
+		return err;
+	if ((err = ptr(ctx, t->addr, ts->t.real_cred, &cred)) < 0)
+		return err;
+	if (!cred)
+		return -EBADMSG;
+	if ((err = ptr(ctx, cred, o->c_group_info, &gi)) < 0)
+		return err;
+	if (!gi)
+		return 0;
+	if ((err = rd32(ctx, gi, o->gi_ngroups, &n)) < 0)
+		return err;
+	if (n > NGROUPS_MAX)
+		return -EBADMSG;
+	if (max > n)
+		max = n;
+	if (max && (err = nfm_kread(ctx, gi + (uint64_t)o->gi_gid, gids, max * 4)) < 0)
+		return err;
+	return (int)n;
+}
+
 #define MMF_DISABLE_THP 24
 #define MASK_BYTES 128		/* struct nfm_task_info's masks: 1024 bits */
 
@@ -569,7 +675,8 @@ int nfm_task_info(struct nfm_ctx *ctx, const struct nfm_task *t, unsigned int fl
 	if ((err = rd64(ctx, task, o->t_nvcsw, &r->nvcsw)) < 0 ||
 	    (err = rd64(ctx, task, o->t_nivcsw, &r->nivcsw)) < 0)
 		return err;
-	if ((err = fill_late(ctx, o, t, signal, r)) < 0)
+	if ((err = fill_late(ctx, o, t, signal, r)) < 0 ||
+	    (err = fill_ns(ctx, o, task, signal, r)) < 0)
 		return err;
 	if (t->mm && (err = fill_mm(ctx, o, t, r)) < 0)
 		return err;
