@@ -254,7 +254,7 @@ struct nfm_socket {
 };
 
 /* *truncated also when the owners may be incomplete (the task walk broke, or a process's fd
- * table was unreadable or inconsistent). */
+ * table was unreadable or inconsistent), or a unix socket's receive queue did not read. */
 NFM_EXPORT int nfm_socket_list(struct nfm_ctx *ctx, struct nfm_socket **ret, bool *truncated);
 
 /* ss -p's users:(("comm",pid=N,fd=M)...): one file descriptor holding a socket of a list. */
