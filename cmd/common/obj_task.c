@@ -196,6 +196,10 @@ void obj_process_info(struct json_object *o, const struct nfm_task_info *i, uint
 		A("mems_allowed", mask_hex(i->mems_allowed, i->nr_mem_bits));
 		A("mems_allowed_list", mask_list(i->mems_allowed, i->nr_mem_bits));
 	}
+	if (!(i->missing & NFM_TASK_INFO_SIGQ)) {
+		A("sigq_queued", j_u64(i->sigq_queued));
+		A("sigq_limit", j_u64(i->sigq_limit));
+	}
 	if (i->ns_levels && i->ns_levels <= 33) {
 		A("ns_tgid", int_array(i->ns_tgid, i->ns_levels));
 		A("ns_pid", int_array(i->ns_pid, i->ns_levels));

@@ -153,6 +153,9 @@ struct nfm_task_info {
 	 * down to the task's own (ns_levels of them: 1 + its namespace's depth, 33 at most) */
 	uint32_t ns_levels;
 	int32_t ns_tgid[33], ns_pid[33], ns_pgid[33], ns_sid[33];
+	/* status SigQ: signals queued by the task's user (its ucounts' SIGPENDING count; the
+	 * user_struct's before 5.14) and its RLIMIT_SIGPENDING soft limit */
+	uint64_t sigq_queued, sigq_limit;
 };
 
 #define NFM_TASK_INFO_TTY 1u		/* tty_* and tpgid unknown */
@@ -160,6 +163,7 @@ struct nfm_task_info {
 #define NFM_TASK_INFO_PIN 4u
 #define NFM_TASK_INFO_MEMS 8u		/* mems_allowed unknown (no cpusets, or > 1024 nodes) */
 #define NFM_TASK_INFO_CPUS 16u		/* cpus_allowed unknown (> 1024 possible CPUs) */
+#define NFM_TASK_INFO_SIGQ 32u		/* sigq_queued unknown */
 
 /*
  * status Groups: the supplementary group ids of t's credentials (cred->group_info), in the

@@ -39,8 +39,8 @@ struct info_off {
 	int32_t sh_action, ksa_size, ksa_handler;
 	/* struct pid, upid */
 	int32_t pid_numbers, upid_nr, upid_ns, upid_size, pid_level, t_thread_pid;
-	/* cred, group_info */
-	int32_t c_group_info, gi_ngroups, gi_gid;
+	/* cred, group_info, ucounts or user_struct */
+	int32_t c_group_info, gi_ngroups, gi_gid, c_ucounts, uc_rlimits, c_user, us_sigpending;
 	/* tty_struct, tty_driver */
 	int32_t tty_driver, tty_index, tty_name, tty_ctrl_pgrp, tty_pgrp;
 	int32_t drv_major, drv_minor_start;
@@ -52,7 +52,7 @@ struct info_off {
 	int32_t m_hiwater_rss, m_hiwater_vm, m_locked_vm, m_pinned_vm, m_data_vm, m_exec_vm;
 	int32_t m_stack_vm, m_start_code, m_end_code, m_start_data, m_end_data, m_pgtables;
 	int32_t m_hugetlb, m_core_state, m_flags;
-	int pidtype_pgid, pidtype_sid, pidtype_tgid, mm_swapents;
+	int pidtype_pgid, pidtype_sid, pidtype_tgid, mm_swapents, ucount_sigpending;
 	int32_t max_numnodes;	/* MAX_NUMNODES (0: unknown) */
 	bool thp;		/* CONFIG_TRANSPARENT_HUGEPAGE */
 };
@@ -116,6 +116,11 @@ static const struct nfm_field_spec info_specs[] = {
 	NFM_FIELD(O, c_group_info, "cred", "group_info", 0),
 	NFM_FIELD(O, gi_ngroups, "group_info", "ngroups", 0),
 	NFM_FIELD(O, gi_gid, "group_info", "gid", 0),
+	/* SigQ: cred->ucounts->rlimit[UCOUNT_RLIMIT_SIGPENDING] since 5.14, user->sigpending before */
+	NFM_FIELD(O, c_ucounts, "cred", "ucounts", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, uc_rlimits, "ucounts", "rlimit", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, c_user, "cred", "user", 0),
+	NFM_FIELD(O, us_sigpending, "user_struct", "sigpending", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, tty_driver, "tty_struct", "driver", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, tty_index, "tty_struct", "index", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, tty_name, "tty_struct", "name", NFM_FIELD_OPTIONAL),
@@ -191,6 +196,7 @@ static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
 		o->pidtype_pgid = enum_of(ctx, "PIDTYPE_PGID", 8);
 		o->pidtype_sid = enum_of(ctx, "PIDTYPE_SID", 8);
 		o->pidtype_tgid = enum_of(ctx, "PIDTYPE_TGID", 8);
+		o->ucount_sigpending = enum_of(ctx, "UCOUNT_RLIMIT_SIGPENDING", 16);
 		o->mm_swapents = enum_of(ctx, "MM_SWAPENTS", 8);
 		o->t_cpus_size = nfm_btf_field(ctx->btf, "task_struct", "cpus_mask", &f) == 0 ?
 				 (int32_t)f.size : 0;
@@ -502,6 +508,38 @@ int nfm_task_groups(struct nfm_ctx *ctx, const struct nfm_task *t, uint32_t *gid
 	return (int)n;
 }
 
+#define RLIMIT_SIGPENDING 11
+
+/* task_sig()'s SigQ: the user's queued signals and the task's limit. */
+static int fill_sigq(struct nfm_ctx *ctx, const struct info_off *o, uint64_t cred,
+		     uint64_t signal, struct nfm_task_info *r)
+{
+	uint64_t p;
+	uint32_t u;
+	int err;
+
+	if ((err = rd64(ctx, signal, o->s_rlim + RLIMIT_SIGPENDING * 16, &r->sigq_limit)) < 0)
+		return err;
+	if (o->c_ucounts >= 0 && o->uc_rlimits >= 0 && o->ucount_sigpending >= 0) {
+		if ((err = ptr(ctx, cred, o->c_ucounts, &p)) < 0)
+			return err;
+		if (!p)
+			return -EBADMSG;
+		err = rd64(ctx, p, o->uc_rlimits + o->ucount_sigpending * 8, &r->sigq_queued);
+		return err;
+	}
+	if (o->us_sigpending < 0)
+		return -ENOENT;
+	if ((err = ptr(ctx, cred, o->c_user, &p)) < 0)
+		return err;
+	if (!p)
+		return -EBADMSG;
+	if ((err = rd32(ctx, p, o->us_sigpending, &u)) < 0)
+		return err;
+	r->sigq_queued = u;
+	return 0;
+}
+
 #define MMF_DISABLE_THP 24
 #define MASK_BYTES 128		/* struct nfm_task_info's masks: 1024 bits */
 
@@ -678,6 +716,11 @@ int nfm_task_info(struct nfm_ctx *ctx, const struct nfm_task *t, unsigned int fl
 	if ((err = fill_late(ctx, o, t, signal, r)) < 0 ||
 	    (err = fill_ns(ctx, o, task, signal, r)) < 0)
 		return err;
+	if ((err = fill_sigq(ctx, o, cred, signal, r)) < 0) {
+		if (err != -ENOENT)
+			return err;
+		r->missing |= NFM_TASK_INFO_SIGQ;
+	}
 	if (t->mm && (err = fill_mm(ctx, o, t, r)) < 0)
 		return err;
 	return 0;

@@ -224,6 +224,7 @@ def test_ps_json_process_object_complete(lab_vm):
         for key, name in (("ns_tgid", "NStgid"), ("ns_pid", "NSpid"), ("ns_pgid", "NSpgid"),
                           ("ns_sid", "NSsid"), ("groups", "Groups")):
             want[key] = [int(x) for x in st[name].split()]
+        want["sigq_queued"], want["sigq_limit"] = (int(x) for x in st["SigQ"].split(b"/"))
         if "Umask" in st:
             want["umask"] = int(st["Umask"], 8)
         for key, name in (("vm_lck", "VmLck"), ("vm_pin", "VmPin"), ("vm_data", "VmData"),
