@@ -162,7 +162,7 @@ struct nfm_task_info {
 #define NFM_TASK_INFO_SECCOMP 2u
 #define NFM_TASK_INFO_PIN 4u
 #define NFM_TASK_INFO_MEMS 8u		/* mems_allowed unknown (no cpusets, or > 1024 nodes) */
-#define NFM_TASK_INFO_CPUS 16u		/* cpus_allowed unknown (> 1024 possible CPUs) */
+#define NFM_TASK_INFO_CPUS 16u		/* cpus_allowed unknown (> 1024 CPUs, or no nr_cpu_ids) */
 #define NFM_TASK_INFO_SIGQ 32u		/* sigq_queued unknown */
 
 /*

@@ -116,7 +116,7 @@ static const struct nfm_field_spec info_specs[] = {
 	NFM_FIELD(O, c_group_info, "cred", "group_info", 0),
 	NFM_FIELD(O, gi_ngroups, "group_info", "ngroups", 0),
 	NFM_FIELD(O, gi_gid, "group_info", "gid", 0),
-	/* SigQ: cred->ucounts->rlimit[UCOUNT_RLIMIT_SIGPENDING] since 5.14, user->sigpending before */
+	/* SigQ: cred->ucounts->rlimit[UCOUNT_RLIMIT_SIGPENDING], else user->sigpending (to 5.13) */
 	NFM_FIELD(O, c_ucounts, "cred", "ucounts", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, uc_rlimits, "ucounts", "rlimit", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, c_user, "cred", "user", 0),
@@ -576,11 +576,16 @@ static int fill_late(struct nfm_ctx *ctx, const struct info_off *o, const struct
 		r->thp_enabled = o->thp && !(flags >> MMF_DISABLE_THP & 1);
 	}
 	/* cpumask_pr_args(): nr_cpu_ids bits; nodemask_pr_args(): MAX_NUMNODES bits */
-	if ((err = nfm_ksym(ctx, "nr_cpu_ids", &cpus)) < 0 || (err = rd32(ctx, cpus, 0, &u)) < 0)
-		return err;
-	if (u == 0 || u > (uint32_t)o->t_cpus_size * 8)
-		return -EBADMSG;
-	if (u > MASK_BYTES * 8) {	/* more possible CPUs than the struct holds */
+	/* no such variable (CONFIG_FORCE_NR_CPUS, !SMP): the mask is unknown, the rest stands */
+	if (nfm_ksym(ctx, "nr_cpu_ids", &cpus) < 0) {
+		u = 0;
+	} else {
+		if ((err = rd32(ctx, cpus, 0, &u)) < 0)
+			return err;
+		if (u == 0 || u > (uint32_t)o->t_cpus_size * 8)
+			return -EBADMSG;
+	}
+	if (u == 0 || u > MASK_BYTES * 8) {	/* unknown, or more CPUs than the struct holds */
 		r->missing |= NFM_TASK_INFO_CPUS;
 	} else {
 		r->nr_cpu_bits = u;
