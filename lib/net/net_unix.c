@@ -99,7 +99,14 @@ static bool unix_queues(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint6
 			return false;
 	}
 	s->rx_queue = sum;
-	return true;
+	/*
+	 * The links and qlen must agree: fewer skbs than qlen, or more (a stream queue that goes on
+	 * past qlen, a datagram count with an empty list), is a queue that moved under the read or a
+	 * forged one, and the sum is not the guest's.
+	 */
+	if (type == SOCK_DGRAM)
+		return (qlen == 0) == (skb == head);
+	return k == qlen && skb == head;
 }
 
 static void unix_one(struct nfm_ctx *ctx, const struct nfm_sock_off *o, uint64_t sk, uint8_t *b,
