@@ -312,7 +312,30 @@ static int key_cmp(const void *a, const void *b)
 {
 	const struct owner_key *x = a, *y = b;
 
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* bsearch's comparison: the file alone (the keys are unique by then) */
+static int file_cmp(const void *a, const void *b)
+{
+	const struct owner_key *x = a, *y = b;
+
 	return x->file < y->file ? -1 : x->file > y->file;
+}
+
+/* Sorted keys less any file a second socket claims; false if there was one. */
+static bool unique_keys(struct owner_key *keys, int *nk)
+{
+	int i, k = 0;
+
+	for (i = 0; i < *nk; i++)
+		if (k == 0 || keys[i].file != keys[k - 1].file)
+			keys[k++] = keys[i];
+	i = *nk;
+	*nk = k;
+	return k == i;
 }
 
 /* Called for each fd that holds socket idx of the list, in task-walk then fd order. */
@@ -362,6 +385,13 @@ static bool scan_fds(struct nfm_ctx *ctx, const struct nfm_socket *s, int n, fd_
 			keys[nk++] = (struct owner_key){ file, i };
 	}
 	qsort(keys, (size_t)nk, sizeof(*keys), key_cmp);
+	/*
+	 * A struct file belongs to one socket; two sockets naming the same one are forged or torn
+	 * reads. The first keeps it (its fds are still found), the scan says it is not whole, and
+	 * each fd costs one lookup whatever the guest wrote.
+	 */
+	if (!unique_keys(keys, &nk))
+		complete = false;
 	r = 0;
 	while (nk && (r = nfm_task_iter_next(ti, &t)) > 0) {
 		const uint64_t *files;
@@ -379,10 +409,8 @@ static bool scan_fds(struct nfm_ctx *ctx, const struct nfm_socket *s, int n, fd_
 
 			if (!k.file)
 				continue;
-			hit = bsearch(&k, keys, (size_t)nk, sizeof(*keys), key_cmp);
-			while (hit && hit > keys && hit[-1].file == k.file)
-				hit--;
-			for (; hit && hit < keys + nk && hit->file == k.file; hit++)
+			hit = bsearch(&k, keys, (size_t)nk, sizeof(*keys), file_cmp);
+			if (hit)
 				hit_fn(arg, hit->idx, &t, (int)fd);
 		}
 		nfm_fd_iter_free(fi);

@@ -18,6 +18,7 @@
 #include "net/net_common.h"
 #include "net/net_unix.h"
 #include "net/seednet.h"
+#include "common/seedtask.h"
 #include "util/pack.h"
 
 #define ND_NHT 0x38000u		/* nd_tbl: one empty bucket */
@@ -104,6 +105,9 @@ static void seed_unix(struct fz_seed *s)
 	for (i = 0; i < 3; i++) {
 		fz_put64(s, USK(i) + fz_off("sock", "__sk_common.skc_net"), FZ_KV(NET));
 		fz_put16(s, USK(i) + fz_off("sock", "sk_type"), 1);	/* SOCK_STREAM */
+		/* an empty receive queue: its head linked to itself */
+		fz_put64(s, USK(i) + fz_off("sock", "sk_receive_queue"),
+			 FZ_KV(USK(i) + fz_off("sock", "sk_receive_queue")));
 	}
 	fz_put64(s, USK(0) + node, FZ_KV(USK(1) + node));
 }
@@ -163,7 +167,7 @@ static void seed_queue(struct fz_seed *s, uint32_t qlen, int n, const uint32_t *
 }
 
 /* ss -x's Recv-Q of a stream socket: the queued skbs' bytes less what was read of the first;
- * a queue that loops, or that holds more than its qlen says, is bounded and said. */
+ * a queue that loops, or whose links and qlen disagree, is bounded and said. */
 static void test_unix_queue(void **state)
 {
 	static struct fz_seed s;
@@ -186,12 +190,83 @@ static void test_unix_queue(void **state)
 	seed_queue(&s, 0xffffffffu, 1, len, next, 0);
 	assert_int_equal(unix_socks_rx(&s, &trunc, &rx), 3);
 	assert_true(trunc);
+	/* the list and qlen disagree: two skbs under a qlen of 3, then of 1 */
+	next[0] = FZ_KV(SKB(1));
+	seed_unix(&s);
+	seed_queue(&s, 3, 2, len, next, 0);
+	assert_int_equal(unix_socks_rx(&s, &trunc, &rx), 3);
+	assert_true(trunc);
+	seed_unix(&s);
+	seed_queue(&s, 1, 2, len, next, 0);
+	assert_int_equal(unix_socks_rx(&s, &trunc, &rx), 3);
+	assert_true(trunc);
 	/* a link out of the kernel's memory */
 	seed_unix(&s);
 	next[0] = 0x1234;
 	seed_queue(&s, 2, 1, len, next, 0);
 	assert_int_equal(unix_socks_rx(&s, &trunc, &rx), 3);
 	assert_true(trunc);
+}
+
+/* pid 7 with fd 3 on FD_FILE, which both sockets' struct socket claim */
+#define FD_TASK 0x50000u
+#define FD_SIG 0x53000u
+#define FD_FILES 0x54000u
+#define FD_FDT 0x54400u
+#define FD_FILE 0x55000u
+#define FD_SOCKET(i) (0x55800u + (i) * 0x100u)
+static void seed_shared_file(struct fz_seed *s)
+{
+	uint32_t task = FD_TASK;
+	int i;
+
+	seed_unix(s);
+	fz_seed_task(s, task, 7, 7, "forged", FD_SIG, 1);
+	fz_seed_tasks(s, &task, 1);
+	fz_seed_threads(s, FD_SIG, &task, 1);
+	fz_put64(s, task + fz_task_off("files"), FZ_KV(FD_FILES));
+	fz_put64(s, FD_FILES + fz_off("files_struct", "fdt"), FZ_KV(FD_FDT));
+	fz_put32(s, FD_FDT + fz_off("fdtable", "max_fds"), 64);
+	fz_put64(s, FD_FDT + fz_off("fdtable", "fd"),
+		 FZ_KV(FD_FILES + fz_off("files_struct", "fd_array")));
+	fz_put64(s, FD_FDT + fz_off("fdtable", "open_fds"), FZ_KV(FD_FDT + 0x40));
+	fz_put64(s, FD_FDT + fz_off("fdtable", "close_on_exec"), FZ_KV(FD_FDT + 0x48));
+	fz_put64(s, FD_FDT + 0x40, 0x8);
+	fz_put64(s, FD_FILES + fz_off("files_struct", "fd_array") + 3 * 8, FZ_KV(FD_FILE));
+	for (i = 0; i < 2; i++) {
+		fz_put64(s, USK(i) + fz_off("sock", "sk_socket"), FZ_KV(FD_SOCKET(i)));
+		fz_put64(s, FD_SOCKET(i) + fz_off("socket", "file"), FZ_KV(FD_FILE));
+	}
+}
+
+/*
+ * ss -p's fds: two sockets whose struct socket name one struct file (forged) give one fd, to
+ * the first, and the scan says it is not whole; one socket alone is whole.
+ */
+static void test_shared_file(void **state)
+{
+	static struct fz_seed s;
+	struct nfm_socket socks[2] = { { .sk = FZ_KV(USK(0)), .inode = 11 },
+				       { .sk = FZ_KV(USK(1)), .inode = 12 } };
+	struct nfm_socket_fd *fds;
+	struct fz_guest *g;
+	bool trunc = false;
+
+	(void)state;
+	seed_shared_file(&s);
+	g = guest(&s);
+	assert_int_equal(nfm_socket_fds(g->ctx, socks, 1, &fds, &trunc), 1);
+	assert_false(trunc);
+	assert_int_equal(fds[0].sock, 0);
+	assert_int_equal(fds[0].pid, 7);
+	assert_int_equal(fds[0].fd, 3);
+	free(fds);
+	assert_int_equal(nfm_socket_fds(g->ctx, socks, 2, &fds, &trunc), 1);
+	assert_true(trunc);
+	assert_int_equal(fds[0].sock, 0);
+	assert_int_equal(fds[0].fd, 3);
+	free(fds);
+	fz_guest_free(g);
 }
 
 static void test_unix_loops(void **state)
@@ -261,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_neigh_loops),
 		cmocka_unit_test(test_unix_loops),
 		cmocka_unit_test(test_unix_queue),
+		cmocka_unit_test(test_shared_file),
 		cmocka_unit_test(test_route_loops),
 	};
 
