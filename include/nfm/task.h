@@ -164,6 +164,8 @@ struct nfm_task_info {
 #define NFM_TASK_INFO_MEMS 8u		/* mems_allowed unknown (no cpusets, or > 1024 nodes) */
 #define NFM_TASK_INFO_CPUS 16u		/* cpus_allowed unknown (> 1024 CPUs, or no nr_cpu_ids) */
 #define NFM_TASK_INFO_SIGQ 32u		/* sigq_queued unknown */
+#define NFM_TASK_INFO_THP 64u		/* thp_enabled unknown (no mm_struct.flags) */
+#define NFM_TASK_INFO_NS 128u		/* ns_* unknown (no task_struct.thread_pid) */
 
 /*
  * status Groups: the supplementary group ids of t's credentials (cred->group_info), in the

@@ -40,7 +40,7 @@ struct info_off {
 	/* struct pid, upid */
 	int32_t pid_numbers, upid_nr, upid_ns, upid_size, pid_level, t_thread_pid;
 	/* cred, group_info, ucounts or user_struct */
-	int32_t c_group_info, gi_ngroups, gi_gid, c_ucounts, uc_rlimits, c_user, us_sigpending;
+	int32_t c_group_info, gi_ngroups, gi_gid, c_ucounts, uc_rlimits, uc_ucount, c_user, us_sigpending;
 	/* tty_struct, tty_driver */
 	int32_t tty_driver, tty_index, tty_name, tty_ctrl_pgrp, tty_pgrp;
 	int32_t drv_major, drv_minor_start;
@@ -79,14 +79,14 @@ static const struct nfm_field_spec info_specs[] = {
 	NFM_FIELD(O, t_seccomp_filters, "task_struct", "seccomp.filter_count", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, t_gtime, "task_struct", "gtime", 0),
 	NFM_FIELD(O, t_files, "task_struct", "files", 0),
-	NFM_FIELD(O, t_cpus_mask, "task_struct", "cpus_mask", 0),
+	NFM_FIELD(O, t_cpus_mask, "task_struct", "cpus_mask", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, t_mems_allowed, "task_struct", "mems_allowed", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, s_gtime, "signal_struct", "gtime", 0),
 	NFM_FIELD(O, s_cgtime, "signal_struct", "cgtime", 0),
 	/* CoreDumping: signal->core_state since 5.16 (0258b5fd7c71), mm->core_state before */
 	NFM_FIELD(O, s_core_state, "signal_struct", "core_state", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, m_core_state, "mm_struct", "core_state", NFM_FIELD_OPTIONAL),
-	NFM_FIELD(O, m_flags, "mm_struct", "flags", 0),
+	NFM_FIELD(O, m_flags, "mm_struct", "flags", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, fs_fdt, "files_struct", "fdt", 0),
 	NFM_FIELD(O, fdt_max_fds, "fdtable", "max_fds", 0),
 	NFM_FIELD(O, s_pids, "signal_struct", "pids", 0),
@@ -112,13 +112,18 @@ static const struct nfm_field_spec info_specs[] = {
 	NFM_FIELD(O, upid_ns, "upid", "ns", 0),
 	NFM_FIELD(O, upid_size, "upid", NULL, NFM_FIELD_SIZE),
 	NFM_FIELD(O, pid_level, "pid", "level", 0),
-	NFM_FIELD(O, t_thread_pid, "task_struct", "thread_pid", 0),
-	NFM_FIELD(O, c_group_info, "cred", "group_info", 0),
-	NFM_FIELD(O, gi_ngroups, "group_info", "ngroups", 0),
-	NFM_FIELD(O, gi_gid, "group_info", "gid", 0),
-	/* SigQ: cred->ucounts->rlimit[UCOUNT_RLIMIT_SIGPENDING], else user->sigpending (to 5.13) */
+	/* the lines of 0.2 (Groups, NS*, THP_enabled, Cpus_allowed) are optional: each its own
+	 * missing bit, not the whole record, on a kernel without them */
+	NFM_FIELD(O, t_thread_pid, "task_struct", "thread_pid", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, c_group_info, "cred", "group_info", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, gi_ngroups, "group_info", "ngroups", NFM_FIELD_OPTIONAL),
+	NFM_FIELD(O, gi_gid, "group_info", "gid", NFM_FIELD_OPTIONAL),
+	/* SigQ: cred->ucounts->rlimit[UCOUNT_RLIMIT_SIGPENDING] (6.0+; ->ucount[] from 5.14),
+	 * else user->sigpending (to 5.13) */
 	NFM_FIELD(O, c_ucounts, "cred", "ucounts", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, uc_rlimits, "ucounts", "rlimit", NFM_FIELD_OPTIONAL),
+	/* 5.14 to 5.19: one array, ucount[UCOUNT_COUNTS], held the rlimit counts too */
+	NFM_FIELD(O, uc_ucount, "ucounts", "ucount", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, c_user, "cred", "user", 0),
 	NFM_FIELD(O, us_sigpending, "user_struct", "sigpending", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(O, tty_driver, "tty_struct", "driver", NFM_FIELD_OPTIONAL),
@@ -196,9 +201,17 @@ static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
 		o->pidtype_pgid = enum_of(ctx, "PIDTYPE_PGID", 8);
 		o->pidtype_sid = enum_of(ctx, "PIDTYPE_SID", 8);
 		o->pidtype_tgid = enum_of(ctx, "PIDTYPE_TGID", 8);
-		o->ucount_sigpending = enum_of(ctx, "UCOUNT_RLIMIT_SIGPENDING", 16);
+		/* an index into whichever array holds it: rlimit[] (6.0+) or ucount[] before */
+		if (o->uc_rlimits < 0)
+			o->uc_rlimits = o->uc_ucount;
+		o->ucount_sigpending = o->uc_rlimits >= 0 &&
+				       nfm_btf_field(ctx->btf, "ucounts",
+						     o->uc_rlimits == o->uc_ucount ? "ucount" : "rlimit",
+						     &f) == 0 ?
+				       enum_of(ctx, "UCOUNT_RLIMIT_SIGPENDING", (int)(f.size / 8)) : -1;
 		o->mm_swapents = enum_of(ctx, "MM_SWAPENTS", 8);
-		o->t_cpus_size = nfm_btf_field(ctx->btf, "task_struct", "cpus_mask", &f) == 0 ?
+		o->t_cpus_size = o->t_cpus_mask >= 0 &&
+				 nfm_btf_field(ctx->btf, "task_struct", "cpus_mask", &f) == 0 ?
 				 (int32_t)f.size : 0;
 		o->max_numnodes = max_numnodes(ctx);
 		o->thp = nfm_btf_field(ctx->btf, "pglist_data", "deferred_split_queue", &f) == 0 ||
@@ -208,8 +221,7 @@ static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
 				 (int32_t)f.size : 0;
 		if (!err && (o->pidtype_pgid < 0 || o->pidtype_sid < 0 || o->pidtype_tgid < 0 ||
 			     o->mm_swapents < 0 || o->upid_size <= 0 || o->upid_size > 64 ||
-			     (o->t_cpu < 0 && o->t_ti_cpu < 0) || o->ksa_size <= 0 || o->ksa_size > 256 ||
-			     o->t_cpus_size <= 0))
+			     (o->t_cpu < 0 && o->t_ti_cpu < 0) || o->ksa_size <= 0 || o->ksa_size > 256))
 			err = -ENOENT;
 		if (!err)
 			err = nfm_kernel_set_slot(ctx, NFM_SLOT_TASK_INFO, o, NULL);
@@ -454,6 +466,10 @@ static int fill_ns(struct nfm_ctx *ctx, const struct info_off *o, uint64_t task,
 	uint32_t level, g;
 	int err;
 
+	if (o->t_thread_pid < 0) {	/* before 4.19: task->pids[PIDTYPE_PID].pid */
+		r->missing |= NFM_TASK_INFO_NS;
+		return 0;
+	}
 	if ((err = ptr(ctx, task, o->t_thread_pid, &pid)) < 0 ||
 	    (err = ptr(ctx, signal, o->s_pids + o->pidtype_tgid * 8, &tgid)) < 0 ||
 	    (err = ptr(ctx, signal, o->s_pids + o->pidtype_pgid * 8, &pgid)) < 0 ||
@@ -493,6 +509,8 @@ int nfm_task_groups(struct nfm_ctx *ctx, const struct nfm_task *t, uint32_t *gid
 		return err;
 	if (!cred)
 		return -EBADMSG;
+	if (o->c_group_info < 0 || o->gi_ngroups < 0 || o->gi_gid < 0)
+		return -ENOENT;
 	if ((err = ptr(ctx, cred, o->c_group_info, &gi)) < 0)
 		return err;
 	if (!gi)
@@ -569,15 +587,21 @@ static int fill_late(struct nfm_ctx *ctx, const struct info_off *o, const struct
 			err = rd64(ctx, signal, o->s_core_state, &core);
 		else if (o->m_core_state >= 0)
 			err = rd64(ctx, t->mm, o->m_core_state, &core);
-		if (err < 0 || (err = rd64(ctx, t->mm, o->m_flags, &flags)) < 0)
+		if (err < 0)
 			return err;
 		r->core_dumping = core != 0;
-		/* IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE), then the mm's own switch */
-		r->thp_enabled = o->thp && !(flags >> MMF_DISABLE_THP & 1);
+		if (o->m_flags < 0) {
+			r->missing |= NFM_TASK_INFO_THP;
+		} else {
+			if ((err = rd64(ctx, t->mm, o->m_flags, &flags)) < 0)
+				return err;
+			/* IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE), then the mm's own switch */
+			r->thp_enabled = o->thp && !(flags >> MMF_DISABLE_THP & 1);
+		}
 	}
 	/* cpumask_pr_args(): nr_cpu_ids bits; nodemask_pr_args(): MAX_NUMNODES bits */
 	/* no such variable (CONFIG_FORCE_NR_CPUS, !SMP): the mask is unknown, the rest stands */
-	if (nfm_ksym(ctx, "nr_cpu_ids", &cpus) < 0) {
+	if (o->t_cpus_size <= 0 || nfm_ksym(ctx, "nr_cpu_ids", &cpus) < 0) {
 		u = 0;
 	} else {
 		if ((err = rd32(ctx, cpus, 0, &u)) < 0)
