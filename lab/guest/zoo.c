@@ -13,11 +13,13 @@
 #include "zoo.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,7 +67,7 @@ static void span(const char *first, const char *last, const char **start, size_t
 
 /* "role <hex role> <pid> <hex comm> <hex cmdline> <hex environ>": cmdline/environ are the raw
  * bytes of the argv/env areas, which is what the kernel returns for /proc/PID/{cmdline,environ}. */
-static void manifest_self(const char *role, const char *comm)
+static void manifest_role(const char *role, pid_t pid, const char *comm)
 {
 	const char *p;
 	size_t n;
@@ -74,7 +76,7 @@ static void manifest_self(const char *role, const char *comm)
 	strncpy(c, comm, 15);
 	buf_printf(&manifest, "role ");
 	buf_hex(&manifest, role, strlen(role));
-	buf_printf(&manifest, " %d ", getpid());
+	buf_printf(&manifest, " %d ", pid);
 	buf_hex(&manifest, c, strlen(c));
 	buf_put(&manifest, " ", 1);
 	buf_hex(&manifest, g_argv[0], g_arg_end - g_argv[0]);
@@ -89,6 +91,11 @@ static void manifest_self(const char *role, const char *comm)
 
 static void manifest_expect(const char *role, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static void manifest_self(const char *role, const char *comm)
+{
+	manifest_role(role, getpid(), comm);
+}
+
 static void manifest_expect(const char *role, const char *key, const char *fmt, ...)
 {
 	char v[256];
@@ -217,6 +224,78 @@ static void run_zparent(const struct role *r)
 		buf_printf(&manifest, " - -\n");
 		manifest_expect(role, "state", "Z");
 	}
+}
+
+/*
+ * Nested pid namespaces, for status NStgid/NSpid/NSpgid/NSsid at three levels: a child that is
+ * pid 1 of a new namespace, its second child (pid 2 there), and its child in a namespace of its
+ * own (pid 1 again, three ids) that leads a session. The children are forks: the role's argv
+ * and environment are theirs.
+ */
+static void pidns_child(int ready, const char *comm, int lead)
+{
+	if (lead)
+		setsid();
+	set_comm(comm);
+	if (write(ready, "x", 1) != 1)
+		_exit(1);
+	idle();
+}
+
+static void run_pidns(const struct role *r)
+{
+	static const char *const comms[] = { "zoo-pidns1", "zoo-pidns1b", "zoo-pidns2" };
+	int fds[2], n = 0;
+	pid_t c1;
+	char b[3];
+
+	(void)r;
+	if (pipe(fds) < 0 || unshare(CLONE_NEWPID) < 0)
+		die("pidns: unshare");
+	c1 = fork();
+	if (c1 < 0)
+		die("fork");
+	if (c1 == 0) {
+		if (fork() == 0)
+			pidns_child(fds[1], comms[1], 0);
+		if (unshare(CLONE_NEWPID) < 0)
+			_exit(1);
+		if (fork() == 0)
+			pidns_child(fds[1], comms[2], 1);
+		pidns_child(fds[1], comms[0], 0);
+	}
+	for (ssize_t k; n < 3 && (k = read(fds[0], b, 3 - (size_t)n)) > 0;)
+		n += (int)k;	/* each child's byte: its comm is set */
+	manifest_role("pidns1", c1, comms[0]);
+	/* the others' pids in this namespace: /proc (ours) names them, children of c1 */
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char path[64], st[512], comm[32];
+		int pid = atoi(e->d_name), ppid = 0;
+		FILE *f;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fgets(st, sizeof(st), f) && strrchr(st, ')'))
+			sscanf(strrchr(st, ')') + 2, "%*c %d", &ppid);
+		fclose(f);
+		if (ppid != c1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = 0;
+			manifest_role(!strcmp(comm, comms[2]) ? "pidns2" : "pidns1b", pid, comm);
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
 }
 
 static void make_file(const char *path, size_t size, int c)
@@ -513,6 +592,7 @@ static const struct role roles[] = {
 	  { "zoo-proctitle-original-argument-that-gets-overwritten", "arg", NULL }, run_proctitle },
 	{ "threads", "zoo-threads", { "zoo-threads", "--workers=5", NULL }, run_threads },
 	{ "zparent", "zoo-zparent", { "zoo-zparent", NULL }, run_zparent },
+	{ "pidns", "zoo-pidns", { "zoo-pidns", NULL }, run_pidns },
 	{ "stopped", "zoo-stopped", { "zoo-stopped", NULL }, run_plain },
 	{ "files", "zoo-files", { "zoo-files", NULL }, run_files },
 	{ "net", "zoo-net", { "zoo-net", NULL }, run_net },

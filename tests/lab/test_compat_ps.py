@@ -236,6 +236,15 @@ def test_ps_json_process_object_complete(lab_vm):
         assert not bad, (pid, p.comm, bad)
         checked += 1
     assert checked >= 20
+    # the zoo's nested pid namespaces: pid 1 and 2 one level down, pid 1 two levels down and
+    # a session of its own (its ids at every level); the others' pgid and sid are not theirs
+    levels = {r: after.roles[r].pid for r in ("pidns1", "pidns1b", "pidns2")}
+    assert all(pid in stable_pids(after) for pid in levels.values()), levels
+    assert procs[levels["pidns1"]]["ns_pid"] == [levels["pidns1"], 1]
+    assert procs[levels["pidns1b"]]["ns_pid"] == [levels["pidns1b"], 2]
+    two = procs[levels["pidns2"]]
+    assert two["ns_pid"][2] == 1 and len(two["ns_pid"]) == 3
+    assert two["ns_sid"] == two["ns_pid"] and procs[levels["pidns1"]]["ns_sid"][1] == 0
 
 
 def test_pstree_uid_changes(lab_vm):
