@@ -3,7 +3,7 @@
  * File systems, from each mount's superblock: a disk file system read-only (SB_RDONLY) under a
  * mount that was not mounted read-only (MNT_READONLY clear) is what errors=remount-ro and the
  * like leave; a tmpfs nearly full by its own counters (shmem_sb_info: used_blocks, a per-CPU
- * counter, against max_blocks).
+ * counter, against max_blocks) or an ext4 one by statfs's figures (diag_fs_ext4.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,8 +27,7 @@ static const char *const disk_fs[] = { "ext2", "ext3", "ext4", "xfs", "btrfs", "
 				       "exfat", "ntfs3", "jfs", "reiserfs", "nilfs2" };
 
 struct fs_off {
-	int32_t mnt_sb, mnt_flags, s_flags, s_fs_info, max_blocks, used_blocks, pc_count,
-		pc_counters;
+	int32_t mnt_sb, mnt_flags, s_flags, s_fs_info, max_blocks, used_blocks;
 };
 
 static const struct nfm_field_spec fs_specs[] = {
@@ -38,8 +37,6 @@ static const struct nfm_field_spec fs_specs[] = {
 	NFM_FIELD(struct fs_off, s_fs_info, "super_block", "s_fs_info", 0),
 	NFM_FIELD(struct fs_off, max_blocks, "shmem_sb_info", "max_blocks", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(struct fs_off, used_blocks, "shmem_sb_info", "used_blocks", NFM_FIELD_OPTIONAL),
-	NFM_FIELD(struct fs_off, pc_count, "percpu_counter", "count", 0),
-	NFM_FIELD(struct fs_off, pc_counters, "percpu_counter", "counters", 0),
 };
 
 static bool is_disk_fs(const char *t)
@@ -50,25 +47,112 @@ static bool is_disk_fs(const char *t)
 	return false;
 }
 
-/* percpu_counter_sum(): count plus every online CPU's s32 delta. */
-static int pc_sum(struct diag *d, const struct fs_off *o, uint64_t pc, const uint64_t *offs,
-		  int ncpu, int64_t *ret)
+struct pc_off {
+	int32_t count, counters;
+};
+
+static const struct nfm_field_spec pc_specs[] = {
+	NFM_FIELD(struct pc_off, count, "percpu_counter", "count", 0),
+	NFM_FIELD(struct pc_off, counters, "percpu_counter", "counters", 0),
+};
+
+int diag_pc_sum(struct diag *d, uint64_t pc, const uint64_t *offs, int ncpu, int64_t *ret)
 {
+	struct pc_off o;
 	int64_t count;
 	uint64_t counters;
 	int err;
 
-	if ((err = nfm_kread(d->ctx, pc + o->pc_count, &count, 8)) < 0 ||
-	    (err = nfm_kread(d->ctx, pc + o->pc_counters, &counters, 8)) < 0)
+	if ((err = nfm_resolve_fields(d->ctx, pc_specs, 2, &o)) < 0 ||
+	    (err = nfm_kread(d->ctx, pc + (uint64_t)o.count, &count, 8)) < 0 ||
+	    (err = nfm_kread(d->ctx, pc + (uint64_t)o.counters, &counters, 8)) < 0)
 		return err;
 	for (int c = 0; c < ncpu && counters; c++) {
 		int32_t v;
 
-		if (nfm_kread(d->ctx, counters + offs[c], &v, 4) == 0)
-			count += v;
+		if ((err = nfm_kread(d->ctx, counters + offs[c], &v, 4)) < 0)
+			return err;
+		count += v;
 	}
 	*ret = count;
 	return 0;
+}
+
+/*
+ * An ext4 file system aborted after an error while /proc/mounts still says rw: kernels with
+ * "ext4: don't set SB_RDONLY after filesystem errors" (6.1.y's backport, 6.10+) only mark the
+ * superblock (aborted, emergency read-only or shut down) though their log says "Remounting
+ * filesystem read-only". What writes then do depends on the kernel and the journal: 6.1.y
+ * without a journal still takes them (seen in the lab), so the finding says aborted, not
+ * read-only.
+ */
+static void ext4_refusing(struct diag *d, const struct nfm_mount *m, uint64_t info)
+{
+	struct nfm_diag_finding *f;
+	struct diag_ext4_state st;
+	const char *dev = strrchr(m->device, '/');
+	char needle[80];
+	int err = diag_ext4_state(d, info, &st), shown = 0;
+
+	if (err < 0) {
+		diag_check(d, "filesystems", err, "an ext4 superblock's error state");
+		return;
+	}
+	if (!st.aborted && !st.emergency_ro && !st.shutdown)
+		return;
+	f = diag_add(d, NFM_DIAG_FS_READONLY, NFM_DIAG_ERROR,
+		     "%s (%s on %s) was %s, though /proc/mounts says rw",
+		     m->path, m->fstype, m->device, st.shutdown && !st.aborted && !st.emergency_ro ?
+		     "shut down" : "aborted after errors");
+	diag_subject(d, f, m->path);
+	diag_evidence(d, f, "ext4_sb_info:%s%s%s%s", st.aborted ? " EXT4_MF_FS_ABORTED" : "",
+		      st.emergency_ro ? " EXT4_FLAGS_EMERGENCY_RO" : "",
+		      st.shutdown ? " EXT4_FLAGS_SHUTDOWN" : "",
+		      st.error_fs ? ", s_mount_state EXT4_ERROR_FS" : "");
+	diag_evidence(d, f, "%s %s %s %s", m->device, m->path, m->fstype, m->options);
+	/* the kernel's own lines: "EXT4-fs error (device loop1): ..." and the remount notice */
+	snprintf(needle, sizeof(needle), "EXT4-fs error (device %s)", dev ? dev + 1 : m->device);
+	for (int i = diag_log_find(d, 0, needle); i >= 0 && shown < 4;
+	     i = diag_log_find(d, i + 1, needle), shown++)
+		diag_log_evidence(d, f, i, 1);
+	snprintf(needle, sizeof(needle), "EXT4-fs (%s): Remounting", dev ? dev + 1 : m->device);
+	if (diag_log_find(d, 0, needle) >= 0)
+		diag_log_evidence(d, f, diag_log_find(d, 0, needle), 1);
+}
+
+/*
+ * An ext4 file system nearly full as df sees it: Use% = used / (used + available), rounded up
+ * as coreutils' df does; the evidence gives df -k's three figures.
+ */
+static void ext4_full(struct diag *d, const struct nfm_mount *m, uint64_t sb, uint64_t info,
+		      const uint64_t *offs, int ncpu)
+{
+	struct nfm_diag_finding *f;
+	struct diag_df df;
+	uint64_t used, total, kb;
+	int err = diag_ext4_usage(d, sb, info, offs, ncpu, &df);
+
+	if (err < 0) {
+		diag_check(d, "filesystems", err, err == -ENOENT ?
+			   "ext4 usage (ext4 is a module: its types are not in vmlinux's BTF)" :
+			   "an ext4 superblock's counters");
+		return;
+	}
+	used = df.blocks - df.bfree;
+	total = used + df.bavail;
+	if (!total || used * 100 < total * FULL_PERCENT)
+		return;
+	kb = df.block_bytes / 1024;
+	f = diag_add(d, NFM_DIAG_FS_FULL, NFM_DIAG_WARNING, "%s (%s) is %llu%% full", m->path,
+		     m->fstype, (unsigned long long)((used * 100 + total - 1) / total));
+	diag_subject(d, f, m->path);
+	diag_evidence(d, f, "statfs as ext4 gives it: %llu blocks of %llu bytes, %llu free, %llu "
+		      "available", (unsigned long long)df.blocks, (unsigned long long)df.block_bytes,
+		      (unsigned long long)df.bfree, (unsigned long long)df.bavail);
+	diag_evidence(d, f, "df -k: 1K-blocks %llu used %llu available %llu",
+		      (unsigned long long)(df.blocks * kb), (unsigned long long)(used * kb),
+		      (unsigned long long)(df.bavail * kb));
+	diag_evidence(d, f, "%s %s %s %s", m->device, m->path, m->fstype, m->options);
 }
 
 void diag_check_filesystems(struct diag *d)
@@ -114,6 +198,9 @@ void diag_check_filesystems(struct diag *d)
 			continue;	/* a bind mount of one already judged */
 		if (nr_seen < 64)
 			seen_sb[nr_seen++] = sb;
+		if (diag_is_ext4(d->ctx, m[i].fstype) && !(sflags & SB_RDONLY_) &&
+		    !(mflags & MNT_READONLY_))
+			ext4_refusing(d, &m[i], info);
 		if (is_disk_fs(m[i].fstype) && sflags & SB_RDONLY_ && !(mflags & MNT_READONLY_)) {
 			f = diag_add(d, NFM_DIAG_FS_READONLY, NFM_DIAG_ERROR,
 				     "%s (%s on %s) is read-only though mounted read-write: "
@@ -125,13 +212,15 @@ void diag_check_filesystems(struct diag *d)
 			diag_evidence(d, f, "%s %s %s %s", m[i].device, m[i].path, m[i].fstype,
 				      m[i].options);
 		}
+		if (diag_is_ext4(d->ctx, m[i].fstype) && ncpu > 0)
+			ext4_full(d, &m[i], sb, info, offs, ncpu);
 		if (!strcmp(m[i].fstype, "tmpfs") && o.max_blocks >= 0 && o.used_blocks >= 0 &&
 		    info && ncpu > 0) {
 			uint64_t max = 0;
 			int64_t used = 0;
 
 			if (nfm_kread(d->ctx, info + o.max_blocks, &max, 8) < 0 || !max ||
-			    pc_sum(d, &o, info + o.used_blocks, offs, ncpu, &used) < 0 || used < 0 ||
+			    diag_pc_sum(d, info + (uint64_t)o.used_blocks, offs, ncpu, &used) < 0 || used < 0 ||
 			    (uint64_t)used * 100 < max * FULL_PERCENT)
 				continue;
 			f = diag_add(d, NFM_DIAG_FS_FULL, NFM_DIAG_WARNING,

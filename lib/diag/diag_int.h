@@ -37,6 +37,26 @@ void diag_subject(struct diag *d, struct nfm_diag_finding *f, const char *s);
 /* The check's outcome; what is a static string. */
 void diag_check(struct diag *d, const char *name, int err, const char *what);
 
+/* percpu_counter_sum() of the counter at pc: count plus each of the ncpu CPUs' s32 delta. */
+int diag_pc_sum(struct diag *d, uint64_t pc, const uint64_t *offs, int ncpu, int64_t *ret);
+
+/* A file system's statfs() figures, in blocks of block_bytes (what df prints from). */
+struct diag_df {
+	uint64_t block_bytes, blocks, bfree, bavail;
+};
+/* Whether a mount of this type has an ext4 superblock. */
+bool diag_is_ext4(struct nfm_ctx *ctx, const char *fstype);
+/* ext4_statfs() for the superblock sb (its s_fs_info info); -ENOENT without ext4's types. */
+int diag_ext4_usage(struct diag *d, uint64_t sb, uint64_t info, const uint64_t *offs, int ncpu,
+		    struct diag_df *df);
+
+/* An ext4 superblock's error state (ext4_sb_info): errors recorded, and whether it refuses
+ * writes though SB_RDONLY may be clear. */
+struct diag_ext4_state {
+	bool error_fs, aborted, emergency_ro, shutdown;
+};
+int diag_ext4_state(struct diag *d, uint64_t info, struct diag_ext4_state *st);
+
 /* A symbol's value, n bytes (1..8, little-endian) into *v. 0 or -errno. */
 int diag_read_sym(struct nfm_ctx *ctx, const char *name, unsigned int n, int64_t *v);
 

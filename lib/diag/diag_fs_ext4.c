@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * An ext4 file system's usage as statfs() gives it to df (fs/ext4/super.c ext4_statfs): blocks
+ * are the superblock's count less the metadata overhead; free blocks the free clusters' per-CPU
+ * counter less the delayed-allocation ones; available what is free beyond the reserved blocks
+ * (s_r_blocks_count) and the reserved clusters. Its types are in vmlinux's BTF only when ext4 is
+ * built in: as a module, -ENOENT (said as a check not made).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "btf/btf.h"
+#include "core/context.h"
+#include "diag/diag_int.h"
+#include "walk/fields.h"
+#include "walk/list.h"
+
+#define EXT4_FEATURE_INCOMPAT_64BIT 0x80u
+
+struct ext4_off {
+	int32_t s_es, free, dirty, cbits, overhead, resv, blocksize;
+	int32_t blo, bhi, rlo, rhi, incompat;
+};
+
+static const struct nfm_field_spec ext4_specs[] = {
+	NFM_FIELD(struct ext4_off, s_es, "ext4_sb_info", "s_es", 0),
+	NFM_FIELD(struct ext4_off, free, "ext4_sb_info", "s_freeclusters_counter", 0),
+	NFM_FIELD(struct ext4_off, dirty, "ext4_sb_info", "s_dirtyclusters_counter", 0),
+	NFM_FIELD(struct ext4_off, cbits, "ext4_sb_info", "s_cluster_bits", 0),
+	NFM_FIELD(struct ext4_off, overhead, "ext4_sb_info", "s_overhead", 0),
+	NFM_FIELD(struct ext4_off, resv, "ext4_sb_info", "s_resv_clusters", 0),
+	NFM_FIELD(struct ext4_off, blocksize, "super_block", "s_blocksize", 0),
+	NFM_FIELD(struct ext4_off, blo, "ext4_super_block", "s_blocks_count_lo", 0),
+	NFM_FIELD(struct ext4_off, bhi, "ext4_super_block", "s_blocks_count_hi", 0),
+	NFM_FIELD(struct ext4_off, rlo, "ext4_super_block", "s_r_blocks_count_lo", 0),
+	NFM_FIELD(struct ext4_off, rhi, "ext4_super_block", "s_r_blocks_count_hi", 0),
+	NFM_FIELD(struct ext4_off, incompat, "ext4_super_block", "s_feature_incompat", 0),
+};
+
+/* ext4 runs ext2 and ext3 too unless the kernel has their own drivers (CONFIG_EXT4_USE_FOR_EXT2). */
+bool diag_is_ext4(struct nfm_ctx *ctx, const char *fstype)
+{
+	uint32_t size;
+
+	if (!strcmp(fstype, "ext4") || !strcmp(fstype, "ext3"))
+		return true;
+	return !strcmp(fstype, "ext2") && nfm_btf_type_size(ctx->btf, "ext2_sb_info", &size) < 0;
+}
+
+static int rd(struct nfm_ctx *ctx, uint64_t base, int32_t off, void *v, size_t n)
+{
+	return nfm_kread(ctx, base + (uint64_t)off, v, n);
+}
+
+int diag_ext4_usage(struct diag *d, uint64_t sb, uint64_t info, const uint64_t *offs, int ncpu,
+		    struct diag_df *df)
+{
+	struct ext4_off o;
+	uint64_t es, overhead, bsize;
+	uint32_t lo, hi, rlo, rhi, incompat, cbits;
+	int64_t free, dirty, resv, blocks, bfree, reserved;
+	int err;
+
+	if ((err = nfm_resolve_fields(d->ctx, ext4_specs, sizeof(ext4_specs) / sizeof(ext4_specs[0]),
+				      &o)) < 0)
+		return err;
+	if (!info || !nfm_kptr_ok(d->ctx, info))
+		return -EBADMSG;
+	if ((err = rd(d->ctx, info, o.s_es, &es, 8)) < 0 ||
+	    (err = rd(d->ctx, info, o.cbits, &cbits, 4)) < 0 ||
+	    (err = rd(d->ctx, info, o.overhead, &overhead, 8)) < 0 ||
+	    (err = rd(d->ctx, info, o.resv, &resv, 8)) < 0 ||
+	    (err = rd(d->ctx, sb, o.blocksize, &bsize, 8)) < 0)
+		return err;
+	if (!nfm_kptr_ok(d->ctx, es))
+		return -EBADMSG;
+	if ((err = rd(d->ctx, es, o.blo, &lo, 4)) < 0 || (err = rd(d->ctx, es, o.bhi, &hi, 4)) < 0 ||
+	    (err = rd(d->ctx, es, o.rlo, &rlo, 4)) < 0 || (err = rd(d->ctx, es, o.rhi, &rhi, 4)) < 0 ||
+	    (err = rd(d->ctx, es, o.incompat, &incompat, 4)) < 0)
+		return err;
+	/* ext4's limits: blocks of 1 KiB to 64 KiB, clusters of up to 2^16 blocks */
+	if (bsize < 1024 || bsize > 65536 || (bsize & (bsize - 1)) || cbits > 16)
+		return -EBADMSG;
+	if (!(incompat & EXT4_FEATURE_INCOMPAT_64BIT))
+		hi = rhi = 0;
+	if ((err = diag_pc_sum(d, info + (uint64_t)o.free, offs, ncpu, &free)) < 0 ||
+	    (err = diag_pc_sum(d, info + (uint64_t)o.dirty, offs, ncpu, &dirty)) < 0)
+		return err;
+	/* percpu_counter_sum_positive() each, then EXT4_C2B() */
+	free = free < 0 ? 0 : free;
+	dirty = dirty < 0 ? 0 : dirty;
+	blocks = (int64_t)((uint64_t)hi << 32 | lo);
+	if (overhead > (uint64_t)blocks >> cbits || resv < 0 || resv > blocks)
+		return -EBADMSG;
+	blocks -= (int64_t)(overhead << cbits);
+	bfree = free - dirty > 0 ? (free - dirty) << cbits : 0;
+	reserved = (int64_t)((uint64_t)rhi << 32 | rlo) + (resv << cbits);
+	if (bfree > blocks)
+		return -EBADMSG;	/* more free than there is: a torn or forged read */
+	df->block_bytes = bsize;
+	df->blocks = (uint64_t)blocks;
+	df->bfree = (uint64_t)bfree;
+	df->bavail = bfree > reserved ? (uint64_t)(bfree - reserved) : 0;
+	return 0;
+}
+
+struct ext4_state_off {
+	int32_t mount_flags, ext4_flags, mount_state;
+};
+
+static const struct nfm_field_spec state_specs[] = {
+	NFM_FIELD(struct ext4_state_off, mount_flags, "ext4_sb_info", "s_mount_flags",
+		  NFM_FIELD_OPTIONAL),
+	NFM_FIELD(struct ext4_state_off, ext4_flags, "ext4_sb_info", "s_ext4_flags",
+		  NFM_FIELD_OPTIONAL),
+	NFM_FIELD(struct ext4_state_off, mount_state, "ext4_sb_info", "s_mount_state", 0),
+};
+
+#define EXT4_ERROR_FS 0x0002u
+
+/* Bit `name` (an enum of the kernel's) of the word at base + off; false if either is unknown. */
+static bool flag_bit(struct diag *d, uint64_t base, int32_t off, const char *name, int *err)
+{
+	int64_t bit;
+	uint64_t w;
+
+	if (off < 0 || nfm_btf_enum_value(d->ctx->btf, name, &bit) < 0 || bit < 0 || bit > 63)
+		return false;
+	if ((*err = rd(d->ctx, base, off, &w, 8)) < 0)
+		return false;
+	return w >> bit & 1;
+}
+
+int diag_ext4_state(struct diag *d, uint64_t info, struct diag_ext4_state *st)
+{
+	struct ext4_state_off o;
+	uint16_t state;
+	int err = 0;
+
+	memset(st, 0, sizeof(*st));
+	if ((err = nfm_resolve_fields(d->ctx, state_specs,
+				      sizeof(state_specs) / sizeof(state_specs[0]), &o)) < 0)
+		return err;
+	if (!info || !nfm_kptr_ok(d->ctx, info))
+		return -EBADMSG;
+	if ((err = rd(d->ctx, info, o.mount_state, &state, 2)) < 0)
+		return err;
+	st->error_fs = state & EXT4_ERROR_FS;
+	/* Where an error leaves ext4 refusing writes without SB_RDONLY: the aborted mount flag
+	 * (6.1's stable backport of "don't set SB_RDONLY after filesystem errors"), the
+	 * emergency read-only flag after it, or a shutdown (EXT4_IOC_SHUTDOWN, or an abort). */
+	st->aborted = flag_bit(d, info, o.mount_flags, "EXT4_MF_FS_ABORTED", &err);
+	if (err == 0)
+		st->emergency_ro = flag_bit(d, info, o.ext4_flags, "EXT4_FLAGS_EMERGENCY_RO", &err);
+	if (err == 0)
+		st->shutdown = flag_bit(d, info, o.ext4_flags, "EXT4_FLAGS_SHUTDOWN", &err);
+	return err;
+}
+
