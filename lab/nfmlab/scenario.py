@@ -10,7 +10,9 @@ kernel's panic message ends) and takes no truth snapshot (a dead guest has no tr
 Scenarios: healthy (the fault module with one interruptible sleeper), hang (D-state kernel
 thread and process past a 2 s hung-task timeout, a full tmpfs, an OOM kill, an oops), lockup
 (a soft lockup under way), nmi (the same, with an NMI handler that never returns once the test
-injects an NMI), irq (the same, with a timer interrupt 1 s later that never returns), net (misconfigured network), offline (every interface but lo down, no /etc/resolv.conf),
+injects an NMI), irq (the same, with a timer interrupt 1 s later that never returns), net
+(misconfigured network), disk (an ext4 file system full, another aborted by an error,
+and little memory available), offline (every interface but lo down, no /etc/resolv.conf),
 panic (sysrq crash, kernel.panic=0), halt
 (halt -f: the kernel halted, QEMU still running).
 """
@@ -19,9 +21,11 @@ import hashlib
 import os
 import time
 
-from . import LabError, accel, faultmod, initramfs, kernels, paths, vm
+from . import LabError, accel, faultmod, initramfs, kernels, modules, paths, vm
 
-SCENARIOS = ("healthy", "halt", "hang", "irq", "lockup", "net", "nmi", "offline", "panic")
+SCENARIOS = ("healthy", "disk", "halt", "hang", "irq", "lockup", "net", "nmi", "offline", "panic")
+# modules a scenario loads itself (in this order; /lib/modules/scenario.list), when not built in
+SCENARIO_MODULES = {"disk": ["loop", "ext4"]}
 SCRIPT = os.path.join(faultmod.SRC_DIR, "scenario")
 
 
@@ -32,7 +36,8 @@ def _initrd(kernel, name):
     hog = faultmod.build_hog()
     with open(SCRIPT, "rb") as f:
         script = f.read()
-    key = hashlib.sha256("\0".join([base, ko, hog]).encode() + script).hexdigest()[:16]
+    key = hashlib.sha256("\0".join([base, ko, hog] + SCENARIO_MODULES.get(name, [])).encode()
+                         + script).hexdigest()[:16]
     out = os.path.join(paths.cache_dir(), "initramfs-%s-%s-%s.cpio.gz" % (kernel.release, name, key))
     if os.path.exists(out):
         return out
@@ -40,10 +45,14 @@ def _initrd(kernel, name):
         kod = f.read()
     with open(hog, "rb") as f:
         hogd = f.read()
+    mods = modules.load_order(kernel.moddir, SCENARIO_MODULES.get(name, []))
     return initramfs.append(base, out, [("lib/modules/nfm_faultmod.ko", kod, 0o644),
                                         ("bin/nfm-hog", hogd, 0o755),
                                         ("bin/nfm-scenario", script, 0o755),
-                                        ("etc/nfm-scenario.name", name.encode() + b"\n", 0o644)])
+                                        ("etc/nfm-scenario.name", name.encode() + b"\n", 0o644),
+                                        ("lib/modules/scenario.list",
+                                         "".join("%s.ko\n" % m[0] for m in mods).encode(), 0o644)]
+                            + [("lib/modules/%s.ko" % m[0], m[2], 0o644) for m in mods])
 
 
 def _wait(name, scenario, timeout):

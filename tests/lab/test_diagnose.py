@@ -281,6 +281,52 @@ def test_network_misconfiguration(scenario_vm, kernel):
     v.stop()
 
 
+def meminfo_kb(v):
+    """The guest's own MemTotal and MemAvailable (kB), through the truth channel."""
+    got = dict(l.split(":", 1) for l in v.guest_file("/proc/meminfo").decode().splitlines())
+    return int(got["MemTotal"].split()[0]), int(got["MemAvailable"].split()[0])
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_disk_full_readonly_low_memory(scenario_vm, kernel):
+    """The disk scenario: an ext4 file system filled by root is 100 % full with df -k's very
+    figures (the guest's df, run by the scenario, kept in /run/nfm-df.txt); one that an error
+    left aborted is fs_readonly though the guest's /proc/mounts says rw (6.1.y no longer sets
+    SB_RDONLY), with the kernel's own lines; little memory is available, as the guest's meminfo
+    says before and after (within 1 MiB: it moves)."""
+    v = scenario_vm(kernel, "disk")
+    before = meminfo_kb(v)
+    doc = diagnose(v, ok=(4,))
+    after = meminfo_kb(v)
+    by = {}
+    for f in doc["findings"]:
+        by.setdefault(f["kind"], []).append(f)
+    df = {l.split()[-1]: l.split() for l in v.guest_file("/run/nfm-df.txt").decode().splitlines()[1:]}
+    full = by.get("fs_full", [])
+    assert [f["subject"] for f in full] == ["/mnt/full"], doc["findings"]
+    blocks, used, avail, pct = df["/mnt/full"][1:5]
+    assert "/mnt/full (ext4) is %s full" % pct in full[0]["summary"], text(full[0])
+    assert "df -k: 1K-blocks %s used %s available %s" % (blocks, used, avail) in \
+        full[0]["evidence"], (df, text(full[0]))
+    mounts = v.guest_file("/proc/mounts").decode()
+    assert re.search(r"^/dev/loop1 /mnt/ro ext4 rw,", mounts, re.M), mounts
+    ro = by.get("fs_readonly", [])
+    assert [f["subject"] for f in ro] == ["/mnt/ro"] and ro[0]["severity"] == "error", \
+        doc["findings"]
+    assert "was aborted after errors, though /proc/mounts says rw" in ro[0]["summary"], text(ro[0])
+    assert any("EXT4-fs error (device loop1)" in e for e in ro[0]["evidence"]), text(ro[0])
+    assert any("EXT4-fs (loop1): Remounting filesystem read-only" in e
+               for e in ro[0]["evidence"]), text(ro[0])
+    low = by.get("low_memory", [])
+    assert len(low) == 1, doc["findings"]
+    m = re.search(r"little memory available: (\d+) kB of (\d+) kB", low[0]["summary"])
+    assert m and int(m.group(2)) == before[0] == after[0], (text(low[0]), before, after)
+    lo, hi = sorted((before[1], after[1]))
+    assert lo - 1024 <= int(m.group(1)) <= hi + 1024, (text(low[0]), before, after)
+    assert set(by) == {"fs_full", "fs_readonly", "low_memory"}, doc["findings"]
+    v.stop()
+
+
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_panic(scenario_vm, kernel, tmp_path):
     v = scenario_vm(kernel, "panic")
