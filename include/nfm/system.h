@@ -337,6 +337,77 @@ struct nfm_tcp_info {
  */
 NFM_EXPORT int nfm_socket_tcp_info(struct nfm_ctx *ctx, uint64_t sk, struct nfm_tcp_info *ret);
 
+/* nfm_socket_timer.timer: inet_diag's idiag_timer, as ss -o names it */
+enum nfm_sock_timer_kind {
+	NFM_SOCK_TIMER_OFF = 0,
+	NFM_SOCK_TIMER_ON = 1,		/* retransmit, reordering or loss probe; a request's SYN-ACK */
+	NFM_SOCK_TIMER_KEEPALIVE = 2,	/* sk_timer: keepalive (also FIN-WAIT-2's linger) */
+	NFM_SOCK_TIMER_TIMEWAIT = 3,
+	NFM_SOCK_TIMER_PERSIST = 4,	/* zero window probe */
+};
+
+/* ss -o's timer:(NAME,EXPIRES,RETRANS) of a TCP socket (0.2). */
+struct nfm_socket_timer {
+	int timer;		/* enum nfm_sock_timer_kind */
+	uint32_t expires_ms;	/* until it fires, from the guest's jiffies at the read; 0: due */
+	uint32_t retrans;	/* icsk_retransmits (on), icsk_probes_out (keepalive, persist),
+				 * a request's num_retrans; 0 for timewait */
+};
+
+/*
+ * The timer of the TCP socket at sk (an nfm_socket.sk of any TCP state, TIME-WAIT and SYN-RECV
+ * included), as inet_diag computes idiag_timer, idiag_expires and idiag_retrans. Returns 0;
+ * -EINVAL for a bad address or a socket that is not TCP; -ENOENT when this kernel's BTF lacks a
+ * member it needs; -EFAULT or -EIO when the socket cannot be read (it may be gone).
+ */
+NFM_EXPORT int nfm_socket_timer(struct nfm_ctx *ctx, uint64_t sk, struct nfm_socket_timer *ret);
+
+/* ss -m's skmem:(...): sk_get_meminfo()'s SK_MEMINFO_* of a full socket, bytes (0.2) */
+struct nfm_socket_meminfo {
+	uint32_t rmem_alloc;	/* r: sk_rmem_alloc */
+	uint32_t rcvbuf;	/* rb: sk_rcvbuf */
+	uint32_t wmem_alloc;	/* t: sk_wmem_alloc less the socket's own reference */
+	uint32_t sndbuf;	/* tb: sk_sndbuf */
+	uint32_t fwd_alloc;	/* f: sk_forward_alloc */
+	uint32_t wmem_queued;	/* w: sk_wmem_queued */
+	uint32_t optmem;	/* o: sk_omem_alloc */
+	uint32_t backlog;	/* bl: sk_backlog.len */
+	uint32_t drops;		/* d: sk_drops (packets) */
+};
+
+/*
+ * The memory counters of the socket at sk (TCP, UDP or unix; not a TIME-WAIT or SYN-RECV one,
+ * which sock_diag gives none either). Returns 0; -EINVAL for such a socket or a bad address;
+ * -ENOENT when this kernel's BTF lacks a member; -EFAULT or -EIO when it cannot be read.
+ */
+NFM_EXPORT int nfm_socket_meminfo(struct nfm_ctx *ctx, uint64_t sk,
+				  struct nfm_socket_meminfo *ret);
+
+/* ss -xe: unix_diag's SHUTDOWN and VFS of a unix socket (0.2) */
+struct nfm_socket_unix_details {
+	uint8_t shutdown;	/* sk_shutdown: 1 RCV_SHUTDOWN, 2 SEND_SHUTDOWN */
+	bool has_vfs;		/* bound to a path: the socket file's inode and device below */
+	uint64_t vfs_ino;
+	uint32_t vfs_dev_major, vfs_dev_minor;	/* the file system's device (s_dev) */
+};
+
+/*
+ * The details of the unix socket at sk (an nfm_socket.sk of an AF_UNIX socket). Returns 0;
+ * -EINVAL for a bad address; -ENOENT when this kernel's BTF lacks a member; -EFAULT, -EIO or
+ * -EBADMSG when the socket or its path's dentry cannot be read.
+ */
+NFM_EXPORT int nfm_socket_unix_details(struct nfm_ctx *ctx, uint64_t sk,
+				       struct nfm_socket_unix_details *ret);
+
+/*
+ * The connections a unix listener at sk has not accepted yet (unix_diag's ICONS, ss -xe's
+ * peers:): for each, in queue order, the inode of the connecting socket (0 if it has none).
+ * Returns the count, *ret malloc'd (the caller frees it); -EINVAL when sk is not a listener or a
+ * bad address; -ENOENT (layout), -EFAULT, -EIO, or -EBADMSG when the queue and its length
+ * disagree (it moved under the read, or is forged).
+ */
+NFM_EXPORT int nfm_socket_unix_pending(struct nfm_ctx *ctx, uint64_t sk, uint64_t **ret);
+
 /*
  * The kernel's socket counters of one network namespace, as /proc/net/sockstat and sockstat6
  * print them in it (and /proc/net/snmp's Tcp CurrEstab). A counter that could not be read is -1.

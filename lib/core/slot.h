@@ -18,6 +18,7 @@ enum nfm_kernel_slot {
 	NFM_SLOT_ALLOC,		/* lib/kmem/alloc: kmem caches, allocator offsets */
 	NFM_SLOT_TASK_INFO,	/* lib/task/task_info.c: the rest of /proc/PID/stat and status */
 	NFM_SLOT_TCPINFO,	/* lib/net/net_tcpinfo.c: struct tcp_sock's layout for ss -i */
+	NFM_SLOT_SOCKEXT,	/* lib/net/net_sockext.c: ss -o, -m and -xe's members */
 	NFM_SLOT_MAX
 };
 
