@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "jout.h"
 #include "objects.h"
+#include "ss_extras.h"
 #include "ss_info.h"
 #include "ss_select.h"
 #include "ss_summary.h"
@@ -136,11 +137,11 @@ static bool one_bit(unsigned int x)
 }
 
 static int print_table(struct cli *cli, const struct filter *f, const struct listing *l,
-		       struct info_tally *tally)
+		       struct info_tally *tally, struct ss_extras_tally *xt)
 {
 	struct table *t = table_new(cli);
-	char lo[sizeof(l->socks->path) * 4 + 32], r[sizeof(lo)], u[4096], ext[96];
-	char info[1024];
+	char lo[sizeof(l->socks->path) * 4 + 32], r[sizeof(lo)], u[4096], ext[96], more[4096];
+	char info[1024], note[1200];
 	bool netid = !one_bit(f->dbs), state = !one_bit(f->states);
 	struct nfm_tcp_info ti;
 	int i;
@@ -175,6 +176,8 @@ static int print_table(struct cli *cli, const struct filter *f, const struct lis
 		u[0] = ext[0] = 0;
 		if (f->users)
 			users(fds, nf, u, sizeof(u));	/* comm escaped */
+		/* after users: -o's timer (inet), or -m's skmem and -e's details (unix) */
+		ss_extras_row(cli, f, s, more, sizeof(more), xt);
 		if (f->extended && s->family != AF_UNIX) {
 			/* sock_details_print(): uid when not root, the inode, the sock */
 			size_t k = 0;
@@ -184,10 +187,25 @@ static int print_table(struct cli *cli, const struct filter *f, const struct lis
 			snprintf(ext + k, sizeof(ext) - k, " ino:%" PRIu64 " sk:%" PRIx64, s->inode,
 				 s->sk);
 		}
-		table_cell(t, "%s%s", u, u[0] ? ext : ext[0] ? ext + 1 : ext);
-		if (tcp_info(cli, f, s, &ti, tally) == 0) {
-			ss_info_text(&ti, info, sizeof(info));
-			table_note(t, info);
+		{
+			char *all = malloc(sizeof(u) + sizeof(more) + sizeof(ext) + 1);
+
+			if (!all) {
+				table_free(t);
+				return cli_fail("out of memory");
+			}
+			snprintf(all, sizeof(u) + sizeof(more) + sizeof(ext) + 1, "%s%s%s", u,
+				 more, ext);
+			table_cell(t, "%s", u[0] || !all[0] ? all : all + 1);
+			free(all);
+		}
+		/* iproute2's line under an inet row (-m, -i on TCP): skmem, then the TCP info */
+		if (ss_extras_note(cli, f, s, note, sizeof(note), xt)) {
+			if (tcp_info(cli, f, s, &ti, tally) == 0) {
+				ss_info_text(&ti, info, sizeof(info));
+				snprintf(note + strlen(note), sizeof(note) - strlen(note), "%s", info);
+			}
+			table_note(t, note);
 		}
 	}
 	return table_print(t);
@@ -195,7 +213,8 @@ static int print_table(struct cli *cli, const struct filter *f, const struct lis
 
 /* ss -j's socket: the schema's, with the fds (ss -p's) and a unix socket's peer inode. */
 static struct json_object *socket_json(struct cli *cli, const struct filter *f,
-				       const struct listing *l, int x, struct info_tally *tally)
+				       const struct listing *l, int x, struct info_tally *tally,
+				       struct ss_extras_tally *xt)
 {
 	const struct nfm_socket *s = &l->socks[x];
 	struct json_object *so = obj_socket(s), *fa = json_object_new_array();
@@ -217,6 +236,7 @@ static struct json_object *socket_json(struct cli *cli, const struct filter *f,
 		j_add(so, "peer_inode", j_u64(l->peer[x]));
 	if (tcp_info(cli, f, s, &ti, tally) == 0)
 		j_add(so, "tcp_info", obj_tcp_info(&ti));
+	ss_extras_json(cli, f, s, so, xt);
 	return so;
 }
 
@@ -235,17 +255,20 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 		{ "extended", no_argument, NULL, 'e' },
 		{ "summary", no_argument, NULL, 's' },
 		{ "info", no_argument, NULL, 'i' },
+		{ "options", no_argument, NULL, 'o' },
+		{ "memory", no_argument, NULL, 'm' },
 		{ 0 }
 	};
 	struct filter f = { .is_default = true };
 	struct info_tally tally = { 0 };
+	struct ss_extras_tally xt = { 0 };
 	struct listing l = { 0 };
 	unsigned int state_filter = 0;
 	bool trunc = false, sum = false, bad;
 	char why[320];
 	int i, c, ret;
 
-	while ((c = cli_getopt(cli, argc, argv, "tuxl46anpesi", longopts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "tuxl46anpesiom", longopts)) != -1) {
 		switch (c) {
 		case 't': ss_filter_db(&f, DB_TCP); break;
 		case 'u': ss_filter_db(&f, DB_UDP); break;
@@ -257,7 +280,9 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 		case 's': sum = true; break;
 		case 'i': f.info = true; break;
 		case 'p': f.users = true; break;
-		case 'e': f.extended = true; break;
+		case 'e': f.extended = f.timers = true; break;	/* iproute2: -e implies -o */
+		case 'o': f.timers = true; break;
+		case 'm': f.mem = true; break;
 		case 'n': break;	/* always: service names are not looked up */
 		default: return cli_opt_status(cli);
 		}
@@ -289,12 +314,17 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 		struct json_object *doc = jdoc_new("ss"), *a = json_object_new_array();
 
 		for (i = 0; i < l.norder; i++)
-			json_object_array_add(a, socket_json(cli, &f, &l, l.order[i], &tally));
+			json_object_array_add(a, socket_json(cli, &f, &l, l.order[i], &tally, &xt));
 		j_add(doc, "sockets", a);
 		if (info_said(cli, &tally)) {
 			bad = true;
 			jdoc_error(doc, "tcp_info", tally.err ? tally.err : -EIO,
 				   "the TCP info of some sockets is missing");
+		}
+		if (ss_extras_said(cli, &xt)) {
+			bad = true;
+			jdoc_error(doc, "socket_details", xt.err ? xt.err : -EIO,
+				   "the timers, memory or unix details of some sockets are missing");
 		}
 		if (trunc)
 			jdoc_error(doc, "sockets", -EBADMSG, "the socket list, its queues, peers or "
@@ -304,9 +334,11 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 		ss_listing_free(&l);
 		return cli_print_json(cli, doc) ?: trunc || bad ? EXIT_PARTIAL : 0;
 	}
-	ret = print_table(cli, &f, &l, &tally);
+	ret = print_table(cli, &f, &l, &tally, &xt);
 	ss_listing_free(&l);
 	if (info_said(cli, &tally))
+		bad = true;
+	if (ss_extras_said(cli, &xt))
 		bad = true;
 	return ret ?: trunc || bad ? EXIT_PARTIAL : 0;
 }
@@ -324,7 +356,17 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 	"  -p, --processes     the processes and fds holding each socket: users:((\"comm\",\n" \
 	"                      pid=N,fd=M),...), newest first as iproute2 lists them\n" \
 	"  -e, --extended      uid:N (when not 0) ino:N sk:ADDRESS of inet sockets (sk is the\n" \
-	"                      struct sock's address, where iproute2 shows the socket cookie)\n" \
+	"                      struct sock's address, where iproute2 shows the socket cookie);\n" \
+	"                      of unix sockets the shutdown arrows (<-> open, --> or <-- one\n" \
+	"                      way shut, --- both), ino:N dev:MAJ/MIN of a bound path's file\n" \
+	"                      (split as iproute2 splits it) and a listener's peers: (the\n" \
+	"                      inodes of connections it has not accepted); implies -o\n" \
+	"  -o, --options       TCP timers: timer:(on|keepalive|timewait|persist,EXPIRES,N),\n" \
+	"                      the time left from the guest's jiffies at the read, N the\n" \
+	"                      retransmits (on) or probes (keepalive, persist)\n" \
+	"  -m, --memory        socket memory: skmem:(rRMEM,rbRCVBUF,tWMEM,tbSNDBUF,fFWD,\n" \
+	"                      wQUEUED,oOPTMEM,blBACKLOG,dDROPS) (sk_get_meminfo); on the line\n" \
+	"                      under an inet row (before -i's), on the row for unix\n" \
 	"  -i, --info          TCP sockets' internal information (the kernel's tcp_info, as\n" \
 	"                      iproute2's ss -i prints it), on a line under each\n" \
 	"  -s, --summary       the summary of ss -s from the kernel's counters (/proc/net/sockstat,\n" \
@@ -332,21 +374,23 @@ int cmd_ss(struct cli *cli, int argc, char **argv)
 	"Sockets are listed as iproute2's ss lists them: unix, then udp, then tcp; the Netid\n" \
 	"column only when several tables are shown, State only when several states are; a\n" \
 	"unix socket's address is \"PATH INODE\" and its peer \"* PEER-INODE\". -j lists the\n" \
-	"same sockets, each with its fds and (unix) its peer_inode.\n" \
+	"same sockets, each with its fds and (unix) its peer_inode; -o, -m, -e add timer,\n" \
+	"timer_expires_ms, timer_retrans; skmem; shutdown_read/_write, vfs_inode,\n" \
+	"vfs_dev_major/_minor, pending_peer_inodes.\n" \
 	"ss and ss -s warn and exit 3 when the TCP hash tables and the kernel's TCP inuse\n" \
 	"counters disagree (on a live guest: both before and after the walk, the same way).\n"
 
 const struct command command_ss = {
 	.name = "ss",
 	.summary = "TCP, UDP and UNIX sockets with their processes",
-	.usage = "[-j] [-tuxl46anpei] | [-j] -s",
+	.usage = "[-j] [-tuxl46anpeiom] | [-j] -s",
 	.help = SS_HELP,
 	.run = cmd_ss,
 };
 const struct command command_netstat = {
 	.name = "netstat",
 	.summary = "alias of ss",
-	.usage = "[-j] [-tuxl46anpei] | [-j] -s",
+	.usage = "[-j] [-tuxl46anpeiom] | [-j] -s",
 	.help = SS_HELP,
 	.run = cmd_ss,
 };

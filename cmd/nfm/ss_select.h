@@ -31,6 +31,7 @@ struct filter {
 	unsigned int dbs, families, states;
 	bool is_default;	/* no -t -u -x -4 -6: every table, connected states */
 	bool info, users, extended;
+	bool timers, mem;		/* -o (and -e), -m */
 };
 
 /* -t, -u: a table and its default states (iproute2's filter_db_set) */
