@@ -60,7 +60,9 @@ struct nfm_host_cgroup {
 /* One reading of a VM's host accounting. */
 struct nfm_host_sample {
 	uint64_t mono_ns;		/* host CLOCK_MONOTONIC at the reading */
-	uint64_t process_run_ns;	/* every thread of the QEMU process: schedstat run time */
+	/* every thread of the QEMU process: schedstat run time; a thread that exited since the
+	 * VM's first sample counts with its last reading, so that the sum only grows */
+	uint64_t process_run_ns;
 	uint64_t process_wait_ns;
 	unsigned int nr_threads;
 	int nr_vcpus;			/* entries of vcpu[] (sorted by cpu) */

@@ -20,6 +20,7 @@
 #include "util/opts.h"
 #include "util/reread.h"
 
+#include "source/host_gone.h"
 #include "source/qemu_cmdline.h"
 #include "source/qmp.h"
 
@@ -44,7 +45,12 @@ struct nfm_host_vm {
 	int v1_cpu_dir, v1_acct_dir;
 	/* The files read every sample, kept open: schedstats, cgroup counters. */
 	struct nfm_reread *files;
+	/* Threads seen by the last sample, and the run times of those that exited since. */
+	struct host_gone gone;
 };
+
+/* Threads of one QEMU process a sample tracks (TCG and KVM: a few; a thread pool: 64 more). */
+#define MAX_THREADS 4096
 
 /* Files a sample reads: a QEMU process's threads (a few, with KVM or TCG) and five counters. */
 #define KEPT_FILES 32
@@ -239,8 +245,10 @@ int nfm_host_vm_run_state(struct nfm_host_vm *vm, char *buf, size_t size)
 
 void nfm_host_vm_free(struct nfm_host_vm *vm)
 {
-	if (vm)
+	if (vm) {
 		nfm_reread_free(vm->files);
+		host_gone_free(&vm->gone);
+	}
 	free(vm);
 }
 
@@ -467,10 +475,11 @@ int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret)
 {
 	struct nfm_host_sample *s = ret;
 	char path[512], buf[128];
+	struct host_thr *thr;
 	struct timespec ts;
 	struct dirent *d;
+	int i, nthr = 0;
 	DIR *dir;
-	int i;
 
 	memset(s, 0, sizeof(*s));
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -479,6 +488,7 @@ int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret)
 	dir = opendir(path);
 	if (!dir)
 		return -ENOENT;
+	thr = malloc(MAX_THREADS * sizeof(*thr));
 	s->nr_vcpus = vm->nr_vcpus;
 	memcpy(s->vcpu, vm->vcpu, sizeof(s->vcpu[0]) * (size_t)vm->nr_vcpus);
 	while ((d = readdir(dir))) {
@@ -494,6 +504,8 @@ int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret)
 		s->nr_threads++;
 		s->process_run_ns += run;
 		s->process_wait_ns += wait;
+		if (thr && nthr < MAX_THREADS)
+			thr[nthr++] = (struct host_thr){ tid, run, wait };
 		for (i = 0; i < s->nr_vcpus; i++) {
 			if (s->vcpu[i].tid == tid) {
 				s->vcpu[i].run_ns = run;
@@ -503,6 +515,12 @@ int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret)
 		}
 	}
 	closedir(dir);
+	/* the exited threads' time stays in the totals (counters); untracked past MAX_THREADS */
+	if (thr)
+		host_gone_update(&vm->gone, thr, nthr);
+	free(thr);
+	s->process_run_ns += vm->gone.run_ns;
+	s->process_wait_ns += vm->gone.wait_ns;
 	read_cgroup(vm, &s->cg);
 	nfm_reread_round_end(vm->files);
 	return 0;

@@ -263,6 +263,79 @@ def test_prometheus_scrapes_values_matching_the_guests(vms, nfmd, prom):
     assert prom.one('process_resident_memory_bytes{job="nfmd"}') > 0
 
 
+def qemu_threads(pid):
+    """{tid: (comm, run_ns, wait_ns)} of a QEMU process's threads (schedstat), and its whole
+    run time from /proc/PID/stat (utime + stime: every thread's, the exited ones' too, in
+    clock ticks, each rounded down)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                comm = f.read().strip()
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                run, wait = (int(x) for x in f.read().split()[:2])
+        except OSError:
+            continue	# exited while read
+        out[int(tid)] = (comm, run, wait)
+    with open("/proc/%d/stat" % pid) as f:
+        st = f.read().rsplit(")", 1)[1].split()
+    ticks = int(st[11]) + int(st[12])
+    return out, ticks * 10**9 // os.sysconf("SC_CLK_TCK")
+
+
+def scrape_host(nfmd, v):
+    """{series: seconds} of the nfm_vm_host_* counters of VM v in one /metrics."""
+    _, text = nfmd.get("/metrics")
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("nfm_vm_host_") and 'vm="%s"' % v.name in line:
+            name, val = line.rsplit(" ", 1)
+            out[name] = float(val)
+    return out
+
+
+def test_host_cpu_counters_against_qemu_threads(vms, nfmd):
+    """nfm_vm_host_vcpu_{cpu,wait}_seconds_total of each vCPU lie between the host's own
+    schedstat of that thread (QMP query-cpus-fast's thread-id) read before and after the scrape; the process total
+    lies between the threads alive throughout (before) and the kernel's whole-process run time
+    (after, /proc/PID/stat, one tick per field of slack); a later scrape never shows less."""
+    for v in vms:
+        # the vCPU threads as QEMU names them (the lab does not name its threads)
+        with QMP(v.qmp) as q:
+            tids = {c["cpu-index"]: c["thread-id"] for c in q.cmd("query-cpus-fast")}
+        before, _ = qemu_threads(v.pid)
+        vcpus = {c: (tid,) + before[tid][1:] for c, tid in tids.items()}
+        assert vcpus, before
+        # the crawl behind a scrape may predate `before`: wait for a sample taken after it
+
+        def fresh():
+            m = scrape_host(nfmd, v)
+            ok = all(m.get('nfm_vm_host_vcpu_cpu_seconds_total{vm="%s",pid="%d",cpu="%d"}'
+                           % (v.name, v.pid, c), -1) * 1e9 >= r - 1e3
+                     for c, (_, r, _) in vcpus.items())
+            return m if ok else None
+        m = wait_for("host counters sampled after the first reading", fresh, 30)
+        after, stat_after = qemu_threads(v.pid)
+        sel = '{vm="%s",pid="%d"' % (v.name, v.pid)
+        for c, (tid, run, wait) in vcpus.items():
+            run2, wait2 = after[tid][1:]
+            got = m['nfm_vm_host_vcpu_cpu_seconds_total%s,cpu="%d"}' % (sel, c)]
+            gotw = m['nfm_vm_host_vcpu_wait_seconds_total%s,cpu="%d"}' % (sel, c)]
+            # the exposition prints 15 significant digits: to the nanosecond (1 us of slack)
+            assert run - 1e3 <= got * 1e9 <= run2 + 1e3, (c, run, got, run2)
+            assert wait - 1e3 <= gotw * 1e9 <= wait2 + 1e3, (c, wait, gotw, wait2)
+        total = m["nfm_vm_host_cpu_seconds_total%s}" % sel] * 1e9
+        lo = sum(r for tid, (_, r, _) in before.items() if tid in after)
+        tick = 10**9 // os.sysconf("SC_CLK_TCK")
+        assert lo - 1e3 <= total <= stat_after + 2 * tick, (lo, total, stat_after)
+        def newer():
+            x = scrape_host(nfmd, v)
+            return x if x.get("nfm_vm_host_cpu_seconds_total%s}" % sel, 0) * 1e9 > total else None
+        later = wait_for("a later sample", newer, 30)
+        for k, val in m.items():
+            assert later.get(k, val) >= val, (k, val, later.get(k))
+
+
 def test_metrics_text_is_valid_exposition(vms, nfmd):
     """/metrics is Prometheus' text format as promtool parses it: only its lint remarks (the
     node_exporter-style MemTotal names) may come out, never a parse error; UTF-8 without

@@ -227,7 +227,12 @@ static void test_resample(void **state)
 	thread(500, 503, "worker\n", "7 0 1\n");
 	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
 	assert_int_equal(s->nr_threads, 3);
-	assert_int_equal(s->process_run_ns, 100 + 5000 + 7);
+	/* the exited worker's last reading stays in the total: it only grows */
+	assert_int_equal(s->process_run_ns, 100 + 5000 + 10 + 7);
+	/* a new thread under a reused tid (less run time than the old one had): both count */
+	thread(500, 503, "worker\n", "3 0 1\n");
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->process_run_ns, 100 + 5000 + 10 + 7 + 3);
 	nfm_host_vm_free(vm);
 	free(s);
 }
