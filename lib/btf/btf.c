@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "btf/btf.h"
 #include "btf/btf_index.h"
@@ -300,6 +302,46 @@ int nfm_btf_enum_value(const struct nfm_btf *b, const char *name, int64_t *ret)
 		}
 	}
 	return -ENOENT;
+}
+
+int nfm_btf_new_split(const void *data, size_t size, const struct nfm_btf *base,
+		      struct nfm_btf **ret)
+{
+	struct nfm_btf *b;
+	char path[64];
+	int fd;
+
+	if (!data || !base || size < 24 || size > NFM_BTF_MAX_BYTES)
+		return -EBADMSG;
+	/* libbpf 1.1 (Debian 12) parses split BTF from a file only: an anonymous one */
+	fd = memfd_create("nfm-module-btf", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (size_t off = 0; off < size;) {
+		ssize_t w = write(fd, (const char *)data + off, size - off);
+
+		if (w <= 0) {
+			close(fd);
+			return -EIO;
+		}
+		off += (size_t)w;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	/* its type ids continue base's, whose types it can name */
+	b->btf = btf__parse_raw_split(path, base->btf);
+	close(fd);
+	if (!b->btf) {
+		free(b);
+		return -EBADMSG;
+	}
+	b->size = size;
+	*ret = b;
+	return 0;
 }
 
 int nfm_btf_wrap(struct btf *btf, struct nfm_btf **ret)

@@ -41,6 +41,10 @@ struct nfm_btf {
 /* Parse a BTF blob (copied), or take a reference to the same blob parsed before (nfm_btf_free
  * drops it). 0, -EBADMSG for a blob libbpf rejects. */
 int nfm_btf_new(const void *data, size_t size, struct nfm_btf **ret);
+/* Parse a module's split BTF (types numbered on from base's, which must outlive it); not
+ * shared. 0, -EBADMSG. */
+int nfm_btf_new_split(const void *data, size_t size, const struct nfm_btf *base,
+		      struct nfm_btf **ret);
 /* Parse a BTF file (vmlinux BTF as in /sys/kernel/btf/vmlinux). */
 int nfm_btf_new_file(const char *path, struct nfm_btf **ret);
 /* Take ownership of a libbpf BTF object (tests build synthetic types with btf__add_struct()). */

@@ -81,8 +81,8 @@ int diag_pc_sum(struct diag *d, uint64_t pc, const uint64_t *offs, int ncpu, int
 /*
  * An ext4 file system aborted after an error while /proc/mounts still says rw: kernels with
  * "ext4: don't set SB_RDONLY after filesystem errors" (6.1.y's backport, 6.10+) only mark the
- * superblock (aborted, emergency read-only or shut down) though their log says "Remounting
- * filesystem read-only". What writes then do depends on the kernel and the journal: 6.1.y
+ * superblock (aborted in 6.1.y, shut down since 6.6, emergency read-only later) though their
+ * log says "Remounting filesystem read-only". What writes then do depends on the kernel and the journal: 6.1.y
  * without a journal still takes them (seen in the lab), so the finding says aborted, not
  * read-only.
  */
@@ -102,8 +102,9 @@ static void ext4_refusing(struct diag *d, const struct nfm_mount *m, uint64_t in
 		return;
 	f = diag_add(d, NFM_DIAG_FS_READONLY, NFM_DIAG_ERROR,
 		     "%s (%s on %s) was %s, though /proc/mounts says rw",
-		     m->path, m->fstype, m->device, st.shutdown && !st.aborted && !st.emergency_ro ?
-		     "shut down" : "aborted after errors");
+		     m->path, m->fstype, m->device,
+		     st.aborted || st.emergency_ro || st.error_fs ? "aborted after errors" :
+		     "shut down");
 	diag_subject(d, f, m->path);
 	diag_evidence(d, f, "ext4_sb_info:%s%s%s%s", st.aborted ? " EXT4_MF_FS_ABORTED" : "",
 		      st.emergency_ro ? " EXT4_FLAGS_EMERGENCY_RO" : "",

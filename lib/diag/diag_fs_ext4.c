@@ -3,8 +3,8 @@
  * An ext4 file system's usage as statfs() gives it to df (fs/ext4/super.c ext4_statfs): blocks
  * are the superblock's count less the metadata overhead; free blocks the free clusters' per-CPU
  * counter less the delayed-allocation ones; available what is free beyond the reserved blocks
- * (s_r_blocks_count) and the reserved clusters. Its types are in vmlinux's BTF only when ext4 is
- * built in: as a module, -ENOENT (said as a check not made).
+ * (s_r_blocks_count) and the reserved clusters. Its types are in vmlinux's BTF when ext4 is
+ * built in, else in the ext4 module's own BTF (read from the guest once per report).
  */
 #include <errno.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include "btf/btf.h"
 #include "core/context.h"
 #include "diag/diag_int.h"
+#include "module/modules.h"
 #include "walk/fields.h"
 #include "walk/list.h"
 
@@ -47,6 +48,21 @@ bool diag_is_ext4(struct nfm_ctx *ctx, const char *fstype)
 	return !strcmp(fstype, "ext2") && nfm_btf_type_size(ctx->btf, "ext2_sb_info", &size) < 0;
 }
 
+/* Where ext4's types are: vmlinux's BTF, or the loaded ext4 module's. NULL and *err if none. */
+static const struct nfm_btf *ext4_types(struct diag *d, int *err)
+{
+	uint32_t size;
+
+	if (nfm_btf_type_size(d->ctx->btf, "ext4_sb_info", &size) == 0)
+		return d->ctx->btf;
+	if (!d->ext4_btf_tried) {
+		d->ext4_btf_tried = true;
+		d->ext4_btf_err = nfm_module_btf(d->ctx, "ext4", &d->ext4_btf);
+	}
+	*err = d->ext4_btf_err < 0 ? d->ext4_btf_err : -ENOENT;
+	return d->ext4_btf_err == 0 ? d->ext4_btf : NULL;
+}
+
 static int rd(struct nfm_ctx *ctx, uint64_t base, int32_t off, void *v, size_t n)
 {
 	return nfm_kread(ctx, base + (uint64_t)off, v, n);
@@ -59,10 +75,12 @@ int diag_ext4_usage(struct diag *d, uint64_t sb, uint64_t info, const uint64_t *
 	uint64_t es, overhead, bsize;
 	uint32_t lo, hi, rlo, rhi, incompat, cbits;
 	int64_t free, dirty, resv, blocks, bfree, reserved;
+	const struct nfm_btf *btf;
 	int err;
 
-	if ((err = nfm_resolve_fields(d->ctx, ext4_specs, sizeof(ext4_specs) / sizeof(ext4_specs[0]),
-				      &o)) < 0)
+	btf = ext4_types(d, &err);
+	if (!btf || (err = nfm_resolve_fields_in(d->ctx, btf, ext4_specs,
+						 sizeof(ext4_specs) / sizeof(ext4_specs[0]), &o)) < 0)
 		return err;
 	if (!info || !nfm_kptr_ok(d->ctx, info))
 		return -EBADMSG;
@@ -117,14 +135,23 @@ static const struct nfm_field_spec state_specs[] = {
 };
 
 #define EXT4_ERROR_FS 0x0002u
+/* EXT4_FLAGS_SHUTDOWN: bit 1 of s_ext4_flags since the flags began (4.11) */
+#define EXT4_FLAGS_SHUTDOWN_BIT 1
 
-/* Bit `name` (an enum of the kernel's) of the word at base + off; false if either is unknown. */
-static bool flag_bit(struct diag *d, uint64_t base, int32_t off, const char *name, int *err)
+/*
+ * Bit `name` (an enum of the kernel's; `known` where the BTF lacks it, -1 for none) of the word
+ * at base + off; false if either is unknown. ext4's flag enums are anonymous: a module's BTF
+ * may not carry them (6.12's ext4.ko has no EXT4_FLAGS_*).
+ */
+static bool flag_bit(struct diag *d, const struct nfm_btf *btf, uint64_t base, int32_t off,
+		     const char *name, int known, int *err)
 {
 	int64_t bit;
 	uint64_t w;
 
-	if (off < 0 || nfm_btf_enum_value(d->ctx->btf, name, &bit) < 0 || bit < 0 || bit > 63)
+	if (nfm_btf_enum_value(btf, name, &bit) < 0)
+		bit = known;
+	if (off < 0 || bit < 0 || bit > 63)
 		return false;
 	if ((*err = rd(d->ctx, base, off, &w, 8)) < 0)
 		return false;
@@ -134,12 +161,14 @@ static bool flag_bit(struct diag *d, uint64_t base, int32_t off, const char *nam
 int diag_ext4_state(struct diag *d, uint64_t info, struct diag_ext4_state *st)
 {
 	struct ext4_state_off o;
+	const struct nfm_btf *btf;
 	uint16_t state;
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
-	if ((err = nfm_resolve_fields(d->ctx, state_specs,
-				      sizeof(state_specs) / sizeof(state_specs[0]), &o)) < 0)
+	btf = ext4_types(d, &err);
+	if (!btf || (err = nfm_resolve_fields_in(d->ctx, btf, state_specs,
+						 sizeof(state_specs) / sizeof(state_specs[0]), &o)) < 0)
 		return err;
 	if (!info || !nfm_kptr_ok(d->ctx, info))
 		return -EBADMSG;
@@ -149,11 +178,13 @@ int diag_ext4_state(struct diag *d, uint64_t info, struct diag_ext4_state *st)
 	/* Where an error leaves ext4 refusing writes without SB_RDONLY: the aborted mount flag
 	 * (6.1's stable backport of "don't set SB_RDONLY after filesystem errors"), the
 	 * emergency read-only flag after it, or a shutdown (EXT4_IOC_SHUTDOWN, or an abort). */
-	st->aborted = flag_bit(d, info, o.mount_flags, "EXT4_MF_FS_ABORTED", &err);
+	st->aborted = flag_bit(d, btf, info, o.mount_flags, "EXT4_MF_FS_ABORTED", -1, &err);
 	if (err == 0)
-		st->emergency_ro = flag_bit(d, info, o.ext4_flags, "EXT4_FLAGS_EMERGENCY_RO", &err);
+		st->emergency_ro = flag_bit(d, btf, info, o.ext4_flags, "EXT4_FLAGS_EMERGENCY_RO", -1,
+					   &err);
 	if (err == 0)
-		st->shutdown = flag_bit(d, info, o.ext4_flags, "EXT4_FLAGS_SHUTDOWN", &err);
+		st->shutdown = flag_bit(d, btf, info, o.ext4_flags, "EXT4_FLAGS_SHUTDOWN",
+				       EXT4_FLAGS_SHUTDOWN_BIT, &err);
 	return err;
 }
 

@@ -10,6 +10,7 @@
 #include <nfm/system.h>
 
 struct nfm_ctx;
+struct nfm_btf;
 
 #define DIAG_MAX_FINDINGS 256
 #define DIAG_MAX_EVIDENCE 64
@@ -24,6 +25,10 @@ struct diag {
 	int nr_log;
 	/* The run queues' newest clock (sched_clock ns), 0 when unknown. */
 	uint64_t rq_now_ns;
+	/* ext4's types when ext4 is a module (its own BTF, read once; diag_fs_ext4.c) */
+	struct nfm_btf *ext4_btf;
+	int ext4_btf_err;
+	bool ext4_btf_tried;
 };
 
 /* A new finding (printf summary); NULL on ENOMEM (remembered in d->nomem). */

@@ -10,6 +10,7 @@
 #include <nfm/diag.h>
 
 #include "core/context.h"
+#include "btf/btf.h"
 #include "diag/diag_int.h"
 
 static int cmp_finding(const void *a, const void *b)
@@ -79,6 +80,7 @@ int nfm_diagnose(struct nfm_ctx *ctx, struct nfm_diag_report **ret)
 	diag_check_network(&d);
 	diag_check_filesystems(&d);
 	free(d.log);
+	nfm_btf_free(d.ext4_btf);
 	if (d.nomem) {
 		nfm_diag_report_free(d.r);
 		return -ENOMEM;

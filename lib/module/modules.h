@@ -29,4 +29,11 @@ int nfm_modsym_lookup(struct nfm_ctx *ctx, const char *name, uint64_t *addr, cha
 int nfm_modsym_symbolize(struct nfm_ctx *ctx, uint64_t addr, const char **name, char *type,
 			 uint64_t *offset, const char **module);
 
+/*
+ * Module `name`'s split BTF (on the kernel's), read from guest memory: free with nfm_btf_free()
+ * before the context. 0, -ENOENT (not loaded, or no module BTF in this kernel), -EBADMSG.
+ */
+struct nfm_btf;
+int nfm_module_btf(struct nfm_ctx *ctx, const char *name, struct nfm_btf **ret);
+
 #endif

@@ -6,6 +6,12 @@
 
 int nfm_resolve_fields(struct nfm_ctx *ctx, const struct nfm_field_spec *specs, size_t n, void *out)
 {
+	return nfm_resolve_fields_in(ctx, ctx->btf, specs, n, out);
+}
+
+int nfm_resolve_fields_in(struct nfm_ctx *ctx, const struct nfm_btf *btf,
+			  const struct nfm_field_spec *specs, size_t n, void *out)
+{
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -14,11 +20,11 @@ int nfm_resolve_fields(struct nfm_ctx *ctx, const struct nfm_field_spec *specs, 
 		uint32_t size;
 
 		if (specs[i].flags & NFM_FIELD_SIZE) {
-			if (nfm_btf_type_size(ctx->btf, specs[i].type, &size) == 0) {
+			if (nfm_btf_type_size(btf, specs[i].type, &size) == 0) {
 				*dst = (int32_t)size;
 				continue;
 			}
-		} else if (nfm_btf_field(ctx->btf, specs[i].type, specs[i].path, &f) == 0) {
+		} else if (nfm_btf_field(btf, specs[i].type, specs[i].path, &f) == 0) {
 			*dst = (int32_t)f.offset;
 			continue;
 		}

@@ -42,6 +42,10 @@ struct nfm_field_spec {
  * Returns 0, or -ENOENT naming the first missing required member through the context's log.
  */
 int nfm_resolve_fields(struct nfm_ctx *ctx, const struct nfm_field_spec *specs, size_t n, void *out);
+/* The same in another BTF than the kernel's (a module's, nfm_module_btf()). */
+struct nfm_btf;
+int nfm_resolve_fields_in(struct nfm_ctx *ctx, const struct nfm_btf *btf,
+			  const struct nfm_field_spec *specs, size_t n, void *out);
 
 /* Fields of a struct already read into a buffer; off comes from BTF and was range-checked. */
 static inline uint64_t nfm_get_u64(const void *buf, int32_t off)

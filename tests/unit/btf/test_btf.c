@@ -115,11 +115,44 @@ static void test_shared_by_bytes(void **state)
 	nfm_btf_free(w);
 }
 
+/* A module's split BTF over the kernel's: its struct names a base type and is found with its
+ * members; the base's types are found through it; bytes libbpf rejects give -EBADMSG. */
+static void test_split(void **state)
+{
+	struct nfm_btf *base = make(), *mod;
+	struct btf *sp = btf__new_empty_split(base->btf);
+	struct nfm_field f;
+	uint32_t n = 0, size;
+	const void *raw;
+	int s;
+
+	(void)state;
+	assert_non_null(sp);
+	s = btf__add_struct(sp, "ext4_like", 16);
+	assert_true(s > 0);
+	btf__add_field(sp, "count", 1, 64, 0);		/* base's u32 */
+	raw = btf__raw_data(sp, &n);
+	assert_non_null(raw);
+	assert_int_equal(nfm_btf_new_split(raw, n, base, &mod), 0);
+	assert_int_equal(nfm_btf_field(mod, "ext4_like", "count", &f), 0);
+	assert_int_equal(f.offset, 8);
+	assert_int_equal(f.size, 4);
+	assert_int_equal(nfm_btf_type_size(mod, "dup", &size), 0);	/* a base type */
+	assert_int_equal(size, 8);
+	assert_int_equal(nfm_btf_type_size(base, "ext4_like", &size), -ENOENT);
+	nfm_btf_free(mod);
+	assert_int_equal(nfm_btf_new_split("garbage, not BTF at all.", 24, base, &mod), -EBADMSG);
+	assert_int_equal(nfm_btf_new_split(raw, 8, base, &mod), -EBADMSG);
+	btf__free(sp);
+	nfm_btf_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_shared_by_bytes),
+		cmocka_unit_test(test_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
