@@ -11,6 +11,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
@@ -52,24 +53,16 @@ static void one(struct buf *o, const struct inet_diag_msg *m, int len)
 	buf_printf(o, "\n");
 }
 
-static int dump(struct buf *o, int family)
+/* One sock_diag dump: req (len bytes) sent, each answer given to each(o, family, proto, h). */
+static int diag_dump(struct buf *o, const void *req, size_t len, int family, int proto,
+		     void (*each)(struct buf *, int, int, const struct nlmsghdr *))
 {
-	struct {
-		struct nlmsghdr nh;
-		struct inet_diag_req_v2 r;
-	} req = {
-		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.r = { .sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_TCP,
-		       .idiag_states = ~0u,
-		       .idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) },
-	};
 	static char rx[64 << 10];
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG), err = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (send(fd, &req, sizeof(req), 0) < 0) {
+	if (send(fd, req, len, 0) < 0) {
 		err = -errno;
 		goto out;
 	}
@@ -88,12 +81,34 @@ static int dump(struct buf *o, int family)
 				err = -EIO;
 				goto out;
 			}
-			one(o, NLMSG_DATA(h), (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(struct inet_diag_msg))));
+			each(o, family, proto, h);
 		}
 	}
 out:
 	close(fd);
 	return err;
+}
+
+static void one_info(struct buf *o, int family, int proto, const struct nlmsghdr *h)
+{
+	(void)family, (void)proto;
+	one(o, NLMSG_DATA(h), (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(struct inet_diag_msg))));
+}
+
+static int dump(struct buf *o, int family)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.r = { .sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_TCP,
+		       .idiag_states = ~0u,
+		       .idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) },
+	};
+
+	return diag_dump(o, &req, sizeof(req), family, IPPROTO_TCP, one_info);
 }
 
 void rec_tcp_info(struct buf *o)
@@ -106,5 +121,109 @@ void rec_tcp_info(struct buf *o)
 	err = dump(&t, AF_INET);
 	if (!err)
 		err = dump(&t, AF_INET6);
+	rec_file_record(o, path, &t, err);
+}
+
+/*
+ * What ss -o, -m and -xe print, as the kernel reports it to ss (nfm ss's truth): one line per
+ * socket of an inet_diag dump of TCP and UDP (each family) asking for INET_DIAG_SKMEMINFO, and
+ * of a unix_diag dump asking for UDIAG_SHOW_MEMINFO, _VFS and _ICONS:
+ *   tcp|udp ino=N state=N timer=N expires=MS retrans=N [skmem=r,rb,t,tb,f,w,o,bl,d]
+ *   unix ino=N state=N shutdown=N [vfs=INO:DEV] [skmem=...] [icons=INO,INO...]
+ * (DEV the kernel's dev_t; icons only for a listener, empty when nothing is pending).
+ */
+static void skmem(struct buf *o, const struct rtattr *a)
+{
+	const uint32_t *m = RTA_DATA(a);
+	int n = (int)(RTA_PAYLOAD(a) / sizeof(uint32_t));
+
+	buf_printf(o, " skmem=");
+	for (int i = 0; i < n; i++)
+		buf_printf(o, "%s%u", i ? "," : "", m[i]);
+}
+
+static void one_ss(struct buf *o, int family, int proto, const struct nlmsghdr *h)
+{
+	if (family == AF_UNIX) {
+		const struct unix_diag_msg *m = NLMSG_DATA(h);
+		int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+
+		buf_printf(o, "unix ino=%u state=%u", m->udiag_ino, m->udiag_state);
+		for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+			if (a->rta_type == UNIX_DIAG_SHUTDOWN) {
+				buf_printf(o, " shutdown=%u", *(uint8_t *)RTA_DATA(a));
+			} else if (a->rta_type == UNIX_DIAG_VFS) {
+				const struct unix_diag_vfs *v = RTA_DATA(a);
+
+				buf_printf(o, " vfs=%u:%u", v->udiag_vfs_ino, v->udiag_vfs_dev);
+			} else if (a->rta_type == UNIX_DIAG_MEMINFO) {
+				skmem(o, a);
+			} else if (a->rta_type == UNIX_DIAG_ICONS) {
+				const uint32_t *ic = RTA_DATA(a);
+				int n = (int)(RTA_PAYLOAD(a) / sizeof(uint32_t));
+
+				buf_printf(o, " icons=");
+				for (int i = 0; i < n; i++)
+					buf_printf(o, "%s%u", i ? "," : "", ic[i]);
+			}
+		}
+	} else {
+		const struct inet_diag_msg *m = NLMSG_DATA(h);
+		int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+
+		buf_printf(o, "%s ino=%u state=%u timer=%u expires=%u retrans=%u",
+			   proto == IPPROTO_TCP ? "tcp" : "udp", m->idiag_inode, m->idiag_state,
+			   m->idiag_timer, m->idiag_expires, m->idiag_retrans);
+		for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len))
+			if (a->rta_type == INET_DIAG_SKMEMINFO)
+				skmem(o, a);
+	}
+	buf_printf(o, "\n");
+}
+
+static int dump_ss(struct buf *o, int family, int proto)
+{
+	union {
+		struct {
+			struct nlmsghdr nh;
+			struct inet_diag_req_v2 r;
+		} in;
+		struct {
+			struct nlmsghdr nh;
+			struct unix_diag_req r;
+		} un;
+	} req;
+	size_t len;
+
+	memset(&req, 0, sizeof(req));
+	if (family == AF_UNIX) {
+		len = sizeof(req.un);
+		req.un.r = (struct unix_diag_req){ .sdiag_family = AF_UNIX, .udiag_states = ~0u,
+			.udiag_show = UDIAG_SHOW_MEMINFO | UDIAG_SHOW_VFS | UDIAG_SHOW_ICONS };
+	} else {
+		len = sizeof(req.in);
+		req.in.r = (struct inet_diag_req_v2){ .sdiag_family = (uint8_t)family,
+			.sdiag_protocol = (uint8_t)proto, .idiag_states = ~0u,
+			.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1) };
+	}
+	req.in.nh = (struct nlmsghdr){ .nlmsg_len = (uint32_t)len, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+				       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP };
+	return diag_dump(o, &req, len, family, proto, one_ss);
+}
+
+void rec_ss_details(struct buf *o)
+{
+	static struct buf t;
+	static const char path[] = "sock_diag:ss";
+	static const int fams[] = { AF_INET, AF_INET6 };
+	int err = 0;
+
+	t.len = 0;
+	for (int i = 0; i < 2 && !err; i++)
+		err = dump_ss(&t, fams[i], IPPROTO_TCP);
+	for (int i = 0; i < 2 && !err; i++)
+		err = dump_ss(&t, fams[i], IPPROTO_UDP);
+	if (!err)
+		err = dump_ss(&t, AF_UNIX, 0);
 	rec_file_record(o, path, &t, err);
 }

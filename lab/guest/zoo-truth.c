@@ -372,6 +372,7 @@ static void snapshot(struct buf *o, const char *id)
 		rec_file(o, sys_files[i]);
 	rec_file_kptr(o, "/proc/vmallocinfo");	/* nfm kmem: the vmalloc areas */
 	rec_tcp_info(o);	/* nfm ss -i: the kernel's tcp_info of every TCP socket */
+	rec_ss_details(o);	/* nfm ss -o -m -xe: inet_diag's timers, unix_diag, skmem */
 	rec_uname(o);
 	rec_phase(o, "commands");
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)

@@ -481,6 +481,25 @@ static void unix_queues(const char *n, int c, int srv, int ds, int al)
 	manifest_expect(n, "unix_queues", "%s", out);
 }
 
+/*
+ * ss -o: a connection to the listener l (127.0.0.1:port) whose two ends keep their keepalive
+ * timers armed (sk_timer), the client's after TCP_KEEPIDLE 3600 s, the accepted end's after
+ * the default tcp_keepalive_time. Idle, they hold still for an hour: /proc/net/tcp's "tr tm->when"
+ * (02, the time left) and sock_diag's idiag_timer/expires say what nfm ss -o must print.
+ */
+static void tcp_keepalive_pair(int l, int port)
+{
+	int c = socket(AF_INET, SOCK_STREAM, 0), a, one = 1, idle = 3600;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
+	    setsockopt(c, IPPROTO_TCP, 4 /* TCP_KEEPIDLE */, &idle, sizeof(idle)) ||
+	    connect(c, (void *)&sa, sizeof(sa)) || (a = accept(l, NULL, NULL)) < 0 ||
+	    setsockopt(a, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)))
+		die("tcp keepalive pair");
+}
+
 static void run_net(const struct role *r)
 {
 	const char *n = r->name;
@@ -490,6 +509,7 @@ static void run_net(const struct role *r)
 	tcp_listen(AF_INET6, "::", 7706);
 	tcp_pair(l4, AF_INET, "127.0.0.1", 7701);
 	tcp_pair(l6, AF_INET6, "::1", 7702);
+	tcp_keepalive_pair(l4, 7701);
 	manifest_expect(n, "tcp4_listen", "127.0.0.1:7701 0.0.0.0:7705");
 	manifest_expect(n, "tcp6_listen", "[::1]:7702 [::]:7706");
 	manifest_expect(n, "tcp4_established", "127.0.0.1:7701");

@@ -28,5 +28,6 @@ void rec_file_record(struct buf *o, const char *path, const struct buf *content,
 int truth_server(const char *dev);
 /* zoo-sockdiag.c: a `file sock_diag:tcp_info` record of every TCP socket's tcp_info. */
 void rec_tcp_info(struct buf *o);
+void rec_ss_details(struct buf *o);
 
 #endif

@@ -17,9 +17,10 @@ CC_PACKAGE = {"arm64": "gcc-aarch64-linux-gnu libc6-dev-arm64-cross"}
 # dummy gives dummy0; virtio_pci + virtio_console give the truth port where they are modules;
 # libcrc32c (after the crc32c it uses) exports a symbol with EXPORT_SYMBOL, which /proc/kallsyms
 # prints in upper case; tcp_diag (and inet_diag) answer the truth server's sock_diag dump of
-# every TCP socket's tcp_info (nfm ss -i's truth).
+# every TCP socket's tcp_info (nfm ss -i's truth), udp_diag and unix_diag the dumps of every
+# socket's timer, skmem and unix details (nfm ss -o -m -xe's truth).
 WANTED_MODULES = ["dummy", "virtio_pci", "virtio_console", "crc32c_generic", "libcrc32c",
-                  "tcp_diag"]
+                  "tcp_diag", "udp_diag", "unix_diag"]
 
 
 def _sources():

@@ -31,7 +31,7 @@ ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99
 
 # Every command that reads the guest once (pid 1 for the per-process ones).
 COMMANDS = [["ps"], ["ps", "-L"], ["pstree"], ["lsof"], ["maps", "1"], ["env", "1"], ["ss"],
-            ["ss", "-ti"], ["findmnt"],
+            ["ss", "-ti"], ["ss", "-tuxaome"], ["findmnt"],
             ["dmesg"], ["lsmod"], ["mount"], ["ip", "addr"], ["route"], ["arp"], ["free"],
             ["uptime"], ["cpuinfo"], ["info"], ["uname", "-a"], ["check"], ["crawl"],
             ["bt", "--all"], ["diagnose"]]
@@ -323,6 +323,18 @@ def poisoned_comm(d):
 
 
 
+def unix_pending_cycle(d):
+    """The unix listener with a connection it has not accepted (the zoo's abstract one): the
+    queued skb's next points at itself, so the queue never comes back to its head (ss -xe's
+    peers: walk, bounded by qlen)."""
+    from guest import nfm_json
+    lst = [int(s["sk"], 16) for s in nfm_json(d.nfm, d.path, "ss", "-xa")["sockets"]
+           if s["state"] == "LISTEN" and s["rx_queue"] > 0]
+    assert lst, "no unix listener with a pending connection"
+    skb = d.u64(lst[0] + d.o("sock", "sk_receive_queue.next"))
+    d.w64(skb + d.o("sk_buff", "next"), skb)
+
+
 POISONED_CA = b"\x1b]52;c;SGk=\x07"
 
 
@@ -383,6 +395,7 @@ CASES = {
     "maple-leaf-type-bits-2": (maple_leaf_type2, (["maps", "1"], "maps")),
     "vma-end-forged": (vma_end_forged, (["maps", "1"], "maps")),
     "tcp-info-wild-ca-ops": (tcp_ca_ops_wild, (["ss", "-ti"], "ss")),
+    "unix-pending-queue-cycle": (unix_pending_cycle, (["ss", "-xae"], "ss")),
     "stack-saved-sp-wild": (stack_saved_sp_wild, (["bt", "1"], "bt")),
     "poisoned-comm": (poisoned_comm, None),
     "forged-dentry-name": (forged_dentry_name, None),
