@@ -157,6 +157,40 @@ def test_topo_equals_guests_proc_net(lab_fleet, by):
     assert doc["complete"] is True and sorted(doc["vms"]) == sorted(lab_fleet.values())
 
 
+def test_topo_edge_bytes_equal_guests_tcp_info(lab_fleet):
+    """Each TCP edge that holds the same connections in both truths has bytes_to_dst and
+    bytes_to_src between the guests' own tcp_info (sock_diag bytes_acked and bytes_received of
+    the counted end: the client in the fleet, else the server) read just before and just after:
+    the idle ones equal, the trickle's within its growth."""
+    names = sorted(lab_fleet.values())
+    for attempt in range(ATTEMPTS):
+        t1 = _truths(names)
+        doc = run_json("topo", "--by", "process", *names, kind="topo")
+        t2 = _truths(names)
+        s1, addrs = topo_truth.views(t1)
+        s2, _ = topo_truth.views(t2)
+        st = topo_truth.stable({v: s1[v] & s2[v] for v in names},
+                               {v: s1[v] | s2[v] for v in names})
+        _, lo = topo_truth.graph(st, addrs, "process", topo_truth.tcp_bytes(t1))
+        _, hi = topo_truth.graph(st, addrs, "process", topo_truth.tcp_bytes(t2))
+        got = {(e["src"], e["dst"], e["protocol"], e["port"]): e for e in doc["edges"]}
+        bad, checked = [], 0
+        for k, e in lo.items():
+            g, h = got.get(k), hi.get(k)
+            if (k[2] != "tcp" or not g or not h or not g["count"] == e["count"] == h["count"]
+                    or e.get("bytes") is None or h.get("bytes") is None):
+                continue
+            checked += 1
+            for i, name in enumerate(("bytes_to_dst", "bytes_to_src")):
+                if not e["bytes"][i] <= g.get(name, -1) <= h["bytes"][i]:
+                    bad.append("%s %s: nfm %s, truths %d..%d" % (k, name, g.get(name),
+                                                                 e["bytes"][i], h["bytes"][i]))
+        if not bad and checked >= 3:
+            break
+        print("attempt %d: %d edges checked; %s" % (attempt + 1, checked, bad))
+    assert not bad and checked >= 3, (checked, bad)
+
+
 def test_topo_short_lived_seen_as_time_wait(lab_fleet):
     """The client's page fetches (one every 3 s) close on app's side first: their TIME-WAIT
     ends are edges client -> app:80 (doc/topo.md, Over time)."""

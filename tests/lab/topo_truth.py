@@ -127,9 +127,28 @@ def _sock(k):
     return s
 
 
-def graph(socks, addrs, by):
+def tcp_bytes(truths):
+    """{(vm, proto, laddr, lport, raddr, rport): (bytes_acked, bytes_received)} of every TCP
+    socket the guest's sock_diag dump (the kernel's tcp_info) shows, by its /proc/net inode."""
+    out = {}
+    for vm, (t, _) in truths.items():
+        info = {}
+        for line in t.files["sock_diag:tcp_info"].decode().splitlines():
+            kv = dict(w.split("=", 1) for w in line.split())
+            if "bytes_acked" in kv:
+                info[int(kv["ino"])] = (int(kv["bytes_acked"]), int(kv["bytes_received"]))
+        for proto, la, lp, ra, rp, _, inode in socket_rows(t):
+            if proto == "tcp" and inode in info:
+                out[(vm, proto, la, lp, ra, rp)] = info[inode]
+    return out
+
+
+def graph(socks, addrs, by, nbytes=None):
     """(nodes {id: dict}, edges {(src, dst, proto, port): {"count", "states"}}) as nfm topo -j
-    prints them, from {vm: Sock keys} and {vm: addresses}."""
+    prints them, from {vm: Sock keys} and {vm: addresses}. With nbytes (tcp_bytes()), each edge
+    also has "bytes": [to_dst, to_src] as nfm counts them: the client's acked and received bytes
+    when the client is a guest of the set, else the server's the other way round; None when a
+    connection's counted end has none."""
     all_s = [_sock(k) for v in sorted(socks) for k in socks[v]]
     holder = {}
     for vm in sorted(addrs):
@@ -193,6 +212,17 @@ def graph(socks, addrs, by):
         dst = node(svm, svs, True, sl if server else pl, s.proto, port, s.ra)
         e = edges.setdefault((src, dst, s.proto, port), {"count": 0, "states": {}})
         e["count"] += 1
+        if nbytes is not None:
+            end = cls or s
+            b = nbytes.get((end.vm, end.proto, end.la, end.lp, end.ra, end.rp))
+            if b is not None and "bytes" not in e:
+                e["bytes"] = [0, 0]
+            if b is None or e.get("bytes") is None:
+                e["bytes"] = None
+            else:
+                sent, recv = b
+                e["bytes"][0] += sent if cls else recv
+                e["bytes"][1] += recv if cls else sent
         st = STATES[(cls or s).state]
         e["states"][st] = e["states"].get(st, 0) + 1
     return nodes, edges
