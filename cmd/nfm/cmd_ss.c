@@ -136,18 +136,24 @@ static bool one_bit(unsigned int x)
 	return !(x & (x - 1));
 }
 
+/* after the users: a timer, skmem and -e's unix words, whose peers: list has one inode per
+ * connection a listener has not accepted (at most 65536, 11 bytes each) */
+#define MORE_MAX (1024 + 65536 * 12)
+
 static int print_table(struct cli *cli, const struct filter *f, const struct listing *l,
 		       struct info_tally *tally, struct ss_extras_tally *xt)
 {
 	struct table *t = table_new(cli);
-	char lo[sizeof(l->socks->path) * 4 + 32], r[sizeof(lo)], u[4096], ext[96], more[4096];
-	char info[1024], note[1200];
+	char lo[sizeof(l->socks->path) * 4 + 32], r[sizeof(lo)], u[4096], ext[96];
+	char info[1024], note[1200], *more;
 	bool netid = !one_bit(f->dbs), state = !one_bit(f->states);
 	struct nfm_tcp_info ti;
 	int i;
 
-	if (!t)
+	if (!t || !(more = malloc(MORE_MAX))) {
+		table_free(t);
 		return cli_fail("out of memory");
+	}
 	if (netid)
 		table_column(t, "Netid", 0);
 	if (state)
@@ -177,7 +183,7 @@ static int print_table(struct cli *cli, const struct filter *f, const struct lis
 		if (f->users)
 			users(fds, nf, u, sizeof(u));	/* comm escaped */
 		/* after users: -o's timer (inet), or -m's skmem and -e's details (unix) */
-		ss_extras_row(cli, f, s, more, sizeof(more), xt);
+		ss_extras_row(cli, f, s, more, MORE_MAX, xt);
 		if (f->extended && s->family != AF_UNIX) {
 			/* sock_details_print(): uid when not root, the inode, the sock */
 			size_t k = 0;
@@ -188,13 +194,14 @@ static int print_table(struct cli *cli, const struct filter *f, const struct lis
 				 s->sk);
 		}
 		{
-			char *all = malloc(sizeof(u) + sizeof(more) + sizeof(ext) + 1);
+			char *all = malloc(sizeof(u) + MORE_MAX + sizeof(ext) + 1);
 
 			if (!all) {
 				table_free(t);
+				free(more);
 				return cli_fail("out of memory");
 			}
-			snprintf(all, sizeof(u) + sizeof(more) + sizeof(ext) + 1, "%s%s%s", u,
+			snprintf(all, sizeof(u) + MORE_MAX + sizeof(ext) + 1, "%s%s%s", u,
 				 more, ext);
 			table_cell(t, "%s", u[0] || !all[0] ? all : all + 1);
 			free(all);
@@ -208,6 +215,7 @@ static int print_table(struct cli *cli, const struct filter *f, const struct lis
 			table_note(t, note);
 		}
 	}
+	free(more);
 	return table_print(t);
 }
 

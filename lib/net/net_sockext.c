@@ -17,6 +17,7 @@
 
 #include "btf/btf.h"
 #include "core/context.h"
+#include "core/budget.h"
 #include "core/slot.h"
 #include "walk/list.h"
 #include "net/net_common.h"
@@ -35,7 +36,7 @@
 enum x_member {
 	X_STATE, X_PROTOCOL,
 	/* the timers (inet_connection_sock, sock, inet_timewait_sock, request_sock) */
-	X_PENDING, X_TIMEOUT, X_RTX_EXPIRES, X_RETRANSMITS, X_PROBES, X_SKT_PPREV, X_SKT_EXPIRES,
+	X_PENDING, X_TIMEOUT, X_RTX_EXPIRES, X_SK_RTX_EXPIRES, X_RETRANSMITS, X_PROBES, X_SKT_PPREV, X_SKT_EXPIRES,
 	X_KA_PPREV, X_KA_EXPIRES,
 	X_TW_EXPIRES, X_RSK_EXPIRES, X_RSK_RETRANS,
 	/* sk_get_meminfo() */
@@ -46,50 +47,59 @@ enum x_member {
 	X_NR
 };
 
+/*
+ * What each member serves: a kernel without one of a group's required members loses that
+ * group's query (-ENOENT, said once), not the others.
+ */
+enum x_group { G_BASE, G_TIMER, G_MEM, G_UNIX, G_NR };
+
 static const struct {
 	const char *type, *path;
 	bool required;
+	uint8_t group;
 } members[X_NR] = {
-	[X_STATE] = { "sock_common", "skc_state", true },
-	[X_PROTOCOL] = { "sock", "sk_protocol", true },
-	[X_PENDING] = { "inet_connection_sock", "icsk_pending", true },
+	[X_STATE] = { "sock_common", "skc_state", true, G_BASE },
+	[X_PROTOCOL] = { "sock", "sk_protocol", true, G_BASE },
+	[X_PENDING] = { "inet_connection_sock", "icsk_pending", true, G_TIMER },
 	/* icsk_timeout went away for the retransmit timer's own expires (6.15) */
-	[X_TIMEOUT] = { "inet_connection_sock", "icsk_timeout", false },
-	[X_RTX_EXPIRES] = { "inet_connection_sock", "icsk_retransmit_timer.expires", false },
-	[X_RETRANSMITS] = { "inet_connection_sock", "icsk_retransmits", true },
-	[X_PROBES] = { "inet_connection_sock", "icsk_probes_out", true },
-	[X_SKT_PPREV] = { "sock", "sk_timer.entry.pprev", true },
-	[X_SKT_EXPIRES] = { "sock", "sk_timer.expires", true },
+	[X_TIMEOUT] = { "inet_connection_sock", "icsk_timeout", false, G_TIMER },
+	[X_RTX_EXPIRES] = { "inet_connection_sock", "icsk_retransmit_timer.expires", false, G_TIMER },
+	/* ... and the retransmit timer itself into struct sock (tcp_retransmit_timer) */
+	[X_SK_RTX_EXPIRES] = { "sock", "tcp_retransmit_timer.expires", false, G_TIMER },
+	[X_RETRANSMITS] = { "inet_connection_sock", "icsk_retransmits", true, G_TIMER },
+	[X_PROBES] = { "inet_connection_sock", "icsk_probes_out", true, G_TIMER },
+	[X_SKT_PPREV] = { "sock", "sk_timer.entry.pprev", true, G_TIMER },
+	[X_SKT_EXPIRES] = { "sock", "sk_timer.expires", true, G_TIMER },
 	/*
 	 * The keepalive timer moved from sk_timer to its own icsk_keepalive_timer (in a union with
 	 * mptcp_tout_timer), and inet_diag and /proc/net/tcp's "2" with it in the same change
 	 * (Debian's 6.1.0-57 has it): where the member exists, the keepalive is that one.
 	 */
-	[X_KA_PPREV] = { "inet_connection_sock", "icsk_keepalive_timer.entry.pprev", false },
-	[X_KA_EXPIRES] = { "inet_connection_sock", "icsk_keepalive_timer.expires", false },
-	[X_TW_EXPIRES] = { "inet_timewait_sock", "tw_timer.expires", true },
-	[X_RSK_EXPIRES] = { "request_sock", "rsk_timer.expires", true },
-	[X_RSK_RETRANS] = { "request_sock", "num_retrans", true },
-	[X_RMEM] = { "sock", "sk_backlog.rmem_alloc", true },
-	[X_RCVBUF] = { "sock", "sk_rcvbuf", true },
-	[X_WMEM] = { "sock", "sk_wmem_alloc", true },
-	[X_SNDBUF] = { "sock", "sk_sndbuf", true },
-	[X_FWD] = { "sock", "sk_forward_alloc", true },
-	[X_WQUEUED] = { "sock", "sk_wmem_queued", true },
-	[X_OMEM] = { "sock", "sk_omem_alloc", true },
-	[X_BACKLOG] = { "sock", "sk_backlog.len", true },
-	[X_DROPS] = { "sock", "sk_drops", true },
-	[X_SHUTDOWN] = { "sock", "sk_shutdown", true },
-	[X_U_DENTRY] = { "unix_sock", "path.dentry", true },
-	[X_U_PEER] = { "unix_sock", "peer", true },
-	[X_D_INODE] = { "dentry", "d_inode", true },
-	[X_D_SB] = { "dentry", "d_sb", true },
-	[X_SB_DEV] = { "super_block", "s_dev", true },
-	[X_I_INO] = { "inode", "i_ino", true },
-	[X_RQ_NEXT] = { "sock", "sk_receive_queue.next", true },
-	[X_RQ_QLEN] = { "sock", "sk_receive_queue.qlen", true },
-	[X_SKB_NEXT] = { "sk_buff", "next", true },
-	[X_SKB_SK] = { "sk_buff", "sk", true },
+	[X_KA_PPREV] = { "inet_connection_sock", "icsk_keepalive_timer.entry.pprev", false, G_TIMER },
+	[X_KA_EXPIRES] = { "inet_connection_sock", "icsk_keepalive_timer.expires", false, G_TIMER },
+	[X_TW_EXPIRES] = { "inet_timewait_sock", "tw_timer.expires", true, G_TIMER },
+	[X_RSK_EXPIRES] = { "request_sock", "rsk_timer.expires", true, G_TIMER },
+	[X_RSK_RETRANS] = { "request_sock", "num_retrans", true, G_TIMER },
+	[X_RMEM] = { "sock", "sk_backlog.rmem_alloc", true, G_MEM },
+	[X_RCVBUF] = { "sock", "sk_rcvbuf", true, G_MEM },
+	[X_WMEM] = { "sock", "sk_wmem_alloc", true, G_MEM },
+	[X_SNDBUF] = { "sock", "sk_sndbuf", true, G_MEM },
+	[X_FWD] = { "sock", "sk_forward_alloc", true, G_MEM },
+	[X_WQUEUED] = { "sock", "sk_wmem_queued", true, G_MEM },
+	[X_OMEM] = { "sock", "sk_omem_alloc", true, G_MEM },
+	[X_BACKLOG] = { "sock", "sk_backlog.len", true, G_MEM },
+	[X_DROPS] = { "sock", "sk_drops", true, G_MEM },
+	[X_SHUTDOWN] = { "sock", "sk_shutdown", true, G_UNIX },
+	[X_U_DENTRY] = { "unix_sock", "path.dentry", true, G_UNIX },
+	[X_U_PEER] = { "unix_sock", "peer", true, G_UNIX },
+	[X_D_INODE] = { "dentry", "d_inode", true, G_UNIX },
+	[X_D_SB] = { "dentry", "d_sb", true, G_UNIX },
+	[X_SB_DEV] = { "super_block", "s_dev", true, G_UNIX },
+	[X_I_INO] = { "inode", "i_ino", true, G_UNIX },
+	[X_RQ_NEXT] = { "sock", "sk_receive_queue.next", true, G_UNIX },
+	[X_RQ_QLEN] = { "sock", "sk_receive_queue.qlen", true, G_UNIX },
+	[X_SKB_NEXT] = { "sk_buff", "next", true, G_UNIX },
+	[X_SKB_SK] = { "sk_buff", "sk", true, G_UNIX },
 };
 
 /* Which struct a member's offset is in, so that reads stay within the object. */
@@ -98,6 +108,7 @@ enum x_obj { O_COMMON, O_SOCK, O_ICSK, O_TW, O_REQ, O_UNIX, O_NR };
 struct sockext_layout {
 	struct nfm_field f[X_NR];
 	bool have[X_NR];
+	bool ok[G_NR];		/* every required member of the group is there */
 	uint32_t size[O_NR];	/* sizeof each struct, bounded by MAX_SOCK_READ */
 	uint64_t hz, jiffies;	/* HZ; the address of jiffies_64 */
 };
@@ -108,13 +119,16 @@ static int resolve(struct nfm_ctx *ctx, struct sockext_layout *l)
 		"sock_common", "sock", "inet_connection_sock", "inet_timewait_sock", "request_sock",
 		"unix_sock",
 	};
+	static const uint8_t obj_group[O_NR] = { G_BASE, G_BASE, G_TIMER, G_TIMER, G_TIMER, G_UNIX };
 	int i;
 
+	for (i = 0; i < G_NR; i++)
+		l->ok[i] = true;
 	for (i = 0; i < O_NR; i++)
 		if (nfm_btf_type_size(ctx->btf, objs[i], &l->size[i]) < 0 || !l->size[i] ||
 		    l->size[i] > MAX_SOCK_READ) {
 			nfm_err(&ctx->log, "this kernel's BTF has no usable struct %s", objs[i]);
-			return -ENOENT;
+			l->ok[obj_group[i]] = false;
 		}
 	for (i = 0; i < X_NR; i++) {
 		struct nfm_field *f = &l->f[i];
@@ -122,20 +136,21 @@ static int resolve(struct nfm_ctx *ctx, struct sockext_layout *l)
 		if (nfm_btf_field(ctx->btf, members[i].type, members[i].path, f) == 0 &&
 		    (f->bit_size || (f->size && f->size <= 8)) && f->offset < MAX_SOCK_READ) {
 			l->have[i] = true;
-		} else if (members[i].required) {
+		} else if (members[i].required && l->ok[members[i].group]) {
 			nfm_err(&ctx->log, "socket details: no usable %s.%s in this kernel's BTF",
 				members[i].type, members[i].path);
-			return -ENOENT;
+			l->ok[members[i].group] = false;
 		}
 	}
-	if (!l->have[X_TIMEOUT] && !l->have[X_RTX_EXPIRES]) {
-		nfm_err(&ctx->log, "socket details: no icsk_timeout nor icsk_retransmit_timer in this "
-			"kernel's BTF");
-		return -ENOENT;
+	if (!l->have[X_TIMEOUT] && !l->have[X_RTX_EXPIRES] && !l->have[X_SK_RTX_EXPIRES] &&
+	    l->ok[G_TIMER]) {
+		nfm_err(&ctx->log, "socket details: no retransmit timer (icsk_timeout, "
+			"icsk_retransmit_timer, sk->tcp_retransmit_timer) in this kernel's BTF");
+		l->ok[G_TIMER] = false;
 	}
 	if (nfm_kernel_hz(ctx, &l->hz) < 0 || !l->hz || nfm_ksym(ctx, "jiffies_64", &l->jiffies) < 0)
-		return -ENOENT;
-	return 0;
+		l->ok[G_TIMER] = false;
+	return l->ok[G_BASE] ? 0 : -ENOENT;
 }
 
 static const struct sockext_layout *layout(struct nfm_ctx *ctx, int *err)
@@ -194,7 +209,7 @@ static int sock_state(struct nfm_ctx *ctx, const struct sockext_layout *l, uint6
  * Every query's start: ret given, the layout, a buffer for one sock (*b, the caller frees it)
  * and the state of the sock at sk. 0, or -errno with nothing to free.
  */
-static int begin(struct nfm_ctx *ctx, uint64_t sk, const void *ret,
+static int begin(struct nfm_ctx *ctx, uint64_t sk, const void *ret, enum x_group g,
 		 const struct sockext_layout **l, uint8_t **b, unsigned int *state)
 {
 	int err = 0;
@@ -204,6 +219,8 @@ static int begin(struct nfm_ctx *ctx, uint64_t sk, const void *ret,
 	*l = layout(ctx, &err);
 	if (!*l)
 		return err;
+	if (!(*l)->ok[g])
+		return -ENOENT;	/* this kernel lacks what the query reads (said at resolve) */
 	*b = calloc(1, MAX_SOCK_READ);
 	if (!*b)
 		return -ENOMEM;
@@ -237,7 +254,7 @@ int nfm_socket_timer(struct nfm_ctx *ctx, uint64_t sk, struct nfm_socket_timer *
 	uint32_t sz;
 	int err = 0;
 
-	if ((err = begin(ctx, sk, ret, &l, &b, &state)) < 0)
+	if ((err = begin(ctx, sk, ret, G_TIMER, &l, &b, &state)) < 0)
 		return err;
 	if (state == TCP_TIME_WAIT_) {
 		sz = l->size[O_TW];
@@ -262,7 +279,8 @@ int nfm_socket_timer(struct nfm_ctx *ctx, uint64_t sk, struct nfm_socket_timer *
 		}
 		pending = (unsigned int)get(l, b, sz, X_PENDING);
 		ka = l->have[X_KA_PPREV] && l->have[X_KA_EXPIRES];
-		expires = get(l, b, sz, l->have[X_TIMEOUT] ? X_TIMEOUT : X_RTX_EXPIRES);
+		expires = get(l, b, sz, l->have[X_TIMEOUT] ? X_TIMEOUT :
+				  l->have[X_RTX_EXPIRES] ? X_RTX_EXPIRES : X_SK_RTX_EXPIRES);
 		if (pending == ICSK_TIME_RETRANS || pending == ICSK_TIME_REO_TIMEOUT ||
 		    pending == ICSK_TIME_LOSS_PROBE) {
 			t.timer = NFM_SOCK_TIMER_ON;
@@ -295,7 +313,7 @@ int nfm_socket_meminfo(struct nfm_ctx *ctx, uint64_t sk, struct nfm_socket_memin
 	uint32_t sz;
 	int err = 0;
 
-	if ((err = begin(ctx, sk, ret, &l, &b, &state)) < 0)
+	if ((err = begin(ctx, sk, ret, G_MEM, &l, &b, &state)) < 0)
 		return err;
 	if (state == TCP_TIME_WAIT_ || state == TCP_NEW_SYN_RECV_) {
 		err = -EINVAL;	/* not full sockets: sock_diag gives them no meminfo either */
@@ -329,7 +347,7 @@ int nfm_socket_unix_details(struct nfm_ctx *ctx, uint64_t sk, struct nfm_socket_
 	uint8_t *b;
 	int err = 0;
 
-	if ((err = begin(ctx, sk, ret, &l, &b, &state)) < 0)
+	if ((err = begin(ctx, sk, ret, G_UNIX, &l, &b, &state)) < 0)
 		return err;
 	if ((err = read_sock(ctx, l, sk, O_UNIX, b)) < 0)
 		goto out;
@@ -365,7 +383,7 @@ int nfm_socket_unix_pending(struct nfm_ctx *ctx, uint64_t sk, uint64_t **ret)
 	uint8_t *b;
 	int err = 0;
 
-	if ((err = begin(ctx, sk, ret, &l, &b, &state)) < 0)
+	if ((err = begin(ctx, sk, ret, G_UNIX, &l, &b, &state)) < 0)
 		return err;
 	if (state != TCP_LISTEN_) {
 		err = -EINVAL;	/* sk_diag_dump_icons(): listeners only */
@@ -388,7 +406,7 @@ int nfm_socket_unix_pending(struct nfm_ctx *ctx, uint64_t sk, uint64_t **ret)
 	skb = get(l, b, l->size[O_UNIX], X_RQ_NEXT);
 	for (k = 0; k < qlen; k++) {
 		/* each skb's sk is the embryo; its peer the connecting socket, whose inode it is */
-		if (skb == head || !nfm_kptr_ok(ctx, skb) ||
+		if (skb == head || nfm_budget_take(ctx, 1) < 0 || !nfm_kptr_ok(ctx, skb) ||
 		    (err = nfm_kread_u64(ctx, skb + l->f[X_SKB_SK].offset, &req)) < 0 ||
 		    !nfm_kptr_ok(ctx, req) ||
 		    (err = nfm_kread_u64(ctx, req + l->f[X_U_PEER].offset, &peer)) < 0 ||
