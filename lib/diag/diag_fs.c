@@ -95,7 +95,9 @@ static void ext4_refusing(struct diag *d, const struct nfm_mount *m, uint64_t in
 	int err = diag_ext4_state(d, info, &st), shown = 0;
 
 	if (err < 0) {
-		diag_check(d, "filesystems", err, "an ext4 superblock's error state");
+		diag_check(d, "filesystems", err, err == -ENOENT ?
+			   "an ext4 superblock's error state (its abort flag is not in the BTF)" :
+			   "an ext4 superblock's error state");
 		return;
 	}
 	if (!st.aborted && !st.emergency_ro && !st.shutdown)
@@ -180,6 +182,9 @@ void diag_check_filesystems(struct diag *d)
 		diag_check(d, "filesystems", -ELOOP, "the mounts (cut short)");
 	offs = calloc(DIAG_MAX_CPUS, sizeof(*offs));
 	ncpu = offs ? nfm_percpu_offsets(d->ctx, 1, offs, DIAG_MAX_CPUS) : -ENOMEM;
+	if (ncpu <= 0)	/* per-CPU counters unread: no file system's fullness can be judged */
+		diag_check(d, "filesystems", ncpu < 0 ? ncpu : -ENOENT,
+			   "the CPUs' per-CPU offsets (fullness not judged)");
 	for (int i = 0; i < n; i++) {
 		struct nfm_diag_finding *f;
 		uint64_t sb = 0, sflags = 0, info = 0;
@@ -220,9 +225,14 @@ void diag_check_filesystems(struct diag *d)
 			uint64_t max = 0;
 			int64_t used = 0;
 
-			if (nfm_kread(d->ctx, info + o.max_blocks, &max, 8) < 0 || !max ||
-			    diag_pc_sum(d, info + (uint64_t)o.used_blocks, offs, ncpu, &used) < 0 || used < 0 ||
-			    (uint64_t)used * 100 < max * FULL_PERCENT)
+			if (nfm_kread(d->ctx, info + o.max_blocks, &max, 8) < 0 ||
+			    (max && diag_pc_sum(d, info + (uint64_t)o.used_blocks, offs, ncpu,
+						&used) < 0)) {
+				diag_check(d, "filesystems", -EFAULT, "a tmpfs's block counters");
+				continue;
+			}
+			/* max 0: a tmpfs without a size limit */
+			if (!max || used < 0 || (uint64_t)used * 100 < max * FULL_PERCENT)
 				continue;
 			f = diag_add(d, NFM_DIAG_FS_FULL, NFM_DIAG_WARNING,
 				     "%s (tmpfs) is %llu%% full", m[i].path,

@@ -74,7 +74,8 @@ int diag_ext4_usage(struct diag *d, uint64_t sb, uint64_t info, const uint64_t *
 	struct ext4_off o;
 	uint64_t es, overhead, bsize;
 	uint32_t lo, hi, rlo, rhi, incompat, cbits;
-	int64_t free, dirty, resv, blocks, bfree, reserved;
+	int64_t free, dirty, resv;
+	uint64_t total, clusters, rblocks, blocks, bfree, reserved;
 	const struct nfm_btf *btf;
 	int err;
 
@@ -104,21 +105,29 @@ int diag_ext4_usage(struct diag *d, uint64_t sb, uint64_t info, const uint64_t *
 	if ((err = diag_pc_sum(d, info + (uint64_t)o.free, offs, ncpu, &free)) < 0 ||
 	    (err = diag_pc_sum(d, info + (uint64_t)o.dirty, offs, ncpu, &dirty)) < 0)
 		return err;
-	/* percpu_counter_sum_positive() each, then EXT4_C2B() */
-	free = free < 0 ? 0 : free;
-	dirty = dirty < 0 ? 0 : dirty;
-	blocks = (int64_t)((uint64_t)hi << 32 | lo);
-	if (overhead > (uint64_t)blocks >> cbits || resv < 0 || resv > blocks)
-		return -EBADMSG;
-	blocks -= (int64_t)(overhead << cbits);
-	bfree = free - dirty > 0 ? (free - dirty) << cbits : 0;
-	reserved = (int64_t)((uint64_t)rhi << 32 | rlo) + (resv << cbits);
+	/*
+	 * percpu_counter_sum_positive() each, then EXT4_C2B(). Every count is the guest's: each
+	 * is checked against the clusters there are before a shift or a sum, all in u64.
+	 */
+	total = (uint64_t)hi << 32 | lo;
+	clusters = total >> cbits;
+	rblocks = (uint64_t)rhi << 32 | rlo;
+	if (free < 0)
+		free = 0;
+	if (dirty < 0)
+		dirty = 0;
+	if (overhead > clusters || (uint64_t)free > clusters || (uint64_t)dirty > clusters ||
+	    resv < 0 || (uint64_t)resv > clusters || rblocks > total)
+		return -EBADMSG;	/* more than the file system holds: torn or forged */
+	blocks = total - (overhead << cbits);
+	bfree = free > dirty ? (uint64_t)(free - dirty) << cbits : 0;
+	reserved = rblocks + ((uint64_t)resv << cbits);
 	if (bfree > blocks)
-		return -EBADMSG;	/* more free than there is: a torn or forged read */
+		return -EBADMSG;
 	df->block_bytes = bsize;
-	df->blocks = (uint64_t)blocks;
-	df->bfree = (uint64_t)bfree;
-	df->bavail = bfree > reserved ? (uint64_t)(bfree - reserved) : 0;
+	df->blocks = blocks;
+	df->bfree = bfree;
+	df->bavail = bfree > reserved ? bfree - reserved : 0;
 	return 0;
 }
 
@@ -163,6 +172,7 @@ int diag_ext4_state(struct diag *d, uint64_t info, struct diag_ext4_state *st)
 	struct ext4_state_off o;
 	const struct nfm_btf *btf;
 	uint16_t state;
+	int64_t bit;
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -175,12 +185,20 @@ int diag_ext4_state(struct diag *d, uint64_t info, struct diag_ext4_state *st)
 	if ((err = rd(d->ctx, info, o.mount_state, &state, 2)) < 0)
 		return err;
 	st->error_fs = state & EXT4_ERROR_FS;
-	/* Where an error leaves ext4 refusing writes without SB_RDONLY: the aborted mount flag
-	 * (6.1's stable backport of "don't set SB_RDONLY after filesystem errors"), the
-	 * emergency read-only flag after it, or a shutdown (EXT4_IOC_SHUTDOWN, or an abort). */
+	/*
+	 * Where an error leaves ext4 without SB_RDONLY: the aborted mount flag (before 6.6; 6.1.y's
+	 * backport of "don't set SB_RDONLY after filesystem errors"), a shutdown (an abort since
+	 * 6.6, or EXT4_IOC_SHUTDOWN), the emergency read-only flag later. The abort flag's bit
+	 * comes from the BTF only; its enum there without it means a kernel that no longer has it.
+	 * Neither: its state cannot be told, said rather than taken as clear.
+	 */
+	if (nfm_btf_enum_value(btf, "EXT4_MF_FS_ABORTED", &bit) < 0 &&
+	    nfm_btf_enum_value(btf, "EXT4_MF_MNTDIR_SAMPLED", &bit) < 0)
+		return -ENOENT;
 	st->aborted = flag_bit(d, btf, info, o.mount_flags, "EXT4_MF_FS_ABORTED", -1, &err);
+	/* bit 3 was never used before EXT4_FLAGS_EMERGENCY_RO took it: safe to read as such */
 	if (err == 0)
-		st->emergency_ro = flag_bit(d, btf, info, o.ext4_flags, "EXT4_FLAGS_EMERGENCY_RO", -1,
+		st->emergency_ro = flag_bit(d, btf, info, o.ext4_flags, "EXT4_FLAGS_EMERGENCY_RO", 3,
 					   &err);
 	if (err == 0)
 		st->shutdown = flag_bit(d, btf, info, o.ext4_flags, "EXT4_FLAGS_SHUTDOWN",

@@ -515,8 +515,9 @@ int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret)
 		}
 	}
 	closedir(dir);
-	/* the exited threads' time stays in the totals (counters); untracked past MAX_THREADS */
-	if (thr)
+	/* the exited threads' time stays in the totals (counters). Past MAX_THREADS a live thread
+	 * could look gone and count twice: no update then (an exit in that sample is lost). */
+	if (thr && s->nr_threads <= MAX_THREADS)
 		host_gone_update(&vm->gone, thr, nthr);
 	free(thr);
 	s->process_run_ns += vm->gone.run_ns;
