@@ -47,37 +47,6 @@ static bool is_disk_fs(const char *t)
 	return false;
 }
 
-struct pc_off {
-	int32_t count, counters;
-};
-
-static const struct nfm_field_spec pc_specs[] = {
-	NFM_FIELD(struct pc_off, count, "percpu_counter", "count", 0),
-	NFM_FIELD(struct pc_off, counters, "percpu_counter", "counters", 0),
-};
-
-int diag_pc_sum(struct diag *d, uint64_t pc, const uint64_t *offs, int ncpu, int64_t *ret)
-{
-	struct pc_off o;
-	int64_t count;
-	uint64_t counters;
-	int err;
-
-	if ((err = nfm_resolve_fields(d->ctx, pc_specs, 2, &o)) < 0 ||
-	    (err = nfm_kread(d->ctx, pc + (uint64_t)o.count, &count, 8)) < 0 ||
-	    (err = nfm_kread(d->ctx, pc + (uint64_t)o.counters, &counters, 8)) < 0)
-		return err;
-	for (int c = 0; c < ncpu && counters; c++) {
-		int32_t v;
-
-		if ((err = nfm_kread(d->ctx, counters + offs[c], &v, 4)) < 0)
-			return err;
-		count += v;
-	}
-	*ret = count;
-	return 0;
-}
-
 /*
  * An ext4 file system aborted after an error while /proc/mounts still says rw: kernels with
  * "ext4: don't set SB_RDONLY after filesystem errors" (6.1.y's backport, 6.10+) only mark the
@@ -226,7 +195,7 @@ void diag_check_filesystems(struct diag *d)
 			int64_t used = 0;
 
 			if (nfm_kread(d->ctx, info + o.max_blocks, &max, 8) < 0 ||
-			    (max && diag_pc_sum(d, info + (uint64_t)o.used_blocks, offs, ncpu,
+			    (max && nfm_percpu_counter_sum(d->ctx, info + (uint64_t)o.used_blocks, offs, ncpu,
 						&used) < 0)) {
 				diag_check(d, "filesystems", -EFAULT, "a tmpfs's block counters");
 				continue;

@@ -15,6 +15,7 @@
 #include "module/modules.h"
 #include "walk/fields.h"
 #include "walk/list.h"
+#include "walk/percpu.h"
 
 #define EXT4_FEATURE_INCOMPAT_64BIT 0x80u
 
@@ -102,8 +103,8 @@ int diag_ext4_usage(struct diag *d, uint64_t sb, uint64_t info, const uint64_t *
 		return -EBADMSG;
 	if (!(incompat & EXT4_FEATURE_INCOMPAT_64BIT))
 		hi = rhi = 0;
-	if ((err = diag_pc_sum(d, info + (uint64_t)o.free, offs, ncpu, &free)) < 0 ||
-	    (err = diag_pc_sum(d, info + (uint64_t)o.dirty, offs, ncpu, &dirty)) < 0)
+	if ((err = nfm_percpu_counter_sum(d->ctx, info + (uint64_t)o.free, offs, ncpu, &free)) < 0 ||
+	    (err = nfm_percpu_counter_sum(d->ctx, info + (uint64_t)o.dirty, offs, ncpu, &dirty)) < 0)
 		return err;
 	/*
 	 * percpu_counter_sum_positive() each, then EXT4_C2B(). Every count is the guest's: each

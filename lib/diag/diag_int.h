@@ -42,9 +42,6 @@ void diag_subject(struct diag *d, struct nfm_diag_finding *f, const char *s);
 /* The check's outcome; what is a static string. */
 void diag_check(struct diag *d, const char *name, int err, const char *what);
 
-/* percpu_counter_sum() of the counter at pc: count plus each of the ncpu CPUs' s32 delta. */
-int diag_pc_sum(struct diag *d, uint64_t pc, const uint64_t *offs, int ncpu, int64_t *ret);
-
 /* A file system's statfs() figures, in blocks of block_bytes (what df prints from). */
 struct diag_df {
 	uint64_t block_bytes, blocks, bfree, bavail;

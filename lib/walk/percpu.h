@@ -15,6 +15,11 @@ struct nfm_ctx;
  */
 int nfm_percpu_offsets(struct nfm_ctx *ctx, int online, uint64_t *offs, int max);
 
+/* percpu_counter_sum() of the struct percpu_counter at pc: count plus each of the ncpu CPUs'
+ * s32 delta (offs from nfm_percpu_offsets). 0, or -errno when any part does not read. */
+int nfm_percpu_counter_sum(struct nfm_ctx *ctx, uint64_t pc, const uint64_t *offs, int ncpu,
+			   int64_t *ret);
+
 /* The same with each CPU's number in cpus[] (cpus may be NULL). */
 int nfm_percpu_cpus(struct nfm_ctx *ctx, int online, unsigned int *cpus, uint64_t *offs, int max);
 
