@@ -27,13 +27,14 @@ static const char *const disk_fs[] = { "ext2", "ext3", "ext4", "xfs", "btrfs", "
 				       "exfat", "ntfs3", "jfs", "reiserfs", "nilfs2" };
 
 struct fs_off {
-	int32_t mnt_sb, mnt_flags, s_flags, s_fs_info, max_blocks, used_blocks;
+	int32_t mnt_sb, mnt_flags, s_flags, s_op, s_fs_info, max_blocks, used_blocks;
 };
 
 static const struct nfm_field_spec fs_specs[] = {
 	NFM_FIELD(struct fs_off, mnt_sb, "mount", "mnt.mnt_sb", 0),
 	NFM_FIELD(struct fs_off, mnt_flags, "mount", "mnt.mnt_flags", 0),
 	NFM_FIELD(struct fs_off, s_flags, "super_block", "s_flags", 0),
+	NFM_FIELD(struct fs_off, s_op, "super_block", "s_op", 0),
 	NFM_FIELD(struct fs_off, s_fs_info, "super_block", "s_fs_info", 0),
 	NFM_FIELD(struct fs_off, max_blocks, "shmem_sb_info", "max_blocks", NFM_FIELD_OPTIONAL),
 	NFM_FIELD(struct fs_off, used_blocks, "shmem_sb_info", "used_blocks", NFM_FIELD_OPTIONAL),
@@ -131,10 +132,9 @@ void diag_check_filesystems(struct diag *d)
 {
 	struct nfm_mount *m;
 	struct fs_off o;
-	uint64_t *offs;
+	uint64_t *offs, *seen_sb;
 	bool trunc = false;
 	int n, ncpu, err;
-	uint64_t seen_sb[64];
 	int nr_seen = 0;
 
 	diag_check(d, "filesystems", 0, NULL);
@@ -149,20 +149,27 @@ void diag_check_filesystems(struct diag *d)
 	}
 	if (trunc)
 		diag_check(d, "filesystems", -ELOOP, "the mounts (cut short)");
+	/* one superblock per mount at most: bind mounts of one are judged once */
+	seen_sb = calloc((size_t)n + 1, sizeof(*seen_sb));
 	offs = calloc(DIAG_MAX_CPUS, sizeof(*offs));
-	ncpu = offs ? nfm_percpu_offsets(d->ctx, 1, offs, DIAG_MAX_CPUS) : -ENOMEM;
+	if (!seen_sb || !offs) {
+		diag_check(d, "filesystems", -ENOMEM, "the mounts");
+		goto out;
+	}
+	ncpu = nfm_percpu_offsets(d->ctx, 1, offs, DIAG_MAX_CPUS);
 	if (ncpu <= 0)	/* per-CPU counters unread: no file system's fullness can be judged */
 		diag_check(d, "filesystems", ncpu < 0 ? ncpu : -ENOENT,
 			   "the CPUs' per-CPU offsets (fullness not judged)");
 	for (int i = 0; i < n; i++) {
 		struct nfm_diag_finding *f;
-		uint64_t sb = 0, sflags = 0, info = 0;
+		uint64_t sb = 0, sflags = 0, info = 0, sop = 0;
 		uint32_t mflags = 0;
-		bool dup = false;
+		bool dup = false, ext4;
 
 		if (nfm_kread(d->ctx, m[i].mount + o.mnt_sb, &sb, 8) < 0 ||
 		    nfm_kread(d->ctx, m[i].mount + o.mnt_flags, &mflags, 4) < 0 ||
 		    nfm_kread(d->ctx, sb + o.s_flags, &sflags, 8) < 0 ||
+		    nfm_kread(d->ctx, sb + o.s_op, &sop, 8) < 0 ||
 		    nfm_kread(d->ctx, sb + o.s_fs_info, &info, 8) < 0) {
 			diag_check(d, "filesystems", -EFAULT, "a superblock");
 			continue;
@@ -171,9 +178,9 @@ void diag_check_filesystems(struct diag *d)
 			dup |= seen_sb[k] == sb;
 		if (dup)
 			continue;	/* a bind mount of one already judged */
-		if (nr_seen < 64)
-			seen_sb[nr_seen++] = sb;
-		if (diag_is_ext4(d->ctx, m[i].fstype) && !(sflags & SB_RDONLY_) &&
+		seen_sb[nr_seen++] = sb;
+		ext4 = diag_is_ext4(d, m[i].fstype, sop);
+		if (ext4 && !(sflags & SB_RDONLY_) &&
 		    !(mflags & MNT_READONLY_))
 			ext4_refusing(d, &m[i], info);
 		if (is_disk_fs(m[i].fstype) && sflags & SB_RDONLY_ && !(mflags & MNT_READONLY_)) {
@@ -187,7 +194,7 @@ void diag_check_filesystems(struct diag *d)
 			diag_evidence(d, f, "%s %s %s %s", m[i].device, m[i].path, m[i].fstype,
 				      m[i].options);
 		}
-		if (diag_is_ext4(d->ctx, m[i].fstype) && ncpu > 0)
+		if (ext4 && ncpu > 0)
 			ext4_full(d, &m[i], sb, info, offs, ncpu);
 		if (!strcmp(m[i].fstype, "tmpfs") && o.max_blocks >= 0 && o.used_blocks >= 0 &&
 		    info && ncpu > 0) {
@@ -213,6 +220,8 @@ void diag_check_filesystems(struct diag *d)
 				      m[i].options);
 		}
 	}
+out:
+	free(seen_sb);
 	free(offs);
 	free(m);
 }

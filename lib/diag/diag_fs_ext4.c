@@ -39,14 +39,26 @@ static const struct nfm_field_spec ext4_specs[] = {
 	NFM_FIELD(struct ext4_off, incompat, "ext4_super_block", "s_feature_incompat", 0),
 };
 
-/* ext4 runs ext2 and ext3 too unless the kernel has their own drivers (CONFIG_EXT4_USE_FOR_EXT2). */
-bool diag_is_ext4(struct nfm_ctx *ctx, const char *fstype)
+/*
+ * ext4 runs ext2 and ext3 too unless the kernel has their own drivers (CONFIG_EXT4_USE_FOR_EXT2),
+ * and an ext2.ko may be loaded beside ext4: the superblock's s_op says which driver has it
+ * (ext4_sops, in vmlinux or in the ext4 module's symbols). Without that symbol, the type's name
+ * and whether vmlinux has ext2's own types decide.
+ */
+bool diag_is_ext4(struct diag *d, const char *fstype, uint64_t sop)
 {
 	uint32_t size;
 
-	if (!strcmp(fstype, "ext4") || !strcmp(fstype, "ext3"))
-		return true;
-	return !strcmp(fstype, "ext2") && nfm_btf_type_size(ctx->btf, "ext2_sb_info", &size) < 0;
+	if (strcmp(fstype, "ext4") && strcmp(fstype, "ext3") && strcmp(fstype, "ext2"))
+		return false;
+	if (!d->ext4_sops_tried) {
+		d->ext4_sops_tried = true;
+		if (nfm_sym_lookup(d->ctx, "ext4_sops", &d->ext4_sops, NULL) < 0)
+			d->ext4_sops = 0;
+	}
+	if (d->ext4_sops)
+		return sop == d->ext4_sops;
+	return strcmp(fstype, "ext2") || nfm_btf_type_size(d->ctx->btf, "ext2_sb_info", &size) < 0;
 }
 
 /* Where ext4's types are: vmlinux's BTF, or the loaded ext4 module's. NULL and *err if none. */

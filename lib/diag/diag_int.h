@@ -29,6 +29,9 @@ struct diag {
 	struct nfm_btf *ext4_btf;
 	int ext4_btf_err;
 	bool ext4_btf_tried;
+	/* ext4_sops, the super_operations of every superblock ext4 drives (0: not known) */
+	uint64_t ext4_sops;
+	bool ext4_sops_tried;
 };
 
 /* A new finding (printf summary); NULL on ENOMEM (remembered in d->nomem). */
@@ -46,8 +49,8 @@ void diag_check(struct diag *d, const char *name, int err, const char *what);
 struct diag_df {
 	uint64_t block_bytes, blocks, bfree, bavail;
 };
-/* Whether a mount of this type has an ext4 superblock. */
-bool diag_is_ext4(struct nfm_ctx *ctx, const char *fstype);
+/* Whether a mount of this type, whose superblock's s_op is sop, has an ext4 superblock. */
+bool diag_is_ext4(struct diag *d, const char *fstype, uint64_t sop);
 /* ext4_statfs() for the superblock sb (its s_fs_info info); -ENOENT without ext4's types. */
 int diag_ext4_usage(struct diag *d, uint64_t sb, uint64_t info, const uint64_t *offs, int ncpu,
 		    struct diag_df *df);

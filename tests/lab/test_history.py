@@ -297,6 +297,16 @@ def test_check_flipped_pack_byte(store, tmp_path):
                                      ["pack record at 16: damaged"])
 
 
+def process_in_timeline(ev, key):
+    """The one "added" event of a process (key: its pid and start time) and its object as the
+    timeline last shows it. A frame may catch the child between fork and exec, with its parent's
+    comm and argv; the exec is then a "changed" event carrying the new object."""
+    mine = [e for e in ev if e["member"] == "processes"
+            and (e["object"]["pid"], e["object"]["start_time_ticks"]) == key]
+    added = [e for e in mine if e["change"] == "added"]
+    return added, (mine[-1]["object"] if mine else None)
+
+
 def ident(p):
     """A process's identity: pid and start time (a reused pid is another process)."""
     return (p.pid, p.stat["starttime"]) if p.stat else None
@@ -431,10 +441,9 @@ def test_timeline(lab_vm, tmp_path):
             and e["object"]["name"] == MODULE and e["change"] != "changed"]
     assert mods == [("removed", MODULE), ("added", MODULE)]
     bp = tb.processes[burner]
-    started = [e for e in ev if e["member"] == "processes" and e["change"] == "added"
-               and (e["object"]["pid"], e["object"]["start_time_ticks"]) == ident(bp)]
-    assert len(started) == 1 and guest_bytes(started[0]["object"], "comm") == bp.comm
-    assert [w.encode() for w in started[0]["object"]["argv"]] == bp.argv
+    started, last = process_in_timeline(ev, ident(bp))
+    assert len(started) == 1 and guest_bytes(last, "comm") == bp.comm
+    assert [w.encode() for w in last["argv"]] == bp.argv
     opened = {e["object"]["fd"] for e in ev if e["member"] == "files" and e["change"] == "added"
               and e["object"]["pid"] == burner}
     assert set(bp.fds) <= opened
@@ -569,9 +578,8 @@ def test_nfmd_record(lab_vm, tmp_path):
             and e["object"]["name"] == MODULE and e["change"] != "changed"]
     assert mods == [("removed", MODULE), ("added", MODULE)]
     bp = tb.processes[burner]
-    started = [e for e in ev if e["member"] == "processes" and e["change"] == "added"
-               and e["object"]["pid"] == burner]
-    assert len(started) == 1 and guest_bytes(started[0]["object"], "comm") == bp.comm
+    started, last = process_in_timeline(ev, ident(bp))
+    assert len(started) == 1 and guest_bytes(last, "comm") == bp.comm
     # the last snapshot was taken after insmod: its modules are the live guest's
     at = run("-j", "--at", "%s@latest" % d, "lsmod")
     live = run("-j", "--vm", str(lab_vm.pid), "lsmod")

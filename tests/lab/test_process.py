@@ -89,8 +89,13 @@ def compare_task(diffs, who, e, f1, f2, stat1, stat2, status1, status2, whole):
     tot1, tot2 = stat1["utime"] + stat1["stime"], stat2["utime"] + stat2["stime"]
     check_num(diffs, who, "utime+stime", e["utime_ticks"] + e["stime_ticks"], tot1, tot2,
               monotonic=True)
+    # The split itself is the one cputime_adjust() would give at nfm's instant: from the raw
+    # tick-sampled ratio then, floored only by the prev_cputime the last /proc reader left (nfm
+    # never advances it). A tick that lands after the first truth moves that ratio and the
+    # ratio at the second truth can move back, so even with the same total either part may round
+    # one tick apart from both truths (seen: a kworker's utime 1 between two readings of 0).
+    slack = max(tot2 - tot1, 1)
     for k, member in TICKS.items():
-        slack = tot2 - tot1
         if not (min(stat1[k], stat2[k]) - slack <= e[member] <= max(stat1[k], stat2[k]) + slack):
             diffs.append(f"{who} {k}: nfm {e[member]} outside /proc {stat1[k]}..{stat2[k]} (±{slack})")
     # The truth server itself runs between the two truths (it answers the second): its RSS
