@@ -100,7 +100,7 @@ static int print_batch(struct cli *cli, struct top_state *st)
 	n = top_rows(st, &rows);
 	for (i = 0; i < n && (!st->max_rows || i < st->max_rows); i++) {
 		struct top_proc *p = rows[i];
-		char tbuf[32];
+		char tbuf[32], cbuf[80];
 
 		top_format_time(p->cpu_ns, tbuf, sizeof(tbuf));
 		table_row(t);
@@ -121,7 +121,7 @@ static int print_batch(struct cli *cli, struct top_state *st)
 		table_cell(t, "%s", tbuf);
 		if (st->wchan)
 			table_cell_gstr(t, top_proc_wchan(p));
-		table_cell_gstr(t, p->name);
+		table_cell_gstr(t, top_proc_command(st, p, cbuf, sizeof(cbuf)));
 	}
 	free(rows);
 	ret = table_print(t);
@@ -302,18 +302,22 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct top_state *
 		{ "user", required_argument, NULL, 'u' },
 		{ "sort-override", required_argument, NULL, 'o' },
 		{ "wchan", no_argument, NULL, 'W' },
+		{ "command-line", no_argument, NULL, 'c' },
 		{ 0 }
 	};
 	char *end;
 	int c;
 
-	while ((c = cli_getopt(cli, argc, argv, "bn:d:s:m:p:u:o:", longopts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "bcn:d:s:m:p:u:o:", longopts)) != -1) {
 		switch (c) {
 		case 'b':
 			*batch = true;
 			break;
 		case 'W':
 			st->wchan = true;
+			break;
+		case 'c':	/* as top -c: the command line, not the program name */
+			st->cmdline = true;
 			break;
 		case 'n':
 			*iterations = strtol(optarg, &end, 10);
@@ -432,8 +436,8 @@ out:
 const struct command command_top = {
 	.name = "top",
 	.summary = "processes of every VM on the host (or --vm one), live, as top",
-	.usage = "[-b] [-n N] [-d SECS] [-o FIELD] [-m ROWS] [-p PID[,PID...]] [-u USER] "
-		 "[--remote HOST:PORT,...]",
+	.usage = "[-bc] [-n N] [-d SECS] [-o FIELD] [-m ROWS] [-p PID[,PID...]] [-u USER] "
+		 "[--wchan] [--remote HOST:PORT,...]",
 	.help = "  -b, --batch         frames as text (top -b), not the full-screen view; -j: JSON Lines\n"
 		"  -n, --iterations N  stop after N frames (default: until interrupted)\n"
 		"  -d, --delay SECS    seconds between frames (at least 0.01; default 1)\n"
@@ -442,7 +446,9 @@ const struct command command_top = {
 		"  -s, --sort KEY      the same: cpu, mem, pid or time\n"
 		"  -m, --max-rows N    at most N processes a frame (JSON: a VM)\n"
 		"  -p, --pid PID[,PID...]  only these processes\n"
-		"  --wchan             a WCHAN column: the kernel function a sleeping task waits in,\n"
+		"  -c, --command-line  COMMAND is the command line, \"[comm]\" without one (top -c;\n"
+		"                      the TUI's c toggles it)\n"
+		"      --wchan             a WCHAN column: the kernel function a sleeping task waits in,\n"
 		"                      as /proc/PID/wchan and ps -o wchan (the TUI's w toggles it)\n"
 		"  -u, --user USER     only the processes of this effective user (name or number;\n"
 		"                      names from the guest's own /etc/passwd)\n"

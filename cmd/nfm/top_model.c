@@ -11,7 +11,6 @@
 #include "top_model.h"
 
 #define MAX_VMS 256
-#define MAX_CMDLINE 4096
 #define TOP_WALK_TRIES 8
 
 static void vm_log(void *ud, enum nfm_log_level level, const char *msg)
@@ -153,8 +152,10 @@ static int read_procs(struct top_vm *vm, bool want_cmdline)
 		p->vm = vm->name;
 		p->task = t;
 		p->ctx = vm->ctx;
-		if (want_cmdline)
+		if (want_cmdline) {
 			p->cmdline = read_cmdline(vm->ctx, &t);
+			p->cmdline_known = true;
+		}
 		/* top's task summary: R, S+D+I... as top counts them. */
 		vm->tasks++;
 		switch (t.state) {
@@ -475,10 +476,24 @@ void top_sample_all(struct top_state *st)
 		if (!vm->ctx && top_vm_attach(vm, st->attach_opts) < 0)
 			continue;
 		vm->walk_budget_s = st->delay / 4;
-		top_vm_sample(vm, false);
+		top_vm_sample(vm, st->cmdline);
 	}
 	if (st->sample_remote)
 		st->sample_remote(st);
+}
+
+const char *top_proc_command(const struct top_state *st, const struct top_proc *p, char *buf,
+			     size_t size)
+{
+	if (!st->cmdline)
+		return p->name;
+	if (p->cmdline && p->cmdline[0])
+		return p->cmdline;
+	/* procps: a task without a command line (kernel thread, zombie) shows its comm in [] */
+	if (!p->cmdline_known && !p->task.kthread)
+		return p->name;	/* not read (a remote nfmd that sent none) */
+	snprintf(buf, size, "[%s]", p->name);
+	return buf;
 }
 
 const char *top_proc_wchan(const struct top_proc *p)

@@ -18,6 +18,8 @@
 
 #include "guest_users.h"
 
+#define MAX_CMDLINE 4096	/* bytes of a command line kept (as procps' top) */
+
 struct top_proc {
 	int32_t pid, ppid;
 	uint32_t uid;
@@ -33,6 +35,7 @@ struct top_proc {
 	char user[GUEST_NAME_MAX];	/* the guest's name of uid (its /etc/passwd), or the number */
 	char name[64];			/* comm (exact bytes) */
 	char *cmdline;			/* argv joined by spaces, or NULL */
+	bool cmdline_known;		/* cmdline NULL means none (a kernel thread, a zombie) */
 	const char *vm;			/* the VM's name (owned by the VM) */
 	const struct top_host_view *vm_hv;	/* the VM's host view (owned by the VM) */
 	struct nfm_task task;		/* everything read of it (JSON: obj_process) */
@@ -142,6 +145,7 @@ struct top_state {
 	bool rescan;		/* no --vm: VMs that appear are added, those that exit removed */
 	size_t max_rows;	/* 0 = all */
 	bool wchan;		/* --wchan, the TUI's w: a WCHAN column */
+	bool cmdline;		/* -c, the TUI's c: COMMAND is the command line */
 	struct top_vm *filter;	/* show only this VM's processes, or NULL */
 	int32_t *pids;		/* -p: only these processes (npids 0: all) */
 	size_t npids;
@@ -165,6 +169,10 @@ size_t top_rows_tree(struct top_state *st, struct top_proc ***rows, int **depth)
 /* WCHAN as /proc/PID/wchan shows it (the function a sleeping task waits in), "-" for none,
  * "?" when its stack cannot be read; a remote VM's process has none ("-"). */
 const char *top_proc_wchan(const struct top_proc *p);
+/* COMMAND as shown: the comm, or with st->cmdline the command line as procps top -c shows it
+ * ("[comm]" for a process without one); not escaped. */
+const char *top_proc_command(const struct top_state *st, const struct top_proc *p, char *buf,
+			     size_t size);
 /* cpu, mem, pid, time, or top's field names %CPU, %MEM, RES, TIME+, VIRT, PID. */
 int top_parse_sort(const char *s, enum top_sort *ret);
 /* After st->vms moved: every process's links to its VM. */

@@ -222,6 +222,27 @@ static void get_bytes(struct json_object *o, const char *key, char *buf, size_t 
 }
 
 /* A process of an nfmd frame (doc/schema/process.json) as the walker's struct. */
+/* argv joined by spaces as top -c shows it (NULL when nfmd's frame has no argv: then *known
+ * is false, or when it is empty); bounded as a local command line is. */
+static char *argv_joined(struct json_object *p, bool *known)
+{
+	struct json_object *argv;
+	size_t n, len = 0;
+	char *out;
+
+	*known = json_object_object_get_ex(p, "argv", &argv) &&
+		 json_object_is_type(argv, json_type_array);
+	if (!*known || !(n = json_object_array_length(argv)) || !(out = malloc(MAX_CMDLINE)))
+		return NULL;
+	out[0] = 0;
+	for (size_t i = 0; i < n && len + 1 < MAX_CMDLINE; i++) {
+		const char *a = json_object_get_string(json_object_array_get_idx(argv, i));
+
+		len += (size_t)snprintf(out + len, MAX_CMDLINE - len, "%s%s", i ? " " : "", a ? a : "");
+	}
+	return out;
+}
+
 static void task_from_json(struct nfm_task *t, struct json_object *p)
 {
 	const char *s;
@@ -479,6 +500,7 @@ static void fill_from_frame(struct top_vm *vm, struct json_object *f)
 			}
 			t->start_ns = t->task.start_ns;
 			memcpy(t->name, t->task.name, sizeof(t->name));
+			t->cmdline = argv_joined(json_object_array_get_idx(ps, i), &t->cmdline_known);
 			if (!counted)
 				count_state(vm, t->state, 1);
 		}

@@ -44,14 +44,15 @@ bool top_pid_wanted(const struct top_state *st, int32_t pid)
 }
 
 /* FIELD=TEXT (case-insensitive substring), FIELD>N or FIELD<N; see top_filter_set(). */
-static bool filter_match(const struct top_filter *f, const struct top_proc *p)
+static bool filter_match(const struct top_state *st, const struct top_filter *f,
+			 const struct top_proc *p)
 {
 	const char *text = NULL;
-	char num[16];
+	char num[16], cmd[80];
 	double v = 0;
 
 	switch (f->field) {
-	case TOP_F_COMMAND: text = p->name; break;
+	case TOP_F_COMMAND: text = top_proc_command(st, p, cmd, sizeof(cmd)); break;
 	case TOP_F_USER: text = p->user; break;
 	case TOP_F_VM: text = p->vm; break;
 	case TOP_F_STATE: num[0] = p->state; num[1] = 0; text = num; break;
@@ -79,7 +80,7 @@ bool top_proc_wanted(const struct top_state *st, const struct top_proc *p)
 			return false;
 	}
 	for (i = 0; i < st->nfilters; i++)
-		if (filter_match(&st->filters[i], p) == st->filters[i].negate)
+		if (filter_match(st, &st->filters[i], p) == st->filters[i].negate)
 			return false;
 	return true;
 }

@@ -25,6 +25,7 @@ static const char *const help_text[] = {
 	"  o  add a filter as top's: COMMAND=sshd  USER=root  VM=web  S=R  %CPU>1  !USER=root",
 	"  =  clear the filters   v  show one VM / all VMs (cycles)",
 	"  w  a WCHAN column: the kernel function each sleeping task waits in",
+	"  c  COMMAND shows the command line / the program name",
 	"  1-9  collapse / expand the processes of VM n (the header's order)",
 	"  Up Down PgUp PgDn Home End  scroll the processes",
 	"  +  slower refresh      -  faster refresh (down to 0.01 s)",
@@ -124,7 +125,9 @@ static int vm_width(const struct top_state *st)
 	size_t v;
 
 	for (v = 0; v < st->nvms; v++) {
-		int l = (int)strlen(cli_esc(st->vms[v].name));
+		const char *e = cli_esc(st->vms[v].name);
+		size_t bytes;
+		int l = cells_of(e, strlen(e), max, &bytes);	/* cells, not bytes */
 
 		if (l > w)
 			w = l;
@@ -138,9 +141,11 @@ static int shown(int c, bool wchan)
 }
 
 /* One line: the cells of row p (or the titles when p is NULL), COMMAND in what is left. */
-static void draw_row(int row, const struct top_proc *p, int depth, int vmw, bool wchan)
+static void draw_row(int row, const struct top_state *st, const struct top_proc *p, int depth,
+		     int vmw)
 {
-	char line[2048], cell[1024], v[64];
+	char line[8192], cell[4096], v[64];
+	bool wchan = st->wchan;
 	size_t len = 0;
 	int c, width = 0;
 
@@ -180,13 +185,15 @@ static void draw_row(int row, const struct top_proc *p, int depth, int vmw, bool
 			len = sizeof(line) - 1;
 	}
 	if (p) {
-		char cmd[256];
+		char cmd[4096], shown[80];
 		int d;
 
 		cmd[0] = 0;
 		for (d = 0; d < depth && d < 32 && strlen(cmd) + 5 < sizeof(cmd); d++)
 			strcat(cmd, d + 1 == depth ? " `- " : "    ");
-		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s", cli_esc(p->name));
+		/* cli_esc() keeps 2 KiB of escaped text: more than a screen line shows */
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s",
+			 cli_esc(top_proc_command(st, p, shown, sizeof(shown))));
 		fit(cmd, COLS - width > 0 ? COLS - width : 0, false, cell, sizeof(cell));
 	} else {
 		fit("COMMAND", COLS - width > 0 ? COLS - width : 0, false, cell, sizeof(cell));
@@ -291,14 +298,14 @@ static void draw(struct tui *ui)
 	mvaddstr(row++, 0, fit(ui->msg, COLS, false, out, sizeof(out)));
 	ui->msg[0] = 0;
 	attron(A_REVERSE);
-	draw_row(row++, NULL, 0, vmw, st->wchan);
+	draw_row(row++, st, NULL, 0, vmw);
 	attroff(A_REVERSE);
 	n = top_rows_tree(st, &rows, ui->tree ? &depth : NULL);
 	ui->page = row < LINES ? (size_t)(LINES - row) : 1;
 	if (ui->first + ui->page > n)
 		ui->first = n > ui->page ? n - ui->page : 0;
 	for (i = ui->first; i < n && row < LINES; i++, row++)
-		draw_row(row, rows[i], depth ? depth[i] : 0, vmw, st->wchan);
+		draw_row(row, st, rows[i], depth ? depth[i] : 0, vmw);
 	free(rows);
 	free(depth);
 	refresh();
@@ -356,6 +363,7 @@ static void key(struct tui *ui, int ch, bool *quit)
 	case 'R': st->sort_reverse = !st->sort_reverse; break;
 	case 'V': ui->tree = !ui->tree; break;
 	case 'w': st->wchan = !st->wchan; break;
+	case 'c': st->cmdline = !st->cmdline; break;
 	case 'v':
 		if (!st->filter)
 			st->filter = st->nvms ? &st->vms[0] : NULL;

@@ -597,6 +597,9 @@ static const struct role roles[] = {
 	{ "space", "zoo with space", { "zoo with space", "arg two", "x y", NULL }, run_plain },
 	{ "utf8", "zoo-ünïcødé", { "zoo-ünïcødé", "ärg", NULL }, run_plain },
 	{ "utf8cut", "zoo-ééééééé", { "zoo-ééééééé", NULL }, run_plain },
+	/* East Asian wide characters: two terminal cells each */
+	{ "wide", "zoo-漢字寬", { "zoo-漢字寬", "寬字元寬字元寬字元寬字元寬字元寬字元寬字元", "x", NULL },
+	  run_plain },
 	{ "tab", "zoo\ttab\tname", { "zoo\ttab", "a\tb", NULL }, run_plain },
 	{ "escape", "\033[31mzoo-red\033[0m", { "\033[31mred\033[0m", "\033]0;title\007", NULL },
 	  run_plain },

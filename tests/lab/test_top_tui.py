@@ -284,3 +284,50 @@ def test_wchan_key(lab_vm, term):
     assert want not in ("", "0") and table(s)[1][0].split()[-2] == want, (want, s)
     t.keys("w")
     t.wait(lambda s: "WCHAN" not in (table(s)[0] or []), "the WCHAN column gone")
+
+
+def cells_from(line, col):
+    """line's text from terminal cell col on (wide characters take two cells)."""
+    at = 0
+    for i, ch in enumerate(line):
+        if at >= col:
+            return line[i:]
+        at += width(ch)
+    return ""
+
+
+def test_80x24_command_line_wide(lab_vm, term):
+    """c shows the command line as procps top -c does (a kernel thread's comm in []): in 80
+    columns the wide-character one is cut at a character boundary with '+' in its last cell, a
+    prefix of the guest's own cmdline, and every line fits in 80 cells; c again shows the
+    comm; batch -c prints the whole command line."""
+    wide = lab_vm.truth.roles["wide"].pid
+    argv = lab_vm.truth.processes[wide].cmdline.rstrip(b"\0").split(b"\0")
+    full = b" ".join(argv).decode()
+    t = term(["--vm", str(lab_vm.pid), "top", "-d", "0.5", "-p", "2,%d" % wide], 80, 24)
+    t.wait(lambda s: len(table(s)[1]) == 2, "the two processes")
+    t.keys("c")
+
+    def shown(s):
+        titles = next(l for l in s if l.split()[:2] == ["VM", "PID"])
+        col = titles.index("COMMAND")
+        return {pid_of(r): cells_from(r, col).rstrip() for r in table(s)[1]}, col
+    first = argv[0].decode() + " "
+    s = t.wait(lambda s: shown(s)[0].get(wide, "").startswith(first), "the command line")
+    cmds, col = shown(s)
+    assert all(width(l) <= 80 for l in s), s
+    assert cmds[2] == "[kthreadd]", cmds
+    cut = cmds[wide]
+    room = 80 - col
+    assert cut.endswith("+") and full.startswith(cut[:-1]), (cut, full)
+    # cut to the room left, less one cell when the next wide character would straddle the edge
+    assert room - 2 <= width(cut) <= room, (cut, room)
+    t.keys("c")
+    t.wait(lambda s: shown(s)[0].get(wide) == lab_vm.truth.processes[wide].comm.decode(),
+           "the program name again")
+    p = nfmcli.run("--vm", lab_vm.pid, "top", "-bn1", "-c", "-d0.3", "-p", "2,%d" % wide,
+                   timeout=120)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert any(l.endswith(" " + full) for l in lines), lines
+    assert any(l.endswith(" [kthreadd]") for l in lines), lines

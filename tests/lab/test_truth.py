@@ -11,6 +11,7 @@ KNOWN = {
     "space": (b"zoo with space", b"zoo with space\0arg two\0x y\0"),
     "utf8": ("zoo-ünïcødé".encode(), "zoo-ünïcødé\0ärg\0".encode()),
     "utf8cut": ("zoo-ééééééé".encode()[:15], "zoo-ééééééé\0".encode()),
+    "wide": ("zoo-漢字寬".encode(), "zoo-漢字寬\0寬字元寬字元寬字元寬字元寬字元寬字元寬字元\0x\0".encode()),
     "tab": (b"zoo\ttab\tname", b"zoo\ttab\0a\tb\0"),
     "escape": (b"\x1b[31mzoo-red\x1b[0", b"\x1b[31mred\x1b[0m\0\x1b]0;title\x07\0"),
     "longname": (b"zoo-this-name-i", b"zoo-this-name-is-much-longer-than-fifteen\0--flag=value\0"),
