@@ -65,6 +65,11 @@ static int cmd_diagnose(struct cli *cli, int argc, char **argv)
 	err = nfm_diagnose(cli->ctx, &r);
 	if (err < 0)
 		return cli_fail("cannot diagnose the guest: %s", strerror(-err));
+	/* the other VMs of the host: an address this guest shares a wire with */
+	if ((err = nfm_diagnose_peers(cli->ctx, r)) < 0) {
+		nfm_diag_report_free(r);
+		return cli_fail("cannot diagnose the guest: %s", strerror(-err));
+	}
 	have_ki = nfm_ctx_kernel_info(cli->ctx, &ki) == 0;
 	for (unsigned int i = 0; i < r->nr_checks; i++)
 		if (r->checks[i].err)
@@ -103,6 +108,9 @@ const struct command command_diagnose = {
 	.name = "diagnose",
 	.summary = "why a guest is unwell: panics, hangs, lockups, OOM, network and file system trouble (exit 4: found)",
 	.usage = "[-j] [VM]",
-	.help = "  VM                  the guest (as --vm SPEC: pid:N, name:X, file:F ...)\n",
+	.help = "  VM                  the guest (as --vm SPEC: pid:N, name:X, file:F ...)\n"
+		"A live VM is also compared with the other VMs of the host: an address held by\n"
+		"another VM on the same wire (a bridge, a socket or dgram link of QEMU) is an\n"
+		"address_conflict; user-mode networking is private to each VM.\n",
 	.run = cmd_diagnose,
 };

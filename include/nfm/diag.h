@@ -20,7 +20,8 @@
  *    services (ssh, http, ...) listening on loopback only, /etc/resolv.conf absent or without a
  *    nameserver (read through the page cache, as nfm_fs_read());
  *  - file systems: a disk file system read-only under a read-write mount (remounted read-only
- *    after errors), a tmpfs nearly full.
+ *    after errors), a tmpfs nearly full;
+ *  - peers (nfm_diagnose_peers(), a live VM): an address another VM on the same wire holds.
  * Strings are raw guest bytes where they quote the guest (names, log lines): escape them before
  * they reach a terminal.
  */
@@ -58,6 +59,8 @@ enum nfm_diag_kind {
 	NFM_DIAG_RESOLV_CONF,		/* /etc/resolv.conf absent, empty or without a nameserver */
 	NFM_DIAG_FS_READONLY,		/* a disk file system went read-only under its mount */
 	NFM_DIAG_FS_FULL,		/* a file system is nearly full */
+	NFM_DIAG_ADDR_CONFLICT,		/* another VM on the same wire holds one of its addresses
+					 * (nfm_diagnose_peers()) */
 	NFM_DIAG_KIND_MAX
 };
 
@@ -83,12 +86,12 @@ struct nfm_diag_finding {
 /* What one check looked at: err 0 when it could read everything it needs. */
 struct nfm_diag_check {
 	const char *name;		/* "kernel", "log", "tasks", "lockups", "memory", "network",
-					 * "filesystems" */
+					 * "filesystems", "peers" */
 	int err;			/* -errno when it could not read what it needs */
 	const char *what;		/* what could not be read (NULL when err is 0) */
 };
 
-#define NFM_DIAG_NR_CHECKS 7
+#define NFM_DIAG_NR_CHECKS 8
 
 /* The figures behind the findings (nfmd exports them as metrics); -1 where unknown. */
 struct nfm_diag_figures {
@@ -121,6 +124,15 @@ struct nfm_diag_report {
  * -ENOMEM. A check that cannot run is recorded in (*ret)->checks, not returned.
  */
 NFM_EXPORT int nfm_diagnose(struct nfm_ctx *ctx, struct nfm_diag_report **ret);
+/*
+ * What one guest's memory cannot tell, from the other VMs of this host: an address of the guest
+ * (ctx, a live QEMU process) held by another VM whose NIC is on the same wire (the links of
+ * nfm_vm_nics(): a bridge, a socket or dgram pair, a multicast group; user-mode networking is
+ * private to each VM, so the 10.0.2.15 every such guest has is no conflict). Each such VM is
+ * attached for its interfaces. Adds its findings and its check ("peers") to r, worst first
+ * kept; not for a dump (nothing added). 0 or -ENOMEM.
+ */
+NFM_EXPORT int nfm_diagnose_peers(struct nfm_ctx *ctx, struct nfm_diag_report *r);
 NFM_EXPORT void nfm_diag_report_free(struct nfm_diag_report *r);
 
 /* true when a check could not read what it needs: the report is partial. */

@@ -90,6 +90,27 @@ struct nfm_vm_info {
  */
 NFM_EXPORT int nfm_vm_list(struct nfm_vm_info *vms, int max);
 
+/*
+ * A guest NIC and the link that joins it to other VMs' NICs on this host: from QEMU's command
+ * line (-netdev with the -device that uses it, -nic), a tap's bridge from sysfs, a tap passed as
+ * a file descriptor (libvirt) by its fdinfo. NICs whose links are equal and non-empty share a
+ * wire (one L2 segment); "" with known true is private to the VM (user-mode networking, a tap on
+ * no bridge).
+ */
+struct nfm_vm_nic {
+	char netdev[64];	/* the -netdev id, or "" for -nic */
+	char type[16];		/* "user", "tap", "bridge", "socket", "dgram", "stream", "vde", ... */
+	char mac[18];		/* "52:54:00:12:34:56", lower case: given, or QEMU's default for the
+				 * NIC's place (mac_default true) */
+	bool mac_default;
+	bool known;		/* false: nfm cannot tell what it is joined to (vhost-user, ...) */
+	char link[320];		/* "bridge:br0", "unix:PATH|PATH", "tcp:PORT", "udp:P/Q", "mcast:G:P",
+				 * "vde:PATH", "tap:IFNAME"; "" private or unknown */
+};
+
+/* The NICs of the QEMU process pid, at most max: the number found (may exceed max) or -errno. */
+NFM_EXPORT int nfm_vm_nics(int pid, struct nfm_vm_nic *nics, int max);
+
 #ifdef __cplusplus
 }
 #endif

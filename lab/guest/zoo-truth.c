@@ -11,7 +11,8 @@
  * "INSMOD <name> [param=value]\n" loads /lib/modules/<name>.ko, "RMMOD <name>\n" unloads it; both
  * answer "MODULE-DONE <exit status>" (the lab's test modules, lab/hookmod, hook on demand; RMMOD
  * turns a livepatch off first). "KMSG <text>\n" writes text to /dev/kmsg, answering
- * "KMSG-DONE <0 or errno>".
+ * "KMSG-DONE <0 or errno>". "IPADDR add|del CIDR MAC\n" adds or removes an address on the NIC
+ * with that MAC, answering "IPADDR-DONE <exit status>".
  */
 #define _GNU_SOURCE
 #include "zoo.h"
@@ -738,6 +739,49 @@ static void module_command(int fd, bool load, const char *args)
 	write_all(fd, reply, (size_t)n);
 }
 
+/* "IPADDR add|del CIDR MAC": busybox ip addr on the interface with that MAC address (probe
+ * order is no promise); answers "IPADDR-DONE <exit status>" (-1: bad request, no such NIC). */
+static void ipaddr_command(int fd, const char *args)
+{
+	char op[8] = "", cidr[48] = "", mac[24] = "", ifname[256] = "", reply[64];
+	int status = -1, n;
+	DIR *d;
+	struct dirent *de;
+
+	if (sscanf(args, "%7[adel] %47[0-9a-fA-F.:/] %23[0-9a-f:]", op, cidr, mac) == 3 &&
+	    (!strcmp(op, "add") || !strcmp(op, "del")) && (d = opendir("/sys/class/net"))) {
+		while (!ifname[0] && (de = readdir(d))) {
+			char path[300], addr[32] = "";
+			int f;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/sys/class/net/%s/address", de->d_name);
+			f = open(path, O_RDONLY | O_CLOEXEC);
+			if (f < 0)
+				continue;
+			n = (int)read(f, addr, sizeof(addr) - 1);
+			close(f);
+			addr[n > 0 ? n : 0] = 0;
+			if (!strncmp(addr, mac, strlen(mac)) && addr[strlen(mac)] == '\n')
+				snprintf(ifname, sizeof(ifname), "%s", de->d_name);
+		}
+		closedir(d);
+	}
+	if (ifname[0]) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			execl("/bin/busybox", "ip", "addr", op, cidr, "dev", ifname, NULL);
+			_exit(127);
+		}
+		if (pid > 0 && waitpid(pid, &status, 0) == pid)
+			status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	}
+	n = snprintf(reply, sizeof(reply), "IPADDR-DONE %d\n", status);
+	write_all(fd, reply, (size_t)n);
+}
+
 int truth_server(const char *dev)
 {
 	int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -779,6 +823,8 @@ int truth_server(const char *dev)
 			file_command(fd, line + 5);
 		} else if (!strncmp(line, "KMSG ", 5)) {
 			kmsg_command(fd, line + 5);
+		} else if (!strncmp(line, "IPADDR ", 7)) {
+			ipaddr_command(fd, line + 7);
 		} else if (!strncmp(line, "INSMOD ", 7) || !strncmp(line, "RMMOD ", 6)) {
 			module_command(fd, line[0] == 'I', strchr(line, ' ') + 1);
 		} else {

@@ -281,6 +281,12 @@ def rmmod(name, module):
     return int(_command(name, "RMMOD " + module, "MODULE-DONE").split()[1])
 
 
+def ipaddr(name, op, cidr, mac):
+    """ip addr add|del CIDR on the guest NIC whose MAC is mac; returns ip's exit status (-1: no
+    such NIC)."""
+    return int(_command(name, "IPADDR %s %s %s" % (op, cidr, mac), "IPADDR-DONE").split()[1])
+
+
 def job_start(name, job, seconds):
     """Starts a guest job for `seconds`: "CHURN" forks and reaps short-lived processes, "BENCH"
     runs a CPU benchmark (SCHED_FIFO)."""

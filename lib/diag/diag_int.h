@@ -49,6 +49,9 @@ void diag_check(struct diag *d, const char *name, int err, const char *what);
 struct diag_df {
 	uint64_t block_bytes, blocks, bfree, bavail;
 };
+/* The findings worst first (by severity, then kind). */
+void diag_sort(struct nfm_diag_report *r);
+
 /* Whether a mount of this type, whose superblock's s_op is sop, has an ext4 superblock. */
 bool diag_is_ext4(struct diag *d, const char *fstype, uint64_t sop);
 /* ext4_statfs() for the superblock sb (its s_fs_info info); -ENOENT without ext4's types. */

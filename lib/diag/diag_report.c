@@ -34,6 +34,7 @@ static const char *const kind_names[NFM_DIAG_KIND_MAX] = {
 	[NFM_DIAG_RESOLV_CONF] = "resolv_conf",
 	[NFM_DIAG_FS_READONLY] = "fs_readonly",
 	[NFM_DIAG_FS_FULL] = "fs_full",
+	[NFM_DIAG_ADDR_CONFLICT] = "address_conflict",
 };
 
 const char *nfm_diag_kind_name(enum nfm_diag_kind kind)

@@ -22,6 +22,12 @@ static int cmp_finding(const void *a, const void *b)
 	return (int)x->kind - (int)y->kind;
 }
 
+void diag_sort(struct nfm_diag_report *r)
+{
+	if (r->nr_findings)
+		qsort(r->findings, r->nr_findings, sizeof(*r->findings), cmp_finding);
+}
+
 void nfm_diag_report_free(struct nfm_diag_report *r)
 {
 	if (!r)
@@ -85,8 +91,7 @@ int nfm_diagnose(struct nfm_ctx *ctx, struct nfm_diag_report **ret)
 		nfm_diag_report_free(d.r);
 		return -ENOMEM;
 	}
-	if (d.r->nr_findings)
-		qsort(d.r->findings, d.r->nr_findings, sizeof(*d.r->findings), cmp_finding);
+	diag_sort(d.r);
 	*ret = d.r;
 	return 0;
 }

@@ -151,6 +151,12 @@ static bool obj_get(const char *v, const char *key, const char *implied, char *o
 	return opt_get(v, key, implied, out, size);
 }
 
+bool nfm_qemu_opt_get(const char *opts, const char *key, const char *implied, char *out,
+		      size_t size)
+{
+	return obj_get(opts, key, implied, out, size);
+}
+
 static bool parse_bool(const char *s, bool *ret)
 {
 	if (!strcmp(s, "on") || !strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "y")) {
@@ -271,6 +277,7 @@ struct parse_state {
 	struct chardev chardevs[MAX_CHARDEVS];
 	size_t nr_chardevs;
 	char mon_chardev[64];
+	struct nfm_qemu_nic_state *nics;	/* qemu_nics.c, freed by nfm_qemu_nics_finish() */
 };
 
 static void parse_object(struct nfm_qemu_cmdline *cl, const char *v)
@@ -351,6 +358,8 @@ static int parse_opt(struct nfm_qemu_cmdline *cl, struct parse_state *st, const 
 		parse_qmp(cl, v);
 	} else if (!strcmp(opt, "chardev")) {
 		parse_chardev(st, v);
+	} else if (!strcmp(opt, "netdev") || !strcmp(opt, "nic") || !strcmp(opt, "device")) {
+		return nfm_qemu_nic_opt(&st->nics, opt, v);
 	} else if (!strcmp(opt, "mon")) {
 		if (opt_get(v, "mode", NULL, tmp, sizeof(tmp)) && !strcmp(tmp, "control") &&
 		    !st->mon_chardev[0])
@@ -423,6 +432,7 @@ int nfm_qemu_cmdline_parse(const char *const *argv, size_t argc, struct nfm_qemu
 			if (!strcmp(cl->memdevs[i].id, cl->ram_backend) && cl->memdevs[i].size)
 				cl->ram_size = cl->memdevs[i].size;
 	}
+	nfm_qemu_nics_finish(st->nics, cl);
 	free(st);
 	if (!err)
 		*ret = *cl;

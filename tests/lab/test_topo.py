@@ -460,3 +460,43 @@ def test_page_fleet_in_chromium(lab_fleet, tmp_path):
                 assert int(re.search(r"\[(\d+)\]", p).group(1)) in pids, (p, r)
         b.screenshot(tmp_path / "fleet.png")
         assert (tmp_path / "fleet.png").stat().st_size > 10000
+
+
+def test_diagnose_address_conflict(lab_fleet):
+    """nfm diagnose of a fleet VM compares it with the host's other VMs on the same wire (the
+    fleet's QEMU dgram links): none holds another's address at first ("peers" checked, no
+    address_conflict); db given app's 10.80.2.1 on their link is one conflict for each of the
+    two, naming the other VM, both interfaces and the link; gone once the address is."""
+    app, db = lab_fleet["app"], lab_fleet["db"]
+    _, app_cidr, _ = next(n for n in fleet.layout()["app"] if n[0] == "ad")
+    _, _, db_mac = next(n for n in fleet.layout()["db"] if n[0] == "ad")
+    ip = app_cidr.split("/")[0]
+
+    def conflicts(name):
+        p = run("-j", "diagnose", name)
+        assert p.returncode in (0, 4), p.stderr
+        validate("diagnose", p.stdout, "nfm diagnose")
+        doc = json.loads(p.stdout)
+        peers = [c for c in doc["checks"] if c["name"] == "peers"]
+        assert peers and peers[0]["complete"], doc["checks"]
+        return [f for f in doc["findings"] if f["kind"] == "address_conflict"]
+    assert conflicts(db) == [] and conflicts(app) == []
+    assert vm.ipaddr(db, "add", ip + "/24", db_mac) == 0
+    try:
+        for me, other in ((db, app), (app, db)):
+            got = conflicts(me)
+            assert len(got) == 1, got
+            f = got[0]
+            assert f["severity"] == "error" and f["summary"].startswith(
+                "%s on %s is also held by VM %s (" % (ip, f["subject"], other)), f
+            ev = f["evidence"]
+            link = "unix:%s|%s" % tuple(sorted(os.path.join(fleet.link_dir(app.rsplit("-", 1)[0]),
+                                                            "ad-%s.sock" % e) for e in "ab"))
+            assert len(ev) == 2 and all(ev_line.endswith(" on " + link) for ev_line in ev), ev
+            assert ev[0].startswith("this VM (pid %d): %s %s/24, MAC " % (
+                int(vm.read_info(me)["pid"]), f["subject"], ip)), ev
+            assert ev[1].startswith("VM %s (pid %d): " % (other, int(vm.read_info(other)["pid"]))), ev
+        assert run("diagnose", db).returncode == 4
+    finally:
+        assert vm.ipaddr(db, "del", ip + "/24", db_mac) == 0
+    assert conflicts(db) == []

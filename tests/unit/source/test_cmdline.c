@@ -218,6 +218,61 @@ static void test_split_table(void **state)
 	}
 }
 
+/* NICs and their links: both ends of a dgram pair, of a socket listen/connect pair and of one
+ * bridge get one link; user-mode networking none (private); QEMU's default MACs skip a given one. */
+static void test_nic_links(void **state)
+{
+	struct nfm_qemu_cmdline a, b, c;
+
+	assert_int_equal(PARSE(&a, "-netdev", "dgram,id=n0,local.type=unix,local.path=/r/ca-a.sock,"
+			       "remote.type=unix,remote.path=/r/ca-b.sock",
+			       "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:80:01:01",
+			       "-netdev", "user,id=u0", "-device", "e1000,netdev=u0",
+			       "-netdev", "socket,id=s0,listen=:5555", "-device", "virtio-net-pci,netdev=s0",
+			       "-nic", "bridge,br=virbr0,mac=52:54:00:12:34:56",
+			       "-netdev", "vhost-user,id=v0,chardev=c0",
+			       "-device", "virtio-net-pci,netdev=v0,mac=52:54:00:AA:BB:CC"), 0);
+	assert_int_equal(a.nr_nics, 5);
+	assert_string_equal(a.nics[0].netdev, "n0");
+	assert_string_equal(a.nics[0].type, "dgram");
+	assert_string_equal(a.nics[0].link, "unix:/r/ca-a.sock|/r/ca-b.sock");
+	assert_string_equal(a.nics[0].mac, "52:54:00:80:01:01");
+	assert_false(a.nics[0].mac_default);
+	assert_string_equal(a.nics[1].type, "user");
+	assert_string_equal(a.nics[1].link, "");
+	assert_true(a.nics[1].known);
+	/* 52:54:00:12:34:56 is the -nic's: the defaults start at :57 */
+	assert_string_equal(a.nics[1].mac, "52:54:00:12:34:57");
+	assert_true(a.nics[1].mac_default);
+	assert_string_equal(a.nics[2].link, "tcp:5555");
+	assert_string_equal(a.nics[2].mac, "52:54:00:12:34:58");
+	assert_string_equal(a.nics[3].netdev, "");
+	assert_string_equal(a.nics[3].link, "bridge:virbr0");
+	assert_string_equal(a.nics[3].mac, "52:54:00:12:34:56");
+	assert_false(a.nics[4].known);
+	assert_string_equal(a.nics[4].mac, "52:54:00:aa:bb:cc");
+	/* the other ends: the same links */
+	assert_int_equal(PARSE(&b, "-netdev", "dgram,id=x,local.type=unix,local.path=/r/ca-b.sock,"
+			       "remote.type=unix,remote.path=/r/ca-a.sock", "-device",
+			       "virtio-net-pci,netdev=x", "-netdev", "socket,id=y,connect=127.0.0.1:5555",
+			       "-device", "e1000,netdev=y", "-netdev", "tap,id=t,br=virbr0",
+			       "-device", "e1000,netdev=t"), 0);
+	assert_int_equal(b.nr_nics, 3);
+	assert_string_equal(b.nics[0].link, a.nics[0].link);
+	assert_string_equal(b.nics[0].mac, "52:54:00:12:34:56");
+	assert_string_equal(b.nics[1].link, a.nics[2].link);
+	assert_string_equal(b.nics[2].link, a.nics[3].link);
+	/* taps as the host must resolve them; a -device naming no netdev is no NIC; -nic none */
+	assert_int_equal(PARSE(&c, "-netdev", "tap,id=t0,ifname=vnet3", "-device", "e1000,netdev=t0",
+			       "-netdev", "{\"type\":\"tap\",\"fd\":\"33\",\"id\":\"h0\"}",
+			       "-device", "virtio-net-pci,netdev=h0", "-device", "e1000,netdev=nope",
+			       "-nic", "none"), 0);
+	assert_int_equal(c.nr_nics, 2);
+	assert_string_equal(c.nics[0].link, "tap:vnet3");
+	assert_string_equal(c.nics[1].link, "tapfd:33");
+	assert_true(c.nics[1].known);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_memdev_forms),
 		cmocka_unit_test(test_parse_buf),
 		cmocka_unit_test(test_split_table),
+		cmocka_unit_test(test_nic_links),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The same address held by two VMs on one wire: what no guest's memory shows alone. The wire of
+ * each guest NIC comes from its QEMU process (nfm_vm_nics(): the link a bridge, a socket or dgram
+ * pair, a multicast group gives), a guest interface is a NIC by its MAC address, and only the VMs
+ * sharing a link with this one are attached and read. User-mode networking is private to each VM
+ * (every such guest has 10.0.2.15 and that is no conflict); a NIC whose link nfm cannot follow
+ * (vhost-user, ...) is left out and said in the check.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <nfm/context.h>
+#include <nfm/diag.h>
+#include <nfm/source.h>
+#include <nfm/system.h>
+
+#include "diag/diag_int.h"
+#include "source/qemu_cmdline.h"
+
+#define MAX_VMS 256
+
+struct vm_side {
+	int pid;
+	const char *name;
+	struct nfm_vm_nic nics[NFM_QEMU_MAX_NICS];
+	int nr_nics;
+	struct nfm_netdev *devs;
+	int nr_devs;
+};
+
+static void mac_text(const struct nfm_netdev *dv, char *buf, size_t size)
+{
+	if (dv->addr_len != 6) {
+		buf[0] = 0;
+		return;
+	}
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", dv->addr[0], dv->addr[1], dv->addr[2],
+		 dv->addr[3], dv->addr[4], dv->addr[5]);
+}
+
+/* The NIC a guest interface is, by its hardware address; NULL when none. */
+static const struct nfm_vm_nic *nic_of(const struct vm_side *v, const struct nfm_netdev *dv)
+{
+	char mac[18];
+
+	mac_text(dv, mac, sizeof(mac));
+	for (int i = 0; mac[0] && i < v->nr_nics && i < NFM_QEMU_MAX_NICS; i++)
+		if (!strcmp(v->nics[i].mac, mac))
+			return &v->nics[i];
+	return NULL;
+}
+
+static const char *addr_text(const struct nfm_ifaddr *a, char *buf, size_t size)
+{
+	if (!inet_ntop(a->family, a->addr, buf, (socklen_t)size))
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+static bool same_addr(const struct nfm_ifaddr *a, const struct nfm_ifaddr *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
+}
+
+static void nic_evidence(struct diag *d, struct nfm_diag_finding *f, const char *who,
+			 const struct nfm_netdev *dv, const struct nfm_vm_nic *n,
+			 const struct nfm_ifaddr *a)
+{
+	char ip[64], mac[18];
+
+	mac_text(dv, mac, sizeof(mac));
+	diag_evidence(d, f, "%s: %s %s/%d, MAC %s, QEMU netdev %s (%s) on %s", who, dv->name,
+		      addr_text(a, ip, sizeof(ip)), a->prefixlen, mac, n->netdev[0] ? n->netdev : "-nic",
+		      n->type, n->link);
+}
+
+/* Every address of self's NICs that a NIC of peer on the same link holds too. */
+static void compare(struct diag *d, const struct vm_side *self, const struct vm_side *peer)
+{
+	for (int i = 0; i < self->nr_devs; i++) {
+		const struct nfm_netdev *a = &self->devs[i];
+		const struct nfm_vm_nic *na = nic_of(self, a);
+
+		if (!na || !na->link[0])
+			continue;
+		for (int j = 0; j < peer->nr_devs; j++) {
+			const struct nfm_netdev *b = &peer->devs[j];
+			const struct nfm_vm_nic *nb = nic_of(peer, b);
+
+			if (!nb || strcmp(na->link, nb->link))
+				continue;
+			for (int x = 0; x < a->nr_addrs && x < NFM_NETDEV_MAX_ADDRS; x++) {
+				for (int y = 0; y < b->nr_addrs && y < NFM_NETDEV_MAX_ADDRS; y++) {
+					struct nfm_diag_finding *f;
+					char ip[64], who[200];
+
+					if (!same_addr(&a->addrs[x], &b->addrs[y]))
+						continue;
+					f = diag_add(d, NFM_DIAG_ADDR_CONFLICT, NFM_DIAG_ERROR,
+						     "%s on %s is also held by VM %s (%s) on the same wire",
+						     addr_text(&a->addrs[x], ip, sizeof(ip)), a->name,
+						     peer->name, b->name);
+					diag_subject(d, f, a->name);
+					snprintf(who, sizeof(who), "this VM (pid %d)", self->pid);
+					nic_evidence(d, f, who, a, na, &a->addrs[x]);
+					snprintf(who, sizeof(who), "VM %s (pid %d)", peer->name, peer->pid);
+					nic_evidence(d, f, who, b, nb, &b->addrs[y]);
+				}
+			}
+		}
+	}
+}
+
+static bool has_link(const struct vm_side *v)
+{
+	for (int i = 0; i < v->nr_nics && i < NFM_QEMU_MAX_NICS; i++)
+		if (v->nics[i].link[0])
+			return true;
+	return false;
+}
+
+static bool shares_link(const struct vm_side *a, const struct vm_side *b)
+{
+	for (int i = 0; i < a->nr_nics && i < NFM_QEMU_MAX_NICS; i++)
+		for (int j = 0; a->nics[i].link[0] && j < b->nr_nics && j < NFM_QEMU_MAX_NICS; j++)
+			if (!strcmp(a->nics[i].link, b->nics[j].link))
+				return true;
+	return false;
+}
+
+/* Attach the QEMU process pid and read its interfaces. 0 or -errno. */
+static int read_peer(struct vm_side *v)
+{
+	struct nfm_source *src = NULL;
+	struct nfm_ctx *ctx = NULL;
+	char spec[32];
+	bool trunc = false;
+	int err;
+
+	snprintf(spec, sizeof(spec), "%d", v->pid);
+	if ((err = nfm_source_open(spec, NULL, &src)) < 0)
+		return err;
+	if ((err = nfm_ctx_new(src, NULL, NULL, &ctx)) < 0) {
+		nfm_source_free(src);
+		return err;
+	}
+	err = nfm_netdev_list(ctx, &v->devs, &trunc);
+	if (err >= 0)
+		v->nr_devs = err;
+	nfm_ctx_free(ctx);
+	nfm_source_free(src);
+	return err < 0 ? err : trunc ? -ELOOP : 0;
+}
+
+int nfm_diagnose_peers(struct nfm_ctx *ctx, struct nfm_diag_report *r)
+{
+	struct diag d = { .ctx = ctx, .r = r, .cap = r ? r->nr_findings : 0 };
+	struct vm_side self = { 0 }, peer;
+	struct nfm_vm_info *vms = NULL;
+	bool trunc = false, unknown = false;
+	int n, err = 0;
+
+	if (!ctx || !r)
+		return -EINVAL;
+	self.pid = nfm_source_pid(nfm_ctx_source(ctx));
+	if (self.pid <= 0 || !nfm_source_is_live(nfm_ctx_source(ctx)))
+		return 0;	/* a dump: no host around it */
+	self.name = nfm_source_vm_name(nfm_ctx_source(ctx));
+	if (!self.name)
+		self.name = "";
+	diag_check(&d, "peers", 0, NULL);
+	self.nr_nics = nfm_vm_nics(self.pid, self.nics, NFM_QEMU_MAX_NICS);
+	if (self.nr_nics < 0) {
+		diag_check(&d, "peers", self.nr_nics, "this VM's QEMU command line");
+		return 0;
+	}
+	for (int i = 0; i < self.nr_nics && i < NFM_QEMU_MAX_NICS; i++)
+		unknown |= !self.nics[i].known;
+	if (!has_link(&self) && !unknown)
+		return 0;	/* every NIC private: nothing to compare */
+	if ((n = nfm_netdev_list(ctx, &self.devs, &trunc)) < 0) {
+		diag_check(&d, "peers", n, "this guest's interfaces");
+		return 0;
+	}
+	self.nr_devs = n;
+	if (!(vms = calloc(MAX_VMS, sizeof(*vms)))) {
+		free(self.devs);
+		return -ENOMEM;
+	}
+	n = nfm_vm_list(vms, MAX_VMS);
+	if (n < 0)
+		diag_check(&d, "peers", n, "the VMs of this host");
+	else if (n > MAX_VMS)
+		diag_check(&d, "peers", -E2BIG, "the VMs of this host (more than 256)");
+	for (int i = 0; i < n && i < MAX_VMS; i++) {
+		if (vms[i].pid == self.pid)
+			continue;
+		memset(&peer, 0, sizeof(peer));
+		peer.pid = vms[i].pid;
+		peer.name = vms[i].name[0] ? vms[i].name : "(unnamed)";
+		peer.nr_nics = nfm_vm_nics(peer.pid, peer.nics, NFM_QEMU_MAX_NICS);
+		if (peer.nr_nics <= 0 || !shares_link(&self, &peer))
+			continue;
+		if ((err = read_peer(&peer)) < 0)
+			diag_check(&d, "peers", err, "a VM on the same wire (its interfaces)");
+		compare(&d, &self, &peer);
+		free(peer.devs);
+	}
+	if (unknown)
+		diag_check(&d, "peers", -EOPNOTSUPP,
+			   "a NIC's link (a netdev type nfm does not follow, e.g. vhost-user)");
+	if (trunc)
+		diag_check(&d, "peers", -ELOOP, "this guest's interfaces (cut short)");
+	free(vms);
+	free(self.devs);
+	if (d.nomem)
+		return -ENOMEM;
+	diag_sort(r);
+	return 0;
+}
