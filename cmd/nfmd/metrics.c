@@ -14,11 +14,15 @@
 #include <topo.h>
 #include <topo_ports.h>
 
+#include <nfm/diag.h>
+
 #include "api.h"
 #include "collect.h"
 #include "metrics.h"
 
 static void header(struct sbuf *b, const char *name, const char *help, const char *type);
+static void vm_sample(struct sbuf *b, const char *name, const struct vm *vm, const char *extra,
+		      double v);
 
 /* Connections between watched VMs (the topology join by VM over the latest socket lists). */
 static void topology_families(struct sbuf *b, const struct vm_table *vms)
@@ -57,6 +61,33 @@ static void topology_families(struct sbuf *b, const struct vm_table *vms)
 	sb_printf(b, "nfm_topology_complete %d\n", g->complete ? 1 : 0);
 	topo_graph_free(g);
 	free(vv);
+}
+
+/* nfm diagnose's address_conflict across the watched VMs: each VM's interface addresses that
+ * another watched VM holds on the same wire, by the latest interface lists. */
+static void conflict_families(struct sbuf *b, const struct vm_table *vms)
+{
+	header(b, "nfm_vm_address_conflicts",
+	       "Addresses of the guest another watched VM on the same wire holds too", "gauge");
+	for (const struct vm *x = vms->head; x; x = x->next) {
+		const struct section *sx = x->sec[F_NET];
+		struct nfm_vm_wire wx;
+		int n = 0;
+
+		if (x->gone || !sx || !sx->devs)
+			continue;
+		wx = (struct nfm_vm_wire){ x->nics, x->nr_nics, sx->devs, sx->nr_devs };
+		for (const struct vm *y = vms->head; y; y = y->next) {
+			const struct section *sy = y->sec[F_NET];
+			struct nfm_vm_wire wy;
+
+			if (y == x || y->gone || !sy || !sy->devs)
+				continue;
+			wy = (struct nfm_vm_wire){ y->nics, y->nr_nics, sy->devs, sy->nr_devs };
+			n += nfm_addr_conflicts(&wx, &wy, NULL, NULL);
+		}
+		vm_sample(b, "nfm_vm_address_conflicts", x, NULL, n);
+	}
 }
 
 static void header(struct sbuf *b, const char *name, const char *help, const char *type)
@@ -295,5 +326,6 @@ void metrics_render(struct sbuf *b, const struct vm_table *vms, const struct htt
 	vm_families(b, vms);
 	guest_families(b, vms);
 	topology_families(b, vms);
+	conflict_families(b, vms);
 	self_families(b, vms, hc);
 }

@@ -119,6 +119,11 @@ static struct vm *vm_new(const struct vm_table *t, const struct nfm_vm_info *vi,
 	sb_free(&b);
 	snprintf(vm->label_pid, sizeof(vm->label_pid), "%d", vi->pid);
 	vm->libvirt = is_libvirt(vi->name, vi->pid);
+	vm->nr_nics = nfm_vm_nics(vi->pid, vm->nics, 16);
+	if (vm->nr_nics > 16)
+		vm->nr_nics = 16;
+	else if (vm->nr_nics < 0)
+		vm->nr_nics = 0;	/* gone already, or not ours to read: compared with none */
 	vm->ram_size = vi->ram_size;
 	vm->status = VS_ATTACHING;
 	vm->first_seen = now_mono();

@@ -95,6 +95,8 @@ struct vm {
 	double discovered_at;		/* CLOCK_REALTIME */
 	struct section *sec[F_NR];	/* latest of each feature */
 	char run_state[32];		/* QEMU's (QMP `info status`), "" when unknown */
+	struct nfm_vm_nic nics[16];	/* its NICs and their links, as found (nfm_vm_nics) */
+	int nr_nics;
 	/* counters */
 	uint64_t crawls, crawl_errors, attaches, attach_failures, reboots, timeouts;
 	uint64_t buckets[NR_BUCKETS];

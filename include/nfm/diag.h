@@ -133,6 +133,27 @@ NFM_EXPORT int nfm_diagnose(struct nfm_ctx *ctx, struct nfm_diag_report **ret);
  * kept; not for a dump (nothing added). 0 or -ENOMEM.
  */
 NFM_EXPORT int nfm_diagnose_peers(struct nfm_ctx *ctx, struct nfm_diag_report *r);
+
+/* One VM's side of the comparison: its NICs (nfm_vm_nics()) and its guest's interfaces. */
+struct nfm_vm_nic;
+struct nfm_netdev;
+struct nfm_vm_wire {
+	const struct nfm_vm_nic *nics;
+	int nr_nics;
+	const struct nfm_netdev *devs;
+	int nr_devs;
+};
+
+/* Called for each address of a's interface da (its addrs[ai]) that b's interface db holds
+ * (addrs[bi]) on a NIC of the same link (na, nb). */
+typedef void (*nfm_addr_conflict_fn)(void *ud, const struct nfm_netdev *da, int ai,
+				     const struct nfm_vm_nic *na, const struct nfm_netdev *db,
+				     int bi, const struct nfm_vm_nic *nb);
+
+/* The addresses a and b both hold on one wire (a guest interface is the NIC with its MAC):
+ * their number; fn (may be NULL) for each. What nfm_diagnose_peers() and nfmd compare. */
+NFM_EXPORT int nfm_addr_conflicts(const struct nfm_vm_wire *a, const struct nfm_vm_wire *b,
+				  nfm_addr_conflict_fn fn, void *ud);
 NFM_EXPORT void nfm_diag_report_free(struct nfm_diag_report *r);
 
 /* true when a check could not read what it needs: the report is partial. */

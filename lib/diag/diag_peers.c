@@ -44,14 +44,14 @@ static void mac_text(const struct nfm_netdev *dv, char *buf, size_t size)
 }
 
 /* The NIC a guest interface is, by its hardware address; NULL when none. */
-static const struct nfm_vm_nic *nic_of(const struct vm_side *v, const struct nfm_netdev *dv)
+static const struct nfm_vm_nic *nic_of(const struct nfm_vm_wire *w, const struct nfm_netdev *dv)
 {
 	char mac[18];
 
 	mac_text(dv, mac, sizeof(mac));
-	for (int i = 0; mac[0] && i < v->nr_nics && i < NFM_QEMU_MAX_NICS; i++)
-		if (!strcmp(v->nics[i].mac, mac))
-			return &v->nics[i];
+	for (int i = 0; mac[0] && i < w->nr_nics; i++)
+		if (!strcmp(w->nics[i].mac, mac))
+			return &w->nics[i];
 	return NULL;
 }
 
@@ -64,7 +64,37 @@ static const char *addr_text(const struct nfm_ifaddr *a, char *buf, size_t size)
 
 static bool same_addr(const struct nfm_ifaddr *a, const struct nfm_ifaddr *b)
 {
-	return a->family == b->family && !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
+	return a->family == b->family && (a->family == AF_INET || a->family == AF_INET6) &&
+	       !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
+}
+
+int nfm_addr_conflicts(const struct nfm_vm_wire *a, const struct nfm_vm_wire *b,
+		       nfm_addr_conflict_fn fn, void *ud)
+{
+	int found = 0;
+
+	for (int i = 0; i < a->nr_devs; i++) {
+		const struct nfm_netdev *da = &a->devs[i];
+		const struct nfm_vm_nic *na = nic_of(a, da);
+
+		if (!na || !na->link[0])
+			continue;
+		for (int j = 0; j < b->nr_devs; j++) {
+			const struct nfm_netdev *db = &b->devs[j];
+			const struct nfm_vm_nic *nb = nic_of(b, db);
+
+			if (!nb || strcmp(na->link, nb->link))
+				continue;
+			for (int x = 0; x < da->nr_addrs && x < NFM_NETDEV_MAX_ADDRS; x++)
+				for (int y = 0; y < db->nr_addrs && y < NFM_NETDEV_MAX_ADDRS; y++)
+					if (same_addr(&da->addrs[x], &db->addrs[y])) {
+						found++;
+						if (fn)
+							fn(ud, da, x, na, db, y, nb);
+					}
+		}
+	}
+	return found;
 }
 
 static void nic_evidence(struct diag *d, struct nfm_diag_finding *f, const char *who,
@@ -79,41 +109,41 @@ static void nic_evidence(struct diag *d, struct nfm_diag_finding *f, const char 
 		      n->type, n->link);
 }
 
+struct finding_ctx {
+	struct diag *d;
+	const struct vm_side *self, *peer;
+};
+
+static void add_finding(void *ud, const struct nfm_netdev *da, int ai, const struct nfm_vm_nic *na,
+			const struct nfm_netdev *db, int bi, const struct nfm_vm_nic *nb)
+{
+	struct finding_ctx *c = ud;
+	struct nfm_diag_finding *f;
+	char ip[64], who[200];
+
+	f = diag_add(c->d, NFM_DIAG_ADDR_CONFLICT, NFM_DIAG_ERROR,
+		     "%s on %s is also held by VM %s (%s) on the same wire",
+		     addr_text(&da->addrs[ai], ip, sizeof(ip)), da->name, c->peer->name, db->name);
+	diag_subject(c->d, f, da->name);
+	snprintf(who, sizeof(who), "this VM (pid %d)", c->self->pid);
+	nic_evidence(c->d, f, who, da, na, &da->addrs[ai]);
+	snprintf(who, sizeof(who), "VM %s (pid %d)", c->peer->name, c->peer->pid);
+	nic_evidence(c->d, f, who, db, nb, &db->addrs[bi]);
+}
+
+static struct nfm_vm_wire wire_of(const struct vm_side *v)
+{
+	return (struct nfm_vm_wire){ v->nics, v->nr_nics < NFM_QEMU_MAX_NICS ? v->nr_nics :
+				     NFM_QEMU_MAX_NICS, v->devs, v->nr_devs };
+}
+
 /* Every address of self's NICs that a NIC of peer on the same link holds too. */
 static void compare(struct diag *d, const struct vm_side *self, const struct vm_side *peer)
 {
-	for (int i = 0; i < self->nr_devs; i++) {
-		const struct nfm_netdev *a = &self->devs[i];
-		const struct nfm_vm_nic *na = nic_of(self, a);
+	struct finding_ctx c = { d, self, peer };
+	struct nfm_vm_wire a = wire_of(self), b = wire_of(peer);
 
-		if (!na || !na->link[0])
-			continue;
-		for (int j = 0; j < peer->nr_devs; j++) {
-			const struct nfm_netdev *b = &peer->devs[j];
-			const struct nfm_vm_nic *nb = nic_of(peer, b);
-
-			if (!nb || strcmp(na->link, nb->link))
-				continue;
-			for (int x = 0; x < a->nr_addrs && x < NFM_NETDEV_MAX_ADDRS; x++) {
-				for (int y = 0; y < b->nr_addrs && y < NFM_NETDEV_MAX_ADDRS; y++) {
-					struct nfm_diag_finding *f;
-					char ip[64], who[200];
-
-					if (!same_addr(&a->addrs[x], &b->addrs[y]))
-						continue;
-					f = diag_add(d, NFM_DIAG_ADDR_CONFLICT, NFM_DIAG_ERROR,
-						     "%s on %s is also held by VM %s (%s) on the same wire",
-						     addr_text(&a->addrs[x], ip, sizeof(ip)), a->name,
-						     peer->name, b->name);
-					diag_subject(d, f, a->name);
-					snprintf(who, sizeof(who), "this VM (pid %d)", self->pid);
-					nic_evidence(d, f, who, a, na, &a->addrs[x]);
-					snprintf(who, sizeof(who), "VM %s (pid %d)", peer->name, peer->pid);
-					nic_evidence(d, f, who, b, nb, &b->addrs[y]);
-				}
-			}
-		}
-	}
+	nfm_addr_conflicts(&a, &b, add_finding, &c);
 }
 
 static bool has_link(const struct vm_side *v)

@@ -462,12 +462,15 @@ def test_page_fleet_in_chromium(lab_fleet, tmp_path):
         assert (tmp_path / "fleet.png").stat().st_size > 10000
 
 
-def test_diagnose_address_conflict(lab_fleet):
+def test_diagnose_address_conflict(lab_fleet, tmp_path):
     """nfm diagnose of a fleet VM compares it with the host's other VMs on the same wire (the
     fleet's QEMU dgram links): none holds another's address at first ("peers" checked, no
     address_conflict); db given app's 10.80.2.1 on their link is one conflict for each of the
-    two, naming the other VM, both interfaces and the link; gone once the address is."""
+    two, naming the other VM, both interfaces and the link; gone once the address is. nfmd
+    watching the fleet says the same in nfm_vm_address_conflicts (0, then 1 for app and db)."""
+    from test_diagnose import metrics
     app, db = lab_fleet["app"], lab_fleet["db"]
+    names = sorted(lab_fleet.values())
     _, app_cidr, _ = next(n for n in fleet.layout()["app"] if n[0] == "ad")
     _, _, db_mac = next(n for n in fleet.layout()["db"] if n[0] == "ad")
     ip = app_cidr.split("/")[0]
@@ -480,23 +483,34 @@ def test_diagnose_address_conflict(lab_fleet):
         peers = [c for c in doc["checks"] if c["name"] == "peers"]
         assert peers and peers[0]["complete"], doc["checks"]
         return [f for f in doc["findings"] if f["kind"] == "address_conflict"]
-    assert conflicts(db) == [] and conflicts(app) == []
-    assert vm.ipaddr(db, "add", ip + "/24", db_mac) == 0
-    try:
-        for me, other in ((db, app), (app, db)):
-            got = conflicts(me)
-            assert len(got) == 1, got
-            f = got[0]
-            assert f["severity"] == "error" and f["summary"].startswith(
-                "%s on %s is also held by VM %s (" % (ip, f["subject"], other)), f
-            ev = f["evidence"]
-            link = "unix:%s|%s" % tuple(sorted(os.path.join(fleet.link_dir(app.rsplit("-", 1)[0]),
-                                                            "ad-%s.sock" % e) for e in "ab"))
-            assert len(ev) == 2 and all(ev_line.endswith(" on " + link) for ev_line in ev), ev
-            assert ev[0].startswith("this VM (pid %d): %s %s/24, MAC " % (
-                int(vm.read_info(me)["pid"]), f["subject"], ip)), ev
-            assert ev[1].startswith("VM %s (pid %d): " % (other, int(vm.read_info(other)["pid"]))), ev
-        assert run("diagnose", db).returncode == 4
-    finally:
-        assert vm.ipaddr(db, "del", ip + "/24", db_mac) == 0
-    assert conflicts(db) == []
+
+    def nfmd_counts(n):
+        n.wait_net(names, time.time_ns())
+        got = metrics(n.get("/metrics").decode(), "nfm_vm_address_conflicts")
+        return {re.search(r'vm="([^"]*)"', k).group(1): v for k, v in got.items()
+                if re.search(r'vm="([^"]*)"', k).group(1) in names}
+    with _fleet_nfmd(lab_fleet, tmp_path) as n:
+        assert conflicts(db) == [] and conflicts(app) == []
+        assert nfmd_counts(n) == {v: 0 for v in names}
+        assert vm.ipaddr(db, "add", ip + "/24", db_mac) == 0
+        try:
+            for me, other in ((db, app), (app, db)):
+                got = conflicts(me)
+                assert len(got) == 1, got
+                f = got[0]
+                assert f["severity"] == "error" and f["summary"].startswith(
+                    "%s on %s is also held by VM %s (" % (ip, f["subject"], other)), f
+                ev = f["evidence"]
+                link = "unix:%s|%s" % tuple(sorted(os.path.join(
+                    fleet.link_dir(app.rsplit("-", 1)[0]), "ad-%s.sock" % e) for e in "ab"))
+                assert len(ev) == 2 and all(x.endswith(" on " + link) for x in ev), ev
+                assert ev[0].startswith("this VM (pid %d): %s %s/24, MAC " % (
+                    int(vm.read_info(me)["pid"]), f["subject"], ip)), ev
+                assert ev[1].startswith("VM %s (pid %d): " % (
+                    other, int(vm.read_info(other)["pid"]))), ev
+            assert run("diagnose", db).returncode == 4
+            assert nfmd_counts(n) == {v: 1 if v in (app, db) else 0 for v in names}
+        finally:
+            assert vm.ipaddr(db, "del", ip + "/24", db_mac) == 0
+        assert conflicts(db) == []
+        assert nfmd_counts(n) == {v: 0 for v in names}
