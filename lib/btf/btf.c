@@ -77,7 +77,7 @@ int nfm_btf_new_file(const char *path, struct nfm_btf **ret)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->btf = btf__parse_raw(path);
+	b->btf = btf__parse(path, NULL);	/* a raw blob, or an ELF with .BTF */
 	if (!b->btf) {
 		int err = errno ? -errno : -EBADMSG;
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/btf_early.h"
+#include "core/btf_file.h"
 #include "core/context.h"
 #include "source/source.h"
 
@@ -455,12 +456,9 @@ int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path)
 	int ret;
 
 	if (btf_path) {
-		ret = nfm_btf_new_file(btf_path, &ctx->btf);
-		if (ret < 0) {
-			nfm_err(&ctx->log, "%s: cannot read BTF: %s", btf_path, strerror(-ret));
+		ret = nfm_btf_from_file(ctx, btf_path);
+		if (ret < 0)
 			return ret;
-		}
-		snprintf(ctx->btf_how, sizeof(ctx->btf_how), "file");
 		/* arm64 without KALLSYMS_ALL still needs its data symbols from the image */
 		if (ctx->mmu->arch == NFM_MMU_ARM64 &&
 		    nfm_kallsyms_lookup(ctx->ks, "init_task", &start) < 0)
@@ -488,7 +486,15 @@ int nfm_discover_btf(struct nfm_ctx *ctx, const char *btf_path)
 	}
 	if (nfm_kallsyms_lookup(ctx->ks, "__start_BTF", &start) < 0 ||
 	    nfm_kallsyms_lookup(ctx->ks, "__stop_BTF", &stop) < 0) {
-		nfm_err(&ctx->log, "this kernel has no BTF (CONFIG_DEBUG_INFO_BTF); give --btf");
+		char tried[1024];
+		const char *rel = ctx->vmci ? nfm_vmcoreinfo_get(ctx->vmci, "OSRELEASE") : NULL;
+
+		if (nfm_btf_find_file(ctx, tried, sizeof(tried)) == 0)
+			return 0;
+		nfm_err(&ctx->log, "this kernel (%s) has no BTF (CONFIG_DEBUG_INFO_BTF): give --btf FILE "
+			"(pahole --btf_encode_detached FILE vmlinux, from its debug vmlinux) or put "
+			"%s.btf in $NFM_BTF_PATH%s%s", rel ? rel : "?", rel ? rel : "RELEASE",
+			tried[0] ? "; not usable: " : "", tried);
 		return -ENOENT;
 	}
 	if (stop <= start || stop - start > NFM_BTF_MAX_BYTES) {

@@ -129,6 +129,16 @@ void nfm_vmcoreinfo_free(struct nfm_vmcoreinfo *vi)
 	free(vi);
 }
 
+int nfm_vmcoreinfo_entry(const struct nfm_vmcoreinfo *vi, size_t i, const char **key,
+			 const char **value)
+{
+	if (!vi || i >= vi->count)
+		return -ENOENT;
+	*key = vi->entries[i].key;
+	*value = vi->entries[i].value;
+	return 0;
+}
+
 const char *nfm_vmcoreinfo_get(const struct nfm_vmcoreinfo *vi, const char *key)
 {
 	size_t i;

@@ -26,6 +26,10 @@ struct nfm_vmcoreinfo;
 int nfm_vmcoreinfo_parse(const char *text, size_t len, struct nfm_vmcoreinfo **ret);
 void nfm_vmcoreinfo_free(struct nfm_vmcoreinfo *vi);
 
+/* The i-th KEY=VALUE (in the text's order): 0, or -ENOENT past the last. Owned by vi. */
+int nfm_vmcoreinfo_entry(const struct nfm_vmcoreinfo *vi, size_t i, const char **key,
+			 const char **value);
+
 /* The raw value of KEY (e.g. "OSRELEASE", "SYMBOL(init_uts_ns)"), or NULL. Owned by vi. */
 const char *nfm_vmcoreinfo_get(const struct nfm_vmcoreinfo *vi, const char *key);
 

@@ -85,6 +85,33 @@ def test_btf_saved_and_given_back(lab_vm, tmp_path):
     junk.write_bytes(b"\x9f\xeb\x01\x00" + bytes(100))
     line = one_error_line(run("--vm", lab_vm.pid, "--btf", junk, "info"))
     assert "junk.btf" in line
+    # Types of another build: the kernel's own VMCOREINFO says SIZE(list_head)=16; the same
+    # file with list_head made 24 bytes is refused, naming the line it contradicts.
+    other = tmp_path / "other.btf"
+    other.write_bytes(btf_with_struct_size(guest, b"list_head", 24))
+    line = one_error_line(run("--vm", lab_vm.pid, "--btf", other, "info"))
+    assert "other.btf: SIZE(list_head) is 16 in this kernel's VMCOREINFO, 24 in the file" in line
+
+
+def btf_with_struct_size(blob, name, size):
+    """A raw BTF blob with struct `name`'s byte size replaced (the kinds' record sizes from
+    include/uapi/linux/btf.h)."""
+    import struct as st
+    magic, _, _, hdr_len, type_off, type_len, str_off, _ = st.unpack_from("<HBBIIIII", blob)
+    assert magic == 0xEB9F
+    strs = hdr_len + str_off
+    out, p, end = bytearray(blob), hdr_len + type_off, hdr_len + type_off + type_len
+    extra = {1: lambda v: 4, 3: lambda v: 12, 4: lambda v: 12 * v, 5: lambda v: 12 * v,
+             6: lambda v: 8 * v, 13: lambda v: 8 * v, 14: lambda v: 4, 15: lambda v: 12 * v,
+             17: lambda v: 4, 19: lambda v: 12 * v}
+    while p < end:
+        name_off, info, _ = st.unpack_from("<III", blob, p)
+        kind, vlen = (info >> 24) & 0x1F, info & 0xFFFF
+        if kind == 4 and blob[strs + name_off:].split(b"\0", 1)[0] == name:
+            st.pack_into("<I", out, p + 8, size)
+            return bytes(out)
+        p += 12 + extra.get(kind, lambda v: 0)(vlen)
+    raise AssertionError("no struct %r in the BTF" % name)
 
 
 def test_info_by_name(lab_vm):
