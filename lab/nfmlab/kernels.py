@@ -39,6 +39,10 @@ KERNELS = {
     "6.12-cloud-arm64": ("bookworm-arm64", "linux-image-6.12-cloud-arm64"),
 }
 
+# Lab kernels built here rather than downloaded: name -> module with build() -> (.deb, BTF file).
+# 6.1 without BTF (nobtf.py): nfm needs --btf with the file pahole made.
+LOCAL_KERNELS = ("6.1-nobtf",)
+
 # Release -> apt source lines (main only; the security archive carries bullseye's newest kernels).
 SUITES = {
     "bullseye": ["http://deb.debian.org/debian bullseye main",
@@ -67,6 +71,7 @@ class Kernel:
         self.vmlinuz = os.path.join(root, "boot", "vmlinuz-" + self.release)
         self.moddir = module_dir(root, self.release)
         self.arch = "arm64" if self.release.endswith("-arm64") else "amd64"
+        self.btf = None  # a kernel without BTF in its image: the types file nfm needs (--btf)
 
 
 def module_dir(root, release):
@@ -140,7 +145,7 @@ def resolve(name):
         raise LabError("no Debian release known here serves %s" % name)
     if name not in KERNELS:
         raise LabError("unknown kernel %r (known: %s; or a linux-image-* package, or a .deb)"
-                       % (name, " ".join(KERNELS)))
+                       % (name, " ".join(list(KERNELS) + list(LOCAL_KERNELS))))
     suite, meta = KERNELS[name]
     pkgs = _depends(meta, suite)
     if not pkgs:
@@ -177,6 +182,11 @@ def fetch(name):
     file) into the cache (idempotent); returns a Kernel."""
     if name.endswith(".deb"):
         k = _from_deb(name)
+    elif name in LOCAL_KERNELS:
+        from . import nobtf
+        deb, btf = nobtf.build()
+        k = _from_deb(deb)
+        k.name, k.btf = name, btf
     else:
         pkg, suite = resolve(name)
         root = os.path.join(paths.cache_dir(), pkg)

@@ -5,6 +5,11 @@ same test, against the guest's own truth, as on the main lab kernels. The full m
 5-level paging ("6.1-cloud+la57": a CPU with LA57, so every view reads through five levels).
 
 Kernels: conftest.reach_kernels() (NFM_LAB_REACH_KERNELS)."""
+import os
+import subprocess
+
+from nfmcli import NFM, one_error_line
+
 import test_attach as attach
 import test_bt as bt
 import test_compat_ps as compat_ps
@@ -18,6 +23,24 @@ import test_yara as yara
 def test_info_and_symbols(reach_vm):
     attach.test_info_live(reach_vm)
     attach.test_sym_equals_kallsyms(reach_vm)
+
+
+def test_types_found(reach_vm):
+    """nfm info says where the types came from: the guest's own BTF, or for the kernel built
+    without it the file found by its release in $NFM_BTF_PATH; without that file, one error
+    line that says what is missing and how to make it, exit 1."""
+    info = attach.info_json("--vm", reach_vm.pid)
+    if reach_vm.kernel_name != "6.1-nobtf":
+        assert info["btf_from"].startswith("guest memory"), info
+        return
+    assert info["btf_from"] == "file found by release", info
+    env = dict(os.environ, NFM_BTF_PATH="/nonexistent")
+    p = subprocess.run([NFM, "--vm", str(reach_vm.pid), "info"], capture_output=True, text=True,
+                       env=env, timeout=120)
+    line = one_error_line(p)
+    assert "this kernel (%s) has no BTF (CONFIG_DEBUG_INFO_BTF): give --btf FILE" % (
+        reach_vm.kernel) in line and "pahole --btf_encode_detached" in line, line
+    assert "%s.btf in $NFM_BTF_PATH" % reach_vm.kernel in line, line
 
 
 def test_processes(reach_vm, tmp_path):
