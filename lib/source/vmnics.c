@@ -2,7 +2,9 @@
 /*
  * A QEMU process's NICs with their links resolved against the host: a tap passed as a file
  * descriptor is named by its fdinfo ("iff:"), a tap enslaved to a bridge is on that bridge's wire
- * (/sys/class/net/TAP/master), a tap on no bridge reaches only the host (private).
+ * (/sys/class/net/TAP/master), a tap on no bridge reaches only the host (private). Open vSwitch
+ * ports all have one master (ovs-system) whatever their bridge: not followed (unknown). A Linux
+ * bridge's VLANs are not told apart: two VMs on one bridge count as one wire.
  */
 #include <errno.h>
 #include <limits.h>
@@ -62,6 +64,12 @@ static void resolve(int pid, struct nfm_vm_nic *n)
 
 		master[l] = 0;
 		br = strrchr(master, '/') ? strrchr(master, '/') + 1 : master;
+		if (!strcmp(br, "ovs-system")) {
+			/* every Open vSwitch port's master, whatever its bridge: not a wire */
+			n->known = false;
+			n->link[0] = 0;
+			return;
+		}
 		snprintf(n->link, sizeof(n->link), "bridge:%.64s", br);	/* IFNAMSIZ is 16 */
 	} else {
 		n->link[0] = 0;		/* on no bridge: the host's only */
