@@ -358,7 +358,8 @@ static int parse_opt(struct nfm_qemu_cmdline *cl, struct parse_state *st, const 
 		parse_qmp(cl, v);
 	} else if (!strcmp(opt, "chardev")) {
 		parse_chardev(st, v);
-	} else if (!strcmp(opt, "netdev") || !strcmp(opt, "nic") || !strcmp(opt, "device")) {
+	} else if (!strcmp(opt, "netdev") || !strcmp(opt, "nic") || !strcmp(opt, "device") ||
+		   !strcmp(opt, "net")) {
 		return nfm_qemu_nic_opt(&st->nics, opt, v);
 	} else if (!strcmp(opt, "mon")) {
 		if (opt_get(v, "mode", NULL, tmp, sizeof(tmp)) && !strcmp(tmp, "control") &&

@@ -139,7 +139,16 @@ int nfm_qemu_nic_opt(struct nfm_qemu_nic_state **stp, const char *opt, const cha
 	}
 	if (st->nr_devs >= NFM_QEMU_MAX_NICS)
 		return 0;
-	if (!strcmp(opt, "nic")) {
+	if (!strcmp(opt, "net")) {	/* legacy hub networking: its NICs are not followed */
+		struct nic_dev *d = &st->devs[st->nr_devs];
+		char type[16];
+
+		if (!nfm_qemu_opt_get(v, "type", "type", type, sizeof(type)) || strcmp(type, "nic"))
+			return 0;	/* a backend (-net user, ...), or -net none */
+		memset(d, 0, sizeof(*d));
+		snprintf(d->nd.type, sizeof(d->nd.type), "hub");
+		d->nd.known = false;
+	} else if (!strcmp(opt, "nic")) {
 		struct nic_dev *d = &st->devs[st->nr_devs];
 
 		memset(d, 0, sizeof(*d));

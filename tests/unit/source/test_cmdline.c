@@ -271,6 +271,12 @@ static void test_nic_links(void **state)
 	assert_string_equal(c.nics[0].link, "tap:vnet3");
 	assert_string_equal(c.nics[1].link, "tapfd:33");
 	assert_true(c.nics[1].known);
+	/* legacy -net nic: on a hub, not followed (said unknown); -net user is its backend */
+	assert_int_equal(PARSE(&c, "-net", "nic,model=e1000", "-net", "user"), 0);
+	assert_int_equal(c.nr_nics, 1);
+	assert_string_equal(c.nics[0].type, "hub");
+	assert_false(c.nics[0].known);
+	assert_string_equal(c.nics[0].mac, "52:54:00:12:34:56");
 }
 
 int main(void)
