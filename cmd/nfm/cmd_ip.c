@@ -60,9 +60,9 @@ static void dev_text(const struct nfm_netdev *d, bool with_addrs, int family, bo
 	ip_flags_print(d->flags);
 	printf(" mtu %u qdisc %s state %s qlen %u\n", d->mtu,
 	       d->qdisc[0] ? cli_esc(d->qdisc) : "noop", oper_name(d), d->txqlen);
-	ip_hw(d->addr, d->addr_len, b);
+	ip_hw(d->type, d->addr, d->addr_len, b);
 	printf("    link/%s %s", ip_link_type(d->type), b);
-	ip_hw(d->broadcast, d->addr_len, b);
+	ip_hw(d->type, d->broadcast, d->addr_len, b);
 	printf(" brd %s\n", b);
 	for (k = 0; with_addrs && k < d->nr_addrs && k < NFM_NETDEV_MAX_ADDRS; k++) {
 		const struct nfm_ifaddr *a = &d->addrs[k];

@@ -6,6 +6,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if_arp.h>
+
+#ifndef ARPHRD_IP6GRE
+#define ARPHRD_IP6GRE 823	/* linux/if_arp.h; not in glibc's net/if_arp.h */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +39,8 @@ static const struct { unsigned int bit; const char *name; } iff[] = {
 const char *ip_link_type(unsigned int t)
 {
 	return t == 772 ? "loopback" : t == 1 ? "ether" : t == 65534 ? "none" : t == 768 ? "ipip" :
-	       t == 776 ? "sit" : t == 778 ? "gre" : "unknown";
+	       t == 776 ? "sit" : t == 778 ? "gre" : t == 769 ? "tunnel6" : t == 823 ? "gre6" :
+	       "unknown";
 }
 
 void ip_flags_print(unsigned int flags)
@@ -280,24 +286,33 @@ bool ip_dev_wanted(const struct nfm_netdev *d, int family)
 	return false;
 }
 
-void ip_hw(const uint8_t *a, int len, char *buf)
+void ip_hw(unsigned int type, const uint8_t *a, int len, char *buf)
 {
 	int i, n = 0;
 
 	buf[0] = 0;
+	/* iproute2's ll_addr_n2a(): an IPv4 or IPv6 tunnel's link address is an IP address */
+	if (len == 4 && (type == ARPHRD_TUNNEL || type == ARPHRD_SIT || type == ARPHRD_IPGRE)) {
+		inet_ntop(AF_INET, a, buf, INET6_ADDRSTRLEN);
+		return;
+	}
+	if (len == 16 && (type == ARPHRD_TUNNEL6 || type == ARPHRD_IP6GRE)) {
+		inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+		return;
+	}
 	for (i = 0; i < len && i < 32; i++)
 		n += sprintf(buf + n, "%s%02x", i ? ":" : "", a[i]);
 }
 
 void ip_brief(const struct nfm_netdev *d, bool addrs, int family, const char *state)
 {
-	char b[INET6_ADDRSTRLEN];
+	char b[INET6_ADDRSTRLEN], hw[IP_HW_MAX];
 	int k;
 
 	printf("%-16s %-14s ", cli_esc(d->name), state);
 	if (!addrs) {
-		ip_hw(d->addr, d->addr_len, b);
-		printf("%s ", b);
+		ip_hw(d->type, d->addr, d->addr_len, hw);
+		printf("%s ", hw);
 		ip_flags_print(d->flags);
 		printf(" \n");
 		return;
@@ -319,7 +334,7 @@ struct json_object *ip_json_dev(const struct nfm_netdev *d, bool addrs, int fami
 				const char *state, struct json_object *flags)
 {
 	struct json_object *o = json_object_new_object(), *ai;
-	char b[INET6_ADDRSTRLEN], sb[16];
+	char b[INET6_ADDRSTRLEN], sb[16], hw[IP_HW_MAX];
 	int k;
 
 	j_add(o, "ifindex", j_int(d->ifindex));
@@ -330,10 +345,10 @@ struct json_object *ip_json_dev(const struct nfm_netdev *d, bool addrs, int fami
 	j_add(o, "operstate", j_str(state));
 	j_add(o, "txqlen", j_int(d->txqlen));
 	j_add(o, "link_type", j_str(ip_link_type(d->type)));
-	ip_hw(d->addr, d->addr_len, b);
-	j_add(o, "address", j_str(b));
-	ip_hw(d->broadcast, d->addr_len, b);
-	j_add(o, "broadcast", j_str(b));
+	ip_hw(d->type, d->addr, d->addr_len, hw);
+	j_add(o, "address", j_str(hw));
+	ip_hw(d->type, d->broadcast, d->addr_len, hw);
+	j_add(o, "broadcast", j_str(hw));
 	if (!addrs)
 		return o;
 	ai = json_object_new_array();

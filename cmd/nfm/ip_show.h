@@ -32,7 +32,10 @@ struct json_object *ip_json_dev(const struct nfm_netdev *d, bool addrs, int fami
 				const char *state, struct json_object *flags);
 
 const char *ip_scope_name(int s, char *buf);
-void ip_hw(const uint8_t *a, int len, char *buf);
+/* A link-layer address as iproute2 prints it into buf (IP_HW_MAX bytes): hex bytes with ':', or a
+ * tunnel's IPv4/IPv6 address (ARPHRD_SIT, _TUNNEL, _IPGRE; _TUNNEL6, _IP6GRE). */
+#define IP_HW_MAX (3 * 32 + 1)
+void ip_hw(unsigned int type, const uint8_t *a, int len, char *buf);
 /* "<FLAG,...>", the same as a JSON array of names, and the link/TYPE name. */
 void ip_flags_print(unsigned int flags);
 struct json_object *ip_flags_json(unsigned int flags);
