@@ -370,6 +370,14 @@ def forged_dentry_name(d):
     d.w64(dentry + d.o("dentry", "d_name.name"), iname)
 
 
+def netdev_addr_len_32(d):
+    """Loopback's net_device says its hardware address is 32 bytes (its real length is 6): every
+    byte shown, nothing written past a buffer (ip -br and ip -J made 95 characters of it in 46)."""
+    from guest import nfm_json
+    lo = next(x for x in nfm_json(d.nfm, d.path, "ip", "addr")["interfaces"] if x["ifname"] == "lo")
+    d.write(int(lo["dev"], 16) + d.o("net_device", "addr_len"), b"\x20")
+
+
 def stack_saved_sp_wild(d):
     """pid 1's saved stack pointer (thread.sp) points outside its stack: nothing is read from
     there, and its stack is said to be cut short."""
@@ -397,6 +405,7 @@ CASES = {
     "tcp-info-wild-ca-ops": (tcp_ca_ops_wild, (["ss", "-ti"], "ss")),
     "unix-pending-queue-cycle": (unix_pending_cycle, (["ss", "-xae"], "ss")),
     "stack-saved-sp-wild": (stack_saved_sp_wild, (["bt", "1"], "bt")),
+    "netdev-addr-len-32": (netdev_addr_len_32, None),
     "poisoned-comm": (poisoned_comm, None),
     "forged-dentry-name": (forged_dentry_name, None),
 }
@@ -461,6 +470,13 @@ def test_mutation(nfm, dump, case):
             for args in (("ps",), ("pstree",)):
                 assert res[args].returncode == 0, (args, res[args].stderr)
                 assert b"\\x1b]52;c;SGk=\\x07" in res[args].stdout, (args, res[args].stdout[:400])
+        if case == "netdev-addr-len-32":
+            # the whole 32 bytes in every layout, each command complete
+            for args in (["ip", "addr"], ["ip", "-br", "link"], ["ip", "-J", "addr"]):
+                p = run(nfm, dump, args)
+                check_sane(args, p)
+                assert p.returncode == 0, (args, p.stderr)
+                assert p.stdout.count(b"00:" * 31) >= 1, (args, p.stdout[:600])
         if case == "forged-dentry-name":
             # shown, escaped: the forged separators are visible as what they are
             assert b"x\\xc0\\xaf..\\xc0\\xaf..\\xc0\\xafetc" in res[("lsof",)].stdout
