@@ -81,6 +81,16 @@ int nfm_btf_check_vmcoreinfo(const struct nfm_btf *btf, const struct nfm_vmcorei
 	return checked;
 }
 
+void nfm_btf_file_why(const char *path, int err, char *why, size_t size)
+{
+	/* libbpf says ENOENT for an ELF without .BTF too: a DWARF-only vmlinux */
+	if (err == -ENOENT && access(path, R_OK) == 0)
+		snprintf(why, size, "no BTF in it (a vmlinux with DWARF only? pahole "
+			 "--btf_encode_detached FILE vmlinux makes the types from it)");
+	else
+		snprintf(why, size, "cannot read BTF: %s", strerror(-err));
+}
+
 /* Load path and check it against VMCOREINFO: 0 and *ret, or -errno with why. */
 static int load_checked(struct nfm_ctx *ctx, const char *path, struct nfm_btf **ret, char *why,
 			size_t size)
@@ -89,7 +99,7 @@ static int load_checked(struct nfm_ctx *ctx, const char *path, struct nfm_btf **
 	int err = nfm_btf_new_file(path, &b), n;
 
 	if (err < 0) {
-		snprintf(why, size, "cannot read BTF: %s", strerror(-err));
+		nfm_btf_file_why(path, err, why, size);
 		return err;
 	}
 	if (ctx->vmci) {

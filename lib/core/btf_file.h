@@ -16,6 +16,9 @@ struct nfm_vmcoreinfo;
 int nfm_btf_check_vmcoreinfo(const struct nfm_btf *btf, const struct nfm_vmcoreinfo *vi,
 			     char *why, size_t size);
 
+/* Why path gave no types (err from nfm_btf_new_file()), one phrase into why. */
+void nfm_btf_file_why(const char *path, int err, char *why, size_t size);
+
 /* ctx->btf from path (--btf), checked; 0 or -errno (said through the log). */
 int nfm_btf_from_file(struct nfm_ctx *ctx, const char *path);
 

@@ -67,10 +67,27 @@ static void test_agree_and_disagree(void **state)
 	nfm_btf_free(b);
 }
 
+/* An ELF without .BTF (a DWARF-only vmlinux, here /bin/true) is not "no such file". */
+static void test_why(void **state)
+{
+	struct nfm_btf *b;
+	char why[256];
+	int err = nfm_btf_new_file("/bin/true", &b);
+
+	assert_int_equal(err, -ENOENT);
+	nfm_btf_file_why("/bin/true", err, why, sizeof(why));
+	assert_non_null(strstr(why, "no BTF in it"));
+	assert_non_null(strstr(why, "pahole --btf_encode_detached"));
+	err = nfm_btf_new_file("/nonexistent.btf", &b);
+	nfm_btf_file_why("/nonexistent.btf", err, why, sizeof(why));
+	assert_string_equal(why, "cannot read BTF: No such file or directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agree_and_disagree),
+		cmocka_unit_test(test_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
