@@ -1005,10 +1005,13 @@ class Guest:
     def diagnose(self):
         """Why the guest is unwell: `nfm diagnose -j` below its envelope (uptime_ns, healthy,
         nr_findings, findings as finding.json worst first, checks, figures), with "complete":
-        False when a check could not read what it needs (that check says what, in checks)."""
+        False when a check could not read what it needs (that check says what, in checks). A
+        live VM is compared with the host's other VMs as the CLI does (the peers check:
+        an address another VM on the same wire holds)."""
         rp = _ffi.new("struct nfm_diag_report **")
         _check(_lib.nfm_diagnose(self._c(), rp), "diagnose", self._log)
         r = _ffi.gc(rp[0], _lib.nfm_diag_report_free)
+        _check(_lib.nfm_diagnose_peers(self._c(), r), "diagnose", self._log)
         checks = []
         for i in range(r.nr_checks):
             c = r.checks[i]

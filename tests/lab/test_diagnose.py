@@ -90,7 +90,7 @@ def test_healthy_guest_has_no_finding(scenario_vm, kernel):
     assert fig["oom_kills"] == 0 and fig["nr_hung_tasks"] == 0 and fig["nr_soft_lockup_cpus"] == 0
     assert "D" not in fig["taint"] and "O" in fig["taint"]  # the fault module, loaded, idle
     assert {c["name"] for c in doc["checks"]} == {"kernel", "log", "tasks", "lockups", "memory",
-                                                   "network", "filesystems"}
+                                                   "network", "filesystems", "peers"}
     p = run("--vm", v.pid, "diagnose")
     assert p.returncode == 0 and "no findings" in p.stdout, p.stdout + p.stderr
     v.stop()
