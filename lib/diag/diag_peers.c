@@ -20,7 +20,7 @@
 #include <nfm/system.h>
 
 #include "diag/diag_int.h"
-#include "source/qemu_cmdline.h"
+#include "source/qemu_nics.h"
 
 #define MAX_VMS 256
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "source/qemu_cmdline.h"
+#include "source/qemu_opts.h"
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024ULL * MiB)
@@ -19,142 +20,6 @@ static void copy_str(char *dst, size_t size, const char *s, size_t len)
 		len = size - 1;
 	memcpy(dst, s, len);
 	dst[len] = '\0';
-}
-
-/*
- * Find key in a QEMU option string "v0,k1=v1,k2=v2" where ",," stands for a comma; the first
- * element may have no "=" and then belongs to implied (may be NULL). Writes the unescaped value.
- * Returns true when found. The last occurrence wins, as in QEMU.
- */
-static bool opt_get(const char *opts, const char *key, const char *implied, char *out, size_t size)
-{
-	const char *p = opts;
-	bool first = true, found = false;
-	size_t klen = strlen(key);
-
-	while (*p) {
-		const char *eq = NULL, *q = p;
-		char tmp[512];
-		size_t n = 0;
-		bool match;
-
-		/* Find this element's end and its first '=' (keys contain no commas). */
-		while (*q) {
-			if (*q == ',') {
-				if (q[1] == ',') {
-					q += 2;
-					continue;
-				}
-				break;
-			}
-			if (*q == '=' && !eq)
-				eq = q;
-			q++;
-		}
-		if (eq)
-			match = (size_t)(eq - p) == klen && !strncmp(p, key, klen);
-		else
-			match = first && implied && !strcmp(key, implied);
-		if (match) {
-			const char *v = eq ? eq + 1 : p;
-
-			while (v < q && n < sizeof(tmp) - 1) {
-				tmp[n++] = *v;
-				v += (*v == ',' && v + 1 < q && v[1] == ',') ? 2 : 1;
-			}
-			tmp[n] = '\0';
-			copy_str(out, size, tmp, n);
-			found = true;
-		}
-		first = false;
-		p = *q ? q + 1 : q;
-	}
-	return found;
-}
-
-/*
- * The same over a flat JSON object ({"qom-type":"memory-backend-file","id":"m0","share":true}),
- * as libvirt passes -object. Strings, numbers and booleans only; nested values are skipped.
- */
-static bool json_get(const char *s, const char *key, char *out, size_t size)
-{
-	const char *p = s;
-	size_t klen = strlen(key);
-	int depth = 0;
-
-	while (*p) {
-		if (*p == '{' || *p == '[') {
-			depth++;
-			p++;
-			continue;
-		}
-		if (*p == '}' || *p == ']') {
-			depth--;
-			p++;
-			continue;
-		}
-		if (*p != '"') {
-			p++;
-			continue;
-		}
-		/* A string: is it a key of the top-level object matching ours? */
-		const char *start = ++p;
-
-		while (*p && *p != '"') {
-			if (*p == '\\' && p[1])
-				p++;
-			p++;
-		}
-		if (!*p)
-			return false;
-		size_t slen = p - start;
-
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != ':')
-			continue;
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (depth != 1 || slen != klen || strncmp(start, key, klen))
-			continue;
-		if (*p == '"') {
-			char tmp[512];
-			size_t n = 0;
-
-			p++;
-			while (*p && *p != '"') {
-				if (*p == '\\' && p[1])
-					p++;
-				if (n < sizeof(tmp) - 1)
-					tmp[n++] = *p;
-				p++;
-			}
-			copy_str(out, size, tmp, n);
-			return true;
-		}
-		size_t n = 0;
-
-		while (p[n] && p[n] != ',' && p[n] != '}' && p[n] != ' ')
-			n++;
-		copy_str(out, size, p, n);
-		return true;
-	}
-	return false;
-}
-
-static bool obj_get(const char *v, const char *key, const char *implied, char *out, size_t size)
-{
-	if (v[0] == '{')
-		return json_get(v, key, out, size);
-	return opt_get(v, key, implied, out, size);
-}
-
-bool nfm_qemu_opt_get(const char *opts, const char *key, const char *implied, char *out,
-		      size_t size)
-{
-	return obj_get(opts, key, implied, out, size);
 }
 
 static bool parse_bool(const char *s, bool *ret)
@@ -285,19 +150,19 @@ static void parse_object(struct nfm_qemu_cmdline *cl, const char *v)
 	struct nfm_qemu_memdev *md;
 	char type[32], tmp[64];
 
-	if (!obj_get(v, "qom-type", "qom-type", type, sizeof(type)) ||
+	if (!nfm_qemu_obj_get(v, "qom-type", "qom-type", type, sizeof(type)) ||
 	    strncmp(type, "memory-backend-", 15) || cl->nr_memdevs >= NFM_QEMU_MAX_MEMDEVS)
 		return;
 	md = &cl->memdevs[cl->nr_memdevs];
 	memset(md, 0, sizeof(*md));
 	copy_str(md->type, sizeof(md->type), type, strlen(type));
-	obj_get(v, "id", NULL, md->id, sizeof(md->id));
-	obj_get(v, "mem-path", NULL, md->mem_path, sizeof(md->mem_path));
+	nfm_qemu_obj_get(v, "id", NULL, md->id, sizeof(md->id));
+	nfm_qemu_obj_get(v, "mem-path", NULL, md->mem_path, sizeof(md->mem_path));
 	/* memfd shares by default; file and ram do not. */
 	md->share = !strcmp(type, "memory-backend-memfd");
-	if (obj_get(v, "share", NULL, tmp, sizeof(tmp)))
+	if (nfm_qemu_obj_get(v, "share", NULL, tmp, sizeof(tmp)))
 		parse_bool(tmp, &md->share);
-	if (obj_get(v, "size", NULL, tmp, sizeof(tmp)) && !parse_size_str(tmp, 1, &md->size))
+	if (nfm_qemu_obj_get(v, "size", NULL, tmp, sizeof(tmp)) && !parse_size_str(tmp, 1, &md->size))
 		md->size = 0;
 	cl->nr_memdevs++;
 }
@@ -307,12 +172,12 @@ static void parse_chardev(struct parse_state *st, const char *v)
 	struct chardev *c;
 	char backend[32];
 
-	if (!opt_get(v, "backend", "backend", backend, sizeof(backend)) ||
+	if (!nfm_qemu_opt_get(v, "backend", "backend", backend, sizeof(backend)) ||
 	    strcmp(backend, "socket") || st->nr_chardevs >= MAX_CHARDEVS)
 		return;
 	c = &st->chardevs[st->nr_chardevs];
-	if (!opt_get(v, "id", NULL, c->id, sizeof(c->id)) ||
-	    !opt_get(v, "path", NULL, c->path, sizeof(c->path)))
+	if (!nfm_qemu_opt_get(v, "id", NULL, c->id, sizeof(c->id)) ||
+	    !nfm_qemu_opt_get(v, "path", NULL, c->path, sizeof(c->path)))
 		return;
 	st->nr_chardevs++;
 }
@@ -337,19 +202,19 @@ static int parse_opt(struct nfm_qemu_cmdline *cl, struct parse_state *st, const 
 	char tmp[256];
 
 	if (!strcmp(opt, "name")) {
-		if (opt_get(v, "guest", "guest", tmp, sizeof(tmp)))
+		if (nfm_qemu_opt_get(v, "guest", "guest", tmp, sizeof(tmp)))
 			copy_str(cl->name, sizeof(cl->name), tmp, strlen(tmp));
 	} else if (!strcmp(opt, "m")) {
-		if (opt_get(v, "size", "size", tmp, sizeof(tmp))) {
+		if (nfm_qemu_opt_get(v, "size", "size", tmp, sizeof(tmp))) {
 			if (!parse_size_str(tmp, MiB, &cl->ram_size))
 				return -EINVAL;
 		}
 	} else if (!strcmp(opt, "machine") || !strcmp(opt, "M")) {
-		if (opt_get(v, "type", "type", tmp, sizeof(tmp)))
+		if (nfm_qemu_opt_get(v, "type", "type", tmp, sizeof(tmp)))
 			set_machine(cl, tmp);
-		if (opt_get(v, "memory-backend", NULL, tmp, sizeof(tmp)))
+		if (nfm_qemu_opt_get(v, "memory-backend", NULL, tmp, sizeof(tmp)))
 			copy_str(cl->ram_backend, sizeof(cl->ram_backend), tmp, strlen(tmp));
-		if (opt_get(v, "max-ram-below-4g", NULL, tmp, sizeof(tmp)) &&
+		if (nfm_qemu_opt_get(v, "max-ram-below-4g", NULL, tmp, sizeof(tmp)) &&
 		    !parse_size_str(tmp, 1, &cl->max_ram_below_4g))
 			cl->max_ram_below_4g = 0;
 	} else if (!strcmp(opt, "object")) {
@@ -362,9 +227,9 @@ static int parse_opt(struct nfm_qemu_cmdline *cl, struct parse_state *st, const 
 		   !strcmp(opt, "net")) {
 		return nfm_qemu_nic_opt(&st->nics, opt, v);
 	} else if (!strcmp(opt, "mon")) {
-		if (opt_get(v, "mode", NULL, tmp, sizeof(tmp)) && !strcmp(tmp, "control") &&
+		if (nfm_qemu_opt_get(v, "mode", NULL, tmp, sizeof(tmp)) && !strcmp(tmp, "control") &&
 		    !st->mon_chardev[0])
-			opt_get(v, "chardev", "chardev", st->mon_chardev, sizeof(st->mon_chardev));
+			nfm_qemu_opt_get(v, "chardev", "chardev", st->mon_chardev, sizeof(st->mon_chardev));
 	}
 	return 0;
 }
@@ -433,7 +298,7 @@ int nfm_qemu_cmdline_parse(const char *const *argv, size_t argc, struct nfm_qemu
 			if (!strcmp(cl->memdevs[i].id, cl->ram_backend) && cl->memdevs[i].size)
 				cl->ram_size = cl->memdevs[i].size;
 	}
-	nfm_qemu_nics_finish(st->nics, cl);
+	cl->nr_nics = nfm_qemu_nics_finish(st->nics, cl->nics);
 	free(st);
 	if (!err)
 		*ret = *cl;

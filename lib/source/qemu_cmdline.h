@@ -13,8 +13,9 @@
 
 #include <nfm/source.h>
 
+#include "source/qemu_nics.h"
+
 #define NFM_QEMU_MAX_MEMDEVS 16
-#define NFM_QEMU_MAX_NICS 16
 
 enum nfm_qemu_machine {
 	NFM_QEMU_MACHINE_PC,		/* pc, pc-i440fx-*, pc-X.Y, or no -machine at all */
@@ -55,18 +56,6 @@ int nfm_qemu_cmdline_parse(const char *const *argv, size_t argc, struct nfm_qemu
 
 /* The same over /proc/PID/cmdline's bytes: NUL-separated arguments (need not end in NUL). */
 int nfm_qemu_cmdline_parse_buf(const char *buf, size_t len, struct nfm_qemu_cmdline *ret);
-
-/*
- * Find key in a QEMU option string "v0,k1=v1" (",," a comma; the first element without '=' is
- * implied's value) or a flat JSON object, as QEMU reads them: the last occurrence wins.
- */
-bool nfm_qemu_opt_get(const char *opts, const char *key, const char *implied, char *out,
-		      size_t size);
-
-/* qemu_nics.c: one -netdev, -nic or -device option; then, once every option is read, the NICs. */
-struct nfm_qemu_nic_state;
-int nfm_qemu_nic_opt(struct nfm_qemu_nic_state **st, const char *opt, const char *v);
-void nfm_qemu_nics_finish(struct nfm_qemu_nic_state *st, struct nfm_qemu_cmdline *cl);
 
 /* True when the program named by argv[0] (or /proc/PID/exe) is a QEMU system emulator. */
 bool nfm_qemu_is_qemu_path(const char *path);

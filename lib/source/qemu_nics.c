@@ -9,11 +9,13 @@
  * creation order (qemu_macaddr_default_if_unset()); the order here is the command line's.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/qemu_cmdline.h"
+#include "source/qemu_nics.h"
+#include "source/qemu_opts.h"
 
 struct netdev_opt {
 	char id[64];
@@ -37,7 +39,7 @@ struct nfm_qemu_nic_state {
 
 static bool get(const char *v, const char *key, char *out, size_t size)
 {
-	return nfm_qemu_opt_get(v, key, NULL, out, size);
+	return nfm_qemu_obj_get(v, key, NULL, out, size);
 }
 
 /* "a|b" with the lesser first: both ends of a pair name the same two things. */
@@ -130,7 +132,7 @@ int nfm_qemu_nic_opt(struct nfm_qemu_nic_state **stp, const char *opt, const cha
 			return 0;
 		nd = &st->netdevs[st->nr_netdevs];
 		memset(nd, 0, sizeof(*nd));
-		if (!nfm_qemu_opt_get(v, "type", "type", nd->type, sizeof(nd->type)) ||
+		if (!nfm_qemu_obj_get(v, "type", "type", nd->type, sizeof(nd->type)) ||
 		    !get(v, "id", nd->id, sizeof(nd->id)))
 			return 0;
 		netdev_link(v, nd);
@@ -143,7 +145,7 @@ int nfm_qemu_nic_opt(struct nfm_qemu_nic_state **stp, const char *opt, const cha
 		struct nic_dev *d = &st->devs[st->nr_devs];
 		char type[16];
 
-		if (!nfm_qemu_opt_get(v, "type", "type", type, sizeof(type)) || strcmp(type, "nic"))
+		if (!nfm_qemu_obj_get(v, "type", "type", type, sizeof(type)) || strcmp(type, "nic"))
 			return 0;	/* a backend (-net user, ...), or -net none */
 		memset(d, 0, sizeof(*d));
 		snprintf(d->nd.type, sizeof(d->nd.type), "hub");
@@ -152,7 +154,7 @@ int nfm_qemu_nic_opt(struct nfm_qemu_nic_state **stp, const char *opt, const cha
 		struct nic_dev *d = &st->devs[st->nr_devs];
 
 		memset(d, 0, sizeof(*d));
-		if (!nfm_qemu_opt_get(v, "type", "type", d->nd.type, sizeof(d->nd.type)))
+		if (!nfm_qemu_obj_get(v, "type", "type", d->nd.type, sizeof(d->nd.type)))
 			snprintf(d->nd.type, sizeof(d->nd.type), "user");
 		if (!strcmp(d->nd.type, "none"))
 			return 0;
@@ -171,14 +173,14 @@ int nfm_qemu_nic_opt(struct nfm_qemu_nic_state **stp, const char *opt, const cha
 	return 0;
 }
 
-void nfm_qemu_nics_finish(struct nfm_qemu_nic_state *st, struct nfm_qemu_cmdline *cl)
+size_t nfm_qemu_nics_finish(struct nfm_qemu_nic_state *st, struct nfm_vm_nic *out)
 {
 	bool used[256] = { false };
 	unsigned int next = 0x56;
+	size_t nr = 0;
 
-	cl->nr_nics = 0;
 	if (!st)
-		return;
+		return 0;
 	/* QEMU's default MACs skip those given explicitly in its 52:54:00:12:34:XX range */
 	for (size_t i = 0; i < st->nr_devs; i++)
 		if (!strncmp(st->devs[i].mac, "52:54:00:12:34:", 15))
@@ -186,7 +188,7 @@ void nfm_qemu_nics_finish(struct nfm_qemu_nic_state *st, struct nfm_qemu_cmdline
 	for (size_t i = 0; i < st->nr_devs; i++) {
 		const struct nic_dev *d = &st->devs[i];
 		const struct netdev_opt *nd = d->netdev[0] ? NULL : &d->nd;
-		struct nfm_vm_nic *n = &cl->nics[cl->nr_nics];
+		struct nfm_vm_nic *n = &out[nr];
 
 		for (size_t k = 0; !nd && k < st->nr_netdevs; k++)
 			if (!strcmp(st->netdevs[k].id, d->netdev))
@@ -209,7 +211,8 @@ void nfm_qemu_nics_finish(struct nfm_qemu_nic_state *st, struct nfm_qemu_cmdline
 				n->mac_default = true;
 			}
 		}
-		cl->nr_nics++;
+		nr++;
 	}
 	free(st);
+	return nr;
 }
