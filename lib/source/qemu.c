@@ -19,6 +19,7 @@
 
 #include <nfm/host.h>
 
+#include "source/pagemap.h"
 #include "source/qemu.h"
 #include "source/qemu_cmdline.h"
 #include "source/qmp.h"
@@ -29,6 +30,11 @@
 #define FOUR_GIB (4ULL << 30)
 #define MAX_MAPS 65536
 #define MAX_CMDLINE (1u << 20)
+
+/* Memory that reads as zeros until written: a page absent from its page table holds nothing. */
+struct anon_span {
+	uint64_t start, end;
+};
 
 struct qemu_priv {
 	int pid;
@@ -41,6 +47,10 @@ struct qemu_priv {
 	void *map_base;		/* shared RAM, mmapped read-only */
 	size_t map_len;
 	uint64_t map_start;	/* its host address in QEMU */
+	int map_fd;		/* its file (read-only), for SEEK_DATA */
+	uint64_t map_file_off;	/* file offset of map_base */
+	struct anon_span *anon;	/* QEMU's large private anonymous mappings, sorted */
+	size_t nr_anon;
 	char qmp[256];		/* QMP socket, "" when none is known */
 };
 
@@ -219,26 +229,55 @@ static int qemu_read_vec(struct nfm_source *src, const struct nfm_backing_iov *i
 	return err;
 }
 
+static bool in_private_anon(const struct qemu_priv *p, uint64_t va)
+{
+	size_t lo = 0, hi = p->nr_anon;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (va < p->anon[mid].start)
+			hi = mid;
+		else if (va >= p->anon[mid].end)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+/*
+ * QEMU's private anonymous mappings of 1 MiB or more (guest RAM is one), in address order as
+ * the maps list them; a mapping left out only costs reads of its untouched pages.
+ */
+static int keep_anon_spans(struct qemu_priv *p, const struct nfm_qemu_map *maps, size_t n)
+{
+	size_t i, k = 0;
+
+	p->anon = calloc(n ? n : 1, sizeof(*p->anon));
+	if (!p->anon)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (maps[i].perms[3] == 'p' && maps[i].end - maps[i].start >= (1u << 20) &&
+		    (!maps[i].path[0] || !strncmp(maps[i].path, "[anon", 5)) &&
+		    (!k || maps[i].start >= p->anon[k - 1].end))
+			p->anon[k++] = (struct anon_span){ maps[i].start, maps[i].end };
+	p->nr_anon = k;
+	return 0;
+}
+
+/* Pages that may hold data (pagemap.h): never-written and zero-page-backed RAM is skipped. */
 static int qemu_resident(struct nfm_source *src, uint64_t off, uint64_t npages, uint8_t *bitmap)
 {
 	struct qemu_priv *p = src->priv;
+	const struct nfm_zero_pfns *z = nfm_zero_pfns();
 	uint64_t entries[512], i = 0;
 	char path[64];
 
 	if (src->map) {
-		unsigned char vec[4096];
-
-		while (i < npages) {
-			uint64_t k = npages - i < sizeof(vec) ? npages - i : sizeof(vec), j;
-
-			if (mincore((void *)(src->map + off + i * PAGE), k * PAGE, vec) < 0)
-				return -EIO;
-			for (j = 0; j < k; j++)
-				if (vec[j] & 1)
-					bitmap[(i + j) / 8] |= 1u << ((i + j) & 7);
-			i += k;
-		}
-		return 0;
+		if (p->map_fd < 0)
+			return -EOPNOTSUPP;
+		return nfm_file_data_pages(p->map_fd, p->map_file_off + off, npages, bitmap);
 	}
 	if (p->pagemap_fd < 0) {
 		snprintf(path, sizeof(path), "/proc/%d/pagemap", p->pid);
@@ -254,10 +293,10 @@ static int qemu_resident(struct nfm_source *src, uint64_t off, uint64_t npages, 
 			continue;
 		if (n <= 0 || n % 8)
 			return -EIO;
-		k = n / 8;
+		k = (uint64_t)n / 8;
 		for (j = 0; j < k; j++)
-			/* bit 63: present in RAM, bit 62: swapped out; either way it has data. */
-			if (entries[j] & (3ULL << 62))
+			if (nfm_pagemap_may_hold_data(entries[j],
+						      in_private_anon(p, off + (i + j) * PAGE), z))
 				bitmap[(i + j) / 8] |= 1u << ((i + j) & 7);
 		i += k;
 	}
@@ -281,8 +320,11 @@ static void qemu_destroy(struct nfm_source *src)
 		close(p->mem_fd);
 	if (p->pagemap_fd >= 0)
 		close(p->pagemap_fd);
+	if (p->map_fd >= 0)
+		close(p->map_fd);
 	if (p->map_base)
 		munmap(p->map_base, p->map_len);
+	free(p->anon);
 	free(p);
 	src->priv = NULL;
 }
@@ -335,6 +377,8 @@ static int qemu_settle(struct nfm_source *src)
 		if (!inside) {	/* RAM outside the shared file: read through /proc/PID/mem */
 			munmap(p->map_base, p->map_len);
 			p->map_base = NULL;
+			close(p->map_fd);
+			p->map_fd = -1;
 			src->map = NULL;
 			src->map_size = 0;
 		}
@@ -448,8 +492,8 @@ static void try_mmap_shared(struct nfm_source *src, struct qemu_priv *p,
 		return;
 	}
 	base = mmap(NULL, m->end - m->start, PROT_READ, MAP_SHARED, fd, (off_t)m->offset);
-	close(fd);
 	if (base == MAP_FAILED) {
+		close(fd);
 		nfm_dbg(log, "mmap of %s: %s; reading through /proc/%d/mem", m->path,
 			strerror(errno), p->pid);
 		return;
@@ -457,6 +501,8 @@ static void try_mmap_shared(struct nfm_source *src, struct qemu_priv *p,
 	p->map_base = base;
 	p->map_len = m->end - m->start;
 	p->map_start = m->start;
+	p->map_fd = fd;
+	p->map_file_off = m->offset;
 	for (i = 0; i < nr; i++)
 		r[i].backing -= m->start;
 	src->map = base;
@@ -566,6 +612,7 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 	p->pid = pid;
 	p->mem_fd = -1;
 	p->pagemap_fd = -1;
+	p->map_fd = -1;
 	src->priv = p;
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	p->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -588,6 +635,9 @@ int nfm_source_open_qemu(int pid, const char *qmp_path, const struct nfm_log *lo
 		err = nmaps;
 		goto out;
 	}
+	err = keep_anon_spans(p, maps, (size_t)nmaps);
+	if (err)
+		goto out;
 
 	if (!qmp_path && cl->qmp[0])
 		qmp_path = cl->qmp;

@@ -55,8 +55,9 @@ struct nfm_source_ops {
 	/* Optional: every vCPU's registers at once, now (a live QEMU asks its monitor once).
 	 * Without it nfm_source_cpu_regs() collects cpu_state. Caller frees *ret. */
 	int (*cpu_regs)(struct nfm_source *src, struct nfm_cpu_state **ret, size_t *n);
-	/* Optional: which pages of [start, start+size) (backing offsets, page aligned) are backed by
-	 * resident memory; bit i of *bitmap = page i. Lets discovery skip never-touched RAM. */
+	/* Optional: which pages of [start, start+size) (backing offsets, page aligned) may hold
+	 * anything but zeros (a clear bit: certainly zero); bit i of *bitmap = page i. Lets
+	 * discovery and the recorder skip never-touched RAM without reading it. */
 	int (*resident)(struct nfm_source *src, uint64_t off, uint64_t npages, uint8_t *bitmap);
 	/* Optional: finish learning the layout (a QMP session still running since open); 1 when
 	 * the ranges changed in a way that makes earlier reads suspect, else 0. */
