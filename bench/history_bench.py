@@ -51,10 +51,11 @@ def timed(args):
 def phase(nfm, name, store, runs, label):
     snaps = record(nfm, name, store, runs, False)
     cons = record(nfm, name, store, runs, True)
-    print("%-5s sync wall ms %s | host CPU ms %s | stored KB (pages+index) %s | "
+    print("%-5s sync wall ms %s | host CPU ms %s | pages read %s | stored KB (pages+index) %s | "
           "--consistent pause ms %s" % (
               label, mmm([s["sync_ns"] for s in snaps], 1e-6),
               mmm([s["cpu_ns"] for s in snaps], 1e-6),
+              mmm([s["read_pages"] for s in snaps], 1, "%d"),
               mmm([s["new_bytes"] + s["index_bytes"] for s in snaps], 1e-3),
               mmm([s["pause_ns"] for s in cons], 1e-6)))
     return snaps + cons
@@ -94,7 +95,7 @@ def main():
     finally:
         vm.stop(name)
         shutil.rmtree(store, ignore_errors=True)
-    print("method: %s (soft-dirty is absent on this host kernel: every sync re-hashes every page)"
+    print("method: %s (full: every page the host holds data for is read and hashed)"
           % allsnaps[-1]["method"])
 
 

@@ -616,6 +616,14 @@ int nfm_store_put(struct nfm_store *st, uint64_t pgno, const void *page)
 	return 2;
 }
 
+void nfm_store_zero(struct nfm_store *st, uint64_t pgno)
+{
+	if (pgno < st->cur_n) {
+		st->cur[pgno] = 0;
+		st->cur_zero++;
+	}
+}
+
 bool nfm_store_has_parent(struct nfm_store *st, uint64_t n)
 {
 	return st->parent && st->parent_n == n;

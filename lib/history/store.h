@@ -95,6 +95,8 @@ int64_t catalog_max_id(struct nfm_store *st);
 int nfm_store_begin(struct nfm_store *st, uint64_t nr_pages);
 /* Store page pgno of the snapshot being written: 0 a zero page, 1 a page already stored, 2 new. */
 int nfm_store_put(struct nfm_store *st, uint64_t pgno, const void *page);
+/* Page pgno is a zero page (known so without reading it). */
+void nfm_store_zero(struct nfm_store *st, uint64_t pgno);
 /* Page pgno is unchanged since the parent snapshot. */
 void nfm_store_keep(struct nfm_store *st, uint64_t pgno);
 /* The parent's entry for pgno (0: zero page or no parent); true when a parent of n pages exists. */

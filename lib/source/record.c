@@ -5,10 +5,12 @@
  * since the newest snapshot; the rest are taken over from that snapshot's index.
  *
  * Which pages changed: NFM_SYNC_FULL reads and hashes every page (a page whose hash is already
- * in the pack costs no write); NFM_SYNC_SOFTDIRTY reads only the pages the host kernel marked
- * soft-dirty in the QEMU process since the last sync (/proc/PID/pagemap bit 55, reset by
- * writing "4" to /proc/PID/clear_refs, which write-protects QEMU's page table entries so that the
- * next write to each page faults once). The soft-dirty read and reset run with the vCPUs
+ * in the pack costs no write) but those the host holds no data for (never-written anonymous
+ * RAM, the host's zero pages, a shared file's holes: source/pagemap.h), zero without a read;
+ * NFM_SYNC_SOFTDIRTY reads only the pages the host kernel marked soft-dirty in the QEMU process
+ * since the last sync (/proc/PID/pagemap bit 55, reset by writing "4" to /proc/PID/clear_refs,
+ * which write-protects QEMU's page table entries so that the next write to each page faults
+ * once). The soft-dirty read and reset run with the vCPUs
  * stopped (QMP) so that no write falls between them. doc/history.md has the measurements.
  */
 #include <errno.h>
@@ -21,14 +23,17 @@
 #include <unistd.h>
 
 #include "history/store.h"
+#include "source/pagemap.h"
 #include "source/qmp.h"
 #include "source/source.h"
 #include "util/log.h"
 
 #define BATCH 256
-#define PM_SOFT_DIRTY (1ull << 55)
-#define PM_SWAP (1ull << 62)
-#define PM_PRESENT (1ull << 63)
+/* pages whose data-or-not bits are asked of the host at once */
+#define CHUNK (BATCH * 16)
+#define PM_SOFT_DIRTY NFM_PM_SOFT_DIRTY
+#define PM_SWAP NFM_PM_SWAP
+#define PM_PRESENT NFM_PM_PRESENT
 
 struct nfm_recorder {
 	struct nfm_store *st;
@@ -40,7 +45,13 @@ struct nfm_recorder {
 	bool sd_armed;		/* bits were reset at the previous sync of this recorder */
 	uint64_t nr_pages;
 	uint8_t *buf;
+	uint8_t bits[CHUNK / 8];	/* one chunk's pages that may hold data */
 };
+
+static bool bit(const uint8_t *bits, uint64_t i)
+{
+	return bits[i / 8] & (1u << (i & 7));
+}
 
 static uint64_t now_ns(clockid_t c)
 {
@@ -272,18 +283,28 @@ int nfm_recorder_snap(struct nfm_recorder *r, struct nfm_snapshot_info *info,
 		goto out;
 	for (i = 0; i < r->src->nr_ranges && !err; i++) {
 		const struct nfm_source_range *rg = &r->src->ranges[i];
-		uint64_t n = rg->size / NFM_PAGE, k = 0;
+		uint64_t n = rg->size / NFM_PAGE, k = 0, cbase = 0, cend = 0;
+		bool known = false;	/* bits holds which pages of [cbase, cend) may hold data */
 
 		while (k < n && !err) {
 			size_t m = 0, j;
-			uint64_t first = pg + k;
 
+			if (k >= cend) {
+				cbase = k;
+				cend = n - k < CHUNK ? n : k + CHUNK;
+				known = nfm_source_resident(r->src, rg->start + cbase * NFM_PAGE,
+							    cend - cbase, r->bits) == 0;
+			}
 			/* one batch of up to BATCH pages, skipping the clean ones */
-			for (; k < n && m < BATCH; k++) {
+			for (; k < cend && m < BATCH; k++) {
 				uint64_t p = pg + k;
 
 				if (sd && !r->o.verify && !(dirty[p / 8] & (1u << (p & 7)))) {
 					nfm_store_keep(r->st, p);
+					continue;
+				}
+				if (!r->o.verify && known && !bit(r->bits, k - cbase)) {
+					nfm_store_zero(r->st, p);
 					continue;
 				}
 				iov[m].pa = rg->start + k * NFM_PAGE;
@@ -291,10 +312,9 @@ int nfm_recorder_snap(struct nfm_recorder *r, struct nfm_snapshot_info *info,
 				iov[m].len = NFM_PAGE;
 				m++;
 			}
-			(void)first;
 			nfm_source_read_phys_vec(r->src, iov, m);
 			for (j = 0; j < m && !err; j++) {
-				uint64_t p = pg + (iov[j].pa - rg->start) / NFM_PAGE;
+				uint64_t rk = (iov[j].pa - rg->start) / NFM_PAGE, p = pg + rk;
 				uint8_t *page = r->buf + j * NFM_PAGE;
 
 				if (iov[j].err)
@@ -303,6 +323,13 @@ int nfm_recorder_snap(struct nfm_recorder *r, struct nfm_snapshot_info *info,
 					/* verify: what soft-dirty would have kept */
 					nfm_store_keep(r->st, p);
 					if (!nfm_store_same(r->st, nfm_store_cur_entry(r->st, p), page))
+						miss++;
+					continue;
+				}
+				if (known && !bit(r->bits, rk - cbase)) {
+					/* verify: the host said it holds no data here */
+					nfm_store_zero(r->st, p);
+					if (!nfm_store_same(r->st, 0, page))
 						miss++;
 					continue;
 				}
