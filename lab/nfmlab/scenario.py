@@ -19,9 +19,11 @@ panic (sysrq crash, kernel.panic=0), halt
 import argparse
 import hashlib
 import os
+import re
 import time
 
 from . import LabError, accel, faultmod, initramfs, kernels, modules, paths, vm
+from .qmp import QMP
 
 SCENARIOS = ("healthy", "disk", "halt", "hang", "irq", "lockup", "net", "nmi", "offline", "panic")
 # modules a scenario loads itself (in this order; /lib/modules/scenario.list), when not built in
@@ -55,6 +57,20 @@ def _initrd(kernel, name):
                             + [("lib/modules/%s.ko" % m[0], m[2], 0o644) for m in mods])
 
 
+# x86-64's module area (MODULES_VADDR to MODULES_END): a RIP there runs module text
+MODULE_AREA = (0xffffffffc0000000, 0xffffffffff000000)
+
+
+def _cpu0_in_module(name):
+    """Does the (only) vCPU execute module text now? Its RIP through QMP."""
+    try:
+        with QMP(os.path.join(paths.run_dir(name), "qmp.sock"), timeout=10) as q:
+            m = re.search(r"RIP=([0-9a-f]{16})", q.hmp("info registers"))
+    except (LabError, OSError):
+        return False
+    return bool(m) and MODULE_AREA[0] <= int(m.group(1), 16) < MODULE_AREA[1]
+
+
 def _wait(name, scenario, timeout):
     console = os.path.join(paths.run_dir(name), "console.log")
     want = b"NFM-LAB-SCENARIO %s ready" % scenario.encode()
@@ -69,6 +85,11 @@ def _wait(name, scenario, timeout):
         with open(console, "rb") as f:
             log = f.read()
         if want in log:
+            return
+        # nmi, irq: an RT kernel prints from a kthread, which never runs beside the spinner on
+        # the one vCPU; once the script loads the module, the vCPU running module text is it
+        if scenario in ("nmi", "irq") and b"NFM-LAB-SCENARIO %s spinning" % scenario.encode() \
+                in log and _cpu0_in_module(name):
             return
         if vm._pid_of(name) is None:
             raise LabError("scenario %s: QEMU exited; see %s" % (scenario, console))

@@ -213,11 +213,13 @@ def reach_vm(request):
 
 
 def scenario_kernels():
-    """Kernels of the scenario VMs (nfm diagnose): 6.1-cloud, and 6.12-generic with NFM_LAB_FULL=1
-    (NFM_LAB_SCENARIO_KERNELS overrides); each scenario boots its own small, short-lived VM."""
+    """Kernels of the scenario VMs (nfm diagnose): 6.1-cloud, and 6.12-generic and 6.12-rt with
+    NFM_LAB_FULL=1 (NFM_LAB_SCENARIO_KERNELS overrides); each scenario boots its own small,
+    short-lived VM."""
     if os.environ.get("NFM_LAB_SCENARIO_KERNELS"):
         return os.environ["NFM_LAB_SCENARIO_KERNELS"].split()
-    return ["6.1-cloud", "6.12-generic"] if os.environ.get("NFM_LAB_FULL") == "1" else ["6.1-cloud"]
+    return ["6.1-cloud", "6.12-generic", "6.12-rt"] if os.environ.get("NFM_LAB_FULL") == "1" \
+        else ["6.1-cloud"]
 
 
 @pytest.fixture(scope="session")

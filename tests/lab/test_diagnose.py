@@ -452,12 +452,23 @@ def test_hard_lockup(scenario_vm, kernel, tmp_path, how, handler, entry):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
     from nfmlab.vm import QMP
     v = scenario_vm(kernel, how)
-    ps = run_json("--vm", v.pid, "ps", "-e", kind="ps")
-    spin = [p["pid"] for p in ps["processes"] if p["comm"] == "nfm_spin"]
+    # in place once the vCPU runs module text (the module's init, at the earliest)
+    deadline = time.monotonic() + 30
+    while True:
+        ps = run_json("--vm", v.pid, "ps", "-e", kind="ps")
+        spin = [p["pid"] for p in ps["processes"] if p["comm"] == "nfm_spin"]
+        if spin or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert len(spin) == 1, ps["processes"]
     if how == "nmi":
+        deadline = time.monotonic() + 30
         st, before = running_stack(v, spin[0])
-        assert before[0].startswith("nfm_faultmod_spin+0x"), before
+        while not (before and before[0].startswith("nfm_faultmod_spin+0x")) and \
+                time.monotonic() < deadline:
+            time.sleep(0.5)
+            st, before = running_stack(v, spin[0])
+        assert before and before[0].startswith("nfm_faultmod_spin+0x"), before
         with QMP(v.qmp, timeout=60) as q:
             q.cmd("inject-nmi")
     deadline = time.monotonic() + 30
