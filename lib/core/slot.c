@@ -26,6 +26,31 @@ int nfm_kernel_set_slot(struct nfm_ctx *ctx, enum nfm_kernel_slot s, void *p, vo
 	return 0;
 }
 
+void *nfm_kernel_layout(struct nfm_ctx *ctx, enum nfm_kernel_slot s, size_t size,
+			int (*make)(struct nfm_ctx *ctx, void *block), int *err)
+{
+	void *p = nfm_kernel_slot(ctx, s);
+
+	*err = 0;
+	if (p)
+		return p;
+	p = calloc(1, size);
+	if (!p) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = make(ctx, p);
+	if (*err > 0)
+		*err = -EINVAL;	/* make() promises 0 or -errno */
+	if (!*err)
+		*err = nfm_kernel_set_slot(ctx, s, p, NULL);
+	if (*err) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 void nfm_kernel_free(struct nfm_kernel *k)
 {
 	int i;

@@ -31,6 +31,13 @@ struct nfm_kernel {
 void *nfm_kernel_slot(struct nfm_ctx *ctx, enum nfm_kernel_slot s);
 /* Set the area's slot; free_fn (may be NULL: plain free()) runs at nfm_ctx_free. 0 or -ENOMEM. */
 int nfm_kernel_set_slot(struct nfm_ctx *ctx, enum nfm_kernel_slot s, void *p, void (*free_fn)(void *));
+/*
+ * The area's per-kernel layout in slot s, made on first use: a zeroed block of size bytes that
+ * make() fills (0, or -errno: the block is dropped and made again on the next call). NULL and
+ * *err (-errno) when it cannot be made; *err is 0 otherwise.
+ */
+void *nfm_kernel_layout(struct nfm_ctx *ctx, enum nfm_kernel_slot s, size_t size,
+			int (*make)(struct nfm_ctx *ctx, void *block), int *err);
 void nfm_kernel_free(struct nfm_kernel *k);
 
 #endif

@@ -60,20 +60,14 @@ struct nfm_fd_iter {
 	unsigned int max, i, skipped;
 };
 
-static const struct files_off *files_off(struct nfm_ctx *ctx, int *err)
+static int make_files_off(struct nfm_ctx *ctx, void *block)
 {
-	struct files_off *o = nfm_kernel_slot(ctx, NFM_SLOT_FILES);
+	struct files_off *o = block;
 	struct nfm_field f;
+	int err;
 
-	if (o)
-		return o;
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = nfm_resolve_fields(ctx, files_specs, sizeof(files_specs) / sizeof(files_specs[0]), o);
-	if (*err == 0) {
+	err = nfm_resolve_fields(ctx, files_specs, sizeof(files_specs) / sizeof(files_specs[0]), o);
+	if (err == 0) {
 		/* sk_type/sk_protocol are u16 since 5.6 (bitfields before: not shown). */
 		o->sk_type_size = nfm_btf_field(ctx->btf, "sock", "sk_type", &f) == 0 && !f.bit_size ?
 				  (int32_t)f.size : 0;
@@ -84,13 +78,13 @@ static const struct files_off *files_off(struct nfm_ctx *ctx, int *err)
 				   (int32_t)(f.size / 8) : 0;
 		if (nfm_sym_lookup(ctx, "socket_file_ops", &o->socket_file_ops, NULL) < 0)
 			o->socket_file_ops = 0;
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_FILES, o, NULL);
 	}
-	if (*err < 0) {
-		free(o);
-		return NULL;
-	}
-	return o;
+	return err;
+}
+
+static const struct files_off *files_off(struct nfm_ctx *ctx, int *err)
+{
+	return nfm_kernel_layout(ctx, NFM_SLOT_FILES, sizeof(struct files_off), make_files_off, err);
 }
 
 static int read_ptr(struct nfm_ctx *ctx, uint64_t va, uint64_t *ret)

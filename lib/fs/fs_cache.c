@@ -70,25 +70,19 @@ static const struct nfm_field_spec fs_specs[] = {
 };
 #undef F
 
-static const struct fs_off *fs_offsets(struct nfm_ctx *ctx, int *err)
+static int make_fs_off(struct nfm_ctx *ctx, void *block)
 {
-	struct fs_off *o = nfm_kernel_slot(ctx, NFM_SLOT_SHELL);
+	struct fs_off *o = block;
 	uint64_t a;
+	int err;
 
-	if (o)
-		return o;
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = nfm_resolve_fields(ctx, fs_specs, sizeof(fs_specs) / sizeof(fs_specs[0]), o);
-	if (*err == 0 && !((o->d_children >= 0 && o->d_sib >= 0) ||
-			   (o->d_subdirs >= 0 && o->d_child >= 0))) {
+	err = nfm_resolve_fields(ctx, fs_specs, sizeof(fs_specs) / sizeof(fs_specs[0]), o);
+	if (err == 0 && !((o->d_children >= 0 && o->d_sib >= 0) ||
+			  (o->d_subdirs >= 0 && o->d_child >= 0))) {
 		nfm_err(&ctx->log, "this kernel's dentry has no known list of children");
-		*err = -ENOENT;
+		err = -ENOENT;
 	}
-	if (*err == 0) {
+	if (err == 0) {
 		/* vmemmap_base is randomized with RANDOMIZE_MEMORY; the fixed base otherwise */
 		o->vmemmap = ctx->mmu->levels == 5 ? 0xffd4000000000000ull : 0xffffea0000000000ull;
 		if (ctx->mmu->arch == NFM_MMU_ARM64)
@@ -96,15 +90,14 @@ static const struct fs_off *fs_offsets(struct nfm_ctx *ctx, int *err)
 		else if (nfm_sym_lookup(ctx, "vmemmap_base", &a, NULL) == 0)
 			nfm_kread_u64(ctx, a, &o->vmemmap);
 		if (o->page_size <= 0 || o->page_size > 256)
-			*err = -EBADMSG;
+			err = -EBADMSG;
 	}
-	if (*err == 0)
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_SHELL, o, NULL);
-	if (*err < 0) {
-		free(o);
-		return NULL;
-	}
-	return o;
+	return err;
+}
+
+static const struct fs_off *fs_offsets(struct nfm_ctx *ctx, int *err)
+{
+	return nfm_kernel_layout(ctx, NFM_SLOT_SHELL, sizeof(struct fs_off), make_fs_off, err);
 }
 
 struct mnt_info {

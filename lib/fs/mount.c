@@ -71,27 +71,22 @@ static const struct nfm_field_spec mnt_specs[] = {
 };
 #undef MF
 
+static int make_mnt_off(struct nfm_ctx *ctx, void *block)
+{
+	struct mnt_off *o = block;
+	int err = nfm_resolve_fields(ctx, mnt_specs, sizeof(mnt_specs) / sizeof(mnt_specs[0]), o);
+
+	if (err == 0 && o->ns_list < 0 && o->mnt_node < 0)
+		err = -ENOENT;
+	return err;
+}
+
 static int mnt_offsets(struct nfm_ctx *ctx, const struct mnt_off **ret)
 {
-	struct mnt_off *o = nfm_kernel_slot(ctx, NFM_SLOT_MOUNT);
 	int err;
 
-	if (!o) {
-		o = calloc(1, sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		err = nfm_resolve_fields(ctx, mnt_specs, sizeof(mnt_specs) / sizeof(mnt_specs[0]), o);
-		if (err == 0 && o->ns_list < 0 && o->mnt_node < 0)
-			err = -ENOENT;
-		if (err == 0)
-			err = nfm_kernel_set_slot(ctx, NFM_SLOT_MOUNT, o, NULL);
-		if (err < 0) {
-			free(o);
-			return err;
-		}
-	}
-	*ret = o;
-	return 0;
+	*ret = nfm_kernel_layout(ctx, NFM_SLOT_MOUNT, sizeof(struct mnt_off), make_mnt_off, &err);
+	return err;
 }
 
 /* PID 1 (else init_task): its root (vfsmount, dentry) and mount namespace. */

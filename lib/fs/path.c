@@ -69,33 +69,26 @@ struct path_state {
 	int have_root;
 };
 
-static struct path_state *path_state(struct nfm_ctx *ctx, int *err)
+static int make_path_state(struct nfm_ctx *ctx, void *block)
 {
-	struct path_state *ps = nfm_kernel_slot(ctx, NFM_SLOT_PATH);
+	struct path_state *ps = block;
 	int i;
+	int err;
 
-	if (ps)
-		return ps;
-	ps = calloc(1, sizeof(*ps));
-	if (!ps) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = nfm_resolve_fields(ctx, path_specs, sizeof(path_specs) / sizeof(path_specs[0]), &ps->o);
-	if (*err == 0 && (ps->o.dentry_size <= 0 || ps->o.dentry_size > DENTRY_BUF))
-		*err = -EBADMSG;
-	if (*err == 0)
-		*err = nfm_ksym(ctx, "init_task", &ps->init_task);
-	if (*err == 0)
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_PATH, ps, NULL);
-	if (*err < 0) {
-		free(ps);
-		return NULL;
-	}
+	err = nfm_resolve_fields(ctx, path_specs, sizeof(path_specs) / sizeof(path_specs[0]), &ps->o);
+	if (err == 0 && (ps->o.dentry_size <= 0 || ps->o.dentry_size > DENTRY_BUF))
+		err = -EBADMSG;
+	if (err == 0)
+		err = nfm_ksym(ctx, "init_task", &ps->init_task);
 	for (i = 0; i < DN_MAX; i++)
 		if (nfm_sym_lookup(ctx, dname_syms[i], &ps->dname_fn[i], NULL) < 0)
 			ps->dname_fn[i] = 0;
-	return ps;
+	return err;
+}
+
+static struct path_state *path_state(struct nfm_ctx *ctx, int *err)
+{
+	return nfm_kernel_layout(ctx, NFM_SLOT_PATH, sizeof(struct path_state), make_path_state, err);
 }
 
 static int read_ptr(struct nfm_ctx *ctx, uint64_t va, uint64_t *ret)

@@ -170,33 +170,28 @@ static const struct nfm_field_spec log_specs[] = {
 };
 #undef LF
 
+static int make_log_off(struct nfm_ctx *ctx, void *block)
+{
+	struct log_off *o = block;
+	struct nfm_field lv;
+	int err = nfm_resolve_fields(ctx, log_specs, sizeof(log_specs) / sizeof(log_specs[0]), o);
+
+	if (err == 0) {
+		err = nfm_btf_field(ctx->btf, "printk_info", "level", &lv);
+		if (err < 0)
+			nfm_err(&ctx->log, "this kernel has no printk_info.level in its BTF");
+		o->l.level_byte = (int32_t)lv.offset;
+		o->l.level_shift = lv.bit_offset;
+	}
+	return err;
+}
+
 static int log_offsets(struct nfm_ctx *ctx, const struct log_off **ret)
 {
-	struct log_off *o = nfm_kernel_slot(ctx, NFM_SLOT_LOG);
-	struct nfm_field lv;
 	int err;
 
-	if (!o) {
-		o = calloc(1, sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		err = nfm_resolve_fields(ctx, log_specs, sizeof(log_specs) / sizeof(log_specs[0]), o);
-		if (err == 0) {
-			err = nfm_btf_field(ctx->btf, "printk_info", "level", &lv);
-			if (err < 0)
-				nfm_err(&ctx->log, "this kernel has no printk_info.level in its BTF");
-			o->l.level_byte = (int32_t)lv.offset;
-			o->l.level_shift = lv.bit_offset;
-		}
-		if (err == 0)
-			err = nfm_kernel_set_slot(ctx, NFM_SLOT_LOG, o, NULL);
-		if (err < 0) {
-			free(o);
-			return err;
-		}
-	}
-	*ret = o;
-	return 0;
+	*ret = nfm_kernel_layout(ctx, NFM_SLOT_LOG, sizeof(struct log_off), make_log_off, &err);
+	return err;
 }
 
 static int read_array(struct nfm_ctx *ctx, uint64_t va, size_t size, uint8_t **ret)

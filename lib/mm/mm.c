@@ -73,38 +73,32 @@ struct nfm_vma_iter {
 	uint8_t vbuf[VMA_BUF];
 };
 
-static const struct mm_off *mm_off(struct nfm_ctx *ctx, int *err)
+static int make_mm_off(struct nfm_ctx *ctx, void *block)
 {
-	struct mm_off *o = nfm_kernel_slot(ctx, NFM_SLOT_MM);
+	struct mm_off *o = block;
+	int err;
 
-	if (o)
-		return o;
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = nfm_resolve_fields(ctx, mm_specs, sizeof(mm_specs) / sizeof(mm_specs[0]), o);
-	if (*err == 0 && (o->vma_size <= 0 || o->vma_size > VMA_BUF || o->vm_private + 8 > o->vma_size ||
-			  o->vm_file + 8 > o->vma_size || o->anon_name + 8 > o->vma_size ||
-			  o->vm_next + 8 > o->vma_size))
-		*err = -EBADMSG;
-	if (*err == 0 && o->mm_mt_root < 0 && (o->mm_mmap < 0 || o->vm_next < 0)) {
+	err = nfm_resolve_fields(ctx, mm_specs, sizeof(mm_specs) / sizeof(mm_specs[0]), o);
+	if (err == 0 && (o->vma_size <= 0 || o->vma_size > VMA_BUF || o->vm_private + 8 > o->vma_size ||
+			 o->vm_file + 8 > o->vma_size || o->anon_name + 8 > o->vma_size ||
+			 o->vm_next + 8 > o->vma_size))
+		err = -EBADMSG;
+	if (err == 0 && o->mm_mt_root < 0 && (o->mm_mmap < 0 || o->vm_next < 0)) {
 		nfm_err(&ctx->log, "no mm_struct.mm_mt nor mm_struct.mmap in this kernel's BTF");
-		*err = -ENOENT;
+		err = -ENOENT;
 	}
-	if (*err == 0) {
+	if (err == 0) {
 		if (nfm_sym_lookup(ctx, "special_mapping_name", &o->special_mapping_name, NULL) < 0)
 			o->special_mapping_name = 0;
 		o->have_vsyscall = nfm_sym_lookup(ctx, "gate_vma", &o->gate_vma, NULL) == 0 &&
 				   nfm_sym_lookup(ctx, "vsyscall_mode", &o->vsyscall_mode, NULL) == 0;
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_MM, o, NULL);
 	}
-	if (*err < 0) {
-		free(o);
-		return NULL;
-	}
-	return o;
+	return err;
+}
+
+static const struct mm_off *mm_off(struct nfm_ctx *ctx, int *err)
+{
+	return nfm_kernel_layout(ctx, NFM_SLOT_MM, sizeof(struct mm_off), make_mm_off, err);
 }
 
 /*

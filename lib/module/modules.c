@@ -39,37 +39,32 @@ static const struct nfm_field_spec mod_specs[] = {
 	NFM_FIELD(struct mod_off, use_source, "module_use", "source", NFM_FIELD_OPTIONAL),
 };
 
+static int make_mod_off(struct nfm_ctx *ctx, void *block)
+{
+	struct mod_off *o = block;
+	int64_t v;
+	int err = nfm_resolve_fields(ctx, mod_specs, sizeof(mod_specs) / sizeof(mod_specs[0]), o);
+
+	if (err == 0 && o->mem >= 0) {
+		err = nfm_btf_enum_value(ctx->btf, "MOD_MEM_NUM_TYPES", &v);
+		if (err == 0 && (v < 1 || v > 16 || o->mem_size <= 0 || o->mm_base < 0 || o->mm_size < 0))
+			err = -ENOENT;
+		o->nr_mem = (int32_t)v;
+	} else if (err == 0 && (o->core_layout < 0 || o->init_layout < 0 || o->ly_base < 0 ||
+				o->ly_size < 0)) {
+		err = -ENOENT;
+	}
+	if (err == -ENOENT)
+		nfm_err(&ctx->log, "this kernel's struct module has neither mem[] nor core_layout");
+	return err;
+}
+
 int nfm_module_offsets(struct nfm_ctx *ctx, const struct mod_off **ret)
 {
-	struct mod_off *o = nfm_kernel_slot(ctx, NFM_SLOT_MODULES);
-	int64_t v;
 	int err;
 
-	if (!o) {
-		o = calloc(1, sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		err = nfm_resolve_fields(ctx, mod_specs, sizeof(mod_specs) / sizeof(mod_specs[0]), o);
-		if (err == 0 && o->mem >= 0) {
-			err = nfm_btf_enum_value(ctx->btf, "MOD_MEM_NUM_TYPES", &v);
-			if (err == 0 && (v < 1 || v > 16 || o->mem_size <= 0 || o->mm_base < 0 || o->mm_size < 0))
-				err = -ENOENT;
-			o->nr_mem = (int32_t)v;
-		} else if (err == 0 && (o->core_layout < 0 || o->init_layout < 0 || o->ly_base < 0 ||
-					o->ly_size < 0)) {
-			err = -ENOENT;
-		}
-		if (err == 0)
-			err = nfm_kernel_set_slot(ctx, NFM_SLOT_MODULES, o, NULL);
-		if (err < 0) {
-			if (err == -ENOENT)
-				nfm_err(&ctx->log, "this kernel's struct module has neither mem[] nor core_layout");
-			free(o);
-			return err;
-		}
-	}
-	*ret = o;
-	return 0;
+	*ret = nfm_kernel_layout(ctx, NFM_SLOT_MODULES, sizeof(struct mod_off), make_mod_off, &err);
+	return err;
 }
 
 /* Taint letters of module-relevant flags, by bit (kernel/panic.c taint_flags[] with module=true). */

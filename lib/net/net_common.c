@@ -83,21 +83,15 @@ static const struct nfm_field_spec sock_specs[] = {
 #undef F
 #undef OPT
 
-const struct nfm_sock_off *nfm_sock_offsets(struct nfm_ctx *ctx, int *err)
+static int make_sock_off(struct nfm_ctx *ctx, void *block)
 {
-	struct nfm_sock_off *o = nfm_kernel_slot(ctx, NFM_SLOT_SOCK);
+	struct nfm_sock_off *o = block;
 	struct nfm_field f;
 	const int32_t *from, *to;
+	int err;
 
-	if (o)
-		return o;
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = nfm_resolve_fields(ctx, sock_specs, sizeof(sock_specs) / sizeof(sock_specs[0]), o);
-	if (*err == 0) {
+	err = nfm_resolve_fields(ctx, sock_specs, sizeof(sock_specs) / sizeof(sock_specs[0]), o);
+	if (err == 0) {
 		/* tcp_death_row: a pointer in 5.x-6.0, embedded again since 6.1 (its size tells). */
 		o->death_row_size = o->net_death_row >= 0 &&
 			nfm_btf_field(ctx->btf, "net", "ipv4.tcp_death_row", &f) == 0 ? (int32_t)f.size : 0;
@@ -119,20 +113,19 @@ const struct nfm_sock_off *nfm_sock_offsets(struct nfm_ctx *ctx, int *err)
 		if (o->hi_listening_hash >= 0 &&
 		    (o->ilb_nulls < 0 || o->listening_hash_n <= 0 || o->listening_hash_n > 4096)) {
 			nfm_err(&ctx->log, "this kernel's listening hash has an unknown layout");
-			*err = -ENOENT;
+			err = -ENOENT;
 		}
 		if (o->ilb_nulls < 0 && (o->ilb_head < 0 || o->icsk_portaddr < 0)) {
 			nfm_err(&ctx->log, "this kernel's listening hash has an unknown layout");
-			*err = -ENOENT;
+			err = -ENOENT;
 		}
 	}
-	if (*err == 0)
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_SOCK, o, NULL);
-	if (*err < 0) {
-		free(o);
-		return NULL;
-	}
-	return o;
+	return err;
+}
+
+const struct nfm_sock_off *nfm_sock_offsets(struct nfm_ctx *ctx, int *err)
+{
+	return nfm_kernel_layout(ctx, NFM_SLOT_SOCK, sizeof(struct nfm_sock_off), make_sock_off, err);
 }
 
 int nfm_netns_list(struct nfm_ctx *ctx, struct nfm_netns **ret, bool *truncated)

@@ -84,30 +84,26 @@ static const struct nfm_field_spec net_specs[] = {
 };
 #undef NF
 
+static int make_net_off(struct nfm_ctx *ctx, void *block)
+{
+	struct net_off *o = block;
+	int err = nfm_resolve_fields(ctx, net_specs, sizeof(net_specs) / sizeof(net_specs[0]), o);
+
+	if (err == 0) {
+		if (nfm_btf_enum_value(ctx->btf, "NETDEV_PCPU_STAT_TSTATS", &o->stat_tstats) < 0)
+			o->stat_tstats = -1;
+		if (nfm_btf_enum_value(ctx->btf, "NETDEV_PCPU_STAT_DSTATS", &o->stat_dstats) < 0)
+			o->stat_dstats = -1;
+	}
+	return err;
+}
+
 static int net_offsets(struct nfm_ctx *ctx, const struct net_off **ret)
 {
-	struct net_off *o = nfm_kernel_slot(ctx, NFM_SLOT_NET);
 	int err;
 
-	if (!o) {
-		o = calloc(1, sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		err = nfm_resolve_fields(ctx, net_specs, sizeof(net_specs) / sizeof(net_specs[0]), o);
-		if (err == 0) {
-			if (nfm_btf_enum_value(ctx->btf, "NETDEV_PCPU_STAT_TSTATS", &o->stat_tstats) < 0)
-				o->stat_tstats = -1;
-			if (nfm_btf_enum_value(ctx->btf, "NETDEV_PCPU_STAT_DSTATS", &o->stat_dstats) < 0)
-				o->stat_dstats = -1;
-			err = nfm_kernel_set_slot(ctx, NFM_SLOT_NET, o, NULL);
-		}
-		if (err < 0) {
-			free(o);
-			return err;
-		}
-	}
-	*ret = o;
-	return 0;
+	*ret = nfm_kernel_layout(ctx, NFM_SLOT_NET, sizeof(struct net_off), make_net_off, &err);
+	return err;
 }
 
 /* rtnl_link_stats64 in net_device_stats order. */

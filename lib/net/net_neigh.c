@@ -51,30 +51,23 @@ static const struct nfm_field_spec neigh_specs[] = {
 };
 #undef F
 
+static int make_neigh_off(struct nfm_ctx *ctx, void *block)
+{
+	struct neigh_off *o = block;
+	int err = nfm_resolve_fields(ctx, neigh_specs, sizeof(neigh_specs) / sizeof(neigh_specs[0]),
+				     o);
+
+	if (err == 0 && !((o->nht_buckets >= 0 && o->n_next >= 0) ||
+			  (o->nht_heads >= 0 && o->n_hash >= 0))) {
+		nfm_err(&ctx->log, "this kernel's neighbour hash has an unknown layout");
+		err = -ENOENT;
+	}
+	return err;
+}
+
 static const struct neigh_off *neigh_offsets(struct nfm_ctx *ctx, int *err)
 {
-	struct neigh_off *o = nfm_kernel_slot(ctx, NFM_SLOT_NEIGH);
-
-	if (o)
-		return o;
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = nfm_resolve_fields(ctx, neigh_specs, sizeof(neigh_specs) / sizeof(neigh_specs[0]), o);
-	if (*err == 0 && !((o->nht_buckets >= 0 && o->n_next >= 0) ||
-			   (o->nht_heads >= 0 && o->n_hash >= 0))) {
-		nfm_err(&ctx->log, "this kernel's neighbour hash has an unknown layout");
-		*err = -ENOENT;
-	}
-	if (*err == 0)
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_NEIGH, o, NULL);
-	if (*err < 0) {
-		free(o);
-		return NULL;
-	}
-	return o;
+	return nfm_kernel_layout(ctx, NFM_SLOT_NEIGH, sizeof(struct neigh_off), make_neigh_off, err);
 }
 
 static void one(struct nfm_ctx *ctx, const struct neigh_off *o, uint64_t n, int family, int key_len,

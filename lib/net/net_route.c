@@ -73,25 +73,14 @@ static const struct nfm_field_spec route_specs[] = {
 };
 #undef F
 
+static int make_route_off(struct nfm_ctx *ctx, void *o)
+{
+	return nfm_resolve_fields(ctx, route_specs, sizeof(route_specs) / sizeof(route_specs[0]), o);
+}
+
 static const struct route_off *route_offsets(struct nfm_ctx *ctx, int *err)
 {
-	struct route_off *o = nfm_kernel_slot(ctx, NFM_SLOT_ROUTE);
-
-	if (o)
-		return o;
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = nfm_resolve_fields(ctx, route_specs, sizeof(route_specs) / sizeof(route_specs[0]), o);
-	if (*err == 0)
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_ROUTE, o, NULL);
-	if (*err < 0) {
-		free(o);
-		return NULL;
-	}
-	return o;
+	return nfm_kernel_layout(ctx, NFM_SLOT_ROUTE, sizeof(struct route_off), make_route_off, err);
 }
 
 /* The first next hop's common part (fib_info_nhc(fi, 0)); 0 when it cannot be found. */

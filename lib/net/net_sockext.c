@@ -153,29 +153,15 @@ static int resolve(struct nfm_ctx *ctx, struct sockext_layout *l)
 	return l->ok[G_BASE] ? 0 : -ENOENT;
 }
 
+static int make_sockext(struct nfm_ctx *ctx, void *l)
+{
+	return ctx->btf ? resolve(ctx, l) : -ENOENT;
+}
+
 static const struct sockext_layout *layout(struct nfm_ctx *ctx, int *err)
 {
-	struct sockext_layout *l = nfm_kernel_slot(ctx, NFM_SLOT_SOCKEXT);
-
-	if (l)
-		return l;
-	if (!ctx->btf) {
-		*err = -ENOENT;
-		return NULL;
-	}
-	l = calloc(1, sizeof(*l));
-	if (!l) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = resolve(ctx, l);
-	if (!*err)
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_SOCKEXT, l, NULL);
-	if (*err < 0) {
-		free(l);
-		return NULL;
-	}
-	return l;
+	return nfm_kernel_layout(ctx, NFM_SLOT_SOCKEXT, sizeof(struct sockext_layout), make_sockext,
+				 err);
 }
 
 static uint64_t get(const struct sockext_layout *l, const uint8_t *b, uint32_t size,

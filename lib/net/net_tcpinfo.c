@@ -116,56 +116,45 @@ struct tcpinfo_layout {
 	uint64_t hz, jiffies;	/* HZ; the address of jiffies_64 */
 };
 
-static const struct tcpinfo_layout *layout(struct nfm_ctx *ctx, int *err)
+static int make_tcpinfo(struct nfm_ctx *ctx, void *block)
 {
-	struct tcpinfo_layout *l = nfm_kernel_slot(ctx, NFM_SLOT_TCPINFO);
+	struct tcpinfo_layout *l = block;
 	struct nfm_field f;
 	int i;
 
-	if (l)
-		return l;
-	if (!ctx->btf) {
-		*err = -ENOENT;
-		return NULL;
-	}
-	l = calloc(1, sizeof(*l));
-	if (!l) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = 0;
+	if (!ctx->btf)
+		return -ENOENT;
 	if (nfm_btf_type_size(ctx->btf, "tcp_sock", &l->size) < 0 || !l->size ||
 	    l->size > MAX_TCP_SOCK) {
 		nfm_err(&ctx->log, "this kernel's BTF has no usable struct tcp_sock");
-		*err = -ENOENT;
+		return -ENOENT;
 	}
-	for (i = 0; i < M_NR && !*err; i++) {
+	for (i = 0; i < M_NR; i++) {
 		if (nfm_btf_field(ctx->btf, members[i].type, members[i].path, &l->f[i]) == 0 &&
 		    l->f[i].offset + (l->f[i].bit_size ? 1u : l->f[i].size) <= l->size) {
 			l->have[i] = true;
 		} else if (members[i].required) {
 			nfm_err(&ctx->log, "TCP info: no %s.%s in this kernel's BTF", members[i].type,
 				members[i].path);
-			*err = -ENOENT;
+			return -ENOENT;
 		}
 	}
-	if (!*err && nfm_btf_field(ctx->btf, "tcp_congestion_ops", "name", &f) == 0 && f.size) {
-		l->ca_name = (int32_t)f.offset;
-		l->ca_name_len = f.size;
-	} else if (!*err) {
+	if (nfm_btf_field(ctx->btf, "tcp_congestion_ops", "name", &f) < 0 || !f.size) {
 		nfm_err(&ctx->log, "TCP info: no tcp_congestion_ops.name in this kernel's BTF");
-		*err = -ENOENT;
+		return -ENOENT;
 	}
-	if (!*err && (nfm_kernel_hz(ctx, &l->hz) < 0 || !l->hz ||
-		      nfm_ksym(ctx, "jiffies_64", &l->jiffies) < 0))
-		*err = -ENOENT;
-	if (!*err)
-		*err = nfm_kernel_set_slot(ctx, NFM_SLOT_TCPINFO, l, NULL);
-	if (*err < 0) {
-		free(l);
-		return NULL;
-	}
-	return l;
+	l->ca_name = (int32_t)f.offset;
+	l->ca_name_len = f.size;
+	if (nfm_kernel_hz(ctx, &l->hz) < 0 || !l->hz ||
+	    nfm_ksym(ctx, "jiffies_64", &l->jiffies) < 0)
+		return -ENOENT;
+	return 0;
+}
+
+static const struct tcpinfo_layout *layout(struct nfm_ctx *ctx, int *err)
+{
+	return nfm_kernel_layout(ctx, NFM_SLOT_TCPINFO, sizeof(struct tcpinfo_layout), make_tcpinfo,
+				 err);
 }
 
 /* The member's value (unsigned, zero-extended; a bit field's bits), 0 when this kernel lacks it. */

@@ -34,28 +34,20 @@ struct cpustat_off {
 	bool have_tick_sched;
 };
 
-static int resolve(struct nfm_ctx *ctx, struct cpustat_off **ret)
+static int make_cpustat_off(struct nfm_ctx *ctx, void *block)
 {
-	struct cpustat_off *o = nfm_kernel_slot(ctx, NFM_SLOT_CPU);
+	struct cpustat_off *o = block;
 	struct nfm_field f;
 	uint64_t tk_core;
 	uint32_t seqsize;
 	int64_t v;
 	int i, err;
 
-	if (o) {
-		*ret = o;
-		return 0;
-	}
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return -ENOMEM;
 	err = nfm_ksym(ctx, "kernel_cpustat", &o->kcpustat);
 	if (err == 0)
 		err = nfm_btf_field(ctx->btf, "kernel_cpustat", "cpustat", &f);
 	if (err < 0) {
 		nfm_err(&ctx->log, "this kernel has no kernel_cpustat");
-		free(o);
 		return -ENOENT;
 	}
 	o->cpustat = (int32_t)f.offset;
@@ -90,13 +82,16 @@ static int resolve(struct nfm_ctx *ctx, struct cpustat_off **ret)
 	if (nfm_ksym(ctx, "runqueues", &o->runqueues) == 0 &&
 	    nfm_btf_field(ctx->btf, "rq", "nr_iowait", &f) == 0)
 		o->nr_iowait = (int32_t)f.offset;
-	err = nfm_kernel_set_slot(ctx, NFM_SLOT_CPU, o, NULL);
-	if (err < 0) {
-		free(o);
-		return err;
-	}
-	*ret = o;
 	return 0;
+}
+
+static int resolve(struct nfm_ctx *ctx, struct cpustat_off **ret)
+{
+	int err;
+
+	*ret = nfm_kernel_layout(ctx, NFM_SLOT_CPU, sizeof(struct cpustat_off), make_cpustat_off,
+				 &err);
+	return err;
 }
 
 static uint64_t stat_of(const struct cpustat_off *o, const uint64_t *cs, int st)

@@ -32,7 +32,7 @@ static const struct nfm_field_spec mem_specs[] = {
 	NFM_FIELD(struct mem_off, nrpages, "address_space", "nrpages", 0),
 };
 
-static int mem_offsets(struct nfm_ctx *ctx, const struct mem_off **ret)
+static int make_mem_off(struct nfm_ctx *ctx, void *block)
 {
 	static const struct { const char *name; size_t off; } items[] = {
 		{ "NR_FREE_PAGES", offsetof(struct mem_off, free_pages) },
@@ -46,18 +46,11 @@ static int mem_offsets(struct nfm_ctx *ctx, const struct mem_off **ret)
 		{ "NR_SWAPCACHE", offsetof(struct mem_off, swapcache) },
 		{ "WMARK_LOW", offsetof(struct mem_off, wmark_low) },
 	};
-	struct mem_off *o = nfm_kernel_slot(ctx, NFM_SLOT_SYS);
+	struct mem_off *o = block;
 	struct nfm_field f;
 	size_t i;
 	int err;
 
-	if (o) {
-		*ret = o;
-		return 0;
-	}
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return -ENOMEM;
 	err = nfm_resolve_fields(ctx, mem_specs, sizeof(mem_specs) / sizeof(mem_specs[0]), o);
 	if (err == 0 && nfm_btf_field(ctx->btf, "pglist_data", "node_zones", &f) == 0)
 		o->node_zones_size = (int32_t)f.size;
@@ -78,14 +71,15 @@ static int mem_offsets(struct nfm_ctx *ctx, const struct mem_off **ret)
 	}
 	if (err == 0 && (o->zone_size <= 0 || o->node_zones_size <= 0))
 		err = -ENOENT;
-	if (err == 0)
-		err = nfm_kernel_set_slot(ctx, NFM_SLOT_SYS, o, NULL);
-	if (err < 0) {
-		free(o);
-		return err;
-	}
-	*ret = o;
-	return 0;
+	return err;
+}
+
+static int mem_offsets(struct nfm_ctx *ctx, const struct mem_off **ret)
+{
+	int err;
+
+	*ret = nfm_kernel_layout(ctx, NFM_SLOT_SYS, sizeof(struct mem_off), make_mem_off, &err);
+	return err;
 }
 
 static int stat_item(struct nfm_ctx *ctx, uint64_t arr, int64_t idx, int64_t *ret)

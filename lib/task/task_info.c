@@ -186,52 +186,49 @@ static int32_t max_numnodes(struct nfm_ctx *ctx)
 	return (int32_t)n;
 }
 
-static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
+static int make_info_off(struct nfm_ctx *ctx, void *block)
 {
-	struct info_off *o = nfm_kernel_slot(ctx, NFM_SLOT_TASK_INFO);
+	struct info_off *o = block;
 	struct nfm_field f;
 	uint64_t v;
 	int err;
 
-	if (!o) {
-		o = calloc(1, sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		err = nfm_resolve_fields(ctx, info_specs, sizeof(info_specs) / sizeof(info_specs[0]), o);
-		o->pidtype_pgid = enum_of(ctx, "PIDTYPE_PGID", 8);
-		o->pidtype_sid = enum_of(ctx, "PIDTYPE_SID", 8);
-		o->pidtype_tgid = enum_of(ctx, "PIDTYPE_TGID", 8);
-		/* an index into whichever array holds it: rlimit[] (6.0+) or ucount[] before */
-		if (o->uc_rlimits < 0)
-			o->uc_rlimits = o->uc_ucount;
-		o->ucount_sigpending = o->uc_rlimits >= 0 &&
-				       nfm_btf_field(ctx->btf, "ucounts",
-						     o->uc_rlimits == o->uc_ucount ? "ucount" : "rlimit",
-						     &f) == 0 ?
-				       enum_of(ctx, "UCOUNT_RLIMIT_SIGPENDING", (int)(f.size / 8)) : -1;
-		o->mm_swapents = enum_of(ctx, "MM_SWAPENTS", 8);
-		o->t_cpus_size = o->t_cpus_mask >= 0 &&
-				 nfm_btf_field(ctx->btf, "task_struct", "cpus_mask", &f) == 0 ?
-				 (int32_t)f.size : 0;
-		o->max_numnodes = max_numnodes(ctx);
-		o->thp = nfm_btf_field(ctx->btf, "pglist_data", "deferred_split_queue", &f) == 0 ||
-			 nfm_ksym(ctx, "transparent_hugepage_flags", &v) == 0;
-		o->t_mems_size = o->t_mems_allowed >= 0 &&
-				 nfm_btf_field(ctx->btf, "task_struct", "mems_allowed", &f) == 0 ?
-				 (int32_t)f.size : 0;
-		if (!err && (o->pidtype_pgid < 0 || o->pidtype_sid < 0 || o->pidtype_tgid < 0 ||
-			     o->mm_swapents < 0 || o->upid_size <= 0 || o->upid_size > 64 ||
-			     (o->t_cpu < 0 && o->t_ti_cpu < 0) || o->ksa_size <= 0 || o->ksa_size > 256))
-			err = -ENOENT;
-		if (!err)
-			err = nfm_kernel_set_slot(ctx, NFM_SLOT_TASK_INFO, o, NULL);
-		if (err < 0) {
-			free(o);
-			return err;
-		}
-	}
-	*ret = o;
-	return 0;
+	err = nfm_resolve_fields(ctx, info_specs, sizeof(info_specs) / sizeof(info_specs[0]), o);
+	o->pidtype_pgid = enum_of(ctx, "PIDTYPE_PGID", 8);
+	o->pidtype_sid = enum_of(ctx, "PIDTYPE_SID", 8);
+	o->pidtype_tgid = enum_of(ctx, "PIDTYPE_TGID", 8);
+	/* an index into whichever array holds it: rlimit[] (6.0+) or ucount[] before */
+	if (o->uc_rlimits < 0)
+		o->uc_rlimits = o->uc_ucount;
+	o->ucount_sigpending = o->uc_rlimits >= 0 &&
+			       nfm_btf_field(ctx->btf, "ucounts",
+					     o->uc_rlimits == o->uc_ucount ? "ucount" : "rlimit",
+					     &f) == 0 ?
+			       enum_of(ctx, "UCOUNT_RLIMIT_SIGPENDING", (int)(f.size / 8)) : -1;
+	o->mm_swapents = enum_of(ctx, "MM_SWAPENTS", 8);
+	o->t_cpus_size = o->t_cpus_mask >= 0 &&
+			 nfm_btf_field(ctx->btf, "task_struct", "cpus_mask", &f) == 0 ?
+			 (int32_t)f.size : 0;
+	o->max_numnodes = max_numnodes(ctx);
+	o->thp = nfm_btf_field(ctx->btf, "pglist_data", "deferred_split_queue", &f) == 0 ||
+		 nfm_ksym(ctx, "transparent_hugepage_flags", &v) == 0;
+	o->t_mems_size = o->t_mems_allowed >= 0 &&
+			 nfm_btf_field(ctx->btf, "task_struct", "mems_allowed", &f) == 0 ?
+			 (int32_t)f.size : 0;
+	if (!err && (o->pidtype_pgid < 0 || o->pidtype_sid < 0 || o->pidtype_tgid < 0 ||
+		     o->mm_swapents < 0 || o->upid_size <= 0 || o->upid_size > 64 ||
+		     (o->t_cpu < 0 && o->t_ti_cpu < 0) || o->ksa_size <= 0 || o->ksa_size > 256))
+		err = -ENOENT;
+	return err;
+}
+
+static int offsets(struct nfm_ctx *ctx, const struct info_off **ret)
+{
+	int err;
+
+	*ret = nfm_kernel_layout(ctx, NFM_SLOT_TASK_INFO, sizeof(struct info_off), make_info_off,
+				 &err);
+	return err;
 }
 
 static int rd64(struct nfm_ctx *ctx, uint64_t base, int32_t off, uint64_t *v)

@@ -42,21 +42,16 @@ static const struct nfm_field_spec name_specs[] = {
 };
 #undef S
 
-static const struct name_off *name_off(struct nfm_ctx *ctx)
+static int make_name_off(struct nfm_ctx *ctx, void *block)
 {
-	struct name_off *o = nfm_kernel_slot(ctx, NFM_SLOT_TASK_NAME);
+	struct name_off *o = block;
 	struct nfm_field f;
 
-	if (o)
-		return o;
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return NULL;
 	if (nfm_resolve_fields(ctx, name_specs, sizeof(name_specs) / sizeof(name_specs[0]), o) < 0)
-		goto fail;
+		return -ENOENT;
 	if (o->worker_private < 0) {
 		if (nfm_btf_field(ctx->btf, "task_struct", "set_child_tid", &f) < 0)
-			goto fail;
+			return -ENOENT;
 		o->worker_private = (int32_t)f.offset;
 	}
 	o->desc_size = 0;
@@ -72,12 +67,16 @@ static const struct name_off *name_off(struct nfm_ctx *ctx)
 	    o->pool + 8 > o->worker_size || o->current_work + 8 > o->worker_size ||
 	    o->rescue_wq + 8 > o->worker_size || o->desc_size <= 0 || o->desc_size > 64)
 		o->desc = -1;
-	if (nfm_kernel_set_slot(ctx, NFM_SLOT_TASK_NAME, o, NULL) < 0)
-		goto fail;
-	return o;
-fail:
-	free(o);
-	return NULL;
+	return 0;
+}
+
+/* NULL when this kernel keeps no more of a name than comm (the name stays comm). */
+static const struct name_off *name_off(struct nfm_ctx *ctx)
+{
+	int err;
+
+	return nfm_kernel_layout(ctx, NFM_SLOT_TASK_NAME, sizeof(struct name_off), make_name_off,
+				 &err);
 }
 
 /* out: 64 bytes, as the kernel's tcomm[64]. */
