@@ -117,9 +117,14 @@ def test_cpu_matches_guest(ctop_vms, delay):
         else:
             # At 0.1 s a tick is 4 points and the rare outliers of doc/ctop.md (either binary,
             # varying with the host's load) are not removed: at most 1 frame in 20 beyond 1 point,
-            # none beyond 3. The "every frame" is not met here (doc/ctop.md says why).
+            # none beyond 3 but half of a misplaced boundary (the CPU time of the two frames
+            # right to 1 point; only the instant between them off by a tick, as the guest's
+            # clamped scheduler clock does). The "every frame" is not met here
+            # (doc/ctop.md says why).
             assert len(outliers) <= max(1, len(errs) // 20), show
-            assert worst["err"] <= 3.0, worst
+            big = [e for i, e in enumerate(errs)
+                   if e["err"] > 3.0 + e["slack"] and not boundary_pair(errs, i, r["log"])]
+            assert not big, (big, show)
 
 
 def test_capped_host(ctop_vms):
