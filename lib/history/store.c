@@ -596,8 +596,7 @@ int nfm_store_put(struct nfm_store *st, uint64_t pgno, const void *page)
 	if (pgno >= st->cur_n)
 		return -EINVAL;
 	if (is_zero(page)) {
-		st->cur[pgno] = 0;
-		st->cur_zero++;
+		nfm_store_zero(st, pgno);
 		return 0;
 	}
 	pack_hash(page, &lo, &hi);

@@ -10,8 +10,8 @@
  * NFM_SYNC_SOFTDIRTY reads only the pages the host kernel marked soft-dirty in the QEMU process
  * since the last sync (/proc/PID/pagemap bit 55, reset by writing "4" to /proc/PID/clear_refs,
  * which write-protects QEMU's page table entries so that the next write to each page faults
- * once). The soft-dirty read and reset run with the vCPUs
- * stopped (QMP) so that no write falls between them. doc/history.md has the measurements.
+ * once). The soft-dirty read and reset run with the vCPUs stopped (QMP) so that no write
+ * falls between them. doc/history.md has the measurements.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +31,6 @@
 #define BATCH 256
 /* pages whose data-or-not bits are asked of the host at once */
 #define CHUNK (BATCH * 16)
-#define PM_SOFT_DIRTY NFM_PM_SOFT_DIRTY
-#define PM_SWAP NFM_PM_SWAP
-#define PM_PRESENT NFM_PM_PRESENT
 
 struct nfm_recorder {
 	struct nfm_store *st;
@@ -81,7 +78,7 @@ static bool softdirty_works(void)
 		close(fd);
 	}
 	munmap(p, (size_t)ps);
-	return e & PM_SOFT_DIRTY;
+	return e & NFM_PM_SOFT_DIRTY;
 }
 
 static int qmp_run(struct nfm_recorder *r, const char *cmd)
@@ -193,10 +190,10 @@ static int softdirty_collect(struct nfm_recorder *r, uint8_t *dirty)
 			}
 			for (j = 0; j < m; j++) {
 				uint64_t e = pm[j], p = pg + k + j;
-				bool d = (e & PM_SOFT_DIRTY) ||
+				bool d = (e & NFM_PM_SOFT_DIRTY) ||
 					 /* dropped (MADV_DONTNEED, a shared file's page cache):
 					  * read it unless it was zero */
-					 (!(e & (PM_PRESENT | PM_SWAP)) &&
+					 (!(e & (NFM_PM_PRESENT | NFM_PM_SWAP)) &&
 					  nfm_store_has_parent(r->st, r->nr_pages) &&
 					  r->st->parent[p]);
 
