@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """nfmd cost: CPU (% of one core) and RSS of nfmd watching the VMs of this host, per crawl rate.
 
-    bench/nfmd_bench.py [--nfmd BIN] [--vm PATTERN] [--hz 1 10] [--warmup 15] [--window 30]
+    bench/nfmd_bench.py [--nfmd BIN] [--vm PATTERN] [--hz 1 10] [--level all|ps] [--warmup 15]
+                        [--window 30]
 
-For each rate, starts nfmd with every feature at that rate (--interval = --ps-interval =
---net-interval = 1/hz, --sys-interval 10x that), waits --warmup seconds (attach, first scans of VMs
+For each rate, starts nfmd at that rate: --level all (the default) crawls every feature at it
+(--interval = --ps-interval = --net-interval = 1/hz, --sys-interval 10x that); --level ps is
+issue #16's "ps-level crawl" (--interval = --ps-interval = 1/hz, interfaces and sockets and the
+system sections at nfmd's defaults, 5 s and 30 s). Then waits --warmup seconds (attach, first scans of VMs
 without Linux), then measures nfmd's CPU time and RSS over --window seconds while scraping /metrics
 once a second. Prints one line per rate.
 """
@@ -38,6 +41,7 @@ def main():
     p.add_argument("--nfmd", default=os.path.join(ROOT, "build", "cmd", "nfmd", "nfmd"))
     p.add_argument("--vm", help="only VMs matching this pattern")
     p.add_argument("--hz", type=float, nargs="+", default=[1, 10])
+    p.add_argument("--level", choices=("all", "ps"), default="all")
     p.add_argument("--warmup", type=float, default=15)
     p.add_argument("--window", type=float, default=30)
     a = p.parse_args()
@@ -48,7 +52,9 @@ def main():
         s.close()
         iv = "%gms" % (1000 / hz)
         argv = [a.nfmd, "--listen", "127.0.0.1:%d" % port, "--interval", iv, "--ps-interval", iv,
-                "--net-interval", iv, "--sys-interval", "%gms" % (10000 / hz), "-q"]
+                "-q"]
+        if a.level == "all":
+            argv += ["--net-interval", iv, "--sys-interval", "%gms" % (10000 / hz)]
         if a.vm:
             argv += ["--vm", a.vm]
         proc = subprocess.Popen(argv)
@@ -71,7 +77,7 @@ def main():
             up = [v for v in vms if v["up"]]
             crawl_ms = sorted(v.get("last_crawl_ms", 0) for v in up)
             print(json.dumps({
-                "hz": hz, "vms": len(vms), "vms_up": len(up),
+                "hz": hz, "level": a.level, "vms": len(vms), "vms_up": len(up),
                 "cpu_percent": round(100 * (c1 - c0) / (t1 - t0), 2),
                 "crawls_per_s_per_vm_up": round((sum(v["crawls"] for v in up) - crawls0) /
                                                 (t1 - t0) / max(len(up), 1), 2),
