@@ -47,6 +47,7 @@ struct nfm_host_vm {
 	struct nfm_reread *files;
 	/* Threads seen by the last sample, and the run times of those that exited since. */
 	struct host_gone gone;
+	double listed_at;		/* when /proc/PID/task was last listed (sample_known) */
 };
 
 /* Threads of one QEMU process a sample tracks (TCG and KVM: a few; a thread pool: 64 more). */
@@ -471,50 +472,108 @@ read:
 		read_v2(vm, v2, cg);
 }
 
+/* One thread's schedstat into the sample; false when the thread does not answer (gone). */
+static bool sample_thread(struct nfm_host_vm *vm, int tid, struct nfm_host_sample *s,
+			  struct host_thr *thr, int *nthr)
+{
+	char path[512], buf[128];
+	uint64_t run, wait, slices;
+
+	snprintf(path, sizeof(path), "%s/task/%d/schedstat", vm->proc, tid);
+	if (nfm_reread(vm->files, path, buf, sizeof(buf)) <= 0 ||
+	    nfm_host_parse_schedstat(buf, &run, &wait, &slices) < 0)
+		return false;
+	s->nr_threads++;
+	s->process_run_ns += run;
+	s->process_wait_ns += wait;
+	if (thr && *nthr < MAX_THREADS)
+		thr[(*nthr)++] = (struct host_thr){ tid, run, wait };
+	for (int i = 0; i < s->nr_vcpus; i++) {
+		if (s->vcpu[i].tid == tid) {
+			s->vcpu[i].run_ns = run;
+			s->vcpu[i].wait_ns = wait;
+			s->vcpu[i].slices = slices;
+		}
+	}
+	return true;
+}
+
+/* The process's thread count (/proc/PID/stat's num_threads), or -1. */
+static int stat_threads(struct nfm_host_vm *vm)
+{
+	char path[300], buf[1024], *p;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/stat", vm->proc);
+	if (nfm_reread(vm->files, path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')))
+		return -1;
+	/* after "pid (comm)": state is field 3, num_threads field 20 */
+	for (int field = 3; field <= 20 && p; field++) {
+		p = strchr(p + 1, ' ');
+		if (p && field == 20)
+			n = atoi(p + 1);
+	}
+	return n > 0 ? n : -1;
+}
+
+/*
+ * The last sample's threads read again, without listing /proc/PID/task (an open, a directory
+ * read and a close: a twentieth of a daemon's CPU at 50 VMs): only while that list still is the
+ * process's, i.e. each of its threads answers and the process has as many (a set of n live
+ * threads that holds n known live ones is those); listed anew every RELIST_S regardless.
+ */
+#define RELIST_S 10.0
+
+static bool sample_known(struct nfm_host_vm *vm, struct nfm_host_sample *s,
+			 struct host_thr *thr, int *nthr)
+{
+	struct nfm_host_sample keep = *s;
+	int n = vm->gone.nr_last;
+
+	if (!n || !thr || vm->listed_at <= 0 || mono_s() - vm->listed_at >= RELIST_S ||
+	    stat_threads(vm) != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (!sample_thread(vm, vm->gone.last[i].tid, s, thr, nthr)) {
+			*s = keep;	/* one gone: list them */
+			*nthr = 0;
+			return false;
+		}
+	return true;
+}
+
 int nfm_host_vm_sample(struct nfm_host_vm *vm, struct nfm_host_sample *ret)
 {
 	struct nfm_host_sample *s = ret;
-	char path[512], buf[128];
+	char path[512];
 	struct host_thr *thr;
 	struct timespec ts;
 	struct dirent *d;
-	int i, nthr = 0;
+	int nthr = 0;
 	DIR *dir;
 
 	memset(s, 0, sizeof(*s));
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s->mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	snprintf(path, sizeof(path), "%s/task", vm->proc);
-	dir = opendir(path);
-	if (!dir)
-		return -ENOENT;
 	thr = malloc(MAX_THREADS * sizeof(*thr));
 	s->nr_vcpus = vm->nr_vcpus;
 	memcpy(s->vcpu, vm->vcpu, sizeof(s->vcpu[0]) * (size_t)vm->nr_vcpus);
-	while ((d = readdir(dir))) {
-		uint64_t run, wait, slices;
-		int tid = atoi(d->d_name);
-
-		if (tid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/task/%d/schedstat", vm->proc, tid);
-		if (nfm_reread(vm->files, path, buf, sizeof(buf)) <= 0 ||
-		    nfm_host_parse_schedstat(buf, &run, &wait, &slices) < 0)
-			continue;
-		s->nr_threads++;
-		s->process_run_ns += run;
-		s->process_wait_ns += wait;
-		if (thr && nthr < MAX_THREADS)
-			thr[nthr++] = (struct host_thr){ tid, run, wait };
-		for (i = 0; i < s->nr_vcpus; i++) {
-			if (s->vcpu[i].tid == tid) {
-				s->vcpu[i].run_ns = run;
-				s->vcpu[i].wait_ns = wait;
-				s->vcpu[i].slices = slices;
-			}
+	if (!sample_known(vm, s, thr, &nthr)) {
+		snprintf(path, sizeof(path), "%s/task", vm->proc);
+		dir = opendir(path);
+		if (!dir) {
+			free(thr);
+			return -ENOENT;
 		}
+		while ((d = readdir(dir))) {
+			int tid = atoi(d->d_name);
+
+			if (tid > 0)
+				sample_thread(vm, tid, s, thr, &nthr);
+		}
+		closedir(dir);
+		vm->listed_at = mono_s();
 	}
-	closedir(dir);
 	/* the exited threads' time stays in the totals (counters). Past MAX_THREADS a live thread
 	 * could look gone and count twice: no update then (an exit in that sample is lost). */
 	if (thr && s->nr_threads <= MAX_THREADS)

@@ -237,6 +237,63 @@ static void test_resample(void **state)
 	free(s);
 }
 
+/* /proc/PID/stat with num_threads (field 20) = n. */
+static void stat_threads(int pid, int n)
+{
+	char rel[64], text[256];
+
+	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+	snprintf(text, sizeof(text), "%d (qemu) x) S 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 %d 0 5 9\n",
+		 pid, n);
+	put(rel, text);
+}
+
+/*
+ * Between listings of /proc/PID/task a sample reads the last list again while it stands: a
+ * thread that stops answering or a thread count that differs lists them anew. (A tmpfs file
+ * kept open stays readable after rm; a thread gone is an emptied schedstat here.)
+ */
+static void test_relist_when_threads_change(void **state)
+{
+	struct nfm_host_opts o = opts();
+	struct nfm_host_sample *s = malloc(sizeof(*s));
+	struct nfm_host_vm *vm;
+	char cmd[700];
+
+	(void)state;
+	put("proc/600/cmdline", "qemu-system-x86_64\0");
+	put("proc/600/cgroup", "0::/\n");
+	thread(600, 600, "qemu-system-x86\n", "100 1 1\n");
+	thread(600, 601, "CPU 0/TCG\n", "1000 2 1\n");
+	stat_threads(600, 2);
+	assert_int_equal(nfm_host_vm_new(600, &o, &vm), 0);
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->nr_threads, 2);
+	assert_int_equal(s->process_run_ns, 1100);
+	/* the same two, read again */
+	put("proc/600/task/601/schedstat", "3000 2 5\n");
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->nr_threads, 2);
+	assert_int_equal(s->process_run_ns, 3100);
+	assert_int_equal(s->vcpu[0].run_ns, 3000);
+	/* a third thread: the count differs, listed */
+	thread(600, 602, "worker\n", "50 0 1\n");
+	stat_threads(600, 3);
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->nr_threads, 3);
+	assert_int_equal(s->process_run_ns, 3150);
+	/* the worker exits and another starts: same count, the gone one does not answer */
+	put("proc/600/task/602/schedstat", "");
+	snprintf(cmd, sizeof(cmd), "rm -r '%s/proc/600/task/602'", root);
+	assert_int_equal(system(cmd), 0);
+	thread(600, 603, "worker\n", "7 0 1\n");
+	assert_int_equal(nfm_host_vm_sample(vm, s), 0);
+	assert_int_equal(s->nr_threads, 3);
+	assert_int_equal(s->process_run_ns, 3000 + 100 + 50 + 7);	/* the exited one's time kept */
+	nfm_host_vm_free(vm);
+	free(s);
+}
+
 static void test_missing(void **state)
 {
 	struct nfm_host_opts o = opts();
@@ -379,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_v2_unnamed),
 		cmocka_unit_test(test_kvm_named_vcpus),
 		cmocka_unit_test(test_resample),
+		cmocka_unit_test(test_relist_when_threads_change),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_schedstat),
 		cmocka_unit_test(test_run_state),
