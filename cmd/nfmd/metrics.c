@@ -67,27 +67,35 @@ static void topology_families(struct sbuf *b, const struct vm_table *vms)
  * another watched VM holds on the same wire, by the latest interface lists. */
 static void conflict_families(struct sbuf *b, const struct vm_table *vms)
 {
+	struct nfm_vm_wire *w;
+	unsigned int *counts;
+	int n = 0, i = 0;
+
 	header(b, "nfm_vm_address_conflicts",
 	       "Addresses of the guest another watched VM on the same wire holds too", "gauge");
+	for (const struct vm *x = vms->head; x; x = x->next)
+		n++;
+	w = calloc((size_t)n + 1, sizeof(*w));
+	counts = calloc((size_t)n + 1, sizeof(*counts));
+	if (!w || !counts)
+		goto out;
+	/* every VM with its interfaces at once: one sort, not a comparison of each pair */
 	for (const struct vm *x = vms->head; x; x = x->next) {
 		const struct section *sx = x->sec[F_NET];
-		struct nfm_vm_wire wx;
-		int n = 0;
 
-		if (x->gone || !sx || !sx->devs)
-			continue;
-		wx = (struct nfm_vm_wire){ x->nics, x->nr_nics, sx->devs, sx->nr_devs };
-		for (const struct vm *y = vms->head; y; y = y->next) {
-			const struct section *sy = y->sec[F_NET];
-			struct nfm_vm_wire wy;
-
-			if (y == x || y->gone || !sy || !sy->devs)
-				continue;
-			wy = (struct nfm_vm_wire){ y->nics, y->nr_nics, sy->devs, sy->nr_devs };
-			n += nfm_addr_conflicts(&wx, &wy, NULL, NULL);
-		}
-		vm_sample(b, "nfm_vm_address_conflicts", x, NULL, n);
+		if (!x->gone && sx && sx->devs)
+			w[i] = (struct nfm_vm_wire){ x->nics, x->nr_nics, sx->devs, sx->nr_devs };
+		i++;
 	}
+	if (nfm_addr_conflict_counts(w, n, counts) < 0)
+		goto out;
+	i = 0;
+	for (const struct vm *x = vms->head; x; x = x->next, i++)
+		if (w[i].devs)
+			vm_sample(b, "nfm_vm_address_conflicts", x, NULL, counts[i]);
+out:
+	free(w);
+	free(counts);
 }
 
 static void header(struct sbuf *b, const char *name, const char *help, const char *type)

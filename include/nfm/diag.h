@@ -154,6 +154,9 @@ typedef void (*nfm_addr_conflict_fn)(void *ud, const struct nfm_netdev *da, int 
  * their number; fn (may be NULL) for each. What nfm_diagnose_peers() and nfmd compare. */
 NFM_EXPORT int nfm_addr_conflicts(const struct nfm_vm_wire *a, const struct nfm_vm_wire *b,
 				  nfm_addr_conflict_fn fn, void *ud);
+/* For n VMs at once: counts[i] = the sum over every other VM j of nfm_addr_conflicts(w[i],
+ * w[j]), in one sort of all their addresses rather than n * (n - 1) comparisons. 0 or -errno. */
+NFM_EXPORT int nfm_addr_conflict_counts(const struct nfm_vm_wire *w, int n, unsigned int *counts);
 NFM_EXPORT void nfm_diag_report_free(struct nfm_diag_report *r);
 
 /* true when a check could not read what it needs: the report is partial. */

@@ -97,6 +97,84 @@ int nfm_addr_conflicts(const struct nfm_vm_wire *a, const struct nfm_vm_wire *b,
 	return found;
 }
 
+/* One address a VM holds on a wire: the unit that nfm_addr_conflicts() compares. */
+struct wire_addr {
+	const char *link;
+	int family, vm;
+	uint8_t addr[16];
+};
+
+static int cmp_wire_addr(const void *pa, const void *pb)
+{
+	const struct wire_addr *a = pa, *b = pb;
+	int c = strcmp(a->link, b->link);
+
+	if (c)
+		return c;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((c = memcmp(a->addr, b->addr, 16)))
+		return c;
+	return a->vm < b->vm ? -1 : a->vm > b->vm;
+}
+
+int nfm_addr_conflict_counts(const struct nfm_vm_wire *w, int n, unsigned int *counts)
+{
+	struct wire_addr *e = NULL;
+	size_t ne = 0, cap = 0, i, j, k;
+
+	if (n < 0 || (n && (!w || !counts)))
+		return -EINVAL;
+	for (int v = 0; v < n; v++) {
+		counts[v] = 0;
+		for (int d = 0; d < w[v].nr_devs; d++) {
+			const struct nfm_netdev *dv = &w[v].devs[d];
+			const struct nfm_vm_nic *nic = nic_of(&w[v], dv);
+
+			if (!nic || !nic->link[0])
+				continue;
+			for (int x = 0; x < dv->nr_addrs && x < NFM_NETDEV_MAX_ADDRS; x++) {
+				const struct nfm_ifaddr *a = &dv->addrs[x];
+
+				if (a->family != AF_INET && a->family != AF_INET6)
+					continue;
+				if (ne == cap) {
+					struct wire_addr *ge;
+
+					cap = cap ? cap * 2 : 64;
+					if (!(ge = realloc(e, cap * sizeof(*e)))) {
+						free(e);
+						return -ENOMEM;
+					}
+					e = ge;
+				}
+				e[ne] = (struct wire_addr){ .link = nic->link, .family = a->family, .vm = v };
+				memcpy(e[ne].addr, a->addr, a->family == AF_INET ? 4 : 16);
+				ne++;
+			}
+		}
+	}
+	if (ne)
+		qsort(e, ne, sizeof(*e), cmp_wire_addr);
+	/* A group of equal (link, address): each entry of a VM conflicts with every entry of the
+	 * others in it. Within the group the entries are by VM: runs of one VM. */
+	for (i = 0; i < ne; i = j) {
+		for (j = i + 1; j < ne && e[j].family == e[i].family &&
+		     !memcmp(e[j].addr, e[i].addr, 16) && !strcmp(e[j].link, e[i].link); j++)
+			;
+		for (k = i; k < j;) {
+			size_t r = k;
+
+			while (r < j && e[r].vm == e[k].vm)
+				r++;
+			counts[e[k].vm] += (unsigned int)((r - k) * ((j - i) - (r - k)));
+			k = r;
+		}
+	}
+	free(e);
+	return 0;
+}
+
 static void nic_evidence(struct diag *d, struct nfm_diag_finding *f, const char *who,
 			 const struct nfm_netdev *dv, const struct nfm_vm_nic *n,
 			 const struct nfm_ifaddr *a)
