@@ -9,6 +9,7 @@
  * a past one the NMI watchdog's line in the log.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "core/context.h"
 #include "diag/diag_int.h"
+#include "walk/list.h"
 
 #define TAINT_SOFTLOCKUP 14
 
@@ -31,6 +33,31 @@ static int log_count(struct diag *d, const char *needle, int *first)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * When the CPU's stopper thread (migration/N) last got the CPU: sched_info.last_arrival, ns of
+ * the run-queue clock; 0 unknown. The watchdog's timer queues the stopper's work every sample
+ * period and the work stamps watchdog_touch_ts, so this is that stamp to the nanosecond, but
+ * never re-armed by a report: 5.10's stable kernels stamp watchdog_touch_ts anew at each report
+ * (the log's "stuck for 3s!" every 3 s), which left a lockup under way looking like none.
+ */
+static uint64_t stopper_arrival(struct diag *d, uint64_t pcpu)
+{
+	struct nfm_field thread, si, arrival;
+	uint64_t stopper, task = 0, at = 0;
+
+	if (nfm_sym_lookup(d->ctx, "cpu_stopper", &stopper, NULL) < 0 ||
+	    nfm_btf_field(d->ctx->btf, "cpu_stopper", "thread", &thread) < 0 || thread.size != 8 ||
+	    nfm_btf_field(d->ctx->btf, "task_struct", "sched_info", &si) < 0 ||
+	    nfm_btf_field(d->ctx->btf, "sched_info", "last_arrival", &arrival) < 0 ||
+	    arrival.size != 8)
+		return 0;
+	if (nfm_kread(d->ctx, stopper + pcpu + thread.offset, &task, 8) < 0 ||
+	    !nfm_kptr_ok(d->ctx, task) ||
+	    nfm_kread(d->ctx, task + si.offset + arrival.offset, &at, 8) < 0)
+		return 0;
+	return at;
 }
 
 static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
@@ -61,10 +88,16 @@ static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
 			clock_max = rqs[i].clock;
 	for (int i = 0; i < n && thresh > 0; i++) {
 		struct nfm_diag_finding *f;
-		uint64_t ts = 0, now = clock_max >> 30;
+		uint64_t touched = 0, ts, now = clock_max >> 30, ran = stopper_arrival(d, rqs[i].pcpu);
+		bool rearmed;
 
-		if (nfm_kread(d->ctx, touch + rqs[i].pcpu, &ts, 8) < 0 || !ts || now <= ts ||
-		    now - ts <= (uint64_t)(2 * thresh))
+		if (nfm_kread(d->ctx, touch + rqs[i].pcpu, &touched, 8) < 0 || !touched)
+			continue;
+		/* the stopper's stamp when a report re-armed the watchdog's (older by more than the
+		 * second that may lie between the stopper's arrival and its work's stamp) */
+		rearmed = ran && ran < clock_max && (ran >> 30) + 1 < touched;
+		ts = rearmed ? ran >> 30 : touched;
+		if (now <= ts || now - ts <= (uint64_t)(2 * thresh))
 			continue;
 		stuck_cpus++;
 		f = diag_add(d, NFM_DIAG_SOFT_LOCKUP, NFM_DIAG_CRITICAL,
@@ -75,10 +108,27 @@ static void soft_lockups(struct diag *d, struct diag_rq *rqs, int n)
 		f->cpu = rqs[i].cpu;
 		f->pid = rqs[i].curr_pid;
 		diag_subject(d, f, rqs[i].curr_comm);
-		diag_evidence(d, f, "watchdog_touch_ts %llu s, clock %llu s: the watchdog "
-			      "has not run there for %llu s (threshold 2 * watchdog_thresh = %lld s)",
-			      (unsigned long long)ts, (unsigned long long)now,
-			      (unsigned long long)(now - ts), (long long)(2 * thresh));
+		if (rearmed) {
+			char t[64];
+
+			/* ULONG_MAX: touch_softlockup_watchdog()'s reset, as the report's printing
+			 * leaves it; else the stamp a report re-armed */
+			if (touched == UINT64_MAX)
+				snprintf(t, sizeof(t), "reset (touch_softlockup_watchdog)");
+			else
+				snprintf(t, sizeof(t), "%llu s (stamped anew by a report)",
+					 (unsigned long long)touched);
+			diag_evidence(d, f, "watchdog_touch_ts %s; its stopper thread, which stamps it, "
+				      "last got the CPU at %llu s, clock %llu s: the watchdog has not run "
+				      "there for %llu s (threshold 2 * watchdog_thresh = %lld s)", t,
+				      (unsigned long long)ts, (unsigned long long)now,
+				      (unsigned long long)(now - ts), (long long)(2 * thresh));
+		} else {
+			diag_evidence(d, f, "watchdog_touch_ts %llu s, clock %llu s: the watchdog "
+				      "has not run there for %llu s (threshold 2 * watchdog_thresh = %lld s)",
+				      (unsigned long long)ts, (unsigned long long)now,
+				      (unsigned long long)(now - ts), (long long)(2 * thresh));
+		}
 		if (enabled >= 0 && !(enabled & 2))
 			diag_evidence(d, f, "the soft-lockup detector is off (watchdog_enabled "
 				      "0x%llx): the guest itself reports nothing",
