@@ -56,13 +56,31 @@ static bool is_disk_fs(const char *t)
  * without a journal still takes them (seen in the lab), so the finding says aborted, not
  * read-only.
  */
+/* The kernel's own lines about an ext4 device's errors: "EXT4-fs error (device loop1): ..." (the
+ * first four) and the remount notice; how many. */
+static int ext4_log_evidence(struct diag *d, struct nfm_diag_finding *f, const struct nfm_mount *m)
+{
+	const char *dev = strrchr(m->device, '/');
+	char needle[80];
+	int shown = 0, i;
+
+	snprintf(needle, sizeof(needle), "EXT4-fs error (device %s)", dev ? dev + 1 : m->device);
+	for (i = diag_log_find(d, 0, needle); i >= 0 && shown < 4;
+	     i = diag_log_find(d, i + 1, needle), shown++)
+		diag_log_evidence(d, f, i, 1);
+	snprintf(needle, sizeof(needle), "EXT4-fs (%s): Remounting", dev ? dev + 1 : m->device);
+	if ((i = diag_log_find(d, 0, needle)) >= 0) {
+		diag_log_evidence(d, f, i, 1);
+		shown++;
+	}
+	return shown;
+}
+
 static void ext4_refusing(struct diag *d, const struct nfm_mount *m, uint64_t info)
 {
 	struct nfm_diag_finding *f;
 	struct diag_ext4_state st;
-	const char *dev = strrchr(m->device, '/');
-	char needle[80];
-	int err = diag_ext4_state(d, info, &st), shown = 0;
+	int err = diag_ext4_state(d, info, &st);
 
 	if (err < 0) {
 		diag_check(d, "filesystems", err, err == -ENOENT ?
@@ -83,14 +101,7 @@ static void ext4_refusing(struct diag *d, const struct nfm_mount *m, uint64_t in
 		      st.shutdown ? " EXT4_FLAGS_SHUTDOWN" : "",
 		      st.error_fs ? ", s_mount_state EXT4_ERROR_FS" : "");
 	diag_evidence(d, f, "%s %s %s %s", m->device, m->path, m->fstype, m->options);
-	/* the kernel's own lines: "EXT4-fs error (device loop1): ..." and the remount notice */
-	snprintf(needle, sizeof(needle), "EXT4-fs error (device %s)", dev ? dev + 1 : m->device);
-	for (int i = diag_log_find(d, 0, needle); i >= 0 && shown < 4;
-	     i = diag_log_find(d, i + 1, needle), shown++)
-		diag_log_evidence(d, f, i, 1);
-	snprintf(needle, sizeof(needle), "EXT4-fs (%s): Remounting", dev ? dev + 1 : m->device);
-	if (diag_log_find(d, 0, needle) >= 0)
-		diag_log_evidence(d, f, diag_log_find(d, 0, needle), 1);
+	ext4_log_evidence(d, f, m);
 }
 
 /*
@@ -184,15 +195,24 @@ void diag_check_filesystems(struct diag *d)
 		    !(mflags & MNT_READONLY_))
 			ext4_refusing(d, &m[i], info);
 		if (is_disk_fs(m[i].fstype) && sflags & SB_RDONLY_ && !(mflags & MNT_READONLY_)) {
+			struct diag_ext4_state st = { 0 };
+			/* ext4 says so itself (before "don't set SB_RDONLY after filesystem errors":
+			 * 5.10): its superblock's error state, its log's lines */
+			bool errors = ext4 && diag_ext4_state(d, info, &st) == 0 && st.error_fs;
+
 			f = diag_add(d, NFM_DIAG_FS_READONLY, NFM_DIAG_ERROR,
-				     "%s (%s on %s) is read-only though mounted read-write: "
-				     "remounted read-only after errors?", m[i].path, m[i].fstype,
-				     m[i].device);
+				     "%s (%s on %s) is read-only though mounted read-write: %s",
+				     m[i].path, m[i].fstype, m[i].device,
+				     errors ? "remounted read-only after errors" :
+				     "remounted read-only after errors?");
 			diag_subject(d, f, m[i].path);
 			diag_evidence(d, f, "super_block s_flags 0x%llx (SB_RDONLY), mount flags "
-				      "0x%x (no MNT_READONLY)", (unsigned long long)sflags, mflags);
+				      "0x%x (no MNT_READONLY)%s", (unsigned long long)sflags, mflags,
+				      errors ? ", ext4 s_mount_state EXT4_ERROR_FS" : "");
 			diag_evidence(d, f, "%s %s %s %s", m[i].device, m[i].path, m[i].fstype,
 				      m[i].options);
+			if (ext4)
+				ext4_log_evidence(d, f, &m[i]);
 		}
 		if (ext4 && ncpu > 0)
 			ext4_full(d, &m[i], sb, info, offs, ncpu);
