@@ -275,12 +275,17 @@ if os.environ.get("NFM_LAB_FULL") == "1":
 def test_wchan_key(lab_vm, term):
     """w adds a WCHAN column before COMMAND (init's is the wchan the guest's own /proc/1/wchan
     gives) and takes it away again."""
-    from test_bt import truth_threads
+    from test_bt import frame_pointer_wchan, truth_threads
     t = term(["--vm", str(lab_vm.pid), "top", "-d", "1", "-p", "1"], 200, 50)
     t.wait(lambda s: table(s)[1], "the process table")
     t.keys("w")
     s = t.wait(lambda s: (table(s)[0] or [])[-2:] == ["WCHAN", "COMMAND"], "the WCHAN column")
-    want = truth_threads(lab_vm.fresh_truth()[0])[1][2]
+    truth = lab_vm.fresh_truth()[0]
+    _, stack, want, _ = truth_threads(truth)[1]
+    if want == "0" and frame_pointer_wchan(truth) and stack:
+        # before 5.16 an ORC kernel's own wchan is 0 for every task (test_bt.py says why):
+        # the first frame of its /proc/1/stack is what 5.16+ and nfm give
+        want = stack[0].split("+")[0]
     assert want not in ("", "0") and table(s)[1][0].split()[-2] == want, (want, s)
     t.keys("w")
     t.wait(lambda s: "WCHAN" not in (table(s)[0] or []), "the WCHAN column gone")
