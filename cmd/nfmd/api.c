@@ -25,8 +25,8 @@ static struct json_object *base_field(const struct vm *vm, const char *obj, cons
 {
 	struct json_object *o, *v;
 
-	if (!vm->sec[F_BASE] || !vm->sec[F_BASE]->json ||
-	    !json_object_object_get_ex(vm->sec[F_BASE]->json, obj, &o))
+	if (!vm->sec[F_BASE] || !section_json(vm->sec[F_BASE]) ||
+	    !json_object_object_get_ex(section_json(vm->sec[F_BASE]), obj, &o))
 		return NULL;
 	if (!key)
 		return o;

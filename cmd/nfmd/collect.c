@@ -156,20 +156,60 @@ const size_t nr_families = sizeof(families) / sizeof(families[0]);
 
 /* ---- F_BASE: what `nfm info -j` shows (the same kernel object) ---- */
 
+/* What the base section's "kernel" and "uptime_ns" are built from (section_defer). */
+struct base_json {
+	struct nfm_kernel_info ki;
+	bool have_uptime, have_source;
+	uint64_t uptime_ns;
+	char source[];
+};
+
+static void base_json(struct json_object *json, const void *data)
+{
+	const struct base_json *d = data;
+	struct json_object *o = obj_kernel(&d->ki);
+
+	/* kernel.json, as `nfm info -j`, with its optional members. */
+	if (d->have_uptime)
+		j_add(o, "uptime_ns", j_u64(d->uptime_ns));
+	if (d->have_source)
+		j_add(o, "source", j_str(d->source));
+	j_add(json, "kernel", o);
+	if (d->have_uptime)
+		j_add(json, "uptime_ns", j_u64(d->uptime_ns));
+}
+
+static void loadavg_json(struct json_object *json, const void *data)
+{
+	j_add(json, "loadavg", obj_loadavg(data));
+}
+
+static void memory_json(struct json_object *json, const void *data)
+{
+	j_add(json, "memory", obj_memory(data));
+}
+
+static void host_json(struct json_object *json, const void *data)
+{
+	j_add(json, "host", obj_host(data, NULL));
+}
+
 static void collect_base(const struct crawl_base *b, struct section *s)
 {
 	const struct nfm_kernel_info *ki = &b->ki;
-	struct json_object *o = obj_kernel(ki);
+	size_t src_len = b->source ? strlen(b->source) + 1 : 0;
+	struct base_json *d = malloc(sizeof(*d) + src_len);
 	char *l[4];
 
-	/* kernel.json, as `nfm info -j`, with its optional members. */
-	if (b->have_uptime)
-		j_add(o, "uptime_ns", j_u64(b->uptime_ns));
-	if (b->source)
-		j_add(o, "source", j_str(b->source));
-	j_add(s->json, "kernel", o);
-	if (b->have_uptime)
-		j_add(s->json, "uptime_ns", j_u64(b->uptime_ns));
+	if (d) {
+		d->ki = *ki;
+		d->have_uptime = b->have_uptime;
+		d->uptime_ns = b->uptime_ns;
+		d->have_source = b->source != NULL;
+		if (src_len)
+			memcpy(d->source, b->source, src_len);
+	}
+	section_defer(s, base_json, d);
 
 	l[0] = section_label(ki->release);
 	l[1] = section_label(ki->version);
@@ -202,7 +242,7 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
 
 	ret = nfm_loadavg(ctx, &la);
 	if (ret == 0) {
-		j_add(s->json, "loadavg", obj_loadavg(&la));
+		section_defer(s, loadavg_json, section_copy(&la, sizeof(la), 0));
 		section_add(s, FAM_LOAD1, la.load[0], NULL);
 		section_add(s, FAM_LOAD5, la.load[1], NULL);
 		section_add(s, FAM_LOAD15, la.load[2], NULL);
@@ -213,7 +253,7 @@ static void collect_load_mem(struct nfm_ctx *ctx, const struct crawl_base *b, st
 	}
 	ret = nfm_meminfo(ctx, &mi);
 	if (ret == 0) {
-		j_add(s->json, "memory", obj_memory(&mi));
+		section_defer(s, memory_json, section_copy(&mi, sizeof(mi), 0));
 		section_add(s, FAM_MEM_FREE, (double)mi.mem_free * 1024, NULL);
 		section_add(s, FAM_MEM_AVAIL, (double)mi.mem_available * 1024, NULL);
 		section_add(s, FAM_MEM_BUFFERS, (double)mi.buffers * 1024, NULL);
@@ -245,7 +285,6 @@ static void collect_host(struct nfm_ctx *ctx, struct crawl_base *b, struct secti
 {
 	const struct nfm_host_sample *h = crawl_host_sample(b);
 	struct nfm_cpu_times cpus[64];
-	struct json_object *o;
 	int n, i;
 
 	n = nfm_cpu_times(ctx, NULL, cpus, 64);
@@ -267,7 +306,7 @@ static void collect_host(struct nfm_ctx *ctx, struct crawl_base *b, struct secti
 	}
 	if (!h)
 		return;
-	o = obj_host(h, NULL);
+	section_defer(s, host_json, section_copy(h, sizeof(*h), 0));
 	section_add(s, FAM_HOST_CPU, h->process_run_ns / 1e9, NULL);
 	section_add(s, FAM_HOST_WAIT, h->process_wait_ns / 1e9, NULL);
 	for (i = 0; i < h->nr_vcpus; i++) {
@@ -284,7 +323,6 @@ static void collect_host(struct nfm_ctx *ctx, struct crawl_base *b, struct secti
 	}
 	if (h->cg.have_quota && h->cg.quota_us > 0 && h->cg.period_us)
 		section_add(s, FAM_CG_QUOTA, (double)h->cg.quota_us / (double)h->cg.period_us, NULL);
-	j_add(s->json, "host", o);
 }
 
 /* ---- F_PS ---- */
@@ -332,10 +370,68 @@ static void proc_metrics(struct section *s, const struct proc *p)
 #define PS_WALK_TRIES 4
 #define PS_WALK_BUDGET_S 0.25
 
+static const char states[] = "RSDTtXZPI";
+
+/* What the ps section's "cpu_frame", "processes_truncated" and "tasks" are built from. */
+struct ps_json {
+	bool have_uptime, consistent, have_total, have_host, truncated;
+	uint64_t uptime_ns, nr, kthreads, skipped;
+	unsigned int by_state[sizeof(states)];
+	int npend;
+	struct nfm_sched_pending pend[PENDING_CPUS];
+	struct nfm_cpu_times total;
+	struct nfm_host_sample host;
+};
+
+static void ps_json(struct json_object *json, const void *data)
+{
+	const struct ps_json *d = data;
+	struct json_object *o, *bs;
+	char st[2] = { 0 };
+
+	/* What the CPU times are as of, and the counters of the same instant: nfm top --remote's. */
+	if (d->have_uptime) {
+		o = json_object_new_object();
+		j_add(o, "uptime_ns", j_u64(d->uptime_ns));
+		j_add(o, "consistent", j_bool(d->consistent));
+		if (d->npend >= 0) {
+			struct json_object *arr = json_object_new_array();
+
+			for (int i = 0; i < d->npend && i < PENDING_CPUS; i++) {
+				struct json_object *e = json_object_new_object();
+
+				j_add(e, "cpu", j_int(d->pend[i].cpu));
+				j_add(e, "tid", j_int(d->pend[i].pid));
+				j_add(e, "pid", j_int(d->pend[i].tgid));
+				j_add(e, "ns", j_u64(d->pend[i].ns));
+				json_object_array_add(arr, e);
+			}
+			j_add(o, "sched_pending", arr);
+		}
+		if (d->have_total)
+			j_add(o, "cpu_times", obj_cpu_times(&d->total));
+		if (d->have_host)
+			j_add(o, "host", obj_host(&d->host, NULL));
+		j_add(json, "cpu_frame", o);
+	}
+	o = json_object_new_object();
+	j_add(o, "nr_processes", j_u64(d->nr));
+	j_add(o, "nr_kernel_threads", j_u64(d->kthreads));
+	j_add(o, "nr_skipped", j_u64(d->skipped));
+	bs = json_object_new_object();
+	for (size_t i = 0; i < sizeof(states) - 1; i++) {
+		st[0] = states[i];
+		j_add(bs, st, j_u64(d->by_state[i]));
+	}
+	json_object_object_add(o, "by_state", bs);
+	if (d->truncated)
+		j_add(json, "processes_truncated", j_bool(true));
+	j_add(json, "tasks", o);
+}
+
 static void collect_ps(struct nfm_ctx *ctx, struct crawl_base *b,
 		       const struct collect_limits *lim, struct section *s)
 {
-	static const char states[] = "RSDTtXZPI";
 	/* nfm_guest_processes_by_state's label values: the kernel's task_state_array names. */
 	static const char *const state_names[] = { "running", "sleeping", "disk_sleep", "stopped",
 						     "tracing_stop", "dead", "zombie", "parked", "idle" };
@@ -343,11 +439,10 @@ static void collect_ps(struct nfm_ctx *ctx, struct crawl_base *b,
 	struct nfm_task t;
 	struct proc *procs = NULL, **rss = NULL;
 	struct nfm_task *listed = NULL;	/* the JSON's processes, built when asked (section_json) */
+	struct ps_json *pj;
 	int *listed_cpu = NULL;
 	size_t n = 0, cap = 0, nl = 0, cap_l = 0;
 	unsigned int by_state[sizeof(states)] = { 0 }, kthreads = 0;
-	struct json_object *o;
-	struct nfm_cpu_times total;
 	const struct nfm_host_sample *host;
 	uint64_t uptime = 0, g0 = 0, g1 = 0;
 	struct nfm_sched_pending pend[PENDING_CPUS];
@@ -441,49 +536,30 @@ again:
 	if (ret < 0)
 		section_seterr(s, ret, ret == -ETIME ? "task walk stopped at the crawl's time budget after %zu processes"
 			       : "task walk stopped after %zu processes: %s", n, strerror(-ret));
-	/* What the CPU times are as of, and the counters of the same instant: nfm top --remote's. */
-	if (have_uptime) {
-		o = json_object_new_object();
-		j_add(o, "uptime_ns", j_u64(uptime));
-		j_add(o, "consistent", j_bool(consistent));
-		if (npend >= 0) {
-			struct json_object *arr = json_object_new_array();
-
-			for (int i = 0; i < npend && i < PENDING_CPUS; i++) {
-				struct json_object *e = json_object_new_object();
-
-				j_add(e, "cpu", j_int(pend[i].cpu));
-				j_add(e, "tid", j_int(pend[i].pid));
-				j_add(e, "pid", j_int(pend[i].tgid));
-				j_add(e, "ns", j_u64(pend[i].ns));
-				json_object_array_add(arr, e);
-			}
-			j_add(o, "sched_pending", arr);
+	pj = calloc(1, sizeof(*pj));
+	if (pj) {
+		pj->have_uptime = have_uptime;
+		pj->uptime_ns = uptime;
+		pj->consistent = consistent;
+		pj->npend = npend;
+		if (npend > 0)
+			memcpy(pj->pend, pend, (size_t)(npend < PENDING_CPUS ? npend : PENDING_CPUS) *
+			       sizeof(pend[0]));
+		/* the counters of the instant, read now (the JSON is built later) */
+		pj->have_total = have_uptime && nfm_cpu_times(ctx, &pj->total, NULL, 0) >= 0;
+		if (have_uptime && (host = crawl_host_sample(b))) {
+			pj->have_host = true;
+			pj->host = *host;
 		}
-		if (nfm_cpu_times(ctx, &total, NULL, 0) >= 0)
-			j_add(o, "cpu_times", obj_cpu_times(&total));
-		if ((host = crawl_host_sample(b)))
-			j_add(o, "host", obj_host(host, NULL));
-		j_add(s->json, "cpu_frame", o);
+		pj->nr = n;
+		pj->kthreads = kthreads;
+		pj->skipped = nfm_task_iter_skipped(it);
+		memcpy(pj->by_state, by_state, sizeof(pj->by_state));
+		pj->truncated = truncated;
 	}
-	o = json_object_new_object();
-	j_add(o, "nr_processes", j_u64(n));
-	j_add(o, "nr_kernel_threads", j_u64(kthreads));
-	j_add(o, "nr_skipped", j_u64(nfm_task_iter_skipped(it)));
-	{
-		struct json_object *bs = json_object_new_object();
-		char st[2] = { 0 };
-
-		for (size_t i = 0; i < sizeof(states) - 1; i++) {
-			st[0] = states[i];
-			j_add(bs, st, j_u64(by_state[i]));
-			section_add(s, FAM_PROC_BY_STATE, by_state[i], "state=\"%s\"", state_names[i]);
-		}
-		json_object_object_add(o, "by_state", bs);
-	}
-	if (truncated)
-		j_add(s->json, "processes_truncated", j_bool(true));
-	j_add(s->json, "tasks", o);
+	section_defer(s, ps_json, pj);
+	for (size_t i = 0; i < sizeof(states) - 1; i++)
+		section_add(s, FAM_PROC_BY_STATE, by_state[i], "state=\"%s\"", state_names[i]);
 	s->tasks = listed;
 	s->task_cpu = listed_cpu;
 	s->nr_tasks = nl;

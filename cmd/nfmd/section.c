@@ -45,8 +45,35 @@ void section_unref(struct section *s)
 	free(s->devs);
 	free(s->tasks);
 	free(s->task_cpu);
+	for (int d = 0; d < s->nr_deferred; d++)
+		free(s->deferred[d].data);
 	json_object_put(s->json);
 	free(s);
+}
+
+void section_defer(struct section *s, section_build_fn fn, void *data)
+{
+	if (!data)
+		return;
+	if (s->nr_deferred == SECTION_MAX_DEFERRED || !s->json) {
+		if (s->json)	/* no room: built now, in its order */
+			fn(s->json, data);
+		free(data);
+		return;
+	}
+	s->deferred[s->nr_deferred].fn = fn;
+	s->deferred[s->nr_deferred++].data = data;
+}
+
+void *section_copy(const void *p, size_t size, size_t extra)
+{
+	char *c = malloc(size + extra);
+
+	if (c) {
+		memcpy(c, p, size);
+		memset(c + size, 0, extra);
+	}
+	return c;
 }
 
 struct json_object *section_json(const struct section *cs)
@@ -54,7 +81,14 @@ struct json_object *section_json(const struct section *cs)
 	struct section *s = (struct section *)cs;	/* a cache: filled once, same contents */
 	struct json_object *arr;
 
-	if (!s->json || !s->tasks_pending)
+	if (!s->json)
+		return NULL;
+	for (int d = 0; d < s->nr_deferred; d++) {
+		s->deferred[d].fn(s->json, s->deferred[d].data);
+		free(s->deferred[d].data);
+	}
+	s->nr_deferred = 0;
+	if (!s->tasks_pending)
 		return s->json;
 	s->tasks_pending = false;
 	arr = json_object_new_array_ext(s->nr_tasks ? (int)s->nr_tasks : 1);
