@@ -62,7 +62,12 @@ static int percpu_var(struct nfm_ctx *ctx, const char *name, uint64_t *addr)
 	return 0;
 }
 
-/* The CPU's IRQ stack: hardirq_stack_ptr points at its topmost word. 1 and *r, 0 if unknown. */
+/*
+ * The CPU's IRQ stack: hardirq_stack_ptr points at its topmost word since 5.12 ("x86/irq/64:
+ * Adjust the per CPU irq stack pointer by 8"), at its end before (5.10: page-aligned; the word
+ * above is the vmap guard page, which a read of the region would fail on). 1 and *r, 0 if
+ * unknown.
+ */
 static int irq_stack(struct nfm_ctx *ctx, uint64_t pcpu, struct stk_region *r)
 {
 	uint64_t var, top;
@@ -73,7 +78,8 @@ static int irq_stack(struct nfm_ctx *ctx, uint64_t pcpu, struct stk_region *r)
 		return 0;
 	if (nfm_btf_type_size(ctx->btf, "irq_stack", &size) < 0 || size < 4096 || size > (1u << 20))
 		size = 16384;
-	top += 8;
+	if (top & 4095)
+		top += 8;
 	if (top < size)
 		return 0;
 	r->lo = top - size;
