@@ -9,6 +9,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 from . import LabError, accel, channel, initramfs, kbuild, kernels, paths
@@ -120,6 +121,10 @@ def _boot_timeout(o, accel_name):
     return 60 + 10 * gib + procs if accel_name == "kvm" else 150 + 30 * gib + procs
 
 
+class BootCrash(LabError):
+    """The guest kernel died before its userspace said READY."""
+
+
 def _wait_ready(name, run, timeout):
     """Waits for the READY line; returns its match or raises LabError naming the console log."""
     console = os.path.join(run, "console.log")
@@ -138,11 +143,11 @@ def _wait_ready(name, run, timeout):
             return m
         crash = _crash_line(log)
         if any(s in log for s in FAILED):
-            raise LabError("VM %s crashed while booting (kernel panic%s); see %s"
-                           % (name, ": " + crash if crash else "", console))
+            raise BootCrash("VM %s crashed while booting (kernel panic%s); see %s"
+                            % (name, ": " + crash if crash else "", console))
         if crash and time.monotonic() - grew > OOPS_QUIET_SECONDS:
-            raise LabError("VM %s crashed while booting (%s; no output for %ds since); see %s"
-                           % (name, crash, OOPS_QUIET_SECONDS, console))
+            raise BootCrash("VM %s crashed while booting (%s; no output for %ds since); see %s"
+                            % (name, crash, OOPS_QUIET_SECONDS, console))
         if _pid_of(name) is None:
             raise LabError("VM %s: QEMU exited while booting%s; see %s"
                            % (name, " (%s)" % crash if crash else "", console))
@@ -186,7 +191,15 @@ def start(o):
     # the KVM probe boots an x86 kernel; an arm64 guest on this x86 host is TCG only
     acc = "tcg" if kernel.arch != "amd64" else accel.choose(o.accel, kernel.vmlinuz)
     try:
-        secs, m, marker = _boot(name, kernel, initrd, o, acc)
+        try:
+            secs, m, marker = _boot(name, kernel, initrd, o, acc)
+        except BootCrash as e:
+            # A kernel that died before its userspace came up, before anything read it (seen
+            # once in CI: an int3 Oops in sched_clock_cpu while 6.12 patched its jump labels
+            # under TCG on a loaded host): booted once more, and said.
+            kill(name)
+            sys.stderr.write("nfm-lab: %s; booting it once more\n" % e)
+            secs, m, marker = _boot(name, kernel, initrd, o, acc)
     except LabError:
         if acc != "kvm" or o.accel == "kvm":
             kill(name)
