@@ -2,7 +2,7 @@
 """nfmd cost: CPU (% of one core) and RSS of nfmd watching the VMs of this host, per crawl rate.
 
     bench/nfmd_bench.py [--nfmd BIN] [--vm PATTERN] [--hz 1 10] [--level all|ps] [--warmup 15]
-                        [--window 30]
+                        [--window 30] [--record DIR]
 
 For each rate, starts nfmd at that rate: --level all (the default) crawls every feature at it
 (--interval = --ps-interval = --net-interval = 1/hz, --sys-interval 10x that); --level ps is
@@ -10,10 +10,15 @@ issue #16's "ps-level crawl" (--interval = --ps-interval = 1/hz, interfaces and 
 system sections at nfmd's defaults, 5 s and 30 s). Then waits --warmup seconds (attach, first scans of VMs
 without Linux), then measures nfmd's CPU time and RSS over --window seconds while scraping /metrics
 once a second. Prints one line per rate.
+
+--record DIR runs nfmd with --record DIR (issue #13's state timeline of every VM: a frame per
+crawl, kept as deltas; no memory snapshots) and adds the store's growth over the window
+(record_bytes_per_vm_per_hour). DIR is emptied first.
 """
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -36,6 +41,18 @@ def rss_kb(pid):
     return 0
 
 
+def tree_bytes(path):
+    """Bytes of the files under path (the recorder's store: SQLite, WAL, packs)."""
+    n = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            try:
+                n += os.path.getsize(os.path.join(d, f))
+            except OSError:
+                pass
+    return n
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--nfmd", default=os.path.join(ROOT, "build", "cmd", "nfmd", "nfmd"))
@@ -44,6 +61,7 @@ def main():
     p.add_argument("--level", choices=("all", "ps"), default="all")
     p.add_argument("--warmup", type=float, default=15)
     p.add_argument("--window", type=float, default=30)
+    p.add_argument("--record", metavar="DIR", help="nfmd --record DIR (emptied first)")
     a = p.parse_args()
     for hz in a.hz:
         s = socket.socket()
@@ -57,6 +75,10 @@ def main():
             argv += ["--net-interval", iv, "--sys-interval", "%gms" % (10000 / hz)]
         if a.vm:
             argv += ["--vm", a.vm]
+        if a.record:
+            shutil.rmtree(a.record, ignore_errors=True)
+            os.makedirs(a.record)
+            argv += ["--record", a.record]
         proc = subprocess.Popen(argv)
         base = "http://127.0.0.1:%d" % port
         try:
@@ -64,6 +86,7 @@ def main():
             with urllib.request.urlopen(base + "/api/v1/vms", timeout=10) as r:
                 crawls0 = sum(v["crawls"] for v in json.load(r)["vms"] if v["up"])
             c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+            store0 = tree_bytes(a.record) if a.record else 0
             rss_max = 0
             scrape_bytes = 0
             while time.monotonic() - t0 < a.window:
@@ -72,10 +95,15 @@ def main():
                 rss_max = max(rss_max, rss_kb(proc.pid))
                 time.sleep(1)
             c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+            store1 = tree_bytes(a.record) if a.record else 0
             with urllib.request.urlopen(base + "/api/v1/vms", timeout=10) as r:
                 vms = json.load(r)["vms"]
             up = [v for v in vms if v["up"]]
             crawl_ms = sorted(v.get("last_crawl_ms", 0) for v in up)
+            extra = {}
+            if a.record:
+                extra["record_bytes_per_vm_per_hour"] = int((store1 - store0) / (t1 - t0) * 3600 /
+                                                            max(len(up), 1))
             print(json.dumps({
                 "hz": hz, "level": a.level, "vms": len(vms), "vms_up": len(up),
                 "cpu_percent": round(100 * (c1 - c0) / (t1 - t0), 2),
@@ -84,7 +112,7 @@ def main():
                 "rss_mib": round(rss_max / 1024, 1),
                 "metrics_bytes": scrape_bytes,
                 "median_last_crawl_ms": crawl_ms[len(crawl_ms) // 2] if crawl_ms else None,
-            }), flush=True)
+                **extra}), flush=True)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
