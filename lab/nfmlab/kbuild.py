@@ -48,6 +48,7 @@ def headers(release, suite=kernels.HOST_SUITE):
                 raise LabError("dpkg-deb -x %s failed: %s" % (d, r.stderr.strip()))
         shutil.rmtree(root, ignore_errors=True)
         os.rename(unpack, root)
+    _host_kbuild(root, suite)
     mk = os.path.join(kdir, "Makefile")
     with open(mk) as f:
         text = f.read()
@@ -64,16 +65,91 @@ def build(release, src, files, name, suite=kernels.HOST_SUITE):
     return build_all(release, src, files, [name], suite)[0]
 
 
+def _glibc_needed(root):
+    """The newest glibc symbol version the kbuild's programs (modpost, objtool...) need."""
+    need = (0, 0)
+    for d in glob.glob(os.path.join(root, "usr", "lib", "linux-kbuild-*")):
+        for dirpath, _, files in os.walk(d):
+            for f in files:
+                path = os.path.join(dirpath, f)
+                if os.path.islink(path) or not os.access(path, os.X_OK):
+                    continue
+                with open(path, "rb") as fh:
+                    if fh.read(4) != b"\x7fELF":
+                        continue
+                out = subprocess.run(["readelf", "-V", path], capture_output=True,
+                                     text=True).stdout
+                for v in re.findall(r"GLIBC_(\d+)\.(\d+)", out):
+                    need = max(need, (int(v[0]), int(v[1])))
+    return need
+
+
+def _host_kbuild(root, suite):
+    """A newer Debian's kbuild programs need a newer glibc than this host's (trixie's: 2.38,
+    bookworm has 2.36): take the host suite's kbuild of the same upstream version (bookworm's
+    linux-kbuild-6.12.118+deb12 for trixie's 6.12.118+deb13: the same modpost and objtool
+    sources) and point the headers' scripts and tools links at it."""
+    if suite == kernels.HOST_SUITE:
+        return
+    host = tuple(int(x) for x in os.confstr("CS_GNU_LIBC_VERSION").split()[1].split(".")[:2])
+    if _glibc_needed(root) <= host:
+        return
+    theirs = [os.path.basename(d) for d in glob.glob(os.path.join(root, "usr", "lib", "linux-kbuild-*"))]
+    if len(theirs) != 1:
+        raise LabError("headers in %s: %d kbuild trees, expected one" % (root, len(theirs)))
+    upstream = re.sub(r"\+deb\d+$", "", theirs[0])
+    names = subprocess.run(["apt-cache", "pkgnames", upstream], capture_output=True,
+                           text=True).stdout.split()
+    mine = sorted(n for n in names if re.fullmatch(re.escape(upstream) + r"(\+deb\d+)?", n))
+    if not mine:
+        raise LabError("the kbuild programs of %s need a newer glibc than this host's, and %s has "
+                       "no %s to use instead" % (theirs[0], kernels.HOST_SUITE, upstream))
+    with tempfile.TemporaryDirectory(dir=paths.cache_dir(), prefix=".kbuild-host-") as tmp:
+        os.chmod(tmp, 0o777)  # apt downloads as _apt
+        r = subprocess.run(["apt-get", "download", "-q", mine[-1]], cwd=tmp, capture_output=True,
+                           text=True)
+        debs = glob.glob(os.path.join(tmp, "*.deb"))
+        if r.returncode != 0 or len(debs) != 1:
+            raise LabError("cannot download %s: %s" % (mine[-1], r.stderr.strip()[-200:]))
+        r = subprocess.run(["dpkg-deb", "-x", debs[0], root], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise LabError("dpkg-deb -x %s failed: %s" % (debs[0], r.stderr.strip()))
+    for link in glob.glob(os.path.join(root, "usr", "src", "linux-headers-*", "*")):
+        if os.path.islink(link) and theirs[0] in os.readlink(link):
+            target = os.readlink(link).replace(theirs[0], mine[-1])
+            os.unlink(link)
+            os.symlink(target, link)
+
+
+# Compiler capabilities a kernel's configuration records that an older host gcc lacks, with the
+# flag each adds (trixie's gcc-14 kernels: -fmin-function-alignment; gcc-12 then takes the
+# Makefile's -falign-functions, the same alignment for a module's functions).
+CC_CAPS = [("CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT", "-fmin-function-alignment=16")]
+
+
+def _cc_lacks(flag):
+    r = subprocess.run(["gcc", "-Werror", flag, "-x", "c", "-c", "-o", os.devnull, "-"],
+                       input="int x;\n", capture_output=True, text=True)
+    return r.returncode != 0
+
+
 def _cc(kdir):
     """CC=... for make when the headers name a compiler this host lacks (a bullseye kernel's
-    gcc-10 on bookworm): the host's gcc, which builds a small module for it; [] otherwise."""
+    gcc-10, a trixie kernel's gcc-14 on bookworm): the host's gcc, which builds a small module
+    for it, and the capabilities of CC_CAPS it lacks turned off; [] otherwise."""
     want = ""
     for f in glob.glob(os.path.join(os.path.dirname(kdir), "linux-headers-*", ".kernelvariables")):
         with open(f) as fh:
             m = re.search(r"^\s*CC\s*=\s*(?:\$\(CROSS_COMPILE\))?(\S+)", fh.read(), re.M)
             if m:
                 want = m.group(1)
-    return ["CC=gcc"] if want and not shutil.which(want) else []
+    if not want or shutil.which(want):
+        return []
+    conf = os.path.join(kdir, "include", "config", "auto.conf")
+    with open(conf) as fh:
+        text = fh.read()
+    return ["CC=gcc"] + [c + "=" for c, flag in CC_CAPS
+                         if re.search("^%s=y$" % c, text, re.M) and _cc_lacks(flag)]
 
 
 def build_all(release, src, files, names, suite=kernels.HOST_SUITE):

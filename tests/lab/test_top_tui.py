@@ -286,7 +286,10 @@ def test_wchan_key(lab_vm, term):
         # before 5.16 an ORC kernel's own wchan is 0 for every task (test_bt.py says why):
         # the first frame of its /proc/1/stack is what 5.16+ and nfm give
         want = stack[0].split("+")[0]
-    assert want not in ("", "0") and table(s)[1][0].split()[-2] == want, (want, s)
+    # the column is 14 wide: a longer name is cut as top cuts it, its last cell a "+"
+    # (trixie's gcc-14 kernel: init waits in sigsuspend.isra.0)
+    shown = want if len(want) <= 14 else want[:13] + "+"
+    assert want not in ("", "0") and table(s)[1][0].split()[-2] == shown, (want, s)
     t.keys("w")
     t.wait(lambda s: "WCHAN" not in (table(s)[0] or []), "the WCHAN column gone")
 
