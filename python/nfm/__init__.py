@@ -620,7 +620,12 @@ def vms():
 
 class Guest:
     """One guest kernel, attached to through a memory source spec ("pid:1234", "name:web1",
-    "file:/x.elf"... as `nfm --vm`). Use as a context manager, or call close()."""
+    "file:/x.elf"... as `nfm --vm`). Use as a context manager, or call close().
+
+    A live guest is read as one crawl until refresh(): a page a call read is kept and served
+    again to later calls, while pages no call read yet come fresh. Call refresh() before each
+    look at the guest as it is now (as nfmd does before each crawl); a Guest held for minutes
+    without it mixes old copies with new reads."""
 
     def __init__(self, spec):
         self._log = _Log()

@@ -447,7 +447,11 @@ def test_readme_example_runs(lab_vm):
 
 def test_diagnose_equals_the_cli(lab_vm, guest):
     """Guest.diagnose() is `nfm diagnose -j` below its envelope: the same findings (finding.json),
-    checks and the figures that do not move between two reads. (Guest.hooks(): test_check.)"""
+    checks and the figures that do not move between two reads. (Guest.hooks(): test_check.)
+    Refreshed first, as the CLI's context is new: without it, the copies earlier tests left
+    in the module's context (watchdog stamps minutes old) meet fresh run-queue clocks, and every
+    CPU looks stuck (seen on trixie: two "soft lockups" on idle CPUs)."""
+    guest.refresh()
     d = guest.diagnose()
     cli = run_json("--vm", lab_vm.pid, "diagnose", kind="diagnose", ok=(0, 4))
     if d["findings"]:
