@@ -77,9 +77,13 @@ def _qemu_argv(name, kernel, initrd, o, accel_name, run):
     if arm64:
         # arm64: the virt board (RAM at 1 GiB, one PL011 UART = ttyAMA0, PCIe for virtio) and a
         # CPU TCG emulates fully; there is no second UART, so the truth channel is virtio only.
+        # --la57 on: the widest addresses the CPU model has, as on x86: QEMU's "max" CPU has
+        # FEAT_LPA2, so a kernel built for 52-bit VA (Debian's 6.12) runs with 52 bits and
+        # five levels of tables.
         machine = "virt"
         argv = ["qemu-system-aarch64", "-name", qname, "-accel", accel_name,
-                "-cpu", "cortex-a57", "-smp", str(o.cpus), "-m", "%dM" % (mem >> 20)]
+                "-cpu", "max" if o.la57 == "on" else "cortex-a57", "-smp", str(o.cpus),
+                "-m", "%dM" % (mem >> 20)]
     else:
         argv = ["qemu-system-x86_64", "-name", qname, "-accel", accel_name,
                 "-cpu", "max,la57=%s" % o.la57, "-smp", str(o.cpus), "-m", "%dM" % (mem >> 20)]

@@ -55,6 +55,7 @@ struct nfm_mmu {
 	 * [kimage_start, kimage_end); linear map pa = va - page_offset + phys_offset (PHYS_OFFSET,
 	 * modulo 2^64). */
 	int va_bits;
+	bool lpa2;		/* arm64: 52-bit VA, LPA2's descriptors (TCR_EL1.DS) */
 	uint64_t kimage_voffset, kimage_start, kimage_end, phys_offset;
 	uint64_t vmemmap;	/* arm64: the struct page of pfn 0 (0 when unknown) */
 	uint64_t gen;
@@ -69,7 +70,8 @@ struct nfm_mmu {
 void nfm_mmu_init(struct nfm_mmu *mmu, struct nfm_source *src, int levels, uint64_t kernel_root);
 
 /*
- * Start translating an arm64 guest (4 KiB granule, 4 levels; kernel_root: TTBR1's table, i.e.
+ * Start translating an arm64 guest (4 KiB granule; 4 levels, or 5 with LPA2 when va_bits is
+ * 52; kernel_root: TTBR1's table, i.e.
  * swapper_pg_dir's physical address). va_bits: the bits translated at run time (64 - T1SZ);
  * config_va_bits: VA_BITS as built (sets PAGE_OFFSET). Values as in the guest's VMCOREINFO.
  */

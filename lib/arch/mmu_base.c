@@ -62,7 +62,9 @@ int nfm_mmu_read_phys(struct nfm_mmu *mmu, uint64_t pa, void *buf, size_t len)
 int nfm_mmu_table_entry(struct nfm_mmu *mmu, uint64_t table, uint64_t va, int level,
 			uint64_t *entry)
 {
-	uint64_t idx = (va >> (12 + 9 * (level - 1))) & 0x1ff;
+	/* arm64's level -1 (LPA2, 52 bits) has 16 entries: VA bits 51:48 */
+	uint64_t mask = level == 5 && mmu->arch == NFM_MMU_ARM64 ? 0xf : 0x1ff;
+	uint64_t idx = (va >> (12 + 9 * (level - 1))) & mask;
 	int ret = nfm_mmu_read_phys(mmu, table + idx * 8, entry, sizeof(*entry));
 
 	if (ret < 0)

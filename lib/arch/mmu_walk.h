@@ -9,8 +9,8 @@
 
 #include "arch/mmu.h"
 
-/* mmu_base.c: the entry for va in the 4 KiB table at a walk's level (4 = top, 1 = last; 9 bits
- * each, both architectures); a failed read is recorded as the fault. */
+/* mmu_base.c: the entry for va in the 4 KiB table at a walk's level (5 or 4 = top, 1 = last; 9 bits
+ * each, both architectures, but arm64's level -1: 4 bits); a failed read is recorded as the fault. */
 int nfm_mmu_table_entry(struct nfm_mmu *mmu, uint64_t table, uint64_t va, int level,
 			uint64_t *entry);
 /* mmu_base.c: va is canonical (either half) for this paging mode. */

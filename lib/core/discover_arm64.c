@@ -36,13 +36,15 @@ int nfm_discover_arm64_validate(struct nfm_ctx *ctx, struct nfm_vmcoreinfo *vi,
 	nfm_vmcoreinfo_number(vi, "TCR_EL1_T1SZ", &t1sz);
 	/*
 	 * 4 KiB pages translating 48 bits at run time (T1SZ 16, 4 levels): Debian's 6.1 (VA_BITS
-	 * 48) and 6.12 (built for 52, falling back to 48 on a CPU without LPA2). 52 bits at run
-	 * time need a fifth level, 16/64 KiB granules other tables: said, not guessed.
+	 * 48) and 6.12 (built for 52, falling back to 48 on a CPU without LPA2); or 52 bits (T1SZ
+	 * 12: a 52-bit kernel on a CPU with FEAT_LPA2, which with 4 KiB pages it uses only
+	 * together with LPA2's descriptors and a fifth level). 16/64 KiB granules have other
+	 * tables: said, not guessed.
 	 */
-	if ((va_bits != 48 && va_bits != 52) || t1sz != 16 ||
+	if ((va_bits != 48 && va_bits != 52) || (t1sz != 16 && !(t1sz == 12 && va_bits == 52)) ||
 	    (pagesize && strcmp(pagesize, "4096"))) {
 		nfm_err(&ctx->log, "arm64 guest with VA_BITS=%lld, TCR_EL1_T1SZ=%lld, PAGESIZE=%s: "
-			"only 4 KiB pages translating 48 bits are supported on arm64 yet",
+			"only 4 KiB pages translating 48 or 52 bits are supported on arm64",
 			(long long)va_bits, (long long)t1sz, pagesize ? pagesize : "?");
 		return -EOPNOTSUPP;
 	}

@@ -124,14 +124,15 @@ def reach_kernels():
 def arm64_kernels():
     """Kernels of test_arm64.py (issue 19: default CI covers arm64 6.12 cloud): env
     NFM_LAB_ARM64_KERNELS; none when NFM_LAB_KERNELS is set (a run on the kernels named); both
-    Debian 12 arm64 cloud kernels in the full matrix (NFM_LAB_FULL=1); 6.12 otherwise (each
-    arm64 guest costs ~4 min of TCG in CI)."""
+    Debian 12 arm64 cloud kernels in the full matrix (NFM_LAB_FULL=1), and 6.12 once more on a
+    CPU with 52-bit VA (+la57: -cpu max, FEAT_LPA2); 6.12 otherwise (each arm64 guest costs ~4
+    min of TCG in CI)."""
     if "NFM_LAB_ARM64_KERNELS" in os.environ:
         return os.environ["NFM_LAB_ARM64_KERNELS"].split()
     if "NFM_LAB_KERNELS" in os.environ:
         return []
     if os.environ.get("NFM_LAB_FULL") == "1":
-        return ["6.1-cloud-arm64", "6.12-cloud-arm64"]
+        return ["6.1-cloud-arm64", "6.12-cloud-arm64", "6.12-cloud-arm64+la57"]
     return ["6.12-cloud-arm64"]
 
 
@@ -142,7 +143,8 @@ collect_ignore = ([] if reach_kernels() else ["test_reach.py"]) + \
 
 def _session_vm(k, role):
     """A lab VM of kernel k for the session, stopped at its end (or when pytest moves on to the
-    next kernel). "KERNEL+la57": that kernel on a CPU with 5-level paging (LA57)."""
+    next kernel). "KERNEL+la57": that kernel on a CPU with the widest addresses: 5-level paging
+    (x86 LA57), 52-bit VA (arm64 -cpu max)."""
     base, _, variant = k.partition("+")
     if variant not in ("", "la57"):
         pytest.fail("unknown lab kernel variant %r (only +la57)" % k, pytrace=False)

@@ -3,7 +3,8 @@ the same way, and the ones that do not work yet refused with a reason, never gue
 
 Boots Debian arm64 cloud guests (qemu-system-aarch64 -M virt -cpu cortex-a57, TCG) for this
 module: 6.1 (VA_BITS 48, kallsyms without KALLSYMS_ALL: data symbols found in the image) and 6.12
-(built for 52-bit VA, running with 48 bits on a CPU without LPA2). Needs qemu-system-arm and
+(built for 52-bit VA, running with 48 bits on a CPU without LPA2); in the full matrix 6.12 also
+on -cpu max ("6.12-cloud-arm64+la57"), whose FEAT_LPA2 gives it 52 bits and five levels. Needs qemu-system-arm and
 gcc-aarch64-linux-gnu (the zoo is cross-compiled; lab/deps.txt) and the Debian mirror (kernel and
 busybox-static:arm64 through a private arm64 apt index): without them the tests fail, never skip.
 
@@ -54,12 +55,15 @@ def test_arm64_info(arm64_vm):
     up_then = float(t.files["/proc/uptime"].split()[0])
     assert k["uptime_ns"] / 1e9 >= up_then
     # phys_base is PHYS_OFFSET: at or below the guest's first RAM (its /proc/iomem), whose
-    # linear-map address (page_offset + ram - PHYS_OFFSET) lies in the linear half of the 48-bit
-    # kernel range, also on 6.12 whose page_offset is the 52-bit one
+    # linear-map address (page_offset + ram - PHYS_OFFSET) lies in the linear half of the
+    # kernel range the CPU translates: 48 bits (also 6.12's, whose page_offset is the 52-bit
+    # one), or 52 on a CPU with LPA2 (+la57: -cpu max), with a fifth level of tables
+    bits = 52 if arm64_vm.info.get("la57") == "on" else 48
+    assert k["paging_levels"] == (5 if bits == 52 else 4)
     ram = int(re.search(rb"^\s*([0-9a-f]+)-[0-9a-f]+ : System RAM$", t.files["/proc/iomem"],
                         re.M).group(1), 16)
     va = (int(k["page_offset"], 16) + ram - k["phys_base"]) % (1 << 64)
-    assert k["phys_base"] <= ram and (1 << 64) - (1 << 48) <= va < (1 << 64) - (1 << 47), \
+    assert k["phys_base"] <= ram and (1 << 64) - (1 << bits) <= va < (1 << 64) - (1 << (bits - 1)), \
         (k["phys_base"], ram, hex(va))
     p = run("--vm", arm64_vm.pid, "info")
     assert p.returncode == 0, p.stderr
@@ -117,15 +121,18 @@ def test_arm64_cpuinfo_equals_proc_cpuinfo(arm64_vm):
     assert doc["complete"] is True
     blocks = want.strip().split("\n\n")
     assert len(doc["cpus"]) == len(blocks) == 2
+    # -cpu cortex-a57: Arm's 0x41, part 0xd07; -cpu max (+la57): QEMU's own MIDR, implementer 0
+    a57 = arm64_vm.info.get("la57") != "on"
     for cpu, block in zip(doc["cpus"], blocks):
         f = {k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in block.splitlines())}
         assert cpu["processor"] == int(f["processor"])
         assert "%.2f" % cpu["bogomips"] == f["BogoMIPS"]
         assert cpu["features"] == f["Features"].split() and "fp" in cpu["features"]
-        assert cpu["cpu_implementer"] == int(f["CPU implementer"], 16) == 0x41
+        assert cpu["cpu_implementer"] == int(f["CPU implementer"], 16) == (0x41 if a57 else 0)
         assert cpu["cpu_architecture"] == int(f["CPU architecture"]) == 8
         assert cpu["cpu_variant"] == int(f["CPU variant"], 16)
-        assert cpu["cpu_part"] == int(f["CPU part"], 16) == 0xd07  # -cpu cortex-a57
+        assert cpu["cpu_part"] == int(f["CPU part"], 16)
+        assert not a57 or cpu["cpu_part"] == 0xd07
         assert cpu["cpu_revision"] == int(f["CPU revision"])
 
 

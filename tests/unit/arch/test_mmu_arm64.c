@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* arm64 translation (4 KiB granule, 48-bit VA) over synthetic page tables in a buffer source. */
+/* arm64 translation (4 KiB granule, 48- and 52-bit VA) over synthetic page tables in a buffer
+ * source. */
 #include "mmu_fixture.h"
 
 #define TABLE 0x3ull		/* valid + table (levels 0-2) or page (level 3) */
@@ -146,6 +147,53 @@ static void test_52_bit_kernel_on_48_bits(void **state)
 	free(m);
 }
 
+/* A 52-bit kernel on a CPU with FEAT_LPA2 (QEMU's -cpu max): T1SZ 12, five levels, the first
+ * (Arm's level -1) indexed by VA bits 51:48, and output addresses whose bits 51:50 are in
+ * descriptor bits 9:8. Tables: L-1 0x9000, L0 0xa000, L1 0xb000, L2 0xc000, L3 0xd000. */
+static void test_52_bit_lpa2(void **state)
+{
+	struct nfm_mmu *m = calloc(1, sizeof(*m));
+	const uint64_t va = 0xfff8000008001000ull, va512g = 0xfff8008000000000ull;
+	uint64_t pa;
+
+	(void)state;
+	assert_non_null(m);
+	nfm_mmu_init_arm64(m, src, 52, 52, 0x9000, VOFF, PHYS_OFFSET - 0x000f000000000000ull);
+	assert_int_equal(m->levels, 5);
+	assert_int_equal(m->page_offset, 0xfff0000000000000ull);
+	assert_true(nfm_mmu_is_kernel_va(m, 0xfff0000000001000ull));
+	assert_false(nfm_mmu_is_kernel_va(m, 0xffe0000000001000ull));
+	assert_int_equal(nfm_mmu_user_bits(m), 52);
+	set_entry(0x9000, 8, 0xa000 | TABLE);	/* VA bits 51:48 of va = 8, not bits 56:48 */
+	set_entry(0xa000, idx(va, 4), 0xb000 | TABLE);
+	set_entry(0xb000, idx(va, 3), 0xc000 | TABLE);
+	set_entry(0xc000, idx(va, 2), 0xd000 | TABLE);
+	/* a page at pa 2^50 + 0x100000: OA[51:50] = 0b01 in bits 9:8 */
+	set_entry(0xd000, idx(va, 1), 0x100000 | (1ull << 8) | TABLE | AF | UXN);
+	assert_int_equal(nfm_mmu_walk(m, 0x9000, va + 0x10, &pa), 0);
+	assert_int_equal(pa, (1ull << 50) | 0x100010);
+	/* a 512 GiB block at Arm level 0 exists with LPA2 */
+	set_entry(0xa000, idx(va512g, 4), 0x8000000000ull | BLOCK | AF);
+	assert_int_equal(nfm_mmu_walk(m, 0x9000, va512g + 0x123456, &pa), 0);
+	assert_int_equal(pa, 0x8000123456ull);
+	/* a process's top table: 128 bytes from pgd_cache, not page-aligned (user VA bits 51:48
+	 * are 0: its first entry) */
+	set_entry(0x9080, 0, 0xe000 | TABLE);
+	set_entry(0xe000, idx(0x0000ffff00000000ull, 4), 0xf000 | TABLE);
+	set_entry(0xf000, idx(0x0000ffff00000000ull, 3), 0x40000000 | BLOCK);
+	assert_int_equal(nfm_mmu_walk(m, 0x9080, 0x0000ffff00000123ull, &pa), 0);
+	assert_int_equal(pa, 0x40000123);
+	/* none at level -1 */
+	set_entry(0x9000, 9, 0x0 | BLOCK);
+	assert_int_equal(nfm_mmu_walk(m, 0x9000, 0xfff9000000000000ull, &pa), -EFAULT);
+	assert_int_equal(m->fault.level, 5);
+	nfm_mmu_release(m);
+	free(m);
+	/* Without LPA2 bits 9:8 are the shareability field, never address bits. */
+	set_entry(0x4000, idx(VA4K + 0x8000, 1), 0x108000 | (3ull << 8) | TABLE | AF);
+	expect_walk(0x1000, VA4K + 0x8000, 0x108000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_and_user_halves),
 		cmocka_unit_test(test_linear_map_and_image),
 		cmocka_unit_test(test_52_bit_kernel_on_48_bits),
+		cmocka_unit_test(test_52_bit_lpa2),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
