@@ -31,6 +31,7 @@ KERNELS = {
     "6.12-rt": (HOST_SUITE, "linux-image-6.12-rt-amd64"),
     # Debian 11: no kallsyms in VMCOREINFO (found by the structural scan), pre-maple-tree mm.
     "5.10-cloud": ("bullseye", "linux-image-cloud-amd64"),
+    "5.10-generic": ("bullseye", "linux-image-amd64"),
     # Debian 13: modules under usr/lib/modules.
     "6.12-trixie-cloud": ("trixie", "linux-image-cloud-amd64"),
     # arm64 guest (qemu-system-aarch64 -M virt, TCG): a private arm64 index of bookworm, because
