@@ -756,6 +756,8 @@ static int output(struct cli *cli, const struct topo_opts *o, const struct topo_
 {
 	int ret = 0, i;
 
+	/* what is missing, on stderr in every format (with -j also in the document's errors) */
+	print_errors(g);
 	if (o->fmt == FMT_JSON) {
 		struct json_object *doc = jdoc_new("topo"), *names = json_object_new_array();
 
@@ -773,7 +775,6 @@ static int output(struct cli *cli, const struct topo_opts *o, const struct topo_
 			cli->pretty = 0;
 		ret = cli_print_json(cli, doc);
 	} else {
-		print_errors(g);
 		if (o->fmt == FMT_DOT)
 			ret = topo_dot(g, stdout);
 		else if (o->fmt == FMT_SVG)

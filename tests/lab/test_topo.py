@@ -293,6 +293,11 @@ def test_topo_remote_merges_two_nfmd(lab_fleet, tmp_path):
         p = run("topo", "--remote", "%s,127.0.0.1:%d" % (n1.addr, free_port()))
         assert p.returncode == 3 and "nfmd 127.0.0.1:" in p.stderr, (p.returncode, p.stderr)
         assert lab_fleet["client"] in p.stdout
+        # and with -j: the same line on stderr, the document incomplete with its errors
+        p = run("-j", "topo", "--remote", "%s,127.0.0.1:%d" % (n1.addr, free_port()))
+        assert p.returncode == 3 and "nfmd 127.0.0.1:" in p.stderr, (p.returncode, p.stderr)
+        doc = json.loads(p.stdout)
+        assert doc["complete"] is False and doc["errors"], doc
 
 
 def test_nfmd_api_topology_and_metric_equal_nfm_topo(lab_fleet, tmp_path):
