@@ -303,19 +303,11 @@ def test_disk_full_readonly_low_memory(scenario_vm, kernel):
         by.setdefault(f["kind"], []).append(f)
     df = {l.split()[-1]: l.split() for l in v.guest_file("/run/nfm-df.txt").decode().splitlines()[1:]}
     full = by.get("fs_full", [])
-    if kernel == "5.10-generic":
-        # ext4 is a module there, and 5.10 has no module BTF: its counters cannot be read, and
-        # diagnose says so (the check incomplete, naming why) instead of a fullness
-        fs = [c for c in doc["checks"] if c["name"] == "filesystems"]
-        assert not full and not doc["complete"] and any(
-            not c["complete"] and "ext4 is a module" in (c.get("unread") or "") for c in fs), \
-            (doc["checks"], doc["findings"])
-    else:
-        assert [f["subject"] for f in full] == ["/mnt/full"], doc["findings"]
-        blocks, used, avail, pct = df["/mnt/full"][1:5]
-        assert "/mnt/full (ext4) is %s full" % pct in full[0]["summary"], text(full[0])
-        assert "df -k: 1K-blocks %s used %s available %s" % (blocks, used, avail) in \
-            full[0]["evidence"], (df, text(full[0]))
+    assert [f["subject"] for f in full] == ["/mnt/full"], doc["findings"]
+    blocks, used, avail, pct = df["/mnt/full"][1:5]
+    assert "/mnt/full (ext4) is %s full" % pct in full[0]["summary"], text(full[0])
+    assert "df -k: 1K-blocks %s used %s available %s" % (blocks, used, avail) in \
+        full[0]["evidence"], (df, text(full[0]))
     mounts = v.guest_file("/proc/mounts").decode()
     line = re.search(r"^/dev/loop1 /mnt/ro ext4 (r[wo]),", mounts, re.M)
     assert line, mounts
