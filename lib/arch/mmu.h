@@ -55,7 +55,6 @@ struct nfm_mmu {
 	 * [kimage_start, kimage_end); linear map pa = va - page_offset + phys_offset (PHYS_OFFSET,
 	 * modulo 2^64). */
 	int va_bits;
-	bool lpa2;		/* arm64: 52-bit VA, LPA2's descriptors (TCR_EL1.DS) */
 	uint64_t kimage_voffset, kimage_start, kimage_end, phys_offset;
 	uint64_t vmemmap;	/* arm64: the struct page of pfn 0 (0 when unknown) */
 	uint64_t gen;
@@ -65,6 +64,13 @@ struct nfm_mmu {
 	bool pcache_on;		/* the source is read by system call (no direct mapping) */
 	struct nfm_pcache *pcache;	/* the crawl cache (pcache.h), made on first use */
 };
+
+/* arm64 translating 52 bits: five levels and LPA2's descriptors (TCR_EL1.DS), which with 4 KiB
+ * pages Linux uses exactly then. */
+static inline bool nfm_mmu_lpa2(const struct nfm_mmu *mmu)
+{
+	return mmu->arch == NFM_MMU_ARM64 && mmu->levels == 5;
+}
 
 /* Start translating over src. The caller owns mmu (it is large: allocate it). */
 void nfm_mmu_init(struct nfm_mmu *mmu, struct nfm_source *src, int levels, uint64_t kernel_root);

@@ -30,7 +30,7 @@ static uint64_t desc_addr(const struct nfm_mmu *mmu, uint64_t entry)
 {
 	uint64_t a = entry & DESC_ADDR_MASK;
 
-	if (mmu->lpa2)
+	if (nfm_mmu_lpa2(mmu))
 		a |= (entry & DESC_LPA2_HI_MASK) << DESC_LPA2_HI_SHIFT;
 	return a;
 }
@@ -43,7 +43,6 @@ void nfm_mmu_init_arm64(struct nfm_mmu *mmu, struct nfm_source *src, int va_bits
 	nfm_mmu_init(mmu, src, va_bits == 52 ? 5 : 4, kernel_root);
 	mmu->arch = NFM_MMU_ARM64;
 	mmu->va_bits = va_bits;
-	mmu->lpa2 = va_bits == 52;
 	mmu->kimage_voffset = kimage_voffset;
 	mmu->phys_offset = phys_offset;
 	/*
@@ -94,7 +93,7 @@ int nfm_mmu_arm64_walk(struct nfm_mmu *mmu, uint64_t root, uint64_t va, uint64_t
 			 * LPA2 only; none at level -1. */
 			uint64_t mask = (1ull << shift) - 1;
 
-			if (level == 5 || (level == 4 && !mmu->lpa2))
+			if (level == 5 || (level == 4 && !nfm_mmu_lpa2(mmu)))
 				break;
 			*pa = (desc_addr(mmu, entry) & ~mask) | (va & mask);
 			return 0;

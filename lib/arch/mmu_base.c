@@ -63,7 +63,7 @@ int nfm_mmu_table_entry(struct nfm_mmu *mmu, uint64_t table, uint64_t va, int le
 			uint64_t *entry)
 {
 	/* arm64's level -1 (LPA2, 52 bits) has 16 entries: VA bits 51:48 */
-	uint64_t mask = level == 5 && mmu->arch == NFM_MMU_ARM64 ? 0xf : 0x1ff;
+	uint64_t mask = level == 5 && nfm_mmu_lpa2(mmu) ? 0xf : 0x1ff;
 	uint64_t idx = (va >> (12 + 9 * (level - 1))) & mask;
 	int ret = nfm_mmu_read_phys(mmu, table + idx * 8, entry, sizeof(*entry));
 

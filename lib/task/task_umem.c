@@ -32,7 +32,7 @@ int nfm_mm_pgd_pa(struct nfm_ctx *ctx, uint64_t mm, uint64_t *ret)
 		return err;
 	/* A page, but for arm64 with LPA2: its 16-entry top table comes from pgd_cache, aligned
 	 * to its 128 bytes (arch/arm64/mm/pgd.c). */
-	if (!nfm_kptr_ok(ctx, pgd) || (pgd & (ctx->mmu->lpa2 ? 127 : PAGE - 1)))
+	if (!nfm_kptr_ok(ctx, pgd) || (pgd & (nfm_mmu_lpa2(ctx->mmu) ? 127 : PAGE - 1)))
 		return -EBADMSG;
 	return nfm_mmu_kva_to_pa(ctx->mmu, pgd, ret);
 }
