@@ -76,6 +76,17 @@ static int ext4_log_evidence(struct diag *d, struct nfm_diag_finding *f, const s
 	return shown;
 }
 
+/* Whether the kernel logged that it remounted the device read-only after an error. */
+static bool ext4_log_remounted(const struct diag *d, const struct nfm_mount *m)
+{
+	const char *dev = strrchr(m->device, '/');
+	char needle[80];
+
+	snprintf(needle, sizeof(needle), "EXT4-fs (%s): Remounting filesystem read-only",
+		 dev ? dev + 1 : m->device);
+	return diag_log_find(d, 0, needle) >= 0;
+}
+
 static void ext4_refusing(struct diag *d, const struct nfm_mount *m, uint64_t info)
 {
 	struct nfm_diag_finding *f;
@@ -118,7 +129,7 @@ static void ext4_full(struct diag *d, const struct nfm_mount *m, uint64_t sb, ui
 
 	if (err < 0) {
 		diag_check(d, "filesystems", err, err == -ENOENT ?
-			   "ext4 usage (ext4 is a module: its types are not in vmlinux's BTF)" :
+			   "ext4 usage (a member it needs is not in the BTF)" :
 			   "an ext4 superblock's counters");
 		return;
 	}
@@ -144,7 +155,7 @@ void diag_check_filesystems(struct diag *d)
 	struct nfm_mount *m;
 	struct fs_off o;
 	uint64_t *offs, *seen_sb;
-	bool trunc = false;
+	bool trunc = false, ext4_types_missing = false;
 	int n, ncpu, err;
 	int nr_seen = 0;
 
@@ -191,14 +202,25 @@ void diag_check_filesystems(struct diag *d)
 			continue;	/* a bind mount of one already judged */
 		seen_sb[nr_seen++] = sb;
 		ext4 = diag_is_ext4(d, m[i].fstype, sop);
-		if (ext4 && !(sflags & SB_RDONLY_) &&
+		if (ext4 && (err = diag_ext4_types(d)) < 0) {
+			/* say why once, not as each of ext4's checks failing by turn */
+			diag_check(d, "filesystems", err, err == -ENOENT ?
+				   "ext4's superblock state and usage (ext4 is a module and this kernel "
+				   "keeps no BTF for modules)" :
+				   "ext4's superblock state and usage (the ext4 module's BTF)");
+			ext4_types_missing = true;
+		}
+		if (ext4 && !ext4_types_missing && !(sflags & SB_RDONLY_) &&
 		    !(mflags & MNT_READONLY_))
 			ext4_refusing(d, &m[i], info);
 		if (is_disk_fs(m[i].fstype) && sflags & SB_RDONLY_ && !(mflags & MNT_READONLY_)) {
 			struct diag_ext4_state st = { 0 };
 			/* ext4 says so itself (before "don't set SB_RDONLY after filesystem errors":
 			 * 5.10): its superblock's error state, its log's lines */
-			bool errors = ext4 && diag_ext4_state(d, info, &st) == 0 && st.error_fs;
+			bool state = ext4 && !ext4_types_missing && diag_ext4_state(d, info, &st) == 0 &&
+				     st.error_fs;
+			/* without ext4's types (a module, no module BTF) its log line says it */
+			bool errors = state || (ext4 && ext4_log_remounted(d, &m[i]));
 
 			f = diag_add(d, NFM_DIAG_FS_READONLY, NFM_DIAG_ERROR,
 				     "%s (%s on %s) is read-only though mounted read-write: %s",
@@ -208,13 +230,13 @@ void diag_check_filesystems(struct diag *d)
 			diag_subject(d, f, m[i].path);
 			diag_evidence(d, f, "super_block s_flags 0x%llx (SB_RDONLY), mount flags "
 				      "0x%x (no MNT_READONLY)%s", (unsigned long long)sflags, mflags,
-				      errors ? ", ext4 s_mount_state EXT4_ERROR_FS" : "");
+				      state ? ", ext4 s_mount_state EXT4_ERROR_FS" : "");
 			diag_evidence(d, f, "%s %s %s %s", m[i].device, m[i].path, m[i].fstype,
 				      m[i].options);
 			if (ext4)
 				ext4_log_evidence(d, f, &m[i]);
 		}
-		if (ext4 && ncpu > 0)
+		if (ext4 && !ext4_types_missing && ncpu > 0)
 			ext4_full(d, &m[i], sb, info, offs, ncpu);
 		if (!strcmp(m[i].fstype, "tmpfs") && o.max_blocks >= 0 && o.used_blocks >= 0 &&
 		    info && ncpu > 0) {

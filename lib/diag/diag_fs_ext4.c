@@ -76,6 +76,13 @@ static const struct nfm_btf *ext4_types(struct diag *d, int *err)
 	return d->ext4_btf_err == 0 ? d->ext4_btf : NULL;
 }
 
+int diag_ext4_types(struct diag *d)
+{
+	int err = 0;
+
+	return ext4_types(d, &err) ? 0 : err;
+}
+
 static int rd(struct nfm_ctx *ctx, uint64_t base, int32_t off, void *v, size_t n)
 {
 	return nfm_kread(ctx, base + (uint64_t)off, v, n);

@@ -54,6 +54,9 @@ void diag_sort(struct nfm_diag_report *r);
 
 /* Whether a mount of this type, whose superblock's s_op is sop, has an ext4 superblock. */
 bool diag_is_ext4(struct diag *d, const char *fstype, uint64_t sop);
+/* 0 when ext4's types are known (vmlinux's BTF or the ext4 module's), else -errno: -ENOENT for
+ * a module on a kernel without module BTF (before 5.11), whose ext4 superblocks nfm can't read. */
+int diag_ext4_types(struct diag *d);
 /* ext4_statfs() for the superblock sb (its s_fs_info info); -ENOENT without ext4's types. */
 int diag_ext4_usage(struct diag *d, uint64_t sb, uint64_t info, const uint64_t *offs, int ncpu,
 		    struct diag_df *df);

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import scenario_kernels
 from nfmcli import run, run_json, validate
+from nfmlab import LabError
 
 KERNELS = scenario_kernels()
 
@@ -303,11 +304,28 @@ def test_disk_full_readonly_low_memory(scenario_vm, kernel):
         by.setdefault(f["kind"], []).append(f)
     df = {l.split()[-1]: l.split() for l in v.guest_file("/run/nfm-df.txt").decode().splitlines()[1:]}
     full = by.get("fs_full", [])
-    assert [f["subject"] for f in full] == ["/mnt/full"], doc["findings"]
-    blocks, used, avail, pct = df["/mnt/full"][1:5]
-    assert "/mnt/full (ext4) is %s full" % pct in full[0]["summary"], text(full[0])
-    assert "df -k: 1K-blocks %s used %s available %s" % (blocks, used, avail) in \
-        full[0]["evidence"], (df, text(full[0]))
+    fs = next(c for c in doc["checks"] if c["name"] == "filesystems")
+    modules = v.guest_file("/proc/modules").decode()
+    try:
+        module_btf = bool(v.guest_file("/sys/kernel/btf/ext4"))
+    except LabError as e:
+        assert "errno 2" in str(e), e
+        module_btf = False
+    if re.search(r"^ext4 ", modules, re.M) and not module_btf:
+        # ext4 a module on a kernel without module BTF (5.10): its superblocks can't be read,
+        # and diagnose says so instead of calling the check complete
+        assert not fs["complete"] and "ext4 is a module and this kernel keeps no BTF for " \
+            "modules" in fs["unread"], fs
+        assert not full, doc["findings"]
+        kinds = {"fs_readonly", "low_memory"}
+    else:
+        assert fs["complete"], fs
+        assert [f["subject"] for f in full] == ["/mnt/full"], doc["findings"]
+        blocks, used, avail, pct = df["/mnt/full"][1:5]
+        assert "/mnt/full (ext4) is %s full" % pct in full[0]["summary"], text(full[0])
+        assert "df -k: 1K-blocks %s used %s available %s" % (blocks, used, avail) in \
+            full[0]["evidence"], (df, text(full[0]))
+        kinds = {"fs_full", "fs_readonly", "low_memory"}
     mounts = v.guest_file("/proc/mounts").decode()
     line = re.search(r"^/dev/loop1 /mnt/ro ext4 (r[wo]),", mounts, re.M)
     assert line, mounts
@@ -331,7 +349,7 @@ def test_disk_full_readonly_low_memory(scenario_vm, kernel):
     assert m and int(m.group(2)) == before[0] == after[0], (text(low[0]), before, after)
     lo, hi = sorted((before[1], after[1]))
     assert lo - 1024 <= int(m.group(1)) <= hi + 1024, (text(low[0]), before, after)
-    assert set(by) == {"fs_full", "fs_readonly", "low_memory"}, doc["findings"]
+    assert set(by) == kinds, doc["findings"]
     v.stop()
 
 
