@@ -150,20 +150,87 @@ static int vcpu_of(const struct nfm_cpu_state *v, size_t nv, int cpu, uint64_t p
 	return -1;
 }
 
+/*
+ * One look: the vCPUs' registers, then the stacks their sp may be on, then the unwind. n frames,
+ * *fl's flags, or -errno (-ESRCH: the CPU runs another task now).
+ */
+static int look(struct nfm_ctx *ctx, struct stk_state *s, const struct nfm_task *t, int cpu,
+		uint64_t pcpu, struct nfm_stack_frame *frames, size_t max, unsigned int *fl)
+{
+	struct nfm_cpu_state *v = NULL;
+	struct stk_region rg[3];
+	struct stk_start st = { .signal = true };
+	uint64_t cur_var, cur = 0, lo = 0, regs[PR_WORDS];
+	uint8_t *bufs[3] = { NULL, NULL, NULL };
+	size_t nv = 0, nrg = 0;
+	int err, vi, n = 0;
+
+	*fl = NFM_STACK_RUNNING | NFM_STACK_REGS;
+	err = nfm_source_cpu_regs(ctx->src, &v, &nv);
+	if (err < 0)
+		return err;
+	vi = vcpu_of(v, nv, cpu, pcpu);
+	if (vi < 0 || !v[vi].has_gprs) {
+		*fl |= NFM_STACK_ERROR;	/* no vCPU is that CPU in kernel mode, nor in user mode */
+		goto done;
+	}
+	if (v[vi].cs & 3) {
+		*fl |= NFM_STACK_USER;
+		goto done;
+	}
+	/* The registers must be this task's: the CPU's current task (a live guest moves on). */
+	if (percpu_var(ctx, "current_task", &cur_var) == 0 &&
+	    (nfm_kread_u64(ctx, cur_var + pcpu, &cur) < 0 || cur != t->addr)) {
+		err = -ESRCH;
+		goto out;
+	}
+	err = stk_task_stack(ctx, s, t, &lo, fl);
+	if (err < 0)
+		goto out;
+	if (!err)
+		goto done;
+	rg[nrg] = (struct stk_region){ .lo = lo, .hi = lo + s->thread_size };
+	if (fill(ctx, &rg[nrg], &bufs[nrg]) == 0)
+		nrg++;
+	if (irq_stack(ctx, pcpu, &rg[nrg]) && fill(ctx, &rg[nrg], &bufs[nrg]) == 0)
+		nrg++;
+	to_pt_regs(&v[vi], regs);
+	st.ip = regs[PR_IP];
+	st.sp = regs[PR_SP];
+	st.bp = regs[PR_BP];
+	st.regs = regs;
+	/* In an NMI or another exception: its stack too, from which the pt_regs it saved lead
+	 * back to the IRQ or task stack. */
+	if (exception_stack(ctx, pcpu, st.sp, &rg[nrg]) && fill(ctx, &rg[nrg], &bufs[nrg]) == 0)
+		nrg++;
+	/* A stack not read, or sp on none of them: not followed. */
+	if (!on_regions(rg, nrg, st.sp)) {
+		*fl |= NFM_STACK_ERROR;
+		goto done;
+	}
+	n = stk_unwind(ctx, s, rg, nrg, &st, frames, max, fl);
+done:
+	err = n;
+out:
+	for (size_t i = 0; i < 3; i++)
+		free(bufs[i]);
+	free(v);
+	return err;
+}
+
+/* Looks at a live CPU whose unwind broke, at most: its registers are read a moment before its
+ * stacks, and a CPU in an interrupt handler may have left the frames they point at by then. */
+#define LIVE_LOOKS 4
+
 int nfm_task_stack_running(struct nfm_ctx *ctx, const struct nfm_task *t,
 			   struct nfm_stack_frame *frames, size_t max, unsigned int *flags,
 			   int *cpu_ret)
 {
 	struct stk_state *s;
-	struct nfm_cpu_state *v = NULL;
-	struct stk_region rg[3];
-	struct stk_start st = { .signal = true };
-	uint64_t *offs = NULL, cur_var, cur = 0, lo = 0, regs[PR_WORDS];
-	uint8_t *bufs[3] = { NULL, NULL, NULL };
+	uint64_t *offs = NULL;
 	uint32_t on_cpu = 0, c32;
-	unsigned int fl = NFM_STACK_RUNNING | NFM_STACK_REGS;
-	size_t nv = 0, nrg = 0;
-	int err, cpu, vi, ncpu, n = 0;
+	unsigned int fl = 0;
+	int err, cpu, ncpu;
 
 	if (!ctx || !t || !t->addr || (max && !frames))
 		return -EINVAL;
@@ -188,60 +255,16 @@ int nfm_task_stack_running(struct nfm_ctx *ctx, const struct nfm_task *t,
 		return -ENOMEM;
 	ncpu = nfm_percpu_offsets(ctx, 0, offs, NFM_MAX_CPUS);
 	if (ncpu < 0 || cpu >= ncpu) {
-		err = ncpu < 0 ? ncpu : -ERANGE;
-		goto out;
+		free(offs);
+		return ncpu < 0 ? ncpu : -ERANGE;
 	}
-	err = nfm_source_cpu_regs(ctx->src, &v, &nv);
-	if (err < 0)
-		goto out;
-	vi = vcpu_of(v, nv, cpu, offs[cpu]);
-	if (vi < 0 || !v[vi].has_gprs) {
-		fl |= NFM_STACK_ERROR;	/* no vCPU is that CPU in kernel mode, nor in user mode */
-		goto done;
+	for (int i = 0; i < LIVE_LOOKS; i++) {
+		err = look(ctx, s, t, cpu, offs[cpu], frames, max, &fl);
+		if (err < 0 || !(fl & NFM_STACK_ERROR) || !nfm_source_is_live(ctx->src))
+			break;
 	}
-	if (v[vi].cs & 3) {
-		fl |= NFM_STACK_USER;
-		goto done;
-	}
-	/* The registers must be this task's: the CPU's current task (a live guest moves on). */
-	if (percpu_var(ctx, "current_task", &cur_var) == 0 &&
-	    (nfm_kread_u64(ctx, cur_var + offs[cpu], &cur) < 0 || cur != t->addr)) {
-		err = -ESRCH;
-		goto out;
-	}
-	err = stk_task_stack(ctx, s, t, &lo, &fl);
-	if (err < 0)
-		goto out;
-	if (!err)
-		goto done;
-	rg[nrg] = (struct stk_region){ .lo = lo, .hi = lo + s->thread_size };
-	if (fill(ctx, &rg[nrg], &bufs[nrg]) == 0)
-		nrg++;
-	if (irq_stack(ctx, offs[cpu], &rg[nrg]) && fill(ctx, &rg[nrg], &bufs[nrg]) == 0)
-		nrg++;
-	to_pt_regs(&v[vi], regs);
-	st.ip = regs[PR_IP];
-	st.sp = regs[PR_SP];
-	st.bp = regs[PR_BP];
-	st.regs = regs;
-	/* In an NMI or another exception: its stack too, from which the pt_regs it saved lead
-	 * back to the IRQ or task stack. */
-	if (exception_stack(ctx, offs[cpu], st.sp, &rg[nrg]) && fill(ctx, &rg[nrg], &bufs[nrg]) == 0)
-		nrg++;
-	/* A stack not read, or sp on none of them: not followed. */
-	if (!on_regions(rg, nrg, st.sp)) {
-		fl |= NFM_STACK_ERROR;
-		goto done;
-	}
-	n = stk_unwind(ctx, s, rg, nrg, &st, frames, max, &fl);
-done:
-	if (flags)
-		*flags = fl;
-	err = n;
-out:
-	for (size_t i = 0; i < 3; i++)
-		free(bufs[i]);
-	free(v);
 	free(offs);
+	if (err >= 0 && flags)
+		*flags = fl;
 	return err;
 }

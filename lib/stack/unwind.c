@@ -91,6 +91,15 @@ static bool in_sched(const struct stk_state *s, uint64_t a)
 	return (a >= s->lock_lo && a < s->lock_hi) || (a >= s->sched_lo && a < s->sched_hi);
 }
 
+/* The frame's registers were saved on entry from user mode: the stack ends there. */
+static bool user_regs(const struct ustate *u)
+{
+	uint64_t cs;
+
+	return u->vregs ? (u->vregs[PT_CS / 8] & 3) :
+	       (u->regs && deref(u, u->regs + PT_CS, &cs) && (cs & 3));
+}
+
 /* The kernel's unwind_get_return_address(). */
 static uint64_t return_address(struct ustate *u)
 {
@@ -112,15 +121,14 @@ static bool next_frame(struct ustate *u)
 	/* Frame-pointer guess for code ORC does not cover (BPF, trampolines). */
 	static const struct stk_orc fp = { .sp_offset = 16, .bp_offset = -16, .sp_reg = ORC_REG_BP,
 					   .bp_reg = ORC_REG_PREV_SP, .type = ORC_T_CALL };
-	uint64_t sp = 0, tmp, prev_sp = u->sp, cs;
+	uint64_t sp = 0, tmp, prev_sp = u->sp;
 	int prev_rg = region_of(u, u->sp, 8);
 	struct stk_orc o;
 	bool indirect = false;
 
 	if (u->done)
 		return false;
-	if (u->vregs ? (u->vregs[PT_CS / 8] & 3) :
-	    (u->regs && deref(u, u->regs + PT_CS, &cs) && (cs & 3)))
+	if (user_regs(u))
 		goto the_end;
 	if (stk_orc_find(u->ctx, u->s, u->signal ? u->ip : u->ip - 1, &o) <= 0) {
 		o = fp;
@@ -327,8 +335,14 @@ int stk_unwind(struct nfm_ctx *ctx, struct stk_state *s, const struct stk_region
 			break;
 		}
 		addr = return_address(&u);
-		if (!addr)
+		if (!addr) {
+			/* From registers, a stack that runs off into a non-text address before
+			 * its end is torn (a live CPU moved on between its registers and its
+			 * stack's read) or corrupt: not a whole stack. */
+			if (!u.done && st->regs && !user_regs(&u))
+				*flags |= NFM_STACK_ERROR;
 			break;
+		}
 		if (st->nosched && in_sched(s, addr))
 			continue;
 		if (n >= max || n >= NFM_STACK_MAX_FRAMES) {

@@ -224,12 +224,29 @@ def scenario_kernels():
         else ["6.1-cloud"]
 
 
-@pytest.fixture(scope="session")
-def scenario_vm():
+@pytest.fixture
+def scenario_vm(request, scenario_vms):
     """scenario_vm(kernel, name) -> LabVM of a guest made unwell on purpose (nfmlab.scenario:
     healthy, halt, hang, irq, lockup, net, nmi, offline, panic), booted on first use (1 vCPU; lockup 2,
     384M) and kept for the session. Its truth is None (a dead guest has no truth server);
-    healthy and hang guests still answer fresh_truth()."""
+    healthy and hang guests still answer fresh_truth(). A test that fails stops the scenario
+    guests it used: a spinning one would otherwise burn the host's CPU under every later test."""
+    used = []
+
+    def get(kernel, name):
+        v = scenario_vms(kernel, name)
+        used.append(v)
+        return v
+
+    yield get
+    if not getattr(request.node, "nfm_passed", True):
+        for v in used:
+            v.stop()
+
+
+@pytest.fixture(scope="session")
+def scenario_vms():
+    """The session's scenario guests, by (kernel, scenario): see scenario_vm."""
     started = {}
 
     def get(kernel, name):

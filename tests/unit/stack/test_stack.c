@@ -322,6 +322,50 @@ static void test_bad_saved_sp_and_running(void **state)
 	assert_int_equal(cpu, 1);
 }
 
+/*
+ * A running task from its vCPU's registers (ip interrupted in func_a, its stack above sp): whole
+ * when the walk reaches func_c's end of stack; torn, ERROR, when a return address is no text (a
+ * live CPU that moved on between its registers and its stack's read); and the same walk from a
+ * sleeping task's saved frame ends there without ERROR, as unwind_get_return_address() does.
+ */
+static void test_registers_torn(void **state)
+{
+	struct stk_state *s;
+	struct nfm_stack_frame f[8];
+	struct stk_region rg;
+	uint64_t regs[21] = { 0 };
+	struct stk_start st = { .signal = true, .regs = regs };
+	unsigned int flags = 0;
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(stk_state_get(ctx, &s), 0);
+	assert_int_equal(stk_tables_get(ctx, s), 0);
+	rg = (struct stk_region){ .lo = KV(STACK), .hi = KV(STACK + 0x4000), .buf = mem + STACK };
+	put64(TSP, KV(FB + 0x30));
+	put64(TSP + 8, KV(FC + 0x40));
+	st.ip = KV(FA + 0x8);
+	st.sp = KV(TSP);
+	regs[16] = st.ip;	/* pt_regs ip; cs 0: kernel mode */
+	regs[19] = st.sp;
+	assert_int_equal(stk_unwind(ctx, s, &rg, 1, &st, f, 8, &flags), 3);
+	assert_int_equal(flags, 0);
+	text(&f[0], buf);
+	assert_string_equal(buf, "func_a+0x8/0x100");	/* the interrupted instruction itself */
+	text(&f[2], buf);
+	assert_string_equal(buf, "func_c+0x40/0x100");
+	put64(TSP + 8, 0x0000000012345678ull);		/* overwritten since */
+	flags = 0;
+	assert_int_equal(stk_unwind(ctx, s, &rg, 1, &st, f, 8, &flags), 2);
+	assert_int_equal(flags, NFM_STACK_ERROR);
+	st.regs = NULL;
+	st.signal = false;
+	st.ip = KV(FA + 0x9);
+	flags = 0;
+	assert_int_equal(stk_unwind(ctx, s, &rg, 1, &st, f, 8, &flags), 2);
+	assert_int_equal(flags, 0);
+}
+
 /* The ORC table search: rightmost entry <= ip, an empty table, the 6.1 layout's types. */
 static void test_orc_lookup_and_layouts(void **state)
 {
@@ -378,6 +422,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_huge_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ip_outside_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_saved_sp_and_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registers_torn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orc_lookup_and_layouts, setup, teardown),
 	};
 
