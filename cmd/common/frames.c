@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Crawl frames as deltas against the frame before (frames.h). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,61 +20,124 @@ static int ref_cmp(const void *a, const void *b)
 	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-/* The array delta of cur against prev: runs of prev's elements, new elements whole. */
+/* An element by identity: nfmd's crawls hand the same object on for what did not change. */
+struct ptr_ref {
+	const struct json_object *o;
+	size_t idx;
+};
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	const struct ptr_ref *x = a, *y = b;
+
+	if (x->o != y->o)
+		return x->o < y->o ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The first prev index holding object o, or -1. */
+static int64_t ptr_find(const struct ptr_ref *ptrs, size_t n, const struct json_object *o)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ptrs[mid].o < o)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ptrs[lo].o == o ? (int64_t)ptrs[lo].idx : -1;
+}
+
+static bool add_run(struct json_object *out, int64_t start, int64_t len)
+{
+	struct json_object *r = json_object_new_array();
+
+	if (!r)
+		return false;
+	json_object_array_add(r, json_object_new_int64(start));
+	json_object_array_add(r, json_object_new_int64(len));
+	return json_object_array_add(out, r) == 0;
+}
+
+/*
+ * The array delta of cur against prev: runs of prev's elements, new elements whole. An element
+ * of cur is prev's when it is the same object, else when its text is that of one of prev's
+ * elements that no element of cur is by identity (those are the only texts made: serializing
+ * every element of both frames was most of a recorded crawl's cost).
+ */
 static struct json_object *array_delta(struct json_object *prev, struct json_object *cur)
 {
-	size_t np = json_object_array_length(prev), nc = json_object_array_length(cur), i;
-	struct ref *refs = calloc(np + 1, sizeof(*refs));
-	const char **texts = calloc(np + 1, sizeof(*texts));
+	size_t np = json_object_array_length(prev), nc = json_object_array_length(cur), i, nr = 0;
+	struct ptr_ref *ptrs = calloc(np + 1, sizeof(*ptrs));
+	int64_t *same = calloc(nc + 1, sizeof(*same));
+	bool *used = calloc(np + 1, sizeof(*used));
+	struct ref *refs = NULL;
+	const char **texts = NULL;
 	struct json_object *out = json_object_new_array();
 	int64_t run_start = -1, run_len = 0;
+	bool texts_made = false;
 
-	if (!refs || !texts || !out) {
-		free(refs);
-		free(texts);
-		json_object_put(out);
-		return NULL;
+	if (!ptrs || !same || !used || !out)
+		goto oom;
+	for (i = 0; i < np; i++)
+		ptrs[i] = (struct ptr_ref){ json_object_array_get_idx(prev, i), i };
+	qsort(ptrs, np, sizeof(*ptrs), ptr_cmp);
+	for (i = 0; i < nc; i++) {
+		same[i] = ptr_find(ptrs, np, json_object_array_get_idx(cur, i));
+		if (same[i] >= 0)
+			used[same[i]] = true;
 	}
-	for (i = 0; i < np; i++) {
-		refs[i].text = json_object_to_json_string_ext(json_object_array_get_idx(prev, i),
-							      JSON_C_TO_STRING_PLAIN);
-		refs[i].idx = i;
-		texts[i] = refs[i].text;
-	}
-	qsort(refs, np, sizeof(*refs), ref_cmp);
 	for (i = 0; i < nc; i++) {
 		struct json_object *o = json_object_array_get_idx(cur, i);
-		struct ref key = { json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), 0 };
-		int64_t at = -1;
+		int64_t next = run_start >= 0 && (size_t)(run_start + run_len) < np ?
+			       run_start + run_len : -1, at = same[i];
+		const char *text = NULL;
 
 		/* the next element of the current run is the usual case */
-		if (run_start >= 0 && (size_t)(run_start + run_len) < np &&
-		    !strcmp(key.text, texts[run_start + run_len])) {
+		if (next >= 0 && json_object_array_get_idx(prev, (size_t)next) == o) {
 			run_len++;
 			continue;
 		}
-		{
-			size_t lo = 0, hi = np;
+		if (at < 0) {
+			if (!texts_made) {
+				texts_made = true;
+				refs = calloc(np + 1, sizeof(*refs));
+				texts = calloc(np + 1, sizeof(*texts));
+				if (!refs || !texts)
+					goto oom;
+				for (size_t k = 0; k < np; k++) {
+					if (used[k])
+						continue;
+					texts[k] = json_object_to_json_string_ext(
+						json_object_array_get_idx(prev, k), JSON_C_TO_STRING_PLAIN);
+					refs[nr++] = (struct ref){ texts[k], k };
+				}
+				qsort(refs, nr, sizeof(*refs), ref_cmp);
+			}
+			text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+			if (next >= 0 && texts[next] && !strcmp(text, texts[next])) {
+				run_len++;
+				continue;
+			}
+			size_t lo = 0, hi = nr;
 
 			while (lo < hi) {	/* the first ref with this text */
 				size_t mid = (lo + hi) / 2;
 
-				if (strcmp(refs[mid].text, key.text) < 0)
+				if (strcmp(refs[mid].text, text) < 0)
 					lo = mid + 1;
 				else
 					hi = mid;
 			}
-			if (lo < np && !strcmp(refs[lo].text, key.text))
+			if (lo < nr && !strcmp(refs[lo].text, text))
 				at = (int64_t)refs[lo].idx;
 		}
-		if (run_start >= 0) {
-			struct json_object *r = json_object_new_array();
-
-			json_object_array_add(r, json_object_new_int64(run_start));
-			json_object_array_add(r, json_object_new_int64(run_len));
-			json_object_array_add(out, r);
-			run_start = -1;
-		}
+		if (run_start >= 0 && !add_run(out, run_start, run_len))
+			goto oom;
+		run_start = -1;
 		if (at >= 0) {
 			run_start = at;
 			run_len = 1;
@@ -81,16 +145,22 @@ static struct json_object *array_delta(struct json_object *prev, struct json_obj
 			json_object_array_add(out, json_object_get(o));
 		}
 	}
-	if (run_start >= 0) {
-		struct json_object *r = json_object_new_array();
-
-		json_object_array_add(r, json_object_new_int64(run_start));
-		json_object_array_add(r, json_object_new_int64(run_len));
-		json_object_array_add(out, r);
-	}
+	if (run_start >= 0 && !add_run(out, run_start, run_len))
+		goto oom;
+	free(ptrs);
+	free(same);
+	free(used);
 	free(refs);
 	free(texts);
 	return out;
+oom:
+	free(ptrs);
+	free(same);
+	free(used);
+	free(refs);
+	free(texts);
+	json_object_put(out);
+	return NULL;
 }
 
 struct json_object *frame_delta(struct json_object *prev, struct json_object *cur)

@@ -215,6 +215,7 @@ static void crawl_done(struct scheduler *s, struct job *j)
 			continue;
 		if (j->sec[f]->err && j->sec[f]->err != -EOPNOTSUPP)
 			sec_err = true;
+		section_hand_over(j->sec[f], vm->sec[f]);
 		section_unref(vm->sec[f]);
 		vm->sec[f] = j->sec[f];
 	}

@@ -57,6 +57,10 @@ struct section {
 	size_t nr_tasks;
 	bool vmrss_summed;		/* nfm_vmrss_summed() of the guest */
 	bool tasks_pending;		/* "processes" not built yet */
+	bool tasks_built;		/* built: tasks[i] is what element i was built from */
+	/* An earlier crawl's F_PS section with its "processes" built (section_hand_over): a
+	 * task read byte for byte as it was then gets that object again, not a new one. */
+	struct section *prev;
 	/* Every other member is built the same way, when first asked for, in the order the crawl
 	 * deferred them (section_defer): the JSON of fifty guests' crawls built and freed unread
 	 * each second was a tenth of nfmd's CPU. */
@@ -67,6 +71,12 @@ struct section {
 	int nr_deferred;
 };
 
+/*
+ * The crawl's section next replaces old as the VM's latest: it keeps the latest one whose
+ * processes were built (old, or the one old kept), so that section_json reuses their objects.
+ * At most that one is kept: old lets go of its own.
+ */
+void section_hand_over(struct section *next, struct section *old);
 /* A new section (refs 1, json an empty object), or NULL when memory ran out. */
 struct section *section_new(enum feature f);
 struct section *section_ref(struct section *s);

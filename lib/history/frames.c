@@ -15,9 +15,15 @@
 
 static int frames_table(struct nfm_store *st)
 {
-	return catalog_exec(st, "CREATE TABLE IF NOT EXISTS frames (seq INTEGER PRIMARY KEY, "
-			    "time_ns INTEGER NOT NULL, key INTEGER NOT NULL, raw_len INTEGER NOT NULL, "
-			    "data BLOB NOT NULL)");
+	int err;
+
+	if (st->frames_ready)
+		return 0;
+	err = catalog_exec(st, "CREATE TABLE IF NOT EXISTS frames (seq INTEGER PRIMARY KEY, "
+			   "time_ns INTEGER NOT NULL, key INTEGER NOT NULL, raw_len INTEGER NOT NULL, "
+			   "data BLOB NOT NULL)");
+	st->frames_ready = err == 0;
+	return err;
 }
 
 static int sql_err(struct nfm_store *st, int rc)
@@ -44,13 +50,25 @@ NFM_EXPORT int nfm_store_frame_add(struct nfm_store *st, int64_t time_ns, bool k
 	if (err)
 		return err;
 	cap = ZSTD_compressBound(len);
+	if (!st->cctx && !(st->cctx = ZSTD_createCCtx()))
+		return -ENOMEM;
 	buf = malloc(cap ? cap : 1);
 	if (!buf)
 		return -ENOMEM;
-	z = ZSTD_compress(buf, cap, data, len, 3);
+	z = ZSTD_compressCCtx(st->cctx, buf, cap, data, len, 3);
 	if (ZSTD_isError(z)) {
 		free(buf);
 		return -EIO;
+	}
+	/*
+	 * A frame's commit is not synced to the disk (WAL, synchronous=NORMAL: the database stays
+	 * whole; a power cut may lose the last frames, a killed recorder loses none). An fsync per
+	 * frame, each second for every VM, cost more than the rest of the frame's writing. The
+	 * catalog's snapshots keep synchronous=FULL.
+	 */
+	if ((err = catalog_exec(st, "PRAGMA synchronous=NORMAL")) < 0) {
+		free(buf);
+		return err;
 	}
 	rc = sqlite3_prepare_v2(st->db, "INSERT INTO frames (time_ns, key, raw_len, data) "
 				"VALUES (?, ?, ?, ?)", -1, &q, NULL);
@@ -64,6 +82,8 @@ NFM_EXPORT int nfm_store_frame_add(struct nfm_store *st, int64_t time_ns, bool k
 	err = rc == SQLITE_DONE || rc == SQLITE_OK ? 0 : sql_err(st, rc);
 	sqlite3_finalize(q);
 	free(buf);
+	if (catalog_exec(st, "PRAGMA synchronous=FULL") < 0 && !err)
+		err = -EIO;
 	if (err || keep_ns <= 0)
 		return err;
 	/* retention: everything before the newest key frame at or before the limit */

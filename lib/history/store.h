@@ -49,6 +49,7 @@ struct nfm_store {
 	bool dd_loaded;
 	struct ZSTD_CCtx_s *cctx;
 	struct ZSTD_DCtx_s *dctx;
+	bool frames_ready;		/* the frames table exists */
 	/* the snapshot being written */
 	uint64_t *cur, cur_n;
 	uint64_t cur_zero, cur_new, cur_new_bytes;

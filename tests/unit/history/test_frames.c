@@ -88,6 +88,60 @@ static void test_delta_small(void **state)
 	json_object_put(d);
 }
 
+/*
+ * nfmd hands a process's object on to the next crawl when its task read the same: cur shares
+ * objects with prev, in another order, beside rebuilt ones equal by text to an unshared element
+ * of prev, changed ones and one object twice. The delta applies back to cur exactly, and an
+ * unchanged element is a run whether shared or rebuilt.
+ */
+static void test_delta_shared_objects(void **state)
+{
+	struct json_object *a = json_object_new_object(), *b = json_object_new_object();
+	struct json_object *pa = json_object_new_array(), *pb = json_object_new_array(), *d, *d2, *r;
+	static const int order[] = { 3, 4, 5, 0, 1, 7, 7, 2 };
+	char name[32];
+
+	(void)state;
+	for (int i = 0; i < 8; i++) {
+		struct json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "pid", json_object_new_int(i));
+		snprintf(name, sizeof(name), "p%d", i);
+		json_object_object_add(p, "comm", json_object_new_string(name));
+		json_object_array_add(pa, p);
+	}
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		int i = order[k];
+		struct json_object *p;
+
+		if (i == 1 || i == 2) {		/* rebuilt: 1 the same text, 2 changed */
+			p = json_object_new_object();
+			json_object_object_add(p, "pid", json_object_new_int(i));
+			json_object_object_add(p, "comm", json_object_new_string(i == 1 ? "p1" : "x"));
+		} else {
+			p = json_object_get(json_object_array_get_idx(pa, (size_t)i));
+		}
+		json_object_array_add(pb, p);
+	}
+	json_object_object_add(a, "processes", pa);
+	json_object_object_add(b, "processes", pb);
+	d = frame_delta(a, b);
+	assert_non_null(d);
+	d2 = json_tokener_parse(text(d));
+	r = frame_apply(a, d2);
+	assert_non_null(r);
+	assert_string_equal(text(r), text(b));
+	/* runs [3,3] [0,2] [7,1] [7,1] and the changed process whole */
+	assert_string_equal(text(json_object_object_get(json_object_object_get(d, "arrays"),
+							"processes")),
+			    "[[3,3],[0,2],[7,1],[7,1],{\"pid\":2,\"comm\":\"x\"}]");
+	json_object_put(a);
+	json_object_put(b);
+	json_object_put(d);
+	json_object_put(d2);
+	json_object_put(r);
+}
+
 static void refused(const char *prev, const char *delta)
 {
 	struct json_object *p = json_tokener_parse(prev), *d = json_tokener_parse(delta), *r;
@@ -234,6 +288,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delta_roundtrip),
 		cmocka_unit_test(test_delta_small),
+		cmocka_unit_test(test_delta_shared_objects),
 		cmocka_unit_test(test_delta_hostile),
 		cmocka_unit_test(test_store_frames),
 	};
