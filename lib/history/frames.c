@@ -33,6 +33,7 @@ static int frames_table(struct nfm_store *st)
  * per recorded VM. NULL when none could be made (the frame is compressed without).
  */
 static pthread_key_t cctx_key;
+static bool cctx_key_ok;
 static pthread_once_t cctx_once = PTHREAD_ONCE_INIT;
 
 static void cctx_free(void *c)
@@ -42,8 +43,7 @@ static void cctx_free(void *c)
 
 static void cctx_key_make(void)
 {
-	if (pthread_key_create(&cctx_key, cctx_free))
-		cctx_key = (pthread_key_t)-1;
+	cctx_key_ok = pthread_key_create(&cctx_key, cctx_free) == 0;
 }
 
 static ZSTD_CCtx *thread_cctx(void)
@@ -51,7 +51,7 @@ static ZSTD_CCtx *thread_cctx(void)
 	ZSTD_CCtx *c;
 
 	pthread_once(&cctx_once, cctx_key_make);
-	if (cctx_key == (pthread_key_t)-1)
+	if (!cctx_key_ok)
 		return NULL;
 	c = pthread_getspecific(cctx_key);
 	if (!c && (c = ZSTD_createCCtx()) && pthread_setspecific(cctx_key, c)) {
