@@ -144,6 +144,11 @@ void obj_process_info(struct json_object *o, const struct nfm_task_info *i, uint
 	A("start_stack", j_addr(i->start_stack));
 	A("start_data", j_addr(i->start_data));
 	A("end_data", j_addr(i->end_data));
+	A("start_brk", j_addr(i->start_brk));
+	A("arg_start", j_addr(i->arg_start));
+	A("arg_end", j_addr(i->arg_end));
+	A("env_start", j_addr(i->env_start));
+	A("env_end", j_addr(i->env_end));
 	A("sig_pending", hex16(i->sig_pending));
 	A("sig_shared_pending", hex16(i->sig_shared_pending));
 	A("sig_blocked", hex16(i->sig_blocked));

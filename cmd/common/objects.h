@@ -54,8 +54,9 @@ struct json_object *obj_process(const struct nfm_task *t, bool vmrss_summed);
  * Add the rest of /proc/PID/stat and status (nfm_task_info()) to proc, named as in process.json:
  * pgrp, session, tty_nr, tty_name (+ tty_name_hex), tpgid, min_flt, cmin_flt, maj_flt, cmaj_flt,
  * cutime_ns, cstime_ns, cutime_ticks, cstime_ticks, rsslim_bytes, start_code, end_code,
- * start_stack, start_data, end_data, sig_pending, sig_shared_pending, sig_blocked, sig_ignored,
- * sig_caught (16 hex digits, as status), stat_wchan, exit_signal, processor, exit_code,
+ * start_stack, start_data, end_data, start_brk, arg_start, arg_end, env_start, env_end,
+ * sig_pending, sig_shared_pending, sig_blocked, sig_ignored, sig_caught (16 hex digits, as
+ * status), stat_wchan, exit_signal, processor, exit_code,
  * tracer_pid, umask, cap_inheritable, cap_permitted, cap_effective, cap_bounding, cap_ambient
  * (16 hex digits), no_new_privs, seccomp, vm_peak_bytes, vm_lck_bytes, vm_pin_bytes,
  * vm_hwm_bytes, vm_data_bytes, vm_stk_bytes, vm_exe_bytes, vm_lib_bytes, vm_pte_bytes,

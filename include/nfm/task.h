@@ -121,6 +121,7 @@ struct nfm_task_info {
 	uint64_t rsslim;		/* stat 25: RLIMIT_RSS's soft limit, bytes */
 	uint64_t start_code, end_code, start_stack;	/* stat 26-28 (0 for kernel threads) */
 	uint64_t start_data, end_data;	/* stat 45, 46 */
+	uint64_t start_brk, arg_start, arg_end, env_start, env_end;	/* stat 47-51 */
 	/* Signal sets, bit N-1 for signal N: stat 31-34 show the low 31 bits of pending, blocked,
 	 * ignored, caught; status shows them whole (SigPnd ShdPnd SigBlk SigIgn SigCgt). */
 	uint64_t sig_pending, sig_shared_pending, sig_blocked, sig_ignored, sig_caught;

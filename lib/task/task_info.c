@@ -373,7 +373,13 @@ static int fill_mm(struct nfm_ctx *ctx, const struct info_off *o, const struct n
 	    (err = rd64(ctx, mm, o->m_end_data, &r->end_data)) < 0 ||
 	    (err = mm_counter(ctx, ts, mm, o->mm_swapents, &r->vm_swap)) < 0)
 		return err;
+	/* the walk's reads of the mm, as start_stack */
 	r->start_stack = t->start_stack;
+	r->start_brk = t->start_brk;
+	r->arg_start = t->arg_start;
+	r->arg_end = t->arg_end;
+	r->env_start = t->env_start;
+	r->env_end = t->env_end;
 	if (o->m_pinned_vm >= 0) {
 		if ((err = rd64(ctx, mm, o->m_pinned_vm, &r->vm_pin)) < 0)
 			return err;

@@ -188,12 +188,38 @@ def test_ps_sort_select_forest(lab_vm):
     assert p.returncode == 2 and len(p.stderr.splitlines()) == 1
 
 
+def kb_bytes(status, name):
+    """A status "N kB" line in bytes; 0 where the task has no mm (no such line), as nfm."""
+    return int(status[name].split()[0]) * 1024 if name in status else 0
+
+
+def moving(p):
+    """The process.json members of truth process p that change while the process runs (faults,
+    context switches, its resident memory), or may (its flags, policy, pending signals)."""
+    s, st = p.stat, p.status
+    out = {"flags": s["flags"], "min_flt": s["minflt"], "maj_flt": s["majflt"],
+           "policy_code": s["policy"], "rt_priority": s["rt_priority"],
+           "sig_pending": st["SigPnd"].decode(),
+           "seccomp": int(st["Seccomp"]) if "Seccomp" in st else None,
+           "voluntary_ctxt_switches": int(st["voluntary_ctxt_switches"]),
+           "nonvoluntary_ctxt_switches": int(st["nonvoluntary_ctxt_switches"])}
+    for key, name in (("vm_hwm_bytes", "VmHWM"), ("vm_pte_bytes", "VmPTE"),
+                      ("rss_anon_bytes", "RssAnon"), ("rss_file_bytes", "RssFile"),
+                      ("rss_shmem_bytes", "RssShmem"), ("hugetlb_bytes", "HugetlbPages")):
+        out[key] = kb_bytes(st, name)
+    return out
+
+
 def test_ps_json_process_object_complete(lab_vm):
-    """ps -j: every /proc/PID/stat and status field nfm reads equals the guest's (roles)."""
+    """ps -j: every /proc/PID/stat and status field nfm reads equals the guest's (roles). Values
+    a running process changes (faults, context switches, RSS) must equal the guest's where the
+    truths before and after nfm agree (the sleepers), and lie between them where the process ran
+    between them (the burners, the spawner)."""
+    before, _ = lab_vm.fresh_truth()
     doc = run_json("--vm", lab_vm.name, "ps", kind="ps")
     after, _ = lab_vm.fresh_truth()
     procs = {p["pid"]: p for p in doc["processes"]}
-    checked = 0
+    checked = unchanged = 0
     for pid in stable_pids(after):
         p, q = after.processes[pid], procs.get(pid)
         assert q, pid
@@ -203,8 +229,11 @@ def test_ps_json_process_object_complete(lab_vm):
                 "cmaj_flt": s["cmajflt"], "rsslim_bytes": s["rsslim"],
                 "start_code": "0x%x" % s["startcode"], "end_code": "0x%x" % s["endcode"],
                 "start_stack": "0x%x" % s["startstack"], "start_data": "0x%x" % s["start_data"],
-                "end_data": "0x%x" % s["end_data"], "exit_code": s["exit_code"],
-                "cutime_ticks": s["cutime"], "cstime_ticks": s["cstime"]}
+                "end_data": "0x%x" % s["end_data"], "start_brk": "0x%x" % s["start_brk"],
+                "arg_start": "0x%x" % s["arg_start"], "arg_end": "0x%x" % s["arg_end"],
+                "env_start": "0x%x" % s["env_start"], "env_end": "0x%x" % s["env_end"],
+                "exit_code": s["exit_code"], "cutime_ticks": s["cutime"],
+                "cstime_ticks": s["cstime"]}
         for key, name in (("sig_blocked", "SigBlk"), ("sig_ignored", "SigIgn"),
                           ("sig_caught", "SigCgt"), ("sig_shared_pending", "ShdPnd"),
                           ("cap_inheritable", "CapInh"), ("cap_permitted", "CapPrm"),
@@ -233,9 +262,23 @@ def test_ps_json_process_object_complete(lab_vm):
             if name in st:
                 want[key + "_bytes"] = int(st[name].split()[0]) * 1024
         bad = {k: (q.get(k), v) for k, v in want.items() if q.get(k) != v}
+        p0 = before.processes.get(pid)
+        assert p0 and p0.stat and p0.stat["starttime"] == s["starttime"], pid
+        m0, m1 = moving(p0), moving(p)
+        for k in m1:
+            got, v0, v1 = q.get(k), m0[k], m1[k]
+            if v0 == v1:
+                ok_ = got == v1
+            elif isinstance(v1, int) and isinstance(got, int):
+                ok_ = min(v0, v1) <= got <= max(v0, v1)	# ran between the truths
+            else:
+                ok_ = got in (v0, v1)
+            if not ok_:
+                bad[k] = (got, v0, v1)
+        unchanged += m0 == m1
         assert not bad, (pid, p.comm, bad)
         checked += 1
-    assert checked >= 20
+    assert checked >= 20 and unchanged >= 20, (checked, unchanged)
     # the zoo's nested pid namespaces: pid 1 and 2 one level down, pid 1 two levels down and
     # a session of its own (its ids at every level); the others' pgid and sid are not theirs
     levels = {r: after.roles[r].pid for r in ("pidns1", "pidns1b", "pidns2")}
