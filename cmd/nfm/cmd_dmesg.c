@@ -176,6 +176,21 @@ static int show(struct cli *cli, struct dmesg_opts *o, uint64_t *last, bool *par
 	return fflush(stdout) || ferror(stdout) ? 1 : 0;
 }
 
+/* The usage error of a bad -l/-f list names every name (the bash completion reads them). */
+static int names_error(struct cli *cli, const char *what, const char *list,
+		       const char *const *names, int nr)
+{
+	char all[256];
+	size_t k = 0;
+	int i;
+
+	all[0] = 0;
+	for (i = 0; i < nr; i++)
+		k += (size_t)snprintf(all + k, sizeof(all) - k, "%s%s", i ? " " : "", names[i]);
+	return cli_usage_error(cli, "unknown %s in '%s' (names: %s; or 0-%d)", what, cli_esc(list),
+			       all, nr - 1);
+}
+
 static int cmd_dmesg(struct cli *cli, int argc, char **argv)
 {
 	/* dmesg's own --raw (before the table option of every command, which dmesg has no use for) */
@@ -209,11 +224,11 @@ static int cmd_dmesg(struct cli *cli, int argc, char **argv)
 			break;
 		case 'l':
 			if (parse_names(optarg, level_names, 8, &o.levels))
-				return cli_usage_error(cli, "unknown level in '%s'", cli_esc(optarg));
+				return names_error(cli, "level", optarg, level_names, 8);
 			break;
 		case 'f':
 			if (parse_names(optarg, facility_names, 24, &o.facilities))
-				return cli_usage_error(cli, "unknown facility in '%s'", cli_esc(optarg));
+				return names_error(cli, "facility", optarg, facility_names, 24);
 			break;
 		case 'k':
 			o.facilities |= 1u << 0;

@@ -202,7 +202,7 @@ const struct command command_lsof = {
 	.help = "  -p, --pid PID       this process's files\n"
 		"  -u, --user USER,... the files of these users' processes (names from the guest's\n"
 		"                      /etc/passwd as cached, or numeric uids)\n"
-		"  -i [SPEC]           IPv4/IPv6 sockets (NAME: addr:port->addr:port (STATE));\n"
+		"  -i, --inet [SPEC]   IPv4/IPv6 sockets (NAME: addr:port->addr:port (STATE));\n"
 		"                      SPEC as lsof's: [46][TCP|UDP][@ADDR][:PORT[-PORT]]\n"
 		"  -a, --and           AND the selections (lsof's default is OR)\n"
 		"  -n, -P              accepted, always on (no name or service lookups)\n"

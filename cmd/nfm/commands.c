@@ -39,9 +39,23 @@ void cli_print_commands(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: nfm [--vm SPEC] [-j] [--system-map FILE] [--btf FILE] [-v] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: nfm [--vm SPEC] [--at WHEN] [-j] [--system-map FILE] [--btf FILE] [-v] COMMAND [ARGS]\n\n"
 		   "Near Field Monitoring: a Linux guest's state read from outside, out of its memory.\n"
 		   "SPEC: a QEMU pid, a VM name, libvirt:NAME, qmp:SOCKET, or a memory dump file.\n\n"
+		   "Options (before COMMAND; nfm(1) OPTIONS):\n"
+		   "      --vm SPEC       the guest (may be left out when one QEMU VM runs)\n"
+		   "      --at WHEN       the recorded snapshot of that moment: DIR@WHEN, or WHEN in\n"
+		   "                      the store of --vm DIR or $NFM_STORE (doc/history.md)\n"
+		   "      --system-map FILE  symbols from a System.map, not the guest's kallsyms\n"
+		   "      --btf FILE      kernel types from a BTF file, not the guest's own\n"
+		   "  -j, --json          JSON (doc/schema/); compact unless stdout is a terminal\n"
+		   "      --pretty        indented JSON even to a pipe\n"
+		   "      --compact       one-line JSON even on a terminal\n"
+		   "      --noheadings    tables without their header line\n"
+		   "      --raw           tables as unaligned cells\n"
+		   "  -v, --verbose       more messages on stderr (-v -v: debugging)\n"
+		   "  -h, --help          this help\n"
+		   "      --version       nfm's version\n\n"
 		   "Commands:\n");
 	for (i = 0; i < NR_COMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
