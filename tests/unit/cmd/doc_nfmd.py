@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """nfmd(8) cannot drift from the program's options (no guest needed).
 
-usage: doc_nfmd.py NFMD NFMD.8
+usage: doc_nfmd.py NFMD NFMD.8 COMPLETION
 
 - every option of `nfmd --help` (its option column: "  --long ARG", "  -x, --long", and the
   specs that name two) is in the tag of an entry of nfmd.8's OPTIONS section;
 - every option such a tag names is one of `nfmd --help`'s (no option the program lost);
-- nfmd.8 renders without a groff warning.
+- nfmd.8 renders without a groff warning (groff is required: a missing groff fails);
+- the generated bash completion for nfmd, sourced in a plain bash, completes every option of
+  `nfmd --help`, files after a FILE option, nothing after a value of another kind.
 """
 import os
 import re
@@ -14,7 +16,9 @@ import shutil
 import subprocess
 import sys
 
-nfmd, page = sys.argv[1:]
+import bash_complete
+
+nfmd, page, completion = sys.argv[1:]
 failures = []
 OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
 
@@ -49,10 +53,27 @@ for o in sorted(helped - documented):
 for o in sorted(documented - helped):
     check(False, f"{os.path.basename(page)}'s OPTIONS has {o}, which nfmd --help does not")
 
-if shutil.which("groff"):
+groff = shutil.which("groff")
+check(groff, "groff is missing (scripts/install-deps installs it): nfmd.8 is unchecked")
+if groff:
     p = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", page], capture_output=True,
                        text=True, timeout=60, env=env)
     check(p.returncode == 0 and not p.stderr.strip(), f"groff warns about {page}: {p.stderr.strip()}")
+
+
+def complete(line):
+    got, err = bash_complete.complete(completion, "_nfmd", line,
+                                      cwd=os.path.dirname(os.path.abspath(page)))
+    check(not err, f"the nfmd completion of {line!r} says {err!r}")
+    return got
+
+
+got = complete("nfmd -")
+check(got == helped, f"'nfmd -<TAB>' gives {sorted(got ^ helped)} more or less than nfmd --help")
+check(complete("nfmd --rec") == {"--record", "--record-vm", "--record-every", "--record-keep",
+                                 "--record-max-size"}, "'nfmd --rec<TAB>'")
+check(complete("nfmd --config nfmd.") >= {"nfmd.8"}, "'nfmd --config nfmd.<TAB>' gives files")
+check(complete("nfmd --listen ") == set(), "'nfmd --listen <TAB>' offers something")
 
 for f in failures:
     print("FAIL:", f)
