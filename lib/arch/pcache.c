@@ -12,6 +12,26 @@
 #define PAGE 4096u
 #define CHUNK_PAGES (NFM_PCACHE_CHUNK / PAGE)
 #define NO_PAGE UINT64_MAX
+#define NO_ENTRY UINT32_MAX
+
+/*
+ * A trace entry: the page number (below 2^40: physical addresses have at most 52 bits) and, from
+ * bit 48, the span of 64-byte lines the crawl read from the page, first and last, with a flag that
+ * says it is known. The radix sort orders bits 0..47, so a span travels with its page.
+ *
+ * A page of which the last crawl read at most PARTIAL_LINES lines in one span (a page-table entry,
+ * an argv string, a struct cred) is fetched as those lines only: a crawl of command lines reads
+ * five such pages per process and one whole page (the task's), and copying whole pages was most of
+ * its system time. A later read outside the span completes the copy (complete_copy()).
+ */
+#define T_PAGE(e) ((e) & ((1ull << 48) - 1))
+#define T_KNOWN (1ull << 60)
+#define T_FIRST(e) ((uint32_t)((e) >> 48) & 63)
+#define T_LAST(e) ((uint32_t)((e) >> 54) & 63)
+#define PARTIAL_LINES 16u
+#define SPAN_FULL ((uint16_t)(63u << 8))
+#define SPAN_FIRST(s) ((uint32_t)(s) & 0xff)
+#define SPAN_LAST(s) ((uint32_t)(s) >> 8)
 
 /*
  * Generations are unique across every cache of the process: a slot table comes from the pool
@@ -66,7 +86,7 @@ static int pool_n;
 static size_t area_bytes(uint32_t pages)
 {
 	return (size_t)pages * PAGE + 2 * (size_t)pages * sizeof(struct nfm_pcache_slot) +
-	       (size_t)pages * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(bool));
+	       (size_t)pages * (2 * sizeof(uint64_t) + 2 * sizeof(uint32_t) + sizeof(uint16_t));
 }
 
 static uint8_t *area_get(uint32_t pages)
@@ -110,7 +130,7 @@ static void area_put(uint8_t *data, uint32_t pages)
 }
 
 /* Take an area: its copies, slots and per-copy arrays in one mapping (slots, 8-aligned, after
- * the page-aligned copies; then the 8-, 4- and 1-byte arrays). */
+ * the page-aligned copies; then the 8-, 4- and 2-byte arrays). */
 static bool bind_area(struct nfm_pcache *pc)
 {
 	uint8_t *a = area_get(pc->max);
@@ -120,24 +140,31 @@ static bool bind_area(struct nfm_pcache *pc)
 	pc->data = a;
 	pc->slots = (struct nfm_pcache_slot *)(void *)(a + (size_t)pc->max * PAGE);
 	pc->data_page = (uint64_t *)(void *)(pc->slots + 2 * (size_t)pc->max);
-	pc->data_win = (uint32_t *)(void *)(pc->data_page + pc->max);
-	pc->used = (bool *)(pc->data_win + pc->max);
+	pc->lines = pc->data_page + pc->max;
+	pc->data_win = (uint32_t *)(void *)(pc->lines + pc->max);
+	pc->trace_at = pc->data_win + pc->max;
+	pc->span = (uint16_t *)(void *)(pc->trace_at + pc->max);
 	/* whatever the area held belongs to another generation */
 	pc->gen = new_gen();
 	pc->nr = pc->hand = pc->win = 0;
 	return true;
 }
 
+static void fold_spans(struct nfm_pcache *pc);
+
 void nfm_pcache_idle(struct nfm_pcache *pc)
 {
 	if (!pc || !pc->data)
 		return;
+	fold_spans(pc);
 	area_put(pc->data, pc->max);
 	pc->data = NULL;
 	pc->slots = NULL;
 	pc->data_page = NULL;
 	pc->data_win = NULL;
-	pc->used = NULL;
+	pc->lines = NULL;
+	pc->trace_at = NULL;
+	pc->span = NULL;
 	/* the copies are gone: none is found again; the trace stays for the next replay */
 	pc->nr = pc->hand = pc->win = 0;
 	pc->replay_pending = false;
@@ -199,6 +226,25 @@ static bool grow(struct nfm_pcache *pc, uint32_t need)
 	return need <= pc->cap;
 }
 
+/* Write the span of lines the crawl read from copy idx into its trace entry. */
+static void fold_span(struct nfm_pcache *pc, uint32_t idx)
+{
+	uint64_t m = pc->lines[idx], e;
+	uint32_t at = pc->trace_at[idx];
+
+	if (!m || at == NO_ENTRY || at >= pc->nr_trace)
+		return;
+	e = T_PAGE(pc->trace[at]);
+	pc->trace[at] = e | T_KNOWN | (uint64_t)__builtin_ctzll(m) << 48 |
+			(uint64_t)(63 - __builtin_clzll(m)) << 54;
+}
+
+static void fold_spans(struct nfm_pcache *pc)
+{
+	for (uint32_t i = 0; i < pc->nr; i++)
+		fold_span(pc, i);
+}
+
 /* A data index for a new copy: a fresh one under the budget, else the oldest copy's; -1. */
 static int64_t alloc_copy(struct nfm_pcache *pc)
 {
@@ -211,12 +257,15 @@ static int64_t alloc_copy(struct nfm_pcache *pc)
 			return -1;
 		idx = pc->hand;
 		pc->hand = (pc->hand + 1) % pc->nr;
+		fold_span(pc, idx);
 		if (pc->data_page[idx] != NO_PAGE && slot_of(pc, pc->data_page[idx])->data == idx)
 			slot_delete(pc, pc->data_page[idx]);
 	}
 	pc->data_page[idx] = NO_PAGE;
 	pc->data_win[idx] = 0;
-	pc->used[idx] = false;
+	pc->lines[idx] = 0;
+	pc->trace_at[idx] = NO_ENTRY;
+	pc->span[idx] = SPAN_FULL;
 	return idx;
 }
 
@@ -259,26 +308,46 @@ static uint64_t *next_window(struct nfm_pcache *pc, uint32_t *n)
 	if (!pages)
 		return NULL;
 	for (uint32_t i = 0; i < want; i++) {
-		uint64_t page = pc->replay[pc->replay_pos + i];
+		uint64_t e = pc->replay[pc->replay_pos + i];
 
-		if (slot_of(pc, page)->gen != pc->gen)
-			pages[k++] = page;
+		if (slot_of(pc, T_PAGE(e))->gen != pc->gen)
+			pages[k++] = e;
 	}
 	pc->replay_pos += want;
 	if (k > 1)
 		sort_pages(pages, pages + want, k);
 	*n = 0;
-	for (uint32_t i = 0; i < k; i++)
-		if (!*n || pages[i] != pages[*n - 1])
-			pages[(*n)++] = pages[i];
+	for (uint32_t i = 0; i < k; i++) {
+		uint64_t *last = *n ? &pages[*n - 1] : NULL, e = pages[i];
+
+		if (!last || T_PAGE(*last) != T_PAGE(e)) {
+			pages[(*n)++] = e;
+		} else if (!(*last & e & T_KNOWN)) {	/* a page traced twice: the union */
+			*last = T_PAGE(e);
+		} else {
+			uint32_t f = T_FIRST(*last) < T_FIRST(e) ? T_FIRST(*last) : T_FIRST(e);
+			uint32_t l = T_LAST(*last) > T_LAST(e) ? T_LAST(*last) : T_LAST(e);
+
+			*last = T_PAGE(e) | T_KNOWN | (uint64_t)f << 48 | (uint64_t)l << 54;
+		}
+	}
 	return pages;
 }
 
-/* Fetch the next window in one batched read: runs of adjacent pages whose copies are adjacent. */
+/* Does the last crawl's trace say that only a few lines of this page were read? */
+static bool partial(uint64_t e)
+{
+	return (e & T_KNOWN) && T_LAST(e) >= T_FIRST(e) && T_LAST(e) - T_FIRST(e) < PARTIAL_LINES;
+}
+
+/*
+ * Fetch the next window in one batched read: runs of adjacent pages whose copies are adjacent,
+ * and the few lines of a page the last crawl read only a few lines of.
+ */
 static void fetch_window(struct nfm_pcache *pc)
 {
 	struct nfm_phys_iov *iov = NULL;
-	uint32_t *idx = NULL, n = 0, nr_runs = 0, i, k;
+	uint32_t *idx = NULL, *run = NULL, n = 0, nr_runs = 0, i;
 	uint64_t *pages;
 
 	pc->replay_pending = false;
@@ -287,35 +356,50 @@ static void fetch_window(struct nfm_pcache *pc)
 	pages = next_window(pc, &n);
 	/* Room for the whole window first, so that its copies never recycle each other. */
 	if (!pages || !n || !grow(pc, pc->nr + n < pc->max ? pc->nr + n : pc->max) ||
-	    !(iov = malloc(n * sizeof(*iov))) || !(idx = malloc(n * sizeof(*idx))))
+	    !(iov = malloc(n * sizeof(*iov))) || !(idx = malloc(n * sizeof(*idx))) ||
+	    !(run = malloc(n * sizeof(*run))))
 		goto out;
 	pc->win++;
 	for (i = 0; i < n; i++) {
 		int64_t c = alloc_copy(pc);
+		uint64_t page = T_PAGE(pages[i]);
 		uint8_t *dst;
 
 		if (c < 0)
 			break;
 		idx[i] = (uint32_t)c;
 		dst = pc->data + (size_t)c * PAGE;
-		if (nr_runs && pages[i] == pages[i - 1] + 1 &&
-		    (uint8_t *)iov[nr_runs - 1].buf + iov[nr_runs - 1].len == dst) {
-			iov[nr_runs - 1].len += PAGE;
+		if (partial(pages[i])) {
+			uint32_t f = T_FIRST(pages[i]), l = T_LAST(pages[i]);
+
+			pc->span[c] = (uint16_t)(f | l << 8);
+			pc->nr_partial++;
+			run[i] = nr_runs;
+			iov[nr_runs++] = (struct nfm_phys_iov){ .pa = page * PAGE + f * 64u,
+								.buf = dst + f * 64u,
+								.len = (l - f + 1) * 64u };
 			continue;
 		}
-		iov[nr_runs++] = (struct nfm_phys_iov){ .pa = pages[i] * PAGE, .buf = dst, .len = PAGE };
+		if (nr_runs && !partial(pages[i - 1]) && page == T_PAGE(pages[i - 1]) + 1 &&
+		    (uint8_t *)iov[nr_runs - 1].buf + iov[nr_runs - 1].len == dst) {
+			iov[nr_runs - 1].len += PAGE;
+			run[i] = nr_runs - 1;
+			continue;
+		}
+		run[i] = nr_runs;
+		iov[nr_runs++] = (struct nfm_phys_iov){ .pa = page * PAGE, .buf = dst, .len = PAGE };
 	}
 	nfm_source_read_phys_vec(pc->src, iov, nr_runs);
 	pc->nr_batches++;
 	/* Copies of failed runs stay unused (NO_PAGE); those pages are read on demand. */
-	for (uint32_t r = 0, j = 0; r < nr_runs; r++)
-		for (k = 0; k < iov[r].len / PAGE; k++, j++)
-			if (!iov[r].err)
-				insert(pc, pages[j], idx[j], pc->win);
+	for (uint32_t j = 0; j < i; j++)
+		if (!iov[run[j]].err)
+			insert(pc, T_PAGE(pages[j]), idx[j], pc->win);
 out:
 	free(pages);
 	free(iov);
 	free(idx);
+	free(run);
 }
 
 void nfm_pcache_flush(struct nfm_pcache *pc)
@@ -323,6 +407,8 @@ void nfm_pcache_flush(struct nfm_pcache *pc)
 	uint64_t *t = pc->replay;
 	uint32_t cap = pc->cap_replay;
 
+	if (pc->data)
+		fold_spans(pc);
 	/* This crawl's trace is the next crawl's replay; the old replay buffer takes the trace. */
 	pc->replay = pc->trace;
 	pc->cap_replay = pc->cap_trace;
@@ -345,12 +431,15 @@ void nfm_pcache_reset(struct nfm_pcache *pc)
 	pc->gen = new_gen();
 }
 
-/* The crawl read copy idx: trace its first use; reaching the newest window fetches the next. */
-static void note_use(struct nfm_pcache *pc, uint32_t idx)
+/* The crawl read lines of copy idx: trace its first use; reaching the newest window fetches the
+ * next. */
+static void note_use(struct nfm_pcache *pc, uint32_t idx, uint64_t lines)
 {
-	if (pc->used[idx])
+	bool first = !pc->lines[idx];
+
+	pc->lines[idx] |= lines;
+	if (!first)
 		return;
-	pc->used[idx] = true;
 	if (pc->nr_trace == pc->cap_trace && pc->cap_trace < NFM_PCACHE_TRACE_MAX) {
 		uint32_t cap = pc->cap_trace ? pc->cap_trace * 2 : 1024;
 		uint64_t *t = realloc(pc->trace, cap * sizeof(*t));
@@ -360,8 +449,10 @@ static void note_use(struct nfm_pcache *pc, uint32_t idx)
 			pc->cap_trace = cap;
 		}
 	}
-	if (pc->nr_trace < pc->cap_trace)
+	if (pc->nr_trace < pc->cap_trace) {
+		pc->trace_at[idx] = pc->nr_trace;
 		pc->trace[pc->nr_trace++] = pc->data_page[idx];
+	}
 	if (pc->win && pc->data_win[idx] == pc->win)
 		fetch_window(pc);
 }
@@ -391,6 +482,34 @@ static int fill_chunk(struct nfm_pcache *pc, uint64_t pa)
 	return 0;
 }
 
+/*
+ * Copy idx holds only some lines of its page (a partial fetch): read the page and fill in the
+ * rest, keeping the lines held (one copy of a page per crawl: two reads of it agree).
+ */
+static int complete_copy(struct nfm_pcache *pc, uint32_t idx)
+{
+	uint8_t page[PAGE], *dst = pc->data + (size_t)idx * PAGE;
+	uint32_t f = SPAN_FIRST(pc->span[idx]), l = SPAN_LAST(pc->span[idx]);
+	int err;
+
+	pc->nr_reads++;
+	err = nfm_source_read_phys(pc->src, pc->data_page[idx] * PAGE, page, PAGE);
+	if (err)
+		return err;
+	memcpy(dst, page, f * 64u);
+	memcpy(dst + (l + 1) * 64u, page + (l + 1) * 64u, PAGE - (l + 1) * 64u);
+	pc->span[idx] = SPAN_FULL;
+	return 0;
+}
+
+/* The lines [first, last] of a page as a mask. */
+static uint64_t line_mask(size_t off, size_t n)
+{
+	uint32_t f = (uint32_t)(off / 64), l = (uint32_t)((off + n - 1) / 64);
+
+	return (~0ull >> (63 - l)) & (~0ull << f);
+}
+
 int nfm_pcache_read(struct nfm_pcache *pc, uint64_t pa, void *buf, size_t len)
 {
 	uint8_t *out = buf;
@@ -418,8 +537,15 @@ int nfm_pcache_read(struct nfm_pcache *pc, uint64_t pa, void *buf, size_t len)
 			}
 		}
 		idx = s->data;
+		if (pc->span[idx] != SPAN_FULL &&
+		    (off / 64 < SPAN_FIRST(pc->span[idx]) ||
+		     (off + n - 1) / 64 > SPAN_LAST(pc->span[idx])) &&
+		    complete_copy(pc, idx) < 0) {
+			pc->nr_reads++;
+			return nfm_source_read_phys(pc->src, pa, out, len);
+		}
 		memcpy(out, pc->data + (size_t)idx * PAGE + off, n);
-		note_use(pc, idx);
+		note_use(pc, idx, line_mask(off, n));
 		out += n;
 		pa += n;
 		len -= n;

@@ -48,9 +48,12 @@ struct nfm_pcache {
 	struct nfm_pcache_slot *slots;	/* open addressing, 2 * max */
 	uint64_t *data_page;		/* data index -> page, UINT64_MAX for none */
 	uint32_t *data_win;		/* data index -> replay window that brought it, 0: a miss */
-	bool *used;			/* data index -> read by this crawl */
+	uint64_t *lines;		/* data index -> the 64-byte lines this crawl read (0: unused) */
+	uint32_t *trace_at;		/* data index -> its entry in the trace, UINT32_MAX: none */
+	uint16_t *span;			/* data index -> lines held: first | last << 8 */
 	uint32_t nr, cap, hand;		/* cap: most in use; at nr == max, hand recycles */
-	uint64_t *trace;		/* pages this crawl used, in first-use order */
+	uint64_t *trace;		/* pages this crawl used, in first-use order (pcache.c: a
+					 * page number and the span of lines read from it) */
 	uint32_t nr_trace, cap_trace;
 	uint64_t *replay;		/* the last crawl's trace */
 	uint32_t nr_replay, cap_replay, replay_pos;
@@ -58,6 +61,7 @@ struct nfm_pcache {
 	bool replay_pending;		/* fetch the first window at the next read */
 	/* Counters for benchmarks: system-call reads (single and batched), pages by replay. */
 	uint64_t nr_reads, nr_batches, nr_replayed;
+	uint64_t nr_partial;		/* pages replayed as the lines the last crawl read */
 };
 
 /* A cache over src (which must be read by system call); NULL when out of memory. */

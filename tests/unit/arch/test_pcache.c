@@ -125,20 +125,57 @@ static void test_replay_fetches_used_pages_in_one_batch(void **state)
 {
 	struct nfm_pcache *pc = *state;
 
-	check(pc, 0x1000, 64, 0);
-	check(pc, 0x5ff8, 16, 0);		/* pages 5 and 6: one run */
+	check(pc, 0x1000, 4096, 0);
+	check(pc, 0x5000, 8192, 0);		/* pages 5 and 6: one run */
 	check(pc, 0x9000, 8, 0);
 	nfm_pcache_flush(pc);
 	fill(1);				/* the guest moved on */
 	nr_read = 0;
 	check(pc, 0x5000, 8, 1);
 	assert_int_equal(nr_vec, 1);
-	assert_int_equal(nr_vec_pieces, 3);	/* page 1, pages 5-6, page 9 */
+	assert_int_equal(nr_vec_pieces, 3);	/* page 1, pages 5-6, page 9's first line */
 	check(pc, 0x1000, 4096, 1);
-	check(pc, 0x9000, 4096, 1);
+	check(pc, 0x6000, 4096, 1);
+	check(pc, 0x9000, 64, 1);
 	assert_int_equal(nr_read, 0);
 	/* Page 2 came by read-ahead but nobody read it: not replayed. */
 	check(pc, 0x2000, 8, 1);
+	assert_int_equal(nr_read, 1);
+}
+
+/*
+ * A page of which the last crawl read a few lines is replayed as those lines; a read beyond them
+ * completes the copy with one read of the page and keeps the lines held. A wide span is a page.
+ */
+static void test_replay_partial_lines(void **state)
+{
+	struct nfm_pcache *pc = *state;
+	uint8_t buf[4096];
+
+	check(pc, 0x1000 + 3 * 64 + 8, 8, 0);	/* lines 3 .. 5 of page 1 */
+	check(pc, 0x1000 + 5 * 64, 64, 0);
+	check(pc, 0x5000, 8, 0);		/* lines 0 and 40 of page 5: wider than a partial */
+	check(pc, 0x5000 + 40 * 64, 8, 0);
+	nfm_pcache_flush(pc);
+	fill(1);
+	nr_read = nr_vec = nr_vec_pieces = 0;
+	check(pc, 0x1000 + 4 * 64, 8, 1);
+	assert_int_equal(nr_vec, 1);
+	assert_int_equal(nr_vec_pieces, 2);	/* lines 3-5 of page 1, the whole of page 5 */
+	check(pc, 0x1000 + 3 * 64, 3 * 64, 1);
+	check(pc, 0x5000, 4096, 1);
+	assert_int_equal(nr_read, 0);
+	fill(2);				/* the guest moves on while the crawl runs */
+	assert_int_equal(nfm_pcache_read(pc, 0x1000, buf, sizeof(buf)), 0);
+	assert_int_equal(nr_read, 1);		/* the rest of page 1 */
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], pattern(0x1000 + i, i >= 3 * 64 && i < 6 * 64 ? 1 : 2));
+	check(pc, 0x1000 + 6 * 64, 64, 2);	/* whole now: no more reads */
+	assert_int_equal(nr_read, 1);
+	/* This crawl read all of page 1: the next one fetches it whole. */
+	nfm_pcache_flush(pc);
+	nr_vec_pieces = 0;
+	check(pc, 0x1000, 4096, 2);
 	assert_int_equal(nr_read, 1);
 }
 
@@ -315,6 +352,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_fetches_used_pages_in_one_batch, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_replay_partial_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_copy_per_crawl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_replay_reads_on_demand, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_range_edge_and_outside, setup, teardown),
