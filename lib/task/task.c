@@ -278,7 +278,9 @@ static int fill_task(struct nfm_task_iter *it, uint64_t addr, int whole, struct 
 	parent = nfm_get_u64(b, o->real_parent);
 	cred = nfm_get_u64(b, o->real_cred);
 	signal = nfm_get_u64(b, o->signal);
-	mm = nfm_get_u64(b, o->mm);
+	/* A kernel thread that borrowed an mm (kthread_use_mm()) has none for /proc: get_task_mm()
+	 * answers NULL for PF_KTHREAD, so its stat, status, maps and cmdline show no memory. */
+	mm = t->kthread ? 0 : nfm_get_u64(b, o->mm);
 	if (!nfm_kptr_ok(it->ctx, parent) || !nfm_kptr_ok(it->ctx, cred) ||
 	    !nfm_kptr_ok(it->ctx, signal) || (mm && !nfm_kptr_ok(it->ctx, mm)))
 		return -EBADMSG;

@@ -207,6 +207,7 @@ static int setup(void **state)
 	make_task(2, 42, TASK(0), "\033[31mevil", 0x402);
 	put32(TASK(1) + T_FLAGS, 0x00200000);	/* PF_KTHREAD */
 	put64(TASK(0) + T_MM, KV(MM));
+	put64(TASK(1) + T_MM, KV(MM));		/* kthread_use_mm(): /proc shows no mm */
 	put64(MM + M_TOTAL, 100);
 	put64(MM + M_RSS + 8, 7);		/* anon */
 	put64(MM + M_RSS, (uint64_t)-3);	/* file: a negative racy count reads as 0 */
@@ -259,6 +260,9 @@ static void test_good_ring(void **state)
 	assert_int_equal(t[0].stime_ticks, 100);
 	assert_int_equal(t[0].start_ticks, 123);
 	assert_true(t[1].kthread);
+	assert_int_equal(t[1].mm, 0);
+	assert_int_equal(t[1].vsize, 0);
+	assert_int_equal(t[1].rss_pages, 0);
 	assert_int_equal(t[2].ppid, 1);
 	assert_int_equal(t[2].state, 'I');		/* TASK_IDLE */
 	assert_memory_equal(t[2].comm, "\033[31mevil", 10);
