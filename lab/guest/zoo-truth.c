@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -412,10 +413,13 @@ static int write_all(int fd, const char *p, size_t n)
 /*
  * Background jobs the host starts and asks about: CHURN forks and reaps short-lived children,
  * BENCH is a CPU benchmark (for the monitoring-overhead bench), BURN a CPU burner at a duty cycle
- * ("BURN <seconds> <percent>", for cTop). Each runs for the seconds asked, then writes its count
- * to ZOO_RUN_DIR/<name>.count.
+ * ("BURN <seconds> <percent> [cpu]", for cTop). Each runs for the seconds asked, then writes its
+ * count to ZOO_RUN_DIR/<name>.count. A third number pins the job to that guest CPU
+ * (sched_setaffinity) before it starts.
  */
 #define CHURN_ALIVE 8
+
+static int job_cpu = -1; /* in a job's process: the CPU it is pinned to, or -1 */
 
 static bool before(const struct timespec *end)
 {
@@ -509,9 +513,13 @@ static void zoo_burners(int sig)
 
 /*
  * Busy for duty % of each 100 ms window, asleep the rest. The guest's own accounting goes to
- * ZOO_RUN_DIR/BURN.log: "<CLOCK_BOOTTIME ns> <CLOCK_PROCESS_CPUTIME_ID ns>" (burn_sample()) at every
- * edge of a busy stretch and every 5 ms inside one, so that the CPU time at any instant is exact by linear
- * interpolation (the line is flat while asleep, of slope 1 while busy and not preempted).
+ * ZOO_RUN_DIR/BURN.log (a burner pinned to CPU n: BURN.n.log, removed when it starts, so that
+ * burners on different CPUs run side by side): "<CLOCK_BOOTTIME ns> <CLOCK_PROCESS_CPUTIME_ID ns>"
+ * (burn_sample()) at every edge of a busy stretch and every 5 ms inside one, so that the CPU time
+ * at any instant is exact by linear interpolation (the line is flat while asleep, of slope 1 while
+ * busy and not preempted). The zoo's burners are stopped while any BURN job runs: each holds
+ * BURN.lock shared, and the one that ends last (it alone then takes the lock exclusively) lets them
+ * go on.
  */
 /*
  * One sample of the burner's own accounting: its CPU time read between two CLOCK_BOOTTIME reads,
@@ -539,12 +547,25 @@ static void burn_sample(FILE *log)
 
 static unsigned long burn_duty(const struct timespec *end, int duty)
 {
-	FILE *log = fopen(ZOO_RUN_DIR "/BURN.log.tmp", "we");
+	char path[64], tmpp[80];
+	FILE *log;
 	uint64_t start = clock_ns(CLOCK_MONOTONIC), last = 0, now;
 	unsigned long windows = 0;
+	int lock = open(ZOO_RUN_DIR "/BURN.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
-	if (!log)
+	if (job_cpu >= 0) {
+		snprintf(path, sizeof(path), ZOO_RUN_DIR "/BURN.%d.log", job_cpu);
+		unlink(path); /* a pinned burner's log appears when it ends */
+	} else
+		snprintf(path, sizeof(path), ZOO_RUN_DIR "/BURN.log");
+	snprintf(tmpp, sizeof(tmpp), "%s.tmp", path);
+	if (!(log = fopen(tmpp, "we"))) {
+		if (lock >= 0)
+			close(lock);
 		return 0;
+	}
+	if (lock >= 0)
+		flock(lock, LOCK_SH);
 	zoo_burners(SIGSTOP);
 	duty = duty < 1 ? 1 : duty > 100 ? 100 : duty;
 	while (before(end)) {
@@ -565,9 +586,12 @@ static unsigned long burn_duty(const struct timespec *end, int duty)
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
 		}
 	}
-	zoo_burners(SIGCONT);
+	if (lock < 0 || (flock(lock, LOCK_UN) == 0 && flock(lock, LOCK_EX | LOCK_NB) == 0))
+		zoo_burners(SIGCONT);
+	if (lock >= 0)
+		close(lock);
 	fclose(log);
-	rename(ZOO_RUN_DIR "/BURN.log.tmp", ZOO_RUN_DIR "/BURN.log");
+	rename(tmpp, path);
 	return windows;
 }
 
@@ -590,17 +614,31 @@ static void count_path(const struct job *j, char *path, size_t size)
 static void job_start(int fd, const struct job *j, const char *arg)
 {
 	char reply[64], path[128], tmpp[140], num[32];
-	int seconds = 0, param = 0;
+	int seconds = 0, param = 0, cpu = -1;
+	cpu_set_t set;
+	bool ok;
 
-	sscanf(arg, "%d %d", &seconds, &param);
+	sscanf(arg, "%d %d %d", &seconds, &param, &cpu);
+	/* a CPU must be one this server may run on (online, in its own affinity) */
+	ok = seconds > 0 && seconds <= 3600;
+	if (cpu != -1)
+		ok = ok && cpu >= 0 && cpu < CPU_SETSIZE && !sched_getaffinity(0, sizeof(set), &set) &&
+		     CPU_ISSET(cpu, &set);
 
 	count_path(j, path, sizeof(path));
 	unlink(path);
-	pid_t pid = seconds > 0 && seconds <= 3600 ? fork() : -1;
+	pid_t pid = ok ? fork() : -1;
 	if (pid == 0) {
 		struct timespec end;
 
 		prctl(PR_SET_NAME, j->comm, 0, 0, 0);
+		if (cpu >= 0) {
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set))
+				_exit(1);
+			job_cpu = cpu;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		end.tv_sec += seconds;
 		unsigned long count = j->run(&end, param);
@@ -633,7 +671,8 @@ static void job_count(int fd, const struct job *j)
 	write_all(fd, reply, (size_t)n);
 }
 
-/* "NAME <seconds>" starts a job, "NAME-COUNT" asks for its count; false if line is neither. */
+/* "NAME <seconds> [<param> [<cpu>]]" starts a job, "NAME-COUNT" asks for its count; false if line
+ * is neither. */
 static bool job_command(int fd, const char *line)
 {
 	for (size_t i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {

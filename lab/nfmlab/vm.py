@@ -316,20 +316,24 @@ def job_start(name, job, seconds):
         raise LabError("the guest could not start %s: %s" % (job, reply))
 
 
-def burn_start(name, seconds, duty):
+def burn_start(name, seconds, duty, cpu=None):
     """Starts a CPU burner in the guest, busy duty % of every 100 ms for `seconds` (the zoo's own
-    burners are stopped meanwhile); returns its guest pid. Its own accounting is the guest file
-    /run/zoo/BURN.log once it ends (burn_log())."""
-    reply = _command(name, "BURN %d %d" % (seconds, duty), "BURN-STARTED")
+    burners are stopped meanwhile), pinned to guest CPU `cpu` if given (burners on different CPUs
+    may run at once); returns its guest pid. Its own accounting is the guest file
+    /run/zoo/BURN.log (pinned: BURN.CPU.log) once it ends (burn_log())."""
+    line = "BURN %d %d" % (seconds, duty) + ("" if cpu is None else " %d" % cpu)
+    reply = _command(name, line, "BURN-STARTED")
     pid = int(reply.split()[1])
     if pid <= 0:
         raise LabError("the guest could not start BURN: %s" % reply)
     return pid
 
 
-def burn_log(name):
-    """The last BURN job's own accounting: [(CLOCK_BOOTTIME ns, its CPU time ns), ...]."""
-    text = guest_file(name, "/run/zoo/BURN.log").decode()
+def burn_log(name, cpu=None):
+    """The last BURN job's own accounting (of the one pinned to `cpu` if given):
+    [(CLOCK_BOOTTIME ns, its CPU time ns), ...]."""
+    path = "/run/zoo/BURN.log" if cpu is None else "/run/zoo/BURN.%d.log" % cpu
+    text = guest_file(name, path).decode()
     return [tuple(int(x) for x in l.split()) for l in text.splitlines() if len(l.split()) == 2]
 
 
