@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * nfm lsof [-p PID] [-u USER] [-i [46][PROTO][@ADDR][:PORT]] [-a]: every open file descriptor,
- * with the target /proc/PID/fd shows; selections OR'ed as lsof's (-a: AND'ed).
+ * nfm lsof [-p [^]PID,...] [-u USER] [-i [46][PROTO][@ADDR][:PORT]] [-a]: every open file
+ * descriptor, with the target /proc/PID/fd shows; selections OR'ed as lsof's (-a: AND'ed), ^PID
+ * excluded before any; a pid asked for and not found is an error after the rest is listed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -69,18 +70,17 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 	struct lsof_sel sel = { 0 };
 	const char *users = NULL;
 	bool and = false;
-	long want = 0;
 	unsigned int skipped = 0, broken = 0;
-	int r, c, found = 0, ret = 0, damaged;
-	char *end;
+	int r, c, listed = 0, missing = 0, ret = 0, damaged;
 	size_t i;
 
 	while ((c = cli_getopt(cli, argc, argv, "p:u:i::anP", longopts)) != -1) {
 		switch (c) {
 		case 'p':
-			want = strtol(optarg, &end, 10);
-			if (!optarg[0] || *end || want <= 0 || want > 4194304)
-				return cli_usage_error(cli, "not a pid: '%s'", cli_esc(optarg));
+			if (lsof_pids_parse(&sel, optarg))
+				return cli_usage_error(cli, "not a pid list: '%s' (want [^]PID,..., "
+						       "at most %d of each)", cli_esc(optarg),
+						       LSOF_PIDS_MAX);
 			break;
 		case 'u':
 			users = optarg;
@@ -137,15 +137,18 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 	while ((r = nfm_task_iter_next(it, &t)) > 0) {
 		struct nfm_fd_iter *fi;
 
-		bool by_pid = want && t.tgid == want, by_user = lsof_user_match(&sel, t.euid);
-		bool proc_sel = want || sel.nr_users;
+		bool by_pid, by_user = lsof_user_match(&sel, t.euid);
+		bool proc_sel = sel.nr_pids || sel.nr_users;
 
+		if (lsof_pid_excluded(&sel, t.tgid))
+			continue;	/* before any selection, as lsof's exclusions */
+		by_pid = lsof_pid_match(&sel, t.tgid);
 		/* a process selection (-p, -u) OR'ed with -i as lsof does; -a ANDs them */
 		if (proc_sel && !sel.on && !by_pid && !by_user)
 			continue;
-		if (and && ((want && !by_pid) || (sel.nr_users && !by_user)))
+		if (and && ((sel.nr_pids && !by_pid) || (sel.nr_users && !by_user)))
 			continue;
-		found |= !want || by_pid;
+		listed++;
 		if (nfm_fd_iter_new(cli->ctx, &t, &fi) < 0) {
 			/* Kernel threads and zombies have no files; a live process should. */
 			broken += !t.kthread && t.state != 'Z' && t.mm;
@@ -173,12 +176,17 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 	nfm_task_iter_free(it);
 	free(f);
 	lsof_inet_free(&sel);
-	if (r < 0 || (want && !found)) {
+	for (int k = 0; k < sel.nr_pids; k++)
+		missing += !sel.pid_seen[k];
+	if (r < 0 || (missing && !listed)) {
 		json_object_put(doc);
 		table_free(tb);
 		if (r < 0)
 			return cli_fail("the guest's task list is broken: %s", strerror(-r));
-		return cli_fail("pid %ld: no such process", want);
+		for (int k = 0; k < sel.nr_pids; k++)
+			if (!sel.pid_seen[k])
+				cli_fail("pid %d: no such process", sel.pids[k]);
+		return 1;
 	}
 	if (damaged) {
 		cli_warn("%s", task_walk_words(damaged));
@@ -192,14 +200,19 @@ static int cmd_lsof(struct cli *cli, int argc, char **argv)
 				   "unreadable or inconsistent)");
 	}
 	ret = doc ? cli_print_json(cli, doc) : table_print(tb);
-	return ret ?: skipped || broken || damaged ? EXIT_PARTIAL : 0;
+	/* lsof's status 1 when a pid it was asked for is not there, after listing the others */
+	for (int k = 0; k < sel.nr_pids; k++)
+		if (!sel.pid_seen[k])
+			cli_fail("pid %d: no such process", sel.pids[k]);
+	return ret ?: missing ? 1 : skipped || broken || damaged ? EXIT_PARTIAL : 0;
 }
 
 const struct command command_lsof = {
 	.name = "lsof",
 	.summary = "open files of every process (/proc/PID/fd)",
-	.usage = "[-j] [-p PID] [-u USER,...] [-i [46][TCP|UDP][@ADDR][:PORT[-PORT]]] [-a]",
-	.help = "  -p, --pid PID       this process's files\n"
+	.usage = "[-j] [-p [^]PID,...] [-u USER,...] [-i [46][TCP|UDP][@ADDR][:PORT[-PORT]]] [-a]",
+	.help = "  -p, --pid [^]PID,... these processes' files; ^PID: never that one's (lsof's\n"
+		"                      exclusion, before any other selection)\n"
 		"  -u, --user USER,... the files of these users' processes (names from the guest's\n"
 		"                      /etc/passwd as cached, or numeric uids)\n"
 		"  -i, --inet [SPEC]   IPv4/IPv6 sockets (NAME: addr:port->addr:port (STATE));\n"

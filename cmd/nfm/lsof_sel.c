@@ -71,6 +71,51 @@ int lsof_inet_parse(struct lsof_sel *s, const char *spec)
 	return *p ? -1 : 0;
 }
 
+int lsof_pids_parse(struct lsof_sel *s, const char *list)
+{
+	const char *p = list;
+
+	if (!*p)
+		return -1;
+	while (*p) {
+		bool not = *p == '^';
+		char *end;
+		long v;
+
+		p += not;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		v = strtol(p, &end, 10);
+		if (v <= 0 || v > 4194304 || (*end && *end != ',') ||
+		    (not ? s->nr_xpids : s->nr_pids) == LSOF_PIDS_MAX)
+			return -1;
+		if (not)
+			s->xpids[s->nr_xpids++] = (int32_t)v;
+		else
+			s->pids[s->nr_pids++] = (int32_t)v;
+		p = end + (*end == ',');
+	}
+	return 0;
+}
+
+bool lsof_pid_excluded(const struct lsof_sel *s, int32_t pid)
+{
+	for (int i = 0; i < s->nr_xpids; i++)
+		if (s->xpids[i] == pid)
+			return true;
+	return false;
+}
+
+bool lsof_pid_match(struct lsof_sel *s, int32_t pid)
+{
+	bool hit = false;
+
+	for (int i = 0; i < s->nr_pids; i++)
+		if (s->pids[i] == pid)
+			hit = s->pid_seen[i] = true;
+	return hit;
+}
+
 int lsof_users_parse(struct cli *cli, const char *list, struct lsof_sel *s)
 {
 	char name[GUEST_NAME_MAX], *end;

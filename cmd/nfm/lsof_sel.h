@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* lsof's -u and -i selections (lsof_sel.c): users by name or uid, and internet sockets matched
- * by inode against the guest's socket list. */
+/* lsof's -p, -u and -i selections (lsof_sel.c): pids (^PID excludes), users by name or uid, and
+ * internet sockets matched by inode against the guest's socket list. */
 #ifndef NFM_LSOF_SEL_H
 #define NFM_LSOF_SEL_H
 
@@ -14,6 +14,7 @@
 #include "cli.h"
 
 #define LSOF_USERS_MAX 32
+#define LSOF_PIDS_MAX 64
 
 struct lsof_sel {
 	bool on;			/* -i given */
@@ -22,6 +23,11 @@ struct lsof_sel {
 	int addr_family;		/* 0: any address */
 	uint8_t addr[16];
 	unsigned int port_lo, port_hi;	/* 0, 0: any port */
+	int32_t pids[LSOF_PIDS_MAX];	/* -p PID,... */
+	bool pid_seen[LSOF_PIDS_MAX];
+	int nr_pids;
+	int32_t xpids[LSOF_PIDS_MAX];	/* -p ^PID,...: never listed */
+	int nr_xpids;
 	uint32_t users[LSOF_USERS_MAX];
 	int nr_users;
 	struct nfm_socket *socks;	/* sorted by inode */
@@ -32,6 +38,11 @@ struct lsof_sel {
 bool lsof_inet_word(const char *word);
 /* Parse "[46][PROTO][@ADDR][:PORT[-PORT]]" (NULL: every internet socket); 0 or -1. */
 int lsof_inet_parse(struct lsof_sel *s, const char *spec);
+/* -p [^]PID,... (repeatable): 0, or -1 for a word that is not a pid or too many. */
+int lsof_pids_parse(struct lsof_sel *s, const char *list);
+bool lsof_pid_excluded(const struct lsof_sel *s, int32_t pid);
+/* Is pid selected by -p? (and remember that it was found) */
+bool lsof_pid_match(struct lsof_sel *s, int32_t pid);
 /* -u USER,...: names through the guest's /etc/passwd, or numbers; 0, or a usage error (2). */
 int lsof_users_parse(struct cli *cli, const char *list, struct lsof_sel *s);
 bool lsof_user_match(const struct lsof_sel *s, uint32_t uid);

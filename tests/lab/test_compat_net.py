@@ -322,3 +322,28 @@ def test_lsof_pid(lab_vm):
     # no such process: lsof's exit status 1, and one line saying why
     q = run("--vm", lab_vm.name, "lsof", "-p", "999999")
     assert q.returncode == 1 and not q.stdout and q.stderr == "nfm: pid 999999: no such process\n"
+
+
+def test_lsof_pid_list(lab_vm):
+    """lsof -p A,B lists both processes' descriptors; ^PID excludes a process before any other
+    selection; a listed pid that is not there is lsof's status 1 after the others are listed."""
+    t = lab_vm.truth
+    a, b = t.roles["files"].pid, 1
+
+    def pids(*args):
+        p = run("--vm", lab_vm.name, "-j", "lsof", *args)
+        return p, [f["pid"] for f in json.loads(p.stdout)["files"]] if p.stdout else []
+    p, got = pids("-p", "%d,%d" % (a, b))
+    assert p.returncode == 0, p.stderr
+    assert got.count(a) == len(t.processes[a].fds) and got.count(b) == len(t.processes[b].fds) \
+        and set(got) == {a, b}, got
+    # -p ^A with -u root: root's processes without A (the zoo's files process runs as root)
+    p, got = pids("-u", "root", "-p", "^%d" % a)
+    assert p.returncode in (0, 3), p.stderr
+    assert a not in got and b in got
+    # one there, one not: the one listed, then one line for the other, status 1
+    q, got = pids("-p", "%d,999999" % a)
+    assert q.returncode == 1 and set(got) == {a}, (q.returncode, q.stderr)
+    assert q.stderr == "nfm: pid 999999: no such process\n"
+    r = run("--vm", lab_vm.name, "lsof", "-p", "1,x")
+    assert r.returncode == 2 and "not a pid list" in r.stderr
