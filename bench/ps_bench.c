@@ -59,6 +59,26 @@ static void log_err(void *ud, enum nfm_log_level level, const char *msg)
 	fprintf(stderr, "ps_bench: %s\n", msg);
 }
 
+/*
+ * RSS now by kind: peak RSS counts the pages of a guest's shared RAM file that nfm mapped and
+ * read (file or shmem pages: the guest's memory, not nfm's), anonymous RSS is nfm's own.
+ */
+static void print_rss_now(void)
+{
+	long anon = -1, file = -1, shmem = -1;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "RssAnon: %ld", &anon);
+		sscanf(line, "RssFile: %ld", &file);
+		sscanf(line, "RssShmem: %ld", &shmem);
+	}
+	if (f)
+		fclose(f);
+	printf("RSS now: anon %ld KB, file %ld KB, shmem %ld KB\n", anon, file, shmem);
+}
+
 int main(int argc, char **argv)
 {
 	struct nfm_log log = { .fn = log_err, .max_level = NFM_LOG_ERR };
@@ -134,6 +154,7 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	printf("cpu us/crawl: min %.1f median %.1f max %.1f; peak RSS %ld KB\n", c[0], c[n / 2],
 	       c[n - 1], ru.ru_maxrss);
+	print_rss_now();
 	free(t);
 	free(c);
 	nfm_ctx_free(ctx);

@@ -24,7 +24,10 @@ def ps_bench(build, vm, n, flags):
     wall = float(re.search(r"^us/crawl: min [\d.]+ median ([\d.]+)", out, re.M).group(1))
     cpu = float(re.search(r"cpu us/crawl: min [\d.]+ median ([\d.]+)", out).group(1))
     rss = int(re.search(r"peak RSS (\d+) KB", out).group(1)) / 1024
-    return procs, wall, cpu, rss
+    # nfm's own memory (older builds do not print it): peak RSS also counts the pages of a
+    # shared RAM file nfm mapped, which are the guest's
+    m = re.search(r"RSS now: anon (\d+) KB", out)
+    return procs, wall, cpu, rss, int(m.group(1)) / 1024 if m else float("nan")
 
 
 def stats(v):
@@ -44,18 +47,17 @@ def main():
         for vm in a.vm:
             for mode, flags in MODES.items():
                 for b in a.builds:
-                    p, wall, cpu, rss = ps_bench(b, vm, a.n, flags)
+                    p, *fig = ps_bench(b, vm, a.n, flags)
                     procs[vm] = p
-                    r = res.setdefault((vm, mode, b), ([], [], []))
-                    r[0].append(wall)
-                    r[1].append(cpu)
-                    r[2].append(rss)
+                    r = res.setdefault((vm, mode, b), ([], [], [], []))
+                    for k, v in enumerate(fig):
+                        r[k].append(v)
     print(f"{'guest':10s} {'procs':>6s} {'crawl':8s} {'build':24s} "
           f"{'wall us min/median/max':>29s} {'cpu us min/median/max':>29s} "
-          f"{'RSS MB min/median/max':>29s}  ({a.runs} runs of {a.n})")
-    for (vm, mode, b), (wall, cpu, rss) in res.items():
+          f"{'peak RSS MB min/med/max':>29s} {'anon RSS MB at end':>29s}  ({a.runs} runs of {a.n})")
+    for (vm, mode, b), (wall, cpu, rss, anon) in res.items():
         print(f"{vm:10s} {procs[vm]:6d} {mode:8s} {b[-24:]:24s} {stats(wall)} {stats(cpu)} "
-              f"{stats(rss)}")
+              f"{stats(rss)} {stats(anon)}")
 
 
 if __name__ == "__main__":
