@@ -440,6 +440,11 @@ def test_top_pinned_host_per_vcpu(lab_vm):
                 time.sleep(0.2)
     finally:
         wait_burn_logs(lab_vm.name, [c for c, _ in PINNED], deadline)
+    # ended and reaped: a zombie named like the zoo's burners would be in every later view
+    gone = time.monotonic() + 15
+    while set(burners) & set(lab_vm.fresh_truth()[0].processes):
+        assert time.monotonic() < gone, "the pinned burners stayed in the guest's process list"
+        time.sleep(0.5)
     assert p.returncode == 0, p.stderr
     validate("top", "\n".join(p.stdout.splitlines()[:3]), "nfm -j top -b (pinned burners)")
     frames = [json.loads(l)["vms"][0] for l in p.stdout.splitlines()]
