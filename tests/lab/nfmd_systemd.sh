@@ -64,7 +64,7 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT HUP
 dump_logs() {
 	[ -n "$W" ] || return 0
-	echo "--- systemd (PID 1) log, last 40 lines"; tail -40 "$W/systemd.log" "$W/console"
+	echo "--- systemd (PID 1) log, last 40 lines"; tail -n 40 "$W/systemd.log" "$W/console"
 	if [ -n "$P" ] && [ -d "/proc/$P" ]; then
 		echo "--- systemctl status nfmd"; ns systemctl status --no-pager -l nfmd.service 2>&1 | tail -25
 		echo "--- journalctl -u nfmd"; ns journalctl --no-pager -u nfmd.service 2>&1 | tail -25
@@ -109,8 +109,13 @@ mount --bind $W/root/usr/local /usr/local
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mkdir -p /run/nfm-sdbox /run/systemd/system
 mount --bind $W /run/nfm-sdbox
+# the tree under test (its lab/ starts the guest) stays where it is, also when a clone lives
+# under /tmp or /var/tmp, which get tmpfs mounts of their own below
+mkdir -p /run/nfm-sdbox-src
+mount --bind "$src" /run/nfm-sdbox-src
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp
+if [ ! -d "$src/lab" ]; then mkdir -p "$src" && mount --bind /run/nfm-sdbox-src "$src"; fi
 if [ -d /var/log/journal ]; then mount -t tmpfs -o mode=0755 tmpfs /var/log/journal; fi
 ldconfig -X -C /run/nfm-sdbox/ld.so.cache
 mount --bind /run/nfm-sdbox/ld.so.cache /etc/ld.so.cache
