@@ -376,7 +376,6 @@ static void fetch_window(struct nfm_pcache *pc)
 			uint32_t f = T_FIRST(pages[i]), l = T_LAST(pages[i]);
 
 			pc->span[c] = (uint16_t)(f | l << 8);
-			pc->nr_partial++;
 			run[i] = nr_runs;
 			iov[nr_runs++] = (struct nfm_phys_iov){ .pa = page * PAGE + f * 64u,
 								.buf = dst + f * 64u,

@@ -61,7 +61,6 @@ struct nfm_pcache {
 	bool replay_pending;		/* fetch the first window at the next read */
 	/* Counters for benchmarks: system-call reads (single and batched), pages by replay. */
 	uint64_t nr_reads, nr_batches, nr_replayed;
-	uint64_t nr_partial;		/* pages replayed as the lines the last crawl read */
 };
 
 /* A cache over src (which must be read by system call); NULL when out of memory. */
