@@ -134,7 +134,7 @@ def _start_one(kernel, kernel_name, prefix, role, roles, mem, out):
                            qemu_extra=_netdevs(prefix, role, roles[role], roles))
     initrd = _initrd(kernel, role, roles[role])
     acc = accel.choose(o.accel, kernel.vmlinuz)
-    secs, m, marker = vm._boot(name, kernel, initrd, o, acc)
+    secs, m, marker = vm.boot(name, kernel, initrd, o, acc)
     _wait_ready(name, 240)
     out[role] = vm.booted_info(name, kernel, kernel_name, acc, secs, m, marker, mem, fleet_role=role,
                                fleet_addrs=" ".join(c for _, c, _ in roles[role]))

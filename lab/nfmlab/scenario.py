@@ -113,7 +113,7 @@ def start(kernel_name, scenario, name=None, mem="384M"):
     initrd = _initrd(kernel, scenario)
     acc = accel.choose(o.accel, kernel.vmlinuz)
     try:
-        secs, m, marker = vm._boot(name, kernel, initrd, o, acc)
+        secs, m, marker = vm.boot(name, kernel, initrd, o, acc)
         _wait(name, scenario, 120 if acc == "kvm" else 240)
     except LabError:
         vm.kill(name)
