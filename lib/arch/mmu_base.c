@@ -47,7 +47,7 @@ void nfm_mmu_release(struct nfm_mmu *mmu)
 int nfm_mmu_read_phys(struct nfm_mmu *mmu, uint64_t pa, void *buf, size_t len)
 {
 	/* Large reads (symbol tables, BTF) go straight to the source. */
-	if (!mmu->pcache_on || len > NFM_PCACHE_CHUNK)
+	if (!mmu->pcache_on || len > NFM_PCACHE_READ_MAX)
 		return nfm_source_read_phys(mmu->src, pa, buf, len);
 	if (!mmu->pcache) {
 		mmu->pcache = nfm_pcache_new(mmu->src);

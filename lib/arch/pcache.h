@@ -27,7 +27,8 @@
 
 struct nfm_source;
 
-#define NFM_PCACHE_CHUNK 16384u
+/* The longest read through the cache (a longer one goes straight to the source). */
+#define NFM_PCACHE_READ_MAX 16384u
 /* The budget for page copies: 32 MiB. */
 #define NFM_PCACHE_MAX_PAGES 8192u
 /* The longest trace kept (8 bytes a page): the pages of a --full crawl of 10,000 processes. */
@@ -79,7 +80,7 @@ void nfm_pcache_idle(struct nfm_pcache *pc);
 /* Forget everything, the trace too (the source now shows a different kernel). */
 void nfm_pcache_reset(struct nfm_pcache *pc);
 
-/* Read len <= NFM_PCACHE_CHUNK bytes at pa through the cache. 0, -EFAULT, -EIO. */
+/* Read len <= NFM_PCACHE_READ_MAX bytes at pa through the cache. 0, -EFAULT, -EIO. */
 int nfm_pcache_read(struct nfm_pcache *pc, uint64_t pa, void *buf, size_t len);
 
 #endif

@@ -160,15 +160,15 @@ static const struct nfm_qemu_memdev *ram_memdev(const struct nfm_qemu_cmdline *c
 	return NULL;
 }
 
-/* Reads this large go through process_vm_readv: no bounce page per 4 KiB as with /proc/PID/mem. */
-#define BIG_READ (64u << 10)
-
 static int qemu_read(struct nfm_source *src, uint64_t off, void *buf, size_t len)
 {
 	struct qemu_priv *p = src->priv;
 	uint8_t *b = buf;
 
-	if (len >= BIG_READ && !p->no_vec) {
+	/* process_vm_readv first: it copies once, where /proc/PID/mem copies each page through a
+	 * bounce page (measured here: 16 KiB 1.2-1.7 us against 1.7-3.9 us; 64 bytes to 4 KiB
+	 * the same or a little less). /proc/PID/mem says which part of a failed read fails. */
+	if (!p->no_vec) {
 		struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)off, len };
 		ssize_t got = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
 
@@ -176,7 +176,6 @@ static int qemu_read(struct nfm_source *src, uint64_t off, void *buf, size_t len
 			return 0;
 		if (got < 0 && (errno == EPERM || errno == ENOSYS))
 			p->no_vec = true;
-		/* Short or failed: /proc/PID/mem below says which part fails. */
 	}
 	while (len) {
 		ssize_t n = pread(p->mem_fd, b, len, (off_t)off);

@@ -99,7 +99,7 @@ static int teardown(void **state)
 /* Read len bytes at pa and check them against the pattern of round. */
 static void check(struct nfm_pcache *pc, uint64_t pa, size_t len, int round)
 {
-	uint8_t buf[NFM_PCACHE_CHUNK];
+	uint8_t buf[NFM_PCACHE_READ_MAX];
 	uint64_t off = pa >= EDGE ? pa - EDGE + BIG : pa;
 
 	assert_int_equal(nfm_pcache_read(pc, pa, buf, len), 0);
@@ -107,17 +107,21 @@ static void check(struct nfm_pcache *pc, uint64_t pa, size_t len, int round)
 		assert_int_equal(buf[i], pattern(off + i, round));
 }
 
-static void test_read_ahead(void **state)
+static void test_miss_reads_its_page(void **state)
 {
 	struct nfm_pcache *pc = *state;
 
 	check(pc, 0x1008, 8, 0);
-	assert_int_equal(nr_read, 1);		/* the whole chunk [0, 0x4000) */
-	check(pc, 0x3ff0, 16, 0);
-	check(pc, 0x0, 4096, 0);
+	assert_int_equal(nr_read, 1);		/* page 1, nothing around it */
+	check(pc, 0x1ff0, 16, 0);
+	check(pc, 0x1000, 4096, 0);
 	assert_int_equal(nr_read, 1);
-	check(pc, 0x3ff8, 16, 0);		/* crosses into the next chunk */
+	check(pc, 0x1ff8, 16, 0);		/* crosses into page 2 */
 	assert_int_equal(nr_read, 2);
+	check(pc, 0x0, 8, 0);			/* page 0 was not read ahead */
+	assert_int_equal(nr_read, 3);
+	check(pc, 0x2000, 4096, 0);
+	assert_int_equal(nr_read, 3);
 	assert_int_equal(nr_vec, 0);
 }
 
@@ -352,7 +356,7 @@ static void test_idle_lends_the_area(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_read_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_miss_reads_its_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_fetches_used_pages_in_one_batch, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_replay_partial_lines, setup, teardown),
