@@ -472,7 +472,10 @@ static int read_rows(struct cli *cli, struct ps_opts *o, bool need_info, bool ne
 		memset(row, 0, sizeof(*row));
 		row->t = t;
 		if (need_info) {
-			row->have_info = nfm_task_info(cli->ctx, &t, o->threads ? NFM_TASK_THREADS : 0,
+			/* ps's columns are /proc/PID/stat's; -j's process object has status too */
+			row->have_info = nfm_task_info(cli->ctx, &t,
+						       (o->threads ? NFM_TASK_THREADS : 0) |
+						       (cli->json ? 0 : NFM_TASK_STAT_ONLY),
 						       &row->info) == 0;
 			*no_info += !row->have_info;	/* its cells say "-": a partial view */
 		}

@@ -167,6 +167,7 @@ struct nfm_task_info {
 #define NFM_TASK_INFO_SIGQ 32u		/* sigq_queued unknown */
 #define NFM_TASK_INFO_THP 64u		/* thp_enabled unknown (no mm_struct.flags) */
 #define NFM_TASK_INFO_NS 128u		/* ns_* unknown (no task_struct.thread_pid) */
+#define NFM_TASK_INFO_STATUS 256u	/* status-only fields not read (NFM_TASK_STAT_ONLY) */
 
 /*
  * status Groups: the supplementary group ids of t's credentials (cred->group_info), in the
@@ -180,7 +181,12 @@ NFM_EXPORT int nfm_task_groups(struct nfm_ctx *ctx, const struct nfm_task *t, ui
  * Fill *ret for t (from either walk; with NFM_TASK_THREADS the values of the thread alone, else of
  * the whole process where /proc/PID/stat adds its threads up). 0, -ENOENT (types missing),
  * -EFAULT/-EBADMSG (the task changed or was freed while read).
+ * With NFM_TASK_STAT_ONLY, only what /proc/PID/stat shows and the Vm* sizes (what ps reads, as
+ * procps reads status only for fields that need it): TracerPid, Umask, the capabilities,
+ * NoNewPrivs, Seccomp*, the context switches, FDSize, CoreDumping, THP_enabled, the CPU and
+ * memory masks, the namespace ids and SigQ stay 0 and missing has NFM_TASK_INFO_STATUS.
  */
+#define NFM_TASK_STAT_ONLY 2u
 NFM_EXPORT int nfm_task_info(struct nfm_ctx *ctx, const struct nfm_task *t, unsigned int flags,
 			     struct nfm_task_info *ret);
 

@@ -709,6 +709,10 @@ int nfm_task_info(struct nfm_ctx *ctx, const struct nfm_task *t, unsigned int fl
 		if (sflags & (SIGNAL_GROUP_EXIT | SIGNAL_STOP_STOPPED))
 			r->exit_code = (int32_t)u;
 	}
+	if (flags & NFM_TASK_STAT_ONLY) {
+		r->missing |= NFM_TASK_INFO_STATUS;
+		return t->mm ? fill_mm(ctx, o, t, r) : 0;
+	}
 	/* TracerPid: ptrace_parent() = task->parent while task->ptrace */
 	if ((err = rd32(ctx, task, o->t_ptrace, &u)) < 0)
 		return err;

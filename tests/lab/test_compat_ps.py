@@ -110,6 +110,30 @@ def test_ps_o_rows_against_proc(lab_vm):
     assert mix and mix[0][7] == "1001" and mix[0][8] == "zoostaff"
 
 
+def test_ps_stat_columns_against_proc(lab_vm):
+    """ps -o tpgid,blocked,ignored,caught,majflt (text: nfm reads /proc/PID/stat's part only,
+    as procps does for these columns): each stable role's cells equal the guest's stat and
+    status."""
+    before, _ = lab_vm.fresh_truth()
+    out = ok(run("--vm", lab_vm.name, "ps", "-e", "-o", "pid,tpgid,blocked,ignored,caught,majflt"))
+    after, _ = lab_vm.fresh_truth()
+    lines = out.splitlines()
+    assert lines[0].split() == ["PID", "TPGID", "BLOCKED", "IGNORED", "CAUGHT", "MAJFLT"]
+    rows = {int(l.split()[0]): l.split() for l in lines[1:]}
+    compared = 0
+    for pid in sorted(stable_pids(before) & stable_pids(after)):
+        want = []
+        for t in (before, after):
+            p = t.processes.get(pid)
+            if p and p.stat:
+                want.append([str(pid), str(p.stat["tpgid"])] +
+                            ["%016x" % int(p.status[k], 16) for k in ("SigBlk", "SigIgn", "SigCgt")] +
+                            [str(p.stat["majflt"])])
+        assert rows.get(pid) in want, (pid, rows.get(pid), want)
+        compared += 1
+    assert compared >= 20
+
+
 def test_ps_aux_and_ef_layouts(lab_vm):
     """ps aux and ps -ef: procps's headers, column positions (pid_max's digits) and values."""
     t = lab_vm.truth
