@@ -500,6 +500,27 @@ static int complete_copy(struct nfm_pcache *pc, uint32_t idx)
 	return 0;
 }
 
+/*
+ * Most reads are one field (8 or 4 bytes): moved as such. GCC inlines a memcpy of unknown size
+ * as rep movsq, whose start-up cost was a third of this file's time in a cold ps.
+ */
+static inline void copy_out(uint8_t *out, const uint8_t *src, size_t n)
+{
+	if (n == 8) {
+		uint64_t v;
+
+		memcpy(&v, src, 8);
+		memcpy(out, &v, 8);
+	} else if (n == 4) {
+		uint32_t v;
+
+		memcpy(&v, src, 4);
+		memcpy(out, &v, 4);
+	} else {
+		memcpy(out, src, n);
+	}
+}
+
 /* The lines [first, last] of a page as a mask. */
 static uint64_t line_mask(size_t off, size_t n)
 {
@@ -542,7 +563,7 @@ int nfm_pcache_read(struct nfm_pcache *pc, uint64_t pa, void *buf, size_t len)
 			pc->nr_reads++;
 			return nfm_source_read_phys(pc->src, pa, out, len);
 		}
-		memcpy(out, pc->data + (size_t)idx * PAGE + off, n);
+		copy_out(out, pc->data + (size_t)idx * PAGE + off, n);
 		note_use(pc, idx, line_mask(off, n));
 		out += n;
 		pa += n;
