@@ -343,7 +343,7 @@ static struct json_object *row_json(struct cli *cli, const struct ps_row *r, boo
 		uint32_t few[64], *gids = few;
 		int ng = nfm_task_groups(cli->ctx, &r->t, few, 64);
 
-		obj_process_info(o, &r->info, 0);
+		obj_process_info(o, r->full, 0);
 		if (ng > 64) {	/* up to NGROUPS_MAX: read again into room for all */
 			int cap = ng;
 
@@ -393,6 +393,7 @@ static void free_rows(struct ps_row *rows, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(rows[i].cmd);
 		free(rows[i].tids);
+		free(rows[i].full);
 	}
 	free(rows);
 }
@@ -473,10 +474,18 @@ static int read_rows(struct cli *cli, struct ps_opts *o, bool need_info, bool ne
 		row->t = t;
 		if (need_info) {
 			/* ps's columns are /proc/PID/stat's; -j's process object has status too */
+			struct nfm_task_info info;
+
 			row->have_info = nfm_task_info(cli->ctx, &t,
 						       (o->threads ? NFM_TASK_THREADS : 0) |
 						       (cli->json ? 0 : NFM_TASK_STAT_ONLY),
-						       &row->info) == 0;
+						       &info) == 0;
+			if (row->have_info) {
+				ps_info_from(&row->info, &info);
+				if (cli->json && (row->full = malloc(sizeof(info))))
+					memcpy(row->full, &info, sizeof(info));
+				row->have_info = !cli->json || row->full;
+			}
 			*no_info += !row->have_info;	/* its cells say "-": a partial view */
 		}
 		if (need_wchan && nfm_task_wchan(cli->ctx, &t, &row->wchan) < 0)

@@ -276,9 +276,28 @@ static void fmt_bsdstart(const struct nfm_task *t, const struct ps_env *e, char 
 	snprintf(out, size, "%.6s", e->now - w > 86400 ? b + 4 : b + 10);
 }
 
+void ps_info_from(struct ps_info *p, const struct nfm_task_info *i)
+{
+	p->pgrp = i->pgrp;
+	p->session = i->session;
+	p->tpgid = i->tpgid;
+	p->processor = i->processor;
+	p->tty_nr = i->tty_nr;
+	p->tty_major = i->tty_major;
+	p->tty_minor = i->tty_minor;
+	memcpy(p->tty_name, i->tty_name, sizeof(p->tty_name));
+	p->vm_lck = i->vm_lck;
+	p->min_flt = i->min_flt;
+	p->maj_flt = i->maj_flt;
+	p->sig_pending = i->sig_pending;
+	p->sig_blocked = i->sig_blocked;
+	p->sig_ignored = i->sig_ignored;
+	p->sig_caught = i->sig_caught;
+}
+
 static void fmt_tty(const struct ps_row *r, char *out, size_t size)
 {
-	const struct nfm_task_info *i = &r->info;
+	const struct ps_info *i = &r->info;
 
 	if (!r->have_info || !i->tty_nr) {
 		snprintf(out, size, "?");
@@ -298,7 +317,7 @@ static void fmt_tty(const struct ps_row *r, char *out, size_t size)
 static void fmt_stat(const struct ps_row *r, char *out)
 {
 	const struct nfm_task *t = &r->t;
-	const struct nfm_task_info *i = &r->info;
+	const struct ps_info *i = &r->info;
 	int n = 0;
 
 	out[n++] = t->state;
@@ -401,7 +420,7 @@ static void field_text(const struct ps_field *f, const struct ps_row *r, const s
 		       int max_right, char *out, size_t size)
 {
 	const struct nfm_task *t = &r->t;
-	const struct nfm_task_info *in = &r->info;
+	const struct ps_info *in = &r->info;
 	bool info = r->have_info;
 	unsigned u;
 
@@ -529,7 +548,7 @@ static bool sort_number(const struct ps_field *f, const struct ps_row *r, const 
 			double *v)
 {
 	const struct nfm_task *t = &r->t;
-	const struct nfm_task_info *in = &r->info;
+	const struct ps_info *in = &r->info;
 
 	switch (f->id) {
 	case F_PCPU: case F_C: *v = utilization(t, e); return true;

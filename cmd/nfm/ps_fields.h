@@ -18,9 +18,24 @@
 struct nfm_ctx;
 
 /* One process or thread as ps shows it. */
+/*
+ * The part of nfm_task_info() that ps's columns show (all of it /proc/PID/stat's, with VmLck
+ * for STAT's L): a row keeps this, not the whole 1.3 KB (2,000 rows of it were 2.6 MB).
+ */
+struct ps_info {
+	int32_t pgrp, session, tpgid, processor;
+	uint32_t tty_nr, tty_major, tty_minor;
+	char tty_name[64];
+	uint64_t vm_lck, min_flt, maj_flt;
+	uint64_t sig_pending, sig_blocked, sig_ignored, sig_caught;
+};
+
+void ps_info_from(struct ps_info *p, const struct nfm_task_info *i);
+
 struct ps_row {
 	struct nfm_task t;
-	struct nfm_task_info info;
+	struct ps_info info;
+	struct nfm_task_info *full;	/* -j: the whole of it, for the process object */
 	bool have_info;
 	char *cmd;			/* cmdline bytes (NULs kept), NULL for none */
 	size_t cmd_len;
