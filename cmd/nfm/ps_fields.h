@@ -17,7 +17,6 @@
 
 struct nfm_ctx;
 
-/* One process or thread as ps shows it. */
 /*
  * The part of nfm_task_info() that ps's columns show (all of it /proc/PID/stat's, with VmLck
  * for STAT's L): a row keeps this, not the whole 1.3 KB (2,000 rows of it were 2.6 MB).
@@ -32,6 +31,7 @@ struct ps_info {
 
 void ps_info_from(struct ps_info *p, const struct nfm_task_info *i);
 
+/* One process or thread as ps shows it. */
 struct ps_row {
 	struct nfm_task t;
 	struct ps_info info;
